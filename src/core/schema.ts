@@ -1,0 +1,202 @@
+// The zod schemas of every document the factory reads. They are the single source of truth:
+// the TypeScript types, the committed JSON Schema (schema/*.schema.json) and the validation
+// messages all come from here.
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+export const ACCELERATORS = ['cpu', 'cuda'] as const;
+
+// Names end up in bake target names, stage names, image paths and file paths: keep them to a
+// set of characters that is safe in all of them (and in HCL strings and shell words).
+const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+// Semantic version without build metadata; `+` is not allowed in tags.
+const VERSION_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$/;
+// A reference to a versioned document: name@version.
+const REF_RE = /^([a-z0-9]+(?:[._-][a-z0-9]+)*)@((?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?)$/;
+// Values that may land in a Dockerfile, a tag or a build arg. No whitespace, quotes, `$`,
+// backslashes or newlines: they cannot break out of any context they are placed in.
+const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
+const ARG_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
+const LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
+
+export const Name = z.string().regex(NAME_RE, {
+  message: 'must be lower-case letters and digits, separated by single ".", "_" or "-" (e.g. "llm-runtime")',
+});
+export const Version = z.string().regex(VERSION_RE, {
+  message: 'must be a semantic version such as "1.4.0" (no build metadata)',
+});
+export const Ref = z.string().regex(REF_RE, {
+  message: 'must be "name@version", e.g. "python@1.0.0"',
+});
+export const SafeValue = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .pipe(
+    z.string().regex(SAFE_VALUE_RE, {
+      message:
+        'must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)',
+    }),
+  );
+export const Platform = z.enum(PLATFORMS);
+export const Accelerator = z.enum(ACCELERATORS);
+export const ArgName = z.string().regex(ARG_NAME_RE, { message: 'must be an UPPER_SNAKE_CASE build-arg name' });
+// Image references are only ever placed inside quoted HCL strings and FROM lines; forbid
+// anything that could escape those.
+export const ImageRef = z.string().regex(/^[a-z0-9][a-z0-9._:/@-]*$/, {
+  message: 'must be an image reference such as "docker.io/library/debian:bookworm-slim"',
+});
+export const AbsPath = z.string().regex(/^\/[A-Za-z0-9._/+-]*$/, { message: 'must be an absolute path without spaces' });
+
+/** A test a fragment or product declares. Exactly one kind of check per test. */
+const TestBase = z.object({
+  name: z.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: 'must be one line' }),
+  user: Name.optional().describe('run the check as this user'),
+  skip: z
+    .object({ accelerator: z.array(Accelerator).optional(), reason: z.string().min(1) })
+    .strict()
+    .optional()
+    .describe('skip the test where it cannot run, with a recorded reason (e.g. GPU checks on CPU runners)'),
+});
+export const CommandTest = TestBase.extend({
+  command: z.string().min(1).describe('a shell command run with /bin/sh -c inside the image'),
+  exit: z.number().int().min(0).max(255).default(0),
+  stdout: z.object({ contains: z.string().optional(), matches: z.string().optional() }).strict().optional(),
+  stderr: z.object({ contains: z.string().optional(), matches: z.string().optional() }).strict().optional(),
+  env: z.record(ArgName, SafeValue).optional().describe('extra environment for the command'),
+}).strict();
+export const FileTest = TestBase.extend({
+  file: AbsPath,
+  exists: z.boolean().default(true),
+  mode: z.string().regex(/^[0-7]{3,4}$/).optional(),
+}).strict();
+export const EnvTest = TestBase.extend({
+  'env-equals': z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()),
+}).strict();
+export const WhoamiTest = TestBase.extend({
+  'runs-as': Name.describe('the image default user'),
+}).strict();
+export const LabelTest = TestBase.extend({
+  label: z.record(z.string().regex(LABEL_KEY_RE), z.string()),
+}).strict();
+export const Test = z.union([CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest]);
+export type Test = z.infer<typeof Test>;
+
+export const Pool = z
+  .object({
+    kind: z.literal('Pool'),
+    name: Name,
+    description: z.string().optional(),
+    platform: Platform,
+    accelerator: Accelerator.default('cpu'),
+    'runs-on': z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    'self-hosted': z.boolean().default(false),
+    'max-parallel': z.number().int().min(1).max(256).default(4),
+    'timeout-minutes': z.number().int().min(1).max(4320).default(60),
+    retries: z.number().int().min(0).max(3).default(1),
+    cache: z
+      .enum(['registry', 'gha', 'local'])
+      .default('registry')
+      .describe('where the build cache lives; "local" for runners with no registry write access'),
+  })
+  .strict();
+export type Pool = z.infer<typeof Pool>;
+
+export const Base = z
+  .object({
+    kind: z.literal('Base'),
+    name: Name,
+    description: z.string().optional(),
+    image: ImageRef.describe('default reference; overridable through the bake variable BASE_<NAME>'),
+    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
+  })
+  .strict();
+export type Base = z.infer<typeof Base>;
+
+export const Matrix = z
+  .record(z.string().regex(/^[a-z][a-z0-9_]*$/, { message: 'matrix keys are lower_snake_case' }), z.array(SafeValue).min(1))
+  .describe('each key expands into variants; the cartesian product of all keys');
+
+export const Manifest = z
+  .object({
+    kind: z.literal('Manifest'),
+    name: Name,
+    version: Version,
+    description: z.string().optional(),
+    template: Ref,
+    base: Name.optional().describe('override the template base (a Base name)'),
+    fragments: z.array(Ref).min(1).describe('fragments in build order; each fills a slot of the template'),
+    matrix: Matrix.optional(),
+    args: z.record(ArgName, SafeValue).optional().describe('build args; "{matrix.KEY}" is replaced per variant'),
+  })
+  .strict();
+export type Manifest = z.infer<typeof Manifest>;
+
+export const Product = z
+  .object({
+    kind: z.literal('Product'),
+    name: Name,
+    version: Version,
+    description: z.string().optional(),
+    manifest: Ref,
+    image: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' }),
+    tags: z
+      .array(z.string().regex(/^[A-Za-z0-9_{}.-]+$/))
+      .min(1)
+      .default(['{version}-{variant}'])
+      .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),
+    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
+    accelerator: Accelerator.default('cpu'),
+    labels: z.record(z.string().regex(LABEL_KEY_RE), SafeValue).optional(),
+    tests: z.array(Test).default([]),
+  })
+  .strict();
+export type Product = z.infer<typeof Product>;
+
+export const Document = z.discriminatedUnion('kind', [Product, Manifest, Pool, Base]);
+export type Document = z.infer<typeof Document>;
+export const DOCUMENT_KINDS = ['Product', 'Manifest', 'Pool', 'Base'] as const;
+
+export const Template = z
+  .object({
+    kind: z.literal('Template'),
+    name: Name,
+    version: Version,
+    description: z.string().optional(),
+    base: Name.describe('the Base this template builds on'),
+    slots: z.array(Name).min(1).describe('slot names in build order; fragments fill them'),
+    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
+    accelerators: z.array(Accelerator).min(1).default([...ACCELERATORS]),
+    user: Name.optional().describe('the runtime user of the final stage'),
+  })
+  .strict();
+export type Template = z.infer<typeof Template>;
+
+export const Fragment = z
+  .object({
+    kind: z.literal('Fragment'),
+    name: Name,
+    version: Version,
+    description: z.string().optional(),
+    slot: Name,
+    requires: z.array(Name).default([]).describe('fragments (by name) that must come earlier in the same manifest'),
+    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
+    accelerators: z.array(Accelerator).min(1).default([...ACCELERATORS]),
+    args: z.record(ArgName, SafeValue).optional().describe('build args with their defaults'),
+    tests: z.array(Test).min(1, { message: 'every fragment needs at least one test' }),
+  })
+  .strict();
+export type Fragment = z.infer<typeof Fragment>;
+
+export const LockFile = z
+  .object({
+    version: z.literal(SCHEMA_VERSION),
+    templates: z.record(Ref, z.object({ digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }).strict()),
+    fragments: z.record(Ref, z.object({ digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }).strict()),
+    bases: z
+      .record(Name, z.object({ image: ImageRef, digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }).strict())
+      .default({}),
+  })
+  .strict();
+export type LockFile = z.infer<typeof LockFile>;
