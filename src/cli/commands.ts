@@ -1,0 +1,316 @@
+// The CLI's commands. Each one loads what it needs, calls the pure core, and does its own I/O.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { generate, GENERATED_DIRS } from '../../generators/index.js';
+import { resolveId } from '../core/ids.js';
+import { checkLock, computeLock, serializeLock } from '../core/lock.js';
+import { renderDockerfile } from '../core/render.js';
+import type { OutputFile, ResolvedFactory, Target } from '../core/types.js';
+import { FactoryError } from '../core/types.js';
+import { diffOutputs, writeOutputs } from '../io/tree.js';
+import { EXIT, UserError } from './errors.js';
+import { paint, printJson, type Io } from './output.js';
+
+export interface CommandContext {
+  io: Io;
+  root: string;
+  json: boolean;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  load(): Promise<ResolvedFactory>;
+}
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  description?: string;
+  default?: string | boolean;
+}
+
+export interface Command {
+  usage: string;
+  summary: string;
+  details?: string;
+  options?: Record<string, OptionSpec>;
+  positionals?: { min: number; max: number };
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Every file `generate` owns: generator outputs plus the lock (new versions get their digest). */
+function allOutputs(factory: ResolvedFactory): OutputFile[] {
+  const lock: OutputFile = { path: 'factory.lock.json', text: serializeLock(computeLock(factory.loaded)) };
+  return [...generate(factory), lock].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Files under generated directories that no generator produces any more. */
+async function orphans(root: string, outputs: OutputFile[]): Promise<string[]> {
+  const produced = new Set(outputs.map((o) => o.path));
+  const found: string[] = [];
+  for (const dir of GENERATED_DIRS) {
+    const abs = path.join(root, dir);
+    if (!existsSync(abs)) continue;
+    for (const entry of await fs.readdir(abs, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const rel = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
+      if (!produced.has(rel)) found.push(rel);
+    }
+  }
+  return found.sort();
+}
+
+function targetsOf(factory: ResolvedFactory, id: string): Target[] {
+  const found = resolveId(factory, id);
+  if ('diagnostic' in found) throw new FactoryError([found.diagnostic]);
+  return found.targets;
+}
+
+function describeTarget(t: Target) {
+  return {
+    target: t.name,
+    id: t.id,
+    product: t.product.id,
+    variant: t.variant.name,
+    platform: t.platform,
+    accelerator: t.accelerator,
+    pool: t.pool.doc.name,
+    template: `${t.product.template.meta.doc.name}@${t.product.template.meta.doc.version}`,
+    fragments: t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`),
+    base: t.product.base.digest ? `${t.product.base.image}@${t.product.base.digest}` : t.product.base.image,
+    args: t.variant.args,
+    tags: t.tags,
+    mergedTags: t.mergedTags,
+  };
+}
+
+const validate: Command = {
+  usage: 'validate',
+  summary: 'Load and resolve the whole factory; report every problem with file:line:column.',
+  async run(ctx) {
+    const factory = await ctx.load();
+    const lockProblems = checkLock(factory.loaded);
+    if (ctx.json) printJson(ctx.io, { ok: true, products: factory.products.length, targets: factory.targets.length, warnings: lockProblems });
+    else {
+      for (const d of lockProblems) ctx.io.err(`warning: ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+      ctx.io.out(`${paint(ctx.io, 'green', 'ok')}: ${factory.products.length} products, ${factory.targets.length} targets.`);
+    }
+    return EXIT.ok;
+  },
+};
+
+const list: Command = {
+  usage: 'list',
+  summary: 'List products and their targets.',
+  async run(ctx) {
+    const factory = await ctx.load();
+    if (ctx.json) {
+      printJson(ctx.io, factory.targets.map(describeTarget));
+      return EXIT.ok;
+    }
+    for (const p of factory.products) {
+      ctx.io.out(paint(ctx.io, 'bold', p.id) + paint(ctx.io, 'dim', `  ${p.product.doc.description ?? ''}`));
+      for (const t of factory.targets.filter((x) => x.product === p)) {
+        ctx.io.out(`  ${t.name.padEnd(44)} ${t.platform.padEnd(12)} ${t.accelerator.padEnd(5)} pool=${t.pool.doc.name}`);
+      }
+    }
+    return EXIT.ok;
+  },
+};
+
+const explain: Command = {
+  usage: 'explain <id>',
+  summary: 'Say in words what an id (name@version[:variant]) resolves to.',
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const factory = await ctx.load();
+    const targets = targetsOf(factory, ctx.positionals[0]!);
+    if (ctx.json) {
+      printJson(ctx.io, targets.map(describeTarget));
+      return EXIT.ok;
+    }
+    const first = targets[0]!;
+    const p = first.product;
+    const lines = [
+      `${paint(ctx.io, 'bold', ctx.positionals[0]!)} is product ${p.id}${p.product.doc.description ? ` (${p.product.doc.description})` : ''},`,
+      `built from manifest ${p.manifest.doc.name}@${p.manifest.doc.version} on template ${p.template.meta.doc.name}@${p.template.meta.doc.version},`,
+      `starting from base ${p.base.name} = ${p.base.digest ? `${p.base.image}@${p.base.digest}` : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
+      `Fragments, in build order:`,
+      ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${f.meta.doc.name}@${f.meta.doc.version}  ${f.meta.doc.description ?? ''}`.trimEnd()),
+      `It builds ${targets.length} target${targets.length === 1 ? '' : 's'}:`,
+      ...targets.map(
+        (t) =>
+          `  ${t.name}: variant ${t.variant.name} for ${t.platform} (${t.accelerator}) on pool ${t.pool.doc.name}` +
+          (Object.keys(t.variant.args).length ? `, args ${Object.entries(t.variant.args).map(([k, v]) => `${k}=${v}`).join(' ')}` : '') +
+          `\n    tags ${t.tags.join(', ')}; published as ${t.mergedTags.join(', ')}`,
+      ),
+    ];
+    ctx.io.out(lines.join('\n'));
+    return EXIT.ok;
+  },
+};
+
+const render: Command = {
+  usage: 'render <id>',
+  summary: "Print the rendered Dockerfile of an id's variant(s), with --map the source map.",
+  positionals: { min: 1, max: 1 },
+  options: { map: { type: 'boolean', description: 'print each line with the file:line that produced it' } },
+  async run(ctx) {
+    const factory = await ctx.load();
+    const targets = targetsOf(factory, ctx.positionals[0]!);
+    const seen = new Set<string>();
+    const rendered = [];
+    for (const t of targets) {
+      const key = `${t.product.id}:${t.variant.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant) });
+    }
+    if (ctx.json) {
+      printJson(ctx.io, rendered.map((r) => ({ id: r.id, ...r.dockerfile })));
+      return EXIT.ok;
+    }
+    for (const r of rendered) {
+      if (rendered.length > 1) ctx.io.out(paint(ctx.io, 'dim', `# ---- ${r.id} (${r.dockerfile.path})`));
+      if (ctx.values.map) {
+        const lines = r.dockerfile.text.replace(/\n$/, '').split('\n');
+        lines.forEach((line, i) => {
+          const m = r.dockerfile.sourceMap.find((e) => e.line === i + 1);
+          ctx.io.out(`${paint(ctx.io, 'dim', (m ? `${m.file}:${m.sourceLine}` : '').padEnd(48))} ${line}`);
+        });
+      } else ctx.io.out(r.dockerfile.text);
+    }
+    return EXIT.ok;
+  },
+};
+
+const generateCmd: Command = {
+  usage: 'generate [--check]',
+  summary: 'Write docker-bake.hcl, Dockerfiles, workflows, JSON Schemas and the lock; --check diffs instead.',
+  details: 'Outputs are written atomically, and only when the factory has no errors.',
+  options: { check: { type: 'boolean', description: 'fail (exit 3) when a committed generated file is stale, missing or orphaned' } },
+  async run(ctx) {
+    const factory = await ctx.load();
+    const outputs = allOutputs(factory);
+    const extra = await orphans(ctx.root, outputs);
+    if (ctx.values.check) {
+      const stale = [...(await diffOutputs(ctx.root, outputs)), ...extra.map((p) => ({ path: p, status: 'orphaned' as const }))];
+      if (ctx.json) printJson(ctx.io, { ok: stale.length === 0, stale });
+      else if (stale.length === 0) ctx.io.out(`${paint(ctx.io, 'green', 'ok')}: ${outputs.length} generated files are up to date.`);
+      else {
+        for (const s of stale) ctx.io.err(`${s.path}: ${s.status}`);
+        ctx.io.err(paint(ctx.io, 'red', `${stale.length} generated file${stale.length === 1 ? ' is' : 's are'} out of date: run 'npm run generate' and commit the result.`));
+      }
+      return stale.length === 0 ? EXIT.ok : EXIT.stale;
+    }
+    await writeOutputs(ctx.root, outputs);
+    for (const p of extra) await fs.rm(path.join(ctx.root, p));
+    if (ctx.json) printJson(ctx.io, { ok: true, written: outputs.map((o) => o.path), removed: extra });
+    else ctx.io.out(`${paint(ctx.io, 'green', 'generated')} ${outputs.length} files (${factory.targets.length} targets)${extra.length ? `, removed ${extra.length} orphaned` : ''}.`);
+    return EXIT.ok;
+  },
+};
+
+const lockCmd: Command = {
+  usage: 'lock [--check] [--resolve-bases]',
+  summary: 'Write factory.lock.json: template/fragment content digests and base image pins.',
+  details:
+    'With --resolve-bases, every Base image (or its BASE_<NAME> override from the environment) is resolved\n' +
+    "to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
+  options: {
+    check: { type: 'boolean', description: 'verify instead of writing' },
+    'resolve-bases': { type: 'boolean', description: 'pin base images to their current digest (needs the registry)' },
+  },
+  async run(ctx) {
+    const factory = await ctx.load();
+    const { lockWithBasePins, checkBasePins } = await import('./lock-bases.js');
+    if (ctx.values.check) {
+      const problems = [...checkLock(factory.loaded), ...(await checkBasePins(factory, process.env))];
+      if (ctx.json) printJson(ctx.io, { ok: problems.length === 0, problems });
+      else if (problems.length === 0) ctx.io.out(`${paint(ctx.io, 'green', 'ok')}: factory.lock.json is up to date.`);
+      else for (const d of problems) ctx.io.err(`${d.location ? `${d.location.file}: ` : ''}${d.message}${d.hint ? `\n  hint: ${d.hint}` : ''}`);
+      return problems.length === 0 ? EXIT.ok : EXIT.stale;
+    }
+    const lock = ctx.values['resolve-bases'] ? await lockWithBasePins(factory, process.env) : computeLock(factory.loaded);
+    await writeOutputs(ctx.root, [{ path: 'factory.lock.json', text: serializeLock(lock) }]);
+    if (ctx.json) printJson(ctx.io, lock);
+    else
+      ctx.io.out(
+        `${paint(ctx.io, 'green', 'locked')} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.`,
+      );
+    return EXIT.ok;
+  },
+};
+
+const planCmd: Command = {
+  usage: 'plan --base <ref> [--head <ref>]',
+  summary: 'Compute the targets affected by the git changes base..head, per pool, as JSON matrices.',
+  options: {
+    base: { type: 'string', description: 'git ref to diff against (e.g. origin/main)' },
+    head: { type: 'string', description: 'git ref of the change (default: HEAD)' },
+    explain: { type: 'boolean', description: 'print the reason chain of each affected target' },
+    force: { type: 'boolean', description: 'build targets even when an image with their build key exists' },
+    'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry (REGISTRY env)' },
+    all: { type: 'boolean', description: 'plan every target (no diff), e.g. for scheduled rebuilds' },
+    'github-output': { type: 'string', description: 'also write <pool>=<matrix json> lines to this file' },
+  },
+  async run(ctx) {
+    const { planCommand } = await import('./plan.js');
+    return planCommand(ctx);
+  },
+};
+
+function resolveBuildx(): string[] {
+  // Prefer the docker CLI plugin (what runners have); the standalone binary works the same.
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, 'buildx'))) return [path.join(dir, 'buildx')];
+  }
+  return ['docker', 'buildx'];
+}
+
+const build: Command = {
+  usage: 'build <id>',
+  summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
+  details: 'Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SOURCE_DATE_EPOCH...) come from the environment.',
+  positionals: { min: 1, max: 1 },
+  options: {
+    push: { type: 'boolean', description: 'push the images (default: build only)' },
+    test: { type: 'boolean', description: 'also run the combined test targets' },
+    print: { type: 'boolean', description: 'print the bake definition instead of building' },
+    builder: { type: 'string', description: 'buildx builder name' },
+  },
+  async run(ctx) {
+    const factory = await ctx.load();
+    const targets = targetsOf(factory, ctx.positionals[0]!);
+    const stale = await diffOutputs(ctx.root, allOutputs(factory));
+    if (stale.some((s) => s.path === 'docker-bake.hcl' || s.path.startsWith('build/')))
+      throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
+    const names = targets.map((t) => t.name);
+    if (ctx.values.test) names.push(...targets.map((t) => `test-${t.name}`));
+    const [cmd, ...pre] = resolveBuildx();
+    const args = [...pre, 'bake', '-f', 'docker-bake.hcl'];
+    if (typeof ctx.values.builder === 'string') args.push('--builder', ctx.values.builder);
+    if (ctx.values.print) args.push('--print');
+    else if (ctx.values.push) args.push('--push');
+    args.push(...names);
+    if (!ctx.json) ctx.io.err(paint(ctx.io, 'dim', `$ ${[cmd, ...args].join(' ')}`));
+    return new Promise<number>((resolve) => {
+      const child = spawn(cmd!, args, { cwd: ctx.root, stdio: 'inherit' });
+      child.on('error', (e) => {
+        ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
+        resolve(EXIT.internal);
+      });
+      child.on('close', (code) => resolve(code === 0 ? EXIT.ok : EXIT.failed));
+    });
+  },
+};
+
+export const COMMANDS: Record<string, Command> = {
+  validate,
+  list,
+  explain,
+  render,
+  generate: generateCmd,
+  lock: lockCmd,
+  plan: planCmd,
+  build,
+};
