@@ -1,9 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
+// `npm test`: unit and integration tests. The end-to-end builds of the whole sample factory
+// run separately (`npm run test:e2e`, vitest.e2e.config.ts): they take many minutes.
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'generators/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
+    exclude: [...configDefaults.exclude, 'test/e2e/**'],
+    testTimeout: 60_000,
     pool: 'forks',
   },
 });
