@@ -39,6 +39,18 @@ export const SafeValue = z
         'must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)',
     }),
   );
+// A manifest build-arg value: a SafeValue that may embed "{matrix.KEY}" references. The
+// resolver substitutes them per variant and checks the result is a SafeValue again.
+const ARG_VALUE_RE = /^(?:[A-Za-z0-9._:/@+=,-]|\{matrix\.[a-z][a-z0-9_]*\})+$/;
+export const ArgValue = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .pipe(
+    z.string().regex(ARG_VALUE_RE, {
+      message:
+        'must be a single word of letters, digits, . _ : / @ + = , - and "{matrix.KEY}" references (no spaces, quotes, $, backslashes or newlines)',
+    }),
+  );
 export const Platform = z.enum(PLATFORMS);
 export const Accelerator = z.enum(ACCELERATORS);
 export const ArgName = z.string().regex(ARG_NAME_RE, { message: 'must be an UPPER_SNAKE_CASE build-arg name' });
@@ -128,7 +140,7 @@ export const Manifest = z
     base: Name.optional().describe('override the template base (a Base name)'),
     fragments: z.array(Ref).min(1).describe('fragments in build order; each fills a slot of the template'),
     matrix: Matrix.optional(),
-    args: z.record(ArgName, SafeValue).optional().describe('build args; "{matrix.KEY}" is replaced per variant'),
+    args: z.record(ArgName, ArgValue).optional().describe('build args; "{matrix.KEY}" is replaced per variant'),
   })
   .strict();
 export type Manifest = z.infer<typeof Manifest>;

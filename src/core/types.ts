@@ -10,6 +10,11 @@ export type AcceleratorName = 'cpu' | 'cuda';
 export interface SourceFile {
   path: string;
   bytes: Uint8Array;
+  /**
+   * Set when the tree entry is a symbolic link: its target as written (never followed by the
+   * reader; the loader checks it stays inside its directory). `bytes` is then empty.
+   */
+  link?: string;
 }
 
 export interface SourceLocation {

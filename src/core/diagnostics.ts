@@ -1,0 +1,156 @@
+// Building, formatting and ordering diagnostics. Every user-facing problem goes through here so
+// the CLI, the action and the tests all print the same `file:line:col: error[code] field: message`.
+import type { Diagnostic, SourceLocation } from './types.js';
+
+export interface DiagnosticInit {
+  field?: string;
+  hint?: string;
+  location?: SourceLocation;
+}
+
+export function error(code: string, message: string, init: DiagnosticInit = {}): Diagnostic {
+  return make('error', code, message, init);
+}
+
+export function warning(code: string, message: string, init: DiagnosticInit = {}): Diagnostic {
+  return make('warning', code, message, init);
+}
+
+function make(severity: Diagnostic['severity'], code: string, message: string, init: DiagnosticInit): Diagnostic {
+  const d: Diagnostic = { severity, code, message };
+  // Only set keys that carry a value so JSON output and deep-equality stay stable.
+  if (init.field !== undefined && init.field !== '') d.field = init.field;
+  if (init.hint !== undefined) d.hint = init.hint;
+  if (init.location !== undefined) d.location = init.location;
+  return d;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+export function formatLocation(loc: SourceLocation | undefined): string {
+  if (!loc) return '';
+  return `${loc.file}:${loc.line}:${loc.column}`;
+}
+
+const ANSI = {
+  red: '\u001b[31m',
+  yellow: '\u001b[33m',
+  bold: '\u001b[1m',
+  dim: '\u001b[2m',
+  cyan: '\u001b[36m',
+  reset: '\u001b[0m',
+};
+
+/**
+ * `file:line:col: error[code] field: message` and, when there is a hint, a second line
+ * `  hint: ...`. No trailing newline.
+ */
+export function formatDiagnostic(d: Diagnostic, opts: { color: boolean } = { color: false }): string {
+  const c = (style: keyof typeof ANSI, s: string): string => (opts.color ? `${ANSI[style]}${s}${ANSI.reset}` : s);
+  const parts: string[] = [];
+  const loc = formatLocation(d.location);
+  if (loc) parts.push(c('bold', `${loc}:`));
+  parts.push(c(d.severity === 'error' ? 'red' : 'yellow', `${d.severity}[${d.code}]`));
+  let head = parts.join(' ');
+  if (d.field) head += ` ${c('cyan', d.field)}:`;
+  // Messages are one line by construction; keep it that way even if a value slipped a newline in.
+  head += ` ${oneLine(d.message)}`;
+  if (d.hint) head += `\n  ${c('dim', 'hint:')} ${oneLine(d.hint)}`;
+  return head;
+}
+
+export function formatDiagnostics(ds: readonly Diagnostic[], opts: { color: boolean } = { color: false }): string {
+  return sortDiagnostics(ds)
+    .map((d) => formatDiagnostic(d, opts))
+    .join('\n');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\r?\n/g, '\\n');
+}
+
+function cmp(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Stable order: by file, line, column, then errors before warnings, code, message. Unlocated last. */
+export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => {
+    const la = a.location;
+    const lb = b.location;
+    if (la && !lb) return -1;
+    if (!la && lb) return 1;
+    if (la && lb) {
+      const r = cmp(la.file, lb.file) || cmp(la.line, lb.line) || cmp(la.column, lb.column);
+      if (r) return r;
+    }
+    return (
+      cmp(a.severity === 'error' ? 0 : 1, b.severity === 'error' ? 0 : 1) ||
+      cmp(a.code, b.code) ||
+      cmp(a.field ?? '', b.field ?? '') ||
+      cmp(a.message, b.message)
+    );
+  });
+}
+
+/** Removes exact duplicates (same location, code, field and message). */
+export function dedupeDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const d of ds) {
+    const key = JSON.stringify([formatLocation(d.location), d.severity, d.code, d.field ?? '', d.message]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+/** Field path as users read it: ["fragments", 2, "name"] -> "fragments[2].name". */
+export function formatFieldPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) {
+    if (typeof p === 'number') s += `[${p}]`;
+    else {
+      const key = String(p);
+      s += /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? (s ? `.${key}` : key) : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return s;
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** Candidates close to `word`, closest first (at most `max`). */
+export function closeMatches(word: string, candidates: readonly string[], max = 3): string[] {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return [...new Set(candidates)]
+    .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()) }))
+    .filter((x) => x.d <= limit || x.c.startsWith(word) || word.startsWith(x.c))
+    .sort((x, y) => x.d - y.d || cmp(x.c, y.c))
+    .slice(0, max)
+    .map((x) => x.c);
+}
+
+/** "did you mean ...?" or the empty string. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const m = closeMatches(word, candidates);
+  if (m.length === 0) return '';
+  return `did you mean ${m.map((x) => `"${x}"`).join(' or ')}?`;
+}

@@ -1,0 +1,685 @@
+// Step 2 of the pipeline: LoadedFactory -> ResolvedFactory. Checks every reference (templates,
+// fragments, bases, manifests, pools), slots, requirements, cycles, platforms/accelerators,
+// paths and lock digests, then expands matrices into variants and variants x platforms into
+// targets. Reports every problem it can find in one pass.
+import { closeMatches, error, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { archOf, refOf, splitRef, targetName, variantName } from './ids.js';
+import { normalize } from './load.js';
+import { lockDigestErrors } from './lock.js';
+import type {
+  Base,
+  Diagnostic,
+  FragmentSource,
+  LoadedFactory,
+  Located,
+  Manifest,
+  PlatformName,
+  Pool,
+  Product,
+  ResolvedFactory,
+  ResolvedProduct,
+  SourceLocation,
+  Target,
+  TemplateSource,
+  Variant,
+} from './types.js';
+import { positionInText } from './yaml.js';
+
+const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
+// Docker's tag grammar.
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const MATRIX_REF_RE = /\{matrix\.([a-z][a-z0-9_]*)\}/g;
+// Keeps a pathological matrix from producing millions of variants.
+const MAX_VARIANTS = 4096;
+
+export interface ResolveOptions {
+  /**
+   * Ids of documents that exist but failed to load (from `loadDetailed`): references to them
+   * are not reported again as unknown. "*" stands for any name.
+   */
+  failed?: ReadonlySet<string>;
+}
+
+export function resolve(loaded: LoadedFactory, opts: ResolveOptions = {}): { factory?: ResolvedFactory; diagnostics: Diagnostic[] } {
+  const r = new Resolver(loaded, opts.failed ?? new Set());
+  r.run();
+  const diagnostics = sortDiagnostics(r.diagnostics);
+  if (hasErrors(diagnostics)) return { diagnostics };
+  return { factory: { loaded, products: r.products, targets: r.targets, pools: r.poolList }, diagnostics };
+}
+
+interface ResolvedManifest {
+  manifest: Located<Manifest>;
+  template: TemplateSource;
+  fragments: FragmentSource[];
+  base: Located<Base>;
+  variants: Variant[];
+}
+
+function at(l: SourceLocation): string {
+  return `${l.file}:${l.line}:${l.column}`;
+}
+
+function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+class Resolver {
+  readonly diagnostics: Diagnostic[] = [];
+  products: ResolvedProduct[] = [];
+  targets: Target[] = [];
+  poolList: Located<Pool>[] = [];
+
+  private readonly templates = new Map<string, TemplateSource>();
+  private readonly fragments = new Map<string, FragmentSource>();
+  private readonly fragmentVersions = new Map<string, string[]>();
+  private readonly templateVersions = new Map<string, string[]>();
+  private readonly manifests = new Map<string, Located<Manifest>>();
+  private readonly bases = new Map<string, Located<Base>>();
+  private readonly resolvedManifests = new Map<string, ResolvedManifest | undefined>();
+  /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
+  private readonly inCycle = new Set<string>();
+
+  constructor(
+    private readonly loaded: LoadedFactory,
+    private readonly failed: ReadonlySet<string>,
+  ) {}
+
+  /** Whether a reference may point at a document that failed to load (already reported). */
+  private failedToLoad(kind: string, ref: string): boolean {
+    if (this.failed.has('*')) return true;
+    const name = splitRef(ref)?.name ?? ref;
+    return this.failed.has(`${kind}:${ref}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`);
+  }
+
+  run(): void {
+    this.index();
+    this.diagnostics.push(...lockDigestErrors(this.loaded));
+    this.checkTemplates();
+    this.checkFragments();
+    this.checkPools();
+    for (const m of this.manifests.values()) this.resolvedManifests.set(refOf(m.doc), this.resolveManifest(m));
+    const seenProducts = new Map<string, Located<Product>>();
+    for (const p of this.loaded.products) {
+      const id = refOf(p.doc);
+      const first = seenProducts.get(id);
+      if (first) {
+        this.duplicate('product', id, p, first);
+        continue;
+      }
+      seenProducts.set(id, p);
+      const rp = this.resolveProduct(p);
+      if (rp) this.products.push(rp);
+    }
+    this.products.sort((a, b) => byString(a.id, b.id));
+    this.checkTargetCollisions();
+    this.checkTagCollisions();
+    this.targets.sort((a, b) => byString(a.name, b.name));
+  }
+
+  private err(code: string, message: string, location: SourceLocation, field?: string, hint?: string): void {
+    this.diagnostics.push(
+      error(code, message, { location, ...(field !== undefined ? { field } : {}), ...(hint !== undefined ? { hint } : {}) }),
+    );
+  }
+
+  private duplicate(kind: string, id: string, later: Located<unknown>, first: Located<unknown>): void {
+    this.err('duplicate-id', `${kind} "${id}" is defined twice`, later.locate(['name']), 'name', `first defined at ${at(first.locate(['name']))}; rename one or give it a new version`);
+  }
+
+  // -------------------------------------------------------------------------------- indexes
+
+  private index(): void {
+    for (const t of this.loaded.templates) {
+      this.templates.set(refOf(t.meta.doc), t);
+      pushTo(this.templateVersions, t.meta.doc.name, t.meta.doc.version);
+    }
+    for (const f of this.loaded.fragments) {
+      this.fragments.set(refOf(f.meta.doc), f);
+      pushTo(this.fragmentVersions, f.meta.doc.name, f.meta.doc.version);
+    }
+    for (const m of this.loaded.manifests) {
+      const id = refOf(m.doc);
+      const first = this.manifests.get(id);
+      if (first) this.duplicate('manifest', id, m, first);
+      else this.manifests.set(id, m);
+    }
+    for (const b of this.loaded.bases) {
+      const first = this.bases.get(b.doc.name);
+      if (first) this.duplicate('base', b.doc.name, b, first);
+      else this.bases.set(b.doc.name, b);
+    }
+    const pools = new Map<string, Located<Pool>>();
+    for (const p of this.loaded.pools) {
+      const first = pools.get(p.doc.name);
+      if (first) this.duplicate('pool', p.doc.name, p, first);
+      else pools.set(p.doc.name, p);
+    }
+    this.poolList = [...pools.values()].sort((a, b) => byString(a.doc.name, b.doc.name));
+  }
+
+  /** Reports an unknown `name@version` reference, listing the versions that do exist. */
+  private unknownRef(kind: 'template' | 'fragment' | 'manifest', ref: string, versions: Map<string, string[]>, loc: SourceLocation, field: string): void {
+    if (this.failedToLoad(kind, ref)) return;
+    const parts = splitRef(ref);
+    const name = parts?.name ?? ref;
+    const existing = versions.get(name);
+    if (existing && existing.length > 0) {
+      this.err(`unknown-${kind}`, `${kind} "${name}" has no version ${parts?.version ?? ''}`, loc, field, `versions that exist: ${sortVersions(existing).join(', ')}`);
+      return;
+    }
+    const near = closeMatches(name, [...versions.keys()]);
+    this.err(
+      `unknown-${kind}`,
+      `unknown ${kind} "${ref}"`,
+      loc,
+      field,
+      near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ''}"`).join(' or ')}?` : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`,
+    );
+  }
+
+  private unknownBase(name: string, loc: SourceLocation, field: string): void {
+    if (this.failedToLoad('base', name)) return;
+    const near = closeMatches(name, [...this.bases.keys()]);
+    this.err('unknown-base', `unknown base "${name}"`, loc, field, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : `add a "kind: Base" document named ${name} under manifests/ (known: ${[...this.bases.keys()].sort().join(', ') || 'none'})`);
+  }
+
+  // -------------------------------------------------------------------------------- templates, fragments, pools
+
+  private checkTemplates(): void {
+    for (const t of this.loaded.templates) {
+      const doc = t.meta.doc;
+      if (!this.bases.has(doc.base)) this.unknownBase(doc.base, t.meta.locate(['base']), 'base');
+      const seen = new Set<string>();
+      doc.slots.forEach((s, i) => {
+        if (seen.has(s)) this.err('duplicate-slot', `slot "${s}" is listed twice`, t.meta.locate(['slots', i]), `slots[${i}]`, 'list each slot once');
+        seen.add(s);
+      });
+      for (const [i, p] of doc.platforms.entries()) {
+        const base = this.bases.get(doc.base);
+        if (base && !base.doc.platforms.includes(p)) {
+          this.err('unsupported-platform', `template ${refOf(doc)} lists ${p} but its base "${base.doc.name}" does not support it`, t.meta.locate(['platforms', i]), `platforms[${i}]`, `drop ${p} here or add it to the base's platforms (${at(base.location)})`);
+        }
+      }
+    }
+  }
+
+  private checkFragments(): void {
+    const names = [...this.fragmentVersions.keys()];
+    for (const f of this.loaded.fragments) {
+      const doc = f.meta.doc;
+      doc.requires.forEach((req, i) => {
+        if (!this.fragmentVersions.has(req) && !this.failedToLoad('fragment', `${req}@*`)) {
+          const near = closeMatches(req, names);
+          this.err('unknown-fragment', `${refOf(doc)} requires "${req}", which is not a fragment`, f.meta.locate(['requires', i]), `requires[${i}]`, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : 'requires lists fragment names (without version)');
+        }
+      });
+      this.checkSnippetPaths(f);
+    }
+    this.findCycles();
+  }
+
+  /** Requirement cycles between fragment names (edges from every version). */
+  private findCycles(): void {
+    const edges = new Map<string, { to: string; from: FragmentSource; index: number }[]>();
+    for (const f of this.loaded.fragments) {
+      f.meta.doc.requires.forEach((to, index) => pushTo(edges, f.meta.doc.name, { to, from: f, index }));
+    }
+    const state = new Map<string, 'active' | 'done'>();
+    const stack: string[] = [];
+    const reported = new Set<string>();
+    const visitNode = (n: string): void => {
+      state.set(n, 'active');
+      stack.push(n);
+      for (const e of [...(edges.get(n) ?? [])].sort((a, b) => byString(a.to, b.to))) {
+        const s = state.get(e.to);
+        if (s === 'active') {
+          const cycle = [...stack.slice(stack.indexOf(e.to)), e.to];
+          const key = [...new Set(cycle)].sort().join(',');
+          for (const c of cycle) this.inCycle.add(c);
+          if (!reported.has(key)) {
+            reported.add(key);
+            this.err('cycle', `requirement cycle: ${cycle.join(' -> ')}`, e.from.meta.locate(['requires', e.index]), `requires[${e.index}]`, `remove one of these requirements; a fragment cannot (indirectly) require itself`);
+          }
+        } else if (s === undefined && this.fragmentVersions.has(e.to)) visitNode(e.to);
+      }
+      stack.pop();
+      state.set(n, 'done');
+    };
+    for (const n of [...edges.keys()].sort()) if (!state.has(n)) visitNode(n);
+  }
+
+  /**
+   * COPY/ADD sources of a snippet are resolved against the fragment's version directory and
+   * must stay under its files/: anything else would read outside what the lock digests.
+   */
+  private checkSnippetPaths(f: FragmentSource): void {
+    const text = f.snippet.text;
+    const lines = text.split('\n');
+    let offset = 0;
+    const filesPrefix = `${f.dir}/files/`;
+    const present = f.files.map((x) => x.path.slice(f.dir.length + 1));
+    lines.forEach((line) => {
+      const lineStart = offset;
+      offset += line.length + 1;
+      const m = /^(\s*)(COPY|ADD)(\s+)(.*)$/i.exec(line);
+      if (!m || line.includes('<%')) return;
+      const rest = m[4]!.replace(/\\\s*$/, '').trim();
+      const argsStart = lineStart + m[1]!.length + m[2]!.length + m[3]!.length;
+      const tokens = tokenize(rest);
+      if (tokens === undefined) return;
+      const flags = tokens.filter((t) => t.value.startsWith('--'));
+      // --from copies out of another stage or image, and heredocs carry their content inline.
+      if (flags.some((t) => /^--from(=|$)/.test(t.value)) || tokens.some((t) => t.value.startsWith('<<'))) return;
+      const args = tokens.filter((t) => !t.value.startsWith('--'));
+      if (args.length < 2) return;
+      for (const src of args.slice(0, -1)) {
+        const loc = positionInText(f.snippet.path, text, argsStart + src.offset);
+        const v = src.value;
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@')) {
+          this.err('remote-source', `${m[2]!.toUpperCase()} of a remote source "${v}" is not reproducible`, loc, undefined, 'put the file under files/ (and its checksum in a test) instead of downloading it at build time');
+          continue;
+        }
+        const norm = normalize(v);
+        if (norm === undefined) {
+          this.err('path-escape', `${m[2]!.toUpperCase()} source "${v}" leaves the fragment directory`, loc, undefined, `put the file under ${filesPrefix} and copy it from files/...`);
+          continue;
+        }
+        if (!(norm === 'files' || norm.startsWith('files/'))) {
+          this.err('path-escape', `${m[2]!.toUpperCase()} source "${v}" is outside the fragment's files/ directory`, loc, undefined, `move it to ${filesPrefix} and write files/${norm}`);
+          continue;
+        }
+        if (/[*?[]/.test(norm)) continue;
+        if (!present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
+          this.err('missing-file', `${m[2]!.toUpperCase()} source "${v}" does not exist in ${f.dir}/`, loc, undefined, `add ${f.dir}/${norm} or fix the path`);
+        }
+      }
+    });
+  }
+
+  private checkPools(): void {
+    const seen = new Map<string, Located<Pool>>();
+    for (const p of this.poolList) {
+      const key = `${p.doc.platform} ${p.doc.accelerator}`;
+      const first = seen.get(key);
+      if (first) {
+        this.err('ambiguous-pool', `pools "${first.doc.name}" and "${p.doc.name}" both serve ${p.doc.platform} with accelerator ${p.doc.accelerator}`, p.locate(['platform']), 'platform', `keep one pool per platform and accelerator (the other is at ${at(first.location)})`);
+      } else seen.set(key, p);
+    }
+  }
+
+  private poolFor(platform: PlatformName, accelerator: string): Located<Pool> | undefined {
+    return this.poolList.find((p) => p.doc.platform === platform && p.doc.accelerator === accelerator);
+  }
+
+  // -------------------------------------------------------------------------------- manifests
+
+  private resolveManifest(m: Located<Manifest>): ResolvedManifest | undefined {
+    const doc = m.doc;
+    let ok = true;
+    const template = this.templates.get(doc.template);
+    if (!template) {
+      this.unknownRef('template', doc.template, this.templateVersions, m.locate(['template']), 'template');
+      ok = false;
+    }
+    const frags: (FragmentSource | undefined)[] = doc.fragments.map((ref, i) => {
+      const f = this.fragments.get(ref);
+      if (!f) this.unknownRef('fragment', ref, this.fragmentVersions, m.locate(['fragments', i]), `fragments[${i}]`);
+      return f;
+    });
+    if (frags.some((f) => !f)) ok = false;
+
+    // Each fragment name once: two versions of one fragment in one image would fight.
+    const position = new Map<string, number>();
+    frags.forEach((f, i) => {
+      if (!f) return;
+      const name = f.meta.doc.name;
+      const prev = position.get(name);
+      if (prev !== undefined) {
+        this.err('duplicate-fragment', `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`, m.locate(['fragments', i]), `fragments[${i}]`, 'keep one version of each fragment');
+        ok = false;
+      } else position.set(name, i);
+    });
+
+    if (template) {
+      const slots = template.meta.doc.slots;
+      let maxSlot = -1;
+      let maxAt = -1;
+      frags.forEach((f, i) => {
+        if (!f) return;
+        const slot = f.meta.doc.slot;
+        const si = slots.indexOf(slot);
+        if (si < 0) {
+          this.err('unknown-slot', `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`, m.locate(['fragments', i]), `fragments[${i}]`, `the template's slots are: ${slots.join(', ')} (${at(template.meta.locate(['slots']))})`);
+          ok = false;
+          return;
+        }
+        if (si < maxSlot) {
+          const prevFrag = frags[maxAt]!;
+          this.err('slot-order', `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`, m.locate(['fragments', i]), `fragments[${i}]`, `list fragments in the template's slot order: ${slots.join(', ')}`);
+          ok = false;
+        } else {
+          maxSlot = si;
+          maxAt = i;
+        }
+      });
+    }
+
+    frags.forEach((f, i) => {
+      if (!f) return;
+      for (const req of f.meta.doc.requires) {
+        if (!this.fragmentVersions.has(req)) continue; // reported at the fragment
+        if (this.inCycle.has(req) && this.inCycle.has(f.meta.doc.name)) continue; // reported as the cycle
+        const j = position.get(req);
+        if (j === undefined) {
+          const latest = sortVersions(this.fragmentVersions.get(req) ?? []).at(-1);
+          this.err('unmet-requirement', `${refOf(f.meta.doc)} requires fragment "${req}", which this manifest does not include`, m.locate(['fragments', i]), `fragments[${i}]`, `add "${req}@${latest ?? '<version>'}" before fragments[${i}]`);
+          ok = false;
+        } else if (j > i) {
+          this.err('unmet-requirement', `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`, m.locate(['fragments', i]), `fragments[${i}]`, `move ${doc.fragments[j]} before ${doc.fragments[i]}`);
+          ok = false;
+        }
+      }
+    });
+
+    let base: Located<Base> | undefined;
+    if (doc.base !== undefined) {
+      base = this.bases.get(doc.base);
+      if (!base) {
+        this.unknownBase(doc.base, m.locate(['base']), 'base');
+        ok = false;
+      }
+    } else if (template) {
+      base = this.bases.get(template.meta.doc.base);
+      if (!base) ok = false; // reported at the template
+    }
+
+    const variants = this.expandMatrix(m, frags.filter((f): f is FragmentSource => f !== undefined));
+    if (!variants) ok = false;
+    if (!ok || !template || !base || !variants) return undefined;
+    return { manifest: m, template, fragments: frags as FragmentSource[], base, variants };
+  }
+
+  private expandMatrix(m: Located<Manifest>, frags: FragmentSource[]): Variant[] | undefined {
+    const matrix = m.doc.matrix ?? {};
+    const keys = Object.keys(matrix).sort();
+    let count = 1;
+    for (const k of keys) count *= matrix[k]!.length;
+    if (count > MAX_VARIANTS) {
+      this.err('matrix-too-large', `the matrix expands into ${count} variants (limit ${MAX_VARIANTS})`, m.locate(['matrix']), 'matrix', 'split the manifest or drop matrix values');
+      return undefined;
+    }
+    let points: Record<string, string>[] = [{}];
+    for (const k of keys) {
+      const next: Record<string, string>[] = [];
+      for (const p of points) for (const v of matrix[k]!) next.push({ ...p, [k]: v });
+      points = next;
+    }
+
+    // Fragment defaults (in build order, later wins) < manifest args.
+    const defaults: Record<string, string> = {};
+    for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+    let ok = true;
+    const manifestArgs = m.doc.args ?? {};
+    for (const [name, value] of Object.entries(manifestArgs)) {
+      for (const ref of value.matchAll(MATRIX_REF_RE)) {
+        if (!(ref[1]! in matrix)) {
+          this.err('bad-matrix-ref', `args.${name} refers to {matrix.${ref[1]}}, which the matrix does not define`, m.locate(['args', name]), `args.${name}`, keys.length > 0 ? `matrix keys: ${keys.join(', ')}` : 'add a matrix or write the value out');
+          ok = false;
+        }
+      }
+    }
+    if (!ok) return undefined;
+
+    const variants: Variant[] = [];
+    const names = new Map<string, Record<string, string>>();
+    for (const point of points) {
+      const name = variantName(point);
+      const prev = names.get(name);
+      if (prev) {
+        this.err('variant-collision', `matrix points ${JSON.stringify(prev)} and ${JSON.stringify(point)} both get the variant name "${name}"`, m.locate(['matrix']), 'matrix', 'use matrix values that do not contain "-" followed by another key name');
+        ok = false;
+        continue;
+      }
+      names.set(name, point);
+      const args: Record<string, string> = { ...defaults };
+      for (const [k, v] of Object.entries(manifestArgs)) {
+        const value = v.replace(MATRIX_REF_RE, (_s, key: string) => point[key] ?? '');
+        if (!SAFE_VALUE_RE.test(value)) {
+          this.err('unsafe-value', `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`, m.locate(['args', k]), `args.${k}`, 'start the value with a letter or digit');
+          ok = false;
+        }
+        args[k] = value;
+      }
+      variants.push({ name, matrix: point, args: sortRecord(args) });
+    }
+    return ok ? variants : undefined;
+  }
+
+  // -------------------------------------------------------------------------------- products
+
+  private resolveProduct(p: Located<Product>): ResolvedProduct | undefined {
+    const doc = p.doc;
+    const id = refOf(doc);
+    if (!this.manifests.has(doc.manifest)) {
+      this.unknownRef('manifest', doc.manifest, versionsOf(this.manifests), p.locate(['manifest']), 'manifest');
+      return undefined;
+    }
+    const rm = this.resolvedManifests.get(doc.manifest);
+    if (!rm) return undefined; // its problems are reported at the manifest
+    let ok = true;
+    const tmeta = rm.template.meta;
+
+    doc.platforms.forEach((platform, i) => {
+      const loc = p.locate(['platforms', i]);
+      const field = `platforms[${i}]`;
+      const lacking: string[] = [];
+      if (!tmeta.doc.platforms.includes(platform)) lacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(['platforms']))})`);
+      if (!rm.base.doc.platforms.includes(platform)) lacking.push(`base ${rm.base.doc.name} (${at(rm.base.locate(['platforms']))})`);
+      for (const f of rm.fragments) {
+        if (!f.meta.doc.platforms.includes(platform)) lacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(['platforms']))})`);
+      }
+      if (lacking.length > 0) {
+        this.err('unsupported-platform', `${id} is built for ${platform}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`, loc, field, `drop ${platform} from platforms, or use versions that support it: ${lacking.join(', ')}`);
+        ok = false;
+        return;
+      }
+      if (!this.poolFor(platform, doc.accelerator)) {
+        ok = false;
+        if (this.failedToLoad('pool', '*')) return;
+        this.err('no-pool', `no pool runs ${platform} with accelerator ${doc.accelerator}`, loc, field, `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`);
+      }
+    });
+
+    const accLacking: string[] = [];
+    if (!tmeta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(['accelerators']))})`);
+    for (const f of rm.fragments) {
+      if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(['accelerators']))})`);
+    }
+    if (accLacking.length > 0) {
+      this.err('unsupported-accelerator', `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${accLacking.length === 1 ? 'does' : 'do'} not support`, p.locate(['accelerator']), 'accelerator', `change the accelerator, or use versions that support it: ${accLacking.join(', ')}`);
+      ok = false;
+    }
+
+    const tagsByVariant = this.expandTags(p, rm.variants);
+    if (!tagsByVariant) ok = false;
+    if (!ok || !tagsByVariant) return undefined;
+
+    const pin = this.loaded.lock?.doc.bases[rm.base.doc.name];
+    const base: ResolvedProduct['base'] = { name: rm.base.doc.name, image: rm.base.doc.image };
+    // A pin recorded for another image is stale (checkLock says so); never apply it.
+    if (pin && pin.image === rm.base.doc.image) base.digest = pin.digest;
+    const rp: ResolvedProduct = { id, product: p, manifest: rm.manifest, template: rm.template, fragments: rm.fragments, base, variants: rm.variants };
+    for (const v of rm.variants) {
+      const tags = tagsByVariant.get(v.name)!;
+      for (const platform of doc.platforms) {
+        const arch = archOf(platform);
+        this.targets.push({
+          name: targetName(doc.name, v.name, arch),
+          id: `${id}:${v.name}`,
+          product: rp,
+          variant: v,
+          platform,
+          arch,
+          accelerator: doc.accelerator,
+          pool: this.poolFor(platform, doc.accelerator)!,
+          tags: tags.map((t) => `${doc.image}:${t}-${arch}`),
+          mergedTags: tags.map((t) => `${doc.image}:${t}`),
+        });
+      }
+    }
+    return rp;
+  }
+
+  /** Tag patterns -> tags per variant; placeholders {version} {major} {minor} {patch} {variant} {matrix.KEY}. */
+  private expandTags(p: Located<Product>, variants: Variant[]): Map<string, string[]> | undefined {
+    const doc = p.doc;
+    const [major = '', minor = '', patchPre = ''] = doc.version.split('.');
+    const patch = patchPre.split('-')[0] ?? '';
+    const out = new Map<string, string[]>();
+    let ok = true;
+    const longestArch = Math.max(...doc.platforms.map((x) => archOf(x).length));
+    const owner = new Map<string, string>();
+    doc.tags.forEach((pattern, i) => {
+      const loc = p.locate(['tags', i]);
+      const field = `tags[${i}]`;
+      const stray = pattern.replace(/\{[^{}]*\}/g, '');
+      if (/[{}]/.test(stray)) {
+        this.err('bad-tag', `tag pattern "${pattern}" has unbalanced braces`, loc, field, 'placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}');
+        ok = false;
+        return;
+      }
+      for (const v of variants) {
+        let bad = false;
+        const tag = pattern.replace(/\{([^{}]*)\}/g, (whole, key: string) => {
+          const fixed: Record<string, string> = { version: doc.version, major, minor, patch, variant: v.name };
+          if (key in fixed) return fixed[key]!;
+          const mm = /^matrix\.(.+)$/.exec(key);
+          if (mm && mm[1]! in v.matrix) return v.matrix[mm[1]!]!;
+          bad = true;
+          return whole;
+        });
+        if (bad) {
+          const keys = Object.keys(v.matrix);
+          this.err('bad-tag', `tag pattern "${pattern}" uses an unknown placeholder`, loc, field, `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(' ')}` : ' (the manifest has no matrix)'}`);
+          ok = false;
+          return;
+        }
+        if (!TAG_RE.test(`${tag}-${'x'.repeat(longestArch)}`)) {
+          this.err('bad-tag', `tag "${tag}" (from "${pattern}") is not a valid image tag`, loc, field, 'a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix');
+          ok = false;
+          return;
+        }
+        const prev = owner.get(tag);
+        if (prev !== undefined && prev !== v.name) {
+          this.err('tag-collision', `tag "${tag}" is produced by variants ${prev} and ${v.name}`, loc, field, 'add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag');
+          ok = false;
+          return;
+        }
+        owner.set(tag, v.name);
+        const list = out.get(v.name) ?? [];
+        if (!list.includes(tag)) list.push(tag);
+        out.set(v.name, list);
+      }
+    });
+    return ok ? out : undefined;
+  }
+
+  private checkTargetCollisions(): void {
+    const seen = new Map<string, Target>();
+    const reported = new Set<string>();
+    for (const t of this.targets) {
+      const first = seen.get(t.name);
+      if (!first) {
+        seen.set(t.name, t);
+        continue;
+      }
+      const key = `${first.product.id} ${t.product.id}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      const same = first.product === t.product;
+      this.err(
+        'target-collision',
+        same
+          ? `variants ${first.variant.name} and ${t.variant.name} of ${t.product.id} both become target "${t.name}"`
+          : `${first.product.id} and ${t.product.id} both produce target "${t.name}"`,
+        t.product.product.locate(['name']),
+        'name',
+        same ? 'matrix values that differ only in characters outside [A-Za-z0-9_-] collide; change one' : `target names are <product>-<variant>-<arch>; rename one product (the other is at ${at(first.product.product.location)})`,
+      );
+    }
+  }
+
+  private checkTagCollisions(): void {
+    const seen = new Map<string, Target>();
+    for (const t of [...this.targets].sort((a, b) => byString(a.product.id, b.product.id))) {
+      for (const tag of t.mergedTags) {
+        const first = seen.get(tag);
+        if (!first) {
+          seen.set(tag, t);
+          continue;
+        }
+        if (first.product === t.product) continue;
+        seen.set(tag, t);
+        this.err('tag-collision', `${first.product.id} and ${t.product.id} both publish ${tag}`, t.product.product.locate(['image']), 'image', `give one of them another image or tag pattern (the other is at ${at(first.product.product.location)})`);
+        return;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Tok {
+  value: string;
+  offset: number;
+}
+
+/** Splits COPY/ADD arguments (shell form or JSON form) keeping each token's offset. */
+function tokenize(rest: string): Tok[] | undefined {
+  if (rest.startsWith('[')) {
+    try {
+      const arr = JSON.parse(rest) as unknown;
+      if (!Array.isArray(arr) || !arr.every((x) => typeof x === 'string')) return undefined;
+      return (arr as string[]).map((value) => ({ value, offset: Math.max(0, rest.indexOf(JSON.stringify(value))) + 1 }));
+    } catch {
+      return undefined;
+    }
+  }
+  const out: Tok[] = [];
+  const re = /\S+/g;
+  for (let m = re.exec(rest); m; m = re.exec(rest)) out.push({ value: m[0], offset: m.index });
+  return out;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function versionsOf(manifests: Map<string, Located<Manifest>>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of manifests.values()) pushTo(out, m.doc.name, m.doc.version);
+  return out;
+}
+
+/** Semantic-version order (pre-releases before their release). */
+export function sortVersions(vs: readonly string[]): string[] {
+  const parse = (v: string): [number, number, number, string] => {
+    const [core = '', pre = ''] = v.split(/-(.*)/s);
+    const [a = 0, b = 0, c = 0] = core.split('.').map(Number);
+    return [a, b, c, pre];
+  };
+  return [...vs].sort((x, y) => {
+    const a = parse(x);
+    const b = parse(y);
+    return a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || (a[3] === b[3] ? 0 : a[3] === '' ? 1 : b[3] === '' ? -1 : byString(a[3], b[3]));
+  });
+}
+
+function sortRecord(r: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
+  return out;
+}

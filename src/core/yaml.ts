@@ -1,0 +1,186 @@
+// YAML parsing that keeps positions, so every diagnostic about a document can point at the
+// exact node (file:line:column) the user has to edit.
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument, visit } from 'yaml';
+import type { Document as YDocument, Node as YNode, Pair } from 'yaml';
+import { error } from './diagnostics.js';
+import type { Diagnostic, SourceLocation } from './types.js';
+
+export type FieldPath = readonly (string | number)[];
+
+export interface YamlDoc {
+  /** Plain JS value of the document. */
+  value: unknown;
+  /** 0-based index of the document in its file. */
+  index: number;
+  file: string;
+  /** Where the document's content starts. */
+  location: SourceLocation;
+  /** The node at `path`, or the nearest existing parent when the path does not exist. */
+  locate(path: FieldPath): SourceLocation;
+  /** The key of the last path element (for unknown or misplaced keys); falls back to `locate`. */
+  locateKey(path: FieldPath): SourceLocation;
+  /** Whether a node exists at `path`. */
+  has(path: FieldPath): boolean;
+}
+
+export interface ParsedYaml {
+  docs: YamlDoc[];
+  diagnostics: Diagnostic[];
+}
+
+// Guards against alias bombs ("billion laughs"): a factory document never needs more.
+const MAX_ALIAS_COUNT = 100;
+
+export function positionOf(file: string, lineCounter: LineCounter, offset: number): SourceLocation {
+  const { line, col } = lineCounter.linePos(Math.max(0, offset));
+  return { file, line, column: col };
+}
+
+/** 1-based line and column of `offset` in `text` (for texts not parsed as YAML). */
+export function positionInText(file: string, text: string, offset: number): SourceLocation {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { file, line, column: offset - lineStart + 1 };
+}
+
+/** Parses a (possibly multi-document) YAML text. Documents with syntax errors are dropped, their errors reported. */
+export function parseYaml(file: string, text: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  const docs: YamlDoc[] = [];
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  parsed.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) diagnostics.push(yamlError(file, lineCounter, e.pos[0], e.message, e.code));
+      return;
+    }
+    // A document that is only comments (or a trailing `---`) carries nothing.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
+    diagnostics.push(...numberSpellingDiagnostics(file, lineCounter, doc));
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      diagnostics.push(
+        error('yaml', `cannot read the document: ${(e as Error).message}`, {
+          location: positionOf(file, lineCounter, doc.contents.range?.[0] ?? 0),
+          hint: 'avoid deeply nested aliases; write the values out',
+        }),
+      );
+      return;
+    }
+    docs.push(makeDoc(file, lineCounter, doc, index, value));
+  });
+  return { docs, diagnostics };
+}
+
+/** Parses a single JSON/YAML document (e.g. factory.lock.json) with positions. */
+export function parseSingle(file: string, text: string): { doc?: YamlDoc; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return { diagnostics: doc.errors.map((e) => yamlError(file, lineCounter, e.pos[0], e.message, e.code)) };
+  }
+  const value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  return { doc: makeDoc(file, lineCounter, doc, 0, value), diagnostics: [] };
+}
+
+function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string): Diagnostic {
+  const hint =
+    code === 'DUPLICATE_KEY'
+      ? 'remove or rename one of the two keys'
+      : code === 'TAB_AS_INDENT'
+        ? 'indent with spaces, not tabs'
+        : 'fix the YAML syntax (check indentation, quotes and brackets)';
+  return error('yaml', `malformed YAML: ${message.replace(/\s+/g, ' ').trim()}`, {
+    location: positionOf(file, lc, offset),
+    hint,
+  });
+}
+
+/**
+ * YAML 1.2 reads `3.10` as the number 3.1 and `010` as 10: a matrix value or build arg would
+ * silently change. Plain scalars whose number does not print back as written are errors.
+ */
+function numberSpellingDiagnostics(file: string, lc: LineCounter, doc: YDocument.Parsed): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'number' || node.type !== 'PLAIN' || node.source === undefined) return;
+      if (String(node.value) === node.source) return;
+      out.push(
+        error('yaml-number', `${node.source} is read as the number ${String(node.value)}`, {
+          location: positionOf(file, lc, node.range?.[0] ?? 0),
+          hint: `quote it ("${node.source}") to keep it as written, or write ${String(node.value)}`,
+        }),
+      );
+    },
+  });
+  return out;
+}
+
+function makeDoc(file: string, lc: LineCounter, doc: YDocument.Parsed, index: number, value: unknown): YamlDoc {
+  const root = doc.contents as YNode | null;
+  const startOffset = root?.range?.[0] ?? doc.range[0];
+  const at = (offset: number): SourceLocation => positionOf(file, lc, offset);
+
+  // Walks the path; returns the deepest node reached, the pair holding it, and whether the whole path exists.
+  const walk = (path: FieldPath): { node: YNode | null; pair?: Pair; complete: boolean } => {
+    let node: YNode | null = root;
+    let pair: Pair | undefined;
+    for (const seg of path) {
+      if (isMap(node)) {
+        const found = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+        if (!found) return { node, pair, complete: false };
+        pair = found as Pair;
+        // `key:` with no value: point at the key.
+        node = (found.value as YNode | null) ?? (found.key as YNode);
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg] as YNode | undefined;
+        if (!item) return { node, pair, complete: false };
+        pair = undefined;
+        node = item;
+      } else {
+        return { node, pair, complete: false };
+      }
+    }
+    return { node, pair, complete: true };
+  };
+
+  const offsetOf = (n: YNode | null | undefined): number => n?.range?.[0] ?? startOffset;
+
+  return {
+    value,
+    index,
+    file,
+    location: at(startOffset),
+    locate(path) {
+      return at(offsetOf(walk(path).node));
+    },
+    locateKey(path) {
+      const r = walk(path);
+      if (r.complete && r.pair && path.length > 0) return at(offsetOf(r.pair.key as YNode));
+      return at(offsetOf(r.node));
+    },
+    has(path) {
+      return walk(path).complete;
+    },
+  };
+}
+
+function keyString(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+/** Location of the first occurrence of a character code in `text`, or undefined. */
+export function findChar(file: string, text: string, ch: string): SourceLocation | undefined {
+  const i = text.indexOf(ch);
+  return i < 0 ? undefined : positionInText(file, text, i);
+}
