@@ -1,0 +1,101 @@
+// Escaping for the two languages the factory writes values into: Dockerfile/shell words (the
+// EJS `<%= %>` tag) and HCL strings (docker-bake.hcl). Both are total over their accepted input:
+// a value either lands as exactly itself or is refused, it never changes the surrounding syntax.
+
+/** Raised for a value that cannot be placed safely; render.ts turns it into a Diagnostic. */
+export class EscapeError extends Error {
+  override readonly name = 'EscapeError';
+}
+
+// Characters that mean nothing special to sh, to the Dockerfile parser (no `$`, quotes,
+// backslash, `#`, whitespace) or to bash brace/tilde expansion (no `{}`, `~`, `*?[`).
+const PLAIN_WORD = /^[A-Za-z0-9_./:@%+=,-]+$/;
+// Line breaks would start a new Dockerfile instruction; NUL cannot live in argv; \u0001 is the
+// source-map marker (render.ts) and must never be forgeable from a value. Other C0 controls and
+// DEL are refused because they are invisible in logs and reviews.
+const FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+function describeChar(c: string): string {
+  const names: Record<string, string> = { '\n': 'a newline', '\r': 'a carriage return', '\u0000': 'a NUL byte' };
+  return names[c] ?? `the control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Quotes one word for sh and Dockerfile instructions (ENV/LABEL/RUN accept shell-style single quotes). */
+export function shellWord(value: string): string {
+  const bad = FORBIDDEN.exec(value);
+  if (bad) {
+    throw new EscapeError(
+      `value ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)} contains ${describeChar(bad[0])}, which cannot be placed in a Dockerfile line`,
+    );
+  }
+  if (PLAIN_WORD.test(value)) return value;
+  // Inside single quotes nothing is special to sh or to Dockerfile variable substitution; a
+  // quote itself closes, is written escaped, and reopens.
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The EJS `escape` function: what `<%= value %>` writes. Strings and numbers become one shell
+ * word; arrays become space-separated words (`RUN apt-get install <%= packages %>`).
+ * `undefined`/`null` and objects are refused: printing them silently is always a template bug.
+ */
+export function escapeDockerfile(value: unknown): string {
+  if (typeof value === 'string') return shellWord(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return shellWord(String(value));
+  if (Array.isArray(value)) return value.map((v) => escapeDockerfile(v)).join(' ');
+  if (value === undefined || value === null) {
+    throw new EscapeError(`<%= %> was given ${String(value)}; the value does not exist (check the name, e.g. args.NAME or matrix.key)`);
+  }
+  throw new EscapeError('<%= %> was given an object; print one of its fields instead (e.g. base.image)');
+}
+
+/**
+ * An HCL quoted string literal (with the quotes) whose value is exactly `s`: `${` and `%{` would
+ * start an interpolation or directive in HCL templates, so they are doubled (`$${`, `%%{`).
+ */
+export function hclString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    const code = s.charCodeAt(i);
+    if (c === '\\') out += '\\\\';
+    else if (c === '"') out += '\\"';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\t') out += '\\t';
+    else if ((c === '$' || c === '%') && s[i + 1] === '{') out += c + c;
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += c;
+  }
+  return `${out}"`;
+}
+
+/** A piece of an HCL template string: literal text, or a reference to a bake variable. */
+export type HclPart = string | { ref: string };
+
+/** An HCL string literal mixing escaped literal text and `${VAR}` interpolations. */
+export function hclTemplate(parts: readonly HclPart[]): string {
+  // Adjacent literals are joined first so that a `$` and a `{` from two parts are seen together.
+  const merged: HclPart[] = [];
+  for (const p of parts) {
+    const last = merged[merged.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
+    else merged.push(p);
+  }
+  let out = '"';
+  for (const [i, p] of merged.entries()) {
+    if (typeof p === 'string') {
+      let body = hclString(p).slice(1, -1);
+      // A literal `$` or `%` right before an interpolation would read as the `$${` / `%%{`
+      // escape; write those characters as an interpolated string instead.
+      // A trailing run is moved as a whole, or its previous `$` would pair with the new `${`.
+      const run = i + 1 < merged.length ? /[$%]+$/.exec(body) : null;
+      if (run) body = `${body.slice(0, run.index)}\${"${run[0]}"}`;
+      out += body;
+    } else {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.ref)) throw new Error(`internal: bad HCL variable name ${p.ref}`);
+      out += `\${${p.ref}}`;
+    }
+  }
+  return `${out}"`;
+}
