@@ -1,0 +1,60 @@
+// The outside service "Actions artifacts" (@actions/artifact): evidence and record uploads, and
+// the record downloads of `mode: record`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { DefaultArtifactClient } from '@actions/artifact';
+import type { RunContext } from './types.js';
+
+/**
+ * Artifacts are immutable and their names unique within a run, so a name carries the target,
+ * platform and run attempt: a re-run of a failed job uploads beside the first attempt's
+ * artifacts instead of failing with 409 Conflict.
+ */
+export function artifactName(prefix: string, target: string, platform: string, ctx: Pick<RunContext, 'runAttempt'>): string {
+  const plat = platform.replace(/[^A-Za-z0-9_.-]/g, '-');
+  return `${prefix}-${target}-${plat}-attempt${ctx.runAttempt}`;
+}
+
+/** All files under dir, sorted (upload order does not change the artifact, but logs read better). */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
+export function artifactsAvailable(): boolean {
+  return Boolean(process.env.ACTIONS_RUNTIME_TOKEN && process.env.ACTIONS_RESULTS_URL);
+}
+
+export async function upload(name: string, files: string[], rootDirectory: string, retentionDays?: number): Promise<number | undefined> {
+  if (!artifactsAvailable()) {
+    core.warning(`artifact ${name} not uploaded: ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL are not set (not running on a GitHub runner?)`);
+    return undefined;
+  }
+  const client = new DefaultArtifactClient();
+  const res = await client.uploadArtifact(name, files, rootDirectory, retentionDays ? { retentionDays } : {});
+  core.info(`Uploaded artifact ${name} (${files.length} files, ${res.size ?? 0} bytes, id ${res.id})`);
+  return res.id;
+}
+
+/** Downloads every artifact of this run whose name starts with `${prefix}-`; returns their directories. */
+export async function downloadByPrefix(prefix: string, into: string): Promise<{ name: string; dir: string }[]> {
+  const client = new DefaultArtifactClient();
+  const { artifacts } = await client.listArtifacts({ latest: true });
+  const picked = artifacts.filter((a) => a.name.startsWith(`${prefix}-`)).sort((a, b) => a.name.localeCompare(b.name));
+  const out: { name: string; dir: string }[] = [];
+  for (const a of picked) {
+    const dir = path.join(into, a.name);
+    await client.downloadArtifact(a.id, { path: dir });
+    out.push({ name: a.name, dir });
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+// A readable job log while buildx writes rawjson to a file: one line per finished step, the
+// output of failing steps, and buildx's own non-JSON lines (errors, warnings).
+import * as core from '@actions/core';
+
+export function progressPrinter(write: (line: string) => void = (l) => core.info(l)): (line: string) => void {
+  const done = new Set<string>();
+  const names = new Map<string, string>();
+  return (line: string) => {
+    if (!line.startsWith('{')) {
+      if (line.trim()) write(line);
+      return;
+    }
+    let s: { vertexes?: { digest?: string; name?: string; started?: string; completed?: string; cached?: boolean; error?: string }[] };
+    try {
+      s = JSON.parse(line) as typeof s;
+    } catch {
+      write(line);
+      return;
+    }
+    for (const v of s.vertexes ?? []) {
+      if (!v.digest) continue;
+      if (v.name) names.set(v.digest, v.name);
+      if (!v.completed || done.has(v.digest)) continue;
+      done.add(v.digest);
+      const name = names.get(v.digest) ?? v.digest;
+      if (v.error) write(`ERROR  ${name}: ${v.error}`);
+      else if (v.cached) write(`CACHED ${name}`);
+      else {
+        const secs = v.started ? (Date.parse(v.completed) - Date.parse(v.started)) / 1000 : 0;
+        write(`DONE   ${name} (${secs.toFixed(1)}s)`);
+      }
+    }
+  };
+}

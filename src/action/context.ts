@@ -1,0 +1,254 @@
+// Turns the INPUT_* / GITHUB_* environment into typed objects and builds the buildx bake
+// command lines. Pure apart from reading the environment, so tests drive it through env vars.
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { DEFAULT_SBOM_SCANNER, Inputs, RECORD_ARTIFACT_PREFIX } from './constants.js';
+import { ActionError } from './errors.js';
+import type { ActionInputs, BuildInputs, CacheBackend, RunContext } from './types.js';
+
+const CACHE_BACKENDS: readonly CacheBackend[] = ['registry', 'gha', 'local', 'none'];
+// Bake target and group names: what buildx accepts, minus the characters that would need quoting.
+const TARGET_RE = /^[A-Za-z0-9_-]+$/;
+
+function inputError(name: string, got: string, want: string): ActionError {
+  return new ActionError(`input \`${name}\`: ${want}, got ${JSON.stringify(got)}`);
+}
+
+function getBool(name: string, dflt: boolean): boolean {
+  const raw = core.getInput(name).trim();
+  if (raw === '') return dflt;
+  if (/^(true|True|TRUE)$/.test(raw)) return true;
+  if (/^(false|False|FALSE)$/.test(raw)) return false;
+  throw inputError(name, raw, 'expected true or false');
+}
+
+function getInt(name: string, min: number, max: number): number | undefined {
+  const raw = core.getInput(name).trim();
+  if (raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw inputError(name, raw, `expected a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+/** A list input: one item per line or comma-separated, like docker/bake-action's `files`. */
+export function getList(name: string, opts: { comma?: boolean } = {}): string[] {
+  const raw = core.getInput(name);
+  const items: string[] = [];
+  for (const line of raw.split(/\r?\n/)) {
+    const parts = opts.comma === false ? [line] : line.split(',');
+    for (const p of parts) {
+      const v = p.trim();
+      if (v !== '' && !v.startsWith('#')) items.push(v);
+    }
+  }
+  return items;
+}
+
+export function getRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+    apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+    runId: env.GITHUB_RUN_ID ?? '0',
+    runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
+    job: env.GITHUB_JOB ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    refName: env.GITHUB_REF_NAME ?? '',
+    workspace,
+    runnerTemp: env.RUNNER_TEMP || path.join(workspace, '.factory', 'tmp'),
+  };
+}
+
+export function runUrl(ctx: RunContext): string | undefined {
+  if (!ctx.repository || ctx.runId === '0') return undefined;
+  return `${ctx.serverUrl}/${ctx.repository}/actions/runs/${ctx.runId}/attempts/${ctx.runAttempt}`;
+}
+
+export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
+  const mode = core.getInput(Inputs.Mode).trim() || 'build';
+  const workdir = path.resolve(ctx.workspace, core.getInput(Inputs.Workdir).trim() || '.');
+  const recordsDir = core.getInput(Inputs.RecordsDir).trim() || 'records';
+  if (path.isAbsolute(recordsDir) || recordsDir.split(/[\\/]/).includes('..')) {
+    throw inputError(Inputs.RecordsDir, recordsDir, 'expected a path inside the repository (relative, no "..")');
+  }
+  if (mode === 'record') {
+    const branch = core.getInput(Inputs.Branch).trim() || ctx.refName;
+    if (!branch) {
+      throw new ActionError('input `branch`: no branch to commit records to; set `branch:` or run on a push event');
+    }
+    return {
+      mode: 'record',
+      workdir,
+      recordsDir,
+      recordArtifactPrefix: core.getInput(Inputs.RecordArtifactPrefix).trim() || RECORD_ARTIFACT_PREFIX,
+      branch,
+      pushRetries: getInt(Inputs.PushRetries, 0, 20) ?? 5,
+    };
+  }
+  if (mode !== 'build') throw inputError(Inputs.Mode, mode, 'expected "build" or "record"');
+
+  const target = core.getInput(Inputs.Target).trim();
+  if (target === '') throw new ActionError('input `target` is required: name a bake target or group of docker-bake.hcl');
+  if (!TARGET_RE.test(target)) throw inputError(Inputs.Target, target, 'expected a bake target or group name ([A-Za-z0-9_-])');
+
+  const cache = (core.getInput(Inputs.Cache).trim() || 'registry') as CacheBackend;
+  if (!CACHE_BACKENDS.includes(cache)) throw inputError(Inputs.Cache, cache, `expected one of ${CACHE_BACKENDS.join(', ')}`);
+
+  const testsRaw = getList(Inputs.Tests);
+  let tests: BuildInputs['tests'] = 'auto';
+  if (testsRaw.length === 1 && (testsRaw[0] === 'auto' || testsRaw[0] === 'none')) tests = testsRaw[0];
+  else if (testsRaw.length > 0) {
+    for (const t of testsRaw) if (!TARGET_RE.test(t)) throw inputError(Inputs.Tests, t, 'expected "auto", "none" or test target names');
+    tests = testsRaw;
+  }
+
+  const set = getList(Inputs.Set, { comma: false });
+  for (const s of set) {
+    if (!/^[^=\s]+\.[^=\s]+=/.test(s)) throw inputError(Inputs.Set, s, 'expected one `target.key=value` per line');
+  }
+  const sbomScanner = core.getInput(Inputs.SbomScanner).trim() || DEFAULT_SBOM_SCANNER;
+  if (!/^[a-z0-9][a-z0-9._:/@-]*$/.test(sbomScanner)) throw inputError(Inputs.SbomScanner, sbomScanner, 'expected an image reference');
+
+  const files = getList(Inputs.Files);
+  const inputs: BuildInputs = {
+    mode: 'build',
+    target,
+    files: files.length > 0 ? files : ['docker-bake.hcl'],
+    workdir,
+    push: getBool(Inputs.Push, false),
+    load: getBool(Inputs.Load, false),
+    cache,
+    cacheFrom: getList(Inputs.CacheFrom, { comma: false }),
+    cacheTo: getList(Inputs.CacheTo, { comma: false }),
+    cacheDir: path.resolve(workdir, core.getInput(Inputs.CacheDir).trim() || path.join(ctx.runnerTemp, 'factory-buildkit-cache')),
+    tests,
+    set,
+    sbom: getBool(Inputs.Sbom, true),
+    sbomScanner,
+    registryInsecure: getBool(Inputs.RegistryInsecure, false),
+    evidence: getBool(Inputs.Evidence, true),
+    recordsDir,
+  };
+  const registry = core.getInput(Inputs.Registry).trim();
+  if (registry) {
+    if (!/^[a-z0-9.-]+(:\d+)?$/.test(registry)) throw inputError(Inputs.Registry, registry, 'expected a registry host such as "ghcr.io" or "localhost:5000"');
+    inputs.registry = registry;
+  }
+  const retention = getInt(Inputs.RetentionDays, 1, 90);
+  if (retention !== undefined) inputs.retentionDays = retention;
+  const token = core.getInput(Inputs.GithubToken).trim();
+  if (token) inputs.githubToken = token;
+  if (inputs.cache !== 'registry' && inputs.cache !== 'none' && (inputs.cacheFrom.length > 0 || inputs.cacheTo.length > 0)) {
+    throw new ActionError(`inputs \`cache-from\`/\`cache-to\` override the cache; they cannot be combined with \`cache: ${inputs.cache}\``);
+  }
+  return inputs;
+}
+
+/** Per-run file locations of one target set (everything the evidence artifact holds). */
+export interface RunPaths {
+  /** Root of this run's evidence; uploaded as is. */
+  dir: string;
+  metadata: string;
+  rawjson: string;
+  testMetadata: string;
+  testRawjson: string;
+  definition: string;
+  ociDir(target: string): string;
+  testsDir(testTarget: string): string;
+}
+
+export function runPaths(dir: string): RunPaths {
+  return {
+    dir,
+    metadata: path.join(dir, 'bake-metadata.json'),
+    rawjson: path.join(dir, 'build.rawjson.log'),
+    testMetadata: path.join(dir, 'test-metadata.json'),
+    testRawjson: path.join(dir, 'test.rawjson.log'),
+    definition: path.join(dir, 'bake-definition.json'),
+    ociDir: (t) => path.join(dir, 'oci', t),
+    testsDir: (t) => path.join(dir, 'tests', t),
+  };
+}
+
+function fileArgs(files: string[]): string[] {
+  return files.flatMap((f) => ['--file', f]);
+}
+
+/** `buildx bake --print` for the given targets: validates names and resolves groups. */
+export function printArgs(inputs: Pick<BuildInputs, 'files'>, targets: string[]): string[] {
+  return ['bake', ...fileArgs(inputs.files), '--print', ...targets];
+}
+
+/**
+ * Cache overrides per image target. `registry` keeps what the bake file sets (per-target
+ * per-arch refs) unless cache-from/cache-to are given; `local` writes to a fresh directory
+ * that the post step swaps in, so the saved cache does not grow with every run.
+ */
+export function cacheSets(inputs: BuildInputs, target: string): string[] {
+  switch (inputs.cache) {
+    case 'registry':
+      return [
+        ...(inputs.cacheFrom.length ? inputs.cacheFrom.map((c) => `${target}.cache-from=${c}`) : []),
+        ...(inputs.cacheTo.length ? inputs.cacheTo.map((c) => `${target}.cache-to=${c}`) : []),
+      ];
+    case 'gha':
+      return [`${target}.cache-from=type=gha,scope=${target}`, `${target}.cache-to=type=gha,scope=${target},mode=max`];
+    case 'local':
+      return [
+        `${target}.cache-from=type=local,src=${path.join(inputs.cacheDir, target)}`,
+        `${target}.cache-to=type=local,dest=${path.join(inputs.cacheDir + '-new', target)},mode=max`,
+      ];
+    case 'none':
+      return [`${target}.cache-from=`, `${target}.cache-to=`];
+  }
+}
+
+/** The image build: `buildx bake` of the resolved image targets. */
+export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPaths): string[] {
+  const sets: string[] = [];
+  for (const t of targets) {
+    sets.push(...cacheSets(inputs, t));
+    if (inputs.sbom) sets.push(`${t}.attest=type=sbom,generator=${inputs.sbomScanner}`);
+    // Without push or load the image is still exported (as an OCI layout) so the SBOM and
+    // the size KPIs can be read from it.
+    if (!inputs.push && !inputs.load) sets.push(`${t}.output=type=oci,dest=${paths.ociDir(t)},tar=false`);
+  }
+  sets.push(...inputs.set);
+  return [
+    'bake',
+    ...fileArgs(inputs.files),
+    '--metadata-file',
+    paths.metadata,
+    '--progress=rawjson',
+    ...(inputs.push ? ['--push'] : []),
+    ...(inputs.load ? ['--load'] : []),
+    ...sets.flatMap((s) => ['--set', s]),
+    ...targets,
+  ];
+}
+
+/** The test run: test targets export results.json to a directory the action chooses. */
+export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunPaths): string[] {
+  return [
+    'bake',
+    ...fileArgs(inputs.files),
+    '--metadata-file',
+    paths.testMetadata,
+    '--progress=rawjson',
+    ...testTargets.flatMap((t) => ['--set', `${t}.output=type=local,dest=${paths.testsDir(t)}`]),
+    ...testTargets,
+  ];
+}
+
+/** Environment for buildx: bake variables the inputs override. */
+export function bakeEnv(inputs: BuildInputs, ctx: RunContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (inputs.registry) env.REGISTRY = inputs.registry;
+  if (ctx.sha && !process.env.REVISION) env.REVISION = ctx.sha;
+  if (ctx.repository && !process.env.SOURCE_URL) env.SOURCE_URL = `${ctx.serverUrl}/${ctx.repository}`;
+  return env;
+}

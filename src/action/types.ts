@@ -1,0 +1,78 @@
+// Typed shapes the action passes between its modules. Anything parsed from an outside tool's
+// output (buildx, the registry, results.json) has its own parser module; these are the results.
+
+export type Mode = 'build' | 'record';
+export type CacheBackend = 'registry' | 'gha' | 'local' | 'none';
+
+export interface BuildInputs {
+  mode: 'build';
+  /** A bake target or group name. */
+  target: string;
+  files: string[];
+  workdir: string;
+  push: boolean;
+  load: boolean;
+  cache: CacheBackend;
+  cacheFrom: string[];
+  cacheTo: string[];
+  /** Where the `local` cache lives between jobs (restored/saved with @actions/cache). */
+  cacheDir: string;
+  /** 'auto': the variant's combined and isolated test targets; 'none'; or explicit test target names. */
+  tests: 'auto' | 'none' | string[];
+  set: string[];
+  sbom: boolean;
+  sbomScanner: string;
+  registry?: string;
+  registryInsecure: boolean;
+  evidence: boolean;
+  retentionDays?: number;
+  recordsDir: string;
+  githubToken?: string;
+}
+
+export interface RecordInputs {
+  mode: 'record';
+  workdir: string;
+  recordsDir: string;
+  recordArtifactPrefix: string;
+  branch: string;
+  pushRetries: number;
+}
+
+export type ActionInputs = BuildInputs | RecordInputs;
+
+/** The part of `buildx bake --print` the action reads. */
+export interface BakeTarget {
+  context?: string;
+  dockerfile?: string;
+  args?: Record<string, string | null>;
+  labels?: Record<string, string | null>;
+  annotations?: string[];
+  tags?: string[];
+  platforms?: string[];
+  'cache-from'?: unknown[];
+  'cache-to'?: unknown[];
+  output?: unknown[];
+  target?: string;
+}
+
+export interface BakeDefinition {
+  group?: Record<string, { targets?: string[] }>;
+  target: Record<string, BakeTarget>;
+}
+
+/** What a GitHub run looks like to the action (from GITHUB_* env). */
+export interface RunContext {
+  eventName: string;
+  repository: string;
+  serverUrl: string;
+  apiUrl: string;
+  runId: string;
+  runAttempt: string;
+  job: string;
+  sha: string;
+  ref: string;
+  refName: string;
+  workspace: string;
+  runnerTemp: string;
+}
