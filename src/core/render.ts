@@ -179,9 +179,11 @@ function renderChain(
         },
         fragment: Object.freeze({ name: fdoc.name, version: fdoc.version, slot: name, files: `${f.dir}/files` }),
       });
-      // The stage exists because the fragment declares this slot: map its FROM line there.
-      const from = `${MARK}${metaAt}:${f.meta.locate(['slot']).line}${MARK}FROM ${current} AS ${stage}`;
-      out += `${from}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
+      // The stage exists because the fragment declares this slot: map its FROM line (and the
+      // blank line before it) there.
+      const m = `${MARK}${metaAt}:${f.meta.locate(['slot']).line}${MARK}`;
+      const text = rebaseFragmentFiles(body, f.dir);
+      out += `${m}\n${m}FROM ${current} AS ${stage}\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`;
       stages.push(stage);
       current = stage;
     }
@@ -219,6 +221,27 @@ function renderChain(
 
   const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files);
   return { path, text, sourceMap, stages };
+}
+
+/**
+ * Fragment snippets name their own files relative to the fragment directory (`COPY files/motd
+ * /etc/motd`), while every stage shares the repository root as build context. Sources of
+ * COPY/ADD without --from that start with `files/` are rewritten to `<fragment dir>/files/`.
+ */
+export function rebaseFragmentFiles(body: string, dir: string): string {
+  return body
+    .split('\n')
+    .map((line) => {
+      const m = /^((?:\u0001[0-9:]+\u0001)*\s*)((?:COPY|ADD)\s.*)$/i.exec(line);
+      if (!m || /\s--from[=\s]/i.test(m[2]!)) return line;
+      // Every word but the last (the destination), flags excluded.
+      const words = m[2]!.split(/(\s+)/);
+      let last = words.length - 1;
+      while (last > 0 && words[last]!.trim() === '') last--;
+      const rebased = words.map((w, i) => (i > 0 && i < last && !w.startsWith('-') ? w.replace(/^(\[?"?)(?:\.\/)?files\//, `$1${dir}/files/`) : w));
+      return `${m[1]}${rebased.join('')}`;
+    })
+    .join('\n');
 }
 
 function uniqueStage(taken: readonly string[], name: string): string {
