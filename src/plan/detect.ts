@@ -1,0 +1,296 @@
+// Change detection, pure: the resolved factories of both revisions plus the changed files in,
+// the affected targets (each with the reason chains that affect it) out.
+//
+// Targets are matched by bake target name between the revisions, and everything a target is
+// made from is compared as parsed documents, not as files: editing one document of a multi-
+// document manifest file affects that document's products only, a renamed file whose
+// documents did not change affects nothing, and a comment-only edit affects nothing. The
+// changed-file list classifies factory-wide and generated paths (paths.ts) and names the files
+// behind each reason.
+import { dockerfilePath } from '../core/render.js';
+import type { FragmentSource, Located, ResolvedFactory, Target, TemplateSource } from '../core/types.js';
+import type { ChangedFile } from './git.js';
+import { canonicalJson } from './key.js';
+import { classifyPath } from './paths.js';
+
+export type ReasonKind =
+  | 'requested'
+  | 'factory-wide'
+  | 'base-unavailable'
+  | 'added'
+  | 'product'
+  | 'manifest'
+  | 'template'
+  | 'fragment'
+  | 'base'
+  | 'pool'
+  | 'generated';
+
+export interface Reason {
+  kind: ReasonKind;
+  /** One line, e.g. "fragment python@1.1.0 changed". */
+  summary: string;
+  /** From the change to the target, one step per line, for `--explain`. */
+  chain: string[];
+  /** Changed files behind the reason (repository paths). */
+  files: string[];
+}
+
+export interface IgnoredFile {
+  path: string;
+  why: string;
+}
+
+export interface Detection {
+  /** Target name -> reasons, for every affected head target. */
+  affected: Map<string, Reason[]>;
+  /** Targets of the base revision that no longer exist. */
+  removed: { target: string; id: string }[];
+  /** Changed files that affect no target, with why. */
+  ignored: IgnoredFile[];
+}
+
+export interface DetectInput {
+  head: ResolvedFactory;
+  /** The base revision's factory; undefined when it could not be built (baseProblem says why). */
+  base?: ResolvedFactory;
+  baseProblem?: string;
+  changed: ChangedFile[];
+}
+
+const ref = (d: { name: string; version: string }): string => `${d.name}@${d.version}`;
+
+function describe(f: ChangedFile): string {
+  return f.from ? `${f.from} -> ${f.path} (${f.status})` : `${f.path} (${f.status})`;
+}
+
+/** Top-level fields whose values differ, for "manifest x changed (fields: args, matrix)". */
+function changedFields(a: object, b: object): string[] {
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  return [...keys].filter((k) => canonicalJson(ra[k]) !== canonicalJson(rb[k])).sort();
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function targetSteps(t: Target): string[] {
+  return [`product ${t.product.id}, variant ${t.variant.name}, ${t.platform}`, `target ${t.name}`];
+}
+
+export function detectAffected(input: DetectInput): Detection {
+  const { head, base, changed } = input;
+  const affected = new Map<string, Reason[]>();
+  const used = new Set<string>();
+  const add = (t: Target, reason: Reason): void => {
+    const list = affected.get(t.name) ?? [];
+    if (!list.some((r) => r.summary === reason.summary)) list.push(reason);
+    affected.set(t.name, list);
+    for (const f of reason.files) used.add(f);
+  };
+  const filesUnder = (dir: string): ChangedFile[] =>
+    changed.filter((f) => f.path.startsWith(`${dir}/`) || (f.from !== undefined && f.from.startsWith(`${dir}/`)));
+  const filesAt = (path: string): ChangedFile[] => changed.filter((f) => f.path === path || f.from === path);
+
+  const ignored: IgnoredFile[] = [];
+  const factoryWide = changed.filter((f) => classifyPath(f.path) === 'factory-wide' || (f.from && classifyPath(f.from) === 'factory-wide'));
+  for (const t of head.targets) {
+    for (const f of factoryWide) {
+      add(t, {
+        kind: 'factory-wide',
+        summary: `factory-wide file ${f.path} changed`,
+        chain: [describe(f), 'factory-wide: it can change how every target is generated or built', ...targetSteps(t)],
+        files: [f.path],
+      });
+    }
+  }
+
+  if (!base) {
+    for (const t of head.targets) {
+      add(t, {
+        kind: 'base-unavailable',
+        summary: 'the base revision cannot be compared',
+        chain: [input.baseProblem ?? 'the base revision has no factory', 'every target is planned', ...targetSteps(t)],
+        files: [],
+      });
+    }
+  } else {
+    compareFactories(head, base, add, filesUnder, filesAt);
+  }
+
+  // Rendered Dockerfiles are generated, but a hand edit to one must not go unbuilt.
+  const byDir = new Map<string, Target[]>();
+  for (const t of head.targets) {
+    const dir = dockerfilePath(t.product, t.variant).replace(/\/Dockerfile$/, '/');
+    byDir.set(dir, [...(byDir.get(dir) ?? []), t]);
+  }
+  for (const f of changed.filter((c) => classifyPath(c.path) === 'generated')) {
+    const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
+    if (dir) {
+      for (const t of byDir.get(dir)!) {
+        add(t, {
+          kind: 'generated',
+          summary: `generated file ${f.path} changed`,
+          chain: [describe(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
+          files: [f.path],
+        });
+      }
+    }
+  }
+
+  for (const f of changed) {
+    if (used.has(f.path)) continue;
+    const cls = classifyPath(f.path);
+    const why =
+      cls === 'other'
+        ? 'not a factory input'
+        : cls === 'generated'
+          ? 'generated from the sources (factory generate --check keeps it in sync); no target maps to it'
+          : cls === 'factory-wide'
+            ? 'factory-wide, but the factory has no targets'
+            : 'no target depends on what changed here';
+    ignored.push({ path: f.path, why });
+  }
+
+  const headNames = new Set(head.targets.map((t) => t.name));
+  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
+  return { affected, removed, ignored: ignored.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+}
+
+function compareFactories(
+  head: ResolvedFactory,
+  base: ResolvedFactory,
+  add: (t: Target, r: Reason) => void,
+  filesUnder: (dir: string) => ChangedFile[],
+  filesAt: (path: string) => ChangedFile[],
+): void {
+  const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
+  const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
+  const located = (l: Located<unknown>): string => `${l.file}:${l.location.line}`;
+  const pathsOf = (fs: ChangedFile[]): string[] => [...new Set(fs.flatMap((f) => (f.from ? [f.path, f.from] : [f.path])))].sort();
+
+  for (const t of head.targets) {
+    const b = baseTargets.get(t.name);
+    const steps = targetSteps(t);
+    if (!b) {
+      const productFile = filesAt(t.product.product.file);
+      const what = baseProducts.has(t.product.product.doc.name)
+        ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}`
+        : `product ${t.product.id} added`;
+      add(t, {
+        kind: 'added',
+        summary: `new target: ${what}`,
+        chain: [`${located(t.product.product)}: ${what}`, ...steps],
+        files: pathsOf(productFile.length > 0 ? productFile : filesAt(t.product.manifest.file)),
+      });
+      continue;
+    }
+
+    const hp = t.product;
+    const bp = b.product;
+    if (!same(hp.product.doc, bp.product.doc)) {
+      const fields = changedFields(hp.product.doc, bp.product.doc);
+      add(t, {
+        kind: 'product',
+        summary: `product ${hp.id} changed (${fields.join(', ')})`,
+        chain: [`${located(hp.product)}: product ${hp.id} changed: ${fields.join(', ')}`, ...steps],
+        files: pathsOf([...filesAt(hp.product.file), ...filesAt(bp.product.file)]),
+      });
+    }
+    if (!same(hp.manifest.doc, bp.manifest.doc)) {
+      const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
+      const mref = ref(hp.manifest.doc);
+      add(t, {
+        kind: 'manifest',
+        summary: `manifest ${mref} changed (${fields.join(', ')})`,
+        chain: [`${located(hp.manifest)}: manifest ${mref} changed: ${fields.join(', ')}`, `product ${hp.id} uses manifest ${mref}`, ...steps],
+        files: pathsOf([...filesAt(hp.manifest.file), ...filesAt(bp.manifest.file)]),
+      });
+    }
+    compareTemplate(t, hp.template, bp.template, add, filesUnder, pathsOf);
+    const baseFragments = new Map(bp.fragments.map((f) => [ref(f.meta.doc), f]));
+    for (const f of hp.fragments) {
+      const bf = baseFragments.get(ref(f.meta.doc));
+      // A fragment ref the base did not use: the manifest changed, which is reported above.
+      if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
+    }
+    if (!same(hp.base, bp.base)) {
+      const what =
+        hp.base.name !== bp.base.name
+          ? `base ${bp.base.name} replaced by ${hp.base.name}`
+          : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ''} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ''}`;
+      const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
+      add(t, {
+        kind: 'base',
+        summary: what,
+        chain: [what, `template ${ref(hp.template.meta.doc)} / manifest ${ref(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
+        files: pathsOf([...(baseDoc ? filesAt(baseDoc.file) : []), ...filesAt('factory.lock.json')]),
+      });
+    }
+    if (t.pool.doc.name !== b.pool.doc.name) {
+      add(t, {
+        kind: 'pool',
+        summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
+        chain: [`${located(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...steps],
+        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)]),
+      });
+    } else if (!same(t.pool.doc, b.pool.doc)) {
+      const fields = changedFields(t.pool.doc, b.pool.doc);
+      add(t, {
+        kind: 'pool',
+        summary: `pool ${t.pool.doc.name} changed (${fields.join(', ')})`,
+        chain: [`${located(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(', ')}`, `the target runs in pool ${t.pool.doc.name}`, ...steps],
+        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)]),
+      });
+    }
+  }
+}
+
+function compareTemplate(
+  t: Target,
+  h: TemplateSource,
+  b: TemplateSource,
+  add: (t: Target, r: Reason) => void,
+  filesUnder: (dir: string) => ChangedFile[],
+  pathsOf: (fs: ChangedFile[]) => string[],
+): void {
+  // A different template version comes from a manifest change, reported as such.
+  if (ref(h.meta.doc) !== ref(b.meta.doc) || h.digest === b.digest) return;
+  const files = filesUnder(h.dir);
+  const tref = ref(h.meta.doc);
+  add(t, {
+    kind: 'template',
+    summary: `template ${tref} changed`,
+    chain: [
+      ...(files.length > 0 ? files.map(describe) : [`${h.dir}/ content changed`]),
+      `template ${tref}`,
+      `manifest ${ref(t.product.manifest.doc)} uses template ${tref}`,
+      ...targetSteps(t),
+    ],
+    files: pathsOf(files),
+  });
+}
+
+function compareFragment(
+  t: Target,
+  f: FragmentSource,
+  add: (t: Target, r: Reason) => void,
+  filesUnder: (dir: string) => ChangedFile[],
+  pathsOf: (fs: ChangedFile[]) => string[],
+): void {
+  const files = filesUnder(f.dir);
+  const fref = ref(f.meta.doc);
+  add(t, {
+    kind: 'fragment',
+    summary: `fragment ${fref} changed`,
+    chain: [
+      ...(files.length > 0 ? files.map(describe) : [`${f.dir}/ content changed`]),
+      `fragment ${fref}`,
+      `manifest ${ref(t.product.manifest.doc)} uses fragment ${fref}`,
+      ...targetSteps(t),
+    ],
+    files: pathsOf(files),
+  });
+}

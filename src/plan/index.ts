@@ -1,0 +1,409 @@
+// `factory plan`: which targets a change affects, which of those are already built (by build
+// key), and the per-pool matrices, manifest lists and reasons the workflow and `--explain` use.
+// I/O here is git (git.ts) and the registry (through the injected registryCheck); detection
+// and keys are pure (detect.ts, key.ts).
+import { buildFactory } from '../core/index.js';
+import { formatDiagnostics, hasErrors } from '../core/diagnostics.js';
+import { FactoryError, type ResolvedFactory, type Target } from '../core/types.js';
+import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
+import { diffFiles, readTreeAt, resolveCommit, type ChangedFile } from './git.js';
+import { keyTag, Renderer } from './key.js';
+import { PLAN_OUTPUTS, poolOutputNames, poolSlug } from './outputs.js';
+import { classifyPath } from './paths.js';
+
+export type { ChangedFile, ChangeStatus } from './git.js';
+export { GitError } from './git.js';
+export type { IgnoredFile, Reason, ReasonKind } from './detect.js';
+
+/** A mistake in the plan's arguments (unknown product, bad platform, bad promote tag). */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+export interface PlanOptions {
+  repoRoot: string;
+  /** Revision to diff against; required unless `all`. */
+  base?: string;
+  /** Revision of the change (default HEAD: the committed tree, not the working tree). */
+  head?: string;
+  /** Plan every target instead of diffing (scheduled rebuilds, dispatches). */
+  all?: boolean;
+  /** Keep only these products: "name" or "name@version". */
+  products?: string[];
+  /** Keep only these platforms, e.g. ["linux/arm64"]. */
+  platforms?: string[];
+  /** Build even when an image with the target's build key exists. */
+  force?: boolean;
+  /** Registry the images live in (bake's REGISTRY); default localhost:5000. */
+  registry?: string;
+  /** Extra tag for the manifest lists (dispatch `promote`), e.g. "stable". */
+  promote?: string;
+  /** Does this image reference exist? Without it no target is skipped. */
+  registryCheck?: (ref: string) => Promise<boolean>;
+}
+
+/** One leg of a pool's build matrix; the workflow reads these as `matrix.<field>`. */
+export interface MatrixEntry {
+  target: string;
+  id: string;
+  product: string;
+  variant: string;
+  platform: string;
+  arch: string;
+  pool: string;
+  image: string;
+  key: string;
+  'key-tag': string;
+}
+
+export interface PlannedTarget {
+  target: string;
+  id: string;
+  product: string;
+  variant: string;
+  platform: string;
+  arch: string;
+  pool: string;
+  image: string;
+  key: string;
+  keyTag: string;
+  keyRef: string;
+  /** build: not in the registry (or --force); skip: an image with this build key exists. */
+  status: 'build' | 'skip';
+  reasons: Reason[];
+}
+
+export interface MergeSource {
+  target: string;
+  platform: string;
+  /** build: comes from this run; existing: in the registry under keyTag; missing: neither. */
+  status: 'build' | 'existing' | 'missing';
+  keyTag: string;
+}
+
+/** One multi-arch manifest list to publish: every platform of one product variant. */
+export interface MergeEntry {
+  product: string;
+  variant: string;
+  image: string;
+  tags: string[];
+  sources: MergeSource[];
+}
+
+export interface PlanPool {
+  name: string;
+  slug: string;
+  platform: string;
+  accelerator: string;
+  runsOn: string[];
+  build: number;
+  skipped: number;
+}
+
+export interface PlanResult {
+  version: 1;
+  mode: 'diff' | 'all';
+  base?: { ref: string; commit: string };
+  head: { ref: string; commit: string };
+  filters: { products: string[]; platforms: string[] };
+  force: boolean;
+  registry: string;
+  changed: ChangedFile[];
+  ignored: IgnoredFile[];
+  /** Every affected target, built or skipped, sorted by name. */
+  affected: PlannedTarget[];
+  build: string[];
+  skipped: string[];
+  removed: { target: string; id: string }[];
+  pools: PlanPool[];
+  /** Pool name -> `{include: [...]}` for `strategy.matrix: fromJSON(...)`; every pool present. */
+  matrices: Record<string, { include: MatrixEntry[] }>;
+  merges: MergeEntry[];
+  warnings: string[];
+  summary: { targets: number; affected: number; build: number; skipped: number; removed: number };
+}
+
+const DEFAULT_REGISTRY = 'localhost:5000';
+const PLATFORM_RE = /^linux\/(amd64|arm64)$/;
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/;
+const REGISTRY_CONCURRENCY = 8;
+
+function byName<T extends { target: string }>(a: T, b: T): number {
+  return a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
+}
+
+function factoryOrThrow(files: Parameters<typeof buildFactory>[0], what: string): ResolvedFactory {
+  const { factory, diagnostics } = buildFactory(files);
+  if (!factory || hasErrors(diagnostics)) {
+    throw new FactoryError(diagnostics.length > 0 ? diagnostics : [{ severity: 'error', code: 'empty', message: `${what} has no factory` }]);
+  }
+  return factory;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function applyFilters(targets: Target[], opts: PlanOptions, head: ResolvedFactory): Target[] {
+  let kept = targets;
+  const products = opts.products ?? [];
+  if (products.length > 0) {
+    const known = head.products.map((p) => p.id);
+    for (const p of products) {
+      if (!head.products.some((x) => x.id === p || x.product.doc.name === p)) {
+        throw new PlanError(`unknown product "${p}"; known products: ${known.join(', ') || '(none)'}`);
+      }
+    }
+    kept = kept.filter((t) => products.includes(t.product.id) || products.includes(t.product.product.doc.name));
+  }
+  const platforms = opts.platforms ?? [];
+  if (platforms.length > 0) {
+    for (const p of platforms) {
+      if (!PLATFORM_RE.test(p)) throw new PlanError(`unknown platform "${p}"; use linux/amd64 or linux/arm64`);
+    }
+    kept = kept.filter((t) => platforms.includes(t.platform));
+  }
+  return kept;
+}
+
+/** The variant part of a promoted tag: "stable" for one-variant products, else "stable-<variant>". */
+function promotedTag(promote: string, t: Target): string {
+  return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+function splitTag(ref: string): { image: string; tag: string } {
+  const i = ref.lastIndexOf(':');
+  return { image: ref.slice(0, i), tag: ref.slice(i + 1) };
+}
+
+export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
+  const registry = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, '');
+  if (opts.promote !== undefined && opts.promote !== '' && !TAG_RE.test(opts.promote)) {
+    throw new PlanError(`--promote "${opts.promote}" is not a valid image tag (letters, digits, _ . -; at most 101 characters)`);
+  }
+  if (!opts.all && !opts.base) throw new PlanError('give --base <ref> to diff against, or --all to plan every target');
+  const headRef = opts.head ?? 'HEAD';
+  const headCommit = await resolveCommit(opts.repoRoot, headRef);
+  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
+
+  let changed: ChangedFile[] = [];
+  let baseInfo: PlanResult['base'];
+  let reasons: Map<string, Reason[]>;
+  let removed: PlanResult['removed'] = [];
+  let ignored: IgnoredFile[] = [];
+  if (opts.all) {
+    reasons = new Map(
+      head.targets.map((t) => [
+        t.name,
+        [{ kind: 'requested' as const, summary: 'every target requested (--all)', chain: ['--all: every target is planned', `target ${t.name}`], files: [] }],
+      ]),
+    );
+  } else {
+    const baseCommit = await resolveCommit(opts.repoRoot, opts.base!);
+    baseInfo = { ref: opts.base!, commit: baseCommit };
+    changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
+    const relevant = changed.some((f) => classifyPath(f.path) !== 'other' || (f.from !== undefined && classifyPath(f.from) !== 'other'));
+    let base: ResolvedFactory | undefined;
+    let baseProblem: string | undefined;
+    if (relevant) {
+      const built = buildFactory(await readTreeAt(opts.repoRoot, baseCommit));
+      if (built.factory && !hasErrors(built.diagnostics)) base = built.factory;
+      else {
+        const errors = built.diagnostics.filter((d) => d.severity === 'error');
+        baseProblem = `base revision ${opts.base} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})`;
+      }
+    } else {
+      base = head; // nothing the factory reads changed: compare head with itself
+    }
+    const detection = detectAffected({ head, base, baseProblem, changed });
+    reasons = detection.affected;
+    removed = detection.removed;
+    ignored = detection.ignored;
+  }
+
+  const byTarget = new Map(head.targets.map((t) => [t.name, t]));
+  const selected = applyFilters(
+    [...reasons.keys()].map((n) => byTarget.get(n)!),
+    opts,
+    head,
+  ).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const renderer = new Renderer();
+  const warnings: string[] = [];
+  const exists = async (ref: string): Promise<boolean> => {
+    if (!opts.registryCheck) return false;
+    try {
+      return await opts.registryCheck(ref);
+    } catch (e) {
+      // An unreachable registry must not fail the plan: building again is always safe.
+      warnings.push(`registry check of ${ref} failed (${(e as Error).message}); planning a build`);
+      return false;
+    }
+  };
+  const keyed = (t: Target) => {
+    const key = renderer.key(t);
+    const image = t.product.product.doc.image;
+    return { key, tag: keyTag(key), ref: `${registry}/${image}:${keyTag(key)}`, image };
+  };
+
+  const affected: PlannedTarget[] = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
+    const k = keyed(t);
+    const found = !opts.force && (await exists(k.ref));
+    return {
+      target: t.name,
+      id: t.id,
+      product: t.product.id,
+      variant: t.variant.name,
+      platform: t.platform,
+      arch: t.arch,
+      pool: t.pool.doc.name,
+      image: k.image,
+      key: k.key,
+      keyTag: k.tag,
+      keyRef: k.ref,
+      status: found ? 'skip' : 'build',
+      reasons: reasons.get(t.name) ?? [],
+    };
+  });
+  affected.sort(byName);
+  const plannedByName = new Map(affected.map((p) => [p.target, p]));
+
+  // Manifest lists: every platform of each affected variant, wherever its image comes from.
+  const variantKeys = [...new Set(selected.map((t) => `${t.product.id}\u0000${t.variant.name}`))].sort();
+  const merges: MergeEntry[] = [];
+  for (const vk of variantKeys) {
+    const [productId, variantName] = vk.split('\u0000') as [string, string];
+    const siblings = head.targets.filter((t) => t.product.id === productId && t.variant.name === variantName);
+    const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t): Promise<MergeSource> => {
+      const planned = plannedByName.get(t.name);
+      if (planned) return { target: t.name, platform: t.platform, status: planned.status === 'build' ? 'build' : 'existing', keyTag: planned.keyTag };
+      const k = keyed(t);
+      return { target: t.name, platform: t.platform, status: (await exists(k.ref)) ? 'existing' : 'missing', keyTag: k.tag };
+    });
+    const first = siblings[0]!;
+    const split = first.mergedTags.map(splitTag);
+    const tags = split.map((s) => s.tag);
+    if (opts.promote) tags.push(promotedTag(opts.promote, first));
+    merges.push({
+      product: productId,
+      variant: variantName,
+      image: split[0]?.image ?? first.product.product.doc.image,
+      tags: [...new Set(tags)],
+      sources: sources.sort((a, b) => (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)),
+    });
+  }
+
+  const matrices: PlanResult['matrices'] = {};
+  const pools: PlanPool[] = [];
+  for (const pool of [...head.pools].sort((a, b) => (a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0))) {
+    const name = pool.doc.name;
+    const mine = affected.filter((p) => p.pool === name);
+    matrices[name] = {
+      include: mine
+        .filter((p) => p.status === 'build')
+        .map((p) => ({
+          target: p.target,
+          id: p.id,
+          product: p.product,
+          variant: p.variant,
+          platform: p.platform,
+          arch: p.arch,
+          pool: p.pool,
+          image: p.image,
+          key: p.key,
+          'key-tag': p.keyTag,
+        })),
+    };
+    const runsOn = pool.doc['runs-on'];
+    pools.push({
+      name,
+      slug: poolSlug(name),
+      platform: pool.doc.platform,
+      accelerator: pool.doc.accelerator,
+      runsOn: typeof runsOn === 'string' ? [runsOn] : [...runsOn],
+      build: matrices[name].include.length,
+      skipped: mine.length - matrices[name].include.length,
+    });
+  }
+
+  const build = affected.filter((p) => p.status === 'build').map((p) => p.target);
+  const skipped = affected.filter((p) => p.status === 'skip').map((p) => p.target);
+  return {
+    version: 1,
+    mode: opts.all ? 'all' : 'diff',
+    ...(baseInfo ? { base: baseInfo } : {}),
+    head: { ref: headRef, commit: headCommit },
+    filters: { products: [...(opts.products ?? [])], platforms: [...(opts.platforms ?? [])] },
+    force: Boolean(opts.force),
+    registry,
+    changed,
+    ignored,
+    affected,
+    build,
+    skipped,
+    removed,
+    pools,
+    matrices,
+    merges,
+    warnings,
+    summary: { targets: head.targets.length, affected: affected.length, build: build.length, skipped: skipped.length, removed: removed.length },
+  };
+}
+
+/** `name=value` lines for $GITHUB_OUTPUT, named as the generated workflow reads them. */
+export function githubOutputLines(result: PlanResult): string {
+  const lines = [`${PLAN_OUTPUTS.build}=${result.build.length}`, `${PLAN_OUTPUTS.merges}=${result.merges.length}`];
+  for (const pool of result.pools) {
+    const names = poolOutputNames(pool.name);
+    lines.push(`${names.matrix}=${JSON.stringify(result.matrices[pool.name] ?? { include: [] })}`);
+    lines.push(`${names.count}=${pool.build}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const short = (c: string): string => c.slice(0, 12);
+
+/** Human-readable plan; `explain` adds every target's reason chains. */
+export function formatPlan(result: PlanResult, opts: { explain?: boolean } = {}): string {
+  const out: string[] = [];
+  const range =
+    result.mode === 'all'
+      ? `every target at ${result.head.ref} (${short(result.head.commit)})`
+      : `${result.base!.ref} (${short(result.base!.commit)}) .. ${result.head.ref} (${short(result.head.commit)}), ${result.changed.length} changed file(s)`;
+  out.push(`plan: ${range}`);
+  const s = result.summary;
+  out.push(`${s.affected} of ${s.targets} target(s) affected: ${s.build} to build, ${s.skipped} already built${result.force ? ' (--force)' : ''}`);
+  const width = Math.max(0, ...result.affected.map((p) => p.target.length));
+  for (const p of result.affected) {
+    const first = p.reasons[0]?.summary ?? '';
+    const more = p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : '';
+    out.push(`  ${p.status === 'build' ? 'build' : 'skip '}  ${p.target.padEnd(width)}  ${p.pool.padEnd(8)} ${first}${more}`);
+    if (opts.explain) {
+      if (p.status === 'skip') out.push(`      already built: ${p.keyRef}`);
+      for (const r of p.reasons) {
+        out.push(`      because ${r.summary}:`);
+        r.chain.forEach((step, i) => out.push(`        ${i === 0 ? '  ' : '-> '}${step}`));
+      }
+    }
+  }
+  for (const r of result.removed) out.push(`  gone   ${r.target} (${r.id} no longer exists)`);
+  if (opts.explain && result.ignored.length > 0) {
+    out.push('changed files that affect no target:');
+    for (const i of result.ignored) out.push(`  ${i.path}: ${i.why}`);
+  }
+  for (const pool of result.pools) if (pool.build > 0) out.push(`pool ${pool.name} (${pool.runsOn.join(', ')}): ${pool.build} to build`);
+  for (const w of result.warnings) out.push(`warning: ${w}`);
+  return `${out.join('\n')}\n`;
+}
