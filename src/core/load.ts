@@ -91,14 +91,26 @@ export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; dia
   for (const [dir, list] of templateDirs) {
     const t = loadTemplate(dir, list, diagnostics);
     if (t) factory.templates.push(t);
-    else failed.add(`template:${dir.split('/')[1]}@${dir.split('/')[2]}`);
+    else failVersionDir('template', dir, list, failed);
   }
   for (const [dir, list] of fragmentDirs) {
     const f = loadFragment(dir, list, diagnostics);
     if (f) factory.fragments.push(f);
-    else failed.add(`fragment:${dir.split('/')[1]}@${dir.split('/')[2]}`);
+    else failVersionDir('fragment', dir, list, failed);
   }
   return { factory, diagnostics, failed };
+}
+
+/** Records both the directory's id and the one its metadata claims (when readable). */
+function failVersionDir(kind: 'template' | 'fragment', dir: string, list: SourceFile[], failed: Set<string>): void {
+  const [, name = '*', version = '*'] = dir.split('/');
+  failed.add(`${kind}:${name}@${version}`);
+  const meta = list.find((f) => f.path === `${dir}/${kind}.yaml`);
+  if (!meta) return;
+  const text = new TextDecoder().decode(meta.bytes);
+  const n = /^name:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
+  const v = /^version:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
+  if (n !== undefined) failed.add(`${kind}:${n}@${v ?? '*'}`);
 }
 
 function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined {
@@ -244,7 +256,9 @@ function loadMeta<T>(
   if (doc === undefined) return undefined;
   const meta = located(doc, first);
   const d = doc as unknown as { name: string; version: string };
+  let ok = true;
   if (d.name !== dirName) {
+    ok = false;
     diagnostics.push(
       error('dir-mismatch', `name "${d.name}" does not match its directory "${dirName}"`, {
         field: 'name',
@@ -254,6 +268,7 @@ function loadMeta<T>(
     );
   }
   if (d.version !== dirVersion) {
+    ok = false;
     diagnostics.push(
       error('dir-mismatch', `version "${d.version}" does not match its directory "${dirVersion}"`, {
         field: 'version',
@@ -262,7 +277,9 @@ function loadMeta<T>(
       }),
     );
   }
-  return meta;
+  // A mismatched document is not registered under either id: references to it would resolve
+  // differently from what its path says.
+  return ok ? meta : undefined;
 }
 
 interface VersionDir {
@@ -424,7 +441,7 @@ function issueDiagnostics(issue: Issue, prefix: FieldPath, schema: z.ZodType, y:
           .map((i) => (i ? String(i.path[i.path.length - 1]) : ''))
           .filter(Boolean);
         return [
-          error('schema', `${what}: this entry matches none of the allowed shapes`, {
+          error('schema', 'this entry matches none of the allowed shapes', {
             field,
             location: loc(),
             hint: `give it exactly one of: ${[...new Set(needed)].join(', ')}`,
@@ -456,7 +473,7 @@ function issueDiagnostics(issue: Issue, prefix: FieldPath, schema: z.ZodType, y:
       }),
     ];
   }
-  return [error('schema', friendly(issue), { field, location: loc(), hint: hintFor(issue) })];
+  return [error('schema', friendly(issue, valueAt(y.value, path)), { field, location: loc(), hint: hintFor(issue, valueAt(y.value, path)) })];
 }
 
 function isMissing(issue: Issue, prefix: FieldPath, y: YamlDoc, full?: (string | number)[]): boolean {
@@ -465,16 +482,31 @@ function isMissing(issue: Issue, prefix: FieldPath, y: YamlDoc, full?: (string |
   return path.length > 0 && valueAt(y.value, path) === undefined && !y.has(path);
 }
 
-function friendly(issue: Issue): string {
+const TYPE_WORDS: Record<string, string> = { array: 'a list', object: 'a mapping', string: 'a string', number: 'a number', boolean: 'true or false', int: 'an integer' };
+
+function typeWord(t: string): string {
+  return TYPE_WORDS[t] ?? t;
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return typeWord(typeof v);
+}
+
+function friendly(issue: Issue, actual?: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `expected ${issue.expected}`;
+      return `expected ${typeWord(issue.expected)}, got ${kindOf(actual)}`;
     case 'invalid_value':
       return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
     case 'invalid_format':
       // Our regexes carry readable messages; zod's default ones only print the pattern.
       return issue.message.startsWith('Invalid string: must match pattern') ? `has the wrong format (${issue.message})` : issue.message;
     case 'too_small':
+      // Keep the schema's own wording when it has one ("every fragment needs at least one test").
+      if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : issue.origin === 'string' ? 'must not be empty' : `must be >= ${String(issue.minimum)}`;
     case 'too_big':
       return issue.origin === 'array' ? `allows at most ${String(issue.maximum)} item(s)` : issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be <= ${String(issue.maximum)}`;
@@ -483,18 +515,24 @@ function friendly(issue: Issue): string {
   }
 }
 
-function hintFor(issue: Issue): string {
+function hintFor(issue: Issue, actual: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.expected === 'string' ? 'write a string (quote it if it looks like a number)' : `write a ${issue.expected}`;
+      if (issue.expected === 'string') return 'write a string (quote it if it looks like a number)';
+      if (issue.expected === 'array') return typeof actual === 'string' ? `write a list: [${actual}]` : 'write a list: [a, b]';
+      return `write ${typeWord(issue.expected)}`;
+    case 'invalid_format':
+      return `the value read was ${JSON.stringify(actual)?.slice(0, 80) ?? 'empty'}`;
     case 'invalid_value':
       return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':
+      // Keep the schema's own wording when it has one ("every fragment needs at least one test").
+      if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? 'add an entry' : 'use a larger value';
     case 'too_big':
       return issue.origin === 'array' ? 'remove entries' : 'use a smaller value';
     default:
-      return 'see the file format in docs/architecture.md';
+      return 'see the file formats in docs/architecture.md';
   }
 }
 

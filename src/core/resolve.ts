@@ -56,6 +56,10 @@ interface ResolvedManifest {
   variants: Variant[];
 }
 
+function sameLocation(a: SourceLocation, b: SourceLocation): boolean {
+  return a.file === b.file && a.line === b.line && a.column === b.column;
+}
+
 function at(l: SourceLocation): string {
   return `${l.file}:${l.line}:${l.column}`;
 }
@@ -88,8 +92,12 @@ class Resolver {
   /** Whether a reference may point at a document that failed to load (already reported). */
   private failedToLoad(kind: string, ref: string): boolean {
     if (this.failed.has('*')) return true;
-    const name = splitRef(ref)?.name ?? ref;
-    return this.failed.has(`${kind}:${ref}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`);
+    const parts = splitRef(ref);
+    const name = parts?.name ?? ref;
+    if (this.failed.has(`${kind}:${ref}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`)) return true;
+    // "name@*": any version of the name (fragment requires are by name).
+    if (parts?.version === '*') return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
+    return false;
   }
 
   run(): void {
@@ -331,9 +339,9 @@ class Resolver {
 
     // Each fragment name once: two versions of one fragment in one image would fight.
     const position = new Map<string, number>();
-    frags.forEach((f, i) => {
-      if (!f) return;
-      const name = f.meta.doc.name;
+    doc.fragments.forEach((ref, i) => {
+      // Unresolved entries count too: their own error is enough, requirements on them are met.
+      const name = splitRef(ref)?.name ?? ref;
       const prev = position.get(name);
       if (prev !== undefined) {
         this.err('duplicate-fragment', `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`, m.locate(['fragments', i]), `fragments[${i}]`, 'keep one version of each fragment');
@@ -470,9 +478,12 @@ class Resolver {
     let ok = true;
     const tmeta = rm.template.meta;
 
+    // `platforms` may be left to its default: then point at the product's name and say so.
+    const platformsWritten = !sameLocation(p.locate(['platforms']), p.location);
+    const defaultNote = platformsWritten ? '' : ` (platforms is not set, so it defaults to ${doc.platforms.join(', ')})`;
     doc.platforms.forEach((platform, i) => {
-      const loc = p.locate(['platforms', i]);
-      const field = `platforms[${i}]`;
+      const loc = platformsWritten ? p.locate(['platforms', i]) : p.locate(['name']);
+      const field = platformsWritten ? `platforms[${i}]` : 'platforms';
       const lacking: string[] = [];
       if (!tmeta.doc.platforms.includes(platform)) lacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(['platforms']))})`);
       if (!rm.base.doc.platforms.includes(platform)) lacking.push(`base ${rm.base.doc.name} (${at(rm.base.locate(['platforms']))})`);
@@ -480,14 +491,14 @@ class Resolver {
         if (!f.meta.doc.platforms.includes(platform)) lacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(['platforms']))})`);
       }
       if (lacking.length > 0) {
-        this.err('unsupported-platform', `${id} is built for ${platform}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`, loc, field, `drop ${platform} from platforms, or use versions that support it: ${lacking.join(', ')}`);
+        this.err('unsupported-platform', `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`, loc, field, `drop ${platform} from platforms, or use versions that support it: ${lacking.join(', ')}`);
         ok = false;
         return;
       }
       if (!this.poolFor(platform, doc.accelerator)) {
         ok = false;
         if (this.failedToLoad('pool', '*')) return;
-        this.err('no-pool', `no pool runs ${platform} with accelerator ${doc.accelerator}`, loc, field, `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`);
+        this.err('no-pool', `no pool runs ${platform} with accelerator ${doc.accelerator}${defaultNote}`, loc, field, `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`);
       }
     });
 

@@ -81,10 +81,10 @@ export const CommandTest = TestBase.extend({
 export const FileTest = TestBase.extend({
   file: AbsPath,
   exists: z.boolean().default(true),
-  mode: z.string().regex(/^[0-7]{3,4}$/).optional(),
+  mode: z.string().regex(/^[0-7]{3,4}$/, { message: 'must be an octal file mode such as "0755" (quoted)' }).optional(),
 }).strict();
 export const EnvTest = TestBase.extend({
-  'env-equals': z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()),
+  'env-equals': z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }), z.string()),
 }).strict();
 export const WhoamiTest = TestBase.extend({
   'runs-as': Name.describe('the image default user'),
@@ -154,7 +154,7 @@ export const Product = z
     manifest: Ref,
     image: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' }),
     tags: z
-      .array(z.string().regex(/^[A-Za-z0-9_{}.-]+$/))
+      .array(z.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' }))
       .min(1)
       .default(['{version}-{variant}'])
       .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),
@@ -201,13 +201,15 @@ export const Fragment = z
   .strict();
 export type Fragment = z.infer<typeof Fragment>;
 
+const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, { message: 'must be "sha256:" followed by 64 lower-case hex digits' });
+
 export const LockFile = z
   .object({
     version: z.literal(SCHEMA_VERSION),
-    templates: z.record(Ref, z.object({ digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }).strict()),
-    fragments: z.record(Ref, z.object({ digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }).strict()),
+    templates: z.record(Ref, z.object({ digest: Digest }).strict()),
+    fragments: z.record(Ref, z.object({ digest: Digest }).strict()),
     bases: z
-      .record(Name, z.object({ image: ImageRef, digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }).strict())
+      .record(Name, z.object({ image: ImageRef, digest: Digest }).strict())
       .default({}),
   })
   .strict();
