@@ -61,8 +61,8 @@ async function orphans(root: string, outputs: OutputFile[]): Promise<string[]> {
 
 function targetsOf(factory: ResolvedFactory, id: string): Target[] {
   const found = resolveId(factory, id);
-  if ('diagnostic' in found) throw new FactoryError([found.diagnostic]);
-  return found.targets;
+  if (!found.ok) throw new FactoryError([found.diagnostic]);
+  return found.value.targets;
 }
 
 function describeTarget(t: Target) {
@@ -214,8 +214,7 @@ const lockCmd: Command = {
   usage: 'lock [--check] [--resolve-bases]',
   summary: 'Write factory.lock.json: template/fragment content digests and base image pins.',
   details:
-    'With --resolve-bases, every Base image (or its BASE_<NAME> override from the environment) is resolved\n' +
-    "to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
+    "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
   options: {
     check: { type: 'boolean', description: 'verify instead of writing' },
     'resolve-bases': { type: 'boolean', description: 'pin base images to their current digest (needs the registry)' },
@@ -224,13 +223,13 @@ const lockCmd: Command = {
     const factory = await ctx.load();
     const { lockWithBasePins, checkBasePins } = await import('./lock-bases.js');
     if (ctx.values.check) {
-      const problems = [...checkLock(factory.loaded), ...(await checkBasePins(factory, process.env))];
+      const problems = [...checkLock(factory.loaded), ...(await checkBasePins(factory))];
       if (ctx.json) printJson(ctx.io, { ok: problems.length === 0, problems });
       else if (problems.length === 0) ctx.io.out(`${paint(ctx.io, 'green', 'ok')}: factory.lock.json is up to date.`);
       else for (const d of problems) ctx.io.err(`${d.location ? `${d.location.file}: ` : ''}${d.message}${d.hint ? `\n  hint: ${d.hint}` : ''}`);
       return problems.length === 0 ? EXIT.ok : EXIT.stale;
     }
-    const lock = ctx.values['resolve-bases'] ? await lockWithBasePins(factory, process.env) : computeLock(factory.loaded);
+    const lock = ctx.values['resolve-bases'] ? await lockWithBasePins(factory) : computeLock(factory.loaded);
     await writeOutputs(ctx.root, [{ path: 'factory.lock.json', text: serializeLock(lock) }]);
     if (ctx.json) printJson(ctx.io, lock);
     else
@@ -242,16 +241,19 @@ const lockCmd: Command = {
 };
 
 const planCmd: Command = {
-  usage: 'plan --base <ref> [--head <ref>]',
+  usage: 'plan (--base <ref> [--head <ref>] | --all)',
   summary: 'Compute the targets affected by the git changes base..head, per pool, as JSON matrices.',
   options: {
     base: { type: 'string', description: 'git ref to diff against (e.g. origin/main)' },
     head: { type: 'string', description: 'git ref of the change (default: HEAD)' },
+    all: { type: 'boolean', description: 'plan every target (no diff): dispatches and scheduled rebuilds' },
+    product: { type: 'string', description: 'only these products (name or name@version, comma-separated)' },
+    platforms: { type: 'string', description: 'only these platforms (comma-separated, e.g. linux/arm64)' },
+    promote: { type: 'string', description: 'also publish the manifest lists under this tag (e.g. stable)' },
     explain: { type: 'boolean', description: 'print the reason chain of each affected target' },
     force: { type: 'boolean', description: 'build targets even when an image with their build key exists' },
-    'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry (REGISTRY env)' },
-    all: { type: 'boolean', description: 'plan every target (no diff), e.g. for scheduled rebuilds' },
-    'github-output': { type: 'string', description: 'also write <pool>=<matrix json> lines to this file' },
+    'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry ($REGISTRY)' },
+    'github-output': { type: 'string', description: 'also append <pool> matrix lines to this file ($GITHUB_OUTPUT)' },
   },
   async run(ctx) {
     const { planCommand } = await import('./plan.js');
