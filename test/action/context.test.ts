@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { buildArgs, getInputs, getRunContext, runPaths, testArgs } from '../../src/action/context.js';
+import type { BuildInputs } from '../../src/action/types.js';
+import { ctx, restoreEnvAfterEach, setInputs } from './env.js';
+
+restoreEnvAfterEach();
+
+describe('getInputs', () => {
+  it('applies the defaults of action.yml when only target is set', () => {
+    setInputs({ target: 'llm-runtime-python3_11-amd64' });
+    expect(getInputs(ctx)).toEqual({
+      mode: 'build',
+      target: 'llm-runtime-python3_11-amd64',
+      files: ['docker-bake.hcl'],
+      workdir: '/ws',
+      push: false,
+      load: false,
+      cache: 'registry',
+      cacheFrom: [],
+      cacheTo: [],
+      cacheDir: '/tmp/runner/factory-buildkit-cache',
+      tests: 'auto',
+      set: [],
+      sbom: true,
+      sbomScanner: 'docker/buildkit-syft-scanner:stable-1',
+      registryInsecure: false,
+      evidence: true,
+      recordsDir: 'records',
+    });
+  });
+
+  it('parses lists, booleans and numbers like a runner passes them', () => {
+    setInputs({
+      target: 'tools',
+      files: 'docker-bake.hcl\n# comment\nextra.hcl, more.hcl',
+      workdir: 'factory',
+      push: 'true',
+      cache: 'local',
+      'cache-dir': '/cache',
+      tests: 'test-tools-amd64\ntest-fragment-busybox-1_0_0-amd64',
+      set: '*.args.X=a,b\ntools.no-cache=true',
+      sbom: 'False',
+      'sbom-scanner': 'localhost:5000/scanner:dev',
+      registry: 'localhost:5000',
+      'retention-days': '7',
+      'github-token': 'tok',
+    });
+    const i = getInputs(ctx) as BuildInputs;
+    expect(i.files).toEqual(['docker-bake.hcl', 'extra.hcl', 'more.hcl']);
+    expect(i.workdir).toBe('/ws/factory');
+    expect(i.push).toBe(true);
+    expect(i.cacheDir).toBe('/cache');
+    expect(i.tests).toEqual(['test-tools-amd64', 'test-fragment-busybox-1_0_0-amd64']);
+    // --set values may contain commas; they are one per line.
+    expect(i.set).toEqual(['*.args.X=a,b', 'tools.no-cache=true']);
+    expect(i.sbom).toBe(false);
+    expect(i.sbomScanner).toBe('localhost:5000/scanner:dev');
+    expect(i.registry).toBe('localhost:5000');
+    expect(i.retentionDays).toBe(7);
+    expect(i.githubToken).toBe('tok');
+  });
+
+  it.each([
+    [{}, 'input `target` is required: name a bake target or group of docker-bake.hcl'],
+    [{ target: 'a b' }, 'input `target`: expected a bake target or group name ([A-Za-z0-9_-]), got "a b"'],
+    [{ target: 't', push: 'yes' }, 'input `push`: expected true or false, got "yes"'],
+    [{ target: 't', cache: 's3' }, 'input `cache`: expected one of registry, gha, local, none, got "s3"'],
+    [{ target: 't', 'retention-days': '91' }, 'input `retention-days`: expected a whole number from 1 to 90, got "91"'],
+    [{ target: 't', set: 'no-equals' }, 'input `set`: expected one `target.key=value` per line, got "no-equals"'],
+    [{ target: 't', mode: 'deploy' }, 'input `mode`: expected "build" or "record", got "deploy"'],
+    [{ target: 't', 'records-dir': '../out' }, 'input `records-dir`: expected a path inside the repository (relative, no ".."), got "../out"'],
+    [{ target: 't', registry: 'https://ghcr.io' }, 'input `registry`: expected a registry host such as "ghcr.io" or "localhost:5000", got "https://ghcr.io"'],
+    [{ target: 't', cache: 'gha', 'cache-from': 'type=registry,ref=x' }, 'inputs `cache-from`/`cache-to` override the cache; they cannot be combined with `cache: gha`'],
+    [{ target: 't', tests: 'test x' }, 'input `tests`: expected "auto", "none" or test target names, got "test x"'],
+  ])('rejects %j with one message', (inputs, message) => {
+    setInputs(inputs as Record<string, string>);
+    expect(() => getInputs(ctx)).toThrowError(message);
+  });
+
+  it('reads record mode with the run branch as default', () => {
+    setInputs({ mode: 'record', 'push-retries': '3' });
+    expect(getInputs(ctx)).toEqual({ mode: 'record', workdir: '/ws', recordsDir: 'records', recordArtifactPrefix: 'record', branch: 'main', pushRetries: 3 });
+    setInputs({ mode: 'record' });
+    expect(() => getInputs({ ...ctx, refName: '' })).toThrowError('input `branch`: no branch to commit records to');
+  });
+
+  it('reads the run context from GITHUB_* variables', () => {
+    const c = getRunContext({ GITHUB_WORKSPACE: '/w', GITHUB_RUN_ID: '7', GITHUB_REPOSITORY: 'o/r', GITHUB_EVENT_NAME: 'pull_request' });
+    expect(c).toMatchObject({ workspace: '/w', runId: '7', runAttempt: '1', repository: 'o/r', eventName: 'pull_request', runnerTemp: '/w/.factory/tmp' });
+  });
+});
+
+describe('bake arguments', () => {
+  const paths = runPaths('/ev');
+  const base = (over: Record<string, string>) => {
+    setInputs({ target: 'a-amd64', ...over });
+    return getInputs(ctx) as BuildInputs;
+  };
+
+  it.each([
+    ['registry cache from the bake file, pushed', { push: 'true' }, [
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--push',
+      '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1', 'a-amd64',
+    ]],
+    ['registry cache overridden, OCI export without push', { 'cache-from': 'type=registry,ref=r/c:a\ntype=registry,ref=r/c:shared', 'cache-to': 'type=registry,ref=r/c:a,mode=max', sbom: 'false' }, [
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      '--set', 'a-amd64.cache-from=type=registry,ref=r/c:a', '--set', 'a-amd64.cache-from=type=registry,ref=r/c:shared',
+      '--set', 'a-amd64.cache-to=type=registry,ref=r/c:a,mode=max',
+      '--set', 'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false', 'a-amd64',
+    ]],
+    ['gha cache scoped per target, loaded', { cache: 'gha', load: 'true', sbom: 'false' }, [
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--load',
+      '--set', 'a-amd64.cache-from=type=gha,scope=a-amd64', '--set', 'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max', 'a-amd64',
+    ]],
+    ['local cache exported to a fresh directory', { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' }, [
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--push',
+      '--set', 'a-amd64.cache-from=type=local,src=/c/a-amd64', '--set', 'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
+      '--set', 'a-amd64.args.X=1', 'a-amd64',
+    ]],
+    ['no cache', { cache: 'none', push: 'true', sbom: 'false' }, [
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--push',
+      '--set', 'a-amd64.cache-from=', '--set', 'a-amd64.cache-to=', 'a-amd64',
+    ]],
+  ])('%s', (_name, over, want) => {
+    expect(buildArgs(base(over), ['a-amd64'], paths)).toEqual(want);
+  });
+
+  it('exports each test target to its own directory', () => {
+    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths)).toEqual([
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson',
+      '--set', 'test-a-amd64.output=type=local,dest=/ev/tests/test-a-amd64',
+      '--set', 'test-fragment-python-1_0_0-amd64.output=type=local,dest=/ev/tests/test-fragment-python-1_0_0-amd64',
+      'test-a-amd64', 'test-fragment-python-1_0_0-amd64',
+    ]);
+  });
+});

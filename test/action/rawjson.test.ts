@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { countSteps, errorLine, errorLocation, exitCodeOf, failedVertex, parseRawJson, parseStepName } from '../../src/action/rawjson.js';
+
+const fixture = (name: string) => fs.readFileSync(new URL(`fixtures/rawjson/${name}`, import.meta.url), 'utf8');
+
+describe('parseRawJson', () => {
+  it('merges vertex updates, joins log chunks split mid-line and keeps warnings', () => {
+    const p = parseRawJson(fixture('pass.rawjson.log'));
+    expect(p.vertexes.map((v) => v.name)).toEqual([
+      '[internal] load build definition from Dockerfile',
+      '[internal] load metadata for localhost:5000/base/debian:bookworm',
+      `[base 1/1] FROM localhost:5000/base/debian:bookworm@sha256:${'ab'.repeat(32)}`,
+      '[security-hardening 1/2] RUN useradd --system app',
+      '[security-hardening 2/2] RUN chmod 0700 /root',
+      '[core-python 1/2] RUN apt-get update && apt-get install -y --no-install-recommends python3',
+      '[final 1/1] COPY files/entrypoint.sh /usr/local/bin/entrypoint',
+      'exporting to image',
+    ]);
+    const apt = p.vertexes[5]!;
+    expect(apt.log).toEqual([
+      'Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]',
+      'Get:2 http://deb.debian.org/debian bookworm/main amd64 Packages [8792 kB]',
+      'Setting up python3 (3.11.2-1+b1) ...',
+    ]);
+    expect(apt.started).toBe('2026-11-24T01:00:00.400000000Z');
+    expect(apt.completed).toBe('2026-11-24T01:00:09.500000000Z');
+    expect(p.warnings).toEqual([{ vertex: p.vertexes[0]!.digest, short: "FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)", file: 'Dockerfile', line: 1 }]);
+    expect(p.text).toEqual([]);
+  });
+
+  it('counts Dockerfile steps only: cached, executed and the hit ratio', () => {
+    expect(countSteps(parseRawJson(fixture('pass.rawjson.log')))).toEqual({ total: 5, cached: 3, executed: 2, failed: 0, cacheHitRatio: 0.6 });
+    expect(countSteps(parseRawJson(fixture('fail.rawjson.log')))).toEqual({ total: 4, cached: 2, executed: 0, failed: 1, cacheHitRatio: 0.5 });
+    expect(countSteps(parseRawJson(''))).toEqual({ total: 0, cached: 0, executed: 0, failed: 0 });
+  });
+
+  it('finds the failing step, not the ones cancelled because of it', () => {
+    const p = parseRawJson(fixture('fail.rawjson.log'));
+    const v = failedVertex(p)!;
+    expect(v.name).toBe('[llm-runtime-python3_11-amd64 app-llm-serve 1/2] RUN pip install --no-cache-dir llm-serve==9.9.9');
+    expect(exitCodeOf(v.error)).toBe(1);
+    expect(v.log.at(-1)).toBe('ERROR: No matching distribution found for llm-serve==9.9.9');
+    expect(v.log).toHaveLength(51);
+  });
+
+  it("reads buildx's trailing error text", () => {
+    const p = parseRawJson(fixture('fail.rawjson.log'));
+    expect(errorLocation(p.text)).toEqual({ file: 'Dockerfile', line: 14 });
+    expect(errorLine(p.text)).toBe(
+      'failed to build: failed to solve: process "/bin/sh -c pip install --no-cache-dir llm-serve==9.9.9" did not complete successfully: exit code: 1',
+    );
+    expect(errorLocation(['no', 'location'])).toBeUndefined();
+  });
+
+  it('tolerates garbage lines and JSON that is not a status', () => {
+    const p = parseRawJson('not json\n{"vertexes":[{"name":"no digest"}]}\n{broken\n');
+    expect(p.vertexes).toEqual([]);
+    expect(p.text).toEqual(['not json', '{broken']);
+  });
+});
+
+describe('parseStepName', () => {
+  it.each([
+    ['[base 1/1] FROM debian', [], { stage: 'base', index: 1, total: 1, instruction: 'FROM debian' }],
+    ['[2/3] RUN make', [], { index: 2, total: 3, instruction: 'RUN make' }],
+    ['[t-amd64 core 2/3] RUN make', [], { target: 't-amd64', stage: 'core', index: 2, total: 3, instruction: 'RUN make' }],
+    ['[t-amd64 2/3] RUN make', ['t-amd64'], { target: 't-amd64', index: 2, total: 3, instruction: 'RUN make' }],
+    ['[t-amd64 2/3] RUN make', [], { stage: 't-amd64', index: 2, total: 3, instruction: 'RUN make' }],
+    ['[internal] load metadata', [], undefined],
+    ['exporting to image', [], undefined],
+  ] as const)('%s', (name, targets, want) => {
+    expect(parseStepName(name, targets)).toEqual(want);
+  });
+});
