@@ -14,7 +14,7 @@ import type {
   SourceLocation,
   TemplateSource,
 } from './types.js';
-import { parseSingle, parseYaml, positionInText, type FieldPath, type YamlDoc } from './yaml.js';
+import { parseJson, parseYaml, positionInText, type FieldPath, type YamlDoc } from './yaml.js';
 
 export const LOCK_PATH = 'factory.lock.json';
 export const TEMPLATE_META = 'template.yaml';
@@ -72,7 +72,7 @@ export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; dia
     } else if (file.path === LOCK_PATH) {
       const text = decode(file, diagnostics);
       if (text === undefined) continue;
-      const parsed = parseSingle(file.path, text);
+      const parsed = parseJson(file.path, text);
       diagnostics.push(...parsed.diagnostics);
       if (parsed.doc) {
         const lock = validate(LockFile, parsed.doc, diagnostics, 'factory.lock.json');

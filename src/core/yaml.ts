@@ -91,6 +91,127 @@ export function parseSingle(file: string, text: string): { doc?: YamlDoc; diagno
   return { doc: makeDoc(file, lineCounter, doc, 0, value), diagnostics: [] };
 }
 
+/**
+ * Parses a JSON file strictly (JSON.parse decides validity: YAML would accept `{"a": }`), and
+ * keeps positions by reading the same text as YAML, of which JSON is a subset.
+ */
+export function parseJson(file: string, text: string): { doc?: YamlDoc; diagnostics: Diagnostic[] } {
+  const bad = jsonSyntaxError(text);
+  if (bad) {
+    return {
+      diagnostics: [
+        error('json', `malformed JSON: ${bad.message}`, {
+          location: positionInText(file, text, bad.offset),
+          hint: 'fix the JSON syntax, or delete the file and regenerate it',
+        }),
+      ],
+    };
+  }
+  return parseSingle(file, text);
+}
+
+/**
+ * The first JSON syntax error and its offset (JSON.parse's messages carry no position on every
+ * Node version). A small recursive-descent recogniser of RFC 8259.
+ */
+export function jsonSyntaxError(text: string): { offset: number; message: string } | undefined {
+  let i = 0;
+  class Bad {
+    constructor(
+      readonly offset: number,
+      readonly message: string,
+    ) {}
+  }
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (what: string): never => {
+    throw new Bad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
+  };
+  const str = (): void => {
+    if (text[i] !== '"') fail('a string');
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail('no control characters in strings');
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('four hex digits');
+          i += 5;
+        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
+        else fail('an escape sequence');
+      } else i++;
+    }
+    if (text[i] !== '"') fail('a closing quote');
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (text[i] !== ':') fail('":"');
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail('"," or "}"');
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail('"," or "]"');
+      }
+    } else if (c === '"') str();
+    else {
+      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+      if (!m) fail('a value');
+      i += m![0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail('the end of the document');
+    return undefined;
+  } catch (e) {
+    if (e instanceof Bad) return { offset: e.offset, message: e.message };
+    throw e;
+  }
+}
+
 function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string): Diagnostic {
   const hint =
     code === 'DUPLICATE_KEY'
