@@ -35,6 +35,16 @@ export function shellWord(value: string): string {
 }
 
 /**
+ * Quotes a string for a sh script file (not a Dockerfile line): newlines are fine inside single
+ * quotes there; only NUL, which no sh string can hold, is refused.
+ */
+export function shQuote(value: string): string {
+  if (value.includes('\u0000')) throw new EscapeError('value contains a NUL byte, which no shell string can hold');
+  if (PLAIN_WORD.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
  * The EJS `escape` function: what `<%= value %>` writes. Strings and numbers become one shell
  * word; arrays become space-separated words (`RUN apt-get install <%= packages %>`).
  * `undefined`/`null` and objects are refused: printing them silently is always a template bug.

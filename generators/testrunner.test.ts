@@ -1,0 +1,126 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Test } from '../src/core/types.js';
+import { generateRunner, testStages, type TestCase } from './testrunner.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'runner-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(join(dir, 'present'), 'x');
+chmodSync(join(dir, 'present'), 0o640);
+const me = userInfo().username;
+
+const NASTY = `quote" backslash\\ tab\t cr\r bell\u0007 é 😀 $HOME '`;
+type Row = { test: Test; status: 'passed' | 'failed' | 'skipped'; message?: RegExp; output?: string; exitCode?: number | null };
+const rows: Row[] = [
+  { test: { name: 'exit 0', command: 'true', exit: 0 }, status: 'passed', exitCode: 0 },
+  { test: { name: 'wrong exit', command: 'exit 3', exit: 0 }, status: 'failed', message: /^exit code 3, expected 0$/, exitCode: 3 },
+  { test: { name: 'expected exit', command: 'exit 3', exit: 3 }, status: 'passed', exitCode: 3 },
+  { test: { name: 'stdout contains', command: 'echo "Python 3.11.2"', exit: 0, stdout: { contains: 'Python 3.11' } }, status: 'passed' },
+  { test: { name: 'stdout lacks', command: 'echo nope', exit: 0, stdout: { contains: 'yes' } }, status: 'failed', message: /stdout does not contain: yes/ },
+  { test: { name: 'stdout matches', command: 'printf "a\\nv1.22\\n"', exit: 0, stdout: { matches: '^v[0-9]+\\.[0-9]+$' } }, status: 'passed' },
+  { test: { name: 'stderr contains', command: 'echo warn >&2', exit: 0, stderr: { contains: 'warn' } }, status: 'passed' },
+  { test: { name: 'stderr mismatch', command: 'echo x >&2', exit: 0, stderr: { matches: '^y' } }, status: 'failed', message: /no stderr line matches/ },
+  { test: { name: 'env for the command', command: 'test "$GREETING" = hello', exit: 0, env: { GREETING: 'hello' } }, status: 'passed' },
+  { test: { name: 'multi-line command', command: "a='it''s'\nif [ \"$a\" = its ]; then echo ok; fi", exit: 0, stdout: { contains: 'ok' } }, status: 'passed' },
+  { test: { name: 'nasty output', command: `printf '%s' '${NASTY.replace(/'/g, `'\\''`)}'`, exit: 0 }, status: 'passed', output: NASTY.replace(/[\r\u0007]/g, '') },
+  { test: { name: 'file exists', file: join(dir, 'present'), exists: true }, status: 'passed' },
+  { test: { name: 'file mode', file: join(dir, 'present'), exists: true, mode: '0640' }, status: 'passed' },
+  { test: { name: 'file wrong mode', file: join(dir, 'present'), exists: true, mode: '755' }, status: 'failed', message: /exit code 1/, output: `${join(dir, 'present')} has mode 640, expected 755` },
+  { test: { name: 'file missing', file: join(dir, 'absent'), exists: true }, status: 'failed', output: `${join(dir, 'absent')} does not exist` },
+  { test: { name: 'file absent as wanted', file: join(dir, 'absent'), exists: false }, status: 'passed' },
+  { test: { name: 'env equals', 'env-equals': { FACTORY_T_A: 'one' } }, status: 'passed' },
+  { test: { name: 'env differs', 'env-equals': { FACTORY_T_A: 'two', FACTORY_T_UNSET: 'x' } }, status: 'failed', output: 'FACTORY_T_A=one, expected two\nFACTORY_T_UNSET is not set, expected x' },
+  { test: { name: 'runs as me', 'runs-as': me }, status: 'passed', exitCode: null },
+  { test: { name: 'runs as other', 'runs-as': 'nobody-else' }, status: 'failed', message: new RegExp(`the image runs as ${me}, expected nobody-else`) },
+  { test: { name: 'label ok', label: { 'org.example.team': 'platform' } }, status: 'passed' },
+  { test: { name: 'label wrong', label: { 'org.example.team': 'apps', 'org.example.missing': 'x' } }, status: 'failed', message: /org\.example\.missing is not set.*org\.example\.team="platform", expected "apps"/ },
+  { test: { name: 'label at build time', label: { 'org.opencontainers.image.revision': 'abc' } }, status: 'failed', message: /set at build time/ },
+  { test: { name: 'gpu only', command: 'nvidia-smi', exit: 0, skip: { accelerator: ['cpu'], reason: 'no GPU on CPU runners' } }, status: 'skipped', message: /no GPU on CPU runners/ },
+  { test: { name: 'skip on cuda only', command: 'true', exit: 0, skip: { accelerator: ['cuda'], reason: 'n/a' } }, status: 'passed' },
+];
+const cases: TestCase[] = rows.map((r, i) => ({ test: r.test, origin: i % 2 ? 'python@1.0.0' : 'py-app@1.0.0' }));
+const runner = generateRunner(cases, {
+  subject: 'py-app@1.0.0:python3.11 (linux/amd64) "quoted"',
+  accelerator: 'cpu',
+  labels: { 'org.example.team': 'platform', 'org.opencontainers.image.revision': '' },
+  dynamicLabels: ['org.opencontainers.image.revision'],
+});
+
+const shells = [['dash'], ['busybox', 'sh']].filter(([bin]) => existsSync(`/usr/bin/${bin}`) || existsSync(`/bin/${bin}`));
+
+describe('generated test runner', () => {
+  it('passes shellcheck as POSIX sh', () => {
+    if (!existsSync('/usr/bin/shellcheck')) return expect.soft(true, 'shellcheck not installed').toBe(true);
+    const file = join(dir, 'lint.sh');
+    writeFileSync(file, runner);
+    const r = spawnSync('shellcheck', ['-s', 'sh', '-S', 'warning', file], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(shells.length === 0).each(shells.map((s) => [s.join(' '), s] as const))('runs on %s and records every result', (_label, shell) => {
+    const out = join(dir, `${shell[0]}-out`);
+    const userFile = join(dir, 'image-user');
+    writeFileSync(userFile, `${me}\n`);
+    const file = join(dir, 'run.sh');
+    writeFileSync(file, runner);
+    const env = { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, `${shell[0]}-work`), FACTORY_IMAGE_USER_FILE: userFile, FACTORY_T_A: 'one' };
+    const run = spawnSync(shell[0]!, [...shell.slice(1), file], { env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0); // never fails itself
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.version).toBe(1);
+    expect(results.subject).toBe('py-app@1.0.0:python3.11 (linux/amd64) "quoted"');
+    expect(results.tests).toHaveLength(rows.length);
+    rows.forEach((row, i) => {
+      const r = results.tests[i];
+      const label = `${row.test.name}: ${JSON.stringify(r)}`;
+      expect(r.name, label).toBe(row.test.name);
+      expect(r.origin, label).toBe(cases[i]!.origin);
+      expect(r.status, label).toBe(row.status);
+      expect(typeof r.durationMs, label).toBe('number');
+      if (row.message) expect(r.message, label).toMatch(row.message);
+      if (row.status === 'passed') expect(r.message, label).toBe('');
+      if (row.output !== undefined) expect(r.output.trimEnd(), label).toBe(row.output);
+      if (row.exitCode !== undefined) expect(r.exitCode, label).toBe(row.exitCode);
+    });
+    const count = (s: string) => rows.filter((r) => r.status === s).length;
+    expect(results.summary).toEqual({ passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: rows.length });
+    expect(readFileSync(join(out, 'summary'), 'utf8')).toBe(`passed=${count('passed')}\nfailed=${count('failed')}\nskipped=${count('skipped')}\ntotal=${rows.length}\n`);
+
+    // --verdict: non-zero because tests failed, listing them.
+    const verdict = spawnSync(shell[0]!, [...shell.slice(1), file, '--verdict'], { env, encoding: 'utf8' });
+    expect(verdict.status).toBe(1);
+    expect(verdict.stdout).toContain(`${count('failed')} failed`);
+    expect(verdict.stderr).toContain('"wrong exit": exit code 3, expected 0');
+  });
+
+  it.skipIf(shells.length === 0)('with no failures the verdict passes, and an empty test list is valid JSON', () => {
+    for (const list of [[], [cases[0]!]]) {
+      const out = join(dir, `ok-${list.length}`);
+      const file = join(dir, `ok-${list.length}.sh`);
+      writeFileSync(file, generateRunner(list, { subject: 's', accelerator: 'cpu' }));
+      const env = { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, `ok-work-${list.length}`) };
+      execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env });
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      expect(results.tests).toHaveLength(list.length);
+      expect(spawnSync(shells[0]![0]!, [...shells[0]!.slice(1), file, '--verdict'], { env }).status).toBe(0);
+    }
+  });
+
+  it('is deterministic', () => {
+    expect(generateRunner(cases, { subject: 'py-app@1.0.0:python3.11 (linux/amd64) "quoted"', accelerator: 'cpu', labels: { 'org.example.team': 'platform', 'org.opencontainers.image.revision': '' }, dynamicLabels: ['org.opencontainers.image.revision'] })).toBe(runner);
+  });
+});
+
+describe('testStages', () => {
+  it('runs the runner on the image, exports results from scratch, and has a verdict stage', () => {
+    const text = testStages('factory-image-under-test', 'build/p/1.0.0/default/test/run.sh');
+    const froms = text.split('\n').filter((l) => l.startsWith('FROM '));
+    expect(froms).toEqual(['FROM factory-image-under-test AS test-run', 'FROM scratch AS test-results', 'FROM test-run AS test-verdict']);
+    expect(text).toContain('COPY --chmod=0755 build/p/1.0.0/default/test/run.sh /factory-test/run.sh');
+    expect(text).toContain('COPY --from=test-run /factory-test/out/ /');
+  });
+});
