@@ -3,7 +3,7 @@
 // user input.
 import type { z } from 'zod';
 import { contentDigest } from './digest.js';
-import { didYouMean, error, formatFieldPath } from './diagnostics.js';
+import { didYouMean, error, formatFieldPath, sortDiagnostics } from './diagnostics.js';
 import { Base, DOCUMENT_KINDS, Fragment, LockFile, Manifest, Pool, Product, Template } from './schema.js';
 import type {
   Diagnostic,
@@ -98,7 +98,7 @@ export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; dia
     if (f) factory.fragments.push(f);
     else failVersionDir('fragment', dir, list, failed);
   }
-  return { factory, diagnostics, failed };
+  return { factory, diagnostics: sortDiagnostics(diagnostics), failed };
 }
 
 /** Records both the directory's id and the one its metadata claims (when readable). */
@@ -429,6 +429,10 @@ function issueDiagnostics(issue: Issue, prefix: FieldPath, schema: z.ZodType, y:
       });
     }
     case 'invalid_union': {
+      if (path.length > 0 && valueAt(y.value, path) === undefined && !y.has(path)) {
+        const key = String(path[path.length - 1]);
+        return [error('schema', `missing required field "${key}" in ${what}`, { field, location: y.locate(path), hint: `add "${key}:"` })];
+      }
       // Report the branch that came closest (fewest problems) instead of "Invalid input".
       const branches = issue.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;

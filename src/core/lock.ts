@@ -1,7 +1,7 @@
 // factory.lock.json: the content digest of every template and fragment version, and base image
 // pins. A version whose content no longer matches its locked digest was changed in place:
 // generation refuses it (the fix is a new version directory).
-import { error, warning } from './diagnostics.js';
+import { error, sortDiagnostics, warning } from './diagnostics.js';
 import { refOf } from './ids.js';
 import { SCHEMA_VERSION } from './schema.js';
 import type { Diagnostic, LoadedFactory, LockFile, SourceLocation } from './types.js';
@@ -98,7 +98,7 @@ export function checkLock(loaded: LoadedFactory): Diagnostic[] {
       );
     }
   }
-  return out;
+  return sortDiagnostics(out);
 }
 
 /** Sorted keys, 2-space JSON, trailing newline: byte-identical for the same lock. */
