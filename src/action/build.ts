@@ -16,7 +16,7 @@ import { findResults, loadDockerfile, readJson, readLock, writeFile, writeJson }
 import { inspectImage, packageCount, type ImageFacts } from './image.js';
 import { fetchQueueWait, kpis } from './kpi.js';
 import { autoTests, dockerfileOf, expand, isTestTarget, targetFacts } from './plan.js';
-import { countSteps, errorLine, parseRawJson, type Progress } from './rawjson.js';
+import { countSteps, parseRawJson, type Progress } from './rawjson.js';
 import { recordPath, RECORD_SCHEMA, serializeRecord, type FactoryRecord, type TargetFacts } from './record.js';
 import { LayoutSource, parseImageRef, RegistryClient } from './registry.js';
 import { renderSummary } from './summary.js';
@@ -45,14 +45,6 @@ async function bake(buildx: Buildx, args: string[], cwd: string, env: Record<str
   const r = await buildx.run(args, { cwd, env, stderrFile: rawjsonFile, onStderrLine: progressPrinter() });
   const wallTimeMs = Date.now() - start;
   return { exitCode: r.exitCode, wallTimeMs, progress: parseRawJson(r.stderr) };
-}
-
-/** A registry that refuses the push shows up as buildx's final error, not as a failing step. */
-function pushRefusal(p: Progress): string | undefined {
-  const line = errorLine(p.text) ?? '';
-  if (!/push|registry|unexpected status/i.test(line)) return undefined;
-  if (!/\b(401|403|denied|unauthorized|forbidden|insufficient_scope|connection refused|no such host)\b/i.test(line)) return undefined;
-  return line;
 }
 
 function testOwners(testTarget: string, images: readonly string[], facts: ReadonlyMap<string, TargetFacts>): string[] {
@@ -123,11 +115,6 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   const metadata = readJson<Record<string, Record<string, unknown>>>(paths.metadata) ?? {};
   if (build.exitCode !== 0) {
     const report = buildErrorReport({ progress: build.progress, targets: images, dockerfiles, exitCode: build.exitCode });
-    const refused = pushRefusal(build.progress);
-    if (refused) {
-      report.step = 'push';
-      report.message = `the registry refused the push: ${refused}; log in with docker/login-action, check the token's packages: write permission, or set \`push: false\``;
-    }
     for (const o of outcomes.values()) {
       o.failure = o.facts.target === report.target ? report : { ...report, message: `not finished: bake stopped when ${report.target} failed: ${report.message}` };
     }

@@ -2,7 +2,7 @@
 // maintainer has to change. Pure: main.ts reads the files and hands their text in.
 import type { SourceMapEntry } from '../core/types.js';
 import { ERROR_LOG_LINES } from './constants.js';
-import { errorLine, errorLocation, exitCodeOf, failedVertex, parseStepName, type Progress } from './rawjson.js';
+import { errorLine, errorLocation, errorTarget, exitCodeOf, failedVertex, parseStepName, type Progress } from './rawjson.js';
 import { findStepLine, lookup } from './sourcemap.js';
 import type { TestCase } from './test-results.js';
 
@@ -40,7 +40,9 @@ export function buildErrorReport(args: {
   const { progress, targets } = args;
   const v = failedVertex(progress);
   const step = v ? parseStepName(v.name, targets) : undefined;
-  const target = step?.target ?? (targets.length === 1 ? targets[0]! : (targets.find((t) => v?.name.includes(t)) ?? targets[0] ?? ''));
+  const named = errorTarget(progress.text);
+  const target =
+    step?.target ?? (named && targets.includes(named) ? named : undefined) ?? (targets.length === 1 ? targets[0]! : (targets.find((t) => v?.name.startsWith(`[${t}`)) ?? targets[0] ?? ''));
   const message = v?.error ?? errorLine(progress.text) ?? `buildx bake exited with code ${args.exitCode}`;
   const report: ErrorReport = {
     kind: 'build',
@@ -52,6 +54,13 @@ export function buildErrorReport(args: {
   if (step?.stage) report.stage = step.stage;
   const exit = exitCodeOf(v?.error) ?? exitCodeOf(errorLine(progress.text));
   if (exit !== undefined) report.exitCode = exit;
+
+  const refused = pushRefusal(progress);
+  if (refused) {
+    report.step = 'push';
+    report.message = `the registry refused the push: ${refused}; log in with docker/login-action, check that the token may write packages, or set \`push: false\``;
+    return report;
+  }
 
   const df = args.dockerfiles.get(target);
   if (df) {
@@ -66,6 +75,13 @@ export function buildErrorReport(args: {
     }
   }
   return report;
+}
+
+/** A registry that refuses the push shows up as buildx's final error, not as a failing step. */
+export function pushRefusal(p: Progress): string | undefined {
+  const line = errorLine(p.text) ?? '';
+  if (!/failed to push|unexpected status|push access denied/i.test(line)) return undefined;
+  return /\b(401|403|denied|unauthorized|forbidden|insufficient_scope|connection refused|no such host|i\/o timeout)\b/i.test(line) ? line : undefined;
 }
 
 export function testErrorReport(testTarget: string, failed: TestCase): ErrorReport {

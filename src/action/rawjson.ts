@@ -138,8 +138,14 @@ export function parseStepName(name: string, targets: readonly string[] = []): St
   return step;
 }
 
+/**
+ * A Dockerfile step that BuildKit runs or takes from cache. FROM is left out: it resolves a base
+ * image (a source, never "executed" in the cache sense), and BuildKit reports it as cached or not
+ * depending on whether the image was already unpacked, which says nothing about the build cache.
+ */
 export function isStep(v: Vertex): boolean {
-  return parseStepName(v.name) !== undefined;
+  const step = parseStepName(v.name);
+  return step !== undefined && !/^FROM\s/i.test(step.instruction);
 }
 
 export interface StepCounts {
@@ -171,9 +177,11 @@ function isCancellation(error: string): boolean {
  * cancellation caused by another failure.
  */
 export function failedVertex(p: Progress): Vertex | undefined {
-  const failed = p.vertexes.filter((v) => v.error);
+  // A missing cache ref is an error on its vertex but never why a build fails.
+  const failed = p.vertexes.filter((v) => v.error && !/^(\[[^\]]*\] )?importing cache manifest/.test(v.name));
   const real = failed.filter((v) => !isCancellation(v.error!));
-  const pick = real.length > 0 ? real : failed;
+  const steps = real.filter((v) => parseStepName(v.name) !== undefined);
+  const pick = steps.length > 0 ? steps : real.length > 0 ? real : failed;
   return [...pick].sort((x, y) => (x.completed ?? '').localeCompare(y.completed ?? ''))[0];
 }
 
@@ -198,4 +206,9 @@ export function errorLocation(text: readonly string[]): { file: string; line: nu
 export function errorLine(text: readonly string[]): string | undefined {
   const line = [...text].reverse().find((l) => /^ERROR:? /.test(l.trim()));
   return line?.trim().replace(/^ERROR:? /, '');
+}
+
+/** With several targets buildx names the failed one: "ERROR: target hello-amd64: failed to solve: ...". */
+export function errorTarget(text: readonly string[]): string | undefined {
+  return /^target ([A-Za-z0-9_-]+): /.exec(errorLine(text) ?? '')?.[1];
 }

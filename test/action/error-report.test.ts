@@ -88,3 +88,22 @@ describe('findStepLine', () => {
     expect(findStepLine('FROM x AS a\nRUN apt-get update && \\\n    apt-get install -y curl\n', 'a', 'RUN apt-get update && apt-get install -y curl')).toBe(2);
   });
 });
+
+describe('recorded failures', () => {
+  const recorded = new URL('fixtures/recorded/', import.meta.url).pathname;
+  const rec = (f: string) => parseRawJson(fs.readFileSync(new URL(`fixtures/rawjson/${f}`, import.meta.url), 'utf8'));
+
+  it('names the failing target of a group, its step, exit code and Dockerfile line', () => {
+    const df = loadDockerfile(recorded, 'Dockerfile')!;
+    const r = buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64', 'tools-amd64'], dockerfiles: new Map([['hello-amd64', df], ['tools-amd64', df]]), exitCode: 1 });
+    expect(r).toMatchObject({ target: 'hello-amd64', stage: 'app-hello', exitCode: 3, dockerfile: { file: 'Dockerfile', line: 10 }, log: ['about to check', 'stderr text', 'failing on purpose'] });
+    // No source map next to this Dockerfile: no source location is invented.
+    expect(r.source).toBeUndefined();
+  });
+
+  it('turns a refused push into one message that says what to fix', () => {
+    const r = buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 });
+    expect(r.step).toBe('push');
+    expect(r.message).toMatch(/^the registry refused the push: failed to solve: failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused; log in with docker\/login-action/);
+  });
+});

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countSteps, errorLine, errorLocation, exitCodeOf, failedVertex, parseRawJson, parseStepName } from '../../src/action/rawjson.js';
+import { countSteps, errorLine, errorLocation, errorTarget, exitCodeOf, failedVertex, parseRawJson, parseStepName } from '../../src/action/rawjson.js';
 
 const fixture = (name: string) => fs.readFileSync(new URL(`fixtures/rawjson/${name}`, import.meta.url), 'utf8');
 
@@ -29,10 +29,37 @@ describe('parseRawJson', () => {
     expect(p.text).toEqual([]);
   });
 
-  it('counts Dockerfile steps only: cached, executed and the hit ratio', () => {
-    expect(countSteps(parseRawJson(fixture('pass.rawjson.log')))).toEqual({ total: 5, cached: 3, executed: 2, failed: 0, cacheHitRatio: 0.6 });
-    expect(countSteps(parseRawJson(fixture('fail.rawjson.log')))).toEqual({ total: 4, cached: 2, executed: 0, failed: 1, cacheHitRatio: 0.5 });
+  it.each([
+    ['pass.rawjson.log', { total: 4, cached: 2, executed: 2, failed: 0, cacheHitRatio: 0.5 }],
+    ['fail.rawjson.log', { total: 3, cached: 1, executed: 0, failed: 1, cacheHitRatio: 0.3333 }],
+    // Recorded: 4 steps (FROM is a source, not counted); cold all run, warm all cached.
+    ['real-pass-cold.rawjson.log', { total: 4, cached: 0, executed: 4, failed: 0, cacheHitRatio: 0 }],
+    ['real-pass-warm.rawjson.log', { total: 4, cached: 4, executed: 0, failed: 0, cacheHitRatio: 1 }],
+    ['real-fail-group.rawjson.log', { total: 4, cached: 2, executed: 0, failed: 1, cacheHitRatio: 0.5 }],
+  ])('counts Dockerfile steps of %s', (file, want) => {
+    expect(countSteps(parseRawJson(fixture(file)))).toEqual(want);
+  });
+
+  it('counts nothing in an empty stream', () => {
     expect(countSteps(parseRawJson(''))).toEqual({ total: 0, cached: 0, executed: 0, failed: 0 });
+  });
+
+  it('finds the failing step of a recorded group build, its target and its log', () => {
+    const p = parseRawJson(fixture('real-fail-group.rawjson.log'));
+    const v = failedVertex(p)!;
+    expect(v.name).toMatch(/^\[hello-amd64 app-hello 1\/2\] RUN echo "about to check"/);
+    expect(v.log).toEqual(['about to check', 'stderr text', 'failing on purpose']);
+    expect(exitCodeOf(v.error)).toBe(3);
+    expect(errorTarget(p.text)).toBe('hello-amd64');
+    expect(errorLocation(p.text)).toEqual({ file: 'Dockerfile', line: 10 });
+  });
+
+  it('does not take a missing cache import for the failure', () => {
+    const p = parseRawJson(fixture('real-push-refused.rawjson.log'));
+    const v = failedVertex(p)!;
+    expect(v.name).toBe('exporting to image');
+    expect(v.error).toMatch(/failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused/);
+    expect(errorLocation(p.text)).toBeUndefined();
   });
 
   it('finds the failing step, not the ones cancelled because of it', () => {
