@@ -203,10 +203,17 @@ class Resolver {
         if (seen.has(s)) this.err('duplicate-slot', `slot "${s}" is listed twice`, t.meta.locate(['slots', i]), `slots[${i}]`, 'list each slot once');
         seen.add(s);
       });
+      const written = !sameLocation(t.meta.locate(['platforms']), t.meta.location);
       for (const [i, p] of doc.platforms.entries()) {
         const base = this.bases.get(doc.base);
         if (base && !base.doc.platforms.includes(p)) {
-          this.err('unsupported-platform', `template ${refOf(doc)} lists ${p} but its base "${base.doc.name}" does not support it`, t.meta.locate(['platforms', i]), `platforms[${i}]`, `drop ${p} here or add it to the base's platforms (${at(base.location)})`);
+          this.err(
+            'unsupported-platform',
+            `template ${refOf(doc)} ${written ? 'lists' : 'defaults to'} ${p} but its base "${base.doc.name}" does not support it`,
+            written ? t.meta.locate(['platforms', i]) : t.meta.locate(['base']),
+            written ? `platforms[${i}]` : 'platforms',
+            `${written ? `drop ${p} here` : `set platforms: [${doc.platforms.filter((x) => base.doc.platforms.includes(x)).join(', ')}]`} or add ${p} to the base's platforms (${at(base.locate(['platforms']))})`,
+          );
         }
       }
     }
