@@ -8,5 +8,8 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/e2e/**'],
     testTimeout: 60_000,
     pool: 'forks',
+    // @actions/workflow-parser imports its schema JSON without an import attribute, which Node
+    // refuses; letting Vite transform the package makes it loadable in tests.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

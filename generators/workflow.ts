@@ -31,6 +31,13 @@ const PLAN_ARTIFACT = 'factory-plan';
 const RESULT_ARTIFACT_PREFIX = 'factory-result-';
 const SUMMARY_ARTIFACT = 'factory-summary';
 
+const PERMISSION_WHY: Record<string, string> = {
+  'contents: read': 'check out the repository',
+  'contents: write': 'push the records commit',
+  'packages: write': 'push images and manifest lists to ghcr.io',
+  'pull-requests: write': 'comment the plan and results on the pull request',
+};
+
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
 type Step = { [key: string]: Json | undefined };
 type Job = { [key: string]: Json | undefined };
@@ -143,9 +150,10 @@ function poolJob(pool: Pool, trusted: boolean): Job {
       uses: './',
       with: { mode: 'build', target: expr('matrix.target'), push: pushExpr, registry: expr('needs.plan.outputs.registry') },
     };
-    // Only failures the action classifies as infrastructure (registry/network/builder errors)
-    // are retried: a failing RUN line or test would fail again and waste the runner.
-    if (i > 1) step.if = `steps.attempt-${i - 1}.outcome == 'failure' && steps.attempt-${i - 1}.outputs.result == 'infra-failure'`;
+    // Retry only infrastructure failures: the action failed without an error report, i.e. it
+    // could not pin the failure on a Dockerfile step or a test (builder, registry, network,
+    // runner). A failing RUN line or test has a report and would fail again.
+    if (i > 1) step.if = `steps.attempt-${i - 1}.outcome == 'failure' && steps.attempt-${i - 1}.outputs.error-report == ''`;
     steps.push(step);
   }
   const verdictEnv: Step = { TARGET: expr('matrix.target'), PUSHED: pushExpr };
@@ -224,12 +232,10 @@ function recordJob(buildJobs: string[]): Job {
     'timeout-minutes': 15,
     permissions: { contents: 'write' },
     steps: [
-      checkout(),
-      {
-        name: 'Commit the records',
-        uses: './',
-        with: { mode: 'record', 'github-token': expr('secrets.GITHUB_TOKEN') },
-      },
+      // The one checkout that keeps its token: mode record pushes the records commit with it.
+      // This job runs no code from the change beyond the action itself, and uploads nothing.
+      { ...checkout(), with: { 'persist-credentials': true } },
+      { name: 'Commit the records', uses: './', with: { mode: 'record' } },
     ],
   };
 }
@@ -353,6 +359,18 @@ function render(value: Json, header: string): string {
       }
     },
   });
+  // Say why each permission is granted, next to it (zizmor's undocumented-permissions).
+  const jobsNode = doc.get('jobs', true);
+  if (isMap(jobsNode)) {
+    for (const job of jobsNode.items) {
+      const perms = isMap(job.value) ? job.value.get('permissions', true) : undefined;
+      if (!isMap(perms)) continue;
+      for (const item of perms.items) {
+        const why = isScalar(item.key) && isScalar(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : undefined;
+        if (why && isScalar(item.value)) item.value.comment = ` ${why}`;
+      }
+    }
+  }
   // Blank line between jobs, for readability of the committed file.
   const jobs = doc.get('jobs', true);
   if (isMap(jobs)) for (const item of jobs.items.slice(1)) if (isScalar(item.key)) item.key.spaceBefore = true;
