@@ -49,11 +49,11 @@ export function renderSummary(records: readonly FactoryRecord[], paths: Readonly
     const f = r.failure;
     if (!f) continue;
     out.push('', `### ❌ ${r.target}: ${f.kind === 'build' ? 'build step' : 'test'} failed`, '');
-    out.push(`- step: \`${cell(f.step)}\``);
+    out.push(`- step: \`${f.step.replace(/\r?\n/g, ' ').replace(/`/g, "'")}\``);
     if (f.exitCode !== undefined) out.push(`- exit code: ${f.exitCode}`);
     if (f.dockerfile) out.push(`- Dockerfile: \`${f.dockerfile.file}:${f.dockerfile.line}\``);
     if (f.source) out.push(`- source: \`${f.source.file}:${f.source.line}\`${f.source.origin ? ` (${f.source.origin})` : ''}`);
-    out.push(`- error: ${cell(f.message)}`);
+    out.push(`- error: ${f.message.replace(/\r?\n/g, ' ')}`);
     if (f.log.length) out.push('', '```text', ...f.log.map((l) => l.replace(/```/g, "'''")), '```');
   }
   const recs = [...paths.entries()];

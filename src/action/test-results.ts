@@ -54,11 +54,6 @@ const RawCase = z
     source: z.object({ file: z.string(), line: z.number() }).optional(),
   })
   .passthrough();
-const RawResults = z.union([
-  z.object({ tests: z.array(RawCase) }).passthrough(),
-  z.object({ results: z.array(RawCase) }).passthrough(),
-  z.array(RawCase),
-]);
 
 export function parseResults(text: string, file: string): TestCase[] {
   let data: unknown;
@@ -67,13 +62,21 @@ export function parseResults(text: string, file: string): TestCase[] {
   } catch (e) {
     throw new ActionError(`${file}: not valid JSON (${(e as Error).message}); the test runner must write results.json`);
   }
-  const parsed = RawResults.safeParse(data);
+  const shape = 'expected {"tests":[{"name","status"}]}';
+  // The list is found first so that an error in one test names its index, not the whole union.
+  const [key, raw] = Array.isArray(data)
+    ? ['', data]
+    : data && typeof data === 'object'
+      ? ((['tests', 'results'] as const).map((k) => [k, (data as Record<string, unknown>)[k]] as const).find(([, v]) => Array.isArray(v)) ?? ['', undefined])
+      : ['', undefined];
+  if (!Array.isArray(raw)) throw new ActionError(`${file}: field (root): no test list; ${shape}`);
+  const parsed = z.array(RawCase).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ActionError(`${file}: field ${issue.path.join('.') || '(root)'}: ${issue.message}; expected {"tests":[{"name","status"}]}`);
+    const field = [key, ...issue.path].filter((x) => x !== '').join('.');
+    throw new ActionError(`${file}: field ${field}: ${issue.message}; ${shape}`);
   }
-  const d = parsed.data;
-  const list: z.infer<typeof RawCase>[] = Array.isArray(d) ? d : 'tests' in d ? (d.tests as z.infer<typeof RawCase>[]) : (d.results as z.infer<typeof RawCase>[]);
+  const list = parsed.data;
   return list.map((r) => {
     const word = (r.status ?? r.result ?? '').toLowerCase();
     const status: TestStatus =

@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseResults, summarize, toJUnit } from '../../src/action/test-results.js';
+
+const read = (f: string) => fs.readFileSync(new URL(`fixtures/results/${f}`, import.meta.url), 'utf8');
+
+describe('parseResults', () => {
+  it('reads the runner results with statuses, outputs and source lines', () => {
+    const cases = parseResults(read('combined.results.json'), 'results.json');
+    expect(cases).toEqual([
+      { suite: 'python@1.0.0', name: 'python runs', status: 'passed', exitCode: 0, durationMs: 41 },
+      {
+        suite: 'python@1.0.0', name: 'pip is absent', status: 'failed', exitCode: 1,
+        output: 'found /usr/bin/pip <unexpected> & more\n', message: 'expected exit 0, got 1',
+        source: { file: 'fragments/python/1.0.0/fragment.yaml', line: 14 },
+      },
+      { suite: 'cuda@12.4.0', name: 'nvidia-smi works', status: 'skipped', message: 'GPU checks need a GPU runner (accelerator cpu)' },
+      { suite: 'product', name: 'runs as app', status: 'passed' },
+    ]);
+    expect(summarize(cases)).toEqual({ total: 4, passed: 2, failed: 1, skipped: 1 });
+  });
+
+  it.each([
+    ['[{"name":"a","result":"ok"},{"name":"b","result":"FAIL"}]', ['passed', 'failed']],
+    ['{"results":[{"name":"a","status":"skip"}]}', ['skipped']],
+    // A test with no verdict at all did not pass.
+    ['{"tests":[{"name":"a"}]}', ['failed']],
+  ])('accepts %s', (json, statuses) => {
+    expect(parseResults(json, 'r.json').map((c) => c.status)).toEqual(statuses);
+  });
+
+  it.each([
+    ['{', /^r\.json: not valid JSON \(.*\); the test runner must write results\.json$/],
+    ['{"tests":[{"status":"passed"}]}', /^r\.json: field tests\.0\.name: .*expected \{"tests":\[\{"name","status"\}\]\}$/],
+    ['{"other":1}', /^r\.json: field \(root\): /],
+  ])('rejects %s naming the file and field', (json, message) => {
+    expect(() => parseResults(json, 'r.json')).toThrowError(message);
+  });
+});
+
+describe('toJUnit', () => {
+  it('renders the golden JUnit XML (escaped, skipped and failed cases)', () => {
+    const cases = parseResults(read('combined.results.json'), 'results.json');
+    expect(toJUnit([{ name: 'test-llm-runtime-python3_11-amd64', cases }])).toBe(read('combined.junit.xml'));
+  });
+
+  it('drops control characters XML cannot carry', () => {
+    expect(toJUnit([{ name: 's', cases: [{ name: 'x', status: 'failed', output: 'a\u0000b\u001bc' }] }])).toContain('<system-out>abc</system-out>');
+  });
+});
