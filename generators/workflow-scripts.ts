@@ -40,9 +40,11 @@ case "$EVENT_NAME" in
     exit 1
     ;;
 esac
-npx --no-install factory "\${args[@]}" > plan.json
+# The package script runs the CLI from source (tsx); it does not need a build of bin/.
+npm run --silent factory -- "\${args[@]}" > plan.json
 {
   echo "registry=$REGISTRY"
+  echo "registry-host=\${REGISTRY%%/*}"
   echo "push=$push"
 } >> "$GITHUB_OUTPUT"
 `;

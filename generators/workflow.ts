@@ -63,7 +63,7 @@ function login(): Step {
     name: 'Log in to the registry',
     uses: usesRef(ACTIONS.login),
     with: {
-      registry: expr("vars.FACTORY_REGISTRY_HOST || 'ghcr.io'"),
+      registry: expr('needs.plan.outputs.registry-host'),
       username: expr('vars.FACTORY_REGISTRY_USERNAME || github.actor'),
       password: expr('secrets.FACTORY_REGISTRY_PASSWORD || secrets.GITHUB_TOKEN'),
     },
@@ -85,6 +85,7 @@ function runsOn(pool: Pool): Json {
 function planJob(pools: Pool[]): Job {
   const outputs: Job = {
     registry: expr('steps.plan.outputs.registry'),
+    'registry-host': expr('steps.plan.outputs.registry-host'),
     push: expr('steps.plan.outputs.push'),
     [PLAN_OUTPUTS.build]: expr(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
     [PLAN_OUTPUTS.merges]: expr(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
@@ -250,7 +251,8 @@ function summaryJob(poolJobs: string[]): Job {
     permissions: {},
     steps: [
       download(PLAN_ARTIFACT, '.'),
-      download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, 'results'),
+      // No result at all (every leg skipped or cancelled) is a valid state for a summary.
+      { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, 'results'), 'continue-on-error': true },
       { name: 'Summarize', run: SUMMARY_SCRIPT },
       {
         name: 'Upload the summary',
