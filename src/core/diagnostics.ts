@@ -154,3 +154,53 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   if (m.length === 0) return '';
   return `did you mean ${m.map((x) => `"${x}"`).join(' or ')}?`;
 }
+
+/**
+ * Every diagnostic code the loader, resolver and lock checks emit, with what it means. Codes
+ * are stable: tools match on them (`--json`), the docs list them from here.
+ */
+export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
+  yaml: 'malformed YAML (syntax, indentation, duplicate keys)',
+  'yaml-number': 'an unquoted number that YAML reads differently from how it is written (3.10 -> 3.1)',
+  json: 'malformed JSON in factory.lock.json',
+  encoding: 'a file that is not UTF-8',
+  'control-char': 'the U+0001 character, reserved for source-map markers',
+  'not-a-document': 'a YAML document that is not a mapping',
+  'unknown-kind': 'a missing, unknown or misplaced `kind:`',
+  'unknown-field': 'a field the schema does not have',
+  schema: 'a value of the wrong type or format, or a missing required field',
+  empty: 'an empty template.yaml or fragment.yaml',
+  'extra-document': 'more than one document in template.yaml or fragment.yaml',
+  'dir-mismatch': 'name or version differs from the templates/ or fragments/ directory',
+  'missing-file': 'a template or fragment without its metadata or Dockerfile.ejs, or a COPY of a file that does not exist',
+  'stray-file': 'a file under templates/ or fragments/ outside a <name>/<version>/ directory',
+  symlink: 'a symbolic link where none is allowed',
+  'path-escape': 'a COPY/ADD source or link that leaves the fragment directory or its files/',
+  'remote-source': 'an ADD/COPY of a URL (not reproducible)',
+  'duplicate-id': 'two documents with the same id',
+  'duplicate-slot': 'a template slot listed twice',
+  'duplicate-fragment': 'two versions of one fragment in a manifest',
+  'unknown-template': 'a template name or version that does not exist',
+  'unknown-fragment': 'a fragment name or version that does not exist',
+  'unknown-manifest': 'a manifest name or version that does not exist',
+  'unknown-base': 'a Base that no document defines',
+  'unknown-slot': 'a fragment for a slot its template does not have',
+  'slot-order': "fragments out of the template's slot order",
+  'unmet-requirement': 'a required fragment missing from the manifest or listed after the fragment needing it',
+  cycle: 'fragments that require each other',
+  'unsupported-platform': 'a platform the template, base or a fragment does not support',
+  'unsupported-accelerator': 'an accelerator the template or a fragment does not support',
+  'no-pool': 'no Pool runs a target platform and accelerator',
+  'ambiguous-pool': 'two Pools serve the same platform and accelerator',
+  'bad-matrix-ref': 'a {matrix.KEY} reference to a key the matrix lacks',
+  'unsafe-value': 'a build arg that is not a plain word after substitution',
+  'variant-collision': 'two matrix points with the same variant name',
+  'matrix-too-large': 'a matrix with too many points',
+  'bad-tag': 'a tag pattern with an unknown placeholder or that yields an invalid tag',
+  'tag-collision': 'two variants or products publishing the same tag',
+  'target-collision': 'two products or variants producing the same bake target name',
+  'lock-mismatch': 'a template or fragment whose content changed without a new version',
+  'lock-missing': 'no factory.lock.json, or a version not recorded in it',
+  'lock-stale': 'a lock entry for something that no longer exists or changed image',
+  'unknown-id': 'an id (name@version[:variant]) that designates nothing',
+};

@@ -80,8 +80,11 @@ export function hclString(s: string): string {
   return `${out}"`;
 }
 
-/** A piece of an HCL template string: literal text, or a reference to a bake variable. */
-export type HclPart = string | { ref: string };
+/**
+ * A piece of an HCL template string: literal text, a reference to a bake variable, or (for the
+ * generator's own fixed expressions, never for user values) a raw HCL expression.
+ */
+export type HclPart = string | { ref: string } | { expr: string };
 
 /** An HCL string literal mixing escaped literal text and `${VAR}` interpolations. */
 export function hclTemplate(parts: readonly HclPart[]): string {
@@ -102,6 +105,8 @@ export function hclTemplate(parts: readonly HclPart[]): string {
       const run = i + 1 < merged.length ? /[$%]+$/.exec(body) : null;
       if (run) body = `${body.slice(0, run.index)}\${"${run[0]}"}`;
       out += body;
+    } else if ('expr' in p) {
+      out += `\${${p.expr}}`;
     } else {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.ref)) throw new Error(`internal: bad HCL variable name ${p.ref}`);
       out += `\${${p.ref}}`;

@@ -93,7 +93,7 @@ describe('load: problems', () => {
     const bom = filesFrom({ 'manifests/p.yaml': `\ufeff${PRODUCT}` });
     expect(load(bom).factory.products).toHaveLength(1);
     const bad: SourceFile[] = [{ path: 'manifests/p.yaml', bytes: new Uint8Array([0x6b, 0xff, 0xfe]) }];
-    expect(diag(bad)).toEqual([expect.objectContaining({ code: 'encoding', at: 'manifests/p.yaml:1:1' })]);
+    expect(diag(bad)).toEqual([expect.objectContaining({ code: 'encoding', at: 'manifests/p.yaml:1:2' })]);
   });
 
   it('reads .yaml and .yml under manifests/ and ignores other files there', () => {

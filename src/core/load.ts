@@ -118,9 +118,12 @@ function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(file.bytes);
   } catch {
+    // Point at the first byte that does not decode (U+FFFD in a lenient decode).
+    const lenient = new TextDecoder('utf-8').decode(file.bytes);
+    const at = Math.max(0, lenient.indexOf('\ufffd'));
     diagnostics.push(
       error('encoding', 'file is not valid UTF-8', {
-        location: { file: file.path, line: 1, column: 1 },
+        location: positionInText(file.path, lenient, at),
         hint: 'save the file as UTF-8',
       }),
     );

@@ -80,7 +80,8 @@ export function renderFragmentTestDockerfile(
   const variant = opts.variant ?? host.variants[0];
   if (!variant) throw new Error(`internal: product ${host.id} has no variants`);
   const closure = requiresClosure(host.fragments, fragment);
-  return renderChain(host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment));
+  // No USER in `final`: the template's user is usually created by a fragment outside the closure.
+  return renderChain(host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
 }
 
 /** `fragment` and every fragment it requires, transitively, in `ordered`'s order. */
@@ -122,6 +123,7 @@ function renderChain(
   variant: Variant,
   base: ResolvedProduct['base'],
   path: string,
+  withUser = true,
 ): RenderedDockerfile {
   const template = product.template;
   const tdoc = template.meta.doc;
@@ -216,7 +218,7 @@ function renderChain(
   const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE\n${mark(baseLoc)}FROM \${BASE_IMAGE} AS base\n`;
   // The separator line is marked too, or it would inherit (and be dropped with) the last body line.
   let tail = `\n${mark(userLoc)}\n${mark(userLoc)}FROM ${current} AS final\n`;
-  if (tdoc.user !== undefined) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}\n`;
+  if (tdoc.user !== undefined && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}\n`;
   stages.push('final');
 
   const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files);

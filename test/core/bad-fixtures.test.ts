@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildFactory, formatDiagnostic } from '../../src/core/index.js';
+import { buildFactory, DIAGNOSTIC_CODES, formatDiagnostic } from '../../src/core/index.js';
 import { readTree } from '../../src/io/tree.js';
 
 interface ExpectedError {
@@ -71,6 +71,7 @@ describe('bad-input corpus', () => {
 
     // Every error a user can cause names where and what to do, on one line, without a stack.
     for (const d of errors) {
+      expect(Object.keys(DIAGNOSTIC_CODES), 'every code is documented').toContain(d.code);
       expect(d.location, d.message).toBeDefined();
       expect(d.hint, d.message).toBeTruthy();
       const text = formatDiagnostic(d, { color: false });
