@@ -9,7 +9,8 @@
 //   /factory-test/out/failures       one "name: message" line per failed test
 // The `test-verdict` stage re-runs the script with --verdict, which fails when failed > 0.
 import { shQuote } from '../src/core/escape.js';
-import type { AcceleratorName, Test } from '../src/core/types.js';
+import { fragmentDockerfilePath } from '../src/core/render.js';
+import type { AcceleratorName, FragmentSource, Located, Pool, PlatformName, ResolvedFactory, ResolvedProduct, Target, Test, Variant } from '../src/core/types.js';
 
 /** The named context through which a combined test Dockerfile receives the image under test. */
 export const IMAGE_UNDER_TEST = 'factory-image-under-test';
@@ -254,3 +255,86 @@ printf 'passed=%d\\nfailed=%d\\nskipped=%d\\ntotal=%d\\n' "$_f_passed" "$_f_fail
 echo "factory tests: $_f_passed passed, $_f_failed failed, $_f_skipped skipped"
 exit 0
 `;
+
+// ---------------------------------------------------------------------------------------------
+// Which tests run where.
+
+/** The combined test of a target: its fragments' tests in build order, then the product's. */
+export function combinedTestCases(product: ResolvedProduct): TestCase[] {
+  const cases: TestCase[] = [];
+  for (const f of product.fragments) {
+    for (const test of f.meta.doc.tests) cases.push({ test, origin: `${f.meta.doc.name}@${f.meta.doc.version}` });
+  }
+  for (const test of product.product.doc.tests ?? []) cases.push({ test, origin: product.id });
+  return cases;
+}
+
+export interface FragmentTestPlan {
+  /** `name@version` */
+  ref: string;
+  fragment: FragmentSource;
+  /** The first product (by id) using this fragment version: its template, pins and locals. */
+  host: ResolvedProduct;
+  variant: Variant;
+  /** The template's base (what the isolated test builds on). */
+  base: ResolvedProduct['base'];
+  /** The platforms the fragment is built for by some product, with a pool for each. */
+  platforms: { platform: PlatformName; arch: string; pool: Located<Pool> }[];
+  accelerator: AcceleratorName;
+  dockerfilePath: string;
+  runnerPath: string;
+  /** Bake target name without the arch: `test-fragment-<name>-<version>`. */
+  targetPrefix: string;
+  cases: TestCase[];
+}
+
+/** One isolated test per fragment version in use, sorted by ref. */
+export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] {
+  const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const byRef = new Map<string, { fragment: FragmentSource; host: ResolvedProduct; targets: Target[] }>();
+  for (const p of products) {
+    for (const f of p.fragments) {
+      const ref = `${f.meta.doc.name}@${f.meta.doc.version}`;
+      if (!byRef.has(ref)) byRef.set(ref, { fragment: f, host: p, targets: [] });
+    }
+  }
+  for (const t of factory.targets) {
+    for (const f of t.product.fragments) byRef.get(`${f.meta.doc.name}@${f.meta.doc.version}`)!.targets.push(t);
+  }
+  const plans: FragmentTestPlan[] = [];
+  for (const ref of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref)!;
+    const fdoc = fragment.meta.doc;
+    const accelerator: AcceleratorName = (fdoc.accelerators ?? ['cpu']).includes('cpu') ? 'cpu' : 'cuda';
+    const platforms: FragmentTestPlan['platforms'] = [];
+    for (const t of [...targets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (platforms.some((x) => x.platform === t.platform)) continue;
+      // Prefer a pool of the test's accelerator (a CPU pool for a fragment that runs on CPU).
+      const pool = factory.pools.find((pl) => pl.doc.platform === t.platform && pl.doc.accelerator === accelerator) ?? t.pool;
+      platforms.push({ platform: t.platform, arch: t.arch, pool });
+    }
+    platforms.sort((a, b) => (a.platform < b.platform ? -1 : 1));
+    const tbase = host.template.meta.doc.base;
+    const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
+    const pin = factory.loaded.lock?.doc.bases?.[tbase];
+    const base =
+      baseDoc === undefined
+        ? host.base
+        : { name: baseDoc.name, image: baseDoc.image, ...(pin && pin.image === baseDoc.image ? { digest: pin.digest } : {}) };
+    const dockerfilePath = fragmentDockerfilePath(fragment);
+    plans.push({
+      ref,
+      fragment,
+      host,
+      variant: host.variants[0]!,
+      base,
+      platforms,
+      accelerator,
+      dockerfilePath,
+      runnerPath: `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/run.sh`,
+      targetPrefix: `test-fragment-${fdoc.name}-${fdoc.version}`.replace(/[^A-Za-z0-9_-]/g, '_'),
+      cases: fdoc.tests.map((test) => ({ test, origin: ref })),
+    });
+  }
+  return plans;
+}

@@ -167,6 +167,9 @@ describe('renderFragmentTestDockerfile', () => {
     expect(r.path).toBe('build/fragments/server/2.0.0/Dockerfile');
     expect(r.stages).toEqual(['base', 'security-hardening', 'core-python', 'app-server', 'final']);
     expect(r.text).not.toContain('tools');
+    // The template user is created by some fragment, maybe outside the closure: not switched to.
+    expect(r.text).not.toContain('USER');
+    expect(r.text.trimEnd().split('\n').at(-1)).toBe('FROM app-server AS final');
     expect(requiresClosure(p.fragments, hardening)).toEqual([hardening]);
   });
 });

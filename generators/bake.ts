@@ -1,0 +1,441 @@
+// docker-bake.hcl from a resolved factory (docs/architecture.md "Bake"). Pure and deterministic:
+// targets in name order, attributes in a fixed order, map keys sorted.
+import { createHash } from 'node:crypto';
+import { error } from '../src/core/diagnostics.js';
+import { hclTemplate, type HclPart } from '../src/core/escape.js';
+import { FactoryError } from '../src/core/types.js';
+import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
+import { expr, list, map, str, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
+import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
+
+/** Key of a rendered Dockerfile in the map given to generateBake: `name@version:variant`. */
+export function dockerfileKey(product: ResolvedProduct, variant: Variant): string {
+  return `${product.id}:${variant.name}`;
+}
+
+/** Path of the combined test Dockerfile (and its runner next to it) of a variant. */
+export function combinedTestDir(dockerfilePath: string): string {
+  return `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/test`;
+}
+
+/** `BASE_<NAME>`: the bake variable that overrides a Base image. */
+export function baseVariable(name: string): string {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The default of a Base's variable: its image, digest-pinned when the lock pins that image. */
+export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock']): string {
+  const pin = lock?.doc.bases?.[base.name];
+  if (pin && pin.image === base.image && !base.image.includes('@')) return `${base.image}@${pin.digest}`;
+  return base.image;
+}
+
+export const TEST_RESULTS_VARIABLE = 'TEST_RESULTS_DIR';
+const EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
+
+const VARIABLES: readonly { name: string; default: HclExpr; description: string }[] = [
+  { name: 'REGISTRY', default: str('localhost:5000'), description: 'registry (host[/path]) the image tags are under' },
+  { name: 'CACHE_REPO', default: expr(hclTemplate([{ ref: 'REGISTRY' }, '/cache'])), description: 'repository of the registry build cache (one tag per target and arch)' },
+  { name: 'CACHE_DIR', default: str('.factory/cache'), description: 'directory of the build cache for pools with cache: local' },
+  { name: 'TAG_SUFFIX', default: str(''), description: 'appended to every tag, e.g. "-pr123"' },
+  { name: 'SOURCE_DATE_EPOCH', default: str('0'), description: 'reproducible timestamps: seconds since the epoch (the commit time in CI)' },
+  { name: 'REVISION', default: str(''), description: 'source revision (git commit) recorded in labels and annotations' },
+  { name: 'SOURCE_URL', default: str(''), description: 'source repository URL recorded in labels and annotations' },
+  { name: TEST_RESULTS_VARIABLE, default: str('.factory/test-results'), description: 'where test targets export results.json (one directory per test target)' },
+];
+
+/** Labels of an image target; values are HCL template parts (some are bake variables). */
+export function imageLabels(p: ResolvedProduct, variant: Variant): { parts: Record<string, HclPart[]>; static: Record<string, string>; dynamic: string[] } {
+  const tdoc = p.template.meta.doc;
+  const parts: Record<string, HclPart[]> = {};
+  // The product's own labels first: the factory's provenance labels below always win.
+  for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
+  parts['org.opencontainers.image.title'] ??= [p.product.doc.name];
+  if (p.product.doc.description !== undefined) parts['org.opencontainers.image.description'] ??= [p.product.doc.description];
+  parts['org.opencontainers.image.version'] = [p.product.doc.version];
+  parts['org.opencontainers.image.source'] = [{ ref: 'SOURCE_URL' }];
+  parts['org.opencontainers.image.revision'] = [{ ref: 'REVISION' }];
+  parts['org.opencontainers.image.created'] = [{ expr: EPOCH_EXPR }];
+  parts['org.opencontainers.image.base.name'] = [{ ref: baseVariable(p.base.name) }];
+  parts['dev.factory.product'] = [p.id];
+  parts['dev.factory.variant'] = [variant.name];
+  parts['dev.factory.template'] = [`${tdoc.name}@${tdoc.version}`];
+  parts['dev.factory.fragments'] = [p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`).join(',')];
+  const stat: Record<string, string> = {};
+  const dynamic: string[] = [];
+  for (const k of Object.keys(parts).sort()) {
+    const v = parts[k]!;
+    if (v.every((x) => typeof x === 'string')) stat[k] = v.join('');
+    else dynamic.push(k);
+  }
+  return { parts, static: stat, dynamic };
+}
+
+// Annotations carried to the OCI index and manifest (registries show these, labels live in the
+// image config): the provenance subset of the labels.
+const ANNOTATED = [
+  'dev.factory.fragments',
+  'dev.factory.product',
+  'dev.factory.template',
+  'dev.factory.variant',
+  'org.opencontainers.image.created',
+  'org.opencontainers.image.revision',
+  'org.opencontainers.image.source',
+  'org.opencontainers.image.title',
+  'org.opencontainers.image.version',
+];
+
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const sortedKeys = (o: Record<string, unknown>): string[] => Object.keys(o).sort();
+
+/** A cache tag from a target name: tags are at most 128 characters. */
+export function cacheTag(name: string): string {
+  if (name.length <= 128) return name;
+  return `${name.slice(0, 115)}-${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * cache-from / cache-to of one target: its own per-target, per-arch ref (so parallel targets
+ * never overwrite each other's cache), then the shared per-arch ref, read-only here (written by
+ * whoever refreshes the shared cache, e.g. a main-branch job).
+ */
+export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { from: HclExpr[]; to: HclExpr[] } {
+  const own = cacheTag(name);
+  const shared = `shared-${arch}`;
+  switch (cache) {
+    case 'gha':
+      return {
+        from: [str(`type=gha,scope=${own}`), str(`type=gha,scope=${shared}`)],
+        to: [str(`type=gha,scope=${own},mode=max`)],
+      };
+    case 'local':
+      return {
+        from: [expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`])), expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${shared}`]))],
+        to: [expr(hclTemplate(['type=local,dest=', { ref: 'CACHE_DIR' }, `/${own},mode=max`]))],
+      };
+    default:
+      return {
+        from: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`])), expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${shared}`]))],
+        to: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own},mode=max,image-manifest=true,oci-mediatypes=true`]))],
+      };
+  }
+}
+
+const RESERVED_ARGS = new Set(['BASE_IMAGE', 'SOURCE_DATE_EPOCH']);
+
+function argsMap(baseName: string, args: Record<string, string>): HclValue {
+  const entries: [string, HclExpr][] = [
+    ['BASE_IMAGE', expr(hclTemplate([{ ref: baseVariable(baseName) }]))],
+    ['SOURCE_DATE_EPOCH', expr(hclTemplate([{ ref: 'SOURCE_DATE_EPOCH' }]))],
+  ];
+  for (const k of sortedKeys(args)) if (!RESERVED_ARGS.has(k)) entries.push([k, str(args[k]!)]);
+  return map(entries);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared stages.
+//
+// Products whose Dockerfiles start the same way (same base variable, same first stages, same
+// args, same platform) would each build those stages. The deepest stage that two or more
+// products share becomes a `stage-*` target, and each of them takes it through a named context
+// with the stage's own name: `contexts = { "core-python" = "target:stage-..." }`. BuildKit
+// replaces a Dockerfile stage by a named context of the same name ("When Dockerfile defines a
+// stage with the same name it's overwritten", docs.docker.com/build/ci/github-actions/
+// named-contexts; buildx bake passes `target:` contexts as `context:<name>` inputs, see
+// buildx build/build.go), so every later stage builds on the one shared result.
+
+interface StageShare {
+  key: string;
+  stage: string;
+  /** The build args the shared stages declare (the same for every user, by the key). */
+  args: Record<string, string>;
+  /** Targets (image targets) whose deepest shared stage this is, sorted by name. */
+  users: Target[];
+  products: Set<string>;
+}
+
+/** Line index where each stage's FROM line is, in the order of `stages`. */
+function stageStarts(d: RenderedDockerfile): number[] {
+  const lines = d.text.split('\n');
+  const starts: number[] = [];
+  let s = 0;
+  for (let i = 0; i < lines.length && s < d.stages.length; i++) {
+    const m = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i.exec(lines[i]!);
+    if (m && m[1]!.toLowerCase() === d.stages[s]) {
+      starts.push(i);
+      s++;
+    }
+  }
+  return starts;
+}
+
+function planSharedStages(targets: readonly Target[], dockerfiles: ReadonlyMap<string, RenderedDockerfile>): Map<Target, StageShare> {
+  const prefixKeys = new Map<Target, { key: string; stage: string; args: Record<string, string> }[]>();
+  const productsByKey = new Map<string, Set<string>>();
+  for (const t of targets) {
+    const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
+    const lines = d.text.split('\n');
+    const starts = stageStarts(d);
+    // What makes a prefix build the same: platform, base variable, cache kind, the text of its
+    // stages, and the values of the build args those stages declare (an arg a stage does not
+    // declare with ARG cannot change it, so products with different unrelated args still share).
+    let h = createHash('sha256').update(JSON.stringify([t.platform, baseVariable(t.product.base.name), t.pool.doc.cache])).digest('hex');
+    const keys: { key: string; stage: string; args: Record<string, string> }[] = [];
+    const prefixArgs: Record<string, string> = {};
+    // Fragment stages only: `base` alone is a FROM, `final` is the product's own.
+    for (let i = 0; i + 1 < starts.length; i++) {
+      const chunk = lines.slice(i === 0 ? 0 : starts[i]!, starts[i + 1]).join('\n');
+      const declared = declaredArgs(chunk).map((k) => [k, t.variant.args[k] ?? null] as const);
+      for (const [k, v] of declared) if (v !== null) prefixArgs[k] = v;
+      h = createHash('sha256').update(h).update('\u0000').update(chunk).update('\u0000').update(JSON.stringify(declared)).digest('hex');
+      if (i === 0) continue;
+      keys.push({ key: h, stage: d.stages[i]!, args: { ...prefixArgs } });
+      let set = productsByKey.get(h);
+      if (!set) productsByKey.set(h, (set = new Set()));
+      set.add(t.product.id);
+    }
+    prefixKeys.set(t, keys);
+  }
+  const shares = new Map<string, StageShare>();
+  const out = new Map<Target, StageShare>();
+  for (const t of targets) {
+    const keys = prefixKeys.get(t)!;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!;
+      if (productsByKey.get(k.key)!.size < 2) continue;
+      let share = shares.get(k.key);
+      if (!share) shares.set(k.key, (share = { key: k.key, stage: k.stage, args: k.args, users: [], products: productsByKey.get(k.key)! }));
+      share.users.push(t);
+      out.set(t, share);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Names declared by ARG instructions in a piece of Dockerfile, sorted. */
+export function declaredArgs(text: string): string[] {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/^[ \t]*ARG[ \t]+(.*)$/gim)) {
+    for (const w of m[1]!.trim().split(/\s+/)) {
+      const n = /^([A-Za-z_][A-Za-z0-9_]*)/.exec(w);
+      if (n) names.add(n[1]!);
+    }
+  }
+  return [...names].sort();
+}
+
+function stageTargetName(share: StageShare): string {
+  const t = share.users[0]!;
+  return `stage-${share.stage}-${t.arch}-${share.key.slice(0, 10)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<string, RenderedDockerfile>): string {
+  const diagnostics: Diagnostic[] = [];
+  const targets = [...factory.targets].sort(byName);
+  for (const t of targets) {
+    if (!dockerfiles.has(dockerfileKey(t.product, t.variant))) throw new Error(`internal: no rendered Dockerfile for ${t.id}`);
+    for (const k of sortedKeys(t.variant.args)) {
+      if (RESERVED_ARGS.has(k)) {
+        diagnostics.push(
+          error('reserved-arg', `build arg ${k} is set by the factory and cannot be set by a manifest or fragment`, {
+            field: `args.${k}`,
+            hint: 'rename the arg',
+            location: t.product.manifest.locate(['args', k]),
+          }),
+        );
+      }
+    }
+  }
+
+  const blocks: HclBlock[] = [];
+  const bases = [...factory.loaded.bases].sort((a, b) => byName(a.doc, b.doc));
+  const baseVars = new Map<string, Located<Base>>();
+  for (const b of bases) {
+    const v = baseVariable(b.doc.name);
+    const other = baseVars.get(v);
+    if (other) {
+      diagnostics.push(
+        error('base-variable-clash', `bases "${other.doc.name}" and "${b.doc.name}" both map to the bake variable ${v}`, {
+          field: 'name',
+          hint: 'rename one of them',
+          location: b.locate(['name']),
+        }),
+      );
+    }
+    baseVars.set(v, b);
+  }
+  for (const v of VARIABLES) blocks.push({ type: 'variable', label: v.name, attrs: [['description', str(v.description)], ['default', v.default]] });
+  for (const [v, b] of [...baseVars.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+    blocks.push({
+      type: 'variable',
+      label: v,
+      attrs: [
+        ['description', str(`image of the base "${b.doc.name}"`)],
+        ['default', str(baseDefault(b.doc, factory.loaded.lock))],
+      ],
+    });
+  }
+  // A product may use a base given only by the resolver (no Base document): still a variable.
+  for (const p of [...factory.products].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const v = baseVariable(p.base.name);
+    if (baseVars.has(v)) continue;
+    baseVars.set(v, { doc: { kind: 'Base', name: p.base.name, image: p.base.image, platforms: [] } } as unknown as Located<Base>);
+    blocks.push({
+      type: 'variable',
+      label: v,
+      attrs: [
+        ['description', str(`image of the base "${p.base.name}"`)],
+        ['default', str(p.base.digest && !p.base.image.includes('@') ? `${p.base.image}@${p.base.digest}` : p.base.image)],
+      ],
+    });
+  }
+
+  const shares = planSharedStages(targets, dockerfiles);
+  const fragmentTests = planFragmentTests(factory);
+
+  // Groups.
+  const groups = new Map<string, string[]>();
+  const addTo = (g: string, name: string) => {
+    let l = groups.get(g);
+    if (!l) groups.set(g, (l = []));
+    l.push(name);
+  };
+  for (const t of targets) {
+    addTo('default', t.name);
+    addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
+    addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
+    addTo('tests', `test-${t.name}`);
+  }
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
+
+  const targetBlocks: HclBlock[] = [];
+  for (const t of targets) {
+    const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
+    const labels = imageLabels(t.product, t.variant);
+    const share = shares.get(t);
+    const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+    targetBlocks.push({
+      type: 'target',
+      label: t.name,
+      attrs: [
+        ['description', str(`${t.id} for ${t.platform}`)],
+        ['context', str('.')],
+        ['dockerfile', str(d.path)],
+        ['target', str('final')],
+        ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
+        ['platforms', list([str(t.platform)])],
+        ['args', argsMap(t.product.base.name, t.variant.args)],
+        ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
+        ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
+        ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
+        ['attest', list([str('type=sbom'), str('type=provenance,mode=max')])],
+        ['cache-from', list(cache.from)],
+        ['cache-to', list(cache.to)],
+      ],
+    });
+  }
+
+  // Shared stage targets, built from the Dockerfile of their first user.
+  const seenShares = new Set<StageShare>();
+  for (const t of targets) {
+    const share = shares.get(t);
+    if (!share || seenShares.has(share)) continue;
+    seenShares.add(share);
+    const first = share.users[0]!;
+    const d = dockerfiles.get(dockerfileKey(first.product, first.variant))!;
+    const name = stageTargetName(share);
+    // Every user writes the same content to this ref: the stage's inputs are identical by construction.
+    const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+    targetBlocks.push({
+      type: 'target',
+      label: name,
+      attrs: [
+        ['description', str(`stage ${share.stage} shared by ${[...share.products].sort().join(', ')} (${first.platform})`)],
+        ['context', str('.')],
+        ['dockerfile', str(d.path)],
+        ['target', str(share.stage)],
+        ['platforms', list([str(first.platform)])],
+        ['args', argsMap(first.product.base.name, share.args)],
+        ['cache-from', list(cache.from)],
+        ['cache-to', list(cache.to)],
+      ],
+    });
+  }
+
+  // Combined tests: the variant's fragment tests and the product tests on the final image.
+  for (const t of targets) {
+    const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
+    const name = `test-${t.name}`;
+    targetBlocks.push({
+      type: 'target',
+      label: name,
+      attrs: [
+        ['description', str(`tests of ${t.id} on ${t.platform}`)],
+        ['context', str('.')],
+        ['dockerfile', str(`${combinedTestDir(d.path)}/Dockerfile`)],
+        ['target', str('test-results')],
+        ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
+        ['platforms', list([str(t.platform)])],
+        ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
+      ],
+    });
+  }
+
+  // Isolated fragment tests: the fragment and what it requires on the template's base.
+  for (const ft of fragmentTests) targetBlocks.push(...fragmentTestBlocks(ft));
+
+  const names = new Set<string>();
+  for (const b of targetBlocks) names.add(b.label);
+  for (const g of groups.keys()) {
+    if (names.has(g)) {
+      diagnostics.push(
+        error('bake-name-clash', `the bake group "${g}" has the name of a target`, {
+          hint: 'rename the product or pool so that its group name differs from every target name',
+        }),
+      );
+    }
+  }
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+
+  const groupOrder = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== 'tests').sort(), 'tests'];
+  for (const g of groupOrder) {
+    const members = groups.get(g);
+    if (!members) continue;
+    blocks.push({ type: 'group', label: g, attrs: [['targets', list([...new Set(members)].sort().map(str))]] });
+  }
+  blocks.push(...targetBlocks.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)));
+
+  return writeHcl(
+    blocks,
+    [
+      'Generated by the container factory from manifests/, templates/ and fragments/.',
+      'Do not edit: run `factory generate`. Override any variable from the environment,',
+      'e.g. REGISTRY=ghcr.io/acme REVISION=$(git rev-parse HEAD) docker buildx bake py-app',
+    ].join('\n'),
+  );
+}
+
+function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
+  return ft.platforms.map((a) => {
+    const name = `${ft.targetPrefix}-${a.arch}`;
+    const cache = cacheAttrs(name, a.arch, a.pool.doc.cache);
+    return {
+      type: 'target',
+      label: name,
+      attrs: [
+        ['description', str(`isolated tests of fragment ${ft.ref} on ${a.platform}`)],
+        ['context', str('.')],
+        ['dockerfile', str(ft.dockerfilePath)],
+        ['target', str('test-results')],
+        ['platforms', list([str(a.platform)])],
+        ['args', argsMap(ft.base.name, ft.variant.args)],
+        ['cache-from', list(cache.from)],
+        ['cache-to', list(cache.to)],
+        ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
+      ],
+    } satisfies HclBlock;
+  });
+}
