@@ -131,6 +131,10 @@ describe('resolve: problems', () => {
     ['RUN true\nADD --chown=app files/../../x /x', ['path-escape:2:17']],
     ['ADD http://example.com/x /x', ['remote-source:1:5']],
     ['COPY files/../fragment.yaml /x', ['path-escape:1:6']],
+    ['RUN apk \\\n  add curl wget', []],
+    ['RUN <<EOF\nADD curl wget\nEOF\nCOPY ../x /y', ['path-escape:4:6']],
+    ['COPY files/hello \\\n  # a comment\n  ../../x /dst/', ['path-escape:3:3']],
+    ['RUN true\r\nCOPY ../x /y\r', ['path-escape:2:6']],
   ])('checks COPY/ADD sources: %j', async (snippet, expected) => {
     const files = await withFile('fragments/app/1.0.0/Dockerfile.ejs', `${snippet}\n`);
     const errs = errorsOf(files).filter((e) => e.code !== 'lock-mismatch');

@@ -270,46 +270,39 @@ class Resolver {
    */
   private checkSnippetPaths(f: FragmentSource): void {
     const text = f.snippet.text;
-    const lines = text.split('\n');
-    let offset = 0;
     const filesPrefix = `${f.dir}/files/`;
     const present = f.files.map((x) => x.path.slice(f.dir.length + 1));
-    lines.forEach((line) => {
-      const lineStart = offset;
-      offset += line.length + 1;
-      const m = /^(\s*)(COPY|ADD)(\s+)(.*)$/i.exec(line);
-      if (!m || line.includes('<%')) return;
-      const rest = m[4]!.replace(/\\\s*$/, '').trim();
-      const argsStart = lineStart + m[1]!.length + m[2]!.length + m[3]!.length;
-      const tokens = tokenize(rest);
-      if (tokens === undefined) return;
+    for (const ins of copyInstructions(text)) {
+      const tokens = tokenize(ins.args);
+      if (tokens === undefined) continue;
       const flags = tokens.filter((t) => t.value.startsWith('--'));
       // --from copies out of another stage or image, and heredocs carry their content inline.
-      if (flags.some((t) => /^--from(=|$)/.test(t.value)) || tokens.some((t) => t.value.startsWith('<<'))) return;
+      if (flags.some((t) => /^--from(=|$)/.test(t.value)) || tokens.some((t) => t.value.startsWith('<<'))) continue;
       const args = tokens.filter((t) => !t.value.startsWith('--'));
-      if (args.length < 2) return;
+      if (args.length < 2) continue;
+      const op = ins.op;
       for (const src of args.slice(0, -1)) {
-        const loc = positionInText(f.snippet.path, text, argsStart + src.offset);
+        const loc = positionInText(f.snippet.path, text, ins.offsetOf(src.offset));
         const v = src.value;
         if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@')) {
-          this.err('remote-source', `${m[2]!.toUpperCase()} of a remote source "${v}" is not reproducible`, loc, undefined, 'put the file under files/ (and its checksum in a test) instead of downloading it at build time');
+          this.err('remote-source', `${op} of a remote source "${v}" is not reproducible`, loc, undefined, 'put the file under files/ (and its checksum in a test) instead of downloading it at build time');
           continue;
         }
         const norm = normalize(v);
         if (norm === undefined) {
-          this.err('path-escape', `${m[2]!.toUpperCase()} source "${v}" leaves the fragment directory`, loc, undefined, `put the file under ${filesPrefix} and copy it from files/...`);
+          this.err('path-escape', `${op} source "${v}" leaves the fragment directory`, loc, undefined, `put the file under ${filesPrefix} and copy it from files/...`);
           continue;
         }
         if (!(norm === 'files' || norm.startsWith('files/'))) {
-          this.err('path-escape', `${m[2]!.toUpperCase()} source "${v}" is outside the fragment's files/ directory`, loc, undefined, `move it to ${filesPrefix} and write files/${norm}`);
+          this.err('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, loc, undefined, `move it to ${filesPrefix} and write files/${norm}`);
           continue;
         }
         if (/[*?[]/.test(norm)) continue;
         if (!present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-          this.err('missing-file', `${m[2]!.toUpperCase()} source "${v}" does not exist in ${f.dir}/`, loc, undefined, `add ${f.dir}/${norm} or fix the path`);
+          this.err('missing-file', `${op} source "${v}" does not exist in ${f.dir}/`, loc, undefined, `add ${f.dir}/${norm} or fix the path`);
         }
       }
-    });
+    }
   }
 
   private checkPools(): void {
@@ -651,6 +644,75 @@ class Resolver {
 interface Tok {
   value: string;
   offset: number;
+}
+
+interface CopyInstruction {
+  op: 'COPY' | 'ADD';
+  /** The arguments, continuation lines joined with a space. */
+  args: string;
+  /** Offset in the snippet text of a position in `args`. */
+  offsetOf(argsOffset: number): number;
+}
+
+/**
+ * COPY and ADD instructions of a Dockerfile snippet, found the way BuildKit reads them: a line
+ * continued with `\` is one instruction (so `apk \` + `add curl` is not an ADD), comment lines
+ * inside it are dropped, heredoc bodies are skipped, and lines with EJS tags are left alone
+ * (their text is only known after rendering).
+ */
+export function copyInstructions(text: string): CopyInstruction[] {
+  const lines = text.split('\n');
+  const starts: number[] = [];
+  let o = 0;
+  for (const l of lines) {
+    starts.push(o);
+    o += l.length + 1;
+  }
+  const out: CopyInstruction[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    // Gather one logical instruction: pieces of (text, offset of its first char).
+    const pieces: { text: string; at: number }[] = [];
+    let first = true;
+    for (; i < lines.length; i++) {
+      const line = lines[i]!.replace(/\r$/, '');
+      if (!first && /^\s*#/.test(line)) continue;
+      const continued = /\\\s*$/.test(line);
+      pieces.push({ text: continued ? line.replace(/\\\s*$/, '') : line, at: starts[i]! });
+      first = false;
+      if (!continued) {
+        i++;
+        break;
+      }
+    }
+    const head = pieces[0];
+    if (!head) break;
+    const joined = pieces.map((p) => p.text).join(' ');
+    // Heredocs: skip the body up to the delimiter line.
+    for (const h of joined.matchAll(/<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?/g)) {
+      const dash = h[1] === '-';
+      const delim = h[2]!;
+      while (i < lines.length && (dash ? lines[i]!.trim() : lines[i]!.replace(/\r$/, '')) !== delim) i++;
+      i++;
+    }
+    const m = /^(\s*)(COPY|ADD)(\s+)/i.exec(joined);
+    if (!m || joined.includes('<%')) continue;
+    const argsStart = m[0].length;
+    const args = joined.slice(argsStart);
+    out.push({
+      op: m[2]!.toUpperCase() as 'COPY' | 'ADD',
+      args,
+      offsetOf(argsOffset: number): number {
+        let pos = argsStart + argsOffset;
+        for (const p of pieces) {
+          if (pos <= p.text.length) return p.at + pos;
+          pos -= p.text.length + 1;
+        }
+        return head.at;
+      },
+    });
+  }
+  return out;
 }
 
 /** Splits COPY/ADD arguments (shell form or JSON form) keeping each token's offset. */
