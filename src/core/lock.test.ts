@@ -22,9 +22,9 @@ describe('computeLock / serializeLock', () => {
     expect(serializeLock(computeLock(factory))).toBe(fs.readFileSync(path.join(FIXTURES, 'good/minimal/factory.lock.json'), 'utf8'));
   });
 
-  it('keeps existing base pins (they come from a registry, not the tree)', async () => {
+  it('keeps existing base pins (they come from a registry, not the tree) of bases that still exist', async () => {
     const files = withLock(await readGood(), (l) => {
-      l.bases = { debian: { image: 'docker.io/library/debian:bookworm-slim', digest: PIN } };
+      l.bases = { debian: { image: 'docker.io/library/debian:bookworm-slim', digest: PIN }, gone: { image: 'alpine:3', digest: PIN } };
     });
     expect(computeLock(load(files).factory).bases).toEqual({ debian: { image: 'docker.io/library/debian:bookworm-slim', digest: PIN } });
   });

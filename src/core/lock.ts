@@ -15,8 +15,11 @@ export function computeLock(loaded: LoadedFactory): LockFile {
   for (const t of loaded.templates) templates[refOf(t.meta.doc)] = { digest: t.digest };
   const fragments: LockFile['fragments'] = {};
   for (const f of loaded.fragments) fragments[refOf(f.meta.doc)] = { digest: f.digest };
-  // Base pins come from a registry (`factory lock --resolve-bases`), not from the tree: keep them.
-  const bases: LockFile['bases'] = { ...(loaded.lock?.doc.bases ?? {}) };
+  // Base pins come from a registry (`factory lock --resolve-bases`), not from the tree: keep
+  // them, except those of bases that no longer exist.
+  const names = new Set(loaded.bases.map((b) => b.doc.name));
+  const bases: LockFile['bases'] = {};
+  for (const [name, pin] of Object.entries(loaded.lock?.doc.bases ?? {})) if (names.has(name)) bases[name] = pin;
   return { version: SCHEMA_VERSION, templates, fragments, bases };
 }
 
