@@ -42,6 +42,12 @@ describe('readTree', () => {
     expect(new TextDecoder().decode(files[3]!.bytes)).toBe('b');
   });
 
+  it('skips OS and editor droppings but keeps dotfiles', async () => {
+    await put('fragments/f/1.0.0/files/.bashrc', 'keep');
+    for (const junk of ['.DS_Store', 'Thumbs.db', '.Dockerfile.ejs.swp', 'fragment.yaml~', '.#fragment.yaml']) await put(`fragments/f/1.0.0/${junk}`, 'junk');
+    expect((await readTree(root)).map((f) => f.path)).toEqual(['fragments/f/1.0.0/files/.bashrc']);
+  });
+
   it('returns an empty list for an empty directory', async () => {
     expect(await readTree(root)).toEqual([]);
   });

@@ -9,6 +9,10 @@ import type { OutputFile, SourceFile } from '../core/types.js';
 export const SOURCE_DIRS = ['manifests', 'templates', 'fragments'] as const;
 export const SOURCE_FILES = ['factory.lock.json'] as const;
 
+// OS and editor droppings: hashed into a version's digest they would make the lock differ from
+// one machine to the next. Anything else (dotfiles included) is content.
+const JUNK = /^(?:\.DS_Store|Thumbs\.db|desktop\.ini|\..*\.sw[a-p]|\.#.*|.*~)$/;
+
 function toPosix(p: string): string {
   return p.split(path.sep).join('/');
 }
@@ -30,6 +34,7 @@ export async function readTree(root: string): Promise<SourceFile[]> {
       throw e;
     }
     for (const entry of entries) {
+      if (JUNK.test(entry.name)) continue;
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isSymbolicLink()) {
         out.push({ path: childRel, bytes: new Uint8Array(), link: toPosix(await fs.readlink(path.join(root, childRel))) });
