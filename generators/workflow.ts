@@ -8,6 +8,8 @@
 //   jobs rather than one with a conditional `push:` because `permissions:` cannot depend on
 //   the event: this way a pull request job never holds a write token, even from the same repo.
 // - No `${{ }}` in any `run:`; event values reach scripts through `env:` only.
+// - Self-hosted pools never run fork pull requests: a fork's code on a persistent machine
+//   could outlive the job. Those legs show as "not run" in the summary.
 // - Third-party actions pinned by commit SHA (workflow-actions.ts); checkouts never persist the
 //   token in .git/config.
 import { Document, isMap, isPair, isScalar, visit } from 'yaml';
@@ -149,8 +151,10 @@ function poolJob(pool: Pool, trusted: boolean): Job {
       // The verdict step decides the job's result from every attempt's outcome.
       'continue-on-error': true,
       uses: './',
-      with: { mode: 'build', target: expr('matrix.target'), push: pushExpr, registry: expr('needs.plan.outputs.registry') },
+      with: { mode: 'build', target: expr('matrix.target'), push: pushExpr, registry: expr('needs.plan.outputs.registry'), cache: pool.cache },
     };
+    // Pull requests read the registry cache but never write it: they hold no registry login.
+    if (!trusted && pool.cache === 'registry') (step.with as Step).set = '*.cache-to=';
     // Retry only infrastructure failures: the action failed without an error report, i.e. it
     // could not pin the failure on a Dockerfile step or a test (builder, registry, network,
     // runner). A failing RUN line or test has a report and would fail again.
@@ -190,7 +194,7 @@ function poolJob(pool: Pool, trusted: boolean): Job {
   return {
     name: `${trusted ? 'build' : 'check'} ${expr('matrix.target')}`,
     needs: 'plan',
-    if: `${trusted ? NOT_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
+    if: `${trusted ? NOT_PR : pool['self-hosted'] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
     'runs-on': runsOn(pool),
     'timeout-minutes': pool['timeout-minutes'],
     permissions: trusted ? { contents: 'read', packages: 'write' } : { contents: 'read' },

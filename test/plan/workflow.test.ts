@@ -79,8 +79,17 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     for (const pool of factory.pools.map((p) => p.doc.name)) {
       const check = wf.jobs[`check-${pool}`]!;
       expect(check.if).toMatch(/^github\.event_name == 'pull_request' && /);
+      // Fork code never reaches a self-hosted machine.
+      const sameRepo = check.if!.includes('github.event.pull_request.head.repo.full_name == github.repository');
+      expect(sameRepo).toBe(factory.pools.find((p) => p.doc.name === pool)!.doc['self-hosted']);
       expect(check.permissions).toEqual({ contents: 'read' });
-      for (const s of check.steps.filter((x) => x.uses === './')) expect(s.with?.push).toBe('false');
+      const poolDoc = factory.pools.find((p) => p.doc.name === pool)!.doc;
+      for (const s of check.steps.filter((x) => x.uses === './')) {
+        expect(s.with?.push).toBe('false');
+        expect(s.with?.cache).toBe(poolDoc.cache);
+        // No registry login on pull requests: the registry cache is read, never written.
+        expect(s.with?.set).toBe(poolDoc.cache === 'registry' ? '*.cache-to=' : undefined);
+      }
       expect(check.steps.some((s) => s.uses?.startsWith(ACTIONS.login.repo))).toBe(false);
       const build = wf.jobs[`build-${pool}`]!;
       expect(build.if).toMatch(/^github\.event_name != 'pull_request' && /);
