@@ -142,6 +142,14 @@ describe('resolve: problems', () => {
     for (const e of errs) expect(e.at).toMatch(/^fragments\/app\/1.0.0\/Dockerfile.ejs:/);
   });
 
+  it('refuses template COPY sources that leave the template directory', async () => {
+    const files = await withFile('templates/debian/1.0.0/Dockerfile.ejs', (t) => `${t}COPY ../../../manifests/py-app.yaml /x\nADD https://example.com/x /y\n`);
+    expect(errorsOf(files).filter((e) => e.code !== 'lock-mismatch').map((e) => `${e.code} ${e.at}`)).toEqual([
+      'path-escape templates/debian/1.0.0/Dockerfile.ejs:6:6',
+      'remote-source templates/debian/1.0.0/Dockerfile.ejs:7:5',
+    ]);
+  });
+
   it('refuses a template platform its base does not support', async () => {
     const files = patch(await good(), {
       'manifests/factory.yaml': textOf(await good(), 'manifests/factory.yaml').replace('platforms: [linux/amd64, linux/arm64]', 'platforms: [linux/amd64]'),

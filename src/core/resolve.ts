@@ -198,6 +198,7 @@ class Resolver {
     for (const t of this.loaded.templates) {
       const doc = t.meta.doc;
       if (!this.bases.has(doc.base)) this.unknownBase(doc.base, t.meta.locate(['base']), 'base');
+      this.checkSnippetPaths({ dir: t.dir, snippet: t.dockerfile, files: t.files }, 'template');
       const seen = new Set<string>();
       doc.slots.forEach((s, i) => {
         if (seen.has(s)) this.err('duplicate-slot', `slot "${s}" is listed twice`, t.meta.locate(['slots', i]), `slots[${i}]`, 'list each slot once');
@@ -229,7 +230,7 @@ class Resolver {
           this.err('unknown-fragment', `${refOf(doc)} requires "${req}", which is not a fragment`, f.meta.locate(['requires', i]), `requires[${i}]`, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : 'requires lists fragment names (without version)');
         }
       });
-      this.checkSnippetPaths(f);
+      this.checkSnippetPaths(f, 'fragment');
     }
     this.findCycles();
   }
@@ -266,9 +267,10 @@ class Resolver {
 
   /**
    * COPY/ADD sources of a snippet are resolved against the fragment's version directory and
-   * must stay under its files/: anything else would read outside what the lock digests.
+   * must stay under its files/: anything else would read outside what the lock digests. In a
+   * template, sources must not leave the template's directory.
    */
-  private checkSnippetPaths(f: FragmentSource): void {
+  private checkSnippetPaths(f: { dir: string; snippet: { path: string; text: string }; files: { path: string }[] }, kind: 'template' | 'fragment'): void {
     const text = f.snippet.text;
     const filesPrefix = `${f.dir}/files/`;
     const present = f.files.map((x) => x.path.slice(f.dir.length + 1));
@@ -290,9 +292,11 @@ class Resolver {
         }
         const norm = normalize(v);
         if (norm === undefined) {
-          this.err('path-escape', `${op} source "${v}" leaves the fragment directory`, loc, undefined, `put the file under ${filesPrefix} and copy it from files/...`);
+          this.err('path-escape', `${op} source "${v}" leaves the ${kind} directory`, loc, undefined, kind === 'fragment' ? `put the file under ${filesPrefix} and copy it from files/...` : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template');
           continue;
         }
+        // Templates have no files/ of their own; what they may copy is up to the renderer.
+        if (kind === 'template') continue;
         if (!(norm === 'files' || norm.startsWith('files/'))) {
           this.err('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, loc, undefined, `move it to ${filesPrefix} and write files/${norm}`);
           continue;
