@@ -140,7 +140,7 @@ describe('factory CLI', () => {
     const list = JSON.parse((await factory('--root', root, '--json', 'list')).out) as { id: string }[];
     const r = await factory('--root', root, 'render', list[0]!.id, '--map');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/templates\/[^ ]+\/Dockerfile\.ejs:\d+ +FROM \$\{BASE_IMAGE\} AS base/);
+    expect(r.out).toMatch(/templates\/[^ ]+:\d+ +FROM \$\{BASE_IMAGE\} AS base/);
     expect(r.out).toMatch(/fragments\/[^ ]+\/Dockerfile\.ejs:\d+ /);
   });
 });
