@@ -96,13 +96,17 @@ export function detectAffected(input: DetectInput): Detection {
 
   const ignored: IgnoredFile[] = [];
   const factoryWide = changed.filter((f) => classifyPath(f.path) === 'factory-wide' || (f.from && classifyPath(f.from) === 'factory-wide'));
-  for (const t of head.targets) {
-    for (const f of factoryWide) {
+  if (factoryWide.length > 0) {
+    const summary =
+      factoryWide.length === 1
+        ? `factory-wide file ${factoryWide[0]!.path} changed`
+        : `${factoryWide.length} factory-wide files changed (${factoryWide[0]!.path}, ...)`;
+    for (const t of head.targets) {
       add(t, {
         kind: 'factory-wide',
-        summary: `factory-wide file ${f.path} changed`,
-        chain: [describe(f), 'factory-wide: it can change how every target is generated or built', ...targetSteps(t)],
-        files: [f.path],
+        summary,
+        chain: [...factoryWide.map(describe), 'factory-wide: can change how every target is generated or built', ...targetSteps(t)],
+        files: factoryWide.map((f) => f.path),
       });
     }
   }

@@ -29,7 +29,7 @@ export const FACTORY_WIDE_PATTERNS = [
 ] as const;
 
 /** The workflow's `on.<event>.paths`: every path the plan can map to a target. */
-export const TRIGGER_PATHS: readonly string[] = [...SOURCE_PATTERNS, ...GENERATED_PATTERNS, ...FACTORY_WIDE_PATTERNS];
+export const TRIGGER_PATHS: readonly string[] = [...SOURCE_PATTERNS, ...GENERATED_PATTERNS, ...FACTORY_WIDE_PATTERNS, '!**/*.test.ts'];
 
 /** `dir/**` matches everything below dir; anything else matches itself only. */
 export function matchesPattern(path: string, pattern: string): boolean {
@@ -38,6 +38,8 @@ export function matchesPattern(path: string, pattern: string): boolean {
 }
 
 export function classifyPath(path: string): PathClass {
+  // Tests next to the code they test change no image.
+  if (/\.test\.[cm]?[jt]s$/.test(path)) return 'other';
   if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path, p))) return 'factory-wide';
   if (SOURCE_PATTERNS.some((p) => matchesPattern(path, p))) return 'source';
   if (GENERATED_PATTERNS.some((p) => matchesPattern(path, p))) return 'generated';

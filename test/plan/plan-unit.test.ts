@@ -47,6 +47,8 @@ describe('classifyPath', () => {
     ['.github/workflows/factory.yml', 'factory-wide'],
     ['.github/workflows/ci.yml', 'other'],
     ['src/cli/main.ts', 'other'],
+    ['src/core/resolve.test.ts', 'other'],
+    ['generators/workflow.test.ts', 'other'],
     ['README.md', 'other'],
     ['manifestsx/a.yaml', 'other'],
     ['buildx', 'other'],
