@@ -7,7 +7,8 @@
 #   scripts/sandbox.sh up            install what is missing, start everything, build base images
 #   scripts/sandbox.sh down [--purge] stop what `up` started (pid files); --purge also drops state
 #   scripts/sandbox.sh status        one line per piece; exit 1 when something is down
-#   scripts/sandbox.sh env           KEY=VALUE lines: REGISTRY, BUILDKIT_HOST, BUILDX_BUILDER, BASE_*
+#   scripts/sandbox.sh env           KEY=VALUE lines: REGISTRY, BUILDKIT_HOST, BUILDX_BUILDER, BASE_*,
+#                                    SBOM_SCANNER (generator image for `attest=type=sbom,generator=...`)
 #   scripts/sandbox.sh verify        apt-get install + HTTPS fetch in RUN steps on amd64 and arm64
 #   scripts/sandbox.sh builder-up NAME | builder-down NAME
 #                                    an extra buildkitd with an empty state (own socket, own buildx
@@ -87,7 +88,8 @@ start_daemon() { # start_daemon NAME LOGFILE cmd...
   shift 2
   mkdir -p "$PIDS" "$(dirname "$logfile")"
   # setsid: the daemon must outlive this script and the terminal or test runner that called it.
-  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  # 9>&-: the daemon must not inherit the lock fd of `up`, or the lock is held for its lifetime.
+  setsid "$@" >>"$logfile" 2>&1 < /dev/null 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
 
@@ -259,7 +261,7 @@ buildkitd_start() { # buildkitd_start NAME ROOTDIR SOCKET
   rm -f "$sock"
   start_daemon "$name" "$LOGS/$name.log" "$BIN/buildkitd" --config "$conf"
   buildkitd_wait "$name" "$sock"
-  log "$name running on unix://$sock, platforms: $("$BIN/buildctl" --addr "unix://$sock" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}} {{end}}{{end}}')"
+  log "$name running on unix://$sock, platforms: $("$BIN/buildctl" --addr "unix://$sock" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}} {{end}}{{end}}')"
 }
 
 builder_create() { # builder_create BUILDER SOCKET
@@ -328,7 +330,9 @@ base_images() {
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
   cp "$HERE/sandbox/debian.Dockerfile" "$ctx/Dockerfile"
   local inputs
-  inputs=$(cd "$ctx" && sha256sum Dockerfile ca-certificates.crt $(printf 'rootfs-%s.tar ' "${arches[@]}") | sha256sum | cut -c1-64)
+  local tars=()
+  for a in "${arches[@]}"; do tars+=("rootfs-$a.tar"); done
+  inputs=$(cd "$ctx" && sha256sum Dockerfile ca-certificates.crt "${tars[@]}" | sha256sum | cut -c1-64)
   inputs="$inputs-$SDE-$platforms"
 
   build_base debian "$registry/base/debian:$DEBIAN_SUITE" "$inputs" "$platforms" \
@@ -341,6 +345,22 @@ base_images() {
   debian_digest=$(state_get BASE_DEBIAN)
   build_base busybox "$registry/base/busybox:stable" "$(sha256sum < "$bctx/Dockerfile" | cut -c1-64)-$debian_digest-$SDE-$platforms" "$platforms" \
     --local context="$bctx" --local dockerfile="$bctx" --opt "build-arg:DEBIAN=$debian_digest"
+
+  local cctx=$CACHE/context-cuda
+  mkdir -p "$cctx"
+  cp "$HERE/sandbox/cuda.Dockerfile" "$cctx/Dockerfile"
+  build_base cuda "$registry/base/cuda:12.4-standin" "$(sha256sum < "$cctx/Dockerfile" | cut -c1-64)-$debian_digest-$SDE-$platforms" "$platforms" \
+    --local context="$cctx" --local dockerfile="$cctx" --opt "build-arg:DEBIAN=$debian_digest"
+}
+
+# BuildKit's SBOM attestations run a scanner image (docker/buildkit-syft-scanner on Docker Hub,
+# unreachable here); scripts/sandbox-scanner.sh builds one from its Go module and pushes it.
+sbom_scanner() {
+  [[ -x $ROOT/scripts/sandbox-scanner.sh ]] || { log "no scripts/sandbox-scanner.sh; SBOM attestations need a scanner image"; return; }
+  local ref start=$SECONDS
+  ref=$("$ROOT/scripts/sandbox-scanner.sh" 2>"$LOGS/sbom-scanner.log") || die "building the SBOM scanner image failed; see $LOGS/sbom-scanner.log"
+  state_set SBOM_SCANNER "$ref"
+  log "SBOM scanner $ref ($((SECONDS - start))s)"
 }
 
 build_base() { # build_base NAME REF INPUTS PLATFORMS buildctl-args...
@@ -387,6 +407,7 @@ cmd_up() {
   state_set BUILDX_BUILDER "$BUILDER"
   "$BIN/buildx" use --global "$BUILDER" >/dev/null 2>&1 || "$BIN/buildx" use "$BUILDER"
   base_images
+  sbom_scanner
   log "up in $((SECONDS - start))s; \`scripts/sandbox.sh env\` prints the variables"
 }
 
@@ -426,15 +447,17 @@ cmd_status() {
     printf '%-12s %s\n' builder "up  $BUILDER (remote, unix://$SOCK)"
   else printf '%-12s %s\n' builder down; rc=1; fi
   local k
-  for k in BASE_DEBIAN BASE_BUSYBOX; do
-    local ref=$(state_get $k)
+  for k in BASE_DEBIAN BASE_BUSYBOX BASE_CUDA; do
+    local ref
+    ref=$(state_get $k)
     if [[ -n $ref ]] && curl -fsS -o /dev/null -I -H 'Accept: application/vnd.oci.image.index.v1+json' "http://${ref%%/*}/v2/$(echo "${ref#*/}" | sed 's/[:@].*//')/manifests/${ref##*@}"; then
       printf '%-12s %s\n' "$(echo "${k#BASE_}" | tr A-Z a-z)" "up  $ref"
     else printf '%-12s %s\n' "$(echo "${k#BASE_}" | tr A-Z a-z)" missing; rc=1; fi
   done
   for f in "$PIDS"/buildkitd-*.pid; do
     [[ -e $f ]] || continue
-    local name=$(basename "$f" .pid)
+    local name
+    name=$(basename "$f" .pid)
     pid_alive "$name" "$BIN/buildkitd" && printf '%-12s %s\n' "$name" "up  unix://$STATE/$name.sock"
   done
   return $rc
@@ -443,7 +466,7 @@ cmd_status() {
 cmd_env() {
   [[ -f $STATE_ENV ]] || die "sandbox is not up; run scripts/sandbox.sh up"
   local k
-  for k in REGISTRY BUILDKIT_HOST BUILDX_BUILDER BASE_DEBIAN BASE_BUSYBOX; do
+  for k in REGISTRY BUILDKIT_HOST BUILDX_BUILDER BASE_DEBIAN BASE_BUSYBOX BASE_CUDA SBOM_SCANNER; do
     echo "$k=$(state_get $k)"
   done
   echo "SOURCE_DATE_EPOCH=$SDE"
@@ -468,7 +491,7 @@ EOF
     --build-arg BASE="$debian" --build-arg CACHEBUST="$(date +%s%N)" "$ctx" >"$LOGS/verify.log" 2>&1 ||
     { rm -rf "$ctx"; die "verify failed; see $LOGS/verify.log"; }
   rm -rf "$ctx"
-  grep -o 'apt+https ok on [a-z0-9_]*' "$LOGS/verify.log" | sort -u >&2
+  grep -oE 'apt\+https ok on [a-z0-9_]+' "$LOGS/verify.log" | sort -u >&2
   log "verify passed in $((SECONDS - start))s"
 }
 
