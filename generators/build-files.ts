@@ -17,7 +17,7 @@ import { renderDockerfile, renderFragmentTestDockerfile } from '../src/core/rend
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, SourceMapEntry } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels } from './bake.js';
-import { IMAGE_UNDER_TEST, combinedTestCases, generateRunner, planFragmentTests, testStages } from './testrunner.js';
+import { IMAGE_UNDER_TEST, combinedTestCases, dockerfileUser, generateRunner, planFragmentTests, testStages } from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
 
@@ -66,6 +66,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
             accelerator: p.product.doc.accelerator,
             labels: labels.static,
             dynamicLabels: labels.dynamic,
+            imageUser: dockerfileUser(d.text),
           }),
         },
         {
@@ -106,7 +107,12 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     files.push(
       { path: withTests.path, text: withTests.text },
       { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
-      { path: plan.runnerPath, text: generateRunner(plan.cases, { subject: `${plan.ref} (isolated, on ${plan.base.name})`, accelerator: plan.accelerator }) },
+      { path: plan.runnerPath, text: generateRunner(plan.cases, {
+          subject: `${plan.ref} (isolated, on ${plan.base.name})`,
+          accelerator: plan.accelerator,
+          imageUser: dockerfileUser(d.text),
+        }),
+      },
     );
   }
 

@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Test } from '../src/core/types.js';
-import { generateRunner, testStages, type TestCase } from './testrunner.js';
+import { dockerfileUser, generateRunner, testStages, type TestCase } from './testrunner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,5 +122,26 @@ describe('testStages', () => {
     expect(froms).toEqual(['FROM factory-image-under-test AS test-run', 'FROM scratch AS test-results', 'FROM test-run AS test-verdict']);
     expect(text).toContain('COPY --chmod=0755 build/p/1.0.0/default/test/run.sh /factory-test/run.sh');
     expect(text).toContain('COPY --from=test-run /factory-test/out/ /');
+  });
+});
+
+describe('dockerfileUser', () => {
+  it.each([
+    ['FROM a AS b\nUSER app\nRUN x\nFROM b AS final\nUSER svc:svc\n', 'svc'],
+    ['FROM a\nRUN x\n', ''],
+    ['FROM a\nUSER 1000\n', '1000'],
+    ['FROM a\nUSER ${APP_USER}\n', ''],
+  ])('%j -> %j', (text, user) => {
+    expect(dockerfileUser(text)).toBe(user);
+  });
+
+  it.skipIf(shells.length === 0)('the Dockerfile user wins over the probe', () => {
+    const file = join(dir, 'static-user.sh');
+    const out = join(dir, 'static-user-out');
+    writeFileSync(file, generateRunner([{ test: { name: 'who', 'runs-as': 'declared' }, origin: 'p@1.0.0' }], { subject: 's', accelerator: 'cpu', imageUser: 'declared' }));
+    writeFileSync(join(dir, 'probe'), 'probed\n');
+    const env = { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, 'static-user-work'), FACTORY_IMAGE_USER_FILE: join(dir, 'probe') };
+    execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env });
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).tests[0].status).toBe('passed');
   });
 });

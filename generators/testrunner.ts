@@ -36,14 +36,30 @@ export interface RunnerOptions {
   labels?: Readonly<Record<string, string>>;
   /** Label keys whose value is only known at build time (bake variables such as REVISION). */
   dynamicLabels?: readonly string[];
+  /**
+   * The image's default user as the Dockerfile sets it (see `dockerfileUser`); empty when the
+   * Dockerfile never sets one, and the runner falls back to what the probe RUN recorded.
+   */
+  imageUser?: string;
+}
+
+/**
+ * The user the last USER instruction of a rendered Dockerfile sets (the chain is linear, so the
+ * last one is the image's), without its group; '' when there is none or it uses a variable.
+ */
+export function dockerfileUser(text: string): string {
+  let user = '';
+  for (const m of text.matchAll(/^[ \t]*USER[ \t]+(\S+)/gim)) user = m[1]!.split(':')[0]!;
+  return user.includes('$') ? '' : user;
 }
 
 /** The Dockerfile stages that run a runner on `image` (a stage name or a named context). */
 export function testStages(image: string, runnerPath: string): string {
   return [
     `FROM ${image} AS test-run`,
-    "# The image's own user, recorded before switching to root, so that each test runs as the",
-    '# user it names (the image user by default).',
+    '# The tests run as root so that each can switch to the user it names (the image user by',
+    "# default). The image user is known from the Dockerfile; where it sets none, it is the base",
+    "# image's, recorded here before switching (where /tmp is writable).",
     'RUN ["/bin/sh", "-c", "{ id -un 2>/dev/null || id -u; } > /tmp/factory-image-user 2>/dev/null || true"]',
     'USER 0:0',
     `COPY --chmod=0755 ${runnerPath} ${RUNNER_IN_IMAGE}`,
@@ -61,7 +77,8 @@ export function testStages(image: string, runnerPath: string): string {
 /** The runner script for these tests, in declaration order. */
 export function generateRunner(cases: readonly TestCase[], opts: RunnerOptions): string {
   const body = cases.map((c) => testBlock(c, opts)).join('\n');
-  return `${PRELUDE.replace('@SUBJECT@', shQuote(JSON.stringify(opts.subject)))}\n${body}${body ? '\n' : ''}${EPILOGUE}`;
+  const prelude = PRELUDE.replace('@SUBJECT@', shQuote(JSON.stringify(opts.subject))).replace('@IMAGE_USER@', shQuote(opts.imageUser ?? ''));
+  return `${prelude}\n${body}${body ? '\n' : ''}${EPILOGUE}`;
 }
 
 function q(s: string): string {
@@ -164,7 +181,8 @@ mkdir -p "$_f_out" "$_f_work"
 : > "$_f_work/results"
 : > "$_f_out/failures"
 _f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
-_f_image_user=$(cat "\${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null)
+_f_image_user=@IMAGE_USER@
+if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "\${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
 _f_tab=$(printf '\\t')
 _f_timeout=''
 if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout ${TEST_TIMEOUT_S}"; fi

@@ -58,7 +58,7 @@ describe('renderDockerfile', () => {
     expect(r.text).toBe(
       [
         '# syntax=docker/dockerfile:1',
-        'ARG BASE_IMAGE',
+        'ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim',
         'FROM ${BASE_IMAGE} AS base',
         'ENV LANG=C.UTF-8',
         '',

@@ -4,7 +4,7 @@
 //
 // Layout of a rendered Dockerfile:
 //   <parser directives of the template, if any>     (must stay first: BuildKit reads them there)
-//   ARG BASE_IMAGE
+//   ARG BASE_IMAGE=<base image>
 //   FROM ${BASE_IMAGE} AS base                       mapped to template.yaml `base`
 //   <template body; each slot(name) call expands to>
 //     FROM <previous stage> AS <slot>-<fragment>     mapped to the template line calling slot()
@@ -215,7 +215,10 @@ function renderChain(
   while (d < bodyLines.length && /^#\s*[A-Za-z_]+\s*=/.test(stripMarks(bodyLines[d]!))) d++;
   const head = bodyLines.slice(0, d).map((l) => `${l}\n`).join('');
   const rest = bodyLines.slice(d).join('\n');
-  const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE\n${mark(baseLoc)}FROM \${BASE_IMAGE} AS base\n`;
+  // The default keeps the Dockerfile buildable on its own (and BuildKit's InvalidDefaultArgInFrom
+  // check quiet); bake always passes BASE_IMAGE from the BASE_<NAME> variable.
+  const baseRef = base.digest && !base.image.includes('@') ? `${base.image}@${base.digest}` : base.image;
+  const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE=${escapeDockerfile(baseRef)}\n${mark(baseLoc)}FROM \${BASE_IMAGE} AS base\n`;
   // The separator line is marked too, or it would inherit (and be dropped with) the last body line.
   let tail = `\n${mark(userLoc)}\n${mark(userLoc)}FROM ${current} AS final\n`;
   if (tdoc.user !== undefined && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}\n`;

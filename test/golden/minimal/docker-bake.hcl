@@ -115,7 +115,7 @@ target "py-app-python3_11-amd64" {
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
   target = "final"
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-amd64-b8a1cdfc0c"
+    "security-hardening" = "target:stage-security-hardening-amd64-8fd3b3bc3c"
   }
   platforms = ["linux/amd64"]
   args = {
@@ -169,7 +169,7 @@ target "py-app-python3_11-arm64" {
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
   target = "final"
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-arm64-c17c0cc9b4"
+    "security-hardening" = "target:stage-security-hardening-arm64-bcac3a6740"
   }
   platforms = ["linux/arm64"]
   args = {
@@ -223,7 +223,7 @@ target "py-app-python3_12-amd64" {
   dockerfile = "build/py-app/1.0.0/python3.12/Dockerfile"
   target = "final"
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-amd64-b8a1cdfc0c"
+    "security-hardening" = "target:stage-security-hardening-amd64-8fd3b3bc3c"
   }
   platforms = ["linux/amd64"]
   args = {
@@ -277,7 +277,7 @@ target "py-app-python3_12-arm64" {
   dockerfile = "build/py-app/1.0.0/python3.12/Dockerfile"
   target = "final"
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-arm64-c17c0cc9b4"
+    "security-hardening" = "target:stage-security-hardening-arm64-bcac3a6740"
   }
   platforms = ["linux/arm64"]
   args = {
@@ -325,7 +325,7 @@ target "py-app-python3_12-arm64" {
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
-target "stage-security-hardening-amd64-b8a1cdfc0c" {
+target "stage-security-hardening-amd64-8fd3b3bc3c" {
   description = "stage security-hardening shared by py-app@1.0.0, tools@2.1.0 (linux/amd64)"
   context = "."
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
@@ -336,13 +336,13 @@ target "stage-security-hardening-amd64-b8a1cdfc0c" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-b8a1cdfc0c",
+    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-8fd3b3bc3c",
     "type=registry,ref=${CACHE_REPO}:shared-amd64",
   ]
-  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-b8a1cdfc0c,mode=max,image-manifest=true,oci-mediatypes=true"]
+  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-8fd3b3bc3c,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
-target "stage-security-hardening-arm64-c17c0cc9b4" {
+target "stage-security-hardening-arm64-bcac3a6740" {
   description = "stage security-hardening shared by py-app@1.0.0, tools@2.1.0 (linux/arm64)"
   context = "."
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
@@ -353,10 +353,10 @@ target "stage-security-hardening-arm64-c17c0cc9b4" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-c17c0cc9b4",
+    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-bcac3a6740",
     "type=registry,ref=${CACHE_REPO}:shared-arm64",
   ]
-  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-c17c0cc9b4,mode=max,image-manifest=true,oci-mediatypes=true"]
+  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-bcac3a6740,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
 target "test-fragment-app-1_0_0-amd64" {
@@ -587,7 +587,7 @@ target "tools-default-amd64" {
   dockerfile = "build/tools/2.1.0/default/Dockerfile"
   target = "final"
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-amd64-b8a1cdfc0c"
+    "security-hardening" = "target:stage-security-hardening-amd64-8fd3b3bc3c"
   }
   platforms = ["linux/amd64"]
   args = {
@@ -636,7 +636,7 @@ target "tools-default-arm64" {
   dockerfile = "build/tools/2.1.0/default/Dockerfile"
   target = "final"
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-arm64-c17c0cc9b4"
+    "security-hardening" = "target:stage-security-hardening-arm64-bcac3a6740"
   }
   platforms = ["linux/arm64"]
   args = {

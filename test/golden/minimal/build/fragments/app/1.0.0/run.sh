@@ -22,7 +22,8 @@ mkdir -p "$_f_out" "$_f_work"
 : > "$_f_work/results"
 : > "$_f_out/failures"
 _f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
-_f_image_user=$(cat "${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null)
+_f_image_user=''
+if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
 _f_tab=$(printf '\t')
 _f_timeout=''
 if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout 900"; fi
