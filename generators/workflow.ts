@@ -14,7 +14,7 @@
 //   token in .git/config.
 import { Document, isMap, isPair, isScalar, visit } from 'yaml';
 import type { OutputFile, Pool, ResolvedFactory } from '../src/core/types.js';
-import { PLAN_OUTPUTS, poolOutputNames, poolSlug } from '../src/plan/outputs.js';
+import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, shardSuffix } from '../src/plan/outputs.js';
 import { TRIGGER_PATHS } from '../src/plan/paths.js';
 import { ACTIONS, usesRef, versionComment } from './workflow-actions.js';
 import { COMMENT_SCRIPT, KEY_TAG_SCRIPT, MERGE_SCRIPT, PLAN_SCRIPT, SUMMARY_SCRIPT, verdictScript } from './workflow-scripts.js';
@@ -84,7 +84,13 @@ function runsOn(pool: Pool): Json {
   return labels.length === 1 ? labels[0]! : labels;
 }
 
-function planJob(pools: Pool[]): Job {
+/** A pool with the number of jobs its matrix is split into. */
+interface PoolJobs {
+  pool: Pool;
+  shards: number;
+}
+
+function planJob(pools: PoolJobs[]): Job {
   const outputs: Job = {
     registry: expr('steps.plan.outputs.registry'),
     'registry-host': expr('steps.plan.outputs.registry-host'),
@@ -92,10 +98,12 @@ function planJob(pools: Pool[]): Job {
     [PLAN_OUTPUTS.build]: expr(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
     [PLAN_OUTPUTS.merges]: expr(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
   };
-  for (const pool of pools) {
-    const names = poolOutputNames(pool.name);
-    outputs[names.matrix] = expr(`steps.plan.outputs.${names.matrix}`);
-    outputs[names.count] = expr(`steps.plan.outputs.${names.count}`);
+  for (const { pool, shards } of pools) {
+    for (let shard = 1; shard <= shards; shard++) {
+      const names = poolOutputNames(pool.name, shard);
+      outputs[names.matrix] = expr(`steps.plan.outputs.${names.matrix}`);
+      outputs[names.count] = expr(`steps.plan.outputs.${names.count}`);
+    }
   }
   return {
     name: 'plan',
@@ -138,8 +146,8 @@ function planJob(pools: Pool[]): Job {
  * A pool's build job. `trusted` jobs run on push/dispatch/schedule and may push; the others
  * run on pull requests with a read-only token.
  */
-function poolJob(pool: Pool, trusted: boolean): Job {
-  const names = poolOutputNames(pool.name);
+function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number): Job {
+  const names = poolOutputNames(pool.name, shard);
   const attempts = pool.retries + 1;
   const pushExpr = trusted ? expr("needs.plan.outputs.push == 'true'") : 'false';
   const steps: Step[] = [checkout(), setupBuildx()];
@@ -200,7 +208,8 @@ function poolJob(pool: Pool, trusted: boolean): Job {
     permissions: trusted ? { contents: 'read', packages: 'write' } : { contents: 'read' },
     strategy: {
       'fail-fast': false,
-      'max-parallel': pool['max-parallel'],
+      // Shards run side by side: split the pool's parallelism between them.
+      'max-parallel': Math.max(1, Math.floor(pool['max-parallel'] / shards)),
       matrix: expr(`fromJSON(needs.plan.outputs.${names.matrix})`),
     },
     steps,
@@ -291,19 +300,18 @@ function commentJob(): Job {
   };
 }
 
-function workflow(pools: Pool[]): Json {
+function workflow(pools: PoolJobs[]): Json {
   const jobs: { [id: string]: Job } = { plan: planJob(pools) };
   const trustedJobs: string[] = [];
   const prJobs: string[] = [];
-  for (const pool of pools) {
-    const slug = poolSlug(pool.name);
-    jobs[`check-${slug}`] = poolJob(pool, false);
-    prJobs.push(`check-${slug}`);
-  }
-  for (const pool of pools) {
-    const slug = poolSlug(pool.name);
-    jobs[`build-${slug}`] = poolJob(pool, true);
-    trustedJobs.push(`build-${slug}`);
+  for (const trusted of [false, true]) {
+    for (const { pool, shards } of pools) {
+      for (let shard = 1; shard <= shards; shard++) {
+        const id = `${trusted ? 'build' : 'check'}-${poolSlug(pool.name)}${shardSuffix(shard)}`;
+        jobs[id] = poolJob(pool, trusted, shard, shards);
+        (trusted ? trustedJobs : prJobs).push(id);
+      }
+    }
   }
   jobs.merge = mergeJob(trustedJobs);
   jobs.record = recordJob(trustedJobs);
@@ -398,8 +406,9 @@ function actionlintConfig(pools: Pool[]): string {
 /** .github/workflows/factory.yml and the actionlint config naming its self-hosted labels. */
 export function generateWorkflows(factory: ResolvedFactory): OutputFile[] {
   const pools = sortedPools(factory);
+  const jobs = pools.map((pool) => ({ pool, shards: poolShards(factory.targets.filter((t) => t.pool.doc.name === pool.name).length) }));
   return [
     { path: ACTIONLINT_CONFIG_PATH, text: actionlintConfig(pools) },
-    { path: WORKFLOW_PATH, text: render(workflow(pools), HEADER) },
+    { path: WORKFLOW_PATH, text: render(workflow(jobs), HEADER) },
   ];
 }

@@ -8,7 +8,7 @@ import { FactoryError, type ResolvedFactory, type Target } from '../core/types.j
 import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
 import { diffFiles, readTreeAt, resolveCommit, type ChangedFile } from './git.js';
 import { keyTag, Renderer } from './key.js';
-import { PLAN_OUTPUTS, poolOutputNames, poolSlug } from './outputs.js';
+import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, splitLegs } from './outputs.js';
 import { classifyPath } from './paths.js';
 
 export type { ChangedFile, ChangeStatus } from './git.js';
@@ -99,6 +99,10 @@ export interface PlanPool {
   platform: string;
   accelerator: string;
   runsOn: string[];
+  /** Targets of the pool in the head factory (affected or not): sets the number of shards. */
+  targets: number;
+  /** Jobs the pool's matrix is split into (GitHub allows 256 legs per matrix). */
+  shards: number;
   build: number;
   skipped: number;
 }
@@ -333,6 +337,8 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
       platform: pool.doc.platform,
       accelerator: pool.doc.accelerator,
       runsOn: typeof runsOn === 'string' ? [runsOn] : [...runsOn],
+      targets: head.targets.filter((t) => t.pool.doc.name === name).length,
+      shards: poolShards(head.targets.filter((t) => t.pool.doc.name === name).length),
       build: matrices[name].include.length,
       skipped: mine.length - matrices[name].include.length,
     });
@@ -366,9 +372,12 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
 export function githubOutputLines(result: PlanResult): string {
   const lines = [`${PLAN_OUTPUTS.build}=${result.build.length}`, `${PLAN_OUTPUTS.merges}=${result.merges.length}`];
   for (const pool of result.pools) {
-    const names = poolOutputNames(pool.name);
-    lines.push(`${names.matrix}=${JSON.stringify(result.matrices[pool.name] ?? { include: [] })}`);
-    lines.push(`${names.count}=${pool.build}`);
+    const chunks = splitLegs(result.matrices[pool.name]?.include ?? [], pool.shards);
+    chunks.forEach((include, i) => {
+      const names = poolOutputNames(pool.name, i + 1);
+      lines.push(`${names.matrix}=${JSON.stringify({ include })}`);
+      lines.push(`${names.count}=${include.length}`);
+    });
   }
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,7 @@ import { readTree } from '../../src/io/tree.js';
 import { parseNameStatus } from '../../src/plan/git.js';
 import { formatPlan, githubOutputLines, type PlanResult } from '../../src/plan/index.js';
 import { buildKey, buildKeyInputs, canonicalJson, keyTag, Renderer } from '../../src/plan/key.js';
-import { poolOutputNames, poolSlug } from '../../src/plan/outputs.js';
+import { MAX_MATRIX_LEGS, poolOutputNames, poolShards, poolSlug, splitLegs } from '../../src/plan/outputs.js';
 import { classifyPath, TRIGGER_PATHS } from '../../src/plan/paths.js';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/factory');
@@ -155,8 +155,8 @@ describe('plan outputs', () => {
     skipped: ['x-default-arm64'],
     removed: [{ target: 'y-default-amd64', id: 'y@1.0.0:default' }],
     pools: [
-      { name: 'arm', slug: 'arm', platform: 'linux/arm64', accelerator: 'cpu', runsOn: ['ubuntu-24.04-arm'], build: 0, skipped: 1 },
-      { name: 'cpu.x64', slug: 'cpu_x64', platform: 'linux/amd64', accelerator: 'cpu', runsOn: ['ubuntu-24.04'], build: 1, skipped: 0 },
+      { name: 'arm', slug: 'arm', platform: 'linux/arm64', accelerator: 'cpu', runsOn: ['ubuntu-24.04-arm'], targets: 2, shards: 1, build: 0, skipped: 1 },
+      { name: 'cpu.x64', slug: 'cpu_x64', platform: 'linux/amd64', accelerator: 'cpu', runsOn: ['ubuntu-24.04'], targets: 1, shards: 1, build: 1, skipped: 0 },
     ],
     matrices: { arm: { include: [] }, 'cpu.x64': { include: [{ target: 'x-default-amd64', id: 'x@1.0.0:default', product: 'x@1.0.0', variant: 'default', platform: 'linux/amd64', arch: 'amd64', pool: 'cpu.x64', image: 'f/x', key: 'k1', 'key-tag': 'bk-k1' }] } },
     merges: [],
@@ -178,6 +178,25 @@ describe('plan outputs', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('splits a pool into shards of at most 256 legs, named as the workflow reads them', () => {
+    expect([0, 1, 256, 257, 512, 513, 1000].map(poolShards)).toEqual([1, 1, 1, 2, 2, 3, 4]);
+    expect(splitLegs([1, 2, 3, 4, 5], 2)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(splitLegs([1], 3)).toEqual([[1], [], []]);
+    const legs = Array.from({ length: 300 }, (_, i) => ({ ...result.matrices['cpu.x64']!.include[0]!, target: `t${i}` }));
+    const big: PlanResult = {
+      ...result,
+      pools: [{ ...result.pools[1]!, targets: 600, shards: poolShards(600), build: 300 }],
+      matrices: { 'cpu.x64': { include: legs } },
+    };
+    const lines = githubOutputLines(big).trim().split('\n');
+    const counts = lines.filter((l) => l.startsWith('count-'));
+    expect(counts).toEqual(['count-cpu_x64=100', 'count-cpu_x64-2=100', 'count-cpu_x64-3=100']);
+    expect(poolOutputNames('cpu.x64', 3)).toEqual({ matrix: 'matrix-cpu_x64-3', count: 'count-cpu_x64-3' });
+    for (const l of lines.filter((x) => x.startsWith('matrix-'))) {
+      expect((JSON.parse(l.slice(l.indexOf('=') + 1)) as { include: unknown[] }).include.length).toBeLessThanOrEqual(MAX_MATRIX_LEGS);
+    }
   });
 
   it('formats a short plan and an explained one', () => {

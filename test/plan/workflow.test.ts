@@ -6,7 +6,9 @@ import { parse } from 'yaml';
 import { ACTIONLINT_CONFIG_PATH, generateWorkflows, WORKFLOW_PATH } from '../../generators/workflow.js';
 import { ACTIONS } from '../../generators/workflow-actions.js';
 import type { ResolvedFactory } from '../../src/core/types.js';
+import { buildFactory } from '../../src/core/index.js';
 import { TRIGGER_PATHS } from '../../src/plan/paths.js';
+import { syntheticFactory } from '../../bench/synthetic.js';
 import { FACTORY_TREES, loadFactory } from './workflow-factories.js';
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; env?: Record<string, string>; id?: string };
@@ -145,13 +147,26 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
   it('merges only after the builds, refusing lists with a missing platform, and records with mode record', async () => {
     const factory = await loadFactory(FACTORY_TREES[name]!);
     const { wf } = workflowOf(factory);
-    const builds = factory.pools.map((p) => `build-${p.doc.name}`).sort();
+    const builds = factory.pools.map((p) => `build-${p.doc.name}`);
     expect(wf.jobs.merge!.needs).toEqual(['plan', ...builds]);
     const script = wf.jobs.merge!.steps.find((s) => s.run)!.run!;
     expect(script).toContain('docker buildx imagetools create');
     expect(script).toContain('not publishing a partial manifest list');
     expect(wf.jobs.record!.needs).toEqual(['plan', ...builds]);
     expect(wf.jobs.record!.steps.find((s) => s.uses === './')!.with).toEqual({ mode: 'record' });
+  });
+});
+
+describe('generated workflow of a factory with more than 256 targets per pool', () => {
+  it('splits each pool into shard jobs with the pool parallelism shared between them', () => {
+    const { factory } = buildFactory(syntheticFactory(1_200));
+    const { wf } = workflowOf(factory!);
+    const perPool = factory!.targets.filter((t) => t.pool.doc.name === 'amd64').length;
+    expect(perPool).toBe(600);
+    expect(Object.keys(wf.jobs).filter((j) => j.startsWith('build-amd64'))).toEqual(['build-amd64', 'build-amd64-2', 'build-amd64-3']);
+    expect(wf.jobs['build-amd64-3']!.strategy).toEqual({ 'fail-fast': false, 'max-parallel': 1, matrix: '${{ fromJSON(needs.plan.outputs.matrix-amd64-3) }}' });
+    expect(wf.jobs['check-arm64-2']!.if).toContain("needs.plan.outputs.count-arm64-2 != '0'");
+    expect(wf.jobs.merge!.needs).toEqual(['plan', 'build-amd64', 'build-amd64-2', 'build-amd64-3', 'build-arm64', 'build-arm64-2', 'build-arm64-3']);
   });
 });
 
