@@ -300,6 +300,14 @@ function commentJob(): Job {
   };
 }
 
+const STEP_KEY_ORDER = ['name', 'id', 'if', 'continue-on-error', 'uses', 'with', 'env', 'run'];
+
+/** Step keys in reading order (what runs, when, then how), whatever order they were set in. */
+function orderStep(step: Step): Step {
+  const rank = (k: string) => (STEP_KEY_ORDER.includes(k) ? STEP_KEY_ORDER.indexOf(k) : STEP_KEY_ORDER.length);
+  return Object.fromEntries(Object.entries(step).sort(([a], [b]) => rank(a) - rank(b)));
+}
+
 function workflow(pools: PoolJobs[]): Json {
   const jobs: { [id: string]: Job } = { plan: planJob(pools) };
   const trustedJobs: string[] = [];
@@ -317,6 +325,7 @@ function workflow(pools: PoolJobs[]): Json {
   jobs.record = recordJob(trustedJobs);
   jobs.summary = summaryJob([...prJobs, ...trustedJobs]);
   jobs.comment = commentJob();
+  for (const job of Object.values(jobs)) job.steps = (job.steps as Step[]).map(orderStep);
   const paths = [...TRIGGER_PATHS];
   return {
     name: 'factory',
