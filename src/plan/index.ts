@@ -363,7 +363,8 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
     pools,
     matrices,
     merges,
-    warnings,
+    // Registry checks run concurrently: sort so the same plan always prints the same way.
+    warnings: [...new Set(warnings)].sort(),
     summary: { targets: head.targets.length, affected: affected.length, build: build.length, skipped: skipped.length, removed: removed.length },
   };
 }
