@@ -65,6 +65,14 @@ describe('plan errors', () => {
     expect(r.warnings[0]).toMatch(/^registry check of localhost:5000\/factory\/tools:bk-[0-9a-f]{64} failed \(connect ECONNREFUSED 127\.0\.0\.1:5000\); planning a build$/);
   });
 
+  it('gives a byte-identical plan for the same revisions', async () => {
+    const opts = { repoRoot: root, all: true, promote: 'stable', registryCheck: async (ref: string) => ref.includes('tools') };
+    const a = JSON.stringify(await planChanges(opts));
+    const b = JSON.stringify(await planChanges(opts));
+    expect(b).toBe(a);
+    expect(JSON.parse(a).skipped).toEqual(['tools-default-amd64', 'tools-default-arm64']);
+  });
+
   it('plans nothing for an empty diff and reads the committed tree, not the working tree', async () => {
     fs.writeFileSync(path.join(root, 'manifests/products.yaml'), 'not: [valid');
     try {
