@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { computeLock, serializeLock } from '../src/core/lock.js';
 import { buildFactory } from '../src/core/index.js';
 import type { SourceFile } from '../src/core/types.js';
+import { formatDiagnostics } from '../src/core/diagnostics.js';
+import { FactoryError } from '../src/core/types.js';
 import { readTree } from '../src/io/tree.js';
+import { readTreeAt } from '../src/plan/git.js';
 import { planChanges, type PlanResult } from '../src/plan/index.js';
 import { commitAll, git } from '../test/plan/repo.js';
 import { syntheticFactory } from './synthetic.js';
@@ -128,10 +131,18 @@ async function benchFactory(name: string, files: SourceFile[]): Promise<Row[]> {
   }
 }
 
-const rows = [
-  ...(await benchFactory('sample', await readTree(REPO_ROOT))),
-  ...(await benchFactory('synthetic-200', syntheticFactory(2_000))),
-];
+let rows: Row[];
+try {
+  rows = [
+    // The committed sample factory (HEAD), so uncommitted edits in the checkout do not matter.
+    ...(await benchFactory('sample', await readTreeAt(REPO_ROOT, 'HEAD'))),
+    ...(await benchFactory('synthetic-200', syntheticFactory(2_000))),
+  ];
+} catch (e) {
+  if (!(e instanceof FactoryError)) throw e;
+  process.stderr.write(`bench:plan: a benchmark factory does not load:\n${formatDiagnostics(e.diagnostics)}`);
+  process.exit(1);
+}
 
 if (process.argv.includes('--json')) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
