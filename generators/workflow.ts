@@ -225,7 +225,8 @@ function mergeJob(buildJobs: string[]): Job {
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
     'runs-on': HOSTED_RUNNER,
     'timeout-minutes': 30,
-    permissions: { contents: 'read', packages: 'write' },
+    // No checkout: the plan and the results come as artifacts of this run.
+    permissions: { packages: 'write' },
     steps: [
       download(PLAN_ARTIFACT, '.'),
       download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, 'results'),
