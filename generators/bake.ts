@@ -171,42 +171,63 @@ function stageStarts(d: RenderedDockerfile): number[] {
   return starts;
 }
 
+interface StagePrefix {
+  stage: string;
+  /** Digest of the Dockerfile text up to the end of this stage and the args it declares. */
+  digest: string;
+  args: Record<string, string>;
+}
+
+/** The fragment-stage prefixes of one rendered Dockerfile (shared by all its platforms). */
+function stagePrefixes(d: RenderedDockerfile, variantArgs: Record<string, string>): StagePrefix[] {
+  const lines = d.text.split('\n');
+  const starts = stageStarts(d);
+  const out: StagePrefix[] = [];
+  const prefixArgs: Record<string, string> = {};
+  let h = '';
+  // Fragment stages only: `base` alone is a FROM, `final` is the product's own.
+  for (let i = 0; i + 1 < starts.length; i++) {
+    const chunk = lines.slice(i === 0 ? 0 : starts[i]!, starts[i + 1]).join('\n');
+    const declared = declaredArgs(chunk).map((k) => [k, variantArgs[k] ?? null] as const);
+    for (const [k, v] of declared) if (v !== null) prefixArgs[k] = v;
+    h = createHash('sha256').update(h).update('\u0000').update(chunk).update('\u0000').update(JSON.stringify(declared)).digest('hex');
+    if (i > 0) out.push({ stage: d.stages[i]!, digest: h, args: { ...prefixArgs } });
+  }
+  return out;
+}
+
 function planSharedStages(targets: readonly Target[], dockerfiles: ReadonlyMap<string, RenderedDockerfile>): Map<Target, StageShare> {
-  const prefixKeys = new Map<Target, { key: string; stage: string; args: Record<string, string> }[]>();
+  // What makes a prefix build the same: platform, base variable, cache kind, the text of its
+  // stages, and the values of the build args those stages declare (an arg a stage does not
+  // declare with ARG cannot change it, so products with different unrelated args still share).
+  const prefixesByDockerfile = new Map<string, StagePrefix[]>();
+  const keysOf = new Map<Target, { key: string; prefix: StagePrefix }[]>();
   const productsByKey = new Map<string, Set<string>>();
   for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
-    const lines = d.text.split('\n');
-    const starts = stageStarts(d);
-    // What makes a prefix build the same: platform, base variable, cache kind, the text of its
-    // stages, and the values of the build args those stages declare (an arg a stage does not
-    // declare with ARG cannot change it, so products with different unrelated args still share).
-    let h = createHash('sha256').update(JSON.stringify([t.platform, baseVariable(t.product.base.name), t.pool.doc.cache])).digest('hex');
-    const keys: { key: string; stage: string; args: Record<string, string> }[] = [];
-    const prefixArgs: Record<string, string> = {};
-    // Fragment stages only: `base` alone is a FROM, `final` is the product's own.
-    for (let i = 0; i + 1 < starts.length; i++) {
-      const chunk = lines.slice(i === 0 ? 0 : starts[i]!, starts[i + 1]).join('\n');
-      const declared = declaredArgs(chunk).map((k) => [k, t.variant.args[k] ?? null] as const);
-      for (const [k, v] of declared) if (v !== null) prefixArgs[k] = v;
-      h = createHash('sha256').update(h).update('\u0000').update(chunk).update('\u0000').update(JSON.stringify(declared)).digest('hex');
-      if (i === 0) continue;
-      keys.push({ key: h, stage: d.stages[i]!, args: { ...prefixArgs } });
-      let set = productsByKey.get(h);
-      if (!set) productsByKey.set(h, (set = new Set()));
+    const dk = dockerfileKey(t.product, t.variant);
+    let prefixes = prefixesByDockerfile.get(dk);
+    if (!prefixes) prefixesByDockerfile.set(dk, (prefixes = stagePrefixes(dockerfiles.get(dk)!, t.variant.args)));
+    const seed = `${t.platform}|${baseVariable(t.product.base.name)}|${t.pool.doc.cache}|`;
+    const keys = prefixes.map((prefix) => ({ key: seed + prefix.digest, prefix }));
+    for (const { key } of keys) {
+      let set = productsByKey.get(key);
+      if (!set) productsByKey.set(key, (set = new Set()));
       set.add(t.product.id);
     }
-    prefixKeys.set(t, keys);
+    keysOf.set(t, keys);
   }
   const shares = new Map<string, StageShare>();
   const out = new Map<Target, StageShare>();
   for (const t of targets) {
-    const keys = prefixKeys.get(t)!;
+    const keys = keysOf.get(t)!;
     for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i]!;
-      if (productsByKey.get(k.key)!.size < 2) continue;
-      let share = shares.get(k.key);
-      if (!share) shares.set(k.key, (share = { key: k.key, stage: k.stage, args: k.args, users: [], products: productsByKey.get(k.key)! }));
+      const { key, prefix } = keys[i]!;
+      if (productsByKey.get(key)!.size < 2) continue;
+      let share = shares.get(key);
+      if (!share) {
+        const id = createHash('sha256').update(key).digest('hex');
+        shares.set(key, (share = { key: id, stage: prefix.stage, args: prefix.args, users: [], products: productsByKey.get(key)! }));
+      }
       share.users.push(t);
       out.set(t, share);
       break;
@@ -225,6 +246,11 @@ export function declaredArgs(text: string): string[] {
     }
   }
   return [...names].sort();
+}
+
+/** `_<product>-<variant>`: the target the platforms of a variant inherit from. */
+export function variantTargetName(t: Target): string {
+  return `_${t.product.product.doc.name}-${t.variant.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 function stageTargetName(share: StageShare): string {
@@ -314,9 +340,31 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
 
   const targetBlocks: HclBlock[] = [];
+  // What the platforms of one variant have in common lives in one `_<product>-<variant>` target
+  // that theirs inherit: the file stays about half as long, and a variant's labels are
+  // written (and reviewed) once.
+  const commons = new Set<string>();
   for (const t of targets) {
     const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
-    const labels = imageLabels(t.product, t.variant);
+    const common = variantTargetName(t);
+    if (!commons.has(common)) {
+      commons.add(common);
+      const labels = imageLabels(t.product, t.variant);
+      targetBlocks.push({
+        type: 'target',
+        label: common,
+        attrs: [
+          ['description', str(`${t.id}: what its platforms share`)],
+          ['context', str('.')],
+          ['dockerfile', str(d.path)],
+          ['target', str('final')],
+          ['args', argsMap(t.product.base.name, t.variant.args)],
+          ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
+          ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
+          ['attest', list([str('type=sbom'), str('type=provenance,mode=max')])],
+        ],
+      });
+    }
     const share = shares.get(t);
     const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
     targetBlocks.push({
@@ -324,16 +372,10 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
       label: t.name,
       attrs: [
         ['description', str(`${t.id} for ${t.platform}`)],
-        ['context', str('.')],
-        ['dockerfile', str(d.path)],
-        ['target', str('final')],
+        ['inherits', list([str(common)])],
         ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
         ['platforms', list([str(t.platform)])],
-        ['args', argsMap(t.product.base.name, t.variant.args)],
-        ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
-        ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
         ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
-        ['attest', list([str('type=sbom'), str('type=provenance,mode=max')])],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
       ],

@@ -36,31 +36,50 @@ function isList(v: HclValue): v is readonly HclExpr[] {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-function writeValue(v: HclValue, indent: string): string {
+// Map keys repeat across thousands of targets (label names): escape each once.
+const keyCache = new Map<string, string>();
+function hclKey(k: string): string {
+  let q = keyCache.get(k);
+  if (q === undefined) {
+    q = hclString(k);
+    if (keyCache.size < 10_000) keyCache.set(k, q);
+  }
+  return q;
+}
+
+// Each block is built as a short array of lines joined once: flat strings, no deep rope of
+// `+=` pieces for the final join to flatten (which dominated 10,000-target files).
+function writeValue(v: HclValue, lines: string[], head: string): void {
   if (isList(v)) {
-    if (v.length === 0) return '[]';
     // One item stays on the attribute's line; more go one per line with a trailing comma.
-    if (v.length === 1) return `[${v[0]!.hcl}]`;
-    return `[\n${v.map((e) => `${indent}  ${e.hcl},\n`).join('')}${indent}]`;
-  }
-  if (isMap(v)) {
-    if (v.entries.length === 0) return '{}';
-    return `{\n${v.entries.map(([k, e]) => `${indent}  ${hclString(k)} = ${e.hcl}\n`).join('')}${indent}}`;
-  }
-  return v.hcl;
+    if (v.length <= 1) lines.push(`${head}[${v.length ? v[0]!.hcl : ''}]`);
+    else {
+      lines.push(`${head}[`);
+      for (const e of v) lines.push(`    ${e.hcl},`);
+      lines.push('  ]');
+    }
+  } else if (isMap(v)) {
+    if (v.entries.length === 0) lines.push(`${head}{}`);
+    else {
+      lines.push(`${head}{`);
+      for (const [k, e] of v.entries) lines.push(`    ${hclKey(k)} = ${e.hcl}`);
+      lines.push('  }');
+    }
+  } else lines.push(head + v.hcl);
 }
 
 export function writeBlock(b: HclBlock): string {
   if (!IDENT.test(b.type)) throw new Error(`internal: bad HCL block type ${b.type}`);
-  let out = '';
-  if (b.comment) out += b.comment.split('\n').map((l) => (l === '' ? '#\n' : `# ${l}\n`)).join('');
-  out += `${b.type} ${hclString(b.label)} {\n`;
+  const lines: string[] = [];
+  if (b.comment) for (const l of b.comment.split('\n')) lines.push(l === '' ? '#' : `# ${l}`);
+  lines.push(`${b.type} ${hclString(b.label)} {`);
   for (const [name, value] of b.attrs) {
     if (value === undefined) continue;
     if (!IDENT.test(name)) throw new Error(`internal: bad HCL attribute name ${name}`);
-    out += `  ${name} = ${writeValue(value, '  ')}\n`;
+    writeValue(value, lines, `  ${name} = `);
   }
-  return `${out}}\n`;
+  lines.push('}\n');
+  return lines.join('\n');
 }
 
 /** A whole file: an optional header comment, then the blocks separated by blank lines. */

@@ -129,7 +129,7 @@ function renderChain(
   const tdoc = template.meta.doc;
   const files: MapFile[] = [];
   const addFile = (p: string, origin: string, text: string): number => {
-    files.push({ path: p, origin, lines: text.split('\n') });
+    files.push({ path: p, origin, lines: linesOf(text) });
     return files.length - 1;
   };
   const templateRef = `${tdoc.name}@${tdoc.version}`;
@@ -295,7 +295,18 @@ function stripMarks(s: string): string {
 // EJS with markers, compiled once per (path, text) and with errors mapped to file:line.
 
 type Compiled = (locals: Record<string, unknown>) => string;
-const compiledCache = new Map<string, Compiled>();
+// Thousands of variants render the same few files: compile (and split) each text once.
+const compiledCache = new Map<string, Map<string, Compiled>>();
+const linesCache = new Map<string, string[]>();
+function linesOf(text: string): string[] {
+  let l = linesCache.get(text);
+  if (!l) {
+    l = text.split('\n');
+    if (linesCache.size > 10_000) linesCache.clear();
+    linesCache.set(text, l);
+  }
+  return l;
+}
 
 class RenderError extends Error {
   constructor(
@@ -319,8 +330,9 @@ function runEjs(path: string, text: string, fileIndex: number, locals: Record<st
 }
 
 function compileMarked(path: string, text: string): Compiled {
-  const key = `${path}\u0000${text}`;
-  const hit = compiledCache.get(key);
+  let byText = compiledCache.get(path);
+  if (!byText) compiledCache.set(path, (byText = new Map()));
+  const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = { filename: ejsFilename(path), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: 'locals' };
@@ -330,7 +342,7 @@ function compileMarked(path: string, text: string): Compiled {
   } catch (e) {
     throw compileError(e, path, text, marked, opts);
   }
-  compiledCache.set(key, fn);
+  byText.set(text, fn);
   return fn;
 }
 

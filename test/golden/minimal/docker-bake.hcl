@@ -109,15 +109,11 @@ group "tests" {
   ]
 }
 
-target "py-app-python3_11-amd64" {
-  description = "py-app@1.0.0:python3.11 for linux/amd64"
+target "_py-app-python3_11" {
+  description = "py-app@1.0.0:python3.11: what its platforms share"
   context = "."
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
   target = "final"
-  contexts = {
-    "security-hardening" = "target:stage-security-hardening-amd64-8fd3b3bc3c"
-  }
-  platforms = ["linux/amd64"]
   args = {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
@@ -148,13 +144,102 @@ target "py-app-python3_11-amd64" {
     "index,manifest:org.opencontainers.image.title=py-app",
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
-  tags = [
-    "${REGISTRY}/factory/py-app:1.0.0-python3.11-amd64${TAG_SUFFIX}",
-    "${REGISTRY}/factory/py-app:1.0-python3.11-amd64${TAG_SUFFIX}",
+  attest = [
+    "type=sbom",
+    "type=provenance,mode=max",
+  ]
+}
+
+target "_py-app-python3_12" {
+  description = "py-app@1.0.0:python3.12: what its platforms share"
+  context = "."
+  dockerfile = "build/py-app/1.0.0/python3.12/Dockerfile"
+  target = "final"
+  args = {
+    "BASE_IMAGE" = "${BASE_DEBIAN}"
+    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
+    "PYTHON_VERSION" = "3.12"
+  }
+  labels = {
+    "dev.factory.fragments" = "hardening@1.0.0,python@1.0.0,app@1.0.0"
+    "dev.factory.product" = "py-app@1.0.0"
+    "dev.factory.template" = "debian@1.0.0"
+    "dev.factory.variant" = "python3.12"
+    "org.example.team" = "platform"
+    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
+    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
+    "org.opencontainers.image.description" = "A Python app on Debian, one variant per Python version."
+    "org.opencontainers.image.revision" = "${REVISION}"
+    "org.opencontainers.image.source" = "${SOURCE_URL}"
+    "org.opencontainers.image.title" = "py-app"
+    "org.opencontainers.image.version" = "1.0.0"
+  }
+  annotations = [
+    "index,manifest:dev.factory.fragments=hardening@1.0.0,python@1.0.0,app@1.0.0",
+    "index,manifest:dev.factory.product=py-app@1.0.0",
+    "index,manifest:dev.factory.template=debian@1.0.0",
+    "index,manifest:dev.factory.variant=python3.12",
+    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
+    "index,manifest:org.opencontainers.image.revision=${REVISION}",
+    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
+    "index,manifest:org.opencontainers.image.title=py-app",
+    "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
     "type=sbom",
     "type=provenance,mode=max",
+  ]
+}
+
+target "_tools-default" {
+  description = "tools@2.1.0:default: what its platforms share"
+  context = "."
+  dockerfile = "build/tools/2.1.0/default/Dockerfile"
+  target = "final"
+  args = {
+    "BASE_IMAGE" = "${BASE_DEBIAN}"
+    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
+  }
+  labels = {
+    "dev.factory.fragments" = "hardening@1.0.0,tools@1.0.0"
+    "dev.factory.product" = "tools@2.1.0"
+    "dev.factory.template" = "debian@1.0.0"
+    "dev.factory.variant" = "default"
+    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
+    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
+    "org.opencontainers.image.description" = "A small tools image, no matrix."
+    "org.opencontainers.image.revision" = "${REVISION}"
+    "org.opencontainers.image.source" = "${SOURCE_URL}"
+    "org.opencontainers.image.title" = "tools"
+    "org.opencontainers.image.version" = "2.1.0"
+  }
+  annotations = [
+    "index,manifest:dev.factory.fragments=hardening@1.0.0,tools@1.0.0",
+    "index,manifest:dev.factory.product=tools@2.1.0",
+    "index,manifest:dev.factory.template=debian@1.0.0",
+    "index,manifest:dev.factory.variant=default",
+    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
+    "index,manifest:org.opencontainers.image.revision=${REVISION}",
+    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
+    "index,manifest:org.opencontainers.image.title=tools",
+    "index,manifest:org.opencontainers.image.version=2.1.0",
+  ]
+  attest = [
+    "type=sbom",
+    "type=provenance,mode=max",
+  ]
+}
+
+target "py-app-python3_11-amd64" {
+  description = "py-app@1.0.0:python3.11 for linux/amd64"
+  inherits = ["_py-app-python3_11"]
+  contexts = {
+    "security-hardening" = "target:stage-security-hardening-amd64-deacb03427"
+  }
+  platforms = ["linux/amd64"]
+  tags = [
+    "${REGISTRY}/factory/py-app:1.0.0-python3.11-amd64${TAG_SUFFIX}",
+    "${REGISTRY}/factory/py-app:1.0-python3.11-amd64${TAG_SUFFIX}",
   ]
   cache-from = [
     "type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64",
@@ -165,50 +250,14 @@ target "py-app-python3_11-amd64" {
 
 target "py-app-python3_11-arm64" {
   description = "py-app@1.0.0:python3.11 for linux/arm64"
-  context = "."
-  dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
-  target = "final"
+  inherits = ["_py-app-python3_11"]
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-arm64-bcac3a6740"
+    "security-hardening" = "target:stage-security-hardening-arm64-28d0a815a5"
   }
   platforms = ["linux/arm64"]
-  args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
-    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
-    "PYTHON_VERSION" = "3.11"
-  }
-  labels = {
-    "dev.factory.fragments" = "hardening@1.0.0,python@1.0.0,app@1.0.0"
-    "dev.factory.product" = "py-app@1.0.0"
-    "dev.factory.template" = "debian@1.0.0"
-    "dev.factory.variant" = "python3.11"
-    "org.example.team" = "platform"
-    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
-    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
-    "org.opencontainers.image.description" = "A Python app on Debian, one variant per Python version."
-    "org.opencontainers.image.revision" = "${REVISION}"
-    "org.opencontainers.image.source" = "${SOURCE_URL}"
-    "org.opencontainers.image.title" = "py-app"
-    "org.opencontainers.image.version" = "1.0.0"
-  }
-  annotations = [
-    "index,manifest:dev.factory.fragments=hardening@1.0.0,python@1.0.0,app@1.0.0",
-    "index,manifest:dev.factory.product=py-app@1.0.0",
-    "index,manifest:dev.factory.template=debian@1.0.0",
-    "index,manifest:dev.factory.variant=python3.11",
-    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
-    "index,manifest:org.opencontainers.image.revision=${REVISION}",
-    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
-    "index,manifest:org.opencontainers.image.title=py-app",
-    "index,manifest:org.opencontainers.image.version=1.0.0",
-  ]
   tags = [
     "${REGISTRY}/factory/py-app:1.0.0-python3.11-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.11-arm64${TAG_SUFFIX}",
-  ]
-  attest = [
-    "type=sbom",
-    "type=provenance,mode=max",
   ]
   cache-from = [
     "type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64",
@@ -219,50 +268,14 @@ target "py-app-python3_11-arm64" {
 
 target "py-app-python3_12-amd64" {
   description = "py-app@1.0.0:python3.12 for linux/amd64"
-  context = "."
-  dockerfile = "build/py-app/1.0.0/python3.12/Dockerfile"
-  target = "final"
+  inherits = ["_py-app-python3_12"]
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-amd64-8fd3b3bc3c"
+    "security-hardening" = "target:stage-security-hardening-amd64-deacb03427"
   }
   platforms = ["linux/amd64"]
-  args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
-    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
-    "PYTHON_VERSION" = "3.12"
-  }
-  labels = {
-    "dev.factory.fragments" = "hardening@1.0.0,python@1.0.0,app@1.0.0"
-    "dev.factory.product" = "py-app@1.0.0"
-    "dev.factory.template" = "debian@1.0.0"
-    "dev.factory.variant" = "python3.12"
-    "org.example.team" = "platform"
-    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
-    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
-    "org.opencontainers.image.description" = "A Python app on Debian, one variant per Python version."
-    "org.opencontainers.image.revision" = "${REVISION}"
-    "org.opencontainers.image.source" = "${SOURCE_URL}"
-    "org.opencontainers.image.title" = "py-app"
-    "org.opencontainers.image.version" = "1.0.0"
-  }
-  annotations = [
-    "index,manifest:dev.factory.fragments=hardening@1.0.0,python@1.0.0,app@1.0.0",
-    "index,manifest:dev.factory.product=py-app@1.0.0",
-    "index,manifest:dev.factory.template=debian@1.0.0",
-    "index,manifest:dev.factory.variant=python3.12",
-    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
-    "index,manifest:org.opencontainers.image.revision=${REVISION}",
-    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
-    "index,manifest:org.opencontainers.image.title=py-app",
-    "index,manifest:org.opencontainers.image.version=1.0.0",
-  ]
   tags = [
     "${REGISTRY}/factory/py-app:1.0.0-python3.12-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.12-amd64${TAG_SUFFIX}",
-  ]
-  attest = [
-    "type=sbom",
-    "type=provenance,mode=max",
   ]
   cache-from = [
     "type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64",
@@ -273,50 +286,14 @@ target "py-app-python3_12-amd64" {
 
 target "py-app-python3_12-arm64" {
   description = "py-app@1.0.0:python3.12 for linux/arm64"
-  context = "."
-  dockerfile = "build/py-app/1.0.0/python3.12/Dockerfile"
-  target = "final"
+  inherits = ["_py-app-python3_12"]
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-arm64-bcac3a6740"
+    "security-hardening" = "target:stage-security-hardening-arm64-28d0a815a5"
   }
   platforms = ["linux/arm64"]
-  args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
-    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
-    "PYTHON_VERSION" = "3.12"
-  }
-  labels = {
-    "dev.factory.fragments" = "hardening@1.0.0,python@1.0.0,app@1.0.0"
-    "dev.factory.product" = "py-app@1.0.0"
-    "dev.factory.template" = "debian@1.0.0"
-    "dev.factory.variant" = "python3.12"
-    "org.example.team" = "platform"
-    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
-    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
-    "org.opencontainers.image.description" = "A Python app on Debian, one variant per Python version."
-    "org.opencontainers.image.revision" = "${REVISION}"
-    "org.opencontainers.image.source" = "${SOURCE_URL}"
-    "org.opencontainers.image.title" = "py-app"
-    "org.opencontainers.image.version" = "1.0.0"
-  }
-  annotations = [
-    "index,manifest:dev.factory.fragments=hardening@1.0.0,python@1.0.0,app@1.0.0",
-    "index,manifest:dev.factory.product=py-app@1.0.0",
-    "index,manifest:dev.factory.template=debian@1.0.0",
-    "index,manifest:dev.factory.variant=python3.12",
-    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
-    "index,manifest:org.opencontainers.image.revision=${REVISION}",
-    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
-    "index,manifest:org.opencontainers.image.title=py-app",
-    "index,manifest:org.opencontainers.image.version=1.0.0",
-  ]
   tags = [
     "${REGISTRY}/factory/py-app:1.0.0-python3.12-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.12-arm64${TAG_SUFFIX}",
-  ]
-  attest = [
-    "type=sbom",
-    "type=provenance,mode=max",
   ]
   cache-from = [
     "type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64",
@@ -325,7 +302,7 @@ target "py-app-python3_12-arm64" {
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
-target "stage-security-hardening-amd64-8fd3b3bc3c" {
+target "stage-security-hardening-amd64-deacb03427" {
   description = "stage security-hardening shared by py-app@1.0.0, tools@2.1.0 (linux/amd64)"
   context = "."
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
@@ -336,13 +313,13 @@ target "stage-security-hardening-amd64-8fd3b3bc3c" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-8fd3b3bc3c",
+    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-deacb03427",
     "type=registry,ref=${CACHE_REPO}:shared-amd64",
   ]
-  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-8fd3b3bc3c,mode=max,image-manifest=true,oci-mediatypes=true"]
+  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-deacb03427,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
-target "stage-security-hardening-arm64-bcac3a6740" {
+target "stage-security-hardening-arm64-28d0a815a5" {
   description = "stage security-hardening shared by py-app@1.0.0, tools@2.1.0 (linux/arm64)"
   context = "."
   dockerfile = "build/py-app/1.0.0/python3.11/Dockerfile"
@@ -353,10 +330,10 @@ target "stage-security-hardening-arm64-bcac3a6740" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-bcac3a6740",
+    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-28d0a815a5",
     "type=registry,ref=${CACHE_REPO}:shared-arm64",
   ]
-  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-bcac3a6740,mode=max,image-manifest=true,oci-mediatypes=true"]
+  cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-28d0a815a5,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
 target "test-fragment-app-1_0_0-amd64" {
@@ -583,46 +560,12 @@ target "test-tools-default-arm64" {
 
 target "tools-default-amd64" {
   description = "tools@2.1.0:default for linux/amd64"
-  context = "."
-  dockerfile = "build/tools/2.1.0/default/Dockerfile"
-  target = "final"
+  inherits = ["_tools-default"]
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-amd64-8fd3b3bc3c"
+    "security-hardening" = "target:stage-security-hardening-amd64-deacb03427"
   }
   platforms = ["linux/amd64"]
-  args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
-    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
-  }
-  labels = {
-    "dev.factory.fragments" = "hardening@1.0.0,tools@1.0.0"
-    "dev.factory.product" = "tools@2.1.0"
-    "dev.factory.template" = "debian@1.0.0"
-    "dev.factory.variant" = "default"
-    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
-    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
-    "org.opencontainers.image.description" = "A small tools image, no matrix."
-    "org.opencontainers.image.revision" = "${REVISION}"
-    "org.opencontainers.image.source" = "${SOURCE_URL}"
-    "org.opencontainers.image.title" = "tools"
-    "org.opencontainers.image.version" = "2.1.0"
-  }
-  annotations = [
-    "index,manifest:dev.factory.fragments=hardening@1.0.0,tools@1.0.0",
-    "index,manifest:dev.factory.product=tools@2.1.0",
-    "index,manifest:dev.factory.template=debian@1.0.0",
-    "index,manifest:dev.factory.variant=default",
-    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
-    "index,manifest:org.opencontainers.image.revision=${REVISION}",
-    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
-    "index,manifest:org.opencontainers.image.title=tools",
-    "index,manifest:org.opencontainers.image.version=2.1.0",
-  ]
   tags = ["${REGISTRY}/factory/tools:2.1.0-amd64${TAG_SUFFIX}"]
-  attest = [
-    "type=sbom",
-    "type=provenance,mode=max",
-  ]
   cache-from = [
     "type=registry,ref=${CACHE_REPO}:tools-default-amd64",
     "type=registry,ref=${CACHE_REPO}:shared-amd64",
@@ -632,46 +575,12 @@ target "tools-default-amd64" {
 
 target "tools-default-arm64" {
   description = "tools@2.1.0:default for linux/arm64"
-  context = "."
-  dockerfile = "build/tools/2.1.0/default/Dockerfile"
-  target = "final"
+  inherits = ["_tools-default"]
   contexts = {
-    "security-hardening" = "target:stage-security-hardening-arm64-bcac3a6740"
+    "security-hardening" = "target:stage-security-hardening-arm64-28d0a815a5"
   }
   platforms = ["linux/arm64"]
-  args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
-    "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
-  }
-  labels = {
-    "dev.factory.fragments" = "hardening@1.0.0,tools@1.0.0"
-    "dev.factory.product" = "tools@2.1.0"
-    "dev.factory.template" = "debian@1.0.0"
-    "dev.factory.variant" = "default"
-    "org.opencontainers.image.base.name" = "${BASE_DEBIAN}"
-    "org.opencontainers.image.created" = "${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}"
-    "org.opencontainers.image.description" = "A small tools image, no matrix."
-    "org.opencontainers.image.revision" = "${REVISION}"
-    "org.opencontainers.image.source" = "${SOURCE_URL}"
-    "org.opencontainers.image.title" = "tools"
-    "org.opencontainers.image.version" = "2.1.0"
-  }
-  annotations = [
-    "index,manifest:dev.factory.fragments=hardening@1.0.0,tools@1.0.0",
-    "index,manifest:dev.factory.product=tools@2.1.0",
-    "index,manifest:dev.factory.template=debian@1.0.0",
-    "index,manifest:dev.factory.variant=default",
-    "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
-    "index,manifest:org.opencontainers.image.revision=${REVISION}",
-    "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
-    "index,manifest:org.opencontainers.image.title=tools",
-    "index,manifest:org.opencontainers.image.version=2.1.0",
-  ]
   tags = ["${REGISTRY}/factory/tools:2.1.0-arm64${TAG_SUFFIX}"]
-  attest = [
-    "type=sbom",
-    "type=provenance,mode=max",
-  ]
   cache-from = [
     "type=registry,ref=${CACHE_REPO}:tools-default-arm64",
     "type=registry,ref=${CACHE_REPO}:shared-arm64",
