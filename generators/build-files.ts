@@ -1,6 +1,6 @@
 // The build files of a resolved factory: docker-bake.hcl, one Dockerfile (+ source map) per
-// variant, the combined test Dockerfile and runner per variant, and the isolated test
-// Dockerfile and runner per fragment version. Sorted by path, byte-identical for equal inputs.
+// variant, the combined test Dockerfile and runner per variant, the isolated test Dockerfile
+// and runner per fragment version, and the runners' shared library. Sorted by path, byte-identical for equal inputs.
 //
 // Dockerfile.map.json (read by the action's error report to name the fragment file and line
 // behind a failing Dockerfile line):
@@ -17,7 +17,7 @@ import { renderDockerfile, renderFragmentTestDockerfile } from '../src/core/rend
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, SourceMapEntry } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels } from './bake.js';
-import { IMAGE_UNDER_TEST, combinedTestCases, dockerfileUser, generateRunner, planFragmentTests, testStages } from './testrunner.js';
+import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages } from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
 
@@ -117,7 +117,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
   }
 
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles) });
+  files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

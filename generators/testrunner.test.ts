@@ -4,10 +4,13 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Test } from '../src/core/types.js';
-import { dockerfileUser, generateRunner, testStages, type TestCase } from './testrunner.js';
+import { dockerfileUser, generateRunner, generateRunnerLib, testStages, type TestCase } from './testrunner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const LIB = join(dir, 'lib.sh');
+writeFileSync(LIB, generateRunnerLib());
+process.env.FACTORY_TEST_LIB = LIB;
 writeFileSync(join(dir, 'present'), 'x');
 chmodSync(join(dir, 'present'), 0o640);
 const me = userInfo().username;
@@ -56,7 +59,7 @@ describe('generated test runner', () => {
     if (!existsSync('/usr/bin/shellcheck')) return expect.soft(true, 'shellcheck not installed').toBe(true);
     const file = join(dir, 'lint.sh');
     writeFileSync(file, runner);
-    const r = spawnSync('shellcheck', ['-s', 'sh', '-S', 'warning', file], { encoding: 'utf8' });
+    const r = spawnSync('shellcheck', ['-s', 'sh', '-S', 'warning', file, LIB], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
@@ -121,6 +124,7 @@ describe('testStages', () => {
     const froms = text.split('\n').filter((l) => l.startsWith('FROM '));
     expect(froms).toEqual(['FROM factory-image-under-test AS test-run', 'FROM scratch AS test-results', 'FROM test-run AS test-verdict']);
     expect(text).toContain('COPY --chmod=0755 build/p/1.0.0/default/test/run.sh /factory-test/run.sh');
+    expect(text).toContain('COPY --chmod=0755 build/factory-test-lib.sh /factory-test/lib.sh');
     expect(text).toContain('COPY --from=test-run /factory-test/out/ /');
   });
 });
