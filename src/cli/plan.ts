@@ -29,7 +29,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
-    if (e instanceof GitError) throw new UserError(`${e.message}. Is --root a git repository with both revisions fetched (fetch-depth: 0)?`, EXIT.failed);
+    if (e instanceof GitError) throw new UserError(e.message, EXIT.failed);
     throw e;
   }
   if (typeof v['github-output'] === 'string') await fs.appendFile(v['github-output'], githubOutputLines(result));
