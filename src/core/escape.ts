@@ -63,7 +63,11 @@ export function escapeDockerfile(value: unknown): string {
  * An HCL quoted string literal (with the quotes) whose value is exactly `s`: `${` and `%{` would
  * start an interpolation or directive in HCL templates, so they are doubled (`$${`, `%%{`).
  */
+const HCL_SPECIAL = /[\\"$%\u0000-\u001f\u007f]/;
+
 export function hclString(s: string): string {
+  // Almost every value is plain: skip the character loop (and its garbage) for those.
+  if (!HCL_SPECIAL.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
