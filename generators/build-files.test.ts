@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseSourceMap } from '../src/action/sourcemap.js';
 import { buildFactory } from '../src/core/index.js';
 import { FactoryError, type ResolvedFactory } from '../src/core/types.js';
 import { readTree } from '../src/io/tree.js';
@@ -78,6 +79,12 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
     }
     const hello = map.entries.find((e) => dockerfile[e.line - 1]!.startsWith('COPY --chmod=0755'))!;
     expect(hello).toMatchObject({ file: 'fragments/app/1.0.0/Dockerfile.ejs', sourceLine: 1, origin: 'app@1.0.0' });
+  });
+
+  it("is read by the action's source map reader (src/action/sourcemap.ts)", async () => {
+    const files = generateBuildFiles(await minimal());
+    const text = files.find((f) => f.path === 'build/tools/2.1.0/default/Dockerfile.map.json')!.text;
+    expect(parseSourceMap(text)).toEqual(readSourceMap(text).entries);
   });
 
   it('round-trips the source map JSON', () => {

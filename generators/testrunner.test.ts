@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseResults } from '../src/action/test-results.js';
 import type { Test } from '../src/core/types.js';
 import { dockerfileUser, generateRunner, generateRunnerLib, testStages, type TestCase } from './testrunner.js';
 
@@ -16,7 +17,7 @@ chmodSync(join(dir, 'present'), 0o640);
 const me = userInfo().username;
 
 const NASTY = `quote" backslash\\ tab\t cr\r bell\u0007 é 😀 $HOME '`;
-type Row = { test: Test; status: 'passed' | 'failed' | 'skipped'; message?: RegExp; output?: string; exitCode?: number | null };
+type Row = { test: Test; status: 'passed' | 'failed' | 'skipped'; message?: RegExp; output?: string; exitCode?: number | 'absent' };
 const rows: Row[] = [
   { test: { name: 'exit 0', command: 'true', exit: 0 }, status: 'passed', exitCode: 0 },
   { test: { name: 'wrong exit', command: 'exit 3', exit: 0 }, status: 'failed', message: /^exit code 3, expected 0$/, exitCode: 3 },
@@ -36,7 +37,7 @@ const rows: Row[] = [
   { test: { name: 'file absent as wanted', file: join(dir, 'absent'), exists: false }, status: 'passed' },
   { test: { name: 'env equals', 'env-equals': { FACTORY_T_A: 'one' } }, status: 'passed' },
   { test: { name: 'env differs', 'env-equals': { FACTORY_T_A: 'two', FACTORY_T_UNSET: 'x' } }, status: 'failed', output: 'FACTORY_T_A=one, expected two\nFACTORY_T_UNSET is not set, expected x' },
-  { test: { name: 'runs as me', 'runs-as': me }, status: 'passed', exitCode: null },
+  { test: { name: 'runs as me', 'runs-as': me }, status: 'passed', exitCode: 'absent' },
   { test: { name: 'runs as other', 'runs-as': 'nobody-else' }, status: 'failed', message: new RegExp(`the image runs as ${me}, expected nobody-else`) },
   { test: { name: 'label ok', label: { 'org.example.team': 'platform' } }, status: 'passed' },
   { test: { name: 'label wrong', label: { 'org.example.team': 'apps', 'org.example.missing': 'x' } }, status: 'failed', message: /org\.example\.missing is not set.*org\.example\.team="platform", expected "apps"/ },
@@ -44,7 +45,11 @@ const rows: Row[] = [
   { test: { name: 'gpu only', command: 'nvidia-smi', exit: 0, skip: { accelerator: ['cpu'], reason: 'no GPU on CPU runners' } }, status: 'skipped', message: /no GPU on CPU runners/ },
   { test: { name: 'skip on cuda only', command: 'true', exit: 0, skip: { accelerator: ['cuda'], reason: 'n/a' } }, status: 'passed' },
 ];
-const cases: TestCase[] = rows.map((r, i) => ({ test: r.test, origin: i % 2 ? 'python@1.0.0' : 'py-app@1.0.0' }));
+const cases: TestCase[] = rows.map((r, i) => ({
+  test: r.test,
+  origin: i % 2 ? 'python@1.0.0' : 'py-app@1.0.0',
+  source: { file: i % 2 ? 'fragments/python/1.0.0/fragment.yaml' : 'manifests/py-app.yaml', line: 10 + i },
+}));
 const runner = generateRunner(cases, {
   subject: 'py-app@1.0.0:python3.11 (linux/amd64) "quoted"',
   accelerator: 'cpu',
@@ -87,17 +92,23 @@ describe('generated test runner', () => {
       if (row.message) expect(r.message, label).toMatch(row.message);
       if (row.status === 'passed') expect(r.message, label).toBe('');
       if (row.output !== undefined) expect(r.output.trimEnd(), label).toBe(row.output);
-      if (row.exitCode !== undefined) expect(r.exitCode, label).toBe(row.exitCode);
+      if (row.exitCode === 'absent') expect(r, label).not.toHaveProperty('exitCode');
+      else if (row.exitCode !== undefined) expect(r.exitCode, label).toBe(row.exitCode);
+      expect(r.source, label).toEqual(cases[i]!.source);
     });
     const count = (s: string) => rows.filter((r) => r.status === s).length;
     expect(results.summary).toEqual({ passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: rows.length });
     expect(readFileSync(join(out, 'summary'), 'utf8')).toBe(`passed=${count('passed')}\nfailed=${count('failed')}\nskipped=${count('skipped')}\ntotal=${rows.length}\n`);
 
+    // The action's reader (src/action/test-results.ts) takes the file as it is.
+    const read = parseResults(readFileSync(join(out, 'results.json'), 'utf8'), 'results.json');
+    expect(read[1]).toMatchObject({ name: 'wrong exit', suite: 'python@1.0.0', status: 'failed', exitCode: 3, source: { file: 'fragments/python/1.0.0/fragment.yaml', line: 11 } });
+
     // --verdict: non-zero because tests failed, listing them.
     const verdict = spawnSync(shell[0]!, [...shell.slice(1), file, '--verdict'], { env, encoding: 'utf8' });
     expect(verdict.status).toBe(1);
     expect(verdict.stdout).toContain(`${count('failed')} failed`);
-    expect(verdict.stderr).toContain('"wrong exit": exit code 3, expected 0');
+    expect(verdict.stderr).toContain('wrong exit: exit code 3, expected 0');
   });
 
   it.skipIf(shells.length === 0)('with no failures the verdict passes, and an empty test list is valid JSON', () => {

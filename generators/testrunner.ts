@@ -26,6 +26,8 @@ export interface TestCase {
   test: Test;
   /** Who declared it: a fragment ref (`python@1.0.0`) or a product id (`py-app@1.0.0`). */
   origin: string;
+  /** Where it is declared (fragment.yaml or the product's manifest file). */
+  source?: { file: string; line: number };
 }
 
 export interface RunnerOptions {
@@ -103,14 +105,13 @@ export function generateRunnerLib(): string {
 function q(s: string): string {
   return shQuote(s);
 }
-function jq(s: string): string {
-  return shQuote(JSON.stringify(s));
-}
 
 function testBlock(c: TestCase, opts: RunnerOptions): string {
   const t = c.test;
   const head = `# ${t.name.replace(/[^\x20-\x7e]/g, '?')} (${c.origin})\n`;
-  const id = `${jq(t.name)} ${jq(c.origin)}`;
+  // The record's fixed fields, as JSON: name, origin, and where the test is declared.
+  const fixed = `"name": ${JSON.stringify(t.name)}, "origin": ${JSON.stringify(c.origin)}${c.source ? `, "source": {"file": ${JSON.stringify(c.source.file)}, "line": ${c.source.line}}` : ''}`;
+  const id = `${q(t.name)} ${q(fixed)}`;
   if (t.skip && (t.skip.accelerator === undefined || t.skip.accelerator.includes(opts.accelerator))) {
     return `${head}_f_record ${id} skipped null '' ${q(`skipped: ${t.skip.reason}`)} 0\n`;
   }
@@ -221,15 +222,16 @@ _f_json() {
     | awk 'BEGIN { printf "\\"" } NR > 1 { printf "\\\\n" } { printf "%s", $0 } END { printf "\\"" }'
 }
 
-# _f_record NAME_JSON ORIGIN_JSON STATUS EXIT OUTPUT MESSAGE DURATION_MS
+# _f_record NAME FIXED_JSON STATUS EXIT OUTPUT MESSAGE DURATION_MS  (EXIT "null": not a command)
 _f_record() {
   case "$3" in
     passed) _f_passed=$((_f_passed + 1)) ;;
     failed) _f_failed=$((_f_failed + 1)); printf '%s: %s\\n' "$1" "$6" >> "$_f_out/failures" ;;
     *) _f_skipped=$((_f_skipped + 1)) ;;
   esac
-  printf '    {"name": %s, "origin": %s, "status": "%s", "exitCode": %s, "durationMs": %s, "output": %s, "message": %s}\\n' \\
-    "$1" "$2" "$3" "$4" "$7" "$(_f_json "$5")" "$(_f_json "$6")" >> "$_f_work/results"
+  if [ "$4" = null ]; then _f_exit=''; else _f_exit='"exitCode": '"$4"', '; fi
+  printf '    {%s, "status": "%s", %s"durationMs": %s, "output": %s, "message": %s}\\n' \\
+    "$2" "$3" "$_f_exit" "$7" "$(_f_json "$5")" "$(_f_json "$6")" >> "$_f_work/results"
 }
 
 # _f_as USER SCRIPT: runs SCRIPT with /bin/sh as USER (the image user when empty).
@@ -252,7 +254,7 @@ _f_contains() {
   return 1
 }
 
-# _f_run NAME_JSON ORIGIN_JSON USER SCRIPT EXIT OUT_CONTAINS OUT_MATCHES ERR_CONTAINS ERR_MATCHES
+# _f_run NAME FIXED_JSON USER SCRIPT EXIT OUT_CONTAINS OUT_MATCHES ERR_CONTAINS ERR_MATCHES
 _f_run() {
   _f_n=$((_f_n + 1))
   _f_s="$_f_work/t$_f_n"
@@ -303,10 +305,15 @@ _f_finish() {
 export function combinedTestCases(product: ResolvedProduct): TestCase[] {
   const cases: TestCase[] = [];
   for (const f of product.fragments) {
-    for (const test of f.meta.doc.tests) cases.push({ test, origin: `${f.meta.doc.name}@${f.meta.doc.version}` });
+    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: `${f.meta.doc.name}@${f.meta.doc.version}`, source: sourceOf(f.meta, i) }));
   }
-  for (const test of product.product.doc.tests ?? []) cases.push({ test, origin: product.id });
+  (product.product.doc.tests ?? []).forEach((test, i) => cases.push({ test, origin: product.id, source: sourceOf(product.product, i) }));
   return cases;
+}
+
+function sourceOf(doc: Located<unknown>, index: number): { file: string; line: number } {
+  const loc = doc.locate(['tests', index]);
+  return { file: loc.file, line: loc.line };
 }
 
 export interface FragmentTestPlan {
@@ -373,7 +380,7 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
       dockerfilePath,
       runnerPath: `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/run.sh`,
       targetPrefix: `test-fragment-${fdoc.name}-${fdoc.version}`.replace(/[^A-Za-z0-9_-]/g, '_'),
-      cases: fdoc.tests.map((test) => ({ test, origin: ref })),
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref, source: sourceOf(fragment.meta, i) })),
     });
   }
   return plans;

@@ -11,8 +11,25 @@ export function parseSourceMap(text: string): SourceMapEntry[] {
       ? ((['lines', 'entries', 'sourceMap', 'map'] as const).map((k) => (data as Record<string, unknown>)[k]).find(Array.isArray) ?? [])
       : [];
   const entries: SourceMapEntry[] = [];
-  for (const e of list as Record<string, unknown>[]) {
-    if (!e || typeof e !== 'object') continue;
+  // The generator's compact form (generators/build-files.ts): [line, fileIndex, sourceLine,
+  // originIndex] tuples indexing the top-level "files" and "origins" lists.
+  const table = (k: string): unknown[] => {
+    const v = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>)[k] : undefined;
+    return Array.isArray(v) ? v : [];
+  };
+  const files = table('files');
+  const origins = table('origins');
+  for (const item of list as unknown[]) {
+    if (Array.isArray(item)) {
+      const [line, f, sourceLine, o] = item as unknown[];
+      const file = files[Number(f)];
+      if (!Number.isInteger(line) || !Number.isInteger(sourceLine) || typeof file !== 'string') continue;
+      const origin = origins[Number(o)];
+      entries.push({ line: line as number, file, sourceLine: sourceLine as number, origin: typeof origin === 'string' ? origin : '' });
+      continue;
+    }
+    if (!item || typeof item !== 'object') continue;
+    const e = item as Record<string, unknown>;
     const line = Number(e.line);
     const sourceLine = Number(e.sourceLine ?? e.source_line);
     if (!Number.isInteger(line) || !Number.isInteger(sourceLine) || typeof e.file !== 'string') continue;

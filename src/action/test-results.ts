@@ -36,6 +36,7 @@ const RawCase = z
     name: z.string(),
     suite: z.string().optional(),
     fragment: z.string().optional(),
+    origin: z.string().optional(),
     status: z.string().optional(),
     result: z.string().optional(),
     passed: z.boolean().optional(),
@@ -82,7 +83,7 @@ export function parseResults(text: string, file: string): TestCase[] {
     const status: TestStatus =
       STATUS[word] ?? (r.skipped === true || typeof r.skipped === 'string' ? 'skipped' : r.passed === true ? 'passed' : 'failed');
     const c: TestCase = { name: r.name, status };
-    const suite = r.suite ?? r.fragment;
+    const suite = r.suite ?? r.fragment ?? r.origin;
     if (suite) c.suite = suite;
     const exit = r.exitCode ?? r.exit;
     if (exit !== undefined) c.exitCode = exit;

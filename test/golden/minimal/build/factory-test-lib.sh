@@ -43,15 +43,16 @@ _f_json() {
     | awk 'BEGIN { printf "\"" } NR > 1 { printf "\\n" } { printf "%s", $0 } END { printf "\"" }'
 }
 
-# _f_record NAME_JSON ORIGIN_JSON STATUS EXIT OUTPUT MESSAGE DURATION_MS
+# _f_record NAME FIXED_JSON STATUS EXIT OUTPUT MESSAGE DURATION_MS  (EXIT "null": not a command)
 _f_record() {
   case "$3" in
     passed) _f_passed=$((_f_passed + 1)) ;;
     failed) _f_failed=$((_f_failed + 1)); printf '%s: %s\n' "$1" "$6" >> "$_f_out/failures" ;;
     *) _f_skipped=$((_f_skipped + 1)) ;;
   esac
-  printf '    {"name": %s, "origin": %s, "status": "%s", "exitCode": %s, "durationMs": %s, "output": %s, "message": %s}\n' \
-    "$1" "$2" "$3" "$4" "$7" "$(_f_json "$5")" "$(_f_json "$6")" >> "$_f_work/results"
+  if [ "$4" = null ]; then _f_exit=''; else _f_exit='"exitCode": '"$4"', '; fi
+  printf '    {%s, "status": "%s", %s"durationMs": %s, "output": %s, "message": %s}\n' \
+    "$2" "$3" "$_f_exit" "$7" "$(_f_json "$5")" "$(_f_json "$6")" >> "$_f_work/results"
 }
 
 # _f_as USER SCRIPT: runs SCRIPT with /bin/sh as USER (the image user when empty).
@@ -74,7 +75,7 @@ _f_contains() {
   return 1
 }
 
-# _f_run NAME_JSON ORIGIN_JSON USER SCRIPT EXIT OUT_CONTAINS OUT_MATCHES ERR_CONTAINS ERR_MATCHES
+# _f_run NAME FIXED_JSON USER SCRIPT EXIT OUT_CONTAINS OUT_MATCHES ERR_CONTAINS ERR_MATCHES
 _f_run() {
   _f_n=$((_f_n + 1))
   _f_s="$_f_work/t$_f_n"

@@ -7,7 +7,7 @@ _f_image_user=''
 . "${FACTORY_TEST_LIB:-/factory-test/lib.sh}"
 
 # the app prints hello (app@1.0.0)
-_f_run '"the app prints hello"' '"app@1.0.0"' '' '/usr/local/bin/hello
+_f_run 'the app prints hello' '"name": "the app prints hello", "origin": "app@1.0.0", "source": {"file": "fragments/app/1.0.0/fragment.yaml", "line": 7}' '' '/usr/local/bin/hello
 ' 0 hello '' '' ''
 
 _f_finish

@@ -7,11 +7,11 @@ _f_image_user=''
 . "${FACTORY_TEST_LIB:-/factory-test/lib.sh}"
 
 # the motd is installed (hardening@1.0.0)
-_f_run '"the motd is installed"' '"hardening@1.0.0"' '' 'if [ ! -e /etc/motd ] && [ ! -L /etc/motd ]; then echo '\''/etc/motd does not exist'\'' >&2; exit 1; fi
+_f_run 'the motd is installed' '"name": "the motd is installed", "origin": "hardening@1.0.0", "source": {"file": "fragments/hardening/1.0.0/fragment.yaml", "line": 6}' '' 'if [ ! -e /etc/motd ] && [ ! -L /etc/motd ]; then echo '\''/etc/motd does not exist'\'' >&2; exit 1; fi
 ' 0 '' '' '' ''
 
 # the app user exists (hardening@1.0.0)
-_f_run '"the app user exists"' '"hardening@1.0.0"' '' 'id app
+_f_run 'the app user exists' '"name": "the app user exists", "origin": "hardening@1.0.0", "source": {"file": "fragments/hardening/1.0.0/fragment.yaml", "line": 8}' '' 'id app
 ' 0 uid=1000 '' '' ''
 
 _f_finish

@@ -7,7 +7,7 @@ _f_image_user=''
 . "${FACTORY_TEST_LIB:-/factory-test/lib.sh}"
 
 # the python version is recorded (python@1.0.0)
-_f_run '"the python version is recorded"' '"python@1.0.0"' '' 'if [ ! -e /etc/python-version ] && [ ! -L /etc/python-version ]; then echo '\''/etc/python-version does not exist'\'' >&2; exit 1; fi
+_f_run 'the python version is recorded' '"name": "the python version is recorded", "origin": "python@1.0.0", "source": {"file": "fragments/python/1.0.0/fragment.yaml", "line": 8}' '' 'if [ ! -e /etc/python-version ] && [ ! -L /etc/python-version ]; then echo '\''/etc/python-version does not exist'\'' >&2; exit 1; fi
 ' 0 '' '' '' ''
 
 _f_finish

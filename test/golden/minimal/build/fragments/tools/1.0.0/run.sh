@@ -7,7 +7,7 @@ _f_image_user=''
 . "${FACTORY_TEST_LIB:-/factory-test/lib.sh}"
 
 # curl is installed (tools@1.0.0)
-_f_run '"curl is installed"' '"tools@1.0.0"' '' 'curl --version
+_f_run 'curl is installed' '"name": "curl is installed", "origin": "tools@1.0.0", "source": {"file": "fragments/tools/1.0.0/fragment.yaml", "line": 8}' '' 'curl --version
 ' 0 '' '' '' ''
 
 _f_finish

@@ -7,22 +7,22 @@ _f_image_user=app
 . "${FACTORY_TEST_LIB:-/factory-test/lib.sh}"
 
 # the motd is installed (hardening@1.0.0)
-_f_run '"the motd is installed"' '"hardening@1.0.0"' '' 'if [ ! -e /etc/motd ] && [ ! -L /etc/motd ]; then echo '\''/etc/motd does not exist'\'' >&2; exit 1; fi
+_f_run 'the motd is installed' '"name": "the motd is installed", "origin": "hardening@1.0.0", "source": {"file": "fragments/hardening/1.0.0/fragment.yaml", "line": 6}' '' 'if [ ! -e /etc/motd ] && [ ! -L /etc/motd ]; then echo '\''/etc/motd does not exist'\'' >&2; exit 1; fi
 ' 0 '' '' '' ''
 
 # the app user exists (hardening@1.0.0)
-_f_run '"the app user exists"' '"hardening@1.0.0"' '' 'id app
+_f_run 'the app user exists' '"name": "the app user exists", "origin": "hardening@1.0.0", "source": {"file": "fragments/hardening/1.0.0/fragment.yaml", "line": 8}' '' 'id app
 ' 0 uid=1000 '' '' ''
 
 # the python version is recorded (python@1.0.0)
-_f_run '"the python version is recorded"' '"python@1.0.0"' '' 'if [ ! -e /etc/python-version ] && [ ! -L /etc/python-version ]; then echo '\''/etc/python-version does not exist'\'' >&2; exit 1; fi
+_f_run 'the python version is recorded' '"name": "the python version is recorded", "origin": "python@1.0.0", "source": {"file": "fragments/python/1.0.0/fragment.yaml", "line": 8}' '' 'if [ ! -e /etc/python-version ] && [ ! -L /etc/python-version ]; then echo '\''/etc/python-version does not exist'\'' >&2; exit 1; fi
 ' 0 '' '' '' ''
 
 # the app prints hello (app@1.0.0)
-_f_run '"the app prints hello"' '"app@1.0.0"' '' '/usr/local/bin/hello
+_f_run 'the app prints hello' '"name": "the app prints hello", "origin": "app@1.0.0", "source": {"file": "fragments/app/1.0.0/fragment.yaml", "line": 7}' '' '/usr/local/bin/hello
 ' 0 hello '' '' ''
 
 # runs as the app user (py-app@1.0.0)
-if [ "$_f_image_user" = app ]; then _f_record '"runs as the app user"' '"py-app@1.0.0"' passed null '' '' 0; else _f_record '"runs as the app user"' '"py-app@1.0.0"' failed null '' "the image runs as ${_f_image_user:-an unknown user}, expected app" 0; fi
+if [ "$_f_image_user" = app ]; then _f_record 'runs as the app user' '"name": "runs as the app user", "origin": "py-app@1.0.0", "source": {"file": "manifests/py-app.yaml", "line": 12}' passed null '' '' 0; else _f_record 'runs as the app user' '"name": "runs as the app user", "origin": "py-app@1.0.0", "source": {"file": "manifests/py-app.yaml", "line": 12}' failed null '' "the image runs as ${_f_image_user:-an unknown user}, expected app" 0; fi
 
 _f_finish
