@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILDX, NO_BUILDX } from '../test/golden/buildx.js';
 import { base, factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
 import { renderDockerfile } from '../src/core/render.js';
 import { FactoryError, type RenderedDockerfile, type ResolvedFactory } from '../src/core/types.js';
 import { baseVariable, cacheTag, declaredArgs, dockerfileKey, generateBake } from './bake.js';
 
-const BUILDX = '/root/go/bin/buildx';
 
 const TPL = "<%- slot('security') %>\n<%- slot('core') %>\n<%- slot('app') %>\n";
 const tpl = template('runtime', '1.0.0', TPL);
@@ -37,7 +37,7 @@ function bakePrint(hcl: string, targets: string[], env: Record<string, string> =
   try {
     writeFileSync(join(dir, 'docker-bake.hcl'), hcl);
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|SOURCE_DATE_EPOCH|REVISION|SOURCE_URL|BASE_.*|BUILDX_BUILDER)$/.test(k)));
-    const out = execFileSync(BUILDX, ['bake', '--print', '-f', 'docker-bake.hcl', ...targets], { cwd: dir, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', ...targets], { cwd: dir, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.toString());
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -107,7 +107,7 @@ describe('generateBake', () => {
     expect(generateBake(locked, dockerfiles)).toContain(`default = "docker.io/library/debian:bookworm-slim@sha256:${'a'.repeat(64)}"`);
   });
 
-  describe.skipIf(!existsSync(BUILDX))('with the real buildx bake --print', () => {
+  describe.skipIf(NO_BUILDX)('with the real buildx bake --print', () => {
     it('parses, and yields the targets, groups, tags, cache refs, contexts and platforms', () => {
       expect(bakePrint(hcl, ['default']).group.default!.targets).toEqual(['cliapp-default-amd64', 'cliapp-default-arm64', 'gpu-default-amd64', 'webapp-python3_11-amd64', 'webapp-python3_11-arm64', 'webapp-python3_12-amd64', 'webapp-python3_12-arm64']);
       const j = bakePrint(hcl, ['tests', 'default']);

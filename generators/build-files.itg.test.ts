@@ -2,20 +2,20 @@
 // the test stages and runner on a real image, the verdict stage, and the named-context stage
 // override that shared `stage-*` targets rely on. Skipped, saying why, when the sandbox is down.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Test } from '../src/core/types.js';
+import { BUILDX } from '../test/golden/buildx.js';
 import { base, factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
 import { generateBuildFiles } from './build-files.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BUILDX = '/root/go/bin/buildx';
 
 function sandboxEnv(): { env?: Record<string, string>; why?: string } {
-  if (!existsSync(BUILDX)) return { why: `no buildx at ${BUILDX}` };
+  if (!BUILDX) return { why: 'no buildx (set BUILDX_BIN or put buildx on PATH)' };
   const r = spawnSync(join(ROOT, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) return { why: `sandbox is down (scripts/sandbox.sh up): ${r.stderr.trim().split('\n').at(-1)}` };
   const env = Object.fromEntries(
@@ -36,7 +36,7 @@ const work = mkdtempSync(join(tmpdir(), 'build-itg-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function bake(cwd: string, args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(BUILDX, ['bake', '-f', 'docker-bake.hcl', ...args], {
+  const r = spawnSync(BUILDX!, ['bake', '-f', 'docker-bake.hcl', ...args], {
     cwd,
     env: { ...process.env, ...sandbox.env },
     encoding: 'utf8',

@@ -8,13 +8,13 @@ import { parseSourceMap } from '../src/action/sourcemap.js';
 import { buildFactory } from '../src/core/index.js';
 import { FactoryError, type ResolvedFactory } from '../src/core/types.js';
 import { readTree } from '../src/io/tree.js';
+import { BUILDX, NO_BUILDX } from '../test/golden/buildx.js';
 import { factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
 import { generateBuildFiles, readSourceMap, sourceMapJson } from './build-files.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURE = join(ROOT, 'test/fixtures/good/minimal');
 const GOLDEN = join(ROOT, 'test/golden/minimal');
-const BUILDX = '/root/go/bin/buildx';
 
 async function minimal(): Promise<ResolvedFactory> {
   const { factory: f, diagnostics } = buildFactory(await readTree(FIXTURE));
@@ -93,7 +93,7 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
     expect(() => readSourceMap('{"version":2}')).toThrow(/version 1/);
   });
 
-  it.skipIf(!existsSync(BUILDX))('produces a bake file that the real buildx accepts, with every file it references', async () => {
+  it.skipIf(NO_BUILDX)('produces a bake file that the real buildx accepts, with every file it references', async () => {
     const files = generateBuildFiles(await minimal());
     const dir = mkdtempSync(join(tmpdir(), 'build-files-'));
     try {
@@ -102,7 +102,7 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
         writeFileSync(join(dir, f.path), f.text);
       }
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|BASE_.*|BUILDX_BUILDER)$/.test(k)));
-      const out = execFileSync(BUILDX, ['bake', '--print', '-f', 'docker-bake.hcl', 'default', 'tests'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', 'default', 'tests'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const j = JSON.parse(out.toString()) as { target: Record<string, { dockerfile: string; target: string; contexts?: Record<string, string>; tags?: string[] }> };
       const names = Object.keys(j.target).sort();
       expect(names.filter((n) => !n.startsWith('test-') && !n.startsWith('stage-'))).toEqual([

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILDX, NO_BUILDX } from '../../test/golden/buildx.js';
 import { EscapeError, escapeDockerfile, hclString, hclTemplate, shellWord } from './escape.js';
 
 // Deterministic "nasty string" generator: concatenations of the tokens that break quoting.
@@ -98,8 +99,7 @@ describe('hclString / hclTemplate', () => {
 
   // Property: the real bake parser reads every escaped string back unchanged, and a template
   // mixing nasty literals with a variable reads back as literal + the variable's value.
-  const BUILDX = '/root/go/bin/buildx';
-  it.skipIf(!existsSync(BUILDX))('round-trips through buildx bake --print', () => {
+  it.skipIf(NO_BUILDX)('round-trips through buildx bake --print', () => {
     const inputs = nastyStrings(400, 99, [...TOKENS, '\n', '\r', '\u0001']);
     const templ = inputs.slice(0, 100);
     const hcl = [
@@ -116,7 +116,7 @@ describe('hclString / hclTemplate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hcl-escape-'));
     try {
       writeFileSync(join(dir, 'docker-bake.hcl'), hcl);
-      const out = execFileSync(BUILDX, ['bake', '--print', '-f', 'docker-bake.hcl', 't'], { cwd: dir, env: { ...process.env, BUILDX_BAKE_GIT_AUTH_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', 't'], { cwd: dir, env: { ...process.env, BUILDX_BAKE_GIT_AUTH_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
       const t = JSON.parse(out.toString()).target.t as { labels: Record<string, string>; tags: string[] };
       // `bake --print` writes labels/args/annotations re-escaped (buildx bake/bake.go
       // Target.MarshalJSON: `${` -> `$${`, `%{` -> `%%{`) so that its output parses back.
