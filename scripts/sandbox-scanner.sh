@@ -55,7 +55,7 @@ if upstream_ok; then
   source_id="$SCANNER_MODULE@$SCANNER_VERSION"
 else
   log "the Go module proxy refuses $SCANNER_MODULE@$SCANNER_VERSION; building the scanner protocol from $SYFT_MODULE@$SYFT_VERSION"
-  source_id="$SYFT_MODULE@$SYFT_VERSION (factory scanner main)"
+  source_id="$SYFT_MODULE@$SYFT_VERSION (factory scanner main, sqlite)"
 fi
 
 if [[ -x $bin && -f $stamp && $(cat "$stamp") == "$source_id" ]]; then
@@ -92,6 +92,9 @@ import (
 	"github.com/anchore/syft/syft/cataloging/pkgcataloging"
 	"github.com/anchore/syft/syft/format/spdxjson"
 	"github.com/anchore/syft/syft/source/directorysource"
+
+	// The RPM cataloger needs a database/sql driver; syft's own main registers this one.
+	_ "modernc.org/sqlite"
 )
 
 type statement struct {
