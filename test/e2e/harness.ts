@@ -228,10 +228,10 @@ export function rel(p: string): string {
 }
 
 /** A table of figures, printed and kept next to the logs. */
-export function report(logDir: string, title: string, rows: (string | number)[][]): string {
+export function report(logDir: string, file: string, title: string, rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
   const text = [title, ...rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i]!)).join('  '))].join('\n');
-  writeFileSync(join(logDir, `${title.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}.txt`), `${text}\n`);
+  writeFileSync(join(logDir, file), `${text}\n`);
   console.log(`\n${text}\n`);
   return text;
 }
