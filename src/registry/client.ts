@@ -390,14 +390,20 @@ export class RegistryClient {
         continue;
       }
       if (res.ok) return res;
+      if (res.status === 401) {
+        await res.body?.cancel();
+        // Registries answer 401 rather than 404 for a repository the token does not cover, so
+        // this is also what a misspelled private repository looks like.
+        throw new RegistryError(
+          `registry ${r.registry} refused access to ${r.repository} even after authenticating; check the repository name, the credentials, or that the repository is public`,
+          401,
+          'UNAUTHORIZED',
+          url,
+        );
+      }
       throw await this.errorFrom(r, res, url);
     }
-    throw new RegistryError(
-      `registry ${r.registry} refused access to ${r.repository} even after authenticating; check the credentials or that the repository is public`,
-      401,
-      'UNAUTHORIZED',
-      url,
-    );
+    throw new Error('unreachable: the request loop always returns or throws');
   }
 
   private async authorize(r: ImageReference, challenge: Challenge | undefined, scope: string, url: string): Promise<string> {

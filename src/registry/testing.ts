@@ -30,8 +30,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Extra YAML appended to the generated config (e.g. an `auth:` section). */
-export async function startTestRegistry(extraConfig = ''): Promise<TestRegistry> {
+/**
+ * `extraConfig`: YAML appended to the generated config (e.g. an `auth:` section); `dataDir`:
+ * serve another registry's storage (seed through an open registry, serve with auth).
+ */
+export async function startTestRegistry(extraConfig = '', dataDir?: string): Promise<TestRegistry> {
   if (!existsSync(REGISTRY_BINARY)) {
     throw new Error(
       `registry integration tests need ${REGISTRY_BINARY} (Debian package docker-registry); run scripts/sandbox.sh up or apt-get install docker-registry`,
@@ -46,7 +49,7 @@ export async function startTestRegistry(extraConfig = ''): Promise<TestRegistry>
     `version: 0.1
 log: {level: warn, formatter: text}
 storage:
-  filesystem: {rootdirectory: ${join(dir, 'data')}}
+  filesystem: {rootdirectory: ${dataDir ?? join(dir, 'data')}}
   delete: {enabled: true}
 http:
   addr: ${host}
