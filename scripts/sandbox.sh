@@ -369,7 +369,8 @@ build_base() { # build_base NAME REF INPUTS PLATFORMS buildctl-args...
   key=BASE_$(echo "$name" | tr a-z A-Z)
   local registry=${ref%%/*} repo_tag=${ref#*/}
   local repo=${repo_tag%:*} tag=${repo_tag##*:}
-  if [[ $(state_get "${key}_INPUTS") == "$inputs" ]] &&
+  # The pinned reference names the registry's port, which changes when the port was taken.
+  if [[ $(state_get "${key}_INPUTS") == "$inputs" && $(state_get "$key") == "$ref@"* ]] &&
     curl -fsS -o /dev/null -I -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$registry/v2/$repo/manifests/$tag"; then
     log "base image $ref is up to date ($(state_get "$key"))"
     return
