@@ -12,7 +12,7 @@ import { EVIDENCE_ARTIFACT_PREFIX, Outputs, RECORD_ARTIFACT_PREFIX } from './con
 import { bakeEnv, buildArgs, runPaths, runUrl, testArgs, type RunPaths } from './context.js';
 import { annotationMessage, buildErrorReport, testErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
 import { ActionError, errorMessage } from './errors.js';
-import { findResults, loadDockerfile, readJson, readLock, writeFile, writeJson } from './evidence.js';
+import { findResults, loadDockerfile, readDigests, readJson, writeFile, writeJson } from './evidence.js';
 import { inspectImage, packageCount, type ImageFacts } from './image.js';
 import { fetchQueueWait, kpis } from './kpi.js';
 import { autoTests, dockerfileOf, expand, isTestTarget, targetFacts } from './plan.js';
@@ -50,11 +50,7 @@ async function bake(buildx: Buildx, args: string[], cwd: string, env: Record<str
 function testOwners(testTarget: string, images: readonly string[], facts: ReadonlyMap<string, TargetFacts>): string[] {
   if (testTarget.startsWith('test-') && images.includes(testTarget.slice(5))) return [testTarget.slice(5)];
   // An isolated fragment test belongs to every image target on its arch that uses the fragment.
-  return images.filter((t) => {
-    const f = facts.get(t)!;
-    const arch = f.platform.split('/')[1] ?? '';
-    return testTarget.endsWith(`-${arch}`) && f.fragmentRefs.some((r) => testTarget.startsWith(`test-fragment-${r.replace(/[^A-Za-z0-9_-]/g, '_')}-`));
-  });
+  return images.filter((t) => autoTests([t], facts, new Set([testTarget])).length > 0);
 }
 
 function baseDigest(provenance: unknown, baseImage: string | undefined): string | undefined {
@@ -141,7 +137,7 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   // 2. The tests (only on a built image: they run on top of it).
   let testRun: BakeRun | undefined;
   if (build.exitCode === 0 && tests.length) {
-    testRun = await bake(buildx, testArgs(inputs, tests, paths), inputs.workdir, env, paths.testRawjson);
+    testRun = await bake(buildx, testArgs(inputs, tests, paths, images), inputs.workdir, env, paths.testRawjson);
     const suites: { name: string; cases: TestCase[] }[] = [];
     for (const tt of tests) {
       const owners = testOwners(tt, images, facts);
@@ -170,7 +166,7 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   const finishedAt = new Date().toISOString();
   const steps = countSteps(build.progress);
   const qw = await queueWait;
-  const lock = readLock(inputs.workdir);
+  const lock = await readDigests(inputs.workdir);
   const records: FactoryRecord[] = [];
   const recordPaths = new Map<string, string>();
   for (const [t, o] of outcomes) {

@@ -23,7 +23,9 @@ export function progressPrinter(write: (line: string) => void = (l) => core.info
       if (!v.completed || done.has(v.digest)) continue;
       done.add(v.digest);
       const name = names.get(v.digest) ?? v.digest;
-      if (v.error) write(`ERROR  ${name}: ${v.error}`);
+      // A registry cache that does not exist yet is a miss, not an error of the build.
+      if (v.error && /importing cache manifest/.test(name)) write(`MISS   ${name}`);
+      else if (v.error) write(`ERROR  ${name}: ${v.error}`);
       else if (v.cached) write(`CACHED ${name}`);
       else {
         const secs = v.started ? (Date.parse(v.completed) - Date.parse(v.started)) / 1000 : 0;

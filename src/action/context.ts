@@ -218,12 +218,19 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
     if (!inputs.push && !inputs.load) sets.push(`${t}.output=type=oci,dest=${paths.ociDir(t)},tar=false`);
   }
   sets.push(...inputs.set);
+  // bake refuses to write outside the working directory unless told; grant exactly what the
+  // action writes: the OCI export in the evidence directory and the local cache directory.
+  const writes = [
+    ...(!inputs.push && !inputs.load ? [paths.dir] : []),
+    ...(inputs.cache === 'local' ? [inputs.cacheDir, `${inputs.cacheDir}-new`] : []),
+  ];
   return [
     'bake',
     ...fileArgs(inputs.files),
     '--metadata-file',
     paths.metadata,
     '--progress=rawjson',
+    ...writes.flatMap((w) => ['--allow', `fs.write=${w}`]),
     ...(inputs.push ? ['--push'] : []),
     ...(inputs.load ? ['--load'] : []),
     ...sets.flatMap((s) => ['--set', s]),
@@ -231,14 +238,22 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
   ];
 }
 
-/** The test run: test targets export results.json to a directory the action chooses. */
-export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunPaths): string[] {
+/**
+ * The test run: test targets export results.json to a directory the action chooses. They take
+ * the image targets as build contexts, so those get the same attestation override as in the
+ * image build: the same definition is a cache hit, and no default scanner is pulled.
+ */
+export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunPaths, imageTargets: string[] = []): string[] {
+  const sbom = inputs.sbom ? imageTargets.map((t) => `${t}.attest=type=sbom,generator=${inputs.sbomScanner}`) : [];
   return [
     'bake',
     ...fileArgs(inputs.files),
     '--metadata-file',
     paths.testMetadata,
     '--progress=rawjson',
+    '--allow',
+    `fs.write=${paths.dir}`,
+    ...sbom.flatMap((s) => ['--set', s]),
     ...testTargets.flatMap((t) => ['--set', `${t}.output=type=local,dest=${paths.testsDir(t)}`]),
     ...testTargets,
   ];

@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DockerfileInfo } from './error-report.js';
+import { load } from '../core/load.js';
+import { readTree } from '../io/tree.js';
 import { parseSourceMap } from './sourcemap.js';
 
 export function readJson<T>(file: string): T | undefined {
@@ -43,9 +45,24 @@ export interface LockDigests {
   fragments: Record<string, { digest?: string }>;
 }
 
-export function readLock(workdir: string): LockDigests {
+/**
+ * Content digests of every template and fragment version (name@version -> sha256:...), as the
+ * core computes them from the tree; factory.lock.json wins where it pins a version. Best effort:
+ * a tree the core cannot load leaves the record without digests rather than failing the build.
+ */
+export async function readDigests(workdir: string): Promise<LockDigests> {
   const lock = readJson<Partial<LockDigests>>(path.join(workdir, 'factory.lock.json'));
-  return { templates: lock?.templates ?? {}, fragments: lock?.fragments ?? {} };
+  const out: LockDigests = { templates: {}, fragments: {} };
+  try {
+    const { factory } = load(await readTree(workdir));
+    for (const t of factory.templates) out.templates[`${t.meta.doc.name}@${t.meta.doc.version}`] = { digest: t.digest };
+    for (const f of factory.fragments) out.fragments[`${f.meta.doc.name}@${f.meta.doc.version}`] = { digest: f.digest };
+  } catch {
+    // no factory tree here (a bake file used on its own)
+  }
+  Object.assign(out.templates, lock?.templates ?? {});
+  Object.assign(out.fragments, lock?.fragments ?? {});
+  return out;
 }
 
 /** Finds results.json anywhere under a test target's export directory. */

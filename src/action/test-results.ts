@@ -41,17 +41,17 @@ const RawCase = z
     result: z.string().optional(),
     passed: z.boolean().optional(),
     skipped: z.union([z.boolean(), z.string()]).optional(),
-    reason: z.string().optional(),
-    exit: z.number().optional(),
-    exitCode: z.number().optional(),
-    output: z.string().optional(),
-    stdout: z.string().optional(),
-    stderr: z.string().optional(),
-    message: z.string().optional(),
-    duration_ms: z.number().optional(),
-    durationMs: z.number().optional(),
-    file: z.string().optional(),
-    line: z.number().optional(),
+    reason: z.string().nullish(),
+    exit: z.number().nullish(),
+    exitCode: z.number().nullish(),
+    output: z.string().nullish(),
+    stdout: z.string().nullish(),
+    stderr: z.string().nullish(),
+    message: z.string().nullish(),
+    duration_ms: z.number().nullish(),
+    durationMs: z.number().nullish(),
+    file: z.string().nullish(),
+    line: z.number().nullish(),
     source: z.object({ file: z.string(), line: z.number() }).optional(),
   })
   .passthrough();
@@ -86,13 +86,13 @@ export function parseResults(text: string, file: string): TestCase[] {
     const suite = r.suite ?? r.fragment ?? r.origin;
     if (suite) c.suite = suite;
     const exit = r.exitCode ?? r.exit;
-    if (exit !== undefined) c.exitCode = exit;
-    const output = r.output ?? [r.stdout, r.stderr].filter(Boolean).join('\n');
+    if (exit !== undefined && exit !== null) c.exitCode = exit;
+    const output = r.output || [r.stdout, r.stderr].filter(Boolean).join('\n');
     if (output) c.output = output;
-    const msg = r.message ?? (typeof r.skipped === 'string' ? r.skipped : r.reason);
+    const msg = r.message || (typeof r.skipped === 'string' ? r.skipped : r.reason);
     if (msg) c.message = msg;
     const d = r.durationMs ?? r.duration_ms;
-    if (d !== undefined) c.durationMs = d;
+    if (d !== undefined && d !== null) c.durationMs = d;
     const src = r.source ?? (r.file && r.line ? { file: r.file, line: r.line } : undefined);
     if (src) c.source = src;
     return c;

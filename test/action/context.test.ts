@@ -103,7 +103,7 @@ describe('bake arguments', () => {
       '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1', 'a-amd64',
     ]],
     ['registry cache overridden, OCI export without push', { 'cache-from': 'type=registry,ref=r/c:a\ntype=registry,ref=r/c:shared', 'cache-to': 'type=registry,ref=r/c:a,mode=max', sbom: 'false' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
       '--set', 'a-amd64.cache-from=type=registry,ref=r/c:a', '--set', 'a-amd64.cache-from=type=registry,ref=r/c:shared',
       '--set', 'a-amd64.cache-to=type=registry,ref=r/c:a,mode=max',
       '--set', 'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false', 'a-amd64',
@@ -113,7 +113,8 @@ describe('bake arguments', () => {
       '--set', 'a-amd64.cache-from=type=gha,scope=a-amd64', '--set', 'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max', 'a-amd64',
     ]],
     ['local cache exported to a fresh directory', { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--push',
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      '--allow', 'fs.write=/c', '--allow', 'fs.write=/c-new', '--push',
       '--set', 'a-amd64.cache-from=type=local,src=/c/a-amd64', '--set', 'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
       '--set', 'a-amd64.args.X=1', 'a-amd64',
     ]],
@@ -126,8 +127,9 @@ describe('bake arguments', () => {
   });
 
   it('exports each test target to its own directory', () => {
-    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths)).toEqual([
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson',
+    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'])).toEqual([
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
+      '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1',
       '--set', 'test-a-amd64.output=type=local,dest=/ev/tests/test-a-amd64',
       '--set', 'test-fragment-python-1_0_0-amd64.output=type=local,dest=/ev/tests/test-fragment-python-1_0_0-amd64',
       'test-a-amd64', 'test-fragment-python-1_0_0-amd64',

@@ -48,3 +48,16 @@ describe('toJUnit', () => {
     expect(toJUnit([{ name: 's', cases: [{ name: 'x', status: 'failed', output: 'a\u0000b\u001bc' }] }])).toContain('<system-out>abc</system-out>');
   });
 });
+
+describe('recorded results.json (generated runner, sandbox build of tools-default-amd64)', () => {
+  it('reads every test with its origin, null exit codes of static checks included', () => {
+    const cases = parseResults(read('real-tools.results.json'), 'results.json');
+    const raw = JSON.parse(read('real-tools.results.json')) as { summary: { passed: number; failed: number; skipped: number; total: number } };
+    const s = summarize(cases);
+    expect(s).toEqual({ total: raw.summary.total, passed: raw.summary.passed, failed: raw.summary.failed, skipped: raw.summary.skipped });
+    expect(cases.every((c) => c.suite && /@/.test(c.suite))).toBe(true);
+    const staticCheck = cases.find((c) => c.name === 'the image runs as the unprivileged app user')!;
+    expect(staticCheck.exitCode).toBeUndefined();
+    expect(staticCheck.message).toBeUndefined();
+  });
+});
