@@ -58,6 +58,27 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
   });
 }
 
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Names within a few edits of a mistyped one, nearest first (for "did you mean"). */
+export function closest(name: string, names: readonly string[]): string[] {
+  const limit = Math.max(2, Math.floor(name.length / 4));
+  return names
+    .map((n) => ({ n, d: distance(name, n) }))
+    .filter((x) => x.d <= limit)
+    .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
+    .slice(0, 3)
+    .map((x) => x.n);
+}
+
 export class Buildx {
   constructor(
     readonly bin: string,
@@ -111,7 +132,7 @@ export class Buildx {
       const unknown = /failed to find target (\S+)/.exec(msg);
       if (unknown) {
         const names = await this.names(files, cwd);
-        const near = names.filter((n) => n.includes(unknown[1]!) || unknown[1]!.includes(n)).slice(0, 5);
+        const near = closest(unknown[1]!, names);
         const hint = near.length ? `; did you mean ${near.join(', ')}?` : names.length ? `; known names: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}` : '';
         throw new ActionError(`input \`target\`: unknown bake target or group "${unknown[1]}" in ${files.join(', ')}${hint}`);
       }

@@ -96,8 +96,20 @@ describe('recorded failures', () => {
   it('names the failing target of a group, its step, exit code and Dockerfile line', () => {
     const df = loadDockerfile(recorded, 'Dockerfile')!;
     const r = buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64', 'tools-amd64'], dockerfiles: new Map([['hello-amd64', df], ['tools-amd64', df]]), exitCode: 1 });
-    expect(r).toMatchObject({ target: 'hello-amd64', stage: 'app-hello', exitCode: 3, dockerfile: { file: 'Dockerfile', line: 10 }, log: ['about to check', 'stderr text', 'failing on purpose'] });
-    // No source map next to this Dockerfile: no source location is invented.
+    expect(r).toMatchObject({
+      target: 'hello-amd64',
+      stage: 'app-hello',
+      exitCode: 3,
+      dockerfile: { file: 'Dockerfile', line: 10 },
+      source: { file: 'fragments/hello/1.0.0/Dockerfile.ejs', line: 2, origin: 'hello@1.0.0' },
+      log: ['about to check', 'stderr text', 'failing on purpose'],
+    });
+  });
+
+  it('invents no source location without a source map', () => {
+    const df = { ...loadDockerfile(recorded, 'Dockerfile')!, map: [] };
+    const r = buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map([['hello-amd64', df]]), exitCode: 1 });
+    expect(r.dockerfile).toEqual({ file: 'Dockerfile', line: 10 });
     expect(r.source).toBeUndefined();
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { closest } from '../../src/action/buildx.js';
 import { kpis, queueWait, type JobTimes } from '../../src/action/kpi.js';
 import { autoTests, dockerfileOf, expand, targetFacts } from '../../src/action/plan.js';
 import type { BakeDefinition } from '../../src/action/types.js';
@@ -95,5 +96,15 @@ describe('plan', () => {
     expect(dockerfileOf(def.target['llm-runtime-python3_11-amd64']!)).toBe('build/llm-runtime/1.4.0/python3.11/Dockerfile');
     expect(dockerfileOf(def.target['tools-amd64']!)).toBe('sub/Dockerfile');
     expect(dockerfileOf({})).toBeUndefined();
+  });
+});
+
+describe('closest', () => {
+  it.each([
+    ['tools-default-amd65', ['default', 'tools', 'tools-default-amd64', 'tools-default-arm64'], ['tools-default-amd64', 'tools-default-arm64']],
+    ['tols', ['tools', 'tests', 'default'], ['tools']],
+    ['zzz', ['tools'], []],
+  ])('%s', (name, names, want) => {
+    expect(closest(name, names)).toEqual(want);
   });
 });

@@ -175,8 +175,14 @@ export async function startResultsService(): Promise<ResultsService> {
     requests,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Azurite closes gracefully on SIGTERM but waits for idle keep-alive sockets; give it a
+      // moment, then make sure it is gone before its data directory is removed.
+      const exited = new Promise<void>((resolve) => azurite.once('exit', () => resolve()));
       azurite.kill('SIGTERM');
-      fs.rmSync(dir, { recursive: true, force: true });
+      const timer = setTimeout(() => azurite.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(timer);
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
