@@ -13,7 +13,7 @@ import { bakeEnv, buildArgs, runPaths, runUrl, testArgs, type RunPaths } from '.
 import { annotationMessage, buildErrorReport, testErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
 import { ActionError, errorMessage } from './errors.js';
 import { findResults, loadDockerfile, readDigests, readJson, writeFile, writeJson } from './evidence.js';
-import { inspectImage, packageCount, type ImageFacts } from './image.js';
+import { baseDigest, inspectImage, packageCount, type ImageFacts } from './image.js';
 import { fetchQueueWait, kpis } from './kpi.js';
 import { autoTests, dockerfileOf, expand, isTestTarget, targetFacts } from './plan.js';
 import { countSteps, parseRawJson, type Progress } from './rawjson.js';
@@ -51,15 +51,6 @@ function testOwners(testTarget: string, images: readonly string[], facts: Readon
   if (testTarget.startsWith('test-') && images.includes(testTarget.slice(5))) return [testTarget.slice(5)];
   // An isolated fragment test belongs to every image target on its arch that uses the fragment.
   return images.filter((t) => autoTests([t], facts, new Set([testTarget])).length > 0);
-}
-
-function baseDigest(provenance: unknown, baseImage: string | undefined): string | undefined {
-  if (baseImage?.includes('@sha256:')) return baseImage.slice(baseImage.indexOf('@') + 1);
-  const materials = (provenance as { materials?: { uri?: string; digest?: { sha256?: string } }[] } | undefined)?.materials ?? [];
-  const images = materials.filter((m) => m.uri?.startsWith('pkg:docker/') && m.digest?.sha256);
-  const repo = baseImage ? parseImageRef(baseImage).repository : undefined;
-  const m = (repo ? images.find((x) => x.uri!.includes(repo)) : undefined) ?? images[0];
-  return m ? `sha256:${m.digest!.sha256}` : undefined;
 }
 
 export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<void> {

@@ -20,7 +20,10 @@ export async function restoreLocalCache(inputs: BuildInputs, ctx: RunContext): P
   core.saveState(State.CacheKey, key);
   core.saveState(State.CacheDir, inputs.cacheDir);
   core.saveState(State.CacheNewDir, `${inputs.cacheDir}-new`);
+  // Both exist before the build: bake's entitlement check resolves paths that exist.
   fs.mkdirSync(inputs.cacheDir, { recursive: true });
+  fs.rmSync(`${inputs.cacheDir}-new`, { recursive: true, force: true });
+  fs.mkdirSync(`${inputs.cacheDir}-new`, { recursive: true });
   if (!cache.isFeatureAvailable()) {
     core.warning('cache: local BuildKit cache not restored: the Actions cache service is not available on this runner');
     return;
@@ -39,7 +42,7 @@ export async function saveLocalCache(): Promise<void> {
   const dir = core.getState(State.CacheDir);
   const fresh = core.getState(State.CacheNewDir);
   if (!key || !dir || !fresh) return;
-  if (!fs.existsSync(fresh)) {
+  if (!fs.existsSync(fresh) || fs.readdirSync(fresh).length === 0) {
     core.info('cache: the build exported no BuildKit cache; nothing to save');
     return;
   }

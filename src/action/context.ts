@@ -222,14 +222,16 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
   // action writes: the OCI export in the evidence directory and the local cache directory.
   const writes = [
     ...(!inputs.push && !inputs.load ? [paths.dir] : []),
-    ...(inputs.cache === 'local' ? [inputs.cacheDir, `${inputs.cacheDir}-new`] : []),
+    ...(inputs.cache === 'local' ? [`${inputs.cacheDir}-new`] : []),
   ];
+  const reads = inputs.cache === 'local' ? [inputs.cacheDir] : [];
   return [
     'bake',
     ...fileArgs(inputs.files),
     '--metadata-file',
     paths.metadata,
     '--progress=rawjson',
+    ...reads.flatMap((r) => ['--allow', `fs.read=${r}`]),
     ...writes.flatMap((w) => ['--allow', `fs.write=${w}`]),
     ...(inputs.push ? ['--push'] : []),
     ...(inputs.load ? ['--load'] : []),

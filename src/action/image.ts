@@ -2,7 +2,7 @@
 // of the platform's image manifest, and BuildKit's attestations (SPDX SBOM, SLSA provenance)
 // from the attestation manifest that points at it.
 import { SPDX_PREDICATE } from './constants.js';
-import type { BlobSource, Descriptor, OciManifest } from './registry.js';
+import { parseImageRef, type BlobSource, type Descriptor, type OciManifest } from './registry.js';
 
 export interface ImageFacts {
   /** Digest of the platform's image manifest. */
@@ -40,7 +40,7 @@ export async function inspectImage(src: BlobSource, rootDigest: string, platform
   if (isIndex(root)) {
     const entries = root.manifests ?? [];
     const images = entries.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== ATTESTATION);
-    const image = images.find((d) => platformOf(d) === platform) ?? (images.length === 1 ? images[0] : undefined);
+    const image = images.find((d) => platformOf(d) === platform) ?? (images.length === 1 && !images[0]!.platform ? images[0] : undefined);
     if (!image) throw new Error(`image index ${rootDigest} has no manifest for ${platform}`);
     manifestDigest = image.digest;
     manifest = await src.manifest(image.digest);
@@ -72,4 +72,17 @@ export async function inspectImage(src: BlobSource, rootDigest: string, platform
 
 export function packageCount(sbom: SpdxDocument | undefined): number | undefined {
   return Array.isArray(sbom?.packages) ? sbom.packages.length : undefined;
+}
+
+/** The base image digest: from a digest-pinned reference, else from the provenance BuildKit attached. */
+export function baseDigest(provenance: unknown, baseImage: string | undefined): string | undefined {
+  if (baseImage?.includes('@sha256:')) return baseImage.slice(baseImage.indexOf('@') + 1);
+  // SLSA provenance v0.2 lists "materials", v1 "buildDefinition.resolvedDependencies".
+  type Dep = { uri?: string; digest?: { sha256?: string } };
+  const p = provenance as { materials?: Dep[]; buildDefinition?: { resolvedDependencies?: Dep[] } } | undefined;
+  const materials = p?.materials ?? p?.buildDefinition?.resolvedDependencies ?? [];
+  const images = materials.filter((m) => m.uri?.startsWith('pkg:docker/') && m.digest?.sha256);
+  const repo = baseImage ? parseImageRef(baseImage).repository : undefined;
+  const m = (repo ? images.find((x) => x.uri!.includes(repo)) : undefined) ?? images[0];
+  return m ? `sha256:${m.digest!.sha256}` : undefined;
 }

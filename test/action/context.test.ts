@@ -114,7 +114,7 @@ describe('bake arguments', () => {
     ]],
     ['local cache exported to a fresh directory', { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' }, [
       'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
-      '--allow', 'fs.write=/c', '--allow', 'fs.write=/c-new', '--push',
+      '--allow', 'fs.read=/c', '--allow', 'fs.write=/c-new', '--push',
       '--set', 'a-amd64.cache-from=type=local,src=/c/a-amd64', '--set', 'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
       '--set', 'a-amd64.args.X=1', 'a-amd64',
     ]],
