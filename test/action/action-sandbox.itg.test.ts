@@ -47,7 +47,7 @@ interface Run {
 }
 
 /** Runs dist/index.js with a runner's environment; asynchronous because the artifact service lives in this process. */
-function runAction(name: string, workspace: string, inputs: Record<string, string>): Promise<Run> {
+function runAction(name: string, workspace: string, inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Run> {
   const dir = path.join(root, name);
   const temp = path.join(dir, 'runner-temp');
   fs.mkdirSync(temp, { recursive: true });
@@ -73,6 +73,7 @@ function runAction(name: string, workspace: string, inputs: Record<string, strin
     RUNNER_TEMP: temp,
     ACTIONS_RESULTS_URL: svc.url,
     ACTIONS_RUNTIME_TOKEN: svc.token(`run-${name}`, 'job'),
+    ...extraEnv,
   };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   return new Promise((resolve) => {
@@ -188,4 +189,28 @@ describe('build mode on the sandbox', () => {
     expect(r.status).toBe(1);
     expect(r.log).toMatch(/^::error::input `target`: unknown bake target or group "tools-default-amd65" in docker-bake.hcl; did you mean tools-default-amd64, tools-default-arm64\?$/m);
   }, 120_000);
+
+  it('keeps a local BuildKit cache between jobs (cache: local) and reads the OCI export without push', async () => {
+    const state = path.join(root, 'local-state');
+    fs.writeFileSync(state, '');
+    const r = await runAction('local', repo, { target: 'tools-default-amd64', push: 'false', cache: 'local', tests: 'none', 'sbom-scanner': scanner, 'records-dir': '.factory/itg-records-local', evidence: 'false' }, { GITHUB_STATE: state });
+    fs.rmSync(path.join(repo, '.factory/itg-records-local'), { recursive: true, force: true });
+    expect(r.status, r.log).toBe(0);
+    // No Actions cache service here: said once, and the build goes on.
+    expect(r.log).toContain('::warning::cache: local BuildKit cache not restored: the Actions cache service is not available on this runner');
+    expect(r.outputs.digest).toMatch(/^sha256:/);
+    expect(r.summary).toMatch(/\| `tools-default-amd64` \| linux\/amd64 \| ✅ passed \| [^|]+ \| [^|]+ \| [^|]+ \| `sha256:[0-9a-f]{12}` \| [1-9]\d* \|/);
+    const cacheDir = path.join(r.temp, 'factory-buildkit-cache');
+    expect(fs.existsSync(path.join(`${cacheDir}-new`, 'tools-default-amd64', 'index.json'))).toBe(true);
+
+    // The post step, with the state the main step saved: the fresh export replaces the old cache.
+    const saved: Record<string, string> = {};
+    for (const m of fs.readFileSync(state, 'utf8').matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) saved[`STATE_${m[1]}`] = m[3]!;
+    expect(saved.STATE_isPost).toBe('true');
+    const post = await runAction('local-post', repo, {}, { ...saved, RUNNER_TEMP: r.temp });
+    expect(post.status, post.log).toBe(0);
+    expect(fs.existsSync(path.join(cacheDir, 'tools-default-amd64', 'index.json'))).toBe(true);
+    expect(fs.existsSync(`${cacheDir}-new`)).toBe(false);
+    expect(post.log).toContain('::warning::cache: local BuildKit cache not saved: the Actions cache service is not available on this runner');
+  }, 600_000);
 });
