@@ -255,9 +255,12 @@ async function uploadAll(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, 
   for (const r of records) {
     try {
       const own = shared.filter((f) => {
-        const rel = path.relative(paths.dir, f);
-        // Per-target files of other targets of a group stay in their own artifacts.
-        return !records.some((o) => o.target !== r.target && rel.includes(o.target));
+        // Per-target files of the other targets of a group (sbom/<t>.spdx.json, tests/test-<t>/,
+        // records/.../<t>.json) stay in their own artifacts; shared logs go into each.
+        const segments = path.relative(paths.dir, f).split(path.sep);
+        return !records.some(
+          (o) => o.target !== r.target && segments.some((seg) => seg === o.target || seg === `test-${o.target}` || seg.startsWith(`${o.target}.`)),
+        );
       });
       await upload(artifactName(EVIDENCE_ARTIFACT_PREFIX, r.target, r.platform, ctx), own, paths.dir, inputs.retentionDays);
       const rel = recordPaths.get(r.target)!;

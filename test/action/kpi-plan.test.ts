@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { closest } from '../../src/action/buildx.js';
-import { kpis, queueWait, type JobTimes } from '../../src/action/kpi.js';
+import { fetchQueueWait, kpis, queueWait, type JobTimes } from '../../src/action/kpi.js';
+import { ctx } from './env.js';
 import { autoTests, dockerfileOf, expand, targetFacts } from '../../src/action/plan.js';
 import type { BakeDefinition } from '../../src/action/types.js';
 
@@ -106,5 +107,33 @@ describe('closest', () => {
     ['zzz', ['tools'], []],
   ])('%s', (name, names, want) => {
     expect(closest(name, names)).toEqual(want);
+  });
+});
+
+describe('fetchQueueWait', () => {
+  it('reads the job timestamps from the GitHub API (a local stand-in answering the REST route)', async () => {
+    const http = await import('node:http');
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ total_count: 1, jobs: [{ name: 'build', runner_name: 'r1', status: 'in_progress', created_at: '2026-11-24T01:00:00Z', started_at: '2026-11-24T01:00:42Z' }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const old = process.env.RUNNER_NAME;
+    process.env.RUNNER_NAME = 'r1';
+    try {
+      const ms = await fetchQueueWait({ ...ctx, apiUrl: `http://127.0.0.1:${port}` }, 'tok');
+      expect(ms).toBe(42_000);
+      expect(seen).toEqual(['GET /repos/acme/factory/actions/runs/42/attempts/2/jobs?per_page=100 token tok']);
+      // No token: no request, no KPI.
+      expect(await fetchQueueWait({ ...ctx, apiUrl: `http://127.0.0.1:${port}` }, undefined)).toBeUndefined();
+      expect(seen).toHaveLength(1);
+    } finally {
+      if (old === undefined) delete process.env.RUNNER_NAME;
+      else process.env.RUNNER_NAME = old;
+      server.close();
+    }
   });
 });
