@@ -44,6 +44,8 @@ const rows: Row[] = [
   { test: { name: 'label at build time', label: { 'org.opencontainers.image.revision': 'abc' } }, status: 'failed', message: /set at build time/ },
   { test: { name: 'gpu only', command: 'nvidia-smi', exit: 0, skip: { accelerator: ['cpu'], reason: 'no GPU on CPU runners' } }, status: 'skipped', message: /no GPU on CPU runners/ },
   { test: { name: 'skip on cuda only', command: 'true', exit: 0, skip: { accelerator: ['cuda'], reason: 'n/a' } }, status: 'passed' },
+  { test: { name: 'always skipped', command: 'false', exit: 0, skip: { reason: 'upstream mirror is flaky' } }, status: 'skipped', message: /^skipped: upstream mirror is flaky$/, exitCode: 'absent' },
+  { test: { name: 'as another user', command: 'id -un', exit: 0, user: 'no-such-user-here' }, status: 'failed', message: /exit code/ },
 ];
 const cases: TestCase[] = rows.map((r, i) => ({
   test: r.test,
@@ -122,6 +124,14 @@ describe('generated test runner', () => {
       expect(results.tests).toHaveLength(list.length);
       expect(spawnSync(shells[0]![0]!, [...shells[0]!.slice(1), file, '--verdict'], { env }).status).toBe(0);
     }
+  });
+
+  it.skipIf(shells.length === 0)('skips label tests where the image carries no factory labels (isolated tests)', () => {
+    const file = join(dir, 'isolated.sh');
+    const out = join(dir, 'isolated-out');
+    writeFileSync(file, generateRunner([{ test: { name: 'team', label: { 'org.example.team': 'x' } }, origin: 'f@1.0.0' }], { subject: 'f@1.0.0 (isolated)', accelerator: 'cpu' }));
+    execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env: { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, 'isolated-work') } });
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).tests[0]).toMatchObject({ status: 'skipped', message: /combined test/ });
   });
 
   it('is deterministic', () => {
