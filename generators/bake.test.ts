@@ -81,15 +81,24 @@ describe('generateBake', () => {
     expect(block('gpu-default-amd64')).toContain('cache-to = ["type=local,dest=${CACHE_DIR}/gpu-default-amd64,mode=max"]');
   });
 
-  it('refuses a build arg the factory sets itself, with its location', () => {
+  it('refuses a build arg the factory sets itself, once per variant, with its location', () => {
     const bad = product({ name: 'bad', template: tpl, fragments: [hardening], variants: [{ name: 'default', matrix: {}, args: { BASE_IMAGE: 'x' } }] });
     try {
       build([bad]);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(FactoryError);
-      expect((e as FactoryError).diagnostics[0]).toMatchObject({ code: 'reserved-arg', field: 'args.BASE_IMAGE', location: { file: 'manifests/bad.yaml' } });
+      const ds = (e as FactoryError).diagnostics;
+      expect(ds).toHaveLength(1); // two platforms, one problem
+      expect(ds[0]).toMatchObject({ code: 'reserved-arg', field: 'args.BASE_IMAGE', location: { file: 'manifests/bad.yaml' } });
     }
+  });
+
+  it('declares a variable for a base known only to the resolver', () => {
+    const other = product({ name: 'other', template: tpl, fragments: [hardening], base: { name: 'alpine', image: 'docker.io/library/alpine:3.20' } });
+    const { hcl: text } = build([other]);
+    expect(text).toContain('variable "BASE_ALPINE" {\n  description = "image of the base \\"alpine\\""\n  default = "docker.io/library/alpine:3.20"\n}');
+    expect(text).toContain('"BASE_IMAGE" = "${BASE_ALPINE}"');
   });
 
   it('names base variables and long cache tags safely', () => {

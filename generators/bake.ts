@@ -263,8 +263,13 @@ function stageTargetName(share: StageShare): string {
 export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<string, RenderedDockerfile>): string {
   const diagnostics: Diagnostic[] = [];
   const targets = [...factory.targets].sort(byName);
+  const checked = new Set<string>();
   for (const t of targets) {
-    if (!dockerfiles.has(dockerfileKey(t.product, t.variant))) throw new Error(`internal: no rendered Dockerfile for ${t.id}`);
+    const key = dockerfileKey(t.product, t.variant);
+    if (!dockerfiles.has(key)) throw new Error(`internal: no rendered Dockerfile for ${t.id}`);
+    // Once per variant, not per platform.
+    if (checked.has(key)) continue;
+    checked.add(key);
     for (const k of sortedKeys(t.variant.args)) {
       if (RESERVED_ARGS.has(k)) {
         diagnostics.push(
@@ -307,10 +312,11 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
     });
   }
   // A product may use a base given only by the resolver (no Base document): still a variable.
+  const resolverOnly = new Set<string>();
   for (const p of [...factory.products].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     const v = baseVariable(p.base.name);
-    if (baseVars.has(v)) continue;
-    baseVars.set(v, { doc: { kind: 'Base', name: p.base.name, image: p.base.image, platforms: [] } } as unknown as Located<Base>);
+    if (baseVars.has(v) || resolverOnly.has(v)) continue;
+    resolverOnly.add(v);
     blocks.push({
       type: 'variable',
       label: v,
