@@ -314,6 +314,7 @@ describe('warm rebuild from a fresh builder', () => {
           sets: [...imageSets(bumpPlan, imageTargets, env.SBOM_SCANNER), '*.cache-to='],
           logDir,
           name: 'bump',
+          allowRead: [join(tree, '.factory', 'cache')],
         }),
         bake({
           tree: brokenTree,
@@ -324,6 +325,7 @@ describe('warm rebuild from a fresh builder', () => {
           logDir,
           name: 'broken',
           jobs: 'defer-error',
+          allowRead: [join(tree, '.factory', 'cache')],
         }),
       ]);
       record(bumped);

@@ -148,6 +148,8 @@ export interface BakeOptions {
   logDir: string;
   name: string;
   jobs?: 'fail-fast' | 'defer-error';
+  /** Paths outside `tree` the build reads (bake asks for an fs.read entitlement for them). */
+  allowRead?: readonly string[];
 }
 
 export interface BakeRun {
@@ -189,6 +191,7 @@ export async function bake(o: BakeOptions): Promise<BakeRun> {
     metadataFile,
     '--jobs',
     o.jobs ?? 'fail-fast',
+    ...(o.allowRead ?? []).map((p) => `--allow=fs.read=${p}`),
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),
     ...o.targets,
   ];
