@@ -234,6 +234,7 @@ function renderChain(
  * COPY/ADD without --from that start with `files/` are rewritten to `<fragment dir>/files/`.
  */
 export function rebaseFragmentFiles(body: string, dir: string): string {
+  if (!body.includes('files/')) return body;
   return body
     .split('\n')
     .map((line) => {
