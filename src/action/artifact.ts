@@ -9,11 +9,14 @@ import type { RunContext } from './types.js';
 /**
  * Artifacts are immutable and their names unique within a run, so a name carries the target,
  * platform and run attempt: a re-run of a failed job uploads beside the first attempt's
- * artifacts instead of failing with 409 Conflict.
+ * artifacts instead of failing with 409 Conflict. A second use of the action in the same job (a
+ * retry step: GITHUB_ACTION "__self_2", or a step id ending in "-2") adds "-step2".
  */
-export function artifactName(prefix: string, target: string, platform: string, ctx: Pick<RunContext, 'runAttempt'>): string {
+export function artifactName(prefix: string, target: string, platform: string, ctx: Pick<RunContext, 'runAttempt'> & Partial<Pick<RunContext, 'action'>>): string {
   const plat = platform.replace(/[^A-Za-z0-9_.-]/g, '-');
-  return `${prefix}-${target}-${plat}-attempt${ctx.runAttempt}`;
+  const step = /[-_](\d+)$/.exec(ctx.action ?? '');
+  const suffix = step && Number(step[1]) >= 2 ? `-step${step[1]}` : '';
+  return `${prefix}-${target}-${plat}-attempt${ctx.runAttempt}${suffix}`;
 }
 
 /** All files under dir, sorted (upload order does not change the artifact, but logs read better). */

@@ -10,7 +10,7 @@ import { restoreLocalCache } from './cache.js';
 import { progressPrinter } from './console.js';
 import { EVIDENCE_ARTIFACT_PREFIX, Outputs, RECORD_ARTIFACT_PREFIX } from './constants.js';
 import { bakeEnv, buildArgs, runPaths, runUrl, testArgs, type RunPaths } from './context.js';
-import { annotationMessage, buildErrorReport, testErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
+import { annotationMessage, buildErrorReport, isAttributable, testErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
 import { ActionError, errorMessage } from './errors.js';
 import { findResults, loadDockerfile, readDigests, readJson, writeFile, writeJson } from './evidence.js';
 import { baseDigest, inspectImage, packageCount, type ImageFacts } from './image.js';
@@ -223,7 +223,8 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   core.setOutput(Outputs.Records, JSON.stringify([...recordPaths.values()]));
   core.setOutput(Outputs.CacheHitRatio, steps.cacheHitRatio !== undefined ? String(steps.cacheHitRatio) : '');
   core.setOutput(Outputs.Metadata, JSON.stringify(metadata));
-  core.setOutput(Outputs.ErrorReport, failures[0] ? JSON.stringify(failures[0]) : '');
+  const attributable = failures.find(isAttributable);
+  core.setOutput(Outputs.ErrorReport, attributable ? JSON.stringify(attributable) : '');
 
   if (inputs.evidence) await uploadAll(inputs, ctx, paths, records, recordPaths);
 

@@ -55,6 +55,7 @@ export function getRunContext(env: NodeJS.ProcessEnv = process.env): RunContext 
     runId: env.GITHUB_RUN_ID ?? '0',
     runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
     job: env.GITHUB_JOB ?? '',
+    action: env.GITHUB_ACTION ?? '',
     sha: env.GITHUB_SHA ?? '',
     ref: env.GITHUB_REF ?? '',
     refName: env.GITHUB_REF_NAME ?? '',

@@ -77,6 +77,15 @@ export function buildErrorReport(args: {
   return report;
 }
 
+/**
+ * A failure of the inputs (a step that exited non-zero, a test, a refused push, a located
+ * Dockerfile or bake error) rather than of the infrastructure (builder gone, network down). The
+ * `error-report` output is set only for these, so a workflow can retry the rest.
+ */
+export function isAttributable(r: ErrorReport): boolean {
+  return r.kind === 'test' || r.step === 'push' || r.exitCode !== undefined || r.dockerfile !== undefined || r.stage !== undefined;
+}
+
 /** A registry that refuses the push shows up as buildx's final error, not as a failing step. */
 export function pushRefusal(p: Progress): string | undefined {
   const line = errorLine(p.text) ?? '';

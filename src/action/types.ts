@@ -70,6 +70,8 @@ export interface RunContext {
   runId: string;
   runAttempt: string;
   job: string;
+  /** GITHUB_ACTION: the step id, or "__self", "__self_2", ... for repeated uses in one job. */
+  action: string;
   sha: string;
   ref: string;
   refName: string;

@@ -147,3 +147,14 @@ describe('mode: record from dist/index.js', () => {
     expect(again.outputs).toMatch(/^result<<(.+)\nunchanged\n\1$/m);
   });
 });
+
+describe('artifactName', () => {
+  it.each([
+    [{ runAttempt: '1', action: '__self' }, 'evidence-t-amd64-linux-amd64-attempt1'],
+    [{ runAttempt: '1', action: 'attempt-1' }, 'evidence-t-amd64-linux-amd64-attempt1'],
+    [{ runAttempt: '1', action: 'attempt-2' }, 'evidence-t-amd64-linux-amd64-attempt1-step2'],
+    [{ runAttempt: '3', action: '__self_2' }, 'evidence-t-amd64-linux-amd64-attempt3-step2'],
+  ])('%j', (ctx, want) => {
+    expect(artifactName('evidence', 't-amd64', 'linux/amd64', ctx)).toBe(want);
+  });
+});

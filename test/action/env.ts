@@ -36,6 +36,7 @@ export const ctx = {
   runId: '42',
   runAttempt: '2',
   job: 'build',
+  action: '__self',
   sha: 'abc123',
   ref: 'refs/heads/main',
   refName: 'main',

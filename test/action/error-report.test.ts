@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { annotationMessage, buildErrorReport, testErrorReport } from '../../src/action/error-report.js';
+import { annotationMessage, buildErrorReport, isAttributable, testErrorReport } from '../../src/action/error-report.js';
 import { loadDockerfile } from '../../src/action/evidence.js';
 import { parseRawJson } from '../../src/action/rawjson.js';
 import { findStepLine } from '../../src/action/sourcemap.js';
@@ -117,5 +117,16 @@ describe('recorded failures', () => {
     const r = buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 });
     expect(r.step).toBe('push');
     expect(r.message).toMatch(/^the registry refused the push: failed to solve: failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused; log in with docker\/login-action/);
+  });
+});
+
+describe('isAttributable', () => {
+  const rec = (f: string) => parseRawJson(fs.readFileSync(new URL(`fixtures/rawjson/${f}`, import.meta.url), 'utf8'));
+  it.each([
+    ['a failing step', buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), true],
+    ['a refused push', buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), true],
+    ['a builder that went away', buildErrorReport({ progress: parseRawJson('ERROR: failed to solve: Unavailable: connection error: desc = "transport: error while dialing"\n'), targets: ['x'], dockerfiles: new Map(), exitCode: 1 }), false],
+  ])('%s: %s', (_n, report, want) => {
+    expect(isAttributable(report)).toBe(want);
   });
 });
