@@ -147,6 +147,29 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
     expect(status('test-fragment-app-a-1_0_0-amd64')).toEqual({ 'app a': 'passed', 'as root': 'passed', whoami: 'failed' });
   });
 
+  it.skipIf(!sandbox.env?.BASE_DEBIAN)('switches users with util-linux su on Debian, keeping the image environment', () => {
+    const ddir = join(work, 'debian');
+    const dtpl = template('deb', '1.0.0', "<%- slot('security') %>\n<%- slot('core') %>\n<%- slot('app') %>\n", { base: 'debian' });
+    const user = fragment('user', '1.0.0', 'security', 'RUN useradd --uid 1000 --create-home app\nENV PATH=/opt/tool/bin:$PATH\n', {
+      tests: [
+        { name: 'whoami', command: 'id -un', exit: 0, stdout: { matches: '^app$' } },
+        { name: 'path kept', command: 'echo "$PATH"', exit: 0, stdout: { contains: '/opt/tool/bin:' } },
+        { name: 'home dir mode', file: '/home/app', exists: true, mode: '0755' },
+        rootTest,
+      ],
+    });
+    const p = product({ name: 'deb', template: dtpl, fragments: [user], base: { name: 'debian', image: 'docker.io/library/debian:bookworm' }, product: { platforms: ['linux/amd64'], tests: [{ name: 'runs as app', 'runs-as': 'app' }] } });
+    const f = factory([p], [pool('amd64', 'linux/amd64'), pool('arm64', 'linux/arm64')], [base('debian', 'docker.io/library/debian:bookworm')]);
+    for (const file of generateBuildFiles(f)) {
+      mkdirSync(dirname(join(ddir, file.path)), { recursive: true });
+      writeFileSync(join(ddir, file.path), file.text);
+    }
+    const r = bake(ddir, ['test-deb-default-amd64', '--set', '*.attest=type=sbom,disabled=true']);
+    expect(r.status, r.out.slice(-3000)).toBe(0);
+    const res = JSON.parse(readFileSync(join(ddir, '.factory/test-results/test-deb-default-amd64/results.json'), 'utf8'));
+    expect(res.summary, JSON.stringify(res.tests)).toEqual({ passed: 5, failed: 0, skipped: 0, total: 5 });
+  });
+
   it('the test-verdict stage fails when a test failed, and passes otherwise', () => {
     const bad = bake(dir, ['test-b-default-amd64', '--set', 'test-b-default-amd64.target=test-verdict', '--set', 'test-b-default-amd64.output=type=cacheonly', '--set', '*.attest=type=sbom,disabled=true']);
     expect(bad.status).not.toBe(0);
