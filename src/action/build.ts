@@ -163,7 +163,6 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   for (const [t, o] of outcomes) {
     const f = o.facts;
     const sum = summarize(o.tests.cases);
-    // One bake builds all targets of a group together; the step counts are the bake's.
     const record: FactoryRecord = {
       schema: RECORD_SCHEMA,
       target: t,
@@ -177,7 +176,7 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
       tests: { targets: o.tests.targets, ...sum },
       kpis: kpis({
         wallTimeMs: build.wallTimeMs + (testRun?.wallTimeMs ?? 0),
-        steps,
+        steps: images.length > 1 ? countSteps(build.progress, t, images) : steps,
         ...(o.image ? { image: o.image } : {}),
         ...(qw !== undefined ? { queueWaitMs: qw } : {}),
       }),

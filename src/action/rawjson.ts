@@ -157,9 +157,14 @@ export interface StepCounts {
   cacheHitRatio?: number;
 }
 
-/** Counts Dockerfile steps (not BuildKit's internal vertexes such as exporters or metadata loads). */
-export function countSteps(p: Progress): StepCounts {
-  const steps = p.vertexes.filter(isStep);
+/**
+ * Counts Dockerfile steps (not BuildKit's internal vertexes such as exporters or metadata loads).
+ * With `target` (a bake of several targets, whose vertex names buildx prefixes with the target)
+ * only that target's steps count; a step two targets share is one vertex and counts for the
+ * target whose name BuildKit reported on it.
+ */
+export function countSteps(p: Progress, target?: string, targets: readonly string[] = []): StepCounts {
+  const steps = p.vertexes.filter(isStep).filter((v) => target === undefined || parseStepName(v.name, targets)?.target === target);
   const cached = steps.filter((v) => v.cached).length;
   const failed = steps.filter((v) => v.error && !isCancellation(v.error)).length;
   const executed = steps.filter((v) => !v.cached && v.completed && !v.error).length;

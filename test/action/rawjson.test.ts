@@ -100,3 +100,12 @@ describe('parseStepName', () => {
     expect(parseStepName(name, targets)).toEqual(want);
   });
 });
+
+describe('countSteps per target of a group bake', () => {
+  it('splits the recorded group build by the target prefix', () => {
+    const p = parseRawJson(fixture('real-fail-group.rawjson.log'));
+    const targets = ['hello-amd64', 'tools-amd64'];
+    expect(countSteps(p, 'hello-amd64', targets)).toEqual({ total: 3, cached: 1, executed: 0, failed: 1, cacheHitRatio: 0.3333 });
+    expect(countSteps(p, 'tools-amd64', targets)).toEqual({ total: 1, cached: 1, executed: 0, failed: 0, cacheHitRatio: 1 });
+  });
+});
