@@ -203,4 +203,14 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'lock-missing': 'no factory.lock.json, or a version not recorded in it',
   'lock-stale': 'a lock entry for something that no longer exists or changed image',
   'unknown-id': 'an id (name@version[:variant]) that designates nothing',
+  // Rendering (src/core/render.ts) and build files (generators/).
+  'render-syntax': 'an EJS tag that is not closed, or JavaScript in a tag that does not parse',
+  'render-undefined': 'a name, matrix key or arg that a template or snippet uses but does not exist',
+  'render-value': 'a value <%= %> cannot write: a line break or control character, undefined, an object',
+  'render-slot': 'slot() of an undeclared slot, a slot placed twice, a slot never placed, or slot() in a snippet',
+  'render-error': 'any other error thrown by the JavaScript in a template or snippet',
+  'reserved-arg': 'a build arg named BASE_IMAGE or SOURCE_DATE_EPOCH, which the factory sets',
+  'base-variable-clash': 'two Base names that map to the same BASE_<NAME> bake variable',
+  'bake-name-clash': 'a product or pool group name equal to a bake target name',
+  'variant-path-clash': 'two variants whose names map to the same build/ directory',
 };
