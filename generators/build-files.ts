@@ -24,6 +24,19 @@ export const BAKE_FILE = 'docker-bake.hcl';
 export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
   const files: OutputFile[] = [];
   const diagnostics: Diagnostic[] = [];
+  // One snippet error shows in every variant and isolated test that renders it: report it once,
+  // naming what it broke.
+  const renderProblems = new Map<string, { d: Diagnostic; where: string[] }>();
+  const renderFailed = (e: unknown, where: string): void => {
+    if (!(e instanceof FactoryError)) throw e;
+    for (const d of e.diagnostics) {
+      const l = d.location;
+      const key = JSON.stringify([d.code, d.message, l?.file, l?.line, l?.column]);
+      const seen = renderProblems.get(key);
+      if (seen) seen.where.push(where);
+      else renderProblems.set(key, { d, where: [where] });
+    }
+  };
   const dockerfiles = new Map<string, RenderedDockerfile>();
   const owners = new Map<string, string>();
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -36,11 +49,8 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
         d = renderDockerfile(p, v);
       } catch (e) {
         // Keep going: one run reports the problems of every template and fragment.
-        if (e instanceof FactoryError) {
-          diagnostics.push(...e.diagnostics.map((x) => ({ ...x, message: `${x.message} (rendering ${key})` })));
-          continue;
-        }
-        throw e;
+        renderFailed(e, key);
+        continue;
       }
       const owner = owners.get(d.path);
       if (owner !== undefined) {
@@ -85,11 +95,8 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     try {
       d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base });
     } catch (e) {
-      if (e instanceof FactoryError) {
-        diagnostics.push(...e.diagnostics.map((x) => ({ ...x, message: `${x.message} (rendering the isolated test of ${plan.ref})` })));
-        continue;
-      }
-      throw e;
+      renderFailed(e, `the isolated test of ${plan.ref}`);
+      continue;
     }
     // The test stages map to the fragment's `tests`, which they run.
     const stages = testStages('final', plan.runnerPath);
@@ -116,6 +123,10 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     );
   }
 
+  for (const { d, where } of renderProblems.values()) {
+    const list = where.length <= 3 ? where.join(', ') : `${where.slice(0, 3).join(', ')} and ${where.length - 3} more`;
+    diagnostics.push({ ...d, message: `${d.message} (rendering ${list})` });
+  }
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

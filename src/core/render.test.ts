@@ -120,9 +120,10 @@ describe('renderDockerfile', () => {
 });
 
 describe('render errors become located diagnostics', () => {
-  const cases: { name: string; file: string; text: string; line: number; code: string; message: RegExp }[] = [
-    { name: 'undefined variable', file: 'core', text: 'RUN a\nRUN <%= pythn %>\n', line: 2, code: 'render-undefined', message: /"pythn" is not defined/ },
-    { name: 'missing matrix key', file: 'core', text: 'RUN a\n\nRUN <%= matrix.cuda %>\n', line: 3, code: 'render-undefined', message: /matrix\.cuda is not defined/ },
+  const cases: { name: string; file: string; text: string; line: number; code: string; message: RegExp; hint?: RegExp }[] = [
+    { name: 'undefined variable', file: 'core', text: 'RUN a\nRUN <%= prodct %>\n', line: 2, code: 'render-undefined', message: /"prodct" is not defined/, hint: /did you mean "product"\?/ },
+    { name: 'missing matrix key', file: 'core', text: 'RUN a\n\nRUN <%= matrix.cuda %>\n', line: 3, code: 'render-undefined', message: /matrix\.cuda is not defined/, hint: /matrix has no keys/ },
+    { name: 'misspelt arg', file: 'core', text: 'RUN <%= args.PYTON_VERSION %>\n', line: 1, code: 'render-undefined', message: /args\.PYTON_VERSION/, hint: /did you mean "PYTHON_VERSION"/ },
     { name: 'JS syntax error', file: 'core', text: 'RUN a\n<% if (true { %>\nRUN b\n<% } %>\n', line: 2, code: 'render-syntax', message: /syntax error/ },
     { name: 'unclosed tag', file: 'core', text: 'RUN a\nRUN b\nRUN <%= args.X \n', line: 3, code: 'render-syntax', message: /never closed/ },
     { name: 'newline in a value', file: 'core', text: 'RUN a\nRUN <%= "x\\ny" %>\n', line: 2, code: 'render-value', message: /newline/ },
@@ -133,7 +134,7 @@ describe('render errors become located diagnostics', () => {
   it.each(cases)('$name', (c) => {
     const frag = fragment('python', '1.2.0', 'core', c.file === 'core' ? c.text : 'RUN ok\n');
     const tpl = template('runtime', '1.0.0', c.file === 'template' ? c.text : TPL);
-    const p = product({ name: 'llm', template: tpl, fragments: [hardening, frag] });
+    const p = product({ name: 'llm', template: tpl, fragments: [hardening, frag], variants: [{ name: 'default', matrix: {}, args: { PYTHON_VERSION: '3.11' } }] });
     const [d, ...rest] = diagnosticsOf(() => renderDockerfile(p, p.variants[0]!));
     expect(rest).toEqual([]);
     expect(d!.code).toBe(c.code);
@@ -141,6 +142,7 @@ describe('render errors become located diagnostics', () => {
     expect(d!.location?.file).toBe(c.file === 'core' ? 'fragments/python/1.2.0/Dockerfile.ejs' : 'templates/runtime/1.0.0/Dockerfile.ejs');
     expect(d!.location?.line).toBe(c.line);
     expect(d!.hint).toBeTruthy();
+    if (c.hint) expect(d!.hint).toMatch(c.hint);
     expect(d!.message).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });
 

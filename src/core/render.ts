@@ -15,7 +15,7 @@
 // after the last one it is in the last fragment stage (and so inherited by `final`).
 import vm from 'node:vm';
 import ejs from 'ejs';
-import { error } from './diagnostics.js';
+import { didYouMean, error } from './diagnostics.js';
 import { EscapeError, escapeDockerfile } from './escape.js';
 import { FactoryError } from './types.js';
 import type {
@@ -475,7 +475,8 @@ function toFactoryError(e: unknown, path: string, text: string, locals: Record<s
     d = error('render-value', original, { hint: 'pass a plain value, or print it raw with <%- %> if you have escaped it yourself', location });
   } else if (e instanceof ReferenceError) {
     const name = /^(\S+) is not defined/.exec(original)?.[1];
-    d = error('render-undefined', name ? `"${name}" is not defined` : original, { hint: `the locals are: ${localsList}`, location });
+    const near = name ? didYouMean(name, Object.keys(locals)) : '';
+    d = error('render-undefined', name ? `"${name}" is not defined` : original, { hint: `${near ? `${near} ` : ''}the locals are: ${localsList}`, location });
   } else {
     d = error('render-error', `the template failed: ${original}`, { hint: `the locals are: ${localsList}`, location });
   }
@@ -490,10 +491,11 @@ function strictRecord(what: string, rec: Readonly<Record<string, string>>): Read
     get(target, key, receiver) {
       if (typeof key === 'string' && !(key in target) && !PASSTHROUGH.has(key)) {
         const keys = Object.keys(target);
+        const near = didYouMean(key, keys);
         throw new RenderError(
           'render-undefined',
           `${what}.${key} is not defined for this variant`,
-          `${what} has ${keys.length ? keys.join(', ') : 'no keys'}; test with '${key}' in ${what} when it is optional`,
+          `${near ? `${near} ` : ''}${what} has ${keys.length ? keys.join(', ') : 'no keys'}; test with '${key}' in ${what} when it is optional`,
         );
       }
       return Reflect.get(target, key, receiver);
