@@ -205,7 +205,10 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   const failures = [...new Set(records.map((r) => r.failure).filter((x): x is ErrorReport => x !== undefined))];
   for (const r of failures) {
     writeJson(path.join(paths.dir, 'error-report.json'), r);
-    const file = r.source?.file ?? r.dockerfile?.file;
+    // Annotations take paths relative to the repository root; reports keep them relative to workdir.
+    const rel = r.source?.file ?? r.dockerfile?.file;
+    const prefix = path.relative(ctx.workspace, inputs.workdir).split(path.sep).join('/');
+    const file = rel && prefix && !prefix.startsWith('..') ? `${prefix}/${rel}` : rel;
     const line = r.source?.line ?? r.dockerfile?.line;
     core.error(annotationMessage(r), { title: `factory: ${r.target} failed`, ...(file ? { file } : {}), ...(line ? { startLine: line } : {}) });
   }

@@ -158,12 +158,14 @@ describe('build mode on the sandbox', () => {
 }
 `,
     );
-    const r = await runAction('fail', ws, { target: 'hello-broken-amd64', push: 'true', 'sbom-scanner': scanner });
+    // The factory lives in a subdirectory of the workspace (input workdir).
+    const r = await runAction('fail', root, { target: 'hello-broken-amd64', workdir: 'broken-ws', push: 'true', 'sbom-scanner': scanner });
     expect(r.status).toBe(1);
     expect(r.outputs.result).toBe('failed');
-    // The annotation points at the fragment line that wrote the failing Dockerfile line.
+    // The annotation points at the fragment line that wrote the failing Dockerfile line, by its
+    // path from the repository root.
     const annotation = r.log.split('\n').find((l) => l.startsWith('::error title=factory%3A hello-broken-amd64 failed'));
-    expect(annotation).toMatch(/^::error title=factory%3A hello-broken-amd64 failed,file=fragments\/hello\/1\.0\.0\/Dockerfile\.ejs,line=2::hello-broken-amd64: step \[app-hello 1\/2\] RUN echo .* failed, exit code 3 \(Dockerfile:10\)/);
+    expect(annotation).toMatch(/^::error title=factory%3A hello-broken-amd64 failed,file=broken-ws\/fragments\/hello\/1\.0\.0\/Dockerfile\.ejs,line=2::hello-broken-amd64: step \[app-hello 1\/2\] RUN echo .* failed, exit code 3 \(Dockerfile:10\)/);
     // The job fails with one message naming the same place.
     expect(r.log).toMatch(/^::error::hello-broken-amd64: step \[app-hello 1\/2\] RUN .* failed at fragments\/hello\/1\.0\.0\/Dockerfile\.ejs:2: process .* exit code: 3$/m);
     const report = JSON.parse(r.outputs['error-report']!) as Record<string, unknown>;
