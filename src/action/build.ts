@@ -65,6 +65,11 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   const def0 = await buildx.print(inputs.files, [inputs.target], inputs.workdir, env);
   const expanded = expand(def0, inputs.target);
   const images = expanded.filter((t) => !isTestTarget(t));
+  if (images.length === 0) {
+    throw new ActionError(
+      `input \`target\`: "${inputs.target}" names only test targets; name an image target or group (its tests run with it, see input \`tests\`)`,
+    );
+  }
   const facts = new Map(images.map((t) => [t, targetFacts(t, def0.target[t] ?? {})]));
   let tests: string[] = expanded.filter(isTestTarget);
   if (inputs.tests !== 'none') {

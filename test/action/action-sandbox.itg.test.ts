@@ -186,6 +186,12 @@ describe('build mode on the sandbox', () => {
     ]);
   }, 600_000);
 
+  it('refuses a group of test targets only', async () => {
+    const r = await runAction('only-tests', repo, { target: 'tests' });
+    expect(r.status).toBe(1);
+    expect(r.log).toMatch(/^::error::input `target`: "tests" names only test targets; name an image target or group/m);
+  }, 120_000);
+
   it('names an unknown target with the close matches', async () => {
     const r = await runAction('unknown', repo, { target: 'tools-default-amd65' });
     expect(r.status).toBe(1);
