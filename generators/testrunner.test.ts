@@ -134,6 +134,25 @@ describe('generated test runner', () => {
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).tests[0]).toMatchObject({ status: 'skipped', message: /combined test/ });
   });
 
+  it.skipIf(shells.length === 0).each([
+    { where: 'cpu', status: ['skipped', 'passed'] },
+    { where: 'cuda', status: ['passed', 'skipped'] },
+  ])('decides accelerator skips where the tests run ($where)', ({ where, status }) => {
+    // The same runner (a CUDA image's) skips GPU checks on a CPU builder and runs them on a GPU one.
+    const file = join(dir, `accel-${where}.sh`);
+    const out = join(dir, `accel-${where}-out`);
+    const list = [
+      { test: { name: 'needs a gpu', command: 'true', exit: 0, skip: { accelerator: ['cpu' as const], reason: 'no GPU here' } }, origin: 'cuda-env@1.0.0' },
+      { test: { name: 'cpu only', command: 'true', exit: 0, skip: { accelerator: ['cuda' as const], reason: 'cpu check' } }, origin: 'cuda-env@1.0.0' },
+    ];
+    writeFileSync(file, generateRunner(list, { subject: 'cuda image', accelerator: 'cuda' }));
+    const env = { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, `accel-${where}-work`), FACTORY_TEST_ACCELERATOR: where };
+    execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env });
+    const tests = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).tests as { status: string; message: string }[];
+    expect(tests.map((t) => t.status)).toEqual(status);
+    expect(tests.find((t) => t.status === 'skipped')!.message).toMatch(/^skipped: (no GPU here|cpu check)$/);
+  });
+
   it('is deterministic', () => {
     expect(generateRunner(cases, { subject: 'py-app@1.0.0:python3.11 (linux/amd64) "quoted"', accelerator: 'cpu', labels: { 'org.example.team': 'platform', 'org.opencontainers.image.revision': '' }, dynamicLabels: ['org.opencontainers.image.revision'] })).toBe(runner);
   });

@@ -112,14 +112,22 @@ function testBlock(c: TestCase, opts: RunnerOptions): string {
   // The record's fixed fields, as JSON: name, origin, and where the test is declared.
   const fixed = `"name": ${JSON.stringify(t.name)}, "origin": ${JSON.stringify(c.origin)}${c.source ? `, "source": {"file": ${JSON.stringify(c.source.file)}, "line": ${c.source.line}}` : ''}`;
   const id = `${q(t.name)} ${q(fixed)}`;
-  if (t.skip && (t.skip.accelerator === undefined || t.skip.accelerator.includes(opts.accelerator))) {
-    return `${head}_f_record ${id} skipped null '' ${q(`skipped: ${t.skip.reason}`)} 0\n`;
-  }
-  if ('label' in t) return head + labelBlock(id, t.label, opts);
+  const skipped = t.skip ? `_f_record ${id} skipped null '' ${q(`skipped: ${t.skip.reason}`)} 0\n` : '';
+  if (t.skip && t.skip.accelerator === undefined) return head + skipped;
+  const body = checkBlock(c, id, opts);
+  // An accelerator skip is decided where the tests run, not where they are generated: a CUDA
+  // image's GPU checks run on a GPU builder and are skipped, with the reason, on a CPU one.
+  if (t.skip?.accelerator) return `${head}if _f_accelerator_in ${q(t.skip.accelerator.join(' '))}; then ${skipped.trimEnd()}; else\n${body}fi\n`;
+  return head + body;
+}
+
+function checkBlock(c: TestCase, id: string, opts: RunnerOptions): string {
+  const t = c.test;
+  if ('label' in t) return labelBlock(id, t.label, opts);
   if ('runs-as' in t) {
     const want = t['runs-as'];
     return (
-      `${head}if [ "$_f_image_user" = ${q(want)} ]; then _f_record ${id} passed null '' '' 0; ` +
+      `if [ "$_f_image_user" = ${q(want)} ]; then _f_record ${id} passed null '' '' 0; ` +
       `else _f_record ${id} failed null '' "the image runs as \${_f_image_user:-an unknown user}, expected ${want}" 0; fi\n`
     );
   }
@@ -127,7 +135,7 @@ function testBlock(c: TestCase, opts: RunnerOptions): string {
   if ('command' in t) {
     const env = t.env ? Object.keys(t.env).sort().map((k) => `${k}=${q(t.env![k]!)}`) : [];
     const script = `${env.length ? `export ${env.join(' ')}\n` : ''}${t.command}\n`;
-    return `${head}_f_run ${id} ${user} ${q(script)} ${t.exit ?? 0} ${q(t.stdout?.contains ?? '')} ${q(t.stdout?.matches ?? '')} ${q(t.stderr?.contains ?? '')} ${q(t.stderr?.matches ?? '')}\n`;
+    return `_f_run ${id} ${user} ${q(script)} ${t.exit ?? 0} ${q(t.stdout?.contains ?? '')} ${q(t.stdout?.matches ?? '')} ${q(t.stderr?.contains ?? '')} ${q(t.stderr?.matches ?? '')}\n`;
   }
   if ('file' in t) {
     const p = q(t.file);
@@ -143,7 +151,7 @@ function testBlock(c: TestCase, opts: RunnerOptions): string {
           `[ "$m" = ${q(want)} ] || { echo ${q(`${t.file} has mode `)}"$m"${q(`, expected ${want}`)} >&2; exit 1; }\n`;
       }
     }
-    return `${head}_f_run ${id} ${user} ${q(script)} 0 '' '' '' ''\n`;
+    return `_f_run ${id} ${user} ${q(script)} 0 '' '' '' ''\n`;
   }
   if ('env-equals' in t) {
     const env = t['env-equals'];
@@ -155,9 +163,9 @@ function testBlock(c: TestCase, opts: RunnerOptions): string {
         `elif [ "$${k}" != ${q(env[k]!)} ]; then echo ${q(`${k}=`)}"$${k}"${q(', expected ')}${q(env[k]!)} >&2; _f_ok=1; fi\n`;
     }
     script += 'exit $_f_ok\n';
-    return `${head}_f_run ${id} ${user} ${q(script)} 0 '' '' '' ''\n`;
+    return `_f_run ${id} ${user} ${q(script)} 0 '' '' '' ''\n`;
   }
-  return `${head}_f_record ${id} failed null '' 'unknown kind of test' 0\n`;
+  return `_f_record ${id} failed null '' 'unknown kind of test' 0\n`;
 }
 
 function labelBlock(id: string, want: Readonly<Record<string, string>>, opts: RunnerOptions): string {
@@ -206,6 +214,15 @@ chmod 0755 "$_f_work" "$(dirname "$_f_work")" 2>/dev/null
 _f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
 if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "\${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
 _f_tab=$(printf '\\t')
+# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible.
+_f_accelerator=\${FACTORY_TEST_ACCELERATOR:-}
+if [ -z "$_f_accelerator" ]; then
+  if [ -e /dev/nvidiactl ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
+fi
+_f_accelerator_in() {
+  for _f_a in $1; do [ "$_f_a" = "$_f_accelerator" ] && return 0; done
+  return 1
+}
 _f_timeout=''
 if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout ${TEST_TIMEOUT_S}"; fi
 

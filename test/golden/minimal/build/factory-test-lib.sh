@@ -27,6 +27,15 @@ chmod 0755 "$_f_work" "$(dirname "$_f_work")" 2>/dev/null
 _f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
 if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
 _f_tab=$(printf '\t')
+# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible.
+_f_accelerator=${FACTORY_TEST_ACCELERATOR:-}
+if [ -z "$_f_accelerator" ]; then
+  if [ -e /dev/nvidiactl ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
+fi
+_f_accelerator_in() {
+  for _f_a in $1; do [ "$_f_a" = "$_f_accelerator" ] && return 0; done
+  return 1
+}
 _f_timeout=''
 if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout 900"; fi
 
