@@ -18,7 +18,7 @@ Usage: factory [--root DIR] [--json] [--no-color] <command> [options]
 
 Commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`)
+  .map((c) => (c.usage.length > 34 ? `  ${c.usage}\n  ${''.padEnd(34)} ${c.summary}` : `  ${c.usage.padEnd(34)} ${c.summary}`))
   .join('\n')}
 
 Global options:
