@@ -68,22 +68,44 @@ function writeValue(v: HclValue, lines: string[], head: string): void {
   } else lines.push(head + v.hcl);
 }
 
-export function writeBlock(b: HclBlock): string {
-  if (!IDENT.test(b.type)) throw new Error(`internal: bad HCL block type ${b.type}`);
-  const lines: string[] = [];
+// Block types and attribute names are a handful of fixed words: check each once.
+const checkedIdents = new Set<string>();
+function checkIdent(what: string, name: string): void {
+  if (checkedIdents.has(name)) return;
+  if (!IDENT.test(name)) throw new Error(`internal: bad HCL ${what} ${name}`);
+  checkedIdents.add(name);
+}
+
+function blockLines(b: HclBlock, lines: string[]): void {
+  checkIdent('block type', b.type);
   if (b.comment) for (const l of b.comment.split('\n')) lines.push(l === '' ? '#' : `# ${l}`);
   lines.push(`${b.type} ${hclString(b.label)} {`);
   for (const [name, value] of b.attrs) {
     if (value === undefined) continue;
-    if (!IDENT.test(name)) throw new Error(`internal: bad HCL attribute name ${name}`);
+    checkIdent('attribute name', name);
     writeValue(value, lines, `  ${name} = `);
   }
-  lines.push('}\n');
-  return lines.join('\n');
+  lines.push('}');
+}
+
+export function writeBlock(b: HclBlock): string {
+  const lines: string[] = [];
+  blockLines(b, lines);
+  return `${lines.join('\n')}\n`;
 }
 
 /** A whole file: an optional header comment, then the blocks separated by blank lines. */
 export function writeHcl(blocks: readonly HclBlock[], header?: string): string {
-  const head = header ? `${header.split('\n').map((l) => (l === '' ? '#' : `# ${l}`)).join('\n')}\n\n` : '';
-  return head + blocks.map(writeBlock).join('\n');
+  // One array of lines for the whole file, joined once: per-block strings joined again at the
+  // end copied every byte of a 10,000-target file twice.
+  const lines: string[] = [];
+  if (header) {
+    for (const l of header.split('\n')) lines.push(l === '' ? '#' : `# ${l}`);
+    lines.push('');
+  }
+  for (let i = 0; i < blocks.length; i++) {
+    if (i > 0) lines.push('');
+    blockLines(blocks[i]!, lines);
+  }
+  return blocks.length === 0 ? (header ? `${lines.join('\n')}\n` : '') : `${lines.join('\n')}\n`;
 }

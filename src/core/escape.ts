@@ -95,26 +95,34 @@ export function hclTemplate(parts: readonly HclPart[]): string {
   // Adjacent literals are joined first so that a `$` and a `{` from two parts are seen together.
   const merged: HclPart[] = [];
   for (const p of parts) {
-    const last = merged[merged.length - 1];
-    if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
+    const n = merged.length;
+    if (typeof p === 'string' && n > 0 && typeof merged[n - 1] === 'string') merged[n - 1] = (merged[n - 1] as string) + p;
     else merged.push(p);
   }
-  let out = '"';
-  for (const [i, p] of merged.entries()) {
+  // Built as one array joined once: bake writes tens of thousands of these (tags, cache refs).
+  const out: string[] = ['"'];
+  for (let i = 0; i < merged.length; i++) {
+    const p = merged[i]!;
     if (typeof p === 'string') {
-      let body = hclString(p).slice(1, -1);
+      let body = HCL_SPECIAL.test(p) ? hclString(p).slice(1, -1) : p;
       // A literal `$` or `%` right before an interpolation would read as the `$${` / `%%{`
       // escape; write those characters as an interpolated string instead.
       // A trailing run is moved as a whole, or its previous `$` would pair with the new `${`.
-      const run = i + 1 < merged.length ? /[$%]+$/.exec(body) : null;
-      if (run) body = `${body.slice(0, run.index)}\${"${run[0]}"}`;
-      out += body;
+      const lastChar = body.charCodeAt(body.length - 1);
+      if (i + 1 < merged.length && (lastChar === 0x24 || lastChar === 0x25)) {
+        const run = /[$%]+$/.exec(body)!;
+        body = `${body.slice(0, run.index)}\${"${run[0]}"}`;
+      }
+      out.push(body);
     } else if ('expr' in p) {
-      out += `\${${p.expr}}`;
+      out.push(`\${${p.expr}}`);
     } else {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.ref)) throw new Error(`internal: bad HCL variable name ${p.ref}`);
-      out += `\${${p.ref}}`;
+      if (!HCL_VARIABLE.test(p.ref)) throw new Error(`internal: bad HCL variable name ${p.ref}`);
+      out.push(`\${${p.ref}}`);
     }
   }
-  return `${out}"`;
+  out.push('"');
+  return out.join('');
 }
+
+const HCL_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
