@@ -5,7 +5,7 @@ import { error } from '../src/core/diagnostics.js';
 import { hclTemplate, type HclPart } from '../src/core/escape.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
-import { expr, list, map, str, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
+import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
 
 /** Key of a rendered Dockerfile in the map given to generateBake: `name@version:variant`. */
@@ -157,19 +157,23 @@ interface StageShare {
 }
 
 /** Line index where each stage's FROM line is, in the order of `stages`. */
-function stageStarts(d: RenderedDockerfile): number[] {
-  const lines = d.text.split('\n');
+function stageStarts(lines: readonly string[], stages: readonly string[]): number[] {
   const starts: number[] = [];
   let s = 0;
-  for (let i = 0; i < lines.length && s < d.stages.length; i++) {
-    const m = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i.exec(lines[i]!);
-    if (m && m[1]!.toLowerCase() === d.stages[s]) {
+  for (let i = 0; i < lines.length && s < stages.length; i++) {
+    const line = lines[i]!;
+    // Most lines are not FROM lines: look at the first letter before running the pattern.
+    const c = line.charCodeAt(0);
+    if (c !== 0x46 && c !== 0x66) continue;
+    const m = FROM_AS.exec(line);
+    if (m && m[1]!.toLowerCase() === stages[s]) {
       starts.push(i);
       s++;
     }
   }
   return starts;
 }
+const FROM_AS = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i;
 
 interface StagePrefix {
   stage: string;
@@ -181,7 +185,7 @@ interface StagePrefix {
 /** The fragment-stage prefixes of one rendered Dockerfile (shared by all its platforms). */
 function stagePrefixes(d: RenderedDockerfile, variantArgs: Record<string, string>): StagePrefix[] {
   const lines = d.text.split('\n');
-  const starts = stageStarts(d);
+  const starts = stageStarts(lines, d.stages);
   const out: StagePrefix[] = [];
   const prefixArgs: Record<string, string> = {};
   let h = '';
@@ -345,7 +349,12 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
   }
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
 
-  const targetBlocks: HclBlock[] = [];
+  // Each target block is written as soon as it is built: 25,000 blocks of attribute objects
+  // kept alive until the end made every young-generation GC copy them all.
+  const targetBlocks: { label: string; text: string }[] = [];
+  const addTarget = (b: HclBlock): void => {
+    targetBlocks.push({ label: b.label, text: writeBlock(b) });
+  };
   // What the platforms of one variant have in common lives in one `_<product>-<variant>` target
   // that theirs inherit: the file stays about half as long, and a variant's labels are
   // written (and reviewed) once.
@@ -356,7 +365,7 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
     if (!commons.has(common)) {
       commons.add(common);
       const labels = imageLabels(t.product, t.variant);
-      targetBlocks.push({
+      addTarget({
         type: 'target',
         label: common,
         attrs: [
@@ -373,7 +382,7 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
     }
     const share = shares.get(t);
     const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
-    targetBlocks.push({
+    addTarget({
       type: 'target',
       label: t.name,
       attrs: [
@@ -399,7 +408,7 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
     const name = stageTargetName(share);
     // Every user writes the same content to this ref: the stage's inputs are identical by construction.
     const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
-    targetBlocks.push({
+    addTarget({
       type: 'target',
       label: name,
       attrs: [
@@ -419,7 +428,7 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
   for (const t of targets) {
     const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
     const name = `test-${t.name}`;
-    targetBlocks.push({
+    addTarget({
       type: 'target',
       label: name,
       attrs: [
@@ -435,7 +444,7 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
   }
 
   // Isolated fragment tests: the fragment and what it requires on the template's base.
-  for (const ft of fragmentTests) targetBlocks.push(...fragmentTestBlocks(ft));
+  for (const ft of fragmentTests) for (const b of fragmentTestBlocks(ft)) addTarget(b);
 
   const names = new Set<string>();
   for (const b of targetBlocks) names.add(b.label);
@@ -456,9 +465,9 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
     if (!members) continue;
     blocks.push({ type: 'group', label: g, attrs: [['targets', list([...new Set(members)].sort().map(str))]] });
   }
-  blocks.push(...targetBlocks.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)));
+  targetBlocks.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 
-  return writeHcl(
+  const head = writeHcl(
     blocks,
     [
       'Generated by the container factory from manifests/, templates/ and fragments/.',
@@ -466,6 +475,10 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
       'e.g. REGISTRY=ghcr.io/acme REVISION=$(git rev-parse HEAD) docker buildx bake py-app',
     ].join('\n'),
   );
+  // writeHcl's layout: blocks separated by one blank line.
+  const parts = [head];
+  for (const b of targetBlocks) parts.push(b.text);
+  return parts.join('\n');
 }
 
 function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
