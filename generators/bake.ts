@@ -264,7 +264,12 @@ function stageTargetName(share: StageShare): string {
 
 // ---------------------------------------------------------------------------------------------
 
-export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<string, RenderedDockerfile>): string {
+/** `fragmentTests`: planFragmentTests(factory), when the caller has it already. */
+export function generateBake(
+  factory: ResolvedFactory,
+  dockerfiles: ReadonlyMap<string, RenderedDockerfile>,
+  fragmentTests: readonly FragmentTestPlan[] = planFragmentTests(factory),
+): string {
   const diagnostics: Diagnostic[] = [];
   const targets = [...factory.targets].sort(byName);
   const checked = new Set<string>();
@@ -332,7 +337,6 @@ export function generateBake(factory: ResolvedFactory, dockerfiles: ReadonlyMap<
   }
 
   const shares = planSharedStages(targets, dockerfiles);
-  const fragmentTests = planFragmentTests(factory);
 
   // Groups.
   const groups = new Map<string, string[]>();

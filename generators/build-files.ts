@@ -90,7 +90,8 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     }
   }
 
-  for (const plan of planFragmentTests(factory)) {
+  const fragmentTests = planFragmentTests(factory);
+  for (const plan of fragmentTests) {
     let d: RenderedDockerfile;
     try {
       d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base });
@@ -128,7 +129,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     diagnostics.push({ ...d, message: `${d.message} (rendering ${list})` });
   }
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
+  files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

@@ -362,17 +362,26 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
       if (!byRef.has(ref)) byRef.set(ref, { fragment: f, host: p, targets: [] });
     }
   }
+  // Every product's fragments, once per product rather than once per target.
+  const refsOf = new Map<ResolvedProduct, string[]>();
   for (const t of factory.targets) {
-    for (const f of t.product.fragments) byRef.get(`${f.meta.doc.name}@${f.meta.doc.version}`)!.targets.push(t);
+    let refs = refsOf.get(t.product);
+    if (!refs) refsOf.set(t.product, (refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`)));
+    for (const ref of refs) byRef.get(ref)!.targets.push(t);
   }
   const plans: FragmentTestPlan[] = [];
   for (const ref of [...byRef.keys()].sort()) {
     const { fragment, host, targets } = byRef.get(ref)!;
     const fdoc = fragment.meta.doc;
     const accelerator: AcceleratorName = (fdoc.accelerators ?? ['cpu']).includes('cpu') ? 'cpu' : 'cuda';
+    // Per platform, the target first by name (no need to sort hundreds of them for that).
+    const firstOn = new Map<string, Target>();
+    for (const t of targets) {
+      const seen = firstOn.get(t.platform);
+      if (!seen || t.name < seen.name) firstOn.set(t.platform, t);
+    }
     const platforms: FragmentTestPlan['platforms'] = [];
-    for (const t of [...targets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (platforms.some((x) => x.platform === t.platform)) continue;
+    for (const t of firstOn.values()) {
       // Prefer a pool of the test's accelerator (a CPU pool for a fragment that runs on CPU).
       const pool = factory.pools.find((pl) => pl.doc.platform === t.platform && pl.doc.accelerator === accelerator) ?? t.pool;
       platforms.push({ platform: t.platform, arch: t.arch, pool });

@@ -92,6 +92,8 @@ export type HclPart = string | { ref: string } | { expr: string };
 
 /** An HCL string literal mixing escaped literal text and `${VAR}` interpolations. */
 export function hclTemplate(parts: readonly HclPart[]): string {
+  // Only literals (most labels and annotations): one plain string, nothing to interpolate.
+  if (parts.every(isLiteral)) return hclString(parts.length === 1 ? (parts[0] as string) : parts.join(''));
   // Adjacent literals are joined first so that a `$` and a `{` from two parts are seen together.
   const merged: HclPart[] = [];
   for (const p of parts) {
@@ -123,6 +125,10 @@ export function hclTemplate(parts: readonly HclPart[]): string {
   }
   out.push('"');
   return out.join('');
+}
+
+function isLiteral(p: HclPart): p is string {
+  return typeof p === 'string';
 }
 
 const HCL_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
