@@ -24,6 +24,7 @@ import {
   freshBuilder,
   imageSets,
   rel,
+  releaseFragment,
   report,
   ROOT,
   sandboxUp,
@@ -110,10 +111,11 @@ async function main(): Promise<void> {
     const naiveExecuted = naiveRuns.reduce((s, r) => s + r.steps.executed, 0);
 
     // (c) one app fragment changed, rebuilt on the warm builder of (a).
-    const versions = readdirSync(join(tree, 'fragments', CHANGED_FRAGMENT)).sort();
-    const latest = `${CHANGED_FRAGMENT}@${versions[versions.length - 1]}`;
-    const filesDir = join(tree, 'fragments', CHANGED_FRAGMENT, versions[versions.length - 1]!, 'files');
-    appendFileSync(join(filesDir, readdirSync(filesDir).sort()[0]!), `\n# changed by bench:build ${runId}\n`);
+    // A maintainer's change: a new patch version of the app fragment with one file changed.
+    const latest = releaseFragment(tree, CHANGED_FRAGMENT, (v) => {
+      const filesDir = join(v, 'files');
+      appendFileSync(join(filesDir, readdirSync(filesDir).sort()[0]!), `\n# changed by bench:build ${runId}\n`);
+    }).to;
     await factory(tree, ['lock'], join(logDir, 'c-lock.log'));
     await factory(tree, ['generate'], join(logDir, 'c-generate.log'));
     const changedPlan = await bakePrint(tree, targets, vars('factory'));

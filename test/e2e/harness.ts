@@ -2,7 +2,7 @@
 // factory into a scratch tree, generate it, run `docker buildx bake` (the real CLI, through the
 // sandbox's remote builders) with rawjson progress kept as files, and read what came out.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countSteps, parseRawJson, parseStepName, type Progress, type StepCounts } from '../../src/action/rawjson.js';
@@ -257,4 +257,47 @@ export function downstreamSteps(dockerfile: string, name: string): number {
     if (inside && /^(RUN|COPY|ADD|WORKDIR)\s/i.test(line)) n++;
   }
   return n;
+}
+
+/**
+ * Releases a new patch version of fragment `name` in `tree`, the way a maintainer does: the
+ * latest version directory copied to the next patch version, `change` applied to the copy, and
+ * every manifest that pinned the old version moved to the new one (a locked version's content
+ * must not change, so a content change is always a new version). Returns the new `name@version`.
+ */
+export function releaseFragment(tree: string, name: string, change: (versionDir: string) => void): { from: string; to: string } {
+  const root = join(tree, 'fragments', name);
+  const semver = (v: string): number[] => v.split(/[.-]/).slice(0, 3).map(Number);
+  const versions = readdirSync(root).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  versions.sort((a, b) => {
+    const [x, y] = [semver(a), semver(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+  const latest = versions[versions.length - 1];
+  if (!latest) throw new Error(`fragment ${name} has no version directory under ${root}`);
+  const [major, minor, patch] = semver(latest);
+  const next = `${major}.${minor}.${patch! + 1}`;
+  cpSync(join(root, latest), join(root, next), { recursive: true });
+  const meta = join(root, next, 'fragment.yaml');
+  const doc = readFileSync(meta, 'utf8');
+  if (!new RegExp(`^version:\\s*['"]?${latest.replace(/\./g, '\\.')}['"]?\\s*$`, 'm').test(doc)) {
+    throw new Error(`${meta} does not declare version ${latest}`);
+  }
+  writeFileSync(meta, doc.replace(new RegExp(`^version:.*$`, 'm'), `version: ${next}`));
+  change(join(root, next));
+  const from = `${name}@${latest}`;
+  const to = `${name}@${next}`;
+  const manifests = join(tree, 'manifests');
+  let moved = 0;
+  for (const f of readdirSync(manifests).filter((f) => /\.ya?ml$/.test(f))) {
+    const text = readFileSync(join(manifests, f), 'utf8');
+    // Only list entries (`- name@version`), not comments that mention the version.
+    const updated = text.replace(new RegExp(`^(\\s*-\\s*)${from.replace(/\./g, '\\.')}\\s*$`, 'gm'), `$1${to}`);
+    if (updated !== text) {
+      writeFileSync(join(manifests, f), updated);
+      moved++;
+    }
+  }
+  if (moved === 0) throw new Error(`no manifest pins ${from}; nothing would use ${to}`);
+  return { from, to };
 }
