@@ -100,7 +100,8 @@ async function main(): Promise<void> {
         builder: b.builder,
         targets: [t],
         vars: vars('naive'),
-        sets: [...imageSets(naivePlan, [t], env.SBOM_SCANNER), `${t}.no-cache=true`, `${t}.cache-from=`, `${t}.cache-to=`],
+        // `*`: the shared-stage targets a product takes as named contexts are rebuilt too.
+        sets: [...imageSets(naivePlan, [t], env.SBOM_SCANNER), '*.no-cache=true', '*.cache-from=', '*.cache-to='],
         logDir,
         name: `b-naive-${t}`,
       });
