@@ -170,17 +170,7 @@ function renderChain(
       const fref = `${fdoc.name}@${fdoc.version}`;
       const metaAt = addFile(f.meta.file, fref, '');
       const index = addFile(f.snippet.path, fref, f.snippet.text);
-      const body = runEjs(f.snippet.path, f.snippet.text, index, {
-        ...common,
-        slot: () => {
-          throw new RenderError(
-            'render-slot',
-            'slot() can only be called from a template, not from a fragment snippet',
-            'fragments fill slots; move the slot() call to the template Dockerfile.ejs',
-          );
-        },
-        fragment: Object.freeze({ name: fdoc.name, version: fdoc.version, slot: name, files: `${f.dir}/files` }),
-      });
+      const body = runEjs(f.snippet.path, f.snippet.text, index, ejsLocals(common, snippetSlot, fragmentLocal(f)));
       // The stage exists because the fragment declares this slot: map its FROM line (and the
       // blank line before it) there.
       const m = `${MARK}${metaAt}:${f.meta.locate(['slot']).line}${MARK}`;
@@ -192,7 +182,7 @@ function renderChain(
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   };
 
-  const body = runEjs(template.dockerfile.path, template.dockerfile.text, tIndex, { ...common, slot });
+  const body = runEjs(template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
 
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
   if (lost.length > 0) {
@@ -226,6 +216,38 @@ function renderChain(
 
   const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files);
   return { path, text, sourceMap, stages };
+}
+
+const snippetSlot = (): never => {
+  throw new RenderError(
+    'render-slot',
+    'slot() can only be called from a template, not from a fragment snippet',
+    'fragments fill slots; move the slot() call to the template Dockerfile.ejs',
+  );
+};
+
+// The `fragment` local depends on the fragment alone (frozen, so one object serves every variant).
+const fragmentLocals = new WeakMap<FragmentSource, Readonly<Record<string, string>>>();
+function fragmentLocal(f: FragmentSource): Readonly<Record<string, string>> {
+  let l = fragmentLocals.get(f);
+  if (!l) {
+    const fdoc = f.meta.doc;
+    fragmentLocals.set(f, (l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` })));
+  }
+  return l;
+}
+
+/**
+ * The locals object of one EJS call, built without a prototype (so `constructor` or `toString`
+ * are not names a template can reach) and handed to EJS as is: EJS would otherwise copy every
+ * locals object into a fresh prototype-less one, once per snippet per variant.
+ */
+function ejsLocals(common: Record<string, unknown>, slot: (name: unknown) => string, fragment?: unknown): Record<string, unknown> {
+  const l = Object.create(null) as Record<string, unknown>;
+  for (const k in common) l[k] = common[k];
+  l.slot = slot;
+  if (fragment !== undefined) l.fragment = fragment;
+  return l;
 }
 
 /**
@@ -336,7 +358,7 @@ function compileMarked(path: string, text: string): Compiled {
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: 'locals' };
+  const opts = { filename: ejsFilename(path), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: 'locals', unsafePrototypeLocals: true };
   let fn: Compiled;
   try {
     fn = ejs.compile(marked, opts) as Compiled;
