@@ -106,7 +106,22 @@ function q(s: string): string {
   return shQuote(s);
 }
 
+// A test's block depends on the runner's options only for label checks: every other block is
+// the same in each of the thousands of runners a fragment's tests appear in. Written once per
+// (test, origin, source).
+const blockCache = new WeakMap<Test, Map<string, string>>();
+
 function testBlock(c: TestCase, opts: RunnerOptions): string {
+  if ('label' in c.test) return writeTestBlock(c, opts);
+  let byCase = blockCache.get(c.test);
+  if (!byCase) blockCache.set(c.test, (byCase = new Map()));
+  const key = c.source ? `${c.origin}\u0000${c.source.file}\u0000${c.source.line}` : c.origin;
+  let block = byCase.get(key);
+  if (block === undefined) byCase.set(key, (block = writeTestBlock(c, opts)));
+  return block;
+}
+
+function writeTestBlock(c: TestCase, opts: RunnerOptions): string {
   const t = c.test;
   const head = `# ${t.name.replace(/[^\x20-\x7e]/g, '?')} (${c.origin})\n`;
   // The record's fixed fields, as JSON: name, origin, and where the test is declared.
