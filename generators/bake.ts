@@ -8,6 +8,13 @@ import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFacto
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
 
+/**
+ * What bake reads of a rendered Dockerfile. Not its source map: callers keep only these, so
+ * the 175,000 source-map entries of a 10,000-target factory die young instead of being
+ * copied by every GC until the bake file is written.
+ */
+export type BakeDockerfile = Pick<RenderedDockerfile, 'path' | 'text' | 'stages'>;
+
 /** Key of a rendered Dockerfile in the map given to generateBake: `name@version:variant`. */
 export function dockerfileKey(product: ResolvedProduct, variant: Variant): string {
   return `${product.id}:${variant.name}`;
@@ -183,7 +190,7 @@ interface StagePrefix {
 }
 
 /** The fragment-stage prefixes of one rendered Dockerfile (shared by all its platforms). */
-function stagePrefixes(d: RenderedDockerfile, variantArgs: Record<string, string>): StagePrefix[] {
+function stagePrefixes(d: BakeDockerfile, variantArgs: Record<string, string>): StagePrefix[] {
   const lines = d.text.split('\n');
   const starts = stageStarts(lines, d.stages);
   const out: StagePrefix[] = [];
@@ -200,7 +207,7 @@ function stagePrefixes(d: RenderedDockerfile, variantArgs: Record<string, string
   return out;
 }
 
-function planSharedStages(targets: readonly Target[], dockerfiles: ReadonlyMap<string, RenderedDockerfile>): Map<Target, StageShare> {
+function planSharedStages(targets: readonly Target[], dockerfiles: ReadonlyMap<string, BakeDockerfile>): Map<Target, StageShare> {
   // What makes a prefix build the same: platform, base variable, cache kind, the text of its
   // stages, and the values of the build args those stages declare (an arg a stage does not
   // declare with ARG cannot change it, so products with different unrelated args still share).
@@ -267,7 +274,7 @@ function stageTargetName(share: StageShare): string {
 /** `fragmentTests`: planFragmentTests(factory), when the caller has it already. */
 export function generateBake(
   factory: ResolvedFactory,
-  dockerfiles: ReadonlyMap<string, RenderedDockerfile>,
+  dockerfiles: ReadonlyMap<string, BakeDockerfile>,
   fragmentTests: readonly FragmentTestPlan[] = planFragmentTests(factory),
 ): string {
   const diagnostics: Diagnostic[] = [];

@@ -16,7 +16,7 @@ import { error } from '../src/core/diagnostics.js';
 import { renderDockerfile, renderFragmentTestDockerfile } from '../src/core/render.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, SourceMapEntry } from '../src/core/types.js';
-import { combinedTestDir, dockerfileKey, generateBake, imageLabels } from './bake.js';
+import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
 import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages } from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
@@ -37,7 +37,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       else renderProblems.set(key, { d, where: [where] });
     }
   };
-  const dockerfiles = new Map<string, RenderedDockerfile>();
+  const dockerfiles = new Map<string, BakeDockerfile>();
   const owners = new Map<string, string>();
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -63,7 +63,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
         continue;
       }
       owners.set(d.path, key);
-      dockerfiles.set(key, d);
+      dockerfiles.set(key, { path: d.path, text: d.text, stages: d.stages });
       files.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
 
       const testDir = combinedTestDir(d.path);
