@@ -71,6 +71,16 @@ describe('parseYaml', () => {
     expect(r.diagnostics[0]!.message).toContain(source);
   });
 
+  it('flags such numbers in keys and nested collections too, in document order', () => {
+    const r = parseYaml('n.yaml', 'm:\n  a: [1.50, {b: 1e2}]\n  2.0: 010\n');
+    expect(r.diagnostics.map((d) => [d.location?.line, d.location?.column, d.message.split(' ')[0]])).toEqual([
+      [2, 7, '1.50'],
+      [2, 17, '1e2'],
+      [3, 3, '2.0'],
+      [3, 8, '010'],
+    ]);
+  });
+
   it.each(['v: 3.1\n', "v: '3.10'\n", 'v: 42\n', 'v: -7\n', 'v: 0.5\n'])('accepts %j', (text) => {
     expect(parseYaml('n.yaml', text).diagnostics).toEqual([]);
   });
