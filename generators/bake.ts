@@ -52,7 +52,23 @@ const VARIABLES: readonly { name: string; default: HclExpr; description: string 
 ];
 
 /** Labels of an image target; values are HCL template parts (some are bake variables). */
-export function imageLabels(p: ResolvedProduct, variant: Variant): { parts: Record<string, HclPart[]>; static: Record<string, string>; dynamic: string[] } {
+export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
+  // build-files (for the runner's label checks) and bake both ask, once per variant each.
+  let byVariant = labelsCache.get(p);
+  if (!byVariant) labelsCache.set(p, (byVariant = new WeakMap()));
+  let labels = byVariant.get(variant);
+  if (!labels) byVariant.set(variant, (labels = computeImageLabels(p, variant)));
+  return labels;
+}
+
+export interface ImageLabels {
+  readonly parts: Readonly<Record<string, readonly HclPart[]>>;
+  readonly static: Readonly<Record<string, string>>;
+  readonly dynamic: readonly string[];
+}
+const labelsCache = new WeakMap<ResolvedProduct, WeakMap<Variant, ImageLabels>>();
+
+function computeImageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
   const tdoc = p.template.meta.doc;
   const parts: Record<string, HclPart[]> = {};
   // The product's own labels first: the factory's provenance labels below always win.
@@ -126,6 +142,18 @@ export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { 
         to: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own},mode=max,image-manifest=true,oci-mediatypes=true`]))],
       };
   }
+}
+
+// Attribute values every target repeats: escaped once, shared (HclExpr values are immutable).
+const CONTEXT = str('.');
+const TARGET_FINAL = str('final');
+const TARGET_TEST_RESULTS = str('test-results');
+const ATTEST = list([str('type=sbom'), str('type=provenance,mode=max')]);
+const platformLists = new Map<string, readonly HclExpr[]>();
+function platformsOf(platform: string): readonly HclExpr[] {
+  let l = platformLists.get(platform);
+  if (!l) platformLists.set(platform, (l = list([str(platform)])));
+  return l;
 }
 
 const RESERVED_ARGS = new Set(['BASE_IMAGE', 'SOURCE_DATE_EPOCH']);
@@ -381,13 +409,13 @@ export function generateBake(
         label: common,
         attrs: [
           ['description', str(`${t.id}: what its platforms share`)],
-          ['context', str('.')],
+          ['context', CONTEXT],
           ['dockerfile', str(d.path)],
-          ['target', str('final')],
+          ['target', TARGET_FINAL],
           ['args', argsMap(t.product.base.name, t.variant.args)],
           ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
           ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
-          ['attest', list([str('type=sbom'), str('type=provenance,mode=max')])],
+          ['attest', ATTEST],
         ],
       });
     }
@@ -400,7 +428,7 @@ export function generateBake(
         ['description', str(`${t.id} for ${t.platform}`)],
         ['inherits', list([str(common)])],
         ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
-        ['platforms', list([str(t.platform)])],
+        ['platforms', platformsOf(t.platform)],
         ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
@@ -424,10 +452,10 @@ export function generateBake(
       label: name,
       attrs: [
         ['description', str(`stage ${share.stage} shared by ${[...share.products].sort().join(', ')} (${first.platform})`)],
-        ['context', str('.')],
+        ['context', CONTEXT],
         ['dockerfile', str(d.path)],
         ['target', str(share.stage)],
-        ['platforms', list([str(first.platform)])],
+        ['platforms', platformsOf(first.platform)],
         ['args', argsMap(first.product.base.name, share.args)],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
@@ -444,11 +472,11 @@ export function generateBake(
       label: name,
       attrs: [
         ['description', str(`tests of ${t.id} on ${t.platform}`)],
-        ['context', str('.')],
+        ['context', CONTEXT],
         ['dockerfile', str(`${combinedTestDir(d.path)}/Dockerfile`)],
-        ['target', str('test-results')],
+        ['target', TARGET_TEST_RESULTS],
         ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ['platforms', list([str(t.platform)])],
+        ['platforms', platformsOf(t.platform)],
         ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
       ],
     });
@@ -501,10 +529,10 @@ function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
       label: name,
       attrs: [
         ['description', str(`isolated tests of fragment ${ft.ref} on ${a.platform}`)],
-        ['context', str('.')],
+        ['context', CONTEXT],
         ['dockerfile', str(ft.dockerfilePath)],
-        ['target', str('test-results')],
-        ['platforms', list([str(a.platform)])],
+        ['target', TARGET_TEST_RESULTS],
+        ['platforms', platformsOf(a.platform)],
         ['args', argsMap(ft.base.name, ft.variant.args)],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
