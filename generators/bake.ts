@@ -191,20 +191,23 @@ interface StageShare {
   products: Set<string>;
 }
 
-/** Line index where each stage's FROM line is, in the order of `stages`. */
-function stageStarts(lines: readonly string[], stages: readonly string[]): number[] {
+/** Offset in `text` of each stage's FROM line, in the order of `stages`. */
+function stageStarts(text: string, stages: readonly string[]): number[] {
   const starts: number[] = [];
   let s = 0;
-  for (let i = 0; i < lines.length && s < stages.length; i++) {
-    const line = lines[i]!;
+  for (let at = 0; s < stages.length; ) {
+    const nl = text.indexOf('\n', at);
     // Most lines are not FROM lines: look at the first letter before running the pattern.
-    const c = line.charCodeAt(0);
-    if (c !== 0x46 && c !== 0x66) continue;
-    const m = FROM_AS.exec(line);
-    if (m && m[1]!.toLowerCase() === stages[s]) {
-      starts.push(i);
-      s++;
+    const c = text.charCodeAt(at);
+    if (c === 0x46 || c === 0x66) {
+      const m = FROM_AS.exec(text.slice(at, nl < 0 ? text.length : nl));
+      if (m && m[1]!.toLowerCase() === stages[s]) {
+        starts.push(at);
+        s++;
+      }
     }
+    if (nl < 0) break;
+    at = nl + 1;
   }
   return starts;
 }
@@ -219,17 +222,19 @@ interface StagePrefix {
 
 /** The fragment-stage prefixes of one rendered Dockerfile (shared by all its platforms). */
 function stagePrefixes(d: BakeDockerfile, variantArgs: Record<string, string>): StagePrefix[] {
-  const lines = d.text.split('\n');
-  const starts = stageStarts(lines, d.stages);
+  const starts = stageStarts(d.text, d.stages);
   const out: StagePrefix[] = [];
   const prefixArgs: Record<string, string> = {};
   let h = '';
   // Fragment stages only: `base` alone is a FROM, `final` is the product's own.
   for (let i = 0; i + 1 < starts.length; i++) {
-    const chunk = lines.slice(i === 0 ? 0 : starts[i]!, starts[i + 1]).join('\n');
+    // The stage's lines (the first chunk from the top of the file), without the newline
+    // before the next FROM.
+    const chunk = d.text.slice(i === 0 ? 0 : starts[i]!, starts[i + 1]! - 1);
     const declared = declaredArgs(chunk).map((k) => [k, variantArgs[k] ?? null] as const);
     for (const [k, v] of declared) if (v !== null) prefixArgs[k] = v;
-    h = createHash('sha256').update(h).update('\u0000').update(chunk).update('\u0000').update(JSON.stringify(declared)).digest('hex');
+    // One update of the joined pieces hashes the same bytes as one update per piece.
+    h = createHash('sha256').update(`${h}\u0000${chunk}\u0000${JSON.stringify(declared)}`).digest('hex');
     if (i > 0) out.push({ stage: d.stages[i]!, digest: h, args: { ...prefixArgs } });
   }
   return out;
