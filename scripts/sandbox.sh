@@ -51,11 +51,11 @@ timed() { # timed LABEL cmd... : run and report the duration
 
 require_root() { [[ $(id -u) == 0 ]] || die "must run as root (it installs packages, mounts binfmt_misc and runs buildkitd)"; }
 
-state_get() { [[ -f $STATE_ENV ]] && sed -n "s/^$1=//p" "$STATE_ENV" | tail -1 || true; }
+state_get() { if [[ -f $STATE_ENV ]]; then sed -n "s/^$1=//p" "$STATE_ENV" | tail -1; fi; }
 state_set() {
   mkdir -p "$STATE"
   local tmp=$STATE_ENV.tmp
-  { [[ -f $STATE_ENV ]] && grep -v "^$1=" "$STATE_ENV" || true; echo "$1=$2"; } | sort > "$tmp"
+  { if [[ -f $STATE_ENV ]]; then grep -v "^$1=" "$STATE_ENV" || true; fi; echo "$1=$2"; } | sort > "$tmp"
   mv "$tmp" "$STATE_ENV"
 }
 
@@ -366,7 +366,7 @@ sbom_scanner() {
 build_base() { # build_base NAME REF INPUTS PLATFORMS buildctl-args...
   local name=$1 ref=$2 inputs=$3 platforms=$4 key
   shift 4
-  key=BASE_$(echo "$name" | tr a-z A-Z)
+  key=BASE_$(echo "$name" | tr '[:lower:]' '[:upper:]')
   local registry=${ref%%/*} repo_tag=${ref#*/}
   local repo=${repo_tag%:*} tag=${repo_tag##*:}
   # The pinned reference names the registry's port, which changes when the port was taken.
@@ -451,9 +451,12 @@ cmd_status() {
   for k in BASE_DEBIAN BASE_BUSYBOX BASE_CUDA; do
     local ref
     ref=$(state_get $k)
-    if [[ -n $ref ]] && curl -fsS -o /dev/null -I -H 'Accept: application/vnd.oci.image.index.v1+json' "http://${ref%%/*}/v2/$(echo "${ref#*/}" | sed 's/[:@].*//')/manifests/${ref##*@}"; then
-      printf '%-12s %s\n' "$(echo "${k#BASE_}" | tr A-Z a-z)" "up  $ref"
-    else printf '%-12s %s\n' "$(echo "${k#BASE_}" | tr A-Z a-z)" missing; rc=1; fi
+    local repo=${ref#*/}
+    repo=${repo%%@*}
+    repo=${repo%:*}
+    if [[ -n $ref ]] && curl -fsS -o /dev/null -I -H 'Accept: application/vnd.oci.image.index.v1+json' "http://${ref%%/*}/v2/$repo/manifests/${ref##*@}"; then
+      printf '%-12s %s\n' "$(echo "${k#BASE_}" | tr '[:upper:]' '[:lower:]')" "up  $ref"
+    else printf '%-12s %s\n' "$(echo "${k#BASE_}" | tr '[:upper:]' '[:lower:]')" missing; rc=1; fi
   done
   for f in "$PIDS"/buildkitd-*.pid; do
     [[ -e $f ]] || continue
