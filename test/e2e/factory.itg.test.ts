@@ -180,7 +180,7 @@ afterAll(async () => {
   report(logDir, 'timings.txt', `e2e timings (run ${runId}, logs in ${rel(logDir)})`, timings);
 });
 
-describe('cold build of the whole sample factory', () => {
+describe('[sandbox] cold build of the whole sample factory', () => {
   it('builds every image and test target', () => {
     expect(cold.code, explain(cold)).toBe(0);
     expect(cold.steps.failed).toBe(0);
@@ -239,7 +239,7 @@ describe('cold build of the whole sample factory', () => {
   });
 });
 
-describe('reproducible images', () => {
+describe('[sandbox] reproducible images', () => {
   it('two builds from empty builder states with the same SOURCE_DATE_EPOCH give identical image digests', async () => {
     expect(repro.code, explain(repro)).toBe(0);
     expect(repro.steps.cached, 'the reproducibility build used no cache').toBe(0);
@@ -250,7 +250,7 @@ describe('reproducible images', () => {
   });
 });
 
-describe('warm rebuild from a fresh builder', () => {
+describe('[sandbox] warm rebuild from a fresh builder', () => {
   let warm: BakeRun;
   let warmPlan: BakePlan;
   let builderB: string;
