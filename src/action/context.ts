@@ -214,9 +214,7 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
   for (const t of targets) {
     sets.push(...cacheSets(inputs, t));
     if (inputs.sbom) sets.push(`${t}.attest=type=sbom,generator=${inputs.sbomScanner}`);
-    // Without push or load the image is still exported (as an OCI layout) so the SBOM and
-    // the size KPIs can be read from it.
-    if (!inputs.push && !inputs.load) sets.push(`${t}.output=type=oci,dest=${paths.ociDir(t)},tar=false`);
+    sets.push(`${t}.output=${imageOutput(inputs, paths.ociDir(t))}`);
   }
   sets.push(...inputs.set);
   // bake refuses to write outside the working directory unless told; grant exactly what the
@@ -234,11 +232,22 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
     '--progress=rawjson',
     ...reads.flatMap((r) => ['--allow', `fs.read=${r}`]),
     ...writes.flatMap((w) => ['--allow', `fs.write=${w}`]),
-    ...(inputs.push ? ['--push'] : []),
-    ...(inputs.load ? ['--load'] : []),
     ...sets.flatMap((s) => ['--set', s]),
     ...targets,
   ];
+}
+
+/**
+ * The image output of a target. Set explicitly rather than with --push/--load: those replace
+ * the output with one that has no rewrite-timestamp, and without it layer file times differ
+ * from build to build, so the same inputs and SOURCE_DATE_EPOCH would not give the same digest.
+ * Without push or load the image is still exported (as an OCI layout) so the SBOM and the size
+ * KPIs can be read from it.
+ */
+export function imageOutput(inputs: Pick<BuildInputs, 'push' | 'load'>, ociDir: string): string {
+  if (inputs.push) return 'type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true';
+  if (inputs.load) return 'type=docker,rewrite-timestamp=true';
+  return `type=oci,dest=${ociDir},tar=false,rewrite-timestamp=true`;
 }
 
 /**

@@ -99,28 +99,29 @@ describe('bake arguments', () => {
 
   it.each([
     ['registry cache from the bake file, pushed', { push: 'true' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--push',
-      '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1', 'a-amd64',
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1', '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', 'a-amd64',
     ]],
     ['registry cache overridden, OCI export without push', { 'cache-from': 'type=registry,ref=r/c:a\ntype=registry,ref=r/c:shared', 'cache-to': 'type=registry,ref=r/c:a,mode=max', sbom: 'false' }, [
       'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
       '--set', 'a-amd64.cache-from=type=registry,ref=r/c:a', '--set', 'a-amd64.cache-from=type=registry,ref=r/c:shared',
       '--set', 'a-amd64.cache-to=type=registry,ref=r/c:a,mode=max',
-      '--set', 'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false', 'a-amd64',
+      '--set', 'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false,rewrite-timestamp=true', 'a-amd64',
     ]],
     ['gha cache scoped per target, loaded', { cache: 'gha', load: 'true', sbom: 'false' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--load',
-      '--set', 'a-amd64.cache-from=type=gha,scope=a-amd64', '--set', 'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max', 'a-amd64',
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      '--set', 'a-amd64.cache-from=type=gha,scope=a-amd64', '--set', 'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max',
+      '--set', 'a-amd64.output=type=docker,rewrite-timestamp=true', 'a-amd64',
     ]],
     ['local cache exported to a fresh directory', { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' }, [
       'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
-      '--allow', 'fs.read=/c', '--allow', 'fs.write=/c-new', '--push',
+      '--allow', 'fs.read=/c', '--allow', 'fs.write=/c-new',
       '--set', 'a-amd64.cache-from=type=local,src=/c/a-amd64', '--set', 'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
-      '--set', 'a-amd64.args.X=1', 'a-amd64',
+      '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', '--set', 'a-amd64.args.X=1', 'a-amd64',
     ]],
     ['no cache', { cache: 'none', push: 'true', sbom: 'false' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--push',
-      '--set', 'a-amd64.cache-from=', '--set', 'a-amd64.cache-to=', 'a-amd64',
+      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      '--set', 'a-amd64.cache-from=', '--set', 'a-amd64.cache-to=', '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', 'a-amd64',
     ]],
   ])('%s', (_name, over, want) => {
     expect(buildArgs(base(over), ['a-amd64'], paths)).toEqual(want);
