@@ -163,7 +163,8 @@ beforeAll(async () => {
       name: 'cold',
       jobs: 'defer-error',
     });
-    const tests = await bake({ tree, builder: a.builder, targets: ['tests'], vars: vars('cold'), sets: [], logDir, name: 'cold-tests', jobs: 'defer-error' });
+    // Test targets build their images through contexts: the same image settings apply.
+    const tests = await bake({ tree, builder: a.builder, targets: ['tests'], vars: vars('cold'), sets: imageSets(plan, imageTargets, env.SBOM_SCANNER), logDir, name: 'cold-tests', jobs: 'defer-error' });
     return [images, tests];
   };
   let coldParts: [BakeRun, BakeRun];
