@@ -150,8 +150,7 @@ beforeAll(async () => {
   builderA = a.builder;
   const reproPlan = await bakePrint(tree, ['default'], vars('repro'));
   // The cold pass builds the images, then their tests, as the action does: two bakes on one
-  // builder. One bake of both deduplicates the steps images and tests share, and BuildKit then
-  // sometimes leaves such a step out of the image target's exported cache.
+  // builder, so each image target's exported cache comes from a build of that image alone.
   const coldPass = async (): Promise<[BakeRun, BakeRun]> => {
     const images = await bake({
       tree,
