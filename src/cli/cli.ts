@@ -9,8 +9,6 @@ import { paint, printDiagnostics, printJson, processIo, type Io } from './output
 import { COMMANDS, type Command, type CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
 
-export { EXIT, UserError };
-
 
 const GLOBAL_HELP = `factory — manifest-driven container image factory
 
