@@ -1,7 +1,9 @@
 // Integration: the client against a real docker-registry (distribution) started for this file on
 // a free loopback port, seeded through the same HTTP API BuildKit pushes with.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_TYPES, RegistryClient, RegistryError, type Descriptor } from './client.js';
+import { RegistryClient, RegistryError } from './client.js';
+import { MEDIA_TYPES } from './oci.js';
+import type { Descriptor } from './types.js';
 import { pushImage, pushIndex, pushManifest, startTestRegistry, type TestRegistry } from './testing.js';
 
 let reg: TestRegistry;
@@ -143,5 +145,17 @@ describe('getManifest', () => {
     const m = await client.getManifest(`${reg.host}/factory/app:1.0.0`);
     await pushManifest(reg.host, 'factory/app', 'copy', JSON.parse(new TextDecoder().decode(m.raw)) as object, m.mediaType);
     expect((await client.resolve(`${reg.host}/factory/app:copy`)).digest).toBe(m.digest);
+  });
+});
+
+describe('source', () => {
+  it('reads manifests and blobs of the repository by digest, whatever tag the reference names', async () => {
+    const src = client.source(`${reg.host}/factory/app:some-tag`);
+    const top = await src.manifest(index.digest);
+    expect(top.kind === 'index' && top.index.manifests.map((d) => d.digest)).toEqual(expect.arrayContaining([amd64.digest, arm64.digest]));
+    const image = await src.manifest(amd64.digest);
+    if (image.kind !== 'image') throw new Error('expected an image manifest');
+    const config = JSON.parse(new TextDecoder().decode(await src.blob(image.image.config.digest))) as { config: { Labels: Record<string, string> } };
+    expect(config.config.Labels.arch).toBe('amd64');
   });
 });

@@ -3,7 +3,8 @@
 // client.itg.test.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MEDIA_TYPES, parseChallenge, RegistryClient, RegistryError, sha256Digest } from './client.js';
+import { parseChallenge, RegistryClient, RegistryError } from './client.js';
+import { MEDIA_TYPES, sha256Digest } from './oci.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, base: string) => void;
 

@@ -2,27 +2,21 @@
 // reference to its digest, check that a manifest exists, list tags, read manifests, image
 // configs and the platforms of an index. `factory lock` pins base images with it, change
 // detection asks it whether a content-addressed tag is already pushed, and the e2e suite
-// inspects what the builds pushed.
+// inspects what the builds pushed. The action reads the size, SBOM and provenance of a pushed
+// image through source().
 //
 // Only anonymous pulls plus optional static credentials: the factory never pushes through this
 // client (BuildKit does), so it does not need upload or docker credential helpers.
-import { createHash } from 'node:crypto';
 import {
   apiHost,
   formatReference,
   isLoopbackHost,
   parseReference,
+  withDigest,
   type ImageReference,
 } from './reference.js';
-
-export const MEDIA_TYPES = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-} as const;
+import { attestationSubject, decodeManifest, isAttestation, ManifestFormatError, MEDIA_TYPES, platformString, sha256Digest } from './oci.js';
+import type { BlobSource, Descriptor, ImageConfig, ImageManifest, Manifest } from './types.js';
 
 // Index types first: asking for a tag must give the multi-platform index when there is one,
 // not whatever single manifest the registry would pick for us.
@@ -33,37 +27,6 @@ const MANIFEST_ACCEPT = [
   MEDIA_TYPES.dockerManifest,
 ].join(', ');
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: Platform;
-  annotations?: Record<string, string>;
-}
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-export interface ImageManifest {
-  schemaVersion: number;
-  mediaType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  annotations?: Record<string, string>;
-}
-
-export interface ImageIndex {
-  schemaVersion: number;
-  mediaType?: string;
-  manifests: Descriptor[];
-  annotations?: Record<string, string>;
-}
-
-export type Manifest = { kind: 'index'; index: ImageIndex } | { kind: 'image'; image: ImageManifest };
-
 export interface FetchedManifest {
   reference: ImageReference;
   digest: string;
@@ -72,24 +35,6 @@ export interface FetchedManifest {
   /** The exact bytes the digest was computed over. */
   raw: Uint8Array;
   manifest: Manifest;
-}
-
-/** The parts of an image config the factory reads. */
-export interface ImageConfig {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  config: {
-    Labels?: Record<string, string> | null;
-    Env?: string[] | null;
-    User?: string;
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    WorkingDir?: string;
-  };
-  rootfs: { type: string; diff_ids: string[] };
-  history?: { created?: string; created_by?: string; empty_layer?: boolean }[];
 }
 
 export interface PlatformImage {
@@ -158,14 +103,6 @@ export function parseChallenge(header: string): Challenge | undefined {
     params[(p[1] ?? '').toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
   }
   return { scheme: (m[1] ?? '').toLowerCase(), params };
-}
-
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-export function platformString(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
 function toRef(ref: string | ImageReference): ImageReference {
@@ -239,26 +176,22 @@ export class RegistryClient {
         res.url,
       );
     }
-    let json: { mediaType?: string; manifests?: unknown; config?: unknown; layers?: unknown };
     try {
-      json = JSON.parse(new TextDecoder().decode(raw)) as typeof json;
-    } catch {
-      throw new RegistryError(`${refName(r)}: manifest is not JSON`, res.status, 'MANIFEST_INVALID', res.url);
+      const { mediaType, manifest } = decodeManifest(raw, (res.headers.get('content-type') ?? '').split(';')[0]?.trim());
+      return { reference: r, digest, mediaType, size: raw.byteLength, raw, manifest };
+    } catch (e) {
+      if (e instanceof ManifestFormatError) throw new RegistryError(`${refName(r)}: ${e.message}`, res.status, 'MANIFEST_INVALID', res.url);
+      throw e;
     }
-    const mediaType =
-      json.mediaType ?? (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? MEDIA_TYPES.ociManifest;
-    let manifest: Manifest;
-    if (Array.isArray(json.manifests)) manifest = { kind: 'index', index: json as ImageIndex };
-    else if (json.config && Array.isArray(json.layers)) manifest = { kind: 'image', image: json as ImageManifest };
-    else {
-      throw new RegistryError(
-        `${refName(r)}: unsupported manifest (media type ${mediaType}); only OCI and Docker v2 manifests are read`,
-        res.status,
-        'MANIFEST_INVALID',
-        res.url,
-      );
-    }
-    return { reference: r, digest, mediaType, size: raw.byteLength, raw, manifest };
+  }
+
+  /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
+  source(ref: string | ImageReference): BlobSource {
+    const r = toRef(ref);
+    return {
+      manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
+      blob: (digest) => this.getBlob(r, digest),
+    };
   }
 
   /** All tags of the repository, following `Link` pagination, sorted. */
@@ -345,9 +278,8 @@ export class RegistryClient {
       images.push(await readImage(undefined, top.manifest.image, top.digest));
     } else {
       for (const desc of top.manifest.index.manifests) {
-        const refType = desc.annotations?.['vnd.docker.reference.type'];
-        if (refType === 'attestation-manifest') {
-          const subject = desc.annotations?.['vnd.docker.reference.digest'];
+        if (isAttestation(desc)) {
+          const subject = attestationSubject(desc);
           if (subject) attestations[subject] = desc;
           continue;
         }

@@ -2,12 +2,12 @@
 // loopback port, and a minimal uploader to seed it with images through the HTTP API. Used by the
 // registry client's integration tests; nothing in the product imports it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MEDIA_TYPES, type Descriptor, type Platform } from './client.js';
+import { MEDIA_TYPES, sha256Digest } from './oci.js';
+import type { Descriptor, Platform } from './types.js';
 
 export const REGISTRY_BINARY = process.env.FACTORY_REGISTRY_BINARY ?? '/usr/bin/docker-registry';
 
@@ -90,12 +90,8 @@ ${extraConfig}`,
   };
 }
 
-function digestOf(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
 export async function pushBlob(host: string, repo: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
-  const digest = digestOf(bytes);
+  const digest = sha256Digest(bytes);
   const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
   if (start.status !== 202) throw new Error(`blob upload start: HTTP ${start.status}`);
   const location = new URL(start.headers.get('location') ?? '', `http://${host}`);
@@ -123,7 +119,7 @@ export async function pushManifest(
     body: Buffer.from(bytes),
   });
   if (res.status !== 201) throw new Error(`manifest upload ${repo}:${reference}: HTTP ${res.status} ${await res.text()}`);
-  return { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
+  return { mediaType, digest: sha256Digest(bytes), size: bytes.byteLength };
 }
 
 export interface SeedImage {
@@ -152,7 +148,7 @@ export async function pushImage(host: string, repo: string, image: SeedImage, ta
     layers: [layer],
     ...(image.annotations ? { annotations: image.annotations } : {}),
   };
-  const desc = await pushManifest(host, repo, tag ?? digestOf(new TextEncoder().encode(JSON.stringify(manifest))), manifest, MEDIA_TYPES.ociManifest);
+  const desc = await pushManifest(host, repo, tag ?? sha256Digest(new TextEncoder().encode(JSON.stringify(manifest))), manifest, MEDIA_TYPES.ociManifest);
   return { ...desc, platform: image.platform };
 }
 
