@@ -4,6 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
+import { RegistryClient } from '../registry/client.js';
+import { dockerConfigCredentials } from '../registry/docker-config.js';
+import { LayoutSource } from '../registry/layout.js';
+import { parseReference } from '../registry/reference.js';
 import { artifactName, listFiles, upload } from './artifact.js';
 import { Buildx } from './buildx.js';
 import { restoreLocalCache } from './cache.js';
@@ -18,7 +22,6 @@ import { fetchQueueWait, kpis } from './kpi.js';
 import { autoTests, dockerfileOf, expand, isTestTarget, targetFacts } from './plan.js';
 import { countSteps, parseRawJson, type Progress } from './rawjson.js';
 import { recordPath, RECORD_SCHEMA, serializeRecord, type FactoryRecord, type TargetFacts } from './record.js';
-import { LayoutSource, parseImageRef, RegistryClient } from './registry.js';
 import { renderSummary } from './summary.js';
 import { parseResults, summarize, toJUnit, type TestCase } from './test-results.js';
 import type { BakeDefinition, BuildInputs, RunContext } from './types.js';
@@ -247,8 +250,9 @@ async function readImage(inputs: BuildInputs, paths: RunPaths, t: string, o: Tar
   if (inputs.push) {
     const ref = o.refs[0];
     if (!ref) return undefined;
-    const r = parseImageRef(ref);
-    return inspectImage(new RegistryClient(r.host, r.repository, { insecure: inputs.registryInsecure }), o.digest, o.facts.platform);
+    const r = parseReference(ref);
+    const client = new RegistryClient({ credentials: dockerConfigCredentials(), insecureRegistries: inputs.registryInsecure ? [r.registry] : [] });
+    return inspectImage(client.source(r), o.digest, o.facts.platform);
   }
   if (!inputs.load) {
     const layout = new LayoutSource(paths.ociDir(t));

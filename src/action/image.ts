@@ -1,8 +1,10 @@
 // Reads what the action reports about a built image from its manifests: size and layer count
 // of the platform's image manifest, and BuildKit's attestations (SPDX SBOM, SLSA provenance)
 // from the attestation manifest that points at it.
+import { attestationSubject, isAttestation, platformString } from '../registry/oci.js';
+import { parseReference, ReferenceError } from '../registry/reference.js';
+import type { BlobSource, Descriptor, ImageManifest } from '../registry/types.js';
 import { SPDX_PREDICATE } from './constants.js';
-import { parseImageRef, type BlobSource, type Descriptor, type OciManifest } from './registry.js';
 
 export interface ImageFacts {
   /** Digest of the platform's image manifest. */
@@ -21,45 +23,39 @@ export interface SpdxDocument {
   [k: string]: unknown;
 }
 
-const ATTESTATION = 'attestation-manifest';
-
-function isIndex(m: OciManifest): boolean {
-  return Array.isArray(m.manifests);
-}
-
-function platformOf(d: Descriptor): string | undefined {
-  if (!d.platform) return undefined;
-  return [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/');
+async function imageManifest(src: BlobSource, digest: string): Promise<ImageManifest> {
+  const m = await src.manifest(digest);
+  if (m.kind !== 'image') throw new Error(`${digest} is an image index where an image manifest was expected`);
+  return m.image;
 }
 
 export async function inspectImage(src: BlobSource, rootDigest: string, platform: string): Promise<ImageFacts> {
   const root = await src.manifest(rootDigest);
   let manifestDigest = rootDigest;
-  let manifest = root;
   let attestation: Descriptor | undefined;
-  if (isIndex(root)) {
-    const entries = root.manifests ?? [];
-    const images = entries.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== ATTESTATION);
-    const image = images.find((d) => platformOf(d) === platform) ?? (images.length === 1 && !images[0]!.platform ? images[0] : undefined);
+  let manifest: ImageManifest;
+  if (root.kind === 'index') {
+    const entries = root.index.manifests;
+    const images = entries.filter((d) => !isAttestation(d));
+    const image =
+      images.find((d) => d.platform && platformString(d.platform) === platform) ??
+      (images.length === 1 && !images[0]!.platform ? images[0] : undefined);
     if (!image) throw new Error(`image index ${rootDigest} has no manifest for ${platform}`);
     manifestDigest = image.digest;
-    manifest = await src.manifest(image.digest);
-    attestation = entries.find(
-      (d) => d.annotations?.['vnd.docker.reference.type'] === ATTESTATION && d.annotations?.['vnd.docker.reference.digest'] === image.digest,
-    );
-  }
-  const layers = manifest.layers ?? [];
+    manifest = await imageManifest(src, image.digest);
+    attestation = entries.find((d) => isAttestation(d) && attestationSubject(d) === image.digest);
+  } else manifest = root.image;
+  const layers = manifest.layers;
   const facts: ImageFacts = {
     manifestDigest,
-    sizeBytes: layers.reduce((n, l) => n + l.size, 0) + (manifest.config?.size ?? 0),
+    sizeBytes: layers.reduce((n, l) => n + l.size, 0) + manifest.config.size,
     layerCount: layers.length,
   };
   if (attestation) {
-    const att = await src.manifest(attestation.digest);
-    for (const layer of att.layers ?? []) {
+    for (const layer of (await imageManifest(src, attestation.digest)).layers) {
       const type = layer.annotations?.['in-toto.io/predicate-type'] ?? '';
       if (type !== SPDX_PREDICATE && !type.startsWith('https://slsa.dev/provenance/')) continue;
-      const statement = JSON.parse((await src.blob(layer.digest)).toString('utf8')) as { predicate?: unknown };
+      const statement = JSON.parse(new TextDecoder().decode(await src.blob(layer.digest))) as { predicate?: unknown };
       if (type === SPDX_PREDICATE) {
         // BuildKit may attach several SPDX documents (one per scanned stage); the final image's
         // comes first.
@@ -82,7 +78,18 @@ export function baseDigest(provenance: unknown, baseImage: string | undefined): 
   const p = provenance as { materials?: Dep[]; buildDefinition?: { resolvedDependencies?: Dep[] } } | undefined;
   const materials = p?.materials ?? p?.buildDefinition?.resolvedDependencies ?? [];
   const images = materials.filter((m) => m.uri?.startsWith('pkg:docker/') && m.digest?.sha256);
-  const repo = baseImage ? parseImageRef(baseImage).repository : undefined;
+  const repo = baseImage ? repositoryOf(baseImage) : undefined;
   const m = (repo ? images.find((x) => x.uri!.includes(repo)) : undefined) ?? images[0];
   return m ? `sha256:${m.digest!.sha256}` : undefined;
+}
+
+function repositoryOf(image: string): string | undefined {
+  try {
+    return parseReference(image).repository;
+  } catch (e) {
+    // A BASE_IMAGE the parser refuses still builds if BuildKit takes it; the record then falls
+    // back to the first image the provenance lists rather than failing.
+    if (e instanceof ReferenceError) return undefined;
+    throw e;
+  }
 }

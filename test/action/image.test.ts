@@ -3,7 +3,7 @@
 // manifests, config and attestation blobs kept).
 import { describe, expect, it } from 'vitest';
 import { baseDigest, inspectImage, packageCount } from '../../src/action/image.js';
-import { LayoutSource, parseImageRef } from '../../src/action/registry.js';
+import { LayoutSource } from '../../src/registry/layout.js';
 
 const layout = new LayoutSource(new URL('fixtures/oci-layout/', import.meta.url).pathname);
 
@@ -13,11 +13,13 @@ describe('inspectImage', () => {
     expect(root.mediaType).toBe('application/vnd.oci.image.index.v1+json');
     const facts = await inspectImage(layout, root.digest, 'linux/amd64');
     const index = await layout.manifest(root.digest);
-    const image = index.manifests!.find((m) => m.platform?.architecture === 'amd64')!;
+    if (index.kind !== 'index') throw new Error('expected an image index');
+    const image = index.index.manifests.find((m) => m.platform?.architecture === 'amd64')!;
     const manifest = await layout.manifest(image.digest);
+    if (manifest.kind !== 'image') throw new Error('expected an image manifest');
     expect(facts.manifestDigest).toBe(image.digest);
-    expect(facts.layerCount).toBe(manifest.layers!.length);
-    expect(facts.sizeBytes).toBe(manifest.layers!.reduce((n, l) => n + l.size, 0) + manifest.config!.size);
+    expect(facts.layerCount).toBe(manifest.image.layers.length);
+    expect(facts.sizeBytes).toBe(manifest.image.layers.reduce((n, l) => n + l.size, 0) + manifest.image.config.size);
     expect(facts.sbom?.spdxVersion).toMatch(/^SPDX-2\./);
     expect(packageCount(facts.sbom)).toBe((facts.sbom!.packages as unknown[]).length);
     expect(packageCount(facts.sbom)).toBeGreaterThan(0);
@@ -32,14 +34,20 @@ describe('inspectImage', () => {
   });
 });
 
-describe('parseImageRef', () => {
+describe('baseDigest', () => {
+  const D = (c: string) => c.repeat(64);
+  const provenance = {
+    materials: [
+      { uri: 'pkg:docker/docker/dockerfile@1', digest: { sha256: D('a') } },
+      { uri: 'pkg:docker/library/debian@bookworm?platform=linux%2Famd64', digest: { sha256: D('b') } },
+    ],
+  };
+
   it.each([
-    ['127.0.0.1:5000/factory/tools:1.0.0-amd64', { host: '127.0.0.1:5000', repository: 'factory/tools', tag: '1.0.0-amd64' }],
-    ['ghcr.io/acme/x@sha256:ab', { host: 'ghcr.io', repository: 'acme/x', digest: 'sha256:ab' }],
-    ['debian:bookworm', { host: 'registry-1.docker.io', repository: 'library/debian', tag: 'bookworm' }],
-    ['docker.io/docker/buildkit-syft-scanner:stable-1', { host: 'registry-1.docker.io', repository: 'docker/buildkit-syft-scanner', tag: 'stable-1' }],
-    ['localhost/x', { host: 'localhost', repository: 'x' }],
-  ])('%s', (ref, want) => {
-    expect(parseImageRef(ref)).toEqual(want);
+    ['a digest-pinned reference', `debian:bookworm@sha256:${D('c')}`, `sha256:${D('c')}`],
+    ['the provenance entry of the base repository', 'debian:bookworm', `sha256:${D('b')}`],
+    ['the first image for a reference the parser refuses', 'Debian:bookworm', `sha256:${D('a')}`],
+  ])('takes %s', (_name, base, want) => {
+    expect(baseDigest(provenance, base)).toBe(want);
   });
 });
