@@ -136,7 +136,7 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext): Promise<vo
   // 2. The tests (only on a built image: they run on top of it).
   let testRun: BakeRun | undefined;
   if (build.exitCode === 0 && tests.length) {
-    testRun = await bake(buildx, testArgs(inputs, tests, paths, images), inputs.workdir, env, paths.testRawjson);
+    testRun = await bake(buildx, testArgs(inputs, tests, paths, images, Object.keys(def.target).sort()), inputs.workdir, env, paths.testRawjson);
     const suites: { name: string; cases: TestCase[] }[] = [];
     for (const tt of tests) {
       const owners = testOwners(tt, images, facts);

@@ -133,6 +133,12 @@ describe('build mode on the sandbox', () => {
     for (const f of ['build.rawjson.log', 'bake-metadata.json', 'bake-definition.json', 'test.rawjson.log', 'tests/junit.xml', 'tests/results.json', 'summary.md', 'provenance/tools-default-amd64.json']) {
       expect(fs.existsSync(ev(f)), f).toBe(true);
     }
+    // The image build writes the image's cache; the test build, which rebuilds it as a context,
+    // must not write it again (see testArgs in src/action/context.ts).
+    const cacheExports = (f: string) =>
+      [...fs.readFileSync(ev(f), 'utf8').matchAll(/"name":"(?:\[([^\]"]+)\] )?exporting cache to registry"/g)].map((m) => m[1] ?? '');
+    expect(cacheExports('build.rawjson.log').length, 'the image build exports its cache').toBeGreaterThan(0);
+    expect(cacheExports('test.rawjson.log').filter((t) => !t.startsWith('test-'))).toEqual([]);
     const sbom = JSON.parse(fs.readFileSync(ev('sbom/tools-default-amd64.spdx.json'), 'utf8')) as { spdxVersion: string; packages: unknown[] };
     expect(sbom.spdxVersion).toMatch(/^SPDX-2\./);
     expect(sbom.packages).toHaveLength(record.sbom!.packages);

@@ -127,10 +127,13 @@ describe('bake arguments', () => {
     expect(buildArgs(base(over), ['a-amd64'], paths)).toEqual(want);
   });
 
-  it('exports each test target to its own directory', () => {
-    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'])).toEqual([
+  it('exports each test target to its own directory, and no cache of the targets under them', () => {
+    const contexts = ['a-amd64', 'stage-core-amd64-0123456789', 'test-a-amd64', 'test-fragment-python-1_0_0-amd64'];
+    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'], contexts)).toEqual([
       'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
       '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1',
+      '--set', 'a-amd64.cache-to=',
+      '--set', 'stage-core-amd64-0123456789.cache-to=',
       '--set', 'test-a-amd64.output=type=local,dest=/ev/tests/test-a-amd64',
       '--set', 'test-fragment-python-1_0_0-amd64.output=type=local,dest=/ev/tests/test-fragment-python-1_0_0-amd64',
       'test-a-amd64', 'test-fragment-python-1_0_0-amd64',
