@@ -142,8 +142,8 @@ group "tests" {
     "test-fragment-python-1_0_0-arm64",
     "test-fragment-tini-1_0_0-amd64",
     "test-fragment-tini-1_0_0-arm64",
-    "test-fragment-toolbox-1_0_0-amd64",
-    "test-fragment-toolbox-1_0_0-arm64",
+    "test-fragment-toolbox-1_0_1-amd64",
+    "test-fragment-toolbox-1_0_1-arm64",
     "test-llm-runtime-cuda-default-amd64",
     "test-llm-runtime-profilefull-amd64",
     "test-llm-runtime-profilefull-arm64",
@@ -363,17 +363,17 @@ target "_python-runtime-profileslim" {
 }
 
 target "_tools-default" {
-  description = "tools@1.0.0:default: what its platforms share"
+  description = "tools@1.0.1:default: what its platforms share"
   context = "."
-  dockerfile = "build/tools/1.0.0/default/Dockerfile"
+  dockerfile = "build/tools/1.0.1/default/Dockerfile"
   target = "final"
   args = {
     "BASE_IMAGE" = "${BASE_BUSYBOX}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   labels = {
-    "dev.factory.fragments" = "hardening@1.0.0,toolbox@1.0.0"
-    "dev.factory.product" = "tools@1.0.0"
+    "dev.factory.fragments" = "hardening@1.0.0,toolbox@1.0.1"
+    "dev.factory.product" = "tools@1.0.1"
     "dev.factory.template" = "busybox@1.0.0"
     "dev.factory.variant" = "default"
     "org.opencontainers.image.base.name" = "${BASE_BUSYBOX}"
@@ -382,18 +382,18 @@ target "_tools-default" {
     "org.opencontainers.image.revision" = "${REVISION}"
     "org.opencontainers.image.source" = "${SOURCE_URL}"
     "org.opencontainers.image.title" = "tools"
-    "org.opencontainers.image.version" = "1.0.0"
+    "org.opencontainers.image.version" = "1.0.1"
   }
   annotations = [
-    "index,manifest:dev.factory.fragments=hardening@1.0.0,toolbox@1.0.0",
-    "index,manifest:dev.factory.product=tools@1.0.0",
+    "index,manifest:dev.factory.fragments=hardening@1.0.0,toolbox@1.0.1",
+    "index,manifest:dev.factory.product=tools@1.0.1",
     "index,manifest:dev.factory.template=busybox@1.0.0",
     "index,manifest:dev.factory.variant=default",
     "index,manifest:org.opencontainers.image.created=${timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")}",
     "index,manifest:org.opencontainers.image.revision=${REVISION}",
     "index,manifest:org.opencontainers.image.source=${SOURCE_URL}",
     "index,manifest:org.opencontainers.image.title=tools",
-    "index,manifest:org.opencontainers.image.version=1.0.0",
+    "index,manifest:org.opencontainers.image.version=1.0.1",
   ]
   attest = [
     "type=sbom",
@@ -898,10 +898,10 @@ target "test-fragment-tini-1_0_0-arm64" {
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tini-1_0_0-arm64"]
 }
 
-target "test-fragment-toolbox-1_0_0-amd64" {
-  description = "isolated tests of fragment toolbox@1.0.0 on linux/amd64"
+target "test-fragment-toolbox-1_0_1-amd64" {
+  description = "isolated tests of fragment toolbox@1.0.1 on linux/amd64"
   context = "."
-  dockerfile = "build/fragments/toolbox/1.0.0/Dockerfile"
+  dockerfile = "build/fragments/toolbox/1.0.1/Dockerfile"
   target = "test-results"
   platforms = ["linux/amd64"]
   args = {
@@ -909,17 +909,17 @@ target "test-fragment-toolbox-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_0-amd64",
+    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64",
     "type=registry,ref=${CACHE_REPO}:shared-amd64",
   ]
-  cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
-  output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_0-amd64"]
+  cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
+  output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_1-amd64"]
 }
 
-target "test-fragment-toolbox-1_0_0-arm64" {
-  description = "isolated tests of fragment toolbox@1.0.0 on linux/arm64"
+target "test-fragment-toolbox-1_0_1-arm64" {
+  description = "isolated tests of fragment toolbox@1.0.1 on linux/arm64"
   context = "."
-  dockerfile = "build/fragments/toolbox/1.0.0/Dockerfile"
+  dockerfile = "build/fragments/toolbox/1.0.1/Dockerfile"
   target = "test-results"
   platforms = ["linux/arm64"]
   args = {
@@ -927,11 +927,11 @@ target "test-fragment-toolbox-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
   cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_0-arm64",
+    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64",
     "type=registry,ref=${CACHE_REPO}:shared-arm64",
   ]
-  cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
-  output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_0-arm64"]
+  cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
+  output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_1-arm64"]
 }
 
 target "test-llm-runtime-cuda-default-amd64" {
@@ -1043,9 +1043,9 @@ target "test-python-runtime-profileslim-arm64" {
 }
 
 target "test-tools-default-amd64" {
-  description = "tests of tools@1.0.0:default on linux/amd64"
+  description = "tests of tools@1.0.1:default on linux/amd64"
   context = "."
-  dockerfile = "build/tools/1.0.0/default/test/Dockerfile"
+  dockerfile = "build/tools/1.0.1/default/test/Dockerfile"
   target = "test-results"
   contexts = {
     "factory-image-under-test" = "target:tools-default-amd64"
@@ -1055,9 +1055,9 @@ target "test-tools-default-amd64" {
 }
 
 target "test-tools-default-arm64" {
-  description = "tests of tools@1.0.0:default on linux/arm64"
+  description = "tests of tools@1.0.1:default on linux/arm64"
   context = "."
-  dockerfile = "build/tools/1.0.0/default/test/Dockerfile"
+  dockerfile = "build/tools/1.0.1/default/test/Dockerfile"
   target = "test-results"
   contexts = {
     "factory-image-under-test" = "target:tools-default-arm64"
@@ -1067,11 +1067,11 @@ target "test-tools-default-arm64" {
 }
 
 target "tools-default-amd64" {
-  description = "tools@1.0.0:default for linux/amd64"
+  description = "tools@1.0.1:default for linux/amd64"
   inherits = ["_tools-default"]
   platforms = ["linux/amd64"]
   tags = [
-    "${REGISTRY}/factory/tools:1.0.0-amd64${TAG_SUFFIX}",
+    "${REGISTRY}/factory/tools:1.0.1-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/tools:1-amd64${TAG_SUFFIX}",
   ]
   cache-from = [
@@ -1082,11 +1082,11 @@ target "tools-default-amd64" {
 }
 
 target "tools-default-arm64" {
-  description = "tools@1.0.0:default for linux/arm64"
+  description = "tools@1.0.1:default for linux/arm64"
   inherits = ["_tools-default"]
   platforms = ["linux/arm64"]
   tags = [
-    "${REGISTRY}/factory/tools:1.0.0-arm64${TAG_SUFFIX}",
+    "${REGISTRY}/factory/tools:1.0.1-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/tools:1-arm64${TAG_SUFFIX}",
   ]
   cache-from = [

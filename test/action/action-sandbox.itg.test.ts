@@ -104,18 +104,18 @@ describe('build mode on the sandbox', () => {
     expect(r.status).toBe(0);
     expect(r.outputs.result).toBe('passed');
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(r.outputs['image-refs']!.split('\n')).toContain(`${sandbox.REGISTRY}/factory/tools:1.0.0-amd64`);
-    expect(r.outputs['record-path']).toBe('.factory/itg-records/tools/1.0.0/tools-default-amd64.json');
+    expect(r.outputs['image-refs']!.split('\n')).toContain(`${sandbox.REGISTRY}/factory/tools:1.0.1-amd64`);
+    expect(r.outputs['record-path']).toBe('.factory/itg-records/tools/1.0.1/tools-default-amd64.json');
     expect(Number(r.outputs['cache-hit-ratio'])).toBeGreaterThanOrEqual(0);
 
     const record = parseRecord(fs.readFileSync(path.join(repo, r.outputs['record-path']!), 'utf8'), 'record');
-    expect(record).toMatchObject({ product: { id: 'tools@1.0.0' }, variant: 'default', platform: 'linux/amd64', result: 'passed' });
+    expect(record).toMatchObject({ product: { id: 'tools@1.0.1' }, variant: 'default', platform: 'linux/amd64', result: 'passed' });
     expect(record.image.digest).toBe(r.outputs.digest);
     expect(record.base.digest).toBe(sandbox.BASE_BUSYBOX!.split('@')[1]);
-    expect(record.fragments.map((f) => f.ref)).toEqual(['hardening@1.0.0', 'toolbox@1.0.0']);
+    expect(record.fragments.map((f) => f.ref)).toEqual(['hardening@1.0.0', 'toolbox@1.0.1']);
     expect(record.fragments.every((f) => /^sha256:/.test(f.digest ?? ''))).toBe(true);
     expect(record.template?.digest).toMatch(/^sha256:/);
-    expect(record.tests.targets).toEqual(['test-tools-default-amd64', 'test-fragment-hardening-1_0_0-amd64', 'test-fragment-toolbox-1_0_0-amd64']);
+    expect(record.tests.targets).toEqual(['test-tools-default-amd64', 'test-fragment-hardening-1_0_0-amd64', 'test-fragment-toolbox-1_0_1-amd64']);
     expect(record.tests.total).toBeGreaterThan(0);
     expect(record.tests.failed).toBe(0);
     expect(record.kpis.layerCount).toBeGreaterThan(0);
