@@ -259,8 +259,7 @@ export function imageOutput(inputs: Pick<BuildInputs, 'push' | 'load'>, ociDir: 
  * exports no cache here. The image build has just written their refs; exporting them again
  * from a build that shares its steps with the test targets can leave steps out (BuildKit links
  * a shared step's cache keys to whichever request loaded it first), and that partial export
- * would replace the complete one. Measured on the sandbox: 4 of 6 warm rebuilds missed a step
- * after such a re-export, 0 of 8 without (scripts and figures in docs/action.md).
+ * would replace the complete one. `npm run bench:cache-reexport` measures it on the sandbox.
  */
 export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunPaths, imageTargets: string[] = [], contextTargets: string[] = imageTargets): string[] {
   const sbom = inputs.sbom ? imageTargets.map((t) => `${t}.attest=type=sbom,generator=${inputs.sbomScanner}`) : [];
