@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench:cache-reexport [-- RUNS] — why the test build exports no image cache.
+# npm run bench:cache-reexport [-- RUNS [WAY...]] — why the test build exports no image cache.
 #
 # The action (and the e2e suite) build a target's images first, then its test targets, which
 # take the images through `target:` contexts and so rebuild them from the builder's state. If
@@ -8,13 +8,18 @@
 # image bake on an empty builder, the test bake on the same builder (with the re-export, or
 # with `--set <image-or-stage>.cache-to=` as src/action/context.ts testArgs does), then a warm
 # image bake on another empty builder that reads the registry cache. It prints, per way, the
-# runs whose warm bake executed a step instead of taking it from the cache.
+# runs whose warm bake executed a step instead of taking it from the cache. The ways: reexport,
+# no-reexport (the default pair), and no-reexport+union, where every target of a shared stage
+# also reads the cache refs of the others that share it.
 # The factory's shape, cut down, is in bench/cache-reexport/ (shared stages, SBOM, provenance).
 set -euo pipefail
 runs=${1:-6}
+shift || true
+ways=("$@")
+[ ${#ways[@]} -gt 0 ] || ways=(reexport no-reexport)
 root=$(cd "$(dirname "$0")/.." && pwd)
 sandbox="$root/scripts/sandbox.sh"
-bash "$sandbox" up >/dev/null
+bash "$sandbox" up >/dev/null 2>&1 || { echo "scripts/sandbox.sh up failed; run it to see why" >&2; exit 1; }
 eval "$(bash "$sandbox" env | sed 's/^/export /')"
 export BASE_IMAGE=$BASE_BUSYBOX SCANNER=$SBOM_SCANNER BUILDX_NO_DEFAULT_ATTESTATIONS=1
 work=$(mktemp -d)
@@ -48,24 +53,26 @@ mapfile -t under < <(CACHE_REPO=x REG=x buildx bake --print tests 2>/dev/null | 
 
 declare -A bad=() steps=()
 for i in $(seq 1 "$runs"); do
-  for way in reexport no-reexport; do
-    id=$way-$i-$(date +%s%N | tail -c 7)
+  for way in "${ways[@]}"; do
+    id=${way//+/-}-$i-$(date +%s%N | tail -c 7)
+    export UNION=0
+    [[ $way != *union* ]] || UNION=1
     export CACHE_REPO=$REGISTRY/bench-reexport-$id/cache REG=$REGISTRY/bench-reexport-$id
-    cold=$(bash "$sandbox" builder-up "c$id" | tail -1); builders+=("c$id")
-    warm=$(bash "$sandbox" builder-up "w$id" | tail -1); builders+=("w$id")
+    cold=$(bash "$sandbox" builder-up "c$id" 2>>"$work/sandbox.log" | tail -1); builders+=("c$id")
+    warm=$(bash "$sandbox" builder-up "w$id" 2>>"$work/sandbox.log" | tail -1); builders+=("w$id")
     buildx bake --builder "$cold" --progress rawjson default >"cold-$id.log" 2>&1
     sets=()
-    [ "$way" = reexport ] || sets=("${under[@]}")
+    [[ $way != no-reexport* ]] || sets=("${under[@]}")
     buildx bake --builder "$cold" --progress rawjson "${sets[@]}" tests >"tests-$id.log" 2>&1
     buildx bake --builder "$warm" --progress rawjson --set '*.cache-to=' default >"warm-$id.log" 2>&1
     m=$(missed "warm-$id.log")
     echo "run $i, $way: $m step(s) executed in the warm bake" >&2
     steps[$way]=$(( ${steps[$way]:-0} + m ))
     (( m == 0 )) || bad[$way]=$(( ${bad[$way]:-0} + 1 ))
-    bash "$sandbox" builder-down "c$id" >/dev/null; bash "$sandbox" builder-down "w$id" >/dev/null
+    bash "$sandbox" builder-down "c$id" >/dev/null 2>&1; bash "$sandbox" builder-down "w$id" >/dev/null 2>&1
   done
 done
-printf '%-13s %5s %22s %20s\n' 'test bake' runs 'warm runs with a miss' 'missed steps (all)'
-for way in reexport no-reexport; do
-  printf '%-13s %5s %22s %20s\n' "$way" "$runs" "${bad[$way]:-0}" "${steps[$way]:-0}"
+printf '%-18s %5s %22s %20s\n' 'way' runs 'warm runs with a miss' 'missed steps (all)'
+for way in "${ways[@]}"; do
+  printf '%-18s %5s %22s %20s\n' "$way" "$runs" "${bad[$way]:-0}" "${steps[$way]:-0}"
 done

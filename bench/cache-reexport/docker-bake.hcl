@@ -6,6 +6,8 @@ variable "BASE_IMAGE" {}
 variable "REG" {}
 variable "SCANNER" {}
 variable "OUT" {}
+# 1: every target of a shared stage also reads the cache refs of the others that share it.
+variable "UNION" { default = "0" }
 
 group "default" { targets = ["image"] }
 group "tests" { targets = ["test"] }
@@ -17,7 +19,7 @@ target "stage" {
   target = "shared"
   platforms = ["linux/${arch}"]
   args = { BASE_IMAGE = BASE_IMAGE, P = p }
-  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-${p}-${arch}"]
+  cache-from = UNION == "1" ? [for r in ["stage", "a", "b"] : "type=registry,ref=${CACHE_REPO}:${r}-${p}-${arch}"] : ["type=registry,ref=${CACHE_REPO}:stage-${p}-${arch}"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-${p}-${arch},mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -29,7 +31,7 @@ target "image" {
   platforms = ["linux/${arch}"]
   contexts = { shared = "target:stage-${p}-${arch}" }
   args = { BASE_IMAGE = BASE_IMAGE, P = p }
-  cache-from = ["type=registry,ref=${CACHE_REPO}:${k}-${p}-${arch}"]
+  cache-from = UNION == "1" ? [for r in distinct([k, "stage", "a", "b"]) : "type=registry,ref=${CACHE_REPO}:${r}-${p}-${arch}"] : ["type=registry,ref=${CACHE_REPO}:${k}-${p}-${arch}"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:${k}-${p}-${arch},mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=image,name=${REG}/${k}-${p}-${arch}:t,push=true,rewrite-timestamp=true,oci-mediatypes=true"]
   attest = ["type=sbom,generator=${SCANNER}", "type=provenance,mode=max"]
