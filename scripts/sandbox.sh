@@ -66,7 +66,7 @@ pid_alive() {
   [[ -f $pidfile ]] || return 1
   pid=$(cat "$pidfile")
   [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$exe"
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -F -- "$exe" >/dev/null
 }
 
 stop_pid() {
@@ -106,7 +106,7 @@ port_free() {
 install_packages() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$p")
   done
   if ((${#missing[@]} == 0)); then log "apt packages present (${APT_PACKAGES[*]})"; return; fi
   log "installing ${missing[*]} from Debian"
@@ -262,6 +262,19 @@ buildkitd_start() { # buildkitd_start NAME ROOTDIR SOCKET
   start_daemon "$name" "$LOGS/$name.log" "$BIN/buildkitd" --config "$conf"
   buildkitd_wait "$name" "$sock"
   log "$name running on unix://$sock, platforms: $("$BIN/buildctl" --addr "unix://$sock" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}} {{end}}{{end}}')"
+}
+
+builder_running() { # builder_running BUILDER
+  # grep reads all of it (no -q): with pipefail, a grep that stops at the first match lets
+  # buildx die of SIGPIPE on its later lines. Three tries: a buildkitd busy with the end of a
+  # big build can miss one inspect, and a running builder must not read as down (a CI run
+  # failed on exactly that).
+  local try
+  for try in 1 2 3; do
+    "$BIN/buildx" inspect "$1" 2>/dev/null | grep '^Status: *running' >/dev/null && return 0
+    (( try == 3 )) || sleep 1
+  done
+  return 1
 }
 
 builder_create() { # builder_create BUILDER SOCKET
@@ -444,7 +457,7 @@ cmd_status() {
     printf '%-12s %s\n' buildkitd "up  unix://$SOCK (pid $(cat "$PIDS/buildkitd.pid")) platforms: $platforms"
   else printf '%-12s %s\n' buildkitd down; rc=1; fi
   printf '%-12s %s\n' qemu-arm64 "$(state_get ARM64 || true)$( [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] && echo " ($(head -1 /proc/sys/fs/binfmt_misc/qemu-aarch64))")"
-  if "$BIN/buildx" inspect "$BUILDER" 2>/dev/null | grep -q '^Status: *running'; then
+  if builder_running "$BUILDER"; then
     printf '%-12s %s\n' builder "up  $BUILDER (remote, unix://$SOCK)"
   else printf '%-12s %s\n' builder down; rc=1; fi
   local k

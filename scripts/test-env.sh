@@ -16,12 +16,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if ! { command -v actionlint >/dev/null 2>&1 && actionlint -version | head -n 1 | grep -q '1\.7\.12'; }; then
+if ! { command -v actionlint >/dev/null 2>&1 && actionlint -version | grep '^v\?1\.7\.12' >/dev/null; }; then
   echo "test-env: installing actionlint 1.7.12 (go install)"
   go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 fi
 
-if ! { command -v zizmor >/dev/null 2>&1 && zizmor --version | grep -q ' 1\.32\.0$'; }; then
+if ! { command -v zizmor >/dev/null 2>&1 && zizmor --version | grep ' 1\.32\.0$' >/dev/null; }; then
   echo "test-env: installing zizmor 1.32.0 (pip)"
   python3 -m pip install --quiet 'zizmor==1.32.0'
 fi
