@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { contentDigest } from './digest.js';
 import { didYouMean, error, formatFieldPath, sortDiagnostics } from './diagnostics.js';
-import { Base, DOCUMENT_KINDS, Fragment, LockFile, Manifest, Pool, Product, Template } from './schema.js';
+import { Base, DOCUMENT_KINDS, Fragment, LockFile, Manifest, Policy, Pool, Product, Template } from './schema.js';
 import type {
   Diagnostic,
   FragmentSource,
@@ -23,7 +23,7 @@ export const SNIPPET = 'Dockerfile.ejs';
 /** Reserved by the renderer for source-map markers; a source containing it would corrupt the map. */
 export const MARKER_CHAR = '\u0001';
 
-const KIND_SCHEMAS = { Product, Manifest, Pool, Base } as const;
+const KIND_SCHEMAS = { Product, Manifest, Pool, Base, Policy } as const;
 
 export function load(files: SourceFile[]): { factory: LoadedFactory; diagnostics: Diagnostic[] } {
   const { factory, diagnostics } = loadDetailed(files);
@@ -39,7 +39,7 @@ export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; dia
   const failed = new Set<string>();
   // Whatever order the files came in, the result is the same.
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const factory: LoadedFactory = { products: [], manifests: [], pools: [], bases: [], templates: [], fragments: [] };
+  const factory: LoadedFactory = { products: [], manifests: [], pools: [], bases: [], policies: [], templates: [], fragments: [] };
 
   const templateDirs = new Map<string, SourceFile[]>();
   const fragmentDirs = new Map<string, SourceFile[]>();
@@ -192,6 +192,7 @@ function loadManifestFile(path: string, text: string, factory: LoadedFactory, di
       const name = typeof v['name'] === 'string' ? v['name'] : '*';
       const version = typeof v['version'] === 'string' ? v['version'] : '*';
       if (k === 'Pool') failed.add('pool:*');
+      else if (k === 'Policy') failed.add('policy:*');
       else if (k === 'Base') failed.add(`base:${name}`);
       else failed.add(`${k.toLowerCase()}:${name}@${version}`);
       continue;
@@ -208,6 +209,9 @@ function loadManifestFile(path: string, text: string, factory: LoadedFactory, di
         break;
       case 'Base':
         factory.bases.push(located(doc as Base, y));
+        break;
+      case 'Policy':
+        factory.policies.push(located(doc as Policy, y));
         break;
     }
   }

@@ -23,6 +23,7 @@ import type {
   TemplateSource,
   Variant,
 } from './types.js';
+import { Policy as PolicySchema, type Policy } from './schema.js';
 import { positionInText } from './yaml.js';
 
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
@@ -45,7 +46,7 @@ export function resolve(loaded: LoadedFactory, opts: ResolveOptions = {}): { fac
   r.run();
   const diagnostics = sortDiagnostics(r.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
-  return { factory: { loaded, products: r.products, targets: r.targets, pools: r.poolList }, diagnostics };
+  return { factory: { loaded, products: r.products, targets: r.targets, pools: r.poolList, policy: r.policy }, diagnostics };
 }
 
 interface ResolvedManifest {
@@ -73,6 +74,7 @@ class Resolver {
   products: ResolvedProduct[] = [];
   targets: Target[] = [];
   poolList: Located<Pool>[] = [];
+  policy: Policy = PolicySchema.parse({ kind: 'Policy' });
 
   private readonly templates = new Map<string, TemplateSource>();
   private readonly fragments = new Map<string, FragmentSource>();
@@ -164,6 +166,11 @@ class Resolver {
       else pools.set(p.doc.name, p);
     }
     this.poolList = [...pools.values()].sort((a, b) => byString(a.doc.name, b.doc.name));
+    const [policy, ...extra] = this.loaded.policies;
+    for (const p of extra) {
+      this.err('duplicate-policy', 'a factory has one Policy document', p.locate(['kind']), 'kind', `merge its settings into the Policy at ${at(policy!.locate(['kind']))}`);
+    }
+    if (policy) this.policy = policy.doc;
   }
 
   /** Reports an unknown `name@version` reference, listing the versions that do exist. */

@@ -166,9 +166,22 @@ export const Product = z
   .strict();
 export type Product = z.infer<typeof Product>;
 
-export const Document = z.discriminatedUnion('kind', [Product, Manifest, Pool, Base]);
+/**
+ * Factory-wide settings: at most one per factory (manifests/policy.yaml). Every section is
+ * optional and has defaults, so a factory without a Policy behaves as documented.
+ */
+export const Policy = z
+  .object({
+    kind: z.literal('Policy'),
+    name: Name.default('factory'),
+    description: z.string().optional(),
+  })
+  .strict();
+export type Policy = z.infer<typeof Policy>;
+
+export const Document = z.discriminatedUnion('kind', [Product, Manifest, Pool, Base, Policy]);
 export type Document = z.infer<typeof Document>;
-export const DOCUMENT_KINDS = ['Product', 'Manifest', 'Pool', 'Base'] as const;
+export const DOCUMENT_KINDS = ['Product', 'Manifest', 'Pool', 'Base', 'Policy'] as const;
 
 export const Template = z
   .object({

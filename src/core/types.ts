@@ -1,7 +1,7 @@
 // Typed data passed between the pure steps: load -> validate -> resolve -> plan -> generate.
 // Nothing in src/core does I/O; the edges (CLI, action, sandbox) read the tree into
 // SourceFile[] and write OutputFile[].
-import type { Base, Fragment, LockFile, Manifest, Pool, Product, Template, Test } from './schema.js';
+import type { Base, Fragment, LockFile, Manifest, Policy, Pool, Product, Template, Test } from './schema.js';
 
 export type PlatformName = 'linux/amd64' | 'linux/arm64';
 export type AcceleratorName = 'cpu' | 'cuda';
@@ -88,6 +88,8 @@ export interface LoadedFactory {
   manifests: Located<Manifest>[];
   pools: Located<Pool>[];
   bases: Located<Base>[];
+  /** At most one is valid; resolve reports a second. */
+  policies: Located<Policy>[];
   templates: TemplateSource[];
   fragments: FragmentSource[];
   lock?: Located<LockFile>;
@@ -141,6 +143,8 @@ export interface ResolvedFactory {
   /** Sorted by name; names unique. */
   targets: Target[];
   pools: Located<Pool>[];
+  /** The factory's Policy document, or the defaults when the factory has none. */
+  policy: Policy;
 }
 
 /** A rendered Dockerfile line mapped back to where it was written. */

@@ -15,6 +15,7 @@ import type {
   TemplateSource,
   Variant,
 } from '../../src/core/types.js';
+import { Policy } from '../../src/core/schema.js';
 
 /** A Located whose fields are found by their top-level key in a YAML-ish rendering of the doc. */
 export function located<T extends object>(file: string, doc: T): Located<T> {
@@ -152,9 +153,10 @@ export function factory(products: ResolvedProduct[], pools: Located<Pool>[], bas
   }
   targets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
-    loaded: { products: products.map((p) => p.product), manifests: products.map((p) => p.manifest), pools, bases, templates: [], fragments: [] },
+    loaded: { products: products.map((p) => p.product), manifests: products.map((p) => p.manifest), pools, bases, policies: [], templates: [], fragments: [] },
     products,
     targets,
     pools,
+    policy: Policy.parse({ kind: 'Policy' }),
   };
 }
