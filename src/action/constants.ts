@@ -25,6 +25,10 @@ export enum Inputs {
   Branch = 'branch',
   PushRetries = 'push-retries',
   GithubToken = 'github-token',
+  CacheWrite = 'cache-write',
+  Retries = 'retries',
+  Variables = 'variables',
+  KeyTag = 'key-tag',
 }
 
 export enum Outputs {
@@ -37,6 +41,8 @@ export enum Outputs {
   Metadata = 'metadata',
   ErrorReport = 'error-report',
   Commit = 'commit',
+  Attempts = 'attempts',
+  ResultFile = 'result-file',
 }
 
 /** Keys saved with core.saveState for the post step (local cache save). */

@@ -4,11 +4,15 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { DEFAULT_SBOM_SCANNER, Inputs, RECORD_ARTIFACT_PREFIX } from './constants.js';
 import { ActionError } from './errors.js';
-import type { ActionInputs, BuildInputs, CacheBackend, RunContext } from './types.js';
+import type { ActionInputs, BakeDefinition, BakeTarget, BuildInputs, CacheBackend, RunContext } from './types.js';
 
 const CACHE_BACKENDS: readonly CacheBackend[] = ['registry', 'gha', 'local', 'none'];
 // Bake target and group names: what buildx accepts, minus the characters that would need quoting.
 const TARGET_RE = /^[A-Za-z0-9_-]+$/;
+// A registry host (with port) and an optional namespace path of OCI path components.
+const REGISTRY_RE = /^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+// Bake variables as HCL names them; the action passes them in the environment.
+const VARIABLE_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function inputError(name: string, got: string, want: string): ActionError {
   return new ActionError(`input \`${name}\`: ${want}, got ${JSON.stringify(got)}`);
@@ -43,6 +47,18 @@ export function getList(name: string, opts: { comma?: boolean } = {}): string[] 
     }
   }
   return items;
+}
+
+/** `variables`: one KEY=VALUE per line (values may contain `=` and commas). */
+function getVariables(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of getList(Inputs.Variables, { comma: false })) {
+    const eq = line.indexOf('=');
+    const key = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!VARIABLE_RE.test(key)) throw inputError(Inputs.Variables, line, 'expected one bake variable per line as KEY=VALUE');
+    out[key] = line.slice(eq + 1).trim();
+  }
+  return out;
 }
 
 export function getRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
@@ -123,6 +139,7 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
     push: getBool(Inputs.Push, false),
     load: getBool(Inputs.Load, false),
     cache,
+    cacheWrite: getBool(Inputs.CacheWrite, true),
     cacheFrom: getList(Inputs.CacheFrom, { comma: false }),
     cacheTo: getList(Inputs.CacheTo, { comma: false }),
     cacheDir: path.resolve(workdir, core.getInput(Inputs.CacheDir).trim() || path.join(ctx.runnerTemp, 'factory-buildkit-cache')),
@@ -131,13 +148,22 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
     sbom: getBool(Inputs.Sbom, true),
     sbomScanner,
     registryInsecure: getBool(Inputs.RegistryInsecure, false),
+    variables: getVariables(),
+    retries: getInt(Inputs.Retries, 0, 5) ?? 0,
     evidence: getBool(Inputs.Evidence, true),
     recordsDir,
   };
-  const registry = core.getInput(Inputs.Registry).trim();
+  const registry = core.getInput(Inputs.Registry).trim().replace(/\/+$/, '');
   if (registry) {
-    if (!/^[a-z0-9.-]+(:\d+)?$/.test(registry)) throw inputError(Inputs.Registry, registry, 'expected a registry host such as "ghcr.io" or "localhost:5000"');
+    if (!REGISTRY_RE.test(registry)) {
+      throw inputError(Inputs.Registry, registry, 'expected a registry host with an optional namespace, in lower case, such as "ghcr.io/acme" or "localhost:5000"');
+    }
     inputs.registry = registry;
+  }
+  const keyTag = core.getInput(Inputs.KeyTag).trim();
+  if (keyTag) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(keyTag)) throw inputError(Inputs.KeyTag, keyTag, 'expected an image tag (letters, digits, _ . -, at most 128)');
+    inputs.keyTag = keyTag;
   }
   const retention = getInt(Inputs.RetentionDays, 1, 90);
   if (retention !== undefined) inputs.retentionDays = retention;
@@ -179,9 +205,20 @@ function fileArgs(files: string[]): string[] {
   return files.flatMap((f) => ['--file', f]);
 }
 
-/** `buildx bake --print` for the given targets: validates names and resolves groups. */
-export function printArgs(inputs: Pick<BuildInputs, 'files'>, targets: string[]): string[] {
-  return ['bake', ...fileArgs(inputs.files), '--print', ...targets];
+function cacheTo(t: BakeTarget): string[] {
+  return (t['cache-to'] ?? []).map((c) => (typeof c === 'string' ? c : Object.entries(c as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(',')));
+}
+
+/**
+ * Targets that must not export a cache: all of them when the job may not write caches (pull
+ * requests, pools without registry credentials); otherwise, on pools whose cache is not the
+ * registry, every target the bake file gives a registry export (test and stage targets too).
+ */
+export function noCacheExport(inputs: Pick<BuildInputs, 'cache' | 'cacheWrite'>, def: BakeDefinition): string[] {
+  const names = Object.keys(def.target).sort();
+  if (!inputs.cacheWrite) return names;
+  if (inputs.cache === 'registry') return [];
+  return names.filter((n) => cacheTo(def.target[n]!).some((c) => /(^|,)type=registry(,|$)/.test(c)));
 }
 
 /**
@@ -194,39 +231,45 @@ export function cacheSets(inputs: BuildInputs, target: string): string[] {
     case 'registry':
       return [
         ...(inputs.cacheFrom.length ? inputs.cacheFrom.map((c) => `${target}.cache-from=${c}`) : []),
-        ...(inputs.cacheTo.length ? inputs.cacheTo.map((c) => `${target}.cache-to=${c}`) : []),
+        ...(inputs.cacheTo.length && inputs.cacheWrite ? inputs.cacheTo.map((c) => `${target}.cache-to=${c}`) : []),
       ];
     case 'gha':
-      return [`${target}.cache-from=type=gha,scope=${target}`, `${target}.cache-to=type=gha,scope=${target},mode=max`];
+      return [`${target}.cache-from=type=gha,scope=${target}`, ...(inputs.cacheWrite ? [`${target}.cache-to=type=gha,scope=${target},mode=max`] : [])];
     case 'local':
       return [
         `${target}.cache-from=type=local,src=${path.join(inputs.cacheDir, target)}`,
-        `${target}.cache-to=type=local,dest=${path.join(inputs.cacheDir + '-new', target)},mode=max`,
+        ...(inputs.cacheWrite ? [`${target}.cache-to=type=local,dest=${path.join(inputs.cacheDir + '-new', target)},mode=max`] : []),
       ];
     case 'none':
       return [`${target}.cache-from=`, `${target}.cache-to=`];
   }
 }
 
-/** The image build: `buildx bake` of the resolved image targets. */
-export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPaths): string[] {
+/**
+ * The image build: `buildx bake` of the image targets, from the definition the selection
+ * printed (paths.definition), so buildx parses a few targets, not the whole factory.
+ */
+export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPaths, def: BakeDefinition): string[] {
+  const dropped = noCacheExport(inputs, def);
   const sets: string[] = [];
   for (const t of targets) {
     sets.push(...cacheSets(inputs, t));
     if (inputs.sbom) sets.push(`${t}.attest=type=sbom,generator=${inputs.sbomScanner}`);
     sets.push(`${t}.output=${imageOutput(inputs, paths.ociDir(t))}`);
   }
+  // Image targets already got their cache from cacheSets; the rest (shared stages) follow the bake file unless dropped.
+  for (const t of dropped) if ((!targets.includes(t) || !inputs.cacheWrite) && !sets.includes(`${t}.cache-to=`)) sets.push(`${t}.cache-to=`);
   sets.push(...inputs.set);
   // bake refuses to write outside the working directory unless told; grant exactly what the
   // action writes: the OCI export in the evidence directory and the local cache directory.
   const writes = [
     ...(!inputs.push && !inputs.load ? [paths.dir] : []),
-    ...(inputs.cache === 'local' ? [`${inputs.cacheDir}-new`] : []),
+    ...(inputs.cache === 'local' && inputs.cacheWrite ? [`${inputs.cacheDir}-new`] : []),
   ];
   const reads = inputs.cache === 'local' ? [inputs.cacheDir] : [];
   return [
     'bake',
-    ...fileArgs(inputs.files),
+    ...fileArgs([paths.definition]),
     '--metadata-file',
     paths.metadata,
     '--progress=rawjson',
@@ -261,12 +304,20 @@ export function imageOutput(inputs: Pick<BuildInputs, 'push' | 'load'>, ociDir: 
  * a shared step's cache keys to whichever request loaded it first), and that partial export
  * would replace the complete one. `npm run bench:cache-reexport` measures it on the sandbox.
  */
-export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunPaths, imageTargets: string[] = [], contextTargets: string[] = imageTargets): string[] {
+export function testArgs(
+  inputs: BuildInputs,
+  testTargets: string[],
+  paths: RunPaths,
+  imageTargets: string[],
+  contextTargets: string[],
+  def: BakeDefinition,
+): string[] {
   const sbom = inputs.sbom ? imageTargets.map((t) => `${t}.attest=type=sbom,generator=${inputs.sbomScanner}`) : [];
-  const noExport = contextTargets.filter((t) => !testTargets.includes(t)).map((t) => `${t}.cache-to=`);
+  const dropped = new Set([...contextTargets.filter((t) => !testTargets.includes(t)), ...noCacheExport(inputs, def)]);
+  const noExport = [...dropped].sort().map((t) => `${t}.cache-to=`);
   return [
     'bake',
-    ...fileArgs(inputs.files),
+    ...fileArgs([paths.definition]),
     '--metadata-file',
     paths.testMetadata,
     '--progress=rawjson',
@@ -279,11 +330,15 @@ export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunP
   ];
 }
 
-/** Environment for buildx: bake variables the inputs override. */
-export function bakeEnv(inputs: BuildInputs, ctx: RunContext): Record<string, string> {
+/**
+ * Environment for buildx: the bake variables the inputs set. SOURCE_DATE_EPOCH defaults to the
+ * commit time (`commitTime`), so image timestamps say when the sources changed, not 1970.
+ */
+export function bakeEnv(inputs: BuildInputs, ctx: RunContext, commitTime?: string): Record<string, string> {
   const env: Record<string, string> = {};
   if (inputs.registry) env.REGISTRY = inputs.registry;
   if (ctx.sha && !process.env.REVISION) env.REVISION = ctx.sha;
   if (ctx.repository && !process.env.SOURCE_URL) env.SOURCE_URL = `${ctx.serverUrl}/${ctx.repository}`;
-  return env;
+  if (commitTime && !process.env.SOURCE_DATE_EPOCH) env.SOURCE_DATE_EPOCH = commitTime;
+  return { ...env, ...inputs.variables };
 }

@@ -3,8 +3,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DockerfileInfo } from './error-report.js';
-import { load } from '../core/load.js';
-import { readTree } from '../io/tree.js';
 import { parseSourceMap } from './sourcemap.js';
 
 export function readJson<T>(file: string): T | undefined {
@@ -46,23 +44,14 @@ export interface LockDigests {
 }
 
 /**
- * Content digests of every template and fragment version (name@version -> sha256:...), as the
- * core computes them from the tree; factory.lock.json wins where it pins a version. Best effort:
- * a tree the core cannot load leaves the record without digests rather than failing the build.
+ * Digests of the template and fragment versions (name@version -> sha256:...) from
+ * factory.lock.json, the one file that pins them: the action never loads the factory itself, so
+ * a job's cost does not grow with the factory. No lock (a bake file used on its own) leaves
+ * the records without digests rather than failing the build.
  */
-export async function readDigests(workdir: string): Promise<LockDigests> {
+export function readDigests(workdir: string): LockDigests {
   const lock = readJson<Partial<LockDigests>>(path.join(workdir, 'factory.lock.json'));
-  const out: LockDigests = { templates: {}, fragments: {} };
-  try {
-    const { factory } = load(await readTree(workdir));
-    for (const t of factory.templates) out.templates[`${t.meta.doc.name}@${t.meta.doc.version}`] = { digest: t.digest };
-    for (const f of factory.fragments) out.fragments[`${f.meta.doc.name}@${f.meta.doc.version}`] = { digest: f.digest };
-  } catch {
-    // no factory tree here (a bake file used on its own)
-  }
-  Object.assign(out.templates, lock?.templates ?? {});
-  Object.assign(out.fragments, lock?.fragments ?? {});
-  return out;
+  return { templates: { ...(lock?.templates ?? {}) }, fragments: { ...(lock?.fragments ?? {}) } };
 }
 
 /** Finds results.json anywhere under a test target's export directory. */

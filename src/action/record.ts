@@ -65,6 +65,8 @@ export const RecordSchema = z
       sha: z.string(),
       ref: z.string(),
     }),
+    /** How many times the action ran the bakes (infrastructure retries inside one job step). */
+    attempts: z.number().int().positive().optional(),
     startedAt: z.string().datetime(),
     finishedAt: z.string().datetime(),
   })

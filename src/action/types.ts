@@ -13,6 +13,8 @@ export interface BuildInputs {
   push: boolean;
   load: boolean;
   cache: CacheBackend;
+  /** False on pull requests and pools without registry credentials: no cache export at all. */
+  cacheWrite: boolean;
   cacheFrom: string[];
   cacheTo: string[];
   /** Where the `local` cache lives between jobs (restored/saved with @actions/cache). */
@@ -22,8 +24,15 @@ export interface BuildInputs {
   set: string[];
   sbom: boolean;
   sbomScanner: string;
+  /** Host plus optional namespace path ("ghcr.io/acme"); the bake variable REGISTRY. */
   registry?: string;
   registryInsecure: boolean;
+  /** Bake variables (BASE_*, SOURCE_DATE_EPOCH, ...), from the `variables` input. */
+  variables: Record<string, string>;
+  /** Infrastructure retries: attempts after one that failed with no attributable error report. */
+  retries: number;
+  /** A tag the pushed image also gets (the build key, `bk-<key>`), so later plans can skip it. */
+  keyTag?: string;
   evidence: boolean;
   retentionDays?: number;
   recordsDir: string;
@@ -54,6 +63,7 @@ export interface BakeTarget {
   'cache-to'?: unknown[];
   output?: unknown[];
   target?: string;
+  contexts?: Record<string, string>;
 }
 
 export interface BakeDefinition {

@@ -57,6 +57,21 @@ export function sanitizeTargetName(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/** The combined test target of an image target: its fragments' and product's tests on the image. */
+export function testTargetName(imageTarget: string): string {
+  return `test-${imageTarget}`;
+}
+
+/** The isolated test target of a fragment version on one arch: `test-fragment-<name>-<version>-<arch>`. */
+export function fragmentTestTargetName(fragment: { name: string; version: string }, arch: string): string {
+  return sanitizeTargetName(`test-fragment-${fragment.name}-${fragment.version}-${arch}`);
+}
+
+/** Test targets (combined and isolated) are named `test-*`; image and stage targets never are. */
+export function isTestTargetName(name: string): boolean {
+  return name.startsWith('test-');
+}
+
 /** `linux/amd64` -> `amd64`. */
 export function archOf(platform: string): string {
   const i = platform.lastIndexOf('/');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { BakeDefinition } from '../../src/action/types.js';
 import { buildArgs, getInputs, getRunContext, runPaths, testArgs } from '../../src/action/context.js';
 import type { BuildInputs } from '../../src/action/types.js';
 import { ctx, restoreEnvAfterEach, setInputs } from './env.js';
@@ -16,6 +17,7 @@ describe('getInputs', () => {
       push: false,
       load: false,
       cache: 'registry',
+      cacheWrite: true,
       cacheFrom: [],
       cacheTo: [],
       cacheDir: '/tmp/runner/factory-buildkit-cache',
@@ -24,6 +26,8 @@ describe('getInputs', () => {
       sbom: true,
       sbomScanner: 'docker/buildkit-syft-scanner:stable-1',
       registryInsecure: false,
+      variables: {},
+      retries: 0,
       evidence: true,
       recordsDir: 'records',
     });
@@ -60,6 +64,23 @@ describe('getInputs', () => {
     expect(i.githubToken).toBe('tok');
   });
 
+  it('takes a registry with a namespace (the plan\'s ghcr.io/<owner>), variables, retries and a key tag', () => {
+    setInputs({
+      target: 'tools',
+      registry: 'ghcr.io/acme/',
+      variables: 'BASE_DEBIAN=r/base/debian:bookworm@sha256:ab\n# a comment\nSOURCE_DATE_EPOCH = 1700000000\nX=a=b,c',
+      retries: '2',
+      'key-tag': 'bk-0123abcd',
+      'cache-write': 'false',
+    });
+    const i = getInputs(ctx) as BuildInputs;
+    expect(i.registry).toBe('ghcr.io/acme');
+    expect(i.variables).toEqual({ BASE_DEBIAN: 'r/base/debian:bookworm@sha256:ab', SOURCE_DATE_EPOCH: '1700000000', X: 'a=b,c' });
+    expect(i.retries).toBe(2);
+    expect(i.keyTag).toBe('bk-0123abcd');
+    expect(i.cacheWrite).toBe(false);
+  });
+
   it.each([
     [{}, 'input `target` is required: name a bake target or group of docker-bake.hcl'],
     [{ target: 'a b' }, 'input `target`: expected a bake target or group name ([A-Za-z0-9_-]), got "a b"'],
@@ -69,7 +90,13 @@ describe('getInputs', () => {
     [{ target: 't', set: 'no-equals' }, 'input `set`: expected one `target.key=value` per line, got "no-equals"'],
     [{ target: 't', mode: 'deploy' }, 'input `mode`: expected "build" or "record", got "deploy"'],
     [{ target: 't', 'records-dir': '../out' }, 'input `records-dir`: expected a path inside the repository (relative, no ".."), got "../out"'],
-    [{ target: 't', registry: 'https://ghcr.io' }, 'input `registry`: expected a registry host such as "ghcr.io" or "localhost:5000", got "https://ghcr.io"'],
+    [{ target: 't', registry: 'https://ghcr.io' }, 'input `registry`: expected a registry host with an optional namespace, in lower case, such as "ghcr.io/acme" or "localhost:5000", got "https://ghcr.io"'],
+    [{ target: 't', registry: 'ghcr.io/Acme' }, 'input `registry`: expected a registry host with an optional namespace, in lower case'],
+    [{ target: 't', retries: '6' }, 'input `retries`: expected a whole number from 0 to 5, got "6"'],
+    [{ target: 't', variables: 'BASE_DEBIAN' }, 'input `variables`: expected one bake variable per line as KEY=VALUE, got "BASE_DEBIAN"'],
+    [{ target: 't', variables: '1X=a' }, 'input `variables`: expected one bake variable per line as KEY=VALUE, got "1X=a"'],
+    [{ target: 't', 'key-tag': 'bk/x' }, 'input `key-tag`: expected an image tag'],
+    [{ target: 't', 'cache-write': 'no' }, 'input `cache-write`: expected true or false, got "no"'],
     [{ target: 't', cache: 'gha', 'cache-from': 'type=registry,ref=x' }, 'inputs `cache-from`/`cache-to` override the cache; they cannot be combined with `cache: gha`'],
     [{ target: 't', tests: 'test x' }, 'input `tests`: expected "auto", "none" or test target names, got "test x"'],
   ])('rejects %j with one message', (inputs, message) => {
@@ -99,38 +126,38 @@ describe('bake arguments', () => {
 
   it.each([
     ['registry cache from the bake file, pushed', { push: 'true' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
       '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1', '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', 'a-amd64',
     ]],
     ['registry cache overridden, OCI export without push', { 'cache-from': 'type=registry,ref=r/c:a\ntype=registry,ref=r/c:shared', 'cache-to': 'type=registry,ref=r/c:a,mode=max', sbom: 'false' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
+      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
       '--set', 'a-amd64.cache-from=type=registry,ref=r/c:a', '--set', 'a-amd64.cache-from=type=registry,ref=r/c:shared',
       '--set', 'a-amd64.cache-to=type=registry,ref=r/c:a,mode=max',
       '--set', 'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false,rewrite-timestamp=true', 'a-amd64',
     ]],
     ['gha cache scoped per target, loaded', { cache: 'gha', load: 'true', sbom: 'false' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
       '--set', 'a-amd64.cache-from=type=gha,scope=a-amd64', '--set', 'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max',
       '--set', 'a-amd64.output=type=docker,rewrite-timestamp=true', 'a-amd64',
     ]],
     ['local cache exported to a fresh directory', { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
       '--allow', 'fs.read=/c', '--allow', 'fs.write=/c-new',
       '--set', 'a-amd64.cache-from=type=local,src=/c/a-amd64', '--set', 'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
       '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', '--set', 'a-amd64.args.X=1', 'a-amd64',
     ]],
     ['no cache', { cache: 'none', push: 'true', sbom: 'false' }, [
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
+      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
       '--set', 'a-amd64.cache-from=', '--set', 'a-amd64.cache-to=', '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', 'a-amd64',
     ]],
   ])('%s', (_name, over, want) => {
-    expect(buildArgs(base(over), ['a-amd64'], paths)).toEqual(want);
+    expect(buildArgs(base(over), ['a-amd64'], paths, { target: { 'a-amd64': {} } })).toEqual(want);
   });
 
   it('exports each test target to its own directory, and no cache of the targets under them', () => {
     const contexts = ['a-amd64', 'stage-core-amd64-0123456789', 'test-a-amd64', 'test-fragment-python-1_0_0-amd64'];
-    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'], contexts)).toEqual([
-      'bake', '--file', 'docker-bake.hcl', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
+    expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'], contexts, { target: {} })).toEqual([
+      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
       '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1',
       '--set', 'a-amd64.cache-to=',
       '--set', 'stage-core-amd64-0123456789.cache-to=',
@@ -138,5 +165,27 @@ describe('bake arguments', () => {
       '--set', 'test-fragment-python-1_0_0-amd64.output=type=local,dest=/ev/tests/test-fragment-python-1_0_0-amd64',
       'test-a-amd64', 'test-fragment-python-1_0_0-amd64',
     ]);
+  });
+
+  // A pull request (cache-write false) exports no cache from any target of either bake, test
+  // and shared stage targets included: the bake file's registry refs are the main branch's.
+  const def: BakeDefinition = {
+    target: {
+      'a-amd64': { 'cache-to': ['type=registry,ref=r/c:a-amd64,mode=max'] },
+      'stage-core-amd64-0123456789': { 'cache-to': [{ type: 'registry', ref: 'r/c:stage', mode: 'max' }] },
+      'test-fragment-python-1_0_0-amd64': { 'cache-to': ['type=registry,ref=r/c:tf,mode=max'] },
+    },
+  };
+  const all = ['a-amd64', 'stage-core-amd64-0123456789', 'test-fragment-python-1_0_0-amd64'];
+  it.each<[string, Record<string, string>, string[], string[]]>([
+    ['cache-write false: nothing exports', { 'cache-write': 'false', sbom: 'false' }, all, all],
+    ['cache local: the registry exports of stages and tests dropped', { cache: 'local', 'cache-dir': '/c', sbom: 'false' }, all.slice(1), all],
+    ['cache registry with write: the bake file stands', { sbom: 'false' }, [], all.slice(0, 2)],
+  ])('%s', (_name, over, build, tests) => {
+    const cleared = (args: string[]) => args.filter((a) => a.endsWith('.cache-to=')).map((a) => a.slice(0, -'.cache-to='.length)).sort();
+    const b = buildArgs(base(over), ['a-amd64'], paths, def);
+    expect(cleared(b)).toEqual(build);
+    expect(cleared(testArgs(base(over), ['test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'], Object.keys(def.target), def))).toEqual(tests);
+    if (over['cache-write'] === 'false') expect(b.filter((a) => /cache-to=type=/.test(a))).toEqual([]);
   });
 });

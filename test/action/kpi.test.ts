@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { closest } from '../../src/action/buildx.js';
 import { fetchQueueWait, kpis, queueWait, type JobTimes } from '../../src/action/kpi.js';
 import { ctx } from './env.js';
-import { autoTests, dockerfileOf, expand, targetFacts } from '../../src/action/plan.js';
 import type { BakeDefinition } from '../../src/action/types.js';
 
 describe('kpis', () => {
@@ -37,66 +36,6 @@ describe('queueWait', () => {
     ['not from clock skew', [job({ started_at: '2026-11-24T00:59:59Z' })], 'GitHub Actions 12', 'build', undefined],
   ])('%s', (_n, jobs, runner, jobId, want) => {
     expect(queueWait(jobs, runner, jobId)).toBe(want);
-  });
-});
-
-describe('plan', () => {
-  const def: BakeDefinition = {
-    group: {
-      default: { targets: ['all'] },
-      all: { targets: ['llm', 'tools-amd64'] },
-      llm: { targets: ['llm-runtime-python3_11-amd64', 'llm-runtime-python3_11-arm64', 'tools-amd64'] },
-      loop: { targets: ['loop'] },
-    },
-    target: {
-      'llm-runtime-python3_11-amd64': {
-        context: '.',
-        dockerfile: 'build/llm-runtime/1.4.0/python3.11/Dockerfile',
-        platforms: ['linux/amd64'],
-        tags: ['r/llm-runtime:1.4.0-python3.11-amd64'],
-        args: { BASE_IMAGE: 'r/base/debian:bookworm@sha256:ab' },
-        labels: {
-          'dev.factory.product': 'llm-runtime@1.4.0',
-          'dev.factory.variant': 'python3.11',
-          'dev.factory.template': 'debian@1.0.0',
-          'dev.factory.fragments': 'hardening@1.0.0,python@1.0.0',
-        },
-      },
-      'tools-amd64': { context: 'sub', dockerfile: 'Dockerfile', labels: { 'org.opencontainers.image.title': 'tools', 'org.opencontainers.image.version': '2.0.0' } },
-    },
-  };
-
-  it('expands nested groups once, in order', () => {
-    expect(expand(def, 'all')).toEqual(['llm-runtime-python3_11-amd64', 'llm-runtime-python3_11-arm64', 'tools-amd64']);
-    expect(expand(def, 'tools-amd64')).toEqual(['tools-amd64']);
-    expect(expand(def, 'loop')).toEqual([]);
-  });
-
-  it('reads the record facts from the labels the generator writes', () => {
-    expect(targetFacts('llm-runtime-python3_11-amd64', def.target['llm-runtime-python3_11-amd64']!)).toEqual({
-      target: 'llm-runtime-python3_11-amd64',
-      productName: 'llm-runtime',
-      productVersion: '1.4.0',
-      variant: 'python3.11',
-      platform: 'linux/amd64',
-      templateRef: 'debian@1.0.0',
-      fragmentRefs: ['hardening@1.0.0', 'python@1.0.0'],
-      baseImage: 'r/base/debian:bookworm@sha256:ab',
-      tags: ['r/llm-runtime:1.4.0-python3.11-amd64'],
-    });
-    expect(targetFacts('tools-amd64', def.target['tools-amd64']!)).toMatchObject({ productName: 'tools', productVersion: '2.0.0', variant: 'default', fragmentRefs: [] });
-  });
-
-  it('picks the combined and isolated test targets that exist', () => {
-    const facts = new Map([['llm-runtime-python3_11-amd64', targetFacts('llm-runtime-python3_11-amd64', def.target['llm-runtime-python3_11-amd64']!)]]);
-    const known = new Set(['test-llm-runtime-python3_11-amd64', 'test-fragment-python-1_0_0-amd64', 'test-fragment-python-1_0_0-arm64']);
-    expect(autoTests(['llm-runtime-python3_11-amd64'], facts, known)).toEqual(['test-llm-runtime-python3_11-amd64', 'test-fragment-python-1_0_0-amd64']);
-  });
-
-  it('resolves the Dockerfile against the context', () => {
-    expect(dockerfileOf(def.target['llm-runtime-python3_11-amd64']!)).toBe('build/llm-runtime/1.4.0/python3.11/Dockerfile');
-    expect(dockerfileOf(def.target['tools-amd64']!)).toBe('sub/Dockerfile');
-    expect(dockerfileOf({})).toBeUndefined();
   });
 });
 

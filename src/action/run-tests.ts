@@ -1,0 +1,61 @@
+// Phase 3 of a build: the test bake on top of the built images, results.json of each test
+// target read back, each test's cases given to the image targets it belongs to, JUnit and JSON
+// written for the evidence. A test target whose run itself broke gets a build error report.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { testArgs, type RunPaths } from './context.js';
+import { buildErrorReport, testErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
+import { findResults, writeFile, writeJson } from './evidence.js';
+import { bake, type BakeRun } from './images.js';
+import type { Selection } from './select.js';
+import { parseResults, summarize, toJUnit, type TestCase } from './test-results.js';
+import type { BakeRunner } from './tools.js';
+import type { BuildInputs } from './types.js';
+
+export interface ImageTests {
+  targets: string[];
+  cases: TestCase[];
+  failure?: ErrorReport;
+}
+
+export interface TestPhase {
+  run?: BakeRun;
+  /** Per image target. */
+  byImage: Map<string, ImageTests>;
+}
+
+function readSuite(paths: RunPaths, test: string): TestCase[] {
+  const file = findResults(paths.testsDir(test));
+  return file ? parseResults(fs.readFileSync(file, 'utf8'), `${test}/results.json`) : [];
+}
+
+export async function runTests(
+  sel: Selection,
+  inputs: BuildInputs,
+  paths: RunPaths,
+  env: Record<string, string>,
+  dockerfiles: ReadonlyMap<string, DockerfileInfo>,
+  buildx: BakeRunner,
+): Promise<TestPhase> {
+  const byImage = new Map<string, ImageTests>(sel.images.map((t) => [t, { targets: [], cases: [] }]));
+  if (sel.tests.length === 0) return { byImage };
+  const run = await bake(buildx, testArgs(inputs, sel.tests, paths, sel.images, Object.keys(sel.def.target), sel.def), inputs.workdir, env, paths.testRawjson);
+  const suites = sel.tests.map((name) => ({ name, cases: readSuite(paths, name) }));
+  for (const s of suites) {
+    for (const t of sel.owners.get(s.name) ?? []) {
+      const mine = byImage.get(t)!;
+      mine.targets.push(s.name);
+      mine.cases.push(...s.cases);
+      const failed = s.cases.find((c) => c.status === 'failed');
+      if (!mine.failure && failed) mine.failure = testErrorReport(s.name, failed);
+    }
+  }
+  if (run.exitCode !== 0) {
+    const report = buildErrorReport({ progress: run.progress, targets: sel.tests, dockerfiles, exitCode: run.exitCode });
+    const owners = sel.owners.get(report.target) ?? [];
+    for (const [t, mine] of byImage) if (owners.length === 0 || owners.includes(t)) mine.failure ??= report;
+  }
+  writeFile(path.join(paths.dir, 'tests', 'junit.xml'), toJUnit(suites));
+  writeJson(path.join(paths.dir, 'tests', 'results.json'), suites.map((s) => ({ target: s.name, summary: summarize(s.cases), tests: s.cases })));
+  return { run, byImage };
+}
