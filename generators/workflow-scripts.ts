@@ -50,52 +50,6 @@ npm run --silent factory -- "\${args[@]}" > plan.json
 `;
 
 /**
- * Reads every attempt's outcome, writes the leg's result file for the merge/summary jobs and
- * fails the job unless the last attempt that ran succeeded.
- */
-export function verdictScript(attempts: number): string {
-  const list = Array.from({ length: attempts }, (_, i) => i + 1).join(' ');
-  return `set -euo pipefail
-result=failure
-digest=
-ran=0
-for i in ${list}; do
-  outcome_var="OUTCOME_$i"
-  digest_var="DIGEST_$i"
-  outcome="\${!outcome_var:-}"
-  if [[ -z "$outcome" || "$outcome" == skipped ]]; then continue; fi
-  ran=$i
-  if [[ "$outcome" == success ]]; then
-    result=success
-    digest="\${!digest_var:-}"
-  else
-    result=failure
-  fi
-done
-if [[ "$result" == success && ! "$digest" =~ ^sha256:[a-f0-9]{64}$ && "$PUSHED" == true ]]; then
-  echo "::error::factory: $TARGET built but the action reported no image digest"
-  result=failure
-fi
-mkdir -p factory-result
-jq -n --arg target "$TARGET" --arg result "$result" --arg digest "$digest" --argjson attempts "$ran" \\
-  '{target: $target, result: $result, digest: $digest, attempts: $attempts}' > "factory-result/$TARGET.json"
-{
-  echo "result=$result"
-  echo "digest=$digest"
-} >> "$GITHUB_OUTPUT"
-if [[ "$result" != success ]]; then
-  echo "::error::factory: $TARGET failed after $ran attempt(s)"
-  exit 1
-fi
-`;
-}
-
-/** Tags the pushed per-arch image with its build key, so later plans can skip it. */
-export const KEY_TAG_SCRIPT = `set -euo pipefail
-docker buildx imagetools create --tag "$REGISTRY/$IMAGE:$KEY_TAG" "$REGISTRY/$IMAGE@$DIGEST"
-`;
-
-/**
  * Joins per-arch images into manifest lists. A list is only published when every platform of
  * the variant has an image: built in this run (digest from its result file) or already in the
  * registry under its build key. Otherwise the list is refused and the job fails.
@@ -113,7 +67,7 @@ for ((i = 0; i < count; i++)); do
       build)
         file="results/$target.json"
         digest=
-        if [[ -f "$file" ]] && [[ "$(jq -r '.result' "$file")" == success ]]; then
+        if [[ -f "$file" ]] && [[ "$(jq -r '.result' "$file")" == passed ]]; then
           digest=$(jq -r '.digest' "$file")
         fi
         if [[ "$digest" =~ ^sha256:[a-f0-9]{64}$ ]]; then

@@ -1,12 +1,12 @@
 // The generated workflow's shell scripts, run for real with bash against stub `docker`/`npm`
-// commands that record their arguments: the event handling of the plan step, the retry
-// verdict, the merge job's refusal to publish partial manifest lists, and the summary.
+// commands that record their arguments: the event handling of the plan step, the merge job's refusal to publish partial manifest lists, and the summary.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KEY_TAG_SCRIPT, MERGE_SCRIPT, PLAN_SCRIPT, SUMMARY_SCRIPT, verdictScript } from '../../generators/workflow-scripts.js';
+import { MERGE_SCRIPT, PLAN_SCRIPT, SUMMARY_SCRIPT } from '../../generators/workflow-scripts.js';
+import { serializeJobResult } from '../../src/core/job-result.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -104,43 +104,16 @@ describe('plan step', () => {
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;
 
-describe('verdict step', () => {
-  it.each([
-    ['first attempt passes', { OUTCOME_1: 'success', DIGEST_1: DIGEST_A, OUTCOME_2: 'skipped', DIGEST_2: '' }, 0, 'success', DIGEST_A, 1],
-    ['retry passes', { OUTCOME_1: 'failure', DIGEST_1: '', OUTCOME_2: 'success', DIGEST_2: DIGEST_B }, 0, 'success', DIGEST_B, 2],
-    ['retry fails too', { OUTCOME_1: 'failure', DIGEST_1: '', OUTCOME_2: 'failure', DIGEST_2: '' }, 1, 'failure', '', 2],
-    ['build failure, not retried', { OUTCOME_1: 'failure', DIGEST_1: '', OUTCOME_2: 'skipped', DIGEST_2: '' }, 1, 'failure', '', 1],
-    ['pushed but no digest', { OUTCOME_1: 'success', DIGEST_1: '', OUTCOME_2: 'skipped', DIGEST_2: '' }, 1, 'failure', '', 1],
-  ])('%s', (_name, env, code, result, digest, attempts) => {
-    const r = run(verdictScript(2), { TARGET: 'tools-default-amd64', PUSHED: 'true', ...env });
-    expect(r.code, r.stdout).toBe(code);
-    expect(JSON.parse(fs.readFileSync(path.join(r.dir, 'factory-result/tools-default-amd64.json'), 'utf8'))).toEqual({
-      target: 'tools-default-amd64',
-      result,
-      digest,
-      attempts,
-    });
-    expect(r.output.result).toBe(result);
-  });
-
-  it('does not require a digest when nothing is pushed (pull requests)', () => {
-    const r = run(verdictScript(1), { TARGET: 't', PUSHED: 'false', OUTCOME_1: 'success', DIGEST_1: '' });
-    expect(r.code).toBe(0);
-  });
-});
-
-describe('key tag step', () => {
-  it('tags the pushed digest with the build key', () => {
-    const r = run(KEY_TAG_SCRIPT, { REGISTRY: 'ghcr.io/o', IMAGE: 'factory/tools', KEY_TAG: 'bk-123', DIGEST: DIGEST_A });
-    expect(r.calls).toEqual([`docker buildx imagetools create --tag ghcr.io/o/factory/tools:bk-123 ghcr.io/o/factory/tools@${DIGEST_A}`]);
-  });
-});
-
 function plan(merges: unknown[], affected: unknown[] = []): string {
   return JSON.stringify({ merges, affected, removed: [], summary: { targets: 4, affected: affected.length, build: 2, skipped: 0 } });
 }
 const source = (target: string, platform: string, status: string) => ({ target, platform, status, keyTag: `bk-${target}` });
-const result = (target: string, r: string, digest: string) => JSON.stringify({ target, result: r, digest, attempts: 1 });
+// The result files as the action writes them (core/job-result.ts); a digest the schema would
+// refuse is written raw, as a forged file would be.
+const result = (target: string, r: 'passed' | 'failed' | 'error', digest: string) =>
+  /^sha256:[a-f0-9]{64}$/.test(digest)
+    ? serializeJobResult({ version: 1, target, result: r, attempts: 1, pushed: true, digest, refs: [] })
+    : JSON.stringify({ version: 1, target, result: r, attempts: 1, pushed: true, digest, refs: [] });
 
 describe('merge step', () => {
   const merges = [
@@ -151,9 +124,9 @@ describe('merge step', () => {
   it('publishes every list whose platforms all have an image', () => {
     const r = run(MERGE_SCRIPT, { REGISTRY: 'ghcr.io/o' }, {
       'plan.json': plan(merges),
-      'results/tools-amd64.json': result('tools-amd64', 'success', DIGEST_A),
-      'results/tools-arm64.json': result('tools-arm64', 'success', DIGEST_B),
-      'results/py-amd64.json': result('py-amd64', 'success', DIGEST_A),
+      'results/tools-amd64.json': result('tools-amd64', 'passed', DIGEST_A),
+      'results/tools-arm64.json': result('tools-arm64', 'passed', DIGEST_B),
+      'results/py-amd64.json': result('py-amd64', 'passed', DIGEST_A),
     });
     expect(r.code, r.stdout).toBe(0);
     expect(r.calls).toEqual([
@@ -165,9 +138,9 @@ describe('merge step', () => {
   it('refuses a list with a failed or missing platform, and still publishes the others', () => {
     const r = run(MERGE_SCRIPT, { REGISTRY: 'ghcr.io/o' }, {
       'plan.json': plan([...merges, { image: 'factory/gone', tags: ['1'], sources: [source('gone-amd64', 'linux/amd64', 'missing')] }]),
-      'results/tools-amd64.json': result('tools-amd64', 'success', DIGEST_A),
-      'results/tools-arm64.json': result('tools-arm64', 'failure', ''),
-      'results/py-amd64.json': result('py-amd64', 'success', DIGEST_A),
+      'results/tools-amd64.json': result('tools-amd64', 'passed', DIGEST_A),
+      'results/tools-arm64.json': result('tools-arm64', 'failed', ''),
+      'results/py-amd64.json': result('py-amd64', 'passed', DIGEST_A),
     });
     expect(r.code).toBe(1);
     expect(r.calls).toEqual([`docker buildx imagetools create --tag ghcr.io/o/factory/py:1.0.0 ghcr.io/o/factory/py@${DIGEST_A} ghcr.io/o/factory/py:bk-py-arm64`]);
@@ -178,8 +151,8 @@ describe('merge step', () => {
   it('refuses a digest that is not a sha256 digest', () => {
     const r = run(MERGE_SCRIPT, { REGISTRY: 'r' }, {
       'plan.json': plan([merges[0]]),
-      'results/tools-amd64.json': result('tools-amd64', 'success', 'sha256:abc; rm -rf /'),
-      'results/tools-arm64.json': result('tools-arm64', 'success', DIGEST_B),
+      'results/tools-amd64.json': result('tools-amd64', 'passed', 'sha256:abc; rm -rf /'),
+      'results/tools-arm64.json': result('tools-arm64', 'passed', DIGEST_B),
     });
     expect(r.code).toBe(1);
     expect(r.calls).toEqual([]);
@@ -193,10 +166,10 @@ describe('summary step', () => {
       { target: 'tools-arm64', pool: 'arm64', status: 'skip', reasons: [{ summary: 'evil `code` | pipe @mention' }] },
       { target: 'py-amd64', pool: 'amd64', status: 'build', reasons: [{ summary: 'x' }] },
     ];
-    const r = run(SUMMARY_SCRIPT, {}, { 'plan.json': plan([], affected), 'results/tools-amd64.json': result('tools-amd64', 'success', DIGEST_A) });
+    const r = run(SUMMARY_SCRIPT, {}, { 'plan.json': plan([], affected), 'results/tools-amd64.json': result('tools-amd64', 'passed', DIGEST_A) });
     expect(r.code, r.stdout).toBe(0);
     const md = fs.readFileSync(path.join(r.dir, 'summary.md'), 'utf8');
-    expect(md).toContain('| `tools-amd64` | `amd64` | build | success | `fragment tools@1.0.0 changed` |');
+    expect(md).toContain('| `tools-amd64` | `amd64` | build | passed | `fragment tools@1.0.0 changed` |');
     expect(md).toContain('| `tools-arm64` | `arm64` | skip | - | `evil code  pipe @mention` |');
     expect(md).toContain('| `py-amd64` | `amd64` | build | not run | `x` |');
     expect(r.summary).toBe(md);
