@@ -164,7 +164,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'yaml-number': 'an unquoted number that YAML reads differently from how it is written (3.10 -> 3.1)',
   json: 'malformed JSON in factory.lock.json',
   encoding: 'a file that is not UTF-8',
-  'control-char': 'the U+0001 character, reserved for source-map markers',
+  'control-char': 'a NUL (U+0000) or the U+0001 source-map marker, raw or as a YAML escape',
   'not-a-document': 'a YAML document that is not a mapping',
   'unknown-kind': 'a missing, unknown or misplaced `kind:`',
   'unknown-field': 'a field the schema does not have',

@@ -141,3 +141,37 @@ describe('load: problems', () => {
     expect([...loadDetailed(files).failed].sort()).toEqual(['base:deb', 'fragment:a@1.0.0', 'product:app@1.0.0']);
   });
 });
+
+describe('load: NUL and U+0001, raw or written as YAML escapes', () => {
+  const TEST = (body: string) => `${PRODUCT}tests:\n  - name: t\n${body}`;
+  it.each([
+    { what: 'a test name with "\\0"', yaml: TEST('    command: "true"\n').replace('name: t', 'name: "a\\0b"'), field: 'tests[0].name', at: 'manifests/p.yaml:7:11', char: 'U+0000' },
+    { what: 'a command with "\\0"', yaml: TEST('    command: "echo \\0"\n'), field: 'tests[0].command', at: 'manifests/p.yaml:8:14', char: 'U+0000' },
+    { what: 'a command with "\\x00"', yaml: TEST('    command: "echo \\x00"\n'), field: 'tests[0].command', at: 'manifests/p.yaml:8:14', char: 'U+0000' },
+    { what: 'an env-equals value with "\\u0000"', yaml: TEST('    env-equals: { A: "x\\u0000" }\n'), field: 'tests[0].env-equals.A', at: 'manifests/p.yaml:8:22', char: 'U+0000' },
+    { what: 'a label value with "\\x01"', yaml: `${PRODUCT}labels: { a: "x\\x01" }\n`, field: 'labels.a', at: 'manifests/p.yaml:6:14', char: 'U+0001' },
+    { what: 'a raw NUL byte', yaml: `${PRODUCT}description: a\0b\n`, field: undefined, at: 'manifests/p.yaml:6:15', char: 'U+0000' },
+  ])('refuses $what', ({ yaml, field, at, char }) => {
+    const ds = diag(filesFrom({ 'manifests/p.yaml': yaml })).filter((d) => d.code === 'control-char');
+    expect(ds).toEqual([expect.objectContaining({ field, at, message: expect.stringContaining(char) as unknown })]);
+    expect(ds[0]!.hint).toBeTruthy();
+  });
+
+  it('refuses an env value with "\\0" in a fragment.yaml too', () => {
+    const files = filesFrom({
+      'fragments/a/1.0.0/fragment.yaml': 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n    env: { X: "a\\0" }\n',
+      'fragments/a/1.0.0/Dockerfile.ejs': 'RUN true\n',
+    });
+    expect(diag(files).filter((d) => d.code === 'control-char')).toEqual([
+      expect.objectContaining({ field: 'tests[0].env.X', at: 'fragments/a/1.0.0/fragment.yaml:8:15' }),
+    ]);
+  });
+
+  it('refuses a raw NUL byte in a snippet', () => {
+    const files = filesFrom({
+      'fragments/a/1.0.0/fragment.yaml': 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n',
+      'fragments/a/1.0.0/Dockerfile.ejs': 'RUN echo \0\n',
+    });
+    expect(diag(files)).toEqual([expect.objectContaining({ code: 'control-char', at: 'fragments/a/1.0.0/Dockerfile.ejs:1:10' })]);
+  });
+});

@@ -130,10 +130,10 @@ function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined
     return undefined;
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const at = text.indexOf(MARKER_CHAR);
+  const at = text.search(RESERVED_CHARS);
   if (at >= 0) {
     diagnostics.push(
-      error('control-char', 'the control character U+0001 is not allowed (it is reserved for source maps)', {
+      error('control-char', `${describeReserved(text[at]!)} is not allowed (${RESERVED_WHY[text[at]!]})`, {
         location: positionInText(file.path, text, at),
         hint: 'remove the invisible character at this position',
       }),
@@ -141,6 +141,46 @@ function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined
     return undefined;
   }
   return text;
+}
+
+// U+0001 is the renderer's source-map marker; NUL cannot live in argv, a shell string or a
+// label, and would be silently turned into "\u0000" on its way there.
+const RESERVED_CHARS = /[\u0000\u0001]/;
+const RESERVED_WHY: Record<string, string> = {
+  '\u0000': 'no command, environment value or label can hold it',
+  '\u0001': 'it is reserved for source maps',
+};
+
+function describeReserved(c: string): string {
+  return c === '\u0000' ? 'the NUL character U+0000' : 'the control character U+0001';
+}
+
+/**
+ * The same characters written as YAML escapes ("\0", "\x01", "\u0000") only appear once the
+ * document is parsed: reports each string (or key) holding one, at its node.
+ */
+function reservedInValues(y: YamlDoc, diagnostics: Diagnostic[]): void {
+  const walk = (v: unknown, path: FieldPath): void => {
+    if (typeof v === 'string') {
+      const at = v.search(RESERVED_CHARS);
+      if (at >= 0) {
+        diagnostics.push(
+          error('control-char', `${describeReserved(v[at]!)} is not allowed (${RESERVED_WHY[v[at]!]})`, {
+            field: formatFieldPath(path),
+            location: y.locate(path),
+            hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string',
+          }),
+        );
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (isPlainObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (RESERVED_CHARS.test(k)) walk(k, [...path, k]);
+        walk(x, [...path, k]);
+      }
+    }
+  };
+  walk(y.value, []);
 }
 
 function located<T>(doc: T, y: YamlDoc): Located<T> {
@@ -163,6 +203,7 @@ function loadManifestFile(path: string, text: string, factory: LoadedFactory, di
       );
       continue;
     }
+    reservedInValues(y, diagnostics);
     const kind = v['kind'];
     if (kind === undefined) {
       diagnostics.push(
@@ -259,6 +300,7 @@ function loadMeta<T>(
     );
     return undefined;
   }
+  reservedInValues(first, diagnostics);
   const doc = validate(schema, first, diagnostics, kind);
   if (doc === undefined) return undefined;
   const meta = located(doc, first);
