@@ -194,6 +194,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'ambiguous-pool': 'two Pools serve the same platform and accelerator',
   'bad-matrix-ref': 'a {matrix.KEY} reference to a key the matrix lacks',
   'unsafe-value': 'a build arg that is not a plain word after substitution',
+  'variant-too-long': 'a matrix point whose variant name is longer than a build/ directory or a tag allows',
   'variant-collision': 'two matrix points with the same variant name',
   'matrix-too-large': 'a matrix with too many points',
   'bad-tag': 'a tag pattern with an unknown placeholder or that yields an invalid tag',

@@ -562,6 +562,7 @@ function friendly(issue: Issue, actual?: unknown): string {
       if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : issue.origin === 'string' ? 'must not be empty' : `must be >= ${String(issue.minimum)}`;
     case 'too_big':
+      if (!issue.message.startsWith('Too big')) return issue.message;
       return issue.origin === 'array' ? `allows at most ${String(issue.maximum)} item(s)` : issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be <= ${String(issue.maximum)}`;
     default:
       return issue.message;
@@ -583,7 +584,7 @@ function hintFor(issue: Issue, actual: unknown): string {
       if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? 'add an entry' : 'use a larger value';
     case 'too_big':
-      return issue.origin === 'array' ? 'remove entries' : 'use a smaller value';
+      return issue.origin === 'array' ? 'remove entries' : issue.origin === 'string' ? `shorten it to at most ${String(issue.maximum)} characters` : 'use a smaller value';
     default:
       return 'see the file formats in docs/architecture.md';
   }

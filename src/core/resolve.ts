@@ -32,6 +32,9 @@ const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const MATRIX_REF_RE = /\{matrix\.([a-z][a-z0-9_]*)\}/g;
 // Keeps a pathological matrix from producing millions of variants.
 const MAX_VARIANTS = 4096;
+// A variant name is a directory under build/ (255 bytes at most on every file system) and goes
+// into tags (128 characters at most); matrix values are ASCII, so characters are bytes.
+const VARIANT_MAX = 128;
 
 export interface ResolveOptions {
   /**
@@ -461,6 +464,11 @@ class Resolver {
         continue;
       }
       names.set(name, point);
+      if (name.length > VARIANT_MAX) {
+        this.err('variant-too-long', `the variant name "${name.slice(0, 40)}..." is ${name.length} characters (limit ${VARIANT_MAX})`, m.locate(['matrix']), 'matrix', 'use shorter matrix keys or values: the variant name is a directory under build/ and part of tags and bake targets');
+        ok = false;
+        continue;
+      }
       const args: Record<string, string> = { ...defaults };
       for (const [k, v] of Object.entries(manifestArgs)) {
         const value = v.replace(MATRIX_REF_RE, (_s, key: string) => point[key] ?? '');

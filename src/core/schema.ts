@@ -21,15 +21,30 @@ const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
 const ARG_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
 const LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
 
-export const Name = z.string().regex(NAME_RE, {
-  message: 'must be lower-case letters and digits, separated by single ".", "_" or "-" (e.g. "llm-runtime")',
-});
-export const Version = z.string().regex(VERSION_RE, {
-  message: 'must be a semantic version such as "1.4.0" (no build metadata)',
-});
-export const Ref = z.string().regex(REF_RE, {
-  message: 'must be "name@version", e.g. "python@1.0.0"',
-});
+// A name is a directory under build/, part of bake target names, stage names and tags; a
+// version is a directory too and the start of the default tag "{version}-{variant}-<arch>",
+// which a registry caps at 128 characters. 63 and 40 leave room for both within every limit
+// (a path component of 255 bytes, an OCI tag of 128) with the variant and arch appended.
+export const NAME_MAX = 63;
+export const VERSION_MAX = 40;
+export const Name = z
+  .string()
+  .regex(NAME_RE, {
+    message: 'must be lower-case letters and digits, separated by single ".", "_" or "-" (e.g. "llm-runtime")',
+  })
+  .max(NAME_MAX, { message: `must be at most ${NAME_MAX} characters (names become build/ directories, bake targets and tags)` });
+export const Version = z
+  .string()
+  .regex(VERSION_RE, {
+    message: 'must be a semantic version such as "1.4.0" (no build metadata)',
+  })
+  .max(VERSION_MAX, { message: `must be at most ${VERSION_MAX} characters (versions become build/ directories and tags)` });
+export const Ref = z
+  .string()
+  .regex(REF_RE, {
+    message: 'must be "name@version", e.g. "python@1.0.0"',
+  })
+  .max(NAME_MAX + 1 + VERSION_MAX, { message: `must be at most ${NAME_MAX + 1 + VERSION_MAX} characters (a name of at most ${NAME_MAX}, "@", a version of at most ${VERSION_MAX})` });
 export const SafeValue = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
@@ -152,9 +167,18 @@ export const Product = z
     version: Version,
     description: z.string().optional(),
     manifest: Ref,
-    image: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' }),
+    image: z
+      .string()
+      .regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' })
+      // The distribution spec's limit on a repository name, registry host included.
+      .max(255, { message: 'must be at most 255 characters (the registry limit on a repository path)' }),
     tags: z
-      .array(z.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' }))
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' })
+          .max(128, { message: 'must be at most 128 characters (the registry limit on a tag)' }),
+      )
       .min(1)
       .default(['{version}-{variant}'])
       .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),

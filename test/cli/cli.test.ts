@@ -144,3 +144,28 @@ describe('factory CLI', () => {
     expect(r.out).toMatch(/fragments\/[^ ]+\/Dockerfile\.ejs:\d+ /);
   });
 });
+
+// One row per class of bad input: validate and generate must both refuse it with the same
+// located error and exit 1 (never 4, the internal error), and generate must write nothing.
+describe('bad input: validate reports what generate would, exit 1, located', () => {
+  const edit = (root: string, rel: string, f: (t: string) => string) => writeFileSync(path.join(root, rel), f(readFileSync(path.join(root, rel), 'utf8')));
+  it.each([
+    {
+      what: 'a product name too long for a build/ directory',
+      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace('name: tools\n', `name: ${'a'.repeat(300)}\n`)),
+      line: /^manifests\/tools\.yaml:2:7: error\[schema\] name: must be at most 63 characters/m,
+    },
+  ])('$what', async ({ change, line }) => {
+    const root = copyFixture('good/minimal');
+    change(root);
+    const before = snapshotTree(root);
+    for (const cmd of ['validate', 'generate']) {
+      const r = await factory('--root', root, cmd);
+      expect(r.err, cmd).toMatch(line);
+      expect(r.err, cmd).toMatch(/\n  hint: /);
+      expect(r.err, cmd).not.toContain('internal error');
+      expect(r.code, cmd).toBe(1);
+    }
+    expect(snapshotTree(root)).toEqual(before);
+  });
+});
