@@ -175,3 +175,36 @@ describe('load: NUL and U+0001, raw or written as YAML escapes', () => {
     expect(diag(files)).toEqual([expect.objectContaining({ code: 'control-char', at: 'fragments/a/1.0.0/Dockerfile.ejs:1:10' })]);
   });
 });
+
+describe('load: matches: is checked as the POSIX ERE grep -E will run', () => {
+  const withMatch = (m: string) => filesFrom({ 'manifests/p.yaml': `${PRODUCT}tests:\n  - name: t\n    command: 'true'\n    stdout: { matches: ${JSON.stringify(m)} }\n` });
+  it.each([
+    { pattern: 'a(b', message: 'is not a valid regular expression' },
+    { pattern: '[a-', message: 'is not a valid regular expression' },
+    { pattern: '*a', message: 'is not a valid regular expression' },
+    { pattern: 'foo(?=bar)', message: '"(?"' },
+    { pattern: '(?:a|b)', message: '"(?"' },
+    { pattern: 'v\\d+', message: '"\\d"' },
+    { pattern: '\\bword', message: '"\\b"' },
+    { pattern: 'x\\1', message: '"\\1"' },
+    { pattern: '[\\d]', message: 'backslash inside [...]' },
+    { pattern: 'a.*?b', message: 'lazy quantifier "*?"' },
+    { pattern: 'a{2}?', message: 'lazy quantifier "}?"' },
+    { pattern: '', message: 'must not be empty' },
+  ])('refuses $pattern', ({ pattern, message }) => {
+    expect(diag(withMatch(pattern))).toEqual([
+      expect.objectContaining({ code: 'schema', field: 'tests[0].stdout.matches', at: 'manifests/p.yaml:9:24', message: expect.stringContaining(message) as unknown }),
+    ]);
+  });
+
+  it('names the dialect in the hint', () => {
+    expect(diag(withMatch('v\\d+'))[0]!.hint).toContain('POSIX extended regular expression (grep -E');
+  });
+
+  it.each(['^ca [1-9][0-9]{2,}$', 'uid=10001\\(app\\)', '^Python 3\\.[0-9]+', '[[:digit:]]+ [[:alpha:]_]', '[]a]', '[^]a]?', 'a|b', 'x+?'.slice(0, 2), '127[.]0[.]0[.]1:[0-9]+ is up', '\\*?'])(
+    'accepts %s',
+    (pattern) => {
+      expect(diag(withMatch(pattern))).toEqual([]);
+    },
+  );
+});

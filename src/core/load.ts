@@ -585,6 +585,8 @@ function hintFor(issue: Issue, actual: unknown): string {
       return issue.origin === 'array' ? 'add an entry' : 'use a larger value';
     case 'too_big':
       return issue.origin === 'array' ? 'remove entries' : issue.origin === 'string' ? `shorten it to at most ${String(issue.maximum)} characters` : 'use a smaller value';
+    case 'custom':
+      return typeof issue.params?.['hint'] === 'string' ? issue.params['hint'] : 'see the file formats in docs/architecture.md';
     default:
       return 'see the file formats in docs/architecture.md';
   }

@@ -76,6 +76,68 @@ export const ImageRef = z.string().regex(/^[a-z0-9][a-z0-9._:/@-]*$/, {
 });
 export const AbsPath = z.string().regex(/^\/[A-Za-z0-9._/+-]*$/, { message: 'must be an absolute path without spaces' });
 
+/**
+ * Why `pattern` is not a POSIX extended regular expression as `grep -E` in the image reads it,
+ * or undefined. A JavaScript RegExp parse catches what is malformed in both dialects (unbalanced
+ * parentheses, brackets, a quantifier with nothing before it); the scan refuses what JavaScript
+ * accepts but ERE does not have, so a check cannot pass here and mean something else there.
+ */
+export function ereProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    return `is not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/: /, '')}`;
+  }
+  let inBracket = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (inBracket) {
+      // Inside [...] a backslash is literal in ERE; [:class:] [.x.] [=x=] nest their own brackets.
+      const nested = /^\[([:.=])/.exec(pattern.slice(i));
+      if (nested) {
+        const end = pattern.indexOf(`${nested[1]}]`, i + 2);
+        if (end >= 0) i = end + 1;
+        continue;
+      }
+      if (c === '\\') return 'uses a backslash inside [...], which POSIX ERE reads as a literal backslash';
+      if (c === ']') inBracket = false;
+      continue;
+    }
+    if (c === '[') {
+      inBracket = true;
+      // A "]" first (after an optional "^") is a literal member, not the end.
+      if (pattern[i + 1] === '^') i++;
+      if (pattern[i + 1] === ']') i++;
+      continue;
+    }
+    if (c === '\\') {
+      const n = pattern[i + 1] ?? '';
+      if (/[A-Za-z0-9]/.test(n)) return `uses "\\${n}", which POSIX ERE does not have (use a bracket expression such as [0-9], [[:space:]], [[:alnum:]_])`;
+      i++;
+      continue;
+    }
+    if (c === '(' && pattern[i + 1] === '?') return 'uses "(?", a lookaround, non-capturing or named group, which POSIX ERE does not have';
+    if ('*+?}'.includes(c) && pattern[i + 1] === '?' && i > 0) return `uses the lazy quantifier "${c}?", which POSIX ERE does not have`;
+  }
+  return undefined;
+}
+
+const EreMatch = z
+  .string()
+  .min(1, { message: 'must not be empty (an empty pattern checks nothing)' })
+  .superRefine((v, ctx) => {
+    const why = ereProblem(v);
+    if (why)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${why}`,
+        params: { hint: 'matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups' },
+      });
+  })
+  .describe('a POSIX extended regular expression (grep -E) one line of the output must match');
+
+const OutputCheck = z.object({ contains: z.string().optional(), matches: EreMatch.optional() }).strict();
+
 /** A test a fragment or product declares. Exactly one kind of check per test. */
 const TestBase = z.object({
   name: z.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: 'must be one line' }),
@@ -89,8 +151,8 @@ const TestBase = z.object({
 export const CommandTest = TestBase.extend({
   command: z.string().min(1).describe('a shell command run with /bin/sh -c inside the image'),
   exit: z.number().int().min(0).max(255).default(0),
-  stdout: z.object({ contains: z.string().optional(), matches: z.string().optional() }).strict().optional(),
-  stderr: z.object({ contains: z.string().optional(), matches: z.string().optional() }).strict().optional(),
+  stdout: OutputCheck.optional(),
+  stderr: OutputCheck.optional(),
   env: z.record(ArgName, SafeValue).optional().describe('extra environment for the command'),
 }).strict();
 export const FileTest = TestBase.extend({
