@@ -208,3 +208,21 @@ describe('load: matches: is checked as the POSIX ERE grep -E will run', () => {
     },
   );
 });
+
+describe('load: Pool runs-on is plain runner labels', () => {
+  const pool = (runsOn: string) => filesFrom({ 'manifests/p.yaml': `kind: Pool\nname: x\nplatform: linux/amd64\nruns-on: ${runsOn}\n` });
+  it.each([
+    { runsOn: '"${{ github.event.inputs.runner }}"', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '[self-hosted, "${{ secrets.X }}"]', field: 'runs-on[1]', at: 'manifests/p.yaml:4:24' },
+    { runsOn: '"ubuntu\\nmalicious: true"', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '[linux, "a b"]', field: 'runs-on[1]', at: 'manifests/p.yaml:4:18' },
+    { runsOn: "\"x'y\"", field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '""', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+  ])('refuses $runsOn', ({ runsOn, field, at }) => {
+    expect(diag(pool(runsOn))).toEqual([expect.objectContaining({ code: 'schema', field, at, message: expect.stringContaining('runner label') as unknown })]);
+  });
+
+  it.each(['ubuntu-24.04', 'ubuntu-24.04-arm', '[self-hosted, linux, x64, gpu]', 'my_runner.big'])('accepts %s', (runsOn) => {
+    expect(diag(pool(runsOn))).toEqual([]);
+  });
+});

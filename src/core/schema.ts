@@ -172,6 +172,15 @@ export const LabelTest = TestBase.extend({
 export const Test = z.union([CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest]);
 export type Test = z.infer<typeof Test>;
 
+// Runner labels are written verbatim into the generated workflow's runs-on: an expression
+// (`${{ ... }}`), a quote or a line break there would be evaluated or change the YAML.
+const RunnerLabel = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: 'must be a runner label of letters, digits, "_", "." and "-" (no spaces, quotes, "${{ }}" or line breaks)',
+  })
+  .max(100, { message: 'must be at most 100 characters' });
+
 export const Pool = z
   .object({
     kind: z.literal('Pool'),
@@ -179,7 +188,7 @@ export const Pool = z
     description: z.string().optional(),
     platform: Platform,
     accelerator: Accelerator.default('cpu'),
-    'runs-on': z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    'runs-on': z.union([RunnerLabel, z.array(RunnerLabel).min(1)]),
     'self-hosted': z.boolean().default(false),
     'max-parallel': z.number().int().min(1).max(256).default(4),
     'timeout-minutes': z.number().int().min(1).max(4320).default(60),

@@ -155,6 +155,11 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
       change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace('name: tools\n', `name: ${'a'.repeat(300)}\n`)),
       line: /^manifests\/tools\.yaml:2:7: error\[schema\] name: must be at most 63 characters/m,
     },
+    {
+      what: 'a Pool runs-on with a workflow expression',
+      change: (root: string) => edit(root, 'manifests/factory.yaml', (t) => t.replace('runs-on: ubuntu-24.04\n', 'runs-on: "${{ github.head_ref }}"\n')),
+      line: /^manifests\/factory\.yaml:10:10: error\[schema\] runs-on: must be a runner label/m,
+    },
   ])('$what', async ({ change, line }) => {
     const root = copyFixture('good/minimal');
     change(root);
