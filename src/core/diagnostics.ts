@@ -193,6 +193,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'no-pool': 'no Pool runs a target platform and accelerator',
   'ambiguous-pool': 'two Pools serve the same platform and accelerator',
   'bad-matrix-ref': 'a {matrix.KEY} reference to a key the matrix lacks',
+  'unknown-arg': 'a manifest build arg that no fragment of the manifest declares (a typo, or a missing declaration)',
   'unsafe-value': 'a build arg that is not a plain word after substitution',
   'variant-too-long': 'a matrix point whose variant name is longer than a build/ directory or a tag allows',
   'variant-collision': 'two matrix points with the same variant name',

@@ -210,3 +210,23 @@ describe('resolve: names and versions fit file systems and registries', () => {
     expect(errorsOf(files)).toEqual([]);
   });
 });
+
+describe('resolve: a manifest arg no fragment declares', () => {
+  it.each([
+    { what: 'a typo of a declared arg', args: "args:\n  PYTHON_VERSON: '{matrix.python}'\n", field: 'args.PYTHON_VERSON', at: 'manifests/py-app.yaml:26:18', hint: 'did you mean "PYTHON_VERSION"?' },
+    { what: 'an arg next to a declared one', args: "args:\n  PYTHON_VERSION: '{matrix.python}'\n  EXTRA: x\n", field: 'args.EXTRA', at: 'manifests/py-app.yaml:27:10', hint: 'the fragments of this manifest declare: PYTHON_VERSION' },
+  ])('is refused: $what', async ({ args, field, at, hint }) => {
+    const errs = errorsOf(await withFile('manifests/py-app.yaml', (t) => t.replace(/args:\n[\s\S]*$/, args)));
+    expect(errs).toEqual([expect.objectContaining({ code: 'unknown-arg', field, at, hint: expect.stringContaining(hint) as unknown })]);
+  });
+
+  it('says so when no fragment declares any arg', async () => {
+    const errs = errorsOf(await withFile('manifests/tools.yaml', (t) => t.replace('  - tools@1.0.0\n', '  - tools@1.0.0\nargs:\n  FOO: bar\n')));
+    expect(errs).toEqual([expect.objectContaining({ code: 'unknown-arg', field: 'args.FOO', hint: expect.stringContaining('no fragment of this manifest declares any args') as unknown })]);
+  });
+
+  it('is not judged when a fragment of the manifest did not load (its args are unknown)', async () => {
+    const files = await withFile('manifests/py-app.yaml', (t) => t.replace('  - app@1.0.0\n', '  - nope@1.0.0\n').replace('PYTHON_VERSION:', 'OTHER:'));
+    expect(errorsOf(files).map((e) => e.code)).toEqual(['unknown-fragment']);
+  });
+});

@@ -2,7 +2,7 @@
 // fragments, bases, manifests, pools), slots, requirements, cycles, platforms/accelerators,
 // paths and lock digests, then expands matrices into variants and variants x platforms into
 // targets. Reports every problem it can find in one pass.
-import { closeMatches, error, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { closeMatches, didYouMean, error, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { archOf, refOf, splitRef, targetName, variantName } from './ids.js';
 import { normalize } from './load.js';
 import { lockDigestErrors } from './lock.js';
@@ -416,13 +416,15 @@ class Resolver {
       if (!base) ok = false; // reported at the template
     }
 
-    const variants = this.expandMatrix(m, frags.filter((f): f is FragmentSource => f !== undefined));
+    const known = frags.filter((f): f is FragmentSource => f !== undefined);
+    const variants = this.expandMatrix(m, known, known.length === frags.length);
     if (!variants) ok = false;
     if (!ok || !template || !base || !variants) return undefined;
     return { manifest: m, template, fragments: frags as FragmentSource[], base, variants };
   }
 
-  private expandMatrix(m: Located<Manifest>, frags: FragmentSource[]): Variant[] | undefined {
+  /** `complete`: every fragment of the manifest resolved, so the args they declare are all known. */
+  private expandMatrix(m: Located<Manifest>, frags: FragmentSource[], complete: boolean): Variant[] | undefined {
     const matrix = m.doc.matrix ?? {};
     const keys = Object.keys(matrix).sort();
     let count = 1;
@@ -449,6 +451,23 @@ class Resolver {
           this.err('bad-matrix-ref', `args.${name} refers to {matrix.${ref[1]}}, which the matrix does not define`, m.locate(['args', name]), `args.${name}`, keys.length > 0 ? `matrix keys: ${keys.join(', ')}` : 'add a matrix or write the value out');
           ok = false;
         }
+      }
+    }
+    // Only fragments declare build args (templates have no args:); a key none of them declares
+    // would reach no ARG, so the build would silently ignore it.
+    if (complete) {
+      const declared = Object.keys(defaults).sort();
+      for (const name of Object.keys(manifestArgs)) {
+        if (name in defaults) continue;
+        const hint = [
+          didYouMean(name, declared),
+          declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(', ')}` : 'no fragment of this manifest declares any args',
+          'or declare it under args: in the fragment that uses it',
+        ]
+          .filter(Boolean)
+          .join('; ');
+        this.err('unknown-arg', `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(['args', name]), `args.${name}`, hint);
+        ok = false;
       }
     }
     if (!ok) return undefined;
