@@ -209,6 +209,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'render-syntax': 'an EJS tag that is not closed, or JavaScript in a tag that does not parse',
   'render-undefined': 'a name, matrix key or arg that a template or snippet uses but does not exist',
   'render-value': 'a value <%= %> cannot write: a line break or control character, undefined, an object',
+  'render-include': 'an EJS include() in a template or snippet (it would inline a file from outside the factory)',
   'render-slot': 'slot() of an undeclared slot, a slot placed twice, a slot never placed, or slot() in a snippet',
   'render-error': 'any other error thrown by the JavaScript in a template or snippet',
   'reserved-arg': 'a build arg named BASE_IMAGE or SOURCE_DATE_EPOCH, which the factory sets',

@@ -226,3 +226,29 @@ describe('load: Pool runs-on is plain runner labels', () => {
     expect(diag(pool(runsOn))).toEqual([]);
   });
 });
+
+describe('load: include() in a template or snippet is refused at its position', () => {
+  const META = 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n';
+  it.each([
+    { what: 'in <%-', snippet: "RUN true\n<%- include('/etc/passwd') %>\n", at: 'fragments/a/1.0.0/Dockerfile.ejs:2:5' },
+    { what: 'in <%= with spaces', snippet: "<%= include ( 'x' ) %>\n", at: 'fragments/a/1.0.0/Dockerfile.ejs:1:5' },
+    { what: 'in a multi-line tag', snippet: "<%\n  const x =\n    include('y')\n%>\n", at: 'fragments/a/1.0.0/Dockerfile.ejs:3:5' },
+  ])('$what', ({ snippet, at }) => {
+    const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
+    expect(diag(files)).toEqual([expect.objectContaining({ code: 'render-include', at, hint: expect.stringContaining('cannot include files') as unknown })]);
+    expect(loadDetailed(files).failed.has('fragment:a@1.0.0')).toBe(true);
+  });
+
+  it('refuses it in a template too', () => {
+    const files = filesFrom({
+      'templates/t/1.0.0/template.yaml': 'kind: Template\nname: t\nversion: 1.0.0\nbase: deb\nslots: [core]\n',
+      'templates/t/1.0.0/Dockerfile.ejs': "<%- slot('core') %>\n<%- include('/etc/shadow') %>\n",
+    });
+    expect(diag(files)).toEqual([expect.objectContaining({ code: 'render-include', at: 'templates/t/1.0.0/Dockerfile.ejs:2:5' })]);
+  });
+
+  it.each(["RUN echo include('x')\n", "<%% include('x') %>\n", "<%- args.include_dir %>\n", "<%# a comment about include() %>\n"])('leaves text outside tags and non-calls alone: %j', (snippet) => {
+    const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
+    expect(diag(files).filter((d) => d.code === 'render-include')).toEqual([]);
+  });
+});

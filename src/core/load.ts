@@ -14,6 +14,7 @@ import type {
   SourceLocation,
   TemplateSource,
 } from './types.js';
+import { INCLUDE_HINT } from './render.js';
 import { parseJson, parseYaml, positionInText, type FieldPath, type YamlDoc } from './yaml.js';
 
 export const LOCK_PATH = 'factory.lock.json';
@@ -181,6 +182,27 @@ function reservedInValues(y: YamlDoc, diagnostics: Diagnostic[]): void {
     }
   };
   walk(y.value, []);
+}
+
+/**
+ * EJS include() inside a tag of a template or snippet: it would inline any file on the machine.
+ * Checked here, not only when rendering, so `validate` reports it too.
+ */
+function refuseIncludes(path: string, text: string, diagnostics: Diagnostic[]): boolean {
+  let ok = true;
+  // `<%%` is a literal "<%" and `<%#` a comment: neither runs.
+  for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
+    for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
+      ok = false;
+      diagnostics.push(
+        error('render-include', 'include() is not allowed in a template or snippet', {
+          location: positionInText(path, text, tag.index + call.index),
+          hint: INCLUDE_HINT,
+        }),
+      );
+    }
+  }
+  return ok;
 }
 
 function located<T>(doc: T, y: YamlDoc): Located<T> {
@@ -414,6 +436,7 @@ function loadTemplate(dir: string, list: SourceFile[], diagnostics: Diagnostic[]
     return undefined;
   }
   const text = decode(v.snippet, diagnostics);
+  if (text !== undefined && !refuseIncludes(v.snippet.path, text, diagnostics)) return undefined;
   if (!meta || text === undefined) return undefined;
   return { meta, dir, dockerfile: { path: v.snippet.path, text }, files: list, digest: digestOf(dir, list) };
 }
@@ -430,6 +453,7 @@ function loadFragment(dir: string, list: SourceFile[], diagnostics: Diagnostic[]
     return undefined;
   }
   const text = decode(v.snippet, diagnostics);
+  if (text !== undefined && !refuseIncludes(v.snippet.path, text, diagnostics)) return undefined;
   if (!meta || text === undefined) return undefined;
   const filesPrefix = `${dir}/files/`;
   return {

@@ -160,6 +160,11 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
       change: (root: string) => edit(root, 'manifests/factory.yaml', (t) => t.replace('runs-on: ubuntu-24.04\n', 'runs-on: "${{ github.head_ref }}"\n')),
       line: /^manifests\/factory\.yaml:10:10: error\[schema\] runs-on: must be a runner label/m,
     },
+    {
+      what: 'an EJS include() in a snippet',
+      change: (root: string) => edit(root, 'fragments/tools/1.0.0/Dockerfile.ejs', (t) => `${t}<%- include('/etc/passwd') %>\n`),
+      line: /^fragments\/tools\/1\.0\.0\/Dockerfile\.ejs:2:5: error\[render-include\] include\(\) is not allowed/m,
+    },
   ])('$what', async ({ change, line }) => {
     const root = copyFixture('good/minimal');
     change(root);
