@@ -165,11 +165,20 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
       change: (root: string) => edit(root, 'fragments/tools/1.0.0/Dockerfile.ejs', (t) => `${t}<%- include('/etc/passwd') %>\n`),
       line: /^fragments\/tools\/1\.0\.0\/Dockerfile\.ejs:2:5: error\[render-include\] include\(\) is not allowed/m,
     },
+    {
+      what: 'factory.lock.json that is a directory (EISDIR when written)',
+      change: (root: string) => {
+        rmSync(path.join(root, 'factory.lock.json'));
+        mkdirSync(path.join(root, 'factory.lock.json', 'sub'), { recursive: true });
+        writeFileSync(path.join(root, 'factory.lock.json', 'sub', 'x'), '');
+      },
+      line: /^factory\.lock\.json:1:1: error\[not-a-file\] factory\.lock\.json is a directory/m,
+    },
   ])('$what', async ({ change, line }) => {
     const root = copyFixture('good/minimal');
     change(root);
     const before = snapshotTree(root);
-    for (const cmd of ['validate', 'generate']) {
+    for (const cmd of ['validate', 'generate', 'lock']) {
       const r = await factory('--root', root, cmd);
       expect(r.err, cmd).toMatch(line);
       expect(r.err, cmd).toMatch(/\n  hint: /);
