@@ -166,6 +166,21 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
       line: /^fragments\/tools\/1\.0\.0\/Dockerfile\.ejs:2:5: error\[render-include\] include\(\) is not allowed/m,
     },
     {
+      what: 'a NUL written as "\\0" in a test command',
+      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: \"echo \\0\"\n")),
+      line: /^manifests\/tools\.yaml:10:14: error\[control-char\] tests\[0\]\.command: the NUL character U\+0000 is not allowed/m,
+    },
+    {
+      what: 'a matches: pattern grep -E does not understand',
+      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: id\n    stdout: { matches: 'uid=\\d+' }\n")),
+      line: /^manifests\/tools\.yaml:11:24: error\[schema\] tests\[0\]\.stdout\.matches: uses "\\d", which POSIX ERE does not have/m,
+    },
+    {
+      what: 'a manifest arg no fragment declares',
+      change: (root: string) => edit(root, 'manifests/py-app.yaml', (t) => t.replace('  PYTHON_VERSION:', '  PYTHON_VERSOIN:')),
+      line: /^manifests\/py-app\.yaml:26:19: error\[unknown-arg\] args\.PYTHON_VERSOIN: .*\n  hint: did you mean "PYTHON_VERSION"\?/m,
+    },
+    {
       what: 'factory.lock.json that is a directory (EISDIR when written)',
       change: (root: string) => {
         rmSync(path.join(root, 'factory.lock.json'));
