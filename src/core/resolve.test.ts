@@ -230,3 +230,13 @@ describe('resolve: a manifest arg no fragment declares', () => {
     expect(errorsOf(files).map((e) => e.code)).toEqual(['unknown-fragment']);
   });
 });
+
+describe('resolve: build args the factory sets itself', () => {
+  it.each([
+    { what: 'in a manifest', file: 'manifests/py-app.yaml', edit: (t: string) => t.replace('  PYTHON_VERSION:', "  BASE_IMAGE: x\n  PYTHON_VERSION:"), at: 'manifests/py-app.yaml:26:15' },
+    { what: 'in a fragment', file: 'fragments/python/1.0.0/fragment.yaml', edit: (t: string) => t.replace("args:\n", 'args:\n  SOURCE_DATE_EPOCH: "0"\n'), at: 'fragments/python/1.0.0/fragment.yaml:6:22' },
+  ])('are refused $what, before generate', async ({ file, edit, at }) => {
+    const errs = errorsOf(await withFile(file, edit)).filter((e) => e.code !== 'lock-mismatch');
+    expect(errs).toEqual([expect.objectContaining({ code: 'reserved-arg', at, hint: 'rename the arg' })]);
+  });
+});

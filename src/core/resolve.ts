@@ -23,7 +23,7 @@ import type {
   TemplateSource,
   Variant,
 } from './types.js';
-import { Policy as PolicySchema, type Policy } from './schema.js';
+import { Policy as PolicySchema, RESERVED_ARGS, type Policy } from './schema.js';
 import { positionInText } from './yaml.js';
 
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
@@ -455,10 +455,25 @@ class Resolver {
     }
     // Only fragments declare build args (templates have no args:); a key none of them declares
     // would reach no ARG, so the build would silently ignore it.
+    // Also checked by bake, but only `generate` gets there: here `validate` reports it too.
+    for (const f of frags) {
+      for (const name of Object.keys(f.meta.doc.args ?? {})) {
+        if (RESERVED_ARGS.has(name)) {
+          this.err('reserved-arg', `build arg ${name} is set by the factory and cannot be set by a fragment`, f.meta.locate(['args', name]), `args.${name}`, 'rename the arg');
+          ok = false;
+        }
+      }
+    }
+    for (const name of Object.keys(manifestArgs)) {
+      if (RESERVED_ARGS.has(name)) {
+        this.err('reserved-arg', `build arg ${name} is set by the factory and cannot be set by a manifest`, m.locate(['args', name]), `args.${name}`, 'rename the arg');
+        ok = false;
+      }
+    }
     if (complete) {
       const declared = Object.keys(defaults).sort();
       for (const name of Object.keys(manifestArgs)) {
-        if (name in defaults) continue;
+        if (name in defaults || RESERVED_ARGS.has(name)) continue;
         const hint = [
           didYouMean(name, declared),
           declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(', ')}` : 'no fragment of this manifest declares any args',

@@ -19,6 +19,8 @@ const REF_RE = /^([a-z0-9]+(?:[._-][a-z0-9]+)*)@((?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\
 // backslashes or newlines: they cannot break out of any context they are placed in.
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
 const ARG_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
+/** Build args the factory sets on every target (bake); a manifest or fragment may not set them. */
+export const RESERVED_ARGS: ReadonlySet<string> = new Set(['BASE_IMAGE', 'SOURCE_DATE_EPOCH']);
 const LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
 
 // A name is a directory under build/, part of bake target names, stage names and tags; a

@@ -181,6 +181,11 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
       line: /^manifests\/py-app\.yaml:26:19: error\[unknown-arg\] args\.PYTHON_VERSOIN: .*\n  hint: did you mean "PYTHON_VERSION"\?/m,
     },
     {
+      what: 'a build arg the factory sets itself',
+      change: (root: string) => edit(root, 'manifests/py-app.yaml', (t) => t.replace('  PYTHON_VERSION:', '  BASE_IMAGE: x\n  PYTHON_VERSION:')),
+      line: /^manifests\/py-app\.yaml:26:15: error\[reserved-arg\] args\.BASE_IMAGE: /m,
+    },
+    {
       what: 'factory.lock.json that is a directory (EISDIR when written)',
       change: (root: string) => {
         rmSync(path.join(root, 'factory.lock.json'));
