@@ -175,7 +175,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'missing-file': 'a template or fragment without its metadata or Dockerfile.ejs, or a COPY of a file that does not exist',
   'stray-file': 'a file under templates/ or fragments/ outside a <name>/<version>/ directory',
   symlink: 'a symbolic link where none is allowed',
-  'not-a-file': 'factory.lock.json that is a directory or another non-file',
+  'not-a-file': 'factory.lock.json, or a path generate writes, that is a directory (or a file where a directory must be)',
   'path-escape': 'a COPY/ADD source or link that leaves the fragment directory or its files/',
   'remote-source': 'an ADD/COPY of a URL (not reproducible)',
   'duplicate-id': 'two documents with the same id',

@@ -208,3 +208,19 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
     expect(snapshotTree(root)).toEqual(before);
   });
 });
+
+describe('generate: an output path blocked by the working tree', () => {
+  it.each([
+    { what: 'docker-bake.hcl is a directory', block: (root: string) => mkdirSync(path.join(root, 'docker-bake.hcl', 'x'), { recursive: true }), line: /^docker-bake\.hcl:1:1: error\[not-a-file\] docker-bake\.hcl is a directory/m },
+    { what: 'build is a file', block: (root: string) => writeFileSync(path.join(root, 'build'), 'x'), line: /^build:1:1: error\[not-a-file\] build is a file where generate writes a directory/m },
+  ])('$what: exit 1, located, nothing written', async ({ block, line }) => {
+    const root = copyFixture('good/minimal');
+    block(root);
+    const before = snapshotTree(root);
+    const r = await factory('--root', root, 'generate');
+    expect(r.err).toMatch(line);
+    expect(r.err).not.toContain('internal error');
+    expect(r.code).toBe(1);
+    expect(snapshotTree(root)).toEqual(before);
+  });
+});
