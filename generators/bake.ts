@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { error } from '../src/core/diagnostics.js';
 import { hclTemplate, type HclPart } from '../src/core/escape.js';
+import { RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
@@ -155,8 +156,6 @@ function platformsOf(platform: string): readonly HclExpr[] {
   if (!l) platformLists.set(platform, (l = list([str(platform)])));
   return l;
 }
-
-const RESERVED_ARGS = new Set(['BASE_IMAGE', 'SOURCE_DATE_EPOCH']);
 
 function argsMap(baseName: string, args: Record<string, string>): HclValue {
   const entries: [string, HclExpr][] = [

@@ -1,10 +1,11 @@
 // The `factory` command line. Parses arguments, wires the pure core to the filesystem, and maps
 // outcomes to documented exit codes. Never prints a stack trace for a user error.
+import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { buildFactory } from '../core/index.js';
+import { buildFactory, error } from '../core/index.js';
 import { FactoryError, type Diagnostic, type ResolvedFactory } from '../core/types.js';
-import { readTree } from '../io/tree.js';
+import { readTree, SOURCE_FILES } from '../io/tree.js';
 import { paint, printDiagnostics, printJson, processIo, type Io } from './output.js';
 import { COMMANDS, type Command, type CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
@@ -121,6 +122,27 @@ export function report(ctx: CommandContext, diagnostics: Diagnostic[]): void {
 async function loadFactory(root: string): Promise<ResolvedFactory> {
   const files = await readTree(root);
   const { factory, diagnostics } = buildFactory(files);
-  if (!factory || diagnostics.some((d) => d.severity === 'error')) throw new FactoryError(diagnostics);
+  const all = [...(await sourceFileKinds(root)), ...diagnostics];
+  if (!factory || all.some((d) => d.severity === 'error')) throw new FactoryError(all);
   return factory;
+}
+
+/**
+ * The tree reader skips a source file that is not a regular file (it cannot be read as one), so
+ * the core sees a missing lock; `generate` and `lock` would then fail with EISDIR writing it.
+ * Saying so here makes `validate` report it too.
+ */
+async function sourceFileKinds(root: string): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const rel of SOURCE_FILES) {
+    const st = await fs.lstat(path.join(root, rel)).catch(() => undefined);
+    if (!st || st.isFile() || st.isSymbolicLink()) continue;
+    out.push(
+      error('not-a-file', `${rel} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`, {
+        location: { file: rel, line: 1, column: 1 },
+        hint: `remove it (rm -r ${rel}) and run 'factory lock' to write the lock file`,
+      }),
+    );
+  }
+  return out;
 }

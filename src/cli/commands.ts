@@ -7,7 +7,8 @@ import { generate, GENERATED_DIRS } from '../../generators/index.js';
 import { resolveId } from '../core/ids.js';
 import { checkLock, computeLock, serializeLock } from '../core/lock.js';
 import { renderDockerfile } from '../core/render.js';
-import type { OutputFile, ResolvedFactory, Target } from '../core/types.js';
+import { error } from '../core/diagnostics.js';
+import type { Diagnostic, OutputFile, ResolvedFactory, Target } from '../core/types.js';
 import { FactoryError } from '../core/types.js';
 import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
@@ -57,6 +58,37 @@ async function orphans(root: string, outputs: OutputFile[]): Promise<string[]> {
     }
   }
   return found.sort();
+}
+
+/**
+ * Output paths that a directory occupies, or whose parent is a file: writing them would fail
+ * half-way with EISDIR/ENOTDIR. Checked before anything is written.
+ */
+async function blockedOutputs(root: string, outputs: OutputFile[]): Promise<Diagnostic[]> {
+  const kinds = new Map<string, 'dir' | 'other' | 'none'>();
+  const kindOf = async (rel: string): Promise<'dir' | 'other' | 'none'> => {
+    let k = kinds.get(rel);
+    if (k === undefined) {
+      const st = await fs.lstat(path.join(root, rel)).catch(() => undefined);
+      k = !st ? 'none' : st.isDirectory() ? 'dir' : 'other';
+      kinds.set(rel, k);
+    }
+    return k;
+  };
+  const found = new Map<string, Diagnostic>();
+  for (const o of outputs) {
+    const parts = o.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if ((await kindOf(dir)) === 'other' && !found.has(dir)) {
+        found.set(dir, error('not-a-file', `${dir} is a file where generate writes a directory (for ${o.path})`, { location: { file: dir, line: 1, column: 1 }, hint: `remove ${dir} and run 'factory generate' again` }));
+      }
+    }
+    if ((await kindOf(o.path)) === 'dir' && !found.has(o.path)) {
+      found.set(o.path, error('not-a-file', `${o.path} is a directory where generate writes a file`, { location: { file: o.path, line: 1, column: 1 }, hint: `remove the directory (rm -r ${o.path}) and run 'factory generate' again` }));
+    }
+  }
+  return [...found.values()];
 }
 
 function targetsOf(factory: ResolvedFactory, id: string): Target[] {
@@ -202,6 +234,8 @@ const generateCmd: Command = {
       }
       return stale.length === 0 ? EXIT.ok : EXIT.stale;
     }
+    const blocked = await blockedOutputs(ctx.root, outputs);
+    if (blocked.length > 0) throw new FactoryError(blocked);
     await writeOutputs(ctx.root, outputs);
     for (const p of extra) await fs.rm(path.join(ctx.root, p));
     if (ctx.json) printJson(ctx.io, { ok: true, written: outputs.map((o) => o.path), removed: extra });

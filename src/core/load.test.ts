@@ -141,3 +141,114 @@ describe('load: problems', () => {
     expect([...loadDetailed(files).failed].sort()).toEqual(['base:deb', 'fragment:a@1.0.0', 'product:app@1.0.0']);
   });
 });
+
+describe('load: NUL and U+0001, raw or written as YAML escapes', () => {
+  const TEST = (body: string) => `${PRODUCT}tests:\n  - name: t\n${body}`;
+  it.each([
+    { what: 'a test name with "\\0"', yaml: TEST('    command: "true"\n').replace('name: t', 'name: "a\\0b"'), field: 'tests[0].name', at: 'manifests/p.yaml:7:11', char: 'U+0000' },
+    { what: 'a command with "\\0"', yaml: TEST('    command: "echo \\0"\n'), field: 'tests[0].command', at: 'manifests/p.yaml:8:14', char: 'U+0000' },
+    { what: 'a command with "\\x00"', yaml: TEST('    command: "echo \\x00"\n'), field: 'tests[0].command', at: 'manifests/p.yaml:8:14', char: 'U+0000' },
+    { what: 'an env-equals value with "\\u0000"', yaml: TEST('    env-equals: { A: "x\\u0000" }\n'), field: 'tests[0].env-equals.A', at: 'manifests/p.yaml:8:22', char: 'U+0000' },
+    { what: 'a label value with "\\x01"', yaml: `${PRODUCT}labels: { a: "x\\x01" }\n`, field: 'labels.a', at: 'manifests/p.yaml:6:14', char: 'U+0001' },
+    { what: 'a raw NUL byte', yaml: `${PRODUCT}description: a\0b\n`, field: undefined, at: 'manifests/p.yaml:6:15', char: 'U+0000' },
+  ])('refuses $what', ({ yaml, field, at, char }) => {
+    const ds = diag(filesFrom({ 'manifests/p.yaml': yaml })).filter((d) => d.code === 'control-char');
+    expect(ds).toEqual([expect.objectContaining({ field, at, message: expect.stringContaining(char) as unknown })]);
+    expect(ds[0]!.hint).toBeTruthy();
+  });
+
+  it('refuses an env value with "\\0" in a fragment.yaml too', () => {
+    const files = filesFrom({
+      'fragments/a/1.0.0/fragment.yaml': 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n    env: { X: "a\\0" }\n',
+      'fragments/a/1.0.0/Dockerfile.ejs': 'RUN true\n',
+    });
+    expect(diag(files).filter((d) => d.code === 'control-char')).toEqual([
+      expect.objectContaining({ field: 'tests[0].env.X', at: 'fragments/a/1.0.0/fragment.yaml:8:15' }),
+    ]);
+  });
+
+  it('refuses a raw NUL byte in a snippet', () => {
+    const files = filesFrom({
+      'fragments/a/1.0.0/fragment.yaml': 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n',
+      'fragments/a/1.0.0/Dockerfile.ejs': 'RUN echo \0\n',
+    });
+    expect(diag(files)).toEqual([expect.objectContaining({ code: 'control-char', at: 'fragments/a/1.0.0/Dockerfile.ejs:1:10' })]);
+  });
+});
+
+describe('load: matches: is checked as the POSIX ERE grep -E will run', () => {
+  const withMatch = (m: string) => filesFrom({ 'manifests/p.yaml': `${PRODUCT}tests:\n  - name: t\n    command: 'true'\n    stdout: { matches: ${JSON.stringify(m)} }\n` });
+  it.each([
+    { pattern: 'a(b', message: 'is not a valid regular expression' },
+    { pattern: '[a-', message: 'is not a valid regular expression' },
+    { pattern: '*a', message: 'is not a valid regular expression' },
+    { pattern: 'foo(?=bar)', message: '"(?"' },
+    { pattern: '(?:a|b)', message: '"(?"' },
+    { pattern: 'v\\d+', message: '"\\d"' },
+    { pattern: '\\bword', message: '"\\b"' },
+    { pattern: 'x\\1', message: '"\\1"' },
+    { pattern: '[\\d]', message: 'backslash inside [...]' },
+    { pattern: 'a.*?b', message: 'lazy quantifier "*?"' },
+    { pattern: 'a{2}?', message: 'lazy quantifier "}?"' },
+    { pattern: '', message: 'must not be empty' },
+  ])('refuses $pattern', ({ pattern, message }) => {
+    expect(diag(withMatch(pattern))).toEqual([
+      expect.objectContaining({ code: 'schema', field: 'tests[0].stdout.matches', at: 'manifests/p.yaml:9:24', message: expect.stringContaining(message) as unknown }),
+    ]);
+  });
+
+  it('names the dialect in the hint', () => {
+    expect(diag(withMatch('v\\d+'))[0]!.hint).toContain('POSIX extended regular expression (grep -E');
+  });
+
+  it.each(['^ca [1-9][0-9]{2,}$', 'uid=10001\\(app\\)', '^Python 3\\.[0-9]+', '[[:digit:]]+ [[:alpha:]_]', '[]a]', '[^]a]?', 'a|b', 'x+?'.slice(0, 2), '127[.]0[.]0[.]1:[0-9]+ is up', '\\*?'])(
+    'accepts %s',
+    (pattern) => {
+      expect(diag(withMatch(pattern))).toEqual([]);
+    },
+  );
+});
+
+describe('load: Pool runs-on is plain runner labels', () => {
+  const pool = (runsOn: string) => filesFrom({ 'manifests/p.yaml': `kind: Pool\nname: x\nplatform: linux/amd64\nruns-on: ${runsOn}\n` });
+  it.each([
+    { runsOn: '"${{ github.event.inputs.runner }}"', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '[self-hosted, "${{ secrets.X }}"]', field: 'runs-on[1]', at: 'manifests/p.yaml:4:24' },
+    { runsOn: '"ubuntu\\nmalicious: true"', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '[linux, "a b"]', field: 'runs-on[1]', at: 'manifests/p.yaml:4:18' },
+    { runsOn: "\"x'y\"", field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '""', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+  ])('refuses $runsOn', ({ runsOn, field, at }) => {
+    expect(diag(pool(runsOn))).toEqual([expect.objectContaining({ code: 'schema', field, at, message: expect.stringContaining('runner label') as unknown })]);
+  });
+
+  it.each(['ubuntu-24.04', 'ubuntu-24.04-arm', '[self-hosted, linux, x64, gpu]', 'my_runner.big'])('accepts %s', (runsOn) => {
+    expect(diag(pool(runsOn))).toEqual([]);
+  });
+});
+
+describe('load: include() in a template or snippet is refused at its position', () => {
+  const META = 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n';
+  it.each([
+    { what: 'in <%-', snippet: "RUN true\n<%- include('/etc/passwd') %>\n", at: 'fragments/a/1.0.0/Dockerfile.ejs:2:5' },
+    { what: 'in <%= with spaces', snippet: "<%= include ( 'x' ) %>\n", at: 'fragments/a/1.0.0/Dockerfile.ejs:1:5' },
+    { what: 'in a multi-line tag', snippet: "<%\n  const x =\n    include('y')\n%>\n", at: 'fragments/a/1.0.0/Dockerfile.ejs:3:5' },
+  ])('$what', ({ snippet, at }) => {
+    const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
+    expect(diag(files)).toEqual([expect.objectContaining({ code: 'render-include', at, hint: expect.stringContaining('cannot include files') as unknown })]);
+    expect(loadDetailed(files).failed.has('fragment:a@1.0.0')).toBe(true);
+  });
+
+  it('refuses it in a template too', () => {
+    const files = filesFrom({
+      'templates/t/1.0.0/template.yaml': 'kind: Template\nname: t\nversion: 1.0.0\nbase: deb\nslots: [core]\n',
+      'templates/t/1.0.0/Dockerfile.ejs': "<%- slot('core') %>\n<%- include('/etc/shadow') %>\n",
+    });
+    expect(diag(files)).toEqual([expect.objectContaining({ code: 'render-include', at: 'templates/t/1.0.0/Dockerfile.ejs:2:5' })]);
+  });
+
+  it.each(["RUN echo include('x')\n", "<%% include('x') %>\n", "<%- args.include_dir %>\n", "<%# a comment about include() %>\n"])('leaves text outside tags and non-calls alone: %j', (snippet) => {
+    const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
+    expect(diag(files).filter((d) => d.code === 'render-include')).toEqual([]);
+  });
+});

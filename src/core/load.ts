@@ -14,6 +14,7 @@ import type {
   SourceLocation,
   TemplateSource,
 } from './types.js';
+import { INCLUDE_HINT } from './render.js';
 import { parseJson, parseYaml, positionInText, type FieldPath, type YamlDoc } from './yaml.js';
 
 export const LOCK_PATH = 'factory.lock.json';
@@ -130,10 +131,10 @@ function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined
     return undefined;
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const at = text.indexOf(MARKER_CHAR);
+  const at = text.search(RESERVED_CHARS);
   if (at >= 0) {
     diagnostics.push(
-      error('control-char', 'the control character U+0001 is not allowed (it is reserved for source maps)', {
+      error('control-char', `${describeReserved(text[at]!)} is not allowed (${RESERVED_WHY[text[at]!]})`, {
         location: positionInText(file.path, text, at),
         hint: 'remove the invisible character at this position',
       }),
@@ -141,6 +142,67 @@ function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined
     return undefined;
   }
   return text;
+}
+
+// U+0001 is the renderer's source-map marker; NUL cannot live in argv, a shell string or a
+// label, and would be silently turned into "\u0000" on its way there.
+const RESERVED_CHARS = /[\u0000\u0001]/;
+const RESERVED_WHY: Record<string, string> = {
+  '\u0000': 'no command, environment value or label can hold it',
+  '\u0001': 'it is reserved for source maps',
+};
+
+function describeReserved(c: string): string {
+  return c === '\u0000' ? 'the NUL character U+0000' : 'the control character U+0001';
+}
+
+/**
+ * The same characters written as YAML escapes ("\0", "\x01", "\u0000") only appear once the
+ * document is parsed: reports each string (or key) holding one, at its node.
+ */
+function reservedInValues(y: YamlDoc, diagnostics: Diagnostic[]): void {
+  const walk = (v: unknown, path: FieldPath): void => {
+    if (typeof v === 'string') {
+      const at = v.search(RESERVED_CHARS);
+      if (at >= 0) {
+        diagnostics.push(
+          error('control-char', `${describeReserved(v[at]!)} is not allowed (${RESERVED_WHY[v[at]!]})`, {
+            field: formatFieldPath(path),
+            location: y.locate(path),
+            hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string',
+          }),
+        );
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (isPlainObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (RESERVED_CHARS.test(k)) walk(k, [...path, k]);
+        walk(x, [...path, k]);
+      }
+    }
+  };
+  walk(y.value, []);
+}
+
+/**
+ * EJS include() inside a tag of a template or snippet: it would inline any file on the machine.
+ * Checked here, not only when rendering, so `validate` reports it too.
+ */
+function refuseIncludes(path: string, text: string, diagnostics: Diagnostic[]): boolean {
+  let ok = true;
+  // `<%%` is a literal "<%" and `<%#` a comment: neither runs.
+  for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
+    for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
+      ok = false;
+      diagnostics.push(
+        error('render-include', 'include() is not allowed in a template or snippet', {
+          location: positionInText(path, text, tag.index + call.index),
+          hint: INCLUDE_HINT,
+        }),
+      );
+    }
+  }
+  return ok;
 }
 
 function located<T>(doc: T, y: YamlDoc): Located<T> {
@@ -163,6 +225,7 @@ function loadManifestFile(path: string, text: string, factory: LoadedFactory, di
       );
       continue;
     }
+    reservedInValues(y, diagnostics);
     const kind = v['kind'];
     if (kind === undefined) {
       diagnostics.push(
@@ -259,6 +322,7 @@ function loadMeta<T>(
     );
     return undefined;
   }
+  reservedInValues(first, diagnostics);
   const doc = validate(schema, first, diagnostics, kind);
   if (doc === undefined) return undefined;
   const meta = located(doc, first);
@@ -372,6 +436,7 @@ function loadTemplate(dir: string, list: SourceFile[], diagnostics: Diagnostic[]
     return undefined;
   }
   const text = decode(v.snippet, diagnostics);
+  if (text !== undefined && !refuseIncludes(v.snippet.path, text, diagnostics)) return undefined;
   if (!meta || text === undefined) return undefined;
   return { meta, dir, dockerfile: { path: v.snippet.path, text }, files: list, digest: digestOf(dir, list) };
 }
@@ -388,6 +453,7 @@ function loadFragment(dir: string, list: SourceFile[], diagnostics: Diagnostic[]
     return undefined;
   }
   const text = decode(v.snippet, diagnostics);
+  if (text !== undefined && !refuseIncludes(v.snippet.path, text, diagnostics)) return undefined;
   if (!meta || text === undefined) return undefined;
   const filesPrefix = `${dir}/files/`;
   return {
@@ -520,6 +586,7 @@ function friendly(issue: Issue, actual?: unknown): string {
       if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : issue.origin === 'string' ? 'must not be empty' : `must be >= ${String(issue.minimum)}`;
     case 'too_big':
+      if (!issue.message.startsWith('Too big')) return issue.message;
       return issue.origin === 'array' ? `allows at most ${String(issue.maximum)} item(s)` : issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be <= ${String(issue.maximum)}`;
     default:
       return issue.message;
@@ -541,7 +608,9 @@ function hintFor(issue: Issue, actual: unknown): string {
       if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? 'add an entry' : 'use a larger value';
     case 'too_big':
-      return issue.origin === 'array' ? 'remove entries' : 'use a smaller value';
+      return issue.origin === 'array' ? 'remove entries' : issue.origin === 'string' ? `shorten it to at most ${String(issue.maximum)} characters` : 'use a smaller value';
+    case 'custom':
+      return typeof issue.params?.['hint'] === 'string' ? issue.params['hint'] : 'see the file formats in docs/architecture.md';
     default:
       return 'see the file formats in docs/architecture.md';
   }

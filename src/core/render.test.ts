@@ -175,3 +175,19 @@ describe('renderFragmentTestDockerfile', () => {
     expect(requiresClosure(p.fragments, hardening)).toEqual([hardening]);
   });
 });
+
+describe('include() in a template or snippet', () => {
+  it.each([
+    { what: 'a direct call in a snippet', snippet: "RUN true\n<%- include('/etc/passwd') %>\n", line: 2 },
+    { what: 'an alias the loader cannot see', snippet: "RUN true\n<% const inc = include -%>\n<%- inc('../../../etc/passwd') %>\n", line: 3 },
+  ])('is a located render-include error: $what', ({ snippet, line }) => {
+    const bad = fragment('bad', '1.0.0', 'app', snippet);
+    const p = product({ name: 'llm', template: template('runtime', '1.0.0', TPL), fragments: [hardening, python, bad], variants: [variant] });
+    const ds = diagnosticsOf(() => renderDockerfile(p, variant));
+    expect(ds).toEqual([
+      expect.objectContaining({ code: 'render-include', location: expect.objectContaining({ file: 'fragments/bad/1.0.0/Dockerfile.ejs', line }) as unknown }),
+    ]);
+    expect(ds[0]!.message).toContain('is not allowed');
+    expect(ds[0]!.hint).toContain('cannot include files');
+  });
+});

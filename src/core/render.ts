@@ -388,7 +388,7 @@ function compileMarked(path: string, text: string): Compiled {
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: 'locals', unsafePrototypeLocals: true };
+  const opts = { filename: ejsFilename(path), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: 'locals', unsafePrototypeLocals: true, includer: refuseInclude };
   let fn: Compiled;
   try {
     fn = ejs.compile(marked, opts) as Compiled;
@@ -398,6 +398,15 @@ function compileMarked(path: string, text: string): Compiled {
   byText.set(text, fn);
   return fn;
 }
+
+// include() would read any file on the machine into a Dockerfile, outside the content digests
+// and the lock. The loader refuses it in the source already; this catches what a scan cannot
+// see (an alias of include, a name built at run time).
+function refuseInclude(target: string): never {
+  throw new RenderError('render-include', `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
+}
+
+export const INCLUDE_HINT = "templates and snippets cannot include files: move the shared lines into a fragment, or a fragment's files/ and COPY them";
 
 // EJS writes the file name into its error messages through the escape function; give it a name
 // that function accepts unchanged.

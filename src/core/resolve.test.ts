@@ -186,3 +186,57 @@ describe('sortVersions', () => {
     expect(sortVersions(['1.10.0', '1.2.0', '1.2.0-rc.1', '0.9.9', '1.2.1'])).toEqual(['0.9.9', '1.2.0-rc.1', '1.2.0', '1.2.1', '1.10.0']);
   });
 });
+
+describe('resolve: names and versions fit file systems and registries', () => {
+  const long = (n: number) => 'a'.repeat(n);
+  it.each([
+    { what: 'a product name', file: 'manifests/tools.yaml', edit: (t: string) => t.replace('name: tools\nversion: 2.1.0\ndesc', `name: ${long(300)}\nversion: 2.1.0\ndesc`), at: 'manifests/tools.yaml:2:7', field: 'name', message: 'at most 63 characters' },
+    { what: 'a product version', file: 'manifests/tools.yaml', edit: (t: string) => t.replace('version: 2.1.0\ndesc', `version: 2.1.0-${long(60)}\ndesc`), at: 'manifests/tools.yaml:3:10', field: 'version', message: 'at most 40 characters' },
+    { what: 'a fragment name', file: 'fragments/tools/1.0.0/fragment.yaml', edit: (t: string) => t.replace('name: tools', `name: ${long(64)}`), at: 'fragments/tools/1.0.0/fragment.yaml:2:7', field: 'name', message: 'at most 63 characters' },
+    { what: 'a template version', file: 'templates/debian/1.0.0/template.yaml', edit: (t: string) => t.replace('version: 1.0.0', `version: 1.0.0-${long(40)}`), at: 'templates/debian/1.0.0/template.yaml:3:10', field: 'version', message: 'at most 40 characters' },
+    { what: 'a tag pattern', file: 'manifests/tools.yaml', edit: (t: string) => t.replace("tags: ['{version}']", `tags: ['${long(129)}']`), at: 'manifests/tools.yaml:7:8', field: 'tags[0]', message: 'at most 128 characters' },
+    { what: 'an image path', file: 'manifests/tools.yaml', edit: (t: string) => t.replace('image: factory/tools', `image: factory/${long(250)}`), at: 'manifests/tools.yaml:6:8', field: 'image', message: 'at most 255 characters' },
+    { what: 'a variant name', file: 'manifests/py-app.yaml', edit: (t: string) => t.replace("python: ['3.11', '3.12']", `python: ['3.11', '${long(130)}']`), at: 'manifests/py-app.yaml:24:3', field: 'matrix', message: 'limit 128' },
+  ])('refuses $what that is too long, at its line', async ({ file, edit, at, field, message }) => {
+    const errs = errorsOf(await withFile(file, edit));
+    const hit = errs.find((e) => e.at === at && e.field === field);
+    expect(hit, JSON.stringify(errs, null, 1)).toBeDefined();
+    expect(hit!.message).toContain(message);
+    expect(hit!.hint).toBeTruthy();
+  });
+
+  it('accepts names and versions at the limit', async () => {
+    const files = await withFile('manifests/tools.yaml', (t) => t.replace('name: tools\nversion: 2.1.0\ndesc', `name: ${long(63)}\nversion: 2.1.0-${long(34)}\ndesc`));
+    expect(errorsOf(files)).toEqual([]);
+  });
+});
+
+describe('resolve: a manifest arg no fragment declares', () => {
+  it.each([
+    { what: 'a typo of a declared arg', args: "args:\n  PYTHON_VERSON: '{matrix.python}'\n", field: 'args.PYTHON_VERSON', at: 'manifests/py-app.yaml:26:18', hint: 'did you mean "PYTHON_VERSION"?' },
+    { what: 'an arg next to a declared one', args: "args:\n  PYTHON_VERSION: '{matrix.python}'\n  EXTRA: x\n", field: 'args.EXTRA', at: 'manifests/py-app.yaml:27:10', hint: 'the fragments of this manifest declare: PYTHON_VERSION' },
+  ])('is refused: $what', async ({ args, field, at, hint }) => {
+    const errs = errorsOf(await withFile('manifests/py-app.yaml', (t) => t.replace(/args:\n[\s\S]*$/, args)));
+    expect(errs).toEqual([expect.objectContaining({ code: 'unknown-arg', field, at, hint: expect.stringContaining(hint) as unknown })]);
+  });
+
+  it('says so when no fragment declares any arg', async () => {
+    const errs = errorsOf(await withFile('manifests/tools.yaml', (t) => t.replace('  - tools@1.0.0\n', '  - tools@1.0.0\nargs:\n  FOO: bar\n')));
+    expect(errs).toEqual([expect.objectContaining({ code: 'unknown-arg', field: 'args.FOO', hint: expect.stringContaining('no fragment of this manifest declares any args') as unknown })]);
+  });
+
+  it('is not judged when a fragment of the manifest did not load (its args are unknown)', async () => {
+    const files = await withFile('manifests/py-app.yaml', (t) => t.replace('  - app@1.0.0\n', '  - nope@1.0.0\n').replace('PYTHON_VERSION:', 'OTHER:'));
+    expect(errorsOf(files).map((e) => e.code)).toEqual(['unknown-fragment']);
+  });
+});
+
+describe('resolve: build args the factory sets itself', () => {
+  it.each([
+    { what: 'in a manifest', file: 'manifests/py-app.yaml', edit: (t: string) => t.replace('  PYTHON_VERSION:', "  BASE_IMAGE: x\n  PYTHON_VERSION:"), at: 'manifests/py-app.yaml:26:15' },
+    { what: 'in a fragment', file: 'fragments/python/1.0.0/fragment.yaml', edit: (t: string) => t.replace("args:\n", 'args:\n  SOURCE_DATE_EPOCH: "0"\n'), at: 'fragments/python/1.0.0/fragment.yaml:6:22' },
+  ])('are refused $what, before generate', async ({ file, edit, at }) => {
+    const errs = errorsOf(await withFile(file, edit)).filter((e) => e.code !== 'lock-mismatch');
+    expect(errs).toEqual([expect.objectContaining({ code: 'reserved-arg', at, hint: 'rename the arg' })]);
+  });
+});

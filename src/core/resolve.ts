@@ -2,7 +2,7 @@
 // fragments, bases, manifests, pools), slots, requirements, cycles, platforms/accelerators,
 // paths and lock digests, then expands matrices into variants and variants x platforms into
 // targets. Reports every problem it can find in one pass.
-import { closeMatches, error, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { closeMatches, didYouMean, error, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { archOf, refOf, splitRef, targetName, variantName } from './ids.js';
 import { normalize } from './load.js';
 import { lockDigestErrors } from './lock.js';
@@ -23,7 +23,7 @@ import type {
   TemplateSource,
   Variant,
 } from './types.js';
-import { Policy as PolicySchema, type Policy } from './schema.js';
+import { Policy as PolicySchema, RESERVED_ARGS, type Policy } from './schema.js';
 import { positionInText } from './yaml.js';
 
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
@@ -32,6 +32,9 @@ const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const MATRIX_REF_RE = /\{matrix\.([a-z][a-z0-9_]*)\}/g;
 // Keeps a pathological matrix from producing millions of variants.
 const MAX_VARIANTS = 4096;
+// A variant name is a directory under build/ (255 bytes at most on every file system) and goes
+// into tags (128 characters at most); matrix values are ASCII, so characters are bytes.
+const VARIANT_MAX = 128;
 
 export interface ResolveOptions {
   /**
@@ -413,13 +416,15 @@ class Resolver {
       if (!base) ok = false; // reported at the template
     }
 
-    const variants = this.expandMatrix(m, frags.filter((f): f is FragmentSource => f !== undefined));
+    const known = frags.filter((f): f is FragmentSource => f !== undefined);
+    const variants = this.expandMatrix(m, known, known.length === frags.length);
     if (!variants) ok = false;
     if (!ok || !template || !base || !variants) return undefined;
     return { manifest: m, template, fragments: frags as FragmentSource[], base, variants };
   }
 
-  private expandMatrix(m: Located<Manifest>, frags: FragmentSource[]): Variant[] | undefined {
+  /** `complete`: every fragment of the manifest resolved, so the args they declare are all known. */
+  private expandMatrix(m: Located<Manifest>, frags: FragmentSource[], complete: boolean): Variant[] | undefined {
     const matrix = m.doc.matrix ?? {};
     const keys = Object.keys(matrix).sort();
     let count = 1;
@@ -448,6 +453,38 @@ class Resolver {
         }
       }
     }
+    // Only fragments declare build args (templates have no args:); a key none of them declares
+    // would reach no ARG, so the build would silently ignore it.
+    // Also checked by bake, but only `generate` gets there: here `validate` reports it too.
+    for (const f of frags) {
+      for (const name of Object.keys(f.meta.doc.args ?? {})) {
+        if (RESERVED_ARGS.has(name)) {
+          this.err('reserved-arg', `build arg ${name} is set by the factory and cannot be set by a fragment`, f.meta.locate(['args', name]), `args.${name}`, 'rename the arg');
+          ok = false;
+        }
+      }
+    }
+    for (const name of Object.keys(manifestArgs)) {
+      if (RESERVED_ARGS.has(name)) {
+        this.err('reserved-arg', `build arg ${name} is set by the factory and cannot be set by a manifest`, m.locate(['args', name]), `args.${name}`, 'rename the arg');
+        ok = false;
+      }
+    }
+    if (complete) {
+      const declared = Object.keys(defaults).sort();
+      for (const name of Object.keys(manifestArgs)) {
+        if (name in defaults || RESERVED_ARGS.has(name)) continue;
+        const hint = [
+          didYouMean(name, declared),
+          declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(', ')}` : 'no fragment of this manifest declares any args',
+          'or declare it under args: in the fragment that uses it',
+        ]
+          .filter(Boolean)
+          .join('; ');
+        this.err('unknown-arg', `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(['args', name]), `args.${name}`, hint);
+        ok = false;
+      }
+    }
     if (!ok) return undefined;
 
     const variants: Variant[] = [];
@@ -461,6 +498,11 @@ class Resolver {
         continue;
       }
       names.set(name, point);
+      if (name.length > VARIANT_MAX) {
+        this.err('variant-too-long', `the variant name "${name.slice(0, 40)}..." is ${name.length} characters (limit ${VARIANT_MAX})`, m.locate(['matrix']), 'matrix', 'use shorter matrix keys or values: the variant name is a directory under build/ and part of tags and bake targets');
+        ok = false;
+        continue;
+      }
       const args: Record<string, string> = { ...defaults };
       for (const [k, v] of Object.entries(manifestArgs)) {
         const value = v.replace(MATRIX_REF_RE, (_s, key: string) => point[key] ?? '');

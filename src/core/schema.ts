@@ -19,17 +19,34 @@ const REF_RE = /^([a-z0-9]+(?:[._-][a-z0-9]+)*)@((?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\
 // backslashes or newlines: they cannot break out of any context they are placed in.
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
 const ARG_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
+/** Build args the factory sets on every target (bake); a manifest or fragment may not set them. */
+export const RESERVED_ARGS: ReadonlySet<string> = new Set(['BASE_IMAGE', 'SOURCE_DATE_EPOCH']);
 const LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
 
-export const Name = z.string().regex(NAME_RE, {
-  message: 'must be lower-case letters and digits, separated by single ".", "_" or "-" (e.g. "llm-runtime")',
-});
-export const Version = z.string().regex(VERSION_RE, {
-  message: 'must be a semantic version such as "1.4.0" (no build metadata)',
-});
-export const Ref = z.string().regex(REF_RE, {
-  message: 'must be "name@version", e.g. "python@1.0.0"',
-});
+// A name is a directory under build/, part of bake target names, stage names and tags; a
+// version is a directory too and the start of the default tag "{version}-{variant}-<arch>",
+// which a registry caps at 128 characters. 63 and 40 leave room for both within every limit
+// (a path component of 255 bytes, an OCI tag of 128) with the variant and arch appended.
+export const NAME_MAX = 63;
+export const VERSION_MAX = 40;
+export const Name = z
+  .string()
+  .regex(NAME_RE, {
+    message: 'must be lower-case letters and digits, separated by single ".", "_" or "-" (e.g. "llm-runtime")',
+  })
+  .max(NAME_MAX, { message: `must be at most ${NAME_MAX} characters (names become build/ directories, bake targets and tags)` });
+export const Version = z
+  .string()
+  .regex(VERSION_RE, {
+    message: 'must be a semantic version such as "1.4.0" (no build metadata)',
+  })
+  .max(VERSION_MAX, { message: `must be at most ${VERSION_MAX} characters (versions become build/ directories and tags)` });
+export const Ref = z
+  .string()
+  .regex(REF_RE, {
+    message: 'must be "name@version", e.g. "python@1.0.0"',
+  })
+  .max(NAME_MAX + 1 + VERSION_MAX, { message: `must be at most ${NAME_MAX + 1 + VERSION_MAX} characters (a name of at most ${NAME_MAX}, "@", a version of at most ${VERSION_MAX})` });
 export const SafeValue = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
@@ -61,6 +78,68 @@ export const ImageRef = z.string().regex(/^[a-z0-9][a-z0-9._:/@-]*$/, {
 });
 export const AbsPath = z.string().regex(/^\/[A-Za-z0-9._/+-]*$/, { message: 'must be an absolute path without spaces' });
 
+/**
+ * Why `pattern` is not a POSIX extended regular expression as `grep -E` in the image reads it,
+ * or undefined. A JavaScript RegExp parse catches what is malformed in both dialects (unbalanced
+ * parentheses, brackets, a quantifier with nothing before it); the scan refuses what JavaScript
+ * accepts but ERE does not have, so a check cannot pass here and mean something else there.
+ */
+export function ereProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    return `is not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/: /, '')}`;
+  }
+  let inBracket = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (inBracket) {
+      // Inside [...] a backslash is literal in ERE; [:class:] [.x.] [=x=] nest their own brackets.
+      const nested = /^\[([:.=])/.exec(pattern.slice(i));
+      if (nested) {
+        const end = pattern.indexOf(`${nested[1]}]`, i + 2);
+        if (end >= 0) i = end + 1;
+        continue;
+      }
+      if (c === '\\') return 'uses a backslash inside [...], which POSIX ERE reads as a literal backslash';
+      if (c === ']') inBracket = false;
+      continue;
+    }
+    if (c === '[') {
+      inBracket = true;
+      // A "]" first (after an optional "^") is a literal member, not the end.
+      if (pattern[i + 1] === '^') i++;
+      if (pattern[i + 1] === ']') i++;
+      continue;
+    }
+    if (c === '\\') {
+      const n = pattern[i + 1] ?? '';
+      if (/[A-Za-z0-9]/.test(n)) return `uses "\\${n}", which POSIX ERE does not have (use a bracket expression such as [0-9], [[:space:]], [[:alnum:]_])`;
+      i++;
+      continue;
+    }
+    if (c === '(' && pattern[i + 1] === '?') return 'uses "(?", a lookaround, non-capturing or named group, which POSIX ERE does not have';
+    if ('*+?}'.includes(c) && pattern[i + 1] === '?' && i > 0) return `uses the lazy quantifier "${c}?", which POSIX ERE does not have`;
+  }
+  return undefined;
+}
+
+const EreMatch = z
+  .string()
+  .min(1, { message: 'must not be empty (an empty pattern checks nothing)' })
+  .superRefine((v, ctx) => {
+    const why = ereProblem(v);
+    if (why)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${why}`,
+        params: { hint: 'matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups' },
+      });
+  })
+  .describe('a POSIX extended regular expression (grep -E) one line of the output must match');
+
+const OutputCheck = z.object({ contains: z.string().optional(), matches: EreMatch.optional() }).strict();
+
 /** A test a fragment or product declares. Exactly one kind of check per test. */
 const TestBase = z.object({
   name: z.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: 'must be one line' }),
@@ -74,8 +153,8 @@ const TestBase = z.object({
 export const CommandTest = TestBase.extend({
   command: z.string().min(1).describe('a shell command run with /bin/sh -c inside the image'),
   exit: z.number().int().min(0).max(255).default(0),
-  stdout: z.object({ contains: z.string().optional(), matches: z.string().optional() }).strict().optional(),
-  stderr: z.object({ contains: z.string().optional(), matches: z.string().optional() }).strict().optional(),
+  stdout: OutputCheck.optional(),
+  stderr: OutputCheck.optional(),
   env: z.record(ArgName, SafeValue).optional().describe('extra environment for the command'),
 }).strict();
 export const FileTest = TestBase.extend({
@@ -95,6 +174,15 @@ export const LabelTest = TestBase.extend({
 export const Test = z.union([CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest]);
 export type Test = z.infer<typeof Test>;
 
+// Runner labels are written verbatim into the generated workflow's runs-on: an expression
+// (`${{ ... }}`), a quote or a line break there would be evaluated or change the YAML.
+const RunnerLabel = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: 'must be a runner label of letters, digits, "_", "." and "-" (no spaces, quotes, "${{ }}" or line breaks)',
+  })
+  .max(100, { message: 'must be at most 100 characters' });
+
 export const Pool = z
   .object({
     kind: z.literal('Pool'),
@@ -102,7 +190,7 @@ export const Pool = z
     description: z.string().optional(),
     platform: Platform,
     accelerator: Accelerator.default('cpu'),
-    'runs-on': z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    'runs-on': z.union([RunnerLabel, z.array(RunnerLabel).min(1)]),
     'self-hosted': z.boolean().default(false),
     'max-parallel': z.number().int().min(1).max(256).default(4),
     'timeout-minutes': z.number().int().min(1).max(4320).default(60),
@@ -152,9 +240,18 @@ export const Product = z
     version: Version,
     description: z.string().optional(),
     manifest: Ref,
-    image: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' }),
+    image: z
+      .string()
+      .regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' })
+      // The distribution spec's limit on a repository name, registry host included.
+      .max(255, { message: 'must be at most 255 characters (the registry limit on a repository path)' }),
     tags: z
-      .array(z.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' }))
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' })
+          .max(128, { message: 'must be at most 128 characters (the registry limit on a tag)' }),
+      )
       .min(1)
       .default(['{version}-{variant}'])
       .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),

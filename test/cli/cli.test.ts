@@ -144,3 +144,83 @@ describe('factory CLI', () => {
     expect(r.out).toMatch(/fragments\/[^ ]+\/Dockerfile\.ejs:\d+ /);
   });
 });
+
+// One row per class of bad input: validate and generate must both refuse it with the same
+// located error and exit 1 (never 4, the internal error), and generate must write nothing.
+describe('bad input: validate reports what generate would, exit 1, located', () => {
+  const edit = (root: string, rel: string, f: (t: string) => string) => writeFileSync(path.join(root, rel), f(readFileSync(path.join(root, rel), 'utf8')));
+  it.each([
+    {
+      what: 'a product name too long for a build/ directory',
+      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace('name: tools\n', `name: ${'a'.repeat(300)}\n`)),
+      line: /^manifests\/tools\.yaml:2:7: error\[schema\] name: must be at most 63 characters/m,
+    },
+    {
+      what: 'a Pool runs-on with a workflow expression',
+      change: (root: string) => edit(root, 'manifests/factory.yaml', (t) => t.replace('runs-on: ubuntu-24.04\n', 'runs-on: "${{ github.head_ref }}"\n')),
+      line: /^manifests\/factory\.yaml:10:10: error\[schema\] runs-on: must be a runner label/m,
+    },
+    {
+      what: 'an EJS include() in a snippet',
+      change: (root: string) => edit(root, 'fragments/tools/1.0.0/Dockerfile.ejs', (t) => `${t}<%- include('/etc/passwd') %>\n`),
+      line: /^fragments\/tools\/1\.0\.0\/Dockerfile\.ejs:2:5: error\[render-include\] include\(\) is not allowed/m,
+    },
+    {
+      what: 'a NUL written as "\\0" in a test command',
+      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: \"echo \\0\"\n")),
+      line: /^manifests\/tools\.yaml:10:14: error\[control-char\] tests\[0\]\.command: the NUL character U\+0000 is not allowed/m,
+    },
+    {
+      what: 'a matches: pattern grep -E does not understand',
+      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: id\n    stdout: { matches: 'uid=\\d+' }\n")),
+      line: /^manifests\/tools\.yaml:11:24: error\[schema\] tests\[0\]\.stdout\.matches: uses "\\d", which POSIX ERE does not have/m,
+    },
+    {
+      what: 'a manifest arg no fragment declares',
+      change: (root: string) => edit(root, 'manifests/py-app.yaml', (t) => t.replace('  PYTHON_VERSION:', '  PYTHON_VERSOIN:')),
+      line: /^manifests\/py-app\.yaml:26:19: error\[unknown-arg\] args\.PYTHON_VERSOIN: .*\n  hint: did you mean "PYTHON_VERSION"\?/m,
+    },
+    {
+      what: 'a build arg the factory sets itself',
+      change: (root: string) => edit(root, 'manifests/py-app.yaml', (t) => t.replace('  PYTHON_VERSION:', '  BASE_IMAGE: x\n  PYTHON_VERSION:')),
+      line: /^manifests\/py-app\.yaml:26:15: error\[reserved-arg\] args\.BASE_IMAGE: /m,
+    },
+    {
+      what: 'factory.lock.json that is a directory (EISDIR when written)',
+      change: (root: string) => {
+        rmSync(path.join(root, 'factory.lock.json'));
+        mkdirSync(path.join(root, 'factory.lock.json', 'sub'), { recursive: true });
+        writeFileSync(path.join(root, 'factory.lock.json', 'sub', 'x'), '');
+      },
+      line: /^factory\.lock\.json:1:1: error\[not-a-file\] factory\.lock\.json is a directory/m,
+    },
+  ])('$what', async ({ change, line }) => {
+    const root = copyFixture('good/minimal');
+    change(root);
+    const before = snapshotTree(root);
+    for (const cmd of ['validate', 'generate', 'lock']) {
+      const r = await factory('--root', root, cmd);
+      expect(r.err, cmd).toMatch(line);
+      expect(r.err, cmd).toMatch(/\n  hint: /);
+      expect(r.err, cmd).not.toContain('internal error');
+      expect(r.code, cmd).toBe(1);
+    }
+    expect(snapshotTree(root)).toEqual(before);
+  });
+});
+
+describe('generate: an output path blocked by the working tree', () => {
+  it.each([
+    { what: 'docker-bake.hcl is a directory', block: (root: string) => mkdirSync(path.join(root, 'docker-bake.hcl', 'x'), { recursive: true }), line: /^docker-bake\.hcl:1:1: error\[not-a-file\] docker-bake\.hcl is a directory/m },
+    { what: 'build is a file', block: (root: string) => writeFileSync(path.join(root, 'build'), 'x'), line: /^build:1:1: error\[not-a-file\] build is a file where generate writes a directory/m },
+  ])('$what: exit 1, located, nothing written', async ({ block, line }) => {
+    const root = copyFixture('good/minimal');
+    block(root);
+    const before = snapshotTree(root);
+    const r = await factory('--root', root, 'generate');
+    expect(r.err).toMatch(line);
+    expect(r.err).not.toContain('internal error');
+    expect(r.code).toBe(1);
+    expect(snapshotTree(root)).toEqual(before);
+  });
+});
