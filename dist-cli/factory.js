@@ -29814,21 +29814,163 @@ function safeJoin(root, rel) {
   }
   return path.join(root, ...rel.split("/"));
 }
-async function writeOutputs(root, files) {
-  const targets = files.map((f) => ({ abs: safeJoin(root, f.path), text: f.text }));
-  for (const t of targets) {
-    const current = await fs.readFile(t.abs, "utf8").catch(() => void 0);
-    if (current === t.text) continue;
-    await fs.mkdir(path.dirname(t.abs), { recursive: true });
-    const tmp = path.join(path.dirname(t.abs), `.${path.basename(t.abs)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+async function eachLimit(items, fn) {
+  let next = 0;
+  let failure2;
+  const worker = async () => {
+    while (!failure2 && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error63) {
+        failure2 ??= { error: error63 };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  if (failure2) throw failure2.error;
+}
+function reason(e) {
+  const message = e instanceof Error ? e.message : String(e);
+  return /^(E[A-Z]+: [^,]+)/.exec(message)?.[1] ?? message;
+}
+function isMissing2(e) {
+  return e.code === "ENOENT";
+}
+function tempBeside(abs, kind) {
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${randomBytes(4).toString("hex")}.${kind}`);
+}
+async function writeOutputs(root, files, options = {}) {
+  const io = options.fs ?? fs;
+  root = path.resolve(root);
+  const encoder2 = new TextEncoder();
+  const wanted = files.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
+  const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
+  const changes = [];
+  let unchanged = 0;
+  const unreadable = (rel, e) => new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
+  const readCurrent = async (rel, abs) => {
     try {
-      await fs.writeFile(tmp, t.text);
-      await fs.rename(tmp, t.abs);
+      return await io.readFile(abs);
     } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw e;
+      if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
+      throw unreadable(rel, e);
+    }
+  };
+  const withStat = async (rel, abs, bytes) => {
+    try {
+      const st = await io.stat(abs);
+      return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      throw unreadable(rel, e);
+    }
+  };
+  await eachLimit(wanted, async (w) => {
+    const current2 = await readCurrent(w.rel, w.abs);
+    if (current2 && Buffer.compare(current2, w.next) === 0) {
+      unchanged++;
+      return;
+    }
+    const previous = current2 && await withStat(w.rel, w.abs, current2);
+    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
+  });
+  await eachLimit(doomed, async (d) => {
+    const current2 = await readCurrent(d.rel, d.abs);
+    if (current2) changes.push({ ...d, previous: await withStat(d.rel, d.abs, current2), temp: tempBeside(d.abs, "old") });
+  });
+  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  const result = () => ({
+    written: changes.filter((c) => c.next).map((c) => c.rel),
+    removed: changes.filter((c) => !c.next).map((c) => c.rel),
+    unchanged
+  });
+  if (changes.length === 0) return result();
+  const createdDirs = /* @__PURE__ */ new Set();
+  const staged = [];
+  const committed = [];
+  let step = "";
+  let current;
+  try {
+    await eachLimit(
+      changes.filter((c) => c.next),
+      async (c) => {
+        const dir = path.dirname(c.abs);
+        let first;
+        try {
+          first = await io.mkdir(dir, { recursive: true });
+        } catch (e) {
+          throw new OutputWriteError(`cannot create the directory of ${c.rel} (${reason(e)})`, c.rel);
+        }
+        for (let d = dir; first && d.length >= first.length; d = path.dirname(d)) createdDirs.add(d);
+        staged.push(c);
+        try {
+          await io.writeFile(c.temp, c.next);
+        } catch (e) {
+          throw new OutputWriteError(`cannot write ${c.rel} (${reason(e)})`, c.rel);
+        }
+      }
+    );
+    for (const c of changes) {
+      current = c;
+      step = c.next ? "replace" : "remove";
+      if (c.next) await io.rename(c.temp, c.abs);
+      else await io.rename(c.abs, c.temp);
+      committed.push(c);
+    }
+  } catch (e) {
+    const failure2 = e instanceof OutputWriteError ? e : new OutputWriteError(`cannot ${step} ${current.rel} (${reason(e)})`, current.rel);
+    const unrestored = await rollback(io, committed, staged, createdDirs);
+    throw new OutputWriteError(
+      unrestored.length === 0 ? `${failure2.message}; nothing was changed` : `${failure2.message}; could not restore ${unrestored.join(", ")}: the tree is partly written, run 'factory generate' again`,
+      failure2.file
+    );
+  }
+  const leftover = [];
+  for (const c of changes) {
+    if (c.next) continue;
+    try {
+      await io.rm(c.temp, { force: true });
+    } catch {
+      leftover.push(path.relative(root, c.temp).split(path.sep).join("/"));
+      continue;
+    }
+    for (let d = path.dirname(c.abs); d.length > root.length && d.startsWith(root); d = path.dirname(d)) {
+      try {
+        await io.rmdir(d);
+      } catch {
+        break;
+      }
     }
   }
+  if (leftover.length) throw new OutputWriteError(`the generated files were written, but cannot delete ${leftover.join(", ")}`, leftover[0]);
+  return result();
+}
+async function rollback(io, committed, staged, createdDirs) {
+  const unrestored = [];
+  for (const c of [...committed].reverse()) {
+    try {
+      if (!c.next) await io.rename(c.temp, c.abs);
+      else if (!c.previous) await io.rm(c.abs, { force: true });
+      else {
+        const back = tempBeside(c.abs, "bak");
+        try {
+          await io.writeFile(back, c.previous.bytes);
+          await io.chmod(back, c.previous.mode);
+          await io.utimes(back, c.previous.atimeMs / 1e3, c.previous.mtimeMs / 1e3);
+          await io.rename(back, c.abs);
+        } catch (e) {
+          await io.rm(back, { force: true }).catch(() => void 0);
+          throw e;
+        }
+      }
+    } catch {
+      unrestored.push(c.rel);
+    }
+  }
+  const done = new Set(committed);
+  for (const c of staged) if (!done.has(c)) await io.rm(c.temp, { force: true }).catch(() => void 0);
+  for (const d of [...createdDirs].sort((a, b) => b.length - a.length)) await io.rmdir(d).catch(() => void 0);
+  return unrestored;
 }
 async function diffOutputs(root, files) {
   const out = [];
@@ -29839,13 +29981,22 @@ async function diffOutputs(root, files) {
   }
   return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-var SOURCE_DIRS, SOURCE_FILES, JUNK;
+var SOURCE_DIRS, SOURCE_FILES, JUNK, OutputWriteError, CONCURRENCY;
 var init_tree = __esm({
   "src/io/tree.ts"() {
     "use strict";
     SOURCE_DIRS = ["manifests", "templates", "fragments"];
     SOURCE_FILES = ["factory.lock.json"];
     JUNK = /^(?:\.DS_Store|Thumbs\.db|desktop\.ini|\..*\.sw[a-p]|\.#.*|.*~)$/;
+    OutputWriteError = class extends Error {
+      constructor(message, file2) {
+        super(message);
+        this.file = file2;
+        this.name = "OutputWriteError";
+      }
+      file;
+    };
+    CONCURRENCY = 32;
   }
 });
 
@@ -32836,8 +32987,8 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref2, reason) {
-        super(`invalid image reference "${ref2}": ${reason}`);
+      constructor(ref2, reason2) {
+        super(`invalid image reference "${ref2}": ${reason2}`);
         this.ref = ref2;
         this.name = "ImageReferenceError";
       }
@@ -33366,11 +33517,11 @@ function detectAffected(input2) {
   const { head, base, changed } = input2;
   const affected = /* @__PURE__ */ new Map();
   const used = /* @__PURE__ */ new Set();
-  const add = (t, reason) => {
+  const add = (t, reason2) => {
     const list4 = affected.get(t.name) ?? [];
-    if (!list4.some((r) => r.summary === reason.summary)) list4.push(reason);
+    if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
     affected.set(t.name, list4);
-    for (const f of reason.files) used.add(f);
+    for (const f of reason2.files) used.add(f);
   };
   const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
   const filesAt = (path5) => changed.filter((f) => f.path === path5 || f.from === path5);
@@ -34132,7 +34283,7 @@ var init_commands = __esm({
     generateCmd = {
       usage: "generate [--check]",
       summary: "Write docker-bake.hcl, Dockerfiles, workflows, JSON Schemas and the lock; --check diffs instead.",
-      details: "Outputs are written atomically, and only when the factory has no errors.",
+      details: "Outputs are written all or nothing, and only when the factory has no errors; files whose bytes would not change are not touched.",
       options: { check: { type: "boolean", description: "fail (exit 3) when a committed generated file is stale, missing or orphaned" } },
       async run(ctx) {
         const factory = await ctx.load();
@@ -34148,10 +34299,12 @@ var init_commands = __esm({
           }
           return stale.length === 0 ? EXIT.ok : EXIT.stale;
         }
-        await writeOutputs(ctx.root, outputs);
-        for (const p of extra) await fs4.rm(path3.join(ctx.root, p));
-        if (ctx.json) printJson(ctx.io, { ok: true, written: outputs.map((o) => o.path), removed: extra });
-        else ctx.io.out(`${paint(ctx.io, "green", "generated")} ${outputs.length} files (${factory.targets.length} targets)${extra.length ? `, removed ${extra.length} orphaned` : ""}.`);
+        const { written, removed } = await writeOutputs(ctx.root, outputs, { remove: extra });
+        if (ctx.json) printJson(ctx.io, { ok: true, written, unchanged: outputs.length - written.length, removed });
+        else
+          ctx.io.out(
+            `${paint(ctx.io, "green", "generated")} ${outputs.length} files (${factory.targets.length} targets), ${written.length} changed${removed.length ? `, removed ${removed.length} orphaned` : ""}.`
+          );
         return EXIT.ok;
       }
     };
@@ -34329,6 +34482,10 @@ async function run(argv, io = processIo()) {
     if (e instanceof FactoryError) {
       report(ctx, e.diagnostics);
       return EXIT.failed;
+    }
+    if (e instanceof OutputWriteError) {
+      io.err(`factory ${name}: ${e.message}`);
+      return EXIT.internal;
     }
     if (e instanceof UserError) {
       io.err(`factory ${name}: ${e.message}`);

@@ -186,7 +186,8 @@ const render: Command = {
 const generateCmd: Command = {
   usage: 'generate [--check]',
   summary: 'Write docker-bake.hcl, Dockerfiles, workflows, JSON Schemas and the lock; --check diffs instead.',
-  details: 'Outputs are written atomically, and only when the factory has no errors.',
+  details:
+    'Outputs are written all or nothing, and only when the factory has no errors; files whose bytes would not change are not touched.',
   options: { check: { type: 'boolean', description: 'fail (exit 3) when a committed generated file is stale, missing or orphaned' } },
   async run(ctx) {
     const factory = await ctx.load();
@@ -202,10 +203,12 @@ const generateCmd: Command = {
       }
       return stale.length === 0 ? EXIT.ok : EXIT.stale;
     }
-    await writeOutputs(ctx.root, outputs);
-    for (const p of extra) await fs.rm(path.join(ctx.root, p));
-    if (ctx.json) printJson(ctx.io, { ok: true, written: outputs.map((o) => o.path), removed: extra });
-    else ctx.io.out(`${paint(ctx.io, 'green', 'generated')} ${outputs.length} files (${factory.targets.length} targets)${extra.length ? `, removed ${extra.length} orphaned` : ''}.`);
+    const { written, removed } = await writeOutputs(ctx.root, outputs, { remove: extra });
+    if (ctx.json) printJson(ctx.io, { ok: true, written, unchanged: outputs.length - written.length, removed });
+    else
+      ctx.io.out(
+        `${paint(ctx.io, 'green', 'generated')} ${outputs.length} files (${factory.targets.length} targets), ${written.length} changed${removed.length ? `, removed ${removed.length} orphaned` : ''}.`,
+      );
     return EXIT.ok;
   },
 };

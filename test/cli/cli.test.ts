@@ -110,6 +110,33 @@ describe('factory CLI', () => {
     expect(snapshotTree(root)).toEqual(first);
   });
 
+  it('generate after a generate touches no file: same mtimes, nothing reported written', async () => {
+    const root = copyFixture('good/minimal');
+    expect((await factory('--root', root, 'generate')).code).toBe(0);
+    const files = Object.keys(snapshotTree(root));
+    const mtimes = files.map((f) => statSync(path.join(root, f)).mtimeMs);
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await factory('--root', root, '--json', 'generate');
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.out) as { written: string[]; unchanged: number; removed: string[] };
+    expect(report.written).toEqual([]);
+    expect(report.removed).toEqual([]);
+    expect(report.unchanged).toBeGreaterThan(0);
+    expect(files.map((f) => statSync(path.join(root, f)).mtimeMs)).toEqual(mtimes);
+  });
+
+  it('generate that cannot write one file names it, exits 4 and leaves the tree as it was', async () => {
+    const root = copyFixture('good/minimal');
+    // a file where generate needs the schema/ directory
+    writeFileSync(path.join(root, 'schema'), 'in the way\n');
+    const before = snapshotTree(root);
+    const r = await factory('--root', root, 'generate');
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/^factory generate: cannot create the directory of schema\/[\w.-]+\.json \((EEXIST|ENOTDIR): [^)]+\); nothing was changed\n$/);
+    expect(r.err).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(snapshotTree(root)).toEqual(before);
+  });
+
   it('generate writes nothing when the factory has an error', async () => {
     const root = copyFixture('bad/13-unknown-fragment-version');
     const before = snapshotTree(root);
