@@ -29921,7 +29921,7 @@ async function writeOutputs(root, files, options = {}) {
     const failure2 = e instanceof OutputWriteError ? e : new OutputWriteError(`cannot ${step} ${current.rel} (${reason(e)})`, current.rel);
     const unrestored = await rollback(io, committed, staged, createdDirs);
     throw new OutputWriteError(
-      unrestored.length === 0 ? `${failure2.message}; nothing was changed` : `${failure2.message}; could not restore ${unrestored.join(", ")}: the tree is partly written, run 'factory generate' again`,
+      unrestored.length === 0 ? `${failure2.message}; nothing was changed` : `${failure2.message}; could not restore ${unrestored.join(", ")}: those files are left with their new bytes`,
       failure2.file
     );
   }
@@ -29974,11 +29974,12 @@ async function rollback(io, committed, staged, createdDirs) {
 }
 async function diffOutputs(root, files) {
   const out = [];
-  for (const f of files) {
-    const current = await fs.readFile(safeJoin(root, f.path), "utf8").catch(() => void 0);
+  const encoder2 = new TextEncoder();
+  await eachLimit(files, async (f) => {
+    const current = await fs.readFile(safeJoin(root, f.path)).catch(() => void 0);
     if (current === void 0) out.push({ path: f.path, status: "missing" });
-    else if (current !== f.text) out.push({ path: f.path, status: "stale" });
-  }
+    else if (Buffer.compare(current, encoder2.encode(f.text)) !== 0) out.push({ path: f.path, status: "stale" });
+  });
   return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 var SOURCE_DIRS, SOURCE_FILES, JUNK, OutputWriteError, CONCURRENCY;

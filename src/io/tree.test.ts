@@ -236,6 +236,24 @@ describe('writeOutputs: all or nothing', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('says which file it could not put back when the rollback fails too', async () => {
+    const before = await snapshot(root);
+    const io = failing('rename', 2);
+    const write = io.writeFile;
+    io.writeFile = async (p, d) => {
+      if (p.endsWith('.bak')) throw Object.assign(new Error(`EROFS: read-only file system, open '${p}'`), { code: 'EROFS' });
+      return write(p, d);
+    };
+    const err = await writeOutputs(root, outputs, { fs: io }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'cannot replace b.txt (ENOSPC: no space left on device); could not restore a.txt: those files are left with their new bytes',
+    );
+    const after = await snapshot(root);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    expect(after['a.txt']!.toString()).toBe('new a');
+    expect(after['b.txt']).toEqual(before['b.txt']);
+  });
+
   it('leaves no staged file behind when staging fails', async () => {
     const before = await snapshot(root);
     const beforeDirs = await dirs(root);

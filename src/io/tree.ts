@@ -260,7 +260,7 @@ export async function writeOutputs(
     throw new OutputWriteError(
       unrestored.length === 0
         ? `${failure.message}; nothing was changed`
-        : `${failure.message}; could not restore ${unrestored.join(', ')}: the tree is partly written, run 'factory generate' again`,
+        : `${failure.message}; could not restore ${unrestored.join(', ')}: those files are left with their new bytes`,
       failure.file,
     );
   }
@@ -325,10 +325,11 @@ export interface OutputDiff {
 /** Which outputs differ from what is on disk (for `generate --check`), sorted by path. */
 export async function diffOutputs(root: string, files: OutputFile[]): Promise<OutputDiff[]> {
   const out: OutputDiff[] = [];
-  for (const f of files) {
-    const current = await fs.readFile(safeJoin(root, f.path), 'utf8').catch(() => undefined);
+  const encoder = new TextEncoder();
+  await eachLimit(files, async (f) => {
+    const current = await fs.readFile(safeJoin(root, f.path)).catch(() => undefined);
     if (current === undefined) out.push({ path: f.path, status: 'missing' });
-    else if (current !== f.text) out.push({ path: f.path, status: 'stale' });
-  }
+    else if (Buffer.compare(current, encoder.encode(f.text)) !== 0) out.push({ path: f.path, status: 'stale' });
+  });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
