@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// `npx factory ...`: runs the TypeScript CLI through tsx's loader (no build step to forget).
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// `npx factory ...`: runs the CLI as bundled by scripts/build.mjs, so a start loads plain
+// JavaScript instead of transpiling src/ every time. While editing src/, `npm run factory`
+// runs the TypeScript directly; `npm run build` refreshes the bundle (CI fails when it is stale).
+import '../dist-cli/factory.js';

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Bundles the action (src/action/index.ts) into dist/index.js, the file action.yml runs.
-//   node scripts/build.mjs          write dist/
-//   node scripts/build.mjs --check  exit 1 when dist/ differs from what src/ builds to
+// Bundles the two programs this repository ships, each into a checked-in directory:
+//   src/action/index.ts -> dist/index.js         the file action.yml runs
+//   src/cli/main.ts     -> dist-cli/factory.js   what bin/factory.js runs (no TypeScript at start)
+//   node scripts/build.mjs          write dist/ and dist-cli/
+//   node scripts/build.mjs --check  exit 1 when either differs from what src/ builds to
 // ESM output: the @actions packages are ESM-only in their current majors. Some of their
 // dependencies are CommonJS and call require() for Node built-ins, which an ESM bundle lacks;
 // the banner gives them one.
@@ -11,49 +13,69 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'dist');
 const check = process.argv.includes('--check');
 
-const result = await build({
-  entryPoints: [path.join(root, 'src/action/index.ts')],
-  outfile: path.join(outdir, 'index.js'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  write: false,
-  minify: false,
-  // Comments of bundled packages keep their licenses; "eof" collects them at the end, in a
-  // stable order, so the file is byte-identical from run to run.
-  legalComments: 'eof',
-  charset: 'utf8',
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire as __factoryCreateRequire } from 'node:module';\nconst require = __factoryCreateRequire(import.meta.url);",
-  },
-});
+const BUNDLES = [
+  { dir: 'dist', entry: 'src/action/index.ts', outfile: 'index.js', extra: [{ name: 'package.json', text: '{\n  "type": "module"\n}\n' }] },
+  { dir: 'dist-cli', entry: 'src/cli/main.ts', outfile: 'factory.js', extra: [] },
+];
 
-const files = result.outputFiles.map((f) => ({ path: f.path, text: f.text }));
-files.push({ path: path.join(outdir, 'package.json'), text: '{\n  "type": "module"\n}\n' });
+async function bundle(b) {
+  const outdir = path.join(root, b.dir);
+  const result = await build({
+    entryPoints: [path.join(root, b.entry)],
+    outfile: path.join(outdir, b.outfile),
+    // esbuild names each module in a comment by its path relative to the working directory;
+    // pinning it to the root keeps the output byte-identical wherever the script is run from.
+    absWorkingDir: root,
+    // The same for a node_modules that is a link (a git worktree sharing the main checkout's):
+    // modules are named by the path they were reached by, not the link's target.
+    preserveSymlinks: true,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    write: false,
+    minify: false,
+    // Comments of bundled packages keep their licenses; "eof" collects them at the end, in a
+    // stable order, so the file is byte-identical from run to run.
+    legalComments: 'eof',
+    charset: 'utf8',
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __factoryCreateRequire } from 'node:module';\nconst require = __factoryCreateRequire(import.meta.url);",
+    },
+  });
+  const files = result.outputFiles.map((f) => ({ path: f.path, text: f.text }));
+  for (const e of b.extra) files.push({ path: path.join(outdir, e.name), text: e.text });
+  return { ...b, outdir, files };
+}
+
+const bundles = await Promise.all(BUNDLES.map(bundle));
 
 if (check) {
-  const stale = files.filter((f) => !fs.existsSync(f.path) || fs.readFileSync(f.path, 'utf8') !== f.text);
-  const expected = new Set(files.map((f) => f.path));
-  const extra = fs.existsSync(outdir) ? fs.readdirSync(outdir).map((n) => path.join(outdir, n)).filter((p) => !expected.has(p)) : [];
-  if (stale.length || extra.length) {
-    for (const f of stale) console.error(`${path.relative(root, f.path)}: out of date with src/`);
-    for (const f of extra) console.error(`${path.relative(root, f)}: not produced by the build`);
-    console.error('dist/ is stale: run `npm run build` and commit dist/');
-    process.exit(1);
+  let failed = false;
+  for (const b of bundles) {
+    const stale = b.files.filter((f) => !fs.existsSync(f.path) || fs.readFileSync(f.path, 'utf8') !== f.text);
+    const expected = new Set(b.files.map((f) => f.path));
+    const extra = fs.existsSync(b.outdir) ? fs.readdirSync(b.outdir).map((n) => path.join(b.outdir, n)).filter((p) => !expected.has(p)) : [];
+    if (stale.length || extra.length) {
+      for (const f of stale) console.error(`${path.relative(root, f.path)}: out of date with src/`);
+      for (const f of extra) console.error(`${path.relative(root, f)}: not produced by the build`);
+      console.error(`${b.dir}/ is stale: run \`npm run build\` and commit ${b.dir}/`);
+      failed = true;
+    } else console.log(`${b.dir}/ is up to date (${b.files.length} file${b.files.length === 1 ? '' : 's'})`);
   }
-  console.log(`dist/ is up to date (${files.length} files)`);
+  if (failed) process.exit(1);
 } else {
-  fs.mkdirSync(outdir, { recursive: true });
-  for (const f of files) {
-    const tmp = `${f.path}.tmp`;
-    fs.writeFileSync(tmp, f.text);
-    fs.renameSync(tmp, f.path);
+  for (const b of bundles) {
+    fs.mkdirSync(b.outdir, { recursive: true });
+    for (const f of b.files) {
+      const tmp = `${f.path}.tmp`;
+      fs.writeFileSync(tmp, f.text);
+      fs.renameSync(tmp, f.path);
+    }
+    const size = b.files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
+    console.log(`wrote ${b.files.map((f) => path.relative(root, f.path)).join(', ')} (${(size / 1024).toFixed(0)} KiB)`);
   }
-  const size = files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
-  console.log(`wrote ${files.map((f) => path.relative(root, f.path)).join(', ')} (${(size / 1024).toFixed(0)} KiB)`);
 }

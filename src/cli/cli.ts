@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { buildFactory, error } from '../core/index.js';
 import { FactoryError, type Diagnostic, type ResolvedFactory } from '../core/types.js';
-import { readTree, SOURCE_FILES } from '../io/tree.js';
+import { OutputWriteError, readTree, SOURCE_FILES } from '../io/tree.js';
 import { paint, printDiagnostics, printJson, processIo, type Io } from './output.js';
 import { COMMANDS, type Command, type CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
@@ -94,6 +94,10 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     if (e instanceof FactoryError) {
       report(ctx, e.diagnostics);
       return EXIT.failed;
+    }
+    if (e instanceof OutputWriteError) {
+      io.err(`factory ${name}: ${e.message}`);
+      return EXIT.internal;
     }
     if (e instanceof UserError) {
       io.err(`factory ${name}: ${e.message}`);

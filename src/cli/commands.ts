@@ -218,7 +218,8 @@ const render: Command = {
 const generateCmd: Command = {
   usage: 'generate [--check]',
   summary: 'Write docker-bake.hcl, Dockerfiles, workflows, JSON Schemas and the lock; --check diffs instead.',
-  details: 'Outputs are written atomically, and only when the factory has no errors.',
+  details:
+    'Outputs are written all or nothing, and only when the factory has no errors; files whose bytes would not change are not touched.',
   options: { check: { type: 'boolean', description: 'fail (exit 3) when a committed generated file is stale, missing or orphaned' } },
   async run(ctx) {
     const factory = await ctx.load();
@@ -236,10 +237,12 @@ const generateCmd: Command = {
     }
     const blocked = await blockedOutputs(ctx.root, outputs);
     if (blocked.length > 0) throw new FactoryError(blocked);
-    await writeOutputs(ctx.root, outputs);
-    for (const p of extra) await fs.rm(path.join(ctx.root, p));
-    if (ctx.json) printJson(ctx.io, { ok: true, written: outputs.map((o) => o.path), removed: extra });
-    else ctx.io.out(`${paint(ctx.io, 'green', 'generated')} ${outputs.length} files (${factory.targets.length} targets)${extra.length ? `, removed ${extra.length} orphaned` : ''}.`);
+    const { written, removed } = await writeOutputs(ctx.root, outputs, { remove: extra });
+    if (ctx.json) printJson(ctx.io, { ok: true, written, unchanged: outputs.length - written.length, removed });
+    else
+      ctx.io.out(
+        `${paint(ctx.io, 'green', 'generated')} ${outputs.length} files (${factory.targets.length} targets), ${written.length} changed${removed.length ? `, removed ${removed.length} orphaned` : ''}.`,
+      );
     return EXIT.ok;
   },
 };

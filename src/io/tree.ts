@@ -1,5 +1,5 @@
 // The filesystem edge of the core: read the factory tree into SourceFile[], write generated
-// OutputFile[] atomically, and diff them for `generate --check`.
+// OutputFile[] all or nothing, and diff them for `generate --check`.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -72,26 +72,249 @@ function safeJoin(root: string, rel: string): string {
   return path.join(root, ...rel.split('/'));
 }
 
+/** The file operations the writer uses; tests pass one that fails on a chosen call. */
+export interface OutputFs {
+  readFile(path: string): Promise<Buffer>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: boolean }): Promise<void>;
+  mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
+  rmdir(path: string): Promise<void>;
+  stat(path: string): Promise<{ mode: number; atimeMs: number; mtimeMs: number }>;
+  chmod(path: string, mode: number): Promise<void>;
+  /** times in seconds, as numbers: a Date would round them to the millisecond */
+  utimes(path: string, atime: number, mtime: number): Promise<void>;
+}
+
+/** A write or removal of generated files that failed; the message names the file. */
+export class OutputWriteError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = 'OutputWriteError';
+  }
+}
+
+export interface WriteResult {
+  /** outputs whose bytes changed (created or replaced), sorted */
+  written: string[];
+  /** files removed, sorted */
+  removed: string[];
+  /** outputs already on disk with the same bytes, left untouched */
+  unchanged: number;
+}
+
+// Thousands of outputs: reading and staging them one by one is latency-bound, all at once runs
+// out of file descriptors.
+const CONCURRENCY = 32;
+
+async function eachLimit<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/** "EACCES: permission denied" out of Node's "EACCES: permission denied, open '/abs/path'". */
+function reason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return /^(E[A-Z]+: [^,]+)/.exec(message)?.[1] ?? message;
+}
+
+function isMissing(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+function tempBeside(abs: string, kind: string): string {
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.${kind}`);
+}
+
+interface Previous {
+  bytes: Buffer;
+  mode: number;
+  atimeMs: number;
+  mtimeMs: number;
+}
+
+interface Change {
+  rel: string;
+  abs: string;
+  /** the new bytes; undefined for a removal */
+  next?: Uint8Array;
+  /** what was there; undefined when the file is new */
+  previous?: Previous;
+  /** the staged new file, or where a removed file waits until the end */
+  temp: string;
+}
+
 /**
- * Writes every file through a temp file in the same directory and a rename, so a reader never
- * sees a half-written file. Unchanged files are left alone (their mtime too). All paths are
- * checked before anything is written.
+ * Makes the files under `root` equal `files`, and removes the files in `remove`, all or
+ * nothing. Files whose bytes already match are not touched (their mtime neither). Every change
+ * is first staged in a temp file beside its target; the staged files are then renamed into
+ * place (a reader never sees a half-written file) and removed files are renamed aside. When any
+ * step fails, the renamed files get their previous bytes, mode and times back, removed files
+ * return, temp files and directories this call created go, and an OutputWriteError naming the
+ * file is thrown: the tree is as it was. All paths are checked before anything is read.
  */
-export async function writeOutputs(root: string, files: OutputFile[]): Promise<void> {
-  const targets = files.map((f) => ({ abs: safeJoin(root, f.path), text: f.text }));
-  for (const t of targets) {
-    const current = await fs.readFile(t.abs, 'utf8').catch(() => undefined);
-    if (current === t.text) continue;
-    await fs.mkdir(path.dirname(t.abs), { recursive: true });
-    const tmp = path.join(path.dirname(t.abs), `.${path.basename(t.abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+export async function writeOutputs(
+  root: string,
+  files: OutputFile[],
+  options: { remove?: string[]; fs?: OutputFs } = {},
+): Promise<WriteResult> {
+  const io: OutputFs = options.fs ?? fs;
+  root = path.resolve(root);
+  const encoder = new TextEncoder();
+  const wanted = files.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder.encode(f.text) }));
+  const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
+
+  const changes: Change[] = [];
+  let unchanged = 0;
+  const unreadable = (rel: string, e: unknown) => new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
+  const readCurrent = async (rel: string, abs: string): Promise<Buffer | undefined> => {
     try {
-      await fs.writeFile(tmp, t.text);
-      await fs.rename(tmp, t.abs);
+      return await io.readFile(abs);
     } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw e;
+      // ENOTDIR: a file stands where a parent directory goes; staging reports it, by name.
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw unreadable(rel, e);
+    }
+  };
+  const withStat = async (rel: string, abs: string, bytes: Buffer): Promise<Previous> => {
+    try {
+      const st = await io.stat(abs);
+      return { bytes, mode: st.mode & 0o7777, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      throw unreadable(rel, e);
+    }
+  };
+  await eachLimit(wanted, async (w) => {
+    const current = await readCurrent(w.rel, w.abs);
+    if (current && Buffer.compare(current, w.next) === 0) {
+      unchanged++;
+      return;
+    }
+    const previous = current && (await withStat(w.rel, w.abs, current));
+    changes.push({ ...w, previous, temp: tempBeside(w.abs, 'tmp') });
+  });
+  await eachLimit(doomed, async (d) => {
+    const current = await readCurrent(d.rel, d.abs);
+    if (current) changes.push({ ...d, previous: await withStat(d.rel, d.abs, current), temp: tempBeside(d.abs, 'old') });
+  });
+  // A stable order: the same failure leaves the same trail, and rollback undoes in reverse.
+  changes.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const result = (): WriteResult => ({
+    written: changes.filter((c) => c.next).map((c) => c.rel),
+    removed: changes.filter((c) => !c.next).map((c) => c.rel),
+    unchanged,
+  });
+  if (changes.length === 0) return result();
+
+  const createdDirs = new Set<string>();
+  const staged: Change[] = [];
+  const committed: Change[] = [];
+  let step = '';
+  let current: Change | undefined;
+  try {
+    await eachLimit(
+      changes.filter((c) => c.next),
+      async (c) => {
+        const dir = path.dirname(c.abs);
+        let first: string | undefined;
+        try {
+          first = await io.mkdir(dir, { recursive: true });
+        } catch (e) {
+          throw new OutputWriteError(`cannot create the directory of ${c.rel} (${reason(e)})`, c.rel);
+        }
+        // mkdir reports the topmost directory it made; every one from there down to `dir` is new.
+        for (let d = dir; first && d.length >= first.length; d = path.dirname(d)) createdDirs.add(d);
+        staged.push(c);
+        try {
+          await io.writeFile(c.temp, c.next!);
+        } catch (e) {
+          throw new OutputWriteError(`cannot write ${c.rel} (${reason(e)})`, c.rel);
+        }
+      },
+    );
+    for (const c of changes) {
+      current = c;
+      step = c.next ? 'replace' : 'remove';
+      if (c.next) await io.rename(c.temp, c.abs);
+      else await io.rename(c.abs, c.temp);
+      committed.push(c);
+    }
+  } catch (e) {
+    const failure = e instanceof OutputWriteError ? e : new OutputWriteError(`cannot ${step} ${current!.rel} (${reason(e)})`, current!.rel);
+    const unrestored = await rollback(io, committed, staged, createdDirs);
+    throw new OutputWriteError(
+      unrestored.length === 0
+        ? `${failure.message}; nothing was changed`
+        : `${failure.message}; could not restore ${unrestored.join(', ')}: those files are left with their new bytes`,
+      failure.file,
+    );
+  }
+
+  // Committed: what is left is tidying up the removed files' parked copies and emptied dirs.
+  const leftover: string[] = [];
+  for (const c of changes) {
+    if (c.next) continue;
+    try {
+      await io.rm(c.temp, { force: true });
+    } catch {
+      leftover.push(path.relative(root, c.temp).split(path.sep).join('/'));
+      continue;
+    }
+    for (let d = path.dirname(c.abs); d.length > root.length && d.startsWith(root); d = path.dirname(d)) {
+      try {
+        await io.rmdir(d);
+      } catch {
+        break; // not empty (or not ours to remove): its parents are not empty either
+      }
     }
   }
+  if (leftover.length) throw new OutputWriteError(`the generated files were written, but cannot delete ${leftover.join(', ')}`, leftover[0]!);
+  return result();
+}
+
+/** Undoes what writeOutputs did, newest first; returns the files it could not put back. */
+async function rollback(io: OutputFs, committed: Change[], staged: Change[], createdDirs: Set<string>): Promise<string[]> {
+  const unrestored: string[] = [];
+  for (const c of [...committed].reverse()) {
+    try {
+      if (!c.next) await io.rename(c.temp, c.abs);
+      else if (!c.previous) await io.rm(c.abs, { force: true });
+      else {
+        // The same temp-and-rename as the write, so a reader sees the old file or the new one.
+        const back = tempBeside(c.abs, 'bak');
+        try {
+          await io.writeFile(back, c.previous.bytes);
+          await io.chmod(back, c.previous.mode);
+          await io.utimes(back, c.previous.atimeMs / 1000, c.previous.mtimeMs / 1000);
+          await io.rename(back, c.abs);
+        } catch (e) {
+          await io.rm(back, { force: true }).catch(() => undefined);
+          throw e;
+        }
+      }
+    } catch {
+      unrestored.push(c.rel);
+    }
+  }
+  const done = new Set(committed);
+  for (const c of staged) if (!done.has(c)) await io.rm(c.temp, { force: true }).catch(() => undefined);
+  for (const d of [...createdDirs].sort((a, b) => b.length - a.length)) await io.rmdir(d).catch(() => undefined);
+  return unrestored;
 }
 
 export interface OutputDiff {
@@ -102,10 +325,11 @@ export interface OutputDiff {
 /** Which outputs differ from what is on disk (for `generate --check`), sorted by path. */
 export async function diffOutputs(root: string, files: OutputFile[]): Promise<OutputDiff[]> {
   const out: OutputDiff[] = [];
-  for (const f of files) {
-    const current = await fs.readFile(safeJoin(root, f.path), 'utf8').catch(() => undefined);
+  const encoder = new TextEncoder();
+  await eachLimit(files, async (f) => {
+    const current = await fs.readFile(safeJoin(root, f.path)).catch(() => undefined);
     if (current === undefined) out.push({ path: f.path, status: 'missing' });
-    else if (current !== f.text) out.push({ path: f.path, status: 'stale' });
-  }
+    else if (Buffer.compare(current, encoder.encode(f.text)) !== 0) out.push({ path: f.path, status: 'stale' });
+  });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -13,6 +13,7 @@ describe('dist/', () => {
   it('is up to date with src/ (run `npm run build` and commit dist/ when this fails)', () => {
     const out = execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs'), '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/^dist\/ is up to date/);
+    expect(out).toMatch(/^dist-cli\/ is up to date/m);
   });
 });
 

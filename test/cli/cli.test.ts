@@ -110,6 +110,36 @@ describe('factory CLI', () => {
     expect(snapshotTree(root)).toEqual(first);
   });
 
+  it('generate after a generate touches no file: same mtimes, nothing reported written', async () => {
+    const root = copyFixture('good/minimal');
+    expect((await factory('--root', root, 'generate')).code).toBe(0);
+    const files = Object.keys(snapshotTree(root));
+    const mtimes = files.map((f) => statSync(path.join(root, f)).mtimeMs);
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await factory('--root', root, '--json', 'generate');
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.out) as { written: string[]; unchanged: number; removed: string[] };
+    expect(report.written).toEqual([]);
+    expect(report.removed).toEqual([]);
+    expect(report.unchanged).toBeGreaterThan(0);
+    expect(files.map((f) => statSync(path.join(root, f)).mtimeMs)).toEqual(mtimes);
+  });
+
+  // A file in the way is the user's to move: refused before anything is written (exit 1). The
+  // roll-back of an I/O failure midway is tested with an injected failure in src/io/tree.test.ts.
+  it('generate with a file where an output directory goes refuses it first and leaves the tree as it was', async () => {
+    const root = copyFixture('good/minimal');
+    // a file where generate needs the schema/ directory
+    writeFileSync(path.join(root, 'schema'), 'in the way\n');
+    const before = snapshotTree(root);
+    const r = await factory('--root', root, 'generate');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('schema');
+    expect(r.err).not.toContain('internal error');
+    expect(r.err).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(snapshotTree(root)).toEqual(before);
+  });
+
   it('generate writes nothing when the factory has an error', async () => {
     const root = copyFixture('bad/13-unknown-fragment-version');
     const before = snapshotTree(root);
