@@ -30197,6 +30197,9 @@ function targetName(product, variant, arch) {
 function sanitizeTargetName(s) {
   return s.replace(/[^A-Za-z0-9_-]/g, "_");
 }
+function testTargetName(imageTarget) {
+  return `test-${imageTarget}`;
+}
 function archOf(platform) {
   const i = platform.lastIndexOf("/");
   return i < 0 ? platform : platform.slice(i + 1);
@@ -31647,7 +31650,7 @@ function planFragmentTests(factory) {
       accelerator,
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
-      targetPrefix: `test-fragment-${fdoc.name}-${fdoc.version}`.replace(/[^A-Za-z0-9_-]/g, "_"),
+      targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
       cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
     });
   }
@@ -31659,6 +31662,7 @@ var init_testrunner = __esm({
     "use strict";
     init_escape();
     init_render();
+    init_ids();
     IMAGE_UNDER_TEST = "factory-image-under-test";
     RUNNER_IN_IMAGE = "/factory-test/run.sh";
     RUNNER_LIB_IN_IMAGE = "/factory-test/lib.sh";
@@ -32041,7 +32045,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
     addTo("default", t.name);
     addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
-    addTo("tests", `test-${t.name}`);
+    addTo("tests", testTargetName(t.name));
   }
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo("tests", `${ft.targetPrefix}-${a.arch}`);
   const targetBlocks = [];
@@ -32112,7 +32116,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
   }
   for (const t of targets) {
     const d = dockerfiles.get(dockerfileKey(t.product, t.variant));
-    const name = `test-${t.name}`;
+    const name = testTargetName(t.name);
     addTarget({
       type: "target",
       label: name,
@@ -32190,6 +32194,7 @@ var init_bake = __esm({
     init_types();
     init_hcl();
     init_testrunner();
+    init_ids();
     TEST_RESULTS_VARIABLE = "TEST_RESULTS_DIR";
     EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
     VARIABLES = [
@@ -34492,7 +34497,7 @@ var init_commands = __esm({
         if (stale.some((s) => s.path === "docker-bake.hcl" || s.path.startsWith("build/")))
           throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
         const names = targets.map((t) => t.name);
-        if (ctx.values.test) names.push(...targets.map((t) => `test-${t.name}`));
+        if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
         const [cmd, ...pre] = resolveBuildx();
         const args = [...pre, "bake", "-f", "docker-bake.hcl"];
         if (typeof ctx.values.builder === "string") args.push("--builder", ctx.values.builder);

@@ -8,6 +8,7 @@ import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
+import { testTargetName } from '../src/core/ids.js';
 
 /**
  * What bake reads of a rendered Dockerfile. Not its source map: callers keep only these, so
@@ -388,7 +389,7 @@ export function generateBake(
     addTo('default', t.name);
     addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
-    addTo('tests', `test-${t.name}`);
+    addTo('tests', testTargetName(t.name));
   }
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
 
@@ -470,7 +471,7 @@ export function generateBake(
   // Combined tests: the variant's fragment tests and the product tests on the final image.
   for (const t of targets) {
     const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
-    const name = `test-${t.name}`;
+    const name = testTargetName(t.name);
     addTarget({
       type: 'target',
       label: name,

@@ -11,6 +11,7 @@
 import { shQuote } from '../src/core/escape.js';
 import { fragmentDockerfilePath } from '../src/core/render.js';
 import type { AcceleratorName, FragmentSource, Located, Pool, PlatformName, ResolvedFactory, ResolvedProduct, Target, Test, Variant } from '../src/core/types.js';
+import { sanitizeTargetName } from '../src/core/ids.js';
 
 /** The named context through which a combined test Dockerfile receives the image under test. */
 export const IMAGE_UNDER_TEST = 'factory-image-under-test';
@@ -420,7 +421,7 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
       accelerator,
       dockerfilePath,
       runnerPath: `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/run.sh`,
-      targetPrefix: `test-fragment-${fdoc.name}-${fdoc.version}`.replace(/[^A-Za-z0-9_-]/g, '_'),
+      targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
       cases: fdoc.tests.map((test, i) => ({ test, origin: ref, source: sourceOf(fragment.meta, i) })),
     });
   }

@@ -1,6 +1,7 @@
 // Phase 4 of a build: one record per image target from what the earlier phases returned (the
 // selection's facts, the image build, the tests) and the lock's digests. Pure: the caller
 // writes the records where they go.
+import * as path from 'node:path';
 import { countSteps } from './rawjson.js';
 import { baseDigest, packageCount } from './image.js';
 import { kpis } from './kpi.js';
@@ -77,13 +78,9 @@ export function assembleRecords(
     if (o.digest) record.image.digest = o.digest;
     if (failure) record.failure = failure;
     const pkgs = packageCount(o.image?.sbom);
-    if (o.sbomFile && pkgs !== undefined) record.sbom = { format: 'spdx-json', packages: pkgs, file: relativeTo(run.evidenceDir, o.sbomFile) };
+    if (o.sbomFile && pkgs !== undefined) record.sbom = { format: 'spdx-json', packages: pkgs, file: path.relative(run.evidenceDir, o.sbomFile) };
     const url = runUrl(ctx);
     if (url) record.run.url = url;
     return { record, path: recordPath(inputs.recordsDir, f) };
   });
-}
-
-function relativeTo(dir: string, file: string): string {
-  return file.startsWith(dir + '/') ? file.slice(dir.length + 1) : file;
 }

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
+import { parseReference } from '../registry/reference.js';
+import { testTargetName } from '../core/ids.js';
 import { jobResultFile, serializeJobResult, type JobResult } from '../core/job-result.js';
 import { artifactName, listFiles } from './artifact.js';
 import { assembleRecords, type AssembledRecord } from './assemble.js';
@@ -14,7 +16,7 @@ import { bakeEnv, runPaths, type RunPaths } from './context.js';
 import { annotationMessage, isAttributable, type DockerfileInfo, type ErrorReport } from './error-report.js';
 import { ActionError, errorMessage } from './errors.js';
 import { loadDockerfile, readDigests, writeFile, writeJson } from './evidence.js';
-import { buildImages, type ImageBuild } from './images.js';
+import { buildImages, type BakeJob, type ImageBuild } from './images.js';
 import { fetchQueueWait } from './kpi.js';
 import { countSteps } from './rawjson.js';
 import { serializeRecord } from './record.js';
@@ -41,7 +43,7 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext, given?: Too
 
   const startedAt = new Date().toISOString();
   const queueWait = fetchQueueWait(ctx, inputs.githubToken);
-  const baked = await bakeWithRetries(sel, inputs, paths, env, readDockerfiles(sel, inputs.workdir), tools);
+  const baked = await bakeWithRetries({ sel, inputs, paths, env, dockerfiles: readDockerfiles(sel, inputs.workdir) }, tools);
   const finishedAt = new Date().toISOString();
   const queueWaitMs = await queueWait;
   const assembled = assembleRecords(sel, baked.build, baked.tests, readDigests(inputs.workdir), inputs, ctx, {
@@ -97,24 +99,16 @@ function phaseFailures(b: ImageBuild, t: TestPhase): ErrorReport[] {
  * the inputs are to blame for (a builder that went away, a network error): a failure of the
  * inputs would only fail again. Each earlier attempt's logs stay in the evidence under attempt-N/.
  */
-async function bakeWithRetries(
-  sel: Selection,
-  inputs: BuildInputs,
-  paths: RunPaths,
-  env: Record<string, string>,
-  dockerfiles: ReadonlyMap<string, DockerfileInfo>,
-  tools: Tools,
-): Promise<Baked> {
+async function bakeWithRetries(job: BakeJob, tools: Tools): Promise<Baked> {
+  const { retries } = job.inputs;
   for (let attempt = 1; ; attempt++) {
-    const build = await buildImages(sel, inputs, paths, env, dockerfiles, tools);
+    const build = await buildImages(job, tools);
     const tests: TestPhase =
-      build.run.exitCode === 0
-        ? await runTests(sel, inputs, paths, env, dockerfiles, tools.buildx)
-        : { byImage: new Map(sel.images.map((t) => [t, { targets: [], cases: [] }])) };
+      build.run.exitCode === 0 ? await runTests(job, tools.buildx) : { byImage: new Map(job.sel.images.map((t) => [t, { targets: [], cases: [] }])) };
     const failures = phaseFailures(build, tests);
-    if (failures.length === 0 || failures.some(isAttributable) || attempt > inputs.retries) return { build, tests, attempts: attempt };
-    core.warning(`attempt ${attempt} of ${inputs.retries + 1} failed with no error in the inputs (${failures[0]!.message}); trying again`);
-    keepAttemptLogs(paths, attempt);
+    if (failures.length === 0 || failures.some(isAttributable) || attempt > retries) return { build, tests, attempts: attempt };
+    core.warning(`attempt ${attempt} of ${retries + 1} failed with no error in the inputs (${failures[0]!.message}); trying again`);
+    keepAttemptLogs(job.paths, attempt);
   }
 }
 
@@ -141,7 +135,7 @@ async function tagBuildKey(inputs: BuildInputs, assembled: readonly AssembledRec
   for (const { record } of assembled) {
     const ref = record.image.refs[0];
     if (!ref || !record.image.digest) throw new ActionError(`${record.target}: pushed, but buildx reported no image name and digest to tag with ${inputs.keyTag}`);
-    const repo = repositoryOf(ref);
+    const repo = repositoryOf(ref, record.target);
     const r = await tools.buildx.run(['imagetools', 'create', '--tag', `${repo}:${inputs.keyTag}`, `${repo}@${record.image.digest}`]);
     if (r.exitCode !== 0) {
       throw new ActionError(`${record.target}: tagging ${repo}@${record.image.digest} as ${inputs.keyTag} failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
@@ -150,12 +144,13 @@ async function tagBuildKey(inputs: BuildInputs, assembled: readonly AssembledRec
   return inputs.keyTag;
 }
 
-/** `host[:port]/path[:tag][@digest]` -> `host[:port]/path`. */
-export function repositoryOf(ref: string): string {
-  const noDigest = ref.split('@')[0]!;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+function repositoryOf(ref: string, target: string): string {
+  try {
+    const r = parseReference(ref);
+    return `${r.registry}/${r.repository}`;
+  } catch (e) {
+    throw new ActionError(`${target}: buildx named the pushed image ${JSON.stringify(ref)}: ${errorMessage(e)}`);
+  }
 }
 
 function jobResult(inputs: BuildInputs, assembled: readonly AssembledRecord[], failures: readonly ErrorReport[], attempts: number, keyTag?: string): JobResult {
@@ -236,7 +231,7 @@ async function uploadAll(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, 
       // records/.../<t>.json) stay in their own artifacts; shared logs go into each.
       const own = shared.filter((f) => {
         const segments = path.relative(paths.dir, f).split(path.sep);
-        return !targets.some((o) => o !== r.target && segments.some((seg) => seg === o || seg === `test-${o}` || seg.startsWith(`${o}.`)));
+        return !targets.some((o) => o !== r.target && segments.some((seg) => seg === o || seg === testTargetName(o) || seg.startsWith(`${o}.`)));
       });
       await tools.artifacts.upload(artifactName(EVIDENCE_ARTIFACT_PREFIX, r.target, r.platform, ctx), own, paths.dir, inputs.retentionDays);
       await tools.artifacts.upload(artifactName(RECORD_ARTIFACT_PREFIX, r.target, r.platform, ctx), [path.join(inputs.workdir, rel)], inputs.workdir, inputs.retentionDays);

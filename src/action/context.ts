@@ -257,8 +257,10 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
     if (inputs.sbom) sets.push(`${t}.attest=type=sbom,generator=${inputs.sbomScanner}`);
     sets.push(`${t}.output=${imageOutput(inputs, paths.ociDir(t))}`);
   }
-  // Image targets already got their cache from cacheSets; the rest (shared stages) follow the bake file unless dropped.
-  for (const t of dropped) if ((!targets.includes(t) || !inputs.cacheWrite) && !sets.includes(`${t}.cache-to=`)) sets.push(`${t}.cache-to=`);
+  // An image target whose cacheSets chose its export keeps it; every other dropped target
+  // (shared stages, images with no export of their own) gets an empty cache-to.
+  const ownExport = (t: string) => targets.includes(t) && sets.some((s) => s.startsWith(`${t}.cache-to=`));
+  for (const t of dropped) if (!ownExport(t)) sets.push(`${t}.cache-to=`);
   sets.push(...inputs.set);
   // bake refuses to write outside the working directory unless told; grant exactly what the
   // action writes: the OCI export in the evidence directory and the local cache directory.
@@ -298,22 +300,17 @@ export function imageOutput(inputs: Pick<BuildInputs, 'push' | 'load'>, ociDir: 
  * the image targets as build contexts, so those get the same attestation override as in the
  * image build: the same definition is a cache hit, and no default scanner is pulled.
  *
- * Every target the tests pull in (`contextTargets`: the images and the shared stages under them)
+ * Every target the tests pull in (the rest of `def`: the images and the shared stages under them)
  * exports no cache here. The image build has just written their refs; exporting them again
  * from a build that shares its steps with the test targets can leave steps out (BuildKit links
  * a shared step's cache keys to whichever request loaded it first), and that partial export
  * would replace the complete one. `npm run bench:cache-reexport` measures it on the sandbox.
  */
-export function testArgs(
-  inputs: BuildInputs,
-  testTargets: string[],
-  paths: RunPaths,
-  imageTargets: string[],
-  contextTargets: string[],
-  def: BakeDefinition,
-): string[] {
+export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunPaths, imageTargets: string[], def: BakeDefinition): string[] {
   const sbom = inputs.sbom ? imageTargets.map((t) => `${t}.attest=type=sbom,generator=${inputs.sbomScanner}`) : [];
-  const dropped = new Set([...contextTargets.filter((t) => !testTargets.includes(t)), ...noCacheExport(inputs, def)]);
+  // `def` holds exactly the test targets and what they pull in (select.ts trims it).
+  const pulledIn = Object.keys(def.target).filter((t) => !testTargets.includes(t));
+  const dropped = new Set([...pulledIn, ...noCacheExport(inputs, def)]);
   const noExport = [...dropped].sort().map((t) => `${t}.cache-to=`);
   return [
     'bake',

@@ -29,6 +29,16 @@ export interface ImageOutcome {
   failure?: ErrorReport;
 }
 
+/** What both bakes of a job run from: the selection, the inputs, where evidence goes, buildx's environment. */
+export interface BakeJob {
+  sel: Selection;
+  inputs: BuildInputs;
+  paths: RunPaths;
+  env: Record<string, string>;
+  /** Rendered Dockerfiles and source maps per target, for error reports. */
+  dockerfiles: ReadonlyMap<string, DockerfileInfo>;
+}
+
 export interface ImageBuild {
   run: BakeRun;
   metadata: Record<string, Record<string, unknown>>;
@@ -43,14 +53,8 @@ export async function bake(buildx: BakeRunner, args: string[], cwd: string, env:
   return { exitCode: r.exitCode, wallTimeMs: Date.now() - start, progress: parseRawJson(r.stderr) };
 }
 
-export async function buildImages(
-  sel: Selection,
-  inputs: BuildInputs,
-  paths: RunPaths,
-  env: Record<string, string>,
-  dockerfiles: ReadonlyMap<string, DockerfileInfo>,
-  tools: { buildx: BakeRunner; images: ImageReader },
-): Promise<ImageBuild> {
+export async function buildImages(job: BakeJob, tools: { buildx: BakeRunner; images: ImageReader }): Promise<ImageBuild> {
+  const { sel, inputs, paths, env, dockerfiles } = job;
   const run = await bake(tools.buildx, buildArgs(inputs, sel.images, paths, sel.def), inputs.workdir, env, paths.rawjson);
   const metadata = readJson<Record<string, Record<string, unknown>>>(paths.metadata) ?? {};
   const outcomes = new Map<string, ImageOutcome>(sel.images.map((t) => [t, { refs: [] }]));

@@ -4,13 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { testArgs, type RunPaths } from './context.js';
-import { buildErrorReport, testErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
+import { buildErrorReport, testErrorReport, type ErrorReport } from './error-report.js';
 import { findResults, writeFile, writeJson } from './evidence.js';
-import { bake, type BakeRun } from './images.js';
-import type { Selection } from './select.js';
+import { bake, type BakeJob, type BakeRun } from './images.js';
 import { parseResults, summarize, toJUnit, type TestCase } from './test-results.js';
 import type { BakeRunner } from './tools.js';
-import type { BuildInputs } from './types.js';
 
 export interface ImageTests {
   targets: string[];
@@ -29,17 +27,11 @@ function readSuite(paths: RunPaths, test: string): TestCase[] {
   return file ? parseResults(fs.readFileSync(file, 'utf8'), `${test}/results.json`) : [];
 }
 
-export async function runTests(
-  sel: Selection,
-  inputs: BuildInputs,
-  paths: RunPaths,
-  env: Record<string, string>,
-  dockerfiles: ReadonlyMap<string, DockerfileInfo>,
-  buildx: BakeRunner,
-): Promise<TestPhase> {
+export async function runTests(job: BakeJob, buildx: BakeRunner): Promise<TestPhase> {
+  const { sel, inputs, paths, env, dockerfiles } = job;
   const byImage = new Map<string, ImageTests>(sel.images.map((t) => [t, { targets: [], cases: [] }]));
   if (sel.tests.length === 0) return { byImage };
-  const run = await bake(buildx, testArgs(inputs, sel.tests, paths, sel.images, Object.keys(sel.def.target), sel.def), inputs.workdir, env, paths.testRawjson);
+  const run = await bake(buildx, testArgs(inputs, sel.tests, paths, sel.images, sel.def), inputs.workdir, env, paths.testRawjson);
   const suites = sel.tests.map((name) => ({ name, cases: readSuite(paths, name) }));
   for (const s of suites) {
     for (const t of sel.owners.get(s.name) ?? []) {

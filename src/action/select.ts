@@ -2,7 +2,7 @@
 // targets of a target or group, the test targets that belong to them, the facts each record
 // needs (from the dev.factory.* labels the generator wrote), and the definition the image and
 // test bakes then run from, trimmed to exactly those targets and what they pull in.
-import { fragmentTestTargetName, isTestTargetName, splitRef, testTargetName } from '../core/ids.js';
+import { archOf, fragmentTestTargetName, isTestTargetName, splitRef, testTargetName } from '../core/ids.js';
 import { ActionError } from './errors.js';
 import type { TargetFacts } from './record.js';
 import type { BakeDefinition, BakeTarget, BuildInputs } from './types.js';
@@ -66,11 +66,14 @@ export function targetFacts(name: string, t: BakeTarget): TargetFacts {
   return facts;
 }
 
-/** The targets a target's named contexts pull in (`target:<name>`). */
+/** The target a named context value pulls in (`target:<name>`), if it is one. */
+function contextTarget(v: unknown): string | undefined {
+  return typeof v === 'string' && v.startsWith('target:') ? v.slice('target:'.length) : undefined;
+}
+
+/** The targets a target's named contexts pull in. */
 function contextTargets(t: BakeTarget): string[] {
-  return Object.values(t.contexts ?? {})
-    .filter((v): v is string => typeof v === 'string' && v.startsWith('target:'))
-    .map((v) => v.slice('target:'.length));
+  return Object.values(t.contexts ?? {}).flatMap((v) => contextTarget(v) ?? []);
 }
 
 /**
@@ -79,15 +82,12 @@ function contextTargets(t: BakeTarget): string[] {
  * uses that fragment version.
  */
 export function testOwners(test: string, def: BakeDefinition, facts: ReadonlyMap<string, TargetFacts>): string[] {
-  const underTest = def.target[test]?.contexts?.[IMAGE_UNDER_TEST_CONTEXT];
-  if (typeof underTest === 'string' && underTest.startsWith('target:')) {
-    const image = underTest.slice('target:'.length);
-    if (facts.has(image)) return [image];
-  }
+  const image = contextTarget(def.target[test]?.contexts?.[IMAGE_UNDER_TEST_CONTEXT]);
+  if (image && facts.has(image)) return [image];
   return [...facts.values()]
     .filter((f) => f.fragmentRefs.some((ref) => {
       const r = splitRef(ref);
-      return r !== undefined && fragmentTestTargetName(r, f.platform.split('/')[1] ?? '') === test;
+      return r !== undefined && fragmentTestTargetName(r, archOf(f.platform)) === test;
     }))
     .map((f) => f.target);
 }
@@ -103,7 +103,7 @@ export function autoTests(images: readonly string[], def: BakeDefinition, facts:
     const f = facts.get(t)!;
     for (const ref of f.fragmentRefs) {
       const r = splitRef(ref);
-      if (r) add(fragmentTestTargetName(r, f.platform.split('/')[1] ?? ''));
+      if (r) add(fragmentTestTargetName(r, archOf(f.platform)));
     }
   }
   return out;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generate, GENERATED_DIRS } from '../../generators/index.js';
-import { resolveId } from '../core/ids.js';
+import { resolveId, testTargetName } from '../core/ids.js';
 import { checkLock, computeLock, serializeLock } from '../core/lock.js';
 import { renderDockerfile } from '../core/render.js';
 import { error } from '../core/diagnostics.js';
@@ -324,7 +324,7 @@ const build: Command = {
     if (stale.some((s) => s.path === 'docker-bake.hcl' || s.path.startsWith('build/')))
       throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
     const names = targets.map((t) => t.name);
-    if (ctx.values.test) names.push(...targets.map((t) => `test-${t.name}`));
+    if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
     const [cmd, ...pre] = resolveBuildx();
     const args = [...pre, 'bake', '-f', 'docker-bake.hcl'];
     if (typeof ctx.values.builder === 'string') args.push('--builder', ctx.values.builder);
