@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path5) {
+function formatFieldPath(path6) {
   let s = "";
-  for (const p of path5) {
+  for (const p of path6) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path5 = encoder.encode(e.path);
+    const path6 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path5.length} `);
-    h.update(path5);
+    h.update(`${kind} ${path6.length} `);
+    h.update(path6);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -315,12 +315,12 @@ function cleanRegex(source) {
   return source.slice(start, end);
 }
 function floatSafeRemainder(val, step) {
-  const ratio = val / step;
-  const roundedRatio = Math.round(ratio);
-  const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio), 1);
-  if (Math.abs(ratio - roundedRatio) < tolerance)
+  const ratio2 = val / step;
+  const roundedRatio = Math.round(ratio2);
+  const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio2), 1);
+  if (Math.abs(ratio2 - roundedRatio) < tolerance)
     return 0;
-  return ratio - roundedRatio;
+  return ratio2 - roundedRatio;
 }
 function defineLazy(object2, key, getter) {
   let value = void 0;
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path5) {
-  if (!path5)
+function getElementAtPath(obj, path6) {
+  if (!path6)
     return obj;
-  return path5.reduce((acc, key) => acc?.[key], obj);
+  return path6.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path5, issues) {
+function prefixIssues(path6, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path5);
+    iss.path.unshift(path6);
     return iss;
   });
 }
@@ -835,9 +835,9 @@ function hexToUint8Array(hex3) {
 function uint8ArrayToHex(bytes) {
   return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-function members(proto, table) {
-  for (const key in table) {
-    const desc = Object.getOwnPropertyDescriptor(table, key);
+function members(proto, table2) {
+  for (const key in table2) {
+    const desc = Object.getOwnPropertyDescriptor(table2, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -852,10 +852,10 @@ function hide(inst, key, value) {
   return own(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
-function derived(computes, table) {
+function derived(computes, table2) {
   for (const key in computes) {
     const compute = computes[key];
-    Object.defineProperty(table, key, {
+    Object.defineProperty(table2, key, {
       configurable: true,
       enumerable: true,
       get() {
@@ -866,7 +866,7 @@ function derived(computes, table) {
       }
     });
   }
-  return table;
+  return table2;
 }
 function defineBound(proto, key, fn) {
   Object.defineProperty(proto, key, {
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path5 = []) => {
+  const processError = (error64, path6 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path5, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path6, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path5, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path5, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
       } else {
-        const fullpath = [...path5, ...issue2.path];
+        const fullpath = [...path6, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path5 = []) => {
+  const processError = (error64, path6 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path5, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path6, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path5, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path5, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
       } else {
-        const fullpath = [...path5, ...issue2.path];
+        const fullpath = [...path6, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path5 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path5) {
+  const path6 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path6) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -2575,16 +2575,16 @@ function handleUnionResults(results, final, inst, ctx) {
   return final;
 }
 function handleExclusiveUnionResults(results, final, inst, ctx) {
-  const matches = [];
+  const matches2 = [];
   for (let i = 0; i < results.length; i++) {
     if (results[i].issues.length === 0)
-      matches.push(i);
+      matches2.push(i);
   }
-  if (matches.length === 1) {
-    final.value = results[matches[0]].value;
+  if (matches2.length === 1) {
+    final.value = results[matches2[0]].value;
     return final;
   }
-  if (matches.length === 0) {
+  if (matches2.length === 0) {
     final.issues.push({
       code: "invalid_union",
       input: final.value,
@@ -2598,7 +2598,7 @@ function handleExclusiveUnionResults(results, final, inst, ctx) {
       inst,
       errors: [],
       inclusive: false,
-      matches
+      matches: matches2
     });
   }
   return final;
@@ -19345,13 +19345,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path5 = ref2.slice(1).split("/").filter(Boolean);
-  if (path5.length === 0) {
+  const path6 = ref2.slice(1).split("/").filter(Boolean);
+  if (path6.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path5[0] === defsKey) {
-    const key = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
+  if (path6[0] === defsKey) {
+    const key = path6[1] === void 0 ? void 0 : decodeJSONPointerSegment(path6[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -19490,20 +19490,20 @@ function checkArrayGuards(arraySchema, guards) {
     if (guards.containsSchema) {
       const minContains = guards.minContains ?? 1;
       const ceiling = guards.maxContains !== void 0 ? guards.maxContains + 1 : Number.POSITIVE_INFINITY;
-      let matches = 0;
+      let matches2 = 0;
       for (const item of items) {
-        if (guards.containsSchema.safeParse(item).success && ++matches >= ceiling)
+        if (guards.containsSchema.safeParse(item).success && ++matches2 >= ceiling)
           break;
       }
-      if (matches < minContains) {
+      if (matches2 < minContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at least ${minContains} matching ${plural(minContains)}; found ${matches}`,
+          message: `Array must contain at least ${minContains} matching ${plural(minContains)}; found ${matches2}`,
           input: items,
           continue: true
         });
       }
-      if (guards.maxContains !== void 0 && matches > guards.maxContains) {
+      if (guards.maxContains !== void 0 && matches2 > guards.maxContains) {
         payload.issues.push({
           code: "custom",
           message: `Array must contain at most ${guards.maxContains} matching ${plural(guards.maxContains)}`,
@@ -20774,7 +20774,10 @@ var init_schema = __esm({
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),
       name: Name.default("factory"),
-      description: external_exports.string().optional()
+      description: external_exports.string().optional(),
+      history: external_exports.object({
+        rawDays: external_exports.number().int().min(0).max(3650).default(90).describe("days a build keeps its line in records/history/<yyyy>/<mm>.jsonl before its month is folded into <mm>.aggregate.json; 0 keeps every line")
+      }).strict().default({ rawDays: 90 }).describe("retention of the record history")
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
     DOCUMENT_KINDS = ["Product", "Manifest", "Pool", "Base", "Policy"];
@@ -20942,30 +20945,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path5, options) {
+function getIncludePath(path6, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path5);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path6);
   if (match && match.length) {
-    path5 = path5.replace(/^\/*/, "");
+    path6 = path6.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path5, options.root);
+      includePath = resolvePaths(path6, options.root);
     } else {
-      includePath = ejs.resolveInclude(path5, options.root || "/", true);
+      includePath = ejs.resolveInclude(path6, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path5, options.filename);
+      filePath = ejs.resolveInclude(path6, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path5, views);
+      includePath = resolvePaths(path6, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path5) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path6) + '"');
     }
   }
   return includePath;
@@ -21024,11 +21027,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path5, options) {
+function includeFile(path6, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path5, opts);
+  opts.filename = getIncludePath(path6, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path5, opts.filename);
+    let includerResult = options.includer(path6, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21303,12 +21306,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path5, includeData) {
+          let include = function(path6, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path5, opts)(d);
+            return includeFile(path6, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21348,12 +21351,12 @@ var init_ejs = __esm({
         let openWhitespaceSlurpReplacement = tags.evalSlurp;
         let closeWhitespaceSlurpReplacement = tags.closeSlurp;
         this.templateText = this.templateText.replace(new RegExp("[ \\t]*" + openWhitespaceSlurpTag, "gm"), openWhitespaceSlurpReplacement).replace(new RegExp(closeWhitespaceSlurpTag + "[ \\t]*", "gm"), closeWhitespaceSlurpReplacement);
-        let matches = this.parseTemplateText();
-        if (matches && matches.length) {
-          matches.forEach(function(line, index) {
+        let matches2 = this.parseTemplateText();
+        if (matches2 && matches2.length) {
+          matches2.forEach(function(line, index) {
             let closing;
             if (line.indexOf(tags.eval) === 0 && line.indexOf(tags.literalOpen) !== 0) {
-              closing = matches[index + 2];
+              closing = matches2[index + 2];
               if (!(closing == tags.close || closing == tags.closeTrim || closing == tags.closeSlurp)) {
                 throw new Error('Could not find matching close tag for "' + line + '".');
               }
@@ -21628,13 +21631,13 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(product, fragments, variant, base, path5, withUser = true) {
+function renderChain(product, fragments, variant, base, path6, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
-  const files = [];
+  const files2 = [];
   const addFile = (p, origin, text2) => {
-    files.push({ path: p, origin, lines: linesOf(text2) });
-    return files.length - 1;
+    files2.push({ path: p, origin, lines: linesOf(text2) });
+    return files2.length - 1;
   };
   const templateRef = `${tdoc.name}@${tdoc.version}`;
   const tIndex = addFile(template.dockerfile.path, templateRef, template.dockerfile.text);
@@ -21714,8 +21717,8 @@ ${mark(userLoc)}FROM ${current} AS final
   if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
 `;
   stages.push("final");
-  const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files);
-  return { path: path5, text, sourceMap, stages };
+  const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files2);
+  return { path: path6, text, sourceMap, stages };
 }
 function fragmentLocal(f) {
   let l = fragmentLocals.get(f);
@@ -21750,7 +21753,7 @@ function uniqueStage(taken, name) {
   while (taken.includes(`${name}-${i}`)) i++;
   return `${name}-${i}`;
 }
-function finish(marked, files) {
+function finish(marked, files2) {
   const out = [];
   const map3 = [];
   let fileIndex = 0;
@@ -21784,7 +21787,7 @@ function finish(marked, files) {
     let end = stripped.length;
     for (let c = stripped.charCodeAt(end - 1); c === 32 || c === 9 || c === 13; c = stripped.charCodeAt(end - 1)) end--;
     const line = end === stripped.length ? stripped : stripped.slice(0, end);
-    const file2 = files[fileIndex];
+    const file2 = files2[fileIndex];
     if (line === "") {
       const src = file2.lines[sourceLine - 1];
       if (src !== void 0 && src.trim() !== "") continue;
@@ -21815,28 +21818,28 @@ function linesOf(text) {
   }
   return l;
 }
-function runEjs(path5, text, fileIndex, locals) {
-  const fn = compileMarked(path5, text);
+function runEjs(path6, text, fileIndex, locals) {
+  const fn = compileMarked(path6, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path5, text, locals);
+    throw toFactoryError(e, path6, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(path5, text) {
-  let byText = compiledCache.get(path5);
-  if (!byText) compiledCache.set(path5, byText = /* @__PURE__ */ new Map());
+function compileMarked(path6, text) {
+  let byText = compiledCache.get(path6);
+  if (!byText) compiledCache.set(path6, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path5), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
+  const opts = { filename: ejsFilename(path6), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
   let fn;
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path5, text, marked, opts);
+    throw compileError(e, path6, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -21844,8 +21847,8 @@ function compileMarked(path5, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path5) {
-  return path5.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path6) {
+  return path6.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -21881,10 +21884,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path5, text, marked, opts) {
+function compileError(e, path6, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path5, text);
+    const loc = unclosedTag(path6, text);
     return new FactoryError([
       error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })
     ]);
@@ -21895,20 +21898,20 @@ function compileError(e, path5, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path5, line, column: tagColumn(text, line) }
+        location: { file: path6, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path5, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path6, line: 1, column: 1 } })]);
 }
-function unclosedTag(path5, text) {
+function unclosedTag(path6, text) {
   let inTag = false;
-  let open2 = { file: path5, line: 1, column: 1 };
+  let open2 = { file: path6, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path5, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path5, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path6, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path6, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -21942,13 +21945,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path5, text, locals) {
+function toFactoryError(e, path6, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path5, line, column: tagColumn(text, line) };
+  const location = { file: path6, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22095,17 +22098,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path5) {
-      const ctrl = callVisitor(key, node2, visitor, path5);
+    function visit_(key, node2, visitor, path6) {
+      const ctrl = callVisitor(key, node2, visitor, path6);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path5, ctrl);
-        return visit_(key, ctrl, visitor, path5);
+        replaceNode(key, path6, ctrl);
+        return visit_(key, ctrl, visitor, path6);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path5 = Object.freeze(path5.concat(node2));
+          path6 = Object.freeze(path6.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path5);
+            const ci = visit_(i, node2.items[i], visitor, path6);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22116,13 +22119,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path5 = Object.freeze(path5.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path5);
+          path6 = Object.freeze(path6.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path6);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path5);
+          const cv = visit_("value", node2.value, visitor, path6);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22143,17 +22146,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path5) {
-      const ctrl = await callVisitor(key, node2, visitor, path5);
+    async function visitAsync_(key, node2, visitor, path6) {
+      const ctrl = await callVisitor(key, node2, visitor, path6);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path5, ctrl);
-        return visitAsync_(key, ctrl, visitor, path5);
+        replaceNode(key, path6, ctrl);
+        return visitAsync_(key, ctrl, visitor, path6);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path5 = Object.freeze(path5.concat(node2));
+          path6 = Object.freeze(path6.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path5);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path6);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22164,13 +22167,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path5 = Object.freeze(path5.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path5);
+          path6 = Object.freeze(path6.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path6);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path5);
+          const cv = await visitAsync_("value", node2.value, visitor, path6);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22197,23 +22200,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path5) {
+    function callVisitor(key, node2, visitor, path6) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path5);
+        return visitor(key, node2, path6);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path5);
+        return visitor.Map?.(key, node2, path6);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path5);
+        return visitor.Seq?.(key, node2, path6);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path5);
+        return visitor.Pair?.(key, node2, path6);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path5);
+        return visitor.Scalar?.(key, node2, path6);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path5);
+        return visitor.Alias?.(key, node2, path6);
       return void 0;
     }
-    function replaceNode(key, path5, node2) {
-      const parent = path5[path5.length - 1];
+    function replaceNode(key, path6, node2) {
+      const parent = path6[path6.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -22825,10 +22828,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path5, value) {
+    function collectionFromPath(schema, path6, value) {
       let v = value;
-      for (let i = path5.length - 1; i >= 0; --i) {
-        const k = path5[i];
+      for (let i = path6.length - 1; i >= 0; --i) {
+        const k = path6[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -22847,7 +22850,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path5) => path5 == null || typeof path5 === "object" && !!path5[Symbol.iterator]().next().done;
+    var isEmptyPath = (path6) => path6 == null || typeof path6 === "object" && !!path6[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -22877,11 +22880,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path5, value) {
-        if (isEmptyPath(path5))
+      addIn(path6, value) {
+        if (isEmptyPath(path6))
           this.add(value);
         else {
-          const [key, ...rest] = path5;
+          const [key, ...rest] = path6;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -22895,8 +22898,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path5) {
-        const [key, ...rest] = path5;
+      deleteIn(path6) {
+        const [key, ...rest] = path6;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -22910,8 +22913,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path5, keepScalar) {
-        const [key, ...rest] = path5;
+      getIn(path6, keepScalar) {
+        const [key, ...rest] = path6;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -22929,8 +22932,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path5) {
-        const [key, ...rest] = path5;
+      hasIn(path6) {
+        const [key, ...rest] = path6;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -22940,8 +22943,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path5, value) {
-        const [key, ...rest] = path5;
+      setIn(path6, value) {
+        const [key, ...rest] = path6;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -23354,8 +23357,8 @@ ${indent}${start}${value}${end}`;
 ${indent}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
-        const { compat, tags } = ctx.doc.schema;
-        if (tags.some(test) || compat?.some(test))
+        const { compat: compat2, tags } = ctx.doc.schema;
+        if (tags.some(test) || compat2?.some(test))
           return quotedString(value, ctx);
       }
       return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
@@ -25277,8 +25280,8 @@ var require_Schema = __commonJS({
     var tags = require_tags();
     var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
     var Schema = class _Schema {
-      constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
-        this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
+      constructor({ compat: compat2, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
+        this.compat = Array.isArray(compat2) ? tags.getTags(compat2, "compat") : compat2 ? tags.getTags(null, compat2) : null;
         this.name = typeof schema === "string" && schema || "core";
         this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
         this.tags = tags.getTags(customTags, this.name, merge2);
@@ -25456,9 +25459,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path5, value) {
+      addIn(path6, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path5, value);
+          this.contents.addIn(path6, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -25533,14 +25536,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path5) {
-        if (Collection.isEmptyPath(path5)) {
+      deleteIn(path6) {
+        if (Collection.isEmptyPath(path6)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path5) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path6) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -25555,10 +25558,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path5, keepScalar) {
-        if (Collection.isEmptyPath(path5))
+      getIn(path6, keepScalar) {
+        if (Collection.isEmptyPath(path6))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path5, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path6, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -25569,10 +25572,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path5) {
-        if (Collection.isEmptyPath(path5))
+      hasIn(path6) {
+        if (Collection.isEmptyPath(path6))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path5) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path6) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -25589,13 +25592,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path5, value) {
-        if (Collection.isEmptyPath(path5)) {
+      setIn(path6, value) {
+        if (Collection.isEmptyPath(path6)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path5), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path6), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path5, value);
+          this.contents.setIn(path6, value);
         }
       }
       /**
@@ -26894,10 +26897,10 @@ var require_compose_scalar = __commonJS({
     function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
       const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
       if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
-        if (tag.tag !== compat.tag) {
+        const compat2 = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
+        if (tag.tag !== compat2.tag) {
           const ts = directives.tagString(tag.tag);
-          const cs = directives.tagString(compat.tag);
+          const cs = directives.tagString(compat2.tag);
           const msg = `Value may be parsed as either ${ts} or ${cs}`;
           onError(token, "TAG_RESOLVE_FAILED", msg, true);
         }
@@ -27556,9 +27559,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path5) => {
+    visit3.itemAtPath = (cst, path6) => {
       let item = cst;
-      for (const [field, index] of path5) {
+      for (const [field, index] of path6) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -27567,23 +27570,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path5) => {
-      const parent = visit3.itemAtPath(cst, path5.slice(0, -1));
-      const field = path5[path5.length - 1][0];
+    visit3.parentCollection = (cst, path6) => {
+      const parent = visit3.itemAtPath(cst, path6.slice(0, -1));
+      const field = path6[path6.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path5, item, visitor) {
-      let ctrl = visitor(item, path5);
+    function _visit(path6, item, visitor) {
+      let ctrl = visitor(item, path6);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path5.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path6.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -27594,10 +27597,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path5);
+            ctrl = ctrl(item, path6);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path5) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path6) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -28899,14 +28902,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs6 = this.flowScalar(this.type);
+              const fs7 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs6, sep: [] });
+                map3.items.push({ start, key: fs7, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs6);
+                this.stack.push(fs7);
               } else {
-                Object.assign(it, { key: fs6, sep: [] });
+                Object.assign(it, { key: fs7, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29034,13 +29037,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs6 = this.flowScalar(this.type);
+              const fs7 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs6, sep: [] });
+                fc.items.push({ start: [], key: fs7, sep: [] });
               else if (it.sep)
-                this.stack.push(fs6);
+                this.stack.push(fs7);
               else
-                Object.assign(it, { key: fs6, sep: [] });
+                Object.assign(it, { key: fs7, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29547,10 +29550,10 @@ function makeDoc(file2, lc, doc, index, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path5) => {
+  const walk = (path6) => {
     let node2 = root;
     let pair;
-    for (const seg of path5) {
+    for (const seg of path6) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -29573,16 +29576,16 @@ function makeDoc(file2, lc, doc, index, value) {
     index,
     file: file2,
     location: at2(startOffset),
-    locate(path5) {
-      return at2(offsetOf(walk(path5).node));
+    locate(path6) {
+      return at2(offsetOf(walk(path6).node));
     },
-    locateKey(path5) {
-      const r = walk(path5);
-      if (r.complete && r.pair && path5.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path6) {
+      const r = walk(path6);
+      if (r.complete && r.pair && path6.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path5) {
-      return walk(path5).complete;
+    has(path6) {
+      return walk(path6).complete;
     }
   };
 }
@@ -29601,10 +29604,10 @@ var init_yaml = __esm({
 });
 
 // src/core/load.ts
-function loadDetailed(files) {
+function loadDetailed(files2) {
   const diagnostics = [];
   const failed = /* @__PURE__ */ new Set();
-  const sorted = [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  const sorted = [...files2].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const factory = { products: [], manifests: [], pools: [], bases: [], policies: [], templates: [], fragments: [] };
   const templateDirs = /* @__PURE__ */ new Map();
   const fragmentDirs = /* @__PURE__ */ new Map();
@@ -29705,36 +29708,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path5) => {
+  const walk = (v, path6) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path5),
-            location: y.locate(path5),
+            field: formatFieldPath(path6),
+            location: y.locate(path6),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path5, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path6, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path5, k]);
-        walk(x, [...path5, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path6, k]);
+        walk(x, [...path6, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path5, text, diagnostics) {
+function refuseIncludes(path6, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path5, text, tag.index + call.index),
+          location: positionInText(path6, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -29745,8 +29748,8 @@ function refuseIncludes(path5, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path5, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path5, text);
+function loadManifestFile(path6, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path6, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -29898,9 +29901,9 @@ function checkLink(dir, f, diagnostics) {
     );
   }
 }
-function normalize(path5) {
+function normalize(path6) {
   const out = [];
-  for (const seg of path5.split("/")) {
+  for (const seg of path6.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -29917,9 +29920,9 @@ function missing(dir, what, anchor2, diagnostics) {
     })
   );
 }
-function digestOf(dir, files) {
+function digestOf(dir, files2) {
   return contentDigest(
-    files.map((f) => ({
+    files2.map((f) => ({
       path: f.path.slice(dir.length + 1),
       bytes: f.bytes,
       ...f.link !== void 0 ? { link: f.link } : {}
@@ -29976,33 +29979,33 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path5 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path5);
-  const loc = () => y.locate(path5);
+  const path6 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path6);
+  const loc = () => y.locate(path6);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path5, y.value);
+      const allowed = shapeKeysAt(schema, path6, y.value);
       return issue2.keys.map((key) => {
         const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path5, key]),
-          location: y.locateKey([...path5, key]),
+          field: formatFieldPath([...path6, key]),
+          location: y.locateKey([...path6, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path5.length > 0 && valueAt(y.value, path5) === void 0 && !y.has(path5)) {
-        const key = String(path5[path5.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path5), hint: `add "${key}:"` })];
+      if (path6.length > 0 && valueAt(y.value, path6) === void 0 && !y.has(path6)) {
+        const key = String(path6[path6.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path6), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path5, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path6, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path5, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path6, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30011,15 +30014,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path5, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path6, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path5[path5.length - 1]);
+      const key = String(path6[path6.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path5),
+          location: y.locateKey(path6),
           hint: "rename the key"
         })
       ];
@@ -30027,21 +30030,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path5)) {
+  if (isMissing(issue2, [], y, path6)) {
     return [
-      error("schema", `missing required field "${String(path5[path5.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path6[path6.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path5),
-        hint: `add "${String(path5[path5.length - 1])}:"`
+        location: y.locate(path6),
+        hint: `add "${String(path6[path6.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path5)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path5)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path6)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path6)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path5 = full ?? [...prefix, ...issue2.path];
-  return path5.length > 0 && valueAt(y.value, path5) === void 0 && !y.has(path5);
+  const path6 = full ?? [...prefix, ...issue2.path];
+  return path6.length > 0 && valueAt(y.value, path6) === void 0 && !y.has(path6);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30091,9 +30094,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path5) {
+function valueAt(v, path6) {
   let cur = v;
-  for (const seg of path5) {
+  for (const seg of path6) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30103,7 +30106,7 @@ function valueAt(v, path5) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path5, root) {
+function shapeKeysAt(schema, path6, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30131,14 +30134,14 @@ function shapeKeysAt(schema, path5, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path5.length; i++) {
+  for (let i = 0; i <= path6.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path5.slice(0, i)));
+    pickUnion(valueAt(root, path6.slice(0, i)));
     unwrap();
-    if (i === path5.length) break;
+    if (i === path6.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path5[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path6[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -30269,7 +30272,7 @@ function computeLock(loaded) {
   for (const f of loaded.fragments) fragments[refOf(f.meta.doc)] = { digest: f.digest };
   const names = new Set(loaded.bases.map((b) => b.doc.name));
   const bases = {};
-  for (const [name, pin] of Object.entries(loaded.lock?.doc.bases ?? {})) if (names.has(name)) bases[name] = pin;
+  for (const [name, pin2] of Object.entries(loaded.lock?.doc.bases ?? {})) if (names.has(name)) bases[name] = pin2;
   return { version: SCHEMA_VERSION, templates, fragments, bases };
 }
 function lockDigestErrors(loaded) {
@@ -30326,7 +30329,7 @@ function checkLock(loaded) {
     }
   }
   const baseNames = new Map(loaded.bases.map((b) => [b.doc.name, b]));
-  for (const [name, pin] of Object.entries(lock.doc.bases).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+  for (const [name, pin2] of Object.entries(lock.doc.bases).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     const base = baseNames.get(name);
     if (!base) {
       out.push(
@@ -30335,9 +30338,9 @@ function checkLock(loaded) {
           hint: "run `factory lock` to drop it"
         })
       );
-    } else if (base.doc.image !== pin.image) {
+    } else if (base.doc.image !== pin2.image) {
       out.push(
-        warning("lock-stale", `base "${name}" is pinned for ${pin.image} but its image is now ${base.doc.image}`, {
+        warning("lock-stale", `base "${name}" is pinned for ${pin2.image} but its image is now ${base.doc.image}`, {
           location: lock.locate(["bases", name, "image"]),
           hint: "run `factory lock --resolve-bases` to pin the new image"
         })
@@ -30954,9 +30957,9 @@ var init_resolve = __esm({
         const tagsByVariant = this.expandTags(p, rm.variants);
         if (!tagsByVariant) ok = false;
         if (!ok || !tagsByVariant) return void 0;
-        const pin = this.loaded.lock?.doc.bases[rm.base.doc.name];
+        const pin2 = this.loaded.lock?.doc.bases[rm.base.doc.name];
         const base = { name: rm.base.doc.name, image: rm.base.doc.image };
-        if (pin && pin.image === rm.base.doc.image) base.digest = pin.digest;
+        if (pin2 && pin2.image === rm.base.doc.image) base.digest = pin2.digest;
         const rp = { id, product: p, manifest: rm.manifest, template: rm.template, fragments: rm.fragments, base, variants: rm.variants };
         for (const v of rm.variants) {
           const tags = tagsByVariant.get(v.name);
@@ -31074,8 +31077,8 @@ var init_resolve = __esm({
 });
 
 // src/core/index.ts
-function buildFactory(files) {
-  const loaded = loadDetailed(files);
+function buildFactory(files2) {
+  const loaded = loadDetailed(files2);
   const resolved = resolve(loaded.factory, { failed: loaded.failed });
   const diagnostics = sortDiagnostics(dedupeDiagnostics([...loaded.diagnostics, ...resolved.diagnostics]));
   if (hasErrors(diagnostics) || !resolved.factory) return { diagnostics };
@@ -31177,11 +31180,11 @@ function isMissing2(e) {
 function tempBeside(abs, kind) {
   return path2.join(path2.dirname(abs), `.${path2.basename(abs)}.${process.pid}.${randomBytes(4).toString("hex")}.${kind}`);
 }
-async function writeOutputs(root, files, options = {}) {
+async function writeOutputs(root, files2, options = {}) {
   const io = options.fs ?? fs2;
   root = path2.resolve(root);
   const encoder2 = new TextEncoder();
-  const wanted = files.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
+  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
   const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
   const changes = [];
   let unchanged = 0;
@@ -31309,10 +31312,10 @@ async function rollback(io, committed, staged, createdDirs) {
   for (const d of [...createdDirs].sort((a, b) => b.length - a.length)) await io.rmdir(d).catch(() => void 0);
   return unrestored;
 }
-async function diffOutputs(root, files) {
+async function diffOutputs(root, files2) {
   const out = [];
   const encoder2 = new TextEncoder();
-  await eachLimit(files, async (f) => {
+  await eachLimit(files2, async (f) => {
     const current = await fs2.readFile(safeJoin(root, f.path)).catch(() => void 0);
     if (current === void 0) out.push({ path: f.path, status: "missing" });
     else if (Buffer.compare(current, encoder2.encode(f.text)) !== 0) out.push({ path: f.path, status: "stale" });
@@ -31637,8 +31640,8 @@ function planFragmentTests(factory) {
     platforms.sort((a, b) => a.platform < b.platform ? -1 : 1);
     const tbase = host.template.meta.doc.base;
     const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
-    const pin = factory.loaded.lock?.doc.bases?.[tbase];
-    const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin && pin.image === baseDoc.image ? { digest: pin.digest } : {} };
+    const pin2 = factory.loaded.lock?.doc.bases?.[tbase];
+    const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin2 && pin2.image === baseDoc.image ? { digest: pin2.digest } : {} };
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
       ref: ref2,
@@ -31813,8 +31816,8 @@ function baseVariable(name) {
   return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 function baseDefault(base, lock) {
-  const pin = lock?.doc.bases?.[base.name];
-  if (pin && pin.image === base.image && !base.image.includes("@")) return `${base.image}@${pin.digest}`;
+  const pin2 = lock?.doc.bases?.[base.name];
+  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
   return base.image;
 }
 function imageLabels(p, variant) {
@@ -31920,7 +31923,7 @@ function stagePrefixes(d, variantArgs) {
 }
 function planSharedStages(targets, dockerfiles) {
   const prefixesByDockerfile = /* @__PURE__ */ new Map();
-  const keysOf = /* @__PURE__ */ new Map();
+  const keysOf2 = /* @__PURE__ */ new Map();
   const productsByKey = /* @__PURE__ */ new Map();
   for (const t of targets) {
     const dk = dockerfileKey(t.product, t.variant);
@@ -31933,12 +31936,12 @@ function planSharedStages(targets, dockerfiles) {
       if (!set2) productsByKey.set(key, set2 = /* @__PURE__ */ new Set());
       set2.add(t.product.id);
     }
-    keysOf.set(t, keys);
+    keysOf2.set(t, keys);
   }
   const shares = /* @__PURE__ */ new Map();
   const out = /* @__PURE__ */ new Map();
   for (const t of targets) {
-    const keys = keysOf.get(t);
+    const keys = keysOf2.get(t);
     for (let i = keys.length - 1; i >= 0; i--) {
       const { key, prefix } = keys[i];
       if (productsByKey.get(key).size < 2) continue;
@@ -32232,7 +32235,7 @@ var init_bake = __esm({
 
 // generators/build-files.ts
 function generateBuildFiles(factory) {
-  const files = [];
+  const files2 = [];
   const diagnostics = [];
   const renderProblems = /* @__PURE__ */ new Map();
   const renderFailed = (e, where) => {
@@ -32270,10 +32273,10 @@ function generateBuildFiles(factory) {
       }
       owners.set(d.path, key);
       dockerfiles.set(key, { path: d.path, text: d.text, stages: d.stages });
-      files.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
+      files2.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
       const testDir = combinedTestDir(d.path);
       const labels = imageLabels(p, v);
-      files.push(
+      files2.push(
         {
           path: `${testDir}/run.sh`,
           text: generateRunner(combinedTestCases(p), {
@@ -32316,7 +32319,7 @@ ${stages}`.split("\n").slice(0, -1);
       ],
       stages: [...d.stages, "test-run", "test-results", "test-verdict"]
     };
-    files.push(
+    files2.push(
       { path: withTests.path, text: withTests.text },
       { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
       {
@@ -32334,22 +32337,22 @@ ${stages}`.split("\n").slice(0, -1);
     diagnostics.push({ ...d, message: `${d.message} (rendering ${list4})` });
   }
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
-  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  files2.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 function sourceMapJson(d) {
-  const files = [];
+  const files2 = [];
   const origins = [];
   const indexOf = (arr, s) => {
     let i = arr.indexOf(s);
     if (i < 0) i = arr.push(s) - 1;
     return i;
   };
-  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
+  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files2, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
   return `{
   "version": 1,
   "dockerfile": ${JSON.stringify(d.path)},
-  "files": ${JSON.stringify(files)},
+  "files": ${JSON.stringify(files2)},
   "origins": ${JSON.stringify(origins)},
   "lines": [
 ${lines.join(",\n")}
@@ -32436,15 +32439,15 @@ var init_outputs = __esm({
 });
 
 // src/plan/paths.ts
-function matchesPattern(path5, pattern) {
-  if (pattern.endsWith("/**")) return path5.startsWith(pattern.slice(0, -2));
-  return path5 === pattern;
+function matchesPattern(path6, pattern) {
+  if (pattern.endsWith("/**")) return path6.startsWith(pattern.slice(0, -2));
+  return path6 === pattern;
 }
-function classifyPath(path5) {
-  if (/\.test\.[cm]?[jt]s$/.test(path5)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path5, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path5, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path5, p))) return "generated";
+function classifyPath(path6) {
+  if (/\.test\.[cm]?[jt]s$/.test(path6)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path6, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path6, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path6, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -32638,8 +32641,8 @@ function login() {
     }
   };
 }
-function download(name, path5) {
-  const w = typeof name === "string" ? { name, path: path5 } : { pattern: name.pattern, path: path5, "merge-multiple": true };
+function download(name, path6) {
+  const w = typeof name === "string" ? { name, path: path6 } : { pattern: name.pattern, path: path6, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function runsOn(pool) {
@@ -32731,7 +32734,7 @@ function poolJob(pool, trusted, shard, shards) {
     if: `${trusted ? NOT_PR : pool["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
     "runs-on": runsOn(pool),
     "timeout-minutes": pool["timeout-minutes"],
-    permissions: trusted ? { contents: "read", packages: "write" } : { contents: "read" },
+    permissions: trusted ? { actions: "read", contents: "read", packages: "write" } : { actions: "read", contents: "read" },
     strategy: {
       "fail-fast": false,
       // Shards run side by side: split the pool's parallelism between them.
@@ -32761,7 +32764,7 @@ function mergeJob(buildJobs) {
     ]
   };
 }
-function recordJob(buildJobs) {
+function recordJob(buildJobs, historyDays) {
   return {
     name: "record",
     needs: ["plan", ...buildJobs],
@@ -32774,7 +32777,7 @@ function recordJob(buildJobs) {
       // The one checkout that keeps its token: mode record pushes the records commit with it.
       // This job runs no code from the change beyond the action itself, and uploads nothing.
       { ...checkout(), with: { "persist-credentials": true } },
-      { name: "Commit the records", uses: "./", with: { mode: "record" } }
+      { name: "Commit the records", uses: "./", with: { mode: "record", "history-days": String(historyDays) } }
     ]
   };
 }
@@ -32826,7 +32829,7 @@ function orderStep(step) {
   const rank = (k) => STEP_KEY_ORDER.includes(k) ? STEP_KEY_ORDER.indexOf(k) : STEP_KEY_ORDER.length;
   return Object.fromEntries(Object.entries(step).sort(([a], [b]) => rank(a) - rank(b)));
 }
-function workflow(pools) {
+function workflow(pools, policy) {
   const jobs = { plan: planJob(pools) };
   const trustedJobs = [];
   const prJobs = [];
@@ -32840,7 +32843,7 @@ function workflow(pools) {
     }
   }
   jobs.merge = mergeJob(trustedJobs);
-  jobs.record = recordJob(trustedJobs);
+  jobs.record = recordJob(trustedJobs, policy.history.rawDays);
   jobs.summary = summaryJob([...prJobs, ...trustedJobs]);
   jobs.comment = commentJob();
   for (const job of Object.values(jobs)) job.steps = job.steps.map(orderStep);
@@ -32929,7 +32932,7 @@ function generateWorkflows(factory) {
   const jobs = pools.map((pool) => ({ pool, shards: poolShards(factory.targets.filter((t) => t.pool.doc.name === pool.name).length) }));
   return [
     { path: ACTIONLINT_CONFIG_PATH, text: actionlintConfig(pools) },
-    { path: WORKFLOW_PATH, text: render(workflow(jobs), HEADER) }
+    { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER) }
   ];
 }
 var import_yaml5, WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, HEADER, HOSTED_RUNNER, NODE_VERSION, ARTIFACT_RETENTION_DAYS, SCHEDULE_CRON, PLAN_ARTIFACT, RESULT_ARTIFACT_PREFIX, SUMMARY_ARTIFACT, PERMISSION_WHY, expr2, IS_PR, NOT_PR, SAME_REPO_PR, STEP_KEY_ORDER;
@@ -32954,6 +32957,7 @@ var init_workflow = __esm({
     PERMISSION_WHY = {
       "contents: read": "check out the repository",
       "contents: write": "push the records commit",
+      "actions: read": "read this job's queue times (jobs API) for the record's queue-wait KPI",
       "packages: write": "push images and manifest lists to ghcr.io",
       "pull-requests: write": "comment the plan and results on the pull request"
     };
@@ -32967,13 +32971,13 @@ var init_workflow = __esm({
 
 // generators/index.ts
 function generate(factory) {
-  const files = [...generateBuildFiles(factory), ...generateWorkflows(factory), ...generateSchemas()];
+  const files2 = [...generateBuildFiles(factory), ...generateWorkflows(factory), ...generateSchemas()];
   const seen = /* @__PURE__ */ new Set();
-  for (const f of files) {
+  for (const f of files2) {
     if (seen.has(f.path)) throw new Error(`internal: two generators produced ${f.path}`);
     seen.add(f.path);
   }
-  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 var GENERATED_DIRS;
 var init_generators = __esm({
@@ -33009,6 +33013,548 @@ var init_errors3 = __esm({
         this.name = "UserError";
       }
       exitCode;
+    };
+  }
+});
+
+// src/obs/compat.ts
+function matches(r, ref2) {
+  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
+}
+function compat(records, q2) {
+  const rows = /* @__PURE__ */ new Map();
+  for (const r of [...records].sort((a, b) => a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0)) {
+    if (!matches(r, q2.ref)) continue;
+    const row = {
+      product: r.product.id,
+      template: r.template ? pin(r.template) : "-",
+      fragments: r.fragments.map(pin),
+      base: r.base.digest ? `${r.base.image?.split("@")[0] ?? ""}@${r.base.digest}` : r.base.image ?? "-",
+      platform: r.platform,
+      accelerator: q2.accelerator(r.target)
+    };
+    const key = JSON.stringify(row);
+    const have = rows.get(key) ?? { ...row, passed: 0, failed: 0, last: { result: r.result, finishedAt: r.finishedAt, run: r.run.id } };
+    have[r.result] += 1;
+    have.last = { result: r.result, finishedAt: r.finishedAt, run: `${r.run.id}/${r.run.attempt}`, ...r.run.url ? { url: r.run.url } : {} };
+    rows.set(key, have);
+  }
+  return [...rows.values()].sort(
+    (a, b) => Number(b.last.result === "passed") - Number(a.last.result === "passed") || (a.last.finishedAt < b.last.finishedAt ? 1 : a.last.finishedAt > b.last.finishedAt ? -1 : 0)
+  );
+}
+var pin;
+var init_compat2 = __esm({
+  "src/obs/compat.ts"() {
+    "use strict";
+    pin = (x) => x.digest ? `${x.ref} (${x.digest.slice(0, 19)})` : x.ref;
+  }
+});
+
+// src/action/record.ts
+function parseRecord(text, file2) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file2}: not valid JSON: ${e.message}`);
+  }
+  const r = RecordSchema.safeParse(data);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`${file2}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
+  }
+  return r.data;
+}
+var RECORD_SCHEMA, Digest2, ErrorReportSchema, KpisSchema, RecordSchema;
+var init_record = __esm({
+  "src/action/record.ts"() {
+    "use strict";
+    init_zod();
+    RECORD_SCHEMA = "factory.record/v1";
+    Digest2 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
+    ErrorReportSchema = external_exports.object({
+      kind: external_exports.enum(["build", "test"]),
+      target: external_exports.string(),
+      step: external_exports.string(),
+      stage: external_exports.string().optional(),
+      exitCode: external_exports.number().int().optional(),
+      message: external_exports.string(),
+      log: external_exports.array(external_exports.string()),
+      dockerfile: external_exports.object({ file: external_exports.string(), line: external_exports.number().int().positive() }).optional(),
+      source: external_exports.object({ file: external_exports.string(), line: external_exports.number().int().positive(), origin: external_exports.string() }).optional()
+    });
+    KpisSchema = external_exports.object({
+      wallTimeMs: external_exports.number().int().nonnegative(),
+      steps: external_exports.object({
+        total: external_exports.number().int().nonnegative(),
+        executed: external_exports.number().int().nonnegative(),
+        cached: external_exports.number().int().nonnegative(),
+        failed: external_exports.number().int().nonnegative()
+      }),
+      cacheHitRatio: external_exports.number().min(0).max(1).optional(),
+      imageSizeBytes: external_exports.number().int().nonnegative().optional(),
+      layerCount: external_exports.number().int().nonnegative().optional(),
+      queueWaitMs: external_exports.number().int().nonnegative().optional(),
+      /** The job's created/started times (GitHub's jobs API): queue depth over time per pool. */
+      queue: external_exports.object({ createdAt: external_exports.string().datetime(), startedAt: external_exports.string().datetime() }).strict().optional(),
+      /** Why the queue wait is missing (no token, no `actions: read`, API error), so a gap is explained. */
+      queueWaitMissing: external_exports.string().optional()
+    });
+    RecordSchema = external_exports.object({
+      schema: external_exports.literal(RECORD_SCHEMA),
+      target: external_exports.string(),
+      product: external_exports.object({ id: external_exports.string(), name: external_exports.string(), version: external_exports.string() }),
+      variant: external_exports.string(),
+      platform: external_exports.string(),
+      template: external_exports.object({ ref: external_exports.string(), digest: Digest2.optional() }).optional(),
+      fragments: external_exports.array(external_exports.object({ ref: external_exports.string(), digest: Digest2.optional() })),
+      base: external_exports.object({ image: external_exports.string().optional(), digest: Digest2.optional() }),
+      image: external_exports.object({ refs: external_exports.array(external_exports.string()), digest: Digest2.optional(), pushed: external_exports.boolean() }),
+      result: external_exports.enum(["passed", "failed"]),
+      failure: ErrorReportSchema.optional(),
+      tests: external_exports.object({
+        targets: external_exports.array(external_exports.string()),
+        total: external_exports.number().int().nonnegative(),
+        passed: external_exports.number().int().nonnegative(),
+        failed: external_exports.number().int().nonnegative(),
+        skipped: external_exports.number().int().nonnegative()
+      }),
+      kpis: KpisSchema,
+      sbom: external_exports.object({ format: external_exports.literal("spdx-json"), packages: external_exports.number().int().nonnegative(), file: external_exports.string() }).optional(),
+      run: external_exports.object({
+        repository: external_exports.string(),
+        id: external_exports.string(),
+        attempt: external_exports.string(),
+        url: external_exports.string().optional(),
+        event: external_exports.string(),
+        sha: external_exports.string(),
+        ref: external_exports.string()
+      }),
+      /** How many times the action ran the bakes (infrastructure retries inside one job step). */
+      attempts: external_exports.number().int().positive().optional(),
+      startedAt: external_exports.string().datetime(),
+      finishedAt: external_exports.string().datetime()
+    }).strict();
+  }
+});
+
+// src/obs/history.ts
+function buildKey(r) {
+  return `${r.target}\0${r.run.repository}\0${r.run.id}\0${r.run.attempt}`;
+}
+function parseHistory(text, file2) {
+  const records = [];
+  const problems = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      records.push(parseRecord(line, `${file2}:${i + 1}`));
+    } catch (e) {
+      problems.push({ file: file2, line: i + 1, message: e.message.replace(`${file2}:${i + 1}: `, "") });
+    }
+  });
+  return { records, problems };
+}
+var HISTORY_DIR, AGGREGATE_SCHEMA;
+var init_history = __esm({
+  "src/obs/history.ts"() {
+    "use strict";
+    init_record();
+    HISTORY_DIR = "history";
+    AGGREGATE_SCHEMA = "factory.history-aggregate/v1";
+  }
+});
+
+// src/obs/stats.ts
+function percentile(values, p) {
+  if (values.length === 0) return void 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil(p / 100 * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1];
+}
+function ratio(a, b) {
+  return b > 0 ? a / b : void 0;
+}
+function parseSince(value, now) {
+  const rel = /^(\d+)([dh])$/.exec(value.trim());
+  if (rel) return new Date(now.getTime() - Number(rel[1]) * (rel[2] === "d" ? 864e5 : 36e5));
+  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(value.trim())) return void 0;
+  const d = new Date(value.trim());
+  return Number.isNaN(d.getTime()) ? void 0 : d;
+}
+var init_stats = __esm({
+  "src/obs/stats.ts"() {
+    "use strict";
+  }
+});
+
+// src/obs/aggregate.ts
+function retried(r) {
+  return (r.attempts ?? 1) > 1 || Number(r.run.attempt) > 1;
+}
+function parseAggregate(text, file2) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file2}: not valid JSON: ${e.message}`);
+  }
+  const r = AggregateSchema.safeParse(data);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`${file2}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
+  }
+  return r.data;
+}
+var Count, Pcts, TargetAggregateSchema, AggregateSchema;
+var init_aggregate = __esm({
+  "src/obs/aggregate.ts"() {
+    "use strict";
+    init_zod();
+    init_history();
+    init_stats();
+    Count = external_exports.number().int().nonnegative();
+    Pcts = external_exports.object({ p50: external_exports.number().nonnegative(), p95: external_exports.number().nonnegative() }).strict();
+    TargetAggregateSchema = external_exports.object({
+      product: external_exports.string(),
+      platform: external_exports.string(),
+      builds: Count,
+      passed: Count,
+      failed: Count,
+      retried: Count,
+      pushed: Count,
+      steps: external_exports.object({ total: Count, cached: Count }).strict(),
+      tests: external_exports.object({ total: Count, passed: Count, failed: Count, skipped: Count }).strict(),
+      wallTimeMs: Pcts.optional(),
+      queueWaitMs: Pcts.optional(),
+      imageSizeBytes: Count.optional(),
+      firstAt: external_exports.string(),
+      lastAt: external_exports.string()
+    }).strict();
+    AggregateSchema = external_exports.object({
+      schema: external_exports.literal(AGGREGATE_SCHEMA),
+      month: external_exports.string().regex(/^\d{4}-\d{2}$/),
+      targets: external_exports.record(external_exports.string(), TargetAggregateSchema)
+    }).strict();
+  }
+});
+
+// src/obs/kpi.ts
+function pcts(values) {
+  const p50 = percentile(values, 50);
+  const p95 = percentile(values, 95);
+  return p50 === void 0 || p95 === void 0 ? void 0 : { p50, p95 };
+}
+function keysOf(r, o) {
+  switch (o.by) {
+    case "pool":
+      return [o.poolOf(r.target)];
+    case "product":
+      return [r.product.id];
+    case "platform":
+      return [r.platform];
+    case "fragment":
+      return r.fragments.length ? r.fragments.map((f) => f.ref) : ["(none)"];
+    default:
+      return ["all"];
+  }
+}
+function queueDepth(records) {
+  const events = [];
+  for (const r of records) {
+    const q2 = r.kpis.queue;
+    if (q2) events.push([q2.createdAt, 1], [q2.startedAt, -1]);
+  }
+  events.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]);
+  let depth = 0;
+  let max = 0;
+  const series = [];
+  for (const [at2, d] of events) {
+    depth += d;
+    max = Math.max(max, depth);
+    if (series.at(-1)?.at === at2) series.at(-1).depth = depth;
+    else series.push({ at: at2, depth });
+  }
+  return { max, series };
+}
+function group(key, records, aggs) {
+  const sum = (f, g) => records.reduce((n, r) => n + f(r), 0) + aggs.reduce((n, a) => n + g(a), 0);
+  const builds = records.length + aggs.reduce((n, a) => n + a.builds, 0);
+  const passed = sum((r) => r.result === "passed" ? 1 : 0, (a) => a.passed);
+  const steps = sum((r) => r.kpis.steps.total, (a) => a.steps.total);
+  const out = {
+    key,
+    builds,
+    passed,
+    failed: builds - passed,
+    queueWaitMissing: records.filter((r) => r.kpis.queueWaitMs === void 0).length,
+    queueDepth: queueDepth(records),
+    tests: {
+      total: sum((r) => r.tests.total, (a) => a.tests.total),
+      passed: sum((r) => r.tests.passed, (a) => a.tests.passed),
+      failed: sum((r) => r.tests.failed, (a) => a.tests.failed),
+      skipped: sum((r) => r.tests.skipped, (a) => a.tests.skipped)
+    },
+    aggregated: builds - records.length
+  };
+  const optional2 = {
+    successRate: ratio(passed, builds),
+    retryRate: ratio(sum((r) => retried(r) ? 1 : 0, (a) => a.retried), builds),
+    cacheHitRatio: ratio(sum((r) => r.kpis.steps.cached, (a) => a.steps.cached), steps),
+    wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
+    queueWaitMs: pcts(records.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]))
+  };
+  for (const [k, v] of Object.entries(optional2)) if (v !== void 0) out[k] = v;
+  return out;
+}
+function imageSizes(records) {
+  const bySeries = /* @__PURE__ */ new Map();
+  for (const r of records) {
+    if (r.result !== "passed" || r.kpis.imageSizeBytes === void 0) continue;
+    const k = `${r.product.id} ${r.variant} ${r.platform}`;
+    bySeries.set(k, [...bySeries.get(k) ?? [], { at: r.finishedAt, bytes: r.kpis.imageSizeBytes }]);
+  }
+  return [...bySeries.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(([series, points]) => ({ series, first: points[0], last: points.at(-1), points }));
+}
+function flaky(records) {
+  const byRun = /* @__PURE__ */ new Map();
+  for (const r of records) byRun.set(`${r.target} ${r.run.id}`, [...byRun.get(`${r.target} ${r.run.id}`) ?? [], r]);
+  const out = [];
+  for (const rs of byRun.values()) {
+    const sorted = [...rs].sort((a, b) => Number(a.run.attempt) - Number(b.run.attempt));
+    const fail = sorted.find((r) => r.result === "failed");
+    const pass = fail && sorted.find((r) => r.result === "passed" && Number(r.run.attempt) > Number(fail.run.attempt));
+    if (!fail || !pass) continue;
+    out.push({ target: fail.target, run: fail.run.id, failedAttempt: fail.run.attempt, passedAttempt: pass.run.attempt, kind: fail.failure?.kind ?? "build", tests: fail.tests.targets });
+  }
+  return out.sort((a, b) => a.target < b.target ? -1 : a.target > b.target ? 1 : 0);
+}
+function dependencies(r) {
+  const out = r.fragments.filter((f) => f.digest).map((f) => [f.ref.split("@")[0], `${f.ref}@${f.digest}`]);
+  if (r.base.digest) out.push([`base ${r.base.image?.split("@")[0] ?? ""}`.trim(), r.base.digest]);
+  return out;
+}
+function timeToPatch(records) {
+  const sorted = [...records].sort((a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0);
+  const firstSeen = /* @__PURE__ */ new Map();
+  for (const r of sorted) for (const [, d] of dependencies(r)) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  const current = /* @__PURE__ */ new Map();
+  const out = [];
+  for (const r of sorted) {
+    if (r.result !== "passed" || !r.image.pushed) continue;
+    for (const [dep, d] of dependencies(r)) {
+      const k = `${r.product.id}\0${dep}`;
+      const was = current.get(k);
+      current.set(k, d);
+      if (was === void 0 || was === d) continue;
+      const seen = firstSeen.get(d);
+      out.push({ product: r.product.id, dependency: dep, from: was, to: d, firstSeenAt: seen, pushedAt: r.finishedAt, hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5 });
+    }
+  }
+  return out;
+}
+function computeKpis(records, aggregates, o) {
+  const since = o.since?.toISOString();
+  const inWindow = records.filter((r) => !since || r.finishedAt >= since);
+  const groups = /* @__PURE__ */ new Map();
+  const aggGroups = /* @__PURE__ */ new Map();
+  for (const r of inWindow) for (const k of keysOf(r, o)) groups.set(k, [...groups.get(k) ?? [], r]);
+  for (const m of aggregates) {
+    if (since && `${m.month}-31` < since.slice(0, 10)) continue;
+    for (const [target, a] of Object.entries(m.targets)) {
+      const keys2 = o.by === "pool" ? [o.poolOf(target)] : o.by === "product" ? [a.product] : o.by === "platform" ? [a.platform] : o.by === "fragment" ? [] : ["all"];
+      for (const k of keys2) aggGroups.set(k, [...aggGroups.get(k) ?? [], a]);
+    }
+  }
+  const keys = [.../* @__PURE__ */ new Set([...groups.keys(), ...aggGroups.keys()])].sort();
+  return {
+    ...since ? { since } : {},
+    by: o.by ?? "all",
+    groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [])),
+    imageSize: imageSizes(inWindow),
+    flaky: flaky(inWindow),
+    timeToPatch: timeToPatch(inWindow)
+  };
+}
+var KPI_GROUPINGS;
+var init_kpi = __esm({
+  "src/obs/kpi.ts"() {
+    "use strict";
+    init_aggregate();
+    init_stats();
+    KPI_GROUPINGS = ["pool", "product", "platform", "fragment"];
+  }
+});
+
+// src/obs/read.ts
+import fs3 from "node:fs/promises";
+import path3 from "node:path";
+async function files(dir) {
+  const entries = await fs3.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => path3.join(e.parentPath, e.name)).sort();
+}
+async function readRecords(root, recordsDir = "records") {
+  const out = { records: [], aggregates: [], problems: [] };
+  const seen = /* @__PURE__ */ new Set();
+  const rel = (f) => path3.relative(root, f).split(path3.sep).join("/");
+  const historyDir = path3.join(root, recordsDir, HISTORY_DIR);
+  for (const f of await files(historyDir)) {
+    const text = await fs3.readFile(f, "utf8");
+    if (f.endsWith(".jsonl")) {
+      const got = parseHistory(text, rel(f));
+      for (const r of got.records) if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
+      out.problems.push(...got.problems);
+    } else if (f.endsWith(".aggregate.json")) {
+      try {
+        out.aggregates.push(parseAggregate(text, rel(f)));
+      } catch (e) {
+        out.problems.push({ file: rel(f), line: 1, message: e.message.replace(`${rel(f)}: `, "") });
+      }
+    }
+  }
+  for (const f of await files(path3.join(root, recordsDir))) {
+    if (f.startsWith(historyDir + path3.sep) || !f.endsWith(".json")) continue;
+    try {
+      const r = parseRecord(await fs3.readFile(f, "utf8"), rel(f));
+      if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
+    } catch (e) {
+      out.problems.push({ file: rel(f), line: 1, message: e.message.replace(`${rel(f)}: `, "") });
+    }
+  }
+  return out;
+}
+var init_read = __esm({
+  "src/obs/read.ts"() {
+    "use strict";
+    init_record();
+    init_aggregate();
+    init_history();
+  }
+});
+
+// src/cli/obs.ts
+async function targetIndex(ctx) {
+  let factory;
+  try {
+    factory = await ctx.load();
+  } catch {
+    ctx.io.err(paint(ctx.io, "yellow", "warning: the factory does not load ('factory validate' says why); pools and accelerators show as unknown"));
+    return /* @__PURE__ */ new Map();
+  }
+  return new Map(factory.targets.map((t) => [t.name, { pool: t.pool.doc.name, accelerator: t.accelerator }]));
+}
+function reportProblems(ctx, set2) {
+  for (const p of set2.problems) ctx.io.err(paint(ctx.io, "yellow", `warning: ${p.file}:${p.line}: ${p.message} (skipped)`));
+}
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+function kpiText(r, skipped) {
+  const head = ["group", "builds", "success", "retried", "p50", "p95", "cache hit", "queue p50", "queue p95", "max queued", "tests passed"];
+  const rows = r.groups.map((g) => [
+    g.key,
+    `${g.builds}${g.aggregated ? ` (${g.aggregated} aggr.)` : ""}`,
+    pct(g.successRate),
+    pct(g.retryRate),
+    secs(g.wallTimeMs?.p50),
+    secs(g.wallTimeMs?.p95),
+    pct(g.cacheHitRatio),
+    secs(g.queueWaitMs?.p50),
+    secs(g.queueWaitMs?.p95),
+    String(g.queueDepth.max),
+    `${g.tests.passed}/${g.tests.total}`
+  ]);
+  if (!r.groups.length) return "no builds recorded yet: records/ is empty (the record job writes it on pushes to the default branch).";
+  const out = [`KPIs by ${r.by}${r.since ? ` since ${r.since}` : ""}`, table([head, ...rows])];
+  if (r.imageSize.length) {
+    out.push("", "Image size (first → last passed build):");
+    for (const s of r.imageSize) out.push(`  ${s.series}: ${mib(s.first.bytes)} → ${mib(s.last.bytes)} (${s.points.length} builds)`);
+  }
+  if (r.flaky.length) {
+    out.push("", "Flaky (failed, then passed on a re-run of the same run):");
+    for (const f of r.flaky) out.push(`  ${f.target} run ${f.run}: ${f.kind} failed in attempt ${f.failedAttempt}, passed in ${f.passedAttempt}`);
+  }
+  if (r.timeToPatch.length) {
+    out.push("", "Time to patch (estimated: first build using the new digest → its image pushed):");
+    for (const t of r.timeToPatch) out.push(`  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (pushed ${t.pushedAt})`);
+  }
+  const missing2 = r.groups.reduce((n, g) => n + g.queueWaitMissing, 0);
+  if (missing2) out.push("", `${missing2} build(s) have no queue wait (their records say why: kpis.queueWaitMissing).`);
+  if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
+  return out.join("\n");
+}
+function compatText(ref2, rows) {
+  if (!rows.length) return `no records of builds with ${ref2} yet`;
+  const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
+  return [
+    `Built together with ${ref2} (passing combinations first):`,
+    table([
+      head,
+      ...rows.map((r) => [r.last.result, String(r.passed), String(r.failed), r.product, r.platform, r.accelerator, r.template, r.base, r.fragments.join(", "), `${r.last.finishedAt} ${r.last.url ?? r.last.run}`])
+    ])
+  ].join("\n");
+}
+var pct, secs, mib, kpi, compatCmd;
+var init_obs = __esm({
+  "src/cli/obs.ts"() {
+    "use strict";
+    init_compat2();
+    init_kpi();
+    init_read();
+    init_stats();
+    init_errors3();
+    init_output();
+    pct = (x) => x === void 0 ? "-" : `${(x * 100).toFixed(1)}%`;
+    secs = (ms) => ms === void 0 ? "-" : `${(ms / 1e3).toFixed(1)}s`;
+    mib = (b) => `${(b / 1048576).toFixed(1)} MiB`;
+    kpi = {
+      usage: "kpi [--since DATE|Nd] [--by pool|product|platform|fragment]",
+      summary: "Build KPIs from records: durations, success, retries, cache hits, queue wait and depth, sizes, flaky builds, time to patch.",
+      details: "Reads records/history/ (one line per build), the monthly aggregates retention leaves, and the latest records.\nPercentiles come from raw lines only; aggregated months count in the totals and rates.",
+      options: {
+        since: { type: "string", description: "only builds that finished since then: 2026-11-01 or 30d" },
+        by: { type: "string", description: `group by ${KPI_GROUPINGS.join("|")}` },
+        records: { type: "string", description: "the records directory (default: records)" }
+      },
+      async run(ctx) {
+        const by = ctx.values.by;
+        if (by !== void 0 && !KPI_GROUPINGS.includes(by)) {
+          throw new UserError(`--by ${by}: expected one of ${KPI_GROUPINGS.join(", ")}`, EXIT.usage);
+        }
+        const sinceText = ctx.values.since;
+        const since = sinceText === void 0 ? void 0 : parseSince(sinceText, /* @__PURE__ */ new Date());
+        if (sinceText !== void 0 && !since) throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
+        const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
+        reportProblems(ctx, set2);
+        const index = by === "pool" ? await targetIndex(ctx) : /* @__PURE__ */ new Map();
+        const report2 = computeKpis(set2.records, set2.aggregates, {
+          ...since ? { since } : {},
+          ...by ? { by } : {},
+          poolOf: (t) => index.get(t)?.pool ?? "unknown"
+        });
+        if (ctx.json) printJson(ctx.io, { ...report2, skipped: set2.problems });
+        else ctx.io.out(kpiText(report2, set2.problems.length));
+        return EXIT.ok;
+      }
+    };
+    compatCmd = {
+      usage: "compat <fragment@version|product@version>",
+      summary: "What was built and tested together with a fragment, template or product version, on which platform, with the last run.",
+      positionals: { min: 1, max: 1 },
+      options: { records: { type: "string", description: "the records directory (default: records)" } },
+      async run(ctx) {
+        const ref2 = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2)) throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
+        reportProblems(ctx, set2);
+        const index = await targetIndex(ctx);
+        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref2, rows));
+        return EXIT.ok;
+      }
     };
   }
 });
@@ -33258,11 +33804,11 @@ var init_client = __esm({
       async listTags(ref2) {
         const r = toRef(ref2);
         const tags = [];
-        let path5 = `/${r.repository}/tags/list?n=1000`;
-        while (path5 !== void 0) {
+        let path6 = `/${r.repository}/tags/list?n=1000`;
+        while (path6 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path5, "application/json");
+            res = await this.request(r, "GET", path6, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -33271,7 +33817,7 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path5 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path6 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
       }
@@ -33342,8 +33888,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path5, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path5}`;
+      async request(r, method, path6, accept) {
+        const url2 = `${this.baseUrl(r.registry)}${path6}`;
         const scope = `repository:${r.repository}:pull`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
@@ -33487,28 +34033,28 @@ async function checkBasePins(factory, client = new RegistryClient()) {
   const lockFile = factory.loaded.lock?.file ?? "factory.lock.json";
   for (const b of factory.loaded.bases) {
     const image = stripDigest(b.doc.image);
-    const pin = pins[b.doc.name];
+    const pin2 = pins[b.doc.name];
     const where = { file: lockFile, line: 1, column: 1 };
-    if (!pin) {
+    if (!pin2) {
       problems.push({ severity: "error", code: "lock-base-missing", message: `base '${b.doc.name}' (${image}) is not pinned`, hint: "run 'factory lock --resolve-bases'", location: where });
       continue;
     }
-    if (pin.image !== image) {
+    if (pin2.image !== image) {
       problems.push({
         severity: "error",
         code: "lock-base-stale",
-        message: `base '${b.doc.name}' is pinned for ${pin.image} but builds from ${image}`,
+        message: `base '${b.doc.name}' is pinned for ${pin2.image} but builds from ${image}`,
         hint: "run 'factory lock --resolve-bases'",
         location: where
       });
       continue;
     }
     const current = await digestOf2(client, image);
-    if (current !== pin.digest) {
+    if (current !== pin2.digest) {
       problems.push({
         severity: "error",
         code: "lock-base-stale",
-        message: `base '${b.doc.name}' (${image}) moved: pinned ${pin.digest}, registry has ${current}`,
+        message: `base '${b.doc.name}' (${image}) moved: pinned ${pin2.digest}, registry has ${current}`,
         hint: "run 'factory lock --resolve-bases' to take the new base (security patches), then regenerate",
         location: where
       });
@@ -33558,7 +34104,7 @@ function buildKeyInputs(target, rendered) {
     }
   };
 }
-function buildKey(target, rendered) {
+function buildKey2(target, rendered) {
   return createHash4("sha256").update(canonicalJson(buildKeyInputs(target, rendered))).digest("hex");
 }
 function keyTag(key) {
@@ -33584,7 +34130,7 @@ var init_key = __esm({
         return r;
       }
       key(target) {
-        return buildKey(target, this.render(target.product, target.variant));
+        return buildKey2(target, this.render(target.product, target.variant));
       }
     };
   }
@@ -33617,7 +34163,7 @@ function detectAffected(input2) {
     for (const f of reason2.files) used.add(f);
   };
   const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path5) => changed.filter((f) => f.path === path5 || f.from === path5);
+  const filesAt = (path6) => changed.filter((f) => f.path === path6 || f.from === path6);
   const ignored = [];
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
   if (factoryWide.length > 0) {
@@ -33675,7 +34221,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
   const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs6) => [...new Set(fs6.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+  const pathsOf = (fs7) => [...new Set(fs7.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
     const steps = targetSteps(t);
@@ -33747,33 +34293,33 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
 }
 function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
   if (ref(h.meta.doc) !== ref(b.meta.doc) || h.digest === b.digest) return;
-  const files = filesUnder(h.dir);
+  const files2 = filesUnder(h.dir);
   const tref = ref(h.meta.doc);
   add(t, {
     kind: "template",
     summary: `template ${tref} changed`,
     chain: [
-      ...files.length > 0 ? files.map(describe3) : [`${h.dir}/ content changed`],
+      ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
       `template ${tref}`,
       `manifest ${ref(t.product.manifest.doc)} uses template ${tref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files)
+    files: pathsOf(files2)
   });
 }
 function compareFragment(t, f, add, filesUnder, pathsOf) {
-  const files = filesUnder(f.dir);
+  const files2 = filesUnder(f.dir);
   const fref = ref(f.meta.doc);
   add(t, {
     kind: "fragment",
     summary: `fragment ${fref} changed`,
     chain: [
-      ...files.length > 0 ? files.map(describe3) : [`${f.dir}/ content changed`],
+      ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
       `fragment ${fref}`,
       `manifest ${ref(t.product.manifest.doc)} uses fragment ${fref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files)
+    files: pathsOf(files2)
   });
 }
 var ref;
@@ -33816,7 +34362,7 @@ async function resolveCommit(repoRoot, ref2) {
 }
 function parseNameStatus(out) {
   const parts = out.split("\0");
-  const files = [];
+  const files2 = [];
   for (let i = 0; i < parts.length; ) {
     const code = parts[i++];
     if (!code) continue;
@@ -33824,13 +34370,13 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path5 = parts[i++];
-      files.push({ status, path: path5, from });
+      const path6 = parts[i++];
+      files2.push({ status, path: path6, from });
     } else {
-      files.push({ status, path: parts[i++] });
+      files2.push({ status, path: parts[i++] });
     }
   }
-  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 async function diffFiles(repoRoot, base, head) {
   const out = await git(repoRoot, ["-c", "diff.renames=true", "diff", "--name-status", "-M", "-z", "--no-ext-diff", "--no-relative", base, head]);
@@ -33849,7 +34395,7 @@ async function readTreeAt(repoRoot, commit) {
   if (entries.length === 0) return [];
   const batch = await git(repoRoot, ["cat-file", "--batch"], Buffer.from(entries.map((e) => `${e.oid}
 `).join("")));
-  const files = [];
+  const files2 = [];
   let pos = 0;
   for (const entry of entries) {
     const nl = batch.indexOf(10, pos);
@@ -33858,10 +34404,10 @@ async function readTreeAt(repoRoot, commit) {
     if (!Number.isInteger(size)) throw new GitError(`unexpected git cat-file output for ${entry.path}: ${header}`);
     const bytes = new Uint8Array(batch.subarray(nl + 1, nl + 1 + size));
     pos = nl + 1 + size + 1;
-    if (entry.mode === "120000") files.push({ path: entry.path, bytes: new Uint8Array(), link: Buffer.from(bytes).toString("utf8") });
-    else files.push({ path: entry.path, bytes });
+    if (entry.mode === "120000") files2.push({ path: entry.path, bytes: new Uint8Array(), link: Buffer.from(bytes).toString("utf8") });
+    else files2.push({ path: entry.path, bytes });
   }
-  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 var GitError, STATUS;
 var init_git = __esm({
@@ -33889,8 +34435,8 @@ var init_git = __esm({
 function byName2(a, b) {
   return a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
 }
-function factoryOrThrow(files, what) {
-  const { factory, diagnostics } = buildFactory(files);
+function factoryOrThrow(files2, what) {
+  const { factory, diagnostics } = buildFactory(files2);
   if (!factory || hasErrors(diagnostics)) {
     throw new FactoryError(diagnostics.length > 0 ? diagnostics : [{ severity: "error", code: "empty", message: `${what} has no factory` }]);
   }
@@ -34175,7 +34721,7 @@ var plan_exports = {};
 __export(plan_exports, {
   planCommand: () => planCommand
 });
-import fs3 from "node:fs/promises";
+import fs4 from "node:fs/promises";
 async function planCommand(ctx) {
   const v = ctx.values;
   const registry2 = process.env.REGISTRY || void 0;
@@ -34199,7 +34745,7 @@ async function planCommand(ctx) {
     if (e instanceof GitError) throw new UserError(e.message, EXIT.failed);
     throw e;
   }
-  if (typeof v["github-output"] === "string") await fs3.appendFile(v["github-output"], githubOutputLines(result));
+  if (typeof v["github-output"] === "string") await fs4.appendFile(v["github-output"], githubOutputLines(result));
   if (ctx.json) printJson(ctx.io, result);
   else ctx.io.out(formatPlan(result, { explain: Boolean(v.explain) }));
   return EXIT.ok;
@@ -34219,8 +34765,8 @@ var init_plan2 = __esm({
 // src/cli/commands.ts
 import { spawn as spawn2 } from "node:child_process";
 import { existsSync } from "node:fs";
-import fs4 from "node:fs/promises";
-import path3 from "node:path";
+import fs5 from "node:fs/promises";
+import path4 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -34229,11 +34775,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path3.join(root, dir);
+    const abs = path4.join(root, dir);
     if (!existsSync(abs)) continue;
-    for (const entry of await fs4.readdir(abs, { recursive: true, withFileTypes: true })) {
+    for (const entry of await fs5.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry.isFile()) continue;
-      const rel = path3.relative(root, path3.join(entry.parentPath, entry.name)).split(path3.sep).join("/");
+      const rel = path4.relative(root, path4.join(entry.parentPath, entry.name)).split(path4.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -34244,7 +34790,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs4.lstat(path3.join(root, rel)).catch(() => void 0);
+      const st = await fs5.lstat(path4.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -34288,8 +34834,8 @@ function describeTarget(t) {
   };
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path3.delimiter)) {
-    if (dir && existsSync(path3.join(dir, "buildx"))) return [path3.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path4.delimiter)) {
+    if (dir && existsSync(path4.join(dir, "buildx"))) return [path4.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -34306,6 +34852,7 @@ var init_commands = __esm({
     init_tree();
     init_errors3();
     init_output();
+    init_obs();
     validate3 = {
       usage: "validate",
       summary: "Load and resolve the whole factory; report every problem with file:line:column.",
@@ -34523,7 +35070,9 @@ var init_commands = __esm({
       generate: generateCmd,
       lock: lockCmd,
       plan: planCmd,
-      build
+      build,
+      kpi,
+      compat: compatCmd
     };
   }
 });
@@ -34534,9 +35083,9 @@ __export(cli_exports, {
   report: () => report,
   run: () => run
 });
-import fs5 from "node:fs/promises";
+import fs6 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path4 from "node:path";
+import path5 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -34590,7 +35139,7 @@ async function run(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path4.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path5.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -34629,8 +35178,8 @@ function report(ctx, diagnostics) {
   else printDiagnostics(ctx.io, diagnostics);
 }
 async function loadFactory(root) {
-  const files = await readTree(root);
-  const { factory, diagnostics } = buildFactory(files);
+  const files2 = await readTree(root);
+  const { factory, diagnostics } = buildFactory(files2);
   const all = [...await sourceFileKinds(root), ...diagnostics];
   if (!factory || all.some((d) => d.severity === "error")) throw new FactoryError(all);
   return factory;
@@ -34638,7 +35187,7 @@ async function loadFactory(root) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs5.lstat(path4.join(root, rel)).catch(() => void 0);
+    const st = await fs6.lstat(path5.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

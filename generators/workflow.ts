@@ -36,6 +36,7 @@ const SUMMARY_ARTIFACT = 'factory-summary';
 const PERMISSION_WHY: Record<string, string> = {
   'contents: read': 'check out the repository',
   'contents: write': 'push the records commit',
+  'actions: read': "read this job's queue times (jobs API) for the record's queue-wait KPI",
   'packages: write': 'push images and manifest lists to ghcr.io',
   'pull-requests: write': 'comment the plan and results on the pull request',
 };
@@ -182,7 +183,7 @@ function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number): J
     if: `${trusted ? NOT_PR : pool['self-hosted'] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
     'runs-on': runsOn(pool),
     'timeout-minutes': pool['timeout-minutes'],
-    permissions: trusted ? { contents: 'read', packages: 'write' } : { contents: 'read' },
+    permissions: trusted ? { actions: 'read', contents: 'read', packages: 'write' } : { actions: 'read', contents: 'read' },
     strategy: {
       'fail-fast': false,
       // Shards run side by side: split the pool's parallelism between them.
@@ -214,7 +215,7 @@ function mergeJob(buildJobs: string[]): Job {
   };
 }
 
-function recordJob(buildJobs: string[]): Job {
+function recordJob(buildJobs: string[], historyDays: number): Job {
   return {
     name: 'record',
     needs: ['plan', ...buildJobs],
@@ -227,7 +228,7 @@ function recordJob(buildJobs: string[]): Job {
       // The one checkout that keeps its token: mode record pushes the records commit with it.
       // This job runs no code from the change beyond the action itself, and uploads nothing.
       { ...checkout(), with: { 'persist-credentials': true } },
-      { name: 'Commit the records', uses: './', with: { mode: 'record' } },
+      { name: 'Commit the records', uses: './', with: { mode: 'record', 'history-days': String(historyDays) } },
     ],
   };
 }
@@ -286,7 +287,7 @@ function orderStep(step: Step): Step {
   return Object.fromEntries(Object.entries(step).sort(([a], [b]) => rank(a) - rank(b)));
 }
 
-function workflow(pools: PoolJobs[]): Json {
+function workflow(pools: PoolJobs[], policy: ResolvedFactory['policy']): Json {
   const jobs: { [id: string]: Job } = { plan: planJob(pools) };
   const trustedJobs: string[] = [];
   const prJobs: string[] = [];
@@ -300,7 +301,7 @@ function workflow(pools: PoolJobs[]): Json {
     }
   }
   jobs.merge = mergeJob(trustedJobs);
-  jobs.record = recordJob(trustedJobs);
+  jobs.record = recordJob(trustedJobs, policy.history.rawDays);
   jobs.summary = summaryJob([...prJobs, ...trustedJobs]);
   jobs.comment = commentJob();
   for (const job of Object.values(jobs)) job.steps = (job.steps as Step[]).map(orderStep);
@@ -396,6 +397,6 @@ export function generateWorkflows(factory: ResolvedFactory): OutputFile[] {
   const jobs = pools.map((pool) => ({ pool, shards: poolShards(factory.targets.filter((t) => t.pool.doc.name === pool.name).length) }));
   return [
     { path: ACTIONLINT_CONFIG_PATH, text: actionlintConfig(pools) },
-    { path: WORKFLOW_PATH, text: render(workflow(jobs), HEADER) },
+    { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER) },
   ];
 }

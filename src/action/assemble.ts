@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { countSteps } from './rawjson.js';
 import { baseDigest, packageCount } from './image.js';
-import { kpis } from './kpi.js';
+import { kpis, type QueueFacts } from './kpi.js';
 import { recordPath, RECORD_SCHEMA, type FactoryRecord } from './record.js';
 import { runUrl } from './context.js';
 import { summarize } from './test-results.js';
@@ -18,7 +18,7 @@ export interface RunFacts {
   startedAt: string;
   finishedAt: string;
   attempts: number;
-  queueWaitMs?: number;
+  queue?: QueueFacts;
   /** The evidence directory: SBOM paths in records are relative to it. */
   evidenceDir: string;
 }
@@ -64,7 +64,7 @@ export function assembleRecords(
         wallTimeMs,
         steps: sel.images.length > 1 ? countSteps(build.run.progress, t, sel.images) : countSteps(build.run.progress),
         ...(o.image ? { image: o.image } : {}),
-        ...(run.queueWaitMs !== undefined ? { queueWaitMs: run.queueWaitMs } : {}),
+        ...(run.queue ? { queue: run.queue } : {}),
       }),
       run: { repository: ctx.repository, id: ctx.runId, attempt: ctx.runAttempt, event: ctx.eventName, sha: ctx.sha, ref: ctx.ref },
       attempts: run.attempts,

@@ -17,7 +17,7 @@ import { annotationMessage, isAttributable, type DockerfileInfo, type ErrorRepor
 import { ActionError, errorMessage } from './errors.js';
 import { loadDockerfile, readDigests, writeFile, writeJson } from './evidence.js';
 import { buildImages, type BakeJob, type ImageBuild } from './images.js';
-import { fetchQueueWait } from './kpi.js';
+import { fetchQueue } from './kpi.js';
 import { countSteps } from './rawjson.js';
 import { serializeRecord } from './record.js';
 import { runTests, type TestPhase } from './run-tests.js';
@@ -42,16 +42,16 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext, given?: Too
   if (inputs.cache === 'local') await restoreLocalCache(inputs, ctx);
 
   const startedAt = new Date().toISOString();
-  const queueWait = fetchQueueWait(ctx, inputs.githubToken);
+  const queueFacts = fetchQueue(ctx, inputs.githubToken);
   const baked = await bakeWithRetries({ sel, inputs, paths, env, dockerfiles: readDockerfiles(sel, inputs.workdir) }, tools);
   const finishedAt = new Date().toISOString();
-  const queueWaitMs = await queueWait;
+  const queue = await queueFacts;
   const assembled = assembleRecords(sel, baked.build, baked.tests, readDigests(inputs.workdir), inputs, ctx, {
     startedAt,
     finishedAt,
     attempts: baked.attempts,
     evidenceDir: paths.dir,
-    ...(queueWaitMs !== undefined ? { queueWaitMs } : {}),
+    queue,
   });
   for (const a of assembled) {
     const text = serializeRecord(a.record);

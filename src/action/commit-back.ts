@@ -42,7 +42,9 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-record-artifacts-'));
   try {
     const got = await downloadByPrefix(inputs.recordArtifactPrefix, tmp);
-    const files = dedupe(collectRecords(got.map((g) => g.dir), inputs.recordsDir));
+    // Every attempt's record goes into the history; the latest files get the newest of each.
+    const all = collectRecords(got.map((g) => g.dir), inputs.recordsDir);
+    const files = dedupe(all);
     core.info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
     core.setOutput(Outputs.Records, JSON.stringify(files.map((f) => f.path)));
     if (files.length === 0) {
@@ -54,6 +56,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
       repo: inputs.workdir,
       branch: inputs.branch,
       retries: inputs.pushRetries,
+      history: { recordsDir: inputs.recordsDir, rawDays: inputs.historyDays, now: new Date(), records: all.map((f) => f.record) },
       message: `records: ${files.length} target(s) from run ${ctx.runId} attempt ${ctx.runAttempt}${failed ? ` (${failed} failed)` : ''} [skip ci]`,
       log: (l) => core.info(l),
     });

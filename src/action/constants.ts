@@ -24,6 +24,7 @@ export enum Inputs {
   RecordArtifactPrefix = 'record-artifact-prefix',
   Branch = 'branch',
   PushRetries = 'push-retries',
+  HistoryDays = 'history-days',
   GithubToken = 'github-token',
   CacheWrite = 'cache-write',
   Retries = 'retries',

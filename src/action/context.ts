@@ -104,6 +104,7 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
       recordArtifactPrefix: core.getInput(Inputs.RecordArtifactPrefix).trim() || RECORD_ARTIFACT_PREFIX,
       branch,
       pushRetries: getInt(Inputs.PushRetries, 0, 20) ?? 5,
+      historyDays: getInt(Inputs.HistoryDays, 0, 3650) ?? 90,
     };
   }
   if (mode !== 'build') throw inputError(Inputs.Mode, mode, 'expected "build" or "record"');

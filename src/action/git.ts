@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { exec } from './buildx.js';
 import { ActionError } from './errors.js';
+import { applyHistory, type HistoryOptions } from './history.js';
 import { parseRecord, type FactoryRecord } from './record.js';
 
 export interface RecordFile {
@@ -24,6 +25,8 @@ export interface CommitOptions {
   /** First backoff in ms; doubles each retry, plus jitter so racing runs spread out. */
   backoffMs?: number;
   author?: { name: string; email: string };
+  /** Also append every build to records/history/ (and fold old months); absent: latest files only. */
+  history?: HistoryOptions & { records: readonly FactoryRecord[] };
   log?: (line: string) => void;
 }
 
@@ -98,12 +101,13 @@ export async function commitRecords(files: readonly RecordFile[], o: CommitOptio
       await git(o.repo, ['fetch', '--quiet', remote, `+refs/heads/${o.branch}:${ref}`]);
       if (attempt === 1) await git(o.repo, ['worktree', 'add', '--quiet', '--detach', worktree, ref]);
       else await git(worktree, ['checkout', '--quiet', '--detach', '--force', ref]);
-      const written = apply(worktree, files);
+      const latest = apply(worktree, files);
+      const written = [...latest, ...(o.history ? applyHistory(worktree, o.history.records, o.history) : [])];
       if (written.length === 0) {
         log(`records: all ${files.length} record(s) already on ${o.branch}; nothing to commit`);
         return { attempts: attempt, written };
       }
-      await git(worktree, ['add', '--', ...written]);
+      await git(worktree, ['add', '--all', '--', ...written]);
       await git(worktree, [
         '-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`,
         'commit', '--quiet', '--no-verify', '-m', o.message,
@@ -111,7 +115,7 @@ export async function commitRecords(files: readonly RecordFile[], o: CommitOptio
       const sha = (await git(worktree, ['rev-parse', 'HEAD'])).out;
       const push = await git(worktree, ['push', '--quiet', remote, `HEAD:refs/heads/${o.branch}`], true);
       if (push.code === 0) {
-        log(`records: pushed ${written.length} record(s) to ${o.branch} as ${sha.slice(0, 12)} (attempt ${attempt})`);
+        log(`records: pushed ${latest.length} record(s) and ${written.length - latest.length} history file(s) to ${o.branch} as ${sha.slice(0, 12)} (attempt ${attempt})`);
         return { commit: sha, attempts: attempt, written };
       }
       const rejected = /rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref/i.test(push.err);

@@ -10,7 +10,7 @@ export function kpis(args: {
   wallTimeMs: number;
   steps: StepCounts;
   image?: { sizeBytes: number; layerCount: number };
-  queueWaitMs?: number;
+  queue?: QueueFacts;
 }): Kpis {
   const k: Kpis = {
     wallTimeMs: Math.max(0, Math.round(args.wallTimeMs)),
@@ -21,9 +21,16 @@ export function kpis(args: {
     k.imageSizeBytes = args.image.sizeBytes;
     k.layerCount = args.image.layerCount;
   }
-  if (args.queueWaitMs !== undefined) k.queueWaitMs = args.queueWaitMs;
+  if (args.queue && 'missing' in args.queue) k.queueWaitMissing = args.queue.missing;
+  else if (args.queue) {
+    k.queueWaitMs = args.queue.waitMs;
+    k.queue = { createdAt: args.queue.createdAt, startedAt: args.queue.startedAt };
+  }
   return k;
 }
+
+/** This job's queue facts, or why they could not be read (recorded, so a gap is explained). */
+export type QueueFacts = { waitMs: number; createdAt: string; startedAt: string } | { missing: string };
 
 export interface JobTimes {
   name: string;
@@ -38,21 +45,26 @@ export interface JobTimes {
  * "this" one, so pick by runner name (unique while the job runs), else the only in-progress job
  * named like GITHUB_JOB.
  */
-export function queueWait(jobs: readonly JobTimes[], runnerName: string | undefined, jobId: string): number | undefined {
+export function queueWait(jobs: readonly JobTimes[], runnerName: string | undefined, jobId: string): QueueFacts {
   const running = jobs.filter((j) => j.status === 'in_progress');
   const job =
     (runnerName ? running.find((j) => j.runner_name === runnerName) : undefined) ??
     (running.filter((j) => j.name === jobId || j.name.startsWith(`${jobId} `)).length === 1
       ? running.find((j) => j.name === jobId || j.name.startsWith(`${jobId} `))
       : undefined);
-  if (!job) return undefined;
+  if (!job) return { missing: `no in-progress job of this run matches runner ${runnerName ?? '(unset)'} or job ${jobId}` };
   const ms = Date.parse(job.started_at) - Date.parse(job.created_at);
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  if (!Number.isFinite(ms) || ms < 0) return { missing: `the jobs API gave unusable times (${job.created_at} → ${job.started_at})` };
+  return { waitMs: ms, createdAt: new Date(job.created_at).toISOString(), startedAt: new Date(job.started_at).toISOString() };
 }
 
-/** Best effort: a KPI must never fail the build, so any API problem is a debug line. */
-export async function fetchQueueWait(ctx: RunContext, token: string | undefined): Promise<number | undefined> {
-  if (!token || !ctx.repository || ctx.runId === '0') return undefined;
+/**
+ * Best effort: a KPI must never fail the build, so an API problem becomes the record's
+ * `queueWaitMissing` (and a debug line). The job needs `actions: read` for the jobs API.
+ */
+export async function fetchQueue(ctx: RunContext, token: string | undefined): Promise<QueueFacts> {
+  if (!token) return { missing: 'no github-token input' };
+  if (!ctx.repository || ctx.runId === '0') return { missing: 'not running in a GitHub Actions run (no GITHUB_RUN_ID)' };
   try {
     const [owner, repo] = ctx.repository.split('/') as [string, string];
     const octokit = github.getOctokit(token, { baseUrl: ctx.apiUrl });
@@ -65,7 +77,9 @@ export async function fetchQueueWait(ctx: RunContext, token: string | undefined)
     });
     return queueWait(res.data.jobs as JobTimes[], process.env.RUNNER_NAME, ctx.job);
   } catch (e) {
-    core.debug(`queue wait not available: ${(e as Error).message}`);
-    return undefined;
+    const status = (e as { status?: number }).status;
+    const why = status === 403 || status === 404 ? `the jobs API answered ${status}: the job needs \`permissions: actions: read\`` : `the jobs API failed: ${(e as Error).message}`;
+    core.debug(`queue wait not available: ${why}`);
+    return { missing: why };
   }
 }

@@ -31,6 +31,10 @@ export const KpisSchema = z.object({
   imageSizeBytes: z.number().int().nonnegative().optional(),
   layerCount: z.number().int().nonnegative().optional(),
   queueWaitMs: z.number().int().nonnegative().optional(),
+  /** The job's created/started times (GitHub's jobs API): queue depth over time per pool. */
+  queue: z.object({ createdAt: z.string().datetime(), startedAt: z.string().datetime() }).strict().optional(),
+  /** Why the queue wait is missing (no token, no `actions: read`, API error), so a gap is explained. */
+  queueWaitMissing: z.string().optional(),
 });
 export type Kpis = z.infer<typeof KpisSchema>;
 

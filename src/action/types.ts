@@ -46,6 +46,8 @@ export interface RecordInputs {
   recordArtifactPrefix: string;
   branch: string;
   pushRetries: number;
+  /** Raw history lines are kept this many days, then folded into monthly aggregates; 0 keeps them. */
+  historyDays: number;
 }
 
 export type ActionInputs = BuildInputs | RecordInputs;

@@ -13,6 +13,7 @@ import { FactoryError } from '../core/types.js';
 import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
+import { compatCmd, kpi } from './obs.js';
 
 export interface CommandContext {
   io: Io;
@@ -352,4 +353,6 @@ export const COMMANDS: Record<string, Command> = {
   lock: lockCmd,
   plan: planCmd,
   build,
+  kpi,
+  compat: compatCmd,
 };

@@ -272,6 +272,19 @@ export const Policy = z
     kind: z.literal('Policy'),
     name: Name.default('factory'),
     description: z.string().optional(),
+    history: z
+      .object({
+        rawDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(3650)
+          .default(90)
+          .describe('days a build keeps its line in records/history/<yyyy>/<mm>.jsonl before its month is folded into <mm>.aggregate.json; 0 keeps every line'),
+      })
+      .strict()
+      .default({ rawDays: 90 })
+      .describe('retention of the record history'),
   })
   .strict();
 export type Policy = z.infer<typeof Policy>;

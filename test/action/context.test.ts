@@ -106,7 +106,11 @@ describe('getInputs', () => {
 
   it('reads record mode with the run branch as default', () => {
     setInputs({ mode: 'record', 'push-retries': '3' });
-    expect(getInputs(ctx)).toEqual({ mode: 'record', workdir: '/ws', recordsDir: 'records', recordArtifactPrefix: 'record', branch: 'main', pushRetries: 3 });
+    expect(getInputs(ctx)).toEqual({ mode: 'record', workdir: '/ws', recordsDir: 'records', recordArtifactPrefix: 'record', branch: 'main', pushRetries: 3, historyDays: 90 });
+    setInputs({ mode: 'record', 'history-days': '30' });
+    expect(getInputs(ctx)).toMatchObject({ historyDays: 30 });
+    setInputs({ mode: 'record', 'history-days': '-1' });
+    expect(() => getInputs(ctx)).toThrowError(/history-days/);
     setInputs({ mode: 'record' });
     expect(() => getInputs({ ...ctx, refName: '' })).toThrowError('input `branch`: no branch to commit records to');
   });

@@ -84,7 +84,8 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       // Fork code never reaches a self-hosted machine.
       const sameRepo = check.if!.includes('github.event.pull_request.head.repo.full_name == github.repository');
       expect(sameRepo).toBe(factory.pools.find((p) => p.doc.name === pool)!.doc['self-hosted']);
-      expect(check.permissions).toEqual({ contents: 'read' });
+      // actions: read only lets the action read this run's job times (the queue-wait KPI).
+      expect(check.permissions).toEqual({ actions: 'read', contents: 'read' });
       const poolDoc = factory.pools.find((p) => p.doc.name === pool)!.doc;
       for (const s of check.steps.filter((x) => x.uses === './')) {
         expect(s.with?.push).toBe('false');
@@ -158,7 +159,7 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     expect(script).toContain('docker buildx imagetools create');
     expect(script).toContain('not publishing a partial manifest list');
     expect(wf.jobs.record!.needs).toEqual(['plan', ...builds]);
-    expect(wf.jobs.record!.steps.find((s) => s.uses === './')!.with).toEqual({ mode: 'record' });
+    expect(wf.jobs.record!.steps.find((s) => s.uses === './')!.with).toEqual({ mode: 'record', 'history-days': String(factory.policy.history.rawDays) });
   });
 });
 

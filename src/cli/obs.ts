@@ -1,0 +1,132 @@
+// `factory kpi` and `factory compat`: the factory's records read back as answers. Both read
+// records/ (history, aggregates, latest files); the factory itself is loaded only to map targets
+// to their pools and accelerators, and a factory that does not load only costs that mapping.
+import type { ResolvedFactory } from '../core/types.js';
+import { compat, type CompatRow } from '../obs/compat.js';
+import { computeKpis, KPI_GROUPINGS, type KpiGrouping, type KpiReport } from '../obs/kpi.js';
+import { readRecords, type RecordSet } from '../obs/read.js';
+import { parseSince } from '../obs/stats.js';
+import type { Command, CommandContext } from './commands.js';
+import { EXIT, UserError } from './errors.js';
+import { paint, printJson } from './output.js';
+
+async function targetIndex(ctx: CommandContext): Promise<Map<string, { pool: string; accelerator: string }>> {
+  let factory: ResolvedFactory;
+  try {
+    factory = await ctx.load();
+  } catch {
+    ctx.io.err(paint(ctx.io, 'yellow', "warning: the factory does not load ('factory validate' says why); pools and accelerators show as unknown"));
+    return new Map();
+  }
+  return new Map(factory.targets.map((t) => [t.name, { pool: t.pool.doc.name, accelerator: t.accelerator }]));
+}
+
+/** Unreadable lines are named on stderr and counted in the output, never dropped silently. */
+function reportProblems(ctx: CommandContext, set: RecordSet): void {
+  for (const p of set.problems) ctx.io.err(paint(ctx.io, 'yellow', `warning: ${p.file}:${p.line}: ${p.message} (skipped)`));
+}
+
+const pct = (x?: number) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+const secs = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
+const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function kpiText(r: KpiReport, skipped: number): string {
+  const head = ['group', 'builds', 'success', 'retried', 'p50', 'p95', 'cache hit', 'queue p50', 'queue p95', 'max queued', 'tests passed'];
+  const rows = r.groups.map((g) => [
+    g.key,
+    `${g.builds}${g.aggregated ? ` (${g.aggregated} aggr.)` : ''}`,
+    pct(g.successRate),
+    pct(g.retryRate),
+    secs(g.wallTimeMs?.p50),
+    secs(g.wallTimeMs?.p95),
+    pct(g.cacheHitRatio),
+    secs(g.queueWaitMs?.p50),
+    secs(g.queueWaitMs?.p95),
+    String(g.queueDepth.max),
+    `${g.tests.passed}/${g.tests.total}`,
+  ]);
+  if (!r.groups.length) return 'no builds recorded yet: records/ is empty (the record job writes it on pushes to the default branch).';
+  const out = [`KPIs by ${r.by}${r.since ? ` since ${r.since}` : ''}`, table([head, ...rows])];
+  if (r.imageSize.length) {
+    out.push('', 'Image size (first → last passed build):');
+    for (const s of r.imageSize) out.push(`  ${s.series}: ${mib(s.first.bytes)} → ${mib(s.last.bytes)} (${s.points.length} builds)`);
+  }
+  if (r.flaky.length) {
+    out.push('', 'Flaky (failed, then passed on a re-run of the same run):');
+    for (const f of r.flaky) out.push(`  ${f.target} run ${f.run}: ${f.kind} failed in attempt ${f.failedAttempt}, passed in ${f.passedAttempt}`);
+  }
+  if (r.timeToPatch.length) {
+    out.push('', 'Time to patch (estimated: first build using the new digest → its image pushed):');
+    for (const t of r.timeToPatch) out.push(`  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (pushed ${t.pushedAt})`);
+  }
+  const missing = r.groups.reduce((n, g) => n + g.queueWaitMissing, 0);
+  if (missing) out.push('', `${missing} build(s) have no queue wait (their records say why: kpis.queueWaitMissing).`);
+  if (skipped) out.push('', `${skipped} unreadable record line(s) skipped (named above).`);
+  return out.join('\n');
+}
+
+export const kpi: Command = {
+  usage: 'kpi [--since DATE|Nd] [--by pool|product|platform|fragment]',
+  summary: 'Build KPIs from records: durations, success, retries, cache hits, queue wait and depth, sizes, flaky builds, time to patch.',
+  details: 'Reads records/history/ (one line per build), the monthly aggregates retention leaves, and the latest records.\nPercentiles come from raw lines only; aggregated months count in the totals and rates.',
+  options: {
+    since: { type: 'string', description: 'only builds that finished since then: 2026-11-01 or 30d' },
+    by: { type: 'string', description: `group by ${KPI_GROUPINGS.join('|')}` },
+    records: { type: 'string', description: 'the records directory (default: records)' },
+  },
+  async run(ctx) {
+    const by = ctx.values.by as string | undefined;
+    if (by !== undefined && !(KPI_GROUPINGS as readonly string[]).includes(by)) {
+      throw new UserError(`--by ${by}: expected one of ${KPI_GROUPINGS.join(', ')}`, EXIT.usage);
+    }
+    const sinceText = ctx.values.since as string | undefined;
+    const since = sinceText === undefined ? undefined : parseSince(sinceText, new Date());
+    if (sinceText !== undefined && !since) throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
+    const set = await readRecords(ctx.root, (ctx.values.records as string | undefined) ?? 'records');
+    reportProblems(ctx, set);
+    const index = by === 'pool' ? await targetIndex(ctx) : new Map();
+    const report = computeKpis(set.records, set.aggregates, {
+      ...(since ? { since } : {}),
+      ...(by ? { by: by as KpiGrouping } : {}),
+      poolOf: (t) => index.get(t)?.pool ?? 'unknown',
+    });
+    if (ctx.json) printJson(ctx.io, { ...report, skipped: set.problems });
+    else ctx.io.out(kpiText(report, set.problems.length));
+    return EXIT.ok;
+  },
+};
+
+function compatText(ref: string, rows: CompatRow[]): string {
+  if (!rows.length) return `no records of builds with ${ref} yet`;
+  const head = ['result', 'passed', 'failed', 'product', 'platform', 'accel.', 'template', 'base', 'fragments', 'last run'];
+  return [
+    `Built together with ${ref} (passing combinations first):`,
+    table([
+      head,
+      ...rows.map((r) => [r.last.result, String(r.passed), String(r.failed), r.product, r.platform, r.accelerator, r.template, r.base, r.fragments.join(', '), `${r.last.finishedAt} ${r.last.url ?? r.last.run}`]),
+    ]),
+  ].join('\n');
+}
+
+export const compatCmd: Command = {
+  usage: 'compat <fragment@version|product@version>',
+  summary: 'What was built and tested together with a fragment, template or product version, on which platform, with the last run.',
+  positionals: { min: 1, max: 1 },
+  options: { records: { type: 'string', description: 'the records directory (default: records)' } },
+  async run(ctx) {
+    const ref = ctx.positionals[0]!;
+    if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref)) throw new UserError(`'${ref}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+    const set = await readRecords(ctx.root, (ctx.values.records as string | undefined) ?? 'records');
+    reportProblems(ctx, set);
+    const index = await targetIndex(ctx);
+    const rows = compat(set.records, { ref, accelerator: (t) => index.get(t)?.accelerator ?? 'unknown' });
+    if (ctx.json) printJson(ctx.io, { ref, rows, skipped: set.problems });
+    else ctx.io.out(compatText(ref, rows));
+    return EXIT.ok;
+  },
+};
