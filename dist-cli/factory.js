@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path6) {
+function formatFieldPath(path8) {
   let s = "";
-  for (const p of path6) {
+  for (const p of path8) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path6 = encoder.encode(e.path);
+    const path8 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path6.length} `);
-    h.update(path6);
+    h.update(`${kind} ${path8.length} `);
+    h.update(path8);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path6) {
-  if (!path6)
+function getElementAtPath(obj, path8) {
+  if (!path8)
     return obj;
-  return path6.reduce((acc, key) => acc?.[key], obj);
+  return path8.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path6, issues) {
+function prefixIssues(path8, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path6);
+    iss.path.unshift(path8);
     return iss;
   });
 }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path6 = []) => {
+  const processError = (error64, path8 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path6, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else {
-        const fullpath = [...path6, ...issue2.path];
+        const fullpath = [...path8, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path6 = []) => {
+  const processError = (error64, path8 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path6, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path6, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else {
-        const fullpath = [...path6, ...issue2.path];
+        const fullpath = [...path8, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path6 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path6) {
+  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path8) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -2448,11 +2448,11 @@ function capSize(inst, size) {
     return parse3(payload, ctx);
   };
 }
-function handleArrayResult(result, final, index) {
+function handleArrayResult(result, final, index2) {
   if (result.issues.length) {
-    final.issues.push(...prefixIssues(index, result.issues));
+    final.issues.push(...prefixIssues(index2, result.issues));
   }
-  final.value[index] = result.value;
+  final.value[index2] = result.value;
 }
 function handlePropertyResult(result, final, key, input2, optin, optout) {
   const isPresent = key in input2;
@@ -2665,14 +2665,14 @@ function mergeValues(a, b) {
       return { valid: false, mergeErrorPath: [] };
     }
     const newArray = [];
-    for (let index = 0; index < a.length; index++) {
-      const itemA = a[index];
-      const itemB = b[index];
+    for (let index2 = 0; index2 < a.length; index2++) {
+      const itemA = a[index2];
+      const itemB = b[index2];
       const sharedValue = mergeValues(itemA, itemB);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [index, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [index2, ...sharedValue.mergeErrorPath]
         };
       }
       newArray.push(sharedValue.data);
@@ -2740,11 +2740,11 @@ function getTupleOptStart(items, key) {
   }
   return 0;
 }
-function handleTupleResult(result, final, index) {
+function handleTupleResult(result, final, index2) {
   if (result.issues.length) {
-    final.issues.push(...prefixIssues(index, result.issues));
+    final.issues.push(...prefixIssues(index2, result.issues));
   }
-  final.value[index] = result.value;
+  final.value[index2] = result.value;
 }
 function handleTupleResults(itemResults, final, items, input2, optoutStart) {
   for (let i = 0; i < items.length; i++) {
@@ -4909,9 +4909,9 @@ var init_memoizer = __esm({
         if (!bucket)
           return empty;
         handoff = void 0;
-        const entry = { value: empty, issues: null };
-        bucket.set(payload.value, entry);
-        open.push(entry);
+        const entry2 = { value: empty, issues: null };
+        bucket.set(payload.value, entry2);
+        open.push(entry2);
         return empty;
       },
       guard(inst) {
@@ -4985,16 +4985,16 @@ var init_memoizer = __esm({
             const depth = open.length;
             const result = base(payload, ctx);
             handoff = void 0;
-            const entry = open.length > depth ? open.pop() : void 0;
+            const entry2 = open.length > depth ? open.pop() : void 0;
             if (result instanceof Promise) {
               return result.then((r) => {
-                if (entry)
-                  entry.issues = r.issues.length ? cloneIssues(r.issues) : NO_ISSUES;
+                if (entry2)
+                  entry2.issues = r.issues.length ? cloneIssues(r.issues) : NO_ISSUES;
                 return r;
               });
             }
-            if (entry)
-              entry.issues = result.issues.length ? cloneIssues(result.issues) : NO_ISSUES;
+            if (entry2)
+              entry2.issues = result.issues.length ? cloneIssues(result.issues) : NO_ISSUES;
             return result;
           };
           inst._zod.parse = wrapped;
@@ -15795,13 +15795,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema, ctx, json2, params, message) {
+function handleUnrepresentable(schema, ctx, json3, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json2, result);
+  Object.assign(json3, result);
   return true;
 }
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
@@ -15870,42 +15870,42 @@ function extractDefs(ctx, schema) {
   if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
     return;
   const idToSchema = /* @__PURE__ */ new Map();
-  for (const entry of ctx.seen.entries()) {
-    const id = ctx.metadataRegistry.get(entry[0])?.id;
+  for (const entry2 of ctx.seen.entries()) {
+    const id = ctx.metadataRegistry.get(entry2[0])?.id;
     if (id) {
       const existing = idToSchema.get(id);
-      if (existing && existing !== entry[0]) {
+      if (existing && existing !== entry2[0]) {
         throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id, entry[0]);
+      idToSchema.set(id, entry2[0]);
     }
   }
-  const makeURI = (entry) => {
+  const makeURI = (entry2) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
-      const externalId = ctx.external.registry.get(entry[0])?.id;
+      const externalId = ctx.external.registry.get(entry2[0])?.id;
       const uriGenerator = ctx.external.uri ?? ((id2) => id2);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id = entry[1].defId ?? entry[1].schema.id ?? `schema${ctx.counter++}`;
-      entry[1].defId = id;
+      const id = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
+      entry2[1].defId = id;
       return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
-    if (entry[1] === root && !entry[1].schema.id) {
+    if (entry2[1] === root && !entry2[1].schema.id) {
       return { ref: uriPrefix };
     }
-    const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
+    const defId = entry2[1].schema.id ?? `__schema${ctx.counter++}`;
     return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
   };
-  const extractToDef = (entry) => {
-    if (entry[1].schema.$ref) {
+  const extractToDef = (entry2) => {
+    if (entry2[1].schema.$ref) {
       return;
     }
-    const seen = entry[1];
-    const { ref: ref2, defId } = makeURI(entry);
+    const seen = entry2[1];
+    const { ref: ref3, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -15913,11 +15913,11 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref2;
+    schema2.$ref = ref3;
   };
   if (ctx.cycles === "throw") {
-    for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
+    for (const entry2 of ctx.seen.entries()) {
+      const seen = entry2[1];
       if (seen.cycle) {
         throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
 
@@ -15925,31 +15925,31 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
       }
     }
   }
-  for (const entry of ctx.seen.entries()) {
-    const seen = entry[1];
-    if (schema === entry[0]) {
-      extractToDef(entry);
+  for (const entry2 of ctx.seen.entries()) {
+    const seen = entry2[1];
+    if (schema === entry2[0]) {
+      extractToDef(entry2);
       continue;
     }
     if (ctx.external) {
-      const ext = ctx.external.registry.get(entry[0])?.id;
-      if (schema !== entry[0] && ext) {
-        extractToDef(entry);
+      const ext = ctx.external.registry.get(entry2[0])?.id;
+      if (schema !== entry2[0] && ext) {
+        extractToDef(entry2);
         continue;
       }
     }
-    const id = ctx.metadataRegistry.get(entry[0])?.id;
+    const id = ctx.metadataRegistry.get(entry2[0])?.id;
     if (id) {
-      extractToDef(entry);
+      extractToDef(entry2);
       continue;
     }
     if (seen.cycle) {
-      extractToDef(entry);
+      extractToDef(entry2);
       continue;
     }
     if (seen.count > 1) {
       if (ctx.reused === "ref") {
-        extractToDef(entry);
+        extractToDef(entry2);
       }
     }
   }
@@ -16035,12 +16035,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json2) {
-  const allOf = json2.allOf;
+function foldIntersection(json3) {
+  const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json2)
+    if (key in json3)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -16059,8 +16059,8 @@ function foldIntersection(json2) {
   }
   if (!folded)
     return;
-  delete json2.allOf;
-  assignProps(json2, folded);
+  delete json3.allOf;
+  assignProps(json3, folded);
 }
 function finalize(ctx, schema) {
   const root = ctx.seen.get(schema);
@@ -16072,11 +16072,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref2 = seen.ref;
+    const ref3 = seen.ref;
     seen.ref = null;
-    if (ref2) {
-      flattenRef(ref2);
-      const refSeen = ctx.seen.get(ref2);
+    if (ref3) {
+      flattenRef(ref3);
+      const refSeen = ctx.seen.get(ref3);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -16085,7 +16085,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref2;
+      const isParentRef = zodSchema._zod.parent === ref3;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -16106,7 +16106,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref2) {
+    if (parent && parent !== ref3) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -16129,12 +16129,12 @@ function finalize(ctx, schema) {
     });
   };
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-    for (const entry of [...ctx.seen.entries()].reverse()) {
-      flattenRef(entry[0]);
+    for (const entry2 of [...ctx.seen.entries()].reverse()) {
+      flattenRef(entry2[0]);
     }
     if (ctx.target !== "openapi-3.0") {
-      for (const entry of ctx.seen.entries()) {
-        compactTypeUnion(entry[1].def ?? entry[1].schema);
+      for (const entry2 of ctx.seen.entries()) {
+        compactTypeUnion(entry2[1].def ?? entry2[1].schema);
       }
     }
     for (const rewrite of ctx.deferred)
@@ -16142,20 +16142,20 @@ function finalize(ctx, schema) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json2 of [seen.schema, seen.def]) {
-          const allOf = json2?.allOf;
+        for (const json3 of [seen.schema, seen.def]) {
+          const allOf = json3?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json2);
+            existing.push(json3);
           else
-            carriers.set(allOf, [json2]);
+            carriers.set(allOf, [json3]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json2 of carriers.get(allOf) ?? [])
-          foldIntersection(json2);
+        for (const json3 of carriers.get(allOf) ?? [])
+          foldIntersection(json3);
       }
     }
   }
@@ -16181,8 +16181,8 @@ function finalize(ctx, schema) {
     delete result.id;
   const defs = ctx.external?.defs ?? {};
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-    for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
+    for (const entry2 of ctx.seen.entries()) {
+      const seen = entry2[1];
       if (seen.def && seen.defId) {
         if (seen.def.id === seen.defId)
           delete seen.def.id;
@@ -16335,31 +16335,31 @@ function inputOptin(schema) {
   }
   return schema._zod.optin;
 }
-function stringifyKeyNames(bySchema, json2, visited) {
-  if (json2.$ref) {
-    if (visited.has(json2))
-      return json2;
-    visited.add(json2);
-    const def = bySchema.get(json2)?.def;
+function stringifyKeyNames(bySchema, json3, visited) {
+  if (json3.$ref) {
+    if (visited.has(json3))
+      return json3;
+    visited.add(json3);
+    const def = bySchema.get(json3)?.def;
     if (!def)
-      return json2;
+      return json3;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json2 : inlined;
+    return inlined === def ? json3 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json2[keyword];
+    const branches = json3[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json2 = { ...json2, [keyword]: mapped };
+      json3 = { ...json3, [keyword]: mapped };
   }
-  const types = Array.isArray(json2.type) ? json2.type : [json2.type];
+  const types = Array.isArray(json3.type) ? json3.type : [json3.type];
   const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
-  const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
+  const values = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
+    return json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -16373,9 +16373,9 @@ function stringifyKeyNames(bySchema, json2, visited) {
 }
 function rewriteKeyNames(ctx) {
   const bySchema = /* @__PURE__ */ new Map();
-  for (const entry of ctx.seen.values()) {
-    if (entry.def && !bySchema.has(entry.schema))
-      bySchema.set(entry.schema, entry);
+  for (const entry2 of ctx.seen.values()) {
+    if (entry2.def && !bySchema.has(entry2.schema))
+      bySchema.set(entry2.schema, entry2);
   }
   const rewrites = /* @__PURE__ */ new Map();
   for (const record2 of pendingRecords.get(ctx) ?? []) {
@@ -16389,15 +16389,15 @@ function rewriteKeyNames(ctx) {
   }
   if (!rewrites.size)
     return;
-  for (const entry of ctx.seen.values()) {
-    for (const carrier of [entry.schema, entry.def]) {
+  for (const entry2 of ctx.seen.values()) {
+    for (const carrier of [entry2.schema, entry2.def]) {
       const rewritten = carrier && rewrites.get(carrier.propertyNames);
       if (rewritten)
         carrier.propertyNames = rewritten;
     }
   }
 }
-function serializeDefaultValue(value, schema, ctx, json2, params) {
+function serializeDefaultValue(value, schema, ctx, json3, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -16407,7 +16407,7 @@ function serializeDefaultValue(value, schema, ctx, json2, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema, ctx, json2, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
 function toJSONSchema(input2, params) {
@@ -16415,8 +16415,8 @@ function toJSONSchema(input2, params) {
     const registry2 = input2;
     const ctx2 = initializeContext({ ...params, processors: allProcessors });
     const defs = {};
-    for (const entry of registry2._idmap.entries()) {
-      const [_, schema] = entry;
+    for (const entry2 of registry2._idmap.entries()) {
+      const [_, schema] = entry2;
       processSchema(schema, ctx2);
     }
     const schemas = {};
@@ -16426,8 +16426,8 @@ function toJSONSchema(input2, params) {
       defs
     };
     ctx2.external = external;
-    for (const entry of registry2._idmap.entries()) {
-      const [key, schema] = entry;
+    for (const entry2 of registry2._idmap.entries()) {
+      const [key, schema] = entry2;
       extractDefs(ctx2, schema);
       assignProp(schemas, key, finalize(ctx2, schema));
     }
@@ -16525,29 +16525,29 @@ var init_json_schema_processors = __esm({
     ]);
     exactPattern = (p) => exactPatterns.get(p) ?? p;
     stringProcessor = (schema, ctx, _json, _params) => {
-      const json2 = _json;
-      json2.type = "string";
+      const json3 = _json;
+      json3.type = "string";
       const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
       if (typeof minimum === "number")
-        json2.minLength = minimum;
+        json3.minLength = minimum;
       if (typeof maximum === "number")
-        json2.maxLength = maximum;
+        json3.maxLength = maximum;
       if (format) {
-        json2.format = formatMap[format] ?? format;
-        if (json2.format === "")
-          delete json2.format;
+        json3.format = formatMap[format] ?? format;
+        if (json3.format === "")
+          delete json3.format;
         if (format === "time" || laxFormat) {
-          delete json2.format;
+          delete json3.format;
         }
       }
       if (contentEncoding)
-        json2.contentEncoding = contentEncoding;
+        json3.contentEncoding = contentEncoding;
       if (patterns && patterns.size > 0) {
         const patternList = [...patterns].map(exactPattern);
         if (patternList.length === 1)
-          json2.pattern = patternList[0].source;
+          json3.pattern = patternList[0].source;
         else if (patternList.length > 1) {
-          json2.allOf = [
+          json3.allOf = [
             ...patternList.map((regex) => ({
               ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
               pattern: regex.source
@@ -16557,31 +16557,31 @@ var init_json_schema_processors = __esm({
       }
     };
     numberProcessor = (schema, ctx, _json, params) => {
-      const json2 = _json;
+      const json3 = _json;
       const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
-      json2.type = isInt ? "integer" : "number";
+      json3.type = isInt ? "integer" : "number";
       const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
       const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
       const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
       if (exMin) {
         if (legacy) {
-          json2.minimum = exclusiveMinimum;
-          json2.exclusiveMinimum = true;
+          json3.minimum = exclusiveMinimum;
+          json3.exclusiveMinimum = true;
         } else {
-          json2.exclusiveMinimum = exclusiveMinimum;
+          json3.exclusiveMinimum = exclusiveMinimum;
         }
       } else if (typeof minimum === "number") {
-        json2.minimum = minimum;
+        json3.minimum = minimum;
       }
       if (exMax) {
         if (legacy) {
-          json2.maximum = exclusiveMaximum;
-          json2.exclusiveMaximum = true;
+          json3.maximum = exclusiveMaximum;
+          json3.exclusiveMaximum = true;
         } else {
-          json2.exclusiveMaximum = exclusiveMaximum;
+          json3.exclusiveMaximum = exclusiveMaximum;
         }
       } else if (typeof maximum === "number") {
-        json2.maximum = maximum;
+        json3.maximum = maximum;
       }
       if (multipleOf) {
         const divisors = /* @__PURE__ */ new Set();
@@ -16589,75 +16589,75 @@ var init_json_schema_processors = __esm({
           if (Number.isFinite(divisor) && divisor !== 0)
             divisors.add(Math.abs(divisor));
           else
-            handleUnrepresentable(schema, ctx, json2, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+            handleUnrepresentable(schema, ctx, json3, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
         }
         const [first, ...rest] = divisors;
         if (first !== void 0)
-          json2.multipleOf = first;
+          json3.multipleOf = first;
         if (rest.length)
-          json2.allOf = [...json2.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+          json3.allOf = [...json3.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
       }
     };
-    booleanProcessor = (_schema, _ctx, json2, _params) => {
-      json2.type = "boolean";
+    booleanProcessor = (_schema, _ctx, json3, _params) => {
+      json3.type = "boolean";
     };
-    bigintProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "BigInt cannot be represented in JSON Schema");
+    bigintProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "BigInt cannot be represented in JSON Schema");
     };
-    symbolProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Symbols cannot be represented in JSON Schema");
+    symbolProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Symbols cannot be represented in JSON Schema");
     };
-    nullProcessor = (_schema, ctx, json2, _params) => {
+    nullProcessor = (_schema, ctx, json3, _params) => {
       if (ctx.target === "openapi-3.0") {
-        json2.type = "string";
-        json2.nullable = true;
-        json2.enum = [null];
+        json3.type = "string";
+        json3.nullable = true;
+        json3.enum = [null];
       } else {
-        json2.type = "null";
+        json3.type = "null";
       }
     };
-    undefinedProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Undefined cannot be represented in JSON Schema");
+    undefinedProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Undefined cannot be represented in JSON Schema");
     };
-    voidProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Void cannot be represented in JSON Schema");
+    voidProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Void cannot be represented in JSON Schema");
     };
-    neverProcessor = (_schema, _ctx, json2, _params) => {
-      json2.not = {};
+    neverProcessor = (_schema, _ctx, json3, _params) => {
+      json3.not = {};
     };
     anyProcessor = (_schema, _ctx, _json, _params) => {
     };
     unknownProcessor = (_schema, _ctx, _json, _params) => {
     };
-    dateProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Date cannot be represented in JSON Schema");
+    dateProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Date cannot be represented in JSON Schema");
     };
-    enumProcessor = (schema, _ctx, json2, _params) => {
+    enumProcessor = (schema, _ctx, json3, _params) => {
       const def = schema._zod.def;
       const values = getEnumValues(def.entries);
       if (values.length === 0) {
-        json2.not = {};
+        json3.not = {};
         return;
       }
       if (values.every((v) => typeof v === "number"))
-        json2.type = "number";
+        json3.type = "number";
       if (values.every((v) => typeof v === "string"))
-        json2.type = "string";
-      json2.enum = values;
+        json3.type = "string";
+      json3.enum = values;
     };
-    literalProcessor = (schema, ctx, json2, params) => {
+    literalProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       if (def.values.length === 0) {
-        json2.not = {};
+        json3.not = {};
         return;
       }
       const vals = [];
       for (const val of def.values) {
         if (val === void 0) {
-          if (handleUnrepresentable(schema, ctx, json2, params, "Literal `undefined` cannot be represented in JSON Schema"))
+          if (handleUnrepresentable(schema, ctx, json3, params, "Literal `undefined` cannot be represented in JSON Schema"))
             return;
         } else if (typeof val === "bigint") {
-          if (handleUnrepresentable(schema, ctx, json2, params, "BigInt literals cannot be represented in JSON Schema"))
+          if (handleUnrepresentable(schema, ctx, json3, params, "BigInt literals cannot be represented in JSON Schema"))
             return;
           vals.push(Number(val));
         } else {
@@ -16667,37 +16667,37 @@ var init_json_schema_processors = __esm({
       if (vals.length === 0) {
       } else if (vals.length === 1) {
         const val = vals[0];
-        json2.type = val === null ? "null" : typeof val;
+        json3.type = val === null ? "null" : typeof val;
         if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-          json2.enum = [val];
+          json3.enum = [val];
         } else {
-          json2.const = val;
+          json3.const = val;
         }
       } else {
         if (vals.every((v) => typeof v === "number"))
-          json2.type = "number";
+          json3.type = "number";
         if (vals.every((v) => typeof v === "string"))
-          json2.type = "string";
+          json3.type = "string";
         if (vals.every((v) => typeof v === "boolean"))
-          json2.type = "boolean";
+          json3.type = "boolean";
         if (vals.every((v) => v === null))
-          json2.type = "null";
-        json2.enum = vals;
+          json3.type = "null";
+        json3.enum = vals;
       }
     };
-    nanProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "NaN cannot be represented in JSON Schema");
+    nanProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "NaN cannot be represented in JSON Schema");
     };
-    templateLiteralProcessor = (schema, _ctx, json2, _params) => {
-      const _json = json2;
+    templateLiteralProcessor = (schema, _ctx, json3, _params) => {
+      const _json = json3;
       const pattern = schema._zod.pattern;
       if (!pattern)
         throw new Error("Pattern not found in template literal");
       _json.type = "string";
       _json.pattern = pattern.source;
     };
-    fileProcessor = (schema, _ctx, json2, _params) => {
-      const _json = json2;
+    fileProcessor = (schema, _ctx, json3, _params) => {
+      const _json = json3;
       _json.type = "string";
       _json.format = "binary";
       _json.contentEncoding = "binary";
@@ -16715,50 +16715,50 @@ var init_json_schema_processors = __esm({
       else
         _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
     };
-    successProcessor = (_schema, _ctx, json2, _params) => {
-      json2.type = "boolean";
+    successProcessor = (_schema, _ctx, json3, _params) => {
+      json3.type = "boolean";
     };
-    customProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Custom types cannot be represented in JSON Schema");
+    customProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Custom types cannot be represented in JSON Schema");
     };
-    functionProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Function types cannot be represented in JSON Schema");
+    functionProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Function types cannot be represented in JSON Schema");
     };
-    transformProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Transforms cannot be represented in JSON Schema");
+    transformProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Transforms cannot be represented in JSON Schema");
     };
-    mapProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Map cannot be represented in JSON Schema");
+    mapProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Map cannot be represented in JSON Schema");
     };
-    setProcessor = (schema, ctx, json2, params) => {
-      handleUnrepresentable(schema, ctx, json2, params, "Set cannot be represented in JSON Schema");
+    setProcessor = (schema, ctx, json3, params) => {
+      handleUnrepresentable(schema, ctx, json3, params, "Set cannot be represented in JSON Schema");
     };
     arrayProcessor = (schema, ctx, _json, params) => {
-      const json2 = _json;
+      const json3 = _json;
       const def = schema._zod.def;
       const { minimum, maximum } = aggregateChecks(schema);
       if (typeof minimum === "number")
-        json2.minItems = minimum;
+        json3.minItems = minimum;
       if (typeof maximum === "number")
-        json2.maxItems = maximum;
-      json2.type = "array";
-      json2.items = processSchema(def.element, ctx, {
+        json3.maxItems = maximum;
+      json3.type = "array";
+      json3.items = processSchema(def.element, ctx, {
         ...params,
         path: [...params.path, "items"]
       });
     };
     objectProcessor = (schema, ctx, _json, params) => {
-      const json2 = _json;
+      const json3 = _json;
       const def = schema._zod.def;
       const shape = def.shape;
       const symbolKeys = Object.getOwnPropertySymbols(shape);
-      if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
+      if (symbolKeys.length && handleUnrepresentable(schema, ctx, json3, params, "Symbol keys cannot be represented in JSON Schema")) {
         return;
       }
-      json2.type = "object";
-      json2.properties = {};
+      json3.type = "object";
+      json3.properties = {};
       for (const key in shape) {
-        assignProp(json2.properties, key, processSchema(shape[key], ctx, {
+        assignProp(json3.properties, key, processSchema(shape[key], ctx, {
           ...params,
           path: [...params.path, "properties", key]
         }));
@@ -16771,21 +16771,21 @@ var init_json_schema_processors = __esm({
         }
       }
       if (requiredKeys.length > 0) {
-        json2.required = requiredKeys;
+        json3.required = requiredKeys;
       }
       if (def.catchall?._zod.def.type === "never") {
-        json2.additionalProperties = false;
+        json3.additionalProperties = false;
       } else if (!def.catchall) {
         if (ctx.io === "output")
-          json2.additionalProperties = false;
+          json3.additionalProperties = false;
       } else if (def.catchall) {
-        json2.additionalProperties = processSchema(def.catchall, ctx, {
+        json3.additionalProperties = processSchema(def.catchall, ctx, {
           ...params,
           path: [...params.path, "additionalProperties"]
         });
       }
     };
-    unionProcessor = (schema, ctx, json2, params) => {
+    unionProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       const isExclusive = def.inclusive === false;
       const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -16793,12 +16793,12 @@ var init_json_schema_processors = __esm({
         path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
       }));
       if (isExclusive) {
-        json2.oneOf = options;
+        json3.oneOf = options;
       } else {
-        json2.anyOf = options;
+        json3.anyOf = options;
       }
     };
-    intersectionProcessor = (schema, ctx, json2, params) => {
+    intersectionProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       const a = processSchema(def.left, ctx, {
         ...params,
@@ -16813,13 +16813,13 @@ var init_json_schema_processors = __esm({
         ...isSimpleIntersection(a) ? a.allOf : [a],
         ...isSimpleIntersection(b) ? b.allOf : [b]
       ];
-      json2.allOf = allOf;
+      json3.allOf = allOf;
       ctx.intersections.push(allOf);
     };
     tupleProcessor = (schema, ctx, _json, params) => {
-      const json2 = _json;
+      const json3 = _json;
       const def = schema._zod.def;
-      json2.type = "array";
+      json3.type = "array";
       const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
       const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
       const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -16841,50 +16841,50 @@ var init_json_schema_processors = __esm({
       const maxItems = def.items.length;
       const isClosed = !def.rest;
       if (ctx.target === "draft-2020-12") {
-        json2.prefixItems = prefixItems;
+        json3.prefixItems = prefixItems;
         if (isClosed) {
-          json2.items = false;
+          json3.items = false;
         } else if (rest) {
-          json2.items = rest;
+          json3.items = rest;
         }
         if (minItems > 0)
-          json2.minItems = minItems;
+          json3.minItems = minItems;
         if (isClosed)
-          json2.maxItems = maxItems;
+          json3.maxItems = maxItems;
       } else if (ctx.target === "openapi-3.0") {
-        json2.items = {
+        json3.items = {
           anyOf: prefixItems
         };
         if (rest) {
-          json2.items.anyOf.push(rest);
+          json3.items.anyOf.push(rest);
         }
         if (minItems > 0)
-          json2.minItems = minItems;
+          json3.minItems = minItems;
         if (isClosed)
-          json2.maxItems = maxItems;
+          json3.maxItems = maxItems;
       } else {
-        json2.items = prefixItems;
+        json3.items = prefixItems;
         if (isClosed) {
-          json2.additionalItems = false;
+          json3.additionalItems = false;
         } else if (rest) {
-          json2.additionalItems = rest;
+          json3.additionalItems = rest;
         }
         if (minItems > 0)
-          json2.minItems = minItems;
+          json3.minItems = minItems;
         if (isClosed)
-          json2.maxItems = maxItems;
+          json3.maxItems = maxItems;
       }
       const { minimum, maximum } = aggregateChecks(schema);
       if (typeof minimum === "number")
-        json2.minItems = minimum;
+        json3.minItems = minimum;
       if (typeof maximum === "number")
-        json2.maxItems = maximum;
+        json3.maxItems = maximum;
     };
     pendingRecords = /* @__PURE__ */ new WeakMap();
     recordProcessor = (schema, ctx, _json, params) => {
-      const json2 = _json;
+      const json3 = _json;
       const def = schema._zod.def;
-      json2.type = "object";
+      json3.type = "object";
       const keyType = def.keyType;
       const patterns = aggregateChecks(keyType).patterns;
       if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -16892,13 +16892,13 @@ var init_json_schema_processors = __esm({
           ...params,
           path: [...params.path, "patternProperties", "*"]
         });
-        json2.patternProperties = {};
+        json3.patternProperties = {};
         for (const pattern of patterns) {
-          assignProp(json2.patternProperties, exactPattern(pattern).source, valueSchema);
+          assignProp(json3.patternProperties, exactPattern(pattern).source, valueSchema);
         }
       } else {
         if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-          json2.propertyNames = processSchema(def.keyType, ctx, {
+          json3.propertyNames = processSchema(def.keyType, ctx, {
             ...params,
             path: [...params.path, "propertyNames"]
           });
@@ -16910,7 +16910,7 @@ var init_json_schema_processors = __esm({
           }
           pending.push(schema);
         }
-        json2.additionalProperties = processSchema(def.valueType, ctx, {
+        json3.additionalProperties = processSchema(def.valueType, ctx, {
           ...params,
           path: [...params.path, "additionalProperties"]
         });
@@ -16920,19 +16920,19 @@ var init_json_schema_processors = __esm({
       if (keyValues && !def.partial && !omittableOnInput) {
         const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
         if (validKeyValues.length > 0) {
-          json2.required = validKeyValues.map(String);
+          json3.required = validKeyValues.map(String);
         }
       }
     };
-    nullableProcessor = (schema, ctx, json2, params) => {
+    nullableProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       const inner = processSchema(def.innerType, ctx, params);
       const seen = ctx.seen.get(schema);
       if (ctx.target === "openapi-3.0") {
         seen.ref = def.innerType;
-        json2.nullable = true;
+        json3.nullable = true;
       } else {
-        json2.anyOf = [inner, { type: "null" }];
+        json3.anyOf = [inner, { type: "null" }];
       }
     };
     nonoptionalProcessor = (schema, ctx, _json, params) => {
@@ -16942,27 +16942,27 @@ var init_json_schema_processors = __esm({
       seen.ref = def.innerType;
     };
     UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-    defaultProcessor = (schema, ctx, json2, params) => {
+    defaultProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       processSchema(def.innerType, ctx, params);
       const seen = ctx.seen.get(schema);
       seen.ref = def.innerType;
-      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
       if (value !== UNREPRESENTABLE_DEFAULT)
-        json2.default = value;
+        json3.default = value;
     };
-    prefaultProcessor = (schema, ctx, json2, params) => {
+    prefaultProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       processSchema(def.innerType, ctx, params);
       const seen = ctx.seen.get(schema);
       seen.ref = def.innerType;
       if (ctx.io !== "input")
         return;
-      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
       if (value !== UNREPRESENTABLE_DEFAULT)
-        json2._prefault = value;
+        json3._prefault = value;
     };
-    catchProcessor = (schema, ctx, json2, params) => {
+    catchProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       processSchema(def.innerType, ctx, params);
       const seen = ctx.seen.get(schema);
@@ -16971,10 +16971,10 @@ var init_json_schema_processors = __esm({
       try {
         catchValue = def.catchValue(void 0);
       } catch {
-        handleUnrepresentable(schema, ctx, json2, params, "Dynamic catch values are not supported in JSON Schema");
+        handleUnrepresentable(schema, ctx, json3, params, "Dynamic catch values are not supported in JSON Schema");
         return;
       }
-      json2.default = catchValue;
+      json3.default = catchValue;
     };
     pipeProcessor = (schema, ctx, _json, params) => {
       const def = schema._zod.def;
@@ -16984,12 +16984,12 @@ var init_json_schema_processors = __esm({
       const seen = ctx.seen.get(schema);
       seen.ref = innerType;
     };
-    readonlyProcessor = (schema, ctx, json2, params) => {
+    readonlyProcessor = (schema, ctx, json3, params) => {
       const def = schema._zod.def;
       processSchema(def.innerType, ctx, params);
       const seen = ctx.seen.get(schema);
       seen.ref = def.innerType;
-      json2.readOnly = true;
+      json3.readOnly = true;
     };
     promiseProcessor = (schema, ctx, _json, params) => {
       const def = schema._zod.def;
@@ -18464,7 +18464,7 @@ var init_schemas2 = __esm({
       (inst, def) => {
         $ZodString.init(inst, def);
         ZodType.init(inst, def);
-        inst._zod.processJSONSchema = (ctx, json2, params) => stringProcessor(inst, ctx, json2, params);
+        inst._zod.processJSONSchema = (ctx, json3, params) => stringProcessor(inst, ctx, json3, params);
       },
       /* @__PURE__ */ util_exports.derived({
         format: (inst) => aggregateChecks(inst).format ?? null,
@@ -18718,7 +18718,7 @@ var init_schemas2 = __esm({
       (inst, def) => {
         $ZodNumber.init(inst, def);
         ZodType.init(inst, def);
-        inst._zod.processJSONSchema = (ctx, json2, params) => numberProcessor(inst, ctx, json2, params);
+        inst._zod.processJSONSchema = (ctx, json3, params) => numberProcessor(inst, ctx, json3, params);
         inst.isFinite = true;
       },
       /* @__PURE__ */ util_exports.derived({
@@ -18790,14 +18790,14 @@ var init_schemas2 = __esm({
     ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
       $ZodBoolean.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => booleanProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => booleanProcessor(inst, ctx, json3, params);
     });
     ZodBigInt = /* @__PURE__ */ $constructor(
       "ZodBigInt",
       (inst, def) => {
         $ZodBigInt.init(inst, def);
         ZodType.init(inst, def);
-        inst._zod.processJSONSchema = (ctx, json2, params) => bigintProcessor(inst, ctx, json2, params);
+        inst._zod.processJSONSchema = (ctx, json3, params) => bigintProcessor(inst, ctx, json3, params);
       },
       /* @__PURE__ */ util_exports.derived({
         minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -18846,44 +18846,44 @@ var init_schemas2 = __esm({
     ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
       $ZodSymbol.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => symbolProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => symbolProcessor(inst, ctx, json3, params);
     });
     ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
       $ZodUndefined.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => undefinedProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => undefinedProcessor(inst, ctx, json3, params);
     });
     ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
       $ZodNull.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => nullProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => nullProcessor(inst, ctx, json3, params);
     });
     ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
       $ZodAny.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => anyProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => anyProcessor(inst, ctx, json3, params);
     });
     ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
       $ZodUnknown.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => unknownProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => unknownProcessor(inst, ctx, json3, params);
     });
     ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
       $ZodNever.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => neverProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => neverProcessor(inst, ctx, json3, params);
     });
     ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
       $ZodVoid.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => voidProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => voidProcessor(inst, ctx, json3, params);
     });
     ZodDate = /* @__PURE__ */ $constructor(
       "ZodDate",
       (inst, def) => {
         $ZodDate.init(inst, def);
         ZodType.init(inst, def);
-        inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
+        inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
         inst.min = (value, params) => inst.check(_gte(value, params));
         inst.max = (value, params) => inst.check(_lte(value, params));
       },
@@ -18902,7 +18902,7 @@ var init_schemas2 = __esm({
       _ensureDefaultMemoizer();
       $ZodArray.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => arrayProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => arrayProcessor(inst, ctx, json3, params);
       inst.element = def.element;
     }, {
       min(n, params) {
@@ -18925,7 +18925,7 @@ var init_schemas2 = __esm({
       _ensureDefaultMemoizer();
       $ZodObjectJIT.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => objectProcessor(inst, ctx, json3, params);
       util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
     }, {
       keyof() {
@@ -18974,13 +18974,13 @@ var init_schemas2 = __esm({
     ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
       $ZodUnion.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
       inst.options = def.options;
     });
     ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
       ZodUnion.init(inst, def);
       $ZodXor.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
       inst.options = def.options;
     });
     ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("ZodDiscriminatedUnion", (inst, def) => {
@@ -18990,13 +18990,13 @@ var init_schemas2 = __esm({
     ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
       $ZodIntersection.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => intersectionProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => intersectionProcessor(inst, ctx, json3, params);
     });
     ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
       _ensureDefaultMemoizer();
       $ZodTuple.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => tupleProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => tupleProcessor(inst, ctx, json3, params);
     }, {
       rest(rest) {
         return this.clone({
@@ -19018,7 +19018,7 @@ var init_schemas2 = __esm({
       _ensureDefaultMemoizer();
       $ZodRecord.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => recordProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => recordProcessor(inst, ctx, json3, params);
       inst.keyType = def.keyType;
       inst.valueType = def.valueType;
     });
@@ -19026,7 +19026,7 @@ var init_schemas2 = __esm({
       _ensureDefaultMemoizer();
       $ZodMap.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => mapProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => mapProcessor(inst, ctx, json3, params);
       inst.keyType = def.keyType;
       inst.valueType = def.valueType;
       inst.min = (...args) => inst.check(_minSize(...args));
@@ -19038,7 +19038,7 @@ var init_schemas2 = __esm({
       _ensureDefaultMemoizer();
       $ZodSet.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => setProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => setProcessor(inst, ctx, json3, params);
       inst.min = (...args) => inst.check(_minSize(...args));
       inst.nonempty = (params) => inst.check(_minSize(1, params));
       inst.max = (...args) => inst.check(_maxSize(...args));
@@ -19047,7 +19047,7 @@ var init_schemas2 = __esm({
     ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
       $ZodEnum.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => enumProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => enumProcessor(inst, ctx, json3, params);
       inst.enum = def.entries;
       inst.options = [...inst._zod.values];
       const keys = new Set(Object.keys(def.entries));
@@ -19085,7 +19085,7 @@ var init_schemas2 = __esm({
     ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
       $ZodLiteral.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => literalProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => literalProcessor(inst, ctx, json3, params);
       inst.values = new Set(def.values);
       Object.defineProperty(inst, "value", {
         get() {
@@ -19099,7 +19099,7 @@ var init_schemas2 = __esm({
     ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
       $ZodFile.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => fileProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => fileProcessor(inst, ctx, json3, params);
       inst.min = (size, params) => inst.check(_minSize(size, params));
       inst.max = (size, params) => inst.check(_maxSize(size, params));
       inst.mime = (types, params) => inst.check(_mime(Array.isArray(types) ? types : [types], params));
@@ -19108,7 +19108,7 @@ var init_schemas2 = __esm({
       _ensureDefaultMemoizer();
       $ZodTransform.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => transformProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => transformProcessor(inst, ctx, json3, params);
       inst._zod.parse = (payload, _ctx) => {
         if (_ctx.direction === "backward") {
           throw new $ZodEncodeError(inst.constructor.name);
@@ -19141,62 +19141,62 @@ var init_schemas2 = __esm({
     ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
       $ZodOptional.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
       $ZodExactOptional.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
       $ZodNullable.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => nullableProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => nullableProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
       $ZodDefault.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => defaultProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => defaultProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
       inst.removeDefault = inst.unwrap;
     });
     ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
       $ZodPrefault.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => prefaultProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => prefaultProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
       $ZodNonOptional.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => nonoptionalProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => nonoptionalProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
       $ZodSuccess.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => successProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => successProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
       $ZodCatch.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => catchProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => catchProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
       inst.removeCatch = inst.unwrap;
     });
     ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
       $ZodNaN.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => nanProcessor(inst, ctx, json3, params);
     });
     ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
       $ZodPipe.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => pipeProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => pipeProcessor(inst, ctx, json3, params);
       inst.in = def.in;
       inst.out = def.out;
     });
@@ -19211,35 +19211,35 @@ var init_schemas2 = __esm({
     ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
       $ZodReadonly.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => readonlyProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => readonlyProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
       $ZodTemplateLiteral.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => templateLiteralProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => templateLiteralProcessor(inst, ctx, json3, params);
     });
     ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
       $ZodLazy.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => lazyProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => lazyProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.getter();
     });
     ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
       $ZodPromise.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => promiseProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => promiseProcessor(inst, ctx, json3, params);
       inst.unwrap = () => inst._zod.def.innerType;
     });
     ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
       $ZodFunction.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => functionProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => functionProcessor(inst, ctx, json3, params);
     });
     ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
       $ZodCustom.init(inst, def);
       ZodType.init(inst, def);
-      inst._zod.processJSONSchema = (ctx, json2, params) => customProcessor(inst, ctx, json2, params);
+      inst._zod.processJSONSchema = (ctx, json3, params) => customProcessor(inst, ctx, json3, params);
     });
     describe2 = describe;
     meta2 = meta;
@@ -19336,28 +19336,28 @@ function detectVersion(schema, defaultTarget) {
   return defaultTarget ?? "draft-2020-12";
 }
 function applyMinItems(items, minItems) {
-  return items.map((item, index) => index < minItems ? item : item.optional());
+  return items.map((item, index2) => index2 < minItems ? item : item.optional());
 }
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref2, ctx) {
-  if (!ref2.startsWith("#")) {
+function resolveRef(ref3, ctx) {
+  if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path6 = ref2.slice(1).split("/").filter(Boolean);
-  if (path6.length === 0) {
+  const path8 = ref3.slice(1).split("/").filter(Boolean);
+  if (path8.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path6[0] === defsKey) {
-    const key = path6[1] === void 0 ? void 0 : decodeJSONPointerSegment(path6[1]);
+  if (path8[0] === defsKey) {
+    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref2}`);
+      throw new Error(`Reference not found: ${ref3}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref2}`);
+  throw new Error(`Reference not found: ${ref3}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -20945,30 +20945,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path6, options) {
+function getIncludePath(path8, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path6);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path8);
   if (match && match.length) {
-    path6 = path6.replace(/^\/*/, "");
+    path8 = path8.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path6, options.root);
+      includePath = resolvePaths(path8, options.root);
     } else {
-      includePath = ejs.resolveInclude(path6, options.root || "/", true);
+      includePath = ejs.resolveInclude(path8, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path6, options.filename);
+      filePath = ejs.resolveInclude(path8, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path6, views);
+      includePath = resolvePaths(path8, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path6) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path8) + '"');
     }
   }
   return includePath;
@@ -21027,11 +21027,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path6, options) {
+function includeFile(path8, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path6, opts);
+  opts.filename = getIncludePath(path8, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path6, opts.filename);
+    let includerResult = options.includer(path8, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21306,12 +21306,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path6, includeData) {
+          let include = function(path8, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path6, opts)(d);
+            return includeFile(path8, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21353,10 +21353,10 @@ var init_ejs = __esm({
         this.templateText = this.templateText.replace(new RegExp("[ \\t]*" + openWhitespaceSlurpTag, "gm"), openWhitespaceSlurpReplacement).replace(new RegExp(closeWhitespaceSlurpTag + "[ \\t]*", "gm"), closeWhitespaceSlurpReplacement);
         let matches2 = this.parseTemplateText();
         if (matches2 && matches2.length) {
-          matches2.forEach(function(line, index) {
+          matches2.forEach(function(line, index2) {
             let closing;
             if (line.indexOf(tags.eval) === 0 && line.indexOf(tags.literalOpen) !== 0) {
-              closing = matches2[index + 2];
+              closing = matches2[index2 + 2];
               if (!(closing == tags.close || closing == tags.closeTrim || closing == tags.closeSlurp)) {
                 throw new Error('Could not find matching close tag for "' + line + '".');
               }
@@ -21631,7 +21631,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(product, fragments, variant, base, path6, withUser = true) {
+function renderChain(product, fragments, variant, base, path8, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
   const files2 = [];
@@ -21673,8 +21673,8 @@ function renderChain(product, fragments, variant, base, path6, withUser = true) 
       const stage = uniqueStage(stages, stageName(name, fdoc.name));
       const fref = `${fdoc.name}@${fdoc.version}`;
       const metaAt = addFile(f.meta.file, fref, "");
-      const index = addFile(f.snippet.path, fref, f.snippet.text);
-      const body2 = runEjs(f.snippet.path, f.snippet.text, index, ejsLocals(common, snippetSlot, fragmentLocal(f)));
+      const index2 = addFile(f.snippet.path, fref, f.snippet.text);
+      const body2 = runEjs(f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
       const text2 = rebaseFragmentFiles(body2, f.dir);
       out += `${m}
@@ -21718,7 +21718,7 @@ ${mark(userLoc)}FROM ${current} AS final
 `;
   stages.push("final");
   const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files2);
-  return { path: path6, text, sourceMap, stages };
+  return { path: path8, text, sourceMap, stages };
 }
 function fragmentLocal(f) {
   let l = fragmentLocals.get(f);
@@ -21818,28 +21818,28 @@ function linesOf(text) {
   }
   return l;
 }
-function runEjs(path6, text, fileIndex, locals) {
-  const fn = compileMarked(path6, text);
+function runEjs(path8, text, fileIndex, locals) {
+  const fn = compileMarked(path8, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path6, text, locals);
+    throw toFactoryError(e, path8, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(path6, text) {
-  let byText = compiledCache.get(path6);
-  if (!byText) compiledCache.set(path6, byText = /* @__PURE__ */ new Map());
+function compileMarked(path8, text) {
+  let byText = compiledCache.get(path8);
+  if (!byText) compiledCache.set(path8, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path6), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
+  const opts = { filename: ejsFilename(path8), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
   let fn;
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path6, text, marked, opts);
+    throw compileError(e, path8, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -21847,8 +21847,8 @@ function compileMarked(path6, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path6) {
-  return path6.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path8) {
+  return path8.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -21884,10 +21884,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path6, text, marked, opts) {
+function compileError(e, path8, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path6, text);
+    const loc = unclosedTag(path8, text);
     return new FactoryError([
       error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })
     ]);
@@ -21898,20 +21898,20 @@ function compileError(e, path6, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path6, line, column: tagColumn(text, line) }
+        location: { file: path8, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path6, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path8, line: 1, column: 1 } })]);
 }
-function unclosedTag(path6, text) {
+function unclosedTag(path8, text) {
   let inTag = false;
-  let open2 = { file: path6, line: 1, column: 1 };
+  let open2 = { file: path8, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path6, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path6, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path8, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path8, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -21945,13 +21945,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path6, text, locals) {
+function toFactoryError(e, path8, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path6, line, column: tagColumn(text, line) };
+  const location = { file: path8, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22098,17 +22098,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path6) {
-      const ctrl = callVisitor(key, node2, visitor, path6);
+    function visit_(key, node2, visitor, path8) {
+      const ctrl = callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path6, ctrl);
-        return visit_(key, ctrl, visitor, path6);
+        replaceNode(key, path8, ctrl);
+        return visit_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path6 = Object.freeze(path6.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path6);
+            const ci = visit_(i, node2.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22119,13 +22119,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path6 = Object.freeze(path6.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path6);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path6);
+          const cv = visit_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22146,17 +22146,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path6) {
-      const ctrl = await callVisitor(key, node2, visitor, path6);
+    async function visitAsync_(key, node2, visitor, path8) {
+      const ctrl = await callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path6, ctrl);
-        return visitAsync_(key, ctrl, visitor, path6);
+        replaceNode(key, path8, ctrl);
+        return visitAsync_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path6 = Object.freeze(path6.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path6);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22167,13 +22167,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path6 = Object.freeze(path6.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path6);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path6);
+          const cv = await visitAsync_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22200,23 +22200,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path6) {
+    function callVisitor(key, node2, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path6);
+        return visitor(key, node2, path8);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path6);
+        return visitor.Map?.(key, node2, path8);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path6);
+        return visitor.Seq?.(key, node2, path8);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path6);
+        return visitor.Pair?.(key, node2, path8);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path6);
+        return visitor.Scalar?.(key, node2, path8);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path6);
+        return visitor.Alias?.(key, node2, path8);
       return void 0;
     }
-    function replaceNode(key, path6, node2) {
-      const parent = path6[path6.length - 1];
+    function replaceNode(key, path8, node2) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -22457,9 +22457,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref2 = sourceObjects.get(source);
-            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
-              ref2.node.anchor = ref2.anchor;
+            const ref3 = sourceObjects.get(source);
+            if (typeof ref3 === "object" && ref3.anchor && (identity.isScalar(ref3.node) || identity.isCollection(ref3.node))) {
+              ref3.node.anchor = ref3.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -22778,15 +22778,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref2 = void 0;
+      let ref3 = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref2 = sourceObjects.get(value);
-        if (ref2) {
-          ref2.anchor ?? (ref2.anchor = onAnchor(value));
-          return new Alias.Alias(ref2.anchor);
+        ref3 = sourceObjects.get(value);
+        if (ref3) {
+          ref3.anchor ?? (ref3.anchor = onAnchor(value));
+          return new Alias.Alias(ref3.anchor);
         } else {
-          ref2 = { anchor: null, node: null };
-          sourceObjects.set(value, ref2);
+          ref3 = { anchor: null, node: null };
+          sourceObjects.set(value, ref3);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -22798,8 +22798,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref2)
-            ref2.node = node3;
+          if (ref3)
+            ref3.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -22813,8 +22813,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref2)
-        ref2.node = node2;
+      if (ref3)
+        ref3.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -22828,10 +22828,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path6, value) {
+    function collectionFromPath(schema, path8, value) {
       let v = value;
-      for (let i = path6.length - 1; i >= 0; --i) {
-        const k = path6[i];
+      for (let i = path8.length - 1; i >= 0; --i) {
+        const k = path8[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -22850,7 +22850,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path6) => path6 == null || typeof path6 === "object" && !!path6[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -22880,11 +22880,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path6, value) {
-        if (isEmptyPath(path6))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key, ...rest] = path6;
+          const [key, ...rest] = path8;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -22898,8 +22898,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path6) {
-        const [key, ...rest] = path6;
+      deleteIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -22913,8 +22913,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path6, keepScalar) {
-        const [key, ...rest] = path6;
+      getIn(path8, keepScalar) {
+        const [key, ...rest] = path8;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -22932,8 +22932,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path6) {
-        const [key, ...rest] = path6;
+      hasIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -22943,8 +22943,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path6, value) {
-        const [key, ...rest] = path6;
+      setIn(path8, value) {
+        const [key, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -23148,27 +23148,27 @@ var require_stringifyString = __commonJS({
       return true;
     }
     function doubleQuotedString(value, ctx) {
-      const json2 = JSON.stringify(value);
+      const json3 = JSON.stringify(value);
       if (ctx.options.doubleQuotedAsJSON)
-        return json2;
+        return json3;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       let str2 = "";
       let start = 0;
-      for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
-        if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
-          str2 += json2.slice(start, i) + "\\ ";
+      for (let i = 0, ch = json3[i]; ch; ch = json3[++i]) {
+        if (ch === " " && json3[i + 1] === "\\" && json3[i + 2] === "n") {
+          str2 += json3.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json2[i + 1]) {
+          switch (json3[i + 1]) {
             case "u":
               {
-                str2 += json2.slice(start, i);
-                const code = json2.substr(i + 2, 4);
+                str2 += json3.slice(start, i);
+                const code = json3.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
                     str2 += "\\0";
@@ -23198,23 +23198,23 @@ var require_stringifyString = __commonJS({
                     if (code.substr(0, 2) === "00")
                       str2 += "\\x" + code.substr(2);
                     else
-                      str2 += json2.substr(i, 6);
+                      str2 += json3.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
               }
               break;
             case "n":
-              if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
+              if (implicitKey || json3[i + 2] === '"' || json3.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str2 += json2.slice(start, i) + "\n\n";
-                while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
+                str2 += json3.slice(start, i) + "\n\n";
+                while (json3[i + 2] === "\\" && json3[i + 3] === "n" && json3[i + 4] !== '"') {
                   str2 += "\n";
                   i += 2;
                 }
                 str2 += indent;
-                if (json2[i + 2] === " ")
+                if (json3[i + 2] === " ")
                   str2 += "\\";
                 i += 1;
                 start = i + 1;
@@ -23224,7 +23224,7 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str2 = start ? str2 + json2.slice(start) : json2;
+      str2 = start ? str2 + json3.slice(start) : json3;
       return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
@@ -25459,9 +25459,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path6, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path6, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -25536,14 +25536,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path6) {
-        if (Collection.isEmptyPath(path6)) {
+      deleteIn(path8) {
+        if (Collection.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path6) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -25558,10 +25558,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path6, keepScalar) {
-        if (Collection.isEmptyPath(path6))
+      getIn(path8, keepScalar) {
+        if (Collection.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path6, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -25572,10 +25572,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path6) {
-        if (Collection.isEmptyPath(path6))
+      hasIn(path8) {
+        if (Collection.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path6) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -25592,13 +25592,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path6, value) {
-        if (Collection.isEmptyPath(path6)) {
+      setIn(path8, value) {
+        if (Collection.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path6), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path6, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -25646,11 +25646,11 @@ var require_Document = __commonJS({
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json: json2, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json: json3, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json2,
+          keep: !json3,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -27559,34 +27559,34 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path6) => {
+    visit3.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path6) {
+      for (const [field, index2] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
-          item = tok.items[index];
+          item = tok.items[index2];
         } else
           return void 0;
       }
       return item;
     };
-    visit3.parentCollection = (cst, path6) => {
-      const parent = visit3.itemAtPath(cst, path6.slice(0, -1));
-      const field = path6[path6.length - 1][0];
+    visit3.parentCollection = (cst, path8) => {
+      const parent = visit3.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path6, item, visitor) {
-      let ctrl = visitor(item, path6);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path6.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -27597,10 +27597,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path6);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path6) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -28902,14 +28902,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs7 = this.flowScalar(this.type);
+              const fs8 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs7, sep: [] });
+                map3.items.push({ start, key: fs8, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs7);
+                this.stack.push(fs8);
               } else {
-                Object.assign(it, { key: fs7, sep: [] });
+                Object.assign(it, { key: fs8, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29037,13 +29037,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs7 = this.flowScalar(this.type);
+              const fs8 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs7, sep: [] });
+                fc.items.push({ start: [], key: fs8, sep: [] });
               else if (it.sep)
-                this.stack.push(fs7);
+                this.stack.push(fs8);
               else
-                Object.assign(it, { key: fs7, sep: [] });
+                Object.assign(it, { key: fs8, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29372,7 +29372,7 @@ function parseYaml(file2, text) {
   const diagnostics = [];
   const docs = [];
   const parsed = (0, import_yaml.parseAllDocuments)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  parsed.forEach((doc, index) => {
+  parsed.forEach((doc, index2) => {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) diagnostics.push(yamlError(file2, lineCounter, e.pos[0], e.message, e.code));
       return;
@@ -29391,7 +29391,7 @@ function parseYaml(file2, text) {
       );
       return;
     }
-    docs.push(makeDoc(file2, lineCounter, doc, index, value));
+    docs.push(makeDoc(file2, lineCounter, doc, index2, value));
   });
   return { docs, diagnostics };
 }
@@ -29546,14 +29546,14 @@ function numberSpellingDiagnostics(file2, lc, doc) {
   walk(doc.contents);
   return out;
 }
-function makeDoc(file2, lc, doc, index, value) {
+function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path6) => {
+  const walk = (path8) => {
     let node2 = root;
     let pair;
-    for (const seg of path6) {
+    for (const seg of path8) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -29573,19 +29573,19 @@ function makeDoc(file2, lc, doc, index, value) {
   const offsetOf = (n) => n?.range?.[0] ?? startOffset;
   return {
     value,
-    index,
+    index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path6) {
-      return at2(offsetOf(walk(path6).node));
+    locate(path8) {
+      return at2(offsetOf(walk(path8).node));
     },
-    locateKey(path6) {
-      const r = walk(path6);
-      if (r.complete && r.pair && path6.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path8) {
+      const r = walk(path8);
+      if (r.complete && r.pair && path8.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path6) {
-      return walk(path6).complete;
+    has(path8) {
+      return walk(path8).complete;
     }
   };
 }
@@ -29708,36 +29708,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path6) => {
+  const walk = (v, path8) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path6),
-            location: y.locate(path6),
+            field: formatFieldPath(path8),
+            location: y.locate(path8),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path6, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path8, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path6, k]);
-        walk(x, [...path6, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path8, k]);
+        walk(x, [...path8, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path6, text, diagnostics) {
+function refuseIncludes(path8, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path6, text, tag.index + call.index),
+          location: positionInText(path8, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -29748,8 +29748,8 @@ function refuseIncludes(path6, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path6, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path6, text);
+function loadManifestFile(path8, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path8, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -29901,9 +29901,9 @@ function checkLink(dir, f, diagnostics) {
     );
   }
 }
-function normalize(path6) {
+function normalize(path8) {
   const out = [];
-  for (const seg of path6.split("/")) {
+  for (const seg of path8.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -29979,33 +29979,33 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path6 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path6);
-  const loc = () => y.locate(path6);
+  const path8 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path8);
+  const loc = () => y.locate(path8);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path6, y.value);
+      const allowed = shapeKeysAt(schema, path8, y.value);
       return issue2.keys.map((key) => {
         const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path6, key]),
-          location: y.locateKey([...path6, key]),
+          field: formatFieldPath([...path8, key]),
+          location: y.locateKey([...path8, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path6.length > 0 && valueAt(y.value, path6) === void 0 && !y.has(path6)) {
-        const key = String(path6[path6.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path6), hint: `add "${key}:"` })];
+      if (path8.length > 0 && valueAt(y.value, path8) === void 0 && !y.has(path8)) {
+        const key = String(path8[path8.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path8), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path6, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path8, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path6, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path8, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30014,15 +30014,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path6, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path8, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path6[path6.length - 1]);
+      const key = String(path8[path8.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path6),
+          location: y.locateKey(path8),
           hint: "rename the key"
         })
       ];
@@ -30030,21 +30030,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path6)) {
+  if (isMissing(issue2, [], y, path8)) {
     return [
-      error("schema", `missing required field "${String(path6[path6.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path8[path8.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path6),
-        hint: `add "${String(path6[path6.length - 1])}:"`
+        location: y.locate(path8),
+        hint: `add "${String(path8[path8.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path6)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path6)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path8)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path8)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path6 = full ?? [...prefix, ...issue2.path];
-  return path6.length > 0 && valueAt(y.value, path6) === void 0 && !y.has(path6);
+  const path8 = full ?? [...prefix, ...issue2.path];
+  return path8.length > 0 && valueAt(y.value, path8) === void 0 && !y.has(path8);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30094,9 +30094,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path6) {
+function valueAt(v, path8) {
   let cur = v;
-  for (const seg of path6) {
+  for (const seg of path8) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30106,7 +30106,7 @@ function valueAt(v, path6) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path6, root) {
+function shapeKeysAt(schema, path8, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30134,14 +30134,14 @@ function shapeKeysAt(schema, path6, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path6.length; i++) {
+  for (let i = 0; i <= path8.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path6.slice(0, i)));
+    pickUnion(valueAt(root, path8.slice(0, i)));
     unwrap();
-    if (i === path6.length) break;
+    if (i === path8.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path6[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path8[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -30184,10 +30184,10 @@ function parseId(id) {
 function refOf(doc) {
   return `${doc.name}@${doc.version}`;
 }
-function splitRef(ref2) {
-  const at2 = ref2.lastIndexOf("@");
+function splitRef(ref3) {
+  const at2 = ref3.lastIndexOf("@");
   if (at2 <= 0) return void 0;
-  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
+  return { name: ref3.slice(0, at2), version: ref3.slice(at2 + 1) };
 }
 function variantName(matrix) {
   const keys = Object.keys(matrix).sort();
@@ -30279,15 +30279,15 @@ function lockDigestErrors(loaded) {
   const lock = loaded.lock;
   if (!lock) return [];
   const out = [];
-  const check2 = (kind, ref2, digest, metaLoc) => {
-    const entry = lock.doc[kind][ref2];
-    if (!entry || entry.digest === digest) return;
-    const dir = `${kind}/${ref2.replace("@", "/")}`;
+  const check2 = (kind, ref3, digest, metaLoc) => {
+    const entry2 = lock.doc[kind][ref3];
+    if (!entry2 || entry2.digest === digest) return;
+    const dir = `${kind}/${ref3.replace("@", "/")}`;
     out.push(
-      error("lock-mismatch", `content changed without a new version: bump version (${ref2} is locked at ${short(entry.digest)}, the files now hash to ${short(digest)})`, {
+      error("lock-mismatch", `content changed without a new version: bump version (${ref3} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`, {
         field: "version",
         location: metaLoc,
-        hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref2} as it was (or, if it was never published, run \`factory lock\`)`
+        hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
       })
     );
   };
@@ -30312,17 +30312,17 @@ function checkLock(loaded) {
   for (const kind of ["templates", "fragments"]) {
     const sources = kind === "templates" ? loaded.templates : loaded.fragments;
     for (const s of sources) {
-      const ref2 = refOf(s.meta.doc);
-      if (lock.doc[kind][ref2]) continue;
+      const ref3 = refOf(s.meta.doc);
+      if (lock.doc[kind][ref3]) continue;
       out.push(
-        warning("lock-missing", `${ref2} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT })
+        warning("lock-missing", `${ref3} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT })
       );
     }
-    for (const ref2 of Object.keys(lock.doc[kind]).sort()) {
-      if (present[kind].has(ref2)) continue;
+    for (const ref3 of Object.keys(lock.doc[kind]).sort()) {
+      if (present[kind].has(ref3)) continue;
       out.push(
-        warning("lock-stale", `${LOCK_PATH} lists ${ref2} but ${kind}/${ref2.replace("@", "/")}/ does not exist`, {
-          location: lock.locate([kind, ref2]),
+        warning("lock-stale", `${LOCK_PATH} lists ${ref3} but ${kind}/${ref3.replace("@", "/")}/ does not exist`, {
+          location: lock.locate([kind, ref3]),
           hint: "run `factory lock` to drop it"
         })
       );
@@ -30525,11 +30525,11 @@ var init_resolve = __esm({
       /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
-      failedToLoad(kind, ref2) {
+      failedToLoad(kind, ref3) {
         if (this.failed.has("*")) return true;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
-        if (this.failed.has(`${kind}:${ref2}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`)) return true;
+        const parts = splitRef(ref3);
+        const name = parts?.name ?? ref3;
+        if (this.failed.has(`${kind}:${ref3}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`)) return true;
         if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
         return false;
       }
@@ -30600,10 +30600,10 @@ var init_resolve = __esm({
         if (policy) this.policy = policy.doc;
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
-      unknownRef(kind, ref2, versions, loc, field) {
-        if (this.failedToLoad(kind, ref2)) return;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
+      unknownRef(kind, ref3, versions, loc, field) {
+        if (this.failedToLoad(kind, ref3)) return;
+        const parts = splitRef(ref3);
+        const name = parts?.name ?? ref3;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
           this.err(`unknown-${kind}`, `${kind} "${name}" has no version ${parts?.version ?? ""}`, loc, field, `versions that exist: ${sortVersions(existing).join(", ")}`);
@@ -30612,7 +30612,7 @@ var init_resolve = __esm({
         const near = closeMatches(name, [...versions.keys()]);
         this.err(
           `unknown-${kind}`,
-          `unknown ${kind} "${ref2}"`,
+          `unknown ${kind} "${ref3}"`,
           loc,
           field,
           near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
@@ -30667,7 +30667,7 @@ var init_resolve = __esm({
       findCycles() {
         const edges = /* @__PURE__ */ new Map();
         for (const f of this.loaded.fragments) {
-          f.meta.doc.requires.forEach((to, index) => pushTo(edges, f.meta.doc.name, { to, from: f, index }));
+          f.meta.doc.requires.forEach((to, index2) => pushTo(edges, f.meta.doc.name, { to, from: f, index: index2 }));
         }
         const state = /* @__PURE__ */ new Map();
         const stack = [];
@@ -30755,15 +30755,15 @@ var init_resolve = __esm({
           this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
           ok = false;
         }
-        const frags = doc.fragments.map((ref2, i) => {
-          const f = this.fragments.get(ref2);
-          if (!f) this.unknownRef("fragment", ref2, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
+        const frags = doc.fragments.map((ref3, i) => {
+          const f = this.fragments.get(ref3);
+          if (!f) this.unknownRef("fragment", ref3, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
         if (frags.some((f) => !f)) ok = false;
         const position = /* @__PURE__ */ new Map();
-        doc.fragments.forEach((ref2, i) => {
-          const name = splitRef(ref2)?.name ?? ref2;
+        doc.fragments.forEach((ref3, i) => {
+          const name = splitRef(ref3)?.name ?? ref3;
           const prev = position.get(name);
           if (prev !== void 0) {
             this.err("duplicate-fragment", `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`, m.locate(["fragments", i]), `fragments[${i}]`, "keep one version of each fragment");
@@ -30847,9 +30847,9 @@ var init_resolve = __esm({
         let ok = true;
         const manifestArgs = m.doc.args ?? {};
         for (const [name, value] of Object.entries(manifestArgs)) {
-          for (const ref2 of value.matchAll(MATRIX_REF_RE)) {
-            if (!(ref2[1] in matrix)) {
-              this.err("bad-matrix-ref", `args.${name} refers to {matrix.${ref2[1]}}, which the matrix does not define`, m.locate(["args", name]), `args.${name}`, keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out");
+          for (const ref3 of value.matchAll(MATRIX_REF_RE)) {
+            if (!(ref3[1] in matrix)) {
+              this.err("bad-matrix-ref", `args.${name} refers to {matrix.${ref3[1]}}, which the matrix does not define`, m.locate(["args", name]), `args.${name}`, keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out");
               ok = false;
             }
           }
@@ -31119,14 +31119,14 @@ async function readTree(root) {
       if (e.code === "ENOENT") return;
       throw e;
     }
-    for (const entry of entries) {
-      if (JUNK.test(entry.name)) continue;
-      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isSymbolicLink()) {
+    for (const entry2 of entries) {
+      if (JUNK.test(entry2.name)) continue;
+      const childRel = rel ? `${rel}/${entry2.name}` : entry2.name;
+      if (entry2.isSymbolicLink()) {
         out.push({ path: childRel, bytes: new Uint8Array(), link: toPosix(await fs2.readlink(path2.join(root, childRel))) });
-      } else if (entry.isDirectory()) {
+      } else if (entry2.isDirectory()) {
         await walk(childRel);
-      } else if (entry.isFile()) {
+      } else if (entry2.isFile()) {
         out.push({ path: childRel, bytes: new Uint8Array(await fs2.readFile(path2.join(root, childRel))) });
       }
     }
@@ -31603,8 +31603,8 @@ function combinedTestCases(product) {
   (product.product.doc.tests ?? []).forEach((test, i) => cases.push({ test, origin: product.id, source: sourceOf(product.product, i) }));
   return cases;
 }
-function sourceOf(doc, index) {
-  const loc = doc.locate(["tests", index]);
+function sourceOf(doc, index2) {
+  const loc = doc.locate(["tests", index2]);
   return { file: loc.file, line: loc.line };
 }
 function planFragmentTests(factory) {
@@ -31612,19 +31612,19 @@ function planFragmentTests(factory) {
   const byRef = /* @__PURE__ */ new Map();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref2 = `${f.meta.doc.name}@${f.meta.doc.version}`;
-      if (!byRef.has(ref2)) byRef.set(ref2, { fragment: f, host: p, targets: [] });
+      const ref3 = `${f.meta.doc.name}@${f.meta.doc.version}`;
+      if (!byRef.has(ref3)) byRef.set(ref3, { fragment: f, host: p, targets: [] });
     }
   }
   const refsOf = /* @__PURE__ */ new Map();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
     if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`));
-    for (const ref2 of refs) byRef.get(ref2).targets.push(t);
+    for (const ref3 of refs) byRef.get(ref3).targets.push(t);
   }
   const plans = [];
-  for (const ref2 of [...byRef.keys()].sort()) {
-    const { fragment, host, targets } = byRef.get(ref2);
+  for (const ref3 of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref3);
     const fdoc = fragment.meta.doc;
     const accelerator = (fdoc.accelerators ?? ["cpu"]).includes("cpu") ? "cpu" : "cuda";
     const firstOn = /* @__PURE__ */ new Map();
@@ -31644,7 +31644,7 @@ function planFragmentTests(factory) {
     const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin2 && pin2.image === baseDoc.image ? { digest: pin2.digest } : {} };
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
-      ref: ref2,
+      ref: ref3,
       fragment,
       host,
       variant: host.variants[0],
@@ -31654,7 +31654,7 @@ function planFragmentTests(factory) {
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
       targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
-      cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref3, source: sourceOf(fragment.meta, i) }))
     });
   }
   return plans;
@@ -32375,8 +32375,8 @@ var init_build_files = __esm({
 
 // generators/schema.ts
 function toSchema(id, title, schema) {
-  const json2 = external_exports.toJSONSchema(schema, { io: "input", target: "draft-2020-12", unrepresentable: "any" });
-  const ordered = { $id: `${SCHEMA_BASE}/${id}`, title, ...json2 };
+  const json3 = external_exports.toJSONSchema(schema, { io: "input", target: "draft-2020-12", unrepresentable: "any" });
+  const ordered = { $id: `${SCHEMA_BASE}/${id}`, title, ...json3 };
   return `${JSON.stringify(ordered, null, 2)}
 `;
 }
@@ -32439,15 +32439,15 @@ var init_outputs = __esm({
 });
 
 // src/plan/paths.ts
-function matchesPattern(path6, pattern) {
-  if (pattern.endsWith("/**")) return path6.startsWith(pattern.slice(0, -2));
-  return path6 === pattern;
+function matchesPattern(path8, pattern) {
+  if (pattern.endsWith("/**")) return path8.startsWith(pattern.slice(0, -2));
+  return path8 === pattern;
 }
-function classifyPath(path6) {
-  if (/\.test\.[cm]?[jt]s$/.test(path6)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path6, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path6, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path6, p))) return "generated";
+function classifyPath(path8) {
+  if (/\.test\.[cm]?[jt]s$/.test(path8)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path8, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path8, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path8, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -32641,8 +32641,8 @@ function login() {
     }
   };
 }
-function download(name, path6) {
-  const w = typeof name === "string" ? { name, path: path6 } : { pattern: name.pattern, path: path6, "merge-multiple": true };
+function download(name, path8) {
+  const w = typeof name === "string" ? { name, path: path8 } : { pattern: name.pattern, path: path8, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function runsOn(pool) {
@@ -33017,9 +33017,56 @@ var init_errors3 = __esm({
   }
 });
 
+// src/site/serve.ts
+import { createHash as createHash3 } from "node:crypto";
+import http from "node:http";
+function index(files2) {
+  const m = /* @__PURE__ */ new Map();
+  for (const f of files2) {
+    const body = Buffer.from(f.text);
+    const ext = f.path.slice(f.path.lastIndexOf("."));
+    m.set(`/${f.path}`, { body, type: TYPES[ext] ?? "application/octet-stream", etag: `"${createHash3("sha256").update(body).digest("hex").slice(0, 32)}"` });
+  }
+  const home = m.get("/index.html");
+  if (home) m.set("/", home);
+  return m;
+}
+function problem(res, status, error63, headers = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify({ error: error63, status }) + "\n");
+}
+function createSiteServer(files2) {
+  const routes = index(files2);
+  return http.createServer((req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return problem(res, 405, `${req.method} is not allowed: this API is read-only`, { allow: "GET, HEAD" });
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    } catch {
+      return problem(res, 400, "the path is not valid URL encoding");
+    }
+    const hit = routes.get(pathname);
+    if (!hit) return problem(res, 404, `no such route: ${pathname.slice(0, 200)}; /api/v1/index.json lists the routes`);
+    const headers = { "content-type": hit.type, etag: hit.etag, "cache-control": "no-cache" };
+    if (req.headers["if-none-match"] === hit.etag) {
+      res.writeHead(304, headers);
+      return res.end();
+    }
+    res.writeHead(200, { ...headers, "content-length": String(hit.body.length) });
+    res.end(req.method === "HEAD" ? void 0 : hit.body);
+  });
+}
+var TYPES;
+var init_serve = __esm({
+  "src/site/serve.ts"() {
+    "use strict";
+    TYPES = { ".json": "application/json", ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
+  }
+});
+
 // src/obs/compat.ts
-function matches(r, ref2) {
-  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
+function matches(r, ref3) {
+  return r.product.id === ref3 || r.template?.ref === ref3 || r.fragments.some((f) => f.ref === ref3);
 }
 function compat(records, q2) {
   const rows = /* @__PURE__ */ new Map();
@@ -33387,18 +33434,466 @@ var init_kpi = __esm({
   }
 });
 
+// src/site/schemas.ts
+var Ref2, Digest3, Pcts2, LatestResult, HistoryEntry, TargetSummary, PlannedTest, TargetDetail, ProductSummary, ProductDetail, ManifestSummary, TemplateSummary, FragmentSummary, KpiGroup, DayPoint, Kpis, CompatRow, Compat, Index, Records, ApiError;
+var init_schemas3 = __esm({
+  "src/site/schemas.ts"() {
+    "use strict";
+    init_zod();
+    init_record();
+    init_schema();
+    Ref2 = external_exports.string().describe("name@version");
+    Digest3 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
+    Pcts2 = external_exports.object({ p50: external_exports.number(), p95: external_exports.number() }).strict();
+    LatestResult = external_exports.object({
+      result: external_exports.enum(["passed", "failed"]),
+      finishedAt: external_exports.string(),
+      run: external_exports.string(),
+      url: external_exports.string().optional(),
+      digest: Digest3.optional(),
+      pushed: external_exports.boolean()
+    }).strict();
+    HistoryEntry = external_exports.object({
+      finishedAt: external_exports.string(),
+      result: external_exports.enum(["passed", "failed"]),
+      run: external_exports.string(),
+      url: external_exports.string().optional(),
+      event: external_exports.string(),
+      wallTimeMs: external_exports.number(),
+      cacheHitRatio: external_exports.number().optional(),
+      queueWaitMs: external_exports.number().optional(),
+      imageSizeBytes: external_exports.number().optional(),
+      digest: Digest3.optional(),
+      pushed: external_exports.boolean()
+    }).strict();
+    TargetSummary = external_exports.object({
+      name: external_exports.string(),
+      id: external_exports.string(),
+      product: Ref2,
+      variant: external_exports.string(),
+      platform: external_exports.string(),
+      accelerator: external_exports.string(),
+      pool: external_exports.string(),
+      tags: external_exports.array(external_exports.string()),
+      latest: LatestResult.optional()
+    }).strict();
+    PlannedTest = external_exports.object({
+      name: external_exports.string(),
+      origin: external_exports.string().describe("the fragment (name@version) or product that declares it"),
+      runsHere: external_exports.boolean().describe("false when the test skips on this target (its skip.accelerator)"),
+      skipReason: external_exports.string().optional(),
+      check: Test
+    }).strict();
+    TargetDetail = TargetSummary.extend({
+      mergedTags: external_exports.array(external_exports.string()),
+      tests: external_exports.array(PlannedTest),
+      record: RecordSchema.optional().describe("the latest record of this target"),
+      history: external_exports.array(HistoryEntry).describe("every recorded build, newest first")
+    }).strict();
+    ProductSummary = external_exports.object({
+      id: Ref2,
+      name: external_exports.string(),
+      version: external_exports.string(),
+      description: external_exports.string().optional(),
+      image: external_exports.string(),
+      manifest: Ref2,
+      template: Ref2,
+      base: external_exports.object({ name: external_exports.string(), image: external_exports.string(), digest: Digest3.optional() }).strict(),
+      fragments: external_exports.array(Ref2),
+      accelerator: external_exports.string(),
+      targets: external_exports.array(external_exports.string()),
+      results: external_exports.object({ passed: external_exports.number().int(), failed: external_exports.number().int(), none: external_exports.number().int() }).strict()
+    }).strict();
+    ProductDetail = ProductSummary.extend({
+      variants: external_exports.array(external_exports.object({ name: external_exports.string(), matrix: external_exports.record(external_exports.string(), external_exports.string()), args: external_exports.record(external_exports.string(), external_exports.string()) }).strict()),
+      targetDetails: external_exports.array(TargetSummary),
+      history: external_exports.array(HistoryEntry.extend({ target: external_exports.string() }).strict())
+    }).strict();
+    ManifestSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), template: Ref2, fragments: external_exports.array(Ref2), matrix: external_exports.record(external_exports.string(), external_exports.array(external_exports.string())).optional(), products: external_exports.array(Ref2) }).strict();
+    TemplateSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), description: external_exports.string().optional(), base: external_exports.string(), slots: external_exports.array(external_exports.string()), digest: Digest3, users: external_exports.array(Ref2) }).strict();
+    FragmentSummary = external_exports.object({
+      id: Ref2,
+      name: external_exports.string(),
+      version: external_exports.string(),
+      description: external_exports.string().optional(),
+      slot: external_exports.string(),
+      digest: Digest3,
+      tests: external_exports.array(external_exports.string()),
+      users: external_exports.array(Ref2).describe("products that build with this version")
+    }).strict();
+    KpiGroup = external_exports.object({
+      key: external_exports.string(),
+      builds: external_exports.number().int(),
+      passed: external_exports.number().int(),
+      failed: external_exports.number().int(),
+      successRate: external_exports.number().optional(),
+      retryRate: external_exports.number().optional(),
+      cacheHitRatio: external_exports.number().optional(),
+      wallTimeMs: Pcts2.optional(),
+      queueWaitMs: Pcts2.optional(),
+      queueWaitMissing: external_exports.number().int(),
+      queueDepth: external_exports.object({ max: external_exports.number().int(), series: external_exports.array(external_exports.object({ at: external_exports.string(), depth: external_exports.number().int() }).strict()) }).strict(),
+      tests: external_exports.object({ total: external_exports.number().int(), passed: external_exports.number().int(), failed: external_exports.number().int(), skipped: external_exports.number().int() }).strict(),
+      aggregated: external_exports.number().int()
+    }).strict();
+    DayPoint = external_exports.object({
+      day: external_exports.string(),
+      builds: external_exports.number().int(),
+      passed: external_exports.number().int(),
+      wallTimeMsP50: external_exports.number().optional(),
+      cacheHitRatio: external_exports.number().optional(),
+      queueWaitMsP50: external_exports.number().optional()
+    }).strict();
+    Kpis = external_exports.object({
+      all: KpiGroup.optional(),
+      byPool: external_exports.array(KpiGroup),
+      byProduct: external_exports.array(KpiGroup),
+      daily: external_exports.array(DayPoint).describe("one point per day with builds"),
+      dailyByPool: external_exports.record(external_exports.string(), external_exports.array(DayPoint)),
+      flaky: external_exports.array(external_exports.object({ target: external_exports.string(), run: external_exports.string(), failedAttempt: external_exports.string(), passedAttempt: external_exports.string(), kind: external_exports.enum(["build", "test"]), tests: external_exports.array(external_exports.string()) }).strict()),
+      timeToPatch: external_exports.array(
+        external_exports.object({ product: external_exports.string(), dependency: external_exports.string(), from: external_exports.string(), to: external_exports.string(), firstSeenAt: external_exports.string(), pushedAt: external_exports.string(), hours: external_exports.number() }).strict()
+      ),
+      skipped: external_exports.array(external_exports.object({ file: external_exports.string(), line: external_exports.number().int(), message: external_exports.string() }).strict()).describe("record lines that could not be read")
+    }).strict();
+    CompatRow = external_exports.object({
+      product: external_exports.string(),
+      template: external_exports.string(),
+      fragments: external_exports.array(external_exports.string()),
+      base: external_exports.string(),
+      platform: external_exports.string(),
+      accelerator: external_exports.string(),
+      passed: external_exports.number().int(),
+      failed: external_exports.number().int(),
+      last: external_exports.object({ result: external_exports.enum(["passed", "failed"]), finishedAt: external_exports.string(), run: external_exports.string(), url: external_exports.string().optional() }).strict()
+    }).strict();
+    Compat = external_exports.object({ ref: Ref2, rows: external_exports.array(CompatRow) }).strict();
+    Index = external_exports.object({
+      factory: external_exports.string(),
+      generatedAt: external_exports.string().describe("the newest record time (not the clock), so the site is reproducible"),
+      counts: external_exports.object({ products: external_exports.number().int(), targets: external_exports.number().int(), records: external_exports.number().int(), skipped: external_exports.number().int() }).strict(),
+      routes: external_exports.array(external_exports.string())
+    }).strict();
+    Records = external_exports.array(RecordSchema).describe("the latest record of every target that has one");
+    ApiError = external_exports.object({ error: external_exports.string(), status: external_exports.number().int() }).strict();
+  }
+});
+
+// src/site/api.ts
+function entry(r) {
+  const e = {
+    finishedAt: r.finishedAt,
+    result: r.result,
+    run: `${r.run.id}/${r.run.attempt}`,
+    event: r.run.event,
+    wallTimeMs: r.kpis.wallTimeMs,
+    pushed: r.image.pushed
+  };
+  if (r.run.url) e.url = r.run.url;
+  if (r.kpis.cacheHitRatio !== void 0) e.cacheHitRatio = r.kpis.cacheHitRatio;
+  if (r.kpis.queueWaitMs !== void 0) e.queueWaitMs = r.kpis.queueWaitMs;
+  if (r.kpis.imageSizeBytes !== void 0) e.imageSizeBytes = r.kpis.imageSizeBytes;
+  if (r.image.digest) e.digest = r.image.digest;
+  return e;
+}
+function latestOf(rs) {
+  const r = rs?.[0];
+  if (!r) return void 0;
+  return { result: r.result, finishedAt: r.finishedAt, run: `${r.run.id}/${r.run.attempt}`, ...r.run.url ? { url: r.run.url } : {}, ...r.image.digest ? { digest: r.image.digest } : {}, pushed: r.image.pushed };
+}
+function targetSummary(t, records) {
+  const latest = latestOf(records.get(t.name));
+  return { name: t.name, id: t.id, product: t.product.id, variant: t.variant.name, platform: t.platform, accelerator: t.accelerator, pool: t.pool.doc.name, tags: t.tags, ...latest ? { latest } : {} };
+}
+function testPlan(t) {
+  const declared = [
+    ...t.product.fragments.flatMap((f) => (f.meta.doc.tests ?? []).map((check2) => ({ origin: ref(f.meta.doc), check: check2 }))),
+    ...(t.product.product.doc.tests ?? []).map((check2) => ({ origin: t.product.id, check: check2 }))
+  ];
+  return declared.map(({ origin, check: check2 }) => {
+    const skipped = check2.skip?.accelerator?.includes(t.accelerator) ?? false;
+    return { name: check2.name, origin, runsHere: !skipped, ...skipped ? { skipReason: check2.skip.reason } : {}, check: check2 };
+  });
+}
+function daily(records) {
+  const days = /* @__PURE__ */ new Map();
+  for (const r of records) days.set(r.finishedAt.slice(0, 10), [...days.get(r.finishedAt.slice(0, 10)) ?? [], r]);
+  return [...days.keys()].sort().map((day) => {
+    const rs = days.get(day);
+    const p = { day, builds: rs.length, passed: rs.filter((r) => r.result === "passed").length };
+    const wall = percentile(rs.map((r) => r.kpis.wallTimeMs), 50);
+    const hit = ratio(rs.reduce((n, r) => n + r.kpis.steps.cached, 0), rs.reduce((n, r) => n + r.kpis.steps.total, 0));
+    const queue = percentile(rs.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]), 50);
+    if (wall !== void 0) p.wallTimeMsP50 = wall;
+    if (hit !== void 0) p.cacheHitRatio = hit;
+    if (queue !== void 0) p.queueWaitMsP50 = queue;
+    return p;
+  });
+}
+function kpis(factory, set2) {
+  const pools = new Map(factory.targets.map((t) => [t.name, t.pool.doc.name]));
+  const poolOf = (t) => pools.get(t) ?? "unknown";
+  const all = computeKpis(set2.records, set2.aggregates, { poolOf });
+  const byPool = computeKpis(set2.records, set2.aggregates, { poolOf, by: "pool" });
+  const dailyByPool = {};
+  for (const g of byPool.groups) dailyByPool[g.key] = daily(set2.records.filter((r) => poolOf(r.target) === g.key));
+  return {
+    ...all.groups[0] ? { all: all.groups[0] } : {},
+    byPool: byPool.groups,
+    byProduct: computeKpis(set2.records, set2.aggregates, { poolOf, by: "product" }).groups,
+    daily: daily(set2.records),
+    dailyByPool,
+    flaky: all.flaky,
+    timeToPatch: all.timeToPatch,
+    skipped: set2.problems
+  };
+}
+function productRoutes(factory, records) {
+  const summaries = factory.products.map((p) => {
+    const targets = factory.targets.filter((t) => t.product.id === p.id);
+    const latest = targets.map((t) => records.get(t.name)?.[0]?.result);
+    const summary = {
+      id: p.id,
+      name: p.product.doc.name,
+      version: p.product.doc.version,
+      ...p.product.doc.description ? { description: p.product.doc.description } : {},
+      image: p.product.doc.image,
+      manifest: ref(p.manifest.doc),
+      template: ref(p.template.meta.doc),
+      base: { name: p.base.name, image: p.base.image, ...p.base.digest ? { digest: p.base.digest } : {} },
+      fragments: p.fragments.map((f) => ref(f.meta.doc)),
+      accelerator: p.product.doc.accelerator,
+      targets: targets.map((t) => t.name),
+      results: { passed: latest.filter((r) => r === "passed").length, failed: latest.filter((r) => r === "failed").length, none: latest.filter((r) => r === void 0).length }
+    };
+    const detail = {
+      ...summary,
+      variants: p.variants.map((v) => ({ name: v.name, matrix: v.matrix, args: v.args })),
+      targetDetails: targets.map((t) => targetSummary(t, records)),
+      history: targets.flatMap((t) => (records.get(t.name) ?? []).map((r) => ({ ...entry(r), target: t.name }))).sort((a, b) => a.finishedAt < b.finishedAt ? 1 : -1)
+    };
+    return { summary, route: { path: `${API_PREFIX}/products/${p.product.doc.name}/${p.product.doc.version}.json`, schema: ProductDetail, value: detail } };
+  });
+  return [{ path: `${API_PREFIX}/products.json`, schema: ProductSummary.array(), value: summaries.map((s) => s.summary) }, ...summaries.map((s) => s.route)];
+}
+function catalogRoutes(factory) {
+  const users = (pred) => factory.products.filter(pred).map((p) => p.id);
+  const l = factory.loaded;
+  return [
+    {
+      path: `${API_PREFIX}/manifests.json`,
+      schema: ManifestSummary.array(),
+      value: l.manifests.map(({ doc: m }) => ({
+        id: ref(m),
+        name: m.name,
+        version: m.version,
+        template: m.template,
+        fragments: m.fragments,
+        ...m.matrix ? { matrix: m.matrix } : {},
+        products: users((p) => ref(p.manifest.doc) === ref(m))
+      }))
+    },
+    {
+      path: `${API_PREFIX}/templates.json`,
+      schema: TemplateSummary.array(),
+      value: l.templates.map(({ meta: { doc: t }, digest }) => ({
+        id: ref(t),
+        name: t.name,
+        version: t.version,
+        ...t.description ? { description: t.description } : {},
+        base: t.base,
+        slots: t.slots,
+        digest,
+        users: users((p) => ref(p.template.meta.doc) === ref(t))
+      }))
+    },
+    {
+      path: `${API_PREFIX}/fragments.json`,
+      schema: FragmentSummary.array(),
+      value: l.fragments.map(({ meta: { doc: f }, digest }) => ({
+        id: ref(f),
+        name: f.name,
+        version: f.version,
+        ...f.description ? { description: f.description } : {},
+        slot: f.slot,
+        digest,
+        tests: (f.tests ?? []).map((t) => t.name),
+        users: users((p) => p.fragments.some((x) => ref(x.meta.doc) === ref(f)))
+      }))
+    }
+  ];
+}
+function compatRoutes(factory, set2) {
+  const accel = new Map(factory.targets.map((t) => [t.name, t.accelerator]));
+  const refs = [
+    ...factory.loaded.fragments.map((f) => f.meta.doc),
+    ...factory.loaded.templates.map((t) => t.meta.doc),
+    ...factory.products.map((p) => p.product.doc)
+  ];
+  const unique = [...new Map(refs.map((d) => [ref(d), d])).values()];
+  return unique.map((d) => ({
+    path: `${API_PREFIX}/compat/${d.name}/${d.version}.json`,
+    schema: Compat,
+    value: { ref: ref(d), rows: compat(set2.records, { ref: ref(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
+  }));
+}
+function buildApi(factory, set2, name = "factory") {
+  const records = /* @__PURE__ */ new Map();
+  for (const r of [...set2.records].sort(byTime)) records.set(r.target, [...records.get(r.target) ?? [], r]);
+  const latest = [...records.values()].map((rs) => rs[0]).sort((a, b) => a.target < b.target ? -1 : 1);
+  const routes = [
+    ...productRoutes(factory, records),
+    ...catalogRoutes(factory),
+    { path: `${API_PREFIX}/targets.json`, schema: TargetSummary.array(), value: factory.targets.map((t) => targetSummary(t, records)) },
+    ...factory.targets.map((t) => ({
+      path: `${API_PREFIX}/targets/${t.name}.json`,
+      schema: TargetDetail,
+      value: {
+        ...targetSummary(t, records),
+        mergedTags: t.mergedTags,
+        tests: testPlan(t),
+        ...records.get(t.name)?.[0] ? { record: records.get(t.name)[0] } : {},
+        history: (records.get(t.name) ?? []).map(entry)
+      }
+    })),
+    { path: `${API_PREFIX}/records.json`, schema: Records, value: latest },
+    { path: `${API_PREFIX}/kpi.json`, schema: Kpis, value: kpis(factory, set2) },
+    ...compatRoutes(factory, set2)
+  ].sort((a, b) => a.path < b.path ? -1 : 1);
+  const newest = set2.records.reduce((m, r) => r.finishedAt > m ? r.finishedAt : m, "");
+  const index2 = {
+    path: `${API_PREFIX}/index.json`,
+    schema: Index,
+    value: {
+      factory: name,
+      generatedAt: newest || "never",
+      counts: { products: factory.products.length, targets: factory.targets.length, records: set2.records.length, skipped: set2.problems.length },
+      routes: routes.map((r) => `/${r.path}`)
+    }
+  };
+  return [index2, ...routes];
+}
+function routeText(r) {
+  return JSON.stringify(r.schema.parse(r.value)) + "\n";
+}
+var API_PREFIX, byTime, ref;
+var init_api2 = __esm({
+  "src/site/api.ts"() {
+    "use strict";
+    init_compat2();
+    init_kpi();
+    init_stats();
+    init_schemas3();
+    API_PREFIX = "api/v1";
+    byTime = (a, b) => a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0;
+    ref = (d) => `${d.name}@${d.version}`;
+  }
+});
+
+// src/site/openapi.ts
+function matcher(t) {
+  const body = t.template.replace(/[.]/g, "\\.").replace(/\{[a-z]+\}/g, "([^/]+)");
+  return new RegExp(`^${API_PREFIX}/${body}$`);
+}
+function json2(schema) {
+  const s = external_exports.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
+  delete s.$schema;
+  return s;
+}
+function openApi(routes, title) {
+  const paths = {};
+  for (const t of TEMPLATES) {
+    const re = matcher(t);
+    const values = t.params.map((_, i) => [...new Set(routes.map((r) => re.exec(r.path)?.[i + 1]).filter((v) => v !== void 0))].sort());
+    if (t.params.length && values.some((v) => v.length === 0)) continue;
+    paths[`/${API_PREFIX}/${t.template}`] = {
+      get: {
+        summary: t.summary,
+        operationId: t.template.replace(/\{|\}|\.json/g, "").replace(/[/]/g, "_"),
+        parameters: t.params.map((name, i) => ({ name, in: "path", required: true, schema: { type: "string", enum: values[i] } })),
+        responses: {
+          "200": { description: t.summary, headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: json2(t.schema) } } },
+          "304": { description: "not modified (If-None-Match matched the ETag)" },
+          ...t.params.length ? { "404": errorResponse("no such name or version") } : {}
+        }
+      }
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: `${title} read-only API`, version: "1", description: "Products, manifests, templates, fragments, targets, test plans, records, history, KPIs and compatibility of a container factory. GET and HEAD only." },
+    paths
+  };
+}
+var TEMPLATES, errorResponse;
+var init_openapi = __esm({
+  "src/site/openapi.ts"() {
+    "use strict";
+    init_zod();
+    init_api2();
+    init_schemas3();
+    TEMPLATES = [
+      { template: "index.json", schema: Index, summary: "What the API holds and every route", params: [] },
+      { template: "products.json", schema: ProductSummary.array(), summary: "Products with their latest results", params: [] },
+      { template: "products/{name}/{version}.json", schema: ProductDetail, summary: "A product: manifest, fragments, variants, targets, history", params: ["name", "version"] },
+      { template: "manifests.json", schema: ManifestSummary.array(), summary: "Manifests and the products that use them", params: [] },
+      { template: "templates.json", schema: TemplateSummary.array(), summary: "Template versions and their users", params: [] },
+      { template: "fragments.json", schema: FragmentSummary.array(), summary: "Fragment versions, their tests and users", params: [] },
+      { template: "targets.json", schema: TargetSummary.array(), summary: "Every bake target with its latest result", params: [] },
+      { template: "targets/{target}.json", schema: TargetDetail, summary: "A target's test plan, latest record and history", params: ["target"] },
+      { template: "records.json", schema: Records, summary: "The latest record of every target", params: [] },
+      { template: "kpi.json", schema: Kpis, summary: "KPIs: durations, success, cache hits, queue wait and depth per pool, daily series", params: [] },
+      { template: "compat/{name}/{version}.json", schema: Compat, summary: "What was built together with a fragment, template or product version", params: ["name", "version"] }
+    ];
+    errorResponse = (description) => ({ description, content: { "application/json": { schema: json2(ApiError) } } });
+  }
+});
+
+// src/site/site.ts
+import { existsSync, readFileSync } from "node:fs";
+import path3 from "node:path";
+import { fileURLToPath } from "node:url";
+function distSite() {
+  let dir = path3.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = path3.dirname(dir)) {
+    if (existsSync(path3.join(dir, "dist-site", "dashboard.js"))) return path3.join(dir, "dist-site");
+  }
+  throw new Error("dist-site/dashboard.js not found: run `npm run build`");
+}
+function siteFiles(factory, set2, name) {
+  const routes = buildApi(factory, set2, name);
+  const assets = distSite();
+  const asset = (f) => readFileSync(path3.join(assets, f), "utf8");
+  return [
+    ...routes.map((r) => ({ path: r.path, text: routeText(r) })),
+    { path: `${API_PREFIX}/openapi.json`, text: JSON.stringify(openApi(routes, name), null, 2) + "\n" },
+    { path: "index.html", text: asset("index.html") },
+    { path: "assets/dashboard.js", text: asset("dashboard.js") },
+    { path: "assets/uPlot.min.css", text: asset("uPlot.min.css") },
+    // GitHub Pages runs Jekyll otherwise, which skips nothing here but costs a build.
+    { path: ".nojekyll", text: "" }
+  ].sort((a, b) => a.path < b.path ? -1 : 1);
+}
+var init_site = __esm({
+  "src/site/site.ts"() {
+    "use strict";
+    init_api2();
+    init_openapi();
+  }
+});
+
 // src/obs/read.ts
 import fs3 from "node:fs/promises";
-import path3 from "node:path";
+import path4 from "node:path";
 async function files(dir) {
   const entries = await fs3.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path3.join(e.parentPath, e.name)).sort();
+  return entries.filter((e) => e.isFile()).map((e) => path4.join(e.parentPath, e.name)).sort();
 }
 async function readRecords(root, recordsDir = "records") {
   const out = { records: [], aggregates: [], problems: [] };
   const seen = /* @__PURE__ */ new Set();
-  const rel = (f) => path3.relative(root, f).split(path3.sep).join("/");
-  const historyDir = path3.join(root, recordsDir, HISTORY_DIR);
+  const rel = (f) => path4.relative(root, f).split(path4.sep).join("/");
+  const historyDir = path4.join(root, recordsDir, HISTORY_DIR);
   for (const f of await files(historyDir)) {
     const text = await fs3.readFile(f, "utf8");
     if (f.endsWith(".jsonl")) {
@@ -33413,8 +33908,8 @@ async function readRecords(root, recordsDir = "records") {
       }
     }
   }
-  for (const f of await files(path3.join(root, recordsDir))) {
-    if (f.startsWith(historyDir + path3.sep) || !f.endsWith(".json")) continue;
+  for (const f of await files(path4.join(root, recordsDir))) {
+    if (f.startsWith(historyDir + path4.sep) || !f.endsWith(".json")) continue;
     try {
       const r = parseRecord(await fs3.readFile(f, "utf8"), rel(f));
       if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
@@ -33434,6 +33929,9 @@ var init_read = __esm({
 });
 
 // src/cli/obs.ts
+import { existsSync as existsSync2 } from "node:fs";
+import fs4 from "node:fs/promises";
+import path5 from "node:path";
 async function targetIndex(ctx) {
   let factory;
   try {
@@ -33485,21 +33983,30 @@ function kpiText(r, skipped) {
   if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
   return out.join("\n");
 }
-function compatText(ref2, rows) {
-  if (!rows.length) return `no records of builds with ${ref2} yet`;
+function compatText(ref3, rows) {
+  if (!rows.length) return `no records of builds with ${ref3} yet`;
   const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
   return [
-    `Built together with ${ref2} (passing combinations first):`,
+    `Built together with ${ref3} (passing combinations first):`,
     table([
       head,
       ...rows.map((r) => [r.last.result, String(r.passed), String(r.failed), r.product, r.platform, r.accelerator, r.template, r.base, r.fragments.join(", "), `${r.last.finishedAt} ${r.last.url ?? r.last.run}`])
     ])
   ].join("\n");
 }
-var pct, secs, mib, kpi, compatCmd;
+async function siteOf(ctx) {
+  const factory = await ctx.load();
+  const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
+  reportProblems(ctx, set2);
+  return siteFiles(factory, set2, factory.policy.name);
+}
+var pct, secs, mib, kpi, compatCmd, site, serve;
 var init_obs = __esm({
   "src/cli/obs.ts"() {
     "use strict";
+    init_tree();
+    init_serve();
+    init_site();
     init_compat2();
     init_kpi();
     init_read();
@@ -33528,11 +34035,11 @@ var init_obs = __esm({
         if (sinceText !== void 0 && !since) throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
-        const index = by === "pool" ? await targetIndex(ctx) : /* @__PURE__ */ new Map();
+        const index2 = by === "pool" ? await targetIndex(ctx) : /* @__PURE__ */ new Map();
         const report2 = computeKpis(set2.records, set2.aggregates, {
           ...since ? { since } : {},
           ...by ? { by } : {},
-          poolOf: (t) => index.get(t)?.pool ?? "unknown"
+          poolOf: (t) => index2.get(t)?.pool ?? "unknown"
         });
         if (ctx.json) printJson(ctx.io, { ...report2, skipped: set2.problems });
         else ctx.io.out(kpiText(report2, set2.problems.length));
@@ -33545,14 +34052,59 @@ var init_obs = __esm({
       positionals: { min: 1, max: 1 },
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
-        const ref2 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2)) throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const ref3 = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref3)) throw new UserError(`'${ref3}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
-        const index = await targetIndex(ctx);
-        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index.get(t)?.accelerator ?? "unknown" });
-        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
-        else ctx.io.out(compatText(ref2, rows));
+        const index2 = await targetIndex(ctx);
+        const rows = compat(set2.records, { ref: ref3, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref: ref3, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref3, rows));
+        return EXIT.ok;
+      }
+    };
+    site = {
+      usage: "site --out DIR",
+      summary: "Write the static site: the read-only API under api/v1/ (with openapi.json) and the dashboard (index.html).",
+      details: "The same inputs give byte-identical files. DIR is made to hold exactly the site (stale files of an earlier site are removed), all or nothing.",
+      options: {
+        out: { type: "string", description: "where to write the site (required)" },
+        records: { type: "string", description: "the records directory (default: records)" }
+      },
+      async run(ctx) {
+        const out = ctx.values.out;
+        if (!out) throw new UserError("--out DIR is required: where to write the site", EXIT.usage);
+        const files2 = await siteOf(ctx);
+        const dir = path5.resolve(ctx.root, out);
+        const present = existsSync2(dir) ? (await fs4.readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path5.relative(dir, path5.join(e.parentPath, e.name)).split(path5.sep).join("/")) : [];
+        const wanted = new Set(files2.map((f) => f.path));
+        const res = await writeOutputs(dir, files2, { remove: present.filter((p) => !wanted.has(p)) });
+        if (ctx.json) printJson(ctx.io, { out: dir, files: files2.length, written: res.written.length });
+        else ctx.io.out(`wrote the site to ${path5.relative(process.cwd(), dir) || "."}: ${files2.length} files, ${res.written.length} changed`);
+        return EXIT.ok;
+      }
+    };
+    serve = {
+      usage: "serve [--port N] [--host 127.0.0.1]",
+      summary: "Serve the site (dashboard and read-only API) locally; GET and HEAD only.",
+      options: {
+        port: { type: "string", description: "port (default 8080; 0 picks a free one)" },
+        host: { type: "string", description: "address to listen on (default 127.0.0.1)" },
+        records: { type: "string", description: "the records directory (default: records)" }
+      },
+      async run(ctx) {
+        const port = Number(ctx.values.port ?? "8080");
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${String(ctx.values.port)}: expected a port number 0-65535`, EXIT.usage);
+        const host = ctx.values.host ?? "127.0.0.1";
+        const server = createSiteServer(await siteOf(ctx));
+        await new Promise((resolve2, reject) => server.once("error", reject).listen(port, host, resolve2));
+        const addr = server.address();
+        ctx.io.out(`serving the factory site on http://${addr.address}:${addr.port}/ (Ctrl-C stops)`);
+        await new Promise((resolve2) => {
+          const stop = () => server.close(() => resolve2());
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
         return EXIT.ok;
       }
     };
@@ -33560,17 +34112,17 @@ var init_obs = __esm({
 });
 
 // src/registry/reference.ts
-function parseReference(ref2) {
-  if (ref2.length === 0) throw new ReferenceError2(ref2, "empty");
-  if (ref2 !== ref2.trim()) throw new ReferenceError2(ref2, "must not contain whitespace");
-  let rest = ref2;
+function parseReference(ref3) {
+  if (ref3.length === 0) throw new ReferenceError2(ref3, "empty");
+  if (ref3 !== ref3.trim()) throw new ReferenceError2(ref3, "must not contain whitespace");
+  let rest = ref3;
   let digest;
   const at2 = rest.indexOf("@");
   if (at2 >= 0) {
     digest = rest.slice(at2 + 1);
     rest = rest.slice(0, at2);
     if (!DIGEST_RE.test(digest)) {
-      throw new ReferenceError2(ref2, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
+      throw new ReferenceError2(ref3, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
     }
   }
   let tag;
@@ -33579,7 +34131,7 @@ function parseReference(ref2) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref2, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref3, `tag "${tag}" must match ${TAG_RE2.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -33587,11 +34139,11 @@ function parseReference(ref2) {
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry2 = first;
     parts.shift();
-    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref2, `registry host "${registry2}" is not a host[:port]`);
+    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref3, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
     throw new ReferenceError2(
-      ref2,
+      ref3,
       'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"'
     );
   }
@@ -33626,9 +34178,9 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref2, reason2) {
-        super(`invalid image reference "${ref2}": ${reason2}`);
-        this.ref = ref2;
+      constructor(ref3, reason2) {
+        super(`invalid image reference "${ref3}": ${reason2}`);
+        this.ref = ref3;
         this.name = "ImageReferenceError";
       }
       ref;
@@ -33637,9 +34189,9 @@ var init_reference = __esm({
 });
 
 // src/registry/oci.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 function sha256Digest(bytes) {
-  return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash4("sha256").update(bytes).digest("hex")}`;
 }
 function platformString(p) {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
@@ -33651,15 +34203,15 @@ function attestationSubject(d) {
   return d.annotations?.[REFERENCE_DIGEST];
 }
 function decodeManifest(raw, contentType) {
-  let json2;
+  let json3;
   try {
-    json2 = JSON.parse(new TextDecoder().decode(raw));
+    json3 = JSON.parse(new TextDecoder().decode(raw));
   } catch {
     throw new ManifestFormatError("manifest is not JSON");
   }
-  const mediaType = json2?.mediaType ?? contentType ?? MEDIA_TYPES.ociManifest;
-  if (Array.isArray(json2?.manifests)) return { mediaType, manifest: { kind: "index", index: json2 } };
-  if (json2?.config && Array.isArray(json2.layers)) return { mediaType, manifest: { kind: "image", image: json2 } };
+  const mediaType = json3?.mediaType ?? contentType ?? MEDIA_TYPES.ociManifest;
+  if (Array.isArray(json3?.manifests)) return { mediaType, manifest: { kind: "index", index: json3 } };
+  if (json3?.config && Array.isArray(json3.layers)) return { mediaType, manifest: { kind: "image", image: json3 } };
   throw new ManifestFormatError(`unsupported manifest (media type ${mediaType}); only OCI and Docker v2 manifests are read`);
 }
 var MEDIA_TYPES, REFERENCE_TYPE, REFERENCE_DIGEST, ManifestFormatError;
@@ -33697,8 +34249,8 @@ function parseChallenge(header) {
   }
   return { scheme: (m[1] ?? "").toLowerCase(), params };
 }
-function toRef(ref2) {
-  return typeof ref2 === "string" ? parseReference(ref2) : ref2;
+function toRef(ref3) {
+  return typeof ref3 === "string" ? parseReference(ref3) : ref3;
 }
 function refName(r) {
   return formatReference(r);
@@ -33745,8 +34297,8 @@ var init_client = __esm({
         return `${scheme}://${apiHost(registry2)}/v2`;
       }
       /** Digest, media type and size of what the reference points at, without downloading it. */
-      async resolve(ref2) {
-        const r = toRef(ref2);
+      async resolve(ref3) {
+        const r = toRef(ref3);
         const res = await this.request(r, "HEAD", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const digest = res.headers.get("docker-content-digest");
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -33761,17 +34313,17 @@ var init_client = __esm({
         return { mediaType: m.mediaType, digest: m.digest, size: m.size };
       }
       /** False only for "not found"; auth and transport failures still throw so a skip is never wrong. */
-      async manifestExists(ref2) {
+      async manifestExists(ref3) {
         try {
-          await this.resolve(ref2);
+          await this.resolve(ref3);
           return true;
         } catch (e) {
           if (e instanceof RegistryError && e.status === 404) return false;
           throw e;
         }
       }
-      async getManifest(ref2) {
-        const r = toRef(ref2);
+      async getManifest(ref3) {
+        const r = toRef(ref3);
         const res = await this.request(r, "GET", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const raw = new Uint8Array(await res.arrayBuffer());
         const digest = sha256Digest(raw);
@@ -33793,22 +34345,22 @@ var init_client = __esm({
         }
       }
       /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
-      source(ref2) {
-        const r = toRef(ref2);
+      source(ref3) {
+        const r = toRef(ref3);
         return {
           manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
           blob: (digest) => this.getBlob(r, digest)
         };
       }
       /** All tags of the repository, following `Link` pagination, sorted. */
-      async listTags(ref2) {
-        const r = toRef(ref2);
+      async listTags(ref3) {
+        const r = toRef(ref3);
         const tags = [];
-        let path6 = `/${r.repository}/tags/list?n=1000`;
-        while (path6 !== void 0) {
+        let path8 = `/${r.repository}/tags/list?n=1000`;
+        while (path8 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path6, "application/json");
+            res = await this.request(r, "GET", path8, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -33817,12 +34369,12 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path6 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path8 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
       }
-      async getBlob(ref2, digest) {
-        const r = toRef(ref2);
+      async getBlob(ref3, digest) {
+        const r = toRef(ref3);
         const res = await this.request(r, "GET", `/${r.repository}/blobs/${digest}`, "*/*");
         const bytes = new Uint8Array(await res.arrayBuffer());
         if (digest.startsWith("sha256:") && sha256Digest(bytes) !== digest) {
@@ -33830,8 +34382,8 @@ var init_client = __esm({
         }
         return bytes;
       }
-      async getImageConfig(ref2, manifest) {
-        const r = toRef(ref2);
+      async getImageConfig(ref3, manifest) {
+        const r = toRef(ref3);
         let m = manifest;
         if (m === void 0) {
           const fetched = await this.getManifest(r);
@@ -33852,8 +34404,8 @@ var init_client = __esm({
        * Everything the e2e assertions need about a pushed image: its platforms, per-platform
        * labels and annotations, and the attestations BuildKit attached.
        */
-      async inspect(ref2) {
-        const r = toRef(ref2);
+      async inspect(ref3) {
+        const r = toRef(ref3);
         const top = await this.getManifest(r);
         const images = [];
         const attestations = {};
@@ -33888,8 +34440,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path6, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path6}`;
+      async request(r, method, path8, accept) {
+        const url2 = `${this.baseUrl(r.registry)}${path8}`;
         const scope = `repository:${r.repository}:pull`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
@@ -34072,7 +34624,7 @@ var init_lock_bases = __esm({
 });
 
 // src/plan/key.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 function canonicalJson(value) {
   return JSON.stringify(value, (_key, v) => {
     if (v && typeof v === "object" && !Array.isArray(v)) {
@@ -34105,7 +34657,7 @@ function buildKeyInputs(target, rendered) {
   };
 }
 function buildKey2(target, rendered) {
-  return createHash4("sha256").update(canonicalJson(buildKeyInputs(target, rendered))).digest("hex");
+  return createHash5("sha256").update(canonicalJson(buildKeyInputs(target, rendered))).digest("hex");
 }
 function keyTag(key) {
   return `${KEY_TAG_PREFIX}${key}`;
@@ -34163,7 +34715,7 @@ function detectAffected(input2) {
     for (const f of reason2.files) used.add(f);
   };
   const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path6) => changed.filter((f) => f.path === path6 || f.from === path6);
+  const filesAt = (path8) => changed.filter((f) => f.path === path8 || f.from === path8);
   const ignored = [];
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
   if (factoryWide.length > 0) {
@@ -34221,7 +34773,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
   const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs7) => [...new Set(fs7.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+  const pathsOf = (fs8) => [...new Set(fs8.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
     const steps = targetSteps(t);
@@ -34249,7 +34801,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
     }
     if (!same(hp.manifest.doc, bp.manifest.doc)) {
       const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
-      const mref = ref(hp.manifest.doc);
+      const mref = ref2(hp.manifest.doc);
       add(t, {
         kind: "manifest",
         summary: `manifest ${mref} changed (${fields.join(", ")})`,
@@ -34258,9 +34810,9 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
       });
     }
     compareTemplate(t, hp.template, bp.template, add, filesUnder, pathsOf);
-    const baseFragments = new Map(bp.fragments.map((f) => [ref(f.meta.doc), f]));
+    const baseFragments = new Map(bp.fragments.map((f) => [ref2(f.meta.doc), f]));
     for (const f of hp.fragments) {
-      const bf = baseFragments.get(ref(f.meta.doc));
+      const bf = baseFragments.get(ref2(f.meta.doc));
       if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
     }
     if (!same(hp.base, bp.base)) {
@@ -34269,7 +34821,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
       add(t, {
         kind: "base",
         summary: what,
-        chain: [what, `template ${ref(hp.template.meta.doc)} / manifest ${ref(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
+        chain: [what, `template ${ref2(hp.template.meta.doc)} / manifest ${ref2(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
         files: pathsOf([...baseDoc ? filesAt(baseDoc.file) : [], ...filesAt("factory.lock.json")])
       });
     }
@@ -34292,16 +34844,16 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
   }
 }
 function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
-  if (ref(h.meta.doc) !== ref(b.meta.doc) || h.digest === b.digest) return;
+  if (ref2(h.meta.doc) !== ref2(b.meta.doc) || h.digest === b.digest) return;
   const files2 = filesUnder(h.dir);
-  const tref = ref(h.meta.doc);
+  const tref = ref2(h.meta.doc);
   add(t, {
     kind: "template",
     summary: `template ${tref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
       `template ${tref}`,
-      `manifest ${ref(t.product.manifest.doc)} uses template ${tref}`,
+      `manifest ${ref2(t.product.manifest.doc)} uses template ${tref}`,
       ...targetSteps(t)
     ],
     files: pathsOf(files2)
@@ -34309,27 +34861,27 @@ function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
 }
 function compareFragment(t, f, add, filesUnder, pathsOf) {
   const files2 = filesUnder(f.dir);
-  const fref = ref(f.meta.doc);
+  const fref = ref2(f.meta.doc);
   add(t, {
     kind: "fragment",
     summary: `fragment ${fref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
       `fragment ${fref}`,
-      `manifest ${ref(t.product.manifest.doc)} uses fragment ${fref}`,
+      `manifest ${ref2(t.product.manifest.doc)} uses fragment ${fref}`,
       ...targetSteps(t)
     ],
     files: pathsOf(files2)
   });
 }
-var ref;
+var ref2;
 var init_detect = __esm({
   "src/plan/detect.ts"() {
     "use strict";
     init_render();
     init_key();
     init_paths();
-    ref = (d) => `${d.name}@${d.version}`;
+    ref2 = (d) => `${d.name}@${d.version}`;
   }
 });
 
@@ -34350,13 +34902,13 @@ async function git(cwd, args, input2) {
     child.stdin.end(input2);
   });
 }
-async function resolveCommit(repoRoot, ref2) {
-  if (ref2.startsWith("-")) throw new GitError(`"${ref2}" is not a git revision`);
+async function resolveCommit(repoRoot, ref3) {
+  if (ref3.startsWith("-")) throw new GitError(`"${ref3}" is not a git revision`);
   try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref2}^{commit}`])).toString("utf8").trim();
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref3}^{commit}`])).toString("utf8").trim();
   } catch {
     throw new GitError(
-      `unknown git revision "${ref2}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`
+      `unknown git revision "${ref3}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`
     );
   }
 }
@@ -34370,8 +34922,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path6 = parts[i++];
-      files2.push({ status, path: path6, from });
+      const path8 = parts[i++];
+      files2.push({ status, path: path8, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -34397,15 +34949,15 @@ async function readTreeAt(repoRoot, commit) {
 `).join("")));
   const files2 = [];
   let pos = 0;
-  for (const entry of entries) {
+  for (const entry2 of entries) {
     const nl = batch.indexOf(10, pos);
     const header = batch.subarray(pos, nl).toString("utf8");
     const size = Number(header.split(" ")[2]);
-    if (!Number.isInteger(size)) throw new GitError(`unexpected git cat-file output for ${entry.path}: ${header}`);
+    if (!Number.isInteger(size)) throw new GitError(`unexpected git cat-file output for ${entry2.path}: ${header}`);
     const bytes = new Uint8Array(batch.subarray(nl + 1, nl + 1 + size));
     pos = nl + 1 + size + 1;
-    if (entry.mode === "120000") files2.push({ path: entry.path, bytes: new Uint8Array(), link: Buffer.from(bytes).toString("utf8") });
-    else files2.push({ path: entry.path, bytes });
+    if (entry2.mode === "120000") files2.push({ path: entry2.path, bytes: new Uint8Array(), link: Buffer.from(bytes).toString("utf8") });
+    else files2.push({ path: entry2.path, bytes });
   }
   return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
@@ -34478,9 +35030,9 @@ function applyFilters(targets, opts, head) {
 function promotedTag(promote, t) {
   return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
-function splitTag(ref2) {
-  const i = ref2.lastIndexOf(":");
-  return { image: ref2.slice(0, i), tag: ref2.slice(i + 1) };
+function splitTag(ref3) {
+  const i = ref3.lastIndexOf(":");
+  return { image: ref3.slice(0, i), tag: ref3.slice(i + 1) };
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
@@ -34533,12 +35085,12 @@ async function planChanges(opts) {
   ).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const renderer = new Renderer();
   const warnings = [];
-  const exists = async (ref2) => {
+  const exists = async (ref3) => {
     if (!opts.registryCheck) return false;
     try {
-      return await opts.registryCheck(ref2);
+      return await opts.registryCheck(ref3);
     } catch (e) {
-      warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
+      warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
       return false;
     }
   };
@@ -34721,7 +35273,7 @@ var plan_exports = {};
 __export(plan_exports, {
   planCommand: () => planCommand
 });
-import fs4 from "node:fs/promises";
+import fs5 from "node:fs/promises";
 async function planCommand(ctx) {
   const v = ctx.values;
   const registry2 = process.env.REGISTRY || void 0;
@@ -34738,14 +35290,14 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref2) => client.manifestExists(ref2) : void 0
+      registryCheck: v["check-registry"] ? (ref3) => client.manifestExists(ref3) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
     if (e instanceof GitError) throw new UserError(e.message, EXIT.failed);
     throw e;
   }
-  if (typeof v["github-output"] === "string") await fs4.appendFile(v["github-output"], githubOutputLines(result));
+  if (typeof v["github-output"] === "string") await fs5.appendFile(v["github-output"], githubOutputLines(result));
   if (ctx.json) printJson(ctx.io, result);
   else ctx.io.out(formatPlan(result, { explain: Boolean(v.explain) }));
   return EXIT.ok;
@@ -34764,9 +35316,9 @@ var init_plan2 = __esm({
 
 // src/cli/commands.ts
 import { spawn as spawn2 } from "node:child_process";
-import { existsSync } from "node:fs";
-import fs5 from "node:fs/promises";
-import path4 from "node:path";
+import { existsSync as existsSync3 } from "node:fs";
+import fs6 from "node:fs/promises";
+import path6 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -34775,11 +35327,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path4.join(root, dir);
-    if (!existsSync(abs)) continue;
-    for (const entry of await fs5.readdir(abs, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const rel = path4.relative(root, path4.join(entry.parentPath, entry.name)).split(path4.sep).join("/");
+    const abs = path6.join(root, dir);
+    if (!existsSync3(abs)) continue;
+    for (const entry2 of await fs6.readdir(abs, { recursive: true, withFileTypes: true })) {
+      if (!entry2.isFile()) continue;
+      const rel = path6.relative(root, path6.join(entry2.parentPath, entry2.name)).split(path6.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -34790,7 +35342,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs5.lstat(path4.join(root, rel)).catch(() => void 0);
+      const st = await fs6.lstat(path6.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -34834,8 +35386,8 @@ function describeTarget(t) {
   };
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path4.delimiter)) {
-    if (dir && existsSync(path4.join(dir, "buildx"))) return [path4.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path6.delimiter)) {
+    if (dir && existsSync3(path6.join(dir, "buildx"))) return [path6.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -35072,7 +35624,9 @@ var init_commands = __esm({
       plan: planCmd,
       build,
       kpi,
-      compat: compatCmd
+      compat: compatCmd,
+      site,
+      serve
     };
   }
 });
@@ -35083,9 +35637,9 @@ __export(cli_exports, {
   report: () => report,
   run: () => run
 });
-import fs6 from "node:fs/promises";
+import fs7 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path5 from "node:path";
+import path7 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -35139,7 +35693,7 @@ async function run(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path5.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path7.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -35187,7 +35741,7 @@ async function loadFactory(root) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs6.lstat(path5.join(root, rel)).catch(() => void 0);
+    const st = await fs7.lstat(path7.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

@@ -2,6 +2,7 @@
 // Bundles the two programs this repository ships, each into a checked-in directory:
 //   src/action/index.ts -> dist/index.js         the file action.yml runs
 //   src/cli/main.ts     -> dist-cli/factory.js   what bin/factory.js runs (no TypeScript at start)
+//   src/site/dashboard/ -> dist-site/            the dashboard `factory site` copies (browser, uPlot bundled in)
 //   node scripts/build.mjs          write dist/ and dist-cli/
 //   node scripts/build.mjs --check  exit 1 when either differs from what src/ builds to
 // ESM output: the @actions packages are ESM-only in their current majors. Some of their
@@ -18,6 +19,16 @@ const check = process.argv.includes('--check');
 const BUNDLES = [
   { dir: 'dist', entry: 'src/action/index.ts', outfile: 'index.js', extra: [{ name: 'package.json', text: '{\n  "type": "module"\n}\n' }] },
   { dir: 'dist-cli', entry: 'src/cli/main.ts', outfile: 'factory.js', extra: [] },
+  {
+    dir: 'dist-site',
+    entry: 'src/site/dashboard/main.ts',
+    outfile: 'dashboard.js',
+    browser: true,
+    extra: [
+      { name: 'index.html', text: fs.readFileSync(path.join(root, 'src/site/dashboard/index.html'), 'utf8') },
+      { name: 'uPlot.min.css', text: fs.readFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), 'utf8') },
+    ],
+  },
 ];
 
 async function bundle(b) {
@@ -32,9 +43,16 @@ async function bundle(b) {
     // modules are named by the path they were reached by, not the link's target.
     preserveSymlinks: true,
     bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
+    ...(b.browser
+      ? { platform: 'browser', target: 'es2022', format: 'iife', tsconfig: path.join(root, 'src/site/dashboard/tsconfig.json') }
+      : {
+          platform: 'node',
+          target: 'node20',
+          format: 'esm',
+          banner: {
+            js: "import { createRequire as __factoryCreateRequire } from 'node:module';\nconst require = __factoryCreateRequire(import.meta.url);",
+          },
+        }),
     write: false,
     minify: false,
     // Comments of bundled packages keep their licenses; "eof" collects them at the end, in a
@@ -42,9 +60,6 @@ async function bundle(b) {
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',
-    banner: {
-      js: "import { createRequire as __factoryCreateRequire } from 'node:module';\nconst require = __factoryCreateRequire(import.meta.url);",
-    },
   });
   const files = result.outputFiles.map((f) => ({ path: f.path, text: f.text }));
   for (const e of b.extra) files.push({ path: path.join(outdir, e.name), text: e.text });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the test suite runs against, installed and started if missing (idempotent; a
 # second run takes a second or two): the workflow linters (actionlint from the Go module
-# proxy, shellcheck from Debian, zizmor from PyPI) and the build sandbox (BuildKit, buildx,
+# proxy, shellcheck from Debian, zizmor from PyPI), the dashboard's browser (Debian's chromium,
+# driven by playwright-core) and API fuzzer (schemathesis from PyPI), and the build sandbox (BuildKit, buildx,
 # a local registry, QEMU for arm64 and the base images: scripts/sandbox.sh). Needs root on
 # Debian 12 for what is not installed yet.
 set -euo pipefail
@@ -10,7 +11,7 @@ GOBIN_DIR="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
 export PATH="$GOBIN_DIR:$PATH"
 
 missing=()
-for p in git shellcheck; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in git shellcheck chromium; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test-env: install ${missing[*]} (apt-get install ${missing[*]}) or run as root" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -24,6 +25,11 @@ fi
 if ! { command -v zizmor >/dev/null 2>&1 && zizmor --version | grep ' 1\.32\.0$' >/dev/null; }; then
   echo "test-env: installing zizmor 1.32.0 (pip)"
   python3 -m pip install --quiet 'zizmor==1.32.0'
+fi
+
+if ! { command -v schemathesis >/dev/null 2>&1 && schemathesis --version | grep ' 4\.32\.5$' >/dev/null; }; then
+  echo "test-env: installing schemathesis 4.32.5 (pip)"
+  python3 -m pip install --quiet 'schemathesis==4.32.5'
 fi
 
 bash scripts/sandbox.sh up

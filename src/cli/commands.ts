@@ -13,7 +13,7 @@ import { FactoryError } from '../core/types.js';
 import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
-import { compatCmd, kpi } from './obs.js';
+import { compatCmd, kpi, serve, site } from './obs.js';
 
 export interface CommandContext {
   io: Io;
@@ -355,4 +355,6 @@ export const COMMANDS: Record<string, Command> = {
   build,
   kpi,
   compat: compatCmd,
+  site,
+  serve,
 };

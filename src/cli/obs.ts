@@ -1,7 +1,14 @@
 // `factory kpi` and `factory compat`: the factory's records read back as answers. Both read
 // records/ (history, aggregates, latest files); the factory itself is loaded only to map targets
 // to their pools and accelerators, and a factory that does not load only costs that mapping.
-import type { ResolvedFactory } from '../core/types.js';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { OutputFile, ResolvedFactory } from '../core/types.js';
+import { writeOutputs } from '../io/tree.js';
+import { createSiteServer } from '../site/serve.js';
+import { siteFiles } from '../site/site.js';
 import { compat, type CompatRow } from '../obs/compat.js';
 import { computeKpis, KPI_GROUPINGS, type KpiGrouping, type KpiReport } from '../obs/kpi.js';
 import { readRecords, type RecordSet } from '../obs/read.js';
@@ -127,6 +134,60 @@ export const compatCmd: Command = {
     const rows = compat(set.records, { ref, accelerator: (t) => index.get(t)?.accelerator ?? 'unknown' });
     if (ctx.json) printJson(ctx.io, { ref, rows, skipped: set.problems });
     else ctx.io.out(compatText(ref, rows));
+    return EXIT.ok;
+  },
+};
+
+async function siteOf(ctx: CommandContext): Promise<OutputFile[]> {
+  const factory = await ctx.load();
+  const set = await readRecords(ctx.root, (ctx.values.records as string | undefined) ?? 'records');
+  reportProblems(ctx, set);
+  return siteFiles(factory, set, factory.policy.name);
+}
+
+export const site: Command = {
+  usage: 'site --out DIR',
+  summary: 'Write the static site: the read-only API under api/v1/ (with openapi.json) and the dashboard (index.html).',
+  details: 'The same inputs give byte-identical files. DIR is made to hold exactly the site (stale files of an earlier site are removed), all or nothing.',
+  options: {
+    out: { type: 'string', description: 'where to write the site (required)' },
+    records: { type: 'string', description: 'the records directory (default: records)' },
+  },
+  async run(ctx) {
+    const out = ctx.values.out as string | undefined;
+    if (!out) throw new UserError('--out DIR is required: where to write the site', EXIT.usage);
+    const files = await siteOf(ctx);
+    const dir = path.resolve(ctx.root, out);
+    const present = existsSync(dir) ? (await fs.readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/')) : [];
+    const wanted = new Set(files.map((f) => f.path));
+    const res = await writeOutputs(dir, files, { remove: present.filter((p) => !wanted.has(p)) });
+    if (ctx.json) printJson(ctx.io, { out: dir, files: files.length, written: res.written.length });
+    else ctx.io.out(`wrote the site to ${path.relative(process.cwd(), dir) || '.'}: ${files.length} files, ${res.written.length} changed`);
+    return EXIT.ok;
+  },
+};
+
+export const serve: Command = {
+  usage: 'serve [--port N] [--host 127.0.0.1]',
+  summary: 'Serve the site (dashboard and read-only API) locally; GET and HEAD only.',
+  options: {
+    port: { type: 'string', description: 'port (default 8080; 0 picks a free one)' },
+    host: { type: 'string', description: 'address to listen on (default 127.0.0.1)' },
+    records: { type: 'string', description: 'the records directory (default: records)' },
+  },
+  async run(ctx) {
+    const port = Number((ctx.values.port as string | undefined) ?? '8080');
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${String(ctx.values.port)}: expected a port number 0-65535`, EXIT.usage);
+    const host = (ctx.values.host as string | undefined) ?? '127.0.0.1';
+    const server = createSiteServer(await siteOf(ctx));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+    const addr = server.address() as AddressInfo;
+    ctx.io.out(`serving the factory site on http://${addr.address}:${addr.port}/ (Ctrl-C stops)`);
+    await new Promise<void>((resolve) => {
+      const stop = () => server.close(() => resolve());
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
     return EXIT.ok;
   },
 };
