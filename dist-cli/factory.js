@@ -20777,7 +20777,10 @@ var init_schema = __esm({
       description: external_exports.string().optional(),
       history: external_exports.object({
         rawDays: external_exports.number().int().min(0).max(3650).default(90).describe("days a build keeps its line in records/history/<yyyy>/<mm>.jsonl before its month is folded into <mm>.aggregate.json; 0 keeps every line")
-      }).strict().default({ rawDays: 90 }).describe("retention of the record history")
+      }).strict().default({ rawDays: 90 }).describe("retention of the record history"),
+      site: external_exports.object({
+        pages: external_exports.boolean().default(true).describe('publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source')
+      }).strict().default({ pages: true }).describe("the dashboard site")
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
     DOCUMENT_KINDS = ["Product", "Manifest", "Pool", "Base", "Policy"];
@@ -32490,7 +32493,10 @@ var init_workflow_actions = __esm({
       setupBuildx: { repo: "docker/setup-buildx-action", sha: "37fe631027851001ddb9b187196cc803df7f5f0e", version: "v4.3.0" },
       login: { repo: "docker/login-action", sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121", version: "v4.1.0" },
       uploadArtifact: { repo: "actions/upload-artifact", sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", version: "v7.0.0" },
-      downloadArtifact: { repo: "actions/download-artifact", sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", version: "v8.0.1" }
+      downloadArtifact: { repo: "actions/download-artifact", sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", version: "v8.0.1" },
+      // Composite (it runs upload-artifact v7.0.0, the pin above) and a node24 action.
+      uploadPagesArtifact: { repo: "actions/upload-pages-artifact", sha: "fc324d3547104276b827a68afc52ff2a11cc49c9", version: "v5.0.0" },
+      deployPages: { repo: "actions/deploy-pages", sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0" }
     };
   }
 });
@@ -32802,6 +32808,24 @@ function summaryJob(poolJobs) {
     ]
   };
 }
+function pagesJob() {
+  return {
+    name: "publish the dashboard",
+    needs: "record",
+    if: `always() && needs.record.result == 'success' && ${NOT_PR}`,
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 10,
+    permissions: { contents: "read", pages: "write", "id-token": "write" },
+    environment: { name: "github-pages", url: expr2("steps.deploy.outputs.page_url") },
+    steps: [
+      { ...checkout(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
+      { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": NODE_VERSION } },
+      { name: "Build the site", run: "node bin/factory.js site --out _site" },
+      { name: "Upload the site", uses: usesRef(ACTIONS.uploadPagesArtifact), with: { path: "_site" } },
+      { name: "Deploy to GitHub Pages", id: "deploy", uses: usesRef(ACTIONS.deployPages) }
+    ]
+  };
+}
 function commentJob() {
   return {
     name: "comment",
@@ -32844,6 +32868,7 @@ function workflow(pools, policy) {
   }
   jobs.merge = mergeJob(trustedJobs);
   jobs.record = recordJob(trustedJobs, policy.history.rawDays);
+  if (policy.site.pages) jobs.pages = pagesJob();
   jobs.summary = summaryJob([...prJobs, ...trustedJobs]);
   jobs.comment = commentJob();
   for (const job of Object.values(jobs)) job.steps = job.steps.map(orderStep);
@@ -32959,7 +32984,9 @@ var init_workflow = __esm({
       "contents: write": "push the records commit",
       "actions: read": "read this job's queue times (jobs API) for the record's queue-wait KPI",
       "packages: write": "push images and manifest lists to ghcr.io",
-      "pull-requests: write": "comment the plan and results on the pull request"
+      "pull-requests: write": "comment the plan and results on the pull request",
+      "pages: write": "publish the dashboard and read-only API to GitHub Pages",
+      "id-token: write": "prove to GitHub Pages that this job deploys (the Pages OIDC check)"
     };
     expr2 = (e) => `\${{ ${e} }}`;
     IS_PR = "github.event_name == 'pull_request'";

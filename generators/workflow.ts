@@ -39,6 +39,8 @@ const PERMISSION_WHY: Record<string, string> = {
   'actions: read': "read this job's queue times (jobs API) for the record's queue-wait KPI",
   'packages: write': 'push images and manifest lists to ghcr.io',
   'pull-requests: write': 'comment the plan and results on the pull request',
+  'pages: write': 'publish the dashboard and read-only API to GitHub Pages',
+  'id-token: write': 'prove to GitHub Pages that this job deploys (the Pages OIDC check)',
 };
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
@@ -255,6 +257,30 @@ function summaryJob(poolJobs: string[]): Job {
   };
 }
 
+/**
+ * The dashboard and read-only API, rebuilt from the branch as the record job left it (its
+ * records commit included) and published to GitHub Pages. The compiled CLI and the bundled
+ * dashboard are checked in, so nothing is installed.
+ */
+function pagesJob(): Job {
+  return {
+    name: 'publish the dashboard',
+    needs: 'record',
+    if: `always() && needs.record.result == 'success' && ${NOT_PR}`,
+    'runs-on': HOSTED_RUNNER,
+    'timeout-minutes': 10,
+    permissions: { contents: 'read', pages: 'write', 'id-token': 'write' },
+    environment: { name: 'github-pages', url: expr('steps.deploy.outputs.page_url') },
+    steps: [
+      { ...checkout(), with: { 'persist-credentials': false, ref: expr('github.ref_name') } },
+      { name: 'Set up Node.js', uses: usesRef(ACTIONS.setupNode), with: { 'node-version': NODE_VERSION } },
+      { name: 'Build the site', run: 'node bin/factory.js site --out _site' },
+      { name: 'Upload the site', uses: usesRef(ACTIONS.uploadPagesArtifact), with: { path: '_site' } },
+      { name: 'Deploy to GitHub Pages', id: 'deploy', uses: usesRef(ACTIONS.deployPages) },
+    ],
+  };
+}
+
 function commentJob(): Job {
   return {
     name: 'comment',
@@ -302,6 +328,7 @@ function workflow(pools: PoolJobs[], policy: ResolvedFactory['policy']): Json {
   }
   jobs.merge = mergeJob(trustedJobs);
   jobs.record = recordJob(trustedJobs, policy.history.rawDays);
+  if (policy.site.pages) jobs.pages = pagesJob();
   jobs.summary = summaryJob([...prJobs, ...trustedJobs]);
   jobs.comment = commentJob();
   for (const job of Object.values(jobs)) job.steps = (job.steps as Step[]).map(orderStep);

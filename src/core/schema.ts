@@ -285,6 +285,13 @@ export const Policy = z
       .strict()
       .default({ rawDays: 90 })
       .describe('retention of the record history'),
+    site: z
+      .object({
+        pages: z.boolean().default(true).describe('publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source'),
+      })
+      .strict()
+      .default({ pages: true })
+      .describe('the dashboard site'),
   })
   .strict();
 export type Policy = z.infer<typeof Policy>;

@@ -72,7 +72,10 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       merge: { packages: 'write' },
       record: { contents: 'write' },
       comment: { 'pull-requests': 'write' },
+      // The Pages deployment: only this job may publish, and it runs after the record job.
+      ...(factory.policy.site.pages ? { pages: { pages: 'write', 'id-token': 'write' } } : {}),
     });
+    if (factory.policy.site.pages) expect(wf.jobs.pages!.needs).toBe('record');
   });
 
   it('never writes on pull requests: check jobs are read-only and push nothing', async () => {
