@@ -33095,6 +33095,20 @@ var init_serve = __esm({
 function matches(r, ref3) {
   return r.product.id === ref3 || r.template?.ref === ref3 || r.fragments.some((f) => f.ref === ref3);
 }
+function recordsByRef(records) {
+  const out = /* @__PURE__ */ new Map();
+  const add = (ref3, r) => {
+    const have = out.get(ref3);
+    if (!have) out.set(ref3, [r]);
+    else if (have.at(-1) !== r) have.push(r);
+  };
+  for (const r of records) {
+    add(r.product.id, r);
+    if (r.template) add(r.template.ref, r);
+    for (const f of r.fragments) add(f.ref, r);
+  }
+  return out;
+}
 function compat(records, q2) {
   const rows = /* @__PURE__ */ new Map();
   for (const r of [...records].sort((a, b) => a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0)) {
@@ -33315,6 +33329,11 @@ var init_aggregate = __esm({
 });
 
 // src/obs/kpi.ts
+function push(m, k, v) {
+  const have = m.get(k);
+  if (have) have.push(v);
+  else m.set(k, [v]);
+}
 function pcts(values) {
   const p50 = percentile(values, 50);
   const p95 = percentile(values, 95);
@@ -33387,13 +33406,13 @@ function imageSizes(records) {
   for (const r of records) {
     if (r.result !== "passed" || r.kpis.imageSizeBytes === void 0) continue;
     const k = `${r.product.id} ${r.variant} ${r.platform}`;
-    bySeries.set(k, [...bySeries.get(k) ?? [], { at: r.finishedAt, bytes: r.kpis.imageSizeBytes }]);
+    push(bySeries, k, { at: r.finishedAt, bytes: r.kpis.imageSizeBytes });
   }
   return [...bySeries.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(([series, points]) => ({ series, first: points[0], last: points.at(-1), points }));
 }
 function flaky(records) {
   const byRun = /* @__PURE__ */ new Map();
-  for (const r of records) byRun.set(`${r.target} ${r.run.id}`, [...byRun.get(`${r.target} ${r.run.id}`) ?? [], r]);
+  for (const r of records) push(byRun, `${r.target} ${r.run.id}`, r);
   const out = [];
   for (const rs of byRun.values()) {
     const sorted = [...rs].sort((a, b) => Number(a.run.attempt) - Number(b.run.attempt));
@@ -33433,12 +33452,12 @@ function computeKpis(records, aggregates, o) {
   const inWindow = records.filter((r) => !since || r.finishedAt >= since);
   const groups = /* @__PURE__ */ new Map();
   const aggGroups = /* @__PURE__ */ new Map();
-  for (const r of inWindow) for (const k of keysOf(r, o)) groups.set(k, [...groups.get(k) ?? [], r]);
+  for (const r of inWindow) for (const k of keysOf(r, o)) push(groups, k, r);
   for (const m of aggregates) {
     if (since && `${m.month}-31` < since.slice(0, 10)) continue;
     for (const [target, a] of Object.entries(m.targets)) {
       const keys2 = o.by === "pool" ? [o.poolOf(target)] : o.by === "product" ? [a.product] : o.by === "platform" ? [a.platform] : o.by === "fragment" ? [] : ["all"];
-      for (const k of keys2) aggGroups.set(k, [...aggGroups.get(k) ?? [], a]);
+      for (const k of keys2) push(aggGroups, k, a);
     }
   }
   const keys = [.../* @__PURE__ */ new Set([...groups.keys(), ...aggGroups.keys()])].sort();
@@ -33446,9 +33465,9 @@ function computeKpis(records, aggregates, o) {
     ...since ? { since } : {},
     by: o.by ?? "all",
     groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [])),
-    imageSize: imageSizes(inWindow),
-    flaky: flaky(inWindow),
-    timeToPatch: timeToPatch(inWindow)
+    imageSize: o.groupsOnly ? [] : imageSizes(inWindow),
+    flaky: o.groupsOnly ? [] : flaky(inWindow),
+    timeToPatch: o.groupsOnly ? [] : timeToPatch(inWindow)
   };
 }
 var KPI_GROUPINGS;
@@ -33644,7 +33663,7 @@ function testPlan(t) {
 }
 function daily(records) {
   const days = /* @__PURE__ */ new Map();
-  for (const r of records) days.set(r.finishedAt.slice(0, 10), [...days.get(r.finishedAt.slice(0, 10)) ?? [], r]);
+  for (const r of records) push(days, r.finishedAt.slice(0, 10), r);
   return [...days.keys()].sort().map((day) => {
     const rs = days.get(day);
     const p = { day, builds: rs.length, passed: rs.filter((r) => r.result === "passed").length };
@@ -33661,13 +33680,15 @@ function kpis(factory, set2) {
   const pools = new Map(factory.targets.map((t) => [t.name, t.pool.doc.name]));
   const poolOf = (t) => pools.get(t) ?? "unknown";
   const all = computeKpis(set2.records, set2.aggregates, { poolOf });
-  const byPool = computeKpis(set2.records, set2.aggregates, { poolOf, by: "pool" });
+  const byPool = computeKpis(set2.records, set2.aggregates, { poolOf, by: "pool", groupsOnly: true });
   const dailyByPool = {};
-  for (const g of byPool.groups) dailyByPool[g.key] = daily(set2.records.filter((r) => poolOf(r.target) === g.key));
+  const poolRecords = /* @__PURE__ */ new Map();
+  for (const r of set2.records) push(poolRecords, poolOf(r.target), r);
+  for (const g of byPool.groups) dailyByPool[g.key] = daily(poolRecords.get(g.key) ?? []);
   return {
     ...all.groups[0] ? { all: all.groups[0] } : {},
     byPool: byPool.groups,
-    byProduct: computeKpis(set2.records, set2.aggregates, { poolOf, by: "product" }).groups,
+    byProduct: computeKpis(set2.records, set2.aggregates, { poolOf, by: "product", groupsOnly: true }).groups,
     daily: daily(set2.records),
     dailyByPool,
     flaky: all.flaky,
@@ -33676,8 +33697,10 @@ function kpis(factory, set2) {
   };
 }
 function productRoutes(factory, records) {
+  const targetsOf2 = /* @__PURE__ */ new Map();
+  for (const t of factory.targets) push(targetsOf2, t.product.id, t);
   const summaries = factory.products.map((p) => {
-    const targets = factory.targets.filter((t) => t.product.id === p.id);
+    const targets = targetsOf2.get(p.id) ?? [];
     const latest = targets.map((t) => records.get(t.name)?.[0]?.result);
     const summary = {
       id: p.id,
@@ -33758,15 +33781,16 @@ function compatRoutes(factory, set2) {
     ...factory.products.map((p) => p.product.doc)
   ];
   const unique = [...new Map(refs.map((d) => [ref(d), d])).values()];
+  const byRef = recordsByRef(set2.records);
   return unique.map((d) => ({
     path: `${API_PREFIX}/compat/${d.name}/${d.version}.json`,
     schema: Compat,
-    value: { ref: ref(d), rows: compat(set2.records, { ref: ref(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
+    value: { ref: ref(d), rows: compat(byRef.get(ref(d)) ?? [], { ref: ref(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
   }));
 }
 function buildApi(factory, set2, name = "factory") {
   const records = /* @__PURE__ */ new Map();
-  for (const r of [...set2.records].sort(byTime)) records.set(r.target, [...records.get(r.target) ?? [], r]);
+  for (const r of [...set2.records].sort(byTime)) push(records, r.target, r);
   const latest = [...records.values()].map((rs) => rs[0]).sort((a, b) => a.target < b.target ? -1 : 1);
   const routes = [
     ...productRoutes(factory, records),

@@ -27,6 +27,22 @@ function matches(r: FactoryRecord, ref: string): boolean {
   return r.product.id === ref || r.template?.ref === ref || r.fragments.some((f) => f.ref === ref);
 }
 
+/** Records by every ref they were built with (product, template, fragments): one pass for many queries. */
+export function recordsByRef(records: readonly FactoryRecord[]): Map<string, FactoryRecord[]> {
+  const out = new Map<string, FactoryRecord[]>();
+  const add = (ref: string, r: FactoryRecord) => {
+    const have = out.get(ref);
+    if (!have) out.set(ref, [r]);
+    else if (have.at(-1) !== r) have.push(r);
+  };
+  for (const r of records) {
+    add(r.product.id, r);
+    if (r.template) add(r.template.ref, r);
+    for (const f of r.fragments) add(f.ref, r);
+  }
+  return out;
+}
+
 /** Rows for one ref, passing combinations first, newest first within each. */
 export function compat(records: readonly FactoryRecord[], q: CompatQuery): CompatRow[] {
   const rows = new Map<string, CompatRow>();

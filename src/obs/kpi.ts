@@ -12,6 +12,8 @@ export interface KpiOptions {
   by?: KpiGrouping;
   /** Which pool builds a target (from the factory as it is now); "unknown" for removed targets. */
   poolOf(target: string): string;
+  /** Only the groups (no size trend, flaky builds or time to patch): for callers that group twice. */
+  groupsOnly?: boolean;
 }
 
 export interface Pcts {
@@ -74,6 +76,13 @@ export interface KpiReport {
   imageSize: { series: string; first: SizePoint; last: SizePoint; points: SizePoint[] }[];
   flaky: FlakyBuild[];
   timeToPatch: PatchTime[];
+}
+
+/** Appends in place: copying the group on every record made a 100k-build history quadratic. */
+export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const have = m.get(k);
+  if (have) have.push(v);
+  else m.set(k, [v]);
 }
 
 function pcts(values: number[]): Pcts | undefined {
@@ -153,7 +162,7 @@ function imageSizes(records: readonly FactoryRecord[]): KpiReport['imageSize'] {
   for (const r of records) {
     if (r.result !== 'passed' || r.kpis.imageSizeBytes === undefined) continue;
     const k = `${r.product.id} ${r.variant} ${r.platform}`;
-    bySeries.set(k, [...(bySeries.get(k) ?? []), { at: r.finishedAt, bytes: r.kpis.imageSizeBytes }]);
+    push(bySeries, k, { at: r.finishedAt, bytes: r.kpis.imageSizeBytes });
   }
   return [...bySeries.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -163,7 +172,7 @@ function imageSizes(records: readonly FactoryRecord[]): KpiReport['imageSize'] {
 /** A run attempt that failed and a later attempt of the same run that passed. */
 function flaky(records: readonly FactoryRecord[]): FlakyBuild[] {
   const byRun = new Map<string, FactoryRecord[]>();
-  for (const r of records) byRun.set(`${r.target} ${r.run.id}`, [...(byRun.get(`${r.target} ${r.run.id}`) ?? []), r]);
+  for (const r of records) push(byRun, `${r.target} ${r.run.id}`, r);
   const out: FlakyBuild[] = [];
   for (const rs of byRun.values()) {
     const sorted = [...rs].sort((a, b) => Number(a.run.attempt) - Number(b.run.attempt));
@@ -211,12 +220,12 @@ export function computeKpis(records: readonly FactoryRecord[], aggregates: reado
   const inWindow = records.filter((r) => !since || r.finishedAt >= since);
   const groups = new Map<string, FactoryRecord[]>();
   const aggGroups = new Map<string, MonthAggregate['targets'][string][]>();
-  for (const r of inWindow) for (const k of keysOf(r, o)) groups.set(k, [...(groups.get(k) ?? []), r]);
+  for (const r of inWindow) for (const k of keysOf(r, o)) push(groups, k, r);
   for (const m of aggregates) {
     if (since && `${m.month}-31` < since.slice(0, 10)) continue;
     for (const [target, a] of Object.entries(m.targets)) {
       const keys = o.by === 'pool' ? [o.poolOf(target)] : o.by === 'product' ? [a.product] : o.by === 'platform' ? [a.platform] : o.by === 'fragment' ? [] : ['all'];
-      for (const k of keys) aggGroups.set(k, [...(aggGroups.get(k) ?? []), a]);
+      for (const k of keys) push(aggGroups, k, a);
     }
   }
   const keys = [...new Set([...groups.keys(), ...aggGroups.keys()])].sort();
@@ -224,9 +233,9 @@ export function computeKpis(records: readonly FactoryRecord[], aggregates: reado
     ...(since ? { since } : {}),
     by: o.by ?? 'all',
     groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [])),
-    imageSize: imageSizes(inWindow),
-    flaky: flaky(inWindow),
-    timeToPatch: timeToPatch(inWindow),
+    imageSize: o.groupsOnly ? [] : imageSizes(inWindow),
+    flaky: o.groupsOnly ? [] : flaky(inWindow),
+    timeToPatch: o.groupsOnly ? [] : timeToPatch(inWindow),
   };
 }
 

@@ -4,8 +4,8 @@
 import type { z } from 'zod';
 import type { FactoryRecord } from '../action/record.js';
 import type { ResolvedFactory, Target } from '../core/types.js';
-import { compat } from '../obs/compat.js';
-import { computeKpis } from '../obs/kpi.js';
+import { compat, recordsByRef } from '../obs/compat.js';
+import { computeKpis, push } from '../obs/kpi.js';
 import type { RecordSet } from '../obs/read.js';
 import { percentile, ratio } from '../obs/stats.js';
 import * as S from './schemas.js';
@@ -63,7 +63,7 @@ function testPlan(t: Target): z.infer<typeof S.PlannedTest>[] {
 
 function daily(records: readonly FactoryRecord[]): z.infer<typeof S.DayPoint>[] {
   const days = new Map<string, FactoryRecord[]>();
-  for (const r of records) days.set(r.finishedAt.slice(0, 10), [...(days.get(r.finishedAt.slice(0, 10)) ?? []), r]);
+  for (const r of records) push(days, r.finishedAt.slice(0, 10), r);
   return [...days.keys()].sort().map((day) => {
     const rs = days.get(day)!;
     const p: z.infer<typeof S.DayPoint> = { day, builds: rs.length, passed: rs.filter((r) => r.result === 'passed').length };
@@ -81,13 +81,15 @@ function kpis(factory: ResolvedFactory, set: RecordSet): z.infer<typeof S.Kpis> 
   const pools = new Map(factory.targets.map((t) => [t.name, t.pool.doc.name]));
   const poolOf = (t: string) => pools.get(t) ?? 'unknown';
   const all = computeKpis(set.records, set.aggregates, { poolOf });
-  const byPool = computeKpis(set.records, set.aggregates, { poolOf, by: 'pool' });
+  const byPool = computeKpis(set.records, set.aggregates, { poolOf, by: 'pool', groupsOnly: true });
   const dailyByPool: Record<string, z.infer<typeof S.DayPoint>[]> = {};
-  for (const g of byPool.groups) dailyByPool[g.key] = daily(set.records.filter((r) => poolOf(r.target) === g.key));
+  const poolRecords = new Map<string, FactoryRecord[]>();
+  for (const r of set.records) push(poolRecords, poolOf(r.target), r);
+  for (const g of byPool.groups) dailyByPool[g.key] = daily(poolRecords.get(g.key) ?? []);
   return {
     ...(all.groups[0] ? { all: all.groups[0] } : {}),
     byPool: byPool.groups,
-    byProduct: computeKpis(set.records, set.aggregates, { poolOf, by: 'product' }).groups,
+    byProduct: computeKpis(set.records, set.aggregates, { poolOf, by: 'product', groupsOnly: true }).groups,
     daily: daily(set.records),
     dailyByPool,
     flaky: all.flaky,
@@ -97,8 +99,10 @@ function kpis(factory: ResolvedFactory, set: RecordSet): z.infer<typeof S.Kpis> 
 }
 
 function productRoutes(factory: ResolvedFactory, records: Map<string, FactoryRecord[]>): Route[] {
+  const targetsOf = new Map<string, Target[]>();
+  for (const t of factory.targets) push(targetsOf, t.product.id, t);
   const summaries = factory.products.map((p) => {
-    const targets = factory.targets.filter((t) => t.product.id === p.id);
+    const targets = targetsOf.get(p.id) ?? [];
     const latest = targets.map((t) => records.get(t.name)?.[0]?.result);
     const summary: z.infer<typeof S.ProductSummary> = {
       id: p.id,
@@ -182,17 +186,18 @@ function compatRoutes(factory: ResolvedFactory, set: RecordSet): Route[] {
   ];
   // One route per name@version: compat matches a ref whatever kind of document it names.
   const unique = [...new Map(refs.map((d) => [ref(d), d])).values()];
+  const byRef = recordsByRef(set.records);
   return unique.map((d) => ({
     path: `${API_PREFIX}/compat/${d.name}/${d.version}.json`,
     schema: S.Compat,
-    value: { ref: ref(d), rows: compat(set.records, { ref: ref(d), accelerator: (t) => accel.get(t) ?? 'unknown' }) },
+    value: { ref: ref(d), rows: compat(byRef.get(ref(d)) ?? [], { ref: ref(d), accelerator: (t) => accel.get(t) ?? 'unknown' }) },
   }));
 }
 
 /** Every route of the API, sorted by path; index.json lists them. */
 export function buildApi(factory: ResolvedFactory, set: RecordSet, name = 'factory'): Route[] {
   const records = new Map<string, FactoryRecord[]>();
-  for (const r of [...set.records].sort(byTime)) records.set(r.target, [...(records.get(r.target) ?? []), r]);
+  for (const r of [...set.records].sort(byTime)) push(records, r.target, r);
   const latest = [...records.values()].map((rs) => rs[0]!).sort((a, b) => (a.target < b.target ? -1 : 1));
   const routes: Route[] = [
     ...productRoutes(factory, records),

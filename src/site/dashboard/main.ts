@@ -69,10 +69,16 @@ function charts(kpi: Json): HTMLElement {
   const pools = Object.keys(kpi.dailyByPool).sort();
   const poolDays = [...new Set(pools.flatMap((p) => kpi.dailyByPool[p].map((x: Json) => x.day)))].sort() as string[];
   const depthTimes = [...new Set(kpi.byPool.flatMap((g: Json) => g.queueDepth.series.map((s: Json) => s.at)))].sort() as string[];
-  const depthAt = (g: Json, at: string) => {
+  // One sweep per pool over the merged change points (a scan per point was quadratic).
+  const depthSeries = (g: Json): number[] => {
+    const out: number[] = [];
+    let j = 0;
     let depth = 0;
-    for (const s of g.queueDepth.series) if (s.at <= at) depth = s.depth;
-    return depth;
+    for (const at of depthTimes) {
+      while (j < g.queueDepth.series.length && g.queueDepth.series[j].at <= at) depth = g.queueDepth.series[j++].depth;
+      out.push(depth);
+    }
+    return out;
   };
   return el(
     'div',
@@ -90,7 +96,7 @@ function charts(kpi: Json): HTMLElement {
       'queue-depth',
       'Queue depth per pool (jobs waiting)',
       depthTimes.map((t) => Date.parse(t) / 1000),
-      kpi.byPool.map((g: Json) => ({ label: g.key, values: depthTimes.map((t) => depthAt(g, t)) })),
+      kpi.byPool.map((g: Json) => ({ label: g.key, values: depthSeries(g) })),
       { stepped: true },
     ),
   );
@@ -99,9 +105,10 @@ function charts(kpi: Json): HTMLElement {
 async function compatMatrix(): Promise<HTMLElement> {
   const fragments = (await get('fragments.json')) as Json[];
   const rows: (Node | string)[][] = [];
-  for (const f of fragments.filter((x) => x.users.length)) {
-    const c = await get(`compat/${f.name}/${f.version}.json`);
-    for (const r of c.rows) rows.push([f.id, r.product, r.platform, r.accelerator, r.base.split('@').pop().slice(0, 19), result(r.last.result), `${r.passed} / ${r.failed}`, runLink(r.last)]);
+  const used = fragments.filter((x) => x.users.length);
+  const all = await Promise.all(used.map((f) => get(`compat/${f.name}/${f.version}.json`)));
+  for (const [i, f] of used.entries()) {
+    for (const r of all[i].rows) rows.push([f.id, r.product, r.platform, r.accelerator, r.base.split('@').pop().slice(0, 19), result(r.last.result), `${r.passed} / ${r.failed}`, runLink(r.last)]);
   }
   const box = el('section', { id: 'compat' }, el('h2', {}, 'Compatibility: what passed together'));
   box.append(rows.length ? table(['fragment', 'product', 'platform', 'accelerator', 'base', 'last', 'passed / failed', 'last run'], rows, { 'data-table': 'compat' }) : el('p', { class: 'empty' }, 'no builds recorded yet'));
