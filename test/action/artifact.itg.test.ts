@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactName, downloadByPrefix, listFiles, upload } from '../../src/action/artifact.js';
 import { parseRecord, serializeRecord } from '../../src/action/record.js';
+import { parseHistory } from '../../src/obs/history.js';
 import { restoreEnvAfterEach, setEnv } from './env.js';
 import { startResultsService, type ResultsService } from './results-service.js';
 
@@ -132,10 +133,14 @@ describe('mode: record from dist/index.js', () => {
     const check = path.join(root, 'check');
     git(root, 'clone', '--quiet', bare, check);
     expect(git(check, 'log', '--format=%s', '-1')).toBe('records: 2 target(s) from run 77 attempt 2 [skip ci]');
-    expect(git(check, 'show', '--name-only', '--format=', 'HEAD').split('\n').sort()).toEqual([
-      'records/llm-runtime/1.4.0/a-amd64.json',
-      'records/llm-runtime/1.4.0/a-arm64.json',
-    ]);
+    const changed = git(check, 'show', '--name-only', '--format=', 'HEAD').split('\n').sort();
+    const history = changed.filter((f) => f.startsWith('records/history/'));
+    expect(changed.filter((f) => !history.includes(f))).toEqual(['records/llm-runtime/1.4.0/a-amd64.json', 'records/llm-runtime/1.4.0/a-arm64.json']);
+    // The history keeps every build, both attempts of a-arm64 included, in the same commit.
+    expect(history).toHaveLength(1);
+    const lines = parseHistory(fs.readFileSync(path.join(check, history[0]!), 'utf8'), history[0]!);
+    expect(lines.problems).toEqual([]);
+    expect(lines.records.map((r) => `${r.target}/${r.run.attempt}`).sort()).toEqual(['a-amd64/1', 'a-arm64/1', 'a-arm64/2'].sort());
     // Attempt 2 of a-arm64 replaced attempt 1: the re-run's result is the one recorded.
     const arm = parseRecord(fs.readFileSync(path.join(check, 'records/llm-runtime/1.4.0/a-arm64.json'), 'utf8'), 'a-arm64.json');
     expect(arm.run.attempt).toBe('2');
