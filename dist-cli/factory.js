@@ -835,9 +835,9 @@ function hexToUint8Array(hex3) {
 function uint8ArrayToHex(bytes) {
   return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-function members(proto, table2) {
-  for (const key in table2) {
-    const desc = Object.getOwnPropertyDescriptor(table2, key);
+function members(proto, table3) {
+  for (const key in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -852,10 +852,10 @@ function hide(inst, key, value) {
   return own(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
-function derived(computes, table2) {
+function derived(computes, table3) {
   for (const key in computes) {
     const compute = computes[key];
-    Object.defineProperty(table2, key, {
+    Object.defineProperty(table3, key, {
       configurable: true,
       enumerable: true,
       get() {
@@ -866,7 +866,7 @@ function derived(computes, table2) {
       }
     });
   }
-  return table2;
+  return table3;
 }
 function defineBound(proto, key, fn) {
   Object.defineProperty(proto, key, {
@@ -20071,7 +20071,7 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run2(s) {
+  function run3(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -20097,21 +20097,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run2(oldShape[k]);
+          const mapped = run3(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run2(def.catchall);
+          newCatchall = run3(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run2(def.element);
+        const mapped = run3(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -20119,14 +20119,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run2(item);
+          const mapped = run3(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run2(def.rest);
+          newRest = run3(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -20134,12 +20134,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run2(def.keyType);
-        const newVal = run2(def.valueType);
+        const newKey = run3(def.keyType);
+        const newVal = run3(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run2(def.valueType);
+        const newVal = run3(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -20147,7 +20147,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run2(opt);
+          const mapped = run3(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -20155,8 +20155,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run2(def.left);
-        const newRight = run2(def.right);
+        const newLeft = run3(def.left);
+        const newRight = run3(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -20168,23 +20168,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run2(def.innerType);
+        const newInner = run3(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run2(def.in);
-        const newOut = run2(def.out);
+        const newIn = run3(def.in);
+        const newOut = run3(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run2(def.input);
-        const newOutput = run2(def.output);
+        const newInput = run3(def.input);
+        const newOutput = run3(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run2(original()) });
+        return clone(s, { ...rest, getter: () => run3(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -20215,7 +20215,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run2(schema);
+  return run3(schema);
 }
 var RESOLVING;
 var init_visit = __esm({
@@ -21548,8 +21548,8 @@ function hclTemplate(parts) {
       let body = HCL_SPECIAL.test(p) ? hclString(p).slice(1, -1) : p;
       const lastChar = body.charCodeAt(body.length - 1);
       if (i + 1 < merged.length && (lastChar === 36 || lastChar === 37)) {
-        const run2 = /[$%]+$/.exec(body);
-        body = `${body.slice(0, run2.index)}\${"${run2[0]}"}`;
+        const run3 = /[$%]+$/.exec(body);
+        body = `${body.slice(0, run3.index)}\${"${run3[0]}"}`;
       }
       out.push(body);
     } else if ("expr" in p) {
@@ -34604,6 +34604,277 @@ var init_client = __esm({
   }
 });
 
+// src/supply/cosign.ts
+import { spawn } from "node:child_process";
+function workflowIdentity(repository) {
+  return `^https://github\\.com/${repository.replace(/[.]/g, "\\.")}/\\.github/workflows/factory\\.yml@`;
+}
+function run(cmd, args) {
+  return new Promise((resolve2) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => out += d);
+    child.stderr.on("data", (d) => err += d);
+    child.on("error", (e) => resolve2({ code: 127, out, err: e.message }));
+    child.on("close", (code) => resolve2({ code: code ?? 1, out, err }));
+  });
+}
+function cosignSigner(o) {
+  const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
+  return {
+    async verify(ref3) {
+      const args = ["verify", ...auth, ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [], ...o.allowHttp ? ["--allow-http-registry"] : [], "--output", "json", ref3];
+      const r = await run(o.cosign ?? "cosign", args);
+      if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
+      if (r.code !== 0) {
+        const why = r.err.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("Error:") || /no (matching )?signatures/i.test(l)).at(-1) ?? r.err.trim().split("\n").at(-1) ?? "";
+        return { ok: false, detail: why.replace(/^Error:\s*/, "").slice(0, 300) || `cosign exited ${r.code}` };
+      }
+      return { ok: true, detail: o.key ? `signed by the key ${o.key}` : `signed by ${o.identityRegexp ?? "any identity"} (${o.issuer ?? GITHUB_OIDC_ISSUER})` };
+    }
+  };
+}
+var GITHUB_OIDC_ISSUER;
+var init_cosign = __esm({
+  "src/supply/cosign.ts"() {
+    "use strict";
+    GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
+  }
+});
+
+// src/action/constants.ts
+var SPDX_PREDICATE;
+var init_constants = __esm({
+  "src/action/constants.ts"() {
+    "use strict";
+    SPDX_PREDICATE = "https://spdx.dev/Document";
+  }
+});
+
+// src/action/image.ts
+async function imageManifest(src, digest) {
+  const m = await src.manifest(digest);
+  if (m.kind !== "image") throw new Error(`${digest} is an image index where an image manifest was expected`);
+  return m.image;
+}
+async function inspectImage(src, rootDigest, platform) {
+  const root = await src.manifest(rootDigest);
+  let manifestDigest = rootDigest;
+  let attestation;
+  let manifest;
+  if (root.kind === "index") {
+    const entries = root.index.manifests;
+    const images = entries.filter((d) => !isAttestation(d));
+    const image = images.find((d) => d.platform && platformString(d.platform) === platform) ?? (images.length === 1 && !images[0].platform ? images[0] : void 0);
+    if (!image) throw new Error(`image index ${rootDigest} has no manifest for ${platform}`);
+    manifestDigest = image.digest;
+    manifest = await imageManifest(src, image.digest);
+    attestation = entries.find((d) => isAttestation(d) && attestationSubject(d) === image.digest);
+  } else manifest = root.image;
+  const layers = manifest.layers;
+  const facts = {
+    manifestDigest,
+    sizeBytes: layers.reduce((n, l) => n + l.size, 0) + manifest.config.size,
+    layerCount: layers.length
+  };
+  if (attestation) {
+    for (const layer of (await imageManifest(src, attestation.digest)).layers) {
+      const type = layer.annotations?.["in-toto.io/predicate-type"] ?? "";
+      if (type !== SPDX_PREDICATE && !type.startsWith("https://slsa.dev/provenance/")) continue;
+      const statement = JSON.parse(new TextDecoder().decode(await src.blob(layer.digest)));
+      if (type === SPDX_PREDICATE) {
+        facts.sbom ??= statement.predicate;
+      } else facts.provenance = statement.predicate;
+    }
+  }
+  return facts;
+}
+function baseDigest(provenance, baseImage) {
+  if (baseImage?.includes("@sha256:")) return baseImage.slice(baseImage.indexOf("@") + 1);
+  const p = provenance;
+  const materials = p?.materials ?? p?.buildDefinition?.resolvedDependencies ?? [];
+  const images = materials.filter((m2) => m2.uri?.startsWith("pkg:docker/") && m2.digest?.sha256);
+  const repo = baseImage ? repositoryOf(baseImage) : void 0;
+  const m = (repo ? images.find((x) => x.uri.includes(repo)) : void 0) ?? images[0];
+  return m ? `sha256:${m.digest.sha256}` : void 0;
+}
+function repositoryOf(image) {
+  try {
+    return parseReference(image).repository;
+  } catch (e) {
+    if (e instanceof ReferenceError2) return void 0;
+    throw e;
+  }
+}
+var init_image = __esm({
+  "src/action/image.ts"() {
+    "use strict";
+    init_oci();
+    init_reference();
+    init_constants();
+  }
+});
+
+// src/supply/verify.ts
+function vcsOf(provenance) {
+  const p = provenance;
+  const meta3 = p?.metadata?.["https://mobyproject.org/buildkit@v1#metadata"] ?? p?.runDetails?.metadata?.["https://mobyproject.org/buildkit@v1#metadata"];
+  return meta3?.vcs ?? {};
+}
+function provenanceCheck(platform, img, facts) {
+  if (facts.provenance === void 0) return { platform, check: "provenance", ok: false, detail: "no SLSA provenance attestation" };
+  const vcs = vcsOf(facts.provenance);
+  const source = vcs.source ?? img.labels["org.opencontainers.image.source"] ?? "";
+  const revision = vcs.revision ?? img.labels["org.opencontainers.image.revision"] ?? "";
+  if (!source) return { platform, check: "provenance", ok: false, detail: "provenance names no repository (no vcs source, no org.opencontainers.image.source)" };
+  if (!/^[0-9a-f]{7,64}$/.test(revision)) return { platform, check: "provenance", ok: false, detail: `provenance names no commit (revision "${revision}")` };
+  const label = img.labels["org.opencontainers.image.revision"];
+  if (label && vcs.revision && label !== vcs.revision) return { platform, check: "provenance", ok: false, detail: `the revision label ${label} differs from the provenance's ${vcs.revision}` };
+  return { platform, check: "provenance", ok: true, detail: `${source} at ${revision.slice(0, 12)}` };
+}
+function sbomCheck(platform, facts) {
+  const n = Array.isArray(facts.sbom?.packages) ? facts.sbom.packages.length : void 0;
+  return facts.sbom ? { platform, check: "sbom", ok: true, detail: `SPDX ${facts.sbom.spdxVersion ?? ""}, ${n ?? "?"} packages`.trim() } : { platform, check: "sbom", ok: false, detail: "no SPDX SBOM attestation" };
+}
+function baseCheck(platform, facts, expected) {
+  const got = baseDigest(facts.provenance, expected?.baseImage);
+  if (!expected) return { platform, check: "base", ok: got !== void 0, detail: got ? `base ${got} (no factory pin to compare: not a product of this factory)` : "no base digest in the provenance" };
+  if (!expected.basePin) return { platform, check: "base", ok: false, detail: `the lock has no pin for ${expected.baseImage}: run 'factory lock --resolve-bases'` };
+  if (!got) return { platform, check: "base", ok: false, detail: "the provenance names no base image digest" };
+  return got === expected.basePin ? { platform, check: "base", ok: true, detail: `${got.slice(0, 19)} = the lock's pin` } : { platform, check: "base", ok: false, detail: `built on ${got}, the lock pins ${expected.basePin}: rebuild, or the image predates the pin` };
+}
+function compositionCheck(platform, img, expected) {
+  const template = img.labels["dev.factory.template"] ?? "";
+  const fragments = (img.labels["dev.factory.fragments"] ?? "").split(",").filter(Boolean);
+  if (!expected) return { platform, check: "composition", ok: template !== "", detail: template ? `${template} + ${fragments.join(", ")} (not compared: not a product of this factory)` : "no dev.factory.* labels: not a factory image" };
+  const problems = [];
+  if (img.labels["dev.factory.product"] !== expected.product) problems.push(`product label ${img.labels["dev.factory.product"] ?? "(none)"}, expected ${expected.product}`);
+  if (img.labels["dev.factory.variant"] !== expected.variant) problems.push(`variant label ${img.labels["dev.factory.variant"] ?? "(none)"}, expected ${expected.variant}`);
+  if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
+  if (fragments.join(",") !== expected.fragments.join(",")) problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
+  for (const ref3 of [template, ...fragments]) if (ref3 && !expected.lockDigests[ref3]) problems.push(`${ref3} is not in factory.lock.json`);
+  return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
+}
+async function verifyImage(v) {
+  const checks = [];
+  const index2 = await v.signer.verify(`${v.repository}@${v.inspection.digest}`);
+  checks.push({ platform: v.inspection.images.length > 1 || v.inspection.mediaType.includes("index") ? "index" : v.inspection.images[0]?.platform ?? "image", check: "signature", ...index2 });
+  for (const img of v.inspection.images) {
+    if (img.digest !== v.inspection.digest) checks.push({ platform: img.platform, check: "signature", ...await v.signer.verify(`${v.repository}@${img.digest}`) });
+    const facts = await inspectImage(v.source, v.inspection.digest, img.platform);
+    checks.push(provenanceCheck(img.platform, img, facts), sbomCheck(img.platform, facts), baseCheck(img.platform, facts, v.expected), compositionCheck(img.platform, img, v.expected));
+  }
+  return checks;
+}
+var init_verify = __esm({
+  "src/supply/verify.ts"() {
+    "use strict";
+    init_image();
+  }
+});
+
+// src/cli/verify.ts
+function expectedOf(factory, t) {
+  const lock = factory.loaded.lock?.doc;
+  const p = t.product;
+  const template = `${p.template.meta.doc.name}@${p.template.meta.doc.version}`;
+  const fragments = p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`);
+  return {
+    product: p.id,
+    variant: t.variant.name,
+    template,
+    fragments,
+    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref3, e]) => [ref3, e.digest])),
+    baseImage: p.base.image,
+    ...p.base.digest ? { basePin: p.base.digest } : {}
+  };
+}
+async function subjects(ctx, factory) {
+  const arg = ctx.positionals[0];
+  if (arg.includes("@sha256:")) return [{ ref: arg }];
+  if (!factory) throw new UserError(`'${arg}' names a product, but the factory does not load: run 'factory validate'`);
+  const registry2 = ctx.values.registry ?? process.env.FACTORY_REGISTRY;
+  if (!registry2) throw new UserError("--registry HOST[/NAMESPACE] (or FACTORY_REGISTRY) is needed to find the published image of a product", EXIT.usage);
+  const resolved = resolveId(factory, arg);
+  if (!resolved.ok) throw new FactoryError([resolved.diagnostic]);
+  const targets = resolved.value.targets;
+  const byTag = /* @__PURE__ */ new Map();
+  for (const t of targets) if (t.mergedTags[0] && !byTag.has(t.mergedTags[0])) byTag.set(t.mergedTags[0], t);
+  return [...byTag].map(([tag, target]) => ({ ref: `${registry2.replace(/\/+$/, "")}/${tag}`, target }));
+}
+function table2(rows) {
+  const w = [Math.max(8, ...rows.map((r) => r.platform.length)), 11];
+  return rows.map((r) => `${r.ok ? "pass" : "FAIL"}  ${r.platform.padEnd(w[0])}  ${r.check.padEnd(w[1])}  ${r.detail}`).join("\n");
+}
+var verify;
+var init_verify2 = __esm({
+  "src/cli/verify.ts"() {
+    "use strict";
+    init_reference();
+    init_client();
+    init_types();
+    init_cosign();
+    init_verify();
+    init_ids();
+    init_errors3();
+    init_output();
+    verify = {
+      usage: "verify <product@version[:variant]|image@sha256:...>",
+      summary: "Check a published image: signature, provenance, SBOM, base pin and composition against the lock, per platform.",
+      details: "Keyless by default: the signature must come from this repository's factory workflow (--repository OWNER/NAME, or GITHUB_REPOSITORY).\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
+      positionals: { min: 1, max: 1 },
+      options: {
+        registry: { type: "string", description: "where the factory publishes (HOST[/NAMESPACE]); default FACTORY_REGISTRY" },
+        key: { type: "string", description: "verify signatures with this cosign public key" },
+        repository: { type: "string", description: "OWNER/NAME whose factory workflow must have signed (keyless)" },
+        "insecure-ignore-tlog": { type: "boolean", description: "do not require a transparency log entry (signatures made without Rekor)" }
+      },
+      async run(ctx) {
+        let factory;
+        try {
+          factory = await ctx.load();
+        } catch {
+          factory = void 0;
+        }
+        const key = ctx.values.key;
+        const repository = ctx.values.repository ?? process.env.GITHUB_REPOSITORY;
+        if (!key && !repository) throw new UserError("say who must have signed: --key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflow", EXIT.usage);
+        const client = new RegistryClient();
+        const all = [];
+        for (const s of await subjects(ctx, factory)) {
+          const ref3 = parseReference(s.ref);
+          const signer = cosignSigner({
+            ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
+            ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
+            allowHttp: isLoopbackHost(ref3.registry)
+          });
+          let inspection;
+          try {
+            inspection = await client.inspect(ref3);
+          } catch (e) {
+            if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
+            throw e;
+          }
+          const label = inspection.images[0]?.labels ?? {};
+          const target = s.target ?? factory?.targets.find((t) => t.product.id === label["dev.factory.product"] && t.variant.name === label["dev.factory.variant"]);
+          const repo = formatReference({ ...ref3, tag: void 0, digest: void 0 });
+          const checks = await verifyImage({ repository: repo, inspection, source: client.source(ref3), signer, ...target && factory ? { expected: expectedOf(factory, target) } : {} });
+          all.push(...checks.map((c) => ({ ...c, image: `${repo}@${inspection.digest}` })));
+        }
+        const failed = all.filter((c) => !c.ok).length;
+        if (ctx.json) printJson(ctx.io, { ok: failed === 0, checks: all });
+        else {
+          for (const image of [...new Set(all.map((c) => c.image))]) ctx.io.out(`${paint(ctx.io, "bold", image)}
+${table2(all.filter((c) => c.image === image))}`);
+          ctx.io.out(failed ? paint(ctx.io, "red", `${failed} check(s) failed`) : paint(ctx.io, "green", `all ${all.length} checks passed`));
+        }
+        return failed ? EXIT.failed : EXIT.ok;
+      }
+    };
+  }
+});
+
 // src/cli/lock-bases.ts
 var lock_bases_exports = {};
 __export(lock_bases_exports, {
@@ -34937,10 +35208,10 @@ var init_detect = __esm({
 });
 
 // src/plan/git.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 async function git(cwd, args, input2) {
   return new Promise((resolve2, reject) => {
-    const child = spawn("git", args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn2("git", args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (b) => out.push(b));
@@ -35366,7 +35637,7 @@ var init_plan2 = __esm({
 });
 
 // src/cli/commands.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
 import fs6 from "node:fs/promises";
 import path6 from "node:path";
@@ -35456,6 +35727,7 @@ var init_commands = __esm({
     init_errors3();
     init_output();
     init_obs();
+    init_verify2();
     validate3 = {
       usage: "validate",
       summary: "Load and resolve the whole factory; report every problem with file:line:column.",
@@ -35656,7 +35928,7 @@ var init_commands = __esm({
         args.push(...names);
         if (!ctx.json) ctx.io.err(paint(ctx.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
         return new Promise((resolve2) => {
-          const child = spawn2(cmd, args, { cwd: ctx.root, stdio: "inherit" });
+          const child = spawn3(cmd, args, { cwd: ctx.root, stdio: "inherit" });
           child.on("error", (e) => {
             ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
             resolve2(EXIT.internal);
@@ -35677,7 +35949,8 @@ var init_commands = __esm({
       kpi,
       compat: compatCmd,
       site,
-      serve
+      serve,
+      verify
     };
   }
 });
@@ -35686,7 +35959,7 @@ var init_commands = __esm({
 var cli_exports = {};
 __export(cli_exports, {
   report: () => report,
-  run: () => run
+  run: () => run2
 });
 import fs7 from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -35703,7 +35976,7 @@ Options:
 ${opts}
 ` : ""}`;
 }
-async function run(argv, io = processIo()) {
+async function run2(argv, io = processIo()) {
   const globalOptions = {
     root: { type: "string" },
     json: { type: "boolean", default: false },

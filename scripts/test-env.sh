@@ -22,6 +22,11 @@ if ! { command -v actionlint >/dev/null 2>&1 && actionlint -version | grep '^v\?
   go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 fi
 
+if ! { command -v cosign >/dev/null 2>&1 && cosign version 2>/dev/null | grep -q 'v3\.1\.3'; }; then
+  echo "test-env: installing cosign v3.1.3 (go install; a few minutes the first time)"
+  go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
+fi
+
 if ! { command -v zizmor >/dev/null 2>&1 && zizmor --version | grep ' 1\.32\.0$' >/dev/null; }; then
   echo "test-env: installing zizmor 1.32.0 (pip)"
   python3 -m pip install --quiet 'zizmor==1.32.0'

@@ -14,6 +14,7 @@ import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
 import { compatCmd, kpi, serve, site } from './obs.js';
+import { verify } from './verify.js';
 
 export interface CommandContext {
   io: Io;
@@ -357,4 +358,5 @@ export const COMMANDS: Record<string, Command> = {
   compat: compatCmd,
   site,
   serve,
+  verify,
 };
