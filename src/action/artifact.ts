@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import type { RunContext } from './types.js';
+import { info } from './console.js';
 
 /**
  * Artifacts are immutable and their names unique within a run, so a name carries the target,
@@ -44,7 +45,7 @@ export async function upload(name: string, files: string[], rootDirectory: strin
   }
   const client = new DefaultArtifactClient();
   const res = await client.uploadArtifact(name, files, rootDirectory, retentionDays ? { retentionDays } : {});
-  core.info(`Uploaded artifact ${name} (${files.length} files, ${res.size ?? 0} bytes, id ${res.id})`);
+  info(`Uploaded artifact ${name} (${files.length} files, ${res.size ?? 0} bytes, id ${res.id})`);
   return res.id;
 }
 

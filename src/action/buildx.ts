@@ -2,7 +2,7 @@
 // running a bake with its rawjson progress captured to a file.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
+import { info } from './console.js';
 import { ActionError } from './errors.js';
 import type { BakeDefinition } from './types.js';
 
@@ -97,7 +97,7 @@ export class Buildx {
       try {
         const r = await exec(c.bin, [...c.prefix, 'version']);
         if (r.exitCode === 0) {
-          core.info(`Using ${c.command}: ${r.stdout.trim()}`);
+          info(`Using ${c.command}: ${r.stdout.trim()}`);
           return c;
         }
       } catch {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { artifactsAvailable, downloadByPrefix, listFiles } from './artifact.js';
+import { info } from './console.js';
 import { Outputs } from './constants.js';
 import { ActionError } from './errors.js';
 import { commitRecords, dedupe, type RecordFile } from './git.js';
@@ -43,7 +44,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
   try {
     const got = await downloadByPrefix(inputs.recordArtifactPrefix, tmp);
     const files = dedupe(collectRecords(got.map((g) => g.dir), inputs.recordsDir));
-    core.info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
+    info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
     core.setOutput(Outputs.Records, JSON.stringify(files.map((f) => f.path)));
     if (files.length === 0) {
       core.setOutput(Outputs.Result, 'empty');
@@ -55,7 +56,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
       branch: inputs.branch,
       retries: inputs.pushRetries,
       message: `records: ${files.length} target(s) from run ${ctx.runId} attempt ${ctx.runAttempt}${failed ? ` (${failed} failed)` : ''} [skip ci]`,
-      log: (l) => core.info(l),
+      log: (l) => info(l),
     });
     core.setOutput(Outputs.Commit, res.commit ?? '');
     core.setOutput(Outputs.Result, res.commit ? 'committed' : 'unchanged');
