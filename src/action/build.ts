@@ -19,7 +19,7 @@ import { loadDockerfile, readDigests, writeFile, writeJson } from './evidence.js
 import { buildImages, type BakeJob, type ImageBuild } from './images.js';
 import { fetchQueueWait } from './kpi.js';
 import { countSteps } from './rawjson.js';
-import { serializeRecord } from './record.js';
+import { recordPath, serializeRecord } from './record.js';
 import { runTests, type TestPhase } from './run-tests.js';
 import { dockerfileOf, selectTargets, type Selection } from './select.js';
 import { renderSummary } from './summary.js';
@@ -37,6 +37,9 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext, given?: Too
   const tools = given ?? (await realTools());
   const env = bakeEnv(inputs, ctx, await tools.git.commitTime(inputs.workdir));
   const sel = await selectTargets(inputs, env, tools.buildx);
+  // A record path that would leave the records directory is the bake file's fault: refused
+  // before anything is built.
+  for (const f of sel.facts.values()) recordPath(inputs.recordsDir, f);
   const paths = freshEvidenceDir(inputs, ctx);
   writeJson(paths.definition, sel.def);
   if (inputs.cache === 'local') await restoreLocalCache(inputs, ctx);

@@ -8,7 +8,7 @@ import { info } from './console.js';
 import { Outputs } from './constants.js';
 import { ActionError } from './errors.js';
 import { commitRecords, dedupe, type RecordFile } from './git.js';
-import { parseRecord } from './record.js';
+import { normalRecordsDir, parseRecord, recordPathProblem } from './record.js';
 import type { RecordInputs, RunContext } from './types.js';
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
@@ -16,10 +16,13 @@ const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_
 /** Record files of downloaded artifacts, keyed by their repository path (the path inside the artifact). */
 export function collectRecords(dirs: readonly string[], recordsDir: string): RecordFile[] {
   const out: RecordFile[] = [];
+  const records = normalRecordsDir(recordsDir);
   for (const dir of dirs) {
     for (const file of listFiles(dir)) {
       const rel = path.relative(dir, file).split(path.sep).join('/');
-      if (!rel.startsWith(`${recordsDir}/`) || !rel.endsWith('.json')) continue;
+      if (!rel.startsWith(`${records}/`) || !rel.endsWith('.json')) continue;
+      const problem = recordPathProblem(rel, records);
+      if (problem) throw new ActionError(`artifact ${path.basename(dir)}: record ${JSON.stringify(rel)} refused: ${problem}`);
       const text = fs.readFileSync(file, 'utf8');
       out.push({ path: rel, text, record: parseRecord(text, rel) });
     }
@@ -54,6 +57,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
     const res = await commitRecords(files, {
       repo: inputs.workdir,
       branch: inputs.branch,
+      recordsDir: inputs.recordsDir,
       retries: inputs.pushRetries,
       message: `records: ${files.length} target(s) from run ${ctx.runId} attempt ${ctx.runAttempt}${failed ? ` (${failed} failed)` : ''} [skip ci]`,
       log: (l) => info(l),

@@ -172,3 +172,25 @@ describe('runBuild', () => {
     expect(envs[0]).toMatchObject({ SOURCE_DATE_EPOCH: '1712000000', BASE_DEBIAN: 'r/base/debian@sha256:cd' });
   });
 });
+
+describe('record paths from bake labels', () => {
+  it.each([
+    ['../../.github/workflows/x@1.0.0', 'product name "../../.github/workflows/x"'],
+    ['tools@../../../etc', 'product version "../../../etc"'],
+    ['/etc/passwd@1.0.0', 'product name "/etc/passwd"'],
+    ['to\\ols@1.0.0', 'product name "to\\\\ols"'],
+    ['to\u0000ols@1.0.0', 'product name "to\\u0000ols"'],
+    ['..@1.0.0', 'product name ".."'],
+  ])('refuses dev.factory.product=%j before anything is built or written', async (product, named) => {
+    const f = fakeTools([{ exitCode: 0, stderr: PASS_LOG }], passing);
+    const bad: BakeDefinition = JSON.parse(JSON.stringify(def)) as BakeDefinition;
+    bad.target['tools-amd64']!.labels!['dev.factory.product'] = product;
+    f.tools.buildx.print = async () => bad;
+    const e = await build({}, f.tools);
+    expect(e?.name).toBe('ActionError');
+    expect(e?.message).toContain(`target "tools-amd64": its record would be written outside records/: the ${named} (from label dev.factory.product`);
+    expect(e?.message).toMatch(/fix the bake file or regenerate it/);
+    expect(f.calls.filter((c) => c[0] === 'bake')).toEqual([]);
+    expect(fs.existsSync(path.join(ws, 'records'))).toBe(false);
+  });
+});
