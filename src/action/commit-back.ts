@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { artifactsAvailable, downloadByPrefix, listFiles } from './artifact.js';
-import { info } from './console.js';
+import { info, setPhase } from './console.js';
 import { Outputs } from './constants.js';
 import { ActionError } from './errors.js';
 import { commitRecords, dedupe, type RecordFile } from './git.js';
@@ -45,6 +45,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-record-artifacts-'));
   try {
+    setPhase('downloading the record artifacts');
     const got = await downloadByPrefix(inputs.recordArtifactPrefix, tmp);
     const files = dedupe(collectRecords(got.map((g) => g.dir), inputs.recordsDir));
     info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
@@ -54,6 +55,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
       return;
     }
     const failed = files.filter((f) => f.record.result === 'failed').length;
+    setPhase(`committing ${files.length} record(s) to ${inputs.branch}`);
     const res = await commitRecords(files, {
       repo: inputs.workdir,
       branch: inputs.branch,

@@ -6,6 +6,17 @@
 import * as core from '@actions/core';
 import { logText } from '../core/escape.js';
 
+// What the action is doing now, for the message of a cancelled run (main.ts).
+let phase = 'starting';
+
+export function setPhase(what: string): void {
+  phase = what;
+}
+
+export function currentPhase(): string {
+  return phase;
+}
+
 /** core.info for text that may hold anything: it is shown, never obeyed. */
 export function info(text: string): void {
   core.info(logText(text));
