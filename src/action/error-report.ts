@@ -65,6 +65,12 @@ export function buildErrorReport(args: {
     return report;
   }
 
+  if (!v && BUILDER_GONE.test(message)) {
+    report.step = 'builder';
+    report.message = `${BUILDER_LOST}: ${message}; this is not a fault of the inputs: re-run the job, or let input \`retries\` retry it`;
+    return report;
+  }
+
   const df = args.dockerfiles.get(target);
   if (df) {
     // buildx's printed location is exact (it comes from BuildKit's source info); the name match
@@ -89,6 +95,12 @@ export function isAttributable(r: ErrorReport): boolean {
   if (r.step === 'push') return !r.message.startsWith(PUSH_UNREACHABLE);
   return r.kind === 'test' || r.exitCode !== undefined || r.dockerfile !== undefined || r.stage !== undefined;
 }
+
+/** How the message starts when the connection to BuildKit broke (infrastructure: retried). */
+export const BUILDER_LOST = 'the connection to the BuildKit builder was lost';
+// What buildx prints when its builder dies or cannot be reached (gRPC Unavailable, a closed
+// socket), with no step of the build to blame.
+const BUILDER_GONE = /code = Unavailable|error reading from server|failed to dial|transport is closing|connection (refused|reset)|\bEOF\b/i;
 
 /** How the message of a push that failed on the network starts (infrastructure: retried). */
 export const PUSH_UNREACHABLE = 'the registry could not be reached while pushing';

@@ -149,7 +149,15 @@ export function privateBuilder(root: string, id: string, registry: string): Buil
       }
     },
     stop() {
-      sandbox('builder-down', id);
+      try {
+        sandbox('builder-down', id);
+      } catch {
+        // A buildkitd killed mid-step leaves its container's rootfs mounted: unmount what is
+        // under our own state directory, then remove it.
+        const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
+        for (const m of mounts.filter((m) => m.startsWith(`${state}/`)).reverse()) execFileSync('umount', ['-l', m]);
+        fs.rmSync(state, { recursive: true, force: true });
+      }
     },
   };
   b.start();

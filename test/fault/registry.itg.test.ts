@@ -21,9 +21,12 @@ beforeAll(async () => {
   builder = privateBuilder(root, `fr${process.pid}`, registry.addr);
 }, 120_000);
 afterAll(async () => {
-  builder?.stop();
-  await registry?.kill();
-  fs.rmSync(root, { recursive: true, force: true });
+  try {
+    builder?.stop();
+  } finally {
+    await registry?.kill();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 /** True once the registry has started receiving a blob upload of `repo`. */
