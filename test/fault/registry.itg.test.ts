@@ -2,10 +2,12 @@
 // (daemons.ts), with dist/index.js run as a runner runs it. What the user must get: an
 // infrastructure failure (retried, no error report), one record, and no tag (build key or
 // release) on an image that was not fully pushed, so no manifest list can be made from it.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MERGE_SCRIPT } from '../../generators/workflow-scripts.js';
 import { parseJobResult } from '../../src/core/job-result.js';
 import { parseRecord } from '../../src/action/record.js';
 import { imageWorkspace, missingSandbox, privateBuilder, privateRegistry, recordFiles, startAction, until, type Builder, type Registry } from './daemons.js';
@@ -14,6 +16,8 @@ const missing = missingSandbox();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-fault-registry-'));
 let registry: Registry;
 let builder: Builder;
+/** The workspaces of the two legs below, for the merge job. */
+const legs: Record<string, string> = {};
 
 beforeAll(async () => {
   if (missing) return;
@@ -56,6 +60,7 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
   it('retries the push once the registry is back: passed on attempt 2, one record, the image and key tag complete', async () => {
     const target = 'regblip-amd64';
     const ws = imageWorkspace(path.join(root, 'blip'), { target, registry: registry.addr, megabytes: 64 });
+    legs.blip = ws;
     const run = startAction(path.join(root, 'blip-run'), ws, inputs(target, '1'), { BUILDX_BUILDER: builder.name, FACTORY_RETRY_DELAY_MS: '3000' });
     await until(() => uploading(`fault/${target}`), 90_000, 'the push to start');
     await registry.kill();
@@ -79,6 +84,7 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
   it('a registry that stays down: result error (infrastructure), no error report, no digest to publish, no tags', async () => {
     const target = 'regdown-amd64';
     const ws = imageWorkspace(path.join(root, 'down'), { target, registry: registry.addr, megabytes: 64 });
+    legs.down = ws;
     const run = startAction(path.join(root, 'down-run'), ws, inputs(target, '0'), { BUILDX_BUILDER: builder.name });
     await until(() => uploading(`fault/${target}`), 90_000, 'the push to start');
     await registry.kill();
@@ -98,4 +104,30 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
     expect(record).toMatchObject({ result: 'failed', image: { pushed: false }, failure: { step: 'push' } });
     expect(await registry.tags(`fault/${target}`)).toEqual([]);
   }, 180_000);
+
+  it('the merge job (the generated workflow\'s script, real buildx) publishes no list with the failed leg in it', () => {
+    const dir = path.join(root, 'merge');
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
+    fs.mkdirSync(bin);
+    // The script calls `docker buildx imagetools`; here buildx is standalone.
+    fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\n[ "$1" = buildx ] && shift\nexec buildx "$@"\n', { mode: 0o755 });
+    for (const [leg, target] of [['blip', 'regblip-amd64'], ['down', 'regdown-amd64']] as const) {
+      fs.copyFileSync(path.join(legs[leg]!, 'factory-result', `${target}.json`), path.join(dir, 'results', `${target}.json`));
+    }
+    const source = (target: string, platform: string) => ({ target, platform, status: 'build', keyTag: `bk-${target}` });
+    const merges = [
+      { image: 'fault/regblip-amd64', tags: ['partial'], sources: [source('regblip-amd64', 'linux/amd64'), source('regdown-amd64', 'linux/arm64')] },
+      { image: 'fault/regblip-amd64', tags: ['whole'], sources: [source('regblip-amd64', 'linux/amd64')] },
+    ];
+    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ merges }));
+    const r = spawnSync('bash', ['-e', '-c', MERGE_SCRIPT], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: `${bin}:${process.env.FACTORY_SANDBOX_BIN ?? '/usr/local/lib/factory-sandbox/bin'}:${process.env.PATH}`, HOME: process.env.HOME, REGISTRY: registry.addr, GITHUB_STEP_SUMMARY: path.join(dir, 'summary') },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain('::error title=factory merge refused::fault/regblip-amd64:partial is missing linux/arm64 (target regdown-amd64 did not produce an image); not publishing a partial manifest list');
+    return registry.tags('fault/regblip-amd64').then((tags) => expect(tags).toEqual(['1.0.0-amd64', 'bk-regblip-amd64', 'whole']));
+  }, 60_000);
 });
