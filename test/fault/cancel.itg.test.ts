@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startResultsService, type ResultsService } from '../action/results-service.js';
-import { imageWorkspace, missingSandbox, privateBuilder, privateRegistry, startAction, type Builder, type Registry } from './daemons.js';
+import { imageWorkspace, missingSandbox, privateBuilder, privateRegistry, startAction, until, type Builder, type Registry } from './daemons.js';
 import { clone, git, origin, recordMode } from './records.js';
 
 const missing = missingSandbox();
@@ -79,5 +79,34 @@ describe.skipIf(missing)(`the action cancelled between image build and record up
     expect(rec.status, rec.log).toBe(0);
     const check = clone(bare, path.join(root, `check-${signal}`));
     expect(git(check, 'ls-files', 'records')).toBe(`records/fault/1.0.0/${target}.json`);
+  }, 120_000);
+
+  it('SIGTERM in the middle of a build step: the bake is stopped too, nothing is pushed or recorded', async () => {
+    const target = 'cancelbuild-amd64';
+    const dir = path.join(root, 'mid-build');
+    const ws = imageWorkspace(path.join(root, 'ws-mid-build'), { target, registry: registry.addr, sleep: 60 });
+    const run = startAction(dir, ws, { target, push: 'true', sbom: 'false', cache: 'none', tests: 'none', 'key-tag': `bk-${target}` }, {
+      BUILDX_BUILDER: builder.name,
+      ACTIONS_RESULTS_URL: svc.url,
+      ACTIONS_RUNTIME_TOKEN: svc.token('run-mid-build', 'build'),
+    });
+    const rawjson = path.join(dir, 'runner-temp', 'factory-evidence', `${target}-900-1`, 'build.rawjson.log');
+    await until(() => fs.existsSync(rawjson) && /"name":"\[2\/2\] RUN (?:[^"\\]|\\.)*","started":/.test(fs.readFileSync(rawjson, 'utf8')), 60_000, 'the RUN step to start');
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.status).toBe(143);
+    expect(r.log).toMatch(/^::error::cancelled \(SIGTERM\) while building the images \(attempt 1\); nothing was recorded half-way/m);
+    // No buildx of this job is left running (it would go on and push for a job that is over).
+    const bakes = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(rawjson.replace('build.rawjson.log', 'bake-metadata.json'));
+      } catch {
+        return false;
+      }
+    });
+    await until(() => bakes().length === 0, 10_000, 'the cancelled bake to exit');
+    expect(fs.existsSync(path.join(ws, 'records'))).toBe(false);
+    expect(await registry.tags(`fault/${target}`)).toEqual([]);
+    expect(svc.artifacts.filter((a) => a.runBackendId === 'run-mid-build')).toEqual([]);
   }, 120_000);
 });
