@@ -1,6 +1,6 @@
 // `mode: build`, a flat run of phases: select the targets (one `bake --print`), build the
 // images, run their tests (retrying both where the failure is the infrastructure's), assemble
-// the records, tag the build key, report. Outputs, the result file, summary, annotations and
+// the records, upload them, then tag the build key, report. Outputs, the result file, summary, annotations and
 // uploads happen before a failure is rethrown, so a failed build still leaves everything behind.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,13 +11,13 @@ import { jobResultFile, serializeJobResult, type JobResult } from '../core/job-r
 import { artifactName, listFiles } from './artifact.js';
 import { assembleRecords, type AssembledRecord } from './assemble.js';
 import { restoreLocalCache } from './cache.js';
+import { setPhase } from './console.js';
 import { EVIDENCE_ARTIFACT_PREFIX, Outputs, RECORD_ARTIFACT_PREFIX } from './constants.js';
 import { bakeEnv, runPaths, type RunPaths } from './context.js';
 import { annotationMessage, isAttributable, type DockerfileInfo, type ErrorReport } from './error-report.js';
 import { ActionError, errorMessage } from './errors.js';
 import { loadDockerfile, readDigests, writeFile, writeJson } from './evidence.js';
 import { buildImages, type BakeJob, type ImageBuild } from './images.js';
-import { setPhase } from './console.js';
 import { fetchQueueWait } from './kpi.js';
 import { countSteps } from './rawjson.js';
 import { recordPath, serializeRecord } from './record.js';
