@@ -1,7 +1,8 @@
 // `mode: build`, a flat run of phases: select the targets (one `bake --print`), build the
 // images, run their tests (retrying both where the failure is the infrastructure's), assemble
-// the records, upload them, then tag the build key, report. Outputs, the result file, summary, annotations and
-// uploads happen before a failure is rethrown, so a failed build still leaves everything behind.
+// the records, upload them, then tag the build key, report. Outputs, the result file, summary,
+// annotations and uploads happen before a failure is rethrown, so a failed build still leaves
+// everything behind.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
