@@ -33139,6 +33139,13 @@ var init_compat2 = __esm({
   }
 });
 
+// src/action/errors.ts
+var init_errors4 = __esm({
+  "src/action/errors.ts"() {
+    "use strict";
+  }
+});
+
 // src/action/record.ts
 function parseRecord(text, file2) {
   let data;
@@ -33159,6 +33166,7 @@ var init_record = __esm({
   "src/action/record.ts"() {
     "use strict";
     init_zod();
+    init_errors4();
     RECORD_SCHEMA = "factory.record/v1";
     Digest2 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
     ErrorReportSchema = external_exports.object({

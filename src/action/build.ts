@@ -1,7 +1,8 @@
 // `mode: build`, a flat run of phases: select the targets (one `bake --print`), build the
 // images, run their tests (retrying both where the failure is the infrastructure's), assemble
-// the records, tag the build key, report. Outputs, the result file, summary, annotations and
-// uploads happen before a failure is rethrown, so a failed build still leaves everything behind.
+// the records, upload them, then tag the build key, report. Outputs, the result file, summary,
+// annotations and uploads happen before a failure is rethrown, so a failed build still leaves
+// everything behind.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
@@ -11,6 +12,7 @@ import { jobResultFile, serializeJobResult, type JobResult } from '../core/job-r
 import { artifactName, listFiles } from './artifact.js';
 import { assembleRecords, type AssembledRecord } from './assemble.js';
 import { restoreLocalCache } from './cache.js';
+import { setPhase } from './console.js';
 import { EVIDENCE_ARTIFACT_PREFIX, Outputs, RECORD_ARTIFACT_PREFIX } from './constants.js';
 import { bakeEnv, runPaths, type RunPaths } from './context.js';
 import { annotationMessage, isAttributable, type DockerfileInfo, type ErrorReport } from './error-report.js';
@@ -19,7 +21,7 @@ import { loadDockerfile, readDigests, writeFile, writeJson } from './evidence.js
 import { buildImages, type BakeJob, type ImageBuild } from './images.js';
 import { fetchQueue } from './kpi.js';
 import { countSteps } from './rawjson.js';
-import { serializeRecord } from './record.js';
+import { recordPath, serializeRecord } from './record.js';
 import { runTests, type TestPhase } from './run-tests.js';
 import { dockerfileOf, selectTargets, type Selection } from './select.js';
 import { renderSummary } from './summary.js';
@@ -36,7 +38,11 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext, given?: Too
   checkFiles(inputs);
   const tools = given ?? (await realTools());
   const env = bakeEnv(inputs, ctx, await tools.git.commitTime(inputs.workdir));
+  setPhase('selecting the targets');
   const sel = await selectTargets(inputs, env, tools.buildx);
+  // A record path that would leave the records directory is the bake file's fault: refused
+  // before anything is built.
+  for (const f of sel.facts.values()) recordPath(inputs.recordsDir, f);
   const paths = freshEvidenceDir(inputs, ctx);
   writeJson(paths.definition, sel.def);
   if (inputs.cache === 'local') await restoreLocalCache(inputs, ctx);
@@ -59,10 +65,21 @@ export async function runBuild(inputs: BuildInputs, ctx: RunContext, given?: Too
     writeFile(path.join(paths.dir, a.path), text);
   }
   const failures = distinctFailures(assembled);
-  const keyTagged = failures.length === 0 ? await tagBuildKey(inputs, assembled, tools) : undefined;
+  // The record goes up before the build key is tagged: a keyed image is skipped by every later
+  // plan, so a key without an uploaded record (cancelled, or the artifact service down in
+  // between) would lose that record for good. Without the key the next run builds and records.
+  setPhase('uploading the records (the build key is not tagged yet)');
+  const notUploaded = inputs.evidence ? await uploadRecords(inputs, ctx, assembled, tools) : [];
+  setPhase('tagging the build key');
+  const keyTagged = failures.length === 0 && notUploaded.length === 0 ? await tagBuildKey(inputs, assembled, tools) : undefined;
   const result = jobResult(inputs, assembled, failures, baked.attempts, keyTagged);
+  if (notUploaded.length && failures.length === 0) {
+    result.result = 'error';
+    result.message = `the record artifact of ${notUploaded.join(', ')} could not be uploaded, so the image is not tagged with the build key (the next run builds and records it again); re-run the job`;
+  }
+  setPhase('reporting');
   await report(inputs, ctx, paths, assembled, baked, failures, result, tools);
-  if (failures.length) throw new ActionError(result.message ?? 'the build failed');
+  if (failures.length || notUploaded.length) throw new ActionError(result.message ?? 'the build failed');
 }
 
 function checkFiles(inputs: BuildInputs): void {
@@ -102,14 +119,28 @@ function phaseFailures(b: ImageBuild, t: TestPhase): ErrorReport[] {
 async function bakeWithRetries(job: BakeJob, tools: Tools): Promise<Baked> {
   const { retries } = job.inputs;
   for (let attempt = 1; ; attempt++) {
+    setPhase(`building the images (attempt ${attempt})`);
     const build = await buildImages(job, tools);
+    if (build.run.exitCode === 0) setPhase(`running the tests (attempt ${attempt})`);
     const tests: TestPhase =
       build.run.exitCode === 0 ? await runTests(job, tools.buildx) : { byImage: new Map(job.sel.images.map((t) => [t, { targets: [], cases: [] }])) };
     const failures = phaseFailures(build, tests);
     if (failures.length === 0 || failures.some(isAttributable) || attempt > retries) return { build, tests, attempts: attempt };
-    core.warning(`attempt ${attempt} of ${retries + 1} failed with no error in the inputs (${failures[0]!.message}); trying again`);
+    const wait = retryDelayMs(attempt);
+    core.warning(`attempt ${attempt} of ${retries + 1} failed with no error in the inputs (${failures[0]!.message}); trying again in ${Math.round(wait / 1000)}s`);
     keepAttemptLogs(job.paths, attempt);
+    await new Promise((r) => setTimeout(r, wait));
   }
+}
+
+/**
+ * The pause before retry `attempt + 1`: a builder or registry that just went away (restarted,
+ * rescheduled) needs a moment, and retrying at once would fail the same way. Doubles each time.
+ * FACTORY_RETRY_DELAY_MS sets the first pause (the unit tests set 0).
+ */
+function retryDelayMs(attempt: number): number {
+  const first = Number(process.env.FACTORY_RETRY_DELAY_MS ?? '5000');
+  return (Number.isFinite(first) && first >= 0 ? first : 5000) * 2 ** (attempt - 1);
 }
 
 function keepAttemptLogs(paths: RunPaths, attempt: number): void {
@@ -206,7 +237,7 @@ async function report(
   core.setOutput(Outputs.Metadata, JSON.stringify(baked.build.metadata));
   const attributable = failures.find(isAttributable);
   core.setOutput(Outputs.ErrorReport, attributable ? JSON.stringify(attributable) : '');
-  if (inputs.evidence) await uploadAll(inputs, ctx, paths, assembled, tools);
+  if (inputs.evidence) await uploadEvidence(inputs, ctx, paths, assembled, tools);
 }
 
 function annotate(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, failures: readonly ErrorReport[]): void {
@@ -221,11 +252,25 @@ function annotate(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, failure
   }
 }
 
-async function uploadAll(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, assembled: readonly AssembledRecord[], tools: Tools): Promise<void> {
+/** Uploads each target's record artifact; returns the targets whose upload failed (each with a warning). */
+async function uploadRecords(inputs: BuildInputs, ctx: RunContext, assembled: readonly AssembledRecord[], tools: Tools): Promise<string[]> {
+  const failed: string[] = [];
+  for (const { record: r, path: rel } of assembled) {
+    try {
+      await tools.artifacts.upload(artifactName(RECORD_ARTIFACT_PREFIX, r.target, r.platform, ctx), [path.join(inputs.workdir, rel)], inputs.workdir, inputs.retentionDays);
+    } catch (e) {
+      core.warning(`${r.target}: uploading the record failed: ${errorMessage(e)}`);
+      failed.push(r.target);
+    }
+  }
+  return failed;
+}
+
+async function uploadEvidence(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, assembled: readonly AssembledRecord[], tools: Tools): Promise<void> {
   // The OCI export is only a means to read the SBOM; the images themselves are not evidence.
   const shared = listFiles(paths.dir).filter((f) => !f.startsWith(path.join(paths.dir, 'oci') + path.sep));
   const targets = assembled.map((a) => a.record.target);
-  for (const { record: r, path: rel } of assembled) {
+  for (const { record: r } of assembled) {
     try {
       // Per-target files of the other targets of a group (sbom/<t>.spdx.json, tests/test-<t>/,
       // records/.../<t>.json) stay in their own artifacts; shared logs go into each.
@@ -234,7 +279,6 @@ async function uploadAll(inputs: BuildInputs, ctx: RunContext, paths: RunPaths, 
         return !targets.some((o) => o !== r.target && segments.some((seg) => seg === o || seg === testTargetName(o) || seg.startsWith(`${o}.`)));
       });
       await tools.artifacts.upload(artifactName(EVIDENCE_ARTIFACT_PREFIX, r.target, r.platform, ctx), own, paths.dir, inputs.retentionDays);
-      await tools.artifacts.upload(artifactName(RECORD_ARTIFACT_PREFIX, r.target, r.platform, ctx), [path.join(inputs.workdir, rel)], inputs.workdir, inputs.retentionDays);
     } catch (e) {
       // Evidence must not hide the build's own result; the missing upload is visible as a warning.
       core.warning(`${r.target}: uploading evidence failed: ${errorMessage(e)}`);

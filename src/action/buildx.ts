@@ -1,8 +1,8 @@
 // The outside tool `docker buildx` (or a standalone `buildx`): finding it, `bake --print`, and
 // running a bake with its rawjson progress captured to a file.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
+import { info } from './console.js';
 import { ActionError } from './errors.js';
 import type { BakeDefinition } from './types.js';
 
@@ -21,6 +21,15 @@ export interface ExecOptions {
   stderrFile?: string;
 }
 
+// The tools running now, so that a cancelled action can stop them (stopChildren): a bake
+// left running after the step ends would go on building and pushing for a job that is over.
+const running = new Set<ChildProcess>();
+
+/** Sends `signal` to every tool exec() started that is still running. */
+export function stopChildren(signal: NodeJS.Signals): void {
+  for (const c of running) c.kill(signal);
+}
+
 export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
@@ -28,6 +37,8 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const file = opts.stderrFile ? fs.openSync(opts.stderrFile, 'w') : undefined;
@@ -97,7 +108,7 @@ export class Buildx {
       try {
         const r = await exec(c.bin, [...c.prefix, 'version']);
         if (r.exitCode === 0) {
-          core.info(`Using ${c.command}: ${r.stdout.trim()}`);
+          info(`Using ${c.command}: ${r.stdout.trim()}`);
           return c;
         }
       } catch {

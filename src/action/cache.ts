@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import * as cache from '@actions/cache';
+import { info } from './console.js';
 import { State } from './constants.js';
 import type { BuildInputs, RunContext } from './types.js';
 
@@ -31,7 +32,7 @@ export async function restoreLocalCache(inputs: BuildInputs, ctx: RunContext): P
   try {
     const hit = await cache.restoreCache([inputs.cacheDir], key, restoreKeys);
     if (hit) core.saveState(State.CacheRestoredKey, hit);
-    core.info(hit ? `cache: restored BuildKit cache ${hit}` : 'cache: no BuildKit cache yet for this target');
+    info(hit ? `cache: restored BuildKit cache ${hit}` : 'cache: no BuildKit cache yet for this target');
   } catch (e) {
     core.warning(`cache: restore failed, building without it: ${(e as Error).message}`);
   }
@@ -43,7 +44,7 @@ export async function saveLocalCache(): Promise<void> {
   const fresh = core.getState(State.CacheNewDir);
   if (!key || !dir || !fresh) return;
   if (!fs.existsSync(fresh) || fs.readdirSync(fresh).length === 0) {
-    core.info('cache: the build exported no BuildKit cache; nothing to save');
+    info('cache: the build exported no BuildKit cache; nothing to save');
     return;
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -54,7 +55,7 @@ export async function saveLocalCache(): Promise<void> {
   }
   try {
     await cache.saveCache([dir], key);
-    core.info(`cache: saved BuildKit cache as ${key}`);
+    info(`cache: saved BuildKit cache as ${key}`);
   } catch (e) {
     core.warning(`cache: save failed: ${(e as Error).message}`);
   }

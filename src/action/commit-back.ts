@@ -4,10 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { artifactsAvailable, downloadByPrefix, listFiles } from './artifact.js';
+import { info, setPhase } from './console.js';
 import { Outputs } from './constants.js';
 import { ActionError } from './errors.js';
 import { commitRecords, dedupe, type RecordFile } from './git.js';
-import { parseRecord } from './record.js';
+import { normalRecordsDir, parseRecord, recordPathProblem } from './record.js';
 import type { RecordInputs, RunContext } from './types.js';
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
@@ -15,10 +16,13 @@ const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_
 /** Record files of downloaded artifacts, keyed by their repository path (the path inside the artifact). */
 export function collectRecords(dirs: readonly string[], recordsDir: string): RecordFile[] {
   const out: RecordFile[] = [];
+  const records = normalRecordsDir(recordsDir);
   for (const dir of dirs) {
     for (const file of listFiles(dir)) {
       const rel = path.relative(dir, file).split(path.sep).join('/');
-      if (!rel.startsWith(`${recordsDir}/`) || !rel.endsWith('.json')) continue;
+      if (!rel.startsWith(`${records}/`) || !rel.endsWith('.json')) continue;
+      const problem = recordPathProblem(rel, records);
+      if (problem) throw new ActionError(`artifact ${path.basename(dir)}: record ${JSON.stringify(rel)} refused: ${problem}`);
       const text = fs.readFileSync(file, 'utf8');
       out.push({ path: rel, text, record: parseRecord(text, rel) });
     }
@@ -41,24 +45,27 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-record-artifacts-'));
   try {
+    setPhase('downloading the record artifacts');
     const got = await downloadByPrefix(inputs.recordArtifactPrefix, tmp);
     // Every attempt's record goes into the history; the latest files get the newest of each.
     const all = collectRecords(got.map((g) => g.dir), inputs.recordsDir);
     const files = dedupe(all);
-    core.info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
+    info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
     core.setOutput(Outputs.Records, JSON.stringify(files.map((f) => f.path)));
     if (files.length === 0) {
       core.setOutput(Outputs.Result, 'empty');
       return;
     }
     const failed = files.filter((f) => f.record.result === 'failed').length;
+    setPhase(`committing ${files.length} record(s) to ${inputs.branch}`);
     const res = await commitRecords(files, {
       repo: inputs.workdir,
       branch: inputs.branch,
+      recordsDir: inputs.recordsDir,
       retries: inputs.pushRetries,
       history: { recordsDir: inputs.recordsDir, rawDays: inputs.historyDays, now: new Date(), records: all.map((f) => f.record) },
       message: `records: ${files.length} target(s) from run ${ctx.runId} attempt ${ctx.runAttempt}${failed ? ` (${failed} failed)` : ''} [skip ci]`,
-      log: (l) => core.info(l),
+      log: (l) => info(l),
     });
     core.setOutput(Outputs.Commit, res.commit ?? '');
     core.setOutput(Outputs.Result, res.commit ? 'committed' : 'unchanged');

@@ -1,8 +1,28 @@
-// A readable job log while buildx writes rawjson to a file: one line per finished step, the
-// output of failing steps, and buildx's own non-JSON lines (errors, warnings).
+// The job log. Everything the action prints goes through `info` (the other @actions/core
+// functions encode their message as command data already), so text that came from a
+// Dockerfile, a test or a tool can never become a workflow command (see logText). And a
+// readable log while buildx writes rawjson to a file: one line per finished step, the output
+// of failing steps, and buildx's own non-JSON lines (errors, warnings).
 import * as core from '@actions/core';
+import { logText } from '../core/escape.js';
 
-export function progressPrinter(write: (line: string) => void = (l) => core.info(l)): (line: string) => void {
+// What the action is doing now, for the message of a cancelled run (main.ts).
+let phase = 'starting';
+
+export function setPhase(what: string): void {
+  phase = what;
+}
+
+export function currentPhase(): string {
+  return phase;
+}
+
+/** core.info for text that may hold anything: it is shown, never obeyed. */
+export function info(text: string): void {
+  core.info(logText(text));
+}
+
+export function progressPrinter(write: (line: string) => void = info): (line: string) => void {
   const done = new Set<string>();
   const names = new Map<string, string>();
   return (line: string) => {

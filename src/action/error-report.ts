@@ -55,10 +55,19 @@ export function buildErrorReport(args: {
   const exit = exitCodeOf(v?.error) ?? exitCodeOf(errorLine(progress.text));
   if (exit !== undefined) report.exitCode = exit;
 
-  const refused = pushRefusal(progress);
-  if (refused) {
+  const push = pushFailure(progress);
+  if (push) {
     report.step = 'push';
-    report.message = `the registry refused the push: ${refused}; log in with docker/login-action, check that the token may write packages, or set \`push: false\``;
+    report.message =
+      push.kind === 'refused'
+        ? `the registry refused the push: ${push.line}; log in with docker/login-action, check that the token may write packages, or set \`push: false\``
+        : `${PUSH_UNREACHABLE}: ${push.line}; check the registry address and that it is up (input \`retries\` retries this)`;
+    return report;
+  }
+
+  if (!v && BUILDER_GONE.test(message)) {
+    report.step = 'builder';
+    report.message = `${BUILDER_LOST}: ${message}; this is not a fault of the inputs: re-run the job, or let input \`retries\` retry it`;
     return report;
   }
 
@@ -83,14 +92,31 @@ export function buildErrorReport(args: {
  * `error-report` output is set only for these, so a workflow can retry the rest.
  */
 export function isAttributable(r: ErrorReport): boolean {
-  return r.kind === 'test' || r.step === 'push' || r.exitCode !== undefined || r.dockerfile !== undefined || r.stage !== undefined;
+  if (r.step === 'push') return !r.message.startsWith(PUSH_UNREACHABLE);
+  return r.kind === 'test' || r.exitCode !== undefined || r.dockerfile !== undefined || r.stage !== undefined;
 }
 
-/** A registry that refuses the push shows up as buildx's final error, not as a failing step. */
-export function pushRefusal(p: Progress): string | undefined {
+/** How the message starts when the connection to BuildKit broke (infrastructure: retried). */
+export const BUILDER_LOST = 'the connection to the BuildKit builder was lost';
+// What buildx prints when its builder dies or cannot be reached (gRPC Unavailable, a closed
+// socket), with no step of the build to blame.
+const BUILDER_GONE = /code = Unavailable|error reading from server|failed to dial|transport is closing|connection (refused|reset)|\bEOF\b/i;
+
+/** How the message of a push that failed on the network starts (infrastructure: retried). */
+export const PUSH_UNREACHABLE = 'the registry could not be reached while pushing';
+
+/**
+ * A failed push shows up as buildx's final error, not as a failing step. The registry saying
+ * no (401, 403, denied) is the inputs' fault: credentials or permissions. The registry not
+ * answering (refused or reset connections, EOF, timeouts, unknown host) is the infrastructure's:
+ * a registry that restarts mid-push looks exactly like this, so it is retried.
+ */
+export function pushFailure(p: Progress): { kind: 'refused' | 'unreachable'; line: string } | undefined {
   const line = errorLine(p.text) ?? '';
-  if (!/failed to push|unexpected status|push access denied/i.test(line)) return undefined;
-  return /\b(401|403|denied|unauthorized|forbidden|insufficient_scope|connection refused|no such host|i\/o timeout)\b/i.test(line) ? line : undefined;
+  if (!/failed to push|unexpected status|push access denied|failed to copy|failed to do request/i.test(line)) return undefined;
+  if (/\b(401|403|denied|unauthorized|forbidden|insufficient_scope)\b/i.test(line)) return { kind: 'refused', line };
+  if (/connection refused|connection reset|broken pipe|\bEOF\b|no such host|i\/o timeout|timeout|unavailable|50[234]\b/i.test(line)) return { kind: 'unreachable', line };
+  return undefined;
 }
 
 export function testErrorReport(testTarget: string, failed: TestCase): ErrorReport {

@@ -6,8 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { exec } from './buildx.js';
 import { ActionError } from './errors.js';
-import { applyHistory, type HistoryOptions } from './history.js';
-import { parseRecord, type FactoryRecord } from './record.js';
+import { aggregatePath, byMonthFile, HISTORY_DIR } from '../obs/history.js';
+import { applyHistory, monthOf, type HistoryOptions } from './history.js';
+import { parseRecord, recordPathProblem, type FactoryRecord } from './record.js';
 
 export interface RecordFile {
   /** Repository-relative path, e.g. records/llm-runtime/1.4.0/llm-runtime-python3_11-amd64.json. */
@@ -20,6 +21,8 @@ export interface CommitOptions {
   repo: string;
   remote?: string;
   branch: string;
+  /** The records directory every record path must be under (input `records-dir`). */
+  recordsDir?: string;
   message: string;
   retries: number;
   /** First backoff in ms; doubles each retry, plus jitter so racing runs spread out. */
@@ -64,6 +67,49 @@ export function dedupe(files: readonly RecordFile[]): RecordFile[] {
   return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/**
+ * Refuses a record path that is not plain (see recordPathProblem) or that passes through a
+ * symbolic link in the worktree: a link committed on the branch (`records -> /etc`, or a record
+ * file linked to a workflow) would make the write land outside the records, and git only notices
+ * after the file is written. Every path is checked before the first is written.
+ */
+export function checkRecordDestinations(worktree: string, files: readonly RecordFile[], recordsDir: string, branch: string): void {
+  for (const f of files) {
+    const problem = recordPathProblem(f.path, recordsDir);
+    if (problem) throw new ActionError(`record ${JSON.stringify(f.path)}: refused, ${problem}`);
+    refuseLinks(worktree, f.path, branch);
+  }
+}
+
+/** The history files a commit may write (month files and their aggregates), checked the same way. */
+export function checkHistoryDestinations(worktree: string, history: HistoryOptions & { records: readonly FactoryRecord[] }, branch: string): void {
+  // The directory itself too: folding old months reads and deletes the files below it.
+  refuseLinks(worktree, `${history.recordsDir.replace(/\/+$/, '')}/${HISTORY_DIR}`, branch);
+  for (const rel of byMonthFile(history.recordsDir, history.records).keys()) {
+    refuseLinks(worktree, rel, branch);
+    const month = monthOf(rel);
+    if (month) refuseLinks(worktree, aggregatePath(history.recordsDir, month), branch);
+  }
+}
+
+function refuseLinks(worktree: string, rel: string, branch: string): void {
+  let at = worktree;
+  for (const part of rel.split('/')) {
+    at = path.join(at, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(at);
+    } catch {
+      return; // does not exist yet: nothing below it can be a link
+    }
+    if (st.isSymbolicLink()) {
+      throw new ActionError(
+        `record ${rel}: ${path.relative(worktree, at)} is a symbolic link on branch ${branch}; mode: record never writes through links. Remove the link from the branch (git rm ${path.relative(worktree, at)}) and re-run the record job`,
+      );
+    }
+  }
+}
+
 /** Writes the records that are new or newer than the branch's; returns the paths written. */
 function apply(worktree: string, files: readonly RecordFile[]): string[] {
   const written: string[] = [];
@@ -101,6 +147,8 @@ export async function commitRecords(files: readonly RecordFile[], o: CommitOptio
       await git(o.repo, ['fetch', '--quiet', remote, `+refs/heads/${o.branch}:${ref}`]);
       if (attempt === 1) await git(o.repo, ['worktree', 'add', '--quiet', '--detach', worktree, ref]);
       else await git(worktree, ['checkout', '--quiet', '--detach', '--force', ref]);
+      checkRecordDestinations(worktree, files, o.recordsDir ?? 'records', o.branch);
+      if (o.history) checkHistoryDestinations(worktree, o.history, o.branch);
       const latest = apply(worktree, files);
       const written = [...latest, ...(o.history ? applyHistory(worktree, o.history.records, o.history) : [])];
       if (written.length === 0) {

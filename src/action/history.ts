@@ -18,7 +18,7 @@ function readIf(file: string): string | undefined {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
 }
 
-function monthOf(rel: string): string | undefined {
+export function monthOf(rel: string): string | undefined {
   const m = /\/(\d{4})\/(\d{2})\.jsonl$/.exec(rel);
   return m ? `${m[1]}-${m[2]}` : undefined;
 }

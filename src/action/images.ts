@@ -4,7 +4,7 @@
 // rest "not finished".
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { progressPrinter } from './console.js';
+import { info, progressPrinter } from './console.js';
 import { buildArgs, type RunPaths } from './context.js';
 import { buildErrorReport, type DockerfileInfo, type ErrorReport } from './error-report.js';
 import { errorMessage } from './errors.js';
@@ -47,7 +47,7 @@ export interface ImageBuild {
 
 /** One bake with its rawjson progress captured, echoed to the log as it runs. */
 export async function bake(buildx: BakeRunner, args: string[], cwd: string, env: Record<string, string>, rawjsonFile: string): Promise<BakeRun> {
-  core.info(`${buildx.command} ${args.join(' ')}`);
+  info(`${buildx.command} ${args.join(' ')}`);
   const start = Date.now();
   const r = await buildx.run(args, { cwd, env, stderrFile: rawjsonFile, onStderrLine: progressPrinter() });
   return { exitCode: r.exitCode, wallTimeMs: Date.now() - start, progress: parseRawJson(r.stderr) };

@@ -1,5 +1,8 @@
 // The job summary: one table row per target, then the error report of each failure. Rendered
-// to a Markdown string (pure, tested) that main.ts appends with core.summary.
+// to a Markdown string (pure, tested) that build.ts appends with core.summary. Step names, test
+// names, messages and logs come from Dockerfiles and tests, so every value is escaped for
+// Markdown (src/core/escape.ts): it shows as text, never as HTML, a link or a table column.
+import { markdownBlock, markdownCode, markdownText } from '../core/escape.js';
 import type { FactoryRecord } from './record.js';
 
 function ratio(r: number | undefined): string {
@@ -13,12 +16,8 @@ function duration(ms: number): string {
     .padStart(2, '0')}s`;
 }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
 function short(digest: string | undefined): string {
-  return digest ? `\`${digest.slice(0, 19)}\`` : '–';
+  return digest ? markdownCode(digest.slice(0, 19), true) : '–';
 }
 
 export function renderSummary(records: readonly FactoryRecord[], paths: ReadonlyMap<string, string> = new Map()): string {
@@ -31,8 +30,8 @@ export function renderSummary(records: readonly FactoryRecord[], paths: Readonly
     out.push(
       '| ' +
         [
-          `\`${r.target}\``,
-          r.platform,
+          markdownCode(r.target, true),
+          markdownText(r.platform),
           r.result === 'passed' ? '✅ passed' : '❌ failed',
           duration(k.wallTimeMs),
           ratio(k.cacheHitRatio),
@@ -40,7 +39,7 @@ export function renderSummary(records: readonly FactoryRecord[], paths: Readonly
           short(r.image.digest),
           r.sbom ? String(r.sbom.packages) : '–',
           r.tests.total ? `${r.tests.passed}/${r.tests.failed}/${r.tests.skipped}` : '–',
-          cell(failing),
+          failing ? markdownCode(failing, true) : '',
         ].join(' | ') +
         ' |',
     );
@@ -48,18 +47,18 @@ export function renderSummary(records: readonly FactoryRecord[], paths: Readonly
   for (const r of records) {
     const f = r.failure;
     if (!f) continue;
-    out.push('', `### ❌ ${r.target}: ${f.kind === 'build' ? 'build step' : 'test'} failed`, '');
-    out.push(`- step: \`${f.step.replace(/\r?\n/g, ' ').replace(/`/g, "'")}\``);
+    out.push('', `### ❌ ${markdownText(r.target)}: ${f.kind === 'build' ? 'build step' : 'test'} failed`, '');
+    out.push(`- step: ${markdownCode(f.step)}`);
     if (f.exitCode !== undefined) out.push(`- exit code: ${f.exitCode}`);
-    if (f.dockerfile) out.push(`- Dockerfile: \`${f.dockerfile.file}:${f.dockerfile.line}\``);
-    if (f.source) out.push(`- source: \`${f.source.file}:${f.source.line}\`${f.source.origin ? ` (${f.source.origin})` : ''}`);
-    out.push(`- error: ${f.message.replace(/\r?\n/g, ' ')}`);
-    if (f.log.length) out.push('', '```text', ...f.log.map((l) => l.replace(/```/g, "'''")), '```');
+    if (f.dockerfile) out.push(`- Dockerfile: ${markdownCode(`${f.dockerfile.file}:${f.dockerfile.line}`)}`);
+    if (f.source) out.push(`- source: ${markdownCode(`${f.source.file}:${f.source.line}`)}${f.source.origin ? ` (${markdownText(f.source.origin)})` : ''}`);
+    out.push(`- error: ${markdownText(f.message)}`);
+    if (f.log.length) out.push('', ...markdownBlock(f.log));
   }
   const recs = [...paths.entries()];
   if (recs.length) {
     out.push('', '<details><summary>records</summary>', '');
-    for (const [t, p] of recs) out.push(`- \`${t}\`: \`${p}\``);
+    for (const [t, p] of recs) out.push(`- ${markdownCode(t)}: ${markdownCode(p)}`);
     out.push('', '</details>');
   }
   return out.join('\n') + '\n';

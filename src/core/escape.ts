@@ -132,3 +132,64 @@ function isLiteral(p: HclPart): p is string {
 }
 
 const HCL_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// ---------------------------------------------------------------- job log and job summary
+
+// The runner reads a step's output line by line, a line ending at \n, \r\n or a lone \r, and
+// obeys `::command::` at the start of a line (after whitespace) and, in the legacy syntax,
+// `##[command]` anywhere in it. Text from a Dockerfile, a test or a tool's stderr must not
+// reach the log as such a line, or a build could mask secrets, stop command processing, or fake
+// errors. A zero-width space (not whitespace to the runner's Trim) is put between the two
+// characters that open a command: the log reads the same, the runner sees no command.
+const ZWSP = '\u200b';
+const COMMAND_AT_START = /^(\s*):(?=:)/;
+const LEGACY_COMMAND = /#(?=#\[)/g;
+
+/** One or more log lines whose text is exactly `text` to a reader and no workflow command to the runner. */
+export function logText(text: string): string {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.replace(COMMAND_AT_START, `$1:${ZWSP}`).replace(LEGACY_COMMAND, `#${ZWSP}`))
+    .join('\n');
+}
+
+// Markdown (GitHub-flavoured, as the job summary and PR comments render it): a backslash makes
+// any ASCII punctuation character literal. These are the ones that start markup in running
+// text: HTML and entities (`<` `>` `&`), links and images (`[` `]` `!`), emphasis and
+// strikethrough, code, table pipes, headings, math (`$`), and the backslash itself.
+const MD_SPECIAL = /[\\`*_[\]<>&|!~#$]/g;
+
+/** Plain text on one line of Markdown (a list item, a heading, a table cell): shown as is, never markup. */
+export function markdownText(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, ' ').replace(MD_SPECIAL, '\\$&');
+}
+
+/**
+ * An inline code span showing exactly `s` (on one line). Inside a code span nothing is markup,
+ * HTML included; it ends only at a backtick run of its own length, so the fence is one longer
+ * than the longest run in `s`. A table cell splits at `|` even inside code, so `inTable` escapes it.
+ */
+export function markdownCode(s: string, inTable = false): string {
+  const text = s.replace(/[\r\n]+/g, ' ');
+  const fence = '`'.repeat(longestRun(text, '`') + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') || (text.startsWith(' ') && text.endsWith(' ') && text.trim() !== '') ? ' ' : '';
+  const body = `${fence}${pad}${text}${pad}${fence}`;
+  return inTable ? body.replace(/\|/g, '\\|') : body;
+}
+
+/** A fenced code block of `lines`, its fence longer than any backtick run inside. */
+export function markdownBlock(lines: readonly string[], info = 'text'): string[] {
+  const body = lines.map((l) => l.replace(/\r/g, ''));
+  const fence = '`'.repeat(Math.max(3, ...body.map((l) => longestRun(l, '`') + 1)));
+  return [`${fence}${info}`, ...body, fence];
+}
+
+function longestRun(s: string, c: string): number {
+  let best = 0;
+  let run = 0;
+  for (const ch of s) {
+    run = ch === c ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best;
+}

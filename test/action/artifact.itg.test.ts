@@ -54,12 +54,13 @@ describe('evidence upload', () => {
     }
   });
 
-  it('refuses a second artifact of the same name (409) but not a re-run attempt', async () => {
+  it('uploads a second artifact of a taken name (409) as name-2, and a re-run attempt under its own name', async () => {
     setEnv({ ACTIONS_RESULTS_URL: svc.url, ACTIONS_RUNTIME_TOKEN: svc.token('run-2', 'job-1') });
     const dir = evidenceDir('ev2');
     const files = listFiles(dir);
     await upload(artifactName('evidence', 't-amd64', 'linux/amd64', { runAttempt: '1' }), files, dir);
-    await expect(upload(artifactName('evidence', 't-amd64', 'linux/amd64', { runAttempt: '1' }), files, dir)).rejects.toThrow(/409|already exists|Conflict/i);
+    const second = await upload(artifactName('evidence', 't-amd64', 'linux/amd64', { runAttempt: '1' }), files, dir);
+    expect(svc.artifacts.find((a) => a.id === second)).toMatchObject({ name: 'evidence-t-amd64-linux-amd64-attempt1-2', finalized: true });
     // The re-run (attempt 2) of the same job names its artifact apart and succeeds.
     setEnv({ ACTIONS_RUNTIME_TOKEN: svc.token('run-2', 'job-2') });
     await expect(upload(artifactName('evidence', 't-amd64', 'linux/amd64', { runAttempt: '2' }), files, dir)).resolves.toBeGreaterThan(0);

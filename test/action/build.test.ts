@@ -80,7 +80,7 @@ beforeEach(() => {
   fs.writeFileSync(path.join(ws, 'factory.lock.json'), JSON.stringify({ fragments: { 'busybox@1.0.0': { digest: DIGEST } }, templates: {} }));
   outputFile = path.join(ws, 'github-output');
   fs.writeFileSync(outputFile, '');
-  setEnv({ GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: undefined, SOURCE_DATE_EPOCH: undefined });
+  setEnv({ GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: undefined, SOURCE_DATE_EPOCH: undefined, FACTORY_RETRY_DELAY_MS: '0' });
 });
 afterEach(() => fs.rmSync(ws, { recursive: true, force: true }));
 
@@ -170,5 +170,49 @@ describe('runBuild', () => {
     f.tools.buildx.run = (args, opts) => (envs.push(opts?.env ?? {}), run(args, opts));
     await build({ variables: 'BASE_DEBIAN=r/base/debian@sha256:cd' }, f.tools);
     expect(envs[0]).toMatchObject({ SOURCE_DATE_EPOCH: '1712000000', BASE_DEBIAN: 'r/base/debian@sha256:cd' });
+  });
+});
+
+describe('record paths from bake labels', () => {
+  it.each([
+    ['../../.github/workflows/x@1.0.0', 'product name "../../.github/workflows/x"'],
+    ['tools@../../../etc', 'product version "../../../etc"'],
+    ['/etc/passwd@1.0.0', 'product name "/etc/passwd"'],
+    ['to\\ols@1.0.0', 'product name "to\\\\ols"'],
+    ['to\u0000ols@1.0.0', 'product name "to\\u0000ols"'],
+    ['..@1.0.0', 'product name ".."'],
+  ])('refuses dev.factory.product=%j before anything is built or written', async (product, named) => {
+    const f = fakeTools([{ exitCode: 0, stderr: PASS_LOG }], passing);
+    const bad: BakeDefinition = JSON.parse(JSON.stringify(def)) as BakeDefinition;
+    bad.target['tools-amd64']!.labels!['dev.factory.product'] = product;
+    f.tools.buildx.print = async () => bad;
+    const e = await build({}, f.tools);
+    expect(e?.name).toBe('ActionError');
+    expect(e?.message).toContain(`target "tools-amd64": its record would be written outside records/: the ${named} (from label dev.factory.product`);
+    expect(e?.message).toMatch(/fix the bake file or regenerate it/);
+    expect(f.calls.filter((c) => c[0] === 'bake')).toEqual([]);
+    expect(fs.existsSync(path.join(ws, 'records'))).toBe(false);
+  });
+});
+
+describe('record upload before the build key', () => {
+  it('tags the key only after the record artifact is up; a failed record upload leaves no key and fails the leg as an error', async () => {
+    const f = fakeTools([{ exitCode: 0, stderr: PASS_LOG }], passing);
+    const order: string[] = [];
+    const run = f.tools.buildx.run;
+    f.tools.buildx.run = (args, opts) => (args[0] === 'imagetools' && order.push('key-tag'), run(args, opts));
+    f.tools.artifacts.upload = async (name: string) => void order.push(name.split('-')[0]!);
+    expect(await build({ push: 'true', 'key-tag': 'bk-1' }, f.tools)).toBeUndefined();
+    expect(order).toEqual(['record', 'key-tag', 'evidence']);
+
+    const g = fakeTools([{ exitCode: 0, stderr: PASS_LOG }], passing);
+    g.tools.artifacts.upload = async (name: string) => {
+      if (name.startsWith('record-')) throw new Error('Failed to make request after 5 attempts: Failed request: (503) Service Unavailable');
+    };
+    const e = await build({ push: 'true', 'key-tag': 'bk-1' }, g.tools);
+    expect(e?.message).toMatch(/^the record artifact of tools-amd64 could not be uploaded, so the image is not tagged with the build key/);
+    expect(g.calls.some((c) => c[0] === 'imagetools')).toBe(false);
+    expect(resultFile()).toMatchObject({ result: 'error', pushed: true });
+    expect(resultFile().keyTag).toBeUndefined();
   });
 });

@@ -110,3 +110,58 @@ describe('record selection', () => {
     expect(dedupe(got)).toHaveLength(1);
   });
 });
+
+describe('symbolic links on the branch', () => {
+  /** Commits `link -> target` on main through a clone, as a hand-made commit on the branch would. */
+  function commitLink(link: string, target: string): void {
+    const seed = clone();
+    fs.mkdirSync(path.dirname(path.join(seed, link)), { recursive: true });
+    fs.symlinkSync(target, path.join(seed, link));
+    git(seed, 'add', link);
+    git(seed, 'commit', '--quiet', '-m', `link ${link}`);
+    git(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+  }
+
+  it.each([
+    ['records', 'the records directory', (outside: string) => outside],
+    ['records/llm-runtime', 'a product directory', (outside: string) => outside],
+    ['records/llm-runtime/1.4.0/ln-amd64.json', 'the record file itself', () => '../../../README.md'],
+  ])('refuses %s as a link (%s), writes nothing and pushes nothing', async (link, _what, target) => {
+    const outside = fs.mkdtempSync(path.join(root, 'outside-'));
+    commitLink(link, target(outside));
+    const tip = git(clone(), 'rev-parse', 'main');
+    const repo = clone();
+    const files = [record('ok-amd64', '500', '1', '2026-11-24T01:00:00.000Z'), record('ln-amd64', '500', '1', '2026-11-24T01:00:00.000Z')];
+    await expect(commitRecords(files, opts(repo, 'through a link'))).rejects.toThrowError(
+      new RegExp(`^record records/llm-runtime/1\\.4\\.0/\\S+\\.json: ${link.replace(/\./g, '\\.')} is a symbolic link on branch main; mode: record never writes through links`),
+    );
+    // Nothing landed outside, nothing in the repository's README, and the branch did not move.
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(fs.readFileSync(path.join(clone(), 'README.md'), 'utf8')).toBe('factory\n');
+    expect(git(clone(), 'rev-parse', 'main')).toBe(tip);
+    expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    ['records/history', 'the history directory', (outside: string) => outside],
+    ['records/history/2026/11.jsonl', 'a month file', () => '../../../README.md'],
+    ['records/history/2026/11.aggregate.json', 'a month aggregate', () => '../../../README.md'],
+  ])('refuses %s as a link (%s) when the commit appends history', async (link, _what, target) => {
+    const outside = fs.mkdtempSync(path.join(root, 'outside-'));
+    commitLink(link, target(outside));
+    const tip = git(clone(), 'rev-parse', 'main');
+    const files = [record('ok-amd64', '501', '1', '2026-11-24T01:00:00.000Z')];
+    const history = { recordsDir: 'records', rawDays: 0, now: new Date('2026-11-25T00:00:00Z'), records: files.map((f) => f.record) };
+    await expect(commitRecords(files, { ...opts(clone(), 'history through a link'), history })).rejects.toThrowError(
+      new RegExp(`^record ${link.replace(/\./g, '\\.')}: ${link.replace(/\./g, '\\.')} is a symbolic link on branch main`),
+    );
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(fs.readFileSync(path.join(clone(), 'README.md'), 'utf8')).toBe('factory\n');
+    expect(git(clone(), 'rev-parse', 'main')).toBe(tip);
+  });
+
+  it('refuses a record path with a part that is not a plain name', async () => {
+    const bad = { ...record('x-amd64', '1', '1', '2026-11-24T01:00:00.000Z'), path: 'records/llm-runtime/..\\..\\x/x-amd64.json' };
+    await expect(commitRecords([bad], opts(clone(), 'm'))).rejects.toThrowError(/^record "records\/llm-runtime\/\.\.\\\\\.\.\\\\x\/x-amd64\.json": refused, its part/);
+  });
+});

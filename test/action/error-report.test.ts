@@ -113,10 +113,17 @@ describe('recorded failures', () => {
     expect(r.source).toBeUndefined();
   });
 
-  it('turns a refused push into one message that says what to fix', () => {
+  it('turns a push to a registry that does not answer into one message: address or outage, retried', () => {
     const r = buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 });
     expect(r.step).toBe('push');
-    expect(r.message).toMatch(/^the registry refused the push: failed to solve: failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused; log in with docker\/login-action/);
+    expect(r.message).toMatch(/^the registry could not be reached while pushing: failed to solve: failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused; check the registry address/);
+  });
+
+  it('turns a push the registry refuses (credentials) into one message that says what to fix', () => {
+    const progress = parseRawJson('ERROR: failed to solve: failed to push r.example/acme/x:1: unexpected status from HEAD request: 403 Forbidden\n');
+    const r = buildErrorReport({ progress, targets: ['x'], dockerfiles: new Map(), exitCode: 1 });
+    expect(r.message).toMatch(/^the registry refused the push: .*403 Forbidden; log in with docker\/login-action/);
+    expect(isAttributable(r)).toBe(true);
   });
 });
 
@@ -124,7 +131,7 @@ describe('isAttributable', () => {
   const rec = (f: string) => parseRawJson(fs.readFileSync(new URL(`fixtures/rawjson/${f}`, import.meta.url), 'utf8'));
   it.each([
     ['a failing step', buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), true],
-    ['a refused push', buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), true],
+    ['a registry that does not answer the push', buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), false],
     ['a builder that went away', buildErrorReport({ progress: parseRawJson('ERROR: failed to solve: Unavailable: connection error: desc = "transport: error while dialing"\n'), targets: ['x'], dockerfiles: new Map(), exitCode: 1 }), false],
   ])('%s: %s', (_n, report, want) => {
     expect(isAttributable(report)).toBe(want);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseRecord, recordPath, RecordSchema, serializeRecord } from '../../src/action/record.js';
+import { parseRecord, recordPath, recordPathProblem, RecordSchema, serializeRecord } from '../../src/action/record.js';
 import { renderSummary } from '../../src/action/summary.js';
 
 const read = (f: string) => fs.readFileSync(new URL(`fixtures/${f}`, import.meta.url), 'utf8');
@@ -21,6 +21,16 @@ describe('record schema', () => {
   ])('rejects a bad record naming the field (%#)', (mutate, message) => {
     const r = mutate(JSON.parse(read('records/passed.json')) as Record<string, unknown>);
     expect(() => parseRecord(JSON.stringify(r), 'x.json')).toThrowError(message);
+  });
+
+  it('refuses a records-dir or a record path that is not plain names under it', () => {
+    const facts = { productName: 'p', productVersion: '1.0.0', target: 't' };
+    expect(recordPath('./records/', facts)).toBe('records/p/1.0.0/t.json');
+    for (const dir of ['../x', 'a/../../x', '/abs', 'a\\b', 'a b', '']) expect(() => recordPath(dir, facts), dir).toThrowError(/^input `records-dir`: /);
+    expect(recordPathProblem('records/p/1.0.0/t.json', 'records')).toBeUndefined();
+    expect(recordPathProblem('records/p/../../t.json', 'records')).toMatch(/part "\.\." is not a plain file name/);
+    expect(recordPathProblem('other/p/1.0.0/t.json', 'records')).toBe('it is not under records/');
+    expect(recordPathProblem('records/p/1.0.0/t.txt', 'records')).toBe('it does not end in .json');
   });
 
   it('places records at records/<product>/<version>/<target>.json', () => {

@@ -34,8 +34,26 @@ export interface StoredArtifact {
   retentionExpiresAt?: string;
 }
 
+/**
+ * A fault the service injects into the next `times` matching requests: answer `status`
+ * instead of handling it, or (afterHandling) handle it and still answer `status`, as when the
+ * service did the work but the answer was lost; `hold` delays the answer until it resolves.
+ */
+export interface Fault {
+  /** The Twirp method, e.g. CreateArtifact. */
+  method: string;
+  /** Only requests for artifacts whose name matches. */
+  name?: RegExp;
+  status?: number;
+  afterHandling?: boolean;
+  times: number;
+  hold?: () => Promise<void>;
+}
+
 export interface ResultsService {
   url: string;
+  /** Faults to inject (see Fault); each is used up after `times` requests. */
+  faults: Fault[];
   /** ACTIONS_RUNTIME_TOKEN for a job of run `run`. */
   token(run: string, job: string): string;
   artifacts: StoredArtifact[];
@@ -90,6 +108,7 @@ export async function startResultsService(): Promise<ResultsService> {
 
   const artifacts: StoredArtifact[] = [];
   const requests: string[] = [];
+  const faults: Fault[] = [];
   const sas = (blob: string, perms: string) =>
     `${blobUrl}/${CONTAINER}/${encodeURIComponent(blob)}?${generateBlobSASQueryParameters(
       { containerName: CONTAINER, blobName: blob, permissions: BlobSASPermissions.parse(perms), expiresOn: new Date(Date.now() + 3600_000) },
@@ -100,11 +119,14 @@ export async function startResultsService(): Promise<ResultsService> {
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      const reply = (status: number, data: unknown) => {
+    req.on('end', async () => {
+      const answer = (status: number, data: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(data));
       };
+      let fault: Fault | undefined;
+      const reply = (status: number, data: unknown) =>
+        fault?.status && fault.afterHandling ? answer(fault.status, { code: 'internal', msg: `injected ${fault.status}` }) : answer(status, data);
       const method = req.url?.startsWith(SERVICE) ? req.url.slice(SERVICE.length) : '';
       requests.push(method || req.url || '');
       if (!/^Bearer .+/.test(req.headers.authorization ?? '')) return reply(401, { code: 'unauthenticated', msg: 'no token' });
@@ -113,6 +135,12 @@ export async function startResultsService(): Promise<ResultsService> {
         r = JSON.parse(body || '{}') as Record<string, unknown>;
       } catch {
         return reply(400, { code: 'malformed', msg: 'body is not JSON' });
+      }
+      fault = faults.find((f) => f.times > 0 && f.method === method && (!f.name || f.name.test(String(r.name ?? ''))));
+      if (fault) {
+        fault.times--;
+        if (fault.hold) await fault.hold();
+        if (fault.status && !fault.afterHandling) return answer(fault.status, { code: 'internal', msg: `injected ${fault.status}` });
       }
       const run = String(r.workflow_run_backend_id ?? '');
       const job = String(r.workflow_job_run_backend_id ?? '');
@@ -171,6 +199,7 @@ export async function startResultsService(): Promise<ResultsService> {
     url: `http://127.0.0.1:${port}/`,
     token: (run, job) =>
       `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify({ scp: `Actions.ExampleScope Actions.Results:${run}:${job}` }))}.sig`,
+    faults,
     artifacts,
     requests,
     stop: async () => {
