@@ -289,6 +289,7 @@ const planCmd: Command = {
     promote: { type: 'string', description: 'also publish the manifest lists under this tag (e.g. stable)' },
     explain: { type: 'boolean', description: 'print the reason chain of each affected target' },
     force: { type: 'boolean', description: 'build targets even when an image with their build key exists' },
+    push: { type: 'boolean', description: 'the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform' },
     'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry ($REGISTRY)' },
     'github-output': { type: 'string', description: 'also append <pool> matrix lines to this file ($GITHUB_OUTPUT)' },
   },
