@@ -132,3 +132,26 @@ function isLiteral(p: HclPart): p is string {
 }
 
 const HCL_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A Markdown code span for a value from a pull request (file names, reasons, messages) in a job
+ * summary or PR comment: backticks and pipes removed (they would close the span or the table
+ * cell), line breaks made spaces, so the value can neither add markup nor break the table.
+ */
+export function markdownCode(value: string): string {
+  return `\`${value.replace(/[`|]/g, '').replace(/[\r\n]+/g, ' ')}\``;
+}
+
+/**
+ * The message of a workflow command (`::error title=...::message`), escaped as @actions/core
+ * does: the runner reads `%0A` as a line break, so a value cannot end the command and start
+ * another one on a new line.
+ */
+export function workflowCommandMessage(value: string): string {
+  return value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A property value of a workflow command (`title=`): `:` and `,` would end it. */
+export function workflowCommandProperty(value: string): string {
+  return workflowCommandMessage(value).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
