@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path8) {
+function formatFieldPath(path9) {
   let s = "";
-  for (const p of path8) {
+  for (const p of path9) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path8 = encoder.encode(e.path);
+    const path9 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path8.length} `);
-    h.update(path8);
+    h.update(`${kind} ${path9.length} `);
+    h.update(path9);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -306,8 +306,8 @@ function jsonStringifyReplacer(_, value) {
 function cached(getter) {
   return new Cached(getter);
 }
-function nullish(input2) {
-  return input2 === null || input2 === void 0;
+function nullish(input3) {
+  return input3 === null || input3 === void 0;
 }
 function cleanRegex(source) {
   const start = source.startsWith("^") ? 1 : 0;
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path8) {
-  if (!path8)
+function getElementAtPath(obj, path9) {
+  if (!path9)
     return obj;
-  return path8.reduce((acc, key) => acc?.[key], obj);
+  return path9.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -434,17 +434,17 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str2 = "";
+  let str3 = "";
   for (let i = 0; i < length; i++) {
-    str2 += chars[Math.floor(Math.random() * chars.length)];
+    str3 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str2;
+  return str3;
 }
-function esc(str2) {
-  return JSON.stringify(str2);
+function esc(str3) {
+  return JSON.stringify(str3);
 }
-function slugify(input2) {
-  return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
+function slugify(input3) {
+  return input3.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
 }
 function isObject(data) {
   return typeof data === "object" && data !== null && !Array.isArray(data);
@@ -485,8 +485,8 @@ function numKeys(data) {
   }
   return keyCount;
 }
-function escapeRegex(str2) {
-  return str2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str3) {
+  return str3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path8, issues) {
+function prefixIssues(path9, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path8);
+    iss.path.unshift(path9);
     return iss;
   });
 }
@@ -731,32 +731,32 @@ function finalizeIssue(iss, ctx, config2) {
   }
   return full;
 }
-function getSizableOrigin(input2) {
-  if (input2 instanceof Set)
+function getSizableOrigin(input3) {
+  if (input3 instanceof Set)
     return "set";
-  if (input2 instanceof Map)
+  if (input3 instanceof Map)
     return "map";
-  if (input2 instanceof File)
+  if (input3 instanceof File)
     return "file";
   return "unknown";
 }
-function codePointLength(str2) {
-  const units = str2.length;
-  if (!highSurrogate.test(str2))
+function codePointLength(str3) {
+  const units = str3.length;
+  if (!highSurrogate.test(str3))
     return units;
   let count = units;
   for (let i = 0; i < units - 1; i++) {
-    if ((str2.charCodeAt(i) & 64512) === 55296 && (str2.charCodeAt(i + 1) & 64512) === 56320) {
+    if ((str3.charCodeAt(i) & 64512) === 55296 && (str3.charCodeAt(i + 1) & 64512) === 56320) {
       count--;
       i++;
     }
   }
   return count;
 }
-function getLengthableOrigin(input2) {
-  if (Array.isArray(input2))
+function getLengthableOrigin(input3) {
+  if (Array.isArray(input3))
     return "array";
-  if (typeof input2 === "string")
+  if (typeof input3 === "string")
     return "string";
   return "unknown";
 }
@@ -782,12 +782,12 @@ function parsedType(data) {
   return t;
 }
 function issue(...args) {
-  const [iss, input2, inst] = args;
+  const [iss, input3, inst] = args;
   if (typeof iss === "string") {
     return {
       message: iss,
       code: "custom",
-      input: input2,
+      input: input3,
       inst
     };
   }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path8 = []) => {
+  const processError = (error64, path9 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else {
-        const fullpath = [...path8, ...issue2.path];
+        const fullpath = [...path9, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path8 = []) => {
+  const processError = (error64, path9 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else {
-        const fullpath = [...path8, ...issue2.path];
+        const fullpath = [...path9, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path8) {
+  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path9) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -1822,23 +1822,23 @@ var init_checks = __esm({
       const origin = isInt ? "int" : "number";
       const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
+        const input3 = payload.value;
         if (isInt) {
-          if (!Number.isInteger(input2)) {
+          if (!Number.isInteger(input3)) {
             payload.issues.push({
               expected: origin,
               format: def.format,
               code: "invalid_type",
               continue: false,
-              input: input2,
+              input: input3,
               inst
             });
             return;
           }
-          if (!Number.isSafeInteger(input2)) {
-            if (input2 > 0) {
+          if (!Number.isSafeInteger(input3)) {
+            if (input3 > 0) {
               payload.issues.push({
-                input: input2,
+                input: input3,
                 code: "too_big",
                 maximum: Number.MAX_SAFE_INTEGER,
                 note: "Integers must be within the safe integer range.",
@@ -1849,7 +1849,7 @@ var init_checks = __esm({
               });
             } else {
               payload.issues.push({
-                input: input2,
+                input: input3,
                 code: "too_small",
                 minimum: Number.MIN_SAFE_INTEGER,
                 note: "Integers must be within the safe integer range.",
@@ -1862,10 +1862,10 @@ var init_checks = __esm({
             return;
           }
         }
-        if (input2 < minimum) {
+        if (input3 < minimum) {
           payload.issues.push({
             origin: "number",
-            input: input2,
+            input: input3,
             code: "too_small",
             minimum,
             inclusive: true,
@@ -1873,10 +1873,10 @@ var init_checks = __esm({
             continue: !def.abort
           });
         }
-        if (input2 > maximum) {
+        if (input3 > maximum) {
           payload.issues.push({
             origin: "number",
-            input: input2,
+            input: input3,
             code: "too_big",
             maximum,
             inclusive: true,
@@ -1890,11 +1890,11 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       const [minimum, maximum] = BIGINT_FORMAT_RANGES[def.format];
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        if (input2 < minimum) {
+        const input3 = payload.value;
+        if (input3 < minimum) {
           payload.issues.push({
             origin: "bigint",
-            input: input2,
+            input: input3,
             code: "too_small",
             minimum,
             inclusive: true,
@@ -1902,10 +1902,10 @@ var init_checks = __esm({
             continue: !def.abort
           });
         }
-        if (input2 > maximum) {
+        if (input3 > maximum) {
           payload.issues.push({
             origin: "bigint",
-            input: input2,
+            input: input3,
             code: "too_big",
             maximum,
             inclusive: true,
@@ -1920,16 +1920,16 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const size = input2.size;
+        const input3 = payload.value;
+        const size = input3.size;
         if (size <= def.maximum)
           return;
         payload.issues.push({
-          origin: getSizableOrigin(input2),
+          origin: getSizableOrigin(input3),
           code: "too_big",
           maximum: def.maximum,
           inclusive: true,
-          input: input2,
+          input: input3,
           inst,
           continue: !def.abort
         });
@@ -1940,16 +1940,16 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const size = input2.size;
+        const input3 = payload.value;
+        const size = input3.size;
         if (size >= def.minimum)
           return;
         payload.issues.push({
-          origin: getSizableOrigin(input2),
+          origin: getSizableOrigin(input3),
           code: "too_small",
           minimum: def.minimum,
           inclusive: true,
-          input: input2,
+          input: input3,
           inst,
           continue: !def.abort
         });
@@ -1960,13 +1960,13 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const size = input2.size;
+        const input3 = payload.value;
+        const size = input3.size;
         if (size === def.size)
           return;
         const tooBig = size > def.size;
         payload.issues.push({
-          origin: getSizableOrigin(input2),
+          origin: getSizableOrigin(input3),
           ...tooBig ? { code: "too_big", maximum: def.size } : { code: "too_small", minimum: def.size },
           inclusive: true,
           exact: true,
@@ -1981,18 +1981,18 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasLength);
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const units = input2.length;
-        const length = typeof input2 === "string" && units > def.maximum ? codePointLength(input2) : units;
+        const input3 = payload.value;
+        const units = input3.length;
+        const length = typeof input3 === "string" && units > def.maximum ? codePointLength(input3) : units;
         if (length <= def.maximum)
           return;
-        const origin = getLengthableOrigin(input2);
+        const origin = getLengthableOrigin(input3);
         payload.issues.push({
           origin,
           code: "too_big",
           maximum: def.maximum,
           inclusive: true,
-          input: input2,
+          input: input3,
           inst,
           continue: !def.abort
         });
@@ -2003,18 +2003,18 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasLength);
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const units = input2.length;
-        const length = typeof input2 === "string" && units >= def.minimum && units < def.minimum * 2 ? codePointLength(input2) : units;
+        const input3 = payload.value;
+        const units = input3.length;
+        const length = typeof input3 === "string" && units >= def.minimum && units < def.minimum * 2 ? codePointLength(input3) : units;
         if (length >= def.minimum)
           return;
-        const origin = getLengthableOrigin(input2);
+        const origin = getLengthableOrigin(input3);
         payload.issues.push({
           origin,
           code: "too_small",
           minimum: def.minimum,
           inclusive: true,
-          input: input2,
+          input: input3,
           inst,
           continue: !def.abort
         });
@@ -2025,12 +2025,12 @@ var init_checks = __esm({
       $ZodCheck.init(inst, def);
       (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasLength);
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const units = input2.length;
-        const length = typeof input2 === "string" && units >= def.length && units <= def.length * 2 ? codePointLength(input2) : units;
+        const input3 = payload.value;
+        const units = input3.length;
+        const length = typeof input3 === "string" && units >= def.length && units <= def.length * 2 ? codePointLength(input3) : units;
         if (length === def.length)
           return;
-        const origin = getLengthableOrigin(input2);
+        const origin = getLengthableOrigin(input3);
         const tooBig = length > def.length;
         payload.issues.push({
           origin,
@@ -2171,10 +2171,10 @@ var init_checks = __esm({
           return void 0;
         }
         entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
-        const input2 = payload.value;
+        const input3 = payload.value;
         let proms;
         for (const [key, schema] of entries) {
-          const result = schema._zod.run({ value: input2[key], issues: [] }, {});
+          const result = schema._zod.run({ value: input3[key], issues: [] }, {});
           if (result instanceof Promise) {
             proms ?? (proms = []);
             proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key)));
@@ -2290,11 +2290,11 @@ function standardProps(inst) {
     version: 1
   };
 }
-function canParseURL(input2) {
+function canParseURL(input3) {
   try {
     if (typeof URL !== "undefined" && typeof URL.canParse === "function")
-      return URL.canParse(input2);
-    new URL(input2);
+      return URL.canParse(input3);
+    new URL(input3);
     return true;
   } catch {
     return false;
@@ -2383,10 +2383,10 @@ function isLuhnAlgo(digits) {
   }
   return sum % 10 === 0;
 }
-function isValidCreditCard(input2) {
-  if (!creditCard.test(input2))
+function isValidCreditCard(input3) {
+  if (!creditCard.test(input3))
     return false;
-  return isLuhnAlgo(input2.replace(CC_SANITIZE, ""));
+  return isLuhnAlgo(input3.replace(CC_SANITIZE, ""));
 }
 function isIso7064Mod97(iban3) {
   let remainder = 0;
@@ -2401,10 +2401,10 @@ function isIso7064Mod97(iban3) {
   }
   return remainder === 1;
 }
-function isValidIBAN(input2) {
-  if (!iban.test(input2))
+function isValidIBAN(input3) {
+  if (!iban.test(input3))
     return false;
-  return isIso7064Mod97(input2);
+  return isIso7064Mod97(input3);
 }
 function isValidJWT(token, algorithm = null) {
   try {
@@ -2454,8 +2454,8 @@ function handleArrayResult(result, final, index2) {
   }
   final.value[index2] = result.value;
 }
-function handlePropertyResult(result, final, key, input2, optin, optout) {
-  const isPresent = key in input2;
+function handlePropertyResult(result, final, key, input3, optin, optout) {
+  const isPresent = key in input3;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -2506,7 +2506,7 @@ function normalizeDef(def) {
     optionalKeys: new Set(okeys)
   };
 }
-function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
+function handleCatchall(proms, input3, payload, ctx, def, inst, abortEarly) {
   const unrecognized = [];
   const keySet = def.keySet;
   const _catchall = def.catchall._zod;
@@ -2514,7 +2514,7 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key in input2) {
+  for (const key in input3) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
@@ -2531,18 +2531,18 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
       unrecognized.push(key);
       continue;
     }
-    const r = _catchall.run({ value: input2[key], issues: [] }, ctx);
+    const r = _catchall.run({ value: input3[key], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input3, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key, input2, optin, optout);
+      handlePropertyResult(r, payload, key, input3, optin, optout);
     }
   }
   if (unrecognized.length) {
     payload.issues.push({
       code: "unrecognized_keys",
       keys: unrecognized,
-      input: input2,
+      input: input3,
       inst,
       // Describes the shape of the input, not the validity of the parsed value, so it never aborts. The parse still fails; the schema's own checks just get to run first, and an enclosing intersection can reconcile the key against a sibling operand.
       continue: true
@@ -2746,10 +2746,10 @@ function handleTupleResult(result, final, index2) {
   }
   final.value[index2] = result.value;
 }
-function handleTupleResults(itemResults, final, items, input2, optoutStart) {
+function handleTupleResults(itemResults, final, items, input3, optoutStart) {
   for (let i = 0; i < items.length; i++) {
     const r = itemResults[i];
-    const isPresent = i < input2.length;
+    const isPresent = i < input3.length;
     if (!isPresent && i >= optoutStart && items[i]._zod.optin === "optional") {
       final.value.length = i;
       break;
@@ -2763,7 +2763,7 @@ function handleTupleResults(itemResults, final, items, input2, optoutStart) {
     }
     final.value[i] = r.value;
   }
-  for (let i = final.value.length - 1; i >= input2.length; i--) {
+  for (let i = final.value.length - 1; i >= input3.length; i--) {
     if (items[i]._zod.optout === "optional" && final.value[i] === void 0) {
       final.value.length = i;
     } else {
@@ -2772,7 +2772,7 @@ function handleTupleResults(itemResults, final, items, input2, optoutStart) {
   }
   return final;
 }
-function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key, input3, inst, ctx) {
   if (keyResult.issues.length) {
     if (propertyKeyTypes.has(typeof key)) {
       final.issues.push(...prefixIssues(key, keyResult.issues));
@@ -2780,7 +2780,7 @@ function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) 
       final.issues.push({
         code: "invalid_key",
         origin: "map",
-        input: input2,
+        input: input3,
         inst,
         issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
@@ -2793,7 +2793,7 @@ function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) 
       final.issues.push({
         origin: "map",
         code: "invalid_element",
-        input: input2,
+        input: input3,
         inst,
         key,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
@@ -2931,11 +2931,11 @@ function partPattern(schema) {
   }
   return leafPattern(schema);
 }
-function handleRefineResult(result, payload, input2, inst) {
+function handleRefineResult(result, payload, input3, inst) {
   if (!result) {
     const _iss = {
       code: "custom",
-      input: input2,
+      input: input3,
       inst,
       // incorporates params.error into issue reporting
       path: [...inst._zod.def.path ?? []],
@@ -3383,15 +3383,15 @@ var init_schemas = __esm({
             payload.value = Number(payload.value);
           } catch (_) {
           }
-        const input2 = payload.value;
-        if (typeof input2 === "number" && !Number.isNaN(input2) && Number.isFinite(input2)) {
+        const input3 = payload.value;
+        if (typeof input3 === "number" && !Number.isNaN(input3) && Number.isFinite(input3)) {
           return payload;
         }
-        const received = typeof input2 === "number" ? Number.isNaN(input2) ? "NaN" : !Number.isFinite(input2) ? String(input2) : void 0 : void 0;
+        const received = typeof input3 === "number" ? Number.isNaN(input3) ? "NaN" : !Number.isFinite(input3) ? String(input3) : void 0 : void 0;
         payload.issues.push({
           expected: "number",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst,
           ...received ? { received } : {}
         });
@@ -3411,13 +3411,13 @@ var init_schemas = __esm({
             payload.value = Boolean(payload.value);
           } catch (_) {
           }
-        const input2 = payload.value;
-        if (typeof input2 === "boolean")
+        const input3 = payload.value;
+        if (typeof input3 === "boolean")
           return payload;
         payload.issues.push({
           expected: "boolean",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -3450,13 +3450,13 @@ var init_schemas = __esm({
     $ZodSymbol = /* @__PURE__ */ $constructor("$ZodSymbol", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (typeof input2 === "symbol")
+        const input3 = payload.value;
+        if (typeof input3 === "symbol")
           return payload;
         payload.issues.push({
           expected: "symbol",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -3467,13 +3467,13 @@ var init_schemas = __esm({
       inst._zod.pattern = _undefined;
       inst._zod.values = /* @__PURE__ */ new Set([void 0]);
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (typeof input2 === "undefined")
+        const input3 = payload.value;
+        if (typeof input3 === "undefined")
           return payload;
         payload.issues.push({
           expected: "undefined",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -3484,13 +3484,13 @@ var init_schemas = __esm({
       inst._zod.pattern = _null;
       inst._zod.values = /* @__PURE__ */ new Set([null]);
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (input2 === null)
+        const input3 = payload.value;
+        if (input3 === null)
           return payload;
         payload.issues.push({
           expected: "null",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -3519,13 +3519,13 @@ var init_schemas = __esm({
     $ZodVoid = /* @__PURE__ */ $constructor("$ZodVoid", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (typeof input2 === "undefined")
+        const input3 = payload.value;
+        if (typeof input3 === "undefined")
           return payload;
         payload.issues.push({
           expected: "void",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -3540,44 +3540,44 @@ var init_schemas = __esm({
           } catch (_err) {
           }
         }
-        const input2 = payload.value;
-        const isDate = input2 instanceof Date;
-        const isValidDate = isDate && !Number.isNaN(input2.getTime());
+        const input3 = payload.value;
+        const isDate = input3 instanceof Date;
+        const isValidDate = isDate && !Number.isNaN(input3.getTime());
         if (isValidDate)
           return payload;
         payload.issues.push({
           expected: "date",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           ...isDate ? { received: "Invalid Date" } : {},
           inst
         });
         return payload;
       };
     });
-    arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
-    mapSize = (input2) => input2 instanceof Map ? input2.size : -1;
-    setSize = (input2) => input2 instanceof Set ? input2.size : -1;
+    arraySize = (input3) => Array.isArray(input3) ? input3.length : -1;
+    mapSize = (input3) => input3 instanceof Map ? input3.size : -1;
+    setSize = (input3) => input3 instanceof Set ? input3.size : -1;
     $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
       $ZodType.init(inst, def);
       const memo2 = globalConfig.memoizer;
       memo2?.attach(inst);
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        if (!Array.isArray(input2)) {
+        const input3 = payload.value;
+        if (!Array.isArray(input3)) {
           payload.issues.push({
             expected: "array",
             code: "invalid_type",
-            input: input2,
+            input: input3,
             inst
           });
           return payload;
         }
-        payload.value = memo2 ? memo2.alloc(inst, payload, Array(input2.length), ctx) : Array(input2.length);
+        payload.value = memo2 ? memo2.alloc(inst, payload, Array(input3.length), ctx) : Array(input3.length);
         const proms = [];
         const abortEarly = ctx?.abortEarly;
-        for (let i = 0; i < input2.length; i++) {
-          const item = input2[i];
+        for (let i = 0; i < input3.length; i++) {
+          const item = input3[i];
           const result = def.element._zod.run({
             value: item,
             issues: []
@@ -3637,12 +3637,12 @@ var init_schemas = __esm({
       memo2?.attach(inst);
       inst._zod.parse = (payload, ctx) => {
         value ?? (value = _normalized.value);
-        const input2 = payload.value;
-        if (!isObject2(input2)) {
+        const input3 = payload.value;
+        if (!isObject2(input3)) {
           payload.issues.push({
             expected: "object",
             code: "invalid_type",
-            input: input2,
+            input: input3,
             inst
           });
           return payload;
@@ -3663,17 +3663,17 @@ var init_schemas = __esm({
           const el = shape[key];
           const optin = el._zod.optin;
           const optout = el._zod.optout;
-          const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
+          const r = el._zod.run({ value: input3[key], issues: [] }, ctx);
           if (r instanceof Promise) {
-            proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
+            proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input3, optin, optout)));
           } else {
-            handlePropertyResult(r, payload, key, input2, optin, optout);
+            handlePropertyResult(r, payload, key, input3, optin, optout);
           }
         }
         if (!catchall) {
           return proms.length ? Promise.all(proms).then(() => payload) : payload;
         }
-        return handleCatchall(proms, input2, payload, ctx, _normalized.value, inst, abortEarly === true);
+        return handleCatchall(proms, input3, payload, ctx, _normalized.value, inst, abortEarly === true);
       };
     });
     $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) => {
@@ -3782,12 +3782,12 @@ var init_schemas = __esm({
       let value;
       inst._zod.parse = (payload, ctx) => {
         value ?? (value = _normalized.value);
-        const input2 = payload.value;
-        if (!isObject2(input2)) {
+        const input3 = payload.value;
+        if (!isObject2(input3)) {
           payload.issues.push({
             expected: "object",
             code: "invalid_type",
-            input: input2,
+            input: input3,
             inst
           });
           return payload;
@@ -3798,7 +3798,7 @@ var init_schemas = __esm({
           payload = fastpass(payload, ctx);
           if (!catchall)
             return payload;
-          return handleCatchall([], input2, payload, ctx, value, inst, ctx?.abortEarly === true);
+          return handleCatchall([], input3, payload, ctx, value, inst, ctx?.abortEarly === true);
         }
         return superParse(payload, ctx);
       };
@@ -3911,17 +3911,17 @@ var init_schemas = __esm({
       });
       const disc = cached(() => discriminatorMap(def));
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        if (!isObject(input2)) {
+        const input3 = payload.value;
+        if (!isObject(input3)) {
           payload.issues.push({
             code: "invalid_type",
             expected: "object",
-            input: input2,
+            input: input3,
             inst
           });
           return payload;
         }
-        const value = input2?.[def.discriminator];
+        const value = input3?.[def.discriminator];
         const opt = disc.value.get(value);
         if (opt && (value !== void 0 || ctx.direction !== "backward")) {
           return opt._zod.run(payload, ctx);
@@ -3935,7 +3935,7 @@ var init_schemas = __esm({
           note: "No matching discriminator",
           discriminator: def.discriminator,
           options: Array.from(disc.value.keys()).filter((value2) => disc.value.get(value2) !== null),
-          input: input2,
+          input: input3,
           path: [def.discriminator],
           inst
         });
@@ -3945,9 +3945,9 @@ var init_schemas = __esm({
     $ZodIntersection = /* @__PURE__ */ $constructor("$ZodIntersection", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        const left = def.left._zod.run({ value: input2, issues: [] }, ctx);
-        const right = def.right._zod.run({ value: input2, issues: [] }, ctx);
+        const input3 = payload.value;
+        const left = def.left._zod.run({ value: input3, issues: [] }, ctx);
+        const right = def.right._zod.run({ value: input3, issues: [] }, ctx);
         const async = left instanceof Promise || right instanceof Promise;
         if (async) {
           return Promise.all([left, right]).then(([left2, right2]) => {
@@ -3963,10 +3963,10 @@ var init_schemas = __esm({
       const memo2 = globalConfig.memoizer;
       memo2?.attach(inst);
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        if (!Array.isArray(input2)) {
+        const input3 = payload.value;
+        if (!Array.isArray(input3)) {
           payload.issues.push({
-            input: input2,
+            input: input3,
             inst,
             expected: "tuple",
             code: "invalid_type"
@@ -3978,23 +3978,23 @@ var init_schemas = __esm({
         const optinStart = getTupleOptStart(items, "optin");
         const optoutStart = getTupleOptStart(items, "optout");
         if (!def.rest) {
-          if (input2.length < optinStart) {
+          if (input3.length < optinStart) {
             payload.issues.push({
               code: "too_small",
               minimum: optinStart,
               inclusive: true,
-              input: input2,
+              input: input3,
               inst,
               origin: "array"
             });
             return payload;
           }
-          if (input2.length > items.length) {
+          if (input3.length > items.length) {
             payload.issues.push({
               code: "too_big",
               maximum: items.length,
               inclusive: true,
-              input: input2,
+              input: input3,
               inst,
               origin: "array"
             });
@@ -4004,7 +4004,7 @@ var init_schemas = __esm({
         const abortEarly = def.rest ? ctx?.abortEarly : void 0;
         let itemAborted = false;
         for (let i = 0; i < items.length; i++) {
-          const r = items[i]._zod.run({ value: input2[i], issues: [] }, ctx);
+          const r = items[i]._zod.run({ value: input3[i], issues: [] }, ctx);
           if (r instanceof Promise) {
             proms.push(r.then((rr) => {
               itemResults[i] = rr;
@@ -4017,7 +4017,7 @@ var init_schemas = __esm({
         }
         if (def.rest && !itemAborted) {
           let i = items.length - 1;
-          const rest = input2.slice(items.length);
+          const rest = input3.slice(items.length);
           let seen = payload.issues.length;
           for (const el of rest) {
             if (abortEarly && payload.issues.length !== seen) {
@@ -4035,9 +4035,9 @@ var init_schemas = __esm({
           }
         }
         if (proms.length) {
-          return Promise.all(proms).then(() => handleTupleResults(itemResults, payload, items, input2, optoutStart));
+          return Promise.all(proms).then(() => handleTupleResults(itemResults, payload, items, input3, optoutStart));
         }
-        return handleTupleResults(itemResults, payload, items, input2, optoutStart);
+        return handleTupleResults(itemResults, payload, items, input3, optoutStart);
       };
     });
     $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
@@ -4045,12 +4045,12 @@ var init_schemas = __esm({
       const memo2 = globalConfig.memoizer;
       memo2?.attach(inst);
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        if (!isPlainObject(input2)) {
+        const input3 = payload.value;
+        if (!isPlainObject(input3)) {
           payload.issues.push({
             expected: "record",
             code: "invalid_type",
-            input: input2,
+            input: input3,
             inst
           });
           return payload;
@@ -4083,7 +4083,7 @@ var init_schemas = __esm({
               const outKey = keyResult.value;
               if (outKey === "__proto__")
                 continue;
-              const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+              const result = def.valueType._zod.run({ value: input3[key], issues: [] }, ctx);
               if (result instanceof Promise) {
                 proms.push(result.then((result2) => {
                   if (result2.issues.length) {
@@ -4100,12 +4100,12 @@ var init_schemas = __esm({
             }
           }
           let unrecognized;
-          for (const key in input2) {
+          for (const key in input3) {
             if (!recordKeys.has(key)) {
               if (def.mode === "loose") {
                 if (key === "__proto__")
                   continue;
-                payload.value[key] = input2[key];
+                payload.value[key] = input3[key];
               } else {
                 unrecognized = unrecognized ?? [];
                 unrecognized.push(key);
@@ -4115,7 +4115,7 @@ var init_schemas = __esm({
           if (unrecognized && unrecognized.length > 0) {
             payload.issues.push({
               code: "unrecognized_keys",
-              input: input2,
+              input: input3,
               inst,
               keys: unrecognized,
               continue: true
@@ -4124,10 +4124,10 @@ var init_schemas = __esm({
         } else {
           payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
           let unrecognized;
-          for (const key of Reflect.ownKeys(input2)) {
+          for (const key of Reflect.ownKeys(input3)) {
             if (key === "__proto__")
               continue;
-            if (!Object.prototype.propertyIsEnumerable.call(input2, key))
+            if (!Object.prototype.propertyIsEnumerable.call(input3, key))
               continue;
             let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
             if (keyResult instanceof Promise) {
@@ -4145,7 +4145,7 @@ var init_schemas = __esm({
             }
             if (keyResult.issues.length) {
               if (def.mode === "loose") {
-                payload.value[key] = input2[key];
+                payload.value[key] = input3[key];
               } else if (values) {
                 unrecognized = unrecognized ?? [];
                 unrecognized.push(key);
@@ -4164,7 +4164,7 @@ var init_schemas = __esm({
             const outKey = keyResult.value;
             if (outKey === "__proto__")
               continue;
-            const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+            const result = def.valueType._zod.run({ value: input3[key], issues: [] }, ctx);
             if (result instanceof Promise) {
               proms.push(result.then((result2) => {
                 if (result2.issues.length) {
@@ -4182,7 +4182,7 @@ var init_schemas = __esm({
           if (unrecognized && unrecognized.length > 0) {
             payload.issues.push({
               code: "unrecognized_keys",
-              input: input2,
+              input: input3,
               inst,
               keys: unrecognized,
               continue: true
@@ -4200,12 +4200,12 @@ var init_schemas = __esm({
       const memo2 = globalConfig.memoizer;
       memo2?.attach(inst);
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        if (!(input2 instanceof Map)) {
+        const input3 = payload.value;
+        if (!(input3 instanceof Map)) {
           payload.issues.push({
             expected: "map",
             code: "invalid_type",
-            input: input2,
+            input: input3,
             inst
           });
           return payload;
@@ -4214,7 +4214,7 @@ var init_schemas = __esm({
         payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
         const abortEarly = ctx?.abortEarly;
         let seen = payload.issues.length;
-        for (const [key, value] of input2) {
+        for (const [key, value] of input3) {
           if (abortEarly && payload.issues.length !== seen) {
             if (aborted(payload, seen))
               break;
@@ -4224,10 +4224,10 @@ var init_schemas = __esm({
           const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
           if (keyResult instanceof Promise || valueResult instanceof Promise) {
             proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-              handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
+              handleMapResult(keyResult2, valueResult2, payload, key, input3, inst, ctx);
             }));
           } else {
-            handleMapResult(keyResult, valueResult, payload, key, input2, inst, ctx);
+            handleMapResult(keyResult, valueResult, payload, key, input3, inst, ctx);
           }
         }
         if (proms.length)
@@ -4241,10 +4241,10 @@ var init_schemas = __esm({
       const memo2 = globalConfig.memoizer;
       memo2?.attach(inst);
       inst._zod.parse = (payload, ctx) => {
-        const input2 = payload.value;
-        if (!(input2 instanceof Set)) {
+        const input3 = payload.value;
+        if (!(input3 instanceof Set)) {
           payload.issues.push({
-            input: input2,
+            input: input3,
             inst,
             expected: "set",
             code: "invalid_type"
@@ -4255,7 +4255,7 @@ var init_schemas = __esm({
         payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Set(), ctx) : /* @__PURE__ */ new Set();
         const abortEarly = ctx?.abortEarly;
         let seen = payload.issues.length;
-        for (const item of input2) {
+        for (const item of input3) {
           if (abortEarly && payload.issues.length !== seen) {
             if (aborted(payload, seen))
               break;
@@ -4283,14 +4283,14 @@ var init_schemas = __esm({
         return new RegExp(patternValues.length ? `^(${patternValues.map((o) => escapeRegex(o.toString())).join("|")})$` : "^[^\\s\\S]$");
       });
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (valuesSet.has(input2)) {
+        const input3 = payload.value;
+        if (valuesSet.has(input3)) {
           return payload;
         }
         payload.issues.push({
           code: "invalid_value",
           values,
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -4305,14 +4305,14 @@ var init_schemas = __esm({
         return new RegExp(vals.length ? `^(${vals.map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o)).join("|")})$` : "^[^\\s\\S]$");
       });
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (values.has(input2)) {
+        const input3 = payload.value;
+        if (values.has(input3)) {
           return payload;
         }
         payload.issues.push({
           code: "invalid_value",
           values: def.values,
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -4321,13 +4321,13 @@ var init_schemas = __esm({
     $ZodFile = /* @__PURE__ */ $constructor("$ZodFile", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.parse = (payload, _ctx) => {
-        const input2 = payload.value;
-        if (input2 instanceof File)
+        const input3 = payload.value;
+        if (input3 instanceof File)
           return payload;
         payload.issues.push({
           expected: "file",
           code: "invalid_type",
-          input: input2,
+          input: input3,
           inst
         });
         return payload;
@@ -4712,12 +4712,12 @@ var init_schemas = __esm({
         return payload;
       };
       inst._zod.check = (payload) => {
-        const input2 = payload.value;
-        const r = def.fn(input2);
+        const input3 = payload.value;
+        const r = def.fn(input3);
         if (r instanceof Promise) {
-          return r.then((r2) => handleRefineResult(r2, payload, input2, inst));
+          return r.then((r2) => handleRefineResult(r2, payload, input3, inst));
         }
-        handleRefineResult(r, payload, input2, inst);
+        handleRefineResult(r, payload, input3, inst);
         return;
       };
     });
@@ -4758,7 +4758,7 @@ function isRecursive(inst, stack, resolve2) {
     }
     return answer;
   };
-  const merge2 = (answer) => {
+  const merge3 = (answer) => {
     if (answer > result)
       result = answer;
   };
@@ -4767,7 +4767,7 @@ function isRecursive(inst, stack, resolve2) {
   switch (kind) {
     case "object": {
       const raw = rawShape(def);
-      merge2(raw ? shape(raw, true) : ASSUMED);
+      merge3(raw ? shape(raw, true) : ASSUMED);
       check2(def.catchall);
       break;
     }
@@ -4817,7 +4817,7 @@ function isRecursive(inst, stack, resolve2) {
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
       const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
-      merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
+      merge3(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
     // a leaf by choice: `parts` are regex fragments, not data positions
@@ -4952,8 +4952,8 @@ var init_memoizer = __esm({
               else
                 rechecked = true;
             }
-            const input2 = payload.value;
-            if (!isRef(input2))
+            const input3 = payload.value;
+            if (!isRef(input3))
               return base(payload, ctx);
             let state = ctx[STATE];
             if (!state) {
@@ -4968,7 +4968,7 @@ var init_memoizer = __esm({
               lastCtx = ctx;
               lastBucket = bucket;
             }
-            const hit = bucket.get(input2);
+            const hit = bucket.get(input3);
             if (hit) {
               payload.value = hit.value;
               if (hit.issues) {
@@ -6476,9 +6476,9 @@ var init_en = __esm({
         nan: "NaN"
         // All other type names omitted - they fall back to raw values via ?? operator
       };
-      function getTypeName(type, input2) {
-        if (type === "number" && typeof input2 === "number" && !Number.isFinite(input2)) {
-          return String(input2);
+      function getTypeName(type, input3) {
+        if (type === "number" && typeof input3 === "number" && !Number.isFinite(input3)) {
+          return String(input3);
         }
         return TypeDictionary[type] ?? type;
       }
@@ -15370,23 +15370,23 @@ function _overwrite(tx) {
 }
 // @__NO_SIDE_EFFECTS__
 function _normalize(form) {
-  return /* @__PURE__ */ _overwrite((input2) => input2.normalize(form));
+  return /* @__PURE__ */ _overwrite((input3) => input3.normalize(form));
 }
 // @__NO_SIDE_EFFECTS__
 function _trim() {
-  return /* @__PURE__ */ _overwrite((input2) => input2.trim());
+  return /* @__PURE__ */ _overwrite((input3) => input3.trim());
 }
 // @__NO_SIDE_EFFECTS__
 function _toLowerCase() {
-  return /* @__PURE__ */ _overwrite((input2) => input2.toLowerCase());
+  return /* @__PURE__ */ _overwrite((input3) => input3.toLowerCase());
 }
 // @__NO_SIDE_EFFECTS__
 function _toUpperCase() {
-  return /* @__PURE__ */ _overwrite((input2) => input2.toUpperCase());
+  return /* @__PURE__ */ _overwrite((input3) => input3.toUpperCase());
 }
 // @__NO_SIDE_EFFECTS__
 function _slugify() {
-  return /* @__PURE__ */ _overwrite((input2) => slugify(input2));
+  return /* @__PURE__ */ _overwrite((input3) => slugify(input3));
 }
 // @__NO_SIDE_EFFECTS__
 function _array(Class2, element, params) {
@@ -15692,8 +15692,8 @@ function _stringbool(Classes, _params) {
     type: "pipe",
     in: stringSchema,
     out: booleanSchema,
-    transform: ((input2, payload) => {
-      let data = input2;
+    transform: ((input3, payload) => {
+      let data = input3;
       if (params.case !== "sensitive")
         data = data.toLowerCase();
       if (truthySet.has(data)) {
@@ -15712,8 +15712,8 @@ function _stringbool(Classes, _params) {
         return {};
       }
     }),
-    reverseTransform: ((input2, _payload) => {
-      if (input2 === true) {
+    reverseTransform: ((input3, _payload) => {
+      if (input3 === true) {
         return truthyArray[0] || "true";
       } else {
         return falsyArray[0] || "false";
@@ -16410,9 +16410,9 @@ function serializeDefaultValue(value, schema, ctx, json3, params) {
   handleUnrepresentable(schema, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-function toJSONSchema(input2, params) {
-  if ("_idmap" in input2) {
-    const registry2 = input2;
+function toJSONSchema(input3, params) {
+  if ("_idmap" in input3) {
+    const registry2 = input3;
     const ctx2 = initializeContext({ ...params, processors: allProcessors });
     const defs = {};
     for (const entry2 of registry2._idmap.entries()) {
@@ -16440,9 +16440,9 @@ function toJSONSchema(input2, params) {
     return { schemas };
   }
   const ctx = initializeContext({ ...params, processors: allProcessors });
-  processSchema(input2, ctx);
-  extractDefs(ctx, input2);
-  return finalize(ctx, input2);
+  processSchema(input3, ctx);
+  extractDefs(ctx, input3);
+  return finalize(ctx, input3);
 }
 var narrowMin, narrowMax, narrowBoth, addDivisor, addPattern, intersectMime, setFormat, minContributor, maxContributor, formatContributor, contributors, formatMap, exactPatterns, exactPattern, stringProcessor, numberProcessor, booleanProcessor, bigintProcessor, symbolProcessor, nullProcessor, undefinedProcessor, voidProcessor, neverProcessor, anyProcessor, unknownProcessor, dateProcessor, enumProcessor, literalProcessor, nanProcessor, templateLiteralProcessor, fileProcessor, successProcessor, customProcessor, functionProcessor, transformProcessor, mapProcessor, setProcessor, arrayProcessor, objectProcessor, unionProcessor, intersectionProcessor, tupleProcessor, pendingRecords, recordProcessor, nullableProcessor, nonoptionalProcessor, UNREPRESENTABLE_DEFAULT, defaultProcessor, prefaultProcessor, catchProcessor, pipeProcessor, readonlyProcessor, promiseProcessor, optionalProcessor, lazyProcessor, allProcessors;
 var init_json_schema_processors = __esm({
@@ -19345,13 +19345,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path8 = ref3.slice(1).split("/").filter(Boolean);
-  if (path8.length === 0) {
+  const path9 = ref3.slice(1).split("/").filter(Boolean);
+  if (path9.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path8[0] === defsKey) {
-    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
+  if (path9[0] === defsKey) {
+    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20735,7 +20735,10 @@ var init_schema = __esm({
       "max-parallel": external_exports.number().int().min(1).max(256).default(4),
       "timeout-minutes": external_exports.number().int().min(1).max(4320).default(60),
       retries: external_exports.number().int().min(0).max(3).default(1),
-      cache: external_exports.enum(["registry", "gha", "local"]).default("registry").describe('where the build cache lives; "local" for runners with no registry write access')
+      cache: external_exports.enum(["registry", "gha", "local"]).default("registry").describe('where the build cache lives; "local" for runners with no registry write access'),
+      "push-environment": external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' }).optional().describe(
+        "the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN"
+      )
     }).strict();
     Base = external_exports.object({
       kind: external_exports.literal("Base"),
@@ -20771,6 +20774,29 @@ var init_schema = __esm({
       labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), SafeValue).optional(),
       tests: external_exports.array(Test).default([])
     }).strict();
+    BakeVariableName = external_exports.string().regex(ARG_NAME_RE, { message: "must be an UPPER_SNAKE_CASE bake variable name such as BASE_DEBIAN" });
+    WORKFLOW_SET_VARIABLES = {
+      REGISTRY: "the registry is the FACTORY_REGISTRY repository variable",
+      SOURCE_DATE_EPOCH: "set it with bake.source-date-epoch"
+    };
+    PolicyBake = external_exports.object({
+      variables: external_exports.record(BakeVariableName, SafeValue).superRefine((vars, ctx) => {
+        for (const k of Object.keys(vars)) {
+          const why = WORKFLOW_SET_VARIABLES[k];
+          if (why) ctx.addIssue({ code: "custom", path: [k], message: `${k} is set by the workflow: ${why}` });
+        }
+      }).optional().describe("bake variables every build leg sets, e.g. BASE_DEBIAN: mirror.example.com/library/debian:bookworm-slim"),
+      "source-date-epoch": external_exports.union([external_exports.literal("commit"), external_exports.number().int().min(0)]).default("commit").describe('image timestamps: "commit" (the commit time of the build) or fixed seconds since the epoch')
+    }).strict();
+    PolicySbom = external_exports.object({
+      scanner: ImageRef.optional().describe("the BuildKit SBOM scanner image; default docker/buildkit-syft-scanner:stable-1 (Docker Hub)")
+    }).strict();
+    PolicyRegistry = external_exports.object({
+      insecure: external_exports.boolean().default(false).describe("read manifests from the registry over plain HTTP (a registry without TLS)")
+    }).strict();
+    PolicyWorkflow = external_exports.object({
+      "node-version": external_exports.string().regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' }).default("24").describe("Node.js of the plan, merge and summary jobs (actions/setup-node)")
+    }).strict();
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),
       name: Name.default("factory"),
@@ -20780,7 +20806,11 @@ var init_schema = __esm({
       }).strict().default({ rawDays: 90 }).describe("retention of the record history"),
       site: external_exports.object({
         pages: external_exports.boolean().default(true).describe('publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source')
-      }).strict().default({ pages: true }).describe("the dashboard site")
+      }).strict().default({ pages: true }).describe("the dashboard site"),
+      bake: PolicyBake.default({ "source-date-epoch": "commit" }).describe("bake variables of every build leg"),
+      sbom: PolicySbom.default({}),
+      registry: PolicyRegistry.default({ insecure: false }),
+      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow")
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
     DOCUMENT_KINDS = ["Product", "Manifest", "Pool", "Base", "Policy"];
@@ -20903,8 +20933,8 @@ function encode_char(c) {
         this._data = {};
       }
     };
-    utils.hyphenToCamel = function(str2) {
-      return str2.replace(/-[a-z]/g, function(match) {
+    utils.hyphenToCamel = function(str3) {
+      return str3.replace(/-[a-z]/g, function(match) {
         return match[1].toUpperCase();
       });
     };
@@ -20948,30 +20978,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path8, options) {
+function getIncludePath(path9, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path8);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path9);
   if (match && match.length) {
-    path8 = path8.replace(/^\/*/, "");
+    path9 = path9.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path8, options.root);
+      includePath = resolvePaths(path9, options.root);
     } else {
-      includePath = ejs.resolveInclude(path8, options.root || "/", true);
+      includePath = ejs.resolveInclude(path9, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path8, options.filename);
+      filePath = ejs.resolveInclude(path9, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path8, views);
+      includePath = resolvePaths(path9, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path8) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path9) + '"');
     }
   }
   return includePath;
@@ -21030,11 +21060,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path8, options) {
+function includeFile(path9, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path8, opts);
+  opts.filename = getIncludePath(path9, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path8, opts.filename);
+    let includerResult = options.includer(path9, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21046,8 +21076,8 @@ function includeFile(path8, options) {
   }
   return handleCache(opts);
 }
-function rethrow(err, str2, flnm, lineno, esc2) {
-  let lines = str2.split("\n");
+function rethrow(err, str3, flnm, lineno, esc2) {
+  let lines = str3.split("\n");
   let start = Math.max(lineno - 3, 0);
   let end = Math.min(lines.length, lineno + 3);
   let filename = esc2(flnm);
@@ -21059,8 +21089,8 @@ function rethrow(err, str2, flnm, lineno, esc2) {
   err.message = (filename || "ejs") + ":" + lineno + "\n" + context + "\n\n" + err.message;
   throw err;
 }
-function stripSemi(str2) {
-  return str2.replace(/;(\s*$)/, "$1");
+function stripSemi(str3) {
+  return str3.replace(/;(\s*$)/, "$1");
 }
 function Template2(text, optsParam) {
   let opts = utils_default.hasOwnOnlyObject(optsParam);
@@ -21116,9 +21146,9 @@ function buildTags(opts) {
     literalClose: d + d + c
   };
 }
-function countNewlines(str2) {
+function countNewlines(str3) {
   let count = 0;
-  for (let i = str2.indexOf("\n"); i !== -1; i = str2.indexOf("\n", i + 1)) {
+  for (let i = str3.indexOf("\n"); i !== -1; i = str3.indexOf("\n", i + 1)) {
     count++;
   }
   return count;
@@ -21212,12 +21242,12 @@ var init_ejs = __esm({
     };
     Template2.prototype = {
       createRegex: function() {
-        let str2 = _REGEX_STRING;
+        let str3 = _REGEX_STRING;
         let delim = utils_default.escapeRegExpChars(this.opts.delimiter);
         let open2 = utils_default.escapeRegExpChars(this.opts.openDelimiter);
         let close = utils_default.escapeRegExpChars(this.opts.closeDelimiter);
-        str2 = str2.replace(/%/g, delim).replace(/</g, open2).replace(/>/g, close);
-        return new RegExp(str2);
+        str3 = str3.replace(/%/g, delim).replace(/</g, open2).replace(/>/g, close);
+        return new RegExp(str3);
       },
       compile: function() {
         let src;
@@ -21309,12 +21339,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path8, includeData) {
+          let include = function(path9, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path8, opts)(d);
+            return includeFile(path9, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21369,23 +21399,23 @@ var init_ejs = __esm({
         }
       },
       parseTemplateText: function() {
-        let str2 = this.templateText;
+        let str3 = this.templateText;
         let pat = this.regex;
-        let result = pat.exec(str2);
+        let result = pat.exec(str3);
         let arr = [];
         let firstPos;
         while (result) {
           firstPos = result.index;
           if (firstPos !== 0) {
-            arr.push(str2.substring(0, firstPos));
-            str2 = str2.slice(firstPos);
+            arr.push(str3.substring(0, firstPos));
+            str3 = str3.slice(firstPos);
           }
           arr.push(result[0]);
-          str2 = str2.slice(result[0].length);
-          result = pat.exec(str2);
+          str3 = str3.slice(result[0].length);
+          result = pat.exec(str3);
         }
-        if (str2) {
-          arr.push(str2);
+        if (str3) {
+          arr.push(str3);
         }
         return arr;
       },
@@ -21565,6 +21595,28 @@ function hclTemplate(parts) {
 function isLiteral(p) {
   return typeof p === "string";
 }
+function markdownCode(s, inTable = false) {
+  const text = s.replace(/[\r\n]+/g, " ");
+  const fence = "`".repeat(longestRun(text, "`") + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") || text.startsWith(" ") && text.endsWith(" ") && text.trim() !== "" ? " " : "";
+  const body = `${fence}${pad}${text}${pad}${fence}`;
+  return inTable ? body.replace(/\|/g, "\\|") : body;
+}
+function longestRun(s, c) {
+  let best = 0;
+  let run3 = 0;
+  for (const ch of s) {
+    run3 = ch === c ? run3 + 1 : 0;
+    if (run3 > best) best = run3;
+  }
+  return best;
+}
+function workflowCommandMessage(value) {
+  return value.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+function workflowCommandProperty(value) {
+  return workflowCommandMessage(value).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
 var EscapeError, PLAIN_WORD, FORBIDDEN, HCL_SPECIAL, HCL_VARIABLE;
 var init_escape = __esm({
   "src/core/escape.ts"() {
@@ -21634,7 +21686,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(product, fragments, variant, base, path8, withUser = true) {
+function renderChain(product, fragments, variant, base, path9, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
   const files2 = [];
@@ -21721,7 +21773,7 @@ ${mark(userLoc)}FROM ${current} AS final
 `;
   stages.push("final");
   const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files2);
-  return { path: path8, text, sourceMap, stages };
+  return { path: path9, text, sourceMap, stages };
 }
 function fragmentLocal(f) {
   let l = fragmentLocals.get(f);
@@ -21821,28 +21873,28 @@ function linesOf(text) {
   }
   return l;
 }
-function runEjs(path8, text, fileIndex, locals) {
-  const fn = compileMarked(path8, text);
+function runEjs(path9, text, fileIndex, locals) {
+  const fn = compileMarked(path9, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path8, text, locals);
+    throw toFactoryError(e, path9, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(path8, text) {
-  let byText = compiledCache.get(path8);
-  if (!byText) compiledCache.set(path8, byText = /* @__PURE__ */ new Map());
+function compileMarked(path9, text) {
+  let byText = compiledCache.get(path9);
+  if (!byText) compiledCache.set(path9, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path8), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
+  const opts = { filename: ejsFilename(path9), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
   let fn;
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path8, text, marked, opts);
+    throw compileError(e, path9, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -21850,8 +21902,8 @@ function compileMarked(path8, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path8) {
-  return path8.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path9) {
+  return path9.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -21887,10 +21939,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path8, text, marked, opts) {
+function compileError(e, path9, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path8, text);
+    const loc = unclosedTag(path9, text);
     return new FactoryError([
       error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })
     ]);
@@ -21901,20 +21953,20 @@ function compileError(e, path8, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path8, line, column: tagColumn(text, line) }
+        location: { file: path9, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path8, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path9, line: 1, column: 1 } })]);
 }
-function unclosedTag(path8, text) {
+function unclosedTag(path9, text) {
   let inTag = false;
-  let open2 = { file: path8, line: 1, column: 1 };
+  let open2 = { file: path9, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path8, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path8, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path9, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path9, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -21948,13 +22000,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path8, text, locals) {
+function toFactoryError(e, path9, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path8, line, column: tagColumn(text, line) };
+  const location = { file: path9, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22101,17 +22153,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path8) {
-      const ctrl = callVisitor(key, node2, visitor, path8);
+    function visit_(key, node2, visitor, path9) {
+      const ctrl = callVisitor(key, node2, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visit_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visit_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
+          path9 = Object.freeze(path9.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path8);
+            const ci = visit_(i, node2.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22122,13 +22174,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path8);
+          const cv = visit_("value", node2.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22149,17 +22201,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path8) {
-      const ctrl = await callVisitor(key, node2, visitor, path8);
+    async function visitAsync_(key, node2, visitor, path9) {
+      const ctrl = await callVisitor(key, node2, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visitAsync_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visitAsync_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
+          path9 = Object.freeze(path9.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path8);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22170,13 +22222,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path8);
+          const cv = await visitAsync_("value", node2.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22203,23 +22255,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path8) {
+    function callVisitor(key, node2, visitor, path9) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path8);
+        return visitor(key, node2, path9);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path8);
+        return visitor.Map?.(key, node2, path9);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path8);
+        return visitor.Seq?.(key, node2, path9);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path8);
+        return visitor.Pair?.(key, node2, path9);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path8);
+        return visitor.Scalar?.(key, node2, path9);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path8);
+        return visitor.Alias?.(key, node2, path9);
       return void 0;
     }
-    function replaceNode(key, path8, node2) {
-      const parent = path8[path8.length - 1];
+    function replaceNode(key, path9, node2) {
+      const parent = path9[path9.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -22831,10 +22883,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path8, value) {
+    function collectionFromPath(schema, path9, value) {
       let v = value;
-      for (let i = path8.length - 1; i >= 0; --i) {
-        const k = path8[i];
+      for (let i = path9.length - 1; i >= 0; --i) {
+        const k = path9[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -22853,7 +22905,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
+    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -22883,11 +22935,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path8, value) {
-        if (isEmptyPath(path8))
+      addIn(path9, value) {
+        if (isEmptyPath(path9))
           this.add(value);
         else {
-          const [key, ...rest] = path8;
+          const [key, ...rest] = path9;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -22901,8 +22953,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        const [key, ...rest] = path8;
+      deleteIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -22916,8 +22968,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        const [key, ...rest] = path8;
+      getIn(path9, keepScalar) {
+        const [key, ...rest] = path9;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -22935,8 +22987,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path8) {
-        const [key, ...rest] = path8;
+      hasIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -22946,8 +22998,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        const [key, ...rest] = path8;
+      setIn(path9, value) {
+        const [key, ...rest] = path9;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -22971,13 +23023,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
-    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str2, indent, comment) => str2.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str2.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -23131,16 +23183,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
-    function lineLengthOverLimit(str2, lineWidth, indentLength) {
+    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
+    function lineLengthOverLimit(str3, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str2.length;
+      const strLen = str3.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str2[i] === "\n") {
+        if (str3[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -23157,11 +23209,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str2 = "";
+      let str3 = "";
       let start = 0;
       for (let i = 0, ch = json3[i]; ch; ch = json3[++i]) {
         if (ch === " " && json3[i + 1] === "\\" && json3[i + 2] === "n") {
-          str2 += json3.slice(start, i) + "\\ ";
+          str3 += json3.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -23170,38 +23222,38 @@ var require_stringifyString = __commonJS({
           switch (json3[i + 1]) {
             case "u":
               {
-                str2 += json3.slice(start, i);
+                str3 += json3.slice(start, i);
                 const code = json3.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str2 += "\\0";
+                    str3 += "\\0";
                     break;
                   case "0007":
-                    str2 += "\\a";
+                    str3 += "\\a";
                     break;
                   case "000b":
-                    str2 += "\\v";
+                    str3 += "\\v";
                     break;
                   case "001b":
-                    str2 += "\\e";
+                    str3 += "\\e";
                     break;
                   case "0085":
-                    str2 += "\\N";
+                    str3 += "\\N";
                     break;
                   case "00a0":
-                    str2 += "\\_";
+                    str3 += "\\_";
                     break;
                   case "2028":
-                    str2 += "\\L";
+                    str3 += "\\L";
                     break;
                   case "2029":
-                    str2 += "\\P";
+                    str3 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str2 += "\\x" + code.substr(2);
+                      str3 += "\\x" + code.substr(2);
                     else
-                      str2 += json3.substr(i, 6);
+                      str3 += json3.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -23211,14 +23263,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json3[i + 2] === '"' || json3.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str2 += json3.slice(start, i) + "\n\n";
+                str3 += json3.slice(start, i) + "\n\n";
                 while (json3[i + 2] === "\\" && json3[i + 3] === "n" && json3[i + 4] !== '"') {
-                  str2 += "\n";
+                  str3 += "\n";
                   i += 2;
                 }
-                str2 += indent;
+                str3 += indent;
                 if (json3[i + 2] === " ")
-                  str2 += "\\";
+                  str3 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -23227,8 +23279,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str2 = start ? str2 + json3.slice(start) : json3;
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str3 = start ? str3 + json3.slice(start) : json3;
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -23356,15 +23408,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str2 = value.replace(/\n+/g, `$&
+      const str3 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
         const { compat: compat2, tags } = ctx.doc.schema;
         if (tags.some(test) || compat2?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -23516,11 +23568,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node2, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node2, ctx, onComment, onChompKeep) : identity.isScalar(node2) ? stringifyString.stringifyString(node2, ctx, onComment, onChompKeep) : node2.toString(ctx, onComment, onChompKeep);
+      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node2, ctx, onComment, onChompKeep) : identity.isScalar(node2) ? stringifyString.stringifyString(node2, ctx, onComment, onChompKeep) : node2.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str2;
-      return identity.isScalar(node2) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
-${ctx.indent}${str2}`;
+        return str3;
+      return identity.isScalar(node2) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
+${ctx.indent}${str3}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify;
@@ -23555,8 +23607,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
+      let str3 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -23565,27 +23617,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
+          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str2 = `? ${str2}`;
+        str3 = `? ${str3}`;
         if (keyComment && !keyCommentDone) {
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str2;
+        return str3;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-        str2 = `? ${str2}
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+        str3 = `? ${str3}
 ${indent}:`;
       } else {
-        str2 = `${str2}:`;
+        str3 = `${str3}:`;
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -23601,7 +23653,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str2.length + 1;
+        ctx.indentAtStart = str3.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -23645,16 +23697,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str2 += ws + valueStr;
+      str3 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
+        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str2;
+      return str3;
     }
     exports.stringifyPair = stringifyPair;
   }
@@ -23689,7 +23741,7 @@ var require_merge = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var MERGE_KEY = "<<";
-    var merge2 = {
+    var merge3 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
@@ -23699,7 +23751,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge3.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge3.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge3.tag && tag.default);
     function addMergeToJSMap(ctx, map3, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -23738,7 +23790,7 @@ var require_merge = __commonJS({
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
-    exports.merge = merge2;
+    exports.merge = merge3;
   }
 });
 
@@ -23747,15 +23799,15 @@ var require_addPairToJSMap = __commonJS({
   "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
-    var merge2 = require_merge();
+    var merge3 = require_merge();
     var stringify = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map3, { key, value }) {
       if (identity.isNode(key) && key.addToJSMap)
         key.addToJSMap(ctx, map3, value);
-      else if (merge2.isMergeKey(ctx, key))
-        merge2.addMergeToJSMap(ctx, map3, value);
+      else if (merge3.isMergeKey(ctx, key))
+        merge3.addMergeToJSMap(ctx, map3, value);
       else {
         const jsKey = toJS.toJS(key, "", ctx);
         if (map3 instanceof Map) {
@@ -23881,31 +23933,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str3 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str4 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str3);
+        lines.push(blockItemPrefix + str4);
       }
-      let str2;
+      let str3;
       if (lines.length === 0) {
-        str2 = flowChars.start + flowChars.end;
+        str3 = flowChars.start + flowChars.end;
       } else {
-        str2 = lines[0];
+        str3 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str2 += line ? `
+          str3 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str2 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str2;
+      return str3;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -23948,21 +24000,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str2 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        let str3 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
         if (i < items.length - 1) {
-          str2 += ",";
+          str3 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str2 += ",";
+            str3 += ",";
           }
         }
         if (comment)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
-        lines.push(str2);
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
+        lines.push(str3);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -23974,11 +24026,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str2 = start;
+          let str3 = start;
           for (const line of lines)
-            str2 += line ? `
+            str3 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str2}
+          return `${str3}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -24310,7 +24362,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str2) => str2,
+      resolve: (str3) => str3,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -24348,7 +24400,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"),
+      resolve: (str3) => new Scalar.Scalar(str3[0] === "t" || str3[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -24400,7 +24452,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -24409,7 +24461,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2),
+      resolve: (str3) => parseFloat(str3),
       stringify(node2) {
         const num = Number(node2.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node2);
@@ -24420,11 +24472,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str2) {
-        const node2 = new Scalar.Scalar(parseFloat(str2));
-        const dot = str2.indexOf(".");
-        if (dot !== -1 && str2[str2.length - 1] === "0")
-          node2.minFractionDigits = str2.length - dot - 1;
+      resolve(str3) {
+        const node2 = new Scalar.Scalar(parseFloat(str3));
+        const dot = str3.indexOf(".");
+        if (dot !== -1 && str3[str3.length - 1] === "0")
+          node2.minFractionDigits = str3.length - dot - 1;
         return node2;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -24441,7 +24493,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
+    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
     function intStringify(node2, radix, prefix) {
       const { value } = node2;
       if (intIdentify(value) && value >= 0)
@@ -24454,7 +24506,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 8, opt),
       stringify: (node2) => intStringify(node2, 8, "0o")
     };
     var int2 = {
@@ -24462,7 +24514,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -24471,7 +24523,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
       stringify: (node2) => intStringify(node2, 16, "0x")
     };
     exports.int = int2;
@@ -24524,7 +24576,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str2) => str2,
+        resolve: (str3) => str3,
         stringify: stringifyJSON
       },
       {
@@ -24541,7 +24593,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str2) => str2 === "true",
+        resolve: (str3) => str3 === "true",
         stringify: stringifyJSON
       },
       {
@@ -24549,7 +24601,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
+        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -24557,7 +24609,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str2) => parseFloat(str2),
+        resolve: (str3) => parseFloat(str3),
         stringify: stringifyJSON
       }
     ];
@@ -24565,9 +24617,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str2, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
-        return str2;
+      resolve(str3, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
+        return str3;
       }
     };
     var schema = [map3.map, seq.seq].concat(jsonScalars, jsonError);
@@ -24599,10 +24651,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str2 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str2.length);
-          for (let i = 0; i < str2.length; ++i)
-            buffer[i] = str2.charCodeAt(i);
+          const str3 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str3.length);
+          for (let i = 0; i < str3.length; ++i)
+            buffer[i] = str3.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -24613,28 +24665,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str2;
+        let str3;
         if (typeof node_buffer.Buffer === "function") {
-          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str2 = btoa(s);
+          str3 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str2.length / lineWidth);
+          const n = Math.ceil(str3.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str2.substr(o, lineWidth);
+            lines[i] = str3.substr(o, lineWidth);
           }
-          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str3 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -24840,7 +24892,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -24849,7 +24901,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
+      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
       stringify(node2) {
         const num = Number(node2.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node2);
@@ -24860,11 +24912,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str2) {
-        const node2 = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
-        const dot = str2.indexOf(".");
+      resolve(str3) {
+        const node2 = new Scalar.Scalar(parseFloat(str3.replace(/_/g, "")));
+        const dot = str3.indexOf(".");
         if (dot !== -1) {
-          const f = str2.substring(dot + 1).replace(/_/g, "");
+          const f = str3.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node2.minFractionDigits = f.length;
         }
@@ -24884,34 +24936,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str2, offset, radix, { intAsBigInt }) {
-      const sign = str2[0];
+    function intResolve(str3, offset, radix, { intAsBigInt }) {
+      const sign = str3[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str2 = str2.substring(offset).replace(/_/g, "");
+      str3 = str3.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str2 = `0b${str2}`;
+            str3 = `0b${str3}`;
             break;
           case 8:
-            str2 = `0o${str2}`;
+            str3 = `0o${str3}`;
             break;
           case 16:
-            str2 = `0x${str2}`;
+            str3 = `0x${str3}`;
             break;
         }
-        const n2 = BigInt(str2);
+        const n2 = BigInt(str3);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str2, radix);
+      const n = parseInt(str3, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node2, radix, prefix) {
       const { value } = node2;
       if (intIdentify(value)) {
-        const str2 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
+        const str3 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
       }
       return stringifyNumber.stringifyNumber(node2);
     }
@@ -24921,7 +24973,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 2, opt),
       stringify: (node2) => intStringify(node2, 2, "0b")
     };
     var intOct = {
@@ -24930,7 +24982,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 1, 8, opt),
       stringify: (node2) => intStringify(node2, 8, "0")
     };
     var int2 = {
@@ -24938,7 +24990,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -24947,7 +24999,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
       stringify: (node2) => intStringify(node2, 16, "0x")
     };
     exports.int = int2;
@@ -25051,9 +25103,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str2, asBigInt) {
-      const sign = str2[0];
-      const parts = sign === "-" || sign === "+" ? str2.substring(1) : str2;
+    function parseSexagesimal(str3, asBigInt) {
+      const sign = str3[0];
+      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
@@ -25090,7 +25142,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
+      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -25099,7 +25151,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str2) => parseSexagesimal(str2, false),
+      resolve: (str3) => parseSexagesimal(str3, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -25110,8 +25162,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str2) {
-        const match = str2.match(timestamp.test);
+      resolve(str3) {
+        const match = str3.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -25146,7 +25198,7 @@ var require_schema3 = __commonJS({
     var bool = require_bool2();
     var float = require_float2();
     var int2 = require_int2();
-    var merge2 = require_merge();
+    var merge3 = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
     var set2 = require_set();
@@ -25166,7 +25218,7 @@ var require_schema3 = __commonJS({
       float.floatExp,
       float.float,
       binary.binary,
-      merge2.merge,
+      merge3.merge,
       omap.omap,
       pairs.pairs,
       set2.set,
@@ -25192,7 +25244,7 @@ var require_tags = __commonJS({
     var schema = require_schema();
     var schema$1 = require_schema2();
     var binary = require_binary();
-    var merge2 = require_merge();
+    var merge3 = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
     var schema$2 = require_schema3();
@@ -25217,7 +25269,7 @@ var require_tags = __commonJS({
       intOct: int2.intOct,
       intTime: timestamp.intTime,
       map: map3.map,
-      merge: merge2.merge,
+      merge: merge3.merge,
       null: _null4.nullTag,
       omap: omap.omap,
       pairs: pairs.pairs,
@@ -25227,7 +25279,7 @@ var require_tags = __commonJS({
     };
     var coreKnownTags = {
       "tag:yaml.org,2002:binary": binary.binary,
-      "tag:yaml.org,2002:merge": merge2.merge,
+      "tag:yaml.org,2002:merge": merge3.merge,
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
       "tag:yaml.org,2002:set": set2.set,
@@ -25236,7 +25288,7 @@ var require_tags = __commonJS({
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
       if (schemaTags && !customTags) {
-        return addMergeTag && !schemaTags.includes(merge2.merge) ? schemaTags.concat(merge2.merge) : schemaTags.slice();
+        return addMergeTag && !schemaTags.includes(merge3.merge) ? schemaTags.concat(merge3.merge) : schemaTags.slice();
       }
       let tags = schemaTags;
       if (!tags) {
@@ -25254,7 +25306,7 @@ var require_tags = __commonJS({
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
-        tags = tags.concat(merge2.merge);
+        tags = tags.concat(merge3.merge);
       return tags.reduce((tags2, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
@@ -25283,11 +25335,11 @@ var require_Schema = __commonJS({
     var tags = require_tags();
     var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
     var Schema = class _Schema {
-      constructor({ compat: compat2, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
+      constructor({ compat: compat2, customTags, merge: merge3, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat2) ? tags.getTags(compat2, "compat") : compat2 ? tags.getTags(null, compat2) : null;
         this.name = typeof schema === "string" && schema || "core";
         this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge2);
+        this.tags = tags.getTags(customTags, this.name, merge3);
         this.toStringOptions = toStringDefaults ?? null;
         Object.defineProperty(this, identity.MAP, { value: map3.map });
         Object.defineProperty(this, identity.SCALAR, { value: string4.string });
@@ -25462,9 +25514,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path8, value) {
+      addIn(path9, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path8, value);
+          this.contents.addIn(path9, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -25539,14 +25591,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        if (Collection.isEmptyPath(path8)) {
+      deleteIn(path9) {
+        if (Collection.isEmptyPath(path9)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -25561,10 +25613,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        if (Collection.isEmptyPath(path8))
+      getIn(path9, keepScalar) {
+        if (Collection.isEmptyPath(path9))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -25575,10 +25627,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path8) {
-        if (Collection.isEmptyPath(path8))
+      hasIn(path9) {
+        if (Collection.isEmptyPath(path9))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -25595,13 +25647,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        if (Collection.isEmptyPath(path8)) {
+      setIn(path9, value) {
+        if (Collection.isEmptyPath(path9)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path8, value);
+          this.contents.setIn(path9, value);
         }
       }
       /**
@@ -27562,9 +27614,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path8) => {
+    visit3.itemAtPath = (cst, path9) => {
       let item = cst;
-      for (const [field, index2] of path8) {
+      for (const [field, index2] of path9) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -27573,23 +27625,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path8) => {
-      const parent = visit3.itemAtPath(cst, path8.slice(0, -1));
-      const field = path8[path8.length - 1][0];
+    visit3.parentCollection = (cst, path9) => {
+      const parent = visit3.itemAtPath(cst, path9.slice(0, -1));
+      const field = path9[path9.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path8, item, visitor) {
-      let ctrl = visitor(item, path8);
+    function _visit(path9, item, visitor) {
+      let ctrl = visitor(item, path9);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -27600,10 +27652,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path8);
+            ctrl = ctrl(item, path9);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -28905,14 +28957,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs8 = this.flowScalar(this.type);
+              const fs9 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs8, sep: [] });
+                map3.items.push({ start, key: fs9, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs8);
+                this.stack.push(fs9);
               } else {
-                Object.assign(it, { key: fs8, sep: [] });
+                Object.assign(it, { key: fs9, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29040,13 +29092,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs8 = this.flowScalar(this.type);
+              const fs9 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs8, sep: [] });
+                fc.items.push({ start: [], key: fs9, sep: [] });
               else if (it.sep)
-                this.stack.push(fs8);
+                this.stack.push(fs9);
               else
-                Object.assign(it, { key: fs8, sep: [] });
+                Object.assign(it, { key: fs9, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29437,7 +29489,7 @@ function jsonSyntaxError(text) {
   const fail = (what) => {
     throw new Bad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
   };
-  const str2 = () => {
+  const str3 = () => {
     if (text[i] !== '"') fail("a string");
     i++;
     while (i < text.length && text[i] !== '"') {
@@ -29467,7 +29519,7 @@ function jsonSyntaxError(text) {
       }
       for (; ; ) {
         ws();
-        str2();
+        str3();
         ws();
         if (text[i] !== ":") fail('":"');
         i++;
@@ -29503,7 +29555,7 @@ function jsonSyntaxError(text) {
         }
         fail('"," or "]"');
       }
-    } else if (c === '"') str2();
+    } else if (c === '"') str3();
     else {
       const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
       if (!m) fail("a value");
@@ -29553,10 +29605,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path8) => {
+  const walk = (path9) => {
     let node2 = root;
     let pair;
-    for (const seg of path8) {
+    for (const seg of path9) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -29579,16 +29631,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path8) {
-      return at2(offsetOf(walk(path8).node));
+    locate(path9) {
+      return at2(offsetOf(walk(path9).node));
     },
-    locateKey(path8) {
-      const r = walk(path8);
-      if (r.complete && r.pair && path8.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path9) {
+      const r = walk(path9);
+      if (r.complete && r.pair && path9.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path8) {
-      return walk(path8).complete;
+    has(path9) {
+      return walk(path9).complete;
     }
   };
 }
@@ -29711,36 +29763,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path8) => {
+  const walk = (v, path9) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path8),
-            location: y.locate(path8),
+            field: formatFieldPath(path9),
+            location: y.locate(path9),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path8, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path9, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path8, k]);
-        walk(x, [...path8, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path9, k]);
+        walk(x, [...path9, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path8, text, diagnostics) {
+function refuseIncludes(path9, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path8, text, tag.index + call.index),
+          location: positionInText(path9, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -29751,8 +29803,8 @@ function refuseIncludes(path8, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path8, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path8, text);
+function loadManifestFile(path9, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path9, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -29904,9 +29956,9 @@ function checkLink(dir, f, diagnostics) {
     );
   }
 }
-function normalize(path8) {
+function normalize(path9) {
   const out = [];
-  for (const seg of path8.split("/")) {
+  for (const seg of path9.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -29982,33 +30034,33 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path8 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path8);
-  const loc = () => y.locate(path8);
+  const path9 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path9);
+  const loc = () => y.locate(path9);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path8, y.value);
+      const allowed = shapeKeysAt(schema, path9, y.value);
       return issue2.keys.map((key) => {
         const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path8, key]),
-          location: y.locateKey([...path8, key]),
+          field: formatFieldPath([...path9, key]),
+          location: y.locateKey([...path9, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path8.length > 0 && valueAt(y.value, path8) === void 0 && !y.has(path8)) {
-        const key = String(path8[path8.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path8), hint: `add "${key}:"` })];
+      if (path9.length > 0 && valueAt(y.value, path9) === void 0 && !y.has(path9)) {
+        const key = String(path9[path9.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path9), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path8, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path9, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path8, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path9, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30017,15 +30069,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path8, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path9, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path8[path8.length - 1]);
+      const key = String(path9[path9.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path8),
+          location: y.locateKey(path9),
           hint: "rename the key"
         })
       ];
@@ -30033,21 +30085,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path8)) {
+  if (isMissing(issue2, [], y, path9)) {
     return [
-      error("schema", `missing required field "${String(path8[path8.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path9[path9.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path8),
-        hint: `add "${String(path8[path8.length - 1])}:"`
+        location: y.locate(path9),
+        hint: `add "${String(path9[path9.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path8)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path8)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path9)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path9)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path8 = full ?? [...prefix, ...issue2.path];
-  return path8.length > 0 && valueAt(y.value, path8) === void 0 && !y.has(path8);
+  const path9 = full ?? [...prefix, ...issue2.path];
+  return path9.length > 0 && valueAt(y.value, path9) === void 0 && !y.has(path9);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30097,9 +30149,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path8) {
+function valueAt(v, path9) {
   let cur = v;
-  for (const seg of path8) {
+  for (const seg of path9) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30109,7 +30161,7 @@ function valueAt(v, path8) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path8, root) {
+function shapeKeysAt(schema, path9, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30137,14 +30189,14 @@ function shapeKeysAt(schema, path8, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path8.length; i++) {
+  for (let i = 0; i <= path9.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path8.slice(0, i)));
+    pickUnion(valueAt(root, path9.slice(0, i)));
     unwrap();
-    if (i === path8.length) break;
+    if (i === path9.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path8[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path9[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -32442,15 +32494,15 @@ var init_outputs = __esm({
 });
 
 // src/plan/paths.ts
-function matchesPattern(path8, pattern) {
-  if (pattern.endsWith("/**")) return path8.startsWith(pattern.slice(0, -2));
-  return path8 === pattern;
+function matchesPattern(path9, pattern) {
+  if (pattern.endsWith("/**")) return path9.startsWith(pattern.slice(0, -2));
+  return path9 === pattern;
 }
-function classifyPath(path8) {
-  if (/\.test\.[cm]?[jt]s$/.test(path8)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path8, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path8, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path8, p))) return "generated";
+function classifyPath(path9) {
+  if (/\.test\.[cm]?[jt]s$/.test(path9)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path9, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path9, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path9, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -32466,7 +32518,8 @@ var init_paths = __esm({
       "dist/**",
       "package.json",
       "package-lock.json",
-      ".github/workflows/factory.yml"
+      ".github/workflows/factory.yml",
+      ".github/workflows/factory-pool.yml"
     ];
     TRIGGER_PATHS = [...SOURCE_PATTERNS, ...GENERATED_PATTERNS, ...FACTORY_WIDE_PATTERNS, "!**/*.test.ts"];
   }
@@ -32501,125 +32554,208 @@ var init_workflow_actions = __esm({
   }
 });
 
+// src/core/job-result.ts
+function parseJobResult(text, file2) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `${file2}: not JSON (${e instanceof Error ? e.message : String(e)})` };
+  }
+  const r = JobResultSchema.safeParse(data);
+  if (r.success) return { ok: true, value: r.data };
+  const issue2 = r.error.issues[0];
+  const field = issue2.path.join(".") || "(root)";
+  return { ok: false, message: `${file2}: ${field}: ${issue2.message} (a result file of another factory version? re-run the leg)` };
+}
+var JOB_RESULT_VERSION, JOB_RESULT_DIR, JOB_RESULT_ARTIFACT_PREFIX, Digest2, JobResultSchema;
+var init_job_result = __esm({
+  "src/core/job-result.ts"() {
+    "use strict";
+    init_zod();
+    JOB_RESULT_VERSION = 1;
+    JOB_RESULT_DIR = "factory-result";
+    JOB_RESULT_ARTIFACT_PREFIX = "factory-result-";
+    Digest2 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/, { message: "expected sha256:<64 hex digits>" });
+    JobResultSchema = external_exports.object({
+      version: external_exports.literal(JOB_RESULT_VERSION),
+      target: external_exports.string().regex(/^[A-Za-z0-9_-]+$/),
+      /** passed: built (and pushed when asked) and every test passed; failed: the inputs are at
+       * fault (a step or test, with an error report); error: infrastructure, after every retry. */
+      result: external_exports.enum(["passed", "failed", "error"]),
+      attempts: external_exports.number().int().min(1),
+      pushed: external_exports.boolean(),
+      digest: Digest2.optional(),
+      refs: external_exports.array(external_exports.string()),
+      /** The build-key tag the pushed image also carries (`bk-<key>`), when one was asked for. */
+      keyTag: external_exports.string().optional(),
+      /** The record file, relative to the workdir. */
+      record: external_exports.string().optional(),
+      /** One line: why the leg failed. */
+      message: external_exports.string().optional()
+    }).strict();
+  }
+});
+
+// generators/workflow-common.ts
+function loginStep(hostExpr, passwordExpr) {
+  return {
+    name: "Log in to the registry",
+    uses: usesRef(ACTIONS.login),
+    with: { registry: expr2(hostExpr), username: expr2("vars.FACTORY_REGISTRY_USERNAME || github.actor"), password: expr2(passwordExpr) }
+  };
+}
+function orderSteps(jobs) {
+  const rank = (k) => STEP_KEY_ORDER.includes(k) ? STEP_KEY_ORDER.indexOf(k) : STEP_KEY_ORDER.length;
+  for (const job of Object.values(jobs)) {
+    if (Array.isArray(job.steps)) job.steps = job.steps.map((s) => Object.fromEntries(Object.entries(s).sort(([a], [b]) => rank(a) - rank(b))));
+  }
+}
+function render(value, header) {
+  const doc = new import_yaml5.Document(value, { aliasDuplicateObjects: false });
+  doc.commentBefore = header;
+  (0, import_yaml5.visit)(doc, {
+    Pair(_, pair) {
+      if ((0, import_yaml5.isPair)(pair) && (0, import_yaml5.isScalar)(pair.key) && pair.key.value === "uses" && (0, import_yaml5.isScalar)(pair.value)) {
+        const comment = versionComment(String(pair.value.value));
+        if (comment) pair.value.comment = comment;
+      }
+    }
+  });
+  const jobsNode = doc.get("jobs", true);
+  if ((0, import_yaml5.isMap)(jobsNode)) {
+    for (const job of jobsNode.items) {
+      const perms = (0, import_yaml5.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
+      if (!(0, import_yaml5.isMap)(perms)) continue;
+      for (const item of perms.items) {
+        const why = (0, import_yaml5.isScalar)(item.key) && (0, import_yaml5.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
+        if (why && (0, import_yaml5.isScalar)(item.value)) item.value.comment = ` ${why}`;
+      }
+    }
+    for (const item of jobsNode.items.slice(1)) if ((0, import_yaml5.isScalar)(item.key)) item.key.spaceBefore = true;
+  }
+  return doc.toString({ lineWidth: 0, indentSeq: true });
+}
+var import_yaml5, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, STEP_KEY_ORDER;
+var init_workflow_common = __esm({
+  "generators/workflow-common.ts"() {
+    "use strict";
+    import_yaml5 = __toESM(require_dist(), 1);
+    init_job_result();
+    init_workflow_actions();
+    expr2 = (e) => `\${{ ${e} }}`;
+    ARTIFACT_RETENTION_DAYS = 7;
+    RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
+    PERMISSION_WHY = {
+      "contents: read": "check out the repository",
+      "contents: write": "push the records commit",
+      "actions: read": "read this job's queue times (jobs API) for the record's queue-wait KPI",
+      "packages: write": "push images and manifest lists to ghcr.io",
+      "pull-requests: write": "comment the plan and results on the pull request",
+      "pages: write": "publish the dashboard and read-only API to GitHub Pages",
+      "id-token: write": "prove to GitHub Pages that this job deploys (the Pages OIDC check)"
+    };
+    STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
+  }
+});
+
+// generators/workflow-pool.ts
+function policyActionInputs(policy) {
+  const w = {};
+  const vars = Object.entries(policy.bake.variables ?? {}).sort(([a], [b]) => a < b ? -1 : 1);
+  const epoch = policy.bake["source-date-epoch"];
+  if (typeof epoch === "number") vars.push(["SOURCE_DATE_EPOCH", String(epoch)]);
+  if (vars.length > 0) w.variables = vars.map(([k, v]) => `${k}=${v}`).join("\n");
+  if (policy.sbom.scanner) w["sbom-scanner"] = policy.sbom.scanner;
+  if (policy.registry.insecure) w["registry-insecure"] = "true";
+  return w;
+}
+function legJob(policy) {
+  const build2 = {
+    mode: "build",
+    target: expr2("matrix.target"),
+    push: expr2("inputs.push"),
+    registry: expr2("inputs.registry"),
+    cache: expr2("inputs.cache"),
+    // Pull requests export no cache from either bake; a run that does not push has no login,
+    // so it exports no registry cache either (a runner-local cache is still saved).
+    "cache-write": expr2("inputs.trusted && (inputs.push || inputs.cache != 'registry')"),
+    retries: expr2("inputs.retries"),
+    "key-tag": expr2("inputs.trusted && matrix.key-tag || ''"),
+    ...policyActionInputs(policy)
+  };
+  const steps = [
+    { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
+    { name: "Set up Buildx", uses: usesRef(ACTIONS.setupBuildx) },
+    { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
+    { name: "Build and test", id: "build", uses: "./", with: build2 },
+    {
+      name: "Upload the result",
+      if: "always()",
+      uses: usesRef(ACTIONS.uploadArtifact),
+      with: {
+        name: `${RESULT_ARTIFACT_PREFIX}${expr2("matrix.target")}`,
+        path: `${JOB_RESULT_DIR}/`,
+        "retention-days": ARTIFACT_RETENTION_DAYS,
+        "if-no-files-found": "ignore"
+      }
+    }
+  ];
+  return {
+    name: `${expr2("inputs.trusted && 'build' || 'check'")} ${expr2("matrix.target")}`,
+    "runs-on": expr2("fromJSON(inputs.runs-on)"),
+    // An empty name is no environment: only pools with a push-environment get one.
+    environment: expr2("inputs.environment"),
+    "timeout-minutes": expr2("inputs.timeout-minutes"),
+    strategy: { "fail-fast": false, "max-parallel": expr2("inputs.max-parallel"), matrix: expr2("fromJSON(inputs.matrix)") },
+    steps
+  };
+}
+function poolWorkflow(policy) {
+  const jobs = { leg: legJob(policy) };
+  orderSteps(jobs);
+  const value = {
+    name: "factory pool",
+    on: {
+      workflow_call: {
+        inputs: {
+          "runs-on": input2("string", "the runner labels, a JSON array"),
+          "timeout-minutes": input2("number", "per leg"),
+          "max-parallel": input2("number", "legs at once"),
+          cache: input2("string", "the action input cache: registry, gha or local"),
+          retries: input2("number", "infrastructure retries of a leg"),
+          matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
+          trusted: input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)"),
+          push: input2("boolean", "push the images"),
+          registry: input2("string", "host and namespace of the images"),
+          "registry-host": input2("string", "the host to log in to"),
+          environment: { ...input2("string", "GitHub environment of the legs (the pool push-environment)", false), default: "" }
+        },
+        secrets: { FACTORY_REGISTRY_PASSWORD: { description: "registry password; GITHUB_TOKEN when empty", required: false } }
+      }
+    },
+    jobs
+  };
+  return render(value, HEADER);
+}
+var POOL_WORKFLOW_PATH, HEADER, input2;
+var init_workflow_pool = __esm({
+  "generators/workflow-pool.ts"() {
+    "use strict";
+    init_job_result();
+    init_workflow_actions();
+    init_workflow_common();
+    POOL_WORKFLOW_PATH = ".github/workflows/factory-pool.yml";
+    HEADER = " generated by factory, do not edit: the build jobs of one pool, called by factory.yml; change manifests/ and run `factory generate`.";
+    input2 = (type, description, required2 = true) => ({ description, type, required: required2 });
+  }
+});
+
 // generators/workflow-scripts.ts
-var PLAN_SCRIPT, MERGE_SCRIPT, SUMMARY_SCRIPT, COMMENT_SCRIPT;
+var COMMENT_SCRIPT;
 var init_workflow_scripts = __esm({
   "generators/workflow-scripts.ts"() {
     "use strict";
-    PLAN_SCRIPT = `set -euo pipefail
-# The plan's build-key lookups and every later job use this registry (lower case: OCI names).
-export REGISTRY="\${FACTORY_REGISTRY:-ghcr.io/\${OWNER,,}}"
-args=(plan --json --check-registry --github-output "$GITHUB_OUTPUT")
-push=false
-case "$EVENT_NAME" in
-  pull_request)
-    args+=(--base "$PR_BASE_SHA" --head HEAD)
-    ;;
-  push)
-    push=true
-    # A new branch (before = 000...) or a force push leaves no usable base: plan everything;
-    # build keys still skip what is already in the registry.
-    if [[ "$PUSH_BEFORE" =~ ^0+$ ]] || ! git cat-file -e "$PUSH_BEFORE^{commit}" 2>/dev/null; then
-      args+=(--all)
-    else
-      args+=(--base "$PUSH_BEFORE" --head HEAD)
-    fi
-    ;;
-  workflow_dispatch)
-    push="$INPUT_PUSH"
-    args+=(--all)
-    if [[ -n "$INPUT_PRODUCT" ]]; then args+=(--product "$INPUT_PRODUCT"); fi
-    if [[ -n "$INPUT_PLATFORMS" ]]; then args+=(--platforms "$INPUT_PLATFORMS"); fi
-    if [[ -n "$INPUT_PROMOTE" ]]; then args+=(--promote "$INPUT_PROMOTE"); fi
-    if [[ "$INPUT_FORCE" == true ]]; then args+=(--force); fi
-    ;;
-  schedule)
-    push=true
-    # Base images get security fixes under the same tag: rebuild everything, ignoring keys.
-    args+=(--all --force)
-    ;;
-  *)
-    echo "::error::factory: unsupported event $EVENT_NAME"
-    exit 1
-    ;;
-esac
-# The package script runs the CLI from source (tsx); it does not need a build of bin/.
-npm run --silent factory -- "\${args[@]}" > plan.json
-{
-  echo "registry=$REGISTRY"
-  echo "registry-host=\${REGISTRY%%/*}"
-  echo "push=$push"
-} >> "$GITHUB_OUTPUT"
-`;
-    MERGE_SCRIPT = `set -euo pipefail
-failed=0
-count=$(jq '.merges | length' plan.json)
-for ((i = 0; i < count; i++)); do
-  merge=$(jq -c --argjson i "$i" '.merges[$i]' plan.json)
-  image=$(jq -r '.image' <<<"$merge")
-  sources=()
-  missing=()
-  while IFS=$'\\t' read -r target platform status key_tag; do
-    case "$status" in
-      build)
-        file="results/$target.json"
-        digest=
-        if [[ -f "$file" ]] && [[ "$(jq -r '.result' "$file")" == passed ]]; then
-          digest=$(jq -r '.digest' "$file")
-        fi
-        if [[ "$digest" =~ ^sha256:[a-f0-9]{64}$ ]]; then
-          sources+=("$REGISTRY/$image@$digest")
-        else
-          missing+=("$platform (target $target did not produce an image)")
-        fi
-        ;;
-      existing)
-        sources+=("$REGISTRY/$image:$key_tag")
-        ;;
-      *)
-        missing+=("$platform (target $target is neither built in this run nor in the registry)")
-        ;;
-    esac
-  done < <(jq -r '.sources[] | [.target, .platform, .status, .keyTag] | @tsv' <<<"$merge")
-  mapfile -t tags < <(jq -r '.tags[]' <<<"$merge")
-  if ((\${#missing[@]} > 0)); then
-    echo "::error title=factory merge refused::$image:\${tags[0]} is missing \${missing[*]}; not publishing a partial manifest list"
-    failed=1
-    continue
-  fi
-  tag_args=()
-  for tag in "\${tags[@]}"; do tag_args+=(--tag "$REGISTRY/$image:$tag"); done
-  docker buildx imagetools create "\${tag_args[@]}" "\${sources[@]}"
-  echo "published $image: \${tags[*]} from \${#sources[@]} platform image(s)" >> "$GITHUB_STEP_SUMMARY"
-done
-exit "$failed"
-`;
-    SUMMARY_SCRIPT = `set -euo pipefail
-tick=$'\\x60'
-code() { local v="\${1//$tick/}"; v="\${v//|/}"; printf '%s%s%s' "$tick" "$v" "$tick"; }
-{
-  echo "## Container factory"
-  echo
-  jq -r '"\\(.summary.affected) affected target(s) of \\(.summary.targets): \\(.summary.build) to build, \\(.summary.skipped) already built (build key in the registry)."' plan.json
-  echo
-  if [[ "$(jq '.affected | length' plan.json)" != 0 ]]; then
-    echo "| target | pool | plan | result | why |"
-    echo "| --- | --- | --- | --- | --- |"
-    while IFS=$'\\t' read -r target pool status why; do
-      result=-
-      if [[ -f "results/$target.json" ]]; then result=$(jq -r '.result' "results/$target.json");
-      elif [[ "$status" == build ]]; then result="not run"; fi
-      echo "| $(code "$target") | $(code "$pool") | $status | $result | $(code "$why") |"
-    done < <(jq -r '.affected[] | [.target, .pool, .status, .reasons[0].summary] | @tsv' plan.json)
-  fi
-  removed=$(jq -r '.removed | length' plan.json)
-  if [[ "$removed" != 0 ]]; then
-    echo
-    echo "Removed targets: $removed"
-  fi
-} > summary.md
-cat summary.md >> "$GITHUB_STEP_SUMMARY"
-`;
     COMMENT_SCRIPT = `set -euo pipefail
 gh pr comment "$PR_NUMBER" --repo "$REPOSITORY" --body-file summary.md --edit-last 2>/dev/null \\
   || gh pr comment "$PR_NUMBER" --repo "$REPOSITORY" --body-file summary.md
@@ -32633,30 +32769,14 @@ function checkout(fetchDepth) {
   if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
   return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
 }
-function setupBuildx() {
-  return { name: "Set up Buildx", uses: usesRef(ACTIONS.setupBuildx) };
+function setupNode(policy) {
+  return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function login() {
-  return {
-    name: "Log in to the registry",
-    uses: usesRef(ACTIONS.login),
-    with: {
-      registry: expr2("needs.plan.outputs.registry-host"),
-      username: expr2("vars.FACTORY_REGISTRY_USERNAME || github.actor"),
-      password: expr2("secrets.FACTORY_REGISTRY_PASSWORD || secrets.GITHUB_TOKEN")
-    }
-  };
-}
-function download(name, path8) {
-  const w = typeof name === "string" ? { name, path: path8 } : { pattern: name.pattern, path: path8, "merge-multiple": true };
+function download(name, path9) {
+  const w = typeof name === "string" ? { name, path: path9 } : { pattern: name.pattern, path: path9, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
-function runsOn(pool) {
-  const labels = typeof pool["runs-on"] === "string" ? [pool["runs-on"]] : [...pool["runs-on"]];
-  if (pool["self-hosted"] && !labels.includes("self-hosted")) labels.unshift("self-hosted");
-  return labels.length === 1 ? labels[0] : labels;
-}
-function planJob(pools) {
+function planJob(pools, policy) {
   const outputs = {
     registry: expr2("steps.plan.outputs.registry"),
     "registry-host": expr2("steps.plan.outputs.registry-host"),
@@ -32680,9 +32800,9 @@ function planJob(pools) {
     steps: [
       // Full history: the plan diffs the event's base commit against HEAD.
       checkout(0),
-      { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": NODE_VERSION } },
-      { name: "Install", run: "npm ci --ignore-scripts" },
+      setupNode(policy),
       {
+        // The compiled CLI (bin/factory.js, dist-cli/ is checked in): no npm install.
         name: "Plan affected targets",
         id: "plan",
         env: {
@@ -32697,7 +32817,7 @@ function planJob(pools) {
           INPUT_PROMOTE: expr2("inputs.promote"),
           INPUT_FORCE: expr2("inputs.force")
         },
-        run: PLAN_SCRIPT
+        run: `bash ${PLAN_SCRIPT_PATH}`
       },
       {
         name: "Upload the plan",
@@ -32707,66 +32827,58 @@ function planJob(pools) {
     ]
   };
 }
+function poolPushes(pool) {
+  return !pool["self-hosted"] || pool["push-environment"] !== void 0;
+}
 function poolJob(pool, trusted, shard, shards) {
   const names = poolOutputNames(pool.name, shard);
-  const pushExpr = trusted ? expr2("needs.plan.outputs.push == 'true'") : "false";
-  const steps = [checkout(), setupBuildx()];
-  if (trusted) steps.push({ ...login(), if: "needs.plan.outputs.push == 'true'" });
-  const build2 = {
-    mode: "build",
-    target: expr2("matrix.target"),
-    push: pushExpr,
-    registry: expr2("needs.plan.outputs.registry"),
+  const pushes = trusted && poolPushes(pool);
+  const labels = typeof pool["runs-on"] === "string" ? [pool["runs-on"]] : [...pool["runs-on"]];
+  if (pool["self-hosted"] && !labels.includes("self-hosted")) labels.unshift("self-hosted");
+  const w = {
+    "runs-on": JSON.stringify(labels),
+    "timeout-minutes": pool["timeout-minutes"],
+    // Shards run side by side: split the pool's parallelism between them.
+    "max-parallel": Math.max(1, Math.floor(pool["max-parallel"] / shards)),
     cache: pool.cache,
-    "cache-write": trusted ? "true" : "false",
-    retries: String(pool.retries)
+    retries: pool.retries,
+    matrix: expr2(`needs.plan.outputs.${names.matrix}`),
+    trusted,
+    push: pushes ? expr2("needs.plan.outputs.push == 'true'") : false,
+    registry: expr2("needs.plan.outputs.registry"),
+    "registry-host": expr2("needs.plan.outputs.registry-host")
   };
-  if (trusted) build2["key-tag"] = expr2("matrix.key-tag");
-  steps.push({ name: "Build and test", id: "build", uses: "./", with: build2 });
-  steps.push({
-    name: "Upload the result",
-    if: "always()",
-    uses: usesRef(ACTIONS.uploadArtifact),
-    with: {
-      name: `${RESULT_ARTIFACT_PREFIX}${expr2("matrix.target")}`,
-      path: "factory-result/",
-      "retention-days": ARTIFACT_RETENTION_DAYS,
-      "if-no-files-found": "ignore"
-    }
-  });
-  return {
-    name: `${trusted ? "build" : "check"} ${expr2("matrix.target")}`,
+  const job = {
+    name: `${trusted ? "build" : "check"} ${pool.name}${shardSuffix(shard)}`,
     needs: "plan",
     if: `${trusted ? NOT_PR : pool["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
-    "runs-on": runsOn(pool),
-    "timeout-minutes": pool["timeout-minutes"],
-    permissions: trusted ? { actions: "read", contents: "read", packages: "write" } : { actions: "read", contents: "read" },
-    strategy: {
-      "fail-fast": false,
-      // Shards run side by side: split the pool's parallelism between them.
-      "max-parallel": Math.max(1, Math.floor(pool["max-parallel"] / shards)),
-      matrix: expr2(`fromJSON(needs.plan.outputs.${names.matrix})`)
-    },
-    steps
+    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI.
+    permissions: pushes ? { actions: "read", contents: "read", packages: "write" } : { actions: "read", contents: "read" },
+    uses: `./${POOL_WORKFLOW_PATH}`,
+    with: w
   };
+  if (pushes && pool["push-environment"]) w.environment = pool["push-environment"];
+  else if (pushes && !pool["self-hosted"]) job.secrets = { FACTORY_REGISTRY_PASSWORD: expr2("secrets.FACTORY_REGISTRY_PASSWORD") };
+  return job;
 }
-function mergeJob(buildJobs) {
+function mergeJob(buildJobs, policy) {
   return {
     name: "merge manifest lists",
     needs: ["plan", ...buildJobs],
     // Runs when some legs failed too: lists whose platforms all built are still published;
-    // the others are refused by the script.
+    // `factory merge` refuses the others.
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
     "runs-on": HOSTED_RUNNER,
     "timeout-minutes": 30,
-    // No checkout: the plan and the results come as artifacts of this run.
-    permissions: { packages: "write" },
+    permissions: { contents: "read", packages: "write" },
     steps: [
+      checkout(),
+      setupNode(policy),
       download(PLAN_ARTIFACT, "."),
-      download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"),
-      setupBuildx(),
-      login(),
-      { name: "Create manifest lists", env: { REGISTRY: expr2("needs.plan.outputs.registry") }, run: MERGE_SCRIPT }
+      { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
+      { name: "Set up Buildx", uses: usesRef(ACTIONS.setupBuildx) },
+      loginStep("needs.plan.outputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"),
+      { name: "Create manifest lists", run: "node bin/factory.js merge --plan plan.json --results results" }
     ]
   };
 }
@@ -32787,19 +32899,21 @@ function recordJob(buildJobs, historyDays) {
     ]
   };
 }
-function summaryJob(poolJobs) {
+function summaryJob(poolJobs, policy) {
   return {
     name: "summary",
     needs: ["plan", ...poolJobs],
     if: "always() && needs.plan.result == 'success'",
     "runs-on": HOSTED_RUNNER,
     "timeout-minutes": 10,
-    permissions: {},
+    permissions: { contents: "read" },
     steps: [
+      checkout(),
+      setupNode(policy),
       download(PLAN_ARTIFACT, "."),
       // No result at all (every leg skipped or cancelled) is a valid state for a summary.
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
-      { name: "Summarize", run: SUMMARY_SCRIPT },
+      { name: "Summarize", run: "node bin/factory.js summary --plan plan.json --results results --out summary.md" },
       {
         name: "Upload the summary",
         uses: usesRef(ACTIONS.uploadArtifact),
@@ -32808,7 +32922,7 @@ function summaryJob(poolJobs) {
     ]
   };
 }
-function pagesJob() {
+function pagesJob(policy) {
   return {
     name: "publish the dashboard",
     needs: "record",
@@ -32819,7 +32933,7 @@ function pagesJob() {
     environment: { name: "github-pages", url: expr2("steps.deploy.outputs.page_url") },
     steps: [
       { ...checkout(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
-      { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": NODE_VERSION } },
+      setupNode(policy),
       { name: "Build the site", run: "node bin/factory.js site --out _site" },
       { name: "Upload the site", uses: usesRef(ACTIONS.uploadPagesArtifact), with: { path: "_site" } },
       { name: "Deploy to GitHub Pages", id: "deploy", uses: usesRef(ACTIONS.deployPages) }
@@ -32849,12 +32963,8 @@ function commentJob() {
     ]
   };
 }
-function orderStep(step) {
-  const rank = (k) => STEP_KEY_ORDER.includes(k) ? STEP_KEY_ORDER.indexOf(k) : STEP_KEY_ORDER.length;
-  return Object.fromEntries(Object.entries(step).sort(([a], [b]) => rank(a) - rank(b)));
-}
 function workflow(pools, policy) {
-  const jobs = { plan: planJob(pools) };
+  const jobs = { plan: planJob(pools, policy) };
   const trustedJobs = [];
   const prJobs = [];
   for (const trusted of [false, true]) {
@@ -32866,12 +32976,12 @@ function workflow(pools, policy) {
       }
     }
   }
-  jobs.merge = mergeJob(trustedJobs);
+  jobs.merge = mergeJob(trustedJobs, policy);
   jobs.record = recordJob(trustedJobs, policy.history.rawDays);
-  if (policy.site.pages) jobs.pages = pagesJob();
-  jobs.summary = summaryJob([...prJobs, ...trustedJobs]);
+  if (policy.site.pages) jobs.pages = pagesJob(policy);
+  jobs.summary = summaryJob([...prJobs, ...trustedJobs], policy);
   jobs.comment = commentJob();
-  for (const job of Object.values(jobs)) job.steps = job.steps.map(orderStep);
+  orderSteps(jobs);
   const paths = [...TRIGGER_PATHS];
   return {
     name: "factory",
@@ -32913,34 +33023,6 @@ function workflow(pools, policy) {
 function sortedPools(factory) {
   return factory.pools.map((p) => p.doc).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
-function render(value, header) {
-  const doc = new import_yaml5.Document(value, { aliasDuplicateObjects: false });
-  doc.commentBefore = header;
-  (0, import_yaml5.visit)(doc, {
-    Pair(_, pair) {
-      if ((0, import_yaml5.isPair)(pair) && (0, import_yaml5.isScalar)(pair.key) && pair.key.value === "uses" && (0, import_yaml5.isScalar)(pair.value)) {
-        const comment = versionComment(String(pair.value.value));
-        if (comment) pair.value.comment = comment;
-      }
-    }
-  });
-  const jobsNode = doc.get("jobs", true);
-  if ((0, import_yaml5.isMap)(jobsNode)) {
-    for (const job of jobsNode.items) {
-      const perms = (0, import_yaml5.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
-      if (!(0, import_yaml5.isMap)(perms)) continue;
-      for (const item of perms.items) {
-        const why = (0, import_yaml5.isScalar)(item.key) && (0, import_yaml5.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
-        if (why && (0, import_yaml5.isScalar)(item.value)) item.value.comment = ` ${why}`;
-      }
-    }
-  }
-  const jobs = doc.get("jobs", true);
-  if ((0, import_yaml5.isMap)(jobs)) {
-    for (const item of jobs.items.slice(1)) if ((0, import_yaml5.isScalar)(item.key)) item.key.spaceBefore = true;
-  }
-  return doc.toString({ lineWidth: 0, indentSeq: true });
-}
 function actionlintConfig(pools) {
   const labels = /* @__PURE__ */ new Set();
   for (const pool of pools) {
@@ -32957,42 +33039,31 @@ function generateWorkflows(factory) {
   const jobs = pools.map((pool) => ({ pool, shards: poolShards(factory.targets.filter((t) => t.pool.doc.name === pool.name).length) }));
   return [
     { path: ACTIONLINT_CONFIG_PATH, text: actionlintConfig(pools) },
-    { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER) }
+    { path: POOL_WORKFLOW_PATH, text: poolWorkflow(factory.policy) },
+    { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER2) }
   ];
 }
-var import_yaml5, WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, HEADER, HOSTED_RUNNER, NODE_VERSION, ARTIFACT_RETENTION_DAYS, SCHEDULE_CRON, PLAN_ARTIFACT, RESULT_ARTIFACT_PREFIX, SUMMARY_ARTIFACT, PERMISSION_WHY, expr2, IS_PR, NOT_PR, SAME_REPO_PR, STEP_KEY_ORDER;
+var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR;
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
-    import_yaml5 = __toESM(require_dist(), 1);
     init_outputs();
     init_paths();
     init_workflow_actions();
+    init_workflow_common();
+    init_workflow_pool();
     init_workflow_scripts();
     WORKFLOW_PATH = ".github/workflows/factory.yml";
     ACTIONLINT_CONFIG_PATH = ".github/actionlint.yaml";
-    HEADER = " generated by factory, do not edit: change manifests/ (Pool documents) and run `factory generate`.";
+    PLAN_SCRIPT_PATH = "scripts/workflow/plan.sh";
+    HEADER2 = " generated by factory, do not edit: change manifests/ (Pool and Policy documents) and run `factory generate`.";
     HOSTED_RUNNER = "ubuntu-24.04";
-    NODE_VERSION = "24";
-    ARTIFACT_RETENTION_DAYS = 7;
     SCHEDULE_CRON = "23 4 * * 1";
     PLAN_ARTIFACT = "factory-plan";
-    RESULT_ARTIFACT_PREFIX = "factory-result-";
     SUMMARY_ARTIFACT = "factory-summary";
-    PERMISSION_WHY = {
-      "contents: read": "check out the repository",
-      "contents: write": "push the records commit",
-      "actions: read": "read this job's queue times (jobs API) for the record's queue-wait KPI",
-      "packages: write": "push images and manifest lists to ghcr.io",
-      "pull-requests: write": "comment the plan and results on the pull request",
-      "pages: write": "publish the dashboard and read-only API to GitHub Pages",
-      "id-token: write": "prove to GitHub Pages that this job deploys (the Pages OIDC check)"
-    };
-    expr2 = (e) => `\${{ ${e} }}`;
     IS_PR = "github.event_name == 'pull_request'";
     NOT_PR = "github.event_name != 'pull_request'";
     SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
-    STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
   }
 });
 
@@ -33161,14 +33232,14 @@ function parseRecord(text, file2) {
   }
   return r.data;
 }
-var RECORD_SCHEMA, Digest2, ErrorReportSchema, KpisSchema, RecordSchema;
+var RECORD_SCHEMA, Digest3, ErrorReportSchema, KpisSchema, RecordSchema;
 var init_record = __esm({
   "src/action/record.ts"() {
     "use strict";
     init_zod();
     init_errors4();
     RECORD_SCHEMA = "factory.record/v1";
-    Digest2 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
+    Digest3 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
     ErrorReportSchema = external_exports.object({
       kind: external_exports.enum(["build", "test"]),
       target: external_exports.string(),
@@ -33203,10 +33274,10 @@ var init_record = __esm({
       product: external_exports.object({ id: external_exports.string(), name: external_exports.string(), version: external_exports.string() }),
       variant: external_exports.string(),
       platform: external_exports.string(),
-      template: external_exports.object({ ref: external_exports.string(), digest: Digest2.optional() }).optional(),
-      fragments: external_exports.array(external_exports.object({ ref: external_exports.string(), digest: Digest2.optional() })),
-      base: external_exports.object({ image: external_exports.string().optional(), digest: Digest2.optional() }),
-      image: external_exports.object({ refs: external_exports.array(external_exports.string()), digest: Digest2.optional(), pushed: external_exports.boolean() }),
+      template: external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() }).optional(),
+      fragments: external_exports.array(external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() })),
+      base: external_exports.object({ image: external_exports.string().optional(), digest: Digest3.optional() }),
+      image: external_exports.object({ refs: external_exports.array(external_exports.string()), digest: Digest3.optional(), pushed: external_exports.boolean() }),
       result: external_exports.enum(["passed", "failed"]),
       failure: ErrorReportSchema.optional(),
       tests: external_exports.object({
@@ -33489,7 +33560,7 @@ var init_kpi = __esm({
 });
 
 // src/site/schemas.ts
-var Ref2, Digest3, Pcts2, LatestResult, HistoryEntry, TargetSummary, PlannedTest, TargetDetail, ProductSummary, ProductDetail, ManifestSummary, TemplateSummary, FragmentSummary, KpiGroup, DayPoint, Kpis, CompatRow, Compat, Index, Records, ApiError;
+var Ref2, Digest4, Pcts2, LatestResult, HistoryEntry, TargetSummary, PlannedTest, TargetDetail, ProductSummary, ProductDetail, ManifestSummary, TemplateSummary, FragmentSummary, KpiGroup, DayPoint, Kpis, CompatRow, Compat, Index, Records, ApiError;
 var init_schemas3 = __esm({
   "src/site/schemas.ts"() {
     "use strict";
@@ -33497,14 +33568,14 @@ var init_schemas3 = __esm({
     init_record();
     init_schema();
     Ref2 = external_exports.string().describe("name@version");
-    Digest3 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
+    Digest4 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
     Pcts2 = external_exports.object({ p50: external_exports.number(), p95: external_exports.number() }).strict();
     LatestResult = external_exports.object({
       result: external_exports.enum(["passed", "failed"]),
       finishedAt: external_exports.string(),
       run: external_exports.string(),
       url: external_exports.string().optional(),
-      digest: Digest3.optional(),
+      digest: Digest4.optional(),
       pushed: external_exports.boolean()
     }).strict();
     HistoryEntry = external_exports.object({
@@ -33517,7 +33588,7 @@ var init_schemas3 = __esm({
       cacheHitRatio: external_exports.number().optional(),
       queueWaitMs: external_exports.number().optional(),
       imageSizeBytes: external_exports.number().optional(),
-      digest: Digest3.optional(),
+      digest: Digest4.optional(),
       pushed: external_exports.boolean()
     }).strict();
     TargetSummary = external_exports.object({
@@ -33552,7 +33623,7 @@ var init_schemas3 = __esm({
       image: external_exports.string(),
       manifest: Ref2,
       template: Ref2,
-      base: external_exports.object({ name: external_exports.string(), image: external_exports.string(), digest: Digest3.optional() }).strict(),
+      base: external_exports.object({ name: external_exports.string(), image: external_exports.string(), digest: Digest4.optional() }).strict(),
       fragments: external_exports.array(Ref2),
       accelerator: external_exports.string(),
       targets: external_exports.array(external_exports.string()),
@@ -33564,14 +33635,14 @@ var init_schemas3 = __esm({
       history: external_exports.array(HistoryEntry.extend({ target: external_exports.string() }).strict())
     }).strict();
     ManifestSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), template: Ref2, fragments: external_exports.array(Ref2), matrix: external_exports.record(external_exports.string(), external_exports.array(external_exports.string())).optional(), products: external_exports.array(Ref2) }).strict();
-    TemplateSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), description: external_exports.string().optional(), base: external_exports.string(), slots: external_exports.array(external_exports.string()), digest: Digest3, users: external_exports.array(Ref2) }).strict();
+    TemplateSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), description: external_exports.string().optional(), base: external_exports.string(), slots: external_exports.array(external_exports.string()), digest: Digest4, users: external_exports.array(Ref2) }).strict();
     FragmentSummary = external_exports.object({
       id: Ref2,
       name: external_exports.string(),
       version: external_exports.string(),
       description: external_exports.string().optional(),
       slot: external_exports.string(),
-      digest: Digest3,
+      digest: Digest4,
       tests: external_exports.array(external_exports.string()),
       users: external_exports.array(Ref2).describe("products that build with this version")
     }).strict();
@@ -33710,7 +33781,7 @@ function productRoutes(factory, records) {
   const summaries = factory.products.map((p) => {
     const targets = targetsOf2.get(p.id) ?? [];
     const latest = targets.map((t) => records.get(t.name)?.[0]?.result);
-    const summary = {
+    const summary2 = {
       id: p.id,
       name: p.product.doc.name,
       version: p.product.doc.version,
@@ -33725,12 +33796,12 @@ function productRoutes(factory, records) {
       results: { passed: latest.filter((r) => r === "passed").length, failed: latest.filter((r) => r === "failed").length, none: latest.filter((r) => r === void 0).length }
     };
     const detail = {
-      ...summary,
+      ...summary2,
       variants: p.variants.map((v) => ({ name: v.name, matrix: v.matrix, args: v.args })),
       targetDetails: targets.map((t) => targetSummary(t, records)),
       history: targets.flatMap((t) => (records.get(t.name) ?? []).map((r) => ({ ...entry(r), target: t.name }))).sort((a, b) => a.finishedAt < b.finishedAt ? 1 : -1)
     };
-    return { summary, route: { path: `${API_PREFIX}/products/${p.product.doc.name}/${p.product.doc.version}.json`, schema: ProductDetail, value: detail } };
+    return { summary: summary2, route: { path: `${API_PREFIX}/products/${p.product.doc.name}/${p.product.doc.version}.json`, schema: ProductDetail, value: detail } };
   });
   return [{ path: `${API_PREFIX}/products.json`, schema: ProductSummary.array(), value: summaries.map((s) => s.summary) }, ...summaries.map((s) => s.route)];
 }
@@ -34415,11 +34486,11 @@ var init_client = __esm({
       async listTags(ref3) {
         const r = toRef(ref3);
         const tags = [];
-        let path8 = `/${r.repository}/tags/list?n=1000`;
-        while (path8 !== void 0) {
+        let path9 = `/${r.repository}/tags/list?n=1000`;
+        while (path9 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path8, "application/json");
+            res = await this.request(r, "GET", path9, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -34428,7 +34499,7 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path8 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path9 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
       }
@@ -34499,8 +34570,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path8, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path8}`;
+      async request(r, method, path9, accept) {
+        const url2 = `${this.baseUrl(r.registry)}${path9}`;
         const scope = `repository:${r.repository}:pull`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
@@ -35034,8 +35105,8 @@ function same(a, b) {
 function targetSteps(t) {
   return [`product ${t.product.id}, variant ${t.variant.name}, ${t.platform}`, `target ${t.name}`];
 }
-function detectAffected(input2) {
-  const { head, base, changed } = input2;
+function detectAffected(input3) {
+  const { head, base, changed } = input3;
   const affected = /* @__PURE__ */ new Map();
   const used = /* @__PURE__ */ new Set();
   const add = (t, reason2) => {
@@ -35045,15 +35116,15 @@ function detectAffected(input2) {
     for (const f of reason2.files) used.add(f);
   };
   const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path8) => changed.filter((f) => f.path === path8 || f.from === path8);
+  const filesAt = (path9) => changed.filter((f) => f.path === path9 || f.from === path9);
   const ignored = [];
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
   if (factoryWide.length > 0) {
-    const summary = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
+    const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
     for (const t of head.targets) {
       add(t, {
         kind: "factory-wide",
-        summary,
+        summary: summary2,
         chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
         files: factoryWide.map((f) => f.path)
       });
@@ -35064,7 +35135,7 @@ function detectAffected(input2) {
       add(t, {
         kind: "base-unavailable",
         summary: "the base revision cannot be compared",
-        chain: [input2.baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
+        chain: [input3.baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
         files: []
       });
     }
@@ -35103,7 +35174,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
   const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs8) => [...new Set(fs8.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+  const pathsOf = (fs9) => [...new Set(fs9.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
     const steps = targetSteps(t);
@@ -35217,7 +35288,7 @@ var init_detect = __esm({
 
 // src/plan/git.ts
 import { spawn as spawn2 } from "node:child_process";
-async function git(cwd, args, input2) {
+async function git(cwd, args, input3) {
   return new Promise((resolve2, reject) => {
     const child = spawn2("git", args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
@@ -35229,7 +35300,7 @@ async function git(cwd, args, input2) {
       if (code === 0) resolve2(Buffer.concat(out));
       else reject(new GitError(`git ${args[0]} failed: ${Buffer.concat(err).toString("utf8").trim()}`));
     });
-    child.stdin.end(input2);
+    child.stdin.end(input3);
   });
 }
 async function resolveCommit(repoRoot, ref3) {
@@ -35252,8 +35323,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path8 = parts[i++];
-      files2.push({ status, path: path8, from });
+      const path9 = parts[i++];
+      files2.push({ status, path: path9, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -35473,6 +35544,7 @@ async function planChanges(opts) {
       sources: sources.sort((a, b) => a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)
     });
   }
+  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
   const matrices = {};
   const pools = [];
   for (const pool of [...head.pools].sort((a, b) => a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0)) {
@@ -35492,13 +35564,13 @@ async function planChanges(opts) {
         "key-tag": p.keyTag
       }))
     };
-    const runsOn2 = pool.doc["runs-on"];
+    const runsOn = pool.doc["runs-on"];
     pools.push({
       name,
       slug: poolSlug(name),
       platform: pool.doc.platform,
       accelerator: pool.doc.accelerator,
-      runsOn: typeof runsOn2 === "string" ? [runsOn2] : [...runsOn2],
+      runsOn: typeof runsOn === "string" ? [runsOn] : [...runsOn],
       targets: head.targets.filter((t) => t.pool.doc.name === name).length,
       shards: poolShards(head.targets.filter((t) => t.pool.doc.name === name).length),
       build: matrices[name].include.length,
@@ -35528,6 +35600,19 @@ async function planChanges(opts) {
     warnings: [...new Set(warnings)].sort(),
     summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: removed.length }
   };
+}
+function refuseIncompleteLists(merges, platforms) {
+  const problems = merges.flatMap((m) => {
+    const missing2 = m.sources.filter((s) => s.status === "missing");
+    if (missing2.length === 0) return [];
+    const what = missing2.map((s) => `${s.platform} (target ${s.target}, no image tagged ${s.keyTag})`).join(", ");
+    return [`${m.image}:${m.tags[0]} also needs ${what}`];
+  });
+  if (problems.length === 0) return;
+  const need = [...new Set(merges.flatMap((m) => m.sources.filter((s) => s.status === "missing").map((s) => s.platform)))].sort();
+  throw new PlanError(
+    `--platforms ${platforms.join(",")} with push would publish incomplete manifest lists: ${problems.join("; ")}. The registry has no image of those platforms built from the same inputs, and a list without them would drop them from the tag. Dispatch again with platforms empty (every platform) or adding ${need.join(",")}, or with push off to build and test ${platforms.join(",")} only.`
+  );
 }
 function githubOutputLines(result) {
   const lines = [`${PLAN_OUTPUTS.build}=${result.build.length}`, `${PLAN_OUTPUTS.merges}=${result.merges.length}`];
@@ -35616,6 +35701,7 @@ async function planCommand(ctx) {
       head: typeof v.head === "string" ? v.head : void 0,
       all: Boolean(v.all),
       force: Boolean(v.force),
+      push: Boolean(v.push),
       products: list2(v.product),
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
@@ -35644,11 +35730,242 @@ var init_plan2 = __esm({
   }
 });
 
-// src/cli/commands.ts
+// src/plan/merge.ts
+function whyNoImage(target, read) {
+  if (!read) return `target ${target} left no result: it did not run or was cancelled`;
+  if (!read.ok) return `target ${target} left an unreadable result: ${read.message}`;
+  const r = read.value;
+  if (r.target !== target) return `the result file of ${target} names target ${r.target}`;
+  if (r.result !== "passed") return `target ${target} ${r.result === "failed" ? "failed" : "hit an infrastructure error"}${r.message ? `: ${r.message}` : ""}`;
+  if (!r.pushed || !r.digest) return `target ${target} pushed no image`;
+  return void 0;
+}
+function decide(registry2, m, results) {
+  const repo = `${registry2}/${m.image}`;
+  const name = `${repo}:${m.tags[0]}`;
+  const sources = [];
+  const missing2 = [];
+  for (const s of m.sources) {
+    if (s.status === "existing") sources.push(`${repo}:${s.keyTag}`);
+    else if (s.status === "missing") missing2.push(`${s.platform} (target ${s.target} is neither built in this run nor in the registry)`);
+    else {
+      const read = results.get(s.target);
+      const why = whyNoImage(s.target, read);
+      if (why) missing2.push(`${s.platform} (${why})`);
+      else if (read?.ok) sources.push(`${repo}@${read.value.digest}`);
+    }
+  }
+  if (missing2.length > 0) return { name, missing: missing2 };
+  return { name, tags: m.tags.map((t) => `${repo}:${t}`), sources };
+}
+function decideMerges(plan, results) {
+  const out = { publish: [], refused: [] };
+  for (const m of plan.merges) {
+    const d = decide(plan.registry, m, results);
+    if ("missing" in d) out.refused.push(d);
+    else out.publish.push(d);
+  }
+  return out;
+}
+function imagetoolsArgs(list4) {
+  return ["imagetools", "create", ...list4.tags.flatMap((t) => ["--tag", t]), ...list4.sources];
+}
+var init_merge = __esm({
+  "src/plan/merge.ts"() {
+    "use strict";
+  }
+});
+
+// src/plan/plan-file.ts
+function parsePlanFile(text, file2) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `${file2}: not JSON (${e instanceof Error ? e.message : String(e)})` };
+  }
+  const r = PlanFileSchema.safeParse(data);
+  if (r.success) return { ok: true, value: r.data };
+  const issue2 = r.error.issues[0];
+  const field = issue2.path.join(".") || "(root)";
+  return { ok: false, message: `${file2}: ${field}: ${issue2.message} (a plan of another factory version? re-run the workflow)` };
+}
+var Target, Tag, MergeSource, PlanFileSchema;
+var init_plan_file = __esm({
+  "src/plan/plan-file.ts"() {
+    "use strict";
+    init_zod();
+    Target = external_exports.string().regex(/^[A-Za-z0-9_-]+$/, { message: "must be a bake target name" });
+    Tag = external_exports.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: "must be an image tag" });
+    MergeSource = external_exports.object({
+      target: Target,
+      platform: external_exports.string(),
+      status: external_exports.enum(["build", "existing", "missing"]),
+      keyTag: Tag
+    });
+    PlanFileSchema = external_exports.looseObject({
+      version: external_exports.literal(1),
+      registry: external_exports.string().min(1),
+      affected: external_exports.array(
+        external_exports.looseObject({
+          target: Target,
+          pool: external_exports.string(),
+          status: external_exports.enum(["build", "skip"]),
+          reasons: external_exports.array(external_exports.looseObject({ summary: external_exports.string() }))
+        })
+      ),
+      removed: external_exports.array(external_exports.looseObject({ target: external_exports.string() })),
+      merges: external_exports.array(
+        external_exports.looseObject({
+          image: external_exports.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: "must be a repository path" }),
+          tags: external_exports.array(Tag).min(1),
+          sources: external_exports.array(MergeSource).min(1)
+        })
+      ),
+      summary: external_exports.looseObject({ targets: external_exports.number(), affected: external_exports.number(), build: external_exports.number(), skipped: external_exports.number() })
+    });
+  }
+});
+
+// src/plan/run-summary.ts
+function resultCell(status, read) {
+  if (read === void 0) return status === "build" ? "not run" : "-";
+  if (!read.ok) return `unreadable result ${markdownCode(read.message, true)}`;
+  const r = read.value;
+  const attempts = r.attempts > 1 ? ` (${r.attempts} attempts)` : "";
+  return `${r.result}${attempts}${r.message ? ` ${markdownCode(r.message, true)}` : ""}`;
+}
+function renderRunSummary(plan, results) {
+  const s = plan.summary;
+  const out = [
+    "## Container factory",
+    "",
+    `${s.affected} affected target(s) of ${s.targets}: ${s.build} to build, ${s.skipped} already built (build key in the registry).`,
+    ""
+  ];
+  if (plan.affected.length > 0) {
+    out.push("| target | pool | plan | result | why |", "| --- | --- | --- | --- | --- |");
+    for (const t of plan.affected) {
+      const why = t.reasons[0]?.summary ?? "";
+      out.push(`| ${markdownCode(t.target, true)} | ${markdownCode(t.pool, true)} | ${t.status} | ${resultCell(t.status, results.get(t.target))} | ${markdownCode(why, true)} |`);
+    }
+  }
+  if (plan.removed.length > 0) out.push("", `Removed targets: ${plan.removed.length}`);
+  return `${out.join("\n")}
+`;
+}
+var init_run_summary = __esm({
+  "src/plan/run-summary.ts"() {
+    "use strict";
+    init_escape();
+  }
+});
+
+// src/cli/publish.ts
+var publish_exports = {};
+__export(publish_exports, {
+  mergeCommand: () => mergeCommand,
+  spawnExec: () => spawnExec,
+  summaryCommand: () => summaryCommand
+});
 import { spawn as spawn3 } from "node:child_process";
-import { existsSync as existsSync3 } from "node:fs";
 import fs6 from "node:fs/promises";
 import path6 from "node:path";
+async function readPlan(root, file2) {
+  const text = await fs6.readFile(path6.resolve(root, file2), "utf8").catch((e) => {
+    throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
+  });
+  const parsed = parsePlanFile(text, file2);
+  if (!parsed.ok) throw new UserError(parsed.message);
+  return parsed.value;
+}
+async function readResults(root, dir, targets) {
+  const out = /* @__PURE__ */ new Map();
+  for (const target of [...new Set(targets)]) {
+    const file2 = path6.join(dir, `${target}.json`);
+    const text = await fs6.readFile(path6.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    if (text === void 0) out.set(target, void 0);
+    else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
+    else out.set(target, parseJobResult(text, file2));
+  }
+  return out;
+}
+async function appendStepSummary(text) {
+  const file2 = process.env.GITHUB_STEP_SUMMARY;
+  if (file2) await fs6.appendFile(file2, text);
+}
+function reportError(ctx, title, message) {
+  if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
+  else ctx.io.err(`${title}: ${message}`);
+}
+async function mergeCommand(ctx, buildx, exec = spawnExec) {
+  const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
+  const built = plan.merges.flatMap((m) => m.sources.filter((s) => s.status === "build").map((s) => s.target));
+  const decision = decideMerges(plan, await readResults(ctx.root, str2(ctx.values.results, "results"), built));
+  let failed = decision.refused.length > 0;
+  for (const r of decision.refused) {
+    reportError(ctx, "factory merge refused", `${r.name} is missing ${r.missing.join(", ")}; not publishing a partial manifest list`);
+  }
+  const published = [];
+  for (const list4 of decision.publish) {
+    const [cmd, ...pre] = buildx;
+    const args = [...pre, ...imagetoolsArgs(list4)];
+    if (ctx.values["dry-run"]) {
+      ctx.io.out([cmd, ...args].join(" "));
+      continue;
+    }
+    const r = await exec(cmd, args);
+    if (r.code !== 0) {
+      failed = true;
+      reportError(ctx, "factory merge failed", `${list4.name}: imagetools create exited ${r.code}: ${r.output.trim().split("\n").slice(-3).join(" ")}`);
+      continue;
+    }
+    const line = `published ${list4.name.slice(0, list4.name.lastIndexOf(":"))}: ${list4.tags.map((t) => t.slice(t.lastIndexOf(":") + 1)).join(" ")} from ${list4.sources.length} platform image(s)`;
+    ctx.io.out(line);
+    published.push(line);
+  }
+  if (published.length > 0) await appendStepSummary(`${published.join("\n")}
+`);
+  if (ctx.json) ctx.io.out(JSON.stringify({ ok: !failed, ...decision }, null, 2));
+  return failed ? EXIT.failed : EXIT.ok;
+}
+async function summaryCommand(ctx) {
+  const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
+  const results = await readResults(ctx.root, str2(ctx.values.results, "results"), plan.affected.map((t) => t.target));
+  const md = renderRunSummary(plan, results);
+  await fs6.writeFile(path6.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await appendStepSummary(md);
+  if (!ctx.json) ctx.io.out(md);
+  else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
+  return EXIT.ok;
+}
+var spawnExec, str2;
+var init_publish = __esm({
+  "src/cli/publish.ts"() {
+    "use strict";
+    init_escape();
+    init_job_result();
+    init_merge();
+    init_plan_file();
+    init_run_summary();
+    init_errors3();
+    spawnExec = (cmd, args) => new Promise((resolve2) => {
+      const child = spawn3(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+      let output2 = "";
+      child.stdout.on("data", (d) => output2 += d.toString());
+      child.stderr.on("data", (d) => output2 += d.toString());
+      child.on("error", (e) => resolve2({ code: 127, output: `cannot run ${cmd}: ${e.message}` }));
+      child.on("close", (code) => resolve2({ code: code ?? 1, output: output2 }));
+    });
+    str2 = (v, fallback) => typeof v === "string" && v !== "" ? v : fallback;
+  }
+});
+
+// src/cli/commands.ts
+import { spawn as spawn4 } from "node:child_process";
+import { existsSync as existsSync3 } from "node:fs";
+import fs7 from "node:fs/promises";
+import path7 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -35657,11 +35974,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path6.join(root, dir);
+    const abs = path7.join(root, dir);
     if (!existsSync3(abs)) continue;
-    for (const entry2 of await fs6.readdir(abs, { recursive: true, withFileTypes: true })) {
+    for (const entry2 of await fs7.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path6.relative(root, path6.join(entry2.parentPath, entry2.name)).split(path6.sep).join("/");
+      const rel = path7.relative(root, path7.join(entry2.parentPath, entry2.name)).split(path7.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -35672,7 +35989,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs6.lstat(path6.join(root, rel)).catch(() => void 0);
+      const st = await fs7.lstat(path7.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -35716,12 +36033,12 @@ function describeTarget(t) {
   };
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path6.delimiter)) {
-    if (dir && existsSync3(path6.join(dir, "buildx"))) return [path6.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path7.delimiter)) {
+    if (dir && existsSync3(path7.join(dir, "buildx"))) return [path7.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
-var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, build, COMMANDS;
+var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
 var init_commands = __esm({
   "src/cli/commands.ts"() {
     "use strict";
@@ -35901,6 +36218,7 @@ var init_commands = __esm({
         promote: { type: "string", description: "also publish the manifest lists under this tag (e.g. stable)" },
         explain: { type: "boolean", description: "print the reason chain of each affected target" },
         force: { type: "boolean", description: "build targets even when an image with their build key exists" },
+        push: { type: "boolean", description: "the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform" },
         "check-registry": { type: "boolean", description: "skip targets whose build key is already in the registry ($REGISTRY)" },
         "github-output": { type: "string", description: "also append <pool> matrix lines to this file ($GITHUB_OUTPUT)" }
       },
@@ -35936,13 +36254,36 @@ var init_commands = __esm({
         args.push(...names);
         if (!ctx.json) ctx.io.err(paint(ctx.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
         return new Promise((resolve2) => {
-          const child = spawn3(cmd, args, { cwd: ctx.root, stdio: "inherit" });
+          const child = spawn4(cmd, args, { cwd: ctx.root, stdio: "inherit" });
           child.on("error", (e) => {
             ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
             resolve2(EXIT.internal);
           });
           child.on("close", (code) => resolve2(code === 0 ? EXIT.ok : EXIT.failed));
         });
+      }
+    };
+    RESULT_OPTIONS = {
+      plan: { type: "string", description: "the plan (factory plan --json); default plan.json" },
+      results: { type: "string", description: "directory of the legs' result files (<target>.json); default results" }
+    };
+    merge2 = {
+      usage: "merge [--plan FILE] [--results DIR] [--dry-run]",
+      summary: "Publish the manifest lists of a plan from the images its legs pushed (buildx imagetools create).",
+      details: "A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.",
+      options: { ...RESULT_OPTIONS, "dry-run": { type: "boolean", description: "print the imagetools commands instead of running them" } },
+      async run(ctx) {
+        const { mergeCommand: mergeCommand2 } = await Promise.resolve().then(() => (init_publish(), publish_exports));
+        return mergeCommand2(ctx, resolveBuildx());
+      }
+    };
+    summary = {
+      usage: "summary [--plan FILE] [--results DIR] [--out FILE]",
+      summary: "Write the run's Markdown summary (plan, result per target) to --out and $GITHUB_STEP_SUMMARY.",
+      options: { ...RESULT_OPTIONS, out: { type: "string", description: "where to write the Markdown; default summary.md" } },
+      async run(ctx) {
+        const { summaryCommand: summaryCommand2 } = await Promise.resolve().then(() => (init_publish(), publish_exports));
+        return summaryCommand2(ctx);
       }
     };
     COMMANDS = {
@@ -35958,7 +36299,9 @@ var init_commands = __esm({
       compat: compatCmd,
       site,
       serve,
-      verify
+      verify,
+      merge: merge2,
+      summary
     };
   }
 });
@@ -35969,9 +36312,9 @@ __export(cli_exports, {
   report: () => report,
   run: () => run2
 });
-import fs7 from "node:fs/promises";
+import fs8 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path7 from "node:path";
+import path8 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -36025,7 +36368,7 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path7.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path8.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -36073,7 +36416,7 @@ async function loadFactory(root) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs7.lstat(path7.join(root, rel)).catch(() => void 0);
+    const st = await fs8.lstat(path8.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

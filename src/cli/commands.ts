@@ -291,6 +291,7 @@ const planCmd: Command = {
     promote: { type: 'string', description: 'also publish the manifest lists under this tag (e.g. stable)' },
     explain: { type: 'boolean', description: 'print the reason chain of each affected target' },
     force: { type: 'boolean', description: 'build targets even when an image with their build key exists' },
+    push: { type: 'boolean', description: 'the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform' },
     'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry ($REGISTRY)' },
     'github-output': { type: 'string', description: 'also append <pool> matrix lines to this file ($GITHUB_OUTPUT)' },
   },
@@ -300,7 +301,7 @@ const planCmd: Command = {
   },
 };
 
-function resolveBuildx(): string[] {
+export function resolveBuildx(): string[] {
   // Prefer the docker CLI plugin (what runners have); the standalone binary works the same.
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && existsSync(path.join(dir, 'buildx'))) return [path.join(dir, 'buildx')];
@@ -345,6 +346,33 @@ const build: Command = {
   },
 };
 
+const RESULT_OPTIONS: Record<string, OptionSpec> = {
+  plan: { type: 'string', description: 'the plan (factory plan --json); default plan.json' },
+  results: { type: 'string', description: 'directory of the legs\' result files (<target>.json); default results' },
+};
+
+const merge: Command = {
+  usage: 'merge [--plan FILE] [--results DIR] [--dry-run]',
+  summary: 'Publish the manifest lists of a plan from the images its legs pushed (buildx imagetools create).',
+  details:
+    'A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.',
+  options: { ...RESULT_OPTIONS, 'dry-run': { type: 'boolean', description: 'print the imagetools commands instead of running them' } },
+  async run(ctx) {
+    const { mergeCommand } = await import('./publish.js');
+    return mergeCommand(ctx, resolveBuildx());
+  },
+};
+
+const summary: Command = {
+  usage: 'summary [--plan FILE] [--results DIR] [--out FILE]',
+  summary: "Write the run's Markdown summary (plan, result per target) to --out and $GITHUB_STEP_SUMMARY.",
+  options: { ...RESULT_OPTIONS, out: { type: 'string', description: 'where to write the Markdown; default summary.md' } },
+  async run(ctx) {
+    const { summaryCommand } = await import('./publish.js');
+    return summaryCommand(ctx);
+  },
+};
+
 export const COMMANDS: Record<string, Command> = {
   validate,
   list,
@@ -359,4 +387,6 @@ export const COMMANDS: Record<string, Command> = {
   site,
   serve,
   verify,
+  merge,
+  summary,
 };

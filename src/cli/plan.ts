@@ -21,6 +21,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
       head: typeof v.head === 'string' ? v.head : undefined,
       all: Boolean(v.all),
       force: Boolean(v.force),
+      push: Boolean(v.push),
       products: list(v.product),
       platforms: list(v.platforms),
       promote: typeof v.promote === 'string' ? v.promote : undefined,

@@ -193,3 +193,17 @@ function longestRun(s: string, c: string): number {
   }
   return best;
 }
+
+/**
+ * The message of a workflow command (`::error title=...::message`), escaped as @actions/core
+ * does: the runner reads `%0A` as a line break, so a value cannot end the command and start
+ * another one on a new line.
+ */
+export function workflowCommandMessage(value: string): string {
+  return value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A property value of a workflow command (`title=`): `:` and `,` would end it. */
+export function workflowCommandProperty(value: string): string {
+  return workflowCommandMessage(value).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}

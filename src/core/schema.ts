@@ -199,6 +199,13 @@ export const Pool = z
       .enum(['registry', 'gha', 'local'])
       .default('registry')
       .describe('where the build cache lives; "local" for runners with no registry write access'),
+    'push-environment': z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' })
+      .optional()
+      .describe(
+        'the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN',
+      ),
   })
   .strict();
 export type Pool = z.infer<typeof Pool>;
@@ -267,6 +274,54 @@ export type Product = z.infer<typeof Product>;
  * Factory-wide settings: at most one per factory (manifests/policy.yaml). Every section is
  * optional and has defaults, so a factory without a Policy behaves as documented.
  */
+/** Bake variables a Policy may set: the registry and SOURCE_DATE_EPOCH have their own fields. */
+const BakeVariableName = z.string().regex(ARG_NAME_RE, { message: 'must be an UPPER_SNAKE_CASE bake variable name such as BASE_DEBIAN' });
+const WORKFLOW_SET_VARIABLES: Record<string, string> = {
+  REGISTRY: 'the registry is the FACTORY_REGISTRY repository variable',
+  SOURCE_DATE_EPOCH: 'set it with bake.source-date-epoch',
+};
+
+const PolicyBake = z
+  .object({
+    variables: z
+      .record(BakeVariableName, SafeValue)
+      .superRefine((vars, ctx) => {
+        for (const k of Object.keys(vars)) {
+          const why = WORKFLOW_SET_VARIABLES[k];
+          if (why) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is set by the workflow: ${why}` });
+        }
+      })
+      .optional()
+      .describe('bake variables every build leg sets, e.g. BASE_DEBIAN: mirror.example.com/library/debian:bookworm-slim'),
+    'source-date-epoch': z
+      .union([z.literal('commit'), z.number().int().min(0)])
+      .default('commit')
+      .describe('image timestamps: "commit" (the commit time of the build) or fixed seconds since the epoch'),
+  })
+  .strict();
+
+const PolicySbom = z
+  .object({
+    scanner: ImageRef.optional().describe('the BuildKit SBOM scanner image; default docker/buildkit-syft-scanner:stable-1 (Docker Hub)'),
+  })
+  .strict();
+
+const PolicyRegistry = z
+  .object({
+    insecure: z.boolean().default(false).describe('read manifests from the registry over plain HTTP (a registry without TLS)'),
+  })
+  .strict();
+
+const PolicyWorkflow = z
+  .object({
+    'node-version': z
+      .string()
+      .regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' })
+      .default('24')
+      .describe('Node.js of the plan, merge and summary jobs (actions/setup-node)'),
+  })
+  .strict();
+
 export const Policy = z
   .object({
     kind: z.literal('Policy'),
@@ -292,6 +347,10 @@ export const Policy = z
       .strict()
       .default({ pages: true })
       .describe('the dashboard site'),
+    bake: PolicyBake.default({ 'source-date-epoch': 'commit' }).describe('bake variables of every build leg'),
+    sbom: PolicySbom.default({}),
+    registry: PolicyRegistry.default({ insecure: false }),
+    workflow: PolicyWorkflow.default({ 'node-version': '24' }).describe('settings of the generated workflow'),
   })
   .strict();
 export type Policy = z.infer<typeof Policy>;

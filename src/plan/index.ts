@@ -41,6 +41,11 @@ export interface PlanOptions {
   registry?: string;
   /** Extra tag for the manifest lists (dispatch `promote`), e.g. "stable". */
   promote?: string;
+  /**
+   * The run publishes manifest lists. With a platform filter, a list whose other platforms have
+   * no image under their build key is then refused here, before anything is built.
+   */
+  push?: boolean;
   /** Does this image reference exist? Without it no target is skipped. */
   registryCheck?: (ref: string) => Promise<boolean>;
 }
@@ -309,6 +314,8 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
     });
   }
 
+  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms!);
+
   const matrices: PlanResult['matrices'] = {};
   const pools: PlanPool[] = [];
   for (const pool of [...head.pools].sort((a, b) => (a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0))) {
@@ -367,6 +374,30 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
     warnings: [...new Set(warnings)].sort(),
     summary: { targets: head.targets.length, affected: affected.length, build: build.length, skipped: skipped.length, removed: removed.length },
   };
+}
+
+/**
+ * A dispatch limited to some platforms publishes lists that hold the other platforms too: the
+ * images already in the registry under the same build key (the same inputs), so the list stays
+ * whole for every consumer of its tags. When one of those is missing (never built, or its inputs
+ * changed since), no list can be both whole and true to the inputs: a list of the built
+ * platforms alone would drop the others from the tag, and an older image would mix inputs. The
+ * release manager chooses, and the plan says so before an hour of building is spent.
+ */
+function refuseIncompleteLists(merges: MergeEntry[], platforms: string[]): void {
+  const problems = merges.flatMap((m) => {
+    const missing = m.sources.filter((s) => s.status === 'missing');
+    if (missing.length === 0) return [];
+    const what = missing.map((s) => `${s.platform} (target ${s.target}, no image tagged ${s.keyTag})`).join(', ');
+    return [`${m.image}:${m.tags[0]} also needs ${what}`];
+  });
+  if (problems.length === 0) return;
+  const need = [...new Set(merges.flatMap((m) => m.sources.filter((s) => s.status === 'missing').map((s) => s.platform)))].sort();
+  throw new PlanError(
+    `--platforms ${platforms.join(',')} with push would publish incomplete manifest lists: ${problems.join('; ')}. ` +
+      `The registry has no image of those platforms built from the same inputs, and a list without them would drop them from the tag. ` +
+      `Dispatch again with platforms empty (every platform) or adding ${need.join(',')}, or with push off to build and test ${platforms.join(',')} only.`,
+  );
 }
 
 /** `name=value` lines for $GITHUB_OUTPUT, named as the generated workflow reads them. */

@@ -26,6 +26,7 @@ export const FACTORY_WIDE_PATTERNS = [
   'package.json',
   'package-lock.json',
   '.github/workflows/factory.yml',
+  '.github/workflows/factory-pool.yml',
 ] as const;
 
 /** The workflow's `on.<event>.paths`: every path the plan can map to a target. */

@@ -7,10 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MERGE_SCRIPT } from '../../generators/workflow-scripts.js';
 import { parseJobResult } from '../../src/core/job-result.js';
 import { parseRecord } from '../../src/action/record.js';
-import { imageWorkspace, missingSandbox, privateBuilder, privateRegistry, recordFiles, startAction, until, type Builder, type Registry } from './daemons.js';
+import { imageWorkspace, missingSandbox, repo, privateBuilder, privateRegistry, recordFiles, startAction, until, type Builder, type Registry } from './daemons.js';
 
 const missing = missingSandbox();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-fault-registry-'));
@@ -105,13 +104,9 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
     expect(await registry.tags(`fault/${target}`)).toEqual([]);
   }, 180_000);
 
-  it('the merge job (the generated workflow\'s script, real buildx) publishes no list with the failed leg in it', () => {
+  it('the merge job (factory merge from the compiled CLI, real buildx) publishes no list with the failed leg in it', () => {
     const dir = path.join(root, 'merge');
-    const bin = path.join(dir, 'bin');
     fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
-    fs.mkdirSync(bin);
-    // The script calls `docker buildx imagetools`; here buildx is standalone.
-    fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\n[ "$1" = buildx ] && shift\nexec buildx "$@"\n', { mode: 0o755 });
     for (const [leg, target] of [['blip', 'regblip-amd64'], ['down', 'regdown-amd64']] as const) {
       fs.copyFileSync(path.join(legs[leg]!, 'factory-result', `${target}.json`), path.join(dir, 'results', `${target}.json`));
     }
@@ -120,14 +115,17 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
       { image: 'fault/regblip-amd64', tags: ['partial'], sources: [source('regblip-amd64', 'linux/amd64'), source('regdown-amd64', 'linux/arm64')] },
       { image: 'fault/regblip-amd64', tags: ['whole'], sources: [source('regblip-amd64', 'linux/amd64')] },
     ];
-    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ merges }));
-    const r = spawnSync('bash', ['-e', '-c', MERGE_SCRIPT], {
+    const plan = { version: 1, registry: registry.addr, affected: [], removed: [], merges, summary: { targets: 2, affected: 2, build: 2, skipped: 0 } };
+    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
+    const cli = path.join(repo, 'bin/factory.js');
+    const r = spawnSync(process.execPath, [cli, 'merge', '--plan', 'plan.json', '--results', 'results'], {
       cwd: dir,
       encoding: 'utf8',
-      env: { PATH: `${bin}:${process.env.FACTORY_SANDBOX_BIN ?? '/usr/local/lib/factory-sandbox/bin'}:${process.env.PATH}`, HOME: process.env.HOME, REGISTRY: registry.addr, GITHUB_STEP_SUMMARY: path.join(dir, 'summary') },
+      env: { PATH: `${process.env.FACTORY_SANDBOX_BIN ?? '/usr/local/lib/factory-sandbox/bin'}:${process.env.PATH}`, HOME: process.env.HOME, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: path.join(dir, 'summary') },
     });
     expect(r.status, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout).toContain('::error title=factory merge refused::fault/regblip-amd64:partial is missing linux/arm64 (target regdown-amd64 did not produce an image); not publishing a partial manifest list');
+    expect(r.stdout).toContain(`::error title=factory merge refused::${registry.addr}/fault/regblip-amd64:partial is missing linux/arm64 (target regdown-amd64 hit an infrastructure error`);
+    expect(r.stdout).toContain(`published ${registry.addr}/fault/regblip-amd64: whole from 1 platform image(s)`);
     return registry.tags('fault/regblip-amd64').then((tags) => expect(tags).toEqual(['1.0.0-amd64', 'bk-regblip-amd64', 'whole']));
   }, 60_000);
 });

@@ -65,6 +65,41 @@ describe('plan errors', () => {
     expect(r.warnings[0]).toMatch(/^registry check of localhost:5000\/factory\/tools:bk-[0-9a-f]{64} failed \(connect ECONNREFUSED 127\.0\.0\.1:5000\); planning a build$/);
   });
 
+  describe('a push dispatch limited to some platforms (bug 4)', () => {
+    const subset = { repoRoot: root, all: true, platforms: ['linux/arm64'], products: ['tools'] };
+
+    it('is refused before anything is built when another platform of a list has no image with its build key', async () => {
+      const e = await planChanges({ ...subset, push: true, registryCheck: async () => false }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(PlanError);
+      const message = (e as Error).message;
+      expect(message).toMatch(
+        /^--platforms linux\/arm64 with push would publish incomplete manifest lists: factory\/tools:2\.1\.0 also needs linux\/amd64 \(target tools-default-amd64, no image tagged bk-[0-9a-f]{64}\)\. /,
+      );
+      expect(message).toContain('Dispatch again with platforms empty (every platform) or adding linux/amd64, or with push off to build and test linux/arm64 only.');
+    });
+
+    it('merges the built platform with the others of the same build key from the registry', async () => {
+      // The registry holds the amd64 image of the current inputs (under its key tag), nothing else.
+      const whole = await planChanges({ repoRoot: root, all: true, products: ['tools'] });
+      const amd64 = whole.affected.find((t) => t.platform === 'linux/amd64')!;
+      const r = await planChanges({ ...subset, push: true, registryCheck: async (ref) => ref === amd64.keyRef });
+      expect(r.build).toEqual(['tools-default-arm64']);
+      expect(r.merges[0]!.sources).toEqual([
+        { target: 'tools-default-amd64', platform: 'linux/amd64', status: 'existing', keyTag: amd64.keyTag },
+        { target: 'tools-default-arm64', platform: 'linux/arm64', status: 'build', keyTag: expect.stringMatching(/^bk-/) },
+      ]);
+    });
+
+    it('builds and tests the subset alone when nothing is pushed', async () => {
+      const r = await planChanges({ ...subset, push: false, registryCheck: async () => false });
+      expect(r.build).toEqual(['tools-default-arm64']);
+      expect(r.merges[0]!.sources.map((s) => [s.platform, s.status])).toEqual([
+        ['linux/amd64', 'missing'],
+        ['linux/arm64', 'build'],
+      ]);
+    });
+  });
+
   it('gives a byte-identical plan for the same revisions', async () => {
     const opts = { repoRoot: root, all: true, promote: 'stable', registryCheck: async (ref: string) => ref.includes('tools') };
     const a = JSON.stringify(await planChanges(opts));

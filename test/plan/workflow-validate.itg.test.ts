@@ -11,7 +11,7 @@ import path from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticFactory } from '../../bench/synthetic.js';
-import { generateWorkflows, WORKFLOW_PATH } from '../../generators/workflow.js';
+import { generateWorkflows, POOL_WORKFLOW_PATH, WORKFLOW_PATH } from '../../generators/workflow.js';
 import { buildFactory } from '../../src/core/index.js';
 import { FACTORY_TREES, loadFactory, REPO_ROOT } from './workflow-factories.js';
 
@@ -68,7 +68,7 @@ interface ZizmorFinding {
 }
 
 function zizmor(dir: string): ZizmorFinding[] {
-  const r = spawnSync(ZIZMOR, ['--offline', '--format', 'json', '--no-progress', path.join(dir, WORKFLOW_PATH)], { encoding: 'utf8' });
+  const r = spawnSync(ZIZMOR, ['--offline', '--format', 'json', '--no-progress', path.join(dir, WORKFLOW_PATH), path.join(dir, POOL_WORKFLOW_PATH)], { encoding: 'utf8' });
   if (r.error) throw r.error;
   return JSON.parse(r.stdout) as ZizmorFinding[];
 }
@@ -96,8 +96,10 @@ describe('generated workflows pass actionlint, workflow-parser and zizmor', () =
     expect(actionlint(scratchRepo(await files(name)))).toBe('');
   });
 
-  it.each(names)('workflow-parser: %s has no errors', async (name) => {
+  it.each(names)('workflow-parser: %s has no errors, in the pool workflow neither', async (name) => {
     expect(await parserErrors(await workflowText(name))).toEqual([]);
+    const pool = (await files(name)).find((f) => f.path === POOL_WORKFLOW_PATH)!.text;
+    expect(await parserErrors(pool)).toEqual([]);
   });
 
   it.each(names)('zizmor: %s has no finding of medium severity or above', async (name) => {
@@ -113,7 +115,7 @@ describe('generated workflows pass actionlint, workflow-parser and zizmor', () =
     const text = await workflowText('plan-fixture');
     // Untrusted event data spliced into a script, an undefined plan output, a bad key.
     const broken = text
-      .replace('set -euo pipefail\n', 'set -euo pipefail\n          echo "${{ github.event.pull_request.title }}"\n')
+      .replace('run: bash scripts/workflow/plan.sh\n', 'run: echo "${{ github.event.pull_request.title }}"\n')
       .replace('needs.plan.outputs.count-amd64 !=', 'needs.plan.outputs.count-nowhere !=')
       .replace('    timeout-minutes: 15\n', '    timeout-minutes: 15\n    runs-at: never\n');
     expect(broken).not.toBe(text);

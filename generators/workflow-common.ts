@@ -1,0 +1,73 @@
+// What the two generated workflows share: the value types, the YAML rendering (version
+// comments on pinned actions, why each permission is granted, blank lines between jobs), the
+// registry login step and the artifact names.
+import { Document, isMap, isPair, isScalar, visit } from 'yaml';
+import { JOB_RESULT_ARTIFACT_PREFIX } from '../src/core/job-result.js';
+import { ACTIONS, usesRef, versionComment } from './workflow-actions.js';
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
+export type Step = { [key: string]: Json | undefined };
+export type Job = { [key: string]: Json | undefined };
+
+export const expr = (e: string): string => `\${{ ${e} }}`;
+export const ARTIFACT_RETENTION_DAYS = 7;
+export const RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
+
+const PERMISSION_WHY: Record<string, string> = {
+  'contents: read': 'check out the repository',
+  'contents: write': 'push the records commit',
+  'actions: read': "read this job's queue times (jobs API) for the record's queue-wait KPI",
+  'packages: write': 'push images and manifest lists to ghcr.io',
+  'pull-requests: write': 'comment the plan and results on the pull request',
+  'pages: write': 'publish the dashboard and read-only API to GitHub Pages',
+  'id-token: write': 'prove to GitHub Pages that this job deploys (the Pages OIDC check)',
+};
+
+/** Registry login with the username from repository settings, else the actor. */
+export function loginStep(hostExpr: string, passwordExpr: string): Step {
+  return {
+    name: 'Log in to the registry',
+    uses: usesRef(ACTIONS.login),
+    with: { registry: expr(hostExpr), username: expr('vars.FACTORY_REGISTRY_USERNAME || github.actor'), password: expr(passwordExpr) },
+  };
+}
+
+const STEP_KEY_ORDER = ['name', 'id', 'if', 'continue-on-error', 'uses', 'with', 'env', 'run'];
+
+/** Step keys in reading order (what runs, when, then how), whatever order they were set in. */
+export function orderSteps(jobs: { [id: string]: Job }): void {
+  const rank = (k: string) => (STEP_KEY_ORDER.includes(k) ? STEP_KEY_ORDER.indexOf(k) : STEP_KEY_ORDER.length);
+  for (const job of Object.values(jobs)) {
+    if (Array.isArray(job.steps)) job.steps = (job.steps as Step[]).map((s) => Object.fromEntries(Object.entries(s).sort(([a], [b]) => rank(a) - rank(b))));
+  }
+}
+
+export function render(value: Json, header: string): string {
+  // No anchors/aliases: not every consumer of workflow files understands them.
+  const doc = new Document(value, { aliasDuplicateObjects: false });
+  doc.commentBefore = header;
+  // Put each pinned action's version next to its SHA, where pin-update tools expect it.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isPair(pair) && isScalar(pair.key) && pair.key.value === 'uses' && isScalar(pair.value)) {
+        const comment = versionComment(String(pair.value.value));
+        if (comment) pair.value.comment = comment;
+      }
+    },
+  });
+  // Say why each permission is granted, next to it (zizmor's undocumented-permissions).
+  const jobsNode = doc.get('jobs', true);
+  if (isMap(jobsNode)) {
+    for (const job of jobsNode.items) {
+      const perms = isMap(job.value) ? job.value.get('permissions', true) : undefined;
+      if (!isMap(perms)) continue;
+      for (const item of perms.items) {
+        const why = isScalar(item.key) && isScalar(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : undefined;
+        if (why && isScalar(item.value)) item.value.comment = ` ${why}`;
+      }
+    }
+    // Blank line between jobs, for readability of the committed file.
+    for (const item of jobsNode.items.slice(1)) if (isScalar(item.key)) item.key.spaceBefore = true;
+  }
+  return doc.toString({ lineWidth: 0, indentSeq: true });
+}

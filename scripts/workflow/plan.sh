@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The plan step of the generated factory workflow (.github/workflows/factory.yml): decides what
+# to plan from the event, runs the compiled `factory plan` (bin/factory.js, no npm install), and
+# writes plan.json and the step outputs. Every event value arrives through the environment
+# (EVENT_NAME, PR_BASE_SHA, PUSH_BEFORE, INPUT_*), never spliced into the script.
+set -euo pipefail
+# The plan's build-key lookups and every later job use this registry (lower case: OCI names).
+export REGISTRY="${FACTORY_REGISTRY:-ghcr.io/${OWNER,,}}"
+args=(plan --json --check-registry --github-output "$GITHUB_OUTPUT")
+push=false
+case "$EVENT_NAME" in
+  pull_request)
+    args+=(--base "$PR_BASE_SHA" --head HEAD)
+    ;;
+  push)
+    push=true
+    # A new branch (before = 000...) or a force push leaves no usable base: plan everything;
+    # build keys still skip what is already in the registry.
+    if [[ "$PUSH_BEFORE" =~ ^0+$ ]] || ! git cat-file -e "$PUSH_BEFORE^{commit}" 2>/dev/null; then
+      args+=(--all)
+    else
+      args+=(--base "$PUSH_BEFORE" --head HEAD)
+    fi
+    ;;
+  workflow_dispatch)
+    push="$INPUT_PUSH"
+    args+=(--all)
+    if [[ -n "$INPUT_PRODUCT" ]]; then args+=(--product "$INPUT_PRODUCT"); fi
+    if [[ -n "$INPUT_PLATFORMS" ]]; then args+=(--platforms "$INPUT_PLATFORMS"); fi
+    if [[ -n "$INPUT_PROMOTE" ]]; then args+=(--promote "$INPUT_PROMOTE"); fi
+    if [[ "$INPUT_FORCE" == true ]]; then args+=(--force); fi
+    ;;
+  schedule)
+    push=true
+    # Base images get security fixes under the same tag: rebuild everything, ignoring keys.
+    args+=(--all --force)
+    ;;
+  *)
+    echo "::error::factory: unsupported event $EVENT_NAME"
+    exit 1
+    ;;
+esac
+# A platform subset that would publish incomplete manifest lists is refused here, not at merge.
+if [[ "$push" == true ]]; then args+=(--push); fi
+node bin/factory.js "${args[@]}" > plan.json
+{
+  echo "registry=$REGISTRY"
+  echo "registry-host=${REGISTRY%%/*}"
+  echo "push=$push"
+} >> "$GITHUB_OUTPUT"
