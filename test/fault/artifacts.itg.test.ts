@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecord } from '../../src/action/record.js';
 import { startResultsService, type ResultsService } from '../action/results-service.js';
-import { clone, git, origin, recordMode, recordOf, recordRel, uploadRecord } from './records.js';
+import { clone, git, historyEntries, origin, recordFiles, recordMode, recordOf, recordRel, uploadRecord } from './records.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-fault-artifacts-'));
 let svc: ResultsService;
@@ -47,7 +47,7 @@ describe('artifact service faults', () => {
     expect(r.status, r.log).toBe(0);
     expect(r.outputs).toMatchObject({ result: 'committed', records: JSON.stringify([recordRel(first)]) });
     expect(parseRecord(fs.readFileSync(path.join(check, recordRel(first)), 'utf8'), 'r').finishedAt).toBe(second.finishedAt);
-    expect(git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records').split('\n').filter(Boolean)).toEqual([recordRel(first)]);
+    expect(git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records', ':!records/history').split('\n').filter(Boolean)).toEqual([recordRel(first)]);
   });
 
   it('500 before anything is stored, then 200: the client retries, one artifact, the record lands', async () => {
@@ -71,7 +71,8 @@ describe('artifact service faults', () => {
     ]);
     const { r, check } = await recordInto(run);
     expect(r.status, r.log).toBe(0);
-    expect(git(check, 'ls-files', 'records')).toBe('records/llm-runtime/1.4.0/lost-amd64.json');
+    expect(recordFiles(check)).toEqual(['records/llm-runtime/1.4.0/lost-amd64.json']);
+    expect(historyEntries(check)).toEqual(['lost-amd64 501']);
   });
 
   it('500 on finalize and on the record job\'s list, then 200: retried, the record lands', async () => {
@@ -83,7 +84,8 @@ describe('artifact service faults', () => {
     const { r, check } = await recordInto(run);
     expect(r.status, r.log).toBe(0);
     expect(r.log).toMatch(/Attempt 1 of 5 failed with error: Failed request: \(500\)/);
-    expect(git(check, 'ls-files', 'records')).toBe('records/llm-runtime/1.4.0/fin-amd64.json');
+    expect(recordFiles(check)).toEqual(['records/llm-runtime/1.4.0/fin-amd64.json']);
+    expect(historyEntries(check)).toEqual(['fin-amd64 502']);
   });
 
   it('an artifact service that keeps failing: the record job fails with one message, the branch is untouched', async () => {
@@ -94,5 +96,6 @@ describe('artifact service faults', () => {
     expect(r.status).toBe(1);
     expect(r.log).toMatch(/^::error::.*Failed to make request after 5 attempts: Failed request: \(503\)/m);
     expect(git(check, 'ls-files', 'records')).toBe('');
+    expect(historyEntries(check)).toEqual([]);
   }, 120_000);
 });

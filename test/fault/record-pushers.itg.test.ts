@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecord } from '../../src/action/record.js';
 import { startResultsService, type ResultsService } from '../action/results-service.js';
-import { clone, git, origin, recordMode, recordOf, recordRel, uploadRecord } from './records.js';
+import { clone, git, historyEntries, origin, recordFiles, recordMode, recordOf, recordRel, uploadRecord } from './records.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-fault-pushers-'));
 let svc: ResultsService;
@@ -46,9 +46,12 @@ describe('8 concurrent record pushers on one branch', () => {
 
     const check = clone(bare, path.join(root, 'check'));
     const want = [...runs.flatMap((_, i) => [`p${i}-amd64`, `p${i}-arm64`]), 'shared-amd64'].map((t) => `records/llm-runtime/1.4.0/${t}.json`).sort();
-    expect(git(check, 'ls-files', 'records').split('\n').sort()).toEqual(want);
+    expect(recordFiles(check)).toEqual(want);
+    // The history keeps every run's record, both of the shared target's included.
+    const history = [...runs.flatMap((run, i) => [`p${i}-amd64 ${run}`, `p${i}-arm64 ${run}`]), 'shared-amd64 806', 'shared-amd64 807'].sort();
+    expect(historyEntries(check)).toEqual(history);
     // Each record file was added once; one commit per run.
-    const added = git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records').split('\n').filter(Boolean);
+    const added = git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records', ':!records/history').split('\n').filter(Boolean);
     expect(added.sort()).toEqual(want);
     const subjects = git(check, 'log', '--format=%s', 'main').split('\n').filter((s) => s.startsWith('records:'));
     expect(subjects.map((s) => /from run (\d+)/.exec(s)![1]).sort()).toEqual(runs);

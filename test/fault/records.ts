@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { artifactName, upload } from '../../src/action/artifact.js';
 import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/action/record.js';
+import { HISTORY_DIR, parseHistory } from '../../src/obs/history.js';
 import type { ResultsService } from '../action/results-service.js';
 import { repo, startAction, type ActionRun } from './daemons.js';
 
@@ -55,4 +56,22 @@ export function recordMode(svc: ResultsService, run: string, dir: string, worksp
     GITHUB_REF_NAME: 'main',
     GITHUB_RUN_ID: run,
   }).done;
+}
+
+/** The record files of a clone (records/<product>/<version>/<target>.json), history left out. */
+export function recordFiles(check: string): string[] {
+  const all = git(check, 'ls-files', 'records', `:!records/${HISTORY_DIR}`);
+  return all ? all.split('\n').sort() : [];
+}
+
+/** Every history line of a clone as `<target> <run id>`, sorted: one per record ever committed. */
+export function historyEntries(check: string): string[] {
+  const files = git(check, 'ls-files', `records/${HISTORY_DIR}`).split('\n').filter((f) => f.endsWith('.jsonl'));
+  return files
+    .flatMap((f) => {
+      const { records, problems } = parseHistory(fs.readFileSync(path.join(check, f), 'utf8'), f);
+      if (problems.length > 0) throw new Error(`${f}: ${JSON.stringify(problems)}`);
+      return records.map((r) => `${r.target} ${r.run.id}`);
+    })
+    .sort();
 }
