@@ -32598,6 +32598,17 @@ var init_job_result = __esm({
 });
 
 // generators/workflow-common.ts
+function setupBuildx() {
+  return {
+    name: "Set up Buildx",
+    uses: usesRef(ACTIONS.setupBuildx),
+    with: {
+      driver: expr2("vars.FACTORY_BUILDX_DRIVER || 'docker-container'"),
+      endpoint: expr2("vars.FACTORY_BUILDX_ENDPOINT || ''"),
+      "buildkitd-config-inline": expr2("vars.FACTORY_BUILDKITD_CONFIG || ''")
+    }
+  };
+}
 function loginStep(hostExpr, passwordExpr) {
   return {
     name: "Log in to the registry",
@@ -32686,7 +32697,7 @@ function legJob(policy) {
   };
   const steps = [
     { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
-    { name: "Set up Buildx", uses: usesRef(ACTIONS.setupBuildx) },
+    setupBuildx(),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
     {
@@ -32876,7 +32887,7 @@ function mergeJob(buildJobs, policy) {
       setupNode(policy),
       download(PLAN_ARTIFACT, "."),
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
-      { name: "Set up Buildx", uses: usesRef(ACTIONS.setupBuildx) },
+      setupBuildx(),
       loginStep("needs.plan.outputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"),
       { name: "Create manifest lists", run: "node bin/factory.js merge --plan plan.json --results results" }
     ]

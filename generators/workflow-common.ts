@@ -1,6 +1,6 @@
 // What the two generated workflows share: the value types, the YAML rendering (version
 // comments on pinned actions, why each permission is granted, blank lines between jobs), the
-// registry login step and the artifact names.
+// Buildx and registry login steps and the artifact names.
 import { Document, isMap, isPair, isScalar, visit } from 'yaml';
 import { JOB_RESULT_ARTIFACT_PREFIX } from '../src/core/job-result.js';
 import { ACTIONS, usesRef, versionComment } from './workflow-actions.js';
@@ -22,6 +22,24 @@ const PERMISSION_WHY: Record<string, string> = {
   'pages: write': 'publish the dashboard and read-only API to GitHub Pages',
   'id-token: write': 'prove to GitHub Pages that this job deploys (the Pages OIDC check)',
 };
+
+/**
+ * The builder comes from repository variables, not the Policy: it belongs to the runners, not to
+ * the factory. setup-buildx's default, a docker-container builder, needs a Docker daemon, which
+ * self-hosted runners (and the act end-to-end test) may lack: FACTORY_BUILDX_DRIVER=remote with
+ * FACTORY_BUILDX_ENDPOINT=tcp://... or unix://... points every leg at an existing BuildKit.
+ */
+export function setupBuildx(): Step {
+  return {
+    name: 'Set up Buildx',
+    uses: usesRef(ACTIONS.setupBuildx),
+    with: {
+      driver: expr("vars.FACTORY_BUILDX_DRIVER || 'docker-container'"),
+      endpoint: expr("vars.FACTORY_BUILDX_ENDPOINT || ''"),
+      'buildkitd-config-inline': expr("vars.FACTORY_BUILDKITD_CONFIG || ''"),
+    },
+  };
+}
 
 /** Registry login with the username from repository settings, else the actor. */
 export function loginStep(hostExpr: string, passwordExpr: string): Step {

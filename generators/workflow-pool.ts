@@ -11,7 +11,7 @@
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
-import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, type Job, type Json, type Step } from './workflow-common.js';
+import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
 
 export const POOL_WORKFLOW_PATH = '.github/workflows/factory-pool.yml';
 
@@ -48,7 +48,7 @@ function legJob(policy: Policy): Job {
   };
   const steps: Step[] = [
     { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
-    { name: 'Set up Buildx', uses: usesRef(ACTIONS.setupBuildx) },
+    setupBuildx(),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
     {

@@ -21,7 +21,7 @@ import type { OutputFile, Pool, ResolvedFactory } from '../src/core/types.js';
 import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, shardSuffix } from '../src/plan/outputs.js';
 import { TRIGGER_PATHS } from '../src/plan/paths.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
-import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, type Job, type Json, type Step } from './workflow-common.js';
+import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
 
@@ -176,7 +176,7 @@ function mergeJob(buildJobs: string[], policy: Policy): Job {
       setupNode(policy),
       download(PLAN_ARTIFACT, '.'),
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, 'results'), 'continue-on-error': true },
-      { name: 'Set up Buildx', uses: usesRef(ACTIONS.setupBuildx) },
+      setupBuildx(),
       loginStep('needs.plan.outputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'),
       { name: 'Create manifest lists', run: 'node bin/factory.js merge --plan plan.json --results results' },
     ],

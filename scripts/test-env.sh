@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the test suite runs against, installed and started if missing (idempotent; a
 # second run takes a second or two): the workflow linters (actionlint from the Go module
-# proxy, shellcheck from Debian, zizmor from PyPI), the dashboard's browser (Debian's chromium,
+# proxy, shellcheck from Debian, zizmor from PyPI), act (Go module proxy) for running the
+# generated workflow end to end, the dashboard's browser (Debian's chromium,
 # driven by playwright-core) and API fuzzer (schemathesis from PyPI), and the build sandbox (BuildKit, buildx,
 # a local registry, QEMU for arm64 and the base images: scripts/sandbox.sh). Needs root on
 # Debian 12 for what is not installed yet.
@@ -25,6 +26,12 @@ fi
 if ! { command -v cosign >/dev/null 2>&1 && cosign version 2>/dev/null | grep -q 'v3\.1\.3'; }; then
   echo "test-env: installing cosign v3.1.3 (go install; a few minutes the first time)"
   go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
+fi
+
+# act runs the generated factory workflow end to end in the e2e suite (test/e2e/act.itg.test.ts).
+if ! { command -v act >/dev/null 2>&1 && act --version | grep ' 0\.2\.89$' >/dev/null; }; then
+  echo "test-env: installing act 0.2.89 (go install)"
+  go install github.com/nektos/act@v0.2.89
 fi
 
 if ! { command -v zizmor >/dev/null 2>&1 && zizmor --version | grep ' 1\.32\.0$' >/dev/null; }; then

@@ -54,6 +54,8 @@ export function run(
 
 export interface SandboxEnv {
   REGISTRY: string;
+  /** The sandbox buildkitd's address (a buildx remote driver endpoint). */
+  BUILDKIT_HOST: string;
   BUILDX_BUILDER: string;
   BASE_DEBIAN: string;
   BASE_BUSYBOX: string;
@@ -82,7 +84,7 @@ export async function sandboxUp(logDir: string): Promise<SandboxEnv & { upSecond
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   ) as Record<string, string>;
-  for (const k of ['REGISTRY', 'BUILDX_BUILDER', 'BASE_DEBIAN', 'BASE_BUSYBOX', 'BASE_CUDA', 'SBOM_SCANNER']) {
+  for (const k of ['REGISTRY', 'BUILDKIT_HOST', 'BUILDX_BUILDER', 'BASE_DEBIAN', 'BASE_BUSYBOX', 'BASE_CUDA', 'SBOM_SCANNER']) {
     if (!vars[k]) throw new Error(`scripts/sandbox.sh env printed no ${k}; run scripts/sandbox.sh status to see what is missing`);
   }
   return { ...(vars as unknown as SandboxEnv), upSeconds: up.seconds };

@@ -1,0 +1,316 @@
+// End-to-end: the GENERATED .github/workflows/factory.yml run whole under act (self-hosted mode)
+// on the build sandbox, as GitHub would run it for a small factory (the sample's `tools`
+// product only: busybox, linux/amd64 natively and one linux/arm64 leg under QEMU). Each event
+// runs in a clone whose `origin` is a local bare repository; images go under a registry
+// namespace of this run only, so other runs' pushes cannot disturb the assertions.
+//   push              after a fragment bump: plan -> build per pool -> merge -> records in one
+//                     commit to origin -> summary
+//   pull_request      checks only: nothing in the registry (no image, no cache ref), nothing committed
+//   workflow_dispatch push=false (forced, amd64 only): builds, nothing pushed, nothing recorded
+// What act cannot stand for (the pull request comment API, OIDC, hosted runner images) is in
+// docs/testing.md; the pull request comes from a fork, so the comment job is skipped as GitHub
+// skips it for forks.
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultArtifactClient } from '@actions/artifact';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRecord } from '../../src/action/record.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { git } from '../plan/repo.js';
+import { startResultsService, type ResultsService } from '../action/results-service.js';
+import { actHome, runAct, type ActHome, type ActRun } from './act-harness.js';
+import { copyFactory, factory, releaseFragment, report, ROOT, sandboxUp, type SandboxEnv } from './harness.js';
+
+const runId = Date.now().toString(36);
+const logDir = join(ROOT, '.factory', 'e2e', `act-${runId}`);
+const registry = new RegistryClient();
+const PRODUCT = 'tools';
+const OWNER = 'acme';
+const REPO = `${OWNER}/factory`;
+
+let env: SandboxEnv;
+let svc: ResultsService;
+let home: ActHome;
+let scratch: string;
+let work: string;
+let origin: string;
+let namespace: string;
+const timings: (string | number)[][] = [['event', 'job', 'result', 'wall s']];
+
+beforeAll(async () => {
+  mkdirSync(logDir, { recursive: true });
+  env = await sandboxUp(logDir);
+  svc = await startResultsService();
+  scratch = mkdtempSync(join(tmpdir(), 'factory-act-'));
+  home = actHome(join(scratch, 'home'));
+  namespace = `act-${runId}`;
+  origin = join(scratch, 'origin.git');
+  work = join(scratch, 'work');
+  git(scratch, 'init', '-q', '--bare', '-b', 'main', origin);
+  // The small factory: the sample with one product left.
+  await copyFactory(work);
+  for (const f of readdirSync(join(work, 'manifests'))) {
+    if (/^(python-runtime|llm-runtime|llm-runtime-cuda)\.yaml$/.test(f)) rmSync(join(work, 'manifests', f));
+  }
+  writeFileSync(join(work, 'manifests', 'policy.yaml'), policy(env));
+  await factory(work, ['generate'], join(logDir, 'generate-base.log'));
+  git(work, 'init', '-q', '-b', 'main');
+  commit('base: the tools product only');
+  git(work, 'remote', 'add', 'origin', origin);
+  git(work, 'push', '-q', 'origin', 'main');
+}, 10 * 60_000);
+
+afterAll(async () => {
+  if (timings.length > 1) report(logDir, 'act-timings.txt', `act end to end (logs: ${logDir})`, timings);
+  await svc?.stop();
+  if (scratch && !process.env.FACTORY_E2E_KEEP) rmSync(scratch, { recursive: true, force: true });
+});
+
+/**
+ * The Policy a user of a mirror-only builder writes: base images and the SBOM scanner from the
+ * sandbox registry (plain HTTP), and no GitHub Pages (act has no Pages service to deploy to).
+ */
+function policy(e: SandboxEnv): string {
+  return [
+    'kind: Policy',
+    'name: factory',
+    'site:',
+    '  pages: false',
+    'bake:',
+    '  variables:',
+    `    BASE_BUSYBOX: "${e.BASE_BUSYBOX}"`,
+    `    BASE_DEBIAN: "${e.BASE_DEBIAN}"`,
+    'sbom:',
+    `  scanner: "${e.SBOM_SCANNER}"`,
+    'registry:',
+    '  insecure: true',
+    '',
+  ].join('\n');
+}
+
+function commit(message: string): string {
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', message);
+  return git(work, 'rev-parse', 'HEAD');
+}
+
+function bump(fragment: string): string {
+  // A content change (a comment line in the fragment's Dockerfile) released as a new version.
+  const { to } = releaseFragment(work, fragment, (dir) => {
+    appendFileSync(join(dir, 'Dockerfile.ejs'), `\n# ${runId}: ${fragment} bumped by the act test\n`);
+  });
+  return to;
+}
+
+const repository = { full_name: REPO, name: 'factory', owner: { login: OWNER, name: OWNER }, default_branch: 'main' };
+
+/** One workflow run; the stand-in service keeps its artifacts under the run's backend id. */
+async function act(event: string, payload: unknown, name: string, run: string): Promise<ActRun> {
+  const r = await runAct({
+    home,
+    tree: work,
+    event,
+    payload,
+    vars: {
+      FACTORY_REGISTRY: `${env.REGISTRY}/${namespace}`,
+      FACTORY_BUILDX_DRIVER: 'remote',
+      FACTORY_BUILDX_ENDPOINT: env.BUILDKIT_HOST,
+    },
+    secrets: { GITHUB_TOKEN: 'act-test-token' },
+    env: {
+      ACTIONS_RUNTIME_URL: svc.url,
+      ACTIONS_RESULTS_URL: svc.url,
+      ACTIONS_RUNTIME_TOKEN: svc.token(run, '1'),
+      GITHUB_RUN_ID: run,
+      // The plan job's `npm ci` uses the machine's npm cache first, as a warm runner cache would.
+      npm_config_prefer_offline: 'true',
+    },
+    logFile: join(logDir, `${name}.log`),
+  });
+  for (const j of r.jobs) timings.push([name, j.name, j.result, j.seconds]);
+  timings.push([name, '(whole run)', r.code === 0 ? 'ok' : `exit ${r.code}`, r.seconds]);
+  return r;
+}
+
+function jobResults(r: ActRun): Record<string, string> {
+  return Object.fromEntries(r.jobs.map((j) => [j.name, j.result]));
+}
+
+/** Every repository of the run's namespace with its tags and what each tag points at. */
+async function registryState(): Promise<Record<string, Record<string, string>>> {
+  // The catalog is sorted and paged (at most 1000 a page): start right before the namespace.
+  const repositories: string[] = [];
+  for (let last = namespace; ; ) {
+    const res = await fetch(`http://${env.REGISTRY}/v2/_catalog?n=1000&last=${encodeURIComponent(last)}`);
+    const page = ((await res.json()) as { repositories?: string[] }).repositories ?? [];
+    repositories.push(...page.filter((r) => r.startsWith(`${namespace}/`)));
+    if (page.length < 1000 || !page[page.length - 1]!.startsWith(namespace)) break;
+    last = page[page.length - 1]!;
+  }
+  const out: Record<string, Record<string, string>> = {};
+  for (const repo of repositories.sort()) {
+    out[repo] = {};
+    for (const tag of (await registry.listTags(`${env.REGISTRY}/${repo}:latest`)).sort()) {
+      out[repo][tag] = (await registry.resolve(`${env.REGISTRY}/${repo}:${tag}`)).digest;
+    }
+  }
+  return out;
+}
+
+function artifactNames(run: string): string[] {
+  return svc.artifacts.filter((a) => a.runBackendId === run && a.finalized).map((a) => a.name).sort();
+}
+
+/** Downloads one artifact of a run with the real client, as a later job would. */
+async function download(run: string, name: string): Promise<string> {
+  const saved = { url: process.env.ACTIONS_RESULTS_URL, token: process.env.ACTIONS_RUNTIME_TOKEN };
+  process.env.ACTIONS_RESULTS_URL = svc.url;
+  process.env.ACTIONS_RUNTIME_TOKEN = svc.token(run, 'test');
+  try {
+    const client = new DefaultArtifactClient();
+    const { artifact } = await client.getArtifact(name);
+    const dir = join(scratch, 'downloads', run, name);
+    await client.downloadArtifact(artifact.id, { path: dir });
+    return dir;
+  } finally {
+    process.env.ACTIONS_RESULTS_URL = saved.url;
+    process.env.ACTIONS_RUNTIME_TOKEN = saved.token;
+  }
+}
+
+function originLog(): string[] {
+  return git(origin, 'log', '--format=%H %s', 'main').split('\n');
+}
+
+describe('the generated workflow under act', () => {
+  let pushed: { before: string; after: string };
+
+  it('push to main after a fragment bump: builds per pool, merges both platforms, commits the records once', async () => {
+    const before = git(work, 'rev-parse', 'HEAD');
+    bump('toolbox');
+    await factory(work, ['generate'], join(logDir, 'generate-push.log'));
+    const after = commit('toolbox: a new patch release');
+    git(work, 'push', '-q', 'origin', 'main');
+    pushed = { before, after };
+
+    const r = await act('push', { ref: 'refs/heads/main', before, after, repository, pusher: { name: OWNER } }, 'push', '101');
+    expect(r.code, `act push failed; log: ${r.logFile}`).toBe(0);
+    const jobs = jobResults(r);
+    expect(jobs).toMatchObject({
+      plan: 'succeeded',
+      [`build ${PRODUCT}-default-amd64`]: 'succeeded',
+      [`build ${PRODUCT}-default-arm64`]: 'succeeded',
+      summary: 'succeeded',
+      record: 'succeeded',
+    });
+    expect(Object.keys(jobs).some((j) => j.startsWith('merge')), 'a merge job ran').toBe(true);
+    expect(Object.keys(jobs).some((j) => j.startsWith('check')), 'no pull request check ran on a push').toBe(false);
+
+    // Registry: the merged list under the version tags, one image per platform with its SBOM.
+    const image = `${env.REGISTRY}/${namespace}/factory/${PRODUCT}`;
+    const list = await registry.inspect(`${image}:1.0.1`);
+    expect(list.images.map((i) => i.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect((await registry.resolve(`${image}:1`)).digest).toBe(list.digest);
+    for (const img of list.images) {
+      expect(list.attestations[img.digest], `SBOM attestation of ${img.platform}`).toBeDefined();
+      // The bake variables reached the build: the busybox base is the sandbox's.
+      expect(img.config.architecture).toBe(img.platform.split('/')[1]);
+    }
+    const state = await registryState();
+    const tags = Object.keys(state[`${namespace}/factory/${PRODUCT}`] ?? {});
+    expect(tags.filter((t) => t.startsWith('bk-'))).toHaveLength(2);
+    expect(Object.keys(state[`${namespace}/cache`] ?? {}).sort()).toEqual(expect.arrayContaining([`${PRODUCT}-default-amd64`, `${PRODUCT}-default-arm64`]));
+
+    // Artifacts: the plan, one result, evidence and record per leg, the summary.
+    const names = artifactNames('101');
+    for (const arch of ['amd64', 'arm64']) {
+      const t = `${PRODUCT}-default-${arch}`;
+      expect(names).toContain(`factory-result-${t}`);
+      expect(names).toContain(`evidence-${t}-linux-${arch}-attempt1`);
+      expect(names).toContain(`record-${t}-linux-${arch}-attempt1`);
+    }
+    expect(names).toEqual(expect.arrayContaining(['factory-plan', 'factory-summary']));
+
+    // Origin: exactly one commit on top of the push, holding exactly the two records.
+    const log = originLog();
+    expect(log[1]).toBe(`${after} toolbox: a new patch release`);
+    const recordsCommit = log[0]!.split(' ')[0]!;
+    expect(git(origin, 'rev-parse', `${recordsCommit}^`)).toBe(after);
+    const changed = git(origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', recordsCommit).split('\n').sort();
+    const files = changed.filter((f) => !f.startsWith('records/history/'));
+    expect(files).toEqual([`records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`, `records/${PRODUCT}/1.0.1/${PRODUCT}-default-arm64.json`]);
+    // ... and the month's history file with one line per leg.
+    const history = changed.filter((f) => f.startsWith('records/history/'));
+    expect(history).toHaveLength(1);
+    const lines = git(origin, 'show', `${recordsCommit}:${history[0]!}`).split('\n').filter(Boolean);
+    expect(lines.map((l) => (JSON.parse(l) as { target: string }).target).sort()).toEqual([`${PRODUCT}-default-amd64`, `${PRODUCT}-default-arm64`]);
+    for (const f of files) {
+      const rec = parseRecord(git(origin, 'show', `${recordsCommit}:${f}`), f);
+      const arch = f.includes('amd64') ? 'amd64' : 'arm64';
+      expect(rec.image.pushed).toBe(true);
+      // The record names what the leg pushed (its image index, SBOM included); the list holds its image.
+      const legImage = await registry.inspect(`${image}@${rec.image.digest!}`);
+      expect(legImage.images.map((i) => i.digest)).toEqual([list.images.find((i) => i.platform === `linux/${arch}`)!.digest]);
+    }
+
+    // The job summary: the merge says what it published; the summary artifact has one row per leg.
+    expect(r.summaries.some((s) => s.includes(`published ${image}: 1.0.1 1 from 2 platform image(s)`))).toBe(true);
+    const summary = readFileSync(join(await download('101', 'factory-summary'), 'summary.md'), 'utf8');
+    expect(summary).toMatch(new RegExp(`\\| \`${PRODUCT}-default-amd64\` \\| \`amd64\` \\| build \\| passed \\|`));
+    expect(summary).toMatch(new RegExp(`\\| \`${PRODUCT}-default-arm64\` \\| \`arm64\` \\| build \\| passed \\|`));
+    git(work, 'pull', '-q', '--ff-only', 'origin', 'main');
+  });
+
+  it('pull_request: checks both platforms and writes nothing: no image, no cache ref, no commit', async () => {
+    expect(pushed, 'runs after the push test').toBeDefined();
+    const base = git(work, 'rev-parse', 'HEAD');
+    git(work, 'checkout', '-q', '-b', 'feature');
+    bump('toolbox');
+    await factory(work, ['generate'], join(logDir, 'generate-pr.log'));
+    const head = commit('toolbox: another patch release, on a branch');
+    const registryBefore = await registryState();
+    const refsBefore = git(origin, 'for-each-ref');
+
+    const pr = {
+      number: 7,
+      base: { ref: 'main', sha: base, repo: repository },
+      // From a fork: GitHub skips the comment job then, and act has no pull request API to comment through.
+      head: { ref: 'feature', sha: head, repo: { ...repository, full_name: `contributor/factory` } },
+    };
+    const r = await act('pull_request', { action: 'synchronize', number: 7, pull_request: pr, repository }, 'pull_request', '102');
+    expect(r.code, `act pull_request failed; log: ${r.logFile}`).toBe(0);
+    expect(jobResults(r)).toMatchObject({
+      plan: 'succeeded',
+      [`check ${PRODUCT}-default-amd64`]: 'succeeded',
+      [`check ${PRODUCT}-default-arm64`]: 'succeeded',
+      summary: 'succeeded',
+    });
+    for (const j of Object.keys(jobResults(r))) expect(j, 'no build, merge or record job on a pull request').not.toMatch(/^(build|merge|record)\b/);
+    expect(await registryState()).toEqual(registryBefore);
+    expect(git(origin, 'for-each-ref')).toBe(refsBefore);
+    const results = artifactNames('102').filter((n) => n.startsWith('factory-result-'));
+    expect(results).toEqual([`factory-result-${PRODUCT}-default-amd64`, `factory-result-${PRODUCT}-default-arm64`]);
+    const dir = await download('102', `factory-result-${PRODUCT}-default-arm64`);
+    const result = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as { result: string };
+    expect(result.result).toBe('passed');
+    git(work, 'checkout', '-q', 'main');
+  });
+
+  it('workflow_dispatch with push=false: builds what was asked, pushes and records nothing', async () => {
+    expect(pushed, 'runs after the push test').toBeDefined();
+    const registryBefore = await registryState();
+    const refsBefore = git(origin, 'for-each-ref');
+    // As GitHub sends them: in the event payload every input is a string; the `inputs` context types them.
+    // force: the version's images exist (the push test built them); build it again, without pushing.
+    const inputs = { product: `${PRODUCT}@1.0.1`, platforms: 'linux/amd64', push: 'false', promote: '', force: 'true' };
+    const r = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs, repository }, 'workflow_dispatch', '103');
+    expect(r.code, `act workflow_dispatch failed; log: ${r.logFile}`).toBe(0);
+    const jobs = jobResults(r);
+    expect(jobs).toMatchObject({ plan: 'succeeded', [`build ${PRODUCT}-default-amd64`]: 'succeeded', summary: 'succeeded' });
+    expect(Object.keys(jobs)).not.toContain(`build ${PRODUCT}-default-arm64`);
+    expect(Object.keys(jobs).filter((j) => /^(merge|record)\b/.test(j)), 'no merge or record without push').toEqual([]);
+    expect(await registryState()).toEqual(registryBefore);
+    expect(git(origin, 'for-each-ref')).toBe(refsBefore);
+  });
+});
