@@ -7,6 +7,10 @@
 //                     commit to origin -> summary
 //   pull_request      checks only: nothing in the registry (no image, no cache ref), nothing committed
 //   workflow_dispatch push=false (forced, amd64 only): builds, nothing pushed, nothing recorded
+//   workflow_dispatch push=true, amd64 only, promote: rebuilds amd64, the list keeps the existing
+//                     arm64 image, the promoted tag is published, that one record is committed
+//   workflow_dispatch push=true on a platform of an unbuilt release: the plan refuses, saying how
+//   schedule          rebuilds everything (force), publishes, records both legs in one commit
 // What act cannot stand for (the pull request comment API, OIDC, hosted runner images) is in
 // docs/testing.md; the pull request comes from a fork, so the comment job is skipped as GitHub
 // skips it for forks.
@@ -312,5 +316,77 @@ describe('the generated workflow under act', () => {
     expect(Object.keys(jobs).filter((j) => /^(merge|record)\b/.test(j)), 'no merge or record without push').toEqual([]);
     expect(await registryState()).toEqual(registryBefore);
     expect(git(origin, 'for-each-ref')).toBe(refsBefore);
+  });
+  it('workflow_dispatch of one product on one platform with push and promote: rebuilds it, publishes a whole list, records that leg', async () => {
+    expect(pushed, 'runs after the push test').toBeDefined();
+    const image = `${env.REGISTRY}/${namespace}/factory/${PRODUCT}`;
+    const arm64Before = (await registry.inspect(`${image}:1.0.1`)).images.find((i) => i.platform === 'linux/arm64')!.digest;
+    const head = originLog()[0]!.split(' ')[0]!;
+    const started = Date.now();
+    // The arm64 image of 1.0.1 exists under its build key (the push test): the list stays whole.
+    const inputs = { product: `${PRODUCT}@1.0.1`, platforms: 'linux/amd64', push: 'true', promote: 'stable', force: 'true' };
+    const r = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs, repository }, 'dispatch-push', '104');
+    expect(r.code, `act workflow_dispatch failed; log: ${r.logFile}`).toBe(0);
+    const jobs = jobResults(r);
+    expect(jobs).toMatchObject({ plan: 'succeeded', [`build ${PRODUCT}-default-amd64`]: 'succeeded', record: 'succeeded', summary: 'succeeded' });
+    expect(Object.keys(jobs)).not.toContain(`build ${PRODUCT}-default-arm64`);
+    expect(Object.keys(jobs).some((j) => j.startsWith('merge')), 'a merge job ran').toBe(true);
+    const list = await registry.inspect(`${image}:stable`);
+    expect(list.images.map((i) => i.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(list.images.find((i) => i.platform === 'linux/arm64')!.digest, 'the existing arm64 image, not rebuilt').toBe(arm64Before);
+    expect((await registry.resolve(`${image}:1.0.1`)).digest).toBe(list.digest);
+    // One records commit holding the amd64 record only (and its history line).
+    const log = originLog();
+    expect(log[1]!.split(' ')[0]).toBe(head);
+    const recordsCommit = log[0]!.split(' ')[0]!;
+    const changed = git(origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', recordsCommit).split('\n');
+    expect(changed.filter((f) => !f.startsWith('records/history/'))).toEqual([`records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`]);
+    // act numbers every run 1: the new record is told apart by its time.
+    const rec = parseRecord(git(origin, 'show', `${recordsCommit}:records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`), 'amd64');
+    expect(Date.parse(rec.finishedAt)).toBeGreaterThan(started);
+    git(work, 'pull', '-q', '--ff-only', 'origin', 'main');
+  });
+
+  it('workflow_dispatch with push on a platform whose image is missing: the plan refuses and says what to do, nothing is built', async () => {
+    expect(pushed, 'runs after the push test').toBeDefined();
+    // A fragment release on main that nobody built yet (new build keys): a one-platform push would
+    // publish half a list.
+    bump('toolbox');
+    await factory(work, ['generate'], join(logDir, 'generate-refuse.log'));
+    commit('toolbox: a fragment release not built yet');
+    git(work, 'push', '-q', 'origin', 'main');
+    const registryBefore = await registryState();
+    const inputs = { product: `${PRODUCT}@1.0.1`, platforms: 'linux/arm64', push: 'true', promote: '', force: 'false' };
+    const r = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs, repository }, 'dispatch-refused', '105');
+    expect(r.code).not.toBe(0);
+    expect(jobResults(r)).toMatchObject({ plan: 'failed' });
+    expect(Object.keys(jobResults(r)).filter((j) => /^(build|merge|record)\b/.test(j))).toEqual([]);
+    const log = readFileSync(r.logFile, 'utf8');
+    expect(log).toMatch(/--platforms linux\/arm64 with push would publish incomplete manifest lists: .*also needs linux\/amd64/);
+    expect(log).toMatch(/Dispatch again with platforms empty \(every platform\) or adding linux\/amd64, or with push off/);
+    expect(await registryState()).toEqual(registryBefore);
+  });
+
+  it('schedule: rebuilds every target with force, publishes and records them in one commit', async () => {
+    expect(pushed, 'runs after the push test').toBeDefined();
+    const head = git(work, 'rev-parse', 'HEAD');
+    const r = await act('schedule', { schedule: '23 4 * * 1', repository }, 'schedule', '106');
+    expect(r.code, `act schedule failed; log: ${r.logFile}`).toBe(0);
+    expect(jobResults(r)).toMatchObject({
+      plan: 'succeeded',
+      [`build ${PRODUCT}-default-amd64`]: 'succeeded',
+      [`build ${PRODUCT}-default-arm64`]: 'succeeded',
+      record: 'succeeded',
+      summary: 'succeeded',
+    });
+    const image = `${env.REGISTRY}/${namespace}/factory/${PRODUCT}`;
+    expect((await registry.inspect(`${image}:1.0.1`)).images.map((i) => i.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    const log = originLog();
+    expect(log[1]!.split(' ')[0]).toBe(head);
+    const changed = git(origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', log[0]!.split(' ')[0]!).split('\n');
+    expect(changed.filter((f) => !f.startsWith('records/history/')).sort()).toEqual([
+      `records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`,
+      `records/${PRODUCT}/1.0.1/${PRODUCT}-default-arm64.json`,
+    ]);
   });
 });
