@@ -22,6 +22,7 @@ import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, shardSuffix } from
 import { TRIGGER_PATHS } from '../src/plan/paths.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
 import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
+import type { PoolSettings } from './workflow-pool.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
 
@@ -132,16 +133,21 @@ function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number): J
   const pushes = trusted && poolPushes(pool);
   const labels = typeof pool['runs-on'] === 'string' ? [pool['runs-on']] : [...pool['runs-on']];
   if (pool['self-hosted'] && !labels.includes('self-hosted')) labels.unshift('self-hosted');
-  const w: Job = {
-    'runs-on': JSON.stringify(labels),
+  // The Pool document's settings as one JSON line (the pool workflow reads it with fromJSON).
+  const settings: PoolSettings = {
+    'runs-on': labels,
     'timeout-minutes': pool['timeout-minutes'],
     // Shards run side by side: split the pool's parallelism between them.
     'max-parallel': Math.max(1, Math.floor(pool['max-parallel'] / shards)),
     cache: pool.cache,
     retries: pool.retries,
+  };
+  const w: Job = {
+    pool: JSON.stringify(settings),
     matrix: expr(`needs.plan.outputs.${names.matrix}`),
-    trusted,
-    push: pushes ? expr("needs.plan.outputs.push == 'true'") : false,
+    // Both default to false in the pool workflow: a check job says neither.
+    ...(trusted ? { trusted } : {}),
+    ...(pushes ? { push: expr("needs.plan.outputs.push == 'true'") } : {}),
     registry: expr('needs.plan.outputs.registry'),
     'registry-host': expr('needs.plan.outputs.registry-host'),
   };

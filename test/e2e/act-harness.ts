@@ -41,12 +41,12 @@ export function hostPlatforms(tree: string): string[] {
   for (const f of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
     const text = readFileSync(join(dir, f), 'utf8');
     for (const m of text.matchAll(/runs-on:\s*(\S[^\n]*)\n((?:\s+-\s+\S+\n)*)/g)) {
-      const inline = m[1]!.trim().replace(/^'|'$/g, '');
-      // A reusable workflow's caller passes its labels as a JSON array (`runs-on: '["x"]'`).
-      if (inline.startsWith('[')) for (const l of JSON.parse(inline) as string[]) labels.add(l);
-      else if (inline && !inline.startsWith('$')) labels.add(inline.replace(/^"|"$/g, ''));
+      const inline = m[1]!.trim();
+      if (inline && !inline.startsWith('$')) labels.add(inline.replace(/^"|"$/g, ''));
       for (const l of m[2]!.matchAll(/-\s+(\S+)/g)) labels.add(l[1]!);
     }
+    // The callers of the pool workflow pass each Pool's labels in its JSON `pool` input.
+    for (const m of text.matchAll(/"runs-on":(\[[^\]]*\])/g)) for (const l of JSON.parse(m[1]!) as string[]) labels.add(l);
   }
   return [...labels].sort().flatMap((l) => ['-P', `${l}=-self-hosted`]);
 }
