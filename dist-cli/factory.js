@@ -30239,6 +30239,9 @@ function parseId(id) {
 function refOf(doc) {
   return `${doc.name}@${doc.version}`;
 }
+function productBakeFile(product) {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
 function splitRef(ref3) {
   const at2 = ref3.lastIndexOf("@");
   if (at2 <= 0) return void 0;
@@ -32393,7 +32396,19 @@ ${stages}`.split("\n").slice(0, -1);
   }
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   files2.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
+  files2.push(...productBakeFiles(factory, dockerfiles, fragmentTests));
   return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function productBakeFiles(factory, dockerfiles, fragmentTests) {
+  const byProduct = /* @__PURE__ */ new Map();
+  for (const t of factory.targets) byProduct.set(t.product, [...byProduct.get(t.product) ?? [], t]);
+  return [...byProduct].map(([product, targets]) => {
+    const refs = new Set(product.fragments.map((f) => refOf(f.meta.doc)));
+    const platforms = new Set(targets.map((t) => t.platform));
+    const tests = fragmentTests.filter((ft) => refs.has(ft.ref)).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const mine = { ...factory, products: [product], targets };
+    return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
+  });
 }
 function sourceMapJson(d) {
   const files2 = [];
@@ -32422,6 +32437,7 @@ var init_build_files = __esm({
     init_diagnostics();
     init_render();
     init_types();
+    init_ids();
     init_bake();
     init_testrunner();
     BAKE_FILE = "docker-bake.hcl";
@@ -32685,6 +32701,7 @@ function legJob(policy) {
   const build2 = {
     mode: "build",
     target: expr2("matrix.target"),
+    files: expr2("matrix.bake-file"),
     push: expr2("inputs.push"),
     registry: expr2("inputs.registry"),
     cache: pool("cache"),
@@ -35573,7 +35590,8 @@ async function planChanges(opts) {
         pool: p.pool,
         image: p.image,
         key: p.key,
-        "key-tag": p.keyTag
+        "key-tag": p.keyTag,
+        "bake-file": productBakeFile(splitRef(p.product))
       }))
     };
     const runsOn = pool2.doc["runs-on"];
@@ -35675,6 +35693,7 @@ var init_plan = __esm({
     init_core3();
     init_diagnostics();
     init_types();
+    init_ids();
     init_detect();
     init_git();
     init_key();

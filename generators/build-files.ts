@@ -15,9 +15,10 @@
 import { error } from '../src/core/diagnostics.js';
 import { renderDockerfile, renderFragmentTestDockerfile } from '../src/core/render.js';
 import { FactoryError } from '../src/core/types.js';
-import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, SourceMapEntry } from '../src/core/types.js';
+import { productBakeFile, refOf } from '../src/core/ids.js';
+import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Target } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
-import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages } from './testrunner.js';
+import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages, type FragmentTestPlan } from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
 
@@ -130,7 +131,32 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
   }
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
+  files.push(...productBakeFiles(factory, dockerfiles, fragmentTests));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * One bake file per product version (productBakeFile): its image and test targets, the shared
+ * stages they pull in, the isolated tests of its fragments on its platforms, every variable.
+ * docker-bake.hcl stays the whole factory's, for local builds of everything.
+ */
+function productBakeFiles(
+  factory: ResolvedFactory,
+  dockerfiles: ReadonlyMap<string, BakeDockerfile>,
+  fragmentTests: readonly FragmentTestPlan[],
+): OutputFile[] {
+  const byProduct = new Map<ResolvedProduct, Target[]>();
+  for (const t of factory.targets) byProduct.set(t.product, [...(byProduct.get(t.product) ?? []), t]);
+  return [...byProduct].map(([product, targets]) => {
+    const refs = new Set(product.fragments.map((f) => refOf(f.meta.doc)));
+    const platforms = new Set(targets.map((t) => t.platform));
+    const tests = fragmentTests
+      .filter((ft) => refs.has(ft.ref))
+      .map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) }))
+      .filter((ft) => ft.platforms.length > 0);
+    const mine: ResolvedFactory = { ...factory, products: [product], targets };
+    return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
+  });
 }
 
 /** The compact, diff-friendly JSON of a Dockerfile's source map (format above). */

@@ -47,6 +47,7 @@ function legJob(policy: Policy): Job {
   const build: Step = {
     mode: 'build',
     target: expr('matrix.target'),
+    files: expr('matrix.bake-file'),
     push: expr('inputs.push'),
     registry: expr('inputs.registry'),
     cache: pool('cache'),

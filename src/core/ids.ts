@@ -34,6 +34,14 @@ export function refOf(doc: { name: string; version: string }): string {
   return `${doc.name}@${doc.version}`;
 }
 
+/**
+ * `build/<name>/<version>/docker-bake.hcl`: the bake file of one product version, holding only
+ * its targets and what they pull in, so a build job never parses the whole factory's file.
+ */
+export function productBakeFile(product: { name: string; version: string }): string {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
+
 /** Splits `name@version`; undefined when there is no `@`. */
 export function splitRef(ref: string): { name: string; version: string } | undefined {
   const at = ref.lastIndexOf('@');

@@ -5,6 +5,7 @@
 import { buildFactory } from '../core/index.js';
 import { formatDiagnostics, hasErrors } from '../core/diagnostics.js';
 import { FactoryError, type ResolvedFactory, type Target } from '../core/types.js';
+import { productBakeFile, splitRef } from '../core/ids.js';
 import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
 import { diffFiles, readTreeAt, resolveCommit, type ChangedFile } from './git.js';
 import { keyTag, Renderer } from './key.js';
@@ -62,6 +63,8 @@ export interface MatrixEntry {
   image: string;
   key: string;
   'key-tag': string;
+  /** The product's own bake file (productBakeFile): the only one the leg's action parses. */
+  'bake-file': string;
 }
 
 export interface PlannedTarget {
@@ -335,6 +338,7 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
           image: p.image,
           key: p.key,
           'key-tag': p.keyTag,
+          'bake-file': productBakeFile(splitRef(p.product)!),
         })),
     };
     const runsOn = pool.doc['runs-on'];

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../generators/index.js';
 import { buildFactory } from '../../src/core/index.js';
+import { productBakeFile } from '../../src/core/ids.js';
 import { computeLock, serializeLock } from '../../src/core/lock.js';
 import type { OutputFile, ResolvedFactory, SourceFile } from '../../src/core/types.js';
 import { readTree } from '../../src/io/tree.js';
@@ -105,5 +106,47 @@ describe('the sample factory', async () => {
     const cacheTo = factory.targets.map((t) => JSON.stringify(printed.target[t.name]!['cache-to']));
     expect(new Set(cacheTo).size).toBe(cacheTo.length);
     expect(Object.keys(printed.target).some((n) => n.startsWith('test-'))).toBe(true);
+  });
+
+  it('each product bake file holds exactly its targets, defined as in docker-bake.hcl (real buildx bake --print)', () => {
+    const buildx = findBuildx();
+    if (!buildx) throw new Error('buildx not found: run `bash scripts/sandbox.sh up` (installs it) or set BUILDX_BIN');
+    type Printed = { group: Record<string, { targets: string[] }>; target: Record<string, unknown> };
+    const print = (file: string, names: string[]): Printed =>
+      JSON.parse(
+        execFileSync(buildx, ['bake', '-f', file, '--print', ...names], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, REGISTRY: 'registry.test:5000/acme', BUILDX_BUILDER: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      ) as Printed;
+    const whole = print('docker-bake.hcl', ['default', 'tests']);
+    const seen: string[] = [];
+    for (const product of factory.products) {
+      const file = productBakeFile(product.product.doc);
+      expect(outputs.map((o) => o.path)).toContain(file);
+      const own = factory.targets.filter((t) => t.product === product).map((t) => t.name).sort();
+      const printed = print(file, ['default', 'tests']);
+      // The printed default group is the names asked for, with the `default` group expanded.
+      expect(printed.group.default!.targets.filter((n) => n !== 'tests').sort(), file).toEqual(own);
+      // Every target it defines (images, their tests, the stages they pull in) is the whole file's,
+      // but for stages the whole file shares with other products: built inline here, from the
+      // same per-arch cache.
+      for (const [name, def] of Object.entries(printed.target)) {
+        const want = { ...(whole.target[name] as { contexts?: Record<string, string> }) };
+        const contexts = Object.entries(want.contexts ?? {}).filter(([, v]) => !v.startsWith('target:stage-') || v.slice(7) in printed.target);
+        if (contexts.length > 0) want.contexts = Object.fromEntries(contexts);
+        else delete want.contexts;
+        expect(def, `${file}: ${name}`).toEqual(want);
+      }
+      // Its tests: its images' combined tests and the isolated tests of its fragments, nothing else.
+      const refs = new Set(product.fragments.map((f) => `${f.meta.doc.name}-${f.meta.doc.version}`.replace(/[^A-Za-z0-9_-]/g, '_')));
+      for (const t of printed.group.tests!.targets) {
+        expect(own.some((n) => t === `test-${n}`) || [...refs].some((r) => t.startsWith(`test-fragment-${r}-`)), `${file}: ${t}`).toBe(true);
+      }
+      seen.push(...own);
+    }
+    expect(seen.sort()).toEqual(factory.targets.map((t) => t.name).sort());
   });
 });

@@ -158,7 +158,7 @@ describe('plan outputs', () => {
       { name: 'arm', slug: 'arm', platform: 'linux/arm64', accelerator: 'cpu', runsOn: ['ubuntu-24.04-arm'], targets: 2, shards: 1, build: 0, skipped: 1 },
       { name: 'cpu.x64', slug: 'cpu_x64', platform: 'linux/amd64', accelerator: 'cpu', runsOn: ['ubuntu-24.04'], targets: 1, shards: 1, build: 1, skipped: 0 },
     ],
-    matrices: { arm: { include: [] }, 'cpu.x64': { include: [{ target: 'x-default-amd64', id: 'x@1.0.0:default', product: 'x@1.0.0', variant: 'default', platform: 'linux/amd64', arch: 'amd64', pool: 'cpu.x64', image: 'f/x', key: 'k1', 'key-tag': 'bk-k1' }] } },
+    matrices: { arm: { include: [] }, 'cpu.x64': { include: [{ target: 'x-default-amd64', id: 'x@1.0.0:default', product: 'x@1.0.0', variant: 'default', platform: 'linux/amd64', arch: 'amd64', pool: 'cpu.x64', image: 'f/x', key: 'k1', 'key-tag': 'bk-k1', 'bake-file': 'build/x/1.0.0/docker-bake.hcl' }] } },
     merges: [],
     warnings: ['registry check of r failed (timeout); planning a build'],
     summary: { targets: 3, affected: 2, build: 1, skipped: 1, removed: 1 },
