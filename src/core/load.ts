@@ -15,6 +15,9 @@ import type {
   TemplateSource,
 } from './types.js';
 import { INCLUDE_HINT } from './render.js';
+import { normalize } from './paths.js';
+
+export { normalize };
 import { parseJson, parseYaml, positionInText, type FieldPath, type YamlDoc } from './yaml.js';
 
 export const LOCK_PATH = 'factory.lock.json';
@@ -390,19 +393,6 @@ function checkLink(dir: string, f: SourceFile, diagnostics: Diagnostic[]): void 
       }),
     );
   }
-}
-
-/** Normalizes a relative path; undefined when it climbs above its start. */
-export function normalize(path: string): string | undefined {
-  const out: string[] = [];
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (out.length === 0) return undefined;
-      out.pop();
-    } else out.push(seg);
-  }
-  return out.join('/');
 }
 
 function missing(dir: string, what: string, anchor: SourceFile | undefined, diagnostics: Diagnostic[]): void {
