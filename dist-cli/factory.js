@@ -30360,7 +30360,8 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     case "unrecognized_keys": {
       const allowed = shapeKeysAt(schema, path9, y.value);
       return issue2.keys.map((key) => {
-        const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
+        const moved = what === "Product" && path9.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
           field: formatFieldPath([...path9, key]),
           location: y.locateKey([...path9, key]),

@@ -481,7 +481,9 @@ function issueDiagnostics(issue: Issue, prefix: FieldPath, schema: z.ZodType, y:
     case 'unrecognized_keys': {
       const allowed = shapeKeysAt(schema, path, y.value);
       return issue.keys.map((key) => {
-        const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(', ')}` : '']
+        // Build args are set by a product's manifest (and declared by fragments), not by the product.
+        const moved = what === 'Product' && path.length === 0 && key === 'args' ? 'build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);' : '';
+        const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(', ')}` : '']
           .filter(Boolean)
           .join(' ');
         return error('unknown-field', `unknown field "${key}" in ${what}`, {
