@@ -21567,6 +21567,7 @@ function lexDockerfile(text) {
       }
     }
     const km = /^\s*(\S+)/.exec(logical);
+    if (!km) continue;
     const kStart = km[0].length - km[1].length;
     const keyword = km[1];
     const upper = keyword.toUpperCase();
@@ -21780,6 +21781,27 @@ function checkRendered(text, sourceMap, owners, sourceLines) {
   };
   const edits = [];
   for (const ins of lexed.instructions) {
+    const start = entry2(ins.lines[0]);
+    let swallowed = false;
+    if (start && owners.has(start.file)) {
+      for (let k = 1; k < ins.lines.length; k++) {
+        const next = entry2(ins.lines[k]);
+        if (!next || next.file === start.file) continue;
+        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
+        const prev = entry2(cont.line);
+        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
+        const esc2 = src.lastIndexOf(lexed.escape);
+        diagnostics.push(
+          error("dockerfile-continuation", `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
+            location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
+            hint: `remove the ${lexed.escape} at the end of the instruction's last line`
+          })
+        );
+        swallowed = true;
+        break;
+      }
+    }
+    if (swallowed) continue;
     const first = entry2(ins.line);
     const owner = first ? owners.get(first.file) : void 0;
     if (!first || !owner) continue;
@@ -21799,21 +21821,6 @@ function checkRendered(text, sourceMap, owners, sourceLines) {
           hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
         })
       );
-    }
-    for (let k = 1; k < ins.lines.length; k++) {
-      const next = entry2(ins.lines[k]);
-      if (!next || next.file === first.file) continue;
-      const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
-      const prev = entry2(cont.line);
-      const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
-      const esc2 = src.lastIndexOf(lexed.escape);
-      diagnostics.push(
-        error("dockerfile-continuation", `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
-          location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
-          hint: `remove the ${lexed.escape} at the end of the instruction's last line`
-        })
-      );
-      break;
     }
     const dirPrefix = `${owner.dir}/`;
     const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;

@@ -124,6 +124,30 @@ export function checkRendered(
   const edits: { line: number; column: number; length: number; text: string }[] = [];
 
   for (const ins of lexed.instructions) {
+    // A continuation that runs into a line another file wrote (the next stage's FROM, a template line).
+    const start = entry(ins.lines[0]!);
+    let swallowed = false;
+    if (start && owners.has(start.file)) {
+      for (let k = 1; k < ins.lines.length; k++) {
+        const next = entry(ins.lines[k]!);
+        if (!next || next.file === start.file) continue;
+        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]!)!;
+        const prev = entry(cont.line)!;
+        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? '';
+        const esc = src.lastIndexOf(lexed.escape);
+        diagnostics.push(
+          error('dockerfile-continuation', `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
+            location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
+            hint: `remove the ${lexed.escape} at the end of the instruction's last line`,
+          }),
+        );
+        swallowed = true;
+        break;
+      }
+    }
+    // Its words now include the swallowed line's: checking them would only add noise.
+    if (swallowed) continue;
+
     const first = entry(ins.line);
     const owner = first ? owners.get(first.file) : undefined;
     if (!first || !owner) continue;
@@ -143,22 +167,6 @@ export function checkRendered(
           hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ...",
         }),
       );
-    }
-    // A continuation that runs into a line another file wrote (the next stage's FROM, a template line).
-    for (let k = 1; k < ins.lines.length; k++) {
-      const next = entry(ins.lines[k]!);
-      if (!next || next.file === first.file) continue;
-      const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]!)!;
-      const prev = entry(cont.line)!;
-      const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? '';
-      const esc = src.lastIndexOf(lexed.escape);
-      diagnostics.push(
-        error('dockerfile-continuation', `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
-          location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
-          hint: `remove the ${lexed.escape} at the end of the instruction's last line`,
-        }),
-      );
-      break;
     }
 
     const dirPrefix = `${owner.dir}/`;

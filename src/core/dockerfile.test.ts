@@ -17,6 +17,8 @@ describe('lexDockerfile', () => {
     { name: 'two heredocs on one instruction', text: 'RUN <<A <<B\na\nA\nb\nB\nUSER app\n', want: ['RUN@1:1 <<A <<B', 'USER@6:1 app'] },
     { name: 'heredocs only for RUN, COPY and ADD', text: 'ENV X=<<EOF\nRUN a\n', want: ['ENV@1:1 X=<<EOF', 'RUN@2:1 a'] },
     { name: 'the escape directive changes the continuation character', text: '# escape=`\nRUN a `\n  b\nRUN c \\\n', want: ['RUN@2:1 a   b', 'RUN@4:1 c \\'] },
+    { name: 'a line of only the escape character continues into the next', text: 'RUN a\n\\\nUSER u\n', want: ['RUN@1:1 a', 'USER@3:1 u'] },
+    { name: 'nothing but continuations is no instruction', text: '\\\n \\\n', want: [] },
     { name: 'an indented keyword keeps its column', text: '  run x\n', want: ['run@1:3 x'] },
     { name: 'CRLF line ends', text: 'RUN a \\\r\n  b\r\nUSER u\r\n', want: ['RUN@1:1 a   b', 'USER@3:1 u'] },
   ])('$name', ({ text, want }) => {

@@ -118,7 +118,9 @@ export function lexDockerfile(text: string): LexedDockerfile {
         break;
       }
     }
-    const km = /^\s*(\S+)/.exec(logical)!;
+    const km = /^\s*(\S+)/.exec(logical);
+    // Only continuation characters and blanks: nothing BuildKit would run.
+    if (!km) continue;
     const kStart = km[0].length - km[1]!.length;
     const keyword = km[1]!;
     const upper = keyword.toUpperCase();
