@@ -21544,7 +21544,7 @@ function lexDockerfile(text) {
       continue;
     }
     let logical = "";
-    const pos = [];
+    const pieces = [];
     const used = [];
     const conts = [];
     let open2 = false;
@@ -21552,10 +21552,8 @@ function lexDockerfile(text) {
       const l = lines[i];
       const at3 = continues(l);
       const piece = at3 >= 0 ? l.slice(0, at3) : l;
-      for (let c = 0; c < piece.length; c++) {
-        logical += piece[c];
-        pos.push({ line: i + 1, column: c + 1 });
-      }
+      pieces.push({ at: logical.length, line: i + 1 });
+      logical += piece;
       used.push(i + 1);
       i++;
       if (at3 < 0) break;
@@ -21575,14 +21573,14 @@ function lexDockerfile(text) {
     const rest = logical.slice(argsStart);
     const lead = rest.length - rest.trimStart().length;
     const args = rest.trim();
-    const at2 = (o) => pos[Math.min(argsStart + lead + o, pos.length - 1)] ?? pos[kStart];
+    const at2 = (o) => posOf(pieces, argsStart + lead + o);
     const words = [];
     for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
     const ins = {
       keyword,
       upper,
       known: KNOWN.has(upper),
-      ...pos[kStart],
+      ...posOf(pieces, kStart),
       lines: used,
       continuations: conts,
       openAtEnd: open2,
@@ -21619,6 +21617,12 @@ function lexDockerfile(text) {
     instructions.push(ins);
   }
   return { directives, escape, instructions };
+}
+function posOf(pieces, offset) {
+  let k = pieces.length - 1;
+  while (k > 0 && pieces[k].at > offset) k--;
+  const p = pieces[k];
+  return { line: p.line, column: offset - p.at + 1 };
 }
 function flagsOf(ins) {
   const out = [];

@@ -93,9 +93,9 @@ export function lexDockerfile(text: string): LexedDockerfile {
       i++;
       continue;
     }
-    // One logical line: its characters with the position each came from.
+    // One logical line, and where each of its pieces (one per physical line) starts.
     let logical = '';
-    const pos: DfPos[] = [];
+    const pieces: { at: number; line: number }[] = [];
     const used: number[] = [];
     const conts: DfPos[] = [];
     let open = false;
@@ -103,10 +103,8 @@ export function lexDockerfile(text: string): LexedDockerfile {
       const l = lines[i]!;
       const at = continues(l);
       const piece = at >= 0 ? l.slice(0, at) : l;
-      for (let c = 0; c < piece.length; c++) {
-        logical += piece[c];
-        pos.push({ line: i + 1, column: c + 1 });
-      }
+      pieces.push({ at: logical.length, line: i + 1 });
+      logical += piece;
       used.push(i + 1);
       i++;
       if (at < 0) break;
@@ -128,14 +126,14 @@ export function lexDockerfile(text: string): LexedDockerfile {
     const rest = logical.slice(argsStart);
     const lead = rest.length - rest.trimStart().length;
     const args = rest.trim();
-    const at = (o: number): DfPos => pos[Math.min(argsStart + lead + o, pos.length - 1)] ?? pos[kStart]!;
+    const at = (o: number): DfPos => posOf(pieces, argsStart + lead + o);
     const words: DfWord[] = [];
     for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at(m.index) });
     const ins: DfInstruction = {
       keyword,
       upper,
       known: KNOWN.has(upper),
-      ...pos[kStart]!,
+      ...posOf(pieces, kStart),
       lines: used,
       continuations: conts,
       openAtEnd: open,
@@ -173,6 +171,14 @@ export function lexDockerfile(text: string): LexedDockerfile {
     instructions.push(ins);
   }
   return { directives, escape, instructions };
+}
+
+/** The line and column of a logical-line offset. */
+function posOf(pieces: readonly { at: number; line: number }[], offset: number): DfPos {
+  let k = pieces.length - 1;
+  while (k > 0 && pieces[k]!.at > offset) k--;
+  const p = pieces[k]!;
+  return { line: p.line, column: offset - p.at + 1 };
 }
 
 /** A `--name=value` flag of an instruction (`--mount`, `--from`, `--chmod`...), before its other arguments. */
