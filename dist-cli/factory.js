@@ -21517,6 +21517,348 @@ var init_ejs = __esm({
   }
 });
 
+// src/core/dockerfile.ts
+function lexDockerfile(text) {
+  const lines = text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const directives = [];
+  let escape = "\\";
+  let i = 0;
+  for (; i < lines.length; i++) {
+    const m = DIRECTIVE_RE.exec(lines[i].trim());
+    if (!m || directives.some((d) => d.name.toLowerCase() === m[1].toLowerCase())) break;
+    directives.push({ name: m[1], value: m[2], line: i + 1, column: lines[i].indexOf("#") + 1 });
+    if (m[1].toLowerCase() === "escape" && (m[2] === "`" || m[2] === "\\")) escape = m[2];
+  }
+  const instructions = [];
+  const isComment = (l) => /^\s*#/.test(l);
+  const continues = (l) => {
+    let end = l.length;
+    while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
+    return end > 0 && l[end - 1] === escape ? end - 1 : -1;
+  };
+  while (i < lines.length) {
+    const first = lines[i];
+    if (first.trim() === "" || isComment(first)) {
+      i++;
+      continue;
+    }
+    let logical = "";
+    const pieces = [];
+    const used = [];
+    const conts = [];
+    let open2 = false;
+    for (; ; ) {
+      const l = lines[i];
+      const at3 = continues(l);
+      const piece = at3 >= 0 ? l.slice(0, at3) : l;
+      pieces.push({ at: logical.length, line: i + 1 });
+      logical += piece;
+      used.push(i + 1);
+      i++;
+      if (at3 < 0) break;
+      conts.push({ line: i, column: at3 + 1 });
+      while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
+      if (i >= lines.length) {
+        open2 = true;
+        break;
+      }
+    }
+    const km = /^\s*(\S+)/.exec(logical);
+    if (!km) continue;
+    const kStart = km[0].length - km[1].length;
+    const keyword = km[1];
+    const upper = keyword.toUpperCase();
+    const argsStart = kStart + keyword.length;
+    const rest = logical.slice(argsStart);
+    const lead = rest.length - rest.trimStart().length;
+    const args = rest.trim();
+    const at2 = (o) => posOf(pieces, argsStart + lead + o);
+    const words = [];
+    for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
+    const ins = {
+      keyword,
+      upper,
+      known: KNOWN.has(upper),
+      ...posOf(pieces, kStart),
+      lines: used,
+      continuations: conts,
+      openAtEnd: open2,
+      args,
+      words,
+      heredocs: []
+    };
+    if (args.startsWith("[")) {
+      try {
+        const arr = JSON.parse(args);
+        if (Array.isArray(arr) && arr.every((x) => typeof x === "string")) {
+          let from = 0;
+          ins.json = arr.map((value) => {
+            const o = args.indexOf(JSON.stringify(value), from);
+            from = o < 0 ? from : o + JSON.stringify(value).length;
+            return { value, ...at2(o < 0 ? 0 : o + 1) };
+          });
+        }
+      } catch {
+      }
+    }
+    if (HEREDOC_INSTRUCTIONS.has(upper) && !ins.json) {
+      for (const w of words) {
+        const h = HEREDOC_RE.exec(w.value);
+        if (!h) continue;
+        const strip = h[1] === "-";
+        const delimiter = h[3];
+        const firstLine = i + 1;
+        while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
+        ins.heredocs.push({ delimiter, firstLine, lastLine: i });
+        i++;
+      }
+    }
+    instructions.push(ins);
+  }
+  return { directives, escape, instructions };
+}
+function posOf(pieces, offset) {
+  let k = pieces.length - 1;
+  while (k > 0 && pieces[k].at > offset) k--;
+  const p = pieces[k];
+  return { line: p.line, column: offset - p.at + 1 };
+}
+function flagsOf(ins) {
+  const out = [];
+  for (const w of ins.words) {
+    if (!w.value.startsWith("--")) break;
+    out.push(w);
+  }
+  return out;
+}
+function copySources(ins) {
+  if (ins.json) return ins.json.slice(0, -1);
+  const args = ins.words.slice(flagsOf(ins).length);
+  return args.slice(0, -1);
+}
+function bindMounts(ins) {
+  const out = [];
+  for (const f of flagsOf(ins)) {
+    const m = /^--mount=(.*)$/.exec(f.value);
+    if (!m) continue;
+    let type = "bind";
+    let source;
+    let from;
+    let offset = "--mount=".length;
+    for (const part of m[1].split(",")) {
+      const eq = part.indexOf("=");
+      const key = (eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+      const value = eq < 0 ? "" : part.slice(eq + 1);
+      if (key === "type") type = value;
+      else if (key === "source" || key === "src") source = { value, line: f.line, column: f.column + offset + eq + 1 };
+      else if (key === "from") from = value;
+      offset += part.length + 1;
+    }
+    if (type === "bind") out.push({ flag: f, ...source ? { source } : {}, ...from !== void 0 ? { from } : {} });
+  }
+  return out;
+}
+var INSTRUCTIONS, KNOWN, HEREDOC_INSTRUCTIONS, DIRECTIVE_RE, HEREDOC_RE;
+var init_dockerfile = __esm({
+  "src/core/dockerfile.ts"() {
+    "use strict";
+    INSTRUCTIONS = [
+      "ADD",
+      "ARG",
+      "CMD",
+      "COPY",
+      "ENTRYPOINT",
+      "ENV",
+      "EXPOSE",
+      "FROM",
+      "HEALTHCHECK",
+      "LABEL",
+      "MAINTAINER",
+      "ONBUILD",
+      "RUN",
+      "SHELL",
+      "STOPSIGNAL",
+      "USER",
+      "VOLUME",
+      "WORKDIR"
+    ];
+    KNOWN = new Set(INSTRUCTIONS);
+    HEREDOC_INSTRUCTIONS = /* @__PURE__ */ new Set(["RUN", "COPY", "ADD"]);
+    DIRECTIVE_RE = /^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$/;
+    HEREDOC_RE = /^<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/;
+  }
+});
+
+// src/core/paths.ts
+function normalize(path9) {
+  const out = [];
+  for (const seg of path9.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (out.length === 0) return void 0;
+      out.pop();
+    } else out.push(seg);
+  }
+  return out.join("/");
+}
+var init_paths = __esm({
+  "src/core/paths.ts"() {
+    "use strict";
+  }
+});
+
+// src/core/dockerfile-check.ts
+function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
+  const out = [];
+  const filesPrefix = `${owner.dir}/files/`;
+  const check2 = (op, w, remoteAllowed) => {
+    const v = authorValue(w.value);
+    const loc = locate(w);
+    if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@"))) {
+      out.push(error("remote-source", `${op} of a remote source "${v}" is not reproducible`, { location: loc, hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time" }));
+      return;
+    }
+    const norm = normalize(v);
+    if (norm === void 0) {
+      out.push(
+        error("path-escape", `${op} source "${v}" leaves the ${owner.kind} directory`, {
+          location: loc,
+          hint: owner.kind === "fragment" ? `put the file under ${filesPrefix} and ${op === "RUN --mount" ? "mount" : "copy"} it from files/...` : "copy files in a fragment (fragments/<name>/<version>/files/), not in the template"
+        })
+      );
+      return;
+    }
+    if (owner.kind === "template") return;
+    if (!(norm === "files" || norm.startsWith("files/"))) {
+      out.push(error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, { location: loc, hint: `move it to ${filesPrefix} and write files/${norm}` }));
+      return;
+    }
+    if (/[*?[]/.test(norm)) return;
+    if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
+      out.push(error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` }));
+    }
+  };
+  if (ins.upper === "COPY" || ins.upper === "ADD") {
+    if (flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) return out;
+    for (const w of copySources(ins)) if (!w.value.startsWith("<<")) check2(ins.upper, w, false);
+  } else if (ins.upper === "RUN") {
+    for (const m of bindMounts(ins)) {
+      if (m.from !== void 0) continue;
+      if (m.source === void 0) {
+        out.push(
+          error("path-escape", "RUN --mount=type=bind without source= mounts the whole build context", {
+            location: locate(m.flag),
+            hint: `mount the fragment's own files: --mount=type=bind,source=files/<path>,target=<dir> (they are under ${filesPrefix})`
+          })
+        );
+        continue;
+      }
+      check2("RUN --mount", m.source, true);
+    }
+  }
+  return out;
+}
+function snippetSourceProblems(path9, text, owner) {
+  const out = [];
+  for (const ins of lexDockerfile(text).instructions) {
+    if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path9, line: w.line, column: w.column })));
+  }
+  return out;
+}
+function checkRendered(text, sourceMap, owners, sourceLines) {
+  const lexed = lexDockerfile(text);
+  const lines = text.split("\n");
+  const diagnostics = [];
+  const entry2 = (line) => sourceMap[line - 1];
+  const locate = (line, column, ...find) => {
+    const e = entry2(line);
+    const src = sourceLines(e.file)[e.sourceLine - 1] ?? "";
+    if (src.trimEnd() === lines[line - 1]) return { file: e.file, line: e.sourceLine, column };
+    for (const f of find) {
+      const at2 = f === "" ? -1 : src.indexOf(f);
+      if (at2 >= 0) return { file: e.file, line: e.sourceLine, column: at2 + 1 };
+    }
+    const tag = src.indexOf("<%");
+    return { file: e.file, line: e.sourceLine, column: tag >= 0 ? tag + 1 : src.length - src.trimStart().length + 1 };
+  };
+  const edits = [];
+  for (const ins of lexed.instructions) {
+    const start = entry2(ins.lines[0]);
+    let swallowed = false;
+    if (start && owners.has(start.file)) {
+      for (let k = 1; k < ins.lines.length; k++) {
+        const next = entry2(ins.lines[k]);
+        if (!next || next.file === start.file) continue;
+        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
+        const prev = entry2(cont.line);
+        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
+        const esc2 = src.lastIndexOf(lexed.escape);
+        diagnostics.push(
+          error("dockerfile-continuation", `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
+            location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
+            hint: `remove the ${lexed.escape} at the end of the instruction's last line`
+          })
+        );
+        swallowed = true;
+        break;
+      }
+    }
+    if (swallowed) continue;
+    const first = entry2(ins.line);
+    const owner = first ? owners.get(first.file) : void 0;
+    if (!first || !owner) continue;
+    const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
+    if (!ins.known) {
+      const near = didYouMean(ins.upper, INSTRUCTIONS);
+      diagnostics.push(
+        error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
+          location: locate(ins.line, ins.column, ins.keyword),
+          hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${lexed.escape}`
+        })
+      );
+    } else if (ins.upper === "FROM") {
+      diagnostics.push(
+        error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
+          location: locate(ins.line, ins.column, ins.keyword),
+          hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
+        })
+      );
+    }
+    const dirPrefix = `${owner.dir}/`;
+    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
+    diagnostics.push(...sourceProblems(ins, owner, (w) => locate(w.line, w.column, w.value, author(w.value)), author));
+    if (owner.kind !== "fragment") continue;
+    const rebase = (w) => {
+      const m = FILES_RE.exec(w.value);
+      if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
+    };
+    if (ins.upper === "COPY" || ins.upper === "ADD") {
+      if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
+    } else if (ins.upper === "RUN") {
+      for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
+    }
+  }
+  if (edits.length === 0) return { text, diagnostics };
+  edits.sort((a, b) => a.line - b.line || b.column - a.column);
+  for (const e of edits) {
+    const l = lines[e.line - 1];
+    lines[e.line - 1] = l.slice(0, e.column - 1) + e.text + l.slice(e.column - 1 + e.length);
+  }
+  return { text: lines.join("\n"), diagnostics };
+}
+var FILES_RE;
+var init_dockerfile_check = __esm({
+  "src/core/dockerfile-check.ts"() {
+    "use strict";
+    init_diagnostics();
+    init_dockerfile();
+    init_paths();
+    FILES_RE = /^(?:\.\/)?files(?=\/|$)/;
+  }
+});
+
 // src/core/escape.ts
 function describeChar(c) {
   const names = { "\n": "a newline", "\r": "a carriage return", "\0": "a NUL byte" };
@@ -21731,10 +22073,9 @@ function renderChain(product, fragments, variant, base, path9, withUser = true) 
       const index2 = addFile(f.snippet.path, fref, f.snippet.text);
       const body2 = runEjs(f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
-      const text2 = rebaseFragmentFiles(body2, f.dir);
       out += `${m}
 ${m}FROM ${current} AS ${stage}
-${text2}${text2.endsWith("\n") || text2 === "" ? "" : "\n"}`;
+${body2}${body2.endsWith("\n") || body2 === "" ? "" : "\n"}`;
       stages.push(stage);
       current = stage;
     }
@@ -21772,8 +22113,13 @@ ${mark(userLoc)}FROM ${current} AS final
   if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
 `;
   stages.push("final");
-  const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files2);
-  return { path: path9, text, sourceMap, stages };
+  const finished = finish(`${head}${stageHeader}${rest}${tail}`, files2);
+  const owners = /* @__PURE__ */ new Map([[template.dockerfile.path, { kind: "template", dir: template.dir, present: [] }]]);
+  for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f) });
+  const byPath = new Map(files2.map((f) => [f.path, f.lines]));
+  const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  return { path: path9, text, sourceMap: finished.sourceMap, stages };
 }
 function fragmentLocal(f) {
   let l = fragmentLocals.get(f);
@@ -21790,17 +22136,10 @@ function ejsLocals(common, slot, fragment) {
   if (fragment !== void 0) l.fragment = fragment;
   return l;
 }
-function rebaseFragmentFiles(body, dir) {
-  if (!body.includes("files/")) return body;
-  return body.split("\n").map((line) => {
-    const m = /^((?:\u0001[0-9:]+\u0001)*\s*)((?:COPY|ADD)\s.*)$/i.exec(line);
-    if (!m || /\s--from[=\s]/i.test(m[2])) return line;
-    const words = m[2].split(/(\s+)/);
-    let last = words.length - 1;
-    while (last > 0 && words[last].trim() === "") last--;
-    const rebased = words.map((w, i) => i > 0 && i < last && !w.startsWith("-") ? w.replace(/^(\[?"?)(?:\.\/)?files\//, `$1${dir}/files/`) : w);
-    return `${m[1]}${rebased.join("")}`;
-  }).join("\n");
+function presentFiles(f) {
+  let p = presentCache.get(f);
+  if (!p) presentCache.set(f, p = f.files.map((x) => x.path.slice(f.dir.length + 1)));
+  return p;
 }
 function uniqueStage(taken, name) {
   if (!taken.includes(name) && name !== "final") return name;
@@ -22039,12 +22378,13 @@ function strictRecord(what, rec) {
     }
   });
 }
-var MARK, LOCAL_MARK_RE, ANY_MARK_RE, snippetSlot, fragmentLocals, compiledCache, linesCache, RenderError, INCLUDE_HINT, PASSTHROUGH;
+var MARK, LOCAL_MARK_RE, ANY_MARK_RE, snippetSlot, fragmentLocals, presentCache, compiledCache, linesCache, RenderError, INCLUDE_HINT, PASSTHROUGH;
 var init_render = __esm({
   "src/core/render.ts"() {
     "use strict";
     init_ejs();
     init_diagnostics();
+    init_dockerfile_check();
     init_escape();
     init_types();
     MARK = "";
@@ -22058,6 +22398,7 @@ var init_render = __esm({
       );
     };
     fragmentLocals = /* @__PURE__ */ new WeakMap();
+    presentCache = /* @__PURE__ */ new WeakMap();
     compiledCache = /* @__PURE__ */ new Map();
     linesCache = /* @__PURE__ */ new Map();
     RenderError = class extends Error {
@@ -29956,17 +30297,6 @@ function checkLink(dir, f, diagnostics) {
     );
   }
 }
-function normalize(path9) {
-  const out = [];
-  for (const seg of path9.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") {
-      if (out.length === 0) return void 0;
-      out.pop();
-    } else out.push(seg);
-  }
-  return out.join("/");
-}
 function missing(dir, what, anchor2, diagnostics) {
   diagnostics.push(
     error("missing-file", `${dir}/ has no ${what}`, {
@@ -30041,7 +30371,8 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     case "unrecognized_keys": {
       const allowed = shapeKeysAt(schema, path9, y.value);
       return issue2.keys.map((key) => {
-        const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
+        const moved = what === "Product" && path9.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
           field: formatFieldPath([...path9, key]),
           location: y.locateKey([...path9, key]),
@@ -30212,6 +30543,7 @@ var init_load = __esm({
     init_diagnostics();
     init_schema();
     init_render();
+    init_paths();
     init_yaml();
     LOCK_PATH = "factory.lock.json";
     TEMPLATE_META = "template.yaml";
@@ -30452,73 +30784,6 @@ function at(l) {
 function byString(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-function copyInstructions(text) {
-  const lines = text.split("\n");
-  const starts = [];
-  let o = 0;
-  for (const l of lines) {
-    starts.push(o);
-    o += l.length + 1;
-  }
-  const out = [];
-  let i = 0;
-  while (i < lines.length) {
-    const pieces = [];
-    let first = true;
-    for (; i < lines.length; i++) {
-      const line = lines[i].replace(/\r$/, "");
-      if (!first && /^\s*#/.test(line)) continue;
-      const continued = /\\\s*$/.test(line);
-      pieces.push({ text: continued ? line.replace(/\\\s*$/, "") : line, at: starts[i] });
-      first = false;
-      if (!continued) {
-        i++;
-        break;
-      }
-    }
-    const head = pieces[0];
-    if (!head) break;
-    const joined = pieces.map((p) => p.text).join(" ");
-    for (const h of joined.matchAll(/<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?/g)) {
-      const dash = h[1] === "-";
-      const delim = h[2];
-      while (i < lines.length && (dash ? lines[i].trim() : lines[i].replace(/\r$/, "")) !== delim) i++;
-      i++;
-    }
-    const m = /^(\s*)(COPY|ADD)(\s+)/i.exec(joined);
-    if (!m || joined.includes("<%")) continue;
-    const argsStart = m[0].length;
-    const args = joined.slice(argsStart);
-    out.push({
-      op: m[2].toUpperCase(),
-      args,
-      offsetOf(argsOffset) {
-        let pos = argsStart + argsOffset;
-        for (const p of pieces) {
-          if (pos <= p.text.length) return p.at + pos;
-          pos -= p.text.length + 1;
-        }
-        return head.at;
-      }
-    });
-  }
-  return out;
-}
-function tokenize(rest) {
-  if (rest.startsWith("[")) {
-    try {
-      const arr = JSON.parse(rest);
-      if (!Array.isArray(arr) || !arr.every((x) => typeof x === "string")) return void 0;
-      return arr.map((value) => ({ value, offset: Math.max(0, rest.indexOf(JSON.stringify(value))) + 1 }));
-    } catch {
-      return void 0;
-    }
-  }
-  const out = [];
-  const re = /\S+/g;
-  for (let m = re.exec(rest); m; m = re.exec(rest)) out.push({ value: m[0], offset: m.index });
-  return out;
-}
 function pushTo(map3, key, value) {
   const list4 = map3.get(key);
   if (list4) list4.push(value);
@@ -30552,10 +30817,9 @@ var init_resolve = __esm({
     "use strict";
     init_diagnostics();
     init_ids();
-    init_load();
     init_lock();
+    init_dockerfile_check();
     init_schema();
-    init_yaml();
     SAFE_VALUE_RE2 = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
     TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
     MATRIX_REF_RE = /\{matrix\.([a-z][a-z0-9_]*)\}/g;
@@ -30751,45 +31015,14 @@ var init_resolve = __esm({
         for (const n of [...edges.keys()].sort()) if (!state.has(n)) visitNode(n);
       }
       /**
-       * COPY/ADD sources of a snippet are resolved against the fragment's version directory and
-       * must stay under its files/: anything else would read outside what the lock digests. In a
-       * template, sources must not leave the template's directory.
+       * COPY/ADD and RUN --mount=type=bind sources of a snippet are resolved against the fragment's
+       * version directory and must stay under its files/: anything else would read outside what the
+       * lock digests. In a template, sources must not leave the template's directory. Lines with EJS
+       * tags are checked once rendered (render.ts).
        */
       checkSnippetPaths(f, kind) {
-        const text = f.snippet.text;
-        const filesPrefix = `${f.dir}/files/`;
         const present = f.files.map((x) => x.path.slice(f.dir.length + 1));
-        for (const ins of copyInstructions(text)) {
-          const tokens = tokenize(ins.args);
-          if (tokens === void 0) continue;
-          const flags = tokens.filter((t) => t.value.startsWith("--"));
-          if (flags.some((t) => /^--from(=|$)/.test(t.value)) || tokens.some((t) => t.value.startsWith("<<"))) continue;
-          const args = tokens.filter((t) => !t.value.startsWith("--"));
-          if (args.length < 2) continue;
-          const op = ins.op;
-          for (const src of args.slice(0, -1)) {
-            const loc = positionInText(f.snippet.path, text, ins.offsetOf(src.offset));
-            const v = src.value;
-            if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@")) {
-              this.err("remote-source", `${op} of a remote source "${v}" is not reproducible`, loc, void 0, "put the file under files/ (and its checksum in a test) instead of downloading it at build time");
-              continue;
-            }
-            const norm = normalize(v);
-            if (norm === void 0) {
-              this.err("path-escape", `${op} source "${v}" leaves the ${kind} directory`, loc, void 0, kind === "fragment" ? `put the file under ${filesPrefix} and copy it from files/...` : "copy files in a fragment (fragments/<name>/<version>/files/), not in the template");
-              continue;
-            }
-            if (kind === "template") continue;
-            if (!(norm === "files" || norm.startsWith("files/"))) {
-              this.err("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, loc, void 0, `move it to ${filesPrefix} and write files/${norm}`);
-              continue;
-            }
-            if (/[*?[]/.test(norm)) continue;
-            if (!present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-              this.err("missing-file", `${op} source "${v}" does not exist in ${f.dir}/`, loc, void 0, `add ${f.dir}/${norm} or fix the path`);
-            }
-          }
-        }
+        this.diagnostics.push(...snippetSourceProblems(f.snippet.path, f.snippet.text, { kind, dir: f.dir, present }));
       }
       checkPools() {
         const seen = /* @__PURE__ */ new Map();
@@ -32522,7 +32755,7 @@ function classifyPath(path9) {
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
-var init_paths = __esm({
+var init_paths2 = __esm({
   "src/plan/paths.ts"() {
     "use strict";
     SOURCE_PATTERNS = ["manifests/**", "templates/**", "fragments/**", "factory.lock.json"];
@@ -32639,35 +32872,35 @@ function orderSteps(jobs) {
   }
 }
 function render(value, header) {
-  const doc = new import_yaml5.Document(value, { aliasDuplicateObjects: false });
+  const doc = new import_yaml4.Document(value, { aliasDuplicateObjects: false });
   doc.commentBefore = header;
-  (0, import_yaml5.visit)(doc, {
+  (0, import_yaml4.visit)(doc, {
     Pair(_, pair) {
-      if ((0, import_yaml5.isPair)(pair) && (0, import_yaml5.isScalar)(pair.key) && pair.key.value === "uses" && (0, import_yaml5.isScalar)(pair.value)) {
+      if ((0, import_yaml4.isPair)(pair) && (0, import_yaml4.isScalar)(pair.key) && pair.key.value === "uses" && (0, import_yaml4.isScalar)(pair.value)) {
         const comment = versionComment(String(pair.value.value));
         if (comment) pair.value.comment = comment;
       }
     }
   });
   const jobsNode = doc.get("jobs", true);
-  if ((0, import_yaml5.isMap)(jobsNode)) {
+  if ((0, import_yaml4.isMap)(jobsNode)) {
     for (const job of jobsNode.items) {
-      const perms = (0, import_yaml5.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
-      if (!(0, import_yaml5.isMap)(perms)) continue;
+      const perms = (0, import_yaml4.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
+      if (!(0, import_yaml4.isMap)(perms)) continue;
       for (const item of perms.items) {
-        const why = (0, import_yaml5.isScalar)(item.key) && (0, import_yaml5.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
-        if (why && (0, import_yaml5.isScalar)(item.value)) item.value.comment = ` ${why}`;
+        const why = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
+        if (why && (0, import_yaml4.isScalar)(item.value)) item.value.comment = ` ${why}`;
       }
     }
-    for (const item of jobsNode.items.slice(1)) if ((0, import_yaml5.isScalar)(item.key)) item.key.spaceBefore = true;
+    for (const item of jobsNode.items.slice(1)) if ((0, import_yaml4.isScalar)(item.key)) item.key.spaceBefore = true;
   }
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
-var import_yaml5, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, STEP_KEY_ORDER;
+var import_yaml4, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, STEP_KEY_ORDER;
 var init_workflow_common = __esm({
   "generators/workflow-common.ts"() {
     "use strict";
-    import_yaml5 = __toESM(require_dist(), 1);
+    import_yaml4 = __toESM(require_dist(), 1);
     init_job_result();
     init_workflow_actions();
     expr2 = (e) => `\${{ ${e} }}`;
@@ -33077,7 +33310,7 @@ var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
     init_outputs();
-    init_paths();
+    init_paths2();
     init_workflow_actions();
     init_workflow_common();
     init_workflow_pool();
@@ -35310,7 +35543,7 @@ var init_detect = __esm({
     "use strict";
     init_render();
     init_key();
-    init_paths();
+    init_paths2();
     ref2 = (d) => `${d.name}@${d.version}`;
   }
 });
@@ -35698,7 +35931,7 @@ var init_plan = __esm({
     init_git();
     init_key();
     init_outputs();
-    init_paths();
+    init_paths2();
     init_git();
     PlanError = class extends Error {
       constructor(message) {
@@ -36086,9 +36319,13 @@ var init_commands = __esm({
     init_verify2();
     validate3 = {
       usage: "validate",
-      summary: "Load and resolve the whole factory; report every problem with file:line:column.",
+      summary: "Load, resolve and render the whole factory; report every problem with file:line:column.",
+      details: "Runs every generator in memory (nothing is written), so it reports every problem `generate` would.",
       async run(ctx) {
         const factory = await ctx.load();
+        const outputs = allOutputs(factory);
+        const blocked = await blockedOutputs(ctx.root, outputs);
+        if (blocked.length > 0) throw new FactoryError(blocked);
         const lockProblems = checkLock(factory.loaded);
         if (ctx.json) printJson(ctx.io, { ok: true, products: factory.products.length, targets: factory.targets.length, warnings: lockProblems });
         else {

@@ -119,9 +119,15 @@ function describeTarget(t: Target) {
 
 const validate: Command = {
   usage: 'validate',
-  summary: 'Load and resolve the whole factory; report every problem with file:line:column.',
+  summary: 'Load, resolve and render the whole factory; report every problem with file:line:column.',
+  details: 'Runs every generator in memory (nothing is written), so it reports every problem `generate` would.',
   async run(ctx) {
     const factory = await ctx.load();
+    // Render every Dockerfile, test and workflow as `generate` does, and discard them: template
+    // and snippet problems only show when rendering.
+    const outputs = allOutputs(factory);
+    const blocked = await blockedOutputs(ctx.root, outputs);
+    if (blocked.length > 0) throw new FactoryError(blocked);
     const lockProblems = checkLock(factory.loaded);
     if (ctx.json) printJson(ctx.io, { ok: true, products: factory.products.length, targets: factory.targets.length, warnings: lockProblems });
     else {

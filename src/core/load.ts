@@ -15,6 +15,9 @@ import type {
   TemplateSource,
 } from './types.js';
 import { INCLUDE_HINT } from './render.js';
+import { normalize } from './paths.js';
+
+export { normalize };
 import { parseJson, parseYaml, positionInText, type FieldPath, type YamlDoc } from './yaml.js';
 
 export const LOCK_PATH = 'factory.lock.json';
@@ -392,19 +395,6 @@ function checkLink(dir: string, f: SourceFile, diagnostics: Diagnostic[]): void 
   }
 }
 
-/** Normalizes a relative path; undefined when it climbs above its start. */
-export function normalize(path: string): string | undefined {
-  const out: string[] = [];
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (out.length === 0) return undefined;
-      out.pop();
-    } else out.push(seg);
-  }
-  return out.join('/');
-}
-
 function missing(dir: string, what: string, anchor: SourceFile | undefined, diagnostics: Diagnostic[]): void {
   diagnostics.push(
     error('missing-file', `${dir}/ has no ${what}`, {
@@ -491,7 +481,9 @@ function issueDiagnostics(issue: Issue, prefix: FieldPath, schema: z.ZodType, y:
     case 'unrecognized_keys': {
       const allowed = shapeKeysAt(schema, path, y.value);
       return issue.keys.map((key) => {
-        const hint = [didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(', ')}` : '']
+        // Build args are set by a product's manifest (and declared by fragments), not by the product.
+        const moved = what === 'Product' && path.length === 0 && key === 'args' ? 'build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);' : '';
+        const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(', ')}` : '']
           .filter(Boolean)
           .join(' ');
         return error('unknown-field', `unknown field "${key}" in ${what}`, {

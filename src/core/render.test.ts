@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fragment, product, template } from '../../test/golden/build-fixture.js';
 import { insertMarkers, renderDockerfile, renderFragmentTestDockerfile, requiresClosure } from './render.js';
-import { FactoryError, type Diagnostic } from './types.js';
+import { FactoryError, type Diagnostic, type FragmentSource } from './types.js';
 
 const TPL = [
   '# syntax=docker/dockerfile:1',
@@ -16,7 +16,8 @@ const TPL = [
 ].join('\n');
 
 const hardening = fragment('hardening', '1.0.0', 'security', 'RUN chmod 0700 /root\n');
-const python = fragment(
+const bytes = new Uint8Array();
+const python = withFiles(fragment(
   'python',
   '1.2.0',
   'core',
@@ -30,7 +31,7 @@ const python = fragment(
     '',
   ].join('\n'),
   { requires: ['hardening'] },
-);
+), ['files/pip.conf', 'files/a', 'files/b']);
 const server = fragment('server', '2.0.0', 'app', 'RUN echo <%= product %> <%= version %> <%= variant %> > /etc/server\n', {
   requires: ['python'],
 });
@@ -38,6 +39,12 @@ const tools = fragment('tools', '1.0.0', 'core', 'RUN echo tools\n');
 
 const variant = { name: 'python3.11', matrix: { python: '3.11' }, args: { PYTHON_VERSION: '3.11' } };
 const llm = product({ name: 'llm', template: template('runtime', '1.0.0', TPL), fragments: [hardening, python, server], variants: [variant] });
+
+/** The fragment with these files (relative to its directory) under files/. */
+function withFiles(f: FragmentSource, paths: string[]): FragmentSource {
+  const files = paths.map((p) => ({ path: `${f.dir}/${p}`, bytes }));
+  return { ...f, files, allFiles: files };
+}
 
 function diagnosticsOf(fn: () => unknown): Diagnostic[] {
   try {

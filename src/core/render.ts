@@ -16,6 +16,7 @@
 import vm from 'node:vm';
 import ejs from 'ejs';
 import { didYouMean, error } from './diagnostics.js';
+import { checkRendered, type SourceOwner } from './dockerfile-check.js';
 import { EscapeError, escapeDockerfile } from './escape.js';
 import { FactoryError } from './types.js';
 import type {
@@ -174,8 +175,7 @@ function renderChain(
       // The stage exists because the fragment declares this slot: map its FROM line (and the
       // blank line before it) there.
       const m = `${MARK}${metaAt}:${f.meta.locate(['slot']).line}${MARK}`;
-      const text = rebaseFragmentFiles(body, f.dir);
-      out += `${m}\n${m}FROM ${current} AS ${stage}\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`;
+      out += `${m}\n${m}FROM ${current} AS ${stage}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
       stages.push(stage);
       current = stage;
     }
@@ -214,8 +214,15 @@ function renderChain(
   if (tdoc.user !== undefined && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}\n`;
   stages.push('final');
 
-  const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files);
-  return { path, text, sourceMap, stages };
+  const finished = finish(`${head}${stageHeader}${rest}${tail}`, files);
+  // Read the result back as BuildKit will: every line a template or snippet wrote is checked
+  // (instructions, stages, continuations, COPY/ADD and bind mount sources) at its file and line.
+  const owners = new Map<string, SourceOwner>([[template.dockerfile.path, { kind: 'template', dir: template.dir, present: [] }]]);
+  for (const f of fragments) owners.set(f.snippet.path, { kind: 'fragment', dir: f.dir, present: presentFiles(f) });
+  const byPath = new Map(files.map((f) => [f.path, f.lines]));
+  const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  return { path, text, sourceMap: finished.sourceMap, stages };
 }
 
 const snippetSlot = (): never => {
@@ -250,26 +257,12 @@ function ejsLocals(common: Record<string, unknown>, slot: (name: unknown) => str
   return l;
 }
 
-/**
- * Fragment snippets name their own files relative to the fragment directory (`COPY files/motd
- * /etc/motd`), while every stage shares the repository root as build context. Sources of
- * COPY/ADD without --from that start with `files/` are rewritten to `<fragment dir>/files/`.
- */
-export function rebaseFragmentFiles(body: string, dir: string): string {
-  if (!body.includes('files/')) return body;
-  return body
-    .split('\n')
-    .map((line) => {
-      const m = /^((?:\u0001[0-9:]+\u0001)*\s*)((?:COPY|ADD)\s.*)$/i.exec(line);
-      if (!m || /\s--from[=\s]/i.test(m[2]!)) return line;
-      // Every word but the last (the destination), flags excluded.
-      const words = m[2]!.split(/(\s+)/);
-      let last = words.length - 1;
-      while (last > 0 && words[last]!.trim() === '') last--;
-      const rebased = words.map((w, i) => (i > 0 && i < last && !w.startsWith('-') ? w.replace(/^(\[?"?)(?:\.\/)?files\//, `$1${dir}/files/`) : w));
-      return `${m[1]}${rebased.join('')}`;
-    })
-    .join('\n');
+// A fragment's files relative to its directory (files/motd...), once per fragment.
+const presentCache = new WeakMap<FragmentSource, string[]>();
+function presentFiles(f: FragmentSource): string[] {
+  let p = presentCache.get(f);
+  if (!p) presentCache.set(f, (p = f.files.map((x) => x.path.slice(f.dir.length + 1))));
+  return p;
 }
 
 function uniqueStage(taken: readonly string[], name: string): string {

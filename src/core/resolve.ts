@@ -4,8 +4,8 @@
 // targets. Reports every problem it can find in one pass.
 import { closeMatches, didYouMean, error, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { archOf, refOf, splitRef, targetName, variantName } from './ids.js';
-import { normalize } from './load.js';
 import { lockDigestErrors } from './lock.js';
+import { snippetSourceProblems } from './dockerfile-check.js';
 import type {
   Base,
   Diagnostic,
@@ -24,7 +24,6 @@ import type {
   Variant,
 } from './types.js';
 import { Policy as PolicySchema, RESERVED_ARGS, type Policy } from './schema.js';
-import { positionInText } from './yaml.js';
 
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
 // Docker's tag grammar.
@@ -276,47 +275,14 @@ class Resolver {
   }
 
   /**
-   * COPY/ADD sources of a snippet are resolved against the fragment's version directory and
-   * must stay under its files/: anything else would read outside what the lock digests. In a
-   * template, sources must not leave the template's directory.
+   * COPY/ADD and RUN --mount=type=bind sources of a snippet are resolved against the fragment's
+   * version directory and must stay under its files/: anything else would read outside what the
+   * lock digests. In a template, sources must not leave the template's directory. Lines with EJS
+   * tags are checked once rendered (render.ts).
    */
   private checkSnippetPaths(f: { dir: string; snippet: { path: string; text: string }; files: { path: string }[] }, kind: 'template' | 'fragment'): void {
-    const text = f.snippet.text;
-    const filesPrefix = `${f.dir}/files/`;
     const present = f.files.map((x) => x.path.slice(f.dir.length + 1));
-    for (const ins of copyInstructions(text)) {
-      const tokens = tokenize(ins.args);
-      if (tokens === undefined) continue;
-      const flags = tokens.filter((t) => t.value.startsWith('--'));
-      // --from copies out of another stage or image, and heredocs carry their content inline.
-      if (flags.some((t) => /^--from(=|$)/.test(t.value)) || tokens.some((t) => t.value.startsWith('<<'))) continue;
-      const args = tokens.filter((t) => !t.value.startsWith('--'));
-      if (args.length < 2) continue;
-      const op = ins.op;
-      for (const src of args.slice(0, -1)) {
-        const loc = positionInText(f.snippet.path, text, ins.offsetOf(src.offset));
-        const v = src.value;
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@')) {
-          this.err('remote-source', `${op} of a remote source "${v}" is not reproducible`, loc, undefined, 'put the file under files/ (and its checksum in a test) instead of downloading it at build time');
-          continue;
-        }
-        const norm = normalize(v);
-        if (norm === undefined) {
-          this.err('path-escape', `${op} source "${v}" leaves the ${kind} directory`, loc, undefined, kind === 'fragment' ? `put the file under ${filesPrefix} and copy it from files/...` : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template');
-          continue;
-        }
-        // Templates have no files/ of their own; what they may copy is up to the renderer.
-        if (kind === 'template') continue;
-        if (!(norm === 'files' || norm.startsWith('files/'))) {
-          this.err('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, loc, undefined, `move it to ${filesPrefix} and write files/${norm}`);
-          continue;
-        }
-        if (/[*?[]/.test(norm)) continue;
-        if (!present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-          this.err('missing-file', `${op} source "${v}" does not exist in ${f.dir}/`, loc, undefined, `add ${f.dir}/${norm} or fix the path`);
-        }
-      }
-    }
+    this.diagnostics.push(...snippetSourceProblems(f.snippet.path, f.snippet.text, { kind, dir: f.dir, present }));
   }
 
   private checkPools(): void {
@@ -693,97 +659,6 @@ class Resolver {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-interface Tok {
-  value: string;
-  offset: number;
-}
-
-interface CopyInstruction {
-  op: 'COPY' | 'ADD';
-  /** The arguments, continuation lines joined with a space. */
-  args: string;
-  /** Offset in the snippet text of a position in `args`. */
-  offsetOf(argsOffset: number): number;
-}
-
-/**
- * COPY and ADD instructions of a Dockerfile snippet, found the way BuildKit reads them: a line
- * continued with `\` is one instruction (so `apk \` + `add curl` is not an ADD), comment lines
- * inside it are dropped, heredoc bodies are skipped, and lines with EJS tags are left alone
- * (their text is only known after rendering).
- */
-export function copyInstructions(text: string): CopyInstruction[] {
-  const lines = text.split('\n');
-  const starts: number[] = [];
-  let o = 0;
-  for (const l of lines) {
-    starts.push(o);
-    o += l.length + 1;
-  }
-  const out: CopyInstruction[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    // Gather one logical instruction: pieces of (text, offset of its first char).
-    const pieces: { text: string; at: number }[] = [];
-    let first = true;
-    for (; i < lines.length; i++) {
-      const line = lines[i]!.replace(/\r$/, '');
-      if (!first && /^\s*#/.test(line)) continue;
-      const continued = /\\\s*$/.test(line);
-      pieces.push({ text: continued ? line.replace(/\\\s*$/, '') : line, at: starts[i]! });
-      first = false;
-      if (!continued) {
-        i++;
-        break;
-      }
-    }
-    const head = pieces[0];
-    if (!head) break;
-    const joined = pieces.map((p) => p.text).join(' ');
-    // Heredocs: skip the body up to the delimiter line.
-    for (const h of joined.matchAll(/<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?/g)) {
-      const dash = h[1] === '-';
-      const delim = h[2]!;
-      while (i < lines.length && (dash ? lines[i]!.trim() : lines[i]!.replace(/\r$/, '')) !== delim) i++;
-      i++;
-    }
-    const m = /^(\s*)(COPY|ADD)(\s+)/i.exec(joined);
-    if (!m || joined.includes('<%')) continue;
-    const argsStart = m[0].length;
-    const args = joined.slice(argsStart);
-    out.push({
-      op: m[2]!.toUpperCase() as 'COPY' | 'ADD',
-      args,
-      offsetOf(argsOffset: number): number {
-        let pos = argsStart + argsOffset;
-        for (const p of pieces) {
-          if (pos <= p.text.length) return p.at + pos;
-          pos -= p.text.length + 1;
-        }
-        return head.at;
-      },
-    });
-  }
-  return out;
-}
-
-/** Splits COPY/ADD arguments (shell form or JSON form) keeping each token's offset. */
-function tokenize(rest: string): Tok[] | undefined {
-  if (rest.startsWith('[')) {
-    try {
-      const arr = JSON.parse(rest) as unknown;
-      if (!Array.isArray(arr) || !arr.every((x) => typeof x === 'string')) return undefined;
-      return (arr as string[]).map((value) => ({ value, offset: Math.max(0, rest.indexOf(JSON.stringify(value))) + 1 }));
-    } catch {
-      return undefined;
-    }
-  }
-  const out: Tok[] = [];
-  const re = /\S+/g;
-  for (let m = re.exec(rest); m; m = re.exec(rest)) out.push({ value: m[0], offset: m.index });
-  return out;
-}
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

@@ -1,0 +1,195 @@
+// Checks of Dockerfile text read with the lexer (dockerfile.ts): what a COPY/ADD source or a
+// `RUN --mount=type=bind` source may name, and, on a rendered Dockerfile, that every line a
+// template or snippet wrote is an instruction, that none of them starts a stage (FROM), and that
+// no line continuation runs into text another file wrote. Also the rewriting of a fragment's
+// `files/...` sources to its directory in the build context.
+import { didYouMean, error } from './diagnostics.js';
+import { bindMounts, copySources, flagsOf, INSTRUCTIONS, lexDockerfile, type DfInstruction, type DfWord } from './dockerfile.js';
+import { normalize } from './paths.js';
+import type { Diagnostic, SourceLocation, SourceMapEntry } from './types.js';
+
+/** The template or fragment version that wrote a Dockerfile line. */
+export interface SourceOwner {
+  kind: 'template' | 'fragment';
+  /** Its version directory, e.g. fragments/app/1.0.0. */
+  dir: string;
+  /** Its files, relative to `dir` (files/motd...). */
+  present: readonly string[];
+}
+
+/**
+ * Problems with the sources of one COPY/ADD or RUN --mount=type=bind instruction. Sources are
+ * read as their author wrote them: relative to the version directory (`authorValue` undoes what
+ * rendering added, e.g. the fragment directory of `<%= fragment.files %>`).
+ */
+export function sourceProblems(
+  ins: DfInstruction,
+  owner: SourceOwner,
+  locate: (w: DfWord) => SourceLocation,
+  authorValue: (v: string) => string = (v) => v,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const filesPrefix = `${owner.dir}/files/`;
+  const check = (op: string, w: DfWord, remoteAllowed: boolean): void => {
+    const v = authorValue(w.value);
+    const loc = locate(w);
+    if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@'))) {
+      out.push(error('remote-source', `${op} of a remote source "${v}" is not reproducible`, { location: loc, hint: 'put the file under files/ (and its checksum in a test) instead of downloading it at build time' }));
+      return;
+    }
+    const norm = normalize(v);
+    if (norm === undefined) {
+      out.push(
+        error('path-escape', `${op} source "${v}" leaves the ${owner.kind} directory`, {
+          location: loc,
+          hint: owner.kind === 'fragment' ? `put the file under ${filesPrefix} and ${op === 'RUN --mount' ? 'mount' : 'copy'} it from files/...` : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template',
+        }),
+      );
+      return;
+    }
+    // Templates have no files/ of their own; what they may copy is up to the renderer.
+    if (owner.kind === 'template') return;
+    if (!(norm === 'files' || norm.startsWith('files/'))) {
+      out.push(error('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, { location: loc, hint: `move it to ${filesPrefix} and write files/${norm}` }));
+      return;
+    }
+    if (/[*?[]/.test(norm)) return;
+    if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
+      out.push(error('missing-file', `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` }));
+    }
+  };
+  if (ins.upper === 'COPY' || ins.upper === 'ADD') {
+    // --from copies out of another stage or image, and heredocs carry their content inline.
+    if (flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) return out;
+    for (const w of copySources(ins)) if (!w.value.startsWith('<<')) check(ins.upper, w, false);
+  } else if (ins.upper === 'RUN') {
+    for (const m of bindMounts(ins)) {
+      if (m.from !== undefined) continue;
+      if (m.source === undefined) {
+        out.push(
+          error('path-escape', 'RUN --mount=type=bind without source= mounts the whole build context', {
+            location: locate(m.flag),
+            hint: `mount the fragment's own files: --mount=type=bind,source=files/<path>,target=<dir> (they are under ${filesPrefix})`,
+          }),
+        );
+        continue;
+      }
+      check('RUN --mount', m.source, true);
+    }
+  }
+  return out;
+}
+
+/** Source problems of the instructions of a template or snippet as written (lines with EJS tags are left to the rendered check). */
+export function snippetSourceProblems(path: string, text: string, owner: SourceOwner): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const ins of lexDockerfile(text).instructions) {
+    if (ins.args.includes('<%') || ins.keyword.includes('<%')) continue;
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path, line: w.line, column: w.column })));
+  }
+  return out;
+}
+
+const FILES_RE = /^(?:\.\/)?files(?=\/|$)/;
+
+/**
+ * Checks a rendered Dockerfile against the files that wrote it and rewrites each fragment's
+ * `files/...` sources (COPY/ADD without --from, RUN --mount=type=bind without from=) to
+ * `<fragment dir>/files/...`: every stage shares the repository root as build context.
+ * `owners` maps a template or snippet path to its version; lines from other files (the stage
+ * lines rendering writes) are the renderer's own. Line numbers do not change.
+ */
+export function checkRendered(
+  text: string,
+  sourceMap: readonly SourceMapEntry[],
+  owners: ReadonlyMap<string, SourceOwner>,
+  sourceLines: (file: string) => readonly string[],
+): { text: string; diagnostics: Diagnostic[] } {
+  const lexed = lexDockerfile(text);
+  const lines = text.split('\n');
+  const diagnostics: Diagnostic[] = [];
+  const entry = (line: number): SourceMapEntry | undefined => sourceMap[line - 1];
+  // The column in the source line of something found at (line, column) of the rendered text.
+  const locate = (line: number, column: number, ...find: string[]): SourceLocation => {
+    const e = entry(line)!;
+    const src = sourceLines(e.file)[e.sourceLine - 1] ?? '';
+    if (src.trimEnd() === lines[line - 1]) return { file: e.file, line: e.sourceLine, column };
+    for (const f of find) {
+      const at = f === '' ? -1 : src.indexOf(f);
+      if (at >= 0) return { file: e.file, line: e.sourceLine, column: at + 1 };
+    }
+    const tag = src.indexOf('<%');
+    return { file: e.file, line: e.sourceLine, column: tag >= 0 ? tag + 1 : src.length - src.trimStart().length + 1 };
+  };
+  const edits: { line: number; column: number; length: number; text: string }[] = [];
+
+  for (const ins of lexed.instructions) {
+    // A continuation that runs into a line another file wrote (the next stage's FROM, a template line).
+    const start = entry(ins.lines[0]!);
+    let swallowed = false;
+    if (start && owners.has(start.file)) {
+      for (let k = 1; k < ins.lines.length; k++) {
+        const next = entry(ins.lines[k]!);
+        if (!next || next.file === start.file) continue;
+        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]!)!;
+        const prev = entry(cont.line)!;
+        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? '';
+        const esc = src.lastIndexOf(lexed.escape);
+        diagnostics.push(
+          error('dockerfile-continuation', `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
+            location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
+            hint: `remove the ${lexed.escape} at the end of the instruction's last line`,
+          }),
+        );
+        swallowed = true;
+        break;
+      }
+    }
+    // Its words now include the swallowed line's: checking them would only add noise.
+    if (swallowed) continue;
+
+    const first = entry(ins.line);
+    const owner = first ? owners.get(first.file) : undefined;
+    if (!first || !owner) continue;
+    const where = owner.kind === 'fragment' ? 'a fragment snippet' : 'a template';
+    if (!ins.known) {
+      const near = didYouMean(ins.upper, INSTRUCTIONS);
+      diagnostics.push(
+        error('dockerfile-instruction', `"${ins.keyword}" is not a Dockerfile instruction`, {
+          location: locate(ins.line, ins.column, ins.keyword),
+          hint: `${near ? `${near}; ` : ''}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${lexed.escape}`,
+        }),
+      );
+    } else if (ins.upper === 'FROM') {
+      diagnostics.push(
+        error('dockerfile-from', `FROM in ${where} starts a stage the factory does not know about`, {
+          location: locate(ins.line, ins.column, ins.keyword),
+          hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ...",
+        }),
+      );
+    }
+
+    const dirPrefix = `${owner.dir}/`;
+    const author = (v: string): string => (owner.kind === 'fragment' && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v);
+    diagnostics.push(...sourceProblems(ins, owner, (w) => locate(w.line, w.column, w.value, author(w.value)), author));
+
+    if (owner.kind !== 'fragment') continue;
+    const rebase = (w: DfWord): void => {
+      const m = FILES_RE.exec(w.value);
+      if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
+    };
+    if (ins.upper === 'COPY' || ins.upper === 'ADD') {
+      if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
+    } else if (ins.upper === 'RUN') {
+      for (const m of bindMounts(ins)) if (m.from === undefined && m.source) rebase(m.source);
+    }
+  }
+
+  if (edits.length === 0) return { text, diagnostics };
+  edits.sort((a, b) => a.line - b.line || b.column - a.column);
+  for (const e of edits) {
+    const l = lines[e.line - 1]!;
+    lines[e.line - 1] = l.slice(0, e.column - 1) + e.text + l.slice(e.column - 1 + e.length);
+  }
+  return { text: lines.join('\n'), diagnostics };
+}
