@@ -21662,14 +21662,17 @@ function stageName(slot, fragment) {
   const name = `${slot}-${fragment}`.toLowerCase();
   return /^[a-z]/.test(name) ? name : `s${name}`;
 }
-function renderDockerfile(product, variant) {
-  return renderChain(product, product.fragments, variant, product.base, dockerfilePath(product, variant));
+function renderMemo() {
+  return { compiled: /* @__PURE__ */ new Map(), fragmentLocals: /* @__PURE__ */ new Map() };
 }
-function renderFragmentTestDockerfile(host, fragment, opts = {}) {
+function renderDockerfile(product, variant, memo2 = renderMemo()) {
+  return renderChain(memo2, product, product.fragments, variant, product.base, dockerfilePath(product, variant));
+}
+function renderFragmentTestDockerfile(host, fragment, opts = {}, memo2 = renderMemo()) {
   const variant = opts.variant ?? host.variants[0];
   if (!variant) throw new Error(`internal: product ${host.id} has no variants`);
   const closure = requiresClosure(host.fragments, fragment);
-  return renderChain(host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
+  return renderChain(memo2, host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
 }
 function requiresClosure(ordered, fragment) {
   const byName3 = new Map(ordered.map((f) => [f.meta.doc.name, f]));
@@ -21686,12 +21689,12 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(product, fragments, variant, base, path9, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path9, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
   const files2 = [];
   const addFile = (p, origin, text2) => {
-    files2.push({ path: p, origin, lines: linesOf(text2) });
+    files2.push({ path: p, origin, lines: text2.split("\n") });
     return files2.length - 1;
   };
   const templateRef = `${tdoc.name}@${tdoc.version}`;
@@ -21729,7 +21732,7 @@ function renderChain(product, fragments, variant, base, path9, withUser = true) 
       const fref = `${fdoc.name}@${fdoc.version}`;
       const metaAt = addFile(f.meta.file, fref, "");
       const index2 = addFile(f.snippet.path, fref, f.snippet.text);
-      const body2 = runEjs(f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(f)));
+      const body2 = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
       const text2 = rebaseFragmentFiles(body2, f.dir);
       out += `${m}
@@ -21740,7 +21743,7 @@ ${text2}${text2.endsWith("\n") || text2 === "" ? "" : "\n"}`;
     }
     return out.endsWith("\n") ? out.slice(0, -1) : out;
   };
-  const body = runEjs(template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
+  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
   if (lost.length > 0) {
     throw new FactoryError(
@@ -21775,11 +21778,11 @@ ${mark(userLoc)}FROM ${current} AS final
   const { text, sourceMap } = finish(`${head}${stageHeader}${rest}${tail}`, files2);
   return { path: path9, text, sourceMap, stages };
 }
-function fragmentLocal(f) {
-  let l = fragmentLocals.get(f);
+function fragmentLocal(memo2, f) {
+  let l = memo2.fragmentLocals.get(f);
   if (!l) {
     const fdoc = f.meta.doc;
-    fragmentLocals.set(f, l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` }));
+    memo2.fragmentLocals.set(f, l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` }));
   }
   return l;
 }
@@ -21864,17 +21867,8 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function linesOf(text) {
-  let l = linesCache.get(text);
-  if (!l) {
-    l = text.split("\n");
-    if (linesCache.size > 1e4) linesCache.clear();
-    linesCache.set(text, l);
-  }
-  return l;
-}
-function runEjs(path9, text, fileIndex, locals) {
-  const fn = compileMarked(path9, text);
+function runEjs(memo2, path9, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path9, text);
   let out;
   try {
     out = fn(locals);
@@ -21883,9 +21877,9 @@ function runEjs(path9, text, fileIndex, locals) {
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(path9, text) {
-  let byText = compiledCache.get(path9);
-  if (!byText) compiledCache.set(path9, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path9, text) {
+  let byText = memo2.compiled.get(path9);
+  if (!byText) memo2.compiled.set(path9, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
@@ -22039,7 +22033,7 @@ function strictRecord(what, rec) {
     }
   });
 }
-var MARK, LOCAL_MARK_RE, ANY_MARK_RE, snippetSlot, fragmentLocals, compiledCache, linesCache, RenderError, INCLUDE_HINT, PASSTHROUGH;
+var MARK, LOCAL_MARK_RE, ANY_MARK_RE, snippetSlot, RenderError, INCLUDE_HINT, PASSTHROUGH;
 var init_render = __esm({
   "src/core/render.ts"() {
     "use strict";
@@ -22057,9 +22051,6 @@ var init_render = __esm({
         "fragments fill slots; move the slot() call to the template Dockerfile.ejs"
       );
     };
-    fragmentLocals = /* @__PURE__ */ new WeakMap();
-    compiledCache = /* @__PURE__ */ new Map();
-    linesCache = /* @__PURE__ */ new Map();
     RenderError = class extends Error {
       constructor(code, detail, hint) {
         super(detail);
@@ -31437,14 +31428,6 @@ function isMap2(v) {
 function isList(v) {
   return Array.isArray(v);
 }
-function hclKey(k) {
-  let q2 = keyCache.get(k);
-  if (q2 === void 0) {
-    q2 = hclString(k);
-    if (keyCache.size < 1e4) keyCache.set(k, q2);
-  }
-  return q2;
-}
 function writeValue(v, lines, head) {
   if (isList(v)) {
     if (v.length <= 1) lines.push(`${head}[${v.length ? v[0].hcl : ""}]`);
@@ -31457,15 +31440,13 @@ function writeValue(v, lines, head) {
     if (v.entries.length === 0) lines.push(`${head}{}`);
     else {
       lines.push(`${head}{`);
-      for (const [k, e] of v.entries) lines.push(`    ${hclKey(k)} = ${e.hcl}`);
+      for (const [k, e] of v.entries) lines.push(`    ${hclString(k)} = ${e.hcl}`);
       lines.push("  }");
     }
   } else lines.push(head + v.hcl);
 }
 function checkIdent(what, name) {
-  if (checkedIdents.has(name)) return;
   if (!IDENT.test(name)) throw new Error(`internal: bad HCL ${what} ${name}`);
-  checkedIdents.add(name);
 }
 function blockLines(b, lines) {
   checkIdent("block type", b.type);
@@ -31498,7 +31479,7 @@ function writeHcl(blocks, header) {
 ` : "" : `${lines.join("\n")}
 `;
 }
-var expr, str, list, map2, IDENT, keyCache, checkedIdents;
+var expr, str, list, map2, IDENT;
 var init_hcl = __esm({
   "generators/hcl.ts"() {
     "use strict";
@@ -31508,8 +31489,6 @@ var init_hcl = __esm({
     list = (items) => items;
     map2 = (entries) => ({ entries });
     IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-    keyCache = /* @__PURE__ */ new Map();
-    checkedIdents = /* @__PURE__ */ new Set();
   }
 });
 
@@ -31946,11 +31925,6 @@ function cacheAttrs(name, arch, cache) {
       };
   }
 }
-function platformsOf(platform) {
-  let l = platformLists.get(platform);
-  if (!l) platformLists.set(platform, l = list([str(platform)]));
-  return l;
-}
 function argsMap(baseName, args) {
   const entries = [
     ["BASE_IMAGE", expr(hclTemplate([{ ref: baseVariable(baseName) }]))],
@@ -32156,7 +32130,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         ["description", str(`${t.id} for ${t.platform}`)],
         ["inherits", list([str(common)])],
         ["contexts", share ? map2([[share.stage, str(`target:${stageTargetName(share)}`)]]) : void 0],
-        ["platforms", platformsOf(t.platform)],
+        ["platforms", list([str(t.platform)])],
         ["tags", list(t.tags.map((tag) => expr(hclTemplate([{ ref: "REGISTRY" }, `/${tag}`, { ref: "TAG_SUFFIX" }]))))],
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)]
@@ -32180,7 +32154,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         ["context", CONTEXT],
         ["dockerfile", str(d.path)],
         ["target", str(share.stage)],
-        ["platforms", platformsOf(first.platform)],
+        ["platforms", list([str(first.platform)])],
         ["args", argsMap(first.product.base.name, share.args)],
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)]
@@ -32199,7 +32173,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         ["dockerfile", str(`${combinedTestDir(d.path)}/Dockerfile`)],
         ["target", TARGET_TEST_RESULTS],
         ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ["platforms", platformsOf(t.platform)],
+        ["platforms", list([str(t.platform)])],
         ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
       ]
     });
@@ -32248,7 +32222,7 @@ function fragmentTestBlocks(ft) {
         ["context", CONTEXT],
         ["dockerfile", str(ft.dockerfilePath)],
         ["target", TARGET_TEST_RESULTS],
-        ["platforms", platformsOf(a.platform)],
+        ["platforms", list([str(a.platform)])],
         ["args", argsMap(ft.base.name, ft.variant.args)],
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)],
@@ -32257,7 +32231,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, labelsCache, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, platformLists, FROM_AS;
+var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, labelsCache, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -32298,7 +32272,6 @@ var init_bake = __esm({
     TARGET_FINAL = str("final");
     TARGET_TEST_RESULTS = str("test-results");
     ATTEST = list([str("type=sbom"), str("type=provenance,mode=max")]);
-    platformLists = /* @__PURE__ */ new Map();
     FROM_AS = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i;
   }
 });
@@ -32318,6 +32291,7 @@ function generateBuildFiles(factory) {
       else renderProblems.set(key, { d, where: [where] });
     }
   };
+  const memo2 = renderMemo();
   const dockerfiles = /* @__PURE__ */ new Map();
   const owners = /* @__PURE__ */ new Map();
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -32326,7 +32300,7 @@ function generateBuildFiles(factory) {
       const key = dockerfileKey(p, v);
       let d;
       try {
-        d = renderDockerfile(p, v);
+        d = renderDockerfile(p, v, memo2);
       } catch (e) {
         renderFailed(e, key);
         continue;
@@ -32370,7 +32344,7 @@ function generateBuildFiles(factory) {
   for (const plan of fragmentTests) {
     let d;
     try {
-      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base });
+      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo2);
     } catch (e) {
       renderFailed(e, `the isolated test of ${plan.ref}`);
       continue;
@@ -35088,11 +35062,12 @@ var init_key = __esm({
     KEY_TAG_PREFIX = "bk-";
     Renderer = class {
       cache = /* @__PURE__ */ new Map();
+      memo = renderMemo();
       render(product, variant) {
         const id = `${product.id}:${variant.name}`;
         let r = this.cache.get(id);
         if (!r) {
-          r = renderDockerfile(product, variant);
+          r = renderDockerfile(product, variant, this.memo);
           this.cache.set(id, r);
         }
         return r;
@@ -36139,11 +36114,12 @@ var init_commands = __esm({
         const targets = targetsOf(factory, ctx.positionals[0]);
         const seen = /* @__PURE__ */ new Set();
         const rendered = [];
+        const memo2 = renderMemo();
         for (const t of targets) {
           const key = `${t.product.id}:${t.variant.name}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant) });
+          rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo2) });
         }
         if (ctx.json) {
           printJson(ctx.io, rendered.map((r) => ({ id: r.id, ...r.dockerfile })));

@@ -151,12 +151,6 @@ const CONTEXT = str('.');
 const TARGET_FINAL = str('final');
 const TARGET_TEST_RESULTS = str('test-results');
 const ATTEST = list([str('type=sbom'), str('type=provenance,mode=max')]);
-const platformLists = new Map<string, readonly HclExpr[]>();
-function platformsOf(platform: string): readonly HclExpr[] {
-  let l = platformLists.get(platform);
-  if (!l) platformLists.set(platform, (l = list([str(platform)])));
-  return l;
-}
 
 function argsMap(baseName: string, args: Record<string, string>): HclValue {
   const entries: [string, HclExpr][] = [
@@ -433,7 +427,7 @@ export function generateBake(
         ['description', str(`${t.id} for ${t.platform}`)],
         ['inherits', list([str(common)])],
         ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
-        ['platforms', platformsOf(t.platform)],
+        ['platforms', list([str(t.platform)])],
         ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
@@ -460,7 +454,7 @@ export function generateBake(
         ['context', CONTEXT],
         ['dockerfile', str(d.path)],
         ['target', str(share.stage)],
-        ['platforms', platformsOf(first.platform)],
+        ['platforms', list([str(first.platform)])],
         ['args', argsMap(first.product.base.name, share.args)],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
@@ -481,7 +475,7 @@ export function generateBake(
         ['dockerfile', str(`${combinedTestDir(d.path)}/Dockerfile`)],
         ['target', TARGET_TEST_RESULTS],
         ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ['platforms', platformsOf(t.platform)],
+        ['platforms', list([str(t.platform)])],
         ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
       ],
     });
@@ -537,7 +531,7 @@ function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
         ['context', CONTEXT],
         ['dockerfile', str(ft.dockerfilePath)],
         ['target', TARGET_TEST_RESULTS],
-        ['platforms', platformsOf(a.platform)],
+        ['platforms', list([str(a.platform)])],
         ['args', argsMap(ft.base.name, ft.variant.args)],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],

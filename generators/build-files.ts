@@ -13,7 +13,7 @@
 //   }
 // `readSourceMap` turns it back into SourceMapEntry[].
 import { error } from '../src/core/diagnostics.js';
-import { renderDockerfile, renderFragmentTestDockerfile } from '../src/core/render.js';
+import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../src/core/render.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, SourceMapEntry } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
@@ -37,6 +37,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       else renderProblems.set(key, { d, where: [where] });
     }
   };
+  const memo = renderMemo();
   const dockerfiles = new Map<string, BakeDockerfile>();
   const owners = new Map<string, string>();
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -46,7 +47,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       const key = dockerfileKey(p, v);
       let d: RenderedDockerfile;
       try {
-        d = renderDockerfile(p, v);
+        d = renderDockerfile(p, v, memo);
       } catch (e) {
         // Keep going: one run reports the problems of every template and fragment.
         renderFailed(e, key);
@@ -94,7 +95,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
   for (const plan of fragmentTests) {
     let d: RenderedDockerfile;
     try {
-      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base });
+      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo);
     } catch (e) {
       renderFailed(e, `the isolated test of ${plan.ref}`);
       continue;

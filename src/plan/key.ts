@@ -11,7 +11,7 @@
 // is built, and including the revision would make every commit rebuild everything.
 import { createHash } from 'node:crypto';
 import { contentDigest } from '../core/digest.js';
-import { renderDockerfile } from '../core/render.js';
+import { renderDockerfile, renderMemo } from '../core/render.js';
 import type { RenderedDockerfile, ResolvedProduct, Target, Variant } from '../core/types.js';
 
 export const BUILD_KEY_VERSION = 'factory-build-key/v1';
@@ -82,11 +82,12 @@ export function keyTag(key: string): string {
  */
 export class Renderer {
   private readonly cache = new Map<string, RenderedDockerfile>();
+  private readonly memo = renderMemo();
   render(product: ResolvedProduct, variant: Variant): RenderedDockerfile {
     const id = `${product.id}:${variant.name}`;
     let r = this.cache.get(id);
     if (!r) {
-      r = renderDockerfile(product, variant);
+      r = renderDockerfile(product, variant, this.memo);
       this.cache.set(id, r);
     }
     return r;
