@@ -15,9 +15,9 @@
 import { error } from '../src/core/diagnostics.js';
 import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../src/core/render.js';
 import { FactoryError } from '../src/core/types.js';
-import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, SourceMapEntry } from '../src/core/types.js';
+import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Variant } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
-import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages } from './testrunner.js';
+import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages, type TestCase } from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
 
@@ -68,18 +68,8 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       files.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
 
       const testDir = combinedTestDir(d.path);
-      const labels = imageLabels(p, v);
       files.push(
-        {
-          path: `${testDir}/run.sh`,
-          text: generateRunner(combinedTestCases(p), {
-            subject: key,
-            accelerator: p.product.doc.accelerator,
-            labels: labels.static,
-            dynamicLabels: labels.dynamic,
-            imageUser: dockerfileUser(d.text),
-          }),
-        },
+        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text) },
         {
           path: `${testDir}/Dockerfile`,
           text:
@@ -132,6 +122,18 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The runner of a variant's combined test; the build key hashes it too (src/plan/key.ts). */
+export function combinedRunner(p: ResolvedProduct, v: Variant, dockerfileText: string, cases: readonly TestCase[] = combinedTestCases(p)): string {
+  const labels = imageLabels(p, v);
+  return generateRunner(cases, {
+    subject: dockerfileKey(p, v),
+    accelerator: p.product.doc.accelerator,
+    labels: labels.static,
+    dynamicLabels: labels.dynamic,
+    imageUser: dockerfileUser(dockerfileText),
+  });
 }
 
 /** The compact, diff-friendly JSON of a Dockerfile's source map (format above). */
