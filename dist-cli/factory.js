@@ -34011,13 +34011,19 @@ async function files(dir) {
 async function readRecords(root, recordsDir = "records") {
   const out = { records: [], aggregates: [], problems: [] };
   const seen = /* @__PURE__ */ new Set();
+  const keep = (r) => {
+    const key = buildKey(r);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.records.push(r);
+  };
   const rel = (f) => path4.relative(root, f).split(path4.sep).join("/");
   const historyDir = path4.join(root, recordsDir, HISTORY_DIR);
   for (const f of await files(historyDir)) {
     const text = await fs3.readFile(f, "utf8");
     if (f.endsWith(".jsonl")) {
       const got = parseHistory(text, rel(f));
-      for (const r of got.records) if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
+      for (const r of got.records) keep(r);
       out.problems.push(...got.problems);
     } else if (f.endsWith(".aggregate.json")) {
       try {
@@ -34031,7 +34037,7 @@ async function readRecords(root, recordsDir = "records") {
     if (f.startsWith(historyDir + path4.sep) || !f.endsWith(".json")) continue;
     try {
       const r = parseRecord(await fs3.readFile(f, "utf8"), rel(f));
-      if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
+      keep(r);
     } catch (e) {
       out.problems.push({ file: rel(f), line: 1, message: e.message.replace(`${rel(f)}: `, "") });
     }

@@ -28,11 +28,6 @@ import type {
   Variant,
 } from './types.js';
 
-/** The locals a template or snippet sees; documented for authors in docs/architecture.md. */
-export const TEMPLATE_LOCALS = ['product', 'version', 'variant', 'matrix', 'args', 'base', 'slot(name)'] as const;
-/** Extra local of a fragment snippet: where its files/ lie in the build context. */
-export const FRAGMENT_LOCALS = ['fragment'] as const;
-
 /** `build/<product>/<version>/<variant>/Dockerfile`; the variant is made file-name safe. */
 export function dockerfilePath(product: ResolvedProduct, variant: Variant): string {
   return `build/${product.product.doc.name}/${product.product.doc.version}/${safeSegment(variant.name)}/Dockerfile`;
