@@ -53,24 +53,14 @@ const VARIABLES: readonly { name: string; default: HclExpr; description: string 
   { name: TEST_RESULTS_VARIABLE, default: str('.factory/test-results'), description: 'where test targets export results.json (one directory per test target)' },
 ];
 
-/** Labels of an image target; values are HCL template parts (some are bake variables). */
-export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
-  // build-files (for the runner's label checks) and bake both ask, once per variant each.
-  let byVariant = labelsCache.get(p);
-  if (!byVariant) labelsCache.set(p, (byVariant = new WeakMap()));
-  let labels = byVariant.get(variant);
-  if (!labels) byVariant.set(variant, (labels = computeImageLabels(p, variant)));
-  return labels;
-}
-
 export interface ImageLabels {
   readonly parts: Readonly<Record<string, readonly HclPart[]>>;
   readonly static: Readonly<Record<string, string>>;
   readonly dynamic: readonly string[];
 }
-const labelsCache = new WeakMap<ResolvedProduct, WeakMap<Variant, ImageLabels>>();
 
-function computeImageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
+/** Labels of an image target; values are HCL template parts (some are bake variables). */
+export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
   const tdoc = p.template.meta.doc;
   const parts: Record<string, HclPart[]> = {};
   // The product's own labels first: the factory's provenance labels below always win.

@@ -17,7 +17,7 @@ import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../s
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Variant } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
-import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages, type TestCase } from './testrunner.js';
+import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, runnerMemo, testStages, type RunnerMemo, type TestCase } from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
 
@@ -38,6 +38,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     }
   };
   const memo = renderMemo();
+  const runners = runnerMemo();
   const dockerfiles = new Map<string, BakeDockerfile>();
   const owners = new Map<string, string>();
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -69,7 +70,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
 
       const testDir = combinedTestDir(d.path);
       files.push(
-        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text) },
+        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
         {
           path: `${testDir}/Dockerfile`,
           text:
@@ -110,7 +111,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
           subject: `${plan.ref} (isolated, on ${plan.base.name})`,
           accelerator: plan.accelerator,
           imageUser: dockerfileUser(d.text),
-        }),
+        }, runners),
       },
     );
   }
@@ -125,7 +126,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
 }
 
 /** The runner of a variant's combined test; the build key hashes it too (src/plan/key.ts). */
-export function combinedRunner(p: ResolvedProduct, v: Variant, dockerfileText: string, cases: readonly TestCase[] = combinedTestCases(p)): string {
+export function combinedRunner(p: ResolvedProduct, v: Variant, dockerfileText: string, memo: RunnerMemo, cases: readonly TestCase[] = combinedTestCases(p)): string {
   const labels = imageLabels(p, v);
   return generateRunner(cases, {
     subject: dockerfileKey(p, v),
@@ -133,7 +134,7 @@ export function combinedRunner(p: ResolvedProduct, v: Variant, dockerfileText: s
     labels: labels.static,
     dynamicLabels: labels.dynamic,
     imageUser: dockerfileUser(dockerfileText),
-  });
+  }, memo);
 }
 
 /** The compact, diff-friendly JSON of a Dockerfile's source map (format above). */

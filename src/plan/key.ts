@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { imageLabels } from '../../generators/bake.js';
 import { combinedRunner } from '../../generators/build-files.js';
-import { combinedTestCases, generateRunnerLib } from '../../generators/testrunner.js';
+import { combinedTestCases, generateRunnerLib, runnerMemo, type RunnerMemo } from '../../generators/testrunner.js';
 import { contentDigest } from '../core/digest.js';
 import type { HclPart } from '../core/escape.js';
 import { renderDockerfile, renderMemo } from '../core/render.js';
@@ -61,12 +61,12 @@ export interface GeneratedParts {
 }
 
 /** The target's labels and runner exactly as build-files.ts generates them. */
-export function generatedParts(target: Target, rendered: RenderedDockerfile): GeneratedParts {
+export function generatedParts(target: Target, rendered: RenderedDockerfile, memo: RunnerMemo = runnerMemo()): GeneratedParts {
   const { product: p, variant: v } = target;
   const labels = imageLabels(p, v).parts;
   const cases = combinedTestCases(p);
   if (cases.length === 0) return { labels, runner: null };
-  return { labels, runner: { script: combinedRunner(p, v, rendered.text, cases), lib: generateRunnerLib() } };
+  return { labels, runner: { script: combinedRunner(p, v, rendered.text, memo, cases), lib: generateRunnerLib() } };
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -114,6 +114,7 @@ export function keyTag(key: string): string {
 export class Renderer {
   private readonly cache = new Map<string, RenderedDockerfile>();
   private readonly memo = renderMemo();
+  private readonly runners = runnerMemo();
   render(product: ResolvedProduct, variant: Variant): RenderedDockerfile {
     const id = `${product.id}:${variant.name}`;
     let r = this.cache.get(id);
@@ -124,6 +125,7 @@ export class Renderer {
     return r;
   }
   key(target: Target): string {
-    return buildKey(target, this.render(target.product, target.variant));
+    const rendered = this.render(target.product, target.variant);
+    return buildKey(target, rendered, generatedParts(target, rendered, this.runners));
   }
 }
