@@ -22004,14 +22004,17 @@ function stageName(slot, fragment) {
   const name = `${slot}-${fragment}`.toLowerCase();
   return /^[a-z]/.test(name) ? name : `s${name}`;
 }
-function renderDockerfile(product, variant) {
-  return renderChain(product, product.fragments, variant, product.base, dockerfilePath(product, variant));
+function renderMemo() {
+  return { compiled: /* @__PURE__ */ new Map(), fragmentLocals: /* @__PURE__ */ new Map() };
 }
-function renderFragmentTestDockerfile(host, fragment, opts = {}) {
+function renderDockerfile(product, variant, memo2 = renderMemo()) {
+  return renderChain(memo2, product, product.fragments, variant, product.base, dockerfilePath(product, variant));
+}
+function renderFragmentTestDockerfile(host, fragment, opts = {}, memo2 = renderMemo()) {
   const variant = opts.variant ?? host.variants[0];
   if (!variant) throw new Error(`internal: product ${host.id} has no variants`);
   const closure = requiresClosure(host.fragments, fragment);
-  return renderChain(host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
+  return renderChain(memo2, host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
 }
 function requiresClosure(ordered, fragment) {
   const byName3 = new Map(ordered.map((f) => [f.meta.doc.name, f]));
@@ -22028,12 +22031,12 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(product, fragments, variant, base, path9, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path9, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
   const files2 = [];
   const addFile = (p, origin, text2) => {
-    files2.push({ path: p, origin, lines: linesOf(text2) });
+    files2.push({ path: p, origin, lines: text2.split("\n") });
     return files2.length - 1;
   };
   const templateRef = `${tdoc.name}@${tdoc.version}`;
@@ -22071,7 +22074,7 @@ function renderChain(product, fragments, variant, base, path9, withUser = true) 
       const fref = `${fdoc.name}@${fdoc.version}`;
       const metaAt = addFile(f.meta.file, fref, "");
       const index2 = addFile(f.snippet.path, fref, f.snippet.text);
-      const body2 = runEjs(f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(f)));
+      const body2 = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
       out += `${m}
 ${m}FROM ${current} AS ${stage}
@@ -22081,7 +22084,7 @@ ${body2}${body2.endsWith("\n") || body2 === "" ? "" : "\n"}`;
     }
     return out.endsWith("\n") ? out.slice(0, -1) : out;
   };
-  const body = runEjs(template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
+  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
   if (lost.length > 0) {
     throw new FactoryError(
@@ -22121,11 +22124,11 @@ ${mark(userLoc)}FROM ${current} AS final
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   return { path: path9, text, sourceMap: finished.sourceMap, stages };
 }
-function fragmentLocal(f) {
-  let l = fragmentLocals.get(f);
+function fragmentLocal(memo2, f) {
+  let l = memo2.fragmentLocals.get(f);
   if (!l) {
     const fdoc = f.meta.doc;
-    fragmentLocals.set(f, l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` }));
+    memo2.fragmentLocals.set(f, l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` }));
   }
   return l;
 }
@@ -22203,17 +22206,8 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function linesOf(text) {
-  let l = linesCache.get(text);
-  if (!l) {
-    l = text.split("\n");
-    if (linesCache.size > 1e4) linesCache.clear();
-    linesCache.set(text, l);
-  }
-  return l;
-}
-function runEjs(path9, text, fileIndex, locals) {
-  const fn = compileMarked(path9, text);
+function runEjs(memo2, path9, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path9, text);
   let out;
   try {
     out = fn(locals);
@@ -22222,9 +22216,9 @@ function runEjs(path9, text, fileIndex, locals) {
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(path9, text) {
-  let byText = compiledCache.get(path9);
-  if (!byText) compiledCache.set(path9, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path9, text) {
+  let byText = memo2.compiled.get(path9);
+  if (!byText) memo2.compiled.set(path9, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
@@ -22378,7 +22372,7 @@ function strictRecord(what, rec) {
     }
   });
 }
-var MARK, LOCAL_MARK_RE, ANY_MARK_RE, snippetSlot, fragmentLocals, presentCache, compiledCache, linesCache, RenderError, INCLUDE_HINT, PASSTHROUGH;
+var MARK, LOCAL_MARK_RE, ANY_MARK_RE, snippetSlot, presentCache, RenderError, INCLUDE_HINT, PASSTHROUGH;
 var init_render = __esm({
   "src/core/render.ts"() {
     "use strict";
@@ -22397,10 +22391,7 @@ var init_render = __esm({
         "fragments fill slots; move the slot() call to the template Dockerfile.ejs"
       );
     };
-    fragmentLocals = /* @__PURE__ */ new WeakMap();
     presentCache = /* @__PURE__ */ new WeakMap();
-    compiledCache = /* @__PURE__ */ new Map();
-    linesCache = /* @__PURE__ */ new Map();
     RenderError = class extends Error {
       constructor(code, detail, hint) {
         super(detail);
@@ -31673,14 +31664,6 @@ function isMap2(v) {
 function isList(v) {
   return Array.isArray(v);
 }
-function hclKey(k) {
-  let q2 = keyCache.get(k);
-  if (q2 === void 0) {
-    q2 = hclString(k);
-    if (keyCache.size < 1e4) keyCache.set(k, q2);
-  }
-  return q2;
-}
 function writeValue(v, lines, head) {
   if (isList(v)) {
     if (v.length <= 1) lines.push(`${head}[${v.length ? v[0].hcl : ""}]`);
@@ -31693,15 +31676,13 @@ function writeValue(v, lines, head) {
     if (v.entries.length === 0) lines.push(`${head}{}`);
     else {
       lines.push(`${head}{`);
-      for (const [k, e] of v.entries) lines.push(`    ${hclKey(k)} = ${e.hcl}`);
+      for (const [k, e] of v.entries) lines.push(`    ${hclString(k)} = ${e.hcl}`);
       lines.push("  }");
     }
   } else lines.push(head + v.hcl);
 }
 function checkIdent(what, name) {
-  if (checkedIdents.has(name)) return;
   if (!IDENT.test(name)) throw new Error(`internal: bad HCL ${what} ${name}`);
-  checkedIdents.add(name);
 }
 function blockLines(b, lines) {
   checkIdent("block type", b.type);
@@ -31734,7 +31715,7 @@ function writeHcl(blocks, header) {
 ` : "" : `${lines.join("\n")}
 `;
 }
-var expr, str, list, map2, IDENT, keyCache, checkedIdents;
+var expr, str, list, map2, IDENT;
 var init_hcl = __esm({
   "generators/hcl.ts"() {
     "use strict";
@@ -31744,8 +31725,149 @@ var init_hcl = __esm({
     list = (items) => items;
     map2 = (entries) => ({ entries });
     IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-    keyCache = /* @__PURE__ */ new Map();
-    checkedIdents = /* @__PURE__ */ new Set();
+  }
+});
+
+// generators/sh/factory-test-lib.sh
+var factory_test_lib_default;
+var init_factory_test_lib = __esm({
+  "generators/sh/factory-test-lib.sh"() {
+    factory_test_lib_default = `# shellcheck shell=sh disable=SC2154
+# Generated by the container factory (generators/testrunner.ts). Do not edit.
+# The library of the generated test runners (run.sh), sourced by each: it runs their tests on
+# the image under test and writes /factory-test/out/results.json and summary. A runner never fails
+# itself: a failing test is a result; "--verdict" turns the results into an exit code.
+# The runner sets _f_subject and _f_image_user before sourcing this file.
+set +e
+# The FACTORY_TEST_* overrides exist for the runner's own tests outside an image.
+_f_out=\${FACTORY_TEST_OUT:-/factory-test/out}
+_f_work=\${FACTORY_TEST_WORK:-/factory-test/work}
+
+if [ "\${1-}" = --verdict ]; then
+  if [ ! -r "$_f_out/summary" ]; then echo "factory tests: no summary in $_f_out" >&2; exit 2; fi
+  _f_get() { sed -n "s/^$1=//p" "$_f_out/summary"; }
+  _f_failed=$(_f_get failed)
+  echo "factory tests: $(_f_get passed) passed, $_f_failed failed, $(_f_get skipped) skipped"
+  if [ "\${_f_failed:-1}" -gt 0 ]; then cat "$_f_out/failures" >&2; exit 1; fi
+  exit 0
+fi
+
+umask 022
+mkdir -p "$_f_out" "$_f_work"
+# Test scripts are read by the users the tests run as.
+chmod 0755 "$_f_work" "$(dirname "$_f_work")" 2>/dev/null
+: > "$_f_work/results"
+: > "$_f_out/failures"
+_f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
+if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "\${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
+_f_tab=$(printf '\\t')
+# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible.
+_f_accelerator=\${FACTORY_TEST_ACCELERATOR:-}
+if [ -z "$_f_accelerator" ]; then
+  if [ -e /dev/nvidiactl ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
+fi
+_f_accelerator_in() {
+  for _f_a in $1; do [ "$_f_a" = "$_f_accelerator" ] && return 0; done
+  return 1
+}
+_f_timeout=''
+if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout 900"; fi
+
+# Milliseconds of uptime (seconds precision where /proc is missing).
+_f_now() {
+  if [ -r /proc/uptime ]; then awk '{ printf "%d", $1 * 1000 }' /proc/uptime
+  else echo $(( $(date +%s) * 1000 )); fi
+}
+
+# A JSON string of $1: control characters but tab and newline dropped, the rest escaped.
+_f_json() {
+  printf '%s' "$1" | tr -d '\\000-\\010\\013-\\037\\177' \\
+    | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' -e "s/$_f_tab/\\\\\\\\t/g" \\
+    | awk 'BEGIN { printf "\\"" } NR > 1 { printf "\\\\n" } { printf "%s", $0 } END { printf "\\"" }'
+}
+
+# _f_record NAME FIXED_JSON STATUS EXIT OUTPUT MESSAGE DURATION_MS  (EXIT "null": not a command)
+_f_record() {
+  case "$3" in
+    passed) _f_passed=$((_f_passed + 1)) ;;
+    failed) _f_failed=$((_f_failed + 1)); printf '%s: %s\\n' "$1" "$6" >> "$_f_out/failures" ;;
+    *) _f_skipped=$((_f_skipped + 1)) ;;
+  esac
+  if [ "$4" = null ]; then _f_exit=''; else _f_exit='"exitCode": '"$4"', '; fi
+  printf '    {%s, "status": "%s", %s"durationMs": %s, "output": %s, "message": %s}\\n' \\
+    "$2" "$3" "$_f_exit" "$7" "$(_f_json "$5")" "$(_f_json "$6")" >> "$_f_work/results"
+}
+
+# _f_as USER SCRIPT: runs SCRIPT with /bin/sh as USER (the image user when empty).
+_f_as() {
+  _f_u=\${1:-$_f_image_user}
+  _f_me=$(id -un 2>/dev/null || id -u)
+  if [ -z "$_f_u" ] || [ "$_f_u" = "$_f_me" ] || { [ "$_f_u" = 0 ] && [ "$(id -u)" = 0 ]; }; then
+    $_f_timeout /bin/sh "$2"
+  elif command -v su >/dev/null 2>&1; then
+    $_f_timeout su -p -s /bin/sh -c "/bin/sh $2" "$_f_u"
+  else
+    echo "cannot run as $_f_u: su is not installed in the image" >&2
+    return 126
+  fi
+}
+
+# True when file $1 contains the text $2.
+_f_contains() {
+  case "$(cat "$1")" in *"$2"*) return 0 ;; esac
+  return 1
+}
+
+# _f_run NAME FIXED_JSON USER SCRIPT EXIT OUT_CONTAINS OUT_MATCHES ERR_CONTAINS ERR_MATCHES
+_f_run() {
+  _f_n=$((_f_n + 1))
+  _f_s="$_f_work/t$_f_n"
+  printf '%s' "$4" > "$_f_s.sh"
+  chmod 0644 "$_f_s.sh"
+  _f_t0=$(_f_now)
+  _f_as "$3" "$_f_s.sh" > "$_f_s.out" 2> "$_f_s.err" < /dev/null
+  _f_code=$?
+  _f_t1=$(_f_now)
+  _f_msg=''
+  if [ "$_f_code" -ne "$5" ]; then
+    _f_msg="exit code $_f_code, expected $5"
+    if [ "$_f_code" -eq 124 ] && [ -n "$_f_timeout" ]; then _f_msg="$_f_msg (timed out after 900s)"; fi
+  elif [ -n "$6" ] && ! _f_contains "$_f_s.out" "$6"; then _f_msg="stdout does not contain: $6"
+  elif [ -n "$7" ] && ! grep -Eq -e "$7" "$_f_s.out"; then _f_msg="no stdout line matches: $7"
+  elif [ -n "$8" ] && ! _f_contains "$_f_s.err" "$8"; then _f_msg="stderr does not contain: $8"
+  elif [ -n "$9" ] && ! grep -Eq -e "$9" "$_f_s.err"; then _f_msg="no stderr line matches: $9"
+  fi
+  _f_output=$(cat "$_f_s.out" "$_f_s.err" | tail -c 2000)
+  if [ -z "$_f_msg" ]; then _f_st=passed; else _f_st=failed; fi
+  _f_record "$1" "$2" "$_f_st" "$_f_code" "$_f_output" "$_f_msg" $((_f_t1 - _f_t0))
+}
+# Writes results.json and summary; the runner's last command.
+_f_finish() {
+  _f_total=$((_f_passed + _f_failed + _f_skipped))
+  {
+    printf '{\\n  "version": 1,\\n  "subject": %s,\\n' "$_f_subject"
+    printf '  "summary": {"passed": %d, "failed": %d, "skipped": %d, "total": %d},\\n' "$_f_passed" "$_f_failed" "$_f_skipped" "$_f_total"
+    if [ -s "$_f_work/results" ]; then
+      printf '  "tests": [\\n'
+      sed '$!s/$/,/' "$_f_work/results"
+      printf '  ]\\n}\\n'
+    else
+      printf '  "tests": []\\n}\\n'
+    fi
+  } > "$_f_out/results.json"
+  printf 'passed=%d\\nfailed=%d\\nskipped=%d\\ntotal=%d\\n' "$_f_passed" "$_f_failed" "$_f_skipped" "$_f_total" > "$_f_out/summary"
+  echo "factory tests: $_f_passed passed, $_f_failed failed, $_f_skipped skipped"
+  exit 0
+}
+`;
+  }
+});
+
+// generators/sh/runner-lib.ts
+var init_runner_lib = __esm({
+  "generators/sh/runner-lib.ts"() {
+    "use strict";
+    init_factory_test_lib();
   }
 });
 
@@ -31777,8 +31899,11 @@ function testStages(image, runnerPath) {
     ""
   ].join("\n");
 }
-function generateRunner(cases, opts) {
-  const body = cases.map((c) => testBlock(c, opts)).join("\n");
+function runnerMemo() {
+  return /* @__PURE__ */ new Map();
+}
+function generateRunner(cases, opts, memo2 = runnerMemo()) {
+  const body = cases.map((c) => testBlock(c, opts, memo2)).join("\n");
   return `#!/bin/sh
 # Generated by the container factory: the tests of ${opts.subject.replace(/[^\x20-\x7e]/g, "?")}. Do not edit.
 # shellcheck disable=SC2034 # read by ${RUNNER_LIB_IN_IMAGE}
@@ -31791,15 +31916,15 @@ ${body}${body ? "\n" : ""}_f_finish
 `;
 }
 function generateRunnerLib() {
-  return LIB;
+  return factory_test_lib_default;
 }
 function q(s) {
   return shQuote(s);
 }
-function testBlock(c, opts) {
+function testBlock(c, opts, memo2) {
   if ("label" in c.test) return writeTestBlock(c, opts);
-  let byCase = blockCache.get(c.test);
-  if (!byCase) blockCache.set(c.test, byCase = /* @__PURE__ */ new Map());
+  let byCase = memo2.get(c.test);
+  if (!byCase) memo2.set(c.test, byCase = /* @__PURE__ */ new Map());
   const key = c.source ? `${c.origin}\0${c.source.file}\0${c.source.line}` : c.origin;
   let block = byCase.get(key);
   if (block === void 0) byCase.set(key, block = writeTestBlock(c, opts));
@@ -31950,148 +32075,19 @@ function planFragmentTests(factory) {
   }
   return plans;
 }
-var IMAGE_UNDER_TEST, RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT, TEST_TIMEOUT_S, blockCache, LIB;
+var IMAGE_UNDER_TEST, RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT;
 var init_testrunner = __esm({
   "generators/testrunner.ts"() {
     "use strict";
     init_escape();
     init_render();
     init_ids();
+    init_runner_lib();
     IMAGE_UNDER_TEST = "factory-image-under-test";
     RUNNER_IN_IMAGE = "/factory-test/run.sh";
     RUNNER_LIB_IN_IMAGE = "/factory-test/lib.sh";
     RUNNER_LIB_PATH = "build/factory-test-lib.sh";
     OUT = "/factory-test/out";
-    TEST_TIMEOUT_S = 900;
-    blockCache = /* @__PURE__ */ new WeakMap();
-    LIB = `# shellcheck shell=sh disable=SC2154
-# Generated by the container factory (generators/testrunner.ts). Do not edit.
-# The library of the generated test runners (run.sh), sourced by each: it runs their tests on
-# the image under test and writes ${OUT}/results.json and summary. A runner never fails
-# itself: a failing test is a result; "--verdict" turns the results into an exit code.
-# The runner sets _f_subject and _f_image_user before sourcing this file.
-set +e
-# The FACTORY_TEST_* overrides exist for the runner's own tests outside an image.
-_f_out=\${FACTORY_TEST_OUT:-${OUT}}
-_f_work=\${FACTORY_TEST_WORK:-/factory-test/work}
-
-if [ "\${1-}" = --verdict ]; then
-  if [ ! -r "$_f_out/summary" ]; then echo "factory tests: no summary in $_f_out" >&2; exit 2; fi
-  _f_get() { sed -n "s/^$1=//p" "$_f_out/summary"; }
-  _f_failed=$(_f_get failed)
-  echo "factory tests: $(_f_get passed) passed, $_f_failed failed, $(_f_get skipped) skipped"
-  if [ "\${_f_failed:-1}" -gt 0 ]; then cat "$_f_out/failures" >&2; exit 1; fi
-  exit 0
-fi
-
-umask 022
-mkdir -p "$_f_out" "$_f_work"
-# Test scripts are read by the users the tests run as.
-chmod 0755 "$_f_work" "$(dirname "$_f_work")" 2>/dev/null
-: > "$_f_work/results"
-: > "$_f_out/failures"
-_f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
-if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "\${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
-_f_tab=$(printf '\\t')
-# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible.
-_f_accelerator=\${FACTORY_TEST_ACCELERATOR:-}
-if [ -z "$_f_accelerator" ]; then
-  if [ -e /dev/nvidiactl ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
-fi
-_f_accelerator_in() {
-  for _f_a in $1; do [ "$_f_a" = "$_f_accelerator" ] && return 0; done
-  return 1
-}
-_f_timeout=''
-if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout ${TEST_TIMEOUT_S}"; fi
-
-# Milliseconds of uptime (seconds precision where /proc is missing).
-_f_now() {
-  if [ -r /proc/uptime ]; then awk '{ printf "%d", $1 * 1000 }' /proc/uptime
-  else echo $(( $(date +%s) * 1000 )); fi
-}
-
-# A JSON string of $1: control characters but tab and newline dropped, the rest escaped.
-_f_json() {
-  printf '%s' "$1" | tr -d '\\000-\\010\\013-\\037\\177' \\
-    | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' -e "s/$_f_tab/\\\\\\\\t/g" \\
-    | awk 'BEGIN { printf "\\"" } NR > 1 { printf "\\\\n" } { printf "%s", $0 } END { printf "\\"" }'
-}
-
-# _f_record NAME FIXED_JSON STATUS EXIT OUTPUT MESSAGE DURATION_MS  (EXIT "null": not a command)
-_f_record() {
-  case "$3" in
-    passed) _f_passed=$((_f_passed + 1)) ;;
-    failed) _f_failed=$((_f_failed + 1)); printf '%s: %s\\n' "$1" "$6" >> "$_f_out/failures" ;;
-    *) _f_skipped=$((_f_skipped + 1)) ;;
-  esac
-  if [ "$4" = null ]; then _f_exit=''; else _f_exit='"exitCode": '"$4"', '; fi
-  printf '    {%s, "status": "%s", %s"durationMs": %s, "output": %s, "message": %s}\\n' \\
-    "$2" "$3" "$_f_exit" "$7" "$(_f_json "$5")" "$(_f_json "$6")" >> "$_f_work/results"
-}
-
-# _f_as USER SCRIPT: runs SCRIPT with /bin/sh as USER (the image user when empty).
-_f_as() {
-  _f_u=\${1:-$_f_image_user}
-  _f_me=$(id -un 2>/dev/null || id -u)
-  if [ -z "$_f_u" ] || [ "$_f_u" = "$_f_me" ] || { [ "$_f_u" = 0 ] && [ "$(id -u)" = 0 ]; }; then
-    $_f_timeout /bin/sh "$2"
-  elif command -v su >/dev/null 2>&1; then
-    $_f_timeout su -p -s /bin/sh -c "/bin/sh $2" "$_f_u"
-  else
-    echo "cannot run as $_f_u: su is not installed in the image" >&2
-    return 126
-  fi
-}
-
-# True when file $1 contains the text $2.
-_f_contains() {
-  case "$(cat "$1")" in *"$2"*) return 0 ;; esac
-  return 1
-}
-
-# _f_run NAME FIXED_JSON USER SCRIPT EXIT OUT_CONTAINS OUT_MATCHES ERR_CONTAINS ERR_MATCHES
-_f_run() {
-  _f_n=$((_f_n + 1))
-  _f_s="$_f_work/t$_f_n"
-  printf '%s' "$4" > "$_f_s.sh"
-  chmod 0644 "$_f_s.sh"
-  _f_t0=$(_f_now)
-  _f_as "$3" "$_f_s.sh" > "$_f_s.out" 2> "$_f_s.err" < /dev/null
-  _f_code=$?
-  _f_t1=$(_f_now)
-  _f_msg=''
-  if [ "$_f_code" -ne "$5" ]; then
-    _f_msg="exit code $_f_code, expected $5"
-    if [ "$_f_code" -eq 124 ] && [ -n "$_f_timeout" ]; then _f_msg="$_f_msg (timed out after ${TEST_TIMEOUT_S}s)"; fi
-  elif [ -n "$6" ] && ! _f_contains "$_f_s.out" "$6"; then _f_msg="stdout does not contain: $6"
-  elif [ -n "$7" ] && ! grep -Eq -e "$7" "$_f_s.out"; then _f_msg="no stdout line matches: $7"
-  elif [ -n "$8" ] && ! _f_contains "$_f_s.err" "$8"; then _f_msg="stderr does not contain: $8"
-  elif [ -n "$9" ] && ! grep -Eq -e "$9" "$_f_s.err"; then _f_msg="no stderr line matches: $9"
-  fi
-  _f_output=$(cat "$_f_s.out" "$_f_s.err" | tail -c 2000)
-  if [ -z "$_f_msg" ]; then _f_st=passed; else _f_st=failed; fi
-  _f_record "$1" "$2" "$_f_st" "$_f_code" "$_f_output" "$_f_msg" $((_f_t1 - _f_t0))
-}
-# Writes results.json and summary; the runner's last command.
-_f_finish() {
-  _f_total=$((_f_passed + _f_failed + _f_skipped))
-  {
-    printf '{\\n  "version": 1,\\n  "subject": %s,\\n' "$_f_subject"
-    printf '  "summary": {"passed": %d, "failed": %d, "skipped": %d, "total": %d},\\n' "$_f_passed" "$_f_failed" "$_f_skipped" "$_f_total"
-    if [ -s "$_f_work/results" ]; then
-      printf '  "tests": [\\n'
-      sed '$!s/$/,/' "$_f_work/results"
-      printf '  ]\\n}\\n'
-    else
-      printf '  "tests": []\\n}\\n'
-    fi
-  } > "$_f_out/results.json"
-  printf 'passed=%d\\nfailed=%d\\nskipped=%d\\ntotal=%d\\n' "$_f_passed" "$_f_failed" "$_f_skipped" "$_f_total" > "$_f_out/summary"
-  echo "factory tests: $_f_passed passed, $_f_failed failed, $_f_skipped skipped"
-  exit 0
-}
-`;
   }
 });
 
@@ -32112,13 +32108,6 @@ function baseDefault(base, lock) {
   return base.image;
 }
 function imageLabels(p, variant) {
-  let byVariant = labelsCache.get(p);
-  if (!byVariant) labelsCache.set(p, byVariant = /* @__PURE__ */ new WeakMap());
-  let labels = byVariant.get(variant);
-  if (!labels) byVariant.set(variant, labels = computeImageLabels(p, variant));
-  return labels;
-}
-function computeImageLabels(p, variant) {
   const tdoc = p.template.meta.doc;
   const parts = {};
   for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
@@ -32166,11 +32155,6 @@ function cacheAttrs(name, arch, cache) {
         to: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2},mode=max,image-manifest=true,oci-mediatypes=true`]))]
       };
   }
-}
-function platformsOf(platform) {
-  let l = platformLists.get(platform);
-  if (!l) platformLists.set(platform, l = list([str(platform)]));
-  return l;
 }
 function argsMap(baseName, args) {
   const entries = [
@@ -32377,7 +32361,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         ["description", str(`${t.id} for ${t.platform}`)],
         ["inherits", list([str(common)])],
         ["contexts", share ? map2([[share.stage, str(`target:${stageTargetName(share)}`)]]) : void 0],
-        ["platforms", platformsOf(t.platform)],
+        ["platforms", list([str(t.platform)])],
         ["tags", list(t.tags.map((tag) => expr(hclTemplate([{ ref: "REGISTRY" }, `/${tag}`, { ref: "TAG_SUFFIX" }]))))],
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)]
@@ -32401,7 +32385,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         ["context", CONTEXT],
         ["dockerfile", str(d.path)],
         ["target", str(share.stage)],
-        ["platforms", platformsOf(first.platform)],
+        ["platforms", list([str(first.platform)])],
         ["args", argsMap(first.product.base.name, share.args)],
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)]
@@ -32420,7 +32404,7 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         ["dockerfile", str(`${combinedTestDir(d.path)}/Dockerfile`)],
         ["target", TARGET_TEST_RESULTS],
         ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ["platforms", platformsOf(t.platform)],
+        ["platforms", list([str(t.platform)])],
         ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
       ]
     });
@@ -32469,7 +32453,7 @@ function fragmentTestBlocks(ft) {
         ["context", CONTEXT],
         ["dockerfile", str(ft.dockerfilePath)],
         ["target", TARGET_TEST_RESULTS],
-        ["platforms", platformsOf(a.platform)],
+        ["platforms", list([str(a.platform)])],
         ["args", argsMap(ft.base.name, ft.variant.args)],
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)],
@@ -32478,7 +32462,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, labelsCache, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, platformLists, FROM_AS;
+var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -32501,7 +32485,6 @@ var init_bake = __esm({
       { name: "SOURCE_URL", default: str(""), description: "source repository URL recorded in labels and annotations" },
       { name: TEST_RESULTS_VARIABLE, default: str(".factory/test-results"), description: "where test targets export results.json (one directory per test target)" }
     ];
-    labelsCache = /* @__PURE__ */ new WeakMap();
     ANNOTATED = [
       "dev.factory.fragments",
       "dev.factory.product",
@@ -32519,7 +32502,6 @@ var init_bake = __esm({
     TARGET_FINAL = str("final");
     TARGET_TEST_RESULTS = str("test-results");
     ATTEST = list([str("type=sbom"), str("type=provenance,mode=max")]);
-    platformLists = /* @__PURE__ */ new Map();
     FROM_AS = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i;
   }
 });
@@ -32539,6 +32521,8 @@ function generateBuildFiles(factory) {
       else renderProblems.set(key, { d, where: [where] });
     }
   };
+  const memo2 = renderMemo();
+  const runners = runnerMemo();
   const dockerfiles = /* @__PURE__ */ new Map();
   const owners = /* @__PURE__ */ new Map();
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -32547,7 +32531,7 @@ function generateBuildFiles(factory) {
       const key = dockerfileKey(p, v);
       let d;
       try {
-        d = renderDockerfile(p, v);
+        d = renderDockerfile(p, v, memo2);
       } catch (e) {
         renderFailed(e, key);
         continue;
@@ -32566,18 +32550,8 @@ function generateBuildFiles(factory) {
       dockerfiles.set(key, { path: d.path, text: d.text, stages: d.stages });
       files2.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
       const testDir = combinedTestDir(d.path);
-      const labels = imageLabels(p, v);
       files2.push(
-        {
-          path: `${testDir}/run.sh`,
-          text: generateRunner(combinedTestCases(p), {
-            subject: key,
-            accelerator: p.product.doc.accelerator,
-            labels: labels.static,
-            dynamicLabels: labels.dynamic,
-            imageUser: dockerfileUser(d.text)
-          })
-        },
+        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
         {
           path: `${testDir}/Dockerfile`,
           text: `# Generated by the container factory: the tests of ${key} on its image, which bake passes
@@ -32591,7 +32565,7 @@ function generateBuildFiles(factory) {
   for (const plan of fragmentTests) {
     let d;
     try {
-      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base });
+      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo2);
     } catch (e) {
       renderFailed(e, `the isolated test of ${plan.ref}`);
       continue;
@@ -32619,7 +32593,7 @@ ${stages}`.split("\n").slice(0, -1);
           subject: `${plan.ref} (isolated, on ${plan.base.name})`,
           accelerator: plan.accelerator,
           imageUser: dockerfileUser(d.text)
-        })
+        }, runners)
       }
     );
   }
@@ -32642,6 +32616,16 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
+}
+function combinedRunner(p, v, dockerfileText, memo2, cases = combinedTestCases(p)) {
+  const labels = imageLabels(p, v);
+  return generateRunner(cases, {
+    subject: dockerfileKey(p, v),
+    accelerator: p.product.doc.accelerator,
+    labels: labels.static,
+    dynamicLabels: labels.dynamic,
+    imageUser: dockerfileUser(dockerfileText)
+  }, memo2);
 }
 function sourceMapJson(d) {
   const files2 = [];
@@ -34284,13 +34268,19 @@ async function files(dir) {
 async function readRecords(root, recordsDir = "records") {
   const out = { records: [], aggregates: [], problems: [] };
   const seen = /* @__PURE__ */ new Set();
+  const keep = (r) => {
+    const key = buildKey(r);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.records.push(r);
+  };
   const rel = (f) => path4.relative(root, f).split(path4.sep).join("/");
   const historyDir = path4.join(root, recordsDir, HISTORY_DIR);
   for (const f of await files(historyDir)) {
     const text = await fs3.readFile(f, "utf8");
     if (f.endsWith(".jsonl")) {
       const got = parseHistory(text, rel(f));
-      for (const r of got.records) if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
+      for (const r of got.records) keep(r);
       out.problems.push(...got.problems);
     } else if (f.endsWith(".aggregate.json")) {
       try {
@@ -34304,7 +34294,7 @@ async function readRecords(root, recordsDir = "records") {
     if (f.startsWith(historyDir + path4.sep) || !f.endsWith(".json")) continue;
     try {
       const r = parseRecord(await fs3.readFile(f, "utf8"), rel(f));
-      if (!seen.has(buildKey(r))) seen.add(buildKey(r)), out.records.push(r);
+      keep(r);
     } catch (e) {
       out.problems.push({ file: rel(f), line: 1, message: e.message.replace(`${rel(f)}: `, "") });
     }
@@ -35296,10 +35286,17 @@ function canonicalJson(value) {
     return v;
   });
 }
+function generatedParts(target, rendered, memo2 = runnerMemo()) {
+  const { product: p, variant: v } = target;
+  const labels = imageLabels(p, v).parts;
+  const cases = combinedTestCases(p);
+  if (cases.length === 0) return { labels, runner: null };
+  return { labels, runner: { script: combinedRunner(p, v, rendered.text, memo2, cases), lib: generateRunnerLib() } };
+}
 function sortedRecord(r) {
   return Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
 }
-function buildKeyInputs(target, rendered) {
+function buildKeyInputs(target, rendered, generated = generatedParts(target, rendered)) {
   const p = target.product;
   const refOf2 = (d) => `${d.name}@${d.version}`;
   return {
@@ -35310,42 +35307,51 @@ function buildKeyInputs(target, rendered) {
     platform: target.platform,
     accelerator: target.accelerator,
     args: sortedRecord(target.variant.args),
-    product: { id: p.id, image: p.product.doc.image, labels: sortedRecord(p.product.doc.labels) },
+    product: { id: p.id, image: p.product.doc.image },
+    labels: generated.labels,
     template: refOf2(p.template.meta.doc),
     fragments: p.fragments.map((f) => refOf2(f.meta.doc)),
     tests: {
       product: p.product.doc.tests,
       fragments: p.fragments.map((f) => [refOf2(f.meta.doc), f.meta.doc.tests])
-    }
+    },
+    runner: generated.runner && { script: sha256(generated.runner.script), lib: sha256(generated.runner.lib) }
   };
 }
-function buildKey2(target, rendered) {
-  return createHash5("sha256").update(canonicalJson(buildKeyInputs(target, rendered))).digest("hex");
+function buildKey2(target, rendered, generated) {
+  return sha256(canonicalJson(buildKeyInputs(target, rendered, generated)));
 }
 function keyTag(key) {
   return `${KEY_TAG_PREFIX}${key}`;
 }
-var BUILD_KEY_VERSION, KEY_TAG_PREFIX, Renderer;
+var BUILD_KEY_VERSION, KEY_TAG_PREFIX, sha256, Renderer;
 var init_key = __esm({
   "src/plan/key.ts"() {
     "use strict";
+    init_bake();
+    init_build_files();
+    init_testrunner();
     init_digest();
     init_render();
-    BUILD_KEY_VERSION = "factory-build-key/v1";
+    BUILD_KEY_VERSION = "factory-build-key/v2";
     KEY_TAG_PREFIX = "bk-";
+    sha256 = (text) => createHash5("sha256").update(text).digest("hex");
     Renderer = class {
       cache = /* @__PURE__ */ new Map();
+      memo = renderMemo();
+      runners = runnerMemo();
       render(product, variant) {
         const id = `${product.id}:${variant.name}`;
         let r = this.cache.get(id);
         if (!r) {
-          r = renderDockerfile(product, variant);
+          r = renderDockerfile(product, variant, this.memo);
           this.cache.set(id, r);
         }
         return r;
       }
       key(target) {
-        return buildKey2(target, this.render(target.product, target.variant));
+        const rendered = this.render(target.product, target.variant);
+        return buildKey2(target, rendered, generatedParts(target, rendered, this.runners));
       }
     };
   }
@@ -36392,11 +36398,12 @@ var init_commands = __esm({
         const targets = targetsOf(factory, ctx.positionals[0]);
         const seen = /* @__PURE__ */ new Set();
         const rendered = [];
+        const memo2 = renderMemo();
         for (const t of targets) {
           const key = `${t.product.id}:${t.variant.name}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant) });
+          rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo2) });
         }
         if (ctx.json) {
           printJson(ctx.io, rendered.map((r) => ({ id: r.id, ...r.dockerfile })));

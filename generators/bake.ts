@@ -53,24 +53,14 @@ const VARIABLES: readonly { name: string; default: HclExpr; description: string 
   { name: TEST_RESULTS_VARIABLE, default: str('.factory/test-results'), description: 'where test targets export results.json (one directory per test target)' },
 ];
 
-/** Labels of an image target; values are HCL template parts (some are bake variables). */
-export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
-  // build-files (for the runner's label checks) and bake both ask, once per variant each.
-  let byVariant = labelsCache.get(p);
-  if (!byVariant) labelsCache.set(p, (byVariant = new WeakMap()));
-  let labels = byVariant.get(variant);
-  if (!labels) byVariant.set(variant, (labels = computeImageLabels(p, variant)));
-  return labels;
-}
-
 export interface ImageLabels {
   readonly parts: Readonly<Record<string, readonly HclPart[]>>;
   readonly static: Readonly<Record<string, string>>;
   readonly dynamic: readonly string[];
 }
-const labelsCache = new WeakMap<ResolvedProduct, WeakMap<Variant, ImageLabels>>();
 
-function computeImageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
+/** Labels of an image target; values are HCL template parts (some are bake variables). */
+export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
   const tdoc = p.template.meta.doc;
   const parts: Record<string, HclPart[]> = {};
   // The product's own labels first: the factory's provenance labels below always win.
@@ -151,12 +141,6 @@ const CONTEXT = str('.');
 const TARGET_FINAL = str('final');
 const TARGET_TEST_RESULTS = str('test-results');
 const ATTEST = list([str('type=sbom'), str('type=provenance,mode=max')]);
-const platformLists = new Map<string, readonly HclExpr[]>();
-function platformsOf(platform: string): readonly HclExpr[] {
-  let l = platformLists.get(platform);
-  if (!l) platformLists.set(platform, (l = list([str(platform)])));
-  return l;
-}
 
 function argsMap(baseName: string, args: Record<string, string>): HclValue {
   const entries: [string, HclExpr][] = [
@@ -433,7 +417,7 @@ export function generateBake(
         ['description', str(`${t.id} for ${t.platform}`)],
         ['inherits', list([str(common)])],
         ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
-        ['platforms', platformsOf(t.platform)],
+        ['platforms', list([str(t.platform)])],
         ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
@@ -460,7 +444,7 @@ export function generateBake(
         ['context', CONTEXT],
         ['dockerfile', str(d.path)],
         ['target', str(share.stage)],
-        ['platforms', platformsOf(first.platform)],
+        ['platforms', list([str(first.platform)])],
         ['args', argsMap(first.product.base.name, share.args)],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
@@ -481,7 +465,7 @@ export function generateBake(
         ['dockerfile', str(`${combinedTestDir(d.path)}/Dockerfile`)],
         ['target', TARGET_TEST_RESULTS],
         ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ['platforms', platformsOf(t.platform)],
+        ['platforms', list([str(t.platform)])],
         ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
       ],
     });
@@ -537,7 +521,7 @@ function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
         ['context', CONTEXT],
         ['dockerfile', str(ft.dockerfilePath)],
         ['target', TARGET_TEST_RESULTS],
-        ['platforms', platformsOf(a.platform)],
+        ['platforms', list([str(a.platform)])],
         ['args', argsMap(ft.base.name, ft.variant.args)],
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],

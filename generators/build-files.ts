@@ -13,12 +13,25 @@
 //   }
 // `readSourceMap` turns it back into SourceMapEntry[].
 import { error } from '../src/core/diagnostics.js';
-import { renderDockerfile, renderFragmentTestDockerfile } from '../src/core/render.js';
+import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../src/core/render.js';
 import { FactoryError } from '../src/core/types.js';
 import { productBakeFile, refOf } from '../src/core/ids.js';
-import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Target } from '../src/core/types.js';
+import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Target, Variant } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
-import { IMAGE_UNDER_TEST, RUNNER_LIB_PATH, combinedTestCases, dockerfileUser, generateRunner, generateRunnerLib, planFragmentTests, testStages, type FragmentTestPlan } from './testrunner.js';
+import {
+  IMAGE_UNDER_TEST,
+  RUNNER_LIB_PATH,
+  combinedTestCases,
+  dockerfileUser,
+  generateRunner,
+  generateRunnerLib,
+  planFragmentTests,
+  runnerMemo,
+  testStages,
+  type FragmentTestPlan,
+  type RunnerMemo,
+  type TestCase,
+} from './testrunner.js';
 
 export const BAKE_FILE = 'docker-bake.hcl';
 
@@ -38,6 +51,8 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       else renderProblems.set(key, { d, where: [where] });
     }
   };
+  const memo = renderMemo();
+  const runners = runnerMemo();
   const dockerfiles = new Map<string, BakeDockerfile>();
   const owners = new Map<string, string>();
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -47,7 +62,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       const key = dockerfileKey(p, v);
       let d: RenderedDockerfile;
       try {
-        d = renderDockerfile(p, v);
+        d = renderDockerfile(p, v, memo);
       } catch (e) {
         // Keep going: one run reports the problems of every template and fragment.
         renderFailed(e, key);
@@ -68,18 +83,8 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       files.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
 
       const testDir = combinedTestDir(d.path);
-      const labels = imageLabels(p, v);
       files.push(
-        {
-          path: `${testDir}/run.sh`,
-          text: generateRunner(combinedTestCases(p), {
-            subject: key,
-            accelerator: p.product.doc.accelerator,
-            labels: labels.static,
-            dynamicLabels: labels.dynamic,
-            imageUser: dockerfileUser(d.text),
-          }),
-        },
+        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
         {
           path: `${testDir}/Dockerfile`,
           text:
@@ -95,7 +100,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
   for (const plan of fragmentTests) {
     let d: RenderedDockerfile;
     try {
-      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base });
+      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo);
     } catch (e) {
       renderFailed(e, `the isolated test of ${plan.ref}`);
       continue;
@@ -120,7 +125,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
           subject: `${plan.ref} (isolated, on ${plan.base.name})`,
           accelerator: plan.accelerator,
           imageUser: dockerfileUser(d.text),
-        }),
+        }, runners),
       },
     );
   }
@@ -157,6 +162,18 @@ function productBakeFiles(
     const mine: ResolvedFactory = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
+}
+
+/** The runner of a variant's combined test; the build key hashes it too (src/plan/key.ts). */
+export function combinedRunner(p: ResolvedProduct, v: Variant, dockerfileText: string, memo: RunnerMemo, cases: readonly TestCase[] = combinedTestCases(p)): string {
+  const labels = imageLabels(p, v);
+  return generateRunner(cases, {
+    subject: dockerfileKey(p, v),
+    accelerator: p.product.doc.accelerator,
+    labels: labels.static,
+    dynamicLabels: labels.dynamic,
+    imageUser: dockerfileUser(dockerfileText),
+  }, memo);
 }
 
 /** The compact, diff-friendly JSON of a Dockerfile's source map (format above). */

@@ -36,17 +36,6 @@ function isList(v: HclValue): v is readonly HclExpr[] {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-// Map keys repeat across thousands of targets (label names): escape each once.
-const keyCache = new Map<string, string>();
-function hclKey(k: string): string {
-  let q = keyCache.get(k);
-  if (q === undefined) {
-    q = hclString(k);
-    if (keyCache.size < 10_000) keyCache.set(k, q);
-  }
-  return q;
-}
-
 // Each block is built as a short array of lines joined once: flat strings, no deep rope of
 // `+=` pieces for the final join to flatten (which dominated 10,000-target files).
 function writeValue(v: HclValue, lines: string[], head: string): void {
@@ -62,18 +51,14 @@ function writeValue(v: HclValue, lines: string[], head: string): void {
     if (v.entries.length === 0) lines.push(`${head}{}`);
     else {
       lines.push(`${head}{`);
-      for (const [k, e] of v.entries) lines.push(`    ${hclKey(k)} = ${e.hcl}`);
+      for (const [k, e] of v.entries) lines.push(`    ${hclString(k)} = ${e.hcl}`);
       lines.push('  }');
     }
   } else lines.push(head + v.hcl);
 }
 
-// Block types and attribute names are a handful of fixed words: check each once.
-const checkedIdents = new Set<string>();
 function checkIdent(what: string, name: string): void {
-  if (checkedIdents.has(name)) return;
   if (!IDENT.test(name)) throw new Error(`internal: bad HCL ${what} ${name}`);
-  checkedIdents.add(name);
 }
 
 function blockLines(b: HclBlock, lines: string[]): void {

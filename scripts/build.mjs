@@ -31,6 +31,20 @@ const BUNDLES = [
   },
 ];
 
+// generators/sh/runner-lib.ts reads the runner library next to itself, which works under tsx
+// but not from a bundle in dist-cli/: in the bundles it re-exports the file, which esbuild's
+// text loader embeds.
+const embedShellText = {
+  name: 'embed-shell-text',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]generators[\\/]sh[\\/]runner-lib\.ts$/ }, (args) => ({
+      contents: "export { default as RUNNER_LIB_TEXT } from './factory-test-lib.sh';\n",
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 async function bundle(b) {
   const outdir = path.join(root, b.dir);
   const result = await build({
@@ -43,6 +57,8 @@ async function bundle(b) {
     // modules are named by the path they were reached by, not the link's target.
     preserveSymlinks: true,
     bundle: true,
+    plugins: [embedShellText],
+    loader: { '.sh': 'text' },
     ...(b.browser
       ? { platform: 'browser', target: 'es2022', format: 'iife', tsconfig: path.join(root, 'src/site/dashboard/tsconfig.json') }
       : {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { generate, GENERATED_DIRS } from '../../generators/index.js';
 import { resolveId, testTargetName } from '../core/ids.js';
 import { checkLock, computeLock, serializeLock } from '../core/lock.js';
-import { renderDockerfile } from '../core/render.js';
+import { renderDockerfile, renderMemo } from '../core/render.js';
 import { error } from '../core/diagnostics.js';
 import type { Diagnostic, OutputFile, ResolvedFactory, Target } from '../core/types.js';
 import { FactoryError } from '../core/types.js';
@@ -199,11 +199,12 @@ const render: Command = {
     const targets = targetsOf(factory, ctx.positionals[0]!);
     const seen = new Set<string>();
     const rendered = [];
+    const memo = renderMemo();
     for (const t of targets) {
       const key = `${t.product.id}:${t.variant.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant) });
+      rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo) });
     }
     if (ctx.json) {
       printJson(ctx.io, rendered.map((r) => ({ id: r.id, ...r.dockerfile })));

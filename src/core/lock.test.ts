@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, patch, readGood, textOf } from '../../test/core/helpers.js';
 import { load } from './load.js';
 import { checkLock, computeLock, serializeLock } from './lock.js';
-import type { SourceFile } from './types.js';
+import type { LockFile, SourceFile } from './types.js';
 
 const PIN = 'sha256:' + 'ab'.repeat(32);
 
-function withLock(files: SourceFile[], mutate: (lock: Record<string, any>) => void): SourceFile[] {
-  const lock = JSON.parse(textOf(files, 'factory.lock.json')) as Record<string, any>;
+function withLock(files: SourceFile[], mutate: (lock: LockFile) => void): SourceFile[] {
+  const lock = JSON.parse(textOf(files, 'factory.lock.json')) as LockFile;
   mutate(lock);
   return patch(files, { 'factory.lock.json': JSON.stringify(lock, null, 2) });
 }

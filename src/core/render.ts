@@ -29,11 +29,6 @@ import type {
   Variant,
 } from './types.js';
 
-/** The locals a template or snippet sees; documented for authors in docs/architecture.md. */
-export const TEMPLATE_LOCALS = ['product', 'version', 'variant', 'matrix', 'args', 'base', 'slot(name)'] as const;
-/** Extra local of a fragment snippet: where its files/ lie in the build context. */
-export const FRAGMENT_LOCALS = ['fragment'] as const;
-
 /** `build/<product>/<version>/<variant>/Dockerfile`; the variant is made file-name safe. */
 export function dockerfilePath(product: ResolvedProduct, variant: Variant): string {
   return `build/${product.product.doc.name}/${product.product.doc.version}/${safeSegment(variant.name)}/Dockerfile`;
@@ -56,9 +51,24 @@ export function stageName(slot: string, fragment: string): string {
   return /^[a-z]/.test(name) ? name : `s${name}`;
 }
 
+/**
+ * What the renders of one run share: thousands of variants render the same few files, so each
+ * (path, text) is compiled once per memo. One run (a generate, a plan) creates one and passes it
+ * to each render; nothing outlives the run.
+ */
+export interface RenderMemo {
+  readonly compiled: Map<string, Map<string, Compiled>>;
+  /** The `fragment` local of each fragment (frozen, so one object serves every variant). */
+  readonly fragmentLocals: Map<FragmentSource, Readonly<Record<string, string>>>;
+}
+
+export function renderMemo(): RenderMemo {
+  return { compiled: new Map(), fragmentLocals: new Map() };
+}
+
 /** A RenderedDockerfile of the product's variant (every fragment of its manifest). */
-export function renderDockerfile(product: ResolvedProduct, variant: Variant): RenderedDockerfile {
-  return renderChain(product, product.fragments, variant, product.base, dockerfilePath(product, variant));
+export function renderDockerfile(product: ResolvedProduct, variant: Variant, memo: RenderMemo = renderMemo()): RenderedDockerfile {
+  return renderChain(memo, product, product.fragments, variant, product.base, dockerfilePath(product, variant));
 }
 
 export interface FragmentTestRenderOptions {
@@ -77,12 +87,13 @@ export function renderFragmentTestDockerfile(
   host: ResolvedProduct,
   fragment: FragmentSource,
   opts: FragmentTestRenderOptions = {},
+  memo: RenderMemo = renderMemo(),
 ): RenderedDockerfile {
   const variant = opts.variant ?? host.variants[0];
   if (!variant) throw new Error(`internal: product ${host.id} has no variants`);
   const closure = requiresClosure(host.fragments, fragment);
   // No USER in `final`: the template's user is usually created by a fragment outside the closure.
-  return renderChain(host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
+  return renderChain(memo, host, closure, variant, opts.base ?? host.base, fragmentDockerfilePath(fragment), false);
 }
 
 /** `fragment` and every fragment it requires, transitively, in `ordered`'s order. */
@@ -119,6 +130,7 @@ const LOCAL_MARK_RE = /\u0001(\d+)\u0001/g;
 const ANY_MARK_RE = /\u0001(\d+):(\d+)\u0001/g;
 
 function renderChain(
+  memo: RenderMemo,
   product: ResolvedProduct,
   fragments: readonly FragmentSource[],
   variant: Variant,
@@ -130,7 +142,7 @@ function renderChain(
   const tdoc = template.meta.doc;
   const files: MapFile[] = [];
   const addFile = (p: string, origin: string, text: string): number => {
-    files.push({ path: p, origin, lines: linesOf(text) });
+    files.push({ path: p, origin, lines: text.split('\n') });
     return files.length - 1;
   };
   const templateRef = `${tdoc.name}@${tdoc.version}`;
@@ -171,7 +183,7 @@ function renderChain(
       const fref = `${fdoc.name}@${fdoc.version}`;
       const metaAt = addFile(f.meta.file, fref, '');
       const index = addFile(f.snippet.path, fref, f.snippet.text);
-      const body = runEjs(f.snippet.path, f.snippet.text, index, ejsLocals(common, snippetSlot, fragmentLocal(f)));
+      const body = runEjs(memo, f.snippet.path, f.snippet.text, index, ejsLocals(common, snippetSlot, fragmentLocal(memo, f)));
       // The stage exists because the fragment declares this slot: map its FROM line (and the
       // blank line before it) there.
       const m = `${MARK}${metaAt}:${f.meta.locate(['slot']).line}${MARK}`;
@@ -182,7 +194,7 @@ function renderChain(
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   };
 
-  const body = runEjs(template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
+  const body = runEjs(memo, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
 
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
   if (lost.length > 0) {
@@ -233,13 +245,11 @@ const snippetSlot = (): never => {
   );
 };
 
-// The `fragment` local depends on the fragment alone (frozen, so one object serves every variant).
-const fragmentLocals = new WeakMap<FragmentSource, Readonly<Record<string, string>>>();
-function fragmentLocal(f: FragmentSource): Readonly<Record<string, string>> {
-  let l = fragmentLocals.get(f);
+function fragmentLocal(memo: RenderMemo, f: FragmentSource): Readonly<Record<string, string>> {
+  let l = memo.fragmentLocals.get(f);
   if (!l) {
     const fdoc = f.meta.doc;
-    fragmentLocals.set(f, (l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` })));
+    memo.fragmentLocals.set(f, (l = Object.freeze({ name: fdoc.name, version: fdoc.version, slot: fdoc.slot, files: `${f.dir}/files` })));
   }
   return l;
 }
@@ -341,18 +351,6 @@ function stripMarks(s: string): string {
 // EJS with markers, compiled once per (path, text) and with errors mapped to file:line.
 
 type Compiled = (locals: Record<string, unknown>) => string;
-// Thousands of variants render the same few files: compile (and split) each text once.
-const compiledCache = new Map<string, Map<string, Compiled>>();
-const linesCache = new Map<string, string[]>();
-function linesOf(text: string): string[] {
-  let l = linesCache.get(text);
-  if (!l) {
-    l = text.split('\n');
-    if (linesCache.size > 10_000) linesCache.clear();
-    linesCache.set(text, l);
-  }
-  return l;
-}
 
 class RenderError extends Error {
   constructor(
@@ -364,8 +362,8 @@ class RenderError extends Error {
   }
 }
 
-function runEjs(path: string, text: string, fileIndex: number, locals: Record<string, unknown>): string {
-  const fn = compileMarked(path, text);
+function runEjs(memo: RenderMemo, path: string, text: string, fileIndex: number, locals: Record<string, unknown>): string {
+  const fn = compileMarked(memo, path, text);
   let out: string;
   try {
     out = fn(locals);
@@ -375,9 +373,9 @@ function runEjs(path: string, text: string, fileIndex: number, locals: Record<st
   return out.replace(LOCAL_MARK_RE, (_m, line: string) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
 
-function compileMarked(path: string, text: string): Compiled {
-  let byText = compiledCache.get(path);
-  if (!byText) compiledCache.set(path, (byText = new Map()));
+function compileMarked(memo: RenderMemo, path: string, text: string): Compiled {
+  let byText = memo.compiled.get(path);
+  if (!byText) memo.compiled.set(path, (byText = new Map()));
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);

@@ -24,13 +24,20 @@ async function files(dir: string): Promise<string[]> {
 export async function readRecords(root: string, recordsDir = 'records'): Promise<RecordSet> {
   const out: RecordSet = { records: [], aggregates: [], problems: [] };
   const seen = new Set<string>();
+  // The history comes first: a latest-per-target file repeats a build it already holds.
+  const keep = (r: FactoryRecord): void => {
+    const key = buildKey(r);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.records.push(r);
+  };
   const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
   const historyDir = path.join(root, recordsDir, HISTORY_DIR);
   for (const f of await files(historyDir)) {
     const text = await fs.readFile(f, 'utf8');
     if (f.endsWith('.jsonl')) {
       const got = parseHistory(text, rel(f));
-      for (const r of got.records) if (!seen.has(buildKey(r))) (seen.add(buildKey(r)), out.records.push(r));
+      for (const r of got.records) keep(r);
       out.problems.push(...got.problems);
     } else if (f.endsWith('.aggregate.json')) {
       try {
@@ -44,7 +51,7 @@ export async function readRecords(root: string, recordsDir = 'records'): Promise
     if (f.startsWith(historyDir + path.sep) || !f.endsWith('.json')) continue;
     try {
       const r = parseRecord(await fs.readFile(f, 'utf8'), rel(f));
-      if (!seen.has(buildKey(r))) (seen.add(buildKey(r)), out.records.push(r));
+      keep(r);
     } catch (e) {
       out.problems.push({ file: rel(f), line: 1, message: (e as Error).message.replace(`${rel(f)}: `, '') });
     }

@@ -4,17 +4,25 @@
 //
 // In the key: the rendered Dockerfile (template + fragment snippets + args as rendered), the
 // files the snippets may COPY, the base image reference and pinned digest, platform and
-// accelerator, build args, the product's identity, image labels and the template/fragment
-// refs (they become image labels), and every test the image must pass (a key claims "built
-// and tested"; new tests mean it must be tested again).
-// Not in the key: the git revision, the time, tags, runner and pool. They do not change what
+// accelerator, build args, the product's identity, the image labels as the generator writes
+// them (bake-variable labels by the variable, not its value), the template/fragment refs, and
+// every test the image must pass, with the generated runner and its library (a key claims
+// "built and tested"; new tests, or tests run differently, mean it must be tested again).
+// What the generators add is hashed as generated, so a generator change that alters labels or
+// the runner changes the keys it affects with no hand bump of BUILD_KEY_VERSION.
+// Not in the key: the git revision, the time, tags, the CI runner and pool. They do not change what
 // is built, and including the revision would make every commit rebuild everything.
 import { createHash } from 'node:crypto';
+import { imageLabels } from '../../generators/bake.js';
+import { combinedRunner } from '../../generators/build-files.js';
+import { combinedTestCases, generateRunnerLib, runnerMemo, type RunnerMemo } from '../../generators/testrunner.js';
 import { contentDigest } from '../core/digest.js';
-import { renderDockerfile } from '../core/render.js';
+import type { HclPart } from '../core/escape.js';
+import { renderDockerfile, renderMemo } from '../core/render.js';
 import type { RenderedDockerfile, ResolvedProduct, Target, Variant } from '../core/types.js';
 
-export const BUILD_KEY_VERSION = 'factory-build-key/v1';
+// v2: labels and the generated runner joined the inputs (every key changed once).
+export const BUILD_KEY_VERSION = 'factory-build-key/v2';
 /** Tag prefix of the content-addressed tag every pushed target also gets. */
 export const KEY_TAG_PREFIX = 'bk-';
 
@@ -36,17 +44,38 @@ export interface BuildKeyInputs {
   platform: string;
   accelerator: string;
   args: Record<string, string>;
-  product: { id: string; image: string; labels: Record<string, string> };
+  product: { id: string; image: string };
+  labels: Readonly<Record<string, readonly HclPart[]>>;
   template: string;
   fragments: string[];
   tests: unknown;
+  /** sha256 of the generated runner and of its library; null when the target has no tests. */
+  runner: { script: string; lib: string } | null;
 }
+
+/** What the generators make of a target besides its Dockerfile: its labels and test runner. */
+export interface GeneratedParts {
+  labels: Readonly<Record<string, readonly HclPart[]>>;
+  /** The combined test's runner script and the library it sources; null without tests. */
+  runner: { script: string; lib: string } | null;
+}
+
+/** The target's labels and runner exactly as build-files.ts generates them. */
+export function generatedParts(target: Target, rendered: RenderedDockerfile, memo: RunnerMemo = runnerMemo()): GeneratedParts {
+  const { product: p, variant: v } = target;
+  const labels = imageLabels(p, v).parts;
+  const cases = combinedTestCases(p);
+  if (cases.length === 0) return { labels, runner: null };
+  return { labels, runner: { script: combinedRunner(p, v, rendered.text, memo, cases), lib: generateRunnerLib() } };
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function sortedRecord(r: Readonly<Record<string, string>> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-export function buildKeyInputs(target: Target, rendered: RenderedDockerfile): BuildKeyInputs {
+export function buildKeyInputs(target: Target, rendered: RenderedDockerfile, generated: GeneratedParts = generatedParts(target, rendered)): BuildKeyInputs {
   const p = target.product;
   const refOf = (d: { name: string; version: string }) => `${d.name}@${d.version}`;
   return {
@@ -57,19 +86,21 @@ export function buildKeyInputs(target: Target, rendered: RenderedDockerfile): Bu
     platform: target.platform,
     accelerator: target.accelerator,
     args: sortedRecord(target.variant.args),
-    product: { id: p.id, image: p.product.doc.image, labels: sortedRecord(p.product.doc.labels) },
+    product: { id: p.id, image: p.product.doc.image },
+    labels: generated.labels,
     template: refOf(p.template.meta.doc),
     fragments: p.fragments.map((f) => refOf(f.meta.doc)),
     tests: {
       product: p.product.doc.tests,
       fragments: p.fragments.map((f) => [refOf(f.meta.doc), f.meta.doc.tests]),
     },
+    runner: generated.runner && { script: sha256(generated.runner.script), lib: sha256(generated.runner.lib) },
   };
 }
 
 /** Hex sha256 of the canonical key inputs. */
-export function buildKey(target: Target, rendered: RenderedDockerfile): string {
-  return createHash('sha256').update(canonicalJson(buildKeyInputs(target, rendered))).digest('hex');
+export function buildKey(target: Target, rendered: RenderedDockerfile, generated?: GeneratedParts): string {
+  return sha256(canonicalJson(buildKeyInputs(target, rendered, generated)));
 }
 
 export function keyTag(key: string): string {
@@ -82,16 +113,19 @@ export function keyTag(key: string): string {
  */
 export class Renderer {
   private readonly cache = new Map<string, RenderedDockerfile>();
+  private readonly memo = renderMemo();
+  private readonly runners = runnerMemo();
   render(product: ResolvedProduct, variant: Variant): RenderedDockerfile {
     const id = `${product.id}:${variant.name}`;
     let r = this.cache.get(id);
     if (!r) {
-      r = renderDockerfile(product, variant);
+      r = renderDockerfile(product, variant, this.memo);
       this.cache.set(id, r);
     }
     return r;
   }
   key(target: Target): string {
-    return buildKey(target, this.render(target.product, target.variant));
+    const rendered = this.render(target.product, target.variant);
+    return buildKey(target, rendered, generatedParts(target, rendered, this.runners));
   }
 }

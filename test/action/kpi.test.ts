@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { closest } from '../../src/action/buildx.js';
 import { fetchQueue, kpis, queueWait, type JobTimes } from '../../src/action/kpi.js';
 import { ctx } from './env.js';
-import type { BakeDefinition } from '../../src/action/types.js';
 
 describe('kpis', () => {
   it('combines wall time, step counts, image facts and queue wait', () => {

@@ -208,7 +208,7 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
     {
       what: 'a manifest arg no fragment declares',
       change: (root: string) => edit(root, 'manifests/py-app.yaml', (t) => t.replace('  PYTHON_VERSION:', '  PYTHON_VERSOIN:')),
-      line: /^manifests\/py-app\.yaml:26:19: error\[unknown-arg\] args\.PYTHON_VERSOIN: .*\n  hint: did you mean "PYTHON_VERSION"\?/m,
+      line: /^manifests\/py-app\.yaml:26:19: error\[unknown-arg\] args\.PYTHON_VERSOIN: .*\n {2}hint: did you mean "PYTHON_VERSION"\?/m,
     },
     {
       what: 'a build arg the factory sets itself',
@@ -231,7 +231,7 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
     for (const cmd of ['validate', 'generate', 'lock']) {
       const r = await factory('--root', root, cmd);
       expect(r.err, cmd).toMatch(line);
-      expect(r.err, cmd).toMatch(/\n  hint: /);
+      expect(r.err, cmd).toMatch(/\n {2}hint: /);
       expect(r.err, cmd).not.toContain('internal error');
       expect(r.code, cmd).toBe(1);
     }

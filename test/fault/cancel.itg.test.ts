@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startResultsService, type ResultsService } from '../action/results-service.js';
 import { imageWorkspace, missingSandbox, privateBuilder, privateRegistry, startAction, until, type Builder, type Registry } from './daemons.js';
-import { clone, git, historyEntries, origin, recordFiles, recordMode } from './records.js';
+import { clone, historyEntries, origin, recordFiles, recordMode } from './records.js';
 
 const missing = missingSandbox();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-fault-cancel-'));

@@ -7,7 +7,7 @@ import type { ResolvedFactory, SourceFile } from '../../src/core/types.js';
 import { readTree } from '../../src/io/tree.js';
 import { parseNameStatus } from '../../src/plan/git.js';
 import { formatPlan, githubOutputLines, type PlanResult } from '../../src/plan/index.js';
-import { buildKey, buildKeyInputs, canonicalJson, keyTag, Renderer } from '../../src/plan/key.js';
+import { buildKey, buildKeyInputs, canonicalJson, generatedParts, keyTag, Renderer } from '../../src/plan/key.js';
 import { MAX_MATRIX_LEGS, poolOutputNames, poolShards, poolSlug, splitLegs } from '../../src/plan/outputs.js';
 import { classifyPath, TRIGGER_PATHS } from '../../src/plan/paths.js';
 
@@ -99,7 +99,8 @@ describe('build keys', () => {
   });
 
   it.each([
-    ['a product description', 'manifests/products.yaml', (s: string) => s.replace('A small tools image.', 'Tools.'), []],
+    ['a product description (an image label)', 'manifests/products.yaml', (s: string) => s.replace('A small tools image.', 'Tools.'), ['tools-default-amd64', 'tools-default-arm64']],
+    ["a product's tags", 'manifests/products.yaml', (s: string) => s.replace("tags: ['{version}']\nplatforms: [linux/amd64, linux/arm64]", "tags: ['{version}', latest]\nplatforms: [linux/amd64, linux/arm64]"), []],
     ['a comment', 'manifests/recipes.yaml', (s: string) => `# note\n${s}`, []],
     ['a file COPYed by tools and py-app fragments', 'fragments/hardening/1.0.0/files/motd', (s: string) => `${s}!`, 'all'],
     ['a fragment test', 'fragments/tools/1.0.0/fragment.yaml', (s: string) => s.replace('tools is installed', 'tools are installed'), ['tools-default-amd64', 'tools-default-arm64']],
@@ -119,8 +120,40 @@ describe('build keys', () => {
     const t = factory.targets[0]!;
     const rendered = new Renderer().render(t.product, t.variant);
     const inputs = buildKeyInputs(t, rendered);
-    expect(Object.keys(inputs).sort()).toEqual(['accelerator', 'args', 'base', 'context', 'dockerfile', 'fragments', 'platform', 'product', 'template', 'tests', 'version']);
+    expect(Object.keys(inputs).sort()).toEqual(['accelerator', 'args', 'base', 'context', 'dockerfile', 'fragments', 'labels', 'platform', 'product', 'runner', 'template', 'tests', 'version']);
     expect(buildKey(t, rendered)).toBe(buildKey(t, { ...rendered, sourceMap: [] }));
+  });
+
+  // A generator change shows up in what it generates: each row changes one generated part the
+  // way a changed generators/ would, and says whether the key must follow.
+  type Parts = ReturnType<typeof generatedParts>;
+  const withLabel = (g: Parts, k: string, v: Parts['labels'][string]): Parts => ({ ...g, labels: { ...g.labels, [k]: v } });
+  const withRunner = (g: Parts, r: Partial<NonNullable<Parts['runner']>>): Parts => ({ ...g, runner: { ...g.runner!, ...r } });
+  it.each([
+    ['a dev.factory label value', (g: Parts) => withLabel(g, 'dev.factory.variant', ['other']), true],
+    ['a new dev.factory label', (g: Parts) => withLabel(g, 'dev.factory.generator', ['2']), true],
+    ['a label fed by another bake variable', (g: Parts) => withLabel(g, 'org.opencontainers.image.revision', [{ ref: 'GIT_SHA' }]), true],
+    ['the runner library', (g: Parts) => withRunner(g, { lib: `${g.runner!.lib}# changed\n` }), true],
+    ['the runner script', (g: Parts) => withRunner(g, { script: `${g.runner!.script}# changed\n` }), true],
+    ['the order labels were added in', (g: Parts) => ({ ...g, labels: Object.fromEntries(Object.entries(g.labels).reverse()) }), false],
+    ['nothing (the parts generated again)', (g: Parts) => ({ ...g }), false],
+  ] as const)('a generator change to %s -> key changes: %s', async (_what, change, changes) => {
+    const factory = resolveFiles(await fixtureFiles());
+    const t = factory.targets.find((x) => x.name === 'tools-default-amd64')!;
+    const rendered = new Renderer().render(t.product, t.variant);
+    const generated = generatedParts(t, rendered);
+    expect(generated.runner).not.toBeNull();
+    expect(buildKey(t, rendered, generated)).toBe(buildKey(t, rendered));
+    expect(buildKey(t, rendered, change(generated)) !== buildKey(t, rendered)).toBe(changes);
+  });
+
+  it('leave the runner library out for a target without tests', async () => {
+    const factory = resolveFiles(await fixtureFiles());
+    const t = factory.targets.find((x) => x.name === 'tools-default-amd64')!;
+    const untested = { ...t, product: { ...t.product, product: { ...t.product.product, doc: { ...t.product.product.doc, tests: [] } }, fragments: t.product.fragments.map((f) => ({ ...f, meta: { ...f.meta, doc: { ...f.meta.doc, tests: [] } } })) } };
+    const rendered = new Renderer().render(untested.product, untested.variant);
+    expect(generatedParts(untested, rendered).runner).toBeNull();
+    expect(buildKeyInputs(untested, rendered).runner).toBeNull();
   });
 
   it('canonicalJson sorts keys at every level and keeps array order', () => {

@@ -123,7 +123,7 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     const plan = wf.jobs.plan!.steps!.find((s) => s.id === 'plan')!;
     expect(plan.run).toBe(`bash ${PLAN_SCRIPT_PATH}`);
     const script = fs.readFileSync(path.join(REPO_ROOT, PLAN_SCRIPT_PATH), 'utf8');
-    expect(script).toMatch(/push=false\ncase "\$EVENT_NAME" in\n  pull_request\)\n    args\+=\(--base "\$PR_BASE_SHA" --head HEAD\)\n    ;;/);
+    expect(script).toMatch(/push=false\ncase "\$EVENT_NAME" in\n {2}pull_request\)\n {4}args\+=\(--base "\$PR_BASE_SHA" --head HEAD\)\n {4};;/);
     // Comments only on same-repository pull requests (forks get a read-only token).
     expect(wf.jobs.comment!.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
   });

@@ -71,8 +71,8 @@ describe('factory verify', () => {
       writeFileSync(m, before.replace('  - hardening@1.0.0\n  - toolbox@1.0.1', '  - toolbox@1.0.1'));
       const r = verify();
       expect(r.code).toBe(1);
-      expect(r.out, r.out).toMatch(/^FAIL  linux\/amd64 +composition +fragments hardening@1\.0\.0,toolbox@1\.0\.1, the factory has toolbox@1\.0\.1$/m);
-      expect(r.out).toMatch(/^pass  linux\/amd64 +signature /m);
+      expect(r.out, r.out).toMatch(/^FAIL {2}linux\/amd64 +composition +fragments hardening@1\.0\.0,toolbox@1\.0\.1, the factory has toolbox@1\.0\.1$/m);
+      expect(r.out).toMatch(/^pass {2}linux\/amd64 +signature /m);
     } finally {
       writeFileSync(m, before);
     }
@@ -83,8 +83,8 @@ describe('factory verify', () => {
     const r = verify();
     expect(r.code).toBe(1);
     // The list is new and unsigned; the platform image inside it is the signed one.
-    expect(r.out, r.out).toMatch(/^FAIL  index +signature +.*no signatures found/m);
-    expect(r.out).toMatch(/^pass  linux\/amd64 +signature /m);
+    expect(r.out, r.out).toMatch(/^FAIL {2}index +signature +.*no signatures found/m);
+    expect(r.out).toMatch(/^pass {2}linux\/amd64 +signature /m);
     expect(r.out).toMatch(/check\(s\) failed/);
   });
 
