@@ -79,6 +79,10 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
       ],
     },
   );
+  // The file its COPY names, as the loader would list it (the render checks it exists).
+  const motd = { path: 'fragments/hardening/1.0.0/files/motd', bytes: new TextEncoder().encode('hi\n') };
+  hardening.files.push(motd);
+  hardening.allFiles.push(motd);
   const greet = fragment('greet', '1.0.0', 'core', 'ARG GREETING\nENV GREETING=${GREETING}\nRUN echo "$GREETING" > /etc/greeting\n', {
     args: { GREETING: 'hello' },
     tests: [
