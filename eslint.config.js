@@ -6,7 +6,9 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-cli/', 'dist-site/', 'build/', 'node_modules/', '.factory/', '.sandbox/', 'coverage/', 'out/', 'test-results/', 'factory-result/'] },
+  {
+    ignores: ['dist/', 'dist-cli/', 'dist-site/', 'build/', 'node_modules/', '.factory/', '.sandbox/', 'coverage/', 'out/', 'test-results/', 'factory-result/'],
+  },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -17,7 +19,10 @@ export default tseslint.config(
       // A closure that reads a variable before its one assignment (a fault seen later) cannot make it const.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // `_`-prefixed names are unused on purpose (a destructured field left out, a required parameter).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   { files: ['src/site/dashboard/**'], languageOptions: { globals: { ...globals.browser } } },

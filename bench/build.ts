@@ -69,9 +69,7 @@ async function main(): Promise<void> {
       BASE_CUDA: env.BASE_CUDA,
     });
     const plan = await bakePrint(tree, ['default'], vars('factory'));
-    const targets = (plan.group.default?.targets ?? []).filter(
-      (t) => plan.target[t] && (!platform || plan.target[t]!.platforms?.includes(platform)),
-    );
+    const targets = (plan.group.default?.targets ?? []).filter((t) => plan.target[t] && (!platform || plan.target[t]!.platforms?.includes(platform)));
     if (targets.length === 0) throw new Error('no image targets to build');
     console.log(`bench:build run ${runId}: ${targets.length} targets; logs in ${rel(logDir)}`);
 
@@ -131,10 +129,7 @@ async function main(): Promise<void> {
     });
     if (warmRun.code !== 0) throw new Error(`warm rebuild failed; see ${rel(warmRun.rawjsonFile)}`);
     const affected = targets.filter((t) => (changedPlan.target[t]?.labels?.['dev.factory.fragments'] ?? '').split(',').includes(latest));
-    const minimum = affected.reduce(
-      (n, t) => n + downstreamSteps(readFileSync(join(tree, changedPlan.target[t]!.dockerfile!), 'utf8'), CHANGED_FRAGMENT),
-      0,
-    );
+    const minimum = affected.reduce((n, t) => n + downstreamSteps(readFileSync(join(tree, changedPlan.target[t]!.dockerfile!), 'utf8'), CHANGED_FRAGMENT), 0);
     const warmExecuted = executedSteps(warmRun, targets).length;
 
     const ratio = (x: number, y: number): string => (y === 0 ? '-' : (x / y).toFixed(2));
@@ -151,7 +146,11 @@ async function main(): Promise<void> {
       run: runId,
       targets,
       factory: { seconds: factoryRun.seconds, steps: factoryRun.steps },
-      naive: { seconds: naiveSeconds, executed: naiveExecuted, perTarget: naiveRuns.map((r) => ({ target: r.name.slice(8), seconds: r.seconds, steps: r.steps })) },
+      naive: {
+        seconds: naiveSeconds,
+        executed: naiveExecuted,
+        perTarget: naiveRuns.map((r) => ({ target: r.name.slice(8), seconds: r.seconds, steps: r.steps })),
+      },
       warmChange: { fragment: latest, seconds: warmRun.seconds, executed: warmExecuted, minimum, affected },
     };
     writeFileSync(join(logDir, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);

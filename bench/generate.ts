@@ -42,7 +42,12 @@ function measure(size: number): Row {
     const { factory, diagnostics } = buildFactory(files);
     const built = process.hrtime.bigint();
     if (!factory || diagnostics.some((d) => d.severity === 'error')) {
-      throw new Error(`synthetic factory of ${size} has errors:\n${diagnostics.slice(0, 5).map((d) => d.message).join('\n')}`);
+      throw new Error(
+        `synthetic factory of ${size} has errors:\n${diagnostics
+          .slice(0, 5)
+          .map((d) => d.message)
+          .join('\n')}`,
+      );
     }
     outputs = generate(factory).length;
     const end = process.hrtime.bigint();
@@ -98,6 +103,8 @@ if (sizeArg > 0) {
         `${String(r.targets).padStart(7)}  ${String(r.outputs).padStart(7)}  ${r.medianMs.toFixed(1).padStart(9)}  ${r.minMs.toFixed(1).padStart(6)}  ${r.cpuMs.toFixed(0).padStart(6)}  ${r.buildMs.toFixed(1).padStart(15)}  ${r.generateMs.toFixed(1).padStart(11)}  ${(r.medianMs / r.targets).toFixed(3).padStart(9)}  ${r.peakRssMiB.toFixed(0).padStart(12)}  ${(r.medianMs / base.medianMs).toFixed(1).padStart(12)}\n`,
       );
     }
-    process.stdout.write(`(median of ${rows.map((r) => r.runs).join('/')} runs after a warm-up; cpu = user+system time of one run, median; node ${process.version}; ${new Date().toISOString().slice(0, 10)})\n`);
+    process.stdout.write(
+      `(median of ${rows.map((r) => r.runs).join('/')} runs after a warm-up; cpu = user+system time of one run, median; node ${process.version}; ${new Date().toISOString().slice(0, 10)})\n`,
+    );
   }
 }

@@ -101,7 +101,10 @@ async function benchFactory(name: string, files: SourceFile[]): Promise<Row[]> {
         // What `factory lock` does for a version that was never published.
         const { factory } = buildFactory(await readTree(root).then((t) => t.filter((f) => f.path !== 'factory.lock.json')));
         if (!factory) throw new Error(`${name}: the changed tree does not resolve`);
-        fs.writeFileSync(path.join(root, 'factory.lock.json'), serializeLock({ ...computeLock(factory.loaded), bases: JSON.parse(fs.readFileSync(path.join(root, 'factory.lock.json'), 'utf8')).bases ?? {} }));
+        fs.writeFileSync(
+          path.join(root, 'factory.lock.json'),
+          serializeLock({ ...computeLock(factory.loaded), bases: JSON.parse(fs.readFileSync(path.join(root, 'factory.lock.json'), 'utf8')).bases ?? {} }),
+        );
       }
       commitAll(root, `change ${dir}`);
       const r = await timed(TIMING_RUNS, () => planChanges({ repoRoot: root, base, registryCheck }));
@@ -109,7 +112,15 @@ async function benchFactory(name: string, files: SourceFile[]): Promise<Row[]> {
       built.push(r.result.build.length);
       times.push(r.ms);
     }
-    rows.push({ factory: name, targets, change: 'one fragment version edited', affected: stats(affected), build: stats(built), changes: affected.length, planMs: median(times) });
+    rows.push({
+      factory: name,
+      targets,
+      change: 'one fragment version edited',
+      affected: stats(affected),
+      build: stats(built),
+      changes: affected.length,
+      planMs: median(times),
+    });
 
     git(root, 'checkout', '-q', '-B', 'change', base);
     fs.mkdirSync(path.join(root, 'generators'), { recursive: true });

@@ -115,7 +115,13 @@ async function measure(
   for (let i = 0; i < runs; i++) {
     opts.before?.(i);
     const limit = opts.limitS ?? OTHER_LIMIT_S;
-    const r = await runOnce(argv, { cwd: opts.cwd, scratch: opts.scratch, stdout: opts.stdout ?? path.join(opts.scratch, 'stdout.txt'), env: opts.env, limitS: limit });
+    const r = await runOnce(argv, {
+      cwd: opts.cwd,
+      scratch: opts.scratch,
+      stdout: opts.stdout ?? path.join(opts.scratch, 'stdout.txt'),
+      env: opts.env,
+      limitS: limit,
+    });
     if (r.timedOut) {
       process.stderr.write(`  ${label}: timed out after ${limit} s\n`);
       return { kind: 'timeout', limitS: limit };
@@ -140,16 +146,7 @@ function listFiles(root: string): Set<string> {
   return files;
 }
 
-const ROWS = [
-  'help',
-  'validate',
-  'generate-cold',
-  'generate-again',
-  'generate-check',
-  'plan',
-  'bake-product',
-  'bake-root',
-] as const;
+const ROWS = ['help', 'validate', 'generate-cold', 'generate-again', 'generate-check', 'plan', 'bake-product', 'bake-root'] as const;
 type RowKey = (typeof ROWS)[number];
 
 interface SizeResult {
@@ -169,7 +166,12 @@ async function benchSize(size: number): Promise<SizeResult> {
   const scratch = path.join(base, 'scratch');
   fs.mkdirSync(root);
   fs.mkdirSync(scratch);
-  process.stderr.write(`size ${size}: ${root} (load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
+  process.stderr.write(
+    `size ${size}: ${root} (load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})\n`,
+  );
   try {
     for (const f of syntheticFactory(size)) {
       const abs = path.join(root, f.path);
@@ -222,7 +224,11 @@ async function benchSize(size: number): Promise<SizeResult> {
     const productBake = productBakeFile(ref);
     const bakeOut = path.join(scratch, 'bake-print.json');
     const bake = (file: string) => [...buildx, 'bake', '-f', file, '--print', first.target];
-    cells['bake-product'] = await measure(`buildx bake -f ${productBake} --print ${first.target}`, bake(productBake), { ...at, stdout: bakeOut, env: BAKE_ENV });
+    cells['bake-product'] = await measure(`buildx bake -f ${productBake} --print ${first.target}`, bake(productBake), {
+      ...at,
+      stdout: bakeOut,
+      env: BAKE_ENV,
+    });
     const printed = JSON.parse(fs.readFileSync(bakeOut, 'utf8')) as { target?: Record<string, unknown> };
     if (!printed.target?.[first.target]) throw new Error(`buildx --print did not print ${first.target}`);
     cells['bake-root'] = await measure(`buildx bake -f docker-bake.hcl --print ${first.target}`, bake('docker-bake.hcl'), {
@@ -256,8 +262,8 @@ const LABELS: Record<RowKey, string> = {
   'generate-again': '`factory generate`, no change',
   'generate-check': '`factory generate --check`',
   plan: '`factory plan --all --json`',
-  'bake-product': 'part (a job\'s parse): `buildx bake --print` one target, product file',
-  'bake-root': 'part (a job\'s parse): `buildx bake --print` one target, root `docker-bake.hcl` (baseline)',
+  'bake-product': "part (a job's parse): `buildx bake --print` one target, product file",
+  'bake-root': "part (a job's parse): `buildx bake --print` one target, root `docker-bake.hcl` (baseline)",
 };
 
 const loadStart = os.loadavg();

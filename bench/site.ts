@@ -72,7 +72,12 @@ async function writeHistory(root: string): Promise<number> {
         platform: t.platform,
         result: (i + d) % 20 === 0 ? 'failed' : 'passed',
         run: { ...base.run, id: String(1000 + d) },
-        kpis: { ...base.kpis, wallTimeMs: wall, queueWaitMs: started - created, queue: { createdAt: new Date(created).toISOString(), startedAt: new Date(started).toISOString() } },
+        kpis: {
+          ...base.kpis,
+          wallTimeMs: wall,
+          queueWaitMs: started - created,
+          queue: { createdAt: new Date(created).toISOString(), startedAt: new Date(started).toISOString() },
+        },
         startedAt: new Date(started).toISOString(),
         finishedAt: new Date(started + wall).toISOString(),
       });
@@ -95,8 +100,12 @@ async function inProcess(root: string): Promise<number> {
 
 async function paint(site: string): Promise<{ fcpMs: number; readyMs: number }> {
   const { chromium } = await import('playwright-core');
-  const server = spawn(process.execPath, [path.join(repo, 'bin/factory.js'), '--root', path.dirname(site), 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const url = await new Promise<string>((resolve) => server.stdout!.on('data', (d) => /http:\/\/\S+\//.exec(String(d)) && resolve(/http:\/\/\S+\//.exec(String(d))![0])));
+  const server = spawn(process.execPath, [path.join(repo, 'bin/factory.js'), '--root', path.dirname(site), 'serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const url = await new Promise<string>((resolve) =>
+    server.stdout!.on('data', (d) => /http:\/\/\S+\//.exec(String(d)) && resolve(/http:\/\/\S+\//.exec(String(d))![0])),
+  );
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage();
@@ -118,10 +127,11 @@ for (const size of sizes) {
   const root = writeFactory(size);
   try {
     const builds = await writeHistory(root);
-    const historyMiB = fs.readdirSync(path.join(root, 'records/history'), { recursive: true, encoding: 'utf8' }).reduce((n, f) => {
-      const p = path.join(root, 'records/history', f);
-      return n + (fs.statSync(p).isFile() ? fs.statSync(p).size : 0);
-    }, 0) / 1048576;
+    const historyMiB =
+      fs.readdirSync(path.join(root, 'records/history'), { recursive: true, encoding: 'utf8' }).reduce((n, f) => {
+        const p = path.join(root, 'records/history', f);
+        return n + (fs.statSync(p).isFile() ? fs.statSync(p).size : 0);
+      }, 0) / 1048576;
     const cold: { wallMs: number; cpuMs: number }[] = [];
     const again: { wallMs: number; cpuMs: number }[] = [];
     const part: number[] = [];
@@ -146,13 +156,16 @@ for (const size of sizes) {
       readyMs: browser.readyMs,
     });
   } finally {
-    if (process.env.KEEP) console.log("kept", root); else fs.rmSync(root, { recursive: true, force: true });
+    if (process.env.KEEP) console.log('kept', root);
+    else fs.rmSync(root, { recursive: true, force: true });
   }
 }
 
 if (values.json) console.log(JSON.stringify(rows, null, 2));
 else {
-  console.log(`factory site, whole process (node bin/factory.js --root DIR site --out _site), history: each target built every ${every} days over ${days} days; median of ${runs}`);
+  console.log(
+    `factory site, whole process (node bin/factory.js --root DIR site --out _site), history: each target built every ${every} days over ${days} days; median of ${runs}`,
+  );
   console.log('targets  builds   history  files   site cold (wall / cpu)   site no-change   part: read+API in-process   dashboard FCP   data shown');
   for (const r of rows) {
     console.log(

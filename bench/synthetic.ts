@@ -18,7 +18,10 @@ export function syntheticFactory(targets: number): SourceFile[] {
   files.push(
     file(
       'manifests/pools.yaml',
-      ['kind: Pool\nname: amd64\nplatform: linux/amd64\nruns-on: ubuntu-24.04\n', 'kind: Pool\nname: arm64\nplatform: linux/arm64\nruns-on: ubuntu-24.04-arm\n'].join('---\n'),
+      [
+        'kind: Pool\nname: amd64\nplatform: linux/amd64\nruns-on: ubuntu-24.04\n',
+        'kind: Pool\nname: arm64\nplatform: linux/arm64\nruns-on: ubuntu-24.04-arm\n',
+      ].join('---\n'),
     ),
   );
   files.push(file('manifests/bases.yaml', 'kind: Base\nname: debian\nimage: docker.io/library/debian:bookworm-slim\n'));

@@ -20665,7 +20665,9 @@ var init_schema = __esm({
     }).max(VERSION_MAX, { message: `must be at most ${VERSION_MAX} characters (versions become build/ directories and tags)` });
     Ref = external_exports.string().regex(REF_RE, {
       message: 'must be "name@version", e.g. "python@1.0.0"'
-    }).max(NAME_MAX + 1 + VERSION_MAX, { message: `must be at most ${NAME_MAX + 1 + VERSION_MAX} characters (a name of at most ${NAME_MAX}, "@", a version of at most ${VERSION_MAX})` });
+    }).max(NAME_MAX + 1 + VERSION_MAX, {
+      message: `must be at most ${NAME_MAX + 1 + VERSION_MAX} characters (a name of at most ${NAME_MAX}, "@", a version of at most ${VERSION_MAX})`
+    });
     SafeValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
       external_exports.string().regex(SAFE_VALUE_RE, {
         message: "must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)"
@@ -20690,7 +20692,9 @@ var init_schema = __esm({
         ctx.addIssue({
           code: "custom",
           message: `${why}`,
-          params: { hint: "matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups" }
+          params: {
+            hint: "matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups"
+          }
         });
     }).describe("a POSIX extended regular expression (grep -E) one line of the output must match");
     OutputCheck = external_exports.object({ contains: external_exports.string().optional(), matches: EreMatch.optional() }).strict();
@@ -20805,7 +20809,9 @@ var init_schema = __esm({
         rawDays: external_exports.number().int().min(0).max(3650).default(90).describe("days a build keeps its line in records/history/<yyyy>/<mm>.jsonl before its month is folded into <mm>.aggregate.json; 0 keeps every line")
       }).strict().default({ rawDays: 90 }).describe("retention of the record history"),
       site: external_exports.object({
-        pages: external_exports.boolean().default(true).describe('publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source')
+        pages: external_exports.boolean().default(true).describe(
+          'publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source'
+        )
       }).strict().default({ pages: true }).describe("the dashboard site"),
       bake: PolicyBake.default({ "source-date-epoch": "commit" }).describe("bake variables of every build leg"),
       sbom: PolicySbom.default({}),
@@ -21716,7 +21722,12 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
     const v = authorValue(w.value);
     const loc = locate(w);
     if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@"))) {
-      out.push(error("remote-source", `${op} of a remote source "${v}" is not reproducible`, { location: loc, hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time" }));
+      out.push(
+        error("remote-source", `${op} of a remote source "${v}" is not reproducible`, {
+          location: loc,
+          hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time"
+        })
+      );
       return;
     }
     const norm = normalize(v);
@@ -21731,12 +21742,19 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
     }
     if (owner.kind === "template") return;
     if (!(norm === "files" || norm.startsWith("files/"))) {
-      out.push(error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, { location: loc, hint: `move it to ${filesPrefix} and write files/${norm}` }));
+      out.push(
+        error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, {
+          location: loc,
+          hint: `move it to ${filesPrefix} and write files/${norm}`
+        })
+      );
       return;
     }
     if (/[*?[]/.test(norm)) return;
     if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-      out.push(error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` }));
+      out.push(
+        error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` })
+      );
     }
   };
   if (ins.upper === "COPY" || ins.upper === "ADD") {
@@ -21796,10 +21814,14 @@ function checkRendered(text, sourceMap, owners, sourceLines) {
         const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
         const esc2 = src.lastIndexOf(lexed.escape);
         diagnostics.push(
-          error("dockerfile-continuation", `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
-            location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
-            hint: `remove the ${lexed.escape} at the end of the instruction's last line`
-          })
+          error(
+            "dockerfile-continuation",
+            `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
+            {
+              location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
+              hint: `remove the ${lexed.escape} at the end of the instruction's last line`
+            }
+          )
         );
         swallowed = true;
         break;
@@ -22222,7 +22244,15 @@ function compileMarked(memo2, path9, text) {
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path9), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: "locals", unsafePrototypeLocals: true, includer: refuseInclude };
+  const opts = {
+    filename: ejsFilename(path9),
+    escape: escapeDockerfile,
+    compileDebug: true,
+    _with: true,
+    localsName: "locals",
+    unsafePrototypeLocals: true,
+    includer: refuseInclude
+  };
   let fn;
   try {
     fn = ejs_default.compile(marked, opts);
@@ -22276,9 +22306,7 @@ function compileError(e, path9, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
     const loc = unclosedTag(path9, text);
-    return new FactoryError([
-      error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })
-    ]);
+    return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
     const line = syntaxErrorLine(marked, opts);
@@ -22305,10 +22333,7 @@ function unclosedTag(path9, text) {
   return open2;
 }
 function syntaxErrorLine(marked, opts) {
-  const t = new ejs_default.Template(
-    marked,
-    opts
-  );
+  const t = new ejs_default.Template(marked, opts);
   t.generateSource();
   try {
     new vm.Script(`(function (locals, escapeFn, include, rethrow) {
@@ -30164,9 +30189,7 @@ function loadManifestFile(path9, text, factory, diagnostics, failed) {
     }
     if (typeof kind !== "string" || !DOCUMENT_KINDS.includes(kind)) {
       const where = kind === "Template" || kind === "Fragment" ? `${kind} documents live in ${kind.toLowerCase()}s/<name>/<version>/${kind.toLowerCase()}.yaml, not under manifests/` : [didYouMean(String(kind), [...DOCUMENT_KINDS]), `kind must be one of ${DOCUMENT_KINDS.join(", ")}`].filter(Boolean).join(" ");
-      diagnostics.push(
-        error("unknown-kind", `unknown kind "${String(kind)}"`, { field: "kind", location: y.locate(["kind"]), hint: where })
-      );
+      diagnostics.push(error("unknown-kind", `unknown kind "${String(kind)}"`, { field: "kind", location: y.locate(["kind"]), hint: where }));
       continue;
     }
     const k = kind;
@@ -30546,7 +30569,14 @@ var init_load = __esm({
       "\0": "no command, environment value or label can hold it",
       "": "it is reserved for source maps"
     };
-    TYPE_WORDS = { array: "a list", object: "a mapping", string: "a string", number: "a number", boolean: "true or false", int: "an integer" };
+    TYPE_WORDS = {
+      array: "a list",
+      object: "a mapping",
+      string: "a string",
+      number: "a number",
+      boolean: "true or false",
+      int: "an integer"
+    };
   }
 });
 
@@ -30665,11 +30695,15 @@ function lockDigestErrors(loaded) {
     if (!entry2 || entry2.digest === digest) return;
     const dir = `${kind}/${ref3.replace("@", "/")}`;
     out.push(
-      error("lock-mismatch", `content changed without a new version: bump version (${ref3} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`, {
-        field: "version",
-        location: metaLoc,
-        hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
-      })
+      error(
+        "lock-mismatch",
+        `content changed without a new version: bump version (${ref3} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
+        {
+          field: "version",
+          location: metaLoc,
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
+        }
+      )
     );
   };
   for (const t of loaded.templates) check2("templates", refOf(t.meta.doc), t.digest, t.meta.locate(["version"]));
@@ -30695,9 +30729,7 @@ function checkLock(loaded) {
     for (const s of sources) {
       const ref3 = refOf(s.meta.doc);
       if (lock.doc[kind][ref3]) continue;
-      out.push(
-        warning("lock-missing", `${ref3} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT })
-      );
+      out.push(warning("lock-missing", `${ref3} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
     for (const ref3 of Object.keys(lock.doc[kind]).sort()) {
       if (present[kind].has(ref3)) continue;
@@ -30842,7 +30874,8 @@ var init_resolve = __esm({
         if (this.failed.has("*")) return true;
         const parts = splitRef(ref3);
         const name = parts?.name ?? ref3;
-        if (this.failed.has(`${kind}:${ref3}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`)) return true;
+        if (this.failed.has(`${kind}:${ref3}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
+          return true;
         if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
         return false;
       }
@@ -30871,12 +30904,16 @@ var init_resolve = __esm({
         this.targets.sort((a, b) => byString(a.name, b.name));
       }
       err(code, message, location, field, hint) {
-        this.diagnostics.push(
-          error(code, message, { location, ...field !== void 0 ? { field } : {}, ...hint !== void 0 ? { hint } : {} })
-        );
+        this.diagnostics.push(error(code, message, { location, ...field !== void 0 ? { field } : {}, ...hint !== void 0 ? { hint } : {} }));
       }
       duplicate(kind, id, later, first) {
-        this.err("duplicate-id", `${kind} "${id}" is defined twice`, later.locate(["name"]), "name", `first defined at ${at(first.locate(["name"]))}; rename one or give it a new version`);
+        this.err(
+          "duplicate-id",
+          `${kind} "${id}" is defined twice`,
+          later.locate(["name"]),
+          "name",
+          `first defined at ${at(first.locate(["name"]))}; rename one or give it a new version`
+        );
       }
       // -------------------------------------------------------------------------------- indexes
       index() {
@@ -30908,7 +30945,13 @@ var init_resolve = __esm({
         this.poolList = [...pools.values()].sort((a, b) => byString(a.doc.name, b.doc.name));
         const [policy, ...extra] = this.loaded.policies;
         for (const p of extra) {
-          this.err("duplicate-policy", "a factory has one Policy document", p.locate(["kind"]), "kind", `merge its settings into the Policy at ${at(policy.locate(["kind"]))}`);
+          this.err(
+            "duplicate-policy",
+            "a factory has one Policy document",
+            p.locate(["kind"]),
+            "kind",
+            `merge its settings into the Policy at ${at(policy.locate(["kind"]))}`
+          );
         }
         if (policy) this.policy = policy.doc;
       }
@@ -30919,7 +30962,13 @@ var init_resolve = __esm({
         const name = parts?.name ?? ref3;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
-          this.err(`unknown-${kind}`, `${kind} "${name}" has no version ${parts?.version ?? ""}`, loc, field, `versions that exist: ${sortVersions(existing).join(", ")}`);
+          this.err(
+            `unknown-${kind}`,
+            `${kind} "${name}" has no version ${parts?.version ?? ""}`,
+            loc,
+            field,
+            `versions that exist: ${sortVersions(existing).join(", ")}`
+          );
           return;
         }
         const near = closeMatches(name, [...versions.keys()]);
@@ -30934,7 +30983,13 @@ var init_resolve = __esm({
       unknownBase(name, loc, field) {
         if (this.failedToLoad("base", name)) return;
         const near = closeMatches(name, [...this.bases.keys()]);
-        this.err("unknown-base", `unknown base "${name}"`, loc, field, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `add a "kind: Base" document named ${name} under manifests/ (known: ${[...this.bases.keys()].sort().join(", ") || "none"})`);
+        this.err(
+          "unknown-base",
+          `unknown base "${name}"`,
+          loc,
+          field,
+          near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `add a "kind: Base" document named ${name} under manifests/ (known: ${[...this.bases.keys()].sort().join(", ") || "none"})`
+        );
       }
       // -------------------------------------------------------------------------------- templates, fragments, pools
       checkTemplates() {
@@ -30969,7 +31024,13 @@ var init_resolve = __esm({
           doc.requires.forEach((req, i) => {
             if (!this.fragmentVersions.has(req) && !this.failedToLoad("fragment", `${req}@*`)) {
               const near = closeMatches(req, names);
-              this.err("unknown-fragment", `${refOf(doc)} requires "${req}", which is not a fragment`, f.meta.locate(["requires", i]), `requires[${i}]`, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : "requires lists fragment names (without version)");
+              this.err(
+                "unknown-fragment",
+                `${refOf(doc)} requires "${req}", which is not a fragment`,
+                f.meta.locate(["requires", i]),
+                `requires[${i}]`,
+                near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : "requires lists fragment names (without version)"
+              );
             }
           });
           this.checkSnippetPaths(f, "fragment");
@@ -30996,7 +31057,13 @@ var init_resolve = __esm({
               for (const c of cycle) this.inCycle.add(c);
               if (!reported.has(key)) {
                 reported.add(key);
-                this.err("cycle", `requirement cycle: ${cycle.join(" -> ")}`, e.from.meta.locate(["requires", e.index]), `requires[${e.index}]`, `remove one of these requirements; a fragment cannot (indirectly) require itself`);
+                this.err(
+                  "cycle",
+                  `requirement cycle: ${cycle.join(" -> ")}`,
+                  e.from.meta.locate(["requires", e.index]),
+                  `requires[${e.index}]`,
+                  `remove one of these requirements; a fragment cannot (indirectly) require itself`
+                );
               }
             } else if (s === void 0 && this.fragmentVersions.has(e.to)) visitNode(e.to);
           }
@@ -31021,7 +31088,13 @@ var init_resolve = __esm({
           const key = `${p.doc.platform} ${p.doc.accelerator}`;
           const first = seen.get(key);
           if (first) {
-            this.err("ambiguous-pool", `pools "${first.doc.name}" and "${p.doc.name}" both serve ${p.doc.platform} with accelerator ${p.doc.accelerator}`, p.locate(["platform"]), "platform", `keep one pool per platform and accelerator (the other is at ${at(first.location)})`);
+            this.err(
+              "ambiguous-pool",
+              `pools "${first.doc.name}" and "${p.doc.name}" both serve ${p.doc.platform} with accelerator ${p.doc.accelerator}`,
+              p.locate(["platform"]),
+              "platform",
+              `keep one pool per platform and accelerator (the other is at ${at(first.location)})`
+            );
           } else seen.set(key, p);
         }
       }
@@ -31048,7 +31121,13 @@ var init_resolve = __esm({
           const name = splitRef(ref3)?.name ?? ref3;
           const prev = position.get(name);
           if (prev !== void 0) {
-            this.err("duplicate-fragment", `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`, m.locate(["fragments", i]), `fragments[${i}]`, "keep one version of each fragment");
+            this.err(
+              "duplicate-fragment",
+              `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              "keep one version of each fragment"
+            );
             ok = false;
           } else position.set(name, i);
         });
@@ -31061,13 +31140,25 @@ var init_resolve = __esm({
             const slot = f.meta.doc.slot;
             const si = slots.indexOf(slot);
             if (si < 0) {
-              this.err("unknown-slot", `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`, m.locate(["fragments", i]), `fragments[${i}]`, `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`);
+              this.err(
+                "unknown-slot",
+                `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`,
+                m.locate(["fragments", i]),
+                `fragments[${i}]`,
+                `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
+              );
               ok = false;
               return;
             }
             if (si < maxSlot) {
               const prevFrag = frags[maxAt];
-              this.err("slot-order", `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`, m.locate(["fragments", i]), `fragments[${i}]`, `list fragments in the template's slot order: ${slots.join(", ")}`);
+              this.err(
+                "slot-order",
+                `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
+                m.locate(["fragments", i]),
+                `fragments[${i}]`,
+                `list fragments in the template's slot order: ${slots.join(", ")}`
+              );
               ok = false;
             } else {
               maxSlot = si;
@@ -31083,10 +31174,22 @@ var init_resolve = __esm({
             const j = position.get(req);
             if (j === void 0) {
               const latest = sortVersions(this.fragmentVersions.get(req) ?? []).at(-1);
-              this.err("unmet-requirement", `${refOf(f.meta.doc)} requires fragment "${req}", which this manifest does not include`, m.locate(["fragments", i]), `fragments[${i}]`, `add "${req}@${latest ?? "<version>"}" before fragments[${i}]`);
+              this.err(
+                "unmet-requirement",
+                `${refOf(f.meta.doc)} requires fragment "${req}", which this manifest does not include`,
+                m.locate(["fragments", i]),
+                `fragments[${i}]`,
+                `add "${req}@${latest ?? "<version>"}" before fragments[${i}]`
+              );
               ok = false;
             } else if (j > i) {
-              this.err("unmet-requirement", `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`, m.locate(["fragments", i]), `fragments[${i}]`, `move ${doc.fragments[j]} before ${doc.fragments[i]}`);
+              this.err(
+                "unmet-requirement",
+                `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`,
+                m.locate(["fragments", i]),
+                `fragments[${i}]`,
+                `move ${doc.fragments[j]} before ${doc.fragments[i]}`
+              );
               ok = false;
             }
           }
@@ -31115,7 +31218,13 @@ var init_resolve = __esm({
         let count = 1;
         for (const k of keys) count *= matrix[k].length;
         if (count > MAX_VARIANTS) {
-          this.err("matrix-too-large", `the matrix expands into ${count} variants (limit ${MAX_VARIANTS})`, m.locate(["matrix"]), "matrix", "split the manifest or drop matrix values");
+          this.err(
+            "matrix-too-large",
+            `the matrix expands into ${count} variants (limit ${MAX_VARIANTS})`,
+            m.locate(["matrix"]),
+            "matrix",
+            "split the manifest or drop matrix values"
+          );
           return void 0;
         }
         let points = [{}];
@@ -31131,7 +31240,13 @@ var init_resolve = __esm({
         for (const [name, value] of Object.entries(manifestArgs)) {
           for (const ref3 of value.matchAll(MATRIX_REF_RE)) {
             if (!(ref3[1] in matrix)) {
-              this.err("bad-matrix-ref", `args.${name} refers to {matrix.${ref3[1]}}, which the matrix does not define`, m.locate(["args", name]), `args.${name}`, keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out");
+              this.err(
+                "bad-matrix-ref",
+                `args.${name} refers to {matrix.${ref3[1]}}, which the matrix does not define`,
+                m.locate(["args", name]),
+                `args.${name}`,
+                keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out"
+              );
               ok = false;
             }
           }
@@ -31139,14 +31254,26 @@ var init_resolve = __esm({
         for (const f of frags) {
           for (const name of Object.keys(f.meta.doc.args ?? {})) {
             if (RESERVED_ARGS.has(name)) {
-              this.err("reserved-arg", `build arg ${name} is set by the factory and cannot be set by a fragment`, f.meta.locate(["args", name]), `args.${name}`, "rename the arg");
+              this.err(
+                "reserved-arg",
+                `build arg ${name} is set by the factory and cannot be set by a fragment`,
+                f.meta.locate(["args", name]),
+                `args.${name}`,
+                "rename the arg"
+              );
               ok = false;
             }
           }
         }
         for (const name of Object.keys(manifestArgs)) {
           if (RESERVED_ARGS.has(name)) {
-            this.err("reserved-arg", `build arg ${name} is set by the factory and cannot be set by a manifest`, m.locate(["args", name]), `args.${name}`, "rename the arg");
+            this.err(
+              "reserved-arg",
+              `build arg ${name} is set by the factory and cannot be set by a manifest`,
+              m.locate(["args", name]),
+              `args.${name}`,
+              "rename the arg"
+            );
             ok = false;
           }
         }
@@ -31170,13 +31297,25 @@ var init_resolve = __esm({
           const name = variantName(point);
           const prev = names.get(name);
           if (prev) {
-            this.err("variant-collision", `matrix points ${JSON.stringify(prev)} and ${JSON.stringify(point)} both get the variant name "${name}"`, m.locate(["matrix"]), "matrix", 'use matrix values that do not contain "-" followed by another key name');
+            this.err(
+              "variant-collision",
+              `matrix points ${JSON.stringify(prev)} and ${JSON.stringify(point)} both get the variant name "${name}"`,
+              m.locate(["matrix"]),
+              "matrix",
+              'use matrix values that do not contain "-" followed by another key name'
+            );
             ok = false;
             continue;
           }
           names.set(name, point);
           if (name.length > VARIANT_MAX) {
-            this.err("variant-too-long", `the variant name "${name.slice(0, 40)}..." is ${name.length} characters (limit ${VARIANT_MAX})`, m.locate(["matrix"]), "matrix", "use shorter matrix keys or values: the variant name is a directory under build/ and part of tags and bake targets");
+            this.err(
+              "variant-too-long",
+              `the variant name "${name.slice(0, 40)}..." is ${name.length} characters (limit ${VARIANT_MAX})`,
+              m.locate(["matrix"]),
+              "matrix",
+              "use shorter matrix keys or values: the variant name is a directory under build/ and part of tags and bake targets"
+            );
             ok = false;
             continue;
           }
@@ -31184,7 +31323,13 @@ var init_resolve = __esm({
           for (const [k, v] of Object.entries(manifestArgs)) {
             const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
             if (!SAFE_VALUE_RE2.test(value)) {
-              this.err("unsafe-value", `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`, m.locate(["args", k]), `args.${k}`, "start the value with a letter or digit");
+              this.err(
+                "unsafe-value",
+                `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
+                m.locate(["args", k]),
+                `args.${k}`,
+                "start the value with a letter or digit"
+              );
               ok = false;
             }
             args[k] = value;
@@ -31217,14 +31362,26 @@ var init_resolve = __esm({
             if (!f.meta.doc.platforms.includes(platform)) lacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(["platforms"]))})`);
           }
           if (lacking.length > 0) {
-            this.err("unsupported-platform", `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`, loc, field, `drop ${platform} from platforms, or use versions that support it: ${lacking.join(", ")}`);
+            this.err(
+              "unsupported-platform",
+              `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
+              loc,
+              field,
+              `drop ${platform} from platforms, or use versions that support it: ${lacking.join(", ")}`
+            );
             ok = false;
             return;
           }
           if (!this.poolFor(platform, doc.accelerator)) {
             ok = false;
             if (this.failedToLoad("pool", "*")) return;
-            this.err("no-pool", `no pool runs ${platform} with accelerator ${doc.accelerator}${defaultNote}`, loc, field, `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`);
+            this.err(
+              "no-pool",
+              `no pool runs ${platform} with accelerator ${doc.accelerator}${defaultNote}`,
+              loc,
+              field,
+              `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`
+            );
           }
         });
         const accLacking = [];
@@ -31233,7 +31390,13 @@ var init_resolve = __esm({
           if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(["accelerators"]))})`);
         }
         if (accLacking.length > 0) {
-          this.err("unsupported-accelerator", `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`, p.locate(["accelerator"]), "accelerator", `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`);
+          this.err(
+            "unsupported-accelerator",
+            `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
+            p.locate(["accelerator"]),
+            "accelerator",
+            `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
+          );
           ok = false;
         }
         const tagsByVariant = this.expandTags(p, rm.variants);
@@ -31277,7 +31440,13 @@ var init_resolve = __esm({
           const field = `tags[${i}]`;
           const stray = pattern.replace(/\{[^{}]*\}/g, "");
           if (/[{}]/.test(stray)) {
-            this.err("bad-tag", `tag pattern "${pattern}" has unbalanced braces`, loc, field, "placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}");
+            this.err(
+              "bad-tag",
+              `tag pattern "${pattern}" has unbalanced braces`,
+              loc,
+              field,
+              "placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}"
+            );
             ok = false;
             return;
           }
@@ -31293,18 +31462,36 @@ var init_resolve = __esm({
             });
             if (bad) {
               const keys = Object.keys(v.matrix);
-              this.err("bad-tag", `tag pattern "${pattern}" uses an unknown placeholder`, loc, field, `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(" ")}` : " (the manifest has no matrix)"}`);
+              this.err(
+                "bad-tag",
+                `tag pattern "${pattern}" uses an unknown placeholder`,
+                loc,
+                field,
+                `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(" ")}` : " (the manifest has no matrix)"}`
+              );
               ok = false;
               return;
             }
             if (!TAG_RE.test(`${tag}-${"x".repeat(longestArch)}`)) {
-              this.err("bad-tag", `tag "${tag}" (from "${pattern}") is not a valid image tag`, loc, field, "a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix");
+              this.err(
+                "bad-tag",
+                `tag "${tag}" (from "${pattern}") is not a valid image tag`,
+                loc,
+                field,
+                "a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix"
+              );
               ok = false;
               return;
             }
             const prev = owner.get(tag);
             if (prev !== void 0 && prev !== v.name) {
-              this.err("tag-collision", `tag "${tag}" is produced by variants ${prev} and ${v.name}`, loc, field, "add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag");
+              this.err(
+                "tag-collision",
+                `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
+                loc,
+                field,
+                "add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag"
+              );
               ok = false;
               return;
             }
@@ -31349,7 +31536,13 @@ var init_resolve = __esm({
             }
             if (first.product === t.product) continue;
             seen.set(tag, t);
-            this.err("tag-collision", `${first.product.id} and ${t.product.id} both publish ${tag}`, t.product.product.locate(["image"]), "image", `give one of them another image or tag pattern (the other is at ${at(first.product.product.location)})`);
+            this.err(
+              "tag-collision",
+              `${first.product.id} and ${t.product.id} both publish ${tag}`,
+              t.product.product.locate(["image"]),
+              "image",
+              `give one of them another image or tag pattern (the other is at ${at(first.product.product.location)})`
+            );
             return;
           }
         }
@@ -31642,7 +31835,9 @@ function printDiagnostics(io, diagnostics) {
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
   if (errors > 0) {
-    io.err(paint(io, "red", `${errors} error${errors === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}; nothing was written.`));
+    io.err(
+      paint(io, "red", `${errors} error${errors === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}; nothing was written.`)
+    );
   }
 }
 function printJson(io, value) {
@@ -32146,12 +32341,18 @@ function cacheAttrs(name, arch, cache) {
       };
     case "local":
       return {
-        from: [expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${own2}`])), expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${shared}`]))],
+        from: [
+          expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${own2}`])),
+          expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${shared}`]))
+        ],
         to: [expr(hclTemplate(["type=local,dest=", { ref: "CACHE_DIR" }, `/${own2},mode=max`]))]
       };
     default:
       return {
-        from: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2}`])), expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${shared}`]))],
+        from: [
+          expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2}`])),
+          expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${shared}`]))
+        ],
         to: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2},mode=max,image-manifest=true,oci-mediatypes=true`]))]
       };
   }
@@ -32287,7 +32488,15 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
     }
     baseVars.set(v, b);
   }
-  for (const v of VARIABLES) blocks.push({ type: "variable", label: v.name, attrs: [["description", str(v.description)], ["default", v.default]] });
+  for (const v of VARIABLES)
+    blocks.push({
+      type: "variable",
+      label: v.name,
+      attrs: [
+        ["description", str(v.description)],
+        ["default", v.default]
+      ]
+    });
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
     blocks.push({
       type: "variable",
@@ -32477,7 +32686,11 @@ var init_bake = __esm({
     EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
     VARIABLES = [
       { name: "REGISTRY", default: str("localhost:5000"), description: "registry (host[/path]) the image tags are under" },
-      { name: "CACHE_REPO", default: expr(hclTemplate([{ ref: "REGISTRY" }, "/cache"])), description: "repository of the registry build cache (one tag per target and arch)" },
+      {
+        name: "CACHE_REPO",
+        default: expr(hclTemplate([{ ref: "REGISTRY" }, "/cache"])),
+        description: "repository of the registry build cache (one tag per target and arch)"
+      },
       { name: "CACHE_DIR", default: str(".factory/cache"), description: "directory of the build cache for pools with cache: local" },
       { name: "TAG_SUFFIX", default: str(""), description: 'appended to every tag, e.g. "-pr123"' },
       { name: "SOURCE_DATE_EPOCH", default: str("0"), description: "reproducible timestamps: seconds since the epoch (the commit time in CI)" },
@@ -32589,11 +32802,15 @@ ${stages}`.split("\n").slice(0, -1);
       { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
       {
         path: plan.runnerPath,
-        text: generateRunner(plan.cases, {
-          subject: `${plan.ref} (isolated, on ${plan.base.name})`,
-          accelerator: plan.accelerator,
-          imageUser: dockerfileUser(d.text)
-        }, runners)
+        text: generateRunner(
+          plan.cases,
+          {
+            subject: `${plan.ref} (isolated, on ${plan.base.name})`,
+            accelerator: plan.accelerator,
+            imageUser: dockerfileUser(d.text)
+          },
+          runners
+        )
       }
     );
   }
@@ -32619,13 +32836,17 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
 }
 function combinedRunner(p, v, dockerfileText, memo2, cases = combinedTestCases(p)) {
   const labels = imageLabels(p, v);
-  return generateRunner(cases, {
-    subject: dockerfileKey(p, v),
-    accelerator: p.product.doc.accelerator,
-    labels: labels.static,
-    dynamicLabels: labels.dynamic,
-    imageUser: dockerfileUser(dockerfileText)
-  }, memo2);
+  return generateRunner(
+    cases,
+    {
+      subject: dockerfileKey(p, v),
+      accelerator: p.product.doc.accelerator,
+      labels: labels.static,
+      dynamicLabels: labels.dynamic,
+      imageUser: dockerfileUser(dockerfileText)
+    },
+    memo2
+  );
 }
 function sourceMapJson(d) {
   const files2 = [];
@@ -32964,7 +33185,10 @@ function poolWorkflow(policy) {
     on: {
       workflow_call: {
         inputs: {
-          pool: input2("string", "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)"),
+          pool: input2(
+            "string",
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)"
+          ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
           push: { ...input2("boolean", "push the images", false), default: false },
@@ -33404,7 +33628,12 @@ var TYPES;
 var init_serve = __esm({
   "src/site/serve.ts"() {
     "use strict";
-    TYPES = { ".json": "application/json", ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
+    TYPES = {
+      ".json": "application/json",
+      ".html": "text/html; charset=utf-8",
+      ".js": "text/javascript; charset=utf-8",
+      ".css": "text/css; charset=utf-8"
+    };
   }
 });
 
@@ -33699,8 +33928,14 @@ function queueDepth(records) {
 function group(key, records, aggs) {
   const sum = (f, g) => records.reduce((n, r) => n + f(r), 0) + aggs.reduce((n, a) => n + g(a), 0);
   const builds = records.length + aggs.reduce((n, a) => n + a.builds, 0);
-  const passed = sum((r) => r.result === "passed" ? 1 : 0, (a) => a.passed);
-  const steps = sum((r) => r.kpis.steps.total, (a) => a.steps.total);
+  const passed = sum(
+    (r) => r.result === "passed" ? 1 : 0,
+    (a) => a.passed
+  );
+  const steps = sum(
+    (r) => r.kpis.steps.total,
+    (a) => a.steps.total
+  );
   const out = {
     key,
     builds,
@@ -33709,17 +33944,41 @@ function group(key, records, aggs) {
     queueWaitMissing: records.filter((r) => r.kpis.queueWaitMs === void 0).length,
     queueDepth: queueDepth(records),
     tests: {
-      total: sum((r) => r.tests.total, (a) => a.tests.total),
-      passed: sum((r) => r.tests.passed, (a) => a.tests.passed),
-      failed: sum((r) => r.tests.failed, (a) => a.tests.failed),
-      skipped: sum((r) => r.tests.skipped, (a) => a.tests.skipped)
+      total: sum(
+        (r) => r.tests.total,
+        (a) => a.tests.total
+      ),
+      passed: sum(
+        (r) => r.tests.passed,
+        (a) => a.tests.passed
+      ),
+      failed: sum(
+        (r) => r.tests.failed,
+        (a) => a.tests.failed
+      ),
+      skipped: sum(
+        (r) => r.tests.skipped,
+        (a) => a.tests.skipped
+      )
     },
     aggregated: builds - records.length
   };
   const optional2 = {
     successRate: ratio(passed, builds),
-    retryRate: ratio(sum((r) => retried(r) ? 1 : 0, (a) => a.retried), builds),
-    cacheHitRatio: ratio(sum((r) => r.kpis.steps.cached, (a) => a.steps.cached), steps),
+    retryRate: ratio(
+      sum(
+        (r) => retried(r) ? 1 : 0,
+        (a) => a.retried
+      ),
+      builds
+    ),
+    cacheHitRatio: ratio(
+      sum(
+        (r) => r.kpis.steps.cached,
+        (a) => a.steps.cached
+      ),
+      steps
+    ),
     wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
     queueWaitMs: pcts(records.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]))
   };
@@ -33744,7 +34003,14 @@ function flaky(records) {
     const fail = sorted.find((r) => r.result === "failed");
     const pass = fail && sorted.find((r) => r.result === "passed" && Number(r.run.attempt) > Number(fail.run.attempt));
     if (!fail || !pass) continue;
-    out.push({ target: fail.target, run: fail.run.id, failedAttempt: fail.run.attempt, passedAttempt: pass.run.attempt, kind: fail.failure?.kind ?? "build", tests: fail.tests.targets });
+    out.push({
+      target: fail.target,
+      run: fail.run.id,
+      failedAttempt: fail.run.attempt,
+      passedAttempt: pass.run.attempt,
+      kind: fail.failure?.kind ?? "build",
+      tests: fail.tests.targets
+    });
   }
   return out.sort((a, b) => a.target < b.target ? -1 : a.target > b.target ? 1 : 0);
 }
@@ -33767,7 +34033,15 @@ function timeToPatch(records) {
       current.set(k, d);
       if (was === void 0 || was === d) continue;
       const seen = firstSeen.get(d);
-      out.push({ product: r.product.id, dependency: dep, from: was, to: d, firstSeenAt: seen, pushedAt: r.finishedAt, hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5 });
+      out.push({
+        product: r.product.id,
+        dependency: dep,
+        from: was,
+        to: d,
+        firstSeenAt: seen,
+        pushedAt: r.finishedAt,
+        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5
+      });
     }
   }
   return out;
@@ -33880,8 +34154,25 @@ var init_schemas3 = __esm({
       targetDetails: external_exports.array(TargetSummary),
       history: external_exports.array(HistoryEntry.extend({ target: external_exports.string() }).strict())
     }).strict();
-    ManifestSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), template: Ref2, fragments: external_exports.array(Ref2), matrix: external_exports.record(external_exports.string(), external_exports.array(external_exports.string())).optional(), products: external_exports.array(Ref2) }).strict();
-    TemplateSummary = external_exports.object({ id: Ref2, name: external_exports.string(), version: external_exports.string(), description: external_exports.string().optional(), base: external_exports.string(), slots: external_exports.array(external_exports.string()), digest: Digest4, users: external_exports.array(Ref2) }).strict();
+    ManifestSummary = external_exports.object({
+      id: Ref2,
+      name: external_exports.string(),
+      version: external_exports.string(),
+      template: Ref2,
+      fragments: external_exports.array(Ref2),
+      matrix: external_exports.record(external_exports.string(), external_exports.array(external_exports.string())).optional(),
+      products: external_exports.array(Ref2)
+    }).strict();
+    TemplateSummary = external_exports.object({
+      id: Ref2,
+      name: external_exports.string(),
+      version: external_exports.string(),
+      description: external_exports.string().optional(),
+      base: external_exports.string(),
+      slots: external_exports.array(external_exports.string()),
+      digest: Digest4,
+      users: external_exports.array(Ref2)
+    }).strict();
     FragmentSummary = external_exports.object({
       id: Ref2,
       name: external_exports.string(),
@@ -33921,9 +34212,26 @@ var init_schemas3 = __esm({
       byProduct: external_exports.array(KpiGroup),
       daily: external_exports.array(DayPoint).describe("one point per day with builds"),
       dailyByPool: external_exports.record(external_exports.string(), external_exports.array(DayPoint)),
-      flaky: external_exports.array(external_exports.object({ target: external_exports.string(), run: external_exports.string(), failedAttempt: external_exports.string(), passedAttempt: external_exports.string(), kind: external_exports.enum(["build", "test"]), tests: external_exports.array(external_exports.string()) }).strict()),
+      flaky: external_exports.array(
+        external_exports.object({
+          target: external_exports.string(),
+          run: external_exports.string(),
+          failedAttempt: external_exports.string(),
+          passedAttempt: external_exports.string(),
+          kind: external_exports.enum(["build", "test"]),
+          tests: external_exports.array(external_exports.string())
+        }).strict()
+      ),
       timeToPatch: external_exports.array(
-        external_exports.object({ product: external_exports.string(), dependency: external_exports.string(), from: external_exports.string(), to: external_exports.string(), firstSeenAt: external_exports.string(), pushedAt: external_exports.string(), hours: external_exports.number() }).strict()
+        external_exports.object({
+          product: external_exports.string(),
+          dependency: external_exports.string(),
+          from: external_exports.string(),
+          to: external_exports.string(),
+          firstSeenAt: external_exports.string(),
+          pushedAt: external_exports.string(),
+          hours: external_exports.number()
+        }).strict()
       ),
       skipped: external_exports.array(external_exports.object({ file: external_exports.string(), line: external_exports.number().int(), message: external_exports.string() }).strict()).describe("record lines that could not be read")
     }).strict();
@@ -33970,11 +34278,28 @@ function entry(r) {
 function latestOf(rs) {
   const r = rs?.[0];
   if (!r) return void 0;
-  return { result: r.result, finishedAt: r.finishedAt, run: `${r.run.id}/${r.run.attempt}`, ...r.run.url ? { url: r.run.url } : {}, ...r.image.digest ? { digest: r.image.digest } : {}, pushed: r.image.pushed };
+  return {
+    result: r.result,
+    finishedAt: r.finishedAt,
+    run: `${r.run.id}/${r.run.attempt}`,
+    ...r.run.url ? { url: r.run.url } : {},
+    ...r.image.digest ? { digest: r.image.digest } : {},
+    pushed: r.image.pushed
+  };
 }
 function targetSummary(t, records) {
   const latest = latestOf(records.get(t.name));
-  return { name: t.name, id: t.id, product: t.product.id, variant: t.variant.name, platform: t.platform, accelerator: t.accelerator, pool: t.pool.doc.name, tags: t.tags, ...latest ? { latest } : {} };
+  return {
+    name: t.name,
+    id: t.id,
+    product: t.product.id,
+    variant: t.variant.name,
+    platform: t.platform,
+    accelerator: t.accelerator,
+    pool: t.pool.doc.name,
+    tags: t.tags,
+    ...latest ? { latest } : {}
+  };
 }
 function testPlan(t) {
   const declared = [
@@ -33992,9 +34317,18 @@ function daily(records) {
   return [...days.keys()].sort().map((day) => {
     const rs = days.get(day);
     const p = { day, builds: rs.length, passed: rs.filter((r) => r.result === "passed").length };
-    const wall = percentile(rs.map((r) => r.kpis.wallTimeMs), 50);
-    const hit = ratio(rs.reduce((n, r) => n + r.kpis.steps.cached, 0), rs.reduce((n, r) => n + r.kpis.steps.total, 0));
-    const queue = percentile(rs.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]), 50);
+    const wall = percentile(
+      rs.map((r) => r.kpis.wallTimeMs),
+      50
+    );
+    const hit = ratio(
+      rs.reduce((n, r) => n + r.kpis.steps.cached, 0),
+      rs.reduce((n, r) => n + r.kpis.steps.total, 0)
+    );
+    const queue = percentile(
+      rs.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]),
+      50
+    );
     if (wall !== void 0) p.wallTimeMsP50 = wall;
     if (hit !== void 0) p.cacheHitRatio = hit;
     if (queue !== void 0) p.queueWaitMsP50 = queue;
@@ -34039,7 +34373,11 @@ function productRoutes(factory, records) {
       fragments: p.fragments.map((f) => ref(f.meta.doc)),
       accelerator: p.product.doc.accelerator,
       targets: targets.map((t) => t.name),
-      results: { passed: latest.filter((r) => r === "passed").length, failed: latest.filter((r) => r === "failed").length, none: latest.filter((r) => r === void 0).length }
+      results: {
+        passed: latest.filter((r) => r === "passed").length,
+        failed: latest.filter((r) => r === "failed").length,
+        none: latest.filter((r) => r === void 0).length
+      }
     };
     const detail = {
       ...summary2,
@@ -34197,7 +34535,11 @@ function openApi(routes, title) {
   }
   return {
     openapi: "3.1.0",
-    info: { title: `${title} read-only API`, version: "1", description: "Products, manifests, templates, fragments, targets, test plans, records, history, KPIs and compatibility of a container factory. GET and HEAD only." },
+    info: {
+      title: `${title} read-only API`,
+      version: "1",
+      description: "Products, manifests, templates, fragments, targets, test plans, records, history, KPIs and compatibility of a container factory. GET and HEAD only."
+    },
     paths
   };
 }
@@ -34211,7 +34553,12 @@ var init_openapi = __esm({
     TEMPLATES = [
       { template: "index.json", schema: Index, summary: "What the API holds and every route", params: [] },
       { template: "products.json", schema: ProductSummary.array(), summary: "Products with their latest results", params: [] },
-      { template: "products/{name}/{version}.json", schema: ProductDetail, summary: "A product: manifest, fragments, variants, targets, history", params: ["name", "version"] },
+      {
+        template: "products/{name}/{version}.json",
+        schema: ProductDetail,
+        summary: "A product: manifest, fragments, variants, targets, history",
+        params: ["name", "version"]
+      },
       { template: "manifests.json", schema: ManifestSummary.array(), summary: "Manifests and the products that use them", params: [] },
       { template: "templates.json", schema: TemplateSummary.array(), summary: "Template versions and their users", params: [] },
       { template: "fragments.json", schema: FragmentSummary.array(), summary: "Fragment versions, their tests and users", params: [] },
@@ -34219,7 +34566,12 @@ var init_openapi = __esm({
       { template: "targets/{target}.json", schema: TargetDetail, summary: "A target's test plan, latest record and history", params: ["target"] },
       { template: "records.json", schema: Records, summary: "The latest record of every target", params: [] },
       { template: "kpi.json", schema: Kpis, summary: "KPIs: durations, success, cache hits, queue wait and depth per pool, daily series", params: [] },
-      { template: "compat/{name}/{version}.json", schema: Compat, summary: "What was built together with a fragment, template or product version", params: ["name", "version"] }
+      {
+        template: "compat/{name}/{version}.json",
+        schema: Compat,
+        summary: "What was built together with a fragment, template or product version",
+        params: ["name", "version"]
+      }
     ];
     errorResponse = (description) => ({ description, content: { "application/json": { schema: json2(ApiError) } } });
   }
@@ -34329,7 +34681,9 @@ function reportProblems(ctx, set2) {
 }
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+  return rows.map(
+    (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()
+  ).join("\n");
 }
 function kpiText(r, skipped) {
   const head = ["group", "builds", "success", "retried", "p50", "p95", "cache hit", "queue p50", "queue p95", "max queued", "tests passed"];
@@ -34372,7 +34726,18 @@ function compatText(ref3, rows) {
     `Built together with ${ref3} (passing combinations first):`,
     table([
       head,
-      ...rows.map((r) => [r.last.result, String(r.passed), String(r.failed), r.product, r.platform, r.accelerator, r.template, r.base, r.fragments.join(", "), `${r.last.finishedAt} ${r.last.url ?? r.last.run}`])
+      ...rows.map((r) => [
+        r.last.result,
+        String(r.passed),
+        String(r.failed),
+        r.product,
+        r.platform,
+        r.accelerator,
+        r.template,
+        r.base,
+        r.fragments.join(", "),
+        `${r.last.finishedAt} ${r.last.url ?? r.last.run}`
+      ])
     ])
   ].join("\n");
 }
@@ -34414,7 +34779,8 @@ var init_obs = __esm({
         }
         const sinceText = ctx.values.since;
         const since = sinceText === void 0 ? void 0 : parseSince(sinceText, /* @__PURE__ */ new Date());
-        if (sinceText !== void 0 && !since) throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
+        if (sinceText !== void 0 && !since)
+          throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = by === "pool" ? await targetIndex(ctx) : /* @__PURE__ */ new Map();
@@ -34435,7 +34801,8 @@ var init_obs = __esm({
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
         const ref3 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref3)) throw new UserError(`'${ref3}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref3))
+          throw new UserError(`'${ref3}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = await targetIndex(ctx);
@@ -34476,7 +34843,8 @@ var init_obs = __esm({
       },
       async run(ctx) {
         const port = Number(ctx.values.port ?? "8080");
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${String(ctx.values.port)}: expected a port number 0-65535`, EXIT.usage);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new UserError(`--port ${String(ctx.values.port)}: expected a port number 0-65535`, EXIT.usage);
         const host = ctx.values.host ?? "127.0.0.1";
         const server = createSiteServer(await siteOf(ctx));
         await new Promise((resolve2, reject) => server.once("error", reject).listen(port, host, resolve2));
@@ -34524,10 +34892,7 @@ function parseReference(ref3) {
     if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref3, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError2(
-      ref3,
-      'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"'
-    );
+    throw new ReferenceError2(ref3, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry2 === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   const out = { registry: registry2, repository: parts.join("/") };
@@ -34643,12 +35008,7 @@ var init_client = __esm({
     "use strict";
     init_reference();
     init_oci();
-    MANIFEST_ACCEPT = [
-      MEDIA_TYPES.ociIndex,
-      MEDIA_TYPES.dockerList,
-      MEDIA_TYPES.ociManifest,
-      MEDIA_TYPES.dockerManifest
-    ].join(", ");
+    MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(", ");
     RegistryError = class extends Error {
       constructor(message, status, code, url2) {
         super(message);
@@ -34835,12 +35195,7 @@ var init_client = __esm({
             res = await this.fetchImpl(url2, { method, headers, redirect: "follow", signal: AbortSignal.timeout(this.timeoutMs) });
           } catch (e) {
             const cause = e instanceof Error ? e.cause?.message ?? e.message : String(e);
-            throw new RegistryError(
-              `cannot reach registry ${r.registry} (${url2}): ${cause}; is it running and is the host right?`,
-              void 0,
-              void 0,
-              url2
-            );
+            throw new RegistryError(`cannot reach registry ${r.registry} (${url2}): ${cause}; is it running and is the host right?`, void 0, void 0, url2);
           }
           if (res.status === 401 && attempt === 0) {
             const challenge = parseChallenge(res.headers.get("www-authenticate") ?? "");
@@ -34872,12 +35227,7 @@ var init_client = __esm({
           return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
         }
         if (challenge?.scheme !== "bearer" || !challenge.params.realm) {
-          throw new RegistryError(
-            `registry ${r.registry} answered 401 without a usable Bearer or Basic challenge`,
-            401,
-            "UNAUTHORIZED",
-            url2
-          );
+          throw new RegistryError(`registry ${r.registry} answered 401 without a usable Bearer or Basic challenge`, 401, "UNAUTHORIZED", url2);
         }
         const tokenUrl = new URL(challenge.params.realm);
         if (challenge.params.service) tokenUrl.searchParams.set("service", challenge.params.service);
@@ -34924,12 +35274,7 @@ var init_client = __esm({
         if (res.status === 404) {
           return new RegistryError(`${what} not found in ${r.registry}${code ? ` (${code})` : ""}`, 404, code ?? "NOT_FOUND", url2);
         }
-        return new RegistryError(
-          `registry ${r.registry} answered HTTP ${res.status} for ${what}${code ? ` (${code})` : ""}${detail}`,
-          res.status,
-          code,
-          url2
-        );
+        return new RegistryError(`registry ${r.registry} answered HTTP ${res.status} for ${what}${code ? ` (${code})` : ""}${detail}`, res.status, code, url2);
       }
     };
   }
@@ -34955,7 +35300,15 @@ function cosignSigner(o) {
   const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
     async verify(ref3) {
-      const args = ["verify", ...auth, ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [], ...o.allowHttp ? ["--allow-http-registry"] : [], "--output", "json", ref3];
+      const args = [
+        "verify",
+        ...auth,
+        ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [],
+        ...o.allowHttp ? ["--allow-http-registry"] : [],
+        "--output",
+        "json",
+        ref3
+      ];
       const r = await run(o.cosign ?? "cosign", args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
       if (r.code !== 0) {
@@ -35058,10 +35411,12 @@ function provenanceCheck(platform, img, facts) {
   const vcs = vcsOf(facts.provenance);
   const source = vcs.source ?? img.labels["org.opencontainers.image.source"] ?? "";
   const revision = vcs.revision ?? img.labels["org.opencontainers.image.revision"] ?? "";
-  if (!source) return { platform, check: "provenance", ok: false, detail: "provenance names no repository (no vcs source, no org.opencontainers.image.source)" };
+  if (!source)
+    return { platform, check: "provenance", ok: false, detail: "provenance names no repository (no vcs source, no org.opencontainers.image.source)" };
   if (!/^[0-9a-f]{7,64}$/.test(revision)) return { platform, check: "provenance", ok: false, detail: `provenance names no commit (revision "${revision}")` };
   const label = img.labels["org.opencontainers.image.revision"];
-  if (label && vcs.revision && label !== vcs.revision) return { platform, check: "provenance", ok: false, detail: `the revision label ${label} differs from the provenance's ${vcs.revision}` };
+  if (label && vcs.revision && label !== vcs.revision)
+    return { platform, check: "provenance", ok: false, detail: `the revision label ${label} differs from the provenance's ${vcs.revision}` };
   return { platform, check: "provenance", ok: true, detail: `${source} at ${revision.slice(0, 12)}` };
 }
 function sbomCheck(platform, facts) {
@@ -35070,31 +35425,57 @@ function sbomCheck(platform, facts) {
 }
 function baseCheck(platform, facts, expected) {
   const got = baseDigest(facts.provenance, expected?.baseImage);
-  if (!expected) return { platform, check: "base", ok: got !== void 0, detail: got ? `base ${got} (no factory pin to compare: not a product of this factory)` : "no base digest in the provenance" };
-  if (!expected.basePin) return { platform, check: "base", ok: false, detail: `the lock has no pin for ${expected.baseImage}: run 'factory lock --resolve-bases'` };
+  if (!expected)
+    return {
+      platform,
+      check: "base",
+      ok: got !== void 0,
+      detail: got ? `base ${got} (no factory pin to compare: not a product of this factory)` : "no base digest in the provenance"
+    };
+  if (!expected.basePin)
+    return { platform, check: "base", ok: false, detail: `the lock has no pin for ${expected.baseImage}: run 'factory lock --resolve-bases'` };
   if (!got) return { platform, check: "base", ok: false, detail: "the provenance names no base image digest" };
   return got === expected.basePin ? { platform, check: "base", ok: true, detail: `${got.slice(0, 19)} = the lock's pin` } : { platform, check: "base", ok: false, detail: `built on ${got}, the lock pins ${expected.basePin}: rebuild, or the image predates the pin` };
 }
 function compositionCheck(platform, img, expected) {
   const template = img.labels["dev.factory.template"] ?? "";
   const fragments = (img.labels["dev.factory.fragments"] ?? "").split(",").filter(Boolean);
-  if (!expected) return { platform, check: "composition", ok: template !== "", detail: template ? `${template} + ${fragments.join(", ")} (not compared: not a product of this factory)` : "no dev.factory.* labels: not a factory image" };
+  if (!expected)
+    return {
+      platform,
+      check: "composition",
+      ok: template !== "",
+      detail: template ? `${template} + ${fragments.join(", ")} (not compared: not a product of this factory)` : "no dev.factory.* labels: not a factory image"
+    };
   const problems = [];
-  if (img.labels["dev.factory.product"] !== expected.product) problems.push(`product label ${img.labels["dev.factory.product"] ?? "(none)"}, expected ${expected.product}`);
-  if (img.labels["dev.factory.variant"] !== expected.variant) problems.push(`variant label ${img.labels["dev.factory.variant"] ?? "(none)"}, expected ${expected.variant}`);
+  if (img.labels["dev.factory.product"] !== expected.product)
+    problems.push(`product label ${img.labels["dev.factory.product"] ?? "(none)"}, expected ${expected.product}`);
+  if (img.labels["dev.factory.variant"] !== expected.variant)
+    problems.push(`variant label ${img.labels["dev.factory.variant"] ?? "(none)"}, expected ${expected.variant}`);
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
-  if (fragments.join(",") !== expected.fragments.join(",")) problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
+  if (fragments.join(",") !== expected.fragments.join(","))
+    problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
   for (const ref3 of [template, ...fragments]) if (ref3 && !expected.lockDigests[ref3]) problems.push(`${ref3} is not in factory.lock.json`);
   return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
 }
 async function verifyImage(v) {
   const checks = [];
   const index2 = await v.signer.verify(`${v.repository}@${v.inspection.digest}`);
-  checks.push({ platform: v.inspection.images.length > 1 || v.inspection.mediaType.includes("index") ? "index" : v.inspection.images[0]?.platform ?? "image", check: "signature", ...index2 });
+  checks.push({
+    platform: v.inspection.images.length > 1 || v.inspection.mediaType.includes("index") ? "index" : v.inspection.images[0]?.platform ?? "image",
+    check: "signature",
+    ...index2
+  });
   for (const img of v.inspection.images) {
-    if (img.digest !== v.inspection.digest) checks.push({ platform: img.platform, check: "signature", ...await v.signer.verify(`${v.repository}@${img.digest}`) });
+    if (img.digest !== v.inspection.digest)
+      checks.push({ platform: img.platform, check: "signature", ...await v.signer.verify(`${v.repository}@${img.digest}`) });
     const facts = await inspectImage(v.source, v.inspection.digest, img.platform);
-    checks.push(provenanceCheck(img.platform, img, facts), sbomCheck(img.platform, facts), baseCheck(img.platform, facts, v.expected), compositionCheck(img.platform, img, v.expected));
+    checks.push(
+      provenanceCheck(img.platform, img, facts),
+      sbomCheck(img.platform, facts),
+      baseCheck(img.platform, facts, v.expected),
+      compositionCheck(img.platform, img, v.expected)
+    );
   }
   return checks;
 }
@@ -35170,7 +35551,8 @@ var init_verify2 = __esm({
         }
         const key = ctx.values.key;
         const repository = ctx.values.repository ?? process.env.GITHUB_REPOSITORY;
-        if (!key && !repository) throw new UserError("say who must have signed: --key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflow", EXIT.usage);
+        if (!key && !repository)
+          throw new UserError("say who must have signed: --key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflow", EXIT.usage);
         const client = new RegistryClient();
         const all = [];
         for (const s of await subjects(ctx, factory)) {
@@ -35190,7 +35572,13 @@ var init_verify2 = __esm({
           const label = inspection.images[0]?.labels ?? {};
           const target = s.target ?? factory?.targets.find((t) => t.product.id === label["dev.factory.product"] && t.variant.name === label["dev.factory.variant"]);
           const repo = formatReference({ ...ref3, tag: void 0, digest: void 0 });
-          const checks = await verifyImage({ repository: repo, inspection, source: client.source(ref3), signer, ...target && factory ? { expected: expectedOf(factory, target) } : {} });
+          const checks = await verifyImage({
+            repository: repo,
+            inspection,
+            source: client.source(ref3),
+            signer,
+            ...target && factory ? { expected: expectedOf(factory, target) } : {}
+          });
           all.push(...checks.map((c) => ({ ...c, image: `${repo}@${inspection.digest}` })));
         }
         const failed = all.filter((c) => !c.ok).length;
@@ -35220,7 +35608,10 @@ async function digestOf2(client, image) {
   try {
     return (await client.resolve(image)).digest;
   } catch (e) {
-    throw new UserError(`cannot resolve ${image} through the registry: ${e.message}. Is the registry up (scripts/sandbox.sh status)?`, EXIT.internal);
+    throw new UserError(
+      `cannot resolve ${image} through the registry: ${e.message}. Is the registry up (scripts/sandbox.sh status)?`,
+      EXIT.internal
+    );
   }
 }
 async function lockWithBasePins(factory, client = new RegistryClient()) {
@@ -35241,7 +35632,13 @@ async function checkBasePins(factory, client = new RegistryClient()) {
     const pin2 = pins[b.doc.name];
     const where = { file: lockFile, line: 1, column: 1 };
     if (!pin2) {
-      problems.push({ severity: "error", code: "lock-base-missing", message: `base '${b.doc.name}' (${image}) is not pinned`, hint: "run 'factory lock --resolve-bases'", location: where });
+      problems.push({
+        severity: "error",
+        code: "lock-base-missing",
+        message: `base '${b.doc.name}' (${image}) is not pinned`,
+        hint: "run 'factory lock --resolve-bases'",
+        location: where
+      });
       continue;
     }
     if (pin2.image !== image) {
@@ -35576,9 +35973,7 @@ async function resolveCommit(repoRoot, ref3) {
   try {
     return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref3}^{commit}`])).toString("utf8").trim();
   } catch {
-    throw new GitError(
-      `unknown git revision "${ref3}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`
-    );
+    throw new GitError(`unknown git revision "${ref3}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 function parseNameStatus(out) {
@@ -36117,7 +36512,9 @@ function renderRunSummary(plan, results) {
     out.push("| target | pool | plan | result | why |", "| --- | --- | --- | --- | --- |");
     for (const t of plan.affected) {
       const why = t.reasons[0]?.summary ?? "";
-      out.push(`| ${markdownCode(t.target, true)} | ${markdownCode(t.pool, true)} | ${t.status} | ${resultCell(t.status, results.get(t.target))} | ${markdownCode(why, true)} |`);
+      out.push(
+        `| ${markdownCode(t.target, true)} | ${markdownCode(t.pool, true)} | ${t.status} | ${resultCell(t.status, results.get(t.target))} | ${markdownCode(why, true)} |`
+      );
     }
   }
   if (plan.removed.length > 0) out.push("", `Removed targets: ${plan.removed.length}`);
@@ -36201,7 +36598,11 @@ async function mergeCommand(ctx, buildx, exec = spawnExec) {
 }
 async function summaryCommand(ctx) {
   const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
-  const results = await readResults(ctx.root, str2(ctx.values.results, "results"), plan.affected.map((t) => t.target));
+  const results = await readResults(
+    ctx.root,
+    str2(ctx.values.results, "results"),
+    plan.affected.map((t) => t.target)
+  );
   const md = renderRunSummary(plan, results);
   await fs6.writeFile(path6.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
@@ -36271,11 +36672,23 @@ async function blockedOutputs(root, outputs) {
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");
       if (await kindOf2(dir) === "other" && !found.has(dir)) {
-        found.set(dir, error("not-a-file", `${dir} is a file where generate writes a directory (for ${o.path})`, { location: { file: dir, line: 1, column: 1 }, hint: `remove ${dir} and run 'factory generate' again` }));
+        found.set(
+          dir,
+          error("not-a-file", `${dir} is a file where generate writes a directory (for ${o.path})`, {
+            location: { file: dir, line: 1, column: 1 },
+            hint: `remove ${dir} and run 'factory generate' again`
+          })
+        );
       }
     }
     if (await kindOf2(o.path) === "dir" && !found.has(o.path)) {
-      found.set(o.path, error("not-a-file", `${o.path} is a directory where generate writes a file`, { location: { file: o.path, line: 1, column: 1 }, hint: `remove the directory (rm -r ${o.path}) and run 'factory generate' again` }));
+      found.set(
+        o.path,
+        error("not-a-file", `${o.path} is a directory where generate writes a file`, {
+          location: { file: o.path, line: 1, column: 1 },
+          hint: `remove the directory (rm -r ${o.path}) and run 'factory generate' again`
+        })
+      );
     }
   }
   return [...found.values()];
@@ -36406,7 +36819,10 @@ var init_commands = __esm({
           rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo2) });
         }
         if (ctx.json) {
-          printJson(ctx.io, rendered.map((r) => ({ id: r.id, ...r.dockerfile })));
+          printJson(
+            ctx.io,
+            rendered.map((r) => ({ id: r.id, ...r.dockerfile }))
+          );
           return EXIT.ok;
         }
         for (const r of rendered) {
@@ -36437,7 +36853,13 @@ var init_commands = __esm({
           else if (stale.length === 0) ctx.io.out(`${paint(ctx.io, "green", "ok")}: ${outputs.length} generated files are up to date.`);
           else {
             for (const s of stale) ctx.io.err(`${s.path}: ${s.status}`);
-            ctx.io.err(paint(ctx.io, "red", `${stale.length} generated file${stale.length === 1 ? " is" : "s are"} out of date: run 'npm run generate' and commit the result.`));
+            ctx.io.err(
+              paint(
+                ctx.io,
+                "red",
+                `${stale.length} generated file${stale.length === 1 ? " is" : "s are"} out of date: run 'npm run generate' and commit the result.`
+              )
+            );
           }
           return stale.length === 0 ? EXIT.ok : EXIT.stale;
         }

@@ -4335,7 +4335,15 @@
       {
         width: 520,
         height: 220,
-        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, ...opts.stepped ? { paths: uPlot.paths.stepped({ align: 1 }) } : {} }))],
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: colors[i % colors.length],
+            width: 2,
+            ...opts.stepped ? { paths: uPlot.paths.stepped({ align: 1 }) } : {}
+          }))
+        ],
         axes: [{}, {}],
         scales: { x: { time: true } }
       },
@@ -4345,7 +4353,12 @@
     return box;
   }
   function table(head, rows, attrs = {}) {
-    return el("table", attrs, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))), el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", {}, c))))));
+    return el(
+      "table",
+      attrs,
+      el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))),
+      el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", {}, c)))))
+    );
   }
   function result(r) {
     return el("span", { class: `result ${r ?? "none"}` }, r ?? "not built");
@@ -4375,7 +4388,9 @@
       { class: "charts" },
       chart("duration", "Build duration, daily p50 (s)", xs, [{ label: "p50", values: d.map((p) => (p.wallTimeMsP50 ?? null) && p.wallTimeMsP50 / 1e3) }]),
       chart("success", "Success rate, daily (%)", xs, [{ label: "success", values: d.map((p) => 100 * p.passed / p.builds) }]),
-      chart("cache", "Cache hit ratio, daily (%)", xs, [{ label: "cache hits", values: d.map((p) => p.cacheHitRatio === void 0 ? null : 100 * p.cacheHitRatio) }]),
+      chart("cache", "Cache hit ratio, daily (%)", xs, [
+        { label: "cache hits", values: d.map((p) => p.cacheHitRatio === void 0 ? null : 100 * p.cacheHitRatio) }
+      ]),
       chart(
         "queue-wait",
         "Queue wait per pool, daily p50 (s)",
@@ -4397,22 +4412,48 @@
     const used = fragments.filter((x) => x.users.length);
     const all = await Promise.all(used.map((f) => get(`compat/${f.name}/${f.version}.json`)));
     for (const [i, f] of used.entries()) {
-      for (const r of all[i].rows) rows.push([f.id, r.product, r.platform, r.accelerator, r.base.split("@").pop().slice(0, 19), result(r.last.result), `${r.passed} / ${r.failed}`, runLink(r.last)]);
+      for (const r of all[i].rows)
+        rows.push([
+          f.id,
+          r.product,
+          r.platform,
+          r.accelerator,
+          r.base.split("@").pop().slice(0, 19),
+          result(r.last.result),
+          `${r.passed} / ${r.failed}`,
+          runLink(r.last)
+        ]);
     }
     const box = el("section", { id: "compat" }, el("h2", {}, "Compatibility: what passed together"));
-    box.append(rows.length ? table(["fragment", "product", "platform", "accelerator", "base", "last", "passed / failed", "last run"], rows, { "data-table": "compat" }) : el("p", { class: "empty" }, "no builds recorded yet"));
+    box.append(
+      rows.length ? table(["fragment", "product", "platform", "accelerator", "base", "last", "passed / failed", "last run"], rows, { "data-table": "compat" }) : el("p", { class: "empty" }, "no builds recorded yet")
+    );
     return box;
   }
   async function overview(index) {
     const [kpi, targets] = await Promise.all([get("kpi.json"), get("targets.json")]);
     const a = kpi.all;
-    const nav2 = el("nav", {}, ...(await get("products.json")).map((p) => el("a", { href: `#/product/${p.name}/${p.version}`, "data-product": p.id }, p.id)));
+    const nav2 = el(
+      "nav",
+      {},
+      ...(await get("products.json")).map((p) => el("a", { href: `#/product/${p.name}/${p.version}`, "data-product": p.id }, p.id))
+    );
     app.replaceChildren(el("h1", {}, `${index.factory}: container factory`), nav2);
     if (!a) {
-      app.append(el("p", { class: "empty", id: "no-builds" }, "No builds yet. Records appear here after the first push to the default branch runs the factory workflow."));
+      app.append(
+        el("p", { class: "empty", id: "no-builds" }, "No builds yet. Records appear here after the first push to the default branch runs the factory workflow.")
+      );
     } else {
       app.append(
-        el("div", { class: "cards" }, card("builds", String(a.builds)), card("success", pct(a.successRate)), card("build p50", secs(a.wallTimeMs?.p50)), card("cache hits", pct(a.cacheHitRatio)), card("queue wait p50", secs(a.queueWaitMs?.p50))),
+        el(
+          "div",
+          { class: "cards" },
+          card("builds", String(a.builds)),
+          card("success", pct(a.successRate)),
+          card("build p50", secs(a.wallTimeMs?.p50)),
+          card("cache hits", pct(a.cacheHitRatio)),
+          card("queue wait p50", secs(a.queueWaitMs?.p50))
+        ),
         charts(kpi)
       );
     }
@@ -4425,7 +4466,8 @@
       ),
       await compatMatrix()
     );
-    if (index.counts.skipped) app.append(el("p", { class: "warning" }, `${index.counts.skipped} record line(s) could not be read; kpi.json lists them under "skipped".`));
+    if (index.counts.skipped)
+      app.append(el("p", { class: "warning" }, `${index.counts.skipped} record line(s) could not be read; kpi.json lists them under "skipped".`));
   }
   async function product(name, version) {
     const p = await get(`products/${name}/${version}.json`);
@@ -4433,15 +4475,31 @@
       el("p", {}, el("a", { href: "#" }, "← all products")),
       el("h1", { "data-page": "product" }, p.id),
       el("p", {}, p.description ?? ""),
-      el("p", {}, `image ${p.image}, manifest ${p.manifest}, template ${p.template}, base ${p.base.image}${p.base.digest ? `@${p.base.digest.slice(0, 19)}` : ""}`),
+      el(
+        "p",
+        {},
+        `image ${p.image}, manifest ${p.manifest}, template ${p.template}, base ${p.base.image}${p.base.digest ? `@${p.base.digest.slice(0, 19)}` : ""}`
+      ),
       el("h2", {}, "Fragments"),
       el("ul", {}, ...p.fragments.map((f) => el("li", {}, f))),
       el("h2", {}, "Targets"),
-      table(["target", "variant", "platform", "pool", "latest", "run"], p.targetDetails.map((t) => [t.name, t.variant, t.platform, t.pool, result(t.latest?.result), runLink(t.latest)])),
+      table(
+        ["target", "variant", "platform", "pool", "latest", "run"],
+        p.targetDetails.map((t) => [t.name, t.variant, t.platform, t.pool, result(t.latest?.result), runLink(t.latest)])
+      ),
       el("h2", {}, "Tests"),
-      table(["target", "test", "from", "runs here"], (await Promise.all(p.targets.map((t) => get(`targets/${t}.json`)))).flatMap((t) => t.tests.map((x) => [t.name, x.name, x.origin, x.runsHere ? "yes" : `skipped: ${x.skipReason}`]))),
+      table(
+        ["target", "test", "from", "runs here"],
+        (await Promise.all(p.targets.map((t) => get(`targets/${t}.json`)))).flatMap(
+          (t) => t.tests.map((x) => [t.name, x.name, x.origin, x.runsHere ? "yes" : `skipped: ${x.skipReason}`])
+        )
+      ),
       el("h2", {}, "History"),
-      p.history.length ? table(["finished", "target", "result", "duration", "cache hits", "run"], p.history.map((h) => [h.finishedAt, h.target, result(h.result), secs(h.wallTimeMs), pct(h.cacheHitRatio), runLink(h)]), { "data-table": "history" }) : el("p", { class: "empty" }, "no builds yet")
+      p.history.length ? table(
+        ["finished", "target", "result", "duration", "cache hits", "run"],
+        p.history.map((h) => [h.finishedAt, h.target, result(h.result), secs(h.wallTimeMs), pct(h.cacheHitRatio), runLink(h)]),
+        { "data-table": "history" }
+      ) : el("p", { class: "empty" }, "no builds yet")
     );
   }
   async function route() {

@@ -9,16 +9,22 @@ import { renderDockerfile } from '../src/core/render.js';
 import { FactoryError, type RenderedDockerfile, type ResolvedFactory } from '../src/core/types.js';
 import { baseVariable, cacheTag, declaredArgs, dockerfileKey, generateBake } from './bake.js';
 
-
 const TPL = "<%- slot('security') %>\n<%- slot('core') %>\n<%- slot('app') %>\n";
 const tpl = template('runtime', '1.0.0', TPL);
 const hardening = fragment('hardening', '1.0.0', 'security', 'RUN harden\n');
 const python = fragment('python', '1.0.0', 'core', 'ARG PYTHON_VERSION\nRUN install python ${PYTHON_VERSION}\n', { args: { PYTHON_VERSION: '3.11' } });
 const web = fragment('web', '1.0.0', 'app', 'RUN web\n');
 const cli = fragment('cli', '1.0.0', 'app', 'ARG CLI_FLAVOR\nRUN cli ${CLI_FLAVOR}\n');
-const pools = [pool('amd64', 'linux/amd64'), pool('arm64', 'linux/arm64', { cache: 'gha' }), pool('gpu', 'linux/amd64', { accelerator: 'cuda', cache: 'local' })];
+const pools = [
+  pool('amd64', 'linux/amd64'),
+  pool('arm64', 'linux/arm64', { cache: 'gha' }),
+  pool('gpu', 'linux/amd64', { accelerator: 'cuda', cache: 'local' }),
+];
 
-function build(products: ReturnType<typeof product>[], bases = [base('debian', 'docker.io/library/debian:bookworm-slim')]): { f: ResolvedFactory; hcl: string } {
+function build(
+  products: ReturnType<typeof product>[],
+  bases = [base('debian', 'docker.io/library/debian:bookworm-slim')],
+): { f: ResolvedFactory; hcl: string } {
   const f = factory(products, pools, bases);
   const dockerfiles = new Map<string, RenderedDockerfile>();
   for (const p of f.products) for (const v of p.variants) dockerfiles.set(dockerfileKey(p, v), renderDockerfile(p, v));
@@ -28,16 +34,31 @@ function build(products: ReturnType<typeof product>[], bases = [base('debian', '
 const py311 = { name: 'python3.11', matrix: { python: '3.11' }, args: { PYTHON_VERSION: '3.11', CLI_FLAVOR: 'a' } };
 const py312 = { name: 'python3.12', matrix: { python: '3.12' }, args: { PYTHON_VERSION: '3.12', CLI_FLAVOR: 'a' } };
 const webapp = product({ name: 'webapp', template: tpl, fragments: [hardening, python, web], variants: [py311, py312] });
-const cliapp = product({ name: 'cliapp', template: tpl, fragments: [hardening, python, cli], variants: [{ name: 'default', matrix: {}, args: { PYTHON_VERSION: '3.11', CLI_FLAVOR: 'b' } }] });
+const cliapp = product({
+  name: 'cliapp',
+  template: tpl,
+  fragments: [hardening, python, cli],
+  variants: [{ name: 'default', matrix: {}, args: { PYTHON_VERSION: '3.11', CLI_FLAVOR: 'b' } }],
+});
 const gpu = product({ name: 'gpu', template: tpl, fragments: [hardening, web], product: { accelerator: 'cuda', platforms: ['linux/amd64'] } });
 
 /** Parsed `buildx bake --print` of a bake file (no daemon needed). */
-function bakePrint(hcl: string, targets: string[], env: Record<string, string> = {}): { group: Record<string, { targets: string[] }>; target: Record<string, Record<string, unknown>> } {
+function bakePrint(
+  hcl: string,
+  targets: string[],
+  env: Record<string, string> = {},
+): { group: Record<string, { targets: string[] }>; target: Record<string, Record<string, unknown>> } {
   const dir = mkdtempSync(join(tmpdir(), 'bake-print-'));
   try {
     writeFileSync(join(dir, 'docker-bake.hcl'), hcl);
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|SOURCE_DATE_EPOCH|REVISION|SOURCE_URL|BASE_.*|BUILDX_BUILDER)$/.test(k)));
-    const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', ...targets], { cwd: dir, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|SOURCE_DATE_EPOCH|REVISION|SOURCE_URL|BASE_.*|BUILDX_BUILDER)$/.test(k)),
+    );
+    const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', ...targets], {
+      cwd: dir,
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return JSON.parse(out.toString());
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -76,7 +97,9 @@ describe('generateBake', () => {
 
   it('gives each pool its own cache kind, per target and per arch', () => {
     const block = (name: string) => hcl.slice(hcl.indexOf(`target "${name}"`), hcl.indexOf('\n}\n', hcl.indexOf(`target "${name}"`)));
-    expect(block('webapp-python3_11-amd64')).toContain('cache-to = ["type=registry,ref=${CACHE_REPO}:webapp-python3_11-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]');
+    expect(block('webapp-python3_11-amd64')).toContain(
+      'cache-to = ["type=registry,ref=${CACHE_REPO}:webapp-python3_11-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]',
+    );
     expect(block('webapp-python3_11-arm64')).toContain('"type=gha,scope=shared-arm64"');
     expect(block('gpu-default-amd64')).toContain('cache-to = ["type=local,dest=${CACHE_DIR}/gpu-default-amd64,mode=max"]');
   });
@@ -110,7 +133,20 @@ describe('generateBake', () => {
 
   it('pins a base to the lock digest', () => {
     const f = build([webapp]).f;
-    const locked = { ...f, loaded: { ...f.loaded, lock: { doc: { version: 1 as const, templates: {}, fragments: {}, bases: { debian: { image: 'docker.io/library/debian:bookworm-slim', digest: `sha256:${'a'.repeat(64)}` } } } } } } as unknown as ResolvedFactory;
+    const locked = {
+      ...f,
+      loaded: {
+        ...f.loaded,
+        lock: {
+          doc: {
+            version: 1 as const,
+            templates: {},
+            fragments: {},
+            bases: { debian: { image: 'docker.io/library/debian:bookworm-slim', digest: `sha256:${'a'.repeat(64)}` } },
+          },
+        },
+      },
+    } as unknown as ResolvedFactory;
     const dockerfiles = new Map<string, RenderedDockerfile>();
     for (const p of locked.products) for (const v of p.variants) dockerfiles.set(dockerfileKey(p, v), renderDockerfile(p, v));
     expect(generateBake(locked, dockerfiles)).toContain(`default = "docker.io/library/debian:bookworm-slim@sha256:${'a'.repeat(64)}"`);
@@ -118,7 +154,15 @@ describe('generateBake', () => {
 
   describe.skipIf(NO_BUILDX)('with the real buildx bake --print', () => {
     it('parses, and yields the targets, groups, tags, cache refs, contexts and platforms', () => {
-      expect(bakePrint(hcl, ['default']).group.default!.targets).toEqual(['cliapp-default-amd64', 'cliapp-default-arm64', 'gpu-default-amd64', 'webapp-python3_11-amd64', 'webapp-python3_11-arm64', 'webapp-python3_12-amd64', 'webapp-python3_12-arm64']);
+      expect(bakePrint(hcl, ['default']).group.default!.targets).toEqual([
+        'cliapp-default-amd64',
+        'cliapp-default-arm64',
+        'gpu-default-amd64',
+        'webapp-python3_11-amd64',
+        'webapp-python3_11-arm64',
+        'webapp-python3_12-amd64',
+        'webapp-python3_12-arm64',
+      ]);
       const j = bakePrint(hcl, ['tests', 'default']);
       expect(j.group.tests!.targets).toContain('test-fragment-python-1_0_0-arm64');
       expect(j.group.tests!.targets).toContain('test-gpu-default-amd64');

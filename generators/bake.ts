@@ -44,7 +44,11 @@ const EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
 
 const VARIABLES: readonly { name: string; default: HclExpr; description: string }[] = [
   { name: 'REGISTRY', default: str('localhost:5000'), description: 'registry (host[/path]) the image tags are under' },
-  { name: 'CACHE_REPO', default: expr(hclTemplate([{ ref: 'REGISTRY' }, '/cache'])), description: 'repository of the registry build cache (one tag per target and arch)' },
+  {
+    name: 'CACHE_REPO',
+    default: expr(hclTemplate([{ ref: 'REGISTRY' }, '/cache'])),
+    description: 'repository of the registry build cache (one tag per target and arch)',
+  },
   { name: 'CACHE_DIR', default: str('.factory/cache'), description: 'directory of the build cache for pools with cache: local' },
   { name: 'TAG_SUFFIX', default: str(''), description: 'appended to every tag, e.g. "-pr123"' },
   { name: 'SOURCE_DATE_EPOCH', default: str('0'), description: 'reproducible timestamps: seconds since the epoch (the commit time in CI)' },
@@ -125,12 +129,18 @@ export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { 
       };
     case 'local':
       return {
-        from: [expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`])), expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${shared}`]))],
+        from: [
+          expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`])),
+          expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${shared}`])),
+        ],
         to: [expr(hclTemplate(['type=local,dest=', { ref: 'CACHE_DIR' }, `/${own},mode=max`]))],
       };
     default:
       return {
-        from: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`])), expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${shared}`]))],
+        from: [
+          expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`])),
+          expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${shared}`])),
+        ],
         to: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own},mode=max,image-manifest=true,oci-mediatypes=true`]))],
       };
   }
@@ -179,7 +189,7 @@ interface StageShare {
 function stageStarts(text: string, stages: readonly string[]): number[] {
   const starts: number[] = [];
   let s = 0;
-  for (let at = 0; s < stages.length; ) {
+  for (let at = 0; s < stages.length;) {
     const nl = text.indexOf('\n', at);
     // Most lines are not FROM lines: look at the first letter before running the pattern.
     const c = text.charCodeAt(at);
@@ -218,7 +228,9 @@ function stagePrefixes(d: BakeDockerfile, variantArgs: Record<string, string>): 
     const declared = declaredArgs(chunk).map((k) => [k, variantArgs[k] ?? null] as const);
     for (const [k, v] of declared) if (v !== null) prefixArgs[k] = v;
     // One update of the joined pieces hashes the same bytes as one update per piece.
-    h = createHash('sha256').update(`${h}\u0000${chunk}\u0000${JSON.stringify(declared)}`).digest('hex');
+    h = createHash('sha256')
+      .update(`${h}\u0000${chunk}\u0000${JSON.stringify(declared)}`)
+      .digest('hex');
     if (i > 0) out.push({ stage: d.stages[i]!, digest: h, args: { ...prefixArgs } });
   }
   return out;
@@ -333,7 +345,15 @@ export function generateBake(
     }
     baseVars.set(v, b);
   }
-  for (const v of VARIABLES) blocks.push({ type: 'variable', label: v.name, attrs: [['description', str(v.description)], ['default', v.default]] });
+  for (const v of VARIABLES)
+    blocks.push({
+      type: 'variable',
+      label: v.name,
+      attrs: [
+        ['description', str(v.description)],
+        ['default', v.default],
+      ],
+    });
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
     blocks.push({
       type: 'variable',

@@ -93,9 +93,15 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
   const rootTest: Test = { name: 'as root', command: 'id -u', user: 'root', exit: 0, stdout: { matches: '^0$' } };
   const appA = fragment('app-a', '1.0.0', 'app', 'RUN echo a > /etc/app\n', {
     requires: ['greet'],
-    tests: [{ name: 'app a', command: 'cat /etc/app', exit: 0, stdout: { contains: 'a' } }, rootTest, { name: 'whoami', command: 'id -un', exit: 0, stdout: { matches: '^app$' } }],
+    tests: [
+      { name: 'app a', command: 'cat /etc/app', exit: 0, stdout: { contains: 'a' } },
+      rootTest,
+      { name: 'whoami', command: 'id -un', exit: 0, stdout: { matches: '^app$' } },
+    ],
   });
-  const appB = fragment('app-b', '1.0.0', 'app', 'RUN echo b > /etc/app\n', { tests: [{ name: 'app b', command: 'cat /etc/app', exit: 0, stdout: { contains: 'b' } }] });
+  const appB = fragment('app-b', '1.0.0', 'app', 'RUN echo b > /etc/app\n', {
+    tests: [{ name: 'app b', command: 'cat /etc/app', exit: 0, stdout: { contains: 'b' } }],
+  });
   const variant = { name: 'default', matrix: {}, args: { GREETING: 'hello' } };
   const busybox = { name: 'busybox', image: 'docker.io/library/busybox:stable' };
   const a = product({
@@ -104,7 +110,13 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
     fragments: [hardening, greet, appA],
     variants: [variant],
     base: busybox,
-    product: { platforms: ['linux/amd64'], tests: [{ name: 'runs as app', 'runs-as': 'app' }, { name: 'title label', label: { 'org.opencontainers.image.title': 'a' } }] },
+    product: {
+      platforms: ['linux/amd64'],
+      tests: [
+        { name: 'runs as app', 'runs-as': 'app' },
+        { name: 'title label', label: { 'org.opencontainers.image.title': 'a' } },
+      ],
+    },
   });
   const b = product({
     name: 'b',
@@ -145,7 +157,14 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
     });
     const rb = results('test-b-default-amd64');
     expect(rb.summary).toEqual({ passed: 5, failed: 1, skipped: 0, total: 6 });
-    expect(rb.tests.at(-1)).toMatchObject({ name: 'deliberately failing', origin: 'b@1.0.0', status: 'failed', exitCode: 4, output: 'boom', message: 'exit code 4, expected 0' });
+    expect(rb.tests.at(-1)).toMatchObject({
+      name: 'deliberately failing',
+      origin: 'b@1.0.0',
+      status: 'failed',
+      exitCode: 4,
+      output: 'boom',
+      message: 'exit code 4, expected 0',
+    });
     expect(readFileSync(join(dir, '.factory/test-results/test-b-default-amd64/summary'), 'utf8')).toBe('passed=5\nfailed=1\nskipped=0\ntotal=6\n');
     // Isolated: app-a with what it requires (greet) on the bare base; no app user there.
     expect(status('test-fragment-app-a-1_0_0-amd64')).toEqual({ 'app a': 'passed', 'as root': 'passed', whoami: 'failed' });
@@ -162,7 +181,13 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
         rootTest,
       ],
     });
-    const p = product({ name: 'deb', template: dtpl, fragments: [user], base: { name: 'debian', image: 'docker.io/library/debian:bookworm' }, product: { platforms: ['linux/amd64'], tests: [{ name: 'runs as app', 'runs-as': 'app' }] } });
+    const p = product({
+      name: 'deb',
+      template: dtpl,
+      fragments: [user],
+      base: { name: 'debian', image: 'docker.io/library/debian:bookworm' },
+      product: { platforms: ['linux/amd64'], tests: [{ name: 'runs as app', 'runs-as': 'app' }] },
+    });
     const f = factory([p], [pool('amd64', 'linux/amd64'), pool('arm64', 'linux/arm64')], [base('debian', 'docker.io/library/debian:bookworm')]);
     for (const file of generateBuildFiles(f)) {
       mkdirSync(dirname(join(ddir, file.path)), { recursive: true });
@@ -175,7 +200,15 @@ describe.skipIf(sandbox.why !== undefined)('generated files built by BuildKit', 
   });
 
   it('the test-verdict stage fails when a test failed, and passes otherwise', () => {
-    const bad = bake(dir, ['test-b-default-amd64', '--set', 'test-b-default-amd64.target=test-verdict', '--set', 'test-b-default-amd64.output=type=cacheonly', '--set', '*.attest=type=sbom,disabled=true']);
+    const bad = bake(dir, [
+      'test-b-default-amd64',
+      '--set',
+      'test-b-default-amd64.target=test-verdict',
+      '--set',
+      'test-b-default-amd64.output=type=cacheonly',
+      '--set',
+      '*.attest=type=sbom,disabled=true',
+    ]);
     expect(bad.status).not.toBe(0);
     expect(bad.out).toContain('deliberately failing: exit code 4, expected 0');
     const good = bake(dir, ['test-fragment-hardening-1_0_0-amd64', '--set', '*.target=test-verdict', '--set', '*.output=type=cacheonly']);

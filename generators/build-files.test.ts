@@ -88,7 +88,15 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
   });
 
   it('round-trips the source map JSON', () => {
-    const d = { path: 'build/x/Dockerfile', text: 'A\nB\n', stages: [], sourceMap: [{ line: 1, file: 'f', sourceLine: 3, origin: 'o@1.0.0' }, { line: 2, file: 'g', sourceLine: 1, origin: 'o@1.0.0' }] };
+    const d = {
+      path: 'build/x/Dockerfile',
+      text: 'A\nB\n',
+      stages: [],
+      sourceMap: [
+        { line: 1, file: 'f', sourceLine: 3, origin: 'o@1.0.0' },
+        { line: 2, file: 'g', sourceLine: 1, origin: 'o@1.0.0' },
+      ],
+    };
     expect(readSourceMap(sourceMapJson(d))).toEqual({ dockerfile: 'build/x/Dockerfile', entries: d.sourceMap });
     expect(() => readSourceMap('{"version":2}')).toThrow(/version 1/);
   });
@@ -103,7 +111,9 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
       }
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|BASE_.*|BUILDX_BUILDER)$/.test(k)));
       const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', 'default', 'tests'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const j = JSON.parse(out.toString()) as { target: Record<string, { dockerfile: string; target: string; contexts?: Record<string, string>; tags?: string[] }> };
+      const j = JSON.parse(out.toString()) as {
+        target: Record<string, { dockerfile: string; target: string; contexts?: Record<string, string>; tags?: string[] }>;
+      };
       const names = Object.keys(j.target).sort();
       expect(names.filter((n) => !n.startsWith('test-') && !n.startsWith('stage-'))).toEqual([
         'py-app-python3_11-amd64',
@@ -168,7 +178,8 @@ describe('generateBuildFiles errors', () => {
         { name: 'v1/2', matrix: { v: '1/2' }, args: {} },
       ],
     });
-    expect(() => generateBuildFiles(factory([p], [pool('amd64', 'linux/amd64'), pool('arm64', 'linux/arm64')]))).toThrow(/would both be written to build\/a\/1.0.0\/v1_2\/Dockerfile/);
+    expect(() => generateBuildFiles(factory([p], [pool('amd64', 'linux/amd64'), pool('arm64', 'linux/arm64')]))).toThrow(
+      /would both be written to build\/a\/1.0.0\/v1_2\/Dockerfile/,
+    );
   });
 });
-

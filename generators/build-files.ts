@@ -121,11 +121,17 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
     files.push(
       { path: withTests.path, text: withTests.text },
       { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
-      { path: plan.runnerPath, text: generateRunner(plan.cases, {
-          subject: `${plan.ref} (isolated, on ${plan.base.name})`,
-          accelerator: plan.accelerator,
-          imageUser: dockerfileUser(d.text),
-        }, runners),
+      {
+        path: plan.runnerPath,
+        text: generateRunner(
+          plan.cases,
+          {
+            subject: `${plan.ref} (isolated, on ${plan.base.name})`,
+            accelerator: plan.accelerator,
+            imageUser: dockerfileUser(d.text),
+          },
+          runners,
+        ),
       },
     );
   }
@@ -165,15 +171,25 @@ function productBakeFiles(
 }
 
 /** The runner of a variant's combined test; the build key hashes it too (src/plan/key.ts). */
-export function combinedRunner(p: ResolvedProduct, v: Variant, dockerfileText: string, memo: RunnerMemo, cases: readonly TestCase[] = combinedTestCases(p)): string {
+export function combinedRunner(
+  p: ResolvedProduct,
+  v: Variant,
+  dockerfileText: string,
+  memo: RunnerMemo,
+  cases: readonly TestCase[] = combinedTestCases(p),
+): string {
   const labels = imageLabels(p, v);
-  return generateRunner(cases, {
-    subject: dockerfileKey(p, v),
-    accelerator: p.product.doc.accelerator,
-    labels: labels.static,
-    dynamicLabels: labels.dynamic,
-    imageUser: dockerfileUser(dockerfileText),
-  }, memo);
+  return generateRunner(
+    cases,
+    {
+      subject: dockerfileKey(p, v),
+      accelerator: p.product.doc.accelerator,
+      labels: labels.static,
+      dynamicLabels: labels.dynamic,
+      imageUser: dockerfileUser(dockerfileText),
+    },
+    memo,
+  );
 }
 
 /** The compact, diff-friendly JSON of a Dockerfile's source map (format above). */

@@ -13,7 +13,13 @@ describe('hcl writer', () => {
         ['platforms', list([str('linux/amd64')])],
         ['tags', list([expr(hclTemplate([{ ref: 'REGISTRY' }, '/a:1'])), str('b')])],
         ['empty', list([])],
-        ['args', map([['B', str('2')], ['A', str('"1"')]])],
+        [
+          'args',
+          map([
+            ['B', str('2')],
+            ['A', str('"1"')],
+          ]),
+        ],
         ['nothing', map([])],
       ],
     });

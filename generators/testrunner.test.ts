@@ -30,22 +30,48 @@ const rows: Row[] = [
   { test: { name: 'stderr mismatch', command: 'echo x >&2', exit: 0, stderr: { matches: '^y' } }, status: 'failed', message: /no stderr line matches/ },
   { test: { name: 'env for the command', command: 'test "$GREETING" = hello', exit: 0, env: { GREETING: 'hello' } }, status: 'passed' },
   { test: { name: 'multi-line command', command: "a='it''s'\nif [ \"$a\" = its ]; then echo ok; fi", exit: 0, stdout: { contains: 'ok' } }, status: 'passed' },
-  { test: { name: 'nasty output', command: `printf '%s' '${NASTY.replace(/'/g, `'\\''`)}'`, exit: 0 }, status: 'passed', output: NASTY.replace(/[\r\u0007]/g, '') },
+  {
+    test: { name: 'nasty output', command: `printf '%s' '${NASTY.replace(/'/g, `'\\''`)}'`, exit: 0 },
+    status: 'passed',
+    output: NASTY.replace(/[\r\u0007]/g, ''),
+  },
   { test: { name: 'file exists', file: join(dir, 'present'), exists: true }, status: 'passed' },
   { test: { name: 'file mode', file: join(dir, 'present'), exists: true, mode: '0640' }, status: 'passed' },
-  { test: { name: 'file wrong mode', file: join(dir, 'present'), exists: true, mode: '755' }, status: 'failed', message: /exit code 1/, output: `${join(dir, 'present')} has mode 640, expected 755` },
+  {
+    test: { name: 'file wrong mode', file: join(dir, 'present'), exists: true, mode: '755' },
+    status: 'failed',
+    message: /exit code 1/,
+    output: `${join(dir, 'present')} has mode 640, expected 755`,
+  },
   { test: { name: 'file missing', file: join(dir, 'absent'), exists: true }, status: 'failed', output: `${join(dir, 'absent')} does not exist` },
   { test: { name: 'file absent as wanted', file: join(dir, 'absent'), exists: false }, status: 'passed' },
   { test: { name: 'env equals', 'env-equals': { FACTORY_T_A: 'one' } }, status: 'passed' },
-  { test: { name: 'env differs', 'env-equals': { FACTORY_T_A: 'two', FACTORY_T_UNSET: 'x' } }, status: 'failed', output: 'FACTORY_T_A=one, expected two\nFACTORY_T_UNSET is not set, expected x' },
+  {
+    test: { name: 'env differs', 'env-equals': { FACTORY_T_A: 'two', FACTORY_T_UNSET: 'x' } },
+    status: 'failed',
+    output: 'FACTORY_T_A=one, expected two\nFACTORY_T_UNSET is not set, expected x',
+  },
   { test: { name: 'runs as me', 'runs-as': me }, status: 'passed', exitCode: 'absent' },
   { test: { name: 'runs as other', 'runs-as': 'nobody-else' }, status: 'failed', message: new RegExp(`the image runs as ${me}, expected nobody-else`) },
   { test: { name: 'label ok', label: { 'org.example.team': 'platform' } }, status: 'passed' },
-  { test: { name: 'label wrong', label: { 'org.example.team': 'apps', 'org.example.missing': 'x' } }, status: 'failed', message: /org\.example\.missing is not set.*org\.example\.team="platform", expected "apps"/ },
+  {
+    test: { name: 'label wrong', label: { 'org.example.team': 'apps', 'org.example.missing': 'x' } },
+    status: 'failed',
+    message: /org\.example\.missing is not set.*org\.example\.team="platform", expected "apps"/,
+  },
   { test: { name: 'label at build time', label: { 'org.opencontainers.image.revision': 'abc' } }, status: 'failed', message: /set at build time/ },
-  { test: { name: 'gpu only', command: 'nvidia-smi', exit: 0, skip: { accelerator: ['cpu'], reason: 'no GPU on CPU runners' } }, status: 'skipped', message: /no GPU on CPU runners/ },
+  {
+    test: { name: 'gpu only', command: 'nvidia-smi', exit: 0, skip: { accelerator: ['cpu'], reason: 'no GPU on CPU runners' } },
+    status: 'skipped',
+    message: /no GPU on CPU runners/,
+  },
   { test: { name: 'skip on cuda only', command: 'true', exit: 0, skip: { accelerator: ['cuda'], reason: 'n/a' } }, status: 'passed' },
-  { test: { name: 'always skipped', command: 'false', exit: 0, skip: { reason: 'upstream mirror is flaky' } }, status: 'skipped', message: /^skipped: upstream mirror is flaky$/, exitCode: 'absent' },
+  {
+    test: { name: 'always skipped', command: 'false', exit: 0, skip: { reason: 'upstream mirror is flaky' } },
+    status: 'skipped',
+    message: /^skipped: upstream mirror is flaky$/,
+    exitCode: 'absent',
+  },
   { test: { name: 'as another user', command: 'id -un', exit: 0, user: 'no-such-user-here' }, status: 'failed', message: /exit code/ },
 ];
 const cases: TestCase[] = rows.map((r, i) => ({
@@ -78,7 +104,13 @@ describe('generated test runner', () => {
     writeFileSync(userFile, `${me}\n`);
     const file = join(dir, 'run.sh');
     writeFileSync(file, runner);
-    const env = { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, `${shell[0]}-work`), FACTORY_IMAGE_USER_FILE: userFile, FACTORY_T_A: 'one' };
+    const env = {
+      ...process.env,
+      FACTORY_TEST_OUT: out,
+      FACTORY_TEST_WORK: join(dir, `${shell[0]}-work`),
+      FACTORY_IMAGE_USER_FILE: userFile,
+      FACTORY_T_A: 'one',
+    };
     const run = spawnSync(shell[0]!, [...shell.slice(1), file], { env, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0); // never fails itself
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
@@ -101,11 +133,19 @@ describe('generated test runner', () => {
     });
     const count = (s: string) => rows.filter((r) => r.status === s).length;
     expect(results.summary).toEqual({ passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: rows.length });
-    expect(readFileSync(join(out, 'summary'), 'utf8')).toBe(`passed=${count('passed')}\nfailed=${count('failed')}\nskipped=${count('skipped')}\ntotal=${rows.length}\n`);
+    expect(readFileSync(join(out, 'summary'), 'utf8')).toBe(
+      `passed=${count('passed')}\nfailed=${count('failed')}\nskipped=${count('skipped')}\ntotal=${rows.length}\n`,
+    );
 
     // The action's reader (src/action/test-results.ts) takes the file as it is.
     const read = parseResults(readFileSync(join(out, 'results.json'), 'utf8'), 'results.json');
-    expect(read[1]).toMatchObject({ name: 'wrong exit', suite: 'python@1.0.0', status: 'failed', exitCode: 3, source: { file: 'fragments/python/1.0.0/fragment.yaml', line: 11 } });
+    expect(read[1]).toMatchObject({
+      name: 'wrong exit',
+      suite: 'python@1.0.0',
+      status: 'failed',
+      exitCode: 3,
+      source: { file: 'fragments/python/1.0.0/fragment.yaml', line: 11 },
+    });
 
     // --verdict: non-zero because tests failed, listing them.
     const verdict = spawnSync(shell[0]!, [...shell.slice(1), file, '--verdict'], { env, encoding: 'utf8' });
@@ -130,8 +170,16 @@ describe('generated test runner', () => {
   it.skipIf(shells.length === 0)('skips label tests where the image carries no factory labels (isolated tests)', () => {
     const file = join(dir, 'isolated.sh');
     const out = join(dir, 'isolated-out');
-    writeFileSync(file, generateRunner([{ test: { name: 'team', label: { 'org.example.team': 'x' } }, origin: 'f@1.0.0' }], { subject: 'f@1.0.0 (isolated)', accelerator: 'cpu' }));
-    execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env: { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, 'isolated-work') } });
+    writeFileSync(
+      file,
+      generateRunner([{ test: { name: 'team', label: { 'org.example.team': 'x' } }, origin: 'f@1.0.0' }], {
+        subject: 'f@1.0.0 (isolated)',
+        accelerator: 'cpu',
+      }),
+    );
+    execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], {
+      env: { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, 'isolated-work') },
+    });
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).tests[0]).toMatchObject({ status: 'skipped', message: /combined test/ });
   });
 
@@ -155,7 +203,14 @@ describe('generated test runner', () => {
   });
 
   it('is deterministic', () => {
-    expect(generateRunner(cases, { subject: 'py-app@1.0.0:python3.11 (linux/amd64) "quoted"', accelerator: 'cpu', labels: { 'org.example.team': 'platform', 'org.opencontainers.image.revision': '' }, dynamicLabels: ['org.opencontainers.image.revision'] })).toBe(runner);
+    expect(
+      generateRunner(cases, {
+        subject: 'py-app@1.0.0:python3.11 (linux/amd64) "quoted"',
+        accelerator: 'cpu',
+        labels: { 'org.example.team': 'platform', 'org.opencontainers.image.revision': '' },
+        dynamicLabels: ['org.opencontainers.image.revision'],
+      }),
+    ).toBe(runner);
   });
 });
 
@@ -203,7 +258,10 @@ describe('dockerfileUser', () => {
   it.skipIf(shells.length === 0)('the Dockerfile user wins over the probe', () => {
     const file = join(dir, 'static-user.sh');
     const out = join(dir, 'static-user-out');
-    writeFileSync(file, generateRunner([{ test: { name: 'who', 'runs-as': 'declared' }, origin: 'p@1.0.0' }], { subject: 's', accelerator: 'cpu', imageUser: 'declared' }));
+    writeFileSync(
+      file,
+      generateRunner([{ test: { name: 'who', 'runs-as': 'declared' }, origin: 'p@1.0.0' }], { subject: 's', accelerator: 'cpu', imageUser: 'declared' }),
+    );
     writeFileSync(join(dir, 'probe'), 'probed\n');
     const env = { ...process.env, FACTORY_TEST_OUT: out, FACTORY_TEST_WORK: join(dir, 'static-user-work'), FACTORY_IMAGE_USER_FILE: join(dir, 'probe') };
     execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env });

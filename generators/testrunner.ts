@@ -10,7 +10,18 @@
 // The `test-verdict` stage re-runs the script with --verdict, which fails when failed > 0.
 import { shQuote } from '../src/core/escape.js';
 import { fragmentDockerfilePath } from '../src/core/render.js';
-import type { AcceleratorName, FragmentSource, Located, Pool, PlatformName, ResolvedFactory, ResolvedProduct, Target, Test, Variant } from '../src/core/types.js';
+import type {
+  AcceleratorName,
+  FragmentSource,
+  Located,
+  Pool,
+  PlatformName,
+  ResolvedFactory,
+  ResolvedProduct,
+  Target,
+  Test,
+  Variant,
+} from '../src/core/types.js';
 import { sanitizeTargetName } from '../src/core/ids.js';
 import { RUNNER_LIB_TEXT } from './sh/runner-lib.js';
 
@@ -65,7 +76,7 @@ export function testStages(image: string, runnerPath: string): string {
   return [
     `FROM ${image} AS test-run`,
     '# The tests run as root so that each can switch to the user it names (the image user by',
-    "# default). The image user is known from the Dockerfile; where it sets none, it is the base",
+    '# default). The image user is known from the Dockerfile; where it sets none, it is the base',
     "# image's, recorded here before switching (where /tmp is writable).",
     'RUN ["/bin/sh", "-c", "{ id -un 2>/dev/null || id -u; } > /tmp/factory-image-user 2>/dev/null || true"]',
     'USER 0:0',
@@ -156,7 +167,11 @@ function checkBlock(c: TestCase, id: string, opts: RunnerOptions): string {
   }
   const user = q(t.user ?? '');
   if ('command' in t) {
-    const env = t.env ? Object.keys(t.env).sort().map((k) => `${k}=${q(t.env![k]!)}`) : [];
+    const env = t.env
+      ? Object.keys(t.env)
+          .sort()
+          .map((k) => `${k}=${q(t.env![k]!)}`)
+      : [];
     const script = `${env.length ? `export ${env.join(' ')}\n` : ''}${t.command}\n`;
     return `_f_run ${id} ${user} ${q(script)} ${t.exit ?? 0} ${q(t.stdout?.contains ?? '')} ${q(t.stdout?.matches ?? '')} ${q(t.stderr?.contains ?? '')} ${q(t.stderr?.matches ?? '')}\n`;
   }
@@ -203,11 +218,8 @@ function labelBlock(id: string, want: Readonly<Record<string, string>>, opts: Ru
     else if (have !== want[k]) problems.push(`${k}=${JSON.stringify(have)}, expected ${JSON.stringify(want[k])}`);
   }
   // Decided at generation time from the labels the bake target sets; recorded like any result.
-  return problems.length === 0
-    ? `_f_record ${id} passed null '' '' 0\n`
-    : `_f_record ${id} failed null '' ${q(problems.join('; '))} 0\n`;
+  return problems.length === 0 ? `_f_record ${id} passed null '' '' 0\n` : `_f_record ${id} failed null '' ${q(problems.join('; '))} 0\n`;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Which tests run where.
@@ -285,9 +297,7 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
     const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
     const pin = factory.loaded.lock?.doc.bases?.[tbase];
     const base =
-      baseDoc === undefined
-        ? host.base
-        : { name: baseDoc.name, image: baseDoc.image, ...(pin && pin.image === baseDoc.image ? { digest: pin.digest } : {}) };
+      baseDoc === undefined ? host.base : { name: baseDoc.name, image: baseDoc.image, ...(pin && pin.image === baseDoc.image ? { digest: pin.digest } : {}) };
     const dockerfilePath = fragmentDockerfilePath(fragment);
     plans.push({
       ref,

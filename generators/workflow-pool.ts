@@ -11,7 +11,18 @@
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
-import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
+import {
+  ARTIFACT_RETENTION_DAYS,
+  expr,
+  loginStep,
+  orderSteps,
+  render,
+  RESULT_ARTIFACT_PREFIX,
+  setupBuildx,
+  type Job,
+  type Json,
+  type Step,
+} from './workflow-common.js';
 
 export const POOL_WORKFLOW_PATH = '.github/workflows/factory-pool.yml';
 
@@ -94,7 +105,10 @@ export function poolWorkflow(policy: Policy): string {
     on: {
       workflow_call: {
         inputs: {
-          pool: input('string', 'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)'),
+          pool: input(
+            'string',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)',
+          ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },
           push: { ...(input('boolean', 'push the images', false) as object), default: false },

@@ -21,7 +21,18 @@ import type { OutputFile, Pool, ResolvedFactory } from '../src/core/types.js';
 import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, shardSuffix } from '../src/plan/outputs.js';
 import { TRIGGER_PATHS } from '../src/plan/paths.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
-import { ARTIFACT_RETENTION_DAYS, expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
+import {
+  ARTIFACT_RETENTION_DAYS,
+  expr,
+  loginStep,
+  orderSteps,
+  render,
+  RESULT_ARTIFACT_PREFIX,
+  setupBuildx,
+  type Job,
+  type Json,
+  type Step,
+} from './workflow-common.js';
 import type { PoolSettings } from './workflow-pool.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
@@ -55,8 +66,7 @@ function setupNode(policy: Policy): Step {
 }
 
 function download(name: string | { pattern: string }, path: string): Step {
-  const w: Step =
-    typeof name === 'string' ? { name, path } : { pattern: name.pattern, path, 'merge-multiple': true };
+  const w: Step = typeof name === 'string' ? { name, path } : { pattern: name.pattern, path, 'merge-multiple': true };
   return { name: `Download ${typeof name === 'string' ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 

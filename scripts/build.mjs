@@ -89,7 +89,12 @@ if (check) {
   for (const b of bundles) {
     const stale = b.files.filter((f) => !fs.existsSync(f.path) || fs.readFileSync(f.path, 'utf8') !== f.text);
     const expected = new Set(b.files.map((f) => f.path));
-    const extra = fs.existsSync(b.outdir) ? fs.readdirSync(b.outdir).map((n) => path.join(b.outdir, n)).filter((p) => !expected.has(p)) : [];
+    const extra = fs.existsSync(b.outdir)
+      ? fs
+          .readdirSync(b.outdir)
+          .map((n) => path.join(b.outdir, n))
+          .filter((p) => !expected.has(p))
+      : [];
     if (stale.length || extra.length) {
       for (const f of stale) console.error(`${path.relative(root, f.path)}: out of date with src/`);
       for (const f of extra) console.error(`${path.relative(root, f)}: not produced by the build`);

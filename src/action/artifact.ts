@@ -13,7 +13,12 @@ import { info } from './console.js';
  * artifacts instead of failing with 409 Conflict. A second use of the action in the same job (a
  * retry step: GITHUB_ACTION "__self_2", or a step id ending in "-2") adds "-step2".
  */
-export function artifactName(prefix: string, target: string, platform: string, ctx: Pick<RunContext, 'runAttempt'> & Partial<Pick<RunContext, 'action'>>): string {
+export function artifactName(
+  prefix: string,
+  target: string,
+  platform: string,
+  ctx: Pick<RunContext, 'runAttempt'> & Partial<Pick<RunContext, 'action'>>,
+): string {
   const plat = platform.replace(/[^A-Za-z0-9_.-]/g, '-');
   const step = /[-_](\d+)$/.exec(ctx.action ?? '');
   const suffix = step && Number(step[1]) >= 2 ? `-step${step[1]}` : '';

@@ -127,7 +127,9 @@ async function bakeWithRetries(job: BakeJob, tools: Tools): Promise<Baked> {
     const failures = phaseFailures(build, tests);
     if (failures.length === 0 || failures.some(isAttributable) || attempt > retries) return { build, tests, attempts: attempt };
     const wait = retryDelayMs(attempt);
-    core.warning(`attempt ${attempt} of ${retries + 1} failed with no error in the inputs (${failures[0]!.message}); trying again in ${Math.round(wait / 1000)}s`);
+    core.warning(
+      `attempt ${attempt} of ${retries + 1} failed with no error in the inputs (${failures[0]!.message}); trying again in ${Math.round(wait / 1000)}s`,
+    );
     keepAttemptLogs(job.paths, attempt);
     await new Promise((r) => setTimeout(r, wait));
   }
@@ -165,11 +167,14 @@ async function tagBuildKey(inputs: BuildInputs, assembled: readonly AssembledRec
   if (!inputs.push || !inputs.keyTag) return undefined;
   for (const { record } of assembled) {
     const ref = record.image.refs[0];
-    if (!ref || !record.image.digest) throw new ActionError(`${record.target}: pushed, but buildx reported no image name and digest to tag with ${inputs.keyTag}`);
+    if (!ref || !record.image.digest)
+      throw new ActionError(`${record.target}: pushed, but buildx reported no image name and digest to tag with ${inputs.keyTag}`);
     const repo = repositoryOf(ref, record.target);
     const r = await tools.buildx.run(['imagetools', 'create', '--tag', `${repo}:${inputs.keyTag}`, `${repo}@${record.image.digest}`]);
     if (r.exitCode !== 0) {
-      throw new ActionError(`${record.target}: tagging ${repo}@${record.image.digest} as ${inputs.keyTag} failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+      throw new ActionError(
+        `${record.target}: tagging ${repo}@${record.image.digest} as ${inputs.keyTag} failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`,
+      );
     }
   }
   return inputs.keyTag;
@@ -257,7 +262,12 @@ async function uploadRecords(inputs: BuildInputs, ctx: RunContext, assembled: re
   const failed: string[] = [];
   for (const { record: r, path: rel } of assembled) {
     try {
-      await tools.artifacts.upload(artifactName(RECORD_ARTIFACT_PREFIX, r.target, r.platform, ctx), [path.join(inputs.workdir, rel)], inputs.workdir, inputs.retentionDays);
+      await tools.artifacts.upload(
+        artifactName(RECORD_ARTIFACT_PREFIX, r.target, r.platform, ctx),
+        [path.join(inputs.workdir, rel)],
+        inputs.workdir,
+        inputs.retentionDays,
+      );
     } catch (e) {
       core.warning(`${r.target}: uploading the record failed: ${errorMessage(e)}`);
       failed.push(r.target);

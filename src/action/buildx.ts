@@ -139,12 +139,21 @@ export class Buildx {
   async print(files: readonly string[], targets: readonly string[], cwd: string, env: Record<string, string>): Promise<BakeDefinition> {
     const r = await this.run(['bake', ...files.flatMap((f) => ['--file', f]), '--print', ...targets], { cwd, env });
     if (r.exitCode !== 0) {
-      const msg = r.stderr.split('\n').reverse().find((l) => l.startsWith('ERROR:'))?.replace(/^ERROR:\s*/, '') ?? r.stderr.trim();
+      const msg =
+        r.stderr
+          .split('\n')
+          .reverse()
+          .find((l) => l.startsWith('ERROR:'))
+          ?.replace(/^ERROR:\s*/, '') ?? r.stderr.trim();
       const unknown = /failed to find target (\S+)/.exec(msg);
       if (unknown) {
         const names = await this.names(files, cwd);
         const near = closest(unknown[1]!, names);
-        const hint = near.length ? `; did you mean ${near.join(', ')}?` : names.length ? `; known names: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}` : '';
+        const hint = near.length
+          ? `; did you mean ${near.join(', ')}?`
+          : names.length
+            ? `; known names: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`
+            : '';
         throw new ActionError(`input \`target\`: unknown bake target or group "${unknown[1]}" in ${files.join(', ')}${hint}`);
       }
       throw new ActionError(`${this.command} bake --print failed for ${files.join(', ')}: ${msg}`);

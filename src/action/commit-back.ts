@@ -38,17 +38,24 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
     return;
   }
   if (!artifactsAvailable()) {
-    throw new ActionError('mode: record needs the run\'s artifacts, but ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL are not set; run it as a step of a GitHub Actions job');
+    throw new ActionError(
+      "mode: record needs the run's artifacts, but ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL are not set; run it as a step of a GitHub Actions job",
+    );
   }
   if (!fs.existsSync(path.join(inputs.workdir, '.git'))) {
-    throw new ActionError(`mode: record needs a git checkout in ${inputs.workdir}; add actions/checkout (with the default persist-credentials) before this step`);
+    throw new ActionError(
+      `mode: record needs a git checkout in ${inputs.workdir}; add actions/checkout (with the default persist-credentials) before this step`,
+    );
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-record-artifacts-'));
   try {
     setPhase('downloading the record artifacts');
     const got = await downloadByPrefix(inputs.recordArtifactPrefix, tmp);
     // Every attempt's record goes into the history; the latest files get the newest of each.
-    const all = collectRecords(got.map((g) => g.dir), inputs.recordsDir);
+    const all = collectRecords(
+      got.map((g) => g.dir),
+      inputs.recordsDir,
+    );
     const files = dedupe(all);
     info(`records: ${files.length} record(s) from ${got.length} artifact(s)`);
     core.setOutput(Outputs.Records, JSON.stringify(files.map((f) => f.path)));

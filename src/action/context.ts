@@ -157,13 +157,18 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
   const registry = core.getInput(Inputs.Registry).trim().replace(/\/+$/, '');
   if (registry) {
     if (!REGISTRY_RE.test(registry)) {
-      throw inputError(Inputs.Registry, registry, 'expected a registry host with an optional namespace, in lower case, such as "ghcr.io/acme" or "localhost:5000"');
+      throw inputError(
+        Inputs.Registry,
+        registry,
+        'expected a registry host with an optional namespace, in lower case, such as "ghcr.io/acme" or "localhost:5000"',
+      );
     }
     inputs.registry = registry;
   }
   const keyTag = core.getInput(Inputs.KeyTag).trim();
   if (keyTag) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(keyTag)) throw inputError(Inputs.KeyTag, keyTag, 'expected an image tag (letters, digits, _ . -, at most 128)');
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(keyTag))
+      throw inputError(Inputs.KeyTag, keyTag, 'expected an image tag (letters, digits, _ . -, at most 128)');
     inputs.keyTag = keyTag;
   }
   const retention = getInt(Inputs.RetentionDays, 1, 90);
@@ -207,7 +212,13 @@ function fileArgs(files: string[]): string[] {
 }
 
 function cacheTo(t: BakeTarget): string[] {
-  return (t['cache-to'] ?? []).map((c) => (typeof c === 'string' ? c : Object.entries(c as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(',')));
+  return (t['cache-to'] ?? []).map((c) =>
+    typeof c === 'string'
+      ? c
+      : Object.entries(c as Record<string, unknown>)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(','),
+  );
 }
 
 /**
@@ -265,10 +276,7 @@ export function buildArgs(inputs: BuildInputs, targets: string[], paths: RunPath
   sets.push(...inputs.set);
   // bake refuses to write outside the working directory unless told; grant exactly what the
   // action writes: the OCI export in the evidence directory and the local cache directory.
-  const writes = [
-    ...(!inputs.push && !inputs.load ? [paths.dir] : []),
-    ...(inputs.cache === 'local' && inputs.cacheWrite ? [`${inputs.cacheDir}-new`] : []),
-  ];
+  const writes = [...(!inputs.push && !inputs.load ? [paths.dir] : []), ...(inputs.cache === 'local' && inputs.cacheWrite ? [`${inputs.cacheDir}-new`] : [])];
   const reads = inputs.cache === 'local' ? [inputs.cacheDir] : [];
   return [
     'bake',

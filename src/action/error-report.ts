@@ -42,7 +42,9 @@ export function buildErrorReport(args: {
   const step = v ? parseStepName(v.name, targets) : undefined;
   const named = errorTarget(progress.text);
   const target =
-    step?.target ?? (named && targets.includes(named) ? named : undefined) ?? (targets.length === 1 ? targets[0]! : (targets.find((t) => v?.name.startsWith(`[${t}`)) ?? targets[0] ?? ''));
+    step?.target ??
+    (named && targets.includes(named) ? named : undefined) ??
+    (targets.length === 1 ? targets[0]! : (targets.find((t) => v?.name.startsWith(`[${t}`)) ?? targets[0] ?? ''));
   const message = v?.error ?? errorLine(progress.text) ?? `buildx bake exited with code ${args.exitCode}`;
   const report: ErrorReport = {
     kind: 'build',
@@ -115,7 +117,8 @@ export function pushFailure(p: Progress): { kind: 'refused' | 'unreachable'; lin
   const line = errorLine(p.text) ?? '';
   if (!/failed to push|unexpected status|push access denied|failed to copy|failed to do request/i.test(line)) return undefined;
   if (/\b(401|403|denied|unauthorized|forbidden|insufficient_scope)\b/i.test(line)) return { kind: 'refused', line };
-  if (/connection refused|connection reset|broken pipe|\bEOF\b|no such host|i\/o timeout|timeout|unavailable|50[234]\b/i.test(line)) return { kind: 'unreachable', line };
+  if (/connection refused|connection reset|broken pipe|\bEOF\b|no such host|i\/o timeout|timeout|unavailable|50[234]\b/i.test(line))
+    return { kind: 'unreachable', line };
   return undefined;
 }
 
@@ -125,7 +128,10 @@ export function testErrorReport(testTarget: string, failed: TestCase): ErrorRepo
     target: testTarget,
     step: failed.name,
     message: failed.message ?? `test "${failed.name}" failed`,
-    log: (failed.output ?? '').split('\n').filter((l) => l.trim() !== '').slice(-ERROR_LOG_LINES),
+    log: (failed.output ?? '')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-ERROR_LOG_LINES),
   };
   if (failed.exitCode !== undefined) report.exitCode = failed.exitCode;
   if (failed.source) report.source = { file: failed.source.file, line: failed.source.line, origin: failed.suite ?? '' };

@@ -53,7 +53,8 @@ async function git(cwd: string, args: string[], allowFail = false): Promise<{ co
  * the branch; an older one never overwrites a newer one that another run pushed meanwhile.
  */
 export function isNewer(ours: FactoryRecord, theirs: FactoryRecord): boolean {
-  if (ours.run.id === theirs.run.id) return Number(ours.run.attempt) > Number(theirs.run.attempt) || (ours.run.attempt === theirs.run.attempt && ours.finishedAt > theirs.finishedAt);
+  if (ours.run.id === theirs.run.id)
+    return Number(ours.run.attempt) > Number(theirs.run.attempt) || (ours.run.attempt === theirs.run.attempt && ours.finishedAt > theirs.finishedAt);
   return ours.finishedAt > theirs.finishedAt;
 }
 
@@ -156,21 +157,22 @@ export async function commitRecords(files: readonly RecordFile[], o: CommitOptio
         return { attempts: attempt, written };
       }
       await git(worktree, ['add', '--all', '--', ...written]);
-      await git(worktree, [
-        '-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`,
-        'commit', '--quiet', '--no-verify', '-m', o.message,
-      ]);
+      await git(worktree, ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`, 'commit', '--quiet', '--no-verify', '-m', o.message]);
       const sha = (await git(worktree, ['rev-parse', 'HEAD'])).out;
       const push = await git(worktree, ['push', '--quiet', remote, `HEAD:refs/heads/${o.branch}`], true);
       if (push.code === 0) {
-        log(`records: pushed ${latest.length} record(s) and ${written.length - latest.length} history file(s) to ${o.branch} as ${sha.slice(0, 12)} (attempt ${attempt})`);
+        log(
+          `records: pushed ${latest.length} record(s) and ${written.length - latest.length} history file(s) to ${o.branch} as ${sha.slice(0, 12)} (attempt ${attempt})`,
+        );
         return { commit: sha, attempts: attempt, written };
       }
       const rejected = /rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref/i.test(push.err);
       if (!rejected || attempt > o.retries) {
         throw new ActionError(
           `could not push records to ${o.branch} after ${attempt} attempt(s): ${push.err.split('\n').slice(-2).join(' ')}` +
-            (rejected ? '; raise `push-retries` or serialize the record jobs with a concurrency group' : '; check that the token may push to the branch (permissions: contents: write)'),
+            (rejected
+              ? '; raise `push-retries` or serialize the record jobs with a concurrency group'
+              : '; check that the token may push to the branch (permissions: contents: write)'),
         );
       }
       const wait = (o.backoffMs ?? 1000) * 2 ** (attempt - 1) * (1 + Math.random());

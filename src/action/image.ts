@@ -38,8 +38,7 @@ export async function inspectImage(src: BlobSource, rootDigest: string, platform
     const entries = root.index.manifests;
     const images = entries.filter((d) => !isAttestation(d));
     const image =
-      images.find((d) => d.platform && platformString(d.platform) === platform) ??
-      (images.length === 1 && !images[0]!.platform ? images[0] : undefined);
+      images.find((d) => d.platform && platformString(d.platform) === platform) ?? (images.length === 1 && !images[0]!.platform ? images[0] : undefined);
     if (!image) throw new Error(`image index ${rootDigest} has no manifest for ${platform}`);
     manifestDigest = image.digest;
     manifest = await imageManifest(src, image.digest);

@@ -86,7 +86,9 @@ async function readImage(sel: Selection, inputs: BuildInputs, paths: RunPaths, t
     o.sbomFile = path.join(paths.dir, 'sbom', `${t}.spdx.json`);
     writeJson(o.sbomFile, o.image.sbom);
   } else if (inputs.sbom && (inputs.push || !inputs.load)) {
-    core.warning(`${t}: the image has no SPDX SBOM attestation; check that the builder supports attestations and the scanner ${inputs.sbomScanner} can be pulled`);
+    core.warning(
+      `${t}: the image has no SPDX SBOM attestation; check that the builder supports attestations and the scanner ${inputs.sbomScanner} can be pulled`,
+    );
   }
   if (o.image?.provenance) writeJson(path.join(paths.dir, 'provenance', `${t}.json`), o.image.provenance);
 }

@@ -6,12 +6,7 @@ import type { Kpis } from './record.js';
 import type { StepCounts } from './rawjson.js';
 import type { RunContext } from './types.js';
 
-export function kpis(args: {
-  wallTimeMs: number;
-  steps: StepCounts;
-  image?: { sizeBytes: number; layerCount: number };
-  queue?: QueueFacts;
-}): Kpis {
+export function kpis(args: { wallTimeMs: number; steps: StepCounts; image?: { sizeBytes: number; layerCount: number }; queue?: QueueFacts }): Kpis {
   const k: Kpis = {
     wallTimeMs: Math.max(0, Math.round(args.wallTimeMs)),
     steps: { total: args.steps.total, executed: args.steps.executed, cached: args.steps.cached, failed: args.steps.failed },
@@ -78,7 +73,10 @@ export async function fetchQueue(ctx: RunContext, token: string | undefined): Pr
     return queueWait(res.data.jobs as JobTimes[], process.env.RUNNER_NAME, ctx.job);
   } catch (e) {
     const status = (e as { status?: number }).status;
-    const why = status === 403 || status === 404 ? `the jobs API answered ${status}: the job needs \`permissions: actions: read\`` : `the jobs API failed: ${(e as Error).message}`;
+    const why =
+      status === 403 || status === 404
+        ? `the jobs API answered ${status}: the job needs \`permissions: actions: read\``
+        : `the jobs API failed: ${(e as Error).message}`;
     core.debug(`queue wait not available: ${why}`);
     return { missing: why };
   }

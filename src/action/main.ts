@@ -18,9 +18,7 @@ import { ActionError } from './errors.js';
 function onCancel(signal: NodeJS.Signals): void {
   // buildx cancels its build on SIGINT/SIGTERM, like on Ctrl-C.
   stopChildren(signal);
-  core.setFailed(
-    `cancelled (${signal}) while ${currentPhase()}; nothing was recorded half-way: re-run the job to build or record what is missing`,
-  );
+  core.setFailed(`cancelled (${signal}) while ${currentPhase()}; nothing was recorded half-way: re-run the job to build or record what is missing`);
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 

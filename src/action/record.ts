@@ -132,7 +132,7 @@ export function recordPath(recordsDir: string, facts: Pick<TargetFacts, 'product
   const parts: [string, string, string][] = [
     ['product name', facts.productName, 'label dev.factory.product (name@version) or org.opencontainers.image.title'],
     ['product version', facts.productVersion, 'label dev.factory.product (name@version) or org.opencontainers.image.version'],
-    ['target name', facts.target, 'the target\'s name'],
+    ['target name', facts.target, "the target's name"],
   ];
   for (const [what, value, from] of parts) {
     if (!plainSegment(value)) {

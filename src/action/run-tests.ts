@@ -48,6 +48,9 @@ export async function runTests(job: BakeJob, buildx: BakeRunner): Promise<TestPh
     for (const [t, mine] of byImage) if (owners.length === 0 || owners.includes(t)) mine.failure ??= report;
   }
   writeFile(path.join(paths.dir, 'tests', 'junit.xml'), toJUnit(suites));
-  writeJson(path.join(paths.dir, 'tests', 'results.json'), suites.map((s) => ({ target: s.name, summary: summarize(s.cases), tests: s.cases })));
+  writeJson(
+    path.join(paths.dir, 'tests', 'results.json'),
+    suites.map((s) => ({ target: s.name, summary: summarize(s.cases), tests: s.cases })),
+  );
   return { run, byImage };
 }

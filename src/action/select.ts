@@ -85,10 +85,12 @@ export function testOwners(test: string, def: BakeDefinition, facts: ReadonlyMap
   const image = contextTarget(def.target[test]?.contexts?.[IMAGE_UNDER_TEST_CONTEXT]);
   if (image && facts.has(image)) return [image];
   return [...facts.values()]
-    .filter((f) => f.fragmentRefs.some((ref) => {
-      const r = splitRef(ref);
-      return r !== undefined && fragmentTestTargetName(r, archOf(f.platform)) === test;
-    }))
+    .filter((f) =>
+      f.fragmentRefs.some((ref) => {
+        const r = splitRef(ref);
+        return r !== undefined && fragmentTestTargetName(r, archOf(f.platform)) === test;
+      }),
+    )
     .map((f) => f.target);
 }
 

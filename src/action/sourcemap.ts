@@ -43,7 +43,10 @@ export function lookup(map: readonly SourceMapEntry[], line: number): SourceMapE
 }
 
 function norm(s: string): string {
-  return s.replace(/\\\s*$/gm, ' ').replace(/\s+/g, ' ').trim();
+  return s
+    .replace(/\\\s*$/gm, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**

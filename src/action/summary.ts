@@ -11,9 +11,11 @@ function ratio(r: number | undefined): string {
 
 function duration(ms: number): string {
   const s = ms / 1000;
-  return s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)
-    .toString()
-    .padStart(2, '0')}s`;
+  return s < 60
+    ? `${s.toFixed(1)}s`
+    : `${Math.floor(s / 60)}m${Math.round(s % 60)
+        .toString()
+        .padStart(2, '0')}s`;
 }
 
 function short(digest: string | undefined): string {
@@ -22,7 +24,9 @@ function short(digest: string | undefined): string {
 
 export function renderSummary(records: readonly FactoryRecord[], paths: ReadonlyMap<string, string> = new Map()): string {
   const out: string[] = ['## Factory build', ''];
-  out.push('| target | platform | result | duration | cache hits | steps (executed/cached/total) | digest | SBOM packages | tests (passed/failed/skipped) | failing step |');
+  out.push(
+    '| target | platform | result | duration | cache hits | steps (executed/cached/total) | digest | SBOM packages | tests (passed/failed/skipped) | failing step |',
+  );
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of records) {
     const k = r.kpis;

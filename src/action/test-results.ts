@@ -26,9 +26,16 @@ export interface TestSummary {
 }
 
 const STATUS: Record<string, TestStatus> = {
-  pass: 'passed', passed: 'passed', ok: 'passed', success: 'passed',
-  fail: 'failed', failed: 'failed', failure: 'failed', error: 'failed',
-  skip: 'skipped', skipped: 'skipped',
+  pass: 'passed',
+  passed: 'passed',
+  ok: 'passed',
+  success: 'passed',
+  fail: 'failed',
+  failed: 'failed',
+  failure: 'failed',
+  error: 'failed',
+  skip: 'skipped',
+  skipped: 'skipped',
 };
 
 const RawCase = z
@@ -80,8 +87,7 @@ export function parseResults(text: string, file: string): TestCase[] {
   const list = parsed.data;
   return list.map((r) => {
     const word = (r.status ?? r.result ?? '').toLowerCase();
-    const status: TestStatus =
-      STATUS[word] ?? (r.skipped === true || typeof r.skipped === 'string' ? 'skipped' : r.passed === true ? 'passed' : 'failed');
+    const status: TestStatus = STATUS[word] ?? (r.skipped === true || typeof r.skipped === 'string' ? 'skipped' : r.passed === true ? 'passed' : 'failed');
     const c: TestCase = { name: r.name, status };
     const suite = r.suite ?? r.fragment ?? r.origin;
     if (suite) c.suite = suite;
@@ -119,10 +125,7 @@ function xml(s: string): string {
 export function toJUnit(suites: readonly { name: string; cases: readonly TestCase[] }[]): string {
   const all = suites.flatMap((s) => s.cases);
   const t = summarize(all);
-  const out = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="factory" tests="${t.total}" failures="${t.failed}" skipped="${t.skipped}">`,
-  ];
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="factory" tests="${t.total}" failures="${t.failed}" skipped="${t.skipped}">`];
   for (const s of suites) {
     const st = summarize(s.cases);
     out.push(`  <testsuite name="${xml(s.name)}" tests="${st.total}" failures="${st.failed}" skipped="${st.skipped}">`);

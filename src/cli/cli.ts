@@ -10,7 +10,6 @@ import { paint, printDiagnostics, printJson, processIo, type Io } from './output
 import { COMMANDS, type Command, type CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
 
-
 const GLOBAL_HELP = `factory — manifest-driven container image factory
 
 Usage: factory [--root DIR] [--json] [--no-color] <command> [options]
@@ -109,7 +108,6 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     return EXIT.internal;
   }
 }
-
 
 // The command is the first word that is not an option; only the global --root takes a value
 // before it.

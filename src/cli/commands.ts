@@ -83,11 +83,23 @@ async function blockedOutputs(root: string, outputs: OutputFile[]): Promise<Diag
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
       if ((await kindOf(dir)) === 'other' && !found.has(dir)) {
-        found.set(dir, error('not-a-file', `${dir} is a file where generate writes a directory (for ${o.path})`, { location: { file: dir, line: 1, column: 1 }, hint: `remove ${dir} and run 'factory generate' again` }));
+        found.set(
+          dir,
+          error('not-a-file', `${dir} is a file where generate writes a directory (for ${o.path})`, {
+            location: { file: dir, line: 1, column: 1 },
+            hint: `remove ${dir} and run 'factory generate' again`,
+          }),
+        );
       }
     }
     if ((await kindOf(o.path)) === 'dir' && !found.has(o.path)) {
-      found.set(o.path, error('not-a-file', `${o.path} is a directory where generate writes a file`, { location: { file: o.path, line: 1, column: 1 }, hint: `remove the directory (rm -r ${o.path}) and run 'factory generate' again` }));
+      found.set(
+        o.path,
+        error('not-a-file', `${o.path} is a directory where generate writes a file`, {
+          location: { file: o.path, line: 1, column: 1 },
+          hint: `remove the directory (rm -r ${o.path}) and run 'factory generate' again`,
+        }),
+      );
     }
   }
   return [...found.values()];
@@ -180,7 +192,11 @@ const explain: Command = {
       ...targets.map(
         (t) =>
           `  ${t.name}: variant ${t.variant.name} for ${t.platform} (${t.accelerator}) on pool ${t.pool.doc.name}` +
-          (Object.keys(t.variant.args).length ? `, args ${Object.entries(t.variant.args).map(([k, v]) => `${k}=${v}`).join(' ')}` : '') +
+          (Object.keys(t.variant.args).length
+            ? `, args ${Object.entries(t.variant.args)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : '') +
           `\n    tags ${t.tags.join(', ')}; published as ${t.mergedTags.join(', ')}`,
       ),
     ];
@@ -207,7 +223,10 @@ const render: Command = {
       rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo) });
     }
     if (ctx.json) {
-      printJson(ctx.io, rendered.map((r) => ({ id: r.id, ...r.dockerfile })));
+      printJson(
+        ctx.io,
+        rendered.map((r) => ({ id: r.id, ...r.dockerfile })),
+      );
       return EXIT.ok;
     }
     for (const r of rendered) {
@@ -227,8 +246,7 @@ const render: Command = {
 const generateCmd: Command = {
   usage: 'generate [--check]',
   summary: 'Write docker-bake.hcl, Dockerfiles, workflows, JSON Schemas and the lock; --check diffs instead.',
-  details:
-    'Outputs are written all or nothing, and only when the factory has no errors; files whose bytes would not change are not touched.',
+  details: 'Outputs are written all or nothing, and only when the factory has no errors; files whose bytes would not change are not touched.',
   options: { check: { type: 'boolean', description: 'fail (exit 3) when a committed generated file is stale, missing or orphaned' } },
   async run(ctx) {
     const factory = await ctx.load();
@@ -240,7 +258,13 @@ const generateCmd: Command = {
       else if (stale.length === 0) ctx.io.out(`${paint(ctx.io, 'green', 'ok')}: ${outputs.length} generated files are up to date.`);
       else {
         for (const s of stale) ctx.io.err(`${s.path}: ${s.status}`);
-        ctx.io.err(paint(ctx.io, 'red', `${stale.length} generated file${stale.length === 1 ? ' is' : 's are'} out of date: run 'npm run generate' and commit the result.`));
+        ctx.io.err(
+          paint(
+            ctx.io,
+            'red',
+            `${stale.length} generated file${stale.length === 1 ? ' is' : 's are'} out of date: run 'npm run generate' and commit the result.`,
+          ),
+        );
       }
       return stale.length === 0 ? EXIT.ok : EXIT.stale;
     }
@@ -355,7 +379,7 @@ const build: Command = {
 
 const RESULT_OPTIONS: Record<string, OptionSpec> = {
   plan: { type: 'string', description: 'the plan (factory plan --json); default plan.json' },
-  results: { type: 'string', description: 'directory of the legs\' result files (<target>.json); default results' },
+  results: { type: 'string', description: "directory of the legs' result files (<target>.json); default results" },
 };
 
 const merge: Command = {

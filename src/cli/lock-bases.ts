@@ -16,7 +16,10 @@ async function digestOf(client: RegistryClient, image: string): Promise<string> 
   try {
     return (await client.resolve(image)).digest;
   } catch (e) {
-    throw new UserError(`cannot resolve ${image} through the registry: ${(e as Error).message}. Is the registry up (scripts/sandbox.sh status)?`, EXIT.internal);
+    throw new UserError(
+      `cannot resolve ${image} through the registry: ${(e as Error).message}. Is the registry up (scripts/sandbox.sh status)?`,
+      EXIT.internal,
+    );
   }
 }
 
@@ -39,7 +42,13 @@ export async function checkBasePins(factory: ResolvedFactory, client = new Regis
     const pin = pins[b.doc.name];
     const where = { file: lockFile, line: 1, column: 1 };
     if (!pin) {
-      problems.push({ severity: 'error', code: 'lock-base-missing', message: `base '${b.doc.name}' (${image}) is not pinned`, hint: "run 'factory lock --resolve-bases'", location: where });
+      problems.push({
+        severity: 'error',
+        code: 'lock-base-missing',
+        message: `base '${b.doc.name}' (${image}) is not pinned`,
+        hint: "run 'factory lock --resolve-bases'",
+        location: where,
+      });
       continue;
     }
     if (pin.image !== image) {

@@ -39,7 +39,14 @@ const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function kpiText(r: KpiReport, skipped: number): string {
@@ -80,7 +87,8 @@ function kpiText(r: KpiReport, skipped: number): string {
 export const kpi: Command = {
   usage: 'kpi [--since DATE|Nd] [--by pool|product|platform|fragment]',
   summary: 'Build KPIs from records: durations, success, retries, cache hits, queue wait and depth, sizes, flaky builds, time to patch.',
-  details: 'Reads records/history/ (one line per build), the monthly aggregates retention leaves, and the latest records.\nPercentiles come from raw lines only; aggregated months count in the totals and rates.',
+  details:
+    'Reads records/history/ (one line per build), the monthly aggregates retention leaves, and the latest records.\nPercentiles come from raw lines only; aggregated months count in the totals and rates.',
   options: {
     since: { type: 'string', description: 'only builds that finished since then: 2026-11-01 or 30d' },
     by: { type: 'string', description: `group by ${KPI_GROUPINGS.join('|')}` },
@@ -93,7 +101,8 @@ export const kpi: Command = {
     }
     const sinceText = ctx.values.since as string | undefined;
     const since = sinceText === undefined ? undefined : parseSince(sinceText, new Date());
-    if (sinceText !== undefined && !since) throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
+    if (sinceText !== undefined && !since)
+      throw new UserError(`--since ${sinceText}: expected a date (2026-11-01) or a count of days or hours (30d, 12h)`, EXIT.usage);
     const set = await readRecords(ctx.root, (ctx.values.records as string | undefined) ?? 'records');
     reportProblems(ctx, set);
     const index = by === 'pool' ? await targetIndex(ctx) : new Map();
@@ -115,7 +124,18 @@ function compatText(ref: string, rows: CompatRow[]): string {
     `Built together with ${ref} (passing combinations first):`,
     table([
       head,
-      ...rows.map((r) => [r.last.result, String(r.passed), String(r.failed), r.product, r.platform, r.accelerator, r.template, r.base, r.fragments.join(', '), `${r.last.finishedAt} ${r.last.url ?? r.last.run}`]),
+      ...rows.map((r) => [
+        r.last.result,
+        String(r.passed),
+        String(r.failed),
+        r.product,
+        r.platform,
+        r.accelerator,
+        r.template,
+        r.base,
+        r.fragments.join(', '),
+        `${r.last.finishedAt} ${r.last.url ?? r.last.run}`,
+      ]),
     ]),
   ].join('\n');
 }
@@ -127,7 +147,8 @@ export const compatCmd: Command = {
   options: { records: { type: 'string', description: 'the records directory (default: records)' } },
   async run(ctx) {
     const ref = ctx.positionals[0]!;
-    if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref)) throw new UserError(`'${ref}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+    if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref))
+      throw new UserError(`'${ref}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
     const set = await readRecords(ctx.root, (ctx.values.records as string | undefined) ?? 'records');
     reportProblems(ctx, set);
     const index = await targetIndex(ctx);
@@ -158,7 +179,11 @@ export const site: Command = {
     if (!out) throw new UserError('--out DIR is required: where to write the site', EXIT.usage);
     const files = await siteOf(ctx);
     const dir = path.resolve(ctx.root, out);
-    const present = existsSync(dir) ? (await fs.readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/')) : [];
+    const present = existsSync(dir)
+      ? (await fs.readdir(dir, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile())
+          .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+      : [];
     const wanted = new Set(files.map((f) => f.path));
     const res = await writeOutputs(dir, files, { remove: present.filter((p) => !wanted.has(p)) });
     if (ctx.json) printJson(ctx.io, { out: dir, files: files.length, written: res.written.length });
@@ -177,7 +202,8 @@ export const serve: Command = {
   },
   async run(ctx) {
     const port = Number((ctx.values.port as string | undefined) ?? '8080');
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${String(ctx.values.port)}: expected a port number 0-65535`, EXIT.usage);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UserError(`--port ${String(ctx.values.port)}: expected a port number 0-65535`, EXIT.usage);
     const host = (ctx.values.host as string | undefined) ?? '127.0.0.1';
     const server = createSiteServer(await siteOf(ctx));
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));

@@ -28,7 +28,9 @@ export function printDiagnostics(io: Io, diagnostics: Diagnostic[]): void {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   if (errors > 0) {
-    io.err(paint(io, 'red', `${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}; nothing was written.`));
+    io.err(
+      paint(io, 'red', `${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}; nothing was written.`),
+    );
   }
 }
 

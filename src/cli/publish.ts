@@ -102,7 +102,11 @@ export async function mergeCommand(ctx: CommandContext, buildx: string[], exec: 
 
 export async function summaryCommand(ctx: CommandContext): Promise<number> {
   const plan = await readPlan(ctx.root, str(ctx.values.plan, 'plan.json'));
-  const results = await readResults(ctx.root, str(ctx.values.results, 'results'), plan.affected.map((t) => t.target));
+  const results = await readResults(
+    ctx.root,
+    str(ctx.values.results, 'results'),
+    plan.affected.map((t) => t.target),
+  );
   const md = renderRunSummary(plan, results);
   await fs.writeFile(path.resolve(ctx.root, str(ctx.values.out, 'summary.md')), md);
   await appendStepSummary(md);

@@ -74,7 +74,8 @@ export const verify: Command = {
     }
     const key = ctx.values.key as string | undefined;
     const repository = (ctx.values.repository as string | undefined) ?? process.env.GITHUB_REPOSITORY;
-    if (!key && !repository) throw new UserError('say who must have signed: --key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflow', EXIT.usage);
+    if (!key && !repository)
+      throw new UserError('say who must have signed: --key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflow', EXIT.usage);
     const client = new RegistryClient();
     const all: (Check & { image: string })[] = [];
     for (const s of await subjects(ctx, factory)) {
@@ -94,7 +95,13 @@ export const verify: Command = {
       const label = inspection.images[0]?.labels ?? {};
       const target = s.target ?? factory?.targets.find((t) => t.product.id === label['dev.factory.product'] && t.variant.name === label['dev.factory.variant']);
       const repo = formatReference({ ...ref, tag: undefined, digest: undefined });
-      const checks = await verifyImage({ repository: repo, inspection, source: client.source(ref), signer, ...(target && factory ? { expected: expectedOf(factory, target) } : {}) });
+      const checks = await verifyImage({
+        repository: repo,
+        inspection,
+        source: client.source(ref),
+        signer,
+        ...(target && factory ? { expected: expectedOf(factory, target) } : {}),
+      });
       all.push(...checks.map((c) => ({ ...c, image: `${repo}@${inspection.digest}` })));
     }
     const failed = all.filter((c) => !c.ok).length;

@@ -38,14 +38,7 @@ describe('sortDiagnostics', () => {
       error('a', 'x', { location: loc('a.yaml', 10, 1) }),
     ];
     const sorted = sortDiagnostics(ds).map((d) => `${d.location ? `${d.location.file}:${d.location.line}:${d.location.column}` : '-'} ${d.severity} ${d.code}`);
-    expect(sorted).toEqual([
-      'a.yaml:9:30 error a',
-      'a.yaml:10:1 error a',
-      'a.yaml:10:2 error a',
-      'b.yaml:1:1 error b',
-      'b.yaml:1:1 warning w',
-      '- error z',
-    ]);
+    expect(sorted).toEqual(['a.yaml:9:30 error a', 'a.yaml:10:1 error a', 'a.yaml:10:2 error a', 'b.yaml:1:1 error b', 'b.yaml:1:1 warning w', '- error z']);
     expect(sortDiagnostics([...ds].reverse())).toEqual(sortDiagnostics(ds));
   });
 

@@ -214,7 +214,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'render-slot': 'slot() of an undeclared slot, a slot placed twice, a slot never placed, or slot() in a snippet',
   'dockerfile-instruction': 'a rendered template or snippet line that is no Dockerfile instruction (RUNN x)',
   'dockerfile-from': 'a FROM in a template or snippet (the factory writes the stages)',
-  'dockerfile-continuation': 'a line continuation (trailing \\) that swallows a line another file writes, e.g. the next stage\'s FROM',
+  'dockerfile-continuation': "a line continuation (trailing \\) that swallows a line another file writes, e.g. the next stage's FROM",
   'render-error': 'any other error thrown by the JavaScript in a template or snippet',
   'reserved-arg': 'a build arg named BASE_IMAGE or SOURCE_DATE_EPOCH, which the factory sets',
   'base-variable-clash': 'two Base names that map to the same BASE_<NAME> bake variable',

@@ -34,7 +34,12 @@ export function sourceProblems(
     const v = authorValue(w.value);
     const loc = locate(w);
     if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@'))) {
-      out.push(error('remote-source', `${op} of a remote source "${v}" is not reproducible`, { location: loc, hint: 'put the file under files/ (and its checksum in a test) instead of downloading it at build time' }));
+      out.push(
+        error('remote-source', `${op} of a remote source "${v}" is not reproducible`, {
+          location: loc,
+          hint: 'put the file under files/ (and its checksum in a test) instead of downloading it at build time',
+        }),
+      );
       return;
     }
     const norm = normalize(v);
@@ -42,7 +47,10 @@ export function sourceProblems(
       out.push(
         error('path-escape', `${op} source "${v}" leaves the ${owner.kind} directory`, {
           location: loc,
-          hint: owner.kind === 'fragment' ? `put the file under ${filesPrefix} and ${op === 'RUN --mount' ? 'mount' : 'copy'} it from files/...` : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template',
+          hint:
+            owner.kind === 'fragment'
+              ? `put the file under ${filesPrefix} and ${op === 'RUN --mount' ? 'mount' : 'copy'} it from files/...`
+              : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template',
         }),
       );
       return;
@@ -50,12 +58,19 @@ export function sourceProblems(
     // Templates have no files/ of their own; what they may copy is up to the renderer.
     if (owner.kind === 'template') return;
     if (!(norm === 'files' || norm.startsWith('files/'))) {
-      out.push(error('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, { location: loc, hint: `move it to ${filesPrefix} and write files/${norm}` }));
+      out.push(
+        error('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, {
+          location: loc,
+          hint: `move it to ${filesPrefix} and write files/${norm}`,
+        }),
+      );
       return;
     }
     if (/[*?[]/.test(norm)) return;
     if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-      out.push(error('missing-file', `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` }));
+      out.push(
+        error('missing-file', `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` }),
+      );
     }
   };
   if (ins.upper === 'COPY' || ins.upper === 'ADD') {
@@ -136,10 +151,14 @@ export function checkRendered(
         const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? '';
         const esc = src.lastIndexOf(lexed.escape);
         diagnostics.push(
-          error('dockerfile-continuation', `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`, {
-            location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
-            hint: `remove the ${lexed.escape} at the end of the instruction's last line`,
-          }),
+          error(
+            'dockerfile-continuation',
+            `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
+            {
+              location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
+              hint: `remove the ${lexed.escape} at the end of the instruction's last line`,
+            },
+          ),
         );
         swallowed = true;
         break;
@@ -164,7 +183,7 @@ export function checkRendered(
       diagnostics.push(
         error('dockerfile-from', `FROM in ${where} starts a stage the factory does not know about`, {
           location: locate(ins.line, ins.column, ins.keyword),
-          hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ...",
+          hint: 'the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ...',
         }),
       );
     }

@@ -13,7 +13,11 @@ describe('lexDockerfile', () => {
     { name: 'a continuation joins lines without a space', text: 'RUN a \\\n && b\n', want: ['RUN@1:1 a  && b'] },
     { name: 'comment and blank lines inside a continuation are dropped', text: 'RUN a \\\n# note\n\n  b\nENV X=1\n', want: ['RUN@1:1 a   b', 'ENV@5:1 X=1'] },
     { name: 'heredoc bodies are not instructions', text: 'RUN <<EOF\nRUNN x\nFROM y\nEOF\nUSER app\n', want: ['RUN@1:1 <<EOF', 'USER@5:1 app'] },
-    { name: '<<- heredocs end at a tab-indented delimiter', text: 'COPY <<-"EOT" /x\n\tFROM text\n\tEOT\nUSER app\n', want: ['COPY@1:1 <<-"EOT" /x', 'USER@4:1 app'] },
+    {
+      name: '<<- heredocs end at a tab-indented delimiter',
+      text: 'COPY <<-"EOT" /x\n\tFROM text\n\tEOT\nUSER app\n',
+      want: ['COPY@1:1 <<-"EOT" /x', 'USER@4:1 app'],
+    },
     { name: 'two heredocs on one instruction', text: 'RUN <<A <<B\na\nA\nb\nB\nUSER app\n', want: ['RUN@1:1 <<A <<B', 'USER@6:1 app'] },
     { name: 'heredocs only for RUN, COPY and ADD', text: 'ENV X=<<EOF\nRUN a\n', want: ['ENV@1:1 X=<<EOF', 'RUN@2:1 a'] },
     { name: 'the escape directive changes the continuation character', text: '# escape=`\nRUN a `\n  b\nRUN c \\\n', want: ['RUN@2:1 a   b', 'RUN@4:1 c \\'] },
@@ -57,7 +61,10 @@ describe('lexDockerfile', () => {
   ])('RUN $flag', ({ flag, want }) => {
     const [ins] = lexDockerfile(`RUN ${flag} true\n`).instructions;
     expect(
-      bindMounts(ins!).map((m) => ({ source: m.source ? `${m.source.value}@${m.source.line}:${m.source.column}` : undefined, ...(m.from !== undefined ? { from: m.from } : {}) })),
+      bindMounts(ins!).map((m) => ({
+        source: m.source ? `${m.source.value}@${m.source.line}:${m.source.column}` : undefined,
+        ...(m.from !== undefined ? { from: m.from } : {}),
+      })),
     ).toEqual(want);
   });
 });

@@ -7,7 +7,50 @@ import { BUILDX, NO_BUILDX } from '../../test/golden/buildx.js';
 import { EscapeError, escapeDockerfile, hclString, hclTemplate, shellWord } from './escape.js';
 
 // Deterministic "nasty string" generator: concatenations of the tokens that break quoting.
-const TOKENS = ['a', 'Z', '0', ' ', '\t', '$', '{', '}', '${', '%{', '$${', '%%{', '$$', '%', '\\', '\\\\', '"', "'", "'\\''", '`', '$(', ')', '#', '~', '*', '?', '[', '!', ';', '&', '|', '<', '>', 'é', '日本', '😀', '\u00a0', '=', ',', '/', '-', 'EOF'];
+const TOKENS = [
+  'a',
+  'Z',
+  '0',
+  ' ',
+  '\t',
+  '$',
+  '{',
+  '}',
+  '${',
+  '%{',
+  '$${',
+  '%%{',
+  '$$',
+  '%',
+  '\\',
+  '\\\\',
+  '"',
+  "'",
+  "'\\''",
+  '`',
+  '$(',
+  ')',
+  '#',
+  '~',
+  '*',
+  '?',
+  '[',
+  '!',
+  ';',
+  '&',
+  '|',
+  '<',
+  '>',
+  'é',
+  '日本',
+  '😀',
+  '\u00a0',
+  '=',
+  ',',
+  '/',
+  '-',
+  'EOF',
+];
 const CONTROL = ['\n', '\r', '\u0000', '\u0001', '\u001b', '\u007f'];
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -116,7 +159,11 @@ describe('hclString / hclTemplate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hcl-escape-'));
     try {
       writeFileSync(join(dir, 'docker-bake.hcl'), hcl);
-      const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', 't'], { cwd: dir, env: { ...process.env, BUILDX_BAKE_GIT_AUTH_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', 't'], {
+        cwd: dir,
+        env: { ...process.env, BUILDX_BAKE_GIT_AUTH_TOKEN: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const t = JSON.parse(out.toString()).target.t as { labels: Record<string, string>; tags: string[] };
       // `bake --print` writes labels/args/annotations re-escaped (buildx bake/bake.go
       // Target.MarshalJSON: `${` -> `$${`, `%{` -> `%%{`) so that its output parses back.

@@ -98,17 +98,15 @@ export interface IdResolution {
  * What an id designates in a resolved factory. Accepts `name` (when only one version exists),
  * `name@version` and `name@version:variant`; a bake target name is accepted too.
  */
-export function resolveId(
-  factory: ResolvedFactory,
-  id: string,
-): { ok: true; value: IdResolution } | { ok: false; diagnostic: Diagnostic } {
+export function resolveId(factory: ResolvedFactory, id: string): { ok: true; value: IdResolution } | { ok: false; diagnostic: Diagnostic } {
   const byTarget = factory.targets.find((t) => t.name === id);
   if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
 
   const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
   const fail = (message: string, hint?: string): { ok: false; diagnostic: Diagnostic } => {
     const near = closeMatches(id, allIds);
-    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
+    const h =
+      hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
     return { ok: false, diagnostic: error('unknown-id', message, { hint: h }) };
   };
 
@@ -140,7 +138,10 @@ export function resolveId(
     return {
       ok: false,
       diagnostic: error('unknown-id', `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(' or ')}? variants: ${names.join(', ')}` : `variants: ${names.join(', ')}`,
+        hint:
+          near.length > 0
+            ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(' or ')}? variants: ${names.join(', ')}`
+            : `variants: ${names.join(', ')}`,
       }),
     };
   }

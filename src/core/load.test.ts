@@ -11,7 +11,13 @@ image: factory/app
 `;
 
 function diag(files: SourceFile[]) {
-  return load(files).diagnostics.map((d) => ({ code: d.code, field: d.field, at: d.location && `${d.location.file}:${d.location.line}:${d.location.column}`, message: d.message, hint: d.hint }));
+  return load(files).diagnostics.map((d) => ({
+    code: d.code,
+    field: d.field,
+    at: d.location && `${d.location.file}:${d.location.line}:${d.location.column}`,
+    message: d.message,
+    hint: d.hint,
+  }));
 }
 
 describe('load: the good fixture', () => {
@@ -62,18 +68,33 @@ describe('load: problems', () => {
   it('reports a nested unknown field at its key with the closest allowed name', () => {
     const files = filesFrom({ 'manifests/p.yaml': `${PRODUCT}tests:\n  - name: t\n    command: 'true'\n    stdout: { contain: ok }\n` });
     expect(diag(files)).toEqual([
-      expect.objectContaining({ code: 'unknown-field', field: 'tests[0].stdout.contain', at: 'manifests/p.yaml:9:15', hint: 'did you mean "contains"? allowed fields: contains, matches' }),
+      expect.objectContaining({
+        code: 'unknown-field',
+        field: 'tests[0].stdout.contain',
+        at: 'manifests/p.yaml:9:15',
+        hint: 'did you mean "contains"? allowed fields: contains, matches',
+      }),
     ]);
   });
 
   it('reports the closest test shape, not "invalid input"', () => {
     const files = filesFrom({ 'manifests/p.yaml': `${PRODUCT}tests:\n  - name: t\n    command: 'true'\n    exit: one\n` });
-    expect(diag(files)).toEqual([expect.objectContaining({ code: 'schema', field: 'tests[0].exit', at: 'manifests/p.yaml:9:11', message: 'expected a number, got a string' })]);
+    expect(diag(files)).toEqual([
+      expect.objectContaining({ code: 'schema', field: 'tests[0].exit', at: 'manifests/p.yaml:9:11', message: 'expected a number, got a string' }),
+    ]);
   });
 
   it('names a missing required field at the document', () => {
     const files = filesFrom({ 'manifests/p.yaml': `kind: Pool\nname: x\nplatform: linux/amd64\n` });
-    expect(diag(files)).toEqual([expect.objectContaining({ code: 'schema', field: 'runs-on', at: 'manifests/p.yaml:1:1', message: 'missing required field "runs-on" in Pool', hint: 'add "runs-on:"' })]);
+    expect(diag(files)).toEqual([
+      expect.objectContaining({
+        code: 'schema',
+        field: 'runs-on',
+        at: 'manifests/p.yaml:1:1',
+        message: 'missing required field "runs-on" in Pool',
+        hint: 'add "runs-on:"',
+      }),
+    ]);
   });
 
   it('reports every problem of every document of every file in one run', () => {
@@ -126,10 +147,7 @@ describe('load: problems', () => {
     expect(after.files.map((f) => f.path)).toContain('fragments/app/1.0.0/files/hi');
 
     const outside = [...good, link('manifests/extra.yaml', '/etc/passwd'), link('fragments/app/1.0.0/files/x', '../../../../../x')];
-    expect(diag(outside).map((d) => `${d.at} ${d.code}`)).toEqual([
-      'fragments/app/1.0.0/files/x:1:1 path-escape',
-      'manifests/extra.yaml:1:1 symlink',
-    ]);
+    expect(diag(outside).map((d) => `${d.at} ${d.code}`)).toEqual(['fragments/app/1.0.0/files/x:1:1 path-escape', 'manifests/extra.yaml:1:1 symlink']);
   });
 
   it('tells the resolver which ids failed to load', () => {
@@ -145,10 +163,22 @@ describe('load: problems', () => {
 describe('load: NUL and U+0001, raw or written as YAML escapes', () => {
   const TEST = (body: string) => `${PRODUCT}tests:\n  - name: t\n${body}`;
   it.each([
-    { what: 'a test name with "\\0"', yaml: TEST('    command: "true"\n').replace('name: t', 'name: "a\\0b"'), field: 'tests[0].name', at: 'manifests/p.yaml:7:11', char: 'U+0000' },
+    {
+      what: 'a test name with "\\0"',
+      yaml: TEST('    command: "true"\n').replace('name: t', 'name: "a\\0b"'),
+      field: 'tests[0].name',
+      at: 'manifests/p.yaml:7:11',
+      char: 'U+0000',
+    },
     { what: 'a command with "\\0"', yaml: TEST('    command: "echo \\0"\n'), field: 'tests[0].command', at: 'manifests/p.yaml:8:14', char: 'U+0000' },
     { what: 'a command with "\\x00"', yaml: TEST('    command: "echo \\x00"\n'), field: 'tests[0].command', at: 'manifests/p.yaml:8:14', char: 'U+0000' },
-    { what: 'an env-equals value with "\\u0000"', yaml: TEST('    env-equals: { A: "x\\u0000" }\n'), field: 'tests[0].env-equals.A', at: 'manifests/p.yaml:8:22', char: 'U+0000' },
+    {
+      what: 'an env-equals value with "\\u0000"',
+      yaml: TEST('    env-equals: { A: "x\\u0000" }\n'),
+      field: 'tests[0].env-equals.A',
+      at: 'manifests/p.yaml:8:22',
+      char: 'U+0000',
+    },
     { what: 'a label value with "\\x01"', yaml: `${PRODUCT}labels: { a: "x\\x01" }\n`, field: 'labels.a', at: 'manifests/p.yaml:6:14', char: 'U+0001' },
     { what: 'a raw NUL byte', yaml: `${PRODUCT}description: a\0b\n`, field: undefined, at: 'manifests/p.yaml:6:15', char: 'U+0000' },
   ])('refuses $what', ({ yaml, field, at, char }) => {
@@ -159,7 +189,8 @@ describe('load: NUL and U+0001, raw or written as YAML escapes', () => {
 
   it('refuses an env value with "\\0" in a fragment.yaml too', () => {
     const files = filesFrom({
-      'fragments/a/1.0.0/fragment.yaml': 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n    env: { X: "a\\0" }\n',
+      'fragments/a/1.0.0/fragment.yaml':
+        'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests:\n  - name: t\n    command: "true"\n    env: { X: "a\\0" }\n',
       'fragments/a/1.0.0/Dockerfile.ejs': 'RUN true\n',
     });
     expect(diag(files).filter((d) => d.code === 'control-char')).toEqual([
@@ -177,7 +208,8 @@ describe('load: NUL and U+0001, raw or written as YAML escapes', () => {
 });
 
 describe('load: matches: is checked as the POSIX ERE grep -E will run', () => {
-  const withMatch = (m: string) => filesFrom({ 'manifests/p.yaml': `${PRODUCT}tests:\n  - name: t\n    command: 'true'\n    stdout: { matches: ${JSON.stringify(m)} }\n` });
+  const withMatch = (m: string) =>
+    filesFrom({ 'manifests/p.yaml': `${PRODUCT}tests:\n  - name: t\n    command: 'true'\n    stdout: { matches: ${JSON.stringify(m)} }\n` });
   it.each([
     { pattern: 'a(b', message: 'is not a valid regular expression' },
     { pattern: '[a-', message: 'is not a valid regular expression' },
@@ -193,7 +225,12 @@ describe('load: matches: is checked as the POSIX ERE grep -E will run', () => {
     { pattern: '', message: 'must not be empty' },
   ])('refuses $pattern', ({ pattern, message }) => {
     expect(diag(withMatch(pattern))).toEqual([
-      expect.objectContaining({ code: 'schema', field: 'tests[0].stdout.matches', at: 'manifests/p.yaml:9:24', message: expect.stringContaining(message) as unknown }),
+      expect.objectContaining({
+        code: 'schema',
+        field: 'tests[0].stdout.matches',
+        at: 'manifests/p.yaml:9:24',
+        message: expect.stringContaining(message) as unknown,
+      }),
     ]);
   });
 
@@ -201,12 +238,20 @@ describe('load: matches: is checked as the POSIX ERE grep -E will run', () => {
     expect(diag(withMatch('v\\d+'))[0]!.hint).toContain('POSIX extended regular expression (grep -E');
   });
 
-  it.each(['^ca [1-9][0-9]{2,}$', 'uid=10001\\(app\\)', '^Python 3\\.[0-9]+', '[[:digit:]]+ [[:alpha:]_]', '[]a]', '[^]a]?', 'a|b', 'x+?'.slice(0, 2), '127[.]0[.]0[.]1:[0-9]+ is up', '\\*?'])(
-    'accepts %s',
-    (pattern) => {
-      expect(diag(withMatch(pattern))).toEqual([]);
-    },
-  );
+  it.each([
+    '^ca [1-9][0-9]{2,}$',
+    'uid=10001\\(app\\)',
+    '^Python 3\\.[0-9]+',
+    '[[:digit:]]+ [[:alpha:]_]',
+    '[]a]',
+    '[^]a]?',
+    'a|b',
+    'x+?'.slice(0, 2),
+    '127[.]0[.]0[.]1:[0-9]+ is up',
+    '\\*?',
+  ])('accepts %s', (pattern) => {
+    expect(diag(withMatch(pattern))).toEqual([]);
+  });
 });
 
 describe('load: Pool runs-on is plain runner labels', () => {
@@ -216,7 +261,7 @@ describe('load: Pool runs-on is plain runner labels', () => {
     { runsOn: '[self-hosted, "${{ secrets.X }}"]', field: 'runs-on[1]', at: 'manifests/p.yaml:4:24' },
     { runsOn: '"ubuntu\\nmalicious: true"', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
     { runsOn: '[linux, "a b"]', field: 'runs-on[1]', at: 'manifests/p.yaml:4:18' },
-    { runsOn: "\"x'y\"", field: 'runs-on', at: 'manifests/p.yaml:4:10' },
+    { runsOn: '"x\'y"', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
     { runsOn: '""', field: 'runs-on', at: 'manifests/p.yaml:4:10' },
   ])('refuses $runsOn', ({ runsOn, field, at }) => {
     expect(diag(pool(runsOn))).toEqual([expect.objectContaining({ code: 'schema', field, at, message: expect.stringContaining('runner label') as unknown })]);
@@ -247,8 +292,11 @@ describe('load: include() in a template or snippet is refused at its position', 
     expect(diag(files)).toEqual([expect.objectContaining({ code: 'render-include', at: 'templates/t/1.0.0/Dockerfile.ejs:2:5' })]);
   });
 
-  it.each(["RUN echo include('x')\n", "<%% include('x') %>\n", "<%- args.include_dir %>\n", "<%# a comment about include() %>\n"])('leaves text outside tags and non-calls alone: %j', (snippet) => {
-    const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
-    expect(diag(files).filter((d) => d.code === 'render-include')).toEqual([]);
-  });
+  it.each(["RUN echo include('x')\n", "<%% include('x') %>\n", '<%- args.include_dir %>\n', '<%# a comment about include() %>\n'])(
+    'leaves text outside tags and non-calls alone: %j',
+    (snippet) => {
+      const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
+      expect(diag(files).filter((d) => d.code === 'render-include')).toEqual([]);
+    },
+  );
 });

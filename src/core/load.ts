@@ -5,15 +5,7 @@ import type { z } from 'zod';
 import { contentDigest } from './digest.js';
 import { didYouMean, error, formatFieldPath, sortDiagnostics } from './diagnostics.js';
 import { Base, DOCUMENT_KINDS, Fragment, LockFile, Manifest, Policy, Pool, Product, Template } from './schema.js';
-import type {
-  Diagnostic,
-  FragmentSource,
-  LoadedFactory,
-  Located,
-  SourceFile,
-  SourceLocation,
-  TemplateSource,
-} from './types.js';
+import type { Diagnostic, FragmentSource, LoadedFactory, Located, SourceFile, SourceLocation, TemplateSource } from './types.js';
 import { INCLUDE_HINT } from './render.js';
 import { normalize } from './paths.js';
 
@@ -244,12 +236,8 @@ function loadManifestFile(path: string, text: string, factory: LoadedFactory, di
       const where =
         kind === 'Template' || kind === 'Fragment'
           ? `${kind} documents live in ${kind.toLowerCase()}s/<name>/<version>/${kind.toLowerCase()}.yaml, not under manifests/`
-          : [didYouMean(String(kind), [...DOCUMENT_KINDS]), `kind must be one of ${DOCUMENT_KINDS.join(', ')}`]
-              .filter(Boolean)
-              .join(' ');
-      diagnostics.push(
-        error('unknown-kind', `unknown kind "${String(kind)}"`, { field: 'kind', location: y.locate(['kind']), hint: where }),
-      );
+          : [didYouMean(String(kind), [...DOCUMENT_KINDS]), `kind must be one of ${DOCUMENT_KINDS.join(', ')}`].filter(Boolean).join(' ');
+      diagnostics.push(error('unknown-kind', `unknown kind "${String(kind)}"`, { field: 'kind', location: y.locate(['kind']), hint: where }));
       continue;
     }
     const k = kind as keyof typeof KIND_SCHEMAS;
@@ -482,10 +470,11 @@ function issueDiagnostics(issue: Issue, prefix: FieldPath, schema: z.ZodType, y:
       const allowed = shapeKeysAt(schema, path, y.value);
       return issue.keys.map((key) => {
         // Build args are set by a product's manifest (and declared by fragments), not by the product.
-        const moved = what === 'Product' && path.length === 0 && key === 'args' ? 'build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);' : '';
-        const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(', ')}` : '']
-          .filter(Boolean)
-          .join(' ');
+        const moved =
+          what === 'Product' && path.length === 0 && key === 'args'
+            ? 'build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);'
+            : '';
+        const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(', ')}` : ''].filter(Boolean).join(' ');
         return error('unknown-field', `unknown field "${key}" in ${what}`, {
           field: formatFieldPath([...path, key]),
           location: y.locateKey([...path, key]),
@@ -551,7 +540,14 @@ function isMissing(issue: Issue, prefix: FieldPath, y: YamlDoc, full?: (string |
   return path.length > 0 && valueAt(y.value, path) === undefined && !y.has(path);
 }
 
-const TYPE_WORDS: Record<string, string> = { array: 'a list', object: 'a mapping', string: 'a string', number: 'a number', boolean: 'true or false', int: 'an integer' };
+const TYPE_WORDS: Record<string, string> = {
+  array: 'a list',
+  object: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  int: 'an integer',
+};
 
 function typeWord(t: string): string {
   return TYPE_WORDS[t] ?? t;
@@ -576,10 +572,18 @@ function friendly(issue: Issue, actual?: unknown): string {
     case 'too_small':
       // Keep the schema's own wording when it has one ("every fragment needs at least one test").
       if (!issue.message.startsWith('Too small')) return issue.message;
-      return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : issue.origin === 'string' ? 'must not be empty' : `must be >= ${String(issue.minimum)}`;
+      return issue.origin === 'array'
+        ? `needs at least ${String(issue.minimum)} item(s)`
+        : issue.origin === 'string'
+          ? 'must not be empty'
+          : `must be >= ${String(issue.minimum)}`;
     case 'too_big':
       if (!issue.message.startsWith('Too big')) return issue.message;
-      return issue.origin === 'array' ? `allows at most ${String(issue.maximum)} item(s)` : issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be <= ${String(issue.maximum)}`;
+      return issue.origin === 'array'
+        ? `allows at most ${String(issue.maximum)} item(s)`
+        : issue.origin === 'string'
+          ? `must be at most ${String(issue.maximum)} characters`
+          : `must be <= ${String(issue.maximum)}`;
     default:
       return issue.message;
   }
@@ -600,7 +604,11 @@ function hintFor(issue: Issue, actual: unknown): string {
       if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? 'add an entry' : 'use a larger value';
     case 'too_big':
-      return issue.origin === 'array' ? 'remove entries' : issue.origin === 'string' ? `shorten it to at most ${String(issue.maximum)} characters` : 'use a smaller value';
+      return issue.origin === 'array'
+        ? 'remove entries'
+        : issue.origin === 'string'
+          ? `shorten it to at most ${String(issue.maximum)} characters`
+          : 'use a smaller value';
     case 'custom':
       return typeof issue.params?.['hint'] === 'string' ? issue.params['hint'] : 'see the file formats in docs/architecture.md';
     default:
@@ -652,7 +660,7 @@ function shapeKeysAt(schema: unknown, path: FieldPath, root: unknown): string[] 
     let bestScore = -1;
     for (const o of d.options) {
       const od = defOf(o);
-      const shape = od?.type === 'object' ? od.shape ?? {} : {};
+      const shape = od?.type === 'object' ? (od.shape ?? {}) : {};
       const score = keys.filter((k) => k in shape).length;
       if (score > bestScore) {
         best = o;
@@ -676,4 +684,3 @@ function shapeKeysAt(schema: unknown, path: FieldPath, root: unknown): string[] 
   const d = defOf(cur);
   return d?.type === 'object' ? Object.keys(d.shape ?? {}) : [];
 }
-

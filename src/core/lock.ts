@@ -36,11 +36,15 @@ export function lockDigestErrors(loaded: LoadedFactory): Diagnostic[] {
     if (!entry || entry.digest === digest) return;
     const dir = `${kind}/${ref.replace('@', '/')}`;
     out.push(
-      error('lock-mismatch', `content changed without a new version: bump version (${ref} is locked at ${short(entry.digest)}, the files now hash to ${short(digest)})`, {
-        field: 'version',
-        location: metaLoc,
-        hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref} as it was (or, if it was never published, run \`factory lock\`)`,
-      }),
+      error(
+        'lock-mismatch',
+        `content changed without a new version: bump version (${ref} is locked at ${short(entry.digest)}, the files now hash to ${short(digest)})`,
+        {
+          field: 'version',
+          location: metaLoc,
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref} as it was (or, if it was never published, run \`factory lock\`)`,
+        },
+      ),
     );
   };
   for (const t of loaded.templates) check('templates', refOf(t.meta.doc), t.digest, t.meta.locate(['version']));
@@ -68,9 +72,7 @@ export function checkLock(loaded: LoadedFactory): Diagnostic[] {
     for (const s of sources) {
       const ref = refOf(s.meta.doc);
       if (lock.doc[kind][ref]) continue;
-      out.push(
-        warning('lock-missing', `${ref} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }),
-      );
+      out.push(warning('lock-missing', `${ref} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
     for (const ref of Object.keys(lock.doc[kind]).sort()) {
       if (present[kind].has(ref)) continue;

@@ -17,21 +17,24 @@ const TPL = [
 
 const hardening = fragment('hardening', '1.0.0', 'security', 'RUN chmod 0700 /root\n');
 const bytes = new Uint8Array();
-const python = withFiles(fragment(
-  'python',
-  '1.2.0',
-  'core',
-  [
-    'ARG PYTHON_VERSION',
-    '<% for (const p of ["python3", "python3-venv"]) { -%>',
-    'RUN install <%= p %> <%= matrix.python %>',
-    '<% } -%>',
-    'COPY <%= fragment.files %>/pip.conf /etc/pip.conf',
-    'COPY --chmod=0644 files/a ./files/b files/',
-    '',
-  ].join('\n'),
-  { requires: ['hardening'] },
-), ['files/pip.conf', 'files/a', 'files/b']);
+const python = withFiles(
+  fragment(
+    'python',
+    '1.2.0',
+    'core',
+    [
+      'ARG PYTHON_VERSION',
+      '<% for (const p of ["python3", "python3-venv"]) { -%>',
+      'RUN install <%= p %> <%= matrix.python %>',
+      '<% } -%>',
+      'COPY <%= fragment.files %>/pip.conf /etc/pip.conf',
+      'COPY --chmod=0644 files/a ./files/b files/',
+      '',
+    ].join('\n'),
+    { requires: ['hardening'] },
+  ),
+  ['files/pip.conf', 'files/a', 'files/b'],
+);
 const server = fragment('server', '2.0.0', 'app', 'RUN echo <%= product %> <%= version %> <%= variant %> > /etc/server\n', {
   requires: ['python'],
 });
@@ -128,20 +131,56 @@ describe('renderDockerfile', () => {
 
 describe('render errors become located diagnostics', () => {
   const cases: { name: string; file: string; text: string; line: number; code: string; message: RegExp; hint?: RegExp }[] = [
-    { name: 'undefined variable', file: 'core', text: 'RUN a\nRUN <%= prodct %>\n', line: 2, code: 'render-undefined', message: /"prodct" is not defined/, hint: /did you mean "product"\?/ },
-    { name: 'missing matrix key', file: 'core', text: 'RUN a\n\nRUN <%= matrix.cuda %>\n', line: 3, code: 'render-undefined', message: /matrix\.cuda is not defined/, hint: /matrix has no keys/ },
-    { name: 'misspelt arg', file: 'core', text: 'RUN <%= args.PYTON_VERSION %>\n', line: 1, code: 'render-undefined', message: /args\.PYTON_VERSION/, hint: /did you mean "PYTHON_VERSION"/ },
+    {
+      name: 'undefined variable',
+      file: 'core',
+      text: 'RUN a\nRUN <%= prodct %>\n',
+      line: 2,
+      code: 'render-undefined',
+      message: /"prodct" is not defined/,
+      hint: /did you mean "product"\?/,
+    },
+    {
+      name: 'missing matrix key',
+      file: 'core',
+      text: 'RUN a\n\nRUN <%= matrix.cuda %>\n',
+      line: 3,
+      code: 'render-undefined',
+      message: /matrix\.cuda is not defined/,
+      hint: /matrix has no keys/,
+    },
+    {
+      name: 'misspelt arg',
+      file: 'core',
+      text: 'RUN <%= args.PYTON_VERSION %>\n',
+      line: 1,
+      code: 'render-undefined',
+      message: /args\.PYTON_VERSION/,
+      hint: /did you mean "PYTHON_VERSION"/,
+    },
     { name: 'JS syntax error', file: 'core', text: 'RUN a\n<% if (true { %>\nRUN b\n<% } %>\n', line: 2, code: 'render-syntax', message: /syntax error/ },
     { name: 'unclosed tag', file: 'core', text: 'RUN a\nRUN b\nRUN <%= args.X \n', line: 3, code: 'render-syntax', message: /never closed/ },
     { name: 'newline in a value', file: 'core', text: 'RUN a\nRUN <%= "x\\ny" %>\n', line: 2, code: 'render-value', message: /newline/ },
     { name: 'slot() in a snippet', file: 'core', text: "<%- slot('app') %>\n", line: 1, code: 'render-slot', message: /only be called from a template/ },
     { name: 'unknown slot', file: 'template', text: "FROM x\n<%- slot('gpu') %>\n", line: 2, code: 'render-slot', message: /slot\("gpu"\) is not a slot/ },
-    { name: 'object printed', file: 'template', text: "<%= base %>\n<%- slot('security') %><%- slot('core') %><%- slot('app') %>\n", line: 1, code: 'render-value', message: /object/ },
+    {
+      name: 'object printed',
+      file: 'template',
+      text: "<%= base %>\n<%- slot('security') %><%- slot('core') %><%- slot('app') %>\n",
+      line: 1,
+      code: 'render-value',
+      message: /object/,
+    },
   ];
   it.each(cases)('$name', (c) => {
     const frag = fragment('python', '1.2.0', 'core', c.file === 'core' ? c.text : 'RUN ok\n');
     const tpl = template('runtime', '1.0.0', c.file === 'template' ? c.text : TPL);
-    const p = product({ name: 'llm', template: tpl, fragments: [hardening, frag], variants: [{ name: 'default', matrix: {}, args: { PYTHON_VERSION: '3.11' } }] });
+    const p = product({
+      name: 'llm',
+      template: tpl,
+      fragments: [hardening, frag],
+      variants: [{ name: 'default', matrix: {}, args: { PYTHON_VERSION: '3.11' } }],
+    });
     const [d, ...rest] = diagnosticsOf(() => renderDockerfile(p, p.variants[0]!));
     expect(rest).toEqual([]);
     expect(d!.code).toBe(c.code);

@@ -19,15 +19,7 @@ import { didYouMean, error } from './diagnostics.js';
 import { checkRendered, type SourceOwner } from './dockerfile-check.js';
 import { EscapeError, escapeDockerfile } from './escape.js';
 import { FactoryError } from './types.js';
-import type {
-  Diagnostic,
-  FragmentSource,
-  RenderedDockerfile,
-  ResolvedProduct,
-  SourceLocation,
-  SourceMapEntry,
-  Variant,
-} from './types.js';
+import type { Diagnostic, FragmentSource, RenderedDockerfile, ResolvedProduct, SourceLocation, SourceMapEntry, Variant } from './types.js';
 
 /** `build/<product>/<version>/<variant>/Dockerfile`; the variant is made file-name safe. */
 export function dockerfilePath(product: ResolvedProduct, variant: Variant): string {
@@ -215,7 +207,10 @@ function renderChain(
   const bodyLines = body.split('\n');
   let d = 0;
   while (d < bodyLines.length && /^#\s*[A-Za-z_]+\s*=/.test(stripMarks(bodyLines[d]!))) d++;
-  const head = bodyLines.slice(0, d).map((l) => `${l}\n`).join('');
+  const head = bodyLines
+    .slice(0, d)
+    .map((l) => `${l}\n`)
+    .join('');
   const rest = bodyLines.slice(d).join('\n');
   // The default keeps the Dockerfile buildable on its own (and BuildKit's InvalidDefaultArgInFrom
   // check quiet); bake always passes BASE_IMAGE from the BASE_<NAME> variable.
@@ -379,7 +374,15 @@ function compileMarked(memo: RenderMemo, path: string, text: string): Compiled {
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
-  const opts = { filename: ejsFilename(path), escape: escapeDockerfile, compileDebug: true, _with: true, localsName: 'locals', unsafePrototypeLocals: true, includer: refuseInclude };
+  const opts = {
+    filename: ejsFilename(path),
+    escape: escapeDockerfile,
+    compileDebug: true,
+    _with: true,
+    localsName: 'locals',
+    unsafePrototypeLocals: true,
+    includer: refuseInclude,
+  };
   let fn: Compiled;
   try {
     fn = ejs.compile(marked, opts) as Compiled;
@@ -448,9 +451,7 @@ function compileError(e: unknown, path: string, text: string, marked: string, op
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
     const loc = unclosedTag(path, text);
-    return new FactoryError([
-      error('render-syntax', 'an EJS tag is opened here but never closed', { hint: 'close it with %>', location: loc }),
-    ]);
+    return new FactoryError([error('render-syntax', 'an EJS tag is opened here but never closed', { hint: 'close it with %>', location: loc })]);
   }
   if (e instanceof SyntaxError) {
     const line = syntaxErrorLine(marked, opts);
@@ -481,10 +482,7 @@ function unclosedTag(path: string, text: string): SourceLocation {
 // EJS reports a syntax error in the generated function without a line; V8 reports the line of
 // the generated source, which EJS interleaves with `__line = <template line>` statements.
 function syntaxErrorLine(marked: string, opts: object): number {
-  const t = new (ejs as unknown as { Template: new (text: string, opts: object) => { generateSource(): void; source: string } }).Template(
-    marked,
-    opts,
-  );
+  const t = new (ejs as unknown as { Template: new (text: string, opts: object) => { generateSource(): void; source: string } }).Template(marked, opts);
   t.generateSource();
   try {
     new vm.Script(`(function (locals, escapeFn, include, rethrow) {\n${t.source}\n})`, { filename: 'ejs-source' });

@@ -11,7 +11,15 @@ async function good(): Promise<SourceFile[]> {
 
 function errorsOf(files: SourceFile[]) {
   const r = buildFactory(files);
-  return r.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ code: d.code, at: d.location && `${d.location.file}:${d.location.line}:${d.location.column}`, field: d.field, message: d.message, hint: d.hint }));
+  return r.diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => ({
+      code: d.code,
+      at: d.location && `${d.location.file}:${d.location.line}:${d.location.column}`,
+      field: d.field,
+      message: d.message,
+      hint: d.hint,
+    }));
 }
 
 /** The good tree with one manifest file replaced by `text` (the lock is left as is). */
@@ -57,10 +65,11 @@ describe('resolve: the good fixture', () => {
     expect(py.base).toEqual({ name: 'debian', image: 'docker.io/library/debian:bookworm-slim' });
     // Without a manifest arg the fragment default applies.
     const files = await withFile('manifests/py-app.yaml', (t) => t.replace("args:\n  PYTHON_VERSION: '{matrix.python}'\n", ''));
-    expect(buildFactory(files).factory!.products.find((p) => p.id === 'py-app@1.0.0')!.variants.map((v) => v.args)).toEqual([
-      { PYTHON_VERSION: '3.11' },
-      { PYTHON_VERSION: '3.11' },
-    ]);
+    expect(
+      buildFactory(files)
+        .factory!.products.find((p) => p.id === 'py-app@1.0.0')!
+        .variants.map((v) => v.args),
+    ).toEqual([{ PYTHON_VERSION: '3.11' }, { PYTHON_VERSION: '3.11' }]);
   });
 
   it('applies a base pin from the lock only when it is for the same image', async () => {
@@ -91,14 +100,18 @@ describe('resolve: the good fixture', () => {
 describe('resolve: problems', () => {
   it('refuses matrix points that collapse to one variant name', async () => {
     const files = await withFile('manifests/py-app.yaml', (t) =>
-      t.replace("matrix:\n  python: ['3.11', '3.12']", "matrix:\n  a: ['1-b2', '1']\n  b: ['3', '2-b3']").replace("PYTHON_VERSION: '{matrix.python}'", "PYTHON_VERSION: '{matrix.a}'"),
+      t
+        .replace("matrix:\n  python: ['3.11', '3.12']", "matrix:\n  a: ['1-b2', '1']\n  b: ['3', '2-b3']")
+        .replace("PYTHON_VERSION: '{matrix.python}'", "PYTHON_VERSION: '{matrix.a}'"),
     );
     expect(errorsOf(files).map((e) => e.code)).toContain('variant-collision');
   });
 
   it('refuses a matrix that would explode', async () => {
     const values = `[${Array.from({ length: 17 }, (_, i) => `v${i}`).join(', ')}]`;
-    const files = await withFile('manifests/py-app.yaml', (t) => t.replace("  python: ['3.11', '3.12']", `  python: ['3.11']\n  a: ${values}\n  b: ${values}\n  c: ${values}`));
+    const files = await withFile('manifests/py-app.yaml', (t) =>
+      t.replace("  python: ['3.11', '3.12']", `  python: ['3.11']\n  a: ${values}\n  b: ${values}\n  c: ${values}`),
+    );
     expect(errorsOf(files)).toEqual([expect.objectContaining({ code: 'matrix-too-large', at: 'manifests/py-app.yaml:24:3' })]);
   });
 
@@ -144,10 +157,11 @@ describe('resolve: problems', () => {
 
   it('refuses template COPY sources that leave the template directory', async () => {
     const files = await withFile('templates/debian/1.0.0/Dockerfile.ejs', (t) => `${t}COPY ../../../manifests/py-app.yaml /x\nADD https://example.com/x /y\n`);
-    expect(errorsOf(files).filter((e) => e.code !== 'lock-mismatch').map((e) => `${e.code} ${e.at}`)).toEqual([
-      'path-escape templates/debian/1.0.0/Dockerfile.ejs:6:6',
-      'remote-source templates/debian/1.0.0/Dockerfile.ejs:7:5',
-    ]);
+    expect(
+      errorsOf(files)
+        .filter((e) => e.code !== 'lock-mismatch')
+        .map((e) => `${e.code} ${e.at}`),
+    ).toEqual(['path-escape templates/debian/1.0.0/Dockerfile.ejs:6:6', 'remote-source templates/debian/1.0.0/Dockerfile.ejs:7:5']);
   });
 
   it('refuses a template platform its base does not support', async () => {
@@ -163,14 +177,18 @@ describe('resolve: problems', () => {
   });
 
   it('refuses two products publishing the same tag', async () => {
-    const files = await withFile('manifests/tools.yaml', (t) => t.replace('image: factory/tools', 'image: factory/py-app').replace("tags: ['{version}']", "tags: ['1.0.0-python3.11']"));
+    const files = await withFile('manifests/tools.yaml', (t) =>
+      t.replace('image: factory/tools', 'image: factory/py-app').replace("tags: ['{version}']", "tags: ['1.0.0-python3.11']"),
+    );
     expect(errorsOf(files)).toEqual([
       expect.objectContaining({ code: 'tag-collision', message: 'py-app@1.0.0 and tools@2.1.0 both publish factory/py-app:1.0.0-python3.11' }),
     ]);
   });
 
   it('expands {major} {minor} {patch} and {matrix.KEY} in tags', async () => {
-    const files = await withFile('manifests/py-app.yaml', (t) => t.replace("tags: ['{version}-{variant}', '{major}.{minor}-{variant}']", "tags: ['{major}.{minor}.{patch}-py{matrix.python}']"));
+    const files = await withFile('manifests/py-app.yaml', (t) =>
+      t.replace("tags: ['{version}-{variant}', '{major}.{minor}-{variant}']", "tags: ['{major}.{minor}.{patch}-py{matrix.python}']"),
+    );
     const f = buildFactory(files).factory!;
     expect(f.targets.filter((t) => t.product.id === 'py-app@1.0.0').map((t) => t.tags[0])).toEqual([
       'factory/py-app:1.0.0-py3.11-amd64',
@@ -190,13 +208,62 @@ describe('sortVersions', () => {
 describe('resolve: names and versions fit file systems and registries', () => {
   const long = (n: number) => 'a'.repeat(n);
   it.each([
-    { what: 'a product name', file: 'manifests/tools.yaml', edit: (t: string) => t.replace('name: tools\nversion: 2.1.0\ndesc', `name: ${long(300)}\nversion: 2.1.0\ndesc`), at: 'manifests/tools.yaml:2:7', field: 'name', message: 'at most 63 characters' },
-    { what: 'a product version', file: 'manifests/tools.yaml', edit: (t: string) => t.replace('version: 2.1.0\ndesc', `version: 2.1.0-${long(60)}\ndesc`), at: 'manifests/tools.yaml:3:10', field: 'version', message: 'at most 40 characters' },
-    { what: 'a fragment name', file: 'fragments/tools/1.0.0/fragment.yaml', edit: (t: string) => t.replace('name: tools', `name: ${long(64)}`), at: 'fragments/tools/1.0.0/fragment.yaml:2:7', field: 'name', message: 'at most 63 characters' },
-    { what: 'a template version', file: 'templates/debian/1.0.0/template.yaml', edit: (t: string) => t.replace('version: 1.0.0', `version: 1.0.0-${long(40)}`), at: 'templates/debian/1.0.0/template.yaml:3:10', field: 'version', message: 'at most 40 characters' },
-    { what: 'a tag pattern', file: 'manifests/tools.yaml', edit: (t: string) => t.replace("tags: ['{version}']", `tags: ['${long(129)}']`), at: 'manifests/tools.yaml:7:8', field: 'tags[0]', message: 'at most 128 characters' },
-    { what: 'an image path', file: 'manifests/tools.yaml', edit: (t: string) => t.replace('image: factory/tools', `image: factory/${long(250)}`), at: 'manifests/tools.yaml:6:8', field: 'image', message: 'at most 255 characters' },
-    { what: 'a variant name', file: 'manifests/py-app.yaml', edit: (t: string) => t.replace("python: ['3.11', '3.12']", `python: ['3.11', '${long(130)}']`), at: 'manifests/py-app.yaml:24:3', field: 'matrix', message: 'limit 128' },
+    {
+      what: 'a product name',
+      file: 'manifests/tools.yaml',
+      edit: (t: string) => t.replace('name: tools\nversion: 2.1.0\ndesc', `name: ${long(300)}\nversion: 2.1.0\ndesc`),
+      at: 'manifests/tools.yaml:2:7',
+      field: 'name',
+      message: 'at most 63 characters',
+    },
+    {
+      what: 'a product version',
+      file: 'manifests/tools.yaml',
+      edit: (t: string) => t.replace('version: 2.1.0\ndesc', `version: 2.1.0-${long(60)}\ndesc`),
+      at: 'manifests/tools.yaml:3:10',
+      field: 'version',
+      message: 'at most 40 characters',
+    },
+    {
+      what: 'a fragment name',
+      file: 'fragments/tools/1.0.0/fragment.yaml',
+      edit: (t: string) => t.replace('name: tools', `name: ${long(64)}`),
+      at: 'fragments/tools/1.0.0/fragment.yaml:2:7',
+      field: 'name',
+      message: 'at most 63 characters',
+    },
+    {
+      what: 'a template version',
+      file: 'templates/debian/1.0.0/template.yaml',
+      edit: (t: string) => t.replace('version: 1.0.0', `version: 1.0.0-${long(40)}`),
+      at: 'templates/debian/1.0.0/template.yaml:3:10',
+      field: 'version',
+      message: 'at most 40 characters',
+    },
+    {
+      what: 'a tag pattern',
+      file: 'manifests/tools.yaml',
+      edit: (t: string) => t.replace("tags: ['{version}']", `tags: ['${long(129)}']`),
+      at: 'manifests/tools.yaml:7:8',
+      field: 'tags[0]',
+      message: 'at most 128 characters',
+    },
+    {
+      what: 'an image path',
+      file: 'manifests/tools.yaml',
+      edit: (t: string) => t.replace('image: factory/tools', `image: factory/${long(250)}`),
+      at: 'manifests/tools.yaml:6:8',
+      field: 'image',
+      message: 'at most 255 characters',
+    },
+    {
+      what: 'a variant name',
+      file: 'manifests/py-app.yaml',
+      edit: (t: string) => t.replace("python: ['3.11', '3.12']", `python: ['3.11', '${long(130)}']`),
+      at: 'manifests/py-app.yaml:24:3',
+      field: 'matrix',
+      message: 'limit 128',
+    },
   ])('refuses $what that is too long, at its line', async ({ file, edit, at, field, message }) => {
     const errs = errorsOf(await withFile(file, edit));
     const hit = errs.find((e) => e.at === at && e.field === field);
@@ -206,15 +273,29 @@ describe('resolve: names and versions fit file systems and registries', () => {
   });
 
   it('accepts names and versions at the limit', async () => {
-    const files = await withFile('manifests/tools.yaml', (t) => t.replace('name: tools\nversion: 2.1.0\ndesc', `name: ${long(63)}\nversion: 2.1.0-${long(34)}\ndesc`));
+    const files = await withFile('manifests/tools.yaml', (t) =>
+      t.replace('name: tools\nversion: 2.1.0\ndesc', `name: ${long(63)}\nversion: 2.1.0-${long(34)}\ndesc`),
+    );
     expect(errorsOf(files)).toEqual([]);
   });
 });
 
 describe('resolve: a manifest arg no fragment declares', () => {
   it.each([
-    { what: 'a typo of a declared arg', args: "args:\n  PYTHON_VERSON: '{matrix.python}'\n", field: 'args.PYTHON_VERSON', at: 'manifests/py-app.yaml:26:18', hint: 'did you mean "PYTHON_VERSION"?' },
-    { what: 'an arg next to a declared one', args: "args:\n  PYTHON_VERSION: '{matrix.python}'\n  EXTRA: x\n", field: 'args.EXTRA', at: 'manifests/py-app.yaml:27:10', hint: 'the fragments of this manifest declare: PYTHON_VERSION' },
+    {
+      what: 'a typo of a declared arg',
+      args: "args:\n  PYTHON_VERSON: '{matrix.python}'\n",
+      field: 'args.PYTHON_VERSON',
+      at: 'manifests/py-app.yaml:26:18',
+      hint: 'did you mean "PYTHON_VERSION"?',
+    },
+    {
+      what: 'an arg next to a declared one',
+      args: "args:\n  PYTHON_VERSION: '{matrix.python}'\n  EXTRA: x\n",
+      field: 'args.EXTRA',
+      at: 'manifests/py-app.yaml:27:10',
+      hint: 'the fragments of this manifest declare: PYTHON_VERSION',
+    },
   ])('is refused: $what', async ({ args, field, at, hint }) => {
     const errs = errorsOf(await withFile('manifests/py-app.yaml', (t) => t.replace(/args:\n[\s\S]*$/, args)));
     expect(errs).toEqual([expect.objectContaining({ code: 'unknown-arg', field, at, hint: expect.stringContaining(hint) as unknown })]);
@@ -222,7 +303,13 @@ describe('resolve: a manifest arg no fragment declares', () => {
 
   it('says so when no fragment declares any arg', async () => {
     const errs = errorsOf(await withFile('manifests/tools.yaml', (t) => t.replace('  - tools@1.0.0\n', '  - tools@1.0.0\nargs:\n  FOO: bar\n')));
-    expect(errs).toEqual([expect.objectContaining({ code: 'unknown-arg', field: 'args.FOO', hint: expect.stringContaining('no fragment of this manifest declares any args') as unknown })]);
+    expect(errs).toEqual([
+      expect.objectContaining({
+        code: 'unknown-arg',
+        field: 'args.FOO',
+        hint: expect.stringContaining('no fragment of this manifest declares any args') as unknown,
+      }),
+    ]);
   });
 
   it('is not judged when a fragment of the manifest did not load (its args are unknown)', async () => {
@@ -233,8 +320,18 @@ describe('resolve: a manifest arg no fragment declares', () => {
 
 describe('resolve: build args the factory sets itself', () => {
   it.each([
-    { what: 'in a manifest', file: 'manifests/py-app.yaml', edit: (t: string) => t.replace('  PYTHON_VERSION:', "  BASE_IMAGE: x\n  PYTHON_VERSION:"), at: 'manifests/py-app.yaml:26:15' },
-    { what: 'in a fragment', file: 'fragments/python/1.0.0/fragment.yaml', edit: (t: string) => t.replace("args:\n", 'args:\n  SOURCE_DATE_EPOCH: "0"\n'), at: 'fragments/python/1.0.0/fragment.yaml:6:22' },
+    {
+      what: 'in a manifest',
+      file: 'manifests/py-app.yaml',
+      edit: (t: string) => t.replace('  PYTHON_VERSION:', '  BASE_IMAGE: x\n  PYTHON_VERSION:'),
+      at: 'manifests/py-app.yaml:26:15',
+    },
+    {
+      what: 'in a fragment',
+      file: 'fragments/python/1.0.0/fragment.yaml',
+      edit: (t: string) => t.replace('args:\n', 'args:\n  SOURCE_DATE_EPOCH: "0"\n'),
+      at: 'fragments/python/1.0.0/fragment.yaml:6:22',
+    },
   ])('are refused $what, before generate', async ({ file, edit, at }) => {
     const errs = errorsOf(await withFile(file, edit)).filter((e) => e.code !== 'lock-mismatch');
     expect(errs).toEqual([expect.objectContaining({ code: 'reserved-arg', at, hint: 'rename the arg' })]);

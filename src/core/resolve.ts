@@ -98,7 +98,8 @@ class Resolver {
     if (this.failed.has('*')) return true;
     const parts = splitRef(ref);
     const name = parts?.name ?? ref;
-    if (this.failed.has(`${kind}:${ref}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`)) return true;
+    if (this.failed.has(`${kind}:${ref}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
+      return true;
     // "name@*": any version of the name (fragment requires are by name).
     if (parts?.version === '*') return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
     return false;
@@ -130,13 +131,17 @@ class Resolver {
   }
 
   private err(code: string, message: string, location: SourceLocation, field?: string, hint?: string): void {
-    this.diagnostics.push(
-      error(code, message, { location, ...(field !== undefined ? { field } : {}), ...(hint !== undefined ? { hint } : {}) }),
-    );
+    this.diagnostics.push(error(code, message, { location, ...(field !== undefined ? { field } : {}), ...(hint !== undefined ? { hint } : {}) }));
   }
 
   private duplicate(kind: string, id: string, later: Located<unknown>, first: Located<unknown>): void {
-    this.err('duplicate-id', `${kind} "${id}" is defined twice`, later.locate(['name']), 'name', `first defined at ${at(first.locate(['name']))}; rename one or give it a new version`);
+    this.err(
+      'duplicate-id',
+      `${kind} "${id}" is defined twice`,
+      later.locate(['name']),
+      'name',
+      `first defined at ${at(first.locate(['name']))}; rename one or give it a new version`,
+    );
   }
 
   // -------------------------------------------------------------------------------- indexes
@@ -170,7 +175,13 @@ class Resolver {
     this.poolList = [...pools.values()].sort((a, b) => byString(a.doc.name, b.doc.name));
     const [policy, ...extra] = this.loaded.policies;
     for (const p of extra) {
-      this.err('duplicate-policy', 'a factory has one Policy document', p.locate(['kind']), 'kind', `merge its settings into the Policy at ${at(policy!.locate(['kind']))}`);
+      this.err(
+        'duplicate-policy',
+        'a factory has one Policy document',
+        p.locate(['kind']),
+        'kind',
+        `merge its settings into the Policy at ${at(policy!.locate(['kind']))}`,
+      );
     }
     if (policy) this.policy = policy.doc;
   }
@@ -182,7 +193,13 @@ class Resolver {
     const name = parts?.name ?? ref;
     const existing = versions.get(name);
     if (existing && existing.length > 0) {
-      this.err(`unknown-${kind}`, `${kind} "${name}" has no version ${parts?.version ?? ''}`, loc, field, `versions that exist: ${sortVersions(existing).join(', ')}`);
+      this.err(
+        `unknown-${kind}`,
+        `${kind} "${name}" has no version ${parts?.version ?? ''}`,
+        loc,
+        field,
+        `versions that exist: ${sortVersions(existing).join(', ')}`,
+      );
       return;
     }
     const near = closeMatches(name, [...versions.keys()]);
@@ -191,14 +208,24 @@ class Resolver {
       `unknown ${kind} "${ref}"`,
       loc,
       field,
-      near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ''}"`).join(' or ')}?` : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`,
+      near.length > 0
+        ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ''}"`).join(' or ')}?`
+        : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`,
     );
   }
 
   private unknownBase(name: string, loc: SourceLocation, field: string): void {
     if (this.failedToLoad('base', name)) return;
     const near = closeMatches(name, [...this.bases.keys()]);
-    this.err('unknown-base', `unknown base "${name}"`, loc, field, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : `add a "kind: Base" document named ${name} under manifests/ (known: ${[...this.bases.keys()].sort().join(', ') || 'none'})`);
+    this.err(
+      'unknown-base',
+      `unknown base "${name}"`,
+      loc,
+      field,
+      near.length > 0
+        ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?`
+        : `add a "kind: Base" document named ${name} under manifests/ (known: ${[...this.bases.keys()].sort().join(', ') || 'none'})`,
+    );
   }
 
   // -------------------------------------------------------------------------------- templates, fragments, pools
@@ -236,7 +263,13 @@ class Resolver {
       doc.requires.forEach((req, i) => {
         if (!this.fragmentVersions.has(req) && !this.failedToLoad('fragment', `${req}@*`)) {
           const near = closeMatches(req, names);
-          this.err('unknown-fragment', `${refOf(doc)} requires "${req}", which is not a fragment`, f.meta.locate(['requires', i]), `requires[${i}]`, near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : 'requires lists fragment names (without version)');
+          this.err(
+            'unknown-fragment',
+            `${refOf(doc)} requires "${req}", which is not a fragment`,
+            f.meta.locate(['requires', i]),
+            `requires[${i}]`,
+            near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : 'requires lists fragment names (without version)',
+          );
         }
       });
       this.checkSnippetPaths(f, 'fragment');
@@ -264,7 +297,13 @@ class Resolver {
           for (const c of cycle) this.inCycle.add(c);
           if (!reported.has(key)) {
             reported.add(key);
-            this.err('cycle', `requirement cycle: ${cycle.join(' -> ')}`, e.from.meta.locate(['requires', e.index]), `requires[${e.index}]`, `remove one of these requirements; a fragment cannot (indirectly) require itself`);
+            this.err(
+              'cycle',
+              `requirement cycle: ${cycle.join(' -> ')}`,
+              e.from.meta.locate(['requires', e.index]),
+              `requires[${e.index}]`,
+              `remove one of these requirements; a fragment cannot (indirectly) require itself`,
+            );
           }
         } else if (s === undefined && this.fragmentVersions.has(e.to)) visitNode(e.to);
       }
@@ -291,7 +330,13 @@ class Resolver {
       const key = `${p.doc.platform} ${p.doc.accelerator}`;
       const first = seen.get(key);
       if (first) {
-        this.err('ambiguous-pool', `pools "${first.doc.name}" and "${p.doc.name}" both serve ${p.doc.platform} with accelerator ${p.doc.accelerator}`, p.locate(['platform']), 'platform', `keep one pool per platform and accelerator (the other is at ${at(first.location)})`);
+        this.err(
+          'ambiguous-pool',
+          `pools "${first.doc.name}" and "${p.doc.name}" both serve ${p.doc.platform} with accelerator ${p.doc.accelerator}`,
+          p.locate(['platform']),
+          'platform',
+          `keep one pool per platform and accelerator (the other is at ${at(first.location)})`,
+        );
       } else seen.set(key, p);
     }
   }
@@ -324,7 +369,13 @@ class Resolver {
       const name = splitRef(ref)?.name ?? ref;
       const prev = position.get(name);
       if (prev !== undefined) {
-        this.err('duplicate-fragment', `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`, m.locate(['fragments', i]), `fragments[${i}]`, 'keep one version of each fragment');
+        this.err(
+          'duplicate-fragment',
+          `fragment "${name}" is listed twice (fragments[${prev}] and fragments[${i}])`,
+          m.locate(['fragments', i]),
+          `fragments[${i}]`,
+          'keep one version of each fragment',
+        );
         ok = false;
       } else position.set(name, i);
     });
@@ -338,13 +389,25 @@ class Resolver {
         const slot = f.meta.doc.slot;
         const si = slots.indexOf(slot);
         if (si < 0) {
-          this.err('unknown-slot', `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`, m.locate(['fragments', i]), `fragments[${i}]`, `the template's slots are: ${slots.join(', ')} (${at(template.meta.locate(['slots']))})`);
+          this.err(
+            'unknown-slot',
+            `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`,
+            m.locate(['fragments', i]),
+            `fragments[${i}]`,
+            `the template's slots are: ${slots.join(', ')} (${at(template.meta.locate(['slots']))})`,
+          );
           ok = false;
           return;
         }
         if (si < maxSlot) {
           const prevFrag = frags[maxAt]!;
-          this.err('slot-order', `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`, m.locate(['fragments', i]), `fragments[${i}]`, `list fragments in the template's slot order: ${slots.join(', ')}`);
+          this.err(
+            'slot-order',
+            `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
+            m.locate(['fragments', i]),
+            `fragments[${i}]`,
+            `list fragments in the template's slot order: ${slots.join(', ')}`,
+          );
           ok = false;
         } else {
           maxSlot = si;
@@ -361,10 +424,22 @@ class Resolver {
         const j = position.get(req);
         if (j === undefined) {
           const latest = sortVersions(this.fragmentVersions.get(req) ?? []).at(-1);
-          this.err('unmet-requirement', `${refOf(f.meta.doc)} requires fragment "${req}", which this manifest does not include`, m.locate(['fragments', i]), `fragments[${i}]`, `add "${req}@${latest ?? '<version>'}" before fragments[${i}]`);
+          this.err(
+            'unmet-requirement',
+            `${refOf(f.meta.doc)} requires fragment "${req}", which this manifest does not include`,
+            m.locate(['fragments', i]),
+            `fragments[${i}]`,
+            `add "${req}@${latest ?? '<version>'}" before fragments[${i}]`,
+          );
           ok = false;
         } else if (j > i) {
-          this.err('unmet-requirement', `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`, m.locate(['fragments', i]), `fragments[${i}]`, `move ${doc.fragments[j]} before ${doc.fragments[i]}`);
+          this.err(
+            'unmet-requirement',
+            `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`,
+            m.locate(['fragments', i]),
+            `fragments[${i}]`,
+            `move ${doc.fragments[j]} before ${doc.fragments[i]}`,
+          );
           ok = false;
         }
       }
@@ -396,7 +471,13 @@ class Resolver {
     let count = 1;
     for (const k of keys) count *= matrix[k]!.length;
     if (count > MAX_VARIANTS) {
-      this.err('matrix-too-large', `the matrix expands into ${count} variants (limit ${MAX_VARIANTS})`, m.locate(['matrix']), 'matrix', 'split the manifest or drop matrix values');
+      this.err(
+        'matrix-too-large',
+        `the matrix expands into ${count} variants (limit ${MAX_VARIANTS})`,
+        m.locate(['matrix']),
+        'matrix',
+        'split the manifest or drop matrix values',
+      );
       return undefined;
     }
     let points: Record<string, string>[] = [{}];
@@ -414,7 +495,13 @@ class Resolver {
     for (const [name, value] of Object.entries(manifestArgs)) {
       for (const ref of value.matchAll(MATRIX_REF_RE)) {
         if (!(ref[1]! in matrix)) {
-          this.err('bad-matrix-ref', `args.${name} refers to {matrix.${ref[1]}}, which the matrix does not define`, m.locate(['args', name]), `args.${name}`, keys.length > 0 ? `matrix keys: ${keys.join(', ')}` : 'add a matrix or write the value out');
+          this.err(
+            'bad-matrix-ref',
+            `args.${name} refers to {matrix.${ref[1]}}, which the matrix does not define`,
+            m.locate(['args', name]),
+            `args.${name}`,
+            keys.length > 0 ? `matrix keys: ${keys.join(', ')}` : 'add a matrix or write the value out',
+          );
           ok = false;
         }
       }
@@ -425,14 +512,26 @@ class Resolver {
     for (const f of frags) {
       for (const name of Object.keys(f.meta.doc.args ?? {})) {
         if (RESERVED_ARGS.has(name)) {
-          this.err('reserved-arg', `build arg ${name} is set by the factory and cannot be set by a fragment`, f.meta.locate(['args', name]), `args.${name}`, 'rename the arg');
+          this.err(
+            'reserved-arg',
+            `build arg ${name} is set by the factory and cannot be set by a fragment`,
+            f.meta.locate(['args', name]),
+            `args.${name}`,
+            'rename the arg',
+          );
           ok = false;
         }
       }
     }
     for (const name of Object.keys(manifestArgs)) {
       if (RESERVED_ARGS.has(name)) {
-        this.err('reserved-arg', `build arg ${name} is set by the factory and cannot be set by a manifest`, m.locate(['args', name]), `args.${name}`, 'rename the arg');
+        this.err(
+          'reserved-arg',
+          `build arg ${name} is set by the factory and cannot be set by a manifest`,
+          m.locate(['args', name]),
+          `args.${name}`,
+          'rename the arg',
+        );
         ok = false;
       }
     }
@@ -459,13 +558,25 @@ class Resolver {
       const name = variantName(point);
       const prev = names.get(name);
       if (prev) {
-        this.err('variant-collision', `matrix points ${JSON.stringify(prev)} and ${JSON.stringify(point)} both get the variant name "${name}"`, m.locate(['matrix']), 'matrix', 'use matrix values that do not contain "-" followed by another key name');
+        this.err(
+          'variant-collision',
+          `matrix points ${JSON.stringify(prev)} and ${JSON.stringify(point)} both get the variant name "${name}"`,
+          m.locate(['matrix']),
+          'matrix',
+          'use matrix values that do not contain "-" followed by another key name',
+        );
         ok = false;
         continue;
       }
       names.set(name, point);
       if (name.length > VARIANT_MAX) {
-        this.err('variant-too-long', `the variant name "${name.slice(0, 40)}..." is ${name.length} characters (limit ${VARIANT_MAX})`, m.locate(['matrix']), 'matrix', 'use shorter matrix keys or values: the variant name is a directory under build/ and part of tags and bake targets');
+        this.err(
+          'variant-too-long',
+          `the variant name "${name.slice(0, 40)}..." is ${name.length} characters (limit ${VARIANT_MAX})`,
+          m.locate(['matrix']),
+          'matrix',
+          'use shorter matrix keys or values: the variant name is a directory under build/ and part of tags and bake targets',
+        );
         ok = false;
         continue;
       }
@@ -473,7 +584,13 @@ class Resolver {
       for (const [k, v] of Object.entries(manifestArgs)) {
         const value = v.replace(MATRIX_REF_RE, (_s, key: string) => point[key] ?? '');
         if (!SAFE_VALUE_RE.test(value)) {
-          this.err('unsafe-value', `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`, m.locate(['args', k]), `args.${k}`, 'start the value with a letter or digit');
+          this.err(
+            'unsafe-value',
+            `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
+            m.locate(['args', k]),
+            `args.${k}`,
+            'start the value with a letter or digit',
+          );
           ok = false;
         }
         args[k] = value;
@@ -510,14 +627,26 @@ class Resolver {
         if (!f.meta.doc.platforms.includes(platform)) lacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(['platforms']))})`);
       }
       if (lacking.length > 0) {
-        this.err('unsupported-platform', `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`, loc, field, `drop ${platform} from platforms, or use versions that support it: ${lacking.join(', ')}`);
+        this.err(
+          'unsupported-platform',
+          `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`,
+          loc,
+          field,
+          `drop ${platform} from platforms, or use versions that support it: ${lacking.join(', ')}`,
+        );
         ok = false;
         return;
       }
       if (!this.poolFor(platform, doc.accelerator)) {
         ok = false;
         if (this.failedToLoad('pool', '*')) return;
-        this.err('no-pool', `no pool runs ${platform} with accelerator ${doc.accelerator}${defaultNote}`, loc, field, `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`);
+        this.err(
+          'no-pool',
+          `no pool runs ${platform} with accelerator ${doc.accelerator}${defaultNote}`,
+          loc,
+          field,
+          `add a "kind: Pool" document with platform: ${platform} and accelerator: ${doc.accelerator}`,
+        );
       }
     });
 
@@ -527,7 +656,13 @@ class Resolver {
       if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(['accelerators']))})`);
     }
     if (accLacking.length > 0) {
-      this.err('unsupported-accelerator', `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${accLacking.length === 1 ? 'does' : 'do'} not support`, p.locate(['accelerator']), 'accelerator', `change the accelerator, or use versions that support it: ${accLacking.join(', ')}`);
+      this.err(
+        'unsupported-accelerator',
+        `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${accLacking.length === 1 ? 'does' : 'do'} not support`,
+        p.locate(['accelerator']),
+        'accelerator',
+        `change the accelerator, or use versions that support it: ${accLacking.join(', ')}`,
+      );
       ok = false;
     }
 
@@ -575,7 +710,13 @@ class Resolver {
       const field = `tags[${i}]`;
       const stray = pattern.replace(/\{[^{}]*\}/g, '');
       if (/[{}]/.test(stray)) {
-        this.err('bad-tag', `tag pattern "${pattern}" has unbalanced braces`, loc, field, 'placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}');
+        this.err(
+          'bad-tag',
+          `tag pattern "${pattern}" has unbalanced braces`,
+          loc,
+          field,
+          'placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}',
+        );
         ok = false;
         return;
       }
@@ -591,18 +732,36 @@ class Resolver {
         });
         if (bad) {
           const keys = Object.keys(v.matrix);
-          this.err('bad-tag', `tag pattern "${pattern}" uses an unknown placeholder`, loc, field, `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(' ')}` : ' (the manifest has no matrix)'}`);
+          this.err(
+            'bad-tag',
+            `tag pattern "${pattern}" uses an unknown placeholder`,
+            loc,
+            field,
+            `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(' ')}` : ' (the manifest has no matrix)'}`,
+          );
           ok = false;
           return;
         }
         if (!TAG_RE.test(`${tag}-${'x'.repeat(longestArch)}`)) {
-          this.err('bad-tag', `tag "${tag}" (from "${pattern}") is not a valid image tag`, loc, field, 'a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix');
+          this.err(
+            'bad-tag',
+            `tag "${tag}" (from "${pattern}") is not a valid image tag`,
+            loc,
+            field,
+            'a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix',
+          );
           ok = false;
           return;
         }
         const prev = owner.get(tag);
         if (prev !== undefined && prev !== v.name) {
-          this.err('tag-collision', `tag "${tag}" is produced by variants ${prev} and ${v.name}`, loc, field, 'add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag');
+          this.err(
+            'tag-collision',
+            `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
+            loc,
+            field,
+            'add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag',
+          );
           ok = false;
           return;
         }
@@ -635,7 +794,9 @@ class Resolver {
           : `${first.product.id} and ${t.product.id} both produce target "${t.name}"`,
         t.product.product.locate(['name']),
         'name',
-        same ? 'matrix values that differ only in characters outside [A-Za-z0-9_-] collide; change one' : `target names are <product>-<variant>-<arch>; rename one product (the other is at ${at(first.product.product.location)})`,
+        same
+          ? 'matrix values that differ only in characters outside [A-Za-z0-9_-] collide; change one'
+          : `target names are <product>-<variant>-<arch>; rename one product (the other is at ${at(first.product.product.location)})`,
       );
     }
   }
@@ -651,7 +812,13 @@ class Resolver {
         }
         if (first.product === t.product) continue;
         seen.set(tag, t);
-        this.err('tag-collision', `${first.product.id} and ${t.product.id} both publish ${tag}`, t.product.product.locate(['image']), 'image', `give one of them another image or tag pattern (the other is at ${at(first.product.product.location)})`);
+        this.err(
+          'tag-collision',
+          `${first.product.id} and ${t.product.id} both publish ${tag}`,
+          t.product.product.locate(['image']),
+          'image',
+          `give one of them another image or tag pattern (the other is at ${at(first.product.product.location)})`,
+        );
         return;
       }
     }

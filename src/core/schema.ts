@@ -46,14 +46,15 @@ export const Ref = z
   .regex(REF_RE, {
     message: 'must be "name@version", e.g. "python@1.0.0"',
   })
-  .max(NAME_MAX + 1 + VERSION_MAX, { message: `must be at most ${NAME_MAX + 1 + VERSION_MAX} characters (a name of at most ${NAME_MAX}, "@", a version of at most ${VERSION_MAX})` });
+  .max(NAME_MAX + 1 + VERSION_MAX, {
+    message: `must be at most ${NAME_MAX + 1 + VERSION_MAX} characters (a name of at most ${NAME_MAX}, "@", a version of at most ${VERSION_MAX})`,
+  });
 export const SafeValue = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
   .pipe(
     z.string().regex(SAFE_VALUE_RE, {
-      message:
-        'must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)',
+      message: 'must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)',
     }),
   );
 // A manifest build-arg value: a SafeValue that may embed "{matrix.KEY}" references. The
@@ -64,8 +65,7 @@ export const ArgValue = z
   .transform((v) => String(v))
   .pipe(
     z.string().regex(ARG_VALUE_RE, {
-      message:
-        'must be a single word of letters, digits, . _ : / @ + = , - and "{matrix.KEY}" references (no spaces, quotes, $, backslashes or newlines)',
+      message: 'must be a single word of letters, digits, . _ : / @ + = , - and "{matrix.KEY}" references (no spaces, quotes, $, backslashes or newlines)',
     }),
   );
 export const Platform = z.enum(PLATFORMS);
@@ -133,7 +133,9 @@ const EreMatch = z
       ctx.addIssue({
         code: 'custom',
         message: `${why}`,
-        params: { hint: 'matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups' },
+        params: {
+          hint: 'matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups',
+        },
       });
   })
   .describe('a POSIX extended regular expression (grep -E) one line of the output must match');
@@ -142,7 +144,11 @@ const OutputCheck = z.object({ contains: z.string().optional(), matches: EreMatc
 
 /** A test a fragment or product declares. Exactly one kind of check per test. */
 const TestBase = z.object({
-  name: z.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: 'must be one line' }),
+  name: z
+    .string()
+    .min(1)
+    .max(120)
+    .regex(/^[^\n\r]+$/, { message: 'must be one line' }),
   user: Name.optional().describe('run the check as this user'),
   skip: z
     .object({ accelerator: z.array(Accelerator).optional(), reason: z.string().min(1) })
@@ -160,7 +166,10 @@ export const CommandTest = TestBase.extend({
 export const FileTest = TestBase.extend({
   file: AbsPath,
   exists: z.boolean().default(true),
-  mode: z.string().regex(/^[0-7]{3,4}$/, { message: 'must be an octal file mode such as "0755" (quoted)' }).optional(),
+  mode: z
+    .string()
+    .regex(/^[0-7]{3,4}$/, { message: 'must be an octal file mode such as "0755" (quoted)' })
+    .optional(),
 }).strict();
 export const EnvTest = TestBase.extend({
   'env-equals': z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }), z.string()),
@@ -195,10 +204,7 @@ export const Pool = z
     'max-parallel': z.number().int().min(1).max(256).default(4),
     'timeout-minutes': z.number().int().min(1).max(4320).default(60),
     retries: z.number().int().min(0).max(3).default(1),
-    cache: z
-      .enum(['registry', 'gha', 'local'])
-      .default('registry')
-      .describe('where the build cache lives; "local" for runners with no registry write access'),
+    cache: z.enum(['registry', 'gha', 'local']).default('registry').describe('where the build cache lives; "local" for runners with no registry write access'),
     'push-environment': z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' })
@@ -216,7 +222,10 @@ export const Base = z
     name: Name,
     description: z.string().optional(),
     image: ImageRef.describe('default reference; overridable through the bake variable BASE_<NAME>'),
-    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
+    platforms: z
+      .array(Platform)
+      .min(1)
+      .default([...PLATFORMS]),
   })
   .strict();
 export type Base = z.infer<typeof Base>;
@@ -262,7 +271,10 @@ export const Product = z
       .min(1)
       .default(['{version}-{variant}'])
       .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),
-    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
+    platforms: z
+      .array(Platform)
+      .min(1)
+      .default([...PLATFORMS]),
     accelerator: Accelerator.default('cpu'),
     labels: z.record(z.string().regex(LABEL_KEY_RE), SafeValue).optional(),
     tests: z.array(Test).default([]),
@@ -342,7 +354,12 @@ export const Policy = z
       .describe('retention of the record history'),
     site: z
       .object({
-        pages: z.boolean().default(true).describe('publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source'),
+        pages: z
+          .boolean()
+          .default(true)
+          .describe(
+            'publish the dashboard and read-only API (factory site) to GitHub Pages after the record job; needs Pages enabled with "GitHub Actions" as its source',
+          ),
       })
       .strict()
       .default({ pages: true })
@@ -367,8 +384,14 @@ export const Template = z
     description: z.string().optional(),
     base: Name.describe('the Base this template builds on'),
     slots: z.array(Name).min(1).describe('slot names in build order; fragments fill them'),
-    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
-    accelerators: z.array(Accelerator).min(1).default([...ACCELERATORS]),
+    platforms: z
+      .array(Platform)
+      .min(1)
+      .default([...PLATFORMS]),
+    accelerators: z
+      .array(Accelerator)
+      .min(1)
+      .default([...ACCELERATORS]),
     user: Name.optional().describe('the runtime user of the final stage'),
   })
   .strict();
@@ -382,8 +405,14 @@ export const Fragment = z
     description: z.string().optional(),
     slot: Name,
     requires: z.array(Name).default([]).describe('fragments (by name) that must come earlier in the same manifest'),
-    platforms: z.array(Platform).min(1).default([...PLATFORMS]),
-    accelerators: z.array(Accelerator).min(1).default([...ACCELERATORS]),
+    platforms: z
+      .array(Platform)
+      .min(1)
+      .default([...PLATFORMS]),
+    accelerators: z
+      .array(Accelerator)
+      .min(1)
+      .default([...ACCELERATORS]),
     args: z.record(ArgName, SafeValue).optional().describe('build args with their defaults'),
     tests: z.array(Test).min(1, { message: 'every fragment needs at least one test' }),
   })
@@ -397,9 +426,7 @@ export const LockFile = z
     version: z.literal(SCHEMA_VERSION),
     templates: z.record(Ref, z.object({ digest: Digest }).strict()),
     fragments: z.record(Ref, z.object({ digest: Digest }).strict()),
-    bases: z
-      .record(Name, z.object({ image: ImageRef, digest: Digest }).strict())
-      .default({}),
+    bases: z.record(Name, z.object({ image: ImageRef, digest: Digest }).strict()).default({}),
   })
   .strict();
 export type LockFile = z.infer<typeof LockFile>;

@@ -123,7 +123,12 @@ describe('writeOutputs / diffOutputs', () => {
   });
 
   it.each(['../escape', '/abs/path', 'a/../../b', ''])('refuses to write %j and writes nothing at all', async (bad) => {
-    await expect(writeOutputs(root, [{ path: 'ok.txt', text: 'x' }, { path: bad, text: 'x' }])).rejects.toThrow(/outside the repository/);
+    await expect(
+      writeOutputs(root, [
+        { path: 'ok.txt', text: 'x' },
+        { path: bad, text: 'x' },
+      ]),
+    ).rejects.toThrow(/outside the repository/);
     expect(await fs.readdir(root)).toEqual([]);
   });
 

@@ -168,11 +168,7 @@ interface Change {
  * return, temp files and directories this call created go, and an OutputWriteError naming the
  * file is thrown: the tree is as it was. All paths are checked before anything is read.
  */
-export async function writeOutputs(
-  root: string,
-  files: OutputFile[],
-  options: { remove?: string[]; fs?: OutputFs } = {},
-): Promise<WriteResult> {
+export async function writeOutputs(root: string, files: OutputFile[], options: { remove?: string[]; fs?: OutputFs } = {}): Promise<WriteResult> {
   const io: OutputFs = options.fs ?? fs;
   root = path.resolve(root);
   const encoder = new TextEncoder();

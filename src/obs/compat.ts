@@ -63,6 +63,8 @@ export function compat(records: readonly FactoryRecord[], q: CompatQuery): Compa
     rows.set(key, have);
   }
   return [...rows.values()].sort(
-    (a, b) => Number(b.last.result === 'passed') - Number(a.last.result === 'passed') || (a.last.finishedAt < b.last.finishedAt ? 1 : a.last.finishedAt > b.last.finishedAt ? -1 : 0),
+    (a, b) =>
+      Number(b.last.result === 'passed') - Number(a.last.result === 'passed') ||
+      (a.last.finishedAt < b.last.finishedAt ? 1 : a.last.finishedAt > b.last.finishedAt ? -1 : 0),
   );
 }

@@ -129,8 +129,14 @@ function group(key: string, records: FactoryRecord[], aggs: MonthAggregate['targ
   const sum = (f: (r: FactoryRecord) => number, g: (a: MonthAggregate['targets'][string]) => number) =>
     records.reduce((n, r) => n + f(r), 0) + aggs.reduce((n, a) => n + g(a), 0);
   const builds = records.length + aggs.reduce((n, a) => n + a.builds, 0);
-  const passed = sum((r) => (r.result === 'passed' ? 1 : 0), (a) => a.passed);
-  const steps = sum((r) => r.kpis.steps.total, (a) => a.steps.total);
+  const passed = sum(
+    (r) => (r.result === 'passed' ? 1 : 0),
+    (a) => a.passed,
+  );
+  const steps = sum(
+    (r) => r.kpis.steps.total,
+    (a) => a.steps.total,
+  );
   const out: KpiGroup = {
     key,
     builds,
@@ -139,17 +145,41 @@ function group(key: string, records: FactoryRecord[], aggs: MonthAggregate['targ
     queueWaitMissing: records.filter((r) => r.kpis.queueWaitMs === undefined).length,
     queueDepth: queueDepth(records),
     tests: {
-      total: sum((r) => r.tests.total, (a) => a.tests.total),
-      passed: sum((r) => r.tests.passed, (a) => a.tests.passed),
-      failed: sum((r) => r.tests.failed, (a) => a.tests.failed),
-      skipped: sum((r) => r.tests.skipped, (a) => a.tests.skipped),
+      total: sum(
+        (r) => r.tests.total,
+        (a) => a.tests.total,
+      ),
+      passed: sum(
+        (r) => r.tests.passed,
+        (a) => a.tests.passed,
+      ),
+      failed: sum(
+        (r) => r.tests.failed,
+        (a) => a.tests.failed,
+      ),
+      skipped: sum(
+        (r) => r.tests.skipped,
+        (a) => a.tests.skipped,
+      ),
     },
     aggregated: builds - records.length,
   };
   const optional = {
     successRate: ratio(passed, builds),
-    retryRate: ratio(sum((r) => (retried(r) ? 1 : 0), (a) => a.retried), builds),
-    cacheHitRatio: ratio(sum((r) => r.kpis.steps.cached, (a) => a.steps.cached), steps),
+    retryRate: ratio(
+      sum(
+        (r) => (retried(r) ? 1 : 0),
+        (a) => a.retried,
+      ),
+      builds,
+    ),
+    cacheHitRatio: ratio(
+      sum(
+        (r) => r.kpis.steps.cached,
+        (a) => a.steps.cached,
+      ),
+      steps,
+    ),
     wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
     queueWaitMs: pcts(records.flatMap((r) => (r.kpis.queueWaitMs === undefined ? [] : [r.kpis.queueWaitMs]))),
   };
@@ -164,9 +194,7 @@ function imageSizes(records: readonly FactoryRecord[]): KpiReport['imageSize'] {
     const k = `${r.product.id} ${r.variant} ${r.platform}`;
     push(bySeries, k, { at: r.finishedAt, bytes: r.kpis.imageSizeBytes });
   }
-  return [...bySeries.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([series, points]) => ({ series, first: points[0]!, last: points.at(-1)!, points }));
+  return [...bySeries.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([series, points]) => ({ series, first: points[0]!, last: points.at(-1)!, points }));
 }
 
 /** A run attempt that failed and a later attempt of the same run that passed. */
@@ -179,7 +207,14 @@ function flaky(records: readonly FactoryRecord[]): FlakyBuild[] {
     const fail = sorted.find((r) => r.result === 'failed');
     const pass = fail && sorted.find((r) => r.result === 'passed' && Number(r.run.attempt) > Number(fail.run.attempt));
     if (!fail || !pass) continue;
-    out.push({ target: fail.target, run: fail.run.id, failedAttempt: fail.run.attempt, passedAttempt: pass.run.attempt, kind: fail.failure?.kind ?? 'build', tests: fail.tests.targets });
+    out.push({
+      target: fail.target,
+      run: fail.run.id,
+      failedAttempt: fail.run.attempt,
+      passedAttempt: pass.run.attempt,
+      kind: fail.failure?.kind ?? 'build',
+      tests: fail.tests.targets,
+    });
   }
   return out.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
 }
@@ -209,7 +244,15 @@ function timeToPatch(records: readonly FactoryRecord[]): PatchTime[] {
       current.set(k, d);
       if (was === undefined || was === d) continue;
       const seen = firstSeen.get(d)!;
-      out.push({ product: r.product.id, dependency: dep, from: was, to: d, firstSeenAt: seen, pushedAt: r.finishedAt, hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 3_600_000 });
+      out.push({
+        product: r.product.id,
+        dependency: dep,
+        from: was,
+        to: d,
+        firstSeenAt: seen,
+        pushedAt: r.finishedAt,
+        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 3_600_000,
+      });
     }
   }
   return out;
@@ -224,7 +267,8 @@ export function computeKpis(records: readonly FactoryRecord[], aggregates: reado
   for (const m of aggregates) {
     if (since && `${m.month}-31` < since.slice(0, 10)) continue;
     for (const [target, a] of Object.entries(m.targets)) {
-      const keys = o.by === 'pool' ? [o.poolOf(target)] : o.by === 'product' ? [a.product] : o.by === 'platform' ? [a.platform] : o.by === 'fragment' ? [] : ['all'];
+      const keys =
+        o.by === 'pool' ? [o.poolOf(target)] : o.by === 'product' ? [a.product] : o.by === 'platform' ? [a.platform] : o.by === 'fragment' ? [] : ['all'];
       for (const k of keys) push(aggGroups, k, a);
     }
   }

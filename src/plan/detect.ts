@@ -14,17 +14,7 @@ import { canonicalJson } from './key.js';
 import { classifyPath } from './paths.js';
 
 export type ReasonKind =
-  | 'requested'
-  | 'factory-wide'
-  | 'base-unavailable'
-  | 'added'
-  | 'product'
-  | 'manifest'
-  | 'template'
-  | 'fragment'
-  | 'base'
-  | 'pool'
-  | 'generated';
+  'requested' | 'factory-wide' | 'base-unavailable' | 'added' | 'product' | 'manifest' | 'template' | 'fragment' | 'base' | 'pool' | 'generated';
 
 export interface Reason {
   kind: ReasonKind;

@@ -45,9 +45,7 @@ export async function resolveCommit(repoRoot: string, ref: string): Promise<stri
   try {
     return (await git(repoRoot, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).toString('utf8').trim();
   } catch {
-    throw new GitError(
-      `unknown git revision "${ref}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`,
-    );
+    throw new GitError(`unknown git revision "${ref}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 
@@ -64,7 +62,7 @@ const STATUS: Record<string, ChangeStatus> = {
 export function parseNameStatus(out: string): ChangedFile[] {
   const parts = out.split('\0');
   const files: ChangedFile[] = [];
-  for (let i = 0; i < parts.length; ) {
+  for (let i = 0; i < parts.length;) {
     const code = parts[i++];
     if (!code) continue;
     const status = STATUS[code[0]!];

@@ -26,7 +26,9 @@ export function renderRunSummary(plan: Pick<PlanResult, 'summary' | 'affected' |
     out.push('| target | pool | plan | result | why |', '| --- | --- | --- | --- | --- |');
     for (const t of plan.affected) {
       const why = t.reasons[0]?.summary ?? '';
-      out.push(`| ${markdownCode(t.target, true)} | ${markdownCode(t.pool, true)} | ${t.status} | ${resultCell(t.status, results.get(t.target))} | ${markdownCode(why, true)} |`);
+      out.push(
+        `| ${markdownCode(t.target, true)} | ${markdownCode(t.pool, true)} | ${t.status} | ${resultCell(t.status, results.get(t.target))} | ${markdownCode(why, true)} |`,
+      );
     }
   }
   if (plan.removed.length > 0) out.push('', `Removed targets: ${plan.removed.length}`);

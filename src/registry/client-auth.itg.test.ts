@@ -25,10 +25,25 @@ const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64ur
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'factory-token-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=factory-test-token',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=factory-test-token',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   const key = readFileSync(join(dir, 'key.pem'), 'utf8');
   const certDer = execFileSync('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-outform', 'DER']);
 
@@ -40,7 +55,9 @@ beforeAll(async () => {
     const access = type === 'repository' && name === PUBLIC_REPO ? [{ type, name, actions: (actions ?? '').split(',').filter((a) => a === 'pull') }] : [];
     const now = Math.floor(Date.now() / 1000);
     const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [certDer.toString('base64')] }));
-    const claims = b64url(JSON.stringify({ iss: ISSUER, sub: '', aud: u.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: String(Math.random()), access }));
+    const claims = b64url(
+      JSON.stringify({ iss: ISSUER, sub: '', aud: u.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: String(Math.random()), access }),
+    );
     const sig = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key);
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ token: `${header}.${claims}.${b64url(sig)}`, expires_in: 300 }));

@@ -48,12 +48,7 @@ beforeAll(async () => {
     { 'org.opencontainers.image.created': '1970-01-01T00:00:00Z' },
   );
   list = await pushIndex(reg.host, 'factory/app', 'docker-list', [amd64, arm64], MEDIA_TYPES.dockerList);
-  await pushImage(
-    reg.host,
-    'factory/app',
-    { platform: { os: 'linux', architecture: 'amd64' }, labels: { single: 'yes' }, layer: 'single' },
-    '1.0.0-amd64',
-  );
+  await pushImage(reg.host, 'factory/app', { platform: { os: 'linux', architecture: 'amd64' }, labels: { single: 'yes' }, layer: 'single' }, '1.0.0-amd64');
   // Tags pushed out of order come back sorted.
   for (const t of ['b-tag', 'a-tag']) {
     await pushImage(reg.host, 'factory/other', { platform: { os: 'linux', architecture: 'amd64' }, labels: {}, layer: t }, t);

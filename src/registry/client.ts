@@ -7,25 +7,13 @@
 //
 // Only anonymous pulls plus optional static credentials: the factory never pushes through this
 // client (BuildKit does), so it does not need upload or docker credential helpers.
-import {
-  apiHost,
-  formatReference,
-  isLoopbackHost,
-  parseReference,
-  withDigest,
-  type ImageReference,
-} from './reference.js';
+import { apiHost, formatReference, isLoopbackHost, parseReference, withDigest, type ImageReference } from './reference.js';
 import { attestationSubject, decodeManifest, isAttestation, ManifestFormatError, MEDIA_TYPES, platformString, sha256Digest } from './oci.js';
 import type { BlobSource, Descriptor, ImageConfig, ImageManifest, Manifest } from './types.js';
 
 // Index types first: asking for a tag must give the multi-platform index when there is one,
 // not whatever single manifest the registry would pick for us.
-const MANIFEST_ACCEPT = [
-  MEDIA_TYPES.ociIndex,
-  MEDIA_TYPES.dockerList,
-  MEDIA_TYPES.ociManifest,
-  MEDIA_TYPES.dockerManifest,
-].join(', ');
+const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(', ');
 
 export interface FetchedManifest {
   reference: ImageReference;
@@ -255,11 +243,7 @@ export class RegistryClient {
     const top = await this.getManifest(r);
     const images: PlatformImage[] = [];
     const attestations: Record<string, Descriptor> = {};
-    const readImage = async (
-      desc: Descriptor | undefined,
-      image: ImageManifest,
-      digest: string,
-    ): Promise<PlatformImage> => {
+    const readImage = async (desc: Descriptor | undefined, image: ImageManifest, digest: string): Promise<PlatformImage> => {
       const config = await this.getImageConfig(r, image);
       const platform = desc?.platform
         ? platformString(desc.platform)
@@ -289,8 +273,7 @@ export class RegistryClient {
       }
     }
     images.sort((a, b) => (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0));
-    const annotations =
-      top.manifest.kind === 'index' ? (top.manifest.index.annotations ?? {}) : (top.manifest.image.annotations ?? {});
+    const annotations = top.manifest.kind === 'index' ? (top.manifest.index.annotations ?? {}) : (top.manifest.image.annotations ?? {});
     return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
   }
 
@@ -307,12 +290,7 @@ export class RegistryClient {
         res = await this.fetchImpl(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (e) {
         const cause = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
-        throw new RegistryError(
-          `cannot reach registry ${r.registry} (${url}): ${cause}; is it running and is the host right?`,
-          undefined,
-          undefined,
-          url,
-        );
+        throw new RegistryError(`cannot reach registry ${r.registry} (${url}): ${cause}; is it running and is the host right?`, undefined, undefined, url);
       }
       if (res.status === 401 && attempt === 0) {
         const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
@@ -347,12 +325,7 @@ export class RegistryClient {
       return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     }
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) {
-      throw new RegistryError(
-        `registry ${r.registry} answered 401 without a usable Bearer or Basic challenge`,
-        401,
-        'UNAUTHORIZED',
-        url,
-      );
+      throw new RegistryError(`registry ${r.registry} answered 401 without a usable Bearer or Basic challenge`, 401, 'UNAUTHORIZED', url);
     }
     const tokenUrl = new URL(challenge.params.realm);
     if (challenge.params.service) tokenUrl.searchParams.set('service', challenge.params.service);
@@ -401,11 +374,6 @@ export class RegistryClient {
     if (res.status === 404) {
       return new RegistryError(`${what} not found in ${r.registry}${code ? ` (${code})` : ''}`, 404, code ?? 'NOT_FOUND', url);
     }
-    return new RegistryError(
-      `registry ${r.registry} answered HTTP ${res.status} for ${what}${code ? ` (${code})` : ''}${detail}`,
-      res.status,
-      code,
-      url,
-    );
+    return new RegistryError(`registry ${r.registry} answered HTTP ${res.status} for ${what}${code ? ` (${code})` : ''}${detail}`, res.status, code, url);
   }
 }

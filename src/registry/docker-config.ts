@@ -10,9 +10,7 @@ import { apiHost, DOCKER_HUB } from './reference.js';
 // docker login writes Docker Hub under its v1 index URL; other tools use the host names.
 const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', DOCKER_HUB, 'index.docker.io', apiHost(DOCKER_HUB)];
 
-export function dockerConfigCredentials(
-  dir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'),
-): (registry: string) => Credentials | undefined {
+export function dockerConfigCredentials(dir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker')): (registry: string) => Credentials | undefined {
   return (registry) => {
     let auths: Record<string, { auth?: string }> | undefined;
     try {

@@ -24,7 +24,10 @@ const notManifest = put(json({ hello: 'world' }));
 
 describe('LayoutSource', () => {
   it('reads the root descriptor, manifests and blobs by digest', async () => {
-    fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: image, size: 1 }] }));
+    fs.writeFileSync(
+      path.join(dir, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: image, size: 1 }] }),
+    );
     const layout = new LayoutSource(dir);
     expect(layout.root().digest).toBe(image);
     const m = await layout.manifest(image);
@@ -33,7 +36,9 @@ describe('LayoutSource', () => {
   });
 
   it('names the file that is not a manifest', async () => {
-    await expect(new LayoutSource(dir).manifest(notManifest)).rejects.toThrow(`${path.join(dir, 'blobs', 'sha256', notManifest.slice(7))}: unsupported manifest`);
+    await expect(new LayoutSource(dir).manifest(notManifest)).rejects.toThrow(
+      `${path.join(dir, 'blobs', 'sha256', notManifest.slice(7))}: unsupported manifest`,
+    );
     fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
     expect(() => new LayoutSource(dir).root()).toThrow(`${path.join(dir, 'index.json')} lists no manifest`);
   });

@@ -60,10 +60,7 @@ export function parseReference(ref: string): ImageReference {
     if (!HOST_RE.test(registry)) throw new ReferenceError(ref, `registry host "${registry}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError(
-      ref,
-      'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"',
-    );
+    throw new ReferenceError(ref, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const out: ImageReference = { registry, repository: parts.join('/') };

@@ -105,13 +105,7 @@ export async function pushBlob(host: string, repo: string, bytes: Uint8Array, me
   return { mediaType, digest, size: bytes.byteLength };
 }
 
-export async function pushManifest(
-  host: string,
-  repo: string,
-  reference: string,
-  body: object,
-  mediaType: string,
-): Promise<Descriptor> {
+export async function pushManifest(host: string, repo: string, reference: string, body: object, mediaType: string): Promise<Descriptor> {
   const bytes = new TextEncoder().encode(JSON.stringify(body));
   const res = await fetch(`http://${host}/v2/${repo}/manifests/${reference}`, {
     method: 'PUT',

@@ -42,12 +42,29 @@ function entry(r: FactoryRecord): z.infer<typeof S.HistoryEntry> {
 function latestOf(rs: readonly FactoryRecord[] | undefined): z.infer<typeof S.LatestResult> | undefined {
   const r = rs?.[0];
   if (!r) return undefined;
-  return { result: r.result, finishedAt: r.finishedAt, run: `${r.run.id}/${r.run.attempt}`, ...(r.run.url ? { url: r.run.url } : {}), ...(r.image.digest ? { digest: r.image.digest } : {}), pushed: r.image.pushed };
+  return {
+    result: r.result,
+    finishedAt: r.finishedAt,
+    run: `${r.run.id}/${r.run.attempt}`,
+    ...(r.run.url ? { url: r.run.url } : {}),
+    ...(r.image.digest ? { digest: r.image.digest } : {}),
+    pushed: r.image.pushed,
+  };
 }
 
 function targetSummary(t: Target, records: Map<string, FactoryRecord[]>): z.infer<typeof S.TargetSummary> {
   const latest = latestOf(records.get(t.name));
-  return { name: t.name, id: t.id, product: t.product.id, variant: t.variant.name, platform: t.platform, accelerator: t.accelerator, pool: t.pool.doc.name, tags: t.tags, ...(latest ? { latest } : {}) };
+  return {
+    name: t.name,
+    id: t.id,
+    product: t.product.id,
+    variant: t.variant.name,
+    platform: t.platform,
+    accelerator: t.accelerator,
+    pool: t.pool.doc.name,
+    tags: t.tags,
+    ...(latest ? { latest } : {}),
+  };
 }
 
 function testPlan(t: Target): z.infer<typeof S.PlannedTest>[] {
@@ -67,9 +84,18 @@ function daily(records: readonly FactoryRecord[]): z.infer<typeof S.DayPoint>[] 
   return [...days.keys()].sort().map((day) => {
     const rs = days.get(day)!;
     const p: z.infer<typeof S.DayPoint> = { day, builds: rs.length, passed: rs.filter((r) => r.result === 'passed').length };
-    const wall = percentile(rs.map((r) => r.kpis.wallTimeMs), 50);
-    const hit = ratio(rs.reduce((n, r) => n + r.kpis.steps.cached, 0), rs.reduce((n, r) => n + r.kpis.steps.total, 0));
-    const queue = percentile(rs.flatMap((r) => (r.kpis.queueWaitMs === undefined ? [] : [r.kpis.queueWaitMs])), 50);
+    const wall = percentile(
+      rs.map((r) => r.kpis.wallTimeMs),
+      50,
+    );
+    const hit = ratio(
+      rs.reduce((n, r) => n + r.kpis.steps.cached, 0),
+      rs.reduce((n, r) => n + r.kpis.steps.total, 0),
+    );
+    const queue = percentile(
+      rs.flatMap((r) => (r.kpis.queueWaitMs === undefined ? [] : [r.kpis.queueWaitMs])),
+      50,
+    );
     if (wall !== undefined) p.wallTimeMsP50 = wall;
     if (hit !== undefined) p.cacheHitRatio = hit;
     if (queue !== undefined) p.queueWaitMsP50 = queue;
@@ -116,13 +142,19 @@ function productRoutes(factory: ResolvedFactory, records: Map<string, FactoryRec
       fragments: p.fragments.map((f) => ref(f.meta.doc)),
       accelerator: p.product.doc.accelerator,
       targets: targets.map((t) => t.name),
-      results: { passed: latest.filter((r) => r === 'passed').length, failed: latest.filter((r) => r === 'failed').length, none: latest.filter((r) => r === undefined).length },
+      results: {
+        passed: latest.filter((r) => r === 'passed').length,
+        failed: latest.filter((r) => r === 'failed').length,
+        none: latest.filter((r) => r === undefined).length,
+      },
     };
     const detail: z.infer<typeof S.ProductDetail> = {
       ...summary,
       variants: p.variants.map((v) => ({ name: v.name, matrix: v.matrix, args: v.args })),
       targetDetails: targets.map((t) => targetSummary(t, records)),
-      history: targets.flatMap((t) => (records.get(t.name) ?? []).map((r) => ({ ...entry(r), target: t.name }))).sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1)),
+      history: targets
+        .flatMap((t) => (records.get(t.name) ?? []).map((r) => ({ ...entry(r), target: t.name })))
+        .sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1)),
     };
     return { summary, route: { path: `${API_PREFIX}/products/${p.product.doc.name}/${p.product.doc.version}.json`, schema: S.ProductDetail, value: detail } };
   });

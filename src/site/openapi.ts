@@ -16,7 +16,12 @@ interface Template {
 const TEMPLATES: Template[] = [
   { template: 'index.json', schema: S.Index, summary: 'What the API holds and every route', params: [] },
   { template: 'products.json', schema: S.ProductSummary.array(), summary: 'Products with their latest results', params: [] },
-  { template: 'products/{name}/{version}.json', schema: S.ProductDetail, summary: 'A product: manifest, fragments, variants, targets, history', params: ['name', 'version'] },
+  {
+    template: 'products/{name}/{version}.json',
+    schema: S.ProductDetail,
+    summary: 'A product: manifest, fragments, variants, targets, history',
+    params: ['name', 'version'],
+  },
   { template: 'manifests.json', schema: S.ManifestSummary.array(), summary: 'Manifests and the products that use them', params: [] },
   { template: 'templates.json', schema: S.TemplateSummary.array(), summary: 'Template versions and their users', params: [] },
   { template: 'fragments.json', schema: S.FragmentSummary.array(), summary: 'Fragment versions, their tests and users', params: [] },
@@ -24,7 +29,12 @@ const TEMPLATES: Template[] = [
   { template: 'targets/{target}.json', schema: S.TargetDetail, summary: "A target's test plan, latest record and history", params: ['target'] },
   { template: 'records.json', schema: S.Records, summary: 'The latest record of every target', params: [] },
   { template: 'kpi.json', schema: S.Kpis, summary: 'KPIs: durations, success, cache hits, queue wait and depth per pool, daily series', params: [] },
-  { template: 'compat/{name}/{version}.json', schema: S.Compat, summary: 'What was built together with a fragment, template or product version', params: ['name', 'version'] },
+  {
+    template: 'compat/{name}/{version}.json',
+    schema: S.Compat,
+    summary: 'What was built together with a fragment, template or product version',
+    params: ['name', 'version'],
+  },
 ];
 
 function matcher(t: Template): RegExp {
@@ -61,7 +71,12 @@ export function openApi(routes: readonly Route[], title: string): unknown {
   }
   return {
     openapi: '3.1.0',
-    info: { title: `${title} read-only API`, version: '1', description: 'Products, manifests, templates, fragments, targets, test plans, records, history, KPIs and compatibility of a container factory. GET and HEAD only.' },
+    info: {
+      title: `${title} read-only API`,
+      version: '1',
+      description:
+        'Products, manifests, templates, fragments, targets, test plans, records, history, KPIs and compatibility of a container factory. GET and HEAD only.',
+    },
     paths,
   };
 }

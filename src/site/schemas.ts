@@ -90,11 +90,28 @@ export const ProductDetail = ProductSummary.extend({
 }).strict();
 
 export const ManifestSummary = z
-  .object({ id: Ref, name: z.string(), version: z.string(), template: Ref, fragments: z.array(Ref), matrix: z.record(z.string(), z.array(z.string())).optional(), products: z.array(Ref) })
+  .object({
+    id: Ref,
+    name: z.string(),
+    version: z.string(),
+    template: Ref,
+    fragments: z.array(Ref),
+    matrix: z.record(z.string(), z.array(z.string())).optional(),
+    products: z.array(Ref),
+  })
   .strict();
 
 export const TemplateSummary = z
-  .object({ id: Ref, name: z.string(), version: z.string(), description: z.string().optional(), base: z.string(), slots: z.array(z.string()), digest: Digest, users: z.array(Ref) })
+  .object({
+    id: Ref,
+    name: z.string(),
+    version: z.string(),
+    description: z.string().optional(),
+    base: z.string(),
+    slots: z.array(z.string()),
+    digest: Digest,
+    users: z.array(Ref),
+  })
   .strict();
 
 export const FragmentSummary = z
@@ -146,9 +163,30 @@ export const Kpis = z
     byProduct: z.array(KpiGroup),
     daily: z.array(DayPoint).describe('one point per day with builds'),
     dailyByPool: z.record(z.string(), z.array(DayPoint)),
-    flaky: z.array(z.object({ target: z.string(), run: z.string(), failedAttempt: z.string(), passedAttempt: z.string(), kind: z.enum(['build', 'test']), tests: z.array(z.string()) }).strict()),
+    flaky: z.array(
+      z
+        .object({
+          target: z.string(),
+          run: z.string(),
+          failedAttempt: z.string(),
+          passedAttempt: z.string(),
+          kind: z.enum(['build', 'test']),
+          tests: z.array(z.string()),
+        })
+        .strict(),
+    ),
     timeToPatch: z.array(
-      z.object({ product: z.string(), dependency: z.string(), from: z.string(), to: z.string(), firstSeenAt: z.string(), pushedAt: z.string(), hours: z.number() }).strict(),
+      z
+        .object({
+          product: z.string(),
+          dependency: z.string(),
+          from: z.string(),
+          to: z.string(),
+          firstSeenAt: z.string(),
+          pushedAt: z.string(),
+          hours: z.number(),
+        })
+        .strict(),
     ),
     skipped: z.array(z.object({ file: z.string(), line: z.number().int(), message: z.string() }).strict()).describe('record lines that could not be read'),
   })

@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { OutputFile } from '../core/types.js';
 
-const TYPES: Record<string, string> = { '.json': 'application/json', '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
 
 interface Entry {
   body: Buffer;

@@ -35,14 +35,31 @@ function run(cmd: string, args: string[]): Promise<{ code: number; out: string; 
 }
 
 export function cosignSigner(o: CosignOptions): Signer {
-  const auth = o.key ? ['--key', o.key] : ['--certificate-identity-regexp', o.identityRegexp ?? '.', '--certificate-oidc-issuer', o.issuer ?? GITHUB_OIDC_ISSUER];
+  const auth = o.key
+    ? ['--key', o.key]
+    : ['--certificate-identity-regexp', o.identityRegexp ?? '.', '--certificate-oidc-issuer', o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
     async verify(ref) {
-      const args = ['verify', ...auth, ...(o.ignoreTlog ? ['--insecure-ignore-tlog'] : []), ...(o.allowHttp ? ['--allow-http-registry'] : []), '--output', 'json', ref];
+      const args = [
+        'verify',
+        ...auth,
+        ...(o.ignoreTlog ? ['--insecure-ignore-tlog'] : []),
+        ...(o.allowHttp ? ['--allow-http-registry'] : []),
+        '--output',
+        'json',
+        ref,
+      ];
       const r = await run(o.cosign ?? 'cosign', args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
       if (r.code !== 0) {
-        const why = r.err.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('Error:') || /no (matching )?signatures/i.test(l)).at(-1) ?? r.err.trim().split('\n').at(-1) ?? '';
+        const why =
+          r.err
+            .split('\n')
+            .map((l) => l.trim())
+            .filter((l) => l.startsWith('Error:') || /no (matching )?signatures/i.test(l))
+            .at(-1) ??
+          r.err.trim().split('\n').at(-1) ??
+          '';
         return { ok: false, detail: why.replace(/^Error:\s*/, '').slice(0, 300) || `cosign exited ${r.code}` };
       }
       return { ok: true, detail: o.key ? `signed by the key ${o.key}` : `signed by ${o.identityRegexp ?? 'any identity'} (${o.issuer ?? GITHUB_OIDC_ISSUER})` };

@@ -58,22 +58,33 @@ export function provenanceCheck(platform: string, img: PlatformImage, facts: Ima
   const vcs = vcsOf(facts.provenance);
   const source = vcs.source ?? img.labels['org.opencontainers.image.source'] ?? '';
   const revision = vcs.revision ?? img.labels['org.opencontainers.image.revision'] ?? '';
-  if (!source) return { platform, check: 'provenance', ok: false, detail: 'provenance names no repository (no vcs source, no org.opencontainers.image.source)' };
+  if (!source)
+    return { platform, check: 'provenance', ok: false, detail: 'provenance names no repository (no vcs source, no org.opencontainers.image.source)' };
   if (!/^[0-9a-f]{7,64}$/.test(revision)) return { platform, check: 'provenance', ok: false, detail: `provenance names no commit (revision "${revision}")` };
   const label = img.labels['org.opencontainers.image.revision'];
-  if (label && vcs.revision && label !== vcs.revision) return { platform, check: 'provenance', ok: false, detail: `the revision label ${label} differs from the provenance's ${vcs.revision}` };
+  if (label && vcs.revision && label !== vcs.revision)
+    return { platform, check: 'provenance', ok: false, detail: `the revision label ${label} differs from the provenance's ${vcs.revision}` };
   return { platform, check: 'provenance', ok: true, detail: `${source} at ${revision.slice(0, 12)}` };
 }
 
 export function sbomCheck(platform: string, facts: ImageFacts): Check {
   const n = Array.isArray(facts.sbom?.packages) ? facts.sbom!.packages!.length : undefined;
-  return facts.sbom ? { platform, check: 'sbom', ok: true, detail: `SPDX ${facts.sbom.spdxVersion ?? ''}, ${n ?? '?'} packages`.trim() } : { platform, check: 'sbom', ok: false, detail: 'no SPDX SBOM attestation' };
+  return facts.sbom
+    ? { platform, check: 'sbom', ok: true, detail: `SPDX ${facts.sbom.spdxVersion ?? ''}, ${n ?? '?'} packages`.trim() }
+    : { platform, check: 'sbom', ok: false, detail: 'no SPDX SBOM attestation' };
 }
 
 export function baseCheck(platform: string, facts: ImageFacts, expected: Expected | undefined): Check {
   const got = baseDigest(facts.provenance, expected?.baseImage);
-  if (!expected) return { platform, check: 'base', ok: got !== undefined, detail: got ? `base ${got} (no factory pin to compare: not a product of this factory)` : 'no base digest in the provenance' };
-  if (!expected.basePin) return { platform, check: 'base', ok: false, detail: `the lock has no pin for ${expected.baseImage}: run 'factory lock --resolve-bases'` };
+  if (!expected)
+    return {
+      platform,
+      check: 'base',
+      ok: got !== undefined,
+      detail: got ? `base ${got} (no factory pin to compare: not a product of this factory)` : 'no base digest in the provenance',
+    };
+  if (!expected.basePin)
+    return { platform, check: 'base', ok: false, detail: `the lock has no pin for ${expected.baseImage}: run 'factory lock --resolve-bases'` };
   if (!got) return { platform, check: 'base', ok: false, detail: 'the provenance names no base image digest' };
   return got === expected.basePin
     ? { platform, check: 'base', ok: true, detail: `${got.slice(0, 19)} = the lock's pin` }
@@ -83,12 +94,21 @@ export function baseCheck(platform: string, facts: ImageFacts, expected: Expecte
 export function compositionCheck(platform: string, img: PlatformImage, expected: Expected | undefined): Check {
   const template = img.labels['dev.factory.template'] ?? '';
   const fragments = (img.labels['dev.factory.fragments'] ?? '').split(',').filter(Boolean);
-  if (!expected) return { platform, check: 'composition', ok: template !== '', detail: template ? `${template} + ${fragments.join(', ')} (not compared: not a product of this factory)` : 'no dev.factory.* labels: not a factory image' };
+  if (!expected)
+    return {
+      platform,
+      check: 'composition',
+      ok: template !== '',
+      detail: template ? `${template} + ${fragments.join(', ')} (not compared: not a product of this factory)` : 'no dev.factory.* labels: not a factory image',
+    };
   const problems: string[] = [];
-  if (img.labels['dev.factory.product'] !== expected.product) problems.push(`product label ${img.labels['dev.factory.product'] ?? '(none)'}, expected ${expected.product}`);
-  if (img.labels['dev.factory.variant'] !== expected.variant) problems.push(`variant label ${img.labels['dev.factory.variant'] ?? '(none)'}, expected ${expected.variant}`);
+  if (img.labels['dev.factory.product'] !== expected.product)
+    problems.push(`product label ${img.labels['dev.factory.product'] ?? '(none)'}, expected ${expected.product}`);
+  if (img.labels['dev.factory.variant'] !== expected.variant)
+    problems.push(`variant label ${img.labels['dev.factory.variant'] ?? '(none)'}, expected ${expected.variant}`);
   if (template !== expected.template) problems.push(`template ${template || '(none)'}, the factory has ${expected.template}`);
-  if (fragments.join(',') !== expected.fragments.join(',')) problems.push(`fragments ${fragments.join(',') || '(none)'}, the factory has ${expected.fragments.join(',')}`);
+  if (fragments.join(',') !== expected.fragments.join(','))
+    problems.push(`fragments ${fragments.join(',') || '(none)'}, the factory has ${expected.fragments.join(',')}`);
   for (const ref of [template, ...fragments]) if (ref && !expected.lockDigests[ref]) problems.push(`${ref} is not in factory.lock.json`);
   return problems.length
     ? { platform, check: 'composition', ok: false, detail: problems.join('; ') }
@@ -98,11 +118,21 @@ export function compositionCheck(platform: string, img: PlatformImage, expected:
 export async function verifyImage(v: VerifyInput): Promise<Check[]> {
   const checks: Check[] = [];
   const index = await v.signer.verify(`${v.repository}@${v.inspection.digest}`);
-  checks.push({ platform: v.inspection.images.length > 1 || v.inspection.mediaType.includes('index') ? 'index' : v.inspection.images[0]?.platform ?? 'image', check: 'signature', ...index });
+  checks.push({
+    platform: v.inspection.images.length > 1 || v.inspection.mediaType.includes('index') ? 'index' : (v.inspection.images[0]?.platform ?? 'image'),
+    check: 'signature',
+    ...index,
+  });
   for (const img of v.inspection.images) {
-    if (img.digest !== v.inspection.digest) checks.push({ platform: img.platform, check: 'signature', ...(await v.signer.verify(`${v.repository}@${img.digest}`)) });
+    if (img.digest !== v.inspection.digest)
+      checks.push({ platform: img.platform, check: 'signature', ...(await v.signer.verify(`${v.repository}@${img.digest}`)) });
     const facts = await inspectImage(v.source, v.inspection.digest, img.platform);
-    checks.push(provenanceCheck(img.platform, img, facts), sbomCheck(img.platform, facts), baseCheck(img.platform, facts, v.expected), compositionCheck(img.platform, img, v.expected));
+    checks.push(
+      provenanceCheck(img.platform, img, facts),
+      sbomCheck(img.platform, facts),
+      baseCheck(img.platform, facts, v.expected),
+      compositionCheck(img.platform, img, v.expected),
+    );
   }
   return checks;
 }

@@ -22,7 +22,12 @@ function run(inputs: Record<string, string>, pathDirs: string[]): { status: numb
 describe('errors of the action itself', () => {
   it.each([
     ['a bad input', { target: 't', push: 'sure' }, ['/usr/bin', '/bin'], '::error::input `push`: expected true or false, got "sure"'],
-    ['a missing bake file', { target: 't', files: 'missing.hcl' }, ['/usr/bin', '/bin'], `::error::input \`files\`: missing.hcl not found in ${ws}; generate it with \`factory generate\` or fix the path`],
+    [
+      'a missing bake file',
+      { target: 't', files: 'missing.hcl' },
+      ['/usr/bin', '/bin'],
+      `::error::input \`files\`: missing.hcl not found in ${ws}; generate it with \`factory generate\` or fix the path`,
+    ],
   ])('%s', (_name, inputs, dirs, message) => {
     const r = run(inputs, dirs);
     expect(r.status).toBe(1);

@@ -21,7 +21,9 @@ beforeAll(async () => {
   try {
     execFileSync(path.join(repo, 'scripts/sandbox.sh'), ['status'], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`the BuildKit sandbox is not up; start it with \`scripts/sandbox.sh up\` (as root):\n${(e as { stdout?: Buffer }).stdout?.toString() ?? ''}`);
+    throw new Error(
+      `the BuildKit sandbox is not up; start it with \`scripts/sandbox.sh up\` (as root):\n${(e as { stdout?: Buffer }).stdout?.toString() ?? ''}`,
+    );
   }
   sandbox = Object.fromEntries(
     execFileSync(path.join(repo, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' })
@@ -130,7 +132,16 @@ describe('build mode on the sandbox', () => {
     const [evidence] = await downloadByPrefix('evidence', path.join(root, 'pass-download'));
     expect(evidence!.name).toBe('evidence-tools-default-amd64-linux-amd64-attempt1');
     const ev = (p: string) => path.join(evidence!.dir, p);
-    for (const f of ['build.rawjson.log', 'bake-metadata.json', 'bake-definition.json', 'test.rawjson.log', 'tests/junit.xml', 'tests/results.json', 'summary.md', 'provenance/tools-default-amd64.json']) {
+    for (const f of [
+      'build.rawjson.log',
+      'bake-metadata.json',
+      'bake-definition.json',
+      'test.rawjson.log',
+      'tests/junit.xml',
+      'tests/results.json',
+      'summary.md',
+      'provenance/tools-default-amd64.json',
+    ]) {
       expect(fs.existsSync(ev(f)), f).toBe(true);
     }
     // The image build writes the image's cache; the test build, which rebuilds it as a context,
@@ -143,10 +154,12 @@ describe('build mode on the sandbox', () => {
     expect(sbom.spdxVersion).toMatch(/^SPDX-2\./);
     expect(sbom.packages).toHaveLength(record.sbom!.packages);
     expect(fs.readFileSync(ev('tests/junit.xml'), 'utf8')).toMatch(/<testsuite name="test-tools-default-amd64" tests="\d+" failures="0"/);
-    expect(svc.artifacts.filter((a) => a.runBackendId === 'run-pass').map((a) => a.name).sort()).toEqual([
-      'evidence-tools-default-amd64-linux-amd64-attempt1',
-      'record-tools-default-amd64-linux-amd64-attempt1',
-    ]);
+    expect(
+      svc.artifacts
+        .filter((a) => a.runBackendId === 'run-pass')
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['evidence-tools-default-amd64-linux-amd64-attempt1', 'record-tools-default-amd64-linux-amd64-attempt1']);
   }, 600_000);
 
   it('reports a deliberately failing step: annotation on the fragment line, summary, failed record, evidence', async () => {
@@ -171,9 +184,13 @@ describe('build mode on the sandbox', () => {
     // The annotation points at the fragment line that wrote the failing Dockerfile line, by its
     // path from the repository root.
     const annotation = r.log.split('\n').find((l) => l.startsWith('::error title=factory%3A hello-broken-amd64 failed'));
-    expect(annotation).toMatch(/^::error title=factory%3A hello-broken-amd64 failed,file=broken-ws\/fragments\/hello\/1\.0\.0\/Dockerfile\.ejs,line=2::hello-broken-amd64: step \[app-hello 1\/2\] RUN echo .* failed, exit code 3 \(Dockerfile:10\)/);
+    expect(annotation).toMatch(
+      /^::error title=factory%3A hello-broken-amd64 failed,file=broken-ws\/fragments\/hello\/1\.0\.0\/Dockerfile\.ejs,line=2::hello-broken-amd64: step \[app-hello 1\/2\] RUN echo .* failed, exit code 3 \(Dockerfile:10\)/,
+    );
     // The job fails with one message naming the same place.
-    expect(r.log).toMatch(/^::error::hello-broken-amd64: step \[app-hello 1\/2\] RUN .* failed at fragments\/hello\/1\.0\.0\/Dockerfile\.ejs:2: process .* exit code: 3$/m);
+    expect(r.log).toMatch(
+      /^::error::hello-broken-amd64: step \[app-hello 1\/2\] RUN .* failed at fragments\/hello\/1\.0\.0\/Dockerfile\.ejs:2: process .* exit code: 3$/m,
+    );
     const report = JSON.parse(r.outputs['error-report']!) as Record<string, unknown>;
     expect(report).toMatchObject({ kind: 'build', target: 'hello-broken-amd64', stage: 'app-hello', exitCode: 3 });
     // stdout and stderr of the step reach BuildKit through separate pipes: their order varies.
@@ -186,10 +203,12 @@ describe('build mode on the sandbox', () => {
     expect(record.failure?.source).toEqual({ file: 'fragments/hello/1.0.0/Dockerfile.ejs', line: 2, origin: 'hello@1.0.0' });
     expect(record.kpis.steps.failed).toBe(1);
     // Failed targets leave evidence and a record artifact too.
-    expect(svc.artifacts.filter((a) => a.runBackendId === 'run-fail').map((a) => a.name).sort()).toEqual([
-      'evidence-hello-broken-amd64-linux-amd64-attempt1',
-      'record-hello-broken-amd64-linux-amd64-attempt1',
-    ]);
+    expect(
+      svc.artifacts
+        .filter((a) => a.runBackendId === 'run-fail')
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['evidence-hello-broken-amd64-linux-amd64-attempt1', 'record-hello-broken-amd64-linux-amd64-attempt1']);
   }, 600_000);
 
   it('refuses a group of test targets only', async () => {
@@ -201,13 +220,28 @@ describe('build mode on the sandbox', () => {
   it('names an unknown target with the close matches', async () => {
     const r = await runAction('unknown', repo, { target: 'tools-default-amd65' });
     expect(r.status).toBe(1);
-    expect(r.log).toMatch(/^::error::input `target`: unknown bake target or group "tools-default-amd65" in docker-bake.hcl; did you mean tools-default-amd64, tools-default-arm64\?$/m);
+    expect(r.log).toMatch(
+      /^::error::input `target`: unknown bake target or group "tools-default-amd65" in docker-bake.hcl; did you mean tools-default-amd64, tools-default-arm64\?$/m,
+    );
   }, 120_000);
 
   it('keeps a local BuildKit cache between jobs (cache: local) and reads the OCI export without push', async () => {
     const state = path.join(root, 'local-state');
     fs.writeFileSync(state, '');
-    const r = await runAction('local', repo, { target: 'tools-default-amd64', push: 'false', cache: 'local', tests: 'none', 'sbom-scanner': scanner, 'records-dir': '.factory/itg-records-local', evidence: 'false' }, { GITHUB_STATE: state });
+    const r = await runAction(
+      'local',
+      repo,
+      {
+        target: 'tools-default-amd64',
+        push: 'false',
+        cache: 'local',
+        tests: 'none',
+        'sbom-scanner': scanner,
+        'records-dir': '.factory/itg-records-local',
+        evidence: 'false',
+      },
+      { GITHUB_STATE: state },
+    );
     fs.rmSync(path.join(repo, '.factory/itg-records-local'), { recursive: true, force: true });
     expect(r.status, r.log).toBe(0);
     // No Actions cache service here: said once, and the build goes on.

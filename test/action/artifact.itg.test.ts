@@ -68,23 +68,41 @@ describe('evidence upload', () => {
 });
 
 describe('mode: record from dist/index.js', () => {
-  it('downloads the run\'s record artifacts and commits them in one commit; refuses on pull_request', async () => {
+  it("downloads the run's record artifacts and commits them in one commit; refuses on pull_request", async () => {
     const run = 'run-rec';
     setEnv({ ACTIONS_RESULTS_URL: svc.url, ACTIONS_RUNTIME_TOKEN: svc.token(run, 'build-job') });
     const base = parseRecord(fs.readFileSync(new URL('fixtures/records/passed.json', import.meta.url), 'utf8'), 'passed.json');
     // Two build jobs upload their records the way build mode does (workdir as root).
-    for (const [t, attempt] of [['a-amd64', '1'], ['a-arm64', '1'], ['a-arm64', '2']] as const) {
+    for (const [t, attempt] of [
+      ['a-amd64', '1'],
+      ['a-arm64', '1'],
+      ['a-arm64', '2'],
+    ] as const) {
       const work = path.join(root, `job-${t}-${attempt}`);
       const rel = `records/llm-runtime/1.4.0/${t}.json`;
       fs.mkdirSync(path.dirname(path.join(work, rel)), { recursive: true });
-      const r = { ...base, target: t, result: attempt === '1' && t === 'a-arm64' ? ('failed' as const) : ('passed' as const), run: { ...base.run, id: '77', attempt } };
+      const r = {
+        ...base,
+        target: t,
+        result: attempt === '1' && t === 'a-arm64' ? ('failed' as const) : ('passed' as const),
+        run: { ...base.run, id: '77', attempt },
+      };
       fs.writeFileSync(path.join(work, rel), serializeRecord(r));
       await upload(artifactName('record', t, 'linux/amd64', { runAttempt: attempt }), [path.join(work, rel)], work);
     }
     // Noise that must be ignored: another run's record, evidence of this run.
-    await upload('evidence-a-amd64-linux-amd64-attempt1', [path.join(root, `job-a-amd64-1/records/llm-runtime/1.4.0/a-amd64.json`)], path.join(root, 'job-a-amd64-1'));
+    await upload(
+      'evidence-a-amd64-linux-amd64-attempt1',
+      [path.join(root, `job-a-amd64-1/records/llm-runtime/1.4.0/a-amd64.json`)],
+      path.join(root, 'job-a-amd64-1'),
+    );
 
-    const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } }).trim();
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync('git', args, {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+      }).trim();
     const bare = path.join(root, 'origin.git');
     git(root, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
     const ws = path.join(root, 'ws');

@@ -115,7 +115,13 @@ describe('runBuild', () => {
     const bakes = f.calls.filter((c) => c[0] === 'bake');
     expect(bakes).toHaveLength(2);
     for (const b of bakes) expect(b[b.indexOf('--file') + 1]).toMatch(/bake-definition\.json$/);
-    expect(f.calls.find((c) => c[0] === 'imagetools')).toEqual(['imagetools', 'create', '--tag', '127.0.0.1:5000/acme/tools:bk-0123', `127.0.0.1:5000/acme/tools@${DIGEST}`]);
+    expect(f.calls.find((c) => c[0] === 'imagetools')).toEqual([
+      'imagetools',
+      'create',
+      '--tag',
+      '127.0.0.1:5000/acme/tools:bk-0123',
+      `127.0.0.1:5000/acme/tools@${DIGEST}`,
+    ]);
     expect(outputs()).toMatchObject({ result: 'passed', attempts: '1', digest: DIGEST, 'result-file': 'factory-result/tools-amd64.json', 'error-report': '' });
     expect(resultFile()).toEqual({
       version: 1,
@@ -133,7 +139,7 @@ describe('runBuild', () => {
     expect(f.uploads.sort()).toEqual(['evidence-tools-amd64-linux-amd64-attempt2', 'record-tools-amd64-linux-amd64-attempt2']);
   });
 
-  it('retries a failure the inputs are not to blame for, and keeps the first attempt\'s log', async () => {
+  it("retries a failure the inputs are not to blame for, and keeps the first attempt's log", async () => {
     const f = fakeTools([INFRA, { exitCode: 0, stderr: PASS_LOG }], passing);
     expect(await build({ retries: '2' }, f.tools)).toBeUndefined();
     expect(outputs()).toMatchObject({ result: 'passed', attempts: '2' });
@@ -154,7 +160,13 @@ describe('runBuild', () => {
   });
 
   it('never retries a failing test: result failed, the report names the test, no key tag', async () => {
-    const f = fakeTools([{ exitCode: 0, stderr: PASS_LOG }, { exitCode: 0, stderr: PASS_LOG }], failing);
+    const f = fakeTools(
+      [
+        { exitCode: 0, stderr: PASS_LOG },
+        { exitCode: 0, stderr: PASS_LOG },
+      ],
+      failing,
+    );
     const e = await build({ retries: '3', push: 'true', 'key-tag': 'bk-1' }, f.tools);
     expect(e?.message).toMatch(/test-tools-amd64: test busybox runs failed/);
     expect(outputs()).toMatchObject({ result: 'failed', attempts: '1' });

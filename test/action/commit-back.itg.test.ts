@@ -53,7 +53,11 @@ describe('commitRecords', () => {
 
     const check = clone();
     const files = git(check, 'ls-files', 'records').split('\n').sort();
-    expect(files).toEqual(Array.from({ length: 6 }, (_, i) => [`records/llm-runtime/1.4.0/t${i}-amd64.json`, `records/llm-runtime/1.4.0/t${i}-arm64.json`]).flat().sort());
+    expect(files).toEqual(
+      Array.from({ length: 6 }, (_, i) => [`records/llm-runtime/1.4.0/t${i}-amd64.json`, `records/llm-runtime/1.4.0/t${i}-arm64.json`])
+        .flat()
+        .sort(),
+    );
     const subjects = git(check, 'log', '--format=%s', 'main').split('\n');
     expect(subjects.filter((s) => s.startsWith('records of run')).sort()).toEqual(['100', '101', '102', '103', '104', '105'].map((r) => `records of run ${r}`));
     // Each record file was added exactly once.
@@ -100,7 +104,10 @@ describe('record selection', () => {
     expect(dedupe([a2, a1]).map((f) => f.record.run.attempt)).toEqual(['2']);
 
     const art = path.join(root, 'artifacts');
-    for (const [name, f] of [['record-r-amd64-linux-amd64-attempt1', a1], ['record-r-amd64-linux-amd64-attempt2', a2]] as const) {
+    for (const [name, f] of [
+      ['record-r-amd64-linux-amd64-attempt1', a1],
+      ['record-r-amd64-linux-amd64-attempt2', a2],
+    ] as const) {
       fs.mkdirSync(path.join(art, name, path.dirname(f.path)), { recursive: true });
       fs.writeFileSync(path.join(art, name, f.path), f.text);
       fs.writeFileSync(path.join(art, name, 'stray.txt'), 'not a record');
@@ -133,7 +140,9 @@ describe('symbolic links on the branch', () => {
     const repo = clone();
     const files = [record('ok-amd64', '500', '1', '2026-11-24T01:00:00.000Z'), record('ln-amd64', '500', '1', '2026-11-24T01:00:00.000Z')];
     await expect(commitRecords(files, opts(repo, 'through a link'))).rejects.toThrowError(
-      new RegExp(`^record records/llm-runtime/1\\.4\\.0/\\S+\\.json: ${link.replace(/\./g, '\\.')} is a symbolic link on branch main; mode: record never writes through links`),
+      new RegExp(
+        `^record records/llm-runtime/1\\.4\\.0/\\S+\\.json: ${link.replace(/\./g, '\\.')} is a symbolic link on branch main; mode: record never writes through links`,
+      ),
     );
     // Nothing landed outside, nothing in the repository's README, and the branch did not move.
     expect(fs.readdirSync(outside)).toEqual([]);
@@ -162,6 +171,8 @@ describe('symbolic links on the branch', () => {
 
   it('refuses a record path with a part that is not a plain name', async () => {
     const bad = { ...record('x-amd64', '1', '1', '2026-11-24T01:00:00.000Z'), path: 'records/llm-runtime/..\\..\\x/x-amd64.json' };
-    await expect(commitRecords([bad], opts(clone(), 'm'))).rejects.toThrowError(/^record "records\/llm-runtime\/\.\.\\\\\.\.\\\\x\/x-amd64\.json": refused, its part/);
+    await expect(commitRecords([bad], opts(clone(), 'm'))).rejects.toThrowError(
+      /^record "records\/llm-runtime\/\.\.\\\\\.\.\\\\x\/x-amd64\.json": refused, its part/,
+    );
   });
 });

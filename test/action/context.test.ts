@@ -64,7 +64,7 @@ describe('getInputs', () => {
     expect(i.githubToken).toBe('tok');
   });
 
-  it('takes a registry with a namespace (the plan\'s ghcr.io/<owner>), variables, retries and a key tag', () => {
+  it("takes a registry with a namespace (the plan's ghcr.io/<owner>), variables, retries and a key tag", () => {
     setInputs({
       target: 'tools',
       registry: 'ghcr.io/acme/',
@@ -90,14 +90,20 @@ describe('getInputs', () => {
     [{ target: 't', set: 'no-equals' }, 'input `set`: expected one `target.key=value` per line, got "no-equals"'],
     [{ target: 't', mode: 'deploy' }, 'input `mode`: expected "build" or "record", got "deploy"'],
     [{ target: 't', 'records-dir': '../out' }, 'input `records-dir`: expected a path inside the repository (relative, no ".."), got "../out"'],
-    [{ target: 't', registry: 'https://ghcr.io' }, 'input `registry`: expected a registry host with an optional namespace, in lower case, such as "ghcr.io/acme" or "localhost:5000", got "https://ghcr.io"'],
+    [
+      { target: 't', registry: 'https://ghcr.io' },
+      'input `registry`: expected a registry host with an optional namespace, in lower case, such as "ghcr.io/acme" or "localhost:5000", got "https://ghcr.io"',
+    ],
     [{ target: 't', registry: 'ghcr.io/Acme' }, 'input `registry`: expected a registry host with an optional namespace, in lower case'],
     [{ target: 't', retries: '6' }, 'input `retries`: expected a whole number from 0 to 5, got "6"'],
     [{ target: 't', variables: 'BASE_DEBIAN' }, 'input `variables`: expected one bake variable per line as KEY=VALUE, got "BASE_DEBIAN"'],
     [{ target: 't', variables: '1X=a' }, 'input `variables`: expected one bake variable per line as KEY=VALUE, got "1X=a"'],
     [{ target: 't', 'key-tag': 'bk/x' }, 'input `key-tag`: expected an image tag'],
     [{ target: 't', 'cache-write': 'no' }, 'input `cache-write`: expected true or false, got "no"'],
-    [{ target: 't', cache: 'gha', 'cache-from': 'type=registry,ref=x' }, 'inputs `cache-from`/`cache-to` override the cache; they cannot be combined with `cache: gha`'],
+    [
+      { target: 't', cache: 'gha', 'cache-from': 'type=registry,ref=x' },
+      'inputs `cache-from`/`cache-to` override the cache; they cannot be combined with `cache: gha`',
+    ],
     [{ target: 't', tests: 'test x' }, 'input `tests`: expected "auto", "none" or test target names, got "test x"'],
   ])('rejects %j with one message', (inputs, message) => {
     setInputs(inputs as Record<string, string>);
@@ -106,7 +112,15 @@ describe('getInputs', () => {
 
   it('reads record mode with the run branch as default', () => {
     setInputs({ mode: 'record', 'push-retries': '3' });
-    expect(getInputs(ctx)).toEqual({ mode: 'record', workdir: '/ws', recordsDir: 'records', recordArtifactPrefix: 'record', branch: 'main', pushRetries: 3, historyDays: 90 });
+    expect(getInputs(ctx)).toEqual({
+      mode: 'record',
+      workdir: '/ws',
+      recordsDir: 'records',
+      recordArtifactPrefix: 'record',
+      branch: 'main',
+      pushRetries: 3,
+      historyDays: 90,
+    });
     setInputs({ mode: 'record', 'history-days': '30' });
     expect(getInputs(ctx)).toMatchObject({ historyDays: 30 });
     setInputs({ mode: 'record', 'history-days': '-1' });
@@ -129,31 +143,109 @@ describe('bake arguments', () => {
   };
 
   it.each([
-    ['registry cache from the bake file, pushed', { push: 'true' }, [
-      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
-      '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1', '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', 'a-amd64',
-    ]],
-    ['registry cache overridden, OCI export without push', { 'cache-from': 'type=registry,ref=r/c:a\ntype=registry,ref=r/c:shared', 'cache-to': 'type=registry,ref=r/c:a,mode=max', sbom: 'false' }, [
-      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
-      '--set', 'a-amd64.cache-from=type=registry,ref=r/c:a', '--set', 'a-amd64.cache-from=type=registry,ref=r/c:shared',
-      '--set', 'a-amd64.cache-to=type=registry,ref=r/c:a,mode=max',
-      '--set', 'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false,rewrite-timestamp=true', 'a-amd64',
-    ]],
-    ['gha cache scoped per target, loaded', { cache: 'gha', load: 'true', sbom: 'false' }, [
-      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
-      '--set', 'a-amd64.cache-from=type=gha,scope=a-amd64', '--set', 'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max',
-      '--set', 'a-amd64.output=type=docker,rewrite-timestamp=true', 'a-amd64',
-    ]],
-    ['local cache exported to a fresh directory', { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' }, [
-      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
-      '--allow', 'fs.read=/c', '--allow', 'fs.write=/c-new',
-      '--set', 'a-amd64.cache-from=type=local,src=/c/a-amd64', '--set', 'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
-      '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', '--set', 'a-amd64.args.X=1', 'a-amd64',
-    ]],
-    ['no cache', { cache: 'none', push: 'true', sbom: 'false' }, [
-      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/bake-metadata.json', '--progress=rawjson',
-      '--set', 'a-amd64.cache-from=', '--set', 'a-amd64.cache-to=', '--set', 'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true', 'a-amd64',
-    ]],
+    [
+      'registry cache from the bake file, pushed',
+      { push: 'true' },
+      [
+        'bake',
+        '--file',
+        '/ev/bake-definition.json',
+        '--metadata-file',
+        '/ev/bake-metadata.json',
+        '--progress=rawjson',
+        '--set',
+        'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1',
+        '--set',
+        'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true',
+        'a-amd64',
+      ],
+    ],
+    [
+      'registry cache overridden, OCI export without push',
+      { 'cache-from': 'type=registry,ref=r/c:a\ntype=registry,ref=r/c:shared', 'cache-to': 'type=registry,ref=r/c:a,mode=max', sbom: 'false' },
+      [
+        'bake',
+        '--file',
+        '/ev/bake-definition.json',
+        '--metadata-file',
+        '/ev/bake-metadata.json',
+        '--progress=rawjson',
+        '--allow',
+        'fs.write=/ev',
+        '--set',
+        'a-amd64.cache-from=type=registry,ref=r/c:a',
+        '--set',
+        'a-amd64.cache-from=type=registry,ref=r/c:shared',
+        '--set',
+        'a-amd64.cache-to=type=registry,ref=r/c:a,mode=max',
+        '--set',
+        'a-amd64.output=type=oci,dest=/ev/oci/a-amd64,tar=false,rewrite-timestamp=true',
+        'a-amd64',
+      ],
+    ],
+    [
+      'gha cache scoped per target, loaded',
+      { cache: 'gha', load: 'true', sbom: 'false' },
+      [
+        'bake',
+        '--file',
+        '/ev/bake-definition.json',
+        '--metadata-file',
+        '/ev/bake-metadata.json',
+        '--progress=rawjson',
+        '--set',
+        'a-amd64.cache-from=type=gha,scope=a-amd64',
+        '--set',
+        'a-amd64.cache-to=type=gha,scope=a-amd64,mode=max',
+        '--set',
+        'a-amd64.output=type=docker,rewrite-timestamp=true',
+        'a-amd64',
+      ],
+    ],
+    [
+      'local cache exported to a fresh directory',
+      { cache: 'local', 'cache-dir': '/c', push: 'true', sbom: 'false', set: 'a-amd64.args.X=1' },
+      [
+        'bake',
+        '--file',
+        '/ev/bake-definition.json',
+        '--metadata-file',
+        '/ev/bake-metadata.json',
+        '--progress=rawjson',
+        '--allow',
+        'fs.read=/c',
+        '--allow',
+        'fs.write=/c-new',
+        '--set',
+        'a-amd64.cache-from=type=local,src=/c/a-amd64',
+        '--set',
+        'a-amd64.cache-to=type=local,dest=/c-new/a-amd64,mode=max',
+        '--set',
+        'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true',
+        '--set',
+        'a-amd64.args.X=1',
+        'a-amd64',
+      ],
+    ],
+    [
+      'no cache',
+      { cache: 'none', push: 'true', sbom: 'false' },
+      [
+        'bake',
+        '--file',
+        '/ev/bake-definition.json',
+        '--metadata-file',
+        '/ev/bake-metadata.json',
+        '--progress=rawjson',
+        '--set',
+        'a-amd64.cache-from=',
+        '--set',
+        'a-amd64.cache-to=',
+        '--set',
+        'a-amd64.output=type=image,push=true,rewrite-timestamp=true,oci-mediatypes=true',
+        'a-amd64',
+      ],
+    ],
   ])('%s', (_name, over, want) => {
     expect(buildArgs(base(over), ['a-amd64'], paths, { target: { 'a-amd64': {} } })).toEqual(want);
   });
@@ -162,13 +254,26 @@ describe('bake arguments', () => {
     const contexts = ['a-amd64', 'stage-core-amd64-0123456789', 'test-a-amd64', 'test-fragment-python-1_0_0-amd64'];
     const pulledIn: BakeDefinition = { target: Object.fromEntries(contexts.map((t) => [t, {}])) };
     expect(testArgs(base({}), ['test-a-amd64', 'test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'], pulledIn)).toEqual([
-      'bake', '--file', '/ev/bake-definition.json', '--metadata-file', '/ev/test-metadata.json', '--progress=rawjson', '--allow', 'fs.write=/ev',
-      '--set', 'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1',
-      '--set', 'a-amd64.cache-to=',
-      '--set', 'stage-core-amd64-0123456789.cache-to=',
-      '--set', 'test-a-amd64.output=type=local,dest=/ev/tests/test-a-amd64',
-      '--set', 'test-fragment-python-1_0_0-amd64.output=type=local,dest=/ev/tests/test-fragment-python-1_0_0-amd64',
-      'test-a-amd64', 'test-fragment-python-1_0_0-amd64',
+      'bake',
+      '--file',
+      '/ev/bake-definition.json',
+      '--metadata-file',
+      '/ev/test-metadata.json',
+      '--progress=rawjson',
+      '--allow',
+      'fs.write=/ev',
+      '--set',
+      'a-amd64.attest=type=sbom,generator=docker/buildkit-syft-scanner:stable-1',
+      '--set',
+      'a-amd64.cache-to=',
+      '--set',
+      'stage-core-amd64-0123456789.cache-to=',
+      '--set',
+      'test-a-amd64.output=type=local,dest=/ev/tests/test-a-amd64',
+      '--set',
+      'test-fragment-python-1_0_0-amd64.output=type=local,dest=/ev/tests/test-fragment-python-1_0_0-amd64',
+      'test-a-amd64',
+      'test-fragment-python-1_0_0-amd64',
     ]);
   });
 
@@ -187,7 +292,11 @@ describe('bake arguments', () => {
     ['cache local: the registry exports of stages and tests dropped', { cache: 'local', 'cache-dir': '/c', sbom: 'false' }, all.slice(1), all],
     ['cache registry with write: the bake file stands', { sbom: 'false' }, [], all.slice(0, 2)],
   ])('%s', (_name, over, build, tests) => {
-    const cleared = (args: string[]) => args.filter((a) => a.endsWith('.cache-to=')).map((a) => a.slice(0, -'.cache-to='.length)).sort();
+    const cleared = (args: string[]) =>
+      args
+        .filter((a) => a.endsWith('.cache-to='))
+        .map((a) => a.slice(0, -'.cache-to='.length))
+        .sort();
     const b = buildArgs(base(over), ['a-amd64'], paths, def);
     expect(cleared(b)).toEqual(build);
     expect(cleared(testArgs(base(over), ['test-fragment-python-1_0_0-amd64'], paths, ['a-amd64'], def))).toEqual(tests);

@@ -39,7 +39,9 @@ describe('buildErrorReport', () => {
   it('still reports target, step and exit code without a Dockerfile', () => {
     const r = buildErrorReport({ progress: fail, targets: [TARGET], dockerfiles: new Map(), exitCode: 1 });
     expect(r.dockerfile).toBeUndefined();
-    expect(annotationMessage(r).split('\n')[0]).toBe(`${TARGET}: step [${TARGET} app-llm-serve 1/2] RUN pip install --no-cache-dir llm-serve==9.9.9 failed, exit code 1`);
+    expect(annotationMessage(r).split('\n')[0]).toBe(
+      `${TARGET}: step [${TARGET} app-llm-serve 1/2] RUN pip install --no-cache-dir llm-serve==9.9.9 failed, exit code 1`,
+    );
   });
 
   it('reports a bake that failed before any step (e.g. a bad bake file)', () => {
@@ -95,7 +97,15 @@ describe('recorded failures', () => {
 
   it('names the failing target of a group, its step, exit code and Dockerfile line', () => {
     const df = loadDockerfile(recorded, 'Dockerfile')!;
-    const r = buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64', 'tools-amd64'], dockerfiles: new Map([['hello-amd64', df], ['tools-amd64', df]]), exitCode: 1 });
+    const r = buildErrorReport({
+      progress: rec('real-fail-group.rawjson.log'),
+      targets: ['hello-amd64', 'tools-amd64'],
+      dockerfiles: new Map([
+        ['hello-amd64', df],
+        ['tools-amd64', df],
+      ]),
+      exitCode: 1,
+    });
     expect(r).toMatchObject({
       target: 'hello-amd64',
       stage: 'app-hello',
@@ -108,7 +118,12 @@ describe('recorded failures', () => {
 
   it('invents no source location without a source map', () => {
     const df = { ...loadDockerfile(recorded, 'Dockerfile')!, map: [] };
-    const r = buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map([['hello-amd64', df]]), exitCode: 1 });
+    const r = buildErrorReport({
+      progress: rec('real-fail-group.rawjson.log'),
+      targets: ['hello-amd64'],
+      dockerfiles: new Map([['hello-amd64', df]]),
+      exitCode: 1,
+    });
     expect(r.dockerfile).toEqual({ file: 'Dockerfile', line: 10 });
     expect(r.source).toBeUndefined();
   });
@@ -116,7 +131,9 @@ describe('recorded failures', () => {
   it('turns a push to a registry that does not answer into one message: address or outage, retried', () => {
     const r = buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 });
     expect(r.step).toBe('push');
-    expect(r.message).toMatch(/^the registry could not be reached while pushing: failed to solve: failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused; check the registry address/);
+    expect(r.message).toMatch(
+      /^the registry could not be reached while pushing: failed to solve: failed to push 127\.0\.0\.1:1\/rec\/hello:x: .*connection refused; check the registry address/,
+    );
   });
 
   it('turns a push the registry refuses (credentials) into one message that says what to fix', () => {
@@ -131,8 +148,21 @@ describe('isAttributable', () => {
   const rec = (f: string) => parseRawJson(fs.readFileSync(new URL(`fixtures/rawjson/${f}`, import.meta.url), 'utf8'));
   it.each([
     ['a failing step', buildErrorReport({ progress: rec('real-fail-group.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), true],
-    ['a registry that does not answer the push', buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }), false],
-    ['a builder that went away', buildErrorReport({ progress: parseRawJson('ERROR: failed to solve: Unavailable: connection error: desc = "transport: error while dialing"\n'), targets: ['x'], dockerfiles: new Map(), exitCode: 1 }), false],
+    [
+      'a registry that does not answer the push',
+      buildErrorReport({ progress: rec('real-push-refused.rawjson.log'), targets: ['hello-amd64'], dockerfiles: new Map(), exitCode: 1 }),
+      false,
+    ],
+    [
+      'a builder that went away',
+      buildErrorReport({
+        progress: parseRawJson('ERROR: failed to solve: Unavailable: connection error: desc = "transport: error while dialing"\n'),
+        targets: ['x'],
+        dockerfiles: new Map(),
+        exitCode: 1,
+      }),
+      false,
+    ],
   ])('%s: %s', (_n, report, want) => {
     expect(isAttributable(report)).toBe(want);
   });

@@ -56,7 +56,7 @@ const opts = (repo: string, message: string, files: RecordFile[]) => ({
 });
 
 describe('history in the records commit', () => {
-  it('8 concurrent record jobs: every build once in the month file, sorted, with its latest file, in each job\'s one commit', async () => {
+  it("8 concurrent record jobs: every build once in the month file, sorted, with its latest file, in each job's one commit", async () => {
     seed({ 'README.md': 'factory\n' });
     const jobs = Array.from({ length: 8 }, (_, i) => {
       const files = [record(`t${i}-amd64`, `50${i}`, `2026-11-2${i % 10}T01:00:00.000Z`), record(`t${i}-arm64`, `50${i}`, `2026-11-2${i % 10}T01:30:00.000Z`)];
@@ -90,7 +90,12 @@ describe('history in the records commit', () => {
     const agg = parseAggregate(fs.readFileSync(path.join(check, 'records/history/2026/08.aggregate.json'), 'utf8'), 'agg');
     expect(agg.targets['old-amd64']).toMatchObject({ builds: 2, passed: 2 });
     expect(git(check, 'show', '--name-status', '--format=', res.commit!).split('\n').sort()).toEqual(
-      ['A\trecords/history/2026/08.aggregate.json', 'A\trecords/history/2026/11.jsonl', 'A\trecords/llm-runtime/1.4.0/new-amd64.json', 'D\trecords/history/2026/08.jsonl'].sort(),
+      [
+        'A\trecords/history/2026/08.aggregate.json',
+        'A\trecords/history/2026/11.jsonl',
+        'A\trecords/llm-runtime/1.4.0/new-amd64.json',
+        'D\trecords/history/2026/08.jsonl',
+      ].sort(),
     );
   });
 

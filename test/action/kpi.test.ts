@@ -6,7 +6,12 @@ import { ctx } from './env.js';
 describe('kpis', () => {
   it('combines wall time, step counts, image facts and queue wait', () => {
     expect(
-      kpis({ wallTimeMs: 1234.6, steps: { total: 10, cached: 9, executed: 1, failed: 0, cacheHitRatio: 0.9 }, image: { sizeBytes: 100, layerCount: 3 }, queue: { waitMs: 5000, createdAt: '2026-11-24T01:00:00.000Z', startedAt: '2026-11-24T01:00:05.000Z' } }),
+      kpis({
+        wallTimeMs: 1234.6,
+        steps: { total: 10, cached: 9, executed: 1, failed: 0, cacheHitRatio: 0.9 },
+        image: { sizeBytes: 100, layerCount: 3 },
+        queue: { waitMs: 5000, createdAt: '2026-11-24T01:00:00.000Z', startedAt: '2026-11-24T01:00:05.000Z' },
+      }),
     ).toEqual({
       wallTimeMs: 1235,
       steps: { total: 10, executed: 1, cached: 9, failed: 0 },
@@ -49,7 +54,12 @@ describe('queueWait', () => {
     ['not from clock skew', [job({ started_at: '2026-11-24T00:59:59Z' })], 'GitHub Actions 12', 'build', /unusable times/],
   ])('%s', (_n, jobs, runner, jobId, want) => {
     const got = queueWait(jobs, runner, jobId);
-    if (typeof want === 'number') expect(got).toEqual({ waitMs: want, createdAt: '2026-11-24T01:00:00.000Z', startedAt: new Date(Date.parse('2026-11-24T01:00:00Z') + want).toISOString() });
+    if (typeof want === 'number')
+      expect(got).toEqual({
+        waitMs: want,
+        createdAt: '2026-11-24T01:00:00.000Z',
+        startedAt: new Date(Date.parse('2026-11-24T01:00:00Z') + want).toISOString(),
+      });
     else expect('missing' in got && got.missing).toMatch(want);
   });
 });
@@ -72,7 +82,12 @@ describe('fetchQueue', () => {
     const server = http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ total_count: 1, jobs: [{ name: 'build', runner_name: 'r1', status: 'in_progress', created_at: '2026-11-24T01:00:00Z', started_at: '2026-11-24T01:00:42Z' }] }));
+      res.end(
+        JSON.stringify({
+          total_count: 1,
+          jobs: [{ name: 'build', runner_name: 'r1', status: 'in_progress', created_at: '2026-11-24T01:00:00Z', started_at: '2026-11-24T01:00:42Z' }],
+        }),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as import('node:net').AddressInfo;

@@ -25,7 +25,9 @@ describe('parseRawJson', () => {
     ]);
     expect(apt.started).toBe('2026-11-24T01:00:00.400000000Z');
     expect(apt.completed).toBe('2026-11-24T01:00:09.500000000Z');
-    expect(p.warnings).toEqual([{ vertex: p.vertexes[0]!.digest, short: "FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)", file: 'Dockerfile', line: 1 }]);
+    expect(p.warnings).toEqual([
+      { vertex: p.vertexes[0]!.digest, short: "FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)", file: 'Dockerfile', line: 1 },
+    ]);
     expect(p.text).toEqual([]);
   });
 

@@ -9,12 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  BlobSASPermissions,
-  BlobServiceClient,
-  generateBlobSASQueryParameters,
-  StorageSharedKeyCredential,
-} from '@azure/storage-blob';
+import { BlobSASPermissions, BlobServiceClient, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 
 // Azurite's well-known development account (public, documented by Azurite).
 const ACCOUNT = 'devstoreaccount1';
@@ -93,9 +88,13 @@ export async function startResultsService(): Promise<ResultsService> {
   const blobPort = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'azurite-'));
   const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../node_modules/.bin/azurite-blob');
-  const azurite: ChildProcess = spawn(bin, ['--blobHost', '127.0.0.1', '--blobPort', String(blobPort), '--location', dir, '--silent', '--skipApiVersionCheck', '--loose'], {
-    stdio: 'ignore',
-  });
+  const azurite: ChildProcess = spawn(
+    bin,
+    ['--blobHost', '127.0.0.1', '--blobPort', String(blobPort), '--location', dir, '--silent', '--skipApiVersionCheck', '--loose'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const blobUrl = `http://127.0.0.1:${blobPort}/${ACCOUNT}`;
   const cred = new StorageSharedKeyCredential(ACCOUNT, KEY);
   try {
@@ -152,7 +151,15 @@ export async function startResultsService(): Promise<ResultsService> {
           if (artifacts.some((a) => a.runBackendId === run && a.name === name)) {
             return reply(409, { code: 'already_exists', msg: `an artifact with this name already exists on the workflow run` });
           }
-          const a: StoredArtifact = { id: artifacts.length + 1, name, runBackendId: run, jobBackendId: job, size: 0, finalized: false, createdAt: new Date().toISOString() };
+          const a: StoredArtifact = {
+            id: artifacts.length + 1,
+            name,
+            runBackendId: run,
+            jobBackendId: job,
+            size: 0,
+            finalized: false,
+            createdAt: new Date().toISOString(),
+          };
           if (typeof r.expires_at === 'string') a.retentionExpiresAt = r.expires_at;
           artifacts.push(a);
           return reply(200, { ok: true, signed_upload_url: sas(blobName(a), 'cw') });

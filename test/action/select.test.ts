@@ -13,7 +13,8 @@ function printer(d: BakeDefinition = def): BakePrinter & { calls: string[][] } {
     calls,
     async print(_files, names) {
       calls.push([...names]);
-      for (const n of names) if (!d.target[n] && !d.group?.[n]) throw new ActionError(`input \`target\`: unknown bake target or group "${n}" in docker-bake.hcl`);
+      for (const n of names)
+        if (!d.target[n] && !d.group?.[n]) throw new ActionError(`input \`target\`: unknown bake target or group "${n}" in docker-bake.hcl`);
       return d;
     },
   };
@@ -23,8 +24,20 @@ const inputs = (target: string, tests: 'auto' | 'none' | string[] = 'auto') => (
 
 describe('selectTargets', () => {
   it.each<[string, string, 'auto' | 'none' | string[], string[], string[]]>([
-    ['one image, auto tests', 'llm-runtime-python3_11-amd64', 'auto', ['llm-runtime-python3_11-amd64'], ['test-llm-runtime-python3_11-amd64', 'test-fragment-python-1_0_0-amd64']],
-    ['a group: each arch its own isolated tests', 'llm', 'auto', ['llm-runtime-python3_11-amd64', 'llm-runtime-python3_11-arm64', 'tools-amd64'], ['test-llm-runtime-python3_11-amd64', 'test-fragment-python-1_0_0-amd64', 'test-fragment-python-1_0_0-arm64']],
+    [
+      'one image, auto tests',
+      'llm-runtime-python3_11-amd64',
+      'auto',
+      ['llm-runtime-python3_11-amd64'],
+      ['test-llm-runtime-python3_11-amd64', 'test-fragment-python-1_0_0-amd64'],
+    ],
+    [
+      'a group: each arch its own isolated tests',
+      'llm',
+      'auto',
+      ['llm-runtime-python3_11-amd64', 'llm-runtime-python3_11-arm64', 'tools-amd64'],
+      ['test-llm-runtime-python3_11-amd64', 'test-fragment-python-1_0_0-amd64', 'test-fragment-python-1_0_0-arm64'],
+    ],
     ['tests none', 'llm-runtime-python3_11-amd64', 'none', ['llm-runtime-python3_11-amd64'], []],
     ['named tests', 'tools-amd64', ['test-fragment-python-1_0_0-amd64'], ['tools-amd64'], ['test-fragment-python-1_0_0-amd64']],
   ])('%s', async (_name, target, tests, images, wantTests) => {
@@ -85,7 +98,12 @@ describe('definition helpers', () => {
       baseImage: 'r/base/debian:bookworm@sha256:ab',
       tags: ['r/llm-runtime:1.4.0-python3.11-amd64'],
     });
-    expect(targetFacts('tools-amd64', def.target['tools-amd64']!)).toMatchObject({ productName: 'tools', productVersion: '2.0.0', variant: 'default', fragmentRefs: [] });
+    expect(targetFacts('tools-amd64', def.target['tools-amd64']!)).toMatchObject({
+      productName: 'tools',
+      productVersion: '2.0.0',
+      variant: 'default',
+      fragmentRefs: [],
+    });
   });
 
   it('trims to roots and their target: contexts', () => {

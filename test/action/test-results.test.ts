@@ -10,8 +10,12 @@ describe('parseResults', () => {
     expect(cases).toEqual([
       { suite: 'python@1.0.0', name: 'python runs', status: 'passed', exitCode: 0, durationMs: 41 },
       {
-        suite: 'python@1.0.0', name: 'pip is absent', status: 'failed', exitCode: 1,
-        output: 'found /usr/bin/pip <unexpected> & more\n', message: 'expected exit 0, got 1',
+        suite: 'python@1.0.0',
+        name: 'pip is absent',
+        status: 'failed',
+        exitCode: 1,
+        output: 'found /usr/bin/pip <unexpected> & more\n',
+        message: 'expected exit 0, got 1',
         source: { file: 'fragments/python/1.0.0/fragment.yaml', line: 14 },
       },
       { suite: 'cuda@12.4.0', name: 'nvidia-smi works', status: 'skipped', message: 'GPU checks need a GPU runner (accelerator cpu)' },

@@ -75,8 +75,14 @@ describe('bench:scale helpers', () => {
   });
 
   it('markdownTable: first column left, the others right', () => {
-    expect(markdownTable(['command', '10', '100'], [['a', '1 / 1', '2 / 2'], ['b', '3 / 3', '> 120 s (timed out)']])).toBe(
-      '| command | 10 | 100 |\n| --- | ---: | ---: |\n| a | 1 / 1 | 2 / 2 |\n| b | 3 / 3 | > 120 s (timed out) |\n',
-    );
+    expect(
+      markdownTable(
+        ['command', '10', '100'],
+        [
+          ['a', '1 / 1', '2 / 2'],
+          ['b', '3 / 3', '> 120 s (timed out)'],
+        ],
+      ),
+    ).toBe('| command | 10 | 100 |\n| --- | ---: | ---: |\n| a | 1 / 1 | 2 / 2 |\n| b | 3 / 3 | > 120 s (timed out) |\n');
   });
 });

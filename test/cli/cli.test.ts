@@ -197,12 +197,16 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
     },
     {
       what: 'a NUL written as "\\0" in a test command',
-      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: \"echo \\0\"\n")),
+      change: (root: string) =>
+        edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", 'tags: [\'{version}\']\ntests:\n  - name: t\n    command: "echo \\0"\n')),
       line: /^manifests\/tools\.yaml:10:14: error\[control-char\] tests\[0\]\.command: the NUL character U\+0000 is not allowed/m,
     },
     {
       what: 'a matches: pattern grep -E does not understand',
-      change: (root: string) => edit(root, 'manifests/tools.yaml', (t) => t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: id\n    stdout: { matches: 'uid=\\d+' }\n")),
+      change: (root: string) =>
+        edit(root, 'manifests/tools.yaml', (t) =>
+          t.replace("tags: ['{version}']\n", "tags: ['{version}']\ntests:\n  - name: t\n    command: id\n    stdout: { matches: 'uid=\\d+' }\n"),
+        ),
       line: /^manifests\/tools\.yaml:11:24: error\[schema\] tests\[0\]\.stdout\.matches: uses "\\d", which POSIX ERE does not have/m,
     },
     {
@@ -241,8 +245,16 @@ describe('bad input: validate reports what generate would, exit 1, located', () 
 
 describe('generate: an output path blocked by the working tree', () => {
   it.each([
-    { what: 'docker-bake.hcl is a directory', block: (root: string) => mkdirSync(path.join(root, 'docker-bake.hcl', 'x'), { recursive: true }), line: /^docker-bake\.hcl:1:1: error\[not-a-file\] docker-bake\.hcl is a directory/m },
-    { what: 'build is a file', block: (root: string) => writeFileSync(path.join(root, 'build'), 'x'), line: /^build:1:1: error\[not-a-file\] build is a file where generate writes a directory/m },
+    {
+      what: 'docker-bake.hcl is a directory',
+      block: (root: string) => mkdirSync(path.join(root, 'docker-bake.hcl', 'x'), { recursive: true }),
+      line: /^docker-bake\.hcl:1:1: error\[not-a-file\] docker-bake\.hcl is a directory/m,
+    },
+    {
+      what: 'build is a file',
+      block: (root: string) => writeFileSync(path.join(root, 'build'), 'x'),
+      line: /^build:1:1: error\[not-a-file\] build is a file where generate writes a directory/m,
+    },
   ])('$what: exit 1, located, nothing written', async ({ block, line }) => {
     const root = copyFixture('good/minimal');
     block(root);

@@ -21,8 +21,7 @@ async function factory(...argv: string[]): Promise<{ code: number; out: string; 
   return { code, out, err };
 }
 
-const push = (layer: string) =>
-  pushImage(reg.host, 'base/debian', { platform: { os: 'linux', architecture: 'amd64' }, labels: {}, layer }, 'bookworm');
+const push = (layer: string) => pushImage(reg.host, 'base/debian', { platform: { os: 'linux', architecture: 'amd64' }, labels: {}, layer }, 'bookworm');
 
 beforeAll(async () => {
   reg = await startTestRegistry();

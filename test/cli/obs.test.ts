@@ -14,7 +14,10 @@ cpSync(path.join(repo, 'test/obs/fixtures/records'), path.join(root, 'records'),
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function factory(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin/factory.js'), '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin/factory.js'), '--root', root, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -54,7 +57,9 @@ describe('factory compat', () => {
     expect(r.code).toBe(0);
     const rows = r.out.split('\n').filter((l) => /^(passed|failed) /.test(l));
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatch(/^passed +2 +0 +llm-runtime@1\.4\.0 +linux\/amd64 +cpu +debian@1\.0\.0 .*https:\/\/github\.com\/acme\/factory\/actions\/runs\/101\/attempts\/1$/);
+    expect(rows[0]).toMatch(
+      /^passed +2 +0 +llm-runtime@1\.4\.0 +linux\/amd64 +cpu +debian@1\.0\.0 .*https:\/\/github\.com\/acme\/factory\/actions\/runs\/101\/attempts\/1$/,
+    );
   });
 
   it('says so when nothing was built with it', () => {

@@ -32,7 +32,12 @@ const raw = (ref: string): Index => JSON.parse(imagetools('inspect', '--raw', re
 
 beforeAll(() => {
   const env = execFileSync(path.join(REPO, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' });
-  const vars = Object.fromEntries(env.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const vars = Object.fromEntries(
+    env
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   registry = vars.REGISTRY ?? '';
   if (!registry || !vars.BASE_BUSYBOX) throw new Error('the sandbox is not up: run scripts/sandbox.sh up (as root)');
   process.env.BUILDX_BUILDER = vars.BUILDX_BUILDER;

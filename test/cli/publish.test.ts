@@ -38,7 +38,14 @@ function capture(): { io: Io; out: () => string; err: () => string } {
 
 async function merge(exec: Exec, values: Record<string, string | boolean> = {}) {
   const c = capture();
-  const ctx: CommandContext = { io: c.io, root: FIXTURE, json: false, values: { plan: PLAN, results: RESULTS, ...values }, positionals: [], load: () => Promise.reject(new Error('unused')) };
+  const ctx: CommandContext = {
+    io: c.io,
+    root: FIXTURE,
+    json: false,
+    values: { plan: PLAN, results: RESULTS, ...values },
+    positionals: [],
+    load: () => Promise.reject(new Error('unused')),
+  };
   const code = await mergeCommand(ctx, ['docker', 'buildx'], exec);
   return { code, out: c.out(), err: c.err() };
 }
@@ -105,7 +112,12 @@ describe('factory merge', () => {
     const c = capture();
     const code = await run(['--root', FIXTURE, 'merge', '--plan', PLAN, '--results', RESULTS, '--dry-run'], c.io);
     expect(code).toBe(1);
-    expect(c.out().split('\n').filter((l) => l.includes('imagetools create'))).toHaveLength(2);
+    expect(
+      c
+        .out()
+        .split('\n')
+        .filter((l) => l.includes('imagetools create')),
+    ).toHaveLength(2);
     expect(fs.existsSync(process.env.GITHUB_STEP_SUMMARY!)).toBe(false);
   });
 
@@ -113,7 +125,11 @@ describe('factory merge', () => {
     ['a missing plan', undefined, /^factory merge: cannot read the plan .*nope\.json \(ENOENT\); download the factory-plan artifact first\n$/],
     ['a plan that is not JSON', '{', /plan\.json: not JSON/],
     ['a plan of another version', JSON.stringify({ version: 2 }), /plan\.json: version: .*\(a plan of another factory version\? re-run the workflow\)/],
-    ['a plan with a hostile image name', JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(FIXTURE, PLAN), 'utf8')), merges: [{ image: 'x y; rm -rf /', tags: ['1'], sources: [] }] }), /merges\.0\.image: must be a repository path/],
+    [
+      'a plan with a hostile image name',
+      JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(FIXTURE, PLAN), 'utf8')), merges: [{ image: 'x y; rm -rf /', tags: ['1'], sources: [] }] }),
+      /merges\.0\.image: must be a repository path/,
+    ],
   ])('refuses %s with a located message (exit 1)', async (_name, text, message) => {
     const file = path.join(dir, text === undefined ? 'nope.json' : 'plan.json');
     if (text !== undefined) fs.writeFileSync(file, text);

@@ -61,7 +61,12 @@ export function node24(): string {
 }
 
 function buildxPlugin(): string {
-  for (const d of [join(homedir(), '.docker', 'cli-plugins'), '/usr/local/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins']) {
+  for (const d of [
+    join(homedir(), '.docker', 'cli-plugins'),
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+  ]) {
     if (existsSync(join(d, 'docker-buildx'))) return join(d, 'docker-buildx');
   }
   throw new Error('no docker-buildx CLI plugin found; scripts/sandbox.sh up installs one');

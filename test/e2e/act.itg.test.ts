@@ -145,7 +145,7 @@ function jobResults(r: ActRun): Record<string, string> {
 async function registryState(): Promise<Record<string, Record<string, string>>> {
   // The catalog is sorted and paged (at most 1000 a page): start right before the namespace.
   const repositories: string[] = [];
-  for (let last = namespace; ; ) {
+  for (let last = namespace; ;) {
     const res = await fetch(`http://${env.REGISTRY}/v2/_catalog?n=1000&last=${encodeURIComponent(last)}`);
     const page = ((await res.json()) as { repositories?: string[] }).repositories ?? [];
     repositories.push(...page.filter((r) => r.startsWith(`${namespace}/`)));
@@ -163,7 +163,10 @@ async function registryState(): Promise<Record<string, Record<string, string>>> 
 }
 
 function artifactNames(run: string): string[] {
-  return svc.artifacts.filter((a) => a.runBackendId === run && a.finalized).map((a) => a.name).sort();
+  return svc.artifacts
+    .filter((a) => a.runBackendId === run && a.finalized)
+    .map((a) => a.name)
+    .sort();
 }
 
 /** Downloads one artifact of a run with the real client, as a later job would. */
@@ -208,8 +211,14 @@ describe('the generated workflow under act', () => {
       summary: 'succeeded',
       record: 'succeeded',
     });
-    expect(Object.keys(jobs).some((j) => j.startsWith('merge')), 'a merge job ran').toBe(true);
-    expect(Object.keys(jobs).some((j) => j.startsWith('check')), 'no pull request check ran on a push').toBe(false);
+    expect(
+      Object.keys(jobs).some((j) => j.startsWith('merge')),
+      'a merge job ran',
+    ).toBe(true);
+    expect(
+      Object.keys(jobs).some((j) => j.startsWith('check')),
+      'no pull request check ran on a push',
+    ).toBe(false);
 
     // Registry: the merged list under the version tags, one image per platform with its SBOM.
     const image = `${env.REGISTRY}/${namespace}/factory/${PRODUCT}`;
@@ -313,7 +322,10 @@ describe('the generated workflow under act', () => {
     const jobs = jobResults(r);
     expect(jobs).toMatchObject({ plan: 'succeeded', [`build ${PRODUCT}-default-amd64`]: 'succeeded', summary: 'succeeded' });
     expect(Object.keys(jobs)).not.toContain(`build ${PRODUCT}-default-arm64`);
-    expect(Object.keys(jobs).filter((j) => /^(merge|record)\b/.test(j)), 'no merge or record without push').toEqual([]);
+    expect(
+      Object.keys(jobs).filter((j) => /^(merge|record)\b/.test(j)),
+      'no merge or record without push',
+    ).toEqual([]);
     expect(await registryState()).toEqual(registryBefore);
     expect(git(origin, 'for-each-ref')).toBe(refsBefore);
   });
@@ -330,7 +342,10 @@ describe('the generated workflow under act', () => {
     const jobs = jobResults(r);
     expect(jobs).toMatchObject({ plan: 'succeeded', [`build ${PRODUCT}-default-amd64`]: 'succeeded', record: 'succeeded', summary: 'succeeded' });
     expect(Object.keys(jobs)).not.toContain(`build ${PRODUCT}-default-arm64`);
-    expect(Object.keys(jobs).some((j) => j.startsWith('merge')), 'a merge job ran').toBe(true);
+    expect(
+      Object.keys(jobs).some((j) => j.startsWith('merge')),
+      'a merge job ran',
+    ).toBe(true);
     const list = await registry.inspect(`${image}:stable`);
     expect(list.images.map((i) => i.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(list.images.find((i) => i.platform === 'linux/arm64')!.digest, 'the existing arm64 image, not rebuilt').toBe(arm64Before);

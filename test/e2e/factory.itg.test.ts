@@ -75,19 +75,14 @@ function vars(ns: string, overrides: Record<string, string> = {}): Record<string
 }
 
 function record(r: BakeRun): void {
-  timings.push([
-    r.name,
-    r.seconds,
-    r.steps.total,
-    r.steps.cached,
-    r.steps.executed,
-    r.steps.failed,
-    r.steps.cacheHitRatio ?? '-',
-  ]);
+  timings.push([r.name, r.seconds, r.steps.total, r.steps.cached, r.steps.executed, r.steps.failed, r.steps.cacheHitRatio ?? '-']);
 }
 
 function explain(r: BakeRun): string {
-  const tail = r.progress.text.filter((l) => l.trim()).slice(-8).join('\n');
+  const tail = r.progress.text
+    .filter((l) => l.trim())
+    .slice(-8)
+    .join('\n');
   return `bake pass "${r.name}" exited ${r.code}; rawjson log: ${rel(r.rawjsonFile)}\n${tail}`;
 }
 
@@ -226,7 +221,10 @@ describe('[sandbox] cold build of the whole sample factory', () => {
       expect(tags.length, `${t} has tags`).toBeGreaterThan(0);
       for (const tag of tags) expect(await registry.manifestExists(tag), `${tag} was pushed`).toBe(true);
       const i = await inspect(tags[0]!);
-      expect(i.images.map((x) => x.platform.replace(/\/v8$/, '')), `${t} platforms`).toEqual(target.platforms);
+      expect(
+        i.images.map((x) => x.platform.replace(/\/v8$/, '')),
+        `${t} platforms`,
+      ).toEqual(target.platforms);
       const img = i.images[0]!;
       expect(img.labels, `${t} labels`).toMatchObject(target.labels ?? {});
       for (const a of target.annotations ?? []) {
@@ -240,8 +238,14 @@ describe('[sandbox] cold build of the whole sample factory', () => {
       expect(att, `${t} has an attestation manifest`).toBeDefined();
       const m = await registry.getManifest({ ...parseReference(tags[0]!), tag: undefined, digest: att!.digest });
       const predicates = m.manifest.kind === 'image' ? m.manifest.image.layers.map((l) => l.annotations?.['in-toto.io/predicate-type']) : [];
-      expect(predicates.some((p) => p?.startsWith('https://spdx.dev/')), `${t} SBOM attestation`).toBe(true);
-      expect(predicates.some((p) => p?.startsWith('https://slsa.dev/provenance/')), `${t} provenance attestation`).toBe(true);
+      expect(
+        predicates.some((p) => p?.startsWith('https://spdx.dev/')),
+        `${t} SBOM attestation`,
+      ).toBe(true);
+      expect(
+        predicates.some((p) => p?.startsWith('https://slsa.dev/provenance/')),
+        `${t} provenance attestation`,
+      ).toBe(true);
     }
   });
 
@@ -259,9 +263,20 @@ describe('[sandbox] cold build of the whole sample factory', () => {
     expect(failed.map((c) => `${c.target}: ${c.name}: ${c.message ?? ''} ${c.output ?? ''}`)).toEqual([]);
     const skipped = all.filter((c) => c.status === 'skipped');
     for (const c of skipped) expect(c.message?.trim(), `skip reason of ${c.target}: ${c.name}`).toBeTruthy();
-    expect(skipped.some((c) => c.target.includes('cuda')), 'the cuda GPU check is skipped on a CPU builder').toBe(true);
+    expect(
+      skipped.some((c) => c.target.includes('cuda')),
+      'the cuda GPU check is skipped on a CPU builder',
+    ).toBe(true);
     expect(all.filter((c) => c.status === 'passed').length).toBeGreaterThan(0);
-    timings.push([`tests: ${all.length} cases`, '', `passed ${all.filter((c) => c.status === 'passed').length}`, `skipped ${skipped.length}`, `failed ${failed.length}`, '', '']);
+    timings.push([
+      `tests: ${all.length} cases`,
+      '',
+      `passed ${all.filter((c) => c.status === 'passed').length}`,
+      `skipped ${skipped.length}`,
+      `failed ${failed.length}`,
+      '',
+      '',
+    ]);
   });
 });
 
@@ -323,9 +338,7 @@ describe('[sandbox] warm rebuild from a fresh builder', () => {
         }).to;
       });
       brokenTree = await changedTree('broken', (dir) => {
-        releaseFragment(dir, BROKEN, (v) =>
-          appendFileSync(join(v, 'Dockerfile.ejs'), '\nRUN echo "deliberately broken by the e2e suite" >&2 && exit 42\n'),
-        );
+        releaseFragment(dir, BROKEN, (v) => appendFileSync(join(v, 'Dockerfile.ejs'), '\nRUN echo "deliberately broken by the e2e suite" >&2 && exit 42\n'));
       });
       const bumpPlan = await bakePrint(bumpTree, ['default'], vars('bump'));
       const brokenPlan = await bakePrint(brokenTree, ['default'], vars('broken'));

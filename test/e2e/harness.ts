@@ -20,11 +20,7 @@ export interface RunResult {
 }
 
 /** Runs a command; stdout and stderr also go to `logFile` when given. Never throws on exit codes. */
-export function run(
-  cmd: string,
-  args: readonly string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string } = {},
-): Promise<RunResult> {
+export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string } = {}): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -166,9 +162,7 @@ export interface BakeRun {
 
 /** Which `buildx` runs the builds: the docker CLI plugin when `docker` is there, as users run it. */
 export function buildxCommand(): { cmd: string; pre: string[] } {
-  return existsSync('/usr/local/bin/docker') || existsSync('/usr/bin/docker')
-    ? { cmd: 'docker', pre: ['buildx'] }
-    : { cmd: 'buildx', pre: [] };
+  return existsSync('/usr/local/bin/docker') || existsSync('/usr/bin/docker') ? { cmd: 'docker', pre: ['buildx'] } : { cmd: 'buildx', pre: [] };
 }
 
 export async function bakePrint(tree: string, targets: readonly string[], vars: Record<string, string>): Promise<BakePlan> {
@@ -197,7 +191,12 @@ export async function bake(o: BakeOptions): Promise<BakeRun> {
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),
     ...o.targets,
   ];
-  writeFileSync(join(o.logDir, `${o.name}.command.txt`), `cd ${o.tree}\n${Object.entries(o.vars).map(([k, v]) => `${k}=${v}`).join(' ')} ${cmd} ${args.join(' ')}\n`);
+  writeFileSync(
+    join(o.logDir, `${o.name}.command.txt`),
+    `cd ${o.tree}\n${Object.entries(o.vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} ${cmd} ${args.join(' ')}\n`,
+  );
   const res = await run(cmd, args, { cwd: o.tree, env: { ...process.env, ...o.vars, BUILDX_NO_DEFAULT_ATTESTATIONS: '1' }, logFile: rawjsonFile });
   const progress = parseRawJson(res.stderr);
   let metadata: Record<string, Record<string, unknown>> = {};

@@ -24,7 +24,11 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-const finalized = (run: string) => svc.artifacts.filter((a) => a.runBackendId === run && a.finalized).map((a) => a.name).sort();
+const finalized = (run: string) =>
+  svc.artifacts
+    .filter((a) => a.runBackendId === run && a.finalized)
+    .map((a) => a.name)
+    .sort();
 
 /** Runs mode: record for `run` into a fresh clone of a fresh origin; returns the run and a checkout of the branch after it. */
 async function recordInto(run: string) {
@@ -47,7 +51,9 @@ describe('artifact service faults', () => {
     expect(r.status, r.log).toBe(0);
     expect(r.outputs).toMatchObject({ result: 'committed', records: JSON.stringify([recordRel(first)]) });
     expect(parseRecord(fs.readFileSync(path.join(check, recordRel(first)), 'utf8'), 'r').finishedAt).toBe(second.finishedAt);
-    expect(git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records', ':!records/history').split('\n').filter(Boolean)).toEqual([recordRel(first)]);
+    expect(git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records', ':!records/history').split('\n').filter(Boolean)).toEqual([
+      recordRel(first),
+    ]);
   });
 
   it('500 before anything is stored, then 200: the client retries, one artifact, the record lands', async () => {
@@ -75,7 +81,7 @@ describe('artifact service faults', () => {
     expect(historyEntries(check)).toEqual(['lost-amd64 501']);
   });
 
-  it('500 on finalize and on the record job\'s list, then 200: retried, the record lands', async () => {
+  it("500 on finalize and on the record job's list, then 200: retried, the record lands", async () => {
     const run = 'run-fin';
     svc.faults.push({ method: 'FinalizeArtifact', status: 500, times: 1 });
     await uploadRecord(svc, run, 'job', path.join(root, 'leg-fin'), recordOf('fin-amd64', '502', '1', '2026-11-24T01:00:00.000Z'));

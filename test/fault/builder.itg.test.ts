@@ -34,7 +34,16 @@ function runStepStarted(temp: string, target: string): boolean {
   return fs.existsSync(file) && /"name":"\[2\/2\] RUN (?:[^"\\]|\\.)*","started":/.test(fs.readFileSync(file, 'utf8'));
 }
 
-const inputs = (target: string, retries: string) => ({ target, push: 'true', sbom: 'false', cache: 'none', tests: 'none', evidence: 'false', retries, 'key-tag': `bk-${target}` });
+const inputs = (target: string, retries: string) => ({
+  target,
+  push: 'true',
+  sbom: 'false',
+  cache: 'none',
+  tests: 'none',
+  evidence: 'false',
+  retries,
+  'key-tag': `bk-${target}`,
+});
 
 describe.skipIf(missing)(`buildkitd killed mid-build${missing ? ` (skipped: ${missing})` : ''}`, () => {
   it('retries on the restarted builder: passed on attempt 2, one record, the pushed image complete', async () => {
@@ -71,7 +80,9 @@ describe.skipIf(missing)(`buildkitd killed mid-build${missing ? ` (skipped: ${mi
 
     expect(r.status).toBe(1);
     const error = r.log.split('\n').find((l) => l.startsWith('::error::'));
-    expect(error, r.log).toMatch(/^::error::bkdown-amd64: step builder failed: the connection to the BuildKit builder was lost: .+; this is not a fault of the inputs: re-run the job, or let input `retries` retry it$/);
+    expect(error, r.log).toMatch(
+      /^::error::bkdown-amd64: step builder failed: the connection to the BuildKit builder was lost: .+; this is not a fault of the inputs: re-run the job, or let input `retries` retry it$/,
+    );
     expect(r.outputs).toMatchObject({ result: 'error', 'error-report': '' });
     expect(recordFiles(ws)).toEqual([`records/fault/1.0.0/${target}.json`]);
     expect(await registry.tags(`fault/${target}`)).toEqual([]);

@@ -99,7 +99,9 @@ export async function privateRegistry(root: string): Promise<Registry> {
     async manifest(name, ref) {
       const res = await fetch(`http://${addr}/v2/${name}/manifests/${ref}`, {
         method: 'HEAD',
-        headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+        headers: {
+          accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+        },
       });
       return res.ok ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
     },
@@ -129,7 +131,8 @@ export function privateBuilder(root: string, id: string, registry: string): Buil
   // builder-up reads the registry it marks as plain HTTP from the sandbox state.
   fs.writeFileSync(path.join(state, 'state.env'), `ARM64=unavailable\nREGISTRY=${registry}\n`);
   const env = { ...process.env, FACTORY_SANDBOX_DIR: state, FACTORY_SANDBOX_BIN: SANDBOX_BIN };
-  const sandbox = (...args: string[]) => execFileSync('bash', [path.join(repo, 'scripts/sandbox.sh'), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const sandbox = (...args: string[]) =>
+    execFileSync('bash', [path.join(repo, 'scripts/sandbox.sh'), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const pidFile = path.join(state, 'pids', `buildkitd-${id}.pid`);
   const b: Builder = {
     name: `factory-${id}`,
@@ -154,7 +157,10 @@ export function privateBuilder(root: string, id: string, registry: string): Buil
       } catch {
         // A buildkitd killed mid-step leaves its container's rootfs mounted: unmount what is
         // under our own state directory, then remove it.
-        const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
+        const mounts = fs
+          .readFileSync('/proc/mounts', 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[1] ?? '');
         for (const m of mounts.filter((m) => m.startsWith(`${state}/`)).reverse()) execFileSync('umount', ['-l', m]);
         fs.rmSync(state, { recursive: true, force: true });
       }

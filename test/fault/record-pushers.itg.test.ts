@@ -29,7 +29,13 @@ describe('8 concurrent record pushers on one branch', () => {
     const runs = Array.from({ length: 8 }, (_, i) => `80${i}`);
     for (const [i, run] of runs.entries()) {
       for (const arch of ['amd64', 'arm64']) {
-        await uploadRecord(svc, run, `build-${arch}`, path.join(root, `leg-${run}-${arch}`), recordOf(`p${i}-${arch}`, run, '1', `2026-11-24T02:0${i}:00.000Z`));
+        await uploadRecord(
+          svc,
+          run,
+          `build-${arch}`,
+          path.join(root, `leg-${run}-${arch}`),
+          recordOf(`p${i}-${arch}`, run, '1', `2026-11-24T02:0${i}:00.000Z`),
+        );
       }
     }
     // Runs 806 and 807 also built the shared target; 807 finished later.
@@ -53,7 +59,9 @@ describe('8 concurrent record pushers on one branch', () => {
     // Each record file was added once; one commit per run.
     const added = git(check, 'log', '--diff-filter=A', '--name-only', '--format=', 'main', '--', 'records', ':!records/history').split('\n').filter(Boolean);
     expect(added.sort()).toEqual(want);
-    const subjects = git(check, 'log', '--format=%s', 'main').split('\n').filter((s) => s.startsWith('records:'));
+    const subjects = git(check, 'log', '--format=%s', 'main')
+      .split('\n')
+      .filter((s) => s.startsWith('records:'));
     expect(subjects.map((s) => /from run (\d+)/.exec(s)![1]).sort()).toEqual(runs);
     const shared = parseRecord(fs.readFileSync(path.join(check, recordRel(recordOf('shared-amd64', '', '', ''))), 'utf8'), 'shared');
     expect(shared.run.id).toBe('807');

@@ -50,12 +50,17 @@ export async function uploadRecord(svc: ResultsService, run: string, job: string
 
 /** `mode: record` of run `run` into `workspace` (a clone of origin). */
 export function recordMode(svc: ResultsService, run: string, dir: string, workspace: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  return startAction(dir, workspace, { mode: 'record', ...inputs }, {
-    ACTIONS_RESULTS_URL: svc.url,
-    ACTIONS_RUNTIME_TOKEN: svc.token(run, 'record-job'),
-    GITHUB_REF_NAME: 'main',
-    GITHUB_RUN_ID: run,
-  }).done;
+  return startAction(
+    dir,
+    workspace,
+    { mode: 'record', ...inputs },
+    {
+      ACTIONS_RESULTS_URL: svc.url,
+      ACTIONS_RUNTIME_TOKEN: svc.token(run, 'record-job'),
+      GITHUB_REF_NAME: 'main',
+      GITHUB_RUN_ID: run,
+    },
+  ).done;
 }
 
 /** The record files of a clone (records/<product>/<version>/<target>.json), history left out. */
@@ -66,7 +71,9 @@ export function recordFiles(check: string): string[] {
 
 /** Every history line of a clone as `<target> <run id>`, sorted: one per record ever committed. */
 export function historyEntries(check: string): string[] {
-  const files = git(check, 'ls-files', `records/${HISTORY_DIR}`).split('\n').filter((f) => f.endsWith('.jsonl'));
+  const files = git(check, 'ls-files', `records/${HISTORY_DIR}`)
+    .split('\n')
+    .filter((f) => f.endsWith('.jsonl'));
   return files
     .flatMap((f) => {
       const { records, problems } = parseHistory(fs.readFileSync(path.join(check, f), 'utf8'), f);

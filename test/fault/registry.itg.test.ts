@@ -9,7 +9,18 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJobResult } from '../../src/core/job-result.js';
 import { parseRecord } from '../../src/action/record.js';
-import { imageWorkspace, missingSandbox, repo, privateBuilder, privateRegistry, recordFiles, startAction, until, type Builder, type Registry } from './daemons.js';
+import {
+  imageWorkspace,
+  missingSandbox,
+  repo,
+  privateBuilder,
+  privateRegistry,
+  recordFiles,
+  startAction,
+  until,
+  type Builder,
+  type Registry,
+} from './daemons.js';
 
 const missing = missingSandbox();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-fault-registry-'));
@@ -69,7 +80,9 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
     const r = await run.done;
 
     expect(r.status, r.log).toBe(0);
-    expect(r.log).toMatch(/::warning::attempt 1 of 2 failed with no error in the inputs \(the registry could not be reached while pushing: .*\); trying again in 3s/);
+    expect(r.log).toMatch(
+      /::warning::attempt 1 of 2 failed with no error in the inputs \(the registry could not be reached while pushing: .*\); trying again in 3s/,
+    );
     expect(r.outputs).toMatchObject({ result: 'passed', attempts: '2', 'error-report': '' });
     expect(recordFiles(ws)).toEqual([`records/fault/1.0.0/${target}.json`]);
     const record = parseRecord(fs.readFileSync(path.join(ws, 'records/fault/1.0.0', `${target}.json`), 'utf8'), 'record');
@@ -91,7 +104,9 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
     await registry.start();
 
     expect(r.status).toBe(1);
-    expect(r.log).toMatch(/^::error::regdown-amd64: step push failed: the registry could not be reached while pushing: .*check the registry address and that it is up/m);
+    expect(r.log).toMatch(
+      /^::error::regdown-amd64: step push failed: the registry could not be reached while pushing: .*check the registry address and that it is up/m,
+    );
     expect(r.outputs).toMatchObject({ result: 'error', 'error-report': '' });
     // The leg's result says error and names no digest: the merge job publishes no list from it.
     const res = result(ws, target);
@@ -107,7 +122,10 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
   it('the merge job (factory merge from the compiled CLI, real buildx) publishes no list with the failed leg in it', () => {
     const dir = path.join(root, 'merge');
     fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
-    for (const [leg, target] of [['blip', 'regblip-amd64'], ['down', 'regdown-amd64']] as const) {
+    for (const [leg, target] of [
+      ['blip', 'regblip-amd64'],
+      ['down', 'regdown-amd64'],
+    ] as const) {
       fs.copyFileSync(path.join(legs[leg]!, 'factory-result', `${target}.json`), path.join(dir, 'results', `${target}.json`));
     }
     const source = (target: string, platform: string) => ({ target, platform, status: 'build', keyTag: `bk-${target}` });
@@ -121,10 +139,17 @@ describe.skipIf(missing)(`registry stopped mid-push${missing ? ` (skipped: ${mis
     const r = spawnSync(process.execPath, [cli, 'merge', '--plan', 'plan.json', '--results', 'results'], {
       cwd: dir,
       encoding: 'utf8',
-      env: { PATH: `${process.env.FACTORY_SANDBOX_BIN ?? '/usr/local/lib/factory-sandbox/bin'}:${process.env.PATH}`, HOME: process.env.HOME, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: path.join(dir, 'summary') },
+      env: {
+        PATH: `${process.env.FACTORY_SANDBOX_BIN ?? '/usr/local/lib/factory-sandbox/bin'}:${process.env.PATH}`,
+        HOME: process.env.HOME,
+        GITHUB_ACTIONS: 'true',
+        GITHUB_STEP_SUMMARY: path.join(dir, 'summary'),
+      },
     });
     expect(r.status, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout).toContain(`::error title=factory merge refused::${registry.addr}/fault/regblip-amd64:partial is missing linux/arm64 (target regdown-amd64 hit an infrastructure error`);
+    expect(r.stdout).toContain(
+      `::error title=factory merge refused::${registry.addr}/fault/regblip-amd64:partial is missing linux/arm64 (target regdown-amd64 hit an infrastructure error`,
+    );
     expect(r.stdout).toContain(`published ${registry.addr}/fault/regblip-amd64: whole from 1 platform image(s)`);
     return registry.tags('fault/regblip-amd64').then((tags) => expect(tags).toEqual(['1.0.0-amd64', 'bk-regblip-amd64', 'whole']));
   }, 60_000);

@@ -70,7 +70,10 @@ describe('the sample factory', async () => {
       const abs = path.join(ROOT, o.path);
       return !existsSync(abs) || readFileSync(abs, 'utf8') !== o.text;
     });
-    expect(stale.map((s) => s.path), "run 'npm run generate' and commit the result").toEqual([]);
+    expect(
+      stale.map((s) => s.path),
+      "run 'npm run generate' and commit the result",
+    ).toEqual([]);
     const lock = readFileSync(path.join(ROOT, 'factory.lock.json'), 'utf8');
     expect(lock).toBe(serializeLock(computeLock(factory.loaded)));
   });
@@ -126,7 +129,10 @@ describe('the sample factory', async () => {
     for (const product of factory.products) {
       const file = productBakeFile(product.product.doc);
       expect(outputs.map((o) => o.path)).toContain(file);
-      const own = factory.targets.filter((t) => t.product === product).map((t) => t.name).sort();
+      const own = factory.targets
+        .filter((t) => t.product === product)
+        .map((t) => t.name)
+        .sort();
       const printed = print(file, ['default', 'tests']);
       // The printed default group is the names asked for, with the `default` group expanded.
       expect(printed.group.default!.targets.filter((n) => n !== 'tests').sort(), file).toEqual(own);

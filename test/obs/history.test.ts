@@ -67,9 +67,19 @@ describe('retention', () => {
   });
 
   it('folds a month into counts that add up when late builds arrive', () => {
-    const first = aggregateMonth('2026-08', [rec('a-amd64', '1', '1', '2026-08-02T00:00:00.000Z'), rec('a-amd64', '2', '1', '2026-08-03T00:00:00.000Z', { result: 'failed' })]);
+    const first = aggregateMonth('2026-08', [
+      rec('a-amd64', '1', '1', '2026-08-02T00:00:00.000Z'),
+      rec('a-amd64', '2', '1', '2026-08-03T00:00:00.000Z', { result: 'failed' }),
+    ]);
     const late = aggregateMonth('2026-08', [rec('a-amd64', '3', '2', '2026-08-30T00:00:00.000Z')], first);
-    expect(late.targets['a-amd64']).toMatchObject({ builds: 3, passed: 2, failed: 1, retried: 1, firstAt: '2026-08-02T00:00:00.000Z', lastAt: '2026-08-30T00:00:00.000Z' });
+    expect(late.targets['a-amd64']).toMatchObject({
+      builds: 3,
+      passed: 2,
+      failed: 1,
+      retried: 1,
+      firstAt: '2026-08-02T00:00:00.000Z',
+      lastAt: '2026-08-30T00:00:00.000Z',
+    });
     // Percentiles are the first fold's (raw lines are gone by then).
     expect(late.targets['a-amd64']!.wallTimeMs).toEqual(first.targets['a-amd64']!.wallTimeMs);
   });

@@ -61,7 +61,16 @@ describe('computeKpis', async () => {
 
   it('finds the build that failed and passed on a re-run, the image size trend and the time to patch', () => {
     const r = kpis();
-    expect(r.flaky).toEqual([{ target: 'llm-runtime-profileslim-arm64', run: '100', failedAttempt: '1', passedAttempt: '2', kind: 'test', tests: ['test-llm-runtime-profileslim-arm64'] }]);
+    expect(r.flaky).toEqual([
+      {
+        target: 'llm-runtime-profileslim-arm64',
+        run: '100',
+        failedAttempt: '1',
+        passedAttempt: '2',
+        kind: 'test',
+        tests: ['test-llm-runtime-profileslim-arm64'],
+      },
+    ]);
     expect(r.imageSize.map((s) => [s.series, s.first.bytes, s.last.bytes, s.points.length])).toEqual([
       ['llm-runtime@1.4.0 profileslim linux/amd64', 48_000_000, 50_000_000, 3],
       ['llm-runtime@1.4.0 profileslim linux/arm64', 48_000_000, 48_000_000, 1],
@@ -102,4 +111,3 @@ describe('compat', async () => {
     expect(compat(set.records, { ref: 'python@9.9.9', accelerator: () => 'cpu' })).toEqual([]);
   });
 });
-

@@ -62,7 +62,9 @@ describe('plan errors', () => {
       },
     });
     expect(r.build).toEqual(['tools-default-arm64']);
-    expect(r.warnings[0]).toMatch(/^registry check of localhost:5000\/factory\/tools:bk-[0-9a-f]{64} failed \(connect ECONNREFUSED 127\.0\.0\.1:5000\); planning a build$/);
+    expect(r.warnings[0]).toMatch(
+      /^registry check of localhost:5000\/factory\/tools:bk-[0-9a-f]{64} failed \(connect ECONNREFUSED 127\.0\.0\.1:5000\); planning a build$/,
+    );
   });
 
   describe('a push dispatch limited to some platforms (bug 4)', () => {
@@ -75,7 +77,9 @@ describe('plan errors', () => {
       expect(message).toMatch(
         /^--platforms linux\/arm64 with push would publish incomplete manifest lists: factory\/tools:2\.1\.0 also needs linux\/amd64 \(target tools-default-amd64, no image tagged bk-[0-9a-f]{64}\)\. /,
       );
-      expect(message).toContain('Dispatch again with platforms empty (every platform) or adding linux/amd64, or with push off to build and test linux/arm64 only.');
+      expect(message).toContain(
+        'Dispatch again with platforms empty (every platform) or adding linux/amd64, or with push off to build and test linux/arm64 only.',
+      );
     });
 
     it('merges the built platform with the others of the same build key from the registry', async () => {

@@ -15,7 +15,23 @@ const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixture
 
 describe('parseNameStatus', () => {
   it('reads -z output with renames, copies and odd file names', () => {
-    const out = ['M', 'manifests/a.yaml', 'R087', 'old dir/x.yaml', 'new dir/x.yaml', 'D', 'gone\nline.yaml', 'C100', 'a', 'b', 'A', 'fragments/f/1.0.0/files/with space', 'T', 'link', ''].join('\0');
+    const out = [
+      'M',
+      'manifests/a.yaml',
+      'R087',
+      'old dir/x.yaml',
+      'new dir/x.yaml',
+      'D',
+      'gone\nline.yaml',
+      'C100',
+      'a',
+      'b',
+      'A',
+      'fragments/f/1.0.0/files/with space',
+      'T',
+      'link',
+      '',
+    ].join('\0');
     expect(parseNameStatus(out)).toEqual([
       { status: 'copied', path: 'b', from: 'a' },
       { status: 'added', path: 'fragments/f/1.0.0/files/with space' },
@@ -99,19 +115,42 @@ describe('build keys', () => {
   });
 
   it.each([
-    ['a product description (an image label)', 'manifests/products.yaml', (s: string) => s.replace('A small tools image.', 'Tools.'), ['tools-default-amd64', 'tools-default-arm64']],
-    ["a product's tags", 'manifests/products.yaml', (s: string) => s.replace("tags: ['{version}']\nplatforms: [linux/amd64, linux/arm64]", "tags: ['{version}', latest]\nplatforms: [linux/amd64, linux/arm64]"), []],
+    [
+      'a product description (an image label)',
+      'manifests/products.yaml',
+      (s: string) => s.replace('A small tools image.', 'Tools.'),
+      ['tools-default-amd64', 'tools-default-arm64'],
+    ],
+    [
+      "a product's tags",
+      'manifests/products.yaml',
+      (s: string) =>
+        s.replace("tags: ['{version}']\nplatforms: [linux/amd64, linux/arm64]", "tags: ['{version}', latest]\nplatforms: [linux/amd64, linux/arm64]"),
+      [],
+    ],
     ['a comment', 'manifests/recipes.yaml', (s: string) => `# note\n${s}`, []],
     ['a file COPYed by tools and py-app fragments', 'fragments/hardening/1.0.0/files/motd', (s: string) => `${s}!`, 'all'],
-    ['a fragment test', 'fragments/tools/1.0.0/fragment.yaml', (s: string) => s.replace('tools is installed', 'tools are installed'), ['tools-default-amd64', 'tools-default-arm64']],
+    [
+      'a fragment test',
+      'fragments/tools/1.0.0/fragment.yaml',
+      (s: string) => s.replace('tools is installed', 'tools are installed'),
+      ['tools-default-amd64', 'tools-default-arm64'],
+    ],
     ['the base image', 'manifests/infra.yaml', (s: string) => s.replace('alpine:3.20', 'alpine:3.21'), ['tools-default-amd64', 'tools-default-arm64']],
     ['a pool', 'manifests/infra.yaml', (s: string) => s.replace('timeout-minutes: 60', 'timeout-minutes: 61'), []],
-    ['a product label', 'manifests/products.yaml', (s: string) => s.replace('image: factory/tools', 'image: factory/tools\nlabels: { team: platform }'), ['tools-default-amd64', 'tools-default-arm64']],
+    [
+      'a product label',
+      'manifests/products.yaml',
+      (s: string) => s.replace('image: factory/tools', 'image: factory/tools\nlabels: { team: platform }'),
+      ['tools-default-amd64', 'tools-default-arm64'],
+    ],
   ] as const)('change %s -> keys that change', async (_what, file, change, expected) => {
     const files = await fixtureFiles();
     const before = keys(resolveFiles(files));
     const after = keys(resolveFiles(edit(files, file, change)));
-    const changed = Object.keys(before).filter((k) => before[k] !== after[k]).sort();
+    const changed = Object.keys(before)
+      .filter((k) => before[k] !== after[k])
+      .sort();
     expect(changed).toEqual(expected === 'all' ? Object.keys(before).sort() : [...expected]);
   });
 
@@ -120,7 +159,21 @@ describe('build keys', () => {
     const t = factory.targets[0]!;
     const rendered = new Renderer().render(t.product, t.variant);
     const inputs = buildKeyInputs(t, rendered);
-    expect(Object.keys(inputs).sort()).toEqual(['accelerator', 'args', 'base', 'context', 'dockerfile', 'fragments', 'labels', 'platform', 'product', 'runner', 'template', 'tests', 'version']);
+    expect(Object.keys(inputs).sort()).toEqual([
+      'accelerator',
+      'args',
+      'base',
+      'context',
+      'dockerfile',
+      'fragments',
+      'labels',
+      'platform',
+      'product',
+      'runner',
+      'template',
+      'tests',
+      'version',
+    ]);
     expect(buildKey(t, rendered)).toBe(buildKey(t, { ...rendered, sourceMap: [] }));
   });
 
@@ -150,7 +203,14 @@ describe('build keys', () => {
   it('leave the runner library out for a target without tests', async () => {
     const factory = resolveFiles(await fixtureFiles());
     const t = factory.targets.find((x) => x.name === 'tools-default-amd64')!;
-    const untested = { ...t, product: { ...t.product, product: { ...t.product.product, doc: { ...t.product.product.doc, tests: [] } }, fragments: t.product.fragments.map((f) => ({ ...f, meta: { ...f.meta, doc: { ...f.meta.doc, tests: [] } } })) } };
+    const untested = {
+      ...t,
+      product: {
+        ...t.product,
+        product: { ...t.product.product, doc: { ...t.product.product.doc, tests: [] } },
+        fragments: t.product.fragments.map((f) => ({ ...f, meta: { ...f.meta, doc: { ...f.meta.doc, tests: [] } } })),
+      },
+    };
     const rendered = new Renderer().render(untested.product, untested.variant);
     expect(generatedParts(untested, rendered).runner).toBeNull();
     expect(buildKeyInputs(untested, rendered).runner).toBeNull();
@@ -170,17 +230,47 @@ describe('plan outputs', () => {
     filters: { products: [], platforms: [] },
     force: false,
     registry: 'localhost:5000',
-    changed: [{ status: 'modified', path: 'fragments/x/1.0.0/Dockerfile.ejs' }, { status: 'added', path: 'README.md' }],
+    changed: [
+      { status: 'modified', path: 'fragments/x/1.0.0/Dockerfile.ejs' },
+      { status: 'added', path: 'README.md' },
+    ],
     ignored: [{ path: 'README.md', why: 'not a factory input' }],
     affected: [
       {
-        target: 'x-default-amd64', id: 'x@1.0.0:default', product: 'x@1.0.0', variant: 'default', platform: 'linux/amd64', arch: 'amd64',
-        pool: 'cpu.x64', image: 'f/x', key: 'k1', keyTag: 'bk-k1', keyRef: 'localhost:5000/f/x:bk-k1', status: 'build',
-        reasons: [{ kind: 'fragment', summary: 'fragment x@1.0.0 changed', chain: ['fragments/x/1.0.0/Dockerfile.ejs (modified)', 'fragment x@1.0.0', 'target x-default-amd64'], files: ['fragments/x/1.0.0/Dockerfile.ejs'] }],
+        target: 'x-default-amd64',
+        id: 'x@1.0.0:default',
+        product: 'x@1.0.0',
+        variant: 'default',
+        platform: 'linux/amd64',
+        arch: 'amd64',
+        pool: 'cpu.x64',
+        image: 'f/x',
+        key: 'k1',
+        keyTag: 'bk-k1',
+        keyRef: 'localhost:5000/f/x:bk-k1',
+        status: 'build',
+        reasons: [
+          {
+            kind: 'fragment',
+            summary: 'fragment x@1.0.0 changed',
+            chain: ['fragments/x/1.0.0/Dockerfile.ejs (modified)', 'fragment x@1.0.0', 'target x-default-amd64'],
+            files: ['fragments/x/1.0.0/Dockerfile.ejs'],
+          },
+        ],
       },
       {
-        target: 'x-default-arm64', id: 'x@1.0.0:default', product: 'x@1.0.0', variant: 'default', platform: 'linux/arm64', arch: 'arm64',
-        pool: 'arm', image: 'f/x', key: 'k2', keyTag: 'bk-k2', keyRef: 'localhost:5000/f/x:bk-k2', status: 'skip',
+        target: 'x-default-arm64',
+        id: 'x@1.0.0:default',
+        product: 'x@1.0.0',
+        variant: 'default',
+        platform: 'linux/arm64',
+        arch: 'arm64',
+        pool: 'arm',
+        image: 'f/x',
+        key: 'k2',
+        keyTag: 'bk-k2',
+        keyRef: 'localhost:5000/f/x:bk-k2',
+        status: 'skip',
         reasons: [{ kind: 'fragment', summary: 'fragment x@1.0.0 changed', chain: ['fragment x@1.0.0', 'target x-default-arm64'], files: [] }],
       },
     ],
@@ -191,7 +281,26 @@ describe('plan outputs', () => {
       { name: 'arm', slug: 'arm', platform: 'linux/arm64', accelerator: 'cpu', runsOn: ['ubuntu-24.04-arm'], targets: 2, shards: 1, build: 0, skipped: 1 },
       { name: 'cpu.x64', slug: 'cpu_x64', platform: 'linux/amd64', accelerator: 'cpu', runsOn: ['ubuntu-24.04'], targets: 1, shards: 1, build: 1, skipped: 0 },
     ],
-    matrices: { arm: { include: [] }, 'cpu.x64': { include: [{ target: 'x-default-amd64', id: 'x@1.0.0:default', product: 'x@1.0.0', variant: 'default', platform: 'linux/amd64', arch: 'amd64', pool: 'cpu.x64', image: 'f/x', key: 'k1', 'key-tag': 'bk-k1', 'bake-file': 'build/x/1.0.0/docker-bake.hcl' }] } },
+    matrices: {
+      arm: { include: [] },
+      'cpu.x64': {
+        include: [
+          {
+            target: 'x-default-amd64',
+            id: 'x@1.0.0:default',
+            product: 'x@1.0.0',
+            variant: 'default',
+            platform: 'linux/amd64',
+            arch: 'amd64',
+            pool: 'cpu.x64',
+            image: 'f/x',
+            key: 'k1',
+            'key-tag': 'bk-k1',
+            'bake-file': 'build/x/1.0.0/docker-bake.hcl',
+          },
+        ],
+      },
+    },
     merges: [],
     warnings: ['registry check of r failed (timeout); planning a build'],
     summary: { targets: 3, affected: 2, build: 1, skipped: 1, removed: 1 },
@@ -215,7 +324,10 @@ describe('plan outputs', () => {
 
   it('splits a pool into shards of at most 256 legs, named as the workflow reads them', () => {
     expect([0, 1, 256, 257, 512, 513, 1000].map(poolShards)).toEqual([1, 1, 1, 2, 2, 3, 4]);
-    expect(splitLegs([1, 2, 3, 4, 5], 2)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(splitLegs([1, 2, 3, 4, 5], 2)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     expect(splitLegs([1], 3)).toEqual([[1], [], []]);
     const legs = Array.from({ length: 300 }, (_, i) => ({ ...result.matrices['cpu.x64']!.include[0]!, target: `t${i}` }));
     const big: PlanResult = {
@@ -247,7 +359,12 @@ describe('plan outputs', () => {
     );
     const explained = formatPlan(result, { explain: true });
     expect(explained).toContain(
-      ['      because fragment x@1.0.0 changed:', '          fragments/x/1.0.0/Dockerfile.ejs (modified)', '        -> fragment x@1.0.0', '        -> target x-default-amd64'].join('\n'),
+      [
+        '      because fragment x@1.0.0 changed:',
+        '          fragments/x/1.0.0/Dockerfile.ejs (modified)',
+        '        -> fragment x@1.0.0',
+        '        -> target x-default-amd64',
+      ].join('\n'),
     );
     expect(explained).toContain('      already built: localhost:5000/f/x:bk-k2');
     expect(explained).toContain('changed files that affect no target:\n  README.md: not a factory input');

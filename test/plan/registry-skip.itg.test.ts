@@ -43,7 +43,13 @@ beforeAll(async () => {
   );
   registry = spawn(REGISTRY_BIN, ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://${addr}/v2/`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`http://${addr}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`docker-registry did not answer on ${addr}`);

@@ -22,7 +22,10 @@ const Scenario = Edits.extend({
     .partial()
     .strict()
     .optional(),
-  registry: z.object({ builtAtBase: z.array(z.string()) }).strict().optional(),
+  registry: z
+    .object({ builtAtBase: z.array(z.string()) })
+    .strict()
+    .optional(),
   expect: z.array(z.string()),
   skipped: z.array(z.string()).optional(),
   removed: z.array(z.string()).optional(),
@@ -30,7 +33,10 @@ const Scenario = Edits.extend({
   kinds: z.array(z.string()).optional(),
 }).strict();
 
-const files = fs.readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
+const files = fs
+  .readdirSync(SCENARIOS)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });

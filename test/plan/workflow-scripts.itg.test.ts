@@ -33,7 +33,11 @@ function run(script: string, env: Record<string, string>, files: Record<string, 
   fs.mkdirSync(bin);
   for (const tool of ['docker', 'node']) {
     const out = tool === 'node' ? `printf '%s' '${npmStdout}'` : 'true';
-    fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\nprintf '${tool}' >> "$CALLS"; for a in "$@"; do printf ' %s' "$a" >> "$CALLS"; done; echo >> "$CALLS"\n${out}\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(bin, tool),
+      `#!/bin/sh\nprintf '${tool}' >> "$CALLS"; for a in "$@"; do printf ' %s' "$a" >> "$CALLS"; done; echo >> "$CALLS"\n${out}\n`,
+      { mode: 0o755 },
+    );
   }
   for (const [rel, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -52,7 +56,11 @@ function run(script: string, env: Record<string, string>, files: Record<string, 
     env: { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
   });
   const outputs = Object.fromEntries(
-    fs.readFileSync(output, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    fs
+      .readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   return {
     code: r.status ?? -1,
@@ -64,19 +72,45 @@ function run(script: string, env: Record<string, string>, files: Record<string, 
   };
 }
 
-const NO_INPUTS = { INPUT_PRODUCT: '', INPUT_PLATFORMS: '', INPUT_PUSH: '', INPUT_PROMOTE: '', INPUT_FORCE: '', PR_BASE_SHA: '', PUSH_BEFORE: '', FACTORY_REGISTRY: '' };
+const NO_INPUTS = {
+  INPUT_PRODUCT: '',
+  INPUT_PLATFORMS: '',
+  INPUT_PUSH: '',
+  INPUT_PROMOTE: '',
+  INPUT_FORCE: '',
+  PR_BASE_SHA: '',
+  PUSH_BEFORE: '',
+  FACTORY_REGISTRY: '',
+};
 
 describe('plan step', () => {
   it.each([
     ['pull_request', { PR_BASE_SHA: 'abc123' }, 'node bin/factory.js plan --json --check-registry --github-output OUT --base abc123 --head HEAD', 'false'],
-    ['push from a new branch', { EVENT_NAME: 'push', PUSH_BEFORE: '0000000000000000000000000000000000000000' }, 'node bin/factory.js plan --json --check-registry --github-output OUT --all --push', 'true'],
+    [
+      'push from a new branch',
+      { EVENT_NAME: 'push', PUSH_BEFORE: '0000000000000000000000000000000000000000' },
+      'node bin/factory.js plan --json --check-registry --github-output OUT --all --push',
+      'true',
+    ],
     [
       'workflow_dispatch with every input',
-      { EVENT_NAME: 'workflow_dispatch', INPUT_PRODUCT: 'llm-runtime@1.4.0', INPUT_PLATFORMS: 'linux/arm64', INPUT_PUSH: 'true', INPUT_PROMOTE: 'stable', INPUT_FORCE: 'true' },
+      {
+        EVENT_NAME: 'workflow_dispatch',
+        INPUT_PRODUCT: 'llm-runtime@1.4.0',
+        INPUT_PLATFORMS: 'linux/arm64',
+        INPUT_PUSH: 'true',
+        INPUT_PROMOTE: 'stable',
+        INPUT_FORCE: 'true',
+      },
       'node bin/factory.js plan --json --check-registry --github-output OUT --all --product llm-runtime@1.4.0 --platforms linux/arm64 --promote stable --force --push',
       'true',
     ],
-    ['workflow_dispatch without push', { EVENT_NAME: 'workflow_dispatch', INPUT_PUSH: 'false' }, 'node bin/factory.js plan --json --check-registry --github-output OUT --all', 'false'],
+    [
+      'workflow_dispatch without push',
+      { EVENT_NAME: 'workflow_dispatch', INPUT_PUSH: 'false' },
+      'node bin/factory.js plan --json --check-registry --github-output OUT --all',
+      'false',
+    ],
     ['schedule', { EVENT_NAME: 'schedule' }, 'node bin/factory.js plan --json --check-registry --github-output OUT --all --force --push', 'true'],
   ])('%s', (_name, env, call, push) => {
     const r = run(PLAN_SCRIPT, { ...NO_INPUTS, EVENT_NAME: 'pull_request', OWNER: 'Example-Org', ...env });

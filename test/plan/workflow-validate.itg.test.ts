@@ -68,7 +68,9 @@ interface ZizmorFinding {
 }
 
 function zizmor(dir: string): ZizmorFinding[] {
-  const r = spawnSync(ZIZMOR, ['--offline', '--format', 'json', '--no-progress', path.join(dir, WORKFLOW_PATH), path.join(dir, POOL_WORKFLOW_PATH)], { encoding: 'utf8' });
+  const r = spawnSync(ZIZMOR, ['--offline', '--format', 'json', '--no-progress', path.join(dir, WORKFLOW_PATH), path.join(dir, POOL_WORKFLOW_PATH)], {
+    encoding: 'utf8',
+  });
   if (r.error) throw r.error;
   return JSON.parse(r.stdout) as ZizmorFinding[];
 }
@@ -125,6 +127,10 @@ describe('generated workflows pass actionlint, workflow-parser and zizmor', () =
     expect(lint).toContain('runs-at');
     expect(lint).toContain('github.event.pull_request.title');
     expect((await parserErrors(broken)).join('\n')).toContain('runs-at');
-    expect(zizmor(dir).filter(atLeastMedium).map((f) => f.ident)).toContain('template-injection');
+    expect(
+      zizmor(dir)
+        .filter(atLeastMedium)
+        .map((f) => f.ident),
+    ).toContain('template-injection');
   });
 });

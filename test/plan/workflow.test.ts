@@ -138,7 +138,8 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       }
     }
     for (const a of Object.values(ACTIONS)) {
-      for (const line of `${text}\n${poolText}`.split('\n').filter((l) => l.includes(`${a.repo}@`))) expect(line).toMatch(new RegExp(`@${a.sha} # ${a.version}$`));
+      for (const line of `${text}\n${poolText}`.split('\n').filter((l) => l.includes(`${a.repo}@`)))
+        expect(line).toMatch(new RegExp(`@${a.sha} # ${a.version}$`));
     }
     expect(wf.jobs.plan!.steps![0]!.with).toEqual({ 'persist-credentials': false, 'fetch-depth': 0 });
   });
@@ -170,11 +171,19 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     expect(leg.strategy).toEqual({ 'fail-fast': false, 'max-parallel': '${{ fromJSON(inputs.pool).max-parallel }}', matrix: '${{ fromJSON(inputs.matrix) }}' });
     // A caller that says neither gets a check: no trust, no push.
     const inputs = (poolWf.on as { workflow_call: { inputs: Record<string, { required: boolean; default?: unknown }> } }).workflow_call.inputs;
-    expect([inputs.trusted, inputs.push].map((i) => [i!.required, i!.default])).toEqual([[false, false], [false, false]]);
+    expect([inputs.trusted, inputs.push].map((i) => [i!.required, i!.default])).toEqual([
+      [false, false],
+      [false, false],
+    ]);
     const steps = legSteps(poolWf);
     expect(steps.map((s) => s.name)).toEqual(['Check out', 'Set up Buildx', 'Log in to the registry', 'Build and test', 'Upload the result']);
     expect(steps[2]!.if).toBe('inputs.push');
-    expect(steps[3]!.with).toMatchObject({ target: '${{ matrix.target }}', push: '${{ inputs.push }}', retries: '${{ fromJSON(inputs.pool).retries }}', 'key-tag': "${{ inputs.trusted && matrix.key-tag || '' }}" });
+    expect(steps[3]!.with).toMatchObject({
+      target: '${{ matrix.target }}',
+      push: '${{ inputs.push }}',
+      retries: '${{ fromJSON(inputs.pool).retries }}',
+      'key-tag': "${{ inputs.trusted && matrix.key-tag || '' }}",
+    });
     expect(steps[3]!.with!['cache-write']).toBe("${{ inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry') }}");
   });
 
@@ -185,9 +194,18 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       const build = wf.jobs[`build-${pool.name}`]!;
       if (pool['push-environment']) {
         // The secret comes from the environment, inside the called job: the caller passes none.
-        expect([build.with?.environment, build.secrets, build.with?.push]).toEqual([pool['push-environment'], undefined, "${{ needs.plan.outputs.push == 'true' }}"]);
+        expect([build.with?.environment, build.secrets, build.with?.push]).toEqual([
+          pool['push-environment'],
+          undefined,
+          "${{ needs.plan.outputs.push == 'true' }}",
+        ]);
       } else if (pool['self-hosted']) {
-        expect([build.with?.environment, build.secrets, build.with?.push, build.permissions]).toEqual([undefined, undefined, undefined, { actions: 'read', contents: 'read' }]);
+        expect([build.with?.environment, build.secrets, build.with?.push, build.permissions]).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          { actions: 'read', contents: 'read' },
+        ]);
       } else {
         expect(build.secrets).toEqual({ FACTORY_REGISTRY_PASSWORD: '${{ secrets.FACTORY_REGISTRY_PASSWORD }}' });
       }
@@ -203,7 +221,9 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       expect(steps.find((s) => s.uses?.startsWith(`${ACTIONS.setupNode.repo}@`))!.with).toEqual({ 'node-version': factory.policy.workflow['node-version'] });
     }
     expect(wf.jobs.merge!.steps!.at(-1)!.run).toBe('node bin/factory.js merge --plan plan.json --results results');
-    expect(wf.jobs.summary!.steps!.find((s) => s.name === 'Summarize')!.run).toBe('node bin/factory.js summary --plan plan.json --results results --out summary.md');
+    expect(wf.jobs.summary!.steps!.find((s) => s.name === 'Summarize')!.run).toBe(
+      'node bin/factory.js summary --plan plan.json --results results --out summary.md',
+    );
   });
 
   it('merges only after the builds, refusing lists with a missing platform, and records with mode record', async () => {
@@ -224,7 +244,10 @@ describe('generated workflow of a factory with more than 256 targets per pool', 
     const perPool = factory!.targets.filter((t) => t.pool.doc.name === 'amd64').length;
     expect(perPool).toBe(600);
     expect(Object.keys(wf.jobs).filter((j) => j.startsWith('build-amd64'))).toEqual(['build-amd64', 'build-amd64-2', 'build-amd64-3']);
-    expect([poolSettings(wf.jobs['build-amd64-3']!)['max-parallel'], wf.jobs['build-amd64-3']!.with!.matrix]).toEqual([1, '${{ needs.plan.outputs.matrix-amd64-3 }}']);
+    expect([poolSettings(wf.jobs['build-amd64-3']!)['max-parallel'], wf.jobs['build-amd64-3']!.with!.matrix]).toEqual([
+      1,
+      '${{ needs.plan.outputs.matrix-amd64-3 }}',
+    ]);
     expect(wf.jobs['check-arm64-2']!.if).toContain("needs.plan.outputs.count-arm64-2 != '0'");
     expect(wf.jobs.merge!.needs).toEqual(['plan', 'build-amd64', 'build-amd64-2', 'build-amd64-3', 'build-arm64', 'build-arm64-2', 'build-arm64-3']);
   });
@@ -235,7 +258,10 @@ describe('the Policy document in the generated workflow', () => {
     const factory = await loadFactory(FACTORY_TREES['plan-fixture']!);
     const policy = Policy.parse({
       kind: 'Policy',
-      bake: { variables: { BASE_SLIM: 'mirror.example.com/library/debian:bookworm-slim', CACHE_REPO: 'mirror.example.com/cache' }, 'source-date-epoch': 1700000000 },
+      bake: {
+        variables: { BASE_SLIM: 'mirror.example.com/library/debian:bookworm-slim', CACHE_REPO: 'mirror.example.com/cache' },
+        'source-date-epoch': 1700000000,
+      },
       sbom: { scanner: 'mirror.example.com/docker/buildkit-syft-scanner:stable-1' },
       registry: { insecure: true },
       workflow: { 'node-version': '24.4.1' },

@@ -60,7 +60,10 @@ describe('buildApi', async () => {
   });
 
   it('describes every route in the OpenAPI document, with the valid path values', () => {
-    const doc = openApi(routes, 'factory') as { openapi: string; paths: Record<string, { get: { parameters: { name: string; schema: { enum: string[] } }[] } }> };
+    const doc = openApi(routes, 'factory') as {
+      openapi: string;
+      paths: Record<string, { get: { parameters: { name: string; schema: { enum: string[] } }[] } }>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toHaveLength(11);
     const target = doc.paths['/api/v1/targets/{target}.json']!.get.parameters[0]!;

@@ -59,7 +59,9 @@ async function open(url: string) {
 describe.skipIf(!existsSync(CHROMIUM))('the dashboard in chromium', () => {
   it('draws every chart with one point per day, the target table and the compatibility matrix, with no console errors', async () => {
     const { page, errors } = await open(await serve(factoryCopy(true)));
-    const charts = await page.$$eval('[data-chart]', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.chart, Number((e as HTMLElement).dataset.points)])));
+    const charts = await page.$$eval('[data-chart]', (els) =>
+      Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.chart, Number((e as HTMLElement).dataset.points)])),
+    );
     // 3 days with builds; the queue depth changes 7 times (created/started of 4 jobs with times).
     expect(charts).toEqual({ duration: 3, success: 3, cache: 3, 'queue-wait': 3, 'queue-depth': 7 });
     expect(await page.locator('[data-chart] canvas').count()).toBe(5);

@@ -20,7 +20,9 @@ const installed = spawnSync('schemathesis', ['--version']).status === 0;
 
 describe.skipIf(!installed)('schemathesis against factory serve', () => {
   it('finds no issue in any operation', async () => {
-    const base = await new Promise<string>((resolve) => server.stdout!.on('data', (d) => /http:\/\/\S+\//.exec(String(d)) && resolve(/http:\/\/\S+\//.exec(String(d))![0])));
+    const base = await new Promise<string>((resolve) =>
+      server.stdout!.on('data', (d) => /http:\/\/\S+\//.exec(String(d)) && resolve(/http:\/\/\S+\//.exec(String(d))![0])),
+    );
     const r = spawnSync('schemathesis', ['run', `${base}api/v1/openapi.json`, '--checks', 'all', '--max-examples', '20', '--seed', '1', '--no-color'], {
       cwd: root,
       encoding: 'utf8',

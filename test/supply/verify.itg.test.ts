@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const repo = path.resolve(__dirname, '../..');
 const root = mkdtempSync(path.join(os.tmpdir(), 'factory-verify-'));
 const GOBIN = path.join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim(), 'bin');
-const env: Record<string, string> = { ...(process.env as Record<string, string>), PATH: `${GOBIN}:/usr/local/lib/factory-sandbox/bin:${process.env.PATH}`, COSIGN_PASSWORD: '', NO_COLOR: '1' };
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  PATH: `${GOBIN}:/usr/local/lib/factory-sandbox/bin:${process.env.PATH}`,
+  COSIGN_PASSWORD: '',
+  NO_COLOR: '1',
+};
 let ns = '';
 let list = '';
 
@@ -35,18 +40,37 @@ beforeAll(() => {
   // The consumer's factory pins its base: the sandbox's busybox, resolved through the registry API.
   const bases = path.join(root, 'manifests/bases.yaml');
   const local: Record<string, string> = { debian: 'base/debian:bookworm', busybox: 'base/busybox:stable', cuda: 'base/cuda:12.4-standin' };
-  writeFileSync(bases, readFileSync(bases, 'utf8').replace(/^name: (\w+)\n((?:.*\n)*?)image: .*$/gm, (_m, name: string, mid: string) => `name: ${name}\n${mid}image: ${sandbox.REGISTRY}/${local[name]}`));
+  writeFileSync(
+    bases,
+    readFileSync(bases, 'utf8').replace(
+      /^name: (\w+)\n((?:.*\n)*?)image: .*$/gm,
+      (_m, name: string, mid: string) => `name: ${name}\n${mid}image: ${sandbox.REGISTRY}/${local[name]}`,
+    ),
+  );
   expect(factory('lock', '--resolve-bases').code).toBe(0);
   expect(factory('generate').code).toBe(0);
   const vars = { ...env, REGISTRY: ns, REVISION: '0123456789abcdef0123456789abcdef01234567', SOURCE_URL: 'https://github.com/acme/factory' };
-  const bakeFile = spawnSync('sh', ['-c', 'ls build/tools/1.0.1/docker-bake.hcl 2>/dev/null || echo docker-bake.hcl'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  const bakeFile = spawnSync('sh', ['-c', 'ls build/tools/1.0.1/docker-bake.hcl 2>/dev/null || echo docker-bake.hcl'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).stdout.trim();
   const set = ['tools-default-amd64', 'tools-default-arm64'].flatMap((t) => ['--set', `${t}.attest=type=sbom,generator=${sandbox.SBOM_SCANNER}`]);
   execFileSync('buildx', ['bake', '-f', bakeFile, '--push', ...set, 'tools-default-amd64', 'tools-default-arm64'], { cwd: root, env: vars, stdio: 'pipe' });
   list = `${ns}/factory/tools:1.0.1`;
   sh('buildx', ['imagetools', 'create', '-t', list, `${list}-amd64`, `${list}-arm64`]);
   sh('cosign', ['generate-key-pair']);
   const digest = JSON.parse(sh('buildx', ['imagetools', 'inspect', list, '--format', '{{json .Manifest}}'])).digest as string;
-  sh('cosign', ['sign', '--key', 'cosign.key', '--recursive', '--tlog-upload=false', '--use-signing-config=false', '--allow-http-registry', '-y', `${ns}/factory/tools@${digest}`]);
+  sh('cosign', [
+    'sign',
+    '--key',
+    'cosign.key',
+    '--recursive',
+    '--tlog-upload=false',
+    '--use-signing-config=false',
+    '--allow-http-registry',
+    '-y',
+    `${ns}/factory/tools@${digest}`,
+  ]);
 }, 600_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -6,7 +6,15 @@ import { baseCheck, compositionCheck, provenanceCheck, sbomCheck, type Expected 
 import { workflowIdentity } from '../../src/supply/cosign.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
-const img = (labels: Record<string, string>): PlatformImage => ({ platform: 'linux/amd64', digest: D('a'), annotations: {}, manifestAnnotations: {}, labels, config: {} as PlatformImage['config'], layers: 1 });
+const img = (labels: Record<string, string>): PlatformImage => ({
+  platform: 'linux/amd64',
+  digest: D('a'),
+  annotations: {},
+  manifestAnnotations: {},
+  labels,
+  config: {} as PlatformImage['config'],
+  layers: 1,
+});
 const facts = (over: Partial<ImageFacts> = {}): ImageFacts => ({ manifestDigest: D('a'), sizeBytes: 1, layerCount: 1, ...over });
 const prov = (vcs?: { source?: string; revision?: string }, base = 'b') => ({
   materials: [{ uri: 'pkg:docker/127.0.0.1:5000/base/busybox@stable', digest: { sha256: base.repeat(64) } }],
@@ -21,16 +29,33 @@ const expected: Expected = {
   baseImage: '127.0.0.1:5000/base/busybox:stable',
   basePin: D('b'),
 };
-const labels = { 'dev.factory.product': 'tools@1.0.1', 'dev.factory.variant': 'default', 'dev.factory.template': 'busybox@1.0.0', 'dev.factory.fragments': 'hardening@1.0.0,toolbox@1.0.1' };
+const labels = {
+  'dev.factory.product': 'tools@1.0.1',
+  'dev.factory.variant': 'default',
+  'dev.factory.template': 'busybox@1.0.0',
+  'dev.factory.fragments': 'hardening@1.0.0,toolbox@1.0.1',
+};
 
 describe('provenanceCheck', () => {
   it.each([
     ['no provenance', facts(), {}, false, /no SLSA provenance/],
     ['vcs in provenance', facts({ provenance: prov({ source: 'https://github.com/acme/f', revision: 'abcdef1234567' }) }), {}, true, /acme\/f at abcdef123456/],
-    ['labels only', facts({ provenance: prov() }), { 'org.opencontainers.image.source': 's', 'org.opencontainers.image.revision': 'abcdef1' }, true, /s at abcdef1/],
+    [
+      'labels only',
+      facts({ provenance: prov() }),
+      { 'org.opencontainers.image.source': 's', 'org.opencontainers.image.revision': 'abcdef1' },
+      true,
+      /s at abcdef1/,
+    ],
     ['no repository', facts({ provenance: prov() }), { 'org.opencontainers.image.revision': 'abcdef1' }, false, /names no repository/],
     ['no commit', facts({ provenance: prov() }), { 'org.opencontainers.image.source': 's' }, false, /names no commit/],
-    ['label contradicts', facts({ provenance: prov({ source: 's', revision: 'abcdef1' }) }), { 'org.opencontainers.image.revision': '1234567' }, false, /differs/],
+    [
+      'label contradicts',
+      facts({ provenance: prov({ source: 's', revision: 'abcdef1' }) }),
+      { 'org.opencontainers.image.revision': '1234567' },
+      false,
+      /differs/,
+    ],
   ] as const)('%s', (_n, f, l, ok, detail) => {
     const c = provenanceCheck('linux/amd64', img(l), f);
     expect(c.ok).toBe(ok);
@@ -56,7 +81,13 @@ describe('sbomCheck, baseCheck, compositionCheck', () => {
 
   it.each([
     ['as defined', labels, expected, true, /busybox@1\.0\.0 \+ 2 fragments/],
-    ['a fragment more', { ...labels, 'dev.factory.fragments': 'hardening@1.0.0,toolbox@1.0.1,x@1.0.0' }, expected, false, /x@1\.0\.0 is not in factory\.lock\.json/],
+    [
+      'a fragment more',
+      { ...labels, 'dev.factory.fragments': 'hardening@1.0.0,toolbox@1.0.1,x@1.0.0' },
+      expected,
+      false,
+      /x@1\.0\.0 is not in factory\.lock\.json/,
+    ],
     ['another variant', { ...labels, 'dev.factory.variant': 'slim' }, expected, false, /variant label slim, expected default/],
     ['no labels', {}, undefined, false, /not a factory image/],
   ] as const)('composition: %s', (_n, l, e, ok, detail) => {

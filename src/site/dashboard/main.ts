@@ -40,7 +40,15 @@ function chart(id: string, title: string, xs: number[], series: { label: string;
     {
       width: 520,
       height: 220,
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, ...(opts.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}) }))],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: colors[i % colors.length],
+          width: 2,
+          ...(opts.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
+        })),
+      ],
       axes: [{}, {}],
       scales: { x: { time: true } },
     },
@@ -51,7 +59,12 @@ function chart(id: string, title: string, xs: number[], series: { label: string;
 }
 
 function table(head: string[], rows: (Node | string)[][], attrs: Record<string, string> = {}): HTMLElement {
-  return el('table', attrs, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c))))));
+  return el(
+    'table',
+    attrs,
+    el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))),
+    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c))))),
+  );
 }
 
 function result(r?: string): HTMLElement {
@@ -85,7 +98,9 @@ function charts(kpi: Json): HTMLElement {
     { class: 'charts' },
     chart('duration', 'Build duration, daily p50 (s)', xs, [{ label: 'p50', values: d.map((p) => (p.wallTimeMsP50 ?? null) && p.wallTimeMsP50 / 1000) }]),
     chart('success', 'Success rate, daily (%)', xs, [{ label: 'success', values: d.map((p) => (100 * p.passed) / p.builds) }]),
-    chart('cache', 'Cache hit ratio, daily (%)', xs, [{ label: 'cache hits', values: d.map((p) => (p.cacheHitRatio === undefined ? null : 100 * p.cacheHitRatio)) }]),
+    chart('cache', 'Cache hit ratio, daily (%)', xs, [
+      { label: 'cache hits', values: d.map((p) => (p.cacheHitRatio === undefined ? null : 100 * p.cacheHitRatio)) },
+    ]),
     chart(
       'queue-wait',
       'Queue wait per pool, daily p50 (s)',
@@ -108,23 +123,51 @@ async function compatMatrix(): Promise<HTMLElement> {
   const used = fragments.filter((x) => x.users.length);
   const all = await Promise.all(used.map((f) => get(`compat/${f.name}/${f.version}.json`)));
   for (const [i, f] of used.entries()) {
-    for (const r of all[i].rows) rows.push([f.id, r.product, r.platform, r.accelerator, r.base.split('@').pop().slice(0, 19), result(r.last.result), `${r.passed} / ${r.failed}`, runLink(r.last)]);
+    for (const r of all[i].rows)
+      rows.push([
+        f.id,
+        r.product,
+        r.platform,
+        r.accelerator,
+        r.base.split('@').pop().slice(0, 19),
+        result(r.last.result),
+        `${r.passed} / ${r.failed}`,
+        runLink(r.last),
+      ]);
   }
   const box = el('section', { id: 'compat' }, el('h2', {}, 'Compatibility: what passed together'));
-  box.append(rows.length ? table(['fragment', 'product', 'platform', 'accelerator', 'base', 'last', 'passed / failed', 'last run'], rows, { 'data-table': 'compat' }) : el('p', { class: 'empty' }, 'no builds recorded yet'));
+  box.append(
+    rows.length
+      ? table(['fragment', 'product', 'platform', 'accelerator', 'base', 'last', 'passed / failed', 'last run'], rows, { 'data-table': 'compat' })
+      : el('p', { class: 'empty' }, 'no builds recorded yet'),
+  );
   return box;
 }
 
 async function overview(index: Json): Promise<void> {
   const [kpi, targets] = await Promise.all([get('kpi.json'), get('targets.json')]);
   const a = kpi.all;
-  const nav = el('nav', {}, ...((await get('products.json')) as Json[]).map((p) => el('a', { href: `#/product/${p.name}/${p.version}`, 'data-product': p.id }, p.id)));
+  const nav = el(
+    'nav',
+    {},
+    ...((await get('products.json')) as Json[]).map((p) => el('a', { href: `#/product/${p.name}/${p.version}`, 'data-product': p.id }, p.id)),
+  );
   app.replaceChildren(el('h1', {}, `${index.factory}: container factory`), nav);
   if (!a) {
-    app.append(el('p', { class: 'empty', id: 'no-builds' }, 'No builds yet. Records appear here after the first push to the default branch runs the factory workflow.'));
+    app.append(
+      el('p', { class: 'empty', id: 'no-builds' }, 'No builds yet. Records appear here after the first push to the default branch runs the factory workflow.'),
+    );
   } else {
     app.append(
-      el('div', { class: 'cards' }, card('builds', String(a.builds)), card('success', pct(a.successRate)), card('build p50', secs(a.wallTimeMs?.p50)), card('cache hits', pct(a.cacheHitRatio)), card('queue wait p50', secs(a.queueWaitMs?.p50))),
+      el(
+        'div',
+        { class: 'cards' },
+        card('builds', String(a.builds)),
+        card('success', pct(a.successRate)),
+        card('build p50', secs(a.wallTimeMs?.p50)),
+        card('cache hits', pct(a.cacheHitRatio)),
+        card('queue wait p50', secs(a.queueWaitMs?.p50)),
+      ),
       charts(kpi),
     );
   }
@@ -137,7 +180,8 @@ async function overview(index: Json): Promise<void> {
     ),
     await compatMatrix(),
   );
-  if (index.counts.skipped) app.append(el('p', { class: 'warning' }, `${index.counts.skipped} record line(s) could not be read; kpi.json lists them under "skipped".`));
+  if (index.counts.skipped)
+    app.append(el('p', { class: 'warning' }, `${index.counts.skipped} record line(s) could not be read; kpi.json lists them under "skipped".`));
 }
 
 async function product(name: string, version: string): Promise<void> {
@@ -146,16 +190,32 @@ async function product(name: string, version: string): Promise<void> {
     el('p', {}, el('a', { href: '#' }, '← all products')),
     el('h1', { 'data-page': 'product' }, p.id),
     el('p', {}, p.description ?? ''),
-    el('p', {}, `image ${p.image}, manifest ${p.manifest}, template ${p.template}, base ${p.base.image}${p.base.digest ? `@${p.base.digest.slice(0, 19)}` : ''}`),
+    el(
+      'p',
+      {},
+      `image ${p.image}, manifest ${p.manifest}, template ${p.template}, base ${p.base.image}${p.base.digest ? `@${p.base.digest.slice(0, 19)}` : ''}`,
+    ),
     el('h2', {}, 'Fragments'),
     el('ul', {}, ...p.fragments.map((f: string) => el('li', {}, f))),
     el('h2', {}, 'Targets'),
-    table(['target', 'variant', 'platform', 'pool', 'latest', 'run'], p.targetDetails.map((t: Json) => [t.name, t.variant, t.platform, t.pool, result(t.latest?.result), runLink(t.latest)])),
+    table(
+      ['target', 'variant', 'platform', 'pool', 'latest', 'run'],
+      p.targetDetails.map((t: Json) => [t.name, t.variant, t.platform, t.pool, result(t.latest?.result), runLink(t.latest)]),
+    ),
     el('h2', {}, 'Tests'),
-    table(['target', 'test', 'from', 'runs here'], (await Promise.all(p.targets.map((t: string) => get(`targets/${t}.json`)))).flatMap((t: Json) => t.tests.map((x: Json) => [t.name, x.name, x.origin, x.runsHere ? 'yes' : `skipped: ${x.skipReason}`]))),
+    table(
+      ['target', 'test', 'from', 'runs here'],
+      (await Promise.all(p.targets.map((t: string) => get(`targets/${t}.json`)))).flatMap((t: Json) =>
+        t.tests.map((x: Json) => [t.name, x.name, x.origin, x.runsHere ? 'yes' : `skipped: ${x.skipReason}`]),
+      ),
+    ),
     el('h2', {}, 'History'),
     p.history.length
-      ? table(['finished', 'target', 'result', 'duration', 'cache hits', 'run'], p.history.map((h: Json) => [h.finishedAt, h.target, result(h.result), secs(h.wallTimeMs), pct(h.cacheHitRatio), runLink(h)]), { 'data-table': 'history' })
+      ? table(
+          ['finished', 'target', 'result', 'duration', 'cache hits', 'run'],
+          p.history.map((h: Json) => [h.finishedAt, h.target, result(h.result), secs(h.wallTimeMs), pct(h.cacheHitRatio), runLink(h)]),
+          { 'data-table': 'history' },
+        )
       : el('p', { class: 'empty' }, 'no builds yet'),
   );
 }
