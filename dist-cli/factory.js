@@ -30912,7 +30912,8 @@ var init_resolve = __esm({
           `${kind} "${id}" is defined twice`,
           later.locate(["name"]),
           "name",
-          `first defined at ${at(first.locate(["name"]))}; rename one or give it a new version`
+          // Pools and bases have no version: a new version is no way out for them.
+          `first defined at ${at(first.locate(["name"]))}; ${id.includes("@") ? "rename one or give it a new version" : "rename one or remove it"}`
         );
       }
       // -------------------------------------------------------------------------------- indexes

@@ -16,6 +16,8 @@ interface ExpectedError {
   field?: string;
   /** A substring of the message. */
   message: string;
+  /** A substring of the hint, when the case is about what the user is told to do. */
+  hint?: string;
 }
 
 interface Expectation {
@@ -67,6 +69,7 @@ describe('bad-input corpus', () => {
       });
       if (want.field !== undefined) expect(got.field).toBe(want.field);
       expect(got.message).toContain(want.message);
+      if (want.hint !== undefined) expect(errors[i]!.hint).toContain(want.hint);
     });
 
     // Every error a user can cause names where and what to do, on one line, without a stack.
