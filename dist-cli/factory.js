@@ -29930,6 +29930,12 @@ function jsonSyntaxError(text) {
   }
 }
 function yamlError(file2, lc, offset, message, code) {
+  if (/Maximum call stack size exceeded/.test(message)) {
+    return error("yaml", "malformed YAML: nested too deeply to read (thousands of levels of brackets or indentation)", {
+      location: { ...positionOf(file2, lc, offset), column: 1 },
+      hint: "no factory document nests more than a few levels: look for a runaway bracket or pasted generated text"
+    });
+  }
   const hint = code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : code === "TAB_AS_INDENT" ? "indent with spaces, not tabs" : "fix the YAML syntax (check indentation, quotes and brackets)";
   return error("yaml", `malformed YAML: ${message.replace(/\s+/g, " ").trim()}`, {
     location: positionOf(file2, lc, offset),

@@ -213,6 +213,15 @@ export function jsonSyntaxError(text: string): { offset: number; message: string
 }
 
 function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string): Diagnostic {
+  // The parser recurses per nesting level: thousands of levels end in the engine's stack error,
+  // which says nothing to the author of the file.
+  if (/Maximum call stack size exceeded/.test(message)) {
+    // The column where the stack ran out depends on the engine, not on the text: name the line.
+    return error('yaml', 'malformed YAML: nested too deeply to read (thousands of levels of brackets or indentation)', {
+      location: { ...positionOf(file, lc, offset), column: 1 },
+      hint: 'no factory document nests more than a few levels: look for a runaway bracket or pasted generated text',
+    });
+  }
   const hint =
     code === 'DUPLICATE_KEY'
       ? 'remove or rename one of the two keys'
