@@ -29786,7 +29786,7 @@ function parseYaml(file2, text) {
   const parsed = (0, import_yaml.parseAllDocuments)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   parsed.forEach((doc, index2) => {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) diagnostics.push(yamlError(file2, lineCounter, e.pos[0], e.message, e.code));
+      for (const e of doc.errors) diagnostics.push(yamlError(file2, lineCounter, e.pos[0], e.message, e.code, text));
       return;
     }
     if (doc.contents === null || (0, import_yaml.isScalar)(doc.contents) && doc.contents.value === null) return;
@@ -29811,7 +29811,7 @@ function parseSingle(file2, text) {
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { diagnostics: doc.errors.map((e) => yamlError(file2, lineCounter, e.pos[0], e.message, e.code)) };
+    return { diagnostics: doc.errors.map((e) => yamlError(file2, lineCounter, e.pos[0], e.message, e.code, text)) };
   }
   const value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   return { doc: makeDoc(file2, lineCounter, doc, 0, value), diagnostics: [] };
@@ -29929,7 +29929,31 @@ function jsonSyntaxError(text) {
     throw e;
   }
 }
-function yamlError(file2, lc, offset, message, code) {
+function unclosedOpener(text, offset, open2) {
+  const close = open2 === "[" ? "]" : "}";
+  let depth = 0;
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === close) depth++;
+    else if (c === open2) {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return void 0;
+}
+function yamlError(file2, lc, offset, message, code, text) {
+  const unclosed = /must be sufficiently indented and end with a ([\]}])/.exec(message);
+  if (unclosed && text !== void 0) {
+    const open2 = unclosed[1] === "]" ? "[" : "{";
+    const at2 = unclosedOpener(text, offset, open2);
+    if (at2 !== void 0) {
+      return error("yaml", `malformed YAML: the flow ${open2 === "[" ? "list" : "map"} opened here is never closed with ${unclosed[1]}`, {
+        location: positionOf(file2, lc, at2),
+        hint: `add the closing ${unclosed[1]} on the same line (or indent its continuation lines)`
+      });
+    }
+  }
   if (/Maximum call stack size exceeded/.test(message)) {
     return error("yaml", "malformed YAML: nested too deeply to read (thousands of levels of brackets or indentation)", {
       location: { ...positionOf(file2, lc, offset), column: 1 },

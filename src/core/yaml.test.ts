@@ -52,7 +52,21 @@ describe('parseYaml', () => {
     const r = parseYaml('x.yaml', 'a: 1\n---\nb: [1, 2\n---\nc: 3\n');
     expect(r.docs.map((d) => d.value)).toEqual([{ a: 1 }, { c: 3 }]);
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'yaml', severity: 'error', location: { file: 'x.yaml', line: 4 } });
+    // At the [ left open, not at the `---` where the parser noticed.
+    expect(r.diagnostics[0]).toMatchObject({ code: 'yaml', severity: 'error', location: { file: 'x.yaml', line: 3, column: 4 } });
+  });
+
+  it.each([
+    ['a list closed a line late', 'a: [1, 2\nb: 3\n', 1, 4, 'list', ']'],
+    ['a map left open before the next document', 'a: 1\nb: {c: 1\n---\nd: 2\n', 2, 4, 'map', '}'],
+    ['nested lists, the outer one open', 'a: [[1], [2]\nb: 1\n', 1, 4, 'list', ']'],
+  ])('names the unclosed opener of %s', (_what, text, line, column, kind, close) => {
+    const r = parseYaml('x.yaml', text);
+    expect(r.diagnostics[0]).toMatchObject({
+      code: 'yaml',
+      location: { line, column },
+      message: `malformed YAML: the flow ${kind} opened here is never closed with ${close}`,
+    });
   });
 
   it('reports duplicate keys', () => {

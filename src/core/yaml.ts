@@ -57,7 +57,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   parsed.forEach((doc, index) => {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) diagnostics.push(yamlError(file, lineCounter, e.pos[0], e.message, e.code));
+      for (const e of doc.errors) diagnostics.push(yamlError(file, lineCounter, e.pos[0], e.message, e.code, text));
       return;
     }
     // A document that is only comments (or a trailing `---`) carries nothing.
@@ -85,7 +85,7 @@ export function parseSingle(file: string, text: string): { doc?: YamlDoc; diagno
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { diagnostics: doc.errors.map((e) => yamlError(file, lineCounter, e.pos[0], e.message, e.code)) };
+    return { diagnostics: doc.errors.map((e) => yamlError(file, lineCounter, e.pos[0], e.message, e.code, text)) };
   }
   const value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   return { doc: makeDoc(file, lineCounter, doc, 0, value), diagnostics: [] };
@@ -212,7 +212,36 @@ export function jsonSyntaxError(text: string): { offset: number; message: string
   }
 }
 
-function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string): Diagnostic {
+/**
+ * The `[` or `{` left open before `offset`, for an error the parser reports where it noticed
+ * (often the next line or the next document): the author's mistake is at the opener.
+ */
+function unclosedOpener(text: string, offset: number, open: '[' | '{'): number | undefined {
+  const close = open === '[' ? ']' : '}';
+  let depth = 0;
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === close) depth++;
+    else if (c === open) {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return undefined;
+}
+
+function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string, text?: string): Diagnostic {
+  const unclosed = /must be sufficiently indented and end with a ([\]}])/.exec(message);
+  if (unclosed && text !== undefined) {
+    const open = unclosed[1] === ']' ? '[' : '{';
+    const at = unclosedOpener(text, offset, open);
+    if (at !== undefined) {
+      return error('yaml', `malformed YAML: the flow ${open === '[' ? 'list' : 'map'} opened here is never closed with ${unclosed[1]}`, {
+        location: positionOf(file, lc, at),
+        hint: `add the closing ${unclosed[1]} on the same line (or indent its continuation lines)`,
+      });
+    }
+  }
   // The parser recurses per nesting level: thousands of levels end in the engine's stack error,
   // which says nothing to the author of the file.
   if (/Maximum call stack size exceeded/.test(message)) {
