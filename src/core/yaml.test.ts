@@ -69,6 +69,15 @@ describe('parseYaml', () => {
     });
   });
 
+  it.each([
+    ['in the same document', 'a: 1\nb: *nope\nc: 2\n', 2, 4],
+    ['set in an earlier document', 'a: &x 1\n---\nb: 2\nc: *x\n', 4, 4],
+  ])('locates an unresolved alias %s at the alias', (_what, text, line, column) => {
+    const r = parseYaml('x.yaml', text);
+    expect(r.diagnostics[0]).toMatchObject({ code: 'yaml', location: { line, column } });
+    expect(r.diagnostics[0]!.hint).toContain('anchors do not carry across ---');
+  });
+
   it('reports duplicate keys', () => {
     const r = parseYaml('x.yaml', 'a: 1\nb: 2\na: 3\n');
     expect(r.diagnostics[0]).toMatchObject({ code: 'yaml', location: { line: 3, column: 1 }, hint: 'remove or rename one of the two keys' });

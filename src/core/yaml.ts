@@ -1,6 +1,6 @@
 // YAML parsing that keeps positions, so every diagnostic about a document can point at the
 // exact node (file:line:column) the user has to edit.
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument } from 'yaml';
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document as YDocument, Node as YNode, Pair } from 'yaml';
 import { error } from './diagnostics.js';
 import type { Diagnostic, SourceLocation } from './types.js';
@@ -69,8 +69,10 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     } catch (e) {
       diagnostics.push(
         error('yaml', `cannot read the document: ${(e as Error).message}`, {
-          location: positionOf(file, lineCounter, doc.contents.range?.[0] ?? 0),
-          hint: 'avoid deeply nested aliases; write the values out',
+          location: positionOf(file, lineCounter, unresolvedAlias(doc, (e as Error).message) ?? doc.contents.range?.[0] ?? 0),
+          hint: /^Unresolved alias/.test((e as Error).message)
+            ? 'set the anchor (&name) before this alias, in the same document: anchors do not carry across ---'
+            : 'avoid deeply nested aliases; write the values out',
         }),
       );
       return;
@@ -78,6 +80,19 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     docs.push(makeDoc(file, lineCounter, doc, index, value));
   });
   return { docs, diagnostics };
+}
+
+/** Where the alias an "Unresolved alias ...: <name>" error names stands, rather than the document start. */
+function unresolvedAlias(doc: YDocument.Parsed, message: string): number | undefined {
+  const name = /^Unresolved alias.*: (\S+)$/.exec(message)?.[1];
+  if (name === undefined) return undefined;
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (isAlias(node) && node.source === name && at === undefined) at = node.range?.[0];
+    },
+  });
+  return at;
 }
 
 /** Parses a single JSON/YAML document (e.g. factory.lock.json) with positions. */
