@@ -31019,7 +31019,10 @@ var init_resolve = __esm({
           `unknown ${kind} "${ref3}"`,
           loc,
           field,
-          near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
+          near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : kind === "manifest" ? (
+            // Manifests are documents in manifests/*.yaml; templates and fragments are directories.
+            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref3.slice(name.length + 1) || "<version>"}" to a file in manifests/`
+          ) : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
         );
       }
       unknownBase(name, loc, field) {
@@ -31563,7 +31566,10 @@ var init_resolve = __esm({
             same2 ? `variants ${first.variant.name} and ${t.variant.name} of ${t.product.id} both become target "${t.name}"` : `${first.product.id} and ${t.product.id} both produce target "${t.name}"`,
             t.product.product.locate(["name"]),
             "name",
-            same2 ? "matrix values that differ only in characters outside [A-Za-z0-9_-] collide; change one" : `target names are <product>-<variant>-<arch>; rename one product (the other is at ${at(first.product.product.location)})`
+            same2 ? "matrix values that differ only in characters outside [A-Za-z0-9_-] collide; change one" : first.product.product.doc.name === t.product.product.doc.name ? (
+              // Target names carry no version (docs/architecture.md): one version per product.
+              `two versions of one product cannot coexist (target names are <product>-<variant>-<arch>, without the version): keep one, or give a release line its own product name such as ${t.product.product.doc.name}-${t.product.product.doc.version.split(".")[0]} (the other is at ${at(first.product.product.location)})`
+            ) : `target names are <product>-<variant>-<arch>; rename one product (the other is at ${at(first.product.product.location)})`
           );
         }
       }
