@@ -32451,8 +32451,27 @@ function stageTargetName(share) {
   return `stage-${share.stage}-${t.arch}-${share.key.slice(0, 10)}`.replace(/[^A-Za-z0-9_-]/g, "_");
 }
 function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(factory)) {
-  const diagnostics = [];
   const targets = [...factory.targets].sort(byName);
+  const argDiagnostics = reservedArgDiagnostics(targets, dockerfiles);
+  const baseVars = baseVariables(factory.loaded.bases);
+  const variables = variableBlocks(factory, baseVars.byVariable);
+  const shares = planSharedStages(targets, dockerfiles);
+  const groups = groupMembers(targets, fragmentTests);
+  const targetBlocks = [
+    ...imageTargets(targets, dockerfiles, shares),
+    ...sharedStageTargets(targets, dockerfiles, shares),
+    ...combinedTestTargets(targets, dockerfiles),
+    ...fragmentTests.flatMap((ft) => fragmentTestBlocks(ft).map(writeTarget))
+  ];
+  const diagnostics = [...argDiagnostics, ...baseVars.diagnostics, ...groupNameClashes(groups, targetBlocks)];
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  return renderBake([...variables, ...groupBlocks(groups)], targetBlocks);
+}
+function writeTarget(b) {
+  return { label: b.label, text: writeBlock(b) };
+}
+function reservedArgDiagnostics(targets, dockerfiles) {
+  const diagnostics = [];
   const checked = /* @__PURE__ */ new Set();
   for (const t of targets) {
     const key = dockerfileKey(t.product, t.variant);
@@ -32471,12 +32490,14 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
       }
     }
   }
-  const blocks = [];
-  const bases = [...factory.loaded.bases].sort((a, b) => byName(a.doc, b.doc));
-  const baseVars = /* @__PURE__ */ new Map();
-  for (const b of bases) {
+  return diagnostics;
+}
+function baseVariables(bases) {
+  const diagnostics = [];
+  const byVariable = /* @__PURE__ */ new Map();
+  for (const b of [...bases].sort((x, y) => byName(x.doc, y.doc))) {
     const v = baseVariable(b.doc.name);
-    const other = baseVars.get(v);
+    const other = byVariable.get(v);
     if (other) {
       diagnostics.push(
         error("base-variable-clash", `bases "${other.doc.name}" and "${b.doc.name}" both map to the bake variable ${v}`, {
@@ -32486,42 +32507,36 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         })
       );
     }
-    baseVars.set(v, b);
+    byVariable.set(v, b);
   }
-  for (const v of VARIABLES)
-    blocks.push({
-      type: "variable",
-      label: v.name,
-      attrs: [
-        ["description", str(v.description)],
-        ["default", v.default]
-      ]
-    });
+  return { byVariable, diagnostics };
+}
+function variableBlock(label, description, value) {
+  return {
+    type: "variable",
+    label,
+    attrs: [
+      ["description", str(description)],
+      ["default", value]
+    ]
+  };
+}
+function variableBlocks(factory, baseVars) {
+  const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
-    blocks.push({
-      type: "variable",
-      label: v,
-      attrs: [
-        ["description", str(`image of the base "${b.doc.name}"`)],
-        ["default", str(baseDefault(b.doc, factory.loaded.lock))]
-      ]
-    });
+    blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
   const resolverOnly = /* @__PURE__ */ new Set();
   for (const p of [...factory.products].sort((a, b) => a.id < b.id ? -1 : 1)) {
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    blocks.push({
-      type: "variable",
-      label: v,
-      attrs: [
-        ["description", str(`image of the base "${p.base.name}"`)],
-        ["default", str(p.base.digest && !p.base.image.includes("@") ? `${p.base.image}@${p.base.digest}` : p.base.image)]
-      ]
-    });
+    const image = p.base.digest && !p.base.image.includes("@") ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
-  const shares = planSharedStages(targets, dockerfiles);
+  return blocks;
+}
+function groupMembers(targets, fragmentTests) {
   const groups = /* @__PURE__ */ new Map();
   const addTo = (g, name) => {
     let l = groups.get(g);
@@ -32535,108 +32550,123 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
     addTo("tests", testTargetName(t.name));
   }
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo("tests", `${ft.targetPrefix}-${a.arch}`);
-  const targetBlocks = [];
-  const addTarget = (b) => {
-    targetBlocks.push({ label: b.label, text: writeBlock(b) });
-  };
-  const commons = /* @__PURE__ */ new Set();
-  for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant));
-    const common = variantTargetName(t);
-    if (!commons.has(common)) {
-      commons.add(common);
-      const labels = imageLabels(t.product, t.variant);
-      addTarget({
-        type: "target",
-        label: common,
-        attrs: [
-          ["description", str(`${t.id}: what its platforms share`)],
-          ["context", CONTEXT],
-          ["dockerfile", str(d.path)],
-          ["target", TARGET_FINAL],
-          ["args", argsMap(t.product.base.name, t.variant.args)],
-          ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
-          ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
-          ["attest", ATTEST]
-        ]
-      });
-    }
-    const share = shares.get(t);
-    const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
-    addTarget({
-      type: "target",
-      label: t.name,
-      attrs: [
-        ["description", str(`${t.id} for ${t.platform}`)],
-        ["inherits", list([str(common)])],
-        ["contexts", share ? map2([[share.stage, str(`target:${stageTargetName(share)}`)]]) : void 0],
-        ["platforms", list([str(t.platform)])],
-        ["tags", list(t.tags.map((tag) => expr(hclTemplate([{ ref: "REGISTRY" }, `/${tag}`, { ref: "TAG_SUFFIX" }]))))],
-        ["cache-from", list(cache.from)],
-        ["cache-to", list(cache.to)]
-      ]
-    });
-  }
-  const seenShares = /* @__PURE__ */ new Set();
-  for (const t of targets) {
-    const share = shares.get(t);
-    if (!share || seenShares.has(share)) continue;
-    seenShares.add(share);
-    const first = share.users[0];
-    const d = dockerfiles.get(dockerfileKey(first.product, first.variant));
-    const name = stageTargetName(share);
-    const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
-    addTarget({
-      type: "target",
-      label: name,
-      attrs: [
-        ["description", str(`stage ${share.stage} shared by ${[...share.products].sort().join(", ")} (${first.platform})`)],
-        ["context", CONTEXT],
-        ["dockerfile", str(d.path)],
-        ["target", str(share.stage)],
-        ["platforms", list([str(first.platform)])],
-        ["args", argsMap(first.product.base.name, share.args)],
-        ["cache-from", list(cache.from)],
-        ["cache-to", list(cache.to)]
-      ]
-    });
-  }
-  for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant));
-    const name = testTargetName(t.name);
-    addTarget({
-      type: "target",
-      label: name,
-      attrs: [
-        ["description", str(`tests of ${t.id} on ${t.platform}`)],
-        ["context", CONTEXT],
-        ["dockerfile", str(`${combinedTestDir(d.path)}/Dockerfile`)],
-        ["target", TARGET_TEST_RESULTS],
-        ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ["platforms", list([str(t.platform)])],
-        ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
-      ]
-    });
-  }
-  for (const ft of fragmentTests) for (const b of fragmentTestBlocks(ft)) addTarget(b);
-  const names = /* @__PURE__ */ new Set();
-  for (const b of targetBlocks) names.add(b.label);
-  for (const g of groups.keys()) {
-    if (names.has(g)) {
-      diagnostics.push(
-        error("bake-name-clash", `the bake group "${g}" has the name of a target`, {
-          hint: "rename the product or pool so that its group name differs from every target name"
-        })
-      );
-    }
-  }
-  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  const groupOrder = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== "tests").sort(), "tests"];
-  for (const g of groupOrder) {
+  return groups;
+}
+function groupBlocks(groups) {
+  const order = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== "tests").sort(), "tests"];
+  const blocks = [];
+  for (const g of order) {
     const members2 = groups.get(g);
     if (!members2) continue;
     blocks.push({ type: "group", label: g, attrs: [["targets", list([...new Set(members2)].sort().map(str))]] });
   }
+  return blocks;
+}
+function groupNameClashes(groups, targetBlocks) {
+  const names = new Set(targetBlocks.map((b) => b.label));
+  return [...groups.keys()].filter((g) => names.has(g)).map(
+    (g) => error("bake-name-clash", `the bake group "${g}" has the name of a target`, {
+      hint: "rename the product or pool so that its group name differs from every target name"
+    })
+  );
+}
+function imageTargets(targets, dockerfiles, shares) {
+  const out = [];
+  const commons = /* @__PURE__ */ new Set();
+  for (const t of targets) {
+    const common = variantTargetName(t);
+    if (!commons.has(common)) {
+      commons.add(common);
+      out.push(writeTarget(variantCommonTarget(t, dockerfiles.get(dockerfileKey(t.product, t.variant)))));
+    }
+    out.push(writeTarget(platformTarget(t, shares.get(t))));
+  }
+  return out;
+}
+function variantCommonTarget(t, d) {
+  const labels = imageLabels(t.product, t.variant);
+  return {
+    type: "target",
+    label: variantTargetName(t),
+    attrs: [
+      ["description", str(`${t.id}: what its platforms share`)],
+      ["context", CONTEXT],
+      ["dockerfile", str(d.path)],
+      ["target", TARGET_FINAL],
+      ["args", argsMap(t.product.base.name, t.variant.args)],
+      ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
+      ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
+      ["attest", ATTEST]
+    ]
+  };
+}
+function platformTarget(t, share) {
+  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  return {
+    type: "target",
+    label: t.name,
+    attrs: [
+      ["description", str(`${t.id} for ${t.platform}`)],
+      ["inherits", list([str(variantTargetName(t))])],
+      ["contexts", share ? map2([[share.stage, str(`target:${stageTargetName(share)}`)]]) : void 0],
+      ["platforms", list([str(t.platform)])],
+      ["tags", list(t.tags.map((tag) => expr(hclTemplate([{ ref: "REGISTRY" }, `/${tag}`, { ref: "TAG_SUFFIX" }]))))],
+      ["cache-from", list(cache.from)],
+      ["cache-to", list(cache.to)]
+    ]
+  };
+}
+function sharedStageTargets(targets, dockerfiles, shares) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const t of targets) {
+    const share = shares.get(t);
+    if (!share || seen.has(share)) continue;
+    seen.add(share);
+    const first = share.users[0];
+    out.push(writeTarget(sharedStageTarget(share, dockerfiles.get(dockerfileKey(first.product, first.variant)))));
+  }
+  return out;
+}
+function sharedStageTarget(share, d) {
+  const first = share.users[0];
+  const name = stageTargetName(share);
+  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  return {
+    type: "target",
+    label: name,
+    attrs: [
+      ["description", str(`stage ${share.stage} shared by ${[...share.products].sort().join(", ")} (${first.platform})`)],
+      ["context", CONTEXT],
+      ["dockerfile", str(d.path)],
+      ["target", str(share.stage)],
+      ["platforms", list([str(first.platform)])],
+      ["args", argsMap(first.product.base.name, share.args)],
+      ["cache-from", list(cache.from)],
+      ["cache-to", list(cache.to)]
+    ]
+  };
+}
+function combinedTestTargets(targets, dockerfiles) {
+  return targets.map((t) => writeTarget(combinedTestTarget(t, dockerfiles.get(dockerfileKey(t.product, t.variant)))));
+}
+function combinedTestTarget(t, d) {
+  const name = testTargetName(t.name);
+  return {
+    type: "target",
+    label: name,
+    attrs: [
+      ["description", str(`tests of ${t.id} on ${t.platform}`)],
+      ["context", CONTEXT],
+      ["dockerfile", str(`${combinedTestDir(d.path)}/Dockerfile`)],
+      ["target", TARGET_TEST_RESULTS],
+      ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
+      ["platforms", list([str(t.platform)])],
+      ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
+    ]
+  };
+}
+function renderBake(blocks, targetBlocks) {
   targetBlocks.sort((a, b) => a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
   const head = writeHcl(
     blocks,
