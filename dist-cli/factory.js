@@ -36130,72 +36130,103 @@ function splitTag(ref3) {
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
+  checkOptions(opts);
+  const headRef = opts.head ?? "HEAD";
+  const headCommit = await resolveCommit(opts.repoRoot, headRef);
+  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
+  const found = opts.all ? everyTarget(head) : await diffAgainstBase(opts, opts.base, head, headCommit);
+  const selected = selectTargets(head, found.reasons, opts);
+  const lookup = keyLookup(opts, registry2);
+  const affected = await planTargets(selected, found.reasons, lookup, opts);
+  const merges = await planMerges(head, selected, affected, lookup, opts.promote);
+  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
+  const { pools, matrices } = planPools(head, affected);
+  const build2 = affected.filter((p) => p.status === "build").map((p) => p.target);
+  const skipped = affected.filter((p) => p.status === "skip").map((p) => p.target);
+  return {
+    version: 1,
+    mode: opts.all ? "all" : "diff",
+    ...found.base ? { base: found.base } : {},
+    head: { ref: headRef, commit: headCommit },
+    filters: { products: [...opts.products ?? []], platforms: [...opts.platforms ?? []] },
+    force: Boolean(opts.force),
+    registry: registry2,
+    changed: found.changed,
+    ignored: found.ignored,
+    affected,
+    build: build2,
+    skipped,
+    removed: found.removed,
+    pools,
+    matrices,
+    merges,
+    // Registry checks run concurrently: sort so the same plan always prints the same way.
+    warnings: [...new Set(lookup.warnings)].sort(),
+    summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: found.removed.length }
+  };
+}
+function checkOptions(opts) {
   if (opts.promote !== void 0 && opts.promote !== "" && !TAG_RE3.test(opts.promote)) {
     throw new PlanError(`--promote "${opts.promote}" is not a valid image tag (letters, digits, _ . -; at most 101 characters)`);
   }
   if (!opts.all && !opts.base) throw new PlanError("give --base <ref> to diff against, or --all to plan every target");
-  const headRef = opts.head ?? "HEAD";
-  const headCommit = await resolveCommit(opts.repoRoot, headRef);
-  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
-  let changed = [];
-  let baseInfo;
-  let reasons;
-  let removed = [];
-  let ignored = [];
-  if (opts.all) {
-    reasons = new Map(
-      head.targets.map((t) => [
-        t.name,
-        [{ kind: "requested", summary: "every target requested (--all)", chain: ["--all: every target is planned", `target ${t.name}`], files: [] }]
-      ])
-    );
-  } else {
-    const baseCommit = await resolveCommit(opts.repoRoot, opts.base);
-    baseInfo = { ref: opts.base, commit: baseCommit };
-    changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
-    const relevant = changed.some((f) => classifyPath(f.path) !== "other" || f.from !== void 0 && classifyPath(f.from) !== "other");
-    let base;
-    let baseProblem;
-    if (relevant) {
-      const built = buildFactory(await readTreeAt(opts.repoRoot, baseCommit));
-      if (built.factory && !hasErrors(built.diagnostics)) base = built.factory;
-      else {
-        const errors = built.diagnostics.filter((d) => d.severity === "error");
-        baseProblem = `base revision ${opts.base} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})`;
-      }
-    } else {
-      base = head;
-    }
-    const detection = detectAffected({ head, base, baseProblem, changed });
-    reasons = detection.affected;
-    removed = detection.removed;
-    ignored = detection.ignored;
-  }
+}
+function everyTarget(head) {
+  const reasons = new Map(
+    head.targets.map((t) => [
+      t.name,
+      [{ kind: "requested", summary: "every target requested (--all)", chain: ["--all: every target is planned", `target ${t.name}`], files: [] }]
+    ])
+  );
+  return { changed: [], reasons, removed: [], ignored: [] };
+}
+async function diffAgainstBase(opts, baseRef, head, headCommit) {
+  const baseCommit = await resolveCommit(opts.repoRoot, baseRef);
+  const changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
+  const relevant = changed.some((f) => classifyPath(f.path) !== "other" || f.from !== void 0 && classifyPath(f.from) !== "other");
+  const { base, baseProblem } = relevant ? loadBase(baseRef, await readTreeAt(opts.repoRoot, baseCommit)) : { base: head };
+  const detection = detectAffected({ head, base, baseProblem, changed });
+  return { base: { ref: baseRef, commit: baseCommit }, changed, reasons: detection.affected, removed: detection.removed, ignored: detection.ignored };
+}
+function loadBase(baseRef, files2) {
+  const built = buildFactory(files2);
+  if (built.factory && !hasErrors(built.diagnostics)) return { base: built.factory };
+  const errors = built.diagnostics.filter((d) => d.severity === "error");
+  return { baseProblem: `base revision ${baseRef} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})` };
+}
+function selectTargets(head, reasons, opts) {
   const byTarget = new Map(head.targets.map((t) => [t.name, t]));
-  const selected = applyFilters(
+  return applyFilters(
     [...reasons.keys()].map((n) => byTarget.get(n)),
     opts,
     head
   ).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+function keyLookup(opts, registry2) {
   const renderer = new Renderer();
   const warnings = [];
-  const exists = async (ref3) => {
-    if (!opts.registryCheck) return false;
-    try {
-      return await opts.registryCheck(ref3);
-    } catch (e) {
-      warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
-      return false;
+  return {
+    warnings,
+    keyed(t) {
+      const key = renderer.key(t);
+      const image = t.product.product.doc.image;
+      return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
+    },
+    async exists(ref3) {
+      if (!opts.registryCheck) return false;
+      try {
+        return await opts.registryCheck(ref3);
+      } catch (e) {
+        warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
+        return false;
+      }
     }
   };
-  const keyed = (t) => {
-    const key = renderer.key(t);
-    const image = t.product.product.doc.image;
-    return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
-  };
+}
+async function planTargets(selected, reasons, lookup, opts) {
   const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
-    const k = keyed(t);
-    const found = !opts.force && await exists(k.ref);
+    const k = lookup.keyed(t);
+    const found = !opts.force && await lookup.exists(k.ref);
     return {
       target: t.name,
       id: t.id,
@@ -36212,7 +36243,9 @@ async function planChanges(opts) {
       reasons: reasons.get(t.name) ?? []
     };
   });
-  affected.sort(byName2);
+  return affected.sort(byName2);
+}
+async function planMerges(head, selected, affected, lookup, promote) {
   const plannedByName = new Map(affected.map((p) => [p.target, p]));
   const variantKeys = [...new Set(selected.map((t) => `${t.product.id}\0${t.variant.name}`))].sort();
   const merges = [];
@@ -36222,13 +36255,13 @@ async function planChanges(opts) {
     const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t) => {
       const planned = plannedByName.get(t.name);
       if (planned) return { target: t.name, platform: t.platform, status: planned.status === "build" ? "build" : "existing", keyTag: planned.keyTag };
-      const k = keyed(t);
-      return { target: t.name, platform: t.platform, status: await exists(k.ref) ? "existing" : "missing", keyTag: k.tag };
+      const k = lookup.keyed(t);
+      return { target: t.name, platform: t.platform, status: await lookup.exists(k.ref) ? "existing" : "missing", keyTag: k.tag };
     });
     const first = siblings[0];
     const split = first.mergedTags.map(splitTag);
     const tags = split.map((s) => s.tag);
-    if (opts.promote) tags.push(promotedTag(opts.promote, first));
+    if (promote) tags.push(promotedTag(promote, first));
     merges.push({
       product: productId,
       variant: variantName2,
@@ -36237,62 +36270,44 @@ async function planChanges(opts) {
       sources: sources.sort((a, b) => a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)
     });
   }
-  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
+  return merges;
+}
+function planPools(head, affected) {
   const matrices = {};
   const pools = [];
   for (const pool2 of [...head.pools].sort((a, b) => a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0)) {
     const name = pool2.doc.name;
     const mine = affected.filter((p) => p.pool === name);
-    matrices[name] = {
-      include: mine.filter((p) => p.status === "build").map((p) => ({
-        target: p.target,
-        id: p.id,
-        product: p.product,
-        variant: p.variant,
-        platform: p.platform,
-        arch: p.arch,
-        pool: p.pool,
-        image: p.image,
-        key: p.key,
-        "key-tag": p.keyTag,
-        "bake-file": productBakeFile(splitRef(p.product))
-      }))
-    };
+    matrices[name] = { include: mine.filter((p) => p.status === "build").map(matrixEntry) };
     const runsOn = pool2.doc["runs-on"];
+    const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
     pools.push({
       name,
       slug: poolSlug(name),
       platform: pool2.doc.platform,
       accelerator: pool2.doc.accelerator,
       runsOn: typeof runsOn === "string" ? [runsOn] : [...runsOn],
-      targets: head.targets.filter((t) => t.pool.doc.name === name).length,
-      shards: poolShards(head.targets.filter((t) => t.pool.doc.name === name).length),
+      targets,
+      shards: poolShards(targets),
       build: matrices[name].include.length,
       skipped: mine.length - matrices[name].include.length
     });
   }
-  const build2 = affected.filter((p) => p.status === "build").map((p) => p.target);
-  const skipped = affected.filter((p) => p.status === "skip").map((p) => p.target);
+  return { pools, matrices };
+}
+function matrixEntry(p) {
   return {
-    version: 1,
-    mode: opts.all ? "all" : "diff",
-    ...baseInfo ? { base: baseInfo } : {},
-    head: { ref: headRef, commit: headCommit },
-    filters: { products: [...opts.products ?? []], platforms: [...opts.platforms ?? []] },
-    force: Boolean(opts.force),
-    registry: registry2,
-    changed,
-    ignored,
-    affected,
-    build: build2,
-    skipped,
-    removed,
-    pools,
-    matrices,
-    merges,
-    // Registry checks run concurrently: sort so the same plan always prints the same way.
-    warnings: [...new Set(warnings)].sort(),
-    summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: removed.length }
+    target: p.target,
+    id: p.id,
+    product: p.product,
+    variant: p.variant,
+    platform: p.platform,
+    arch: p.arch,
+    pool: p.pool,
+    image: p.image,
+    key: p.key,
+    "key-tag": p.keyTag,
+    "bake-file": productBakeFile(splitRef(p.product))
   };
 }
 function refuseIncompleteLists(merges, platforms) {
