@@ -32499,8 +32499,27 @@ function stageTargetName(share) {
   return `stage-${share.stage}-${t.arch}-${share.key.slice(0, 10)}`.replace(/[^A-Za-z0-9_-]/g, "_");
 }
 function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(factory)) {
-  const diagnostics = [];
   const targets = [...factory.targets].sort(byName);
+  const argDiagnostics = reservedArgDiagnostics(targets, dockerfiles);
+  const baseVars = baseVariables(factory.loaded.bases);
+  const variables = variableBlocks(factory, baseVars.byVariable);
+  const shares = planSharedStages(targets, dockerfiles);
+  const groups = groupMembers(targets, fragmentTests);
+  const targetBlocks = [
+    ...imageTargets(targets, dockerfiles, shares),
+    ...sharedStageTargets(targets, dockerfiles, shares),
+    ...combinedTestTargets(targets, dockerfiles),
+    ...fragmentTests.flatMap((ft) => fragmentTestBlocks(ft).map(writeTarget))
+  ];
+  const diagnostics = [...argDiagnostics, ...baseVars.diagnostics, ...groupNameClashes(groups, targetBlocks)];
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  return renderBake([...variables, ...groupBlocks(groups)], targetBlocks);
+}
+function writeTarget(b) {
+  return { label: b.label, text: writeBlock(b) };
+}
+function reservedArgDiagnostics(targets, dockerfiles) {
+  const diagnostics = [];
   const checked = /* @__PURE__ */ new Set();
   for (const t of targets) {
     const key = dockerfileKey(t.product, t.variant);
@@ -32519,12 +32538,14 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
       }
     }
   }
-  const blocks = [];
-  const bases = [...factory.loaded.bases].sort((a, b) => byName(a.doc, b.doc));
-  const baseVars = /* @__PURE__ */ new Map();
-  for (const b of bases) {
+  return diagnostics;
+}
+function baseVariables(bases) {
+  const diagnostics = [];
+  const byVariable = /* @__PURE__ */ new Map();
+  for (const b of [...bases].sort((x, y) => byName(x.doc, y.doc))) {
     const v = baseVariable(b.doc.name);
-    const other = baseVars.get(v);
+    const other = byVariable.get(v);
     if (other) {
       diagnostics.push(
         error("base-variable-clash", `bases "${other.doc.name}" and "${b.doc.name}" both map to the bake variable ${v}`, {
@@ -32534,42 +32555,36 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
         })
       );
     }
-    baseVars.set(v, b);
+    byVariable.set(v, b);
   }
-  for (const v of VARIABLES)
-    blocks.push({
-      type: "variable",
-      label: v.name,
-      attrs: [
-        ["description", str(v.description)],
-        ["default", v.default]
-      ]
-    });
+  return { byVariable, diagnostics };
+}
+function variableBlock(label, description, value) {
+  return {
+    type: "variable",
+    label,
+    attrs: [
+      ["description", str(description)],
+      ["default", value]
+    ]
+  };
+}
+function variableBlocks(factory, baseVars) {
+  const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
-    blocks.push({
-      type: "variable",
-      label: v,
-      attrs: [
-        ["description", str(`image of the base "${b.doc.name}"`)],
-        ["default", str(baseDefault(b.doc, factory.loaded.lock))]
-      ]
-    });
+    blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
   const resolverOnly = /* @__PURE__ */ new Set();
   for (const p of [...factory.products].sort((a, b) => a.id < b.id ? -1 : 1)) {
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    blocks.push({
-      type: "variable",
-      label: v,
-      attrs: [
-        ["description", str(`image of the base "${p.base.name}"`)],
-        ["default", str(p.base.digest && !p.base.image.includes("@") ? `${p.base.image}@${p.base.digest}` : p.base.image)]
-      ]
-    });
+    const image = p.base.digest && !p.base.image.includes("@") ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
-  const shares = planSharedStages(targets, dockerfiles);
+  return blocks;
+}
+function groupMembers(targets, fragmentTests) {
   const groups = /* @__PURE__ */ new Map();
   const addTo = (g, name) => {
     let l = groups.get(g);
@@ -32583,108 +32598,123 @@ function generateBake(factory, dockerfiles, fragmentTests = planFragmentTests(fa
     addTo("tests", testTargetName(t.name));
   }
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo("tests", `${ft.targetPrefix}-${a.arch}`);
-  const targetBlocks = [];
-  const addTarget = (b) => {
-    targetBlocks.push({ label: b.label, text: writeBlock(b) });
-  };
-  const commons = /* @__PURE__ */ new Set();
-  for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant));
-    const common = variantTargetName(t);
-    if (!commons.has(common)) {
-      commons.add(common);
-      const labels = imageLabels(t.product, t.variant);
-      addTarget({
-        type: "target",
-        label: common,
-        attrs: [
-          ["description", str(`${t.id}: what its platforms share`)],
-          ["context", CONTEXT],
-          ["dockerfile", str(d.path)],
-          ["target", TARGET_FINAL],
-          ["args", argsMap(t.product.base.name, t.variant.args)],
-          ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
-          ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
-          ["attest", ATTEST]
-        ]
-      });
-    }
-    const share = shares.get(t);
-    const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
-    addTarget({
-      type: "target",
-      label: t.name,
-      attrs: [
-        ["description", str(`${t.id} for ${t.platform}`)],
-        ["inherits", list([str(common)])],
-        ["contexts", share ? map2([[share.stage, str(`target:${stageTargetName(share)}`)]]) : void 0],
-        ["platforms", list([str(t.platform)])],
-        ["tags", list(t.tags.map((tag) => expr(hclTemplate([{ ref: "REGISTRY" }, `/${tag}`, { ref: "TAG_SUFFIX" }]))))],
-        ["cache-from", list(cache.from)],
-        ["cache-to", list(cache.to)]
-      ]
-    });
-  }
-  const seenShares = /* @__PURE__ */ new Set();
-  for (const t of targets) {
-    const share = shares.get(t);
-    if (!share || seenShares.has(share)) continue;
-    seenShares.add(share);
-    const first = share.users[0];
-    const d = dockerfiles.get(dockerfileKey(first.product, first.variant));
-    const name = stageTargetName(share);
-    const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
-    addTarget({
-      type: "target",
-      label: name,
-      attrs: [
-        ["description", str(`stage ${share.stage} shared by ${[...share.products].sort().join(", ")} (${first.platform})`)],
-        ["context", CONTEXT],
-        ["dockerfile", str(d.path)],
-        ["target", str(share.stage)],
-        ["platforms", list([str(first.platform)])],
-        ["args", argsMap(first.product.base.name, share.args)],
-        ["cache-from", list(cache.from)],
-        ["cache-to", list(cache.to)]
-      ]
-    });
-  }
-  for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant));
-    const name = testTargetName(t.name);
-    addTarget({
-      type: "target",
-      label: name,
-      attrs: [
-        ["description", str(`tests of ${t.id} on ${t.platform}`)],
-        ["context", CONTEXT],
-        ["dockerfile", str(`${combinedTestDir(d.path)}/Dockerfile`)],
-        ["target", TARGET_TEST_RESULTS],
-        ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ["platforms", list([str(t.platform)])],
-        ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
-      ]
-    });
-  }
-  for (const ft of fragmentTests) for (const b of fragmentTestBlocks(ft)) addTarget(b);
-  const names = /* @__PURE__ */ new Set();
-  for (const b of targetBlocks) names.add(b.label);
-  for (const g of groups.keys()) {
-    if (names.has(g)) {
-      diagnostics.push(
-        error("bake-name-clash", `the bake group "${g}" has the name of a target`, {
-          hint: "rename the product or pool so that its group name differs from every target name"
-        })
-      );
-    }
-  }
-  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  const groupOrder = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== "tests").sort(), "tests"];
-  for (const g of groupOrder) {
+  return groups;
+}
+function groupBlocks(groups) {
+  const order = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== "tests").sort(), "tests"];
+  const blocks = [];
+  for (const g of order) {
     const members2 = groups.get(g);
     if (!members2) continue;
     blocks.push({ type: "group", label: g, attrs: [["targets", list([...new Set(members2)].sort().map(str))]] });
   }
+  return blocks;
+}
+function groupNameClashes(groups, targetBlocks) {
+  const names = new Set(targetBlocks.map((b) => b.label));
+  return [...groups.keys()].filter((g) => names.has(g)).map(
+    (g) => error("bake-name-clash", `the bake group "${g}" has the name of a target`, {
+      hint: "rename the product or pool so that its group name differs from every target name"
+    })
+  );
+}
+function imageTargets(targets, dockerfiles, shares) {
+  const out = [];
+  const commons = /* @__PURE__ */ new Set();
+  for (const t of targets) {
+    const common = variantTargetName(t);
+    if (!commons.has(common)) {
+      commons.add(common);
+      out.push(writeTarget(variantCommonTarget(t, dockerfiles.get(dockerfileKey(t.product, t.variant)))));
+    }
+    out.push(writeTarget(platformTarget(t, shares.get(t))));
+  }
+  return out;
+}
+function variantCommonTarget(t, d) {
+  const labels = imageLabels(t.product, t.variant);
+  return {
+    type: "target",
+    label: variantTargetName(t),
+    attrs: [
+      ["description", str(`${t.id}: what its platforms share`)],
+      ["context", CONTEXT],
+      ["dockerfile", str(d.path)],
+      ["target", TARGET_FINAL],
+      ["args", argsMap(t.product.base.name, t.variant.args)],
+      ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
+      ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
+      ["attest", ATTEST]
+    ]
+  };
+}
+function platformTarget(t, share) {
+  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  return {
+    type: "target",
+    label: t.name,
+    attrs: [
+      ["description", str(`${t.id} for ${t.platform}`)],
+      ["inherits", list([str(variantTargetName(t))])],
+      ["contexts", share ? map2([[share.stage, str(`target:${stageTargetName(share)}`)]]) : void 0],
+      ["platforms", list([str(t.platform)])],
+      ["tags", list(t.tags.map((tag) => expr(hclTemplate([{ ref: "REGISTRY" }, `/${tag}`, { ref: "TAG_SUFFIX" }]))))],
+      ["cache-from", list(cache.from)],
+      ["cache-to", list(cache.to)]
+    ]
+  };
+}
+function sharedStageTargets(targets, dockerfiles, shares) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const t of targets) {
+    const share = shares.get(t);
+    if (!share || seen.has(share)) continue;
+    seen.add(share);
+    const first = share.users[0];
+    out.push(writeTarget(sharedStageTarget(share, dockerfiles.get(dockerfileKey(first.product, first.variant)))));
+  }
+  return out;
+}
+function sharedStageTarget(share, d) {
+  const first = share.users[0];
+  const name = stageTargetName(share);
+  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  return {
+    type: "target",
+    label: name,
+    attrs: [
+      ["description", str(`stage ${share.stage} shared by ${[...share.products].sort().join(", ")} (${first.platform})`)],
+      ["context", CONTEXT],
+      ["dockerfile", str(d.path)],
+      ["target", str(share.stage)],
+      ["platforms", list([str(first.platform)])],
+      ["args", argsMap(first.product.base.name, share.args)],
+      ["cache-from", list(cache.from)],
+      ["cache-to", list(cache.to)]
+    ]
+  };
+}
+function combinedTestTargets(targets, dockerfiles) {
+  return targets.map((t) => writeTarget(combinedTestTarget(t, dockerfiles.get(dockerfileKey(t.product, t.variant)))));
+}
+function combinedTestTarget(t, d) {
+  const name = testTargetName(t.name);
+  return {
+    type: "target",
+    label: name,
+    attrs: [
+      ["description", str(`tests of ${t.id} on ${t.platform}`)],
+      ["context", CONTEXT],
+      ["dockerfile", str(`${combinedTestDir(d.path)}/Dockerfile`)],
+      ["target", TARGET_TEST_RESULTS],
+      ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
+      ["platforms", list([str(t.platform)])],
+      ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
+    ]
+  };
+}
+function renderBake(blocks, targetBlocks) {
   targetBlocks.sort((a, b) => a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
   const head = writeHcl(
     blocks,
@@ -32769,21 +32799,47 @@ var init_bake = __esm({
 
 // generators/build-files.ts
 function generateBuildFiles(factory) {
-  const files2 = [];
-  const diagnostics = [];
-  const renderProblems = /* @__PURE__ */ new Map();
-  const renderFailed = (e, where) => {
-    if (!(e instanceof FactoryError)) throw e;
-    for (const d of e.diagnostics) {
-      const l = d.location;
-      const key = JSON.stringify([d.code, d.message, l?.file, l?.line, l?.column]);
-      const seen = renderProblems.get(key);
-      if (seen) seen.where.push(where);
-      else renderProblems.set(key, { d, where: [where] });
-    }
-  };
   const memo2 = renderMemo();
   const runners = runnerMemo();
+  const problems = renderProblems();
+  const variants = variantFiles(factory, memo2, runners, problems);
+  const fragmentTests = planFragmentTests(factory);
+  const isolated = fragmentTests.flatMap((plan) => isolatedTestFiles(plan, memo2, runners, problems));
+  const diagnostics = [...variants.diagnostics, ...problems.diagnostics()];
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  const files2 = [
+    ...variants.files,
+    ...isolated,
+    { path: BAKE_FILE, text: generateBake(factory, variants.dockerfiles, fragmentTests) },
+    { path: RUNNER_LIB_PATH, text: generateRunnerLib() },
+    ...productBakeFiles(factory, variants.dockerfiles, fragmentTests)
+  ];
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function renderProblems() {
+  const byKey = /* @__PURE__ */ new Map();
+  return {
+    failed(e, where) {
+      if (!(e instanceof FactoryError)) throw e;
+      for (const d of e.diagnostics) {
+        const l = d.location;
+        const key = JSON.stringify([d.code, d.message, l?.file, l?.line, l?.column]);
+        const seen = byKey.get(key);
+        if (seen) seen.where.push(where);
+        else byKey.set(key, { d, where: [where] });
+      }
+    },
+    diagnostics() {
+      return [...byKey.values()].map(({ d, where }) => {
+        const list4 = where.length <= 3 ? where.join(", ") : `${where.slice(0, 3).join(", ")} and ${where.length - 3} more`;
+        return { ...d, message: `${d.message} (rendering ${list4})` };
+      });
+    }
+  };
+}
+function variantFiles(factory, memo2, runners, problems) {
+  const files2 = [];
+  const diagnostics = [];
   const dockerfiles = /* @__PURE__ */ new Map();
   const owners = /* @__PURE__ */ new Map();
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -32794,7 +32850,7 @@ function generateBuildFiles(factory) {
       try {
         d = renderDockerfile(p, v, memo2);
       } catch (e) {
-        renderFailed(e, key);
+        problems.failed(e, key);
         continue;
       }
       const owner = owners.get(d.path);
@@ -32809,67 +32865,64 @@ function generateBuildFiles(factory) {
       }
       owners.set(d.path, key);
       dockerfiles.set(key, { path: d.path, text: d.text, stages: d.stages });
-      files2.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
-      const testDir = combinedTestDir(d.path);
-      files2.push(
-        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
-        {
-          path: `${testDir}/Dockerfile`,
-          text: `# Generated by the container factory: the tests of ${key} on its image, which bake passes
+      files2.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) }, ...combinedTestFiles(p, v, key, d, runners));
+    }
+  }
+  return { files: files2, dockerfiles, diagnostics };
+}
+function combinedTestFiles(p, v, key, d, runners) {
+  const testDir = combinedTestDir(d.path);
+  return [
+    { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
+    {
+      path: `${testDir}/Dockerfile`,
+      text: `# Generated by the container factory: the tests of ${key} on its image, which bake passes
 # as the named context "${IMAGE_UNDER_TEST}" (target:<image target>).
 ` + testStages(IMAGE_UNDER_TEST, `${testDir}/run.sh`)
-        }
-      );
     }
+  ];
+}
+function isolatedTestFiles(plan, memo2, runners, problems) {
+  let d;
+  try {
+    d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo2);
+  } catch (e) {
+    problems.failed(e, `the isolated test of ${plan.ref}`);
+    return [];
   }
-  const fragmentTests = planFragmentTests(factory);
-  for (const plan of fragmentTests) {
-    let d;
-    try {
-      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo2);
-    } catch (e) {
-      renderFailed(e, `the isolated test of ${plan.ref}`);
-      continue;
+  const withTests = withTestStages(d, plan);
+  return [
+    { path: withTests.path, text: withTests.text },
+    { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
+    {
+      path: plan.runnerPath,
+      text: generateRunner(
+        plan.cases,
+        {
+          subject: `${plan.ref} (isolated, on ${plan.base.name})`,
+          accelerator: plan.accelerator,
+          imageUser: dockerfileUser(d.text)
+        },
+        runners
+      )
     }
-    const stages = testStages("final", plan.runnerPath);
-    const testsLine = plan.fragment.meta.locate(["tests"]).line;
-    const extra = `
+  ];
+}
+function withTestStages(d, plan) {
+  const stages = testStages("final", plan.runnerPath);
+  const testsLine = plan.fragment.meta.locate(["tests"]).line;
+  const extra = `
 ${stages}`.split("\n").slice(0, -1);
-    const withTests = {
-      ...d,
-      text: d.text + extra.map((l) => `${l}
+  return {
+    ...d,
+    text: d.text + extra.map((l) => `${l}
 `).join(""),
-      sourceMap: [
-        ...d.sourceMap,
-        ...extra.map((_l, i) => ({ line: d.sourceMap.length + i + 1, file: plan.fragment.meta.file, sourceLine: testsLine, origin: plan.ref }))
-      ],
-      stages: [...d.stages, "test-run", "test-results", "test-verdict"]
-    };
-    files2.push(
-      { path: withTests.path, text: withTests.text },
-      { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
-      {
-        path: plan.runnerPath,
-        text: generateRunner(
-          plan.cases,
-          {
-            subject: `${plan.ref} (isolated, on ${plan.base.name})`,
-            accelerator: plan.accelerator,
-            imageUser: dockerfileUser(d.text)
-          },
-          runners
-        )
-      }
-    );
-  }
-  for (const { d, where } of renderProblems.values()) {
-    const list4 = where.length <= 3 ? where.join(", ") : `${where.slice(0, 3).join(", ")} and ${where.length - 3} more`;
-    diagnostics.push({ ...d, message: `${d.message} (rendering ${list4})` });
-  }
-  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  files2.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
-  files2.push(...productBakeFiles(factory, dockerfiles, fragmentTests));
-  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+    sourceMap: [
+      ...d.sourceMap,
+      ...extra.map((_l, i) => ({ line: d.sourceMap.length + i + 1, file: plan.fragment.meta.file, sourceLine: testsLine, origin: plan.ref }))
+    ],
+    stages: [...d.stages, "test-run", "test-results", "test-verdict"]
+  };
 }
 function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const byProduct = /* @__PURE__ */ new Map();
@@ -36148,72 +36201,103 @@ function splitTag(ref3) {
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
+  checkOptions(opts);
+  const headRef = opts.head ?? "HEAD";
+  const headCommit = await resolveCommit(opts.repoRoot, headRef);
+  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
+  const found = opts.all ? everyTarget(head) : await diffAgainstBase(opts, opts.base, head, headCommit);
+  const selected = selectTargets(head, found.reasons, opts);
+  const lookup = keyLookup(opts, registry2);
+  const affected = await planTargets(selected, found.reasons, lookup, opts);
+  const merges = await planMerges(head, selected, affected, lookup, opts.promote);
+  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
+  const { pools, matrices } = planPools(head, affected);
+  const build2 = affected.filter((p) => p.status === "build").map((p) => p.target);
+  const skipped = affected.filter((p) => p.status === "skip").map((p) => p.target);
+  return {
+    version: 1,
+    mode: opts.all ? "all" : "diff",
+    ...found.base ? { base: found.base } : {},
+    head: { ref: headRef, commit: headCommit },
+    filters: { products: [...opts.products ?? []], platforms: [...opts.platforms ?? []] },
+    force: Boolean(opts.force),
+    registry: registry2,
+    changed: found.changed,
+    ignored: found.ignored,
+    affected,
+    build: build2,
+    skipped,
+    removed: found.removed,
+    pools,
+    matrices,
+    merges,
+    // Registry checks run concurrently: sort so the same plan always prints the same way.
+    warnings: [...new Set(lookup.warnings)].sort(),
+    summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: found.removed.length }
+  };
+}
+function checkOptions(opts) {
   if (opts.promote !== void 0 && opts.promote !== "" && !TAG_RE3.test(opts.promote)) {
     throw new PlanError(`--promote "${opts.promote}" is not a valid image tag (letters, digits, _ . -; at most 101 characters)`);
   }
   if (!opts.all && !opts.base) throw new PlanError("give --base <ref> to diff against, or --all to plan every target");
-  const headRef = opts.head ?? "HEAD";
-  const headCommit = await resolveCommit(opts.repoRoot, headRef);
-  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
-  let changed = [];
-  let baseInfo;
-  let reasons;
-  let removed = [];
-  let ignored = [];
-  if (opts.all) {
-    reasons = new Map(
-      head.targets.map((t) => [
-        t.name,
-        [{ kind: "requested", summary: "every target requested (--all)", chain: ["--all: every target is planned", `target ${t.name}`], files: [] }]
-      ])
-    );
-  } else {
-    const baseCommit = await resolveCommit(opts.repoRoot, opts.base);
-    baseInfo = { ref: opts.base, commit: baseCommit };
-    changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
-    const relevant = changed.some((f) => classifyPath(f.path) !== "other" || f.from !== void 0 && classifyPath(f.from) !== "other");
-    let base;
-    let baseProblem;
-    if (relevant) {
-      const built = buildFactory(await readTreeAt(opts.repoRoot, baseCommit));
-      if (built.factory && !hasErrors(built.diagnostics)) base = built.factory;
-      else {
-        const errors = built.diagnostics.filter((d) => d.severity === "error");
-        baseProblem = `base revision ${opts.base} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})`;
-      }
-    } else {
-      base = head;
-    }
-    const detection = detectAffected({ head, base, baseProblem, changed });
-    reasons = detection.affected;
-    removed = detection.removed;
-    ignored = detection.ignored;
-  }
+}
+function everyTarget(head) {
+  const reasons = new Map(
+    head.targets.map((t) => [
+      t.name,
+      [{ kind: "requested", summary: "every target requested (--all)", chain: ["--all: every target is planned", `target ${t.name}`], files: [] }]
+    ])
+  );
+  return { changed: [], reasons, removed: [], ignored: [] };
+}
+async function diffAgainstBase(opts, baseRef, head, headCommit) {
+  const baseCommit = await resolveCommit(opts.repoRoot, baseRef);
+  const changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
+  const relevant = changed.some((f) => classifyPath(f.path) !== "other" || f.from !== void 0 && classifyPath(f.from) !== "other");
+  const { base, baseProblem } = relevant ? loadBase(baseRef, await readTreeAt(opts.repoRoot, baseCommit)) : { base: head };
+  const detection = detectAffected({ head, base, baseProblem, changed });
+  return { base: { ref: baseRef, commit: baseCommit }, changed, reasons: detection.affected, removed: detection.removed, ignored: detection.ignored };
+}
+function loadBase(baseRef, files2) {
+  const built = buildFactory(files2);
+  if (built.factory && !hasErrors(built.diagnostics)) return { base: built.factory };
+  const errors = built.diagnostics.filter((d) => d.severity === "error");
+  return { baseProblem: `base revision ${baseRef} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})` };
+}
+function selectTargets(head, reasons, opts) {
   const byTarget = new Map(head.targets.map((t) => [t.name, t]));
-  const selected = applyFilters(
+  return applyFilters(
     [...reasons.keys()].map((n) => byTarget.get(n)),
     opts,
     head
   ).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+function keyLookup(opts, registry2) {
   const renderer = new Renderer();
   const warnings = [];
-  const exists = async (ref3) => {
-    if (!opts.registryCheck) return false;
-    try {
-      return await opts.registryCheck(ref3);
-    } catch (e) {
-      warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
-      return false;
+  return {
+    warnings,
+    keyed(t) {
+      const key = renderer.key(t);
+      const image = t.product.product.doc.image;
+      return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
+    },
+    async exists(ref3) {
+      if (!opts.registryCheck) return false;
+      try {
+        return await opts.registryCheck(ref3);
+      } catch (e) {
+        warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
+        return false;
+      }
     }
   };
-  const keyed = (t) => {
-    const key = renderer.key(t);
-    const image = t.product.product.doc.image;
-    return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
-  };
+}
+async function planTargets(selected, reasons, lookup, opts) {
   const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
-    const k = keyed(t);
-    const found = !opts.force && await exists(k.ref);
+    const k = lookup.keyed(t);
+    const found = !opts.force && await lookup.exists(k.ref);
     return {
       target: t.name,
       id: t.id,
@@ -36230,7 +36314,9 @@ async function planChanges(opts) {
       reasons: reasons.get(t.name) ?? []
     };
   });
-  affected.sort(byName2);
+  return affected.sort(byName2);
+}
+async function planMerges(head, selected, affected, lookup, promote) {
   const plannedByName = new Map(affected.map((p) => [p.target, p]));
   const variantKeys = [...new Set(selected.map((t) => `${t.product.id}\0${t.variant.name}`))].sort();
   const merges = [];
@@ -36240,13 +36326,13 @@ async function planChanges(opts) {
     const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t) => {
       const planned = plannedByName.get(t.name);
       if (planned) return { target: t.name, platform: t.platform, status: planned.status === "build" ? "build" : "existing", keyTag: planned.keyTag };
-      const k = keyed(t);
-      return { target: t.name, platform: t.platform, status: await exists(k.ref) ? "existing" : "missing", keyTag: k.tag };
+      const k = lookup.keyed(t);
+      return { target: t.name, platform: t.platform, status: await lookup.exists(k.ref) ? "existing" : "missing", keyTag: k.tag };
     });
     const first = siblings[0];
     const split = first.mergedTags.map(splitTag);
     const tags = split.map((s) => s.tag);
-    if (opts.promote) tags.push(promotedTag(opts.promote, first));
+    if (promote) tags.push(promotedTag(promote, first));
     merges.push({
       product: productId,
       variant: variantName2,
@@ -36255,62 +36341,44 @@ async function planChanges(opts) {
       sources: sources.sort((a, b) => a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)
     });
   }
-  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
+  return merges;
+}
+function planPools(head, affected) {
   const matrices = {};
   const pools = [];
   for (const pool2 of [...head.pools].sort((a, b) => a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0)) {
     const name = pool2.doc.name;
     const mine = affected.filter((p) => p.pool === name);
-    matrices[name] = {
-      include: mine.filter((p) => p.status === "build").map((p) => ({
-        target: p.target,
-        id: p.id,
-        product: p.product,
-        variant: p.variant,
-        platform: p.platform,
-        arch: p.arch,
-        pool: p.pool,
-        image: p.image,
-        key: p.key,
-        "key-tag": p.keyTag,
-        "bake-file": productBakeFile(splitRef(p.product))
-      }))
-    };
+    matrices[name] = { include: mine.filter((p) => p.status === "build").map(matrixEntry) };
     const runsOn = pool2.doc["runs-on"];
+    const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
     pools.push({
       name,
       slug: poolSlug(name),
       platform: pool2.doc.platform,
       accelerator: pool2.doc.accelerator,
       runsOn: typeof runsOn === "string" ? [runsOn] : [...runsOn],
-      targets: head.targets.filter((t) => t.pool.doc.name === name).length,
-      shards: poolShards(head.targets.filter((t) => t.pool.doc.name === name).length),
+      targets,
+      shards: poolShards(targets),
       build: matrices[name].include.length,
       skipped: mine.length - matrices[name].include.length
     });
   }
-  const build2 = affected.filter((p) => p.status === "build").map((p) => p.target);
-  const skipped = affected.filter((p) => p.status === "skip").map((p) => p.target);
+  return { pools, matrices };
+}
+function matrixEntry(p) {
   return {
-    version: 1,
-    mode: opts.all ? "all" : "diff",
-    ...baseInfo ? { base: baseInfo } : {},
-    head: { ref: headRef, commit: headCommit },
-    filters: { products: [...opts.products ?? []], platforms: [...opts.platforms ?? []] },
-    force: Boolean(opts.force),
-    registry: registry2,
-    changed,
-    ignored,
-    affected,
-    build: build2,
-    skipped,
-    removed,
-    pools,
-    matrices,
-    merges,
-    // Registry checks run concurrently: sort so the same plan always prints the same way.
-    warnings: [...new Set(warnings)].sort(),
-    summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: removed.length }
+    target: p.target,
+    id: p.id,
+    product: p.product,
+    variant: p.variant,
+    platform: p.platform,
+    arch: p.arch,
+    pool: p.pool,
+    image: p.image,
+    key: p.key,
+    "key-tag": p.keyTag,
+    "bake-file": productBakeFile(splitRef(p.product))
   };
 }
 function refuseIncompleteLists(merges, platforms) {

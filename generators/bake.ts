@@ -306,8 +306,39 @@ export function generateBake(
   dockerfiles: ReadonlyMap<string, BakeDockerfile>,
   fragmentTests: readonly FragmentTestPlan[] = planFragmentTests(factory),
 ): string {
-  const diagnostics: Diagnostic[] = [];
   const targets = [...factory.targets].sort(byName);
+  const argDiagnostics = reservedArgDiagnostics(targets, dockerfiles);
+  const baseVars = baseVariables(factory.loaded.bases);
+  const variables = variableBlocks(factory, baseVars.byVariable);
+  const shares = planSharedStages(targets, dockerfiles);
+  const groups = groupMembers(targets, fragmentTests);
+  const targetBlocks = [
+    ...imageTargets(targets, dockerfiles, shares),
+    ...sharedStageTargets(targets, dockerfiles, shares),
+    ...combinedTestTargets(targets, dockerfiles),
+    ...fragmentTests.flatMap((ft) => fragmentTestBlocks(ft).map(writeTarget)),
+  ];
+  // Every problem is reported at once, in the order the checks run, rather than one per try.
+  const diagnostics = [...argDiagnostics, ...baseVars.diagnostics, ...groupNameClashes(groups, targetBlocks)];
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  return renderBake([...variables, ...groupBlocks(groups)], targetBlocks);
+}
+
+/** A target block already written out, with the label it sorts by. */
+interface WrittenTarget {
+  label: string;
+  text: string;
+}
+
+// Each target block is written as soon as it is built: 25,000 blocks of attribute objects
+// kept alive until the end made every young-generation GC copy them all.
+function writeTarget(b: HclBlock): WrittenTarget {
+  return { label: b.label, text: writeBlock(b) };
+}
+
+/** Also makes sure every target has its rendered Dockerfile: the rest of the bake relies on it. */
+function reservedArgDiagnostics(targets: readonly Target[], dockerfiles: ReadonlyMap<string, BakeDockerfile>): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
   const checked = new Set<string>();
   for (const t of targets) {
     const key = dockerfileKey(t.product, t.variant);
@@ -327,13 +358,16 @@ export function generateBake(
       }
     }
   }
+  return diagnostics;
+}
 
-  const blocks: HclBlock[] = [];
-  const bases = [...factory.loaded.bases].sort((a, b) => byName(a.doc, b.doc));
-  const baseVars = new Map<string, Located<Base>>();
-  for (const b of bases) {
+/** The Base documents by their bake variable; when two share one, the later (by name) wins. */
+function baseVariables(bases: readonly Located<Base>[]): { byVariable: Map<string, Located<Base>>; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const byVariable = new Map<string, Located<Base>>();
+  for (const b of [...bases].sort((x, y) => byName(x.doc, y.doc))) {
     const v = baseVariable(b.doc.name);
-    const other = baseVars.get(v);
+    const other = byVariable.get(v);
     if (other) {
       diagnostics.push(
         error('base-variable-clash', `bases "${other.doc.name}" and "${b.doc.name}" both map to the bake variable ${v}`, {
@@ -343,26 +377,27 @@ export function generateBake(
         }),
       );
     }
-    baseVars.set(v, b);
+    byVariable.set(v, b);
   }
-  for (const v of VARIABLES)
-    blocks.push({
-      type: 'variable',
-      label: v.name,
-      attrs: [
-        ['description', str(v.description)],
-        ['default', v.default],
-      ],
-    });
+  return { byVariable, diagnostics };
+}
+
+function variableBlock(label: string, description: string, value: HclExpr): HclBlock {
+  return {
+    type: 'variable',
+    label,
+    attrs: [
+      ['description', str(description)],
+      ['default', value],
+    ],
+  };
+}
+
+/** The factory's own variables, then one per base image. */
+function variableBlocks(factory: ResolvedFactory, baseVars: ReadonlyMap<string, Located<Base>>): HclBlock[] {
+  const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-    blocks.push({
-      type: 'variable',
-      label: v,
-      attrs: [
-        ['description', str(`image of the base "${b.doc.name}"`)],
-        ['default', str(baseDefault(b.doc, factory.loaded.lock))],
-      ],
-    });
+    blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
   // A product may use a base given only by the resolver (no Base document): still a variable.
   const resolverOnly = new Set<string>();
@@ -370,19 +405,14 @@ export function generateBake(
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    blocks.push({
-      type: 'variable',
-      label: v,
-      attrs: [
-        ['description', str(`image of the base "${p.base.name}"`)],
-        ['default', str(p.base.digest && !p.base.image.includes('@') ? `${p.base.image}@${p.base.digest}` : p.base.image)],
-      ],
-    });
+    const image = p.base.digest && !p.base.image.includes('@') ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
+  return blocks;
+}
 
-  const shares = planSharedStages(targets, dockerfiles);
-
-  // Groups.
+/** Group name -> its members, in the order they were added (duplicates kept; groupBlocks drops them). */
+function groupMembers(targets: readonly Target[], fragmentTests: readonly FragmentTestPlan[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   const addTo = (g: string, name: string) => {
     let l = groups.get(g);
@@ -396,125 +426,151 @@ export function generateBake(
     addTo('tests', testTargetName(t.name));
   }
   for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
+  return groups;
+}
 
-  // Each target block is written as soon as it is built: 25,000 blocks of attribute objects
-  // kept alive until the end made every young-generation GC copy them all.
-  const targetBlocks: { label: string; text: string }[] = [];
-  const addTarget = (b: HclBlock): void => {
-    targetBlocks.push({ label: b.label, text: writeBlock(b) });
-  };
-  // What the platforms of one variant have in common lives in one `_<product>-<variant>` target
-  // that theirs inherit: the file stays about half as long, and a variant's labels are
-  // written (and reviewed) once.
-  const commons = new Set<string>();
-  for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
-    const common = variantTargetName(t);
-    if (!commons.has(common)) {
-      commons.add(common);
-      const labels = imageLabels(t.product, t.variant);
-      addTarget({
-        type: 'target',
-        label: common,
-        attrs: [
-          ['description', str(`${t.id}: what its platforms share`)],
-          ['context', CONTEXT],
-          ['dockerfile', str(d.path)],
-          ['target', TARGET_FINAL],
-          ['args', argsMap(t.product.base.name, t.variant.args)],
-          ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
-          ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
-          ['attest', ATTEST],
-        ],
-      });
-    }
-    const share = shares.get(t);
-    const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
-    addTarget({
-      type: 'target',
-      label: t.name,
-      attrs: [
-        ['description', str(`${t.id} for ${t.platform}`)],
-        ['inherits', list([str(common)])],
-        ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
-        ['platforms', list([str(t.platform)])],
-        ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
-        ['cache-from', list(cache.from)],
-        ['cache-to', list(cache.to)],
-      ],
-    });
-  }
-
-  // Shared stage targets, built from the Dockerfile of their first user.
-  const seenShares = new Set<StageShare>();
-  for (const t of targets) {
-    const share = shares.get(t);
-    if (!share || seenShares.has(share)) continue;
-    seenShares.add(share);
-    const first = share.users[0]!;
-    const d = dockerfiles.get(dockerfileKey(first.product, first.variant))!;
-    const name = stageTargetName(share);
-    // Every user writes the same content to this ref: the stage's inputs are identical by construction.
-    const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
-    addTarget({
-      type: 'target',
-      label: name,
-      attrs: [
-        ['description', str(`stage ${share.stage} shared by ${[...share.products].sort().join(', ')} (${first.platform})`)],
-        ['context', CONTEXT],
-        ['dockerfile', str(d.path)],
-        ['target', str(share.stage)],
-        ['platforms', list([str(first.platform)])],
-        ['args', argsMap(first.product.base.name, share.args)],
-        ['cache-from', list(cache.from)],
-        ['cache-to', list(cache.to)],
-      ],
-    });
-  }
-
-  // Combined tests: the variant's fragment tests and the product tests on the final image.
-  for (const t of targets) {
-    const d = dockerfiles.get(dockerfileKey(t.product, t.variant))!;
-    const name = testTargetName(t.name);
-    addTarget({
-      type: 'target',
-      label: name,
-      attrs: [
-        ['description', str(`tests of ${t.id} on ${t.platform}`)],
-        ['context', CONTEXT],
-        ['dockerfile', str(`${combinedTestDir(d.path)}/Dockerfile`)],
-        ['target', TARGET_TEST_RESULTS],
-        ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
-        ['platforms', list([str(t.platform)])],
-        ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
-      ],
-    });
-  }
-
-  // Isolated fragment tests: the fragment and what it requires on the template's base.
-  for (const ft of fragmentTests) for (const b of fragmentTestBlocks(ft)) addTarget(b);
-
-  const names = new Set<string>();
-  for (const b of targetBlocks) names.add(b.label);
-  for (const g of groups.keys()) {
-    if (names.has(g)) {
-      diagnostics.push(
-        error('bake-name-clash', `the bake group "${g}" has the name of a target`, {
-          hint: 'rename the product or pool so that its group name differs from every target name',
-        }),
-      );
-    }
-  }
-  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-
-  const groupOrder = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== 'tests').sort(), 'tests'];
-  for (const g of groupOrder) {
+/** `default` first, `tests` last, the others by name; members deduplicated and sorted. */
+function groupBlocks(groups: ReadonlyMap<string, string[]>): HclBlock[] {
+  const order = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== 'tests').sort(), 'tests'];
+  const blocks: HclBlock[] = [];
+  for (const g of order) {
     const members = groups.get(g);
     if (!members) continue;
     blocks.push({ type: 'group', label: g, attrs: [['targets', list([...new Set(members)].sort().map(str))]] });
   }
-  targetBlocks.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return blocks;
+}
 
+// `docker buildx bake <name>` could then mean either.
+function groupNameClashes(groups: ReadonlyMap<string, string[]>, targetBlocks: readonly WrittenTarget[]): Diagnostic[] {
+  const names = new Set(targetBlocks.map((b) => b.label));
+  return [...groups.keys()]
+    .filter((g) => names.has(g))
+    .map((g) =>
+      error('bake-name-clash', `the bake group "${g}" has the name of a target`, {
+        hint: 'rename the product or pool so that its group name differs from every target name',
+      }),
+    );
+}
+
+/**
+ * What the platforms of one variant have in common lives in one `_<product>-<variant>` target
+ * that theirs inherit: the file stays about half as long, and a variant's labels are written
+ * (and reviewed) once.
+ */
+function imageTargets(targets: readonly Target[], dockerfiles: ReadonlyMap<string, BakeDockerfile>, shares: ReadonlyMap<Target, StageShare>): WrittenTarget[] {
+  const out: WrittenTarget[] = [];
+  const commons = new Set<string>();
+  for (const t of targets) {
+    const common = variantTargetName(t);
+    if (!commons.has(common)) {
+      commons.add(common);
+      out.push(writeTarget(variantCommonTarget(t, dockerfiles.get(dockerfileKey(t.product, t.variant))!)));
+    }
+    out.push(writeTarget(platformTarget(t, shares.get(t))));
+  }
+  return out;
+}
+
+function variantCommonTarget(t: Target, d: BakeDockerfile): HclBlock {
+  const labels = imageLabels(t.product, t.variant);
+  return {
+    type: 'target',
+    label: variantTargetName(t),
+    attrs: [
+      ['description', str(`${t.id}: what its platforms share`)],
+      ['context', CONTEXT],
+      ['dockerfile', str(d.path)],
+      ['target', TARGET_FINAL],
+      ['args', argsMap(t.product.base.name, t.variant.args)],
+      ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
+      ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
+      ['attest', ATTEST],
+    ],
+  };
+}
+
+function platformTarget(t: Target, share: StageShare | undefined): HclBlock {
+  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  return {
+    type: 'target',
+    label: t.name,
+    attrs: [
+      ['description', str(`${t.id} for ${t.platform}`)],
+      ['inherits', list([str(variantTargetName(t))])],
+      ['contexts', share ? map([[share.stage, str(`target:${stageTargetName(share)}`)]]) : undefined],
+      ['platforms', list([str(t.platform)])],
+      ['tags', list(t.tags.map((tag) => expr(hclTemplate([{ ref: 'REGISTRY' }, `/${tag}`, { ref: 'TAG_SUFFIX' }]))))],
+      ['cache-from', list(cache.from)],
+      ['cache-to', list(cache.to)],
+    ],
+  };
+}
+
+/** One target per shared stage, built from the Dockerfile of its first user. */
+function sharedStageTargets(
+  targets: readonly Target[],
+  dockerfiles: ReadonlyMap<string, BakeDockerfile>,
+  shares: ReadonlyMap<Target, StageShare>,
+): WrittenTarget[] {
+  const out: WrittenTarget[] = [];
+  const seen = new Set<StageShare>();
+  for (const t of targets) {
+    const share = shares.get(t);
+    if (!share || seen.has(share)) continue;
+    seen.add(share);
+    const first = share.users[0]!;
+    out.push(writeTarget(sharedStageTarget(share, dockerfiles.get(dockerfileKey(first.product, first.variant))!)));
+  }
+  return out;
+}
+
+function sharedStageTarget(share: StageShare, d: BakeDockerfile): HclBlock {
+  const first = share.users[0]!;
+  const name = stageTargetName(share);
+  // Every user writes the same content to this ref: the stage's inputs are identical by construction.
+  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  return {
+    type: 'target',
+    label: name,
+    attrs: [
+      ['description', str(`stage ${share.stage} shared by ${[...share.products].sort().join(', ')} (${first.platform})`)],
+      ['context', CONTEXT],
+      ['dockerfile', str(d.path)],
+      ['target', str(share.stage)],
+      ['platforms', list([str(first.platform)])],
+      ['args', argsMap(first.product.base.name, share.args)],
+      ['cache-from', list(cache.from)],
+      ['cache-to', list(cache.to)],
+    ],
+  };
+}
+
+/** Combined tests: the variant's fragment tests and the product tests on the final image. */
+function combinedTestTargets(targets: readonly Target[], dockerfiles: ReadonlyMap<string, BakeDockerfile>): WrittenTarget[] {
+  return targets.map((t) => writeTarget(combinedTestTarget(t, dockerfiles.get(dockerfileKey(t.product, t.variant))!)));
+}
+
+function combinedTestTarget(t: Target, d: BakeDockerfile): HclBlock {
+  const name = testTargetName(t.name);
+  return {
+    type: 'target',
+    label: name,
+    attrs: [
+      ['description', str(`tests of ${t.id} on ${t.platform}`)],
+      ['context', CONTEXT],
+      ['dockerfile', str(`${combinedTestDir(d.path)}/Dockerfile`)],
+      ['target', TARGET_TEST_RESULTS],
+      ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
+      ['platforms', list([str(t.platform)])],
+      ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
+    ],
+  };
+}
+
+/** The head (comment, variables, groups), then the target blocks sorted by label. */
+function renderBake(blocks: readonly HclBlock[], targetBlocks: WrittenTarget[]): string {
+  targetBlocks.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   const head = writeHcl(
     blocks,
     [
@@ -529,6 +585,7 @@ export function generateBake(
   return parts.join('\n');
 }
 
+/** Isolated fragment tests: the fragment and what it requires on the template's base. */
 function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
   return ft.platforms.map((a) => {
     const name = `${ft.targetPrefix}-${a.arch}`;

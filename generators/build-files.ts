@@ -36,27 +36,67 @@ import {
 export const BAKE_FILE = 'docker-bake.hcl';
 
 export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
-  const files: OutputFile[] = [];
-  const diagnostics: Diagnostic[] = [];
-  // One snippet error shows in every variant and isolated test that renders it: report it once,
-  // naming what it broke.
-  const renderProblems = new Map<string, { d: Diagnostic; where: string[] }>();
-  const renderFailed = (e: unknown, where: string): void => {
-    if (!(e instanceof FactoryError)) throw e;
-    for (const d of e.diagnostics) {
-      const l = d.location;
-      const key = JSON.stringify([d.code, d.message, l?.file, l?.line, l?.column]);
-      const seen = renderProblems.get(key);
-      if (seen) seen.where.push(where);
-      else renderProblems.set(key, { d, where: [where] });
-    }
-  };
   const memo = renderMemo();
   const runners = runnerMemo();
+  const problems = renderProblems();
+  const variants = variantFiles(factory, memo, runners, problems);
+  const fragmentTests = planFragmentTests(factory);
+  const isolated = fragmentTests.flatMap((plan) => isolatedTestFiles(plan, memo, runners, problems));
+  const diagnostics = [...variants.diagnostics, ...problems.diagnostics()];
+  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
+  const files: OutputFile[] = [
+    ...variants.files,
+    ...isolated,
+    { path: BAKE_FILE, text: generateBake(factory, variants.dockerfiles, fragmentTests) },
+    { path: RUNNER_LIB_PATH, text: generateRunnerLib() },
+    ...productBakeFiles(factory, variants.dockerfiles, fragmentTests),
+  ];
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Render errors, collected rather than thrown so that one run reports every template and fragment. */
+interface RenderProblems {
+  /** Records the FactoryError `e` (anything else is rethrown), rendering `where`. */
+  failed(e: unknown, where: string): void;
+  diagnostics(): Diagnostic[];
+}
+
+// One snippet error shows in every variant and isolated test that renders it: report it once,
+// naming what it broke.
+function renderProblems(): RenderProblems {
+  const byKey = new Map<string, { d: Diagnostic; where: string[] }>();
+  return {
+    failed(e, where) {
+      if (!(e instanceof FactoryError)) throw e;
+      for (const d of e.diagnostics) {
+        const l = d.location;
+        const key = JSON.stringify([d.code, d.message, l?.file, l?.line, l?.column]);
+        const seen = byKey.get(key);
+        if (seen) seen.where.push(where);
+        else byKey.set(key, { d, where: [where] });
+      }
+    },
+    diagnostics() {
+      return [...byKey.values()].map(({ d, where }) => {
+        const list = where.length <= 3 ? where.join(', ') : `${where.slice(0, 3).join(', ')} and ${where.length - 3} more`;
+        return { ...d, message: `${d.message} (rendering ${list})` };
+      });
+    },
+  };
+}
+
+/** Each variant's Dockerfile, source map and combined tests; `dockerfiles` is what the bake files need. */
+function variantFiles(
+  factory: ResolvedFactory,
+  memo: ReturnType<typeof renderMemo>,
+  runners: RunnerMemo,
+  problems: RenderProblems,
+): { files: OutputFile[]; dockerfiles: Map<string, BakeDockerfile>; diagnostics: Diagnostic[] } {
+  const files: OutputFile[] = [];
+  const diagnostics: Diagnostic[] = [];
   const dockerfiles = new Map<string, BakeDockerfile>();
   const owners = new Map<string, string>();
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-
   for (const p of products) {
     for (const v of p.variants) {
       const key = dockerfileKey(p, v);
@@ -64,8 +104,7 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       try {
         d = renderDockerfile(p, v, memo);
       } catch (e) {
-        // Keep going: one run reports the problems of every template and fragment.
-        renderFailed(e, key);
+        problems.failed(e, key);
         continue;
       }
       const owner = owners.get(d.path);
@@ -80,70 +119,68 @@ export function generateBuildFiles(factory: ResolvedFactory): OutputFile[] {
       }
       owners.set(d.path, key);
       dockerfiles.set(key, { path: d.path, text: d.text, stages: d.stages });
-      files.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) });
+      files.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) }, ...combinedTestFiles(p, v, key, d, runners));
+    }
+  }
+  return { files, dockerfiles, diagnostics };
+}
 
-      const testDir = combinedTestDir(d.path);
-      files.push(
-        { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
+function combinedTestFiles(p: ResolvedProduct, v: Variant, key: string, d: RenderedDockerfile, runners: RunnerMemo): OutputFile[] {
+  const testDir = combinedTestDir(d.path);
+  return [
+    { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
+    {
+      path: `${testDir}/Dockerfile`,
+      text:
+        `# Generated by the container factory: the tests of ${key} on its image, which bake passes\n` +
+        `# as the named context "${IMAGE_UNDER_TEST}" (target:<image target>).\n` +
+        testStages(IMAGE_UNDER_TEST, `${testDir}/run.sh`),
+    },
+  ];
+}
+
+/** The isolated test of one fragment version: its Dockerfile with the test stages, source map and runner. */
+function isolatedTestFiles(plan: FragmentTestPlan, memo: ReturnType<typeof renderMemo>, runners: RunnerMemo, problems: RenderProblems): OutputFile[] {
+  let d: RenderedDockerfile;
+  try {
+    d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo);
+  } catch (e) {
+    problems.failed(e, `the isolated test of ${plan.ref}`);
+    return [];
+  }
+  const withTests = withTestStages(d, plan);
+  return [
+    { path: withTests.path, text: withTests.text },
+    { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
+    {
+      path: plan.runnerPath,
+      text: generateRunner(
+        plan.cases,
         {
-          path: `${testDir}/Dockerfile`,
-          text:
-            `# Generated by the container factory: the tests of ${key} on its image, which bake passes\n` +
-            `# as the named context "${IMAGE_UNDER_TEST}" (target:<image target>).\n` +
-            testStages(IMAGE_UNDER_TEST, `${testDir}/run.sh`),
+          subject: `${plan.ref} (isolated, on ${plan.base.name})`,
+          accelerator: plan.accelerator,
+          imageUser: dockerfileUser(d.text),
         },
-      );
-    }
-  }
+        runners,
+      ),
+    },
+  ];
+}
 
-  const fragmentTests = planFragmentTests(factory);
-  for (const plan of fragmentTests) {
-    let d: RenderedDockerfile;
-    try {
-      d = renderFragmentTestDockerfile(plan.host, plan.fragment, { variant: plan.variant, base: plan.base }, memo);
-    } catch (e) {
-      renderFailed(e, `the isolated test of ${plan.ref}`);
-      continue;
-    }
-    // The test stages map to the fragment's `tests`, which they run.
-    const stages = testStages('final', plan.runnerPath);
-    const testsLine = plan.fragment.meta.locate(['tests']).line;
-    const extra = `\n${stages}`.split('\n').slice(0, -1);
-    const withTests: RenderedDockerfile = {
-      ...d,
-      text: d.text + extra.map((l) => `${l}\n`).join(''),
-      sourceMap: [
-        ...d.sourceMap,
-        ...extra.map((_l, i) => ({ line: d.sourceMap.length + i + 1, file: plan.fragment.meta.file, sourceLine: testsLine, origin: plan.ref })),
-      ],
-      stages: [...d.stages, 'test-run', 'test-results', 'test-verdict'],
-    };
-    files.push(
-      { path: withTests.path, text: withTests.text },
-      { path: `${withTests.path}.map.json`, text: sourceMapJson(withTests) },
-      {
-        path: plan.runnerPath,
-        text: generateRunner(
-          plan.cases,
-          {
-            subject: `${plan.ref} (isolated, on ${plan.base.name})`,
-            accelerator: plan.accelerator,
-            imageUser: dockerfileUser(d.text),
-          },
-          runners,
-        ),
-      },
-    );
-  }
-
-  for (const { d, where } of renderProblems.values()) {
-    const list = where.length <= 3 ? where.join(', ') : `${where.slice(0, 3).join(', ')} and ${where.length - 3} more`;
-    diagnostics.push({ ...d, message: `${d.message} (rendering ${list})` });
-  }
-  if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  files.push({ path: BAKE_FILE, text: generateBake(factory, dockerfiles, fragmentTests) }, { path: RUNNER_LIB_PATH, text: generateRunnerLib() });
-  files.push(...productBakeFiles(factory, dockerfiles, fragmentTests));
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+// The test stages map to the fragment's `tests`, which they run: a failing test line points there.
+function withTestStages(d: RenderedDockerfile, plan: FragmentTestPlan): RenderedDockerfile {
+  const stages = testStages('final', plan.runnerPath);
+  const testsLine = plan.fragment.meta.locate(['tests']).line;
+  const extra = `\n${stages}`.split('\n').slice(0, -1);
+  return {
+    ...d,
+    text: d.text + extra.map((l) => `${l}\n`).join(''),
+    sourceMap: [
+      ...d.sourceMap,
+      ...extra.map((_l, i) => ({ line: d.sourceMap.length + i + 1, file: plan.fragment.meta.file, sourceLine: testsLine, origin: plan.ref })),
+    ],
+    stages: [...d.stages, 'test-run', 'test-results', 'test-verdict'],
+  };
 }
 
 /**

@@ -202,77 +202,136 @@ function splitTag(ref: string): { image: string; tag: string } {
 
 export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
   const registry = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, '');
+  checkOptions(opts);
+  const headRef = opts.head ?? 'HEAD';
+  const headCommit = await resolveCommit(opts.repoRoot, headRef);
+  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
+  const found = opts.all ? everyTarget(head) : await diffAgainstBase(opts, opts.base!, head, headCommit);
+  const selected = selectTargets(head, found.reasons, opts);
+  const lookup = keyLookup(opts, registry);
+  const affected = await planTargets(selected, found.reasons, lookup, opts);
+  const merges = await planMerges(head, selected, affected, lookup, opts.promote);
+  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms!);
+  const { pools, matrices } = planPools(head, affected);
+
+  const build = affected.filter((p) => p.status === 'build').map((p) => p.target);
+  const skipped = affected.filter((p) => p.status === 'skip').map((p) => p.target);
+  return {
+    version: 1,
+    mode: opts.all ? 'all' : 'diff',
+    ...(found.base ? { base: found.base } : {}),
+    head: { ref: headRef, commit: headCommit },
+    filters: { products: [...(opts.products ?? [])], platforms: [...(opts.platforms ?? [])] },
+    force: Boolean(opts.force),
+    registry,
+    changed: found.changed,
+    ignored: found.ignored,
+    affected,
+    build,
+    skipped,
+    removed: found.removed,
+    pools,
+    matrices,
+    merges,
+    // Registry checks run concurrently: sort so the same plan always prints the same way.
+    warnings: [...new Set(lookup.warnings)].sort(),
+    summary: { targets: head.targets.length, affected: affected.length, build: build.length, skipped: skipped.length, removed: found.removed.length },
+  };
+}
+
+// Before any git call, so that a bad argument fails fast and says so.
+function checkOptions(opts: PlanOptions): void {
   if (opts.promote !== undefined && opts.promote !== '' && !TAG_RE.test(opts.promote)) {
     throw new PlanError(`--promote "${opts.promote}" is not a valid image tag (letters, digits, _ . -; at most 101 characters)`);
   }
   if (!opts.all && !opts.base) throw new PlanError('give --base <ref> to diff against, or --all to plan every target');
-  const headRef = opts.head ?? 'HEAD';
-  const headCommit = await resolveCommit(opts.repoRoot, headRef);
-  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
+}
 
-  let changed: ChangedFile[] = [];
-  let baseInfo: PlanResult['base'];
-  let reasons: Map<string, Reason[]>;
-  let removed: PlanResult['removed'] = [];
-  let ignored: IgnoredFile[] = [];
-  if (opts.all) {
-    reasons = new Map(
-      head.targets.map((t) => [
-        t.name,
-        [{ kind: 'requested' as const, summary: 'every target requested (--all)', chain: ['--all: every target is planned', `target ${t.name}`], files: [] }],
-      ]),
-    );
-  } else {
-    const baseCommit = await resolveCommit(opts.repoRoot, opts.base!);
-    baseInfo = { ref: opts.base!, commit: baseCommit };
-    changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
-    const relevant = changed.some((f) => classifyPath(f.path) !== 'other' || (f.from !== undefined && classifyPath(f.from) !== 'other'));
-    let base: ResolvedFactory | undefined;
-    let baseProblem: string | undefined;
-    if (relevant) {
-      const built = buildFactory(await readTreeAt(opts.repoRoot, baseCommit));
-      if (built.factory && !hasErrors(built.diagnostics)) base = built.factory;
-      else {
-        const errors = built.diagnostics.filter((d) => d.severity === 'error');
-        baseProblem = `base revision ${opts.base} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})`;
-      }
-    } else {
-      base = head; // nothing the factory reads changed: compare head with itself
-    }
-    const detection = detectAffected({ head, base, baseProblem, changed });
-    reasons = detection.affected;
-    removed = detection.removed;
-    ignored = detection.ignored;
-  }
+/** What detection found: the affected head targets with their reasons, and what the diff held. */
+interface Found {
+  base?: PlanResult['base'];
+  changed: ChangedFile[];
+  reasons: Map<string, Reason[]>;
+  removed: PlanResult['removed'];
+  ignored: IgnoredFile[];
+}
 
+/** `--all`: every head target, with no diff behind it. */
+function everyTarget(head: ResolvedFactory): Found {
+  const reasons = new Map(
+    head.targets.map((t) => [
+      t.name,
+      [{ kind: 'requested' as const, summary: 'every target requested (--all)', chain: ['--all: every target is planned', `target ${t.name}`], files: [] }],
+    ]),
+  );
+  return { changed: [], reasons, removed: [], ignored: [] };
+}
+
+async function diffAgainstBase(opts: PlanOptions, baseRef: string, head: ResolvedFactory, headCommit: string): Promise<Found> {
+  const baseCommit = await resolveCommit(opts.repoRoot, baseRef);
+  const changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
+  const relevant = changed.some((f) => classifyPath(f.path) !== 'other' || (f.from !== undefined && classifyPath(f.from) !== 'other'));
+  // Nothing the factory reads changed: compare head with itself rather than load the base.
+  const { base, baseProblem } = relevant ? loadBase(baseRef, await readTreeAt(opts.repoRoot, baseCommit)) : { base: head };
+  const detection = detectAffected({ head, base, baseProblem, changed });
+  return { base: { ref: baseRef, commit: baseCommit }, changed, reasons: detection.affected, removed: detection.removed, ignored: detection.ignored };
+}
+
+// A base that does not load fails no plan: detectAffected then plans every target, with the
+// problem as the reason.
+function loadBase(baseRef: string, files: Parameters<typeof buildFactory>[0]): { base?: ResolvedFactory; baseProblem?: string } {
+  const built = buildFactory(files);
+  if (built.factory && !hasErrors(built.diagnostics)) return { base: built.factory };
+  const errors = built.diagnostics.filter((d) => d.severity === 'error');
+  return { baseProblem: `base revision ${baseRef} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})` };
+}
+
+/** The affected targets the --product and --platform filters keep, sorted by name. */
+function selectTargets(head: ResolvedFactory, reasons: ReadonlyMap<string, Reason[]>, opts: PlanOptions): Target[] {
   const byTarget = new Map(head.targets.map((t) => [t.name, t]));
-  const selected = applyFilters(
+  return applyFilters(
     [...reasons.keys()].map((n) => byTarget.get(n)!),
     opts,
     head,
   ).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
+/** Build keys and registry look-ups, with the warnings the look-ups left. */
+interface KeyLookup {
+  keyed(t: Target): { key: string; tag: string; ref: string; image: string };
+  exists(ref: string): Promise<boolean>;
+  warnings: string[];
+}
+
+function keyLookup(opts: PlanOptions, registry: string): KeyLookup {
+  // One renderer for the whole plan: the platforms of a variant share one rendered Dockerfile.
   const renderer = new Renderer();
   const warnings: string[] = [];
-  const exists = async (ref: string): Promise<boolean> => {
-    if (!opts.registryCheck) return false;
-    try {
-      return await opts.registryCheck(ref);
-    } catch (e) {
-      // An unreachable registry must not fail the plan: building again is always safe.
-      warnings.push(`registry check of ${ref} failed (${(e as Error).message}); planning a build`);
-      return false;
-    }
+  return {
+    warnings,
+    keyed(t) {
+      const key = renderer.key(t);
+      const image = t.product.product.doc.image;
+      return { key, tag: keyTag(key), ref: `${registry}/${image}:${keyTag(key)}`, image };
+    },
+    async exists(ref) {
+      if (!opts.registryCheck) return false;
+      try {
+        return await opts.registryCheck(ref);
+      } catch (e) {
+        // An unreachable registry must not fail the plan: building again is always safe.
+        warnings.push(`registry check of ${ref} failed (${(e as Error).message}); planning a build`);
+        return false;
+      }
+    },
   };
-  const keyed = (t: Target) => {
-    const key = renderer.key(t);
-    const image = t.product.product.doc.image;
-    return { key, tag: keyTag(key), ref: `${registry}/${image}:${keyTag(key)}`, image };
-  };
+}
 
-  const affected: PlannedTarget[] = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
-    const k = keyed(t);
-    const found = !opts.force && (await exists(k.ref));
+/** Each selected target with its build key, and whether an image under that key exists. */
+async function planTargets(selected: Target[], reasons: ReadonlyMap<string, Reason[]>, lookup: KeyLookup, opts: PlanOptions): Promise<PlannedTarget[]> {
+  const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t): Promise<PlannedTarget> => {
+    const k = lookup.keyed(t);
+    const found = !opts.force && (await lookup.exists(k.ref));
     return {
       target: t.name,
       id: t.id,
@@ -289,10 +348,18 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
       reasons: reasons.get(t.name) ?? [],
     };
   });
-  affected.sort(byName);
-  const plannedByName = new Map(affected.map((p) => [p.target, p]));
+  return affected.sort(byName);
+}
 
-  // Manifest lists: every platform of each affected variant, wherever its image comes from.
+/** Manifest lists: every platform of each affected variant, wherever its image comes from. */
+async function planMerges(
+  head: ResolvedFactory,
+  selected: readonly Target[],
+  affected: readonly PlannedTarget[],
+  lookup: KeyLookup,
+  promote: string | undefined,
+): Promise<MergeEntry[]> {
+  const plannedByName = new Map(affected.map((p) => [p.target, p]));
   const variantKeys = [...new Set(selected.map((t) => `${t.product.id}\u0000${t.variant.name}`))].sort();
   const merges: MergeEntry[] = [];
   for (const vk of variantKeys) {
@@ -301,13 +368,13 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
     const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t): Promise<MergeSource> => {
       const planned = plannedByName.get(t.name);
       if (planned) return { target: t.name, platform: t.platform, status: planned.status === 'build' ? 'build' : 'existing', keyTag: planned.keyTag };
-      const k = keyed(t);
-      return { target: t.name, platform: t.platform, status: (await exists(k.ref)) ? 'existing' : 'missing', keyTag: k.tag };
+      const k = lookup.keyed(t);
+      return { target: t.name, platform: t.platform, status: (await lookup.exists(k.ref)) ? 'existing' : 'missing', keyTag: k.tag };
     });
     const first = siblings[0]!;
     const split = first.mergedTags.map(splitTag);
     const tags = split.map((s) => s.tag);
-    if (opts.promote) tags.push(promotedTag(opts.promote, first));
+    if (promote) tags.push(promotedTag(promote, first));
     merges.push({
       product: productId,
       variant: variantName,
@@ -316,67 +383,47 @@ export async function planChanges(opts: PlanOptions): Promise<PlanResult> {
       sources: sources.sort((a, b) => (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)),
     });
   }
+  return merges;
+}
 
-  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms!);
-
+/** Every pool of the head factory, affected or not, with its build matrix; sorted by name. */
+function planPools(head: ResolvedFactory, affected: readonly PlannedTarget[]): { pools: PlanPool[]; matrices: PlanResult['matrices'] } {
   const matrices: PlanResult['matrices'] = {};
   const pools: PlanPool[] = [];
   for (const pool of [...head.pools].sort((a, b) => (a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0))) {
     const name = pool.doc.name;
     const mine = affected.filter((p) => p.pool === name);
-    matrices[name] = {
-      include: mine
-        .filter((p) => p.status === 'build')
-        .map((p) => ({
-          target: p.target,
-          id: p.id,
-          product: p.product,
-          variant: p.variant,
-          platform: p.platform,
-          arch: p.arch,
-          pool: p.pool,
-          image: p.image,
-          key: p.key,
-          'key-tag': p.keyTag,
-          'bake-file': productBakeFile(splitRef(p.product)!),
-        })),
-    };
+    matrices[name] = { include: mine.filter((p) => p.status === 'build').map(matrixEntry) };
     const runsOn = pool.doc['runs-on'];
+    const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
     pools.push({
       name,
       slug: poolSlug(name),
       platform: pool.doc.platform,
       accelerator: pool.doc.accelerator,
       runsOn: typeof runsOn === 'string' ? [runsOn] : [...runsOn],
-      targets: head.targets.filter((t) => t.pool.doc.name === name).length,
-      shards: poolShards(head.targets.filter((t) => t.pool.doc.name === name).length),
+      targets,
+      shards: poolShards(targets),
       build: matrices[name].include.length,
       skipped: mine.length - matrices[name].include.length,
     });
   }
+  return { pools, matrices };
+}
 
-  const build = affected.filter((p) => p.status === 'build').map((p) => p.target);
-  const skipped = affected.filter((p) => p.status === 'skip').map((p) => p.target);
+function matrixEntry(p: PlannedTarget): MatrixEntry {
   return {
-    version: 1,
-    mode: opts.all ? 'all' : 'diff',
-    ...(baseInfo ? { base: baseInfo } : {}),
-    head: { ref: headRef, commit: headCommit },
-    filters: { products: [...(opts.products ?? [])], platforms: [...(opts.platforms ?? [])] },
-    force: Boolean(opts.force),
-    registry,
-    changed,
-    ignored,
-    affected,
-    build,
-    skipped,
-    removed,
-    pools,
-    matrices,
-    merges,
-    // Registry checks run concurrently: sort so the same plan always prints the same way.
-    warnings: [...new Set(warnings)].sort(),
-    summary: { targets: head.targets.length, affected: affected.length, build: build.length, skipped: skipped.length, removed: removed.length },
+    target: p.target,
+    id: p.id,
+    product: p.product,
+    variant: p.variant,
+    platform: p.platform,
+    arch: p.arch,
+    pool: p.pool,
+    image: p.image,
+    key: p.key,
+    'key-tag': p.keyTag,
+    'bake-file': productBakeFile(splitRef(p.product)!),
   };
 }
 
