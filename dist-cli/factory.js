@@ -32926,11 +32926,15 @@ ${stages}`.split("\n").slice(0, -1);
 }
 function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const byProduct = /* @__PURE__ */ new Map();
-  for (const t of factory.targets) byProduct.set(t.product, [...byProduct.get(t.product) ?? [], t]);
+  for (const t of factory.targets) {
+    const list4 = byProduct.get(t.product);
+    if (list4) list4.push(t);
+    else byProduct.set(t.product, [t]);
+  }
+  const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
-    const refs = new Set(product.fragments.map((f) => refOf(f.meta.doc)));
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = fragmentTests.filter((ft) => refs.has(ft.ref)).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref3) => testsByRef.get(ref3) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });

@@ -194,12 +194,19 @@ function productBakeFiles(
   fragmentTests: readonly FragmentTestPlan[],
 ): OutputFile[] {
   const byProduct = new Map<ResolvedProduct, Target[]>();
-  for (const t of factory.targets) byProduct.set(t.product, [...(byProduct.get(t.product) ?? []), t]);
+  for (const t of factory.targets) {
+    const list = byProduct.get(t.product);
+    if (list) list.push(t);
+    else byProduct.set(t.product, [t]);
+  }
+  // Looked up per product rather than scanned: 1,000 products x every fragment test otherwise.
+  const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
-    const refs = new Set(product.fragments.map((f) => refOf(f.meta.doc)));
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = fragmentTests
-      .filter((ft) => refs.has(ft.ref))
+    // In fragmentTests' order (by ref), as the whole file lists them.
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))]
+      .sort()
+      .flatMap((ref) => testsByRef.get(ref) ?? [])
       .map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) }))
       .filter((ft) => ft.platforms.length > 0);
     const mine: ResolvedFactory = { ...factory, products: [product], targets };
