@@ -29955,7 +29955,7 @@ function unclosedOpener(text, offset, open2) {
 }
 function yamlError(file2, lc, offset, message, code, text) {
   const unclosed = /must be sufficiently indented and end with a ([\]}])/.exec(message);
-  if (unclosed && text !== void 0) {
+  if (unclosed) {
     const open2 = unclosed[1] === "]" ? "[" : "{";
     const at2 = unclosedOpener(text, offset, open2);
     if (at2 !== void 0) {

@@ -245,9 +245,9 @@ function unclosedOpener(text: string, offset: number, open: '[' | '{'): number |
   return undefined;
 }
 
-function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string, text?: string): Diagnostic {
+function yamlError(file: string, lc: LineCounter, offset: number, message: string, code: string, text: string): Diagnostic {
   const unclosed = /must be sufficiently indented and end with a ([\]}])/.exec(message);
-  if (unclosed && text !== undefined) {
+  if (unclosed) {
     const open = unclosed[1] === ']' ? '[' : '{';
     const at = unclosedOpener(text, offset, open);
     if (at !== undefined) {
