@@ -13,6 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+import type { PoolSettings } from '../../generators/workflow-pool.js';
 import { ROOT } from './harness.js';
 
 export const ACTIONS_DIR = process.env.FACTORY_ACTIONS_DIR ?? join(ROOT, '..', 'shared', 'actions');
@@ -34,19 +36,20 @@ export function localRepositories(tree: string): string[] {
   return [...pins].sort().map(([ref, local]) => `${ref}=${local}`);
 }
 
-/** Runner labels of every `runs-on:` of the workflows, each mapped to act's host mode. */
+/**
+ * Runner labels of every job of the workflows, each mapped to act's host mode: a job's own
+ * `runs-on`, or for a call of the pool workflow the labels of its `pool` input (PoolSettings).
+ */
 export function hostPlatforms(tree: string): string[] {
   const labels = new Set<string>(['ubuntu-latest']);
   const dir = join(tree, '.github', 'workflows');
+  type WorkflowJob = { 'runs-on'?: string | string[]; with?: { pool?: string } };
   for (const f of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
-    const text = readFileSync(join(dir, f), 'utf8');
-    for (const m of text.matchAll(/runs-on:\s*(\S[^\n]*)\n((?:\s+-\s+\S+\n)*)/g)) {
-      const inline = m[1]!.trim();
-      if (inline && !inline.startsWith('$')) labels.add(inline.replace(/^"|"$/g, ''));
-      for (const l of m[2]!.matchAll(/-\s+(\S+)/g)) labels.add(l[1]!);
+    const jobs = (parse(readFileSync(join(dir, f), 'utf8')) as { jobs?: Record<string, WorkflowJob> }).jobs ?? {};
+    for (const job of Object.values(jobs)) {
+      const runsOn = job.with?.pool ? (JSON.parse(job.with.pool) as PoolSettings)['runs-on'] : job['runs-on'];
+      for (const l of typeof runsOn === 'string' ? [runsOn] : (runsOn ?? [])) if (!l.startsWith('${{')) labels.add(l);
     }
-    // The callers of the pool workflow pass each Pool's labels in its JSON `pool` input.
-    for (const m of text.matchAll(/"runs-on":(\[[^\]]*\])/g)) for (const l of JSON.parse(m[1]!) as string[]) labels.add(l);
   }
   return [...labels].sort().flatMap((l) => ['-P', `${l}=-self-hosted`]);
 }
