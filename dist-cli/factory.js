@@ -31149,20 +31149,33 @@ var init_resolve = __esm({
       // -------------------------------------------------------------------------------- manifests
       resolveManifest(m) {
         const doc = m.doc;
-        let ok = true;
         const template = this.templates.get(doc.template);
-        if (!template) {
-          this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
-          ok = false;
-        }
-        const frags = doc.fragments.map((ref3, i) => {
+        if (!template) this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
+        const frags = this.manifestFragments(m);
+        const position = /* @__PURE__ */ new Map();
+        const checks = [
+          this.checkFragmentNamesOnce(m, position),
+          template ? this.checkSlotOrder(m, template, frags) : true,
+          this.checkRequirements(m, frags, position)
+        ];
+        const base = this.manifestBase(m, template);
+        const known = frags.filter((f) => f !== void 0);
+        const variants = this.expandMatrix(m, known, known.length === frags.length);
+        if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return void 0;
+        return { manifest: m, template, fragments: known, base, variants };
+      }
+      /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
+      manifestFragments(m) {
+        return m.doc.fragments.map((ref3, i) => {
           const f = this.fragments.get(ref3);
           if (!f) this.unknownRef("fragment", ref3, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
-        if (frags.some((f) => !f)) ok = false;
-        const position = /* @__PURE__ */ new Map();
-        doc.fragments.forEach((ref3, i) => {
+      }
+      /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
+      checkFragmentNamesOnce(m, position) {
+        let ok = true;
+        m.doc.fragments.forEach((ref3, i) => {
           const name = splitRef(ref3)?.name ?? ref3;
           const prev = position.get(name);
           if (prev !== void 0) {
@@ -31176,41 +31189,49 @@ var init_resolve = __esm({
             ok = false;
           } else position.set(name, i);
         });
-        if (template) {
-          const slots = template.meta.doc.slots;
-          let maxSlot = -1;
-          let maxAt = -1;
-          frags.forEach((f, i) => {
-            if (!f) return;
-            const slot = f.meta.doc.slot;
-            const si = slots.indexOf(slot);
-            if (si < 0) {
-              this.err(
-                "unknown-slot",
-                `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`,
-                m.locate(["fragments", i]),
-                `fragments[${i}]`,
-                `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
-              );
-              ok = false;
-              return;
-            }
-            if (si < maxSlot) {
-              const prevFrag = frags[maxAt];
-              this.err(
-                "slot-order",
-                `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
-                m.locate(["fragments", i]),
-                `fragments[${i}]`,
-                `list fragments in the template's slot order: ${slots.join(", ")}`
-              );
-              ok = false;
-            } else {
-              maxSlot = si;
-              maxAt = i;
-            }
-          });
-        }
+        return ok;
+      }
+      /** Every fragment fills a slot of the template, listed in the template's slot order. */
+      checkSlotOrder(m, template, frags) {
+        const slots = template.meta.doc.slots;
+        let ok = true;
+        let maxSlot = -1;
+        let maxAt = -1;
+        frags.forEach((f, i) => {
+          if (!f) return;
+          const slot = f.meta.doc.slot;
+          const si = slots.indexOf(slot);
+          if (si < 0) {
+            this.err(
+              "unknown-slot",
+              `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${m.doc.template} does not have`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
+            );
+            ok = false;
+            return;
+          }
+          if (si < maxSlot) {
+            const prevFrag = frags[maxAt];
+            this.err(
+              "slot-order",
+              `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              `list fragments in the template's slot order: ${slots.join(", ")}`
+            );
+            ok = false;
+          } else {
+            maxSlot = si;
+            maxAt = i;
+          }
+        });
+        return ok;
+      }
+      /** What each fragment requires is in the manifest, before it. */
+      checkRequirements(m, frags, position) {
+        let ok = true;
         frags.forEach((f, i) => {
           if (!f) return;
           for (const req of f.meta.doc.requires) {
@@ -31233,31 +31254,35 @@ var init_resolve = __esm({
                 `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`,
                 m.locate(["fragments", i]),
                 `fragments[${i}]`,
-                `move ${doc.fragments[j]} before ${doc.fragments[i]}`
+                `move ${m.doc.fragments[j]} before ${m.doc.fragments[i]}`
               );
               ok = false;
             }
           }
         });
-        let base;
-        if (doc.base !== void 0) {
-          base = this.bases.get(doc.base);
-          if (!base) {
-            this.unknownBase(doc.base, m.locate(["base"]), "base");
-            ok = false;
-          }
-        } else if (template) {
-          base = this.bases.get(template.meta.doc.base);
-          if (!base) ok = false;
+        return ok;
+      }
+      /** The manifest's own base, else its template's; an unknown one is reported (the template's at the template). */
+      manifestBase(m, template) {
+        if (m.doc.base !== void 0) {
+          const base = this.bases.get(m.doc.base);
+          if (!base) this.unknownBase(m.doc.base, m.locate(["base"]), "base");
+          return base;
         }
-        const known = frags.filter((f) => f !== void 0);
-        const variants = this.expandMatrix(m, known, known.length === frags.length);
-        if (!variants) ok = false;
-        if (!ok || !template || !base || !variants) return void 0;
-        return { manifest: m, template, fragments: frags, base, variants };
+        return template ? this.bases.get(template.meta.doc.base) : void 0;
       }
       /** `complete`: every fragment of the manifest resolved, so the args they declare are all known. */
       expandMatrix(m, frags, complete) {
+        const points = this.matrixPoints(m);
+        if (!points) return void 0;
+        const defaults = {};
+        for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+        const checks = [this.checkMatrixRefs(m), this.checkReservedArgs(m, frags), complete ? this.checkArgsDeclared(m, defaults) : true];
+        if (checks.includes(false)) return void 0;
+        return this.variantsOf(m, points, defaults);
+      }
+      /** The matrix's points (keys sorted, the first key varying slowest); undefined when there are too many. */
+      matrixPoints(m) {
         const matrix = m.doc.matrix ?? {};
         const keys = Object.keys(matrix).sort();
         let count = 1;
@@ -31278,11 +31303,14 @@ var init_resolve = __esm({
           for (const p of points) for (const v of matrix[k]) next.push({ ...p, [k]: v });
           points = next;
         }
-        const defaults = {};
-        for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+        return points;
+      }
+      /** Every `{matrix.KEY}` in the manifest's args names a key of its matrix. */
+      checkMatrixRefs(m) {
+        const matrix = m.doc.matrix ?? {};
+        const keys = Object.keys(matrix).sort();
         let ok = true;
-        const manifestArgs = m.doc.args ?? {};
-        for (const [name, value] of Object.entries(manifestArgs)) {
+        for (const [name, value] of Object.entries(m.doc.args ?? {})) {
           for (const ref3 of value.matchAll(MATRIX_REF_RE)) {
             if (!(ref3[1] in matrix)) {
               this.err(
@@ -31296,6 +31324,14 @@ var init_resolve = __esm({
             }
           }
         }
+        return ok;
+      }
+      /**
+       * No fragment or manifest sets a build arg the factory sets itself. Also checked by bake, but
+       * only `generate` gets there: here `validate` reports it too.
+       */
+      checkReservedArgs(m, frags) {
+        let ok = true;
         for (const f of frags) {
           for (const name of Object.keys(f.meta.doc.args ?? {})) {
             if (RESERVED_ARGS.has(name)) {
@@ -31310,7 +31346,7 @@ var init_resolve = __esm({
             }
           }
         }
-        for (const name of Object.keys(manifestArgs)) {
+        for (const name of Object.keys(m.doc.args ?? {})) {
           if (RESERVED_ARGS.has(name)) {
             this.err(
               "reserved-arg",
@@ -31322,20 +31358,30 @@ var init_resolve = __esm({
             ok = false;
           }
         }
-        if (complete) {
-          const declared = Object.keys(defaults).sort();
-          for (const name of Object.keys(manifestArgs)) {
-            if (name in defaults || RESERVED_ARGS.has(name)) continue;
-            const hint = [
-              didYouMean(name, declared),
-              declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(", ")}` : "no fragment of this manifest declares any args",
-              "or declare it under args: in the fragment that uses it"
-            ].filter(Boolean).join("; ");
-            this.err("unknown-arg", `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(["args", name]), `args.${name}`, hint);
-            ok = false;
-          }
+        return ok;
+      }
+      /**
+       * Only fragments declare build args (templates have no args:); a manifest key none of them
+       * declares would reach no ARG, so the build would silently ignore it.
+       */
+      checkArgsDeclared(m, defaults) {
+        let ok = true;
+        const declared = Object.keys(defaults).sort();
+        for (const name of Object.keys(m.doc.args ?? {})) {
+          if (name in defaults || RESERVED_ARGS.has(name)) continue;
+          const hint = [
+            didYouMean(name, declared),
+            declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(", ")}` : "no fragment of this manifest declares any args",
+            "or declare it under args: in the fragment that uses it"
+          ].filter(Boolean).join("; ");
+          this.err("unknown-arg", `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(["args", name]), `args.${name}`, hint);
+          ok = false;
         }
-        if (!ok) return void 0;
+        return ok;
+      }
+      /** One variant per matrix point: its name (unique, not too long) and its args (plain words). */
+      variantsOf(m, points, defaults) {
+        let ok = true;
         const variants = [];
         const names = /* @__PURE__ */ new Map();
         for (const point of points) {
@@ -31364,37 +31410,61 @@ var init_resolve = __esm({
             ok = false;
             continue;
           }
-          const args = { ...defaults };
-          for (const [k, v] of Object.entries(manifestArgs)) {
-            const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
-            if (!SAFE_VALUE_RE2.test(value)) {
-              this.err(
-                "unsafe-value",
-                `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
-                m.locate(["args", k]),
-                `args.${k}`,
-                "start the value with a letter or digit"
-              );
-              ok = false;
-            }
-            args[k] = value;
-          }
-          variants.push({ name, matrix: point, args: sortRecord(args) });
+          const args = this.variantArgs(m, name, point, defaults);
+          if (!args) ok = false;
+          else variants.push({ name, matrix: point, args });
         }
         return ok ? variants : void 0;
+      }
+      /** A variant's args: fragment defaults, then the manifest's with `{matrix.KEY}` filled in. */
+      variantArgs(m, name, point, defaults) {
+        let ok = true;
+        const args = { ...defaults };
+        for (const [k, v] of Object.entries(m.doc.args ?? {})) {
+          const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
+          if (!SAFE_VALUE_RE2.test(value)) {
+            this.err(
+              "unsafe-value",
+              `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
+              m.locate(["args", k]),
+              `args.${k}`,
+              "start the value with a letter or digit"
+            );
+            ok = false;
+          }
+          args[k] = value;
+        }
+        return ok ? sortRecord(args) : void 0;
       }
       // -------------------------------------------------------------------------------- products
       resolveProduct(p) {
         const doc = p.doc;
-        const id = refOf(doc);
         if (!this.manifests.has(doc.manifest)) {
           this.unknownRef("manifest", doc.manifest, versionsOf(this.manifests), p.locate(["manifest"]), "manifest");
           return void 0;
         }
         const rm = this.resolvedManifests.get(doc.manifest);
         if (!rm) return void 0;
-        let ok = true;
+        const checks = [this.checkPlatforms(p, rm), this.checkAccelerator(p, rm)];
+        const tagsByVariant = this.expandTags(p, rm.variants);
+        if (checks.includes(false) || !tagsByVariant) return void 0;
+        const rp = {
+          id: refOf(doc),
+          product: p,
+          manifest: rm.manifest,
+          template: rm.template,
+          fragments: rm.fragments,
+          base: this.pinnedBase(rm.base),
+          variants: rm.variants
+        };
+        this.addTargets(rp, tagsByVariant);
+        return rp;
+      }
+      /** Template, base and fragments support each of the product's platforms, and a pool runs it. */
+      checkPlatforms(p, rm) {
+        const doc = p.doc;
         const tmeta = rm.template.meta;
+        let ok = true;
         const platformsWritten = !sameLocation(p.locate(["platforms"]), p.location);
         const defaultNote = platformsWritten ? "" : ` (platforms is not set, so it defaults to ${doc.platforms.join(", ")})`;
         doc.platforms.forEach((platform, i) => {
@@ -31409,7 +31479,7 @@ var init_resolve = __esm({
           if (lacking.length > 0) {
             this.err(
               "unsupported-platform",
-              `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
+              `${refOf(doc)} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
               loc,
               field,
               `drop ${platform} from platforms, or use versions that support it: ${lacking.join(", ")}`
@@ -31429,35 +31499,44 @@ var init_resolve = __esm({
             );
           }
         });
+        return ok;
+      }
+      /** Template and fragments support the product's accelerator. */
+      checkAccelerator(p, rm) {
+        const doc = p.doc;
+        const tmeta = rm.template.meta;
         const accLacking = [];
         if (!tmeta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(["accelerators"]))})`);
         for (const f of rm.fragments) {
           if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(["accelerators"]))})`);
         }
-        if (accLacking.length > 0) {
-          this.err(
-            "unsupported-accelerator",
-            `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
-            p.locate(["accelerator"]),
-            "accelerator",
-            `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
-          );
-          ok = false;
-        }
-        const tagsByVariant = this.expandTags(p, rm.variants);
-        if (!tagsByVariant) ok = false;
-        if (!ok || !tagsByVariant) return void 0;
-        const pin2 = this.loaded.lock?.doc.bases[rm.base.doc.name];
-        const base = { name: rm.base.doc.name, image: rm.base.doc.image };
-        if (pin2 && pin2.image === rm.base.doc.image) base.digest = pin2.digest;
-        const rp = { id, product: p, manifest: rm.manifest, template: rm.template, fragments: rm.fragments, base, variants: rm.variants };
-        for (const v of rm.variants) {
+        if (accLacking.length === 0) return true;
+        this.err(
+          "unsupported-accelerator",
+          `${refOf(doc)} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
+          p.locate(["accelerator"]),
+          "accelerator",
+          `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
+        );
+        return false;
+      }
+      /** The base image, with the lock's digest when the lock pins this very image. */
+      pinnedBase(b) {
+        const pin2 = this.loaded.lock?.doc.bases[b.doc.name];
+        const base = { name: b.doc.name, image: b.doc.image };
+        if (pin2 && pin2.image === b.doc.image) base.digest = pin2.digest;
+        return base;
+      }
+      /** One target per variant x platform, with its per-arch and merged tags. */
+      addTargets(rp, tagsByVariant) {
+        const doc = rp.product.doc;
+        for (const v of rp.variants) {
           const tags = tagsByVariant.get(v.name);
           for (const platform of doc.platforms) {
             const arch = archOf(platform);
             this.targets.push({
               name: targetName(doc.name, v.name, arch),
-              id: `${id}:${v.name}`,
+              id: `${rp.id}:${v.name}`,
               product: rp,
               variant: v,
               platform,
@@ -31469,7 +31548,6 @@ var init_resolve = __esm({
             });
           }
         }
-        return rp;
       }
       /** Tag patterns -> tags per variant; placeholders {version} {major} {minor} {patch} {variant} {matrix.KEY}. */
       expandTags(p, variants) {
@@ -31706,48 +31784,59 @@ function tempBeside(abs, kind) {
 async function writeOutputs(root, files2, options = {}) {
   const io = options.fs ?? fs2;
   root = path2.resolve(root);
-  const encoder2 = new TextEncoder();
-  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
-  const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
-  const changes = [];
-  let unchanged = 0;
-  const unreadable = (rel, e) => new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
-  const readCurrent = async (rel, abs) => {
-    try {
-      return await io.readFile(abs);
-    } catch (e) {
-      if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
-      throw unreadable(rel, e);
-    }
-  };
-  const withStat = async (rel, abs, bytes) => {
-    try {
-      const st = await io.stat(abs);
-      return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
-    } catch (e) {
-      throw unreadable(rel, e);
-    }
-  };
-  await eachLimit(wanted, async (w) => {
-    const current2 = await readCurrent(w.rel, w.abs);
-    if (current2 && Buffer.compare(current2, w.next) === 0) {
-      unchanged++;
-      return;
-    }
-    const previous = current2 && await withStat(w.rel, w.abs, current2);
-    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
-  });
-  await eachLimit(doomed, async (d) => {
-    const current2 = await readCurrent(d.rel, d.abs);
-    if (current2) changes.push({ ...d, previous: await withStat(d.rel, d.abs, current2), temp: tempBeside(d.abs, "old") });
-  });
-  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  const { changes, unchanged } = await collectChanges(io, root, files2, options.remove ?? []);
   const result = () => ({
     written: changes.filter((c) => c.next).map((c) => c.rel),
     removed: changes.filter((c) => !c.next).map((c) => c.rel),
     unchanged
   });
   if (changes.length === 0) return result();
+  await applyChanges(io, changes);
+  await tidyRemoved(io, root, changes);
+  return result();
+}
+async function collectChanges(io, root, files2, remove) {
+  const encoder2 = new TextEncoder();
+  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
+  const doomed = remove.map((rel) => ({ rel, abs: safeJoin(root, rel) }));
+  const changes = [];
+  let unchanged = 0;
+  await eachLimit(wanted, async (w) => {
+    const current = await readCurrent(io, w.rel, w.abs);
+    if (current && Buffer.compare(current, w.next) === 0) {
+      unchanged++;
+      return;
+    }
+    const previous = current && await withStat(io, w.rel, w.abs, current);
+    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
+  });
+  await eachLimit(doomed, async (d) => {
+    const current = await readCurrent(io, d.rel, d.abs);
+    if (current) changes.push({ ...d, previous: await withStat(io, d.rel, d.abs, current), temp: tempBeside(d.abs, "old") });
+  });
+  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  return { changes, unchanged };
+}
+function unreadable(rel, e) {
+  return new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
+}
+async function readCurrent(io, rel, abs) {
+  try {
+    return await io.readFile(abs);
+  } catch (e) {
+    if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
+    throw unreadable(rel, e);
+  }
+}
+async function withStat(io, rel, abs, bytes) {
+  try {
+    const st = await io.stat(abs);
+    return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+  } catch (e) {
+    throw unreadable(rel, e);
+  }
+}
+async function applyChanges(io, changes) {
   const createdDirs = /* @__PURE__ */ new Set();
   const staged = [];
   const committed = [];
@@ -31788,6 +31877,8 @@ async function writeOutputs(root, files2, options = {}) {
       failure2.file
     );
   }
+}
+async function tidyRemoved(io, root, changes) {
   const leftover = [];
   for (const c of changes) {
     if (c.next) continue;
@@ -31806,7 +31897,6 @@ async function writeOutputs(root, files2, options = {}) {
     }
   }
   if (leftover.length) throw new OutputWriteError(`the generated files were written, but cannot delete ${leftover.join(", ")}`, leftover[0]);
-  return result();
 }
 async function rollback(io, committed, staged, createdDirs) {
   const unrestored = [];
