@@ -22011,6 +22011,101 @@ var init_types = __esm({
   }
 });
 
+// src/core/ids.ts
+function parseId(id) {
+  const m = ID_RE.exec(id.trim());
+  if (!m) return void 0;
+  const out = { name: m[1] };
+  if (m[2] !== void 0) out.version = m[2];
+  if (m[3] !== void 0) out.variant = m[3];
+  return out;
+}
+function refOf(doc) {
+  return `${doc.name}@${doc.version}`;
+}
+function productBakeFile(product) {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
+function splitRef(ref3) {
+  const at2 = ref3.lastIndexOf("@");
+  if (at2 <= 0) return void 0;
+  return { name: ref3.slice(0, at2), version: ref3.slice(at2 + 1) };
+}
+function variantName(matrix) {
+  const keys = Object.keys(matrix).sort();
+  if (keys.length === 0) return "default";
+  return keys.map((k) => `${k}${matrix[k]}`).join("-");
+}
+function targetName(product, variant, arch) {
+  return sanitizeTargetName(`${product}-${variant}-${arch}`);
+}
+function sanitizeTargetName(s) {
+  return s.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+function testTargetName(imageTarget) {
+  return `test-${imageTarget}`;
+}
+function archOf(platform) {
+  const i = platform.lastIndexOf("/");
+  return i < 0 ? platform : platform.slice(i + 1);
+}
+function resolveId(factory, id) {
+  const byTarget = factory.targets.find((t) => t.name === id);
+  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
+  const fail = (message, hint) => {
+    const near = closeMatches(id, allIds);
+    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
+    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
+  };
+  const parsed = parseId(id);
+  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
+  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
+  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
+  let product;
+  if (parsed.version === void 0) {
+    if (sameName.length > 1) {
+      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
+    }
+    product = sameName[0];
+  } else {
+    product = sameName.find((p) => p.product.doc.version === parsed.version);
+    if (!product) {
+      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
+    }
+  }
+  if (!product) return fail(`no product "${id}"`);
+  const targets = factory.targets.filter((t) => t.product === product);
+  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
+  const variant = product.variants.find((v) => v.name === parsed.variant);
+  if (!variant) {
+    const names = product.variants.map((v) => v.name);
+    const near = closeMatches(parsed.variant, names);
+    return {
+      ok: false,
+      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
+        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
+      })
+    };
+  }
+  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
+}
+function listSome(xs, max = 10) {
+  if (xs.length === 0) return "(none)";
+  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
+}
+var NAME, VERSION, VARIANT, ID_RE;
+var init_ids = __esm({
+  "src/core/ids.ts"() {
+    "use strict";
+    init_diagnostics();
+    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
+    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
+    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
+  }
+});
+
 // src/core/render.ts
 import vm from "node:vm";
 function dockerfilePath(product, variant) {
@@ -22055,16 +22150,25 @@ function requiresClosure(ordered, fragment) {
 }
 function renderChain(memo2, product, fragments, variant, base, path9, withUser = true) {
   const template = product.template;
-  const tdoc = template.meta.doc;
+  const templateRef = refOf(template.meta.doc);
   const files2 = [];
-  const addFile = (p, origin, text2) => {
-    files2.push({ path: p, origin, lines: text2.split("\n") });
-    return files2.length - 1;
-  };
-  const templateRef = `${tdoc.name}@${tdoc.version}`;
-  const tIndex = addFile(template.dockerfile.path, templateRef, template.dockerfile.text);
-  const metaIndex = addFile(template.meta.file, templateRef, "");
-  const common = {
+  const tIndex = addMapFile(files2, template.dockerfile.path, templateRef, template.dockerfile.text);
+  const metaIndex = addMapFile(files2, template.meta.file, templateRef, "");
+  const common = commonLocals(product, variant, base);
+  const slots = slotFiller(memo2, template, fragments, common, files2);
+  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
+  checkSlotsPlaced(template, fragments, slots.placed);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const finished = finish(framed, files2);
+  const text = checkChain(finished, files2, template, fragments);
+  return { path: path9, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
+}
+function addMapFile(files2, path9, origin, text) {
+  files2.push({ path: path9, origin, lines: text.split("\n") });
+  return files2.length - 1;
+}
+function commonLocals(product, variant, base) {
+  return {
     product: product.product.doc.name,
     version: product.product.doc.version,
     variant: variant.name,
@@ -22072,6 +22176,10 @@ function renderChain(memo2, product, fragments, variant, base, path9, withUser =
     args: strictRecord("args", variant.args),
     base: Object.freeze({ name: base.name, image: base.image, ...base.digest ? { digest: base.digest } : {} })
   };
+}
+function slotFiller(memo2, template, fragments, common, files2) {
+  const tdoc = template.meta.doc;
+  const templateRef = refOf(tdoc);
   const stages = ["base"];
   let current = "base";
   const placed = /* @__PURE__ */ new Set();
@@ -22093,31 +22201,35 @@ function renderChain(memo2, product, fragments, variant, base, path9, withUser =
       if (f.meta.doc.slot !== name) continue;
       const fdoc = f.meta.doc;
       const stage = uniqueStage(stages, stageName(name, fdoc.name));
-      const fref = `${fdoc.name}@${fdoc.version}`;
-      const metaAt = addFile(f.meta.file, fref, "");
-      const index2 = addFile(f.snippet.path, fref, f.snippet.text);
-      const body2 = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
+      const fref = refOf(fdoc);
+      const metaAt = addMapFile(files2, f.meta.file, fref, "");
+      const index2 = addMapFile(files2, f.snippet.path, fref, f.snippet.text);
+      const body = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
       out += `${m}
 ${m}FROM ${current} AS ${stage}
-${body2}${body2.endsWith("\n") || body2 === "" ? "" : "\n"}`;
+${body}${body.endsWith("\n") || body === "" ? "" : "\n"}`;
       stages.push(stage);
       current = stage;
     }
     return out.endsWith("\n") ? out.slice(0, -1) : out;
   };
-  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
+  return { slot, placed, stages, current: () => current };
+}
+function checkSlotsPlaced(template, fragments, placed) {
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
-  if (lost.length > 0) {
-    throw new FactoryError(
-      lost.map(
-        (s) => error("render-slot", `template ${templateRef} never places slot "${s}", so its fragments would be left out`, {
-          hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
-          location: { file: template.dockerfile.path, line: 1, column: 1 }
-        })
-      )
-    );
-  }
+  if (lost.length === 0) return;
+  throw new FactoryError(
+    lost.map(
+      (s) => error("render-slot", `template ${refOf(template.meta.doc)} never places slot "${s}", so its fragments would be left out`, {
+        hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
+        location: { file: template.dockerfile.path, line: 1, column: 1 }
+      })
+    )
+  );
+}
+function frameStages(body, template, metaIndex, base, last, withUser) {
+  const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(["base"]);
   const userLoc = tdoc.user !== void 0 ? template.meta.locate(["user"]) : template.meta.location;
   const mark = (loc) => `${MARK}${metaIndex}:${loc.line}${MARK}`;
@@ -22133,18 +22245,19 @@ ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 `;
   let tail = `
 ${mark(userLoc)}
-${mark(userLoc)}FROM ${current} AS final
+${mark(userLoc)}FROM ${last} AS final
 `;
   if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
 `;
-  stages.push("final");
-  const finished = finish(`${head}${stageHeader}${rest}${tail}`, files2);
+  return `${head}${stageHeader}${rest}${tail}`;
+}
+function checkChain(finished, files2, template, fragments) {
   const owners = /* @__PURE__ */ new Map([[template.dockerfile.path, { kind: "template", dir: template.dir, present: [] }]]);
   for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f) });
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  return { path: path9, text, sourceMap: finished.sourceMap, stages };
+  return text;
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
@@ -22406,6 +22519,7 @@ var init_render = __esm({
     init_dockerfile_check();
     init_escape();
     init_types();
+    init_ids();
     MARK = "";
     LOCAL_MARK_RE = /\u0001(\d+)\u0001/g;
     ANY_MARK_RE = /\u0001(\d+):(\d+)\u0001/g;
@@ -30618,101 +30732,6 @@ var init_load = __esm({
       boolean: "true or false",
       int: "an integer"
     };
-  }
-});
-
-// src/core/ids.ts
-function parseId(id) {
-  const m = ID_RE.exec(id.trim());
-  if (!m) return void 0;
-  const out = { name: m[1] };
-  if (m[2] !== void 0) out.version = m[2];
-  if (m[3] !== void 0) out.variant = m[3];
-  return out;
-}
-function refOf(doc) {
-  return `${doc.name}@${doc.version}`;
-}
-function productBakeFile(product) {
-  return `build/${product.name}/${product.version}/docker-bake.hcl`;
-}
-function splitRef(ref3) {
-  const at2 = ref3.lastIndexOf("@");
-  if (at2 <= 0) return void 0;
-  return { name: ref3.slice(0, at2), version: ref3.slice(at2 + 1) };
-}
-function variantName(matrix) {
-  const keys = Object.keys(matrix).sort();
-  if (keys.length === 0) return "default";
-  return keys.map((k) => `${k}${matrix[k]}`).join("-");
-}
-function targetName(product, variant, arch) {
-  return sanitizeTargetName(`${product}-${variant}-${arch}`);
-}
-function sanitizeTargetName(s) {
-  return s.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-function testTargetName(imageTarget) {
-  return `test-${imageTarget}`;
-}
-function archOf(platform) {
-  const i = platform.lastIndexOf("/");
-  return i < 0 ? platform : platform.slice(i + 1);
-}
-function resolveId(factory, id) {
-  const byTarget = factory.targets.find((t) => t.name === id);
-  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
-  const fail = (message, hint) => {
-    const near = closeMatches(id, allIds);
-    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
-    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
-  };
-  const parsed = parseId(id);
-  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
-  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
-  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
-  let product;
-  if (parsed.version === void 0) {
-    if (sameName.length > 1) {
-      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
-    }
-    product = sameName[0];
-  } else {
-    product = sameName.find((p) => p.product.doc.version === parsed.version);
-    if (!product) {
-      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
-    }
-  }
-  if (!product) return fail(`no product "${id}"`);
-  const targets = factory.targets.filter((t) => t.product === product);
-  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
-  const variant = product.variants.find((v) => v.name === parsed.variant);
-  if (!variant) {
-    const names = product.variants.map((v) => v.name);
-    const near = closeMatches(parsed.variant, names);
-    return {
-      ok: false,
-      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
-      })
-    };
-  }
-  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
-}
-function listSome(xs, max = 10) {
-  if (xs.length === 0) return "(none)";
-  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
-}
-var NAME, VERSION, VARIANT, ID_RE;
-var init_ids = __esm({
-  "src/core/ids.ts"() {
-    "use strict";
-    init_diagnostics();
-    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
-    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
-    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
-    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
   }
 });
 
