@@ -21527,6 +21527,27 @@ var init_ejs = __esm({
 function lexDockerfile(text) {
   const lines = text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const { directives, escape, next } = readDirectives(lines);
+  const instructions = [];
+  let i = next;
+  while (i < lines.length) {
+    if (lines[i].trim() === "" || isComment(lines[i])) {
+      i++;
+      continue;
+    }
+    const logical = joinLogicalLine(lines, i, escape);
+    i = logical.next;
+    const ins = instructionOf(logical);
+    if (!ins) continue;
+    if (HEREDOC_INSTRUCTIONS.has(ins.upper) && !ins.json) i = readHeredocs(ins, lines, i);
+    instructions.push(ins);
+  }
+  return { directives, escape, instructions };
+}
+function isComment(l) {
+  return /^\s*#/.test(l);
+}
+function readDirectives(lines) {
   const directives = [];
   let escape = "\\";
   let i = 0;
@@ -21536,93 +21557,89 @@ function lexDockerfile(text) {
     directives.push({ name: m[1], value: m[2], line: i + 1, column: lines[i].indexOf("#") + 1 });
     if (m[1].toLowerCase() === "escape" && (m[2] === "`" || m[2] === "\\")) escape = m[2];
   }
-  const instructions = [];
-  const isComment = (l) => /^\s*#/.test(l);
-  const continues = (l) => {
-    let end = l.length;
-    while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
-    return end > 0 && l[end - 1] === escape ? end - 1 : -1;
-  };
-  while (i < lines.length) {
-    const first = lines[i];
-    if (first.trim() === "" || isComment(first)) {
-      i++;
-      continue;
+  return { directives, escape, next: i };
+}
+function continuationAt(l, escape) {
+  let end = l.length;
+  while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
+  return end > 0 && l[end - 1] === escape ? end - 1 : -1;
+}
+function joinLogicalLine(lines, i, escape) {
+  const line = { text: "", pieces: [], used: [], continuations: [], open: false, next: i };
+  for (; ; ) {
+    const l = lines[i];
+    const at2 = continuationAt(l, escape);
+    line.pieces.push({ at: line.text.length, line: i + 1 });
+    line.text += at2 >= 0 ? l.slice(0, at2) : l;
+    line.used.push(i + 1);
+    i++;
+    if (at2 < 0) break;
+    line.continuations.push({ line: i, column: at2 + 1 });
+    while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
+    if (i >= lines.length) {
+      line.open = true;
+      break;
     }
-    let logical = "";
-    const pieces = [];
-    const used = [];
-    const conts = [];
-    let open2 = false;
-    for (; ; ) {
-      const l = lines[i];
-      const at3 = continues(l);
-      const piece = at3 >= 0 ? l.slice(0, at3) : l;
-      pieces.push({ at: logical.length, line: i + 1 });
-      logical += piece;
-      used.push(i + 1);
-      i++;
-      if (at3 < 0) break;
-      conts.push({ line: i, column: at3 + 1 });
-      while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
-      if (i >= lines.length) {
-        open2 = true;
-        break;
-      }
-    }
-    const km = /^\s*(\S+)/.exec(logical);
-    if (!km) continue;
-    const kStart = km[0].length - km[1].length;
-    const keyword = km[1];
-    const upper = keyword.toUpperCase();
-    const argsStart = kStart + keyword.length;
-    const rest = logical.slice(argsStart);
-    const lead = rest.length - rest.trimStart().length;
-    const args = rest.trim();
-    const at2 = (o) => posOf(pieces, argsStart + lead + o);
-    const words = [];
-    for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
-    const ins = {
-      keyword,
-      upper,
-      known: KNOWN.has(upper),
-      ...posOf(pieces, kStart),
-      lines: used,
-      continuations: conts,
-      openAtEnd: open2,
-      args,
-      words,
-      heredocs: []
-    };
-    if (args.startsWith("[")) {
-      try {
-        const arr = JSON.parse(args);
-        if (Array.isArray(arr) && arr.every((x) => typeof x === "string")) {
-          let from = 0;
-          ins.json = arr.map((value) => {
-            const o = args.indexOf(JSON.stringify(value), from);
-            from = o < 0 ? from : o + JSON.stringify(value).length;
-            return { value, ...at2(o < 0 ? 0 : o + 1) };
-          });
-        }
-      } catch {
-      }
-    }
-    if (HEREDOC_INSTRUCTIONS.has(upper) && !ins.json) {
-      for (const w of words) {
-        const h = HEREDOC_RE.exec(w.value);
-        if (!h) continue;
-        const strip = h[1] === "-";
-        const delimiter = h[3];
-        const firstLine = i + 1;
-        while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
-        ins.heredocs.push({ delimiter, firstLine, lastLine: i });
-        i++;
-      }
-    }
-    instructions.push(ins);
   }
-  return { directives, escape, instructions };
+  line.next = i;
+  return line;
+}
+function instructionOf(logical) {
+  const km = /^\s*(\S+)/.exec(logical.text);
+  if (!km) return void 0;
+  const kStart = km[0].length - km[1].length;
+  const keyword = km[1];
+  const upper = keyword.toUpperCase();
+  const argsStart = kStart + keyword.length;
+  const rest = logical.text.slice(argsStart);
+  const lead = rest.length - rest.trimStart().length;
+  const args = rest.trim();
+  const at2 = (o) => posOf(logical.pieces, argsStart + lead + o);
+  const words = [];
+  for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
+  const ins = {
+    keyword,
+    upper,
+    known: KNOWN.has(upper),
+    ...posOf(logical.pieces, kStart),
+    lines: logical.used,
+    continuations: logical.continuations,
+    openAtEnd: logical.open,
+    args,
+    words,
+    heredocs: []
+  };
+  const json3 = jsonForm(args, at2);
+  if (json3) ins.json = json3;
+  return ins;
+}
+function jsonForm(args, at2) {
+  if (!args.startsWith("[")) return void 0;
+  try {
+    const arr = JSON.parse(args);
+    if (!Array.isArray(arr) || !arr.every((x) => typeof x === "string")) return void 0;
+    let from = 0;
+    return arr.map((value) => {
+      const o = args.indexOf(JSON.stringify(value), from);
+      from = o < 0 ? from : o + JSON.stringify(value).length;
+      return { value, ...at2(o < 0 ? 0 : o + 1) };
+    });
+  } catch {
+    return void 0;
+  }
+}
+function readHeredocs(ins, lines, i) {
+  for (const w of ins.words) {
+    const h = HEREDOC_RE.exec(w.value);
+    if (!h) continue;
+    const strip = h[1] === "-";
+    const delimiter = h[3];
+    const firstLine = i + 1;
+    while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
+    ins.heredocs.push({ delimiter, firstLine, lastLine: i });
+    i++;
+  }
+  return i;
 }
 function posOf(pieces, offset) {
   let k = pieces.length - 1;
