@@ -21803,9 +21803,29 @@ function snippetSourceProblems(path9, text, owner) {
   return out;
 }
 function checkRendered(text, sourceMap, owners, sourceLines) {
-  const lexed = lexDockerfile(text);
-  const lines = text.split("\n");
+  const r = renderedText(text, sourceMap, sourceLines);
   const diagnostics = [];
+  const edits = [];
+  for (const ins of r.lexed.instructions) {
+    const swallowed = swallowedLine(r, ins, owners);
+    if (swallowed) {
+      diagnostics.push(swallowed);
+      continue;
+    }
+    const first = r.entry(ins.line);
+    const owner = first ? owners.get(first.file) : void 0;
+    if (!first || !owner) continue;
+    diagnostics.push(...keywordProblems(r, ins, owner));
+    const dirPrefix = `${owner.dir}/`;
+    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
+    diagnostics.push(...sourceProblems(ins, owner, (w) => r.locate(w.line, w.column, w.value, author(w.value)), author));
+    if (owner.kind === "fragment") edits.push(...filesEdits(ins, owner));
+  }
+  if (edits.length === 0) return { text, diagnostics };
+  return { text: applyEdits(r.lines, edits), diagnostics };
+}
+function renderedText(text, sourceMap, sourceLines) {
+  const lines = text.split("\n");
   const entry2 = (line) => sourceMap[line - 1];
   const locate = (line, column, ...find) => {
     const e = entry2(line);
@@ -21818,74 +21838,71 @@ function checkRendered(text, sourceMap, owners, sourceLines) {
     const tag = src.indexOf("<%");
     return { file: e.file, line: e.sourceLine, column: tag >= 0 ? tag + 1 : src.length - src.trimStart().length + 1 };
   };
-  const edits = [];
-  for (const ins of lexed.instructions) {
-    const start = entry2(ins.lines[0]);
-    let swallowed = false;
-    if (start && owners.has(start.file)) {
-      for (let k = 1; k < ins.lines.length; k++) {
-        const next = entry2(ins.lines[k]);
-        if (!next || next.file === start.file) continue;
-        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
-        const prev = entry2(cont.line);
-        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
-        const esc2 = src.lastIndexOf(lexed.escape);
-        diagnostics.push(
-          error(
-            "dockerfile-continuation",
-            `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
-            {
-              location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
-              hint: `remove the ${lexed.escape} at the end of the instruction's last line`
-            }
-          )
-        );
-        swallowed = true;
-        break;
+  return { lexed: lexDockerfile(text), lines, entry: entry2, locate, sourceLines };
+}
+function swallowedLine(r, ins, owners) {
+  const start = r.entry(ins.lines[0]);
+  if (!start || !owners.has(start.file)) return void 0;
+  const escape = r.lexed.escape;
+  for (let k = 1; k < ins.lines.length; k++) {
+    const next = r.entry(ins.lines[k]);
+    if (!next || next.file === start.file) continue;
+    const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
+    const prev = r.entry(cont.line);
+    const src = r.sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
+    const esc2 = src.lastIndexOf(escape);
+    return error(
+      "dockerfile-continuation",
+      `this line ends with ${escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
+      {
+        location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
+        hint: `remove the ${escape} at the end of the instruction's last line`
       }
-    }
-    if (swallowed) continue;
-    const first = entry2(ins.line);
-    const owner = first ? owners.get(first.file) : void 0;
-    if (!first || !owner) continue;
-    const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
-    if (!ins.known) {
-      const near = didYouMean(ins.upper, INSTRUCTIONS);
-      diagnostics.push(
-        error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${lexed.escape}`
-        })
-      );
-    } else if (ins.upper === "FROM") {
-      diagnostics.push(
-        error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
-        })
-      );
-    }
-    const dirPrefix = `${owner.dir}/`;
-    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
-    diagnostics.push(...sourceProblems(ins, owner, (w) => locate(w.line, w.column, w.value, author(w.value)), author));
-    if (owner.kind !== "fragment") continue;
-    const rebase = (w) => {
-      const m = FILES_RE.exec(w.value);
-      if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
-    };
-    if (ins.upper === "COPY" || ins.upper === "ADD") {
-      if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
-    } else if (ins.upper === "RUN") {
-      for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
-    }
+    );
   }
-  if (edits.length === 0) return { text, diagnostics };
+  return void 0;
+}
+function keywordProblems(r, ins, owner) {
+  const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
+  if (!ins.known) {
+    const near = didYouMean(ins.upper, INSTRUCTIONS);
+    return [
+      error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${r.lexed.escape}`
+      })
+    ];
+  }
+  if (ins.upper === "FROM") {
+    return [
+      error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
+      })
+    ];
+  }
+  return [];
+}
+function filesEdits(ins, owner) {
+  const edits = [];
+  const rebase = (w) => {
+    const m = FILES_RE.exec(w.value);
+    if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
+  };
+  if (ins.upper === "COPY" || ins.upper === "ADD") {
+    if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
+  } else if (ins.upper === "RUN") {
+    for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
+  }
+  return edits;
+}
+function applyEdits(lines, edits) {
   edits.sort((a, b) => a.line - b.line || b.column - a.column);
   for (const e of edits) {
     const l = lines[e.line - 1];
     lines[e.line - 1] = l.slice(0, e.column - 1) + e.text + l.slice(e.column - 1 + e.length);
   }
-  return { text: lines.join("\n"), diagnostics };
+  return lines.join("\n");
 }
 var FILES_RE;
 var init_dockerfile_check = __esm({
