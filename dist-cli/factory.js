@@ -29990,101 +29990,12 @@ function parseJson(file2, text) {
   return parseSingle(file2, text);
 }
 function jsonSyntaxError(text) {
-  let i = 0;
-  class Bad {
-    constructor(offset, message) {
-      this.offset = offset;
-      this.message = message;
-    }
-    offset;
-    message;
-  }
-  const ws = () => {
-    while (i < text.length && " 	\n\r".includes(text[i])) i++;
-  };
-  const fail = (what) => {
-    throw new Bad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
-  };
-  const str3 = () => {
-    if (text[i] !== '"') fail("a string");
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 32) fail("no control characters in strings");
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail("four hex digits");
-          i += 5;
-        } else if (text[i] !== void 0 && '"\\/bfnrt'.includes(text[i])) i++;
-        else fail("an escape sequence");
-      } else i++;
-    }
-    if (text[i] !== '"') fail("a closing quote");
-    i++;
-  };
-  const value = () => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        ws();
-        str3();
-        ws();
-        if (text[i] !== ":") fail('":"');
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        fail('"," or "}"');
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        fail('"," or "]"');
-      }
-    } else if (c === '"') str3();
-    else {
-      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
-      if (!m) fail("a value");
-      i += m[0].length;
-    }
-  };
+  const r = new JsonRecogniser(text);
   try {
-    value();
-    ws();
-    if (i < text.length) fail("the end of the document");
+    r.document();
     return void 0;
   } catch (e) {
-    if (e instanceof Bad) return { offset: e.offset, message: e.message };
+    if (e instanceof JsonBad) return { offset: e.offset, message: e.message };
     throw e;
   }
 }
@@ -30194,13 +30105,112 @@ function keyString(key) {
   if ((0, import_yaml.isScalar)(key)) return String(key.value);
   return void 0;
 }
-var import_yaml, MAX_ALIAS_COUNT;
+var import_yaml, MAX_ALIAS_COUNT, JsonBad, JsonRecogniser;
 var init_yaml = __esm({
   "src/core/yaml.ts"() {
     "use strict";
     import_yaml = __toESM(require_dist(), 1);
     init_diagnostics();
     MAX_ALIAS_COUNT = 100;
+    JsonBad = class {
+      constructor(offset, message) {
+        this.offset = offset;
+        this.message = message;
+      }
+      offset;
+      message;
+    };
+    JsonRecogniser = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      i = 0;
+      document() {
+        this.value();
+        this.ws();
+        if (this.i < this.text.length) this.fail("the end of the document");
+      }
+      ws() {
+        while (this.i < this.text.length && " 	\n\r".includes(this.text[this.i])) this.i++;
+      }
+      fail(what) {
+        const { text, i } = this;
+        throw new JsonBad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
+      }
+      value() {
+        this.ws();
+        const c = this.text[this.i];
+        if (c === "{") this.object();
+        else if (c === "[") this.array();
+        else if (c === '"') this.str();
+        else {
+          const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(this.text.slice(this.i));
+          if (!m) this.fail("a value");
+          this.i += m[0].length;
+        }
+      }
+      str() {
+        const text = this.text;
+        if (text[this.i] !== '"') this.fail("a string");
+        this.i++;
+        while (this.i < text.length && text[this.i] !== '"') {
+          const c = text.charCodeAt(this.i);
+          if (c < 32) this.fail("no control characters in strings");
+          if (text[this.i] !== "\\") {
+            this.i++;
+            continue;
+          }
+          this.i++;
+          if (text[this.i] === "u") {
+            if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 1, this.i + 5))) this.fail("four hex digits");
+            this.i += 5;
+          } else if (text[this.i] !== void 0 && '"\\/bfnrt'.includes(text[this.i])) this.i++;
+          else this.fail("an escape sequence");
+        }
+        if (text[this.i] !== '"') this.fail("a closing quote");
+        this.i++;
+      }
+      object() {
+        this.i++;
+        this.ws();
+        if (this.text[this.i] === "}") {
+          this.i++;
+          return;
+        }
+        for (; ; ) {
+          this.ws();
+          this.str();
+          this.ws();
+          if (this.text[this.i] !== ":") this.fail('":"');
+          this.i++;
+          this.value();
+          if (this.separator("}")) return;
+        }
+      }
+      array() {
+        this.i++;
+        this.ws();
+        if (this.text[this.i] === "]") {
+          this.i++;
+          return;
+        }
+        for (; ; ) {
+          this.value();
+          if (this.separator("]")) return;
+        }
+      }
+      /** After a member: `,` (false: another follows) or the closing bracket (true). */
+      separator(close) {
+        this.ws();
+        const c = this.text[this.i];
+        if (c === "," || c === close) {
+          this.i++;
+          return c === close;
+        }
+        return this.fail(`"," or "${close}"`);
+      }
+    };
   }
 });
 
