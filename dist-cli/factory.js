@@ -15905,7 +15905,7 @@ function extractDefs(ctx, schema) {
       return;
     }
     const seen = entry2[1];
-    const { ref: ref3, defId } = makeURI(entry2);
+    const { ref: ref2, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -15913,7 +15913,7 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref3;
+    schema2.$ref = ref2;
   };
   if (ctx.cycles === "throw") {
     for (const entry2 of ctx.seen.entries()) {
@@ -16072,11 +16072,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref3 = seen.ref;
+    const ref2 = seen.ref;
     seen.ref = null;
-    if (ref3) {
-      flattenRef(ref3);
-      const refSeen = ctx.seen.get(ref3);
+    if (ref2) {
+      flattenRef(ref2);
+      const refSeen = ctx.seen.get(ref2);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -16085,7 +16085,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref3;
+      const isParentRef = zodSchema._zod.parent === ref2;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -16106,7 +16106,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref3) {
+    if (parent && parent !== ref2) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -19341,11 +19341,11 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref3, ctx) {
-  if (!ref3.startsWith("#")) {
+function resolveRef(ref2, ctx) {
+  if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref3.slice(1).split("/").filter(Boolean);
+  const path9 = ref2.slice(1).split("/").filter(Boolean);
   if (path9.length === 0) {
     return ctx.rootSchema;
   }
@@ -19353,11 +19353,11 @@ function resolveRef(ref3, ctx) {
   if (path9[0] === defsKey) {
     const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref3}`);
+      throw new Error(`Reference not found: ${ref2}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref3}`);
+  throw new Error(`Reference not found: ${ref2}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -22060,10 +22060,10 @@ function refOf(doc) {
 function productBakeFile(product) {
   return `build/${product.name}/${product.version}/docker-bake.hcl`;
 }
-function splitRef(ref3) {
-  const at2 = ref3.lastIndexOf("@");
+function splitRef(ref2) {
+  const at2 = ref2.lastIndexOf("@");
   if (at2 <= 0) return void 0;
-  return { name: ref3.slice(0, at2), version: ref3.slice(at2 + 1) };
+  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
 }
 function variantName(matrix) {
   const keys = Object.keys(matrix).sort();
@@ -23017,9 +23017,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref3 = sourceObjects.get(source);
-            if (typeof ref3 === "object" && ref3.anchor && (identity.isScalar(ref3.node) || identity.isCollection(ref3.node))) {
-              ref3.node.anchor = ref3.anchor;
+            const ref2 = sourceObjects.get(source);
+            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
+              ref2.node.anchor = ref2.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -23338,15 +23338,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref3 = void 0;
+      let ref2 = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref3 = sourceObjects.get(value);
-        if (ref3) {
-          ref3.anchor ?? (ref3.anchor = onAnchor(value));
-          return new Alias.Alias(ref3.anchor);
+        ref2 = sourceObjects.get(value);
+        if (ref2) {
+          ref2.anchor ?? (ref2.anchor = onAnchor(value));
+          return new Alias.Alias(ref2.anchor);
         } else {
-          ref3 = { anchor: null, node: null };
-          sourceObjects.set(value, ref3);
+          ref2 = { anchor: null, node: null };
+          sourceObjects.set(value, ref2);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -23358,8 +23358,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref3)
-            ref3.node = node3;
+          if (ref2)
+            ref2.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -23373,8 +23373,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref3)
-        ref3.node = node2;
+      if (ref2)
+        ref2.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -30794,18 +30794,18 @@ function lockDigestErrors(loaded) {
   const lock = loaded.lock;
   if (!lock) return [];
   const out = [];
-  const check2 = (kind, ref3, digest, metaLoc) => {
-    const entry2 = lock.doc[kind][ref3];
+  const check2 = (kind, ref2, digest, metaLoc) => {
+    const entry2 = lock.doc[kind][ref2];
     if (!entry2 || entry2.digest === digest) return;
-    const dir = `${kind}/${ref3.replace("@", "/")}`;
+    const dir = `${kind}/${ref2.replace("@", "/")}`;
     out.push(
       error(
         "lock-mismatch",
-        `content changed without a new version: bump version (${ref3} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
+        `content changed without a new version: bump version (${ref2} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref2} as it was (or, if it was never published, run \`factory lock\`)`
         }
       )
     );
@@ -30831,15 +30831,15 @@ function checkLock(loaded) {
   for (const kind of ["templates", "fragments"]) {
     const sources = kind === "templates" ? loaded.templates : loaded.fragments;
     for (const s of sources) {
-      const ref3 = refOf(s.meta.doc);
-      if (lock.doc[kind][ref3]) continue;
-      out.push(warning("lock-missing", `${ref3} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
+      const ref2 = refOf(s.meta.doc);
+      if (lock.doc[kind][ref2]) continue;
+      out.push(warning("lock-missing", `${ref2} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
-    for (const ref3 of Object.keys(lock.doc[kind]).sort()) {
-      if (present[kind].has(ref3)) continue;
+    for (const ref2 of Object.keys(lock.doc[kind]).sort()) {
+      if (present[kind].has(ref2)) continue;
       out.push(
-        warning("lock-stale", `${LOCK_PATH} lists ${ref3} but ${kind}/${ref3.replace("@", "/")}/ does not exist`, {
-          location: lock.locate([kind, ref3]),
+        warning("lock-stale", `${LOCK_PATH} lists ${ref2} but ${kind}/${ref2.replace("@", "/")}/ does not exist`, {
+          location: lock.locate([kind, ref2]),
           hint: "run `factory lock` to drop it"
         })
       );
@@ -30974,11 +30974,11 @@ var init_resolve = __esm({
       /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
-      failedToLoad(kind, ref3) {
+      failedToLoad(kind, ref2) {
         if (this.failed.has("*")) return true;
-        const parts = splitRef(ref3);
-        const name = parts?.name ?? ref3;
-        if (this.failed.has(`${kind}:${ref3}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
+        if (this.failed.has(`${kind}:${ref2}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
           return true;
         if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
         return false;
@@ -31061,10 +31061,10 @@ var init_resolve = __esm({
         if (policy) this.policy = policy.doc;
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
-      unknownRef(kind, ref3, versions, loc, field) {
-        if (this.failedToLoad(kind, ref3)) return;
-        const parts = splitRef(ref3);
-        const name = parts?.name ?? ref3;
+      unknownRef(kind, ref2, versions, loc, field) {
+        if (this.failedToLoad(kind, ref2)) return;
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
           this.err(
@@ -31079,12 +31079,12 @@ var init_resolve = __esm({
         const near = closeMatches(name, [...versions.keys()]);
         this.err(
           `unknown-${kind}`,
-          `unknown ${kind} "${ref3}"`,
+          `unknown ${kind} "${ref2}"`,
           loc,
           field,
           near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : kind === "manifest" ? (
             // Manifests are documents in manifests/*.yaml; templates and fragments are directories.
-            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref3.slice(name.length + 1) || "<version>"}" to a file in manifests/`
+            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref2.slice(name.length + 1) || "<version>"}" to a file in manifests/`
           ) : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
         );
       }
@@ -31229,17 +31229,17 @@ var init_resolve = __esm({
       }
       /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
       manifestFragments(m) {
-        return m.doc.fragments.map((ref3, i) => {
-          const f = this.fragments.get(ref3);
-          if (!f) this.unknownRef("fragment", ref3, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
+        return m.doc.fragments.map((ref2, i) => {
+          const f = this.fragments.get(ref2);
+          if (!f) this.unknownRef("fragment", ref2, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
       }
       /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
       checkFragmentNamesOnce(m, position) {
         let ok = true;
-        m.doc.fragments.forEach((ref3, i) => {
-          const name = splitRef(ref3)?.name ?? ref3;
+        m.doc.fragments.forEach((ref2, i) => {
+          const name = splitRef(ref2)?.name ?? ref2;
           const prev = position.get(name);
           if (prev !== void 0) {
             this.err(
@@ -31374,11 +31374,11 @@ var init_resolve = __esm({
         const keys = Object.keys(matrix).sort();
         let ok = true;
         for (const [name, value] of Object.entries(m.doc.args ?? {})) {
-          for (const ref3 of value.matchAll(MATRIX_REF_RE)) {
-            if (!(ref3[1] in matrix)) {
+          for (const ref2 of value.matchAll(MATRIX_REF_RE)) {
+            if (!(ref2[1] in matrix)) {
               this.err(
                 "bad-matrix-ref",
-                `args.${name} refers to {matrix.${ref3[1]}}, which the matrix does not define`,
+                `args.${name} refers to {matrix.${ref2[1]}}, which the matrix does not define`,
                 m.locate(["args", name]),
                 `args.${name}`,
                 keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out"
@@ -32424,19 +32424,19 @@ function planFragmentTests(factory) {
   const byRef = /* @__PURE__ */ new Map();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref3 = `${f.meta.doc.name}@${f.meta.doc.version}`;
-      if (!byRef.has(ref3)) byRef.set(ref3, { fragment: f, host: p, targets: [] });
+      const ref2 = `${f.meta.doc.name}@${f.meta.doc.version}`;
+      if (!byRef.has(ref2)) byRef.set(ref2, { fragment: f, host: p, targets: [] });
     }
   }
   const refsOf = /* @__PURE__ */ new Map();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
     if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`));
-    for (const ref3 of refs) byRef.get(ref3).targets.push(t);
+    for (const ref2 of refs) byRef.get(ref2).targets.push(t);
   }
   const plans = [];
-  for (const ref3 of [...byRef.keys()].sort()) {
-    const { fragment, host, targets } = byRef.get(ref3);
+  for (const ref2 of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref2);
     const fdoc = fragment.meta.doc;
     const accelerator = (fdoc.accelerators ?? ["cpu"]).includes("cpu") ? "cpu" : "cuda";
     const firstOn = /* @__PURE__ */ new Map();
@@ -32456,7 +32456,7 @@ function planFragmentTests(factory) {
     const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin2 && pin2.image === baseDoc.image ? { digest: pin2.digest } : {} };
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
-      ref: ref3,
+      ref: ref2,
       fragment,
       host,
       variant: host.variants[0],
@@ -32466,7 +32466,7 @@ function planFragmentTests(factory) {
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
       targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
-      cases: fdoc.tests.map((test, i) => ({ test, origin: ref3, source: sourceOf(fragment.meta, i) }))
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
     });
   }
   return plans;
@@ -33087,7 +33087,7 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref3) => testsByRef.get(ref3) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref2) => testsByRef.get(ref2) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
@@ -33896,14 +33896,14 @@ var init_serve = __esm({
 });
 
 // src/obs/compat.ts
-function matches(r, ref3) {
-  return r.product.id === ref3 || r.template?.ref === ref3 || r.fragments.some((f) => f.ref === ref3);
+function matches(r, ref2) {
+  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add = (ref3, r) => {
-    const have = out.get(ref3);
-    if (!have) out.set(ref3, [r]);
+  const add = (ref2, r) => {
+    const have = out.get(ref2);
+    if (!have) out.set(ref2, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
@@ -34977,11 +34977,11 @@ function kpiText(r, skipped) {
   if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
   return out.join("\n");
 }
-function compatText(ref3, rows) {
-  if (!rows.length) return `no records of builds with ${ref3} yet`;
+function compatText(ref2, rows) {
+  if (!rows.length) return `no records of builds with ${ref2} yet`;
   const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
   return [
-    `Built together with ${ref3} (passing combinations first):`,
+    `Built together with ${ref2} (passing combinations first):`,
     table([
       head,
       ...rows.map((r) => [
@@ -35058,15 +35058,15 @@ var init_obs = __esm({
       positionals: { min: 1, max: 1 },
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
-        const ref3 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref3))
-          throw new UserError(`'${ref3}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const ref2 = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2))
+          throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = await targetIndex(ctx);
-        const rows = compat(set2.records, { ref: ref3, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
-        if (ctx.json) printJson(ctx.io, { ref: ref3, rows, skipped: set2.problems });
-        else ctx.io.out(compatText(ref3, rows));
+        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref2, rows));
         return EXIT.ok;
       }
     };
@@ -35120,17 +35120,17 @@ var init_obs = __esm({
 });
 
 // src/registry/reference.ts
-function parseReference(ref3) {
-  if (ref3.length === 0) throw new ReferenceError2(ref3, "empty");
-  if (ref3 !== ref3.trim()) throw new ReferenceError2(ref3, "must not contain whitespace");
-  let rest = ref3;
+function parseReference(ref2) {
+  if (ref2.length === 0) throw new ReferenceError2(ref2, "empty");
+  if (ref2 !== ref2.trim()) throw new ReferenceError2(ref2, "must not contain whitespace");
+  let rest = ref2;
   let digest;
   const at2 = rest.indexOf("@");
   if (at2 >= 0) {
     digest = rest.slice(at2 + 1);
     rest = rest.slice(0, at2);
     if (!DIGEST_RE.test(digest)) {
-      throw new ReferenceError2(ref3, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
+      throw new ReferenceError2(ref2, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
     }
   }
   let tag;
@@ -35139,7 +35139,7 @@ function parseReference(ref3) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref3, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref2, `tag "${tag}" must match ${TAG_RE2.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -35147,10 +35147,10 @@ function parseReference(ref3) {
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry2 = first;
     parts.shift();
-    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref3, `registry host "${registry2}" is not a host[:port]`);
+    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref2, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError2(ref3, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
+    throw new ReferenceError2(ref2, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry2 === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   const out = { registry: registry2, repository: parts.join("/") };
@@ -35183,9 +35183,9 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref3, reason2) {
-        super(`invalid image reference "${ref3}": ${reason2}`);
-        this.ref = ref3;
+      constructor(ref2, reason2) {
+        super(`invalid image reference "${ref2}": ${reason2}`);
+        this.ref = ref2;
         this.name = "ImageReferenceError";
       }
       ref;
@@ -35254,8 +35254,8 @@ function parseChallenge(header) {
   }
   return { scheme: (m[1] ?? "").toLowerCase(), params };
 }
-function toRef(ref3) {
-  return typeof ref3 === "string" ? parseReference(ref3) : ref3;
+function toRef(ref2) {
+  return typeof ref2 === "string" ? parseReference(ref2) : ref2;
 }
 function refName(r) {
   return formatReference(r);
@@ -35297,8 +35297,8 @@ var init_client = __esm({
         return `${scheme}://${apiHost(registry2)}/v2`;
       }
       /** Digest, media type and size of what the reference points at, without downloading it. */
-      async resolve(ref3) {
-        const r = toRef(ref3);
+      async resolve(ref2) {
+        const r = toRef(ref2);
         const res = await this.request(r, "HEAD", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const digest = res.headers.get("docker-content-digest");
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -35313,17 +35313,17 @@ var init_client = __esm({
         return { mediaType: m.mediaType, digest: m.digest, size: m.size };
       }
       /** False only for "not found"; auth and transport failures still throw so a skip is never wrong. */
-      async manifestExists(ref3) {
+      async manifestExists(ref2) {
         try {
-          await this.resolve(ref3);
+          await this.resolve(ref2);
           return true;
         } catch (e) {
           if (e instanceof RegistryError && e.status === 404) return false;
           throw e;
         }
       }
-      async getManifest(ref3) {
-        const r = toRef(ref3);
+      async getManifest(ref2) {
+        const r = toRef(ref2);
         const res = await this.request(r, "GET", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const raw = new Uint8Array(await res.arrayBuffer());
         const digest = sha256Digest(raw);
@@ -35345,16 +35345,16 @@ var init_client = __esm({
         }
       }
       /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
-      source(ref3) {
-        const r = toRef(ref3);
+      source(ref2) {
+        const r = toRef(ref2);
         return {
           manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
           blob: (digest) => this.getBlob(r, digest)
         };
       }
       /** All tags of the repository, following `Link` pagination, sorted. */
-      async listTags(ref3) {
-        const r = toRef(ref3);
+      async listTags(ref2) {
+        const r = toRef(ref2);
         const tags = [];
         let path9 = `/${r.repository}/tags/list?n=1000`;
         while (path9 !== void 0) {
@@ -35373,8 +35373,8 @@ var init_client = __esm({
         }
         return [...new Set(tags)].sort();
       }
-      async getBlob(ref3, digest) {
-        const r = toRef(ref3);
+      async getBlob(ref2, digest) {
+        const r = toRef(ref2);
         const res = await this.request(r, "GET", `/${r.repository}/blobs/${digest}`, "*/*");
         const bytes = new Uint8Array(await res.arrayBuffer());
         if (digest.startsWith("sha256:") && sha256Digest(bytes) !== digest) {
@@ -35382,8 +35382,8 @@ var init_client = __esm({
         }
         return bytes;
       }
-      async getImageConfig(ref3, manifest) {
-        const r = toRef(ref3);
+      async getImageConfig(ref2, manifest) {
+        const r = toRef(ref2);
         let m = manifest;
         if (m === void 0) {
           const fetched = await this.getManifest(r);
@@ -35404,8 +35404,8 @@ var init_client = __esm({
        * Everything the e2e assertions need about a pushed image: its platforms, per-platform
        * labels and annotations, and the attestations BuildKit attached.
        */
-      async inspect(ref3) {
-        const r = toRef(ref3);
+      async inspect(ref2) {
+        const r = toRef(ref2);
         const top = await this.getManifest(r);
         const images = [];
         const attestations = {};
@@ -35557,7 +35557,7 @@ function run(cmd, args) {
 function cosignSigner(o) {
   const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
-    async verify(ref3) {
+    async verify(ref2) {
       const args = [
         "verify",
         ...auth,
@@ -35565,7 +35565,7 @@ function cosignSigner(o) {
         ...o.allowHttp ? ["--allow-http-registry"] : [],
         "--output",
         "json",
-        ref3
+        ref2
       ];
       const r = await run(o.cosign ?? "cosign", args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
@@ -35713,7 +35713,7 @@ function compositionCheck(platform, img, expected) {
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
   if (fragments.join(",") !== expected.fragments.join(","))
     problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
-  for (const ref3 of [template, ...fragments]) if (ref3 && !expected.lockDigests[ref3]) problems.push(`${ref3} is not in factory.lock.json`);
+  for (const ref2 of [template, ...fragments]) if (ref2 && !expected.lockDigests[ref2]) problems.push(`${ref2} is not in factory.lock.json`);
   return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
 }
 async function verifyImage(v) {
@@ -35755,7 +35755,7 @@ function expectedOf(factory, t) {
     variant: t.variant.name,
     template,
     fragments,
-    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref3, e]) => [ref3, e.digest])),
+    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref2, e]) => [ref2, e.digest])),
     baseImage: p.base.image,
     ...p.base.digest ? { basePin: p.base.digest } : {}
   };
@@ -35814,26 +35814,26 @@ var init_verify2 = __esm({
         const client = new RegistryClient();
         const all = [];
         for (const s of await subjects(ctx, factory)) {
-          const ref3 = parseReference(s.ref);
+          const ref2 = parseReference(s.ref);
           const signer = cosignSigner({
             ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
-            allowHttp: isLoopbackHost(ref3.registry)
+            allowHttp: isLoopbackHost(ref2.registry)
           });
           let inspection;
           try {
-            inspection = await client.inspect(ref3);
+            inspection = await client.inspect(ref2);
           } catch (e) {
             if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
             throw e;
           }
           const label = inspection.images[0]?.labels ?? {};
           const target = s.target ?? factory?.targets.find((t) => t.product.id === label["dev.factory.product"] && t.variant.name === label["dev.factory.variant"]);
-          const repo = formatReference({ ...ref3, tag: void 0, digest: void 0 });
+          const repo = formatReference({ ...ref2, tag: void 0, digest: void 0 });
           const checks = await verifyImage({
             repository: repo,
             inspection,
-            source: client.source(ref3),
+            source: client.source(ref2),
             signer,
             ...target && factory ? { expected: expectedOf(factory, target) } : {}
           });
@@ -36030,41 +36030,39 @@ function targetSteps(t) {
 }
 function detectAffected(input3) {
   const { head, base, changed } = input3;
-  const affected = /* @__PURE__ */ new Map();
-  const used = /* @__PURE__ */ new Set();
-  const add = (t, reason2) => {
-    const list4 = affected.get(t.name) ?? [];
-    if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
-    affected.set(t.name, list4);
-    for (const f of reason2.files) used.add(f);
-  };
-  const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path9) => changed.filter((f) => f.path === path9 || f.from === path9);
-  const ignored = [];
+  const tally = new Tally(changed);
+  addFactoryWide(tally, head, changed);
+  if (!base) addBaseUnavailable(tally, head, input3.baseProblem);
+  else compareFactories(tally, head, base);
+  addGeneratedEdits(tally, head, changed);
+  const headNames = new Set(head.targets.map((t) => t.name));
+  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
+  return { affected: tally.affected, removed, ignored: ignoredFiles(changed, tally.used) };
+}
+function addFactoryWide(tally, head, changed) {
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
-  if (factoryWide.length > 0) {
-    const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
-    for (const t of head.targets) {
-      add(t, {
-        kind: "factory-wide",
-        summary: summary2,
-        chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
-        files: factoryWide.map((f) => f.path)
-      });
-    }
+  if (factoryWide.length === 0) return;
+  const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "factory-wide",
+      summary: summary2,
+      chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
+      files: factoryWide.map((f) => f.path)
+    });
   }
-  if (!base) {
-    for (const t of head.targets) {
-      add(t, {
-        kind: "base-unavailable",
-        summary: "the base revision cannot be compared",
-        chain: [input3.baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
-        files: []
-      });
-    }
-  } else {
-    compareFactories(head, base, add, filesUnder, filesAt);
+}
+function addBaseUnavailable(tally, head, baseProblem) {
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "base-unavailable",
+      summary: "the base revision cannot be compared",
+      chain: [baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
+      files: []
+    });
   }
+}
+function addGeneratedEdits(tally, head, changed) {
   const byDir = /* @__PURE__ */ new Map();
   for (const t of head.targets) {
     const dir = dockerfilePath(t.product, t.variant).replace(/\/Dockerfile$/, "/");
@@ -36072,140 +36070,178 @@ function detectAffected(input3) {
   }
   for (const f of changed.filter((c) => classifyPath(c.path) === "generated")) {
     const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
-    if (dir) {
-      for (const t of byDir.get(dir)) {
-        add(t, {
-          kind: "generated",
-          summary: `generated file ${f.path} changed`,
-          chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
-          files: [f.path]
-        });
-      }
+    if (!dir) continue;
+    for (const t of byDir.get(dir)) {
+      tally.add(t, {
+        kind: "generated",
+        summary: `generated file ${f.path} changed`,
+        chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
+        files: [f.path]
+      });
     }
   }
+}
+function ignoredFiles(changed, used) {
+  const ignored = [];
   for (const f of changed) {
     if (used.has(f.path)) continue;
     const cls = classifyPath(f.path);
     const why = cls === "other" ? "not a factory input" : cls === "generated" ? "generated from the sources (factory generate --check keeps it in sync); no target maps to it" : cls === "factory-wide" ? "factory-wide, but the factory has no targets" : "no target depends on what changed here";
     ignored.push({ path: f.path, why });
   }
-  const headNames = new Set(head.targets.map((t) => t.name));
-  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
-  return { affected, removed, ignored: ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0) };
+  return ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-function compareFactories(head, base, add, filesUnder, filesAt) {
+function located2(l) {
+  return `${l.file}:${l.location.line}`;
+}
+function compareFactories(tally, head, base) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
-  const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs9) => [...new Set(fs9.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
-    const steps = targetSteps(t);
     if (!b) {
-      const productFile = filesAt(t.product.product.file);
-      const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
-      add(t, {
-        kind: "added",
-        summary: `new target: ${what}`,
-        chain: [`${located2(t.product.product)}: ${what}`, ...steps],
-        files: pathsOf(productFile.length > 0 ? productFile : filesAt(t.product.manifest.file))
-      });
+      addNewTarget(tally, t, baseProducts);
       continue;
     }
-    const hp = t.product;
-    const bp = b.product;
-    if (!same(hp.product.doc, bp.product.doc)) {
-      const fields = changedFields(hp.product.doc, bp.product.doc);
-      add(t, {
-        kind: "product",
-        summary: `product ${hp.id} changed (${fields.join(", ")})`,
-        chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...steps],
-        files: pathsOf([...filesAt(hp.product.file), ...filesAt(bp.product.file)])
-      });
+    compareDocuments(tally, t, b);
+    compareTemplate(tally, t, t.product.template, b.product.template);
+    const baseFragments = new Map(b.product.fragments.map((f) => [refOf(f.meta.doc), f]));
+    for (const f of t.product.fragments) {
+      const bf = baseFragments.get(refOf(f.meta.doc));
+      if (bf && bf.digest !== f.digest) compareFragment(tally, t, f);
     }
-    if (!same(hp.manifest.doc, bp.manifest.doc)) {
-      const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
-      const mref = ref2(hp.manifest.doc);
-      add(t, {
-        kind: "manifest",
-        summary: `manifest ${mref} changed (${fields.join(", ")})`,
-        chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...steps],
-        files: pathsOf([...filesAt(hp.manifest.file), ...filesAt(bp.manifest.file)])
-      });
-    }
-    compareTemplate(t, hp.template, bp.template, add, filesUnder, pathsOf);
-    const baseFragments = new Map(bp.fragments.map((f) => [ref2(f.meta.doc), f]));
-    for (const f of hp.fragments) {
-      const bf = baseFragments.get(ref2(f.meta.doc));
-      if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
-    }
-    if (!same(hp.base, bp.base)) {
-      const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
-      const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
-      add(t, {
-        kind: "base",
-        summary: what,
-        chain: [what, `template ${ref2(hp.template.meta.doc)} / manifest ${ref2(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
-        files: pathsOf([...baseDoc ? filesAt(baseDoc.file) : [], ...filesAt("factory.lock.json")])
-      });
-    }
-    if (t.pool.doc.name !== b.pool.doc.name) {
-      add(t, {
-        kind: "pool",
-        summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
-        chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...steps],
-        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)])
-      });
-    } else if (!same(t.pool.doc, b.pool.doc)) {
-      const fields = changedFields(t.pool.doc, b.pool.doc);
-      add(t, {
-        kind: "pool",
-        summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
-        chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...steps],
-        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)])
-      });
-    }
+    compareBase(tally, head, t, b);
+    comparePool(tally, t, b);
   }
 }
-function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
-  if (ref2(h.meta.doc) !== ref2(b.meta.doc) || h.digest === b.digest) return;
-  const files2 = filesUnder(h.dir);
-  const tref = ref2(h.meta.doc);
-  add(t, {
+function addNewTarget(tally, t, baseProducts) {
+  const productFile = tally.filesAt(t.product.product.file);
+  const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
+  tally.add(t, {
+    kind: "added",
+    summary: `new target: ${what}`,
+    chain: [`${located2(t.product.product)}: ${what}`, ...targetSteps(t)],
+    files: tally.pathsOf(productFile.length > 0 ? productFile : tally.filesAt(t.product.manifest.file))
+  });
+}
+function compareDocuments(tally, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (!same(hp.product.doc, bp.product.doc)) {
+    const fields = changedFields(hp.product.doc, bp.product.doc);
+    tally.add(t, {
+      kind: "product",
+      summary: `product ${hp.id} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.product.file), ...tally.filesAt(bp.product.file)])
+    });
+  }
+  if (!same(hp.manifest.doc, bp.manifest.doc)) {
+    const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
+    const mref = refOf(hp.manifest.doc);
+    tally.add(t, {
+      kind: "manifest",
+      summary: `manifest ${mref} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.manifest.file), ...tally.filesAt(bp.manifest.file)])
+    });
+  }
+}
+function compareBase(tally, head, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (same(hp.base, bp.base)) return;
+  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
+  const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
+  tally.add(t, {
+    kind: "base",
+    summary: what,
+    chain: [what, `template ${refOf(hp.template.meta.doc)} / manifest ${refOf(hp.manifest.doc)} of ${hp.id} builds on it`, ...targetSteps(t)],
+    files: tally.pathsOf([...baseDoc ? tally.filesAt(baseDoc.file) : [], ...tally.filesAt("factory.lock.json")])
+  });
+}
+function comparePool(tally, t, b) {
+  if (t.pool.doc.name !== b.pool.doc.name) {
+    tally.add(t, {
+      kind: "pool",
+      summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  } else if (!same(t.pool.doc, b.pool.doc)) {
+    const fields = changedFields(t.pool.doc, b.pool.doc);
+    tally.add(t, {
+      kind: "pool",
+      summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  }
+}
+function compareTemplate(tally, t, h, b) {
+  if (refOf(h.meta.doc) !== refOf(b.meta.doc) || h.digest === b.digest) return;
+  const files2 = tally.filesUnder(h.dir);
+  const tref = refOf(h.meta.doc);
+  tally.add(t, {
     kind: "template",
     summary: `template ${tref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
       `template ${tref}`,
-      `manifest ${ref2(t.product.manifest.doc)} uses template ${tref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses template ${tref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-function compareFragment(t, f, add, filesUnder, pathsOf) {
-  const files2 = filesUnder(f.dir);
-  const fref = ref2(f.meta.doc);
-  add(t, {
+function compareFragment(tally, t, f) {
+  const files2 = tally.filesUnder(f.dir);
+  const fref = refOf(f.meta.doc);
+  tally.add(t, {
     kind: "fragment",
     summary: `fragment ${fref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
       `fragment ${fref}`,
-      `manifest ${ref2(t.product.manifest.doc)} uses fragment ${fref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses fragment ${fref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-var ref2;
+var Tally;
 var init_detect = __esm({
   "src/plan/detect.ts"() {
     "use strict";
+    init_ids();
     init_render();
     init_key();
     init_paths2();
-    ref2 = (d) => `${d.name}@${d.version}`;
+    Tally = class {
+      constructor(changed) {
+        this.changed = changed;
+      }
+      changed;
+      affected = /* @__PURE__ */ new Map();
+      used = /* @__PURE__ */ new Set();
+      add(t, reason2) {
+        const list4 = this.affected.get(t.name) ?? [];
+        if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
+        this.affected.set(t.name, list4);
+        for (const f of reason2.files) this.used.add(f);
+      }
+      /** Changed files under a directory (a renamed file by either path). */
+      filesUnder(dir) {
+        return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
+      }
+      filesAt(path9) {
+        return this.changed.filter((f) => f.path === path9 || f.from === path9);
+      }
+      /** The repository paths of changed files, a rename's both, sorted. */
+      pathsOf(fs9) {
+        return [...new Set(fs9.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+      }
+    };
   }
 });
 
@@ -36226,12 +36262,12 @@ async function git(cwd, args, input3) {
     child.stdin.end(input3);
   });
 }
-async function resolveCommit(repoRoot, ref3) {
-  if (ref3.startsWith("-")) throw new GitError(`"${ref3}" is not a git revision`);
+async function resolveCommit(repoRoot, ref2) {
+  if (ref2.startsWith("-")) throw new GitError(`"${ref2}" is not a git revision`);
   try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref3}^{commit}`])).toString("utf8").trim();
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref2}^{commit}`])).toString("utf8").trim();
   } catch {
-    throw new GitError(`unknown git revision "${ref3}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
+    throw new GitError(`unknown git revision "${ref2}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 function parseNameStatus(out) {
@@ -36352,9 +36388,9 @@ function applyFilters(targets, opts, head) {
 function promotedTag(promote, t) {
   return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
-function splitTag(ref3) {
-  const i = ref3.lastIndexOf(":");
-  return { image: ref3.slice(0, i), tag: ref3.slice(i + 1) };
+function splitTag(ref2) {
+  const i = ref2.lastIndexOf(":");
+  return { image: ref2.slice(0, i), tag: ref2.slice(i + 1) };
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
@@ -36440,12 +36476,12 @@ function keyLookup(opts, registry2) {
       const image = t.product.product.doc.image;
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
-    async exists(ref3) {
+    async exists(ref2) {
       if (!opts.registryCheck) return false;
       try {
-        return await opts.registryCheck(ref3);
+        return await opts.registryCheck(ref2);
       } catch (e) {
-        warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
+        warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
         return false;
       }
     }
@@ -36644,7 +36680,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref3) => client.manifestExists(ref3) : void 0
+      registryCheck: v["check-registry"] ? (ref2) => client.manifestExists(ref2) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
