@@ -22065,6 +22065,9 @@ function splitRef(ref2) {
   if (at2 <= 0) return void 0;
   return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
 }
+function baseVariable(name) {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
 function variantName(matrix) {
   const keys = Object.keys(matrix).sort();
   if (keys.length === 0) return "default";
@@ -32487,24 +32490,8 @@ var init_testrunner = __esm({
   }
 });
 
-// generators/bake.ts
-import { createHash as createHash2 } from "node:crypto";
-function dockerfileKey(product, variant) {
-  return `${product.id}:${variant.name}`;
-}
-function combinedTestDir(dockerfilePath2) {
-  return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
-}
-function baseVariable(name) {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
-function baseDefault(base, lock) {
-  const pin2 = lock?.doc.bases?.[base.name];
-  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
-  return base.image;
-}
+// src/core/labels.ts
 function imageLabels(p, variant) {
-  const tdoc = p.template.meta.doc;
   const parts = {};
   for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
   parts["org.opencontainers.image.title"] ??= [p.product.doc.name];
@@ -32514,10 +32501,10 @@ function imageLabels(p, variant) {
   parts["org.opencontainers.image.revision"] = [{ ref: "REVISION" }];
   parts["org.opencontainers.image.created"] = [{ expr: EPOCH_EXPR }];
   parts["org.opencontainers.image.base.name"] = [{ ref: baseVariable(p.base.name) }];
-  parts["dev.factory.product"] = [p.id];
-  parts["dev.factory.variant"] = [variant.name];
-  parts["dev.factory.template"] = [`${tdoc.name}@${tdoc.version}`];
-  parts["dev.factory.fragments"] = [p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`).join(",")];
+  parts[FACTORY_LABELS.product] = [p.id];
+  parts[FACTORY_LABELS.variant] = [variant.name];
+  parts[FACTORY_LABELS.template] = [refOf(p.template.meta.doc)];
+  parts[FACTORY_LABELS.fragments] = [p.fragments.map((f) => refOf(f.meta.doc)).join(",")];
   const stat = {};
   const dynamic = [];
   for (const k of Object.keys(parts).sort()) {
@@ -32526,6 +32513,61 @@ function imageLabels(p, variant) {
     else dynamic.push(k);
   }
   return { parts, static: stat, dynamic };
+}
+function factoryLabels(labels) {
+  const get = (key) => {
+    const v = labels?.[key];
+    return v === null || v === void 0 || v === "" ? void 0 : v;
+  };
+  const product = get(FACTORY_LABELS.product);
+  const out = { fragments: (get(FACTORY_LABELS.fragments) ?? "").split(/[\s,]+/).filter(Boolean) };
+  if (product !== void 0) out.product = product;
+  const productRef = product !== void 0 ? splitRef(product) : void 0;
+  if (productRef) out.productRef = productRef;
+  const variant = get(FACTORY_LABELS.variant);
+  if (variant !== void 0) out.variant = variant;
+  const template = get(FACTORY_LABELS.template);
+  if (template !== void 0) out.template = template;
+  return out;
+}
+var FACTORY_LABELS, EPOCH_EXPR, ANNOTATED_LABELS;
+var init_labels = __esm({
+  "src/core/labels.ts"() {
+    "use strict";
+    init_ids();
+    FACTORY_LABELS = {
+      product: "dev.factory.product",
+      variant: "dev.factory.variant",
+      template: "dev.factory.template",
+      fragments: "dev.factory.fragments"
+    };
+    EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
+    ANNOTATED_LABELS = [
+      FACTORY_LABELS.fragments,
+      FACTORY_LABELS.product,
+      FACTORY_LABELS.template,
+      FACTORY_LABELS.variant,
+      "org.opencontainers.image.created",
+      "org.opencontainers.image.revision",
+      "org.opencontainers.image.source",
+      "org.opencontainers.image.title",
+      "org.opencontainers.image.version"
+    ];
+  }
+});
+
+// generators/bake.ts
+import { createHash as createHash2 } from "node:crypto";
+function dockerfileKey(product, variant) {
+  return `${product.id}:${variant.name}`;
+}
+function combinedTestDir(dockerfilePath2) {
+  return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
+}
+function baseDefault(base, lock) {
+  const pin2 = lock?.doc.bases?.[base.name];
+  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
+  return base.image;
 }
 function cacheTag(name) {
   if (name.length <= 128) return name;
@@ -32796,7 +32838,7 @@ function variantCommonTarget(t, d) {
       ["target", TARGET_FINAL],
       ["args", argsMap(t.product.base.name, t.variant.args)],
       ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
-      ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
+      ["annotations", list(ANNOTATED_LABELS.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
       ["attest", ATTEST]
     ]
   };
@@ -32902,7 +32944,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, FROM_AS;
+var TEST_RESULTS_VARIABLE, VARIABLES, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -32913,8 +32955,8 @@ var init_bake = __esm({
     init_hcl();
     init_testrunner();
     init_ids();
+    init_labels();
     TEST_RESULTS_VARIABLE = "TEST_RESULTS_DIR";
-    EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
     VARIABLES = [
       { name: "REGISTRY", default: str("localhost:5000"), description: "registry (host[/path]) the image tags are under" },
       {
@@ -32928,17 +32970,6 @@ var init_bake = __esm({
       { name: "REVISION", default: str(""), description: "source revision (git commit) recorded in labels and annotations" },
       { name: "SOURCE_URL", default: str(""), description: "source repository URL recorded in labels and annotations" },
       { name: TEST_RESULTS_VARIABLE, default: str(".factory/test-results"), description: "where test targets export results.json (one directory per test target)" }
-    ];
-    ANNOTATED = [
-      "dev.factory.fragments",
-      "dev.factory.product",
-      "dev.factory.template",
-      "dev.factory.variant",
-      "org.opencontainers.image.created",
-      "org.opencontainers.image.revision",
-      "org.opencontainers.image.source",
-      "org.opencontainers.image.title",
-      "org.opencontainers.image.version"
     ];
     byName = (a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     sortedKeys = (o) => Object.keys(o).sort();
@@ -33135,6 +33166,7 @@ var init_build_files = __esm({
     init_types();
     init_ids();
     init_bake();
+    init_labels();
     init_testrunner();
     BAKE_FILE = "docker-bake.hcl";
   }
@@ -35696,8 +35728,9 @@ function baseCheck(platform, facts, expected) {
   return got === expected.basePin ? { platform, check: "base", ok: true, detail: `${got.slice(0, 19)} = the lock's pin` } : { platform, check: "base", ok: false, detail: `built on ${got}, the lock pins ${expected.basePin}: rebuild, or the image predates the pin` };
 }
 function compositionCheck(platform, img, expected) {
-  const template = img.labels["dev.factory.template"] ?? "";
-  const fragments = (img.labels["dev.factory.fragments"] ?? "").split(",").filter(Boolean);
+  const factory = factoryLabels(img.labels);
+  const template = factory.template ?? "";
+  const fragments = factory.fragments;
   if (!expected)
     return {
       platform,
@@ -35706,10 +35739,8 @@ function compositionCheck(platform, img, expected) {
       detail: template ? `${template} + ${fragments.join(", ")} (not compared: not a product of this factory)` : "no dev.factory.* labels: not a factory image"
     };
   const problems = [];
-  if (img.labels["dev.factory.product"] !== expected.product)
-    problems.push(`product label ${img.labels["dev.factory.product"] ?? "(none)"}, expected ${expected.product}`);
-  if (img.labels["dev.factory.variant"] !== expected.variant)
-    problems.push(`variant label ${img.labels["dev.factory.variant"] ?? "(none)"}, expected ${expected.variant}`);
+  if (factory.product !== expected.product) problems.push(`product label ${factory.product ?? "(none)"}, expected ${expected.product}`);
+  if (factory.variant !== expected.variant) problems.push(`variant label ${factory.variant ?? "(none)"}, expected ${expected.variant}`);
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
   if (fragments.join(",") !== expected.fragments.join(","))
     problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
@@ -35741,6 +35772,7 @@ var init_verify = __esm({
   "src/supply/verify.ts"() {
     "use strict";
     init_image();
+    init_labels();
   }
 });
 
@@ -35787,6 +35819,7 @@ var init_verify2 = __esm({
     init_cosign();
     init_verify();
     init_ids();
+    init_labels();
     init_errors3();
     init_output();
     verify = {
@@ -35827,8 +35860,8 @@ var init_verify2 = __esm({
             if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
             throw e;
           }
-          const label = inspection.images[0]?.labels ?? {};
-          const target = s.target ?? factory?.targets.find((t) => t.product.id === label["dev.factory.product"] && t.variant.name === label["dev.factory.variant"]);
+          const label = factoryLabels(inspection.images[0]?.labels);
+          const target = s.target ?? factory?.targets.find((t) => t.product.id === label.product && t.variant.name === label.variant);
           const repo = formatReference({ ...ref2, tag: void 0, digest: void 0 });
           const checks = await verifyImage({
             repository: repo,
@@ -35983,10 +36016,10 @@ var BUILD_KEY_VERSION, KEY_TAG_PREFIX, sha256, Renderer;
 var init_key = __esm({
   "src/plan/key.ts"() {
     "use strict";
-    init_bake();
     init_build_files();
     init_testrunner();
     init_digest();
+    init_labels();
     init_render();
     BUILD_KEY_VERSION = "factory-build-key/v2";
     KEY_TAG_PREFIX = "bk-";
