@@ -33199,7 +33199,7 @@ var init_schema2 = __esm({
   }
 });
 
-// src/plan/outputs.ts
+// src/core/plan-outputs.ts
 function poolSlug(pool2) {
   return pool2.replace(/[^A-Za-z0-9_-]/g, "_");
 }
@@ -33224,8 +33224,8 @@ function splitLegs(legs, shards) {
   return out;
 }
 var MAX_MATRIX_LEGS, PLAN_OUTPUTS;
-var init_outputs = __esm({
-  "src/plan/outputs.ts"() {
+var init_plan_outputs = __esm({
+  "src/core/plan-outputs.ts"() {
     "use strict";
     MAX_MATRIX_LEGS = 256;
     PLAN_OUTPUTS = {
@@ -33237,7 +33237,7 @@ var init_outputs = __esm({
   }
 });
 
-// src/plan/paths.ts
+// src/core/path-classes.ts
 function matchesPattern(path9, pattern) {
   if (pattern.endsWith("/**")) return path9.startsWith(pattern.slice(0, -2));
   return path9 === pattern;
@@ -33250,8 +33250,8 @@ function classifyPath(path9) {
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
-var init_paths2 = __esm({
-  "src/plan/paths.ts"() {
+var init_path_classes = __esm({
+  "src/core/path-classes.ts"() {
     "use strict";
     SOURCE_PATTERNS = ["manifests/**", "templates/**", "fragments/**", "factory.lock.json"];
     GENERATED_PATTERNS = ["docker-bake.hcl", "build/**"];
@@ -33807,8 +33807,8 @@ var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUN
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
-    init_outputs();
-    init_paths2();
+    init_plan_outputs();
+    init_path_classes();
     init_workflow_actions();
     init_workflow_common();
     init_workflow_pool();
@@ -36249,7 +36249,7 @@ var init_detect = __esm({
     init_ids();
     init_render();
     init_key();
-    init_paths2();
+    init_path_classes();
     Tally = class {
       constructor(changed) {
         this.changed = changed;
@@ -36673,8 +36673,8 @@ var init_plan = __esm({
     init_detect();
     init_git();
     init_key();
-    init_outputs();
-    init_paths2();
+    init_plan_outputs();
+    init_path_classes();
     init_git();
     PlanError = class extends Error {
       constructor(message) {

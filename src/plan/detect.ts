@@ -5,14 +5,14 @@
 // made from is compared as parsed documents, not as files: editing one document of a multi-
 // document manifest file affects that document's products only, a renamed file whose
 // documents did not change affects nothing, and a comment-only edit affects nothing. The
-// changed-file list classifies factory-wide and generated paths (paths.ts) and names the files
+// changed-file list classifies factory-wide and generated paths (src/core/path-classes.ts) and names the files
 // behind each reason.
 import { refOf } from '../core/ids.js';
 import { dockerfilePath } from '../core/render.js';
 import type { FragmentSource, Located, ResolvedFactory, Target, TemplateSource } from '../core/types.js';
 import type { ChangedFile } from './git.js';
 import { canonicalJson } from './key.js';
-import { classifyPath } from './paths.js';
+import { classifyPath } from '../core/path-classes.js';
 
 export type ReasonKind =
   'requested' | 'factory-wide' | 'base-unavailable' | 'added' | 'product' | 'manifest' | 'template' | 'fragment' | 'base' | 'pool' | 'generated';
