@@ -32056,6 +32056,33 @@ var init_output = __esm({
   }
 });
 
+// src/core/source-map-file.ts
+function sourceMapJson(d) {
+  const files2 = [];
+  const origins = [];
+  const indexOf = (arr, s) => {
+    let i = arr.indexOf(s);
+    if (i < 0) i = arr.push(s) - 1;
+    return i;
+  };
+  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files2, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
+  return `{
+  "version": 1,
+  "dockerfile": ${JSON.stringify(d.path)},
+  "files": ${JSON.stringify(files2)},
+  "origins": ${JSON.stringify(origins)},
+  "lines": [
+${lines.join(",\n")}
+  ]
+}
+`;
+}
+var init_source_map_file = __esm({
+  "src/core/source-map-file.ts"() {
+    "use strict";
+  }
+});
+
 // generators/hcl.ts
 function isMap2(v) {
   return v.entries !== void 0;
@@ -33137,32 +33164,13 @@ function combinedRunner(p, v, dockerfileText, memo2, cases = combinedTestCases(p
     memo2
   );
 }
-function sourceMapJson(d) {
-  const files2 = [];
-  const origins = [];
-  const indexOf = (arr, s) => {
-    let i = arr.indexOf(s);
-    if (i < 0) i = arr.push(s) - 1;
-    return i;
-  };
-  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files2, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
-  return `{
-  "version": 1,
-  "dockerfile": ${JSON.stringify(d.path)},
-  "files": ${JSON.stringify(files2)},
-  "origins": ${JSON.stringify(origins)},
-  "lines": [
-${lines.join(",\n")}
-  ]
-}
-`;
-}
 var BAKE_FILE;
 var init_build_files = __esm({
   "generators/build-files.ts"() {
     "use strict";
     init_diagnostics();
     init_render();
+    init_source_map_file();
     init_types();
     init_ids();
     init_bake();
