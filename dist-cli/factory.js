@@ -22065,6 +22065,12 @@ function splitRef(ref2) {
   if (at2 <= 0) return void 0;
   return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
 }
+function variantId(productId, variant) {
+  return `${productId}:${variant}`;
+}
+function pinnedImage(image, digest) {
+  return digest && !image.includes("@") ? `${image}@${digest}` : image;
+}
 function baseVariable(name) {
   return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
@@ -22089,7 +22095,7 @@ function archOf(platform) {
 function resolveId(factory, id) {
   const byTarget = factory.targets.find((t) => t.name === id);
   if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => variantId(p.id, v.name))]);
   const fail = (message, hint) => {
     const near = closeMatches(id, allIds);
     const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
@@ -22121,7 +22127,7 @@ function resolveId(factory, id) {
     return {
       ok: false,
       diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
+        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${variantId(product.id, n)}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
       })
     };
   }
@@ -22276,7 +22282,7 @@ function frameStages(body, template, metaIndex, base, last, withUser) {
   const head = bodyLines.slice(0, d).map((l) => `${l}
 `).join("");
   const rest = bodyLines.slice(d).join("\n");
-  const baseRef = base.digest && !base.image.includes("@") ? `${base.image}@${base.digest}` : base.image;
+  const baseRef = pinnedImage(base.image, base.digest);
   const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE=${escapeDockerfile(baseRef)}
 ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 `;
@@ -31602,7 +31608,7 @@ var init_resolve = __esm({
             const arch = archOf(platform);
             this.targets.push({
               name: targetName(doc.name, v.name, arch),
-              id: `${rp.id}:${v.name}`,
+              id: variantId(rp.id, v.name),
               product: rp,
               variant: v,
               platform,
@@ -32586,15 +32592,14 @@ var init_labels = __esm({
 // generators/bake.ts
 import { createHash as createHash2 } from "node:crypto";
 function dockerfileKey(product, variant) {
-  return `${product.id}:${variant.name}`;
+  return variantId(product.id, variant.name);
 }
 function combinedTestDir(dockerfilePath2) {
   return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
 }
 function baseDefault(base, lock) {
   const pin2 = lock?.doc.bases?.[base.name];
-  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
-  return base.image;
+  return pinnedImage(base.image, pin2 && pin2.image === base.image ? pin2.digest : void 0);
 }
 function cacheTag(name) {
   if (name.length <= 128) return name;
@@ -32801,7 +32806,7 @@ function variableBlocks(factory, baseVars) {
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    const image = p.base.digest && !p.base.image.includes("@") ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    const image = pinnedImage(p.base.image, p.base.digest);
     blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
   return blocks;
@@ -35788,8 +35793,8 @@ var init_verify = __esm({
 function expectedOf(factory, t) {
   const lock = factory.loaded.lock?.doc;
   const p = t.product;
-  const template = `${p.template.meta.doc.name}@${p.template.meta.doc.version}`;
-  const fragments = p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`);
+  const template = refOf(p.template.meta.doc);
+  const fragments = p.fragments.map((f) => refOf(f.meta.doc));
   return {
     product: p.id,
     variant: t.variant.name,
@@ -35994,7 +35999,6 @@ function sortedRecord(r) {
 }
 function buildKeyInputs(target, rendered, generated = generatedParts(target, rendered)) {
   const p = target.product;
-  const refOf2 = (d) => `${d.name}@${d.version}`;
   return {
     version: BUILD_KEY_VERSION,
     dockerfile: rendered.text,
@@ -36005,11 +36009,11 @@ function buildKeyInputs(target, rendered, generated = generatedParts(target, ren
     args: sortedRecord(target.variant.args),
     product: { id: p.id, image: p.product.doc.image },
     labels: generated.labels,
-    template: refOf2(p.template.meta.doc),
-    fragments: p.fragments.map((f) => refOf2(f.meta.doc)),
+    template: refOf(p.template.meta.doc),
+    fragments: p.fragments.map((f) => refOf(f.meta.doc)),
     tests: {
       product: p.product.doc.tests,
-      fragments: p.fragments.map((f) => [refOf2(f.meta.doc), f.meta.doc.tests])
+      fragments: p.fragments.map((f) => [refOf(f.meta.doc), f.meta.doc.tests])
     },
     runner: generated.runner && { script: sha256(generated.runner.script), lib: sha256(generated.runner.lib) }
   };
@@ -36027,6 +36031,7 @@ var init_key = __esm({
     init_build_files();
     init_testrunner();
     init_digest();
+    init_ids();
     init_labels();
     init_render();
     BUILD_KEY_VERSION = "factory-build-key/v2";
@@ -36037,7 +36042,7 @@ var init_key = __esm({
       memo = renderMemo();
       runners = runnerMemo();
       render(product, variant) {
-        const id = `${product.id}:${variant.name}`;
+        const id = variantId(product.id, variant.name);
         let r = this.cache.get(id);
         if (!r) {
           r = renderDockerfile(product, variant, this.memo);
@@ -36192,7 +36197,7 @@ function compareBase(tally, head, t, b) {
   const hp = t.product;
   const bp = b.product;
   if (same(hp.base, bp.base)) return;
-  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
+  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${pinnedImage(bp.base.image, bp.base.digest)} -> ${pinnedImage(hp.base.image, hp.base.digest)}`;
   const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
   tally.add(t, {
     kind: "base",
@@ -37057,9 +37062,9 @@ function describeTarget(t) {
     platform: t.platform,
     accelerator: t.accelerator,
     pool: t.pool.doc.name,
-    template: `${t.product.template.meta.doc.name}@${t.product.template.meta.doc.version}`,
-    fragments: t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`),
-    base: t.product.base.digest ? `${t.product.base.image}@${t.product.base.digest}` : t.product.base.image,
+    template: refOf(t.product.template.meta.doc),
+    fragments: t.product.fragments.map((f) => refOf(f.meta.doc)),
+    base: pinnedImage(t.product.base.image, t.product.base.digest),
     args: t.variant.args,
     tags: t.tags,
     mergedTags: t.mergedTags
@@ -37137,10 +37142,10 @@ var init_commands = __esm({
         const p = first.product;
         const lines = [
           `${paint(ctx.io, "bold", ctx.positionals[0])} is product ${p.id}${p.product.doc.description ? ` (${p.product.doc.description})` : ""},`,
-          `built from manifest ${p.manifest.doc.name}@${p.manifest.doc.version} on template ${p.template.meta.doc.name}@${p.template.meta.doc.version},`,
-          `starting from base ${p.base.name} = ${p.base.digest ? `${p.base.image}@${p.base.digest}` : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
+          `built from manifest ${refOf(p.manifest.doc)} on template ${refOf(p.template.meta.doc)},`,
+          `starting from base ${p.base.name} = ${p.base.digest ? pinnedImage(p.base.image, p.base.digest) : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
           `Fragments, in build order:`,
-          ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${f.meta.doc.name}@${f.meta.doc.version}  ${f.meta.doc.description ?? ""}`.trimEnd()),
+          ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${refOf(f.meta.doc)}  ${f.meta.doc.description ?? ""}`.trimEnd()),
           `It builds ${targets.length} target${targets.length === 1 ? "" : "s"}:`,
           ...targets.map(
             (t) => `  ${t.name}: variant ${t.variant.name} for ${t.platform} (${t.accelerator}) on pool ${t.pool.doc.name}` + (Object.keys(t.variant.args).length ? `, args ${Object.entries(t.variant.args).map(([k, v]) => `${k}=${v}`).join(" ")}` : "") + `
@@ -37163,7 +37168,7 @@ var init_commands = __esm({
         const rendered = [];
         const memo2 = renderMemo();
         for (const t of targets) {
-          const key = `${t.product.id}:${t.variant.name}`;
+          const key = variantId(t.product.id, t.variant.name);
           if (seen.has(key)) continue;
           seen.add(key);
           rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo2) });

@@ -8,7 +8,7 @@ import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
-import { baseVariable, testTargetName } from '../src/core/ids.js';
+import { baseVariable, pinnedImage, testTargetName, variantId } from '../src/core/ids.js';
 import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
 /**
@@ -20,7 +20,7 @@ export type BakeDockerfile = Pick<RenderedDockerfile, 'path' | 'text' | 'stages'
 
 /** Key of a rendered Dockerfile in the map given to generateBake: `name@version:variant`. */
 export function dockerfileKey(product: ResolvedProduct, variant: Variant): string {
-  return `${product.id}:${variant.name}`;
+  return variantId(product.id, variant.name);
 }
 
 /** Path of the combined test Dockerfile (and its runner next to it) of a variant. */
@@ -31,8 +31,7 @@ export function combinedTestDir(dockerfilePath: string): string {
 /** The default of a Base's variable: its image, digest-pinned when the lock pins that image. */
 export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock']): string {
   const pin = lock?.doc.bases?.[base.name];
-  if (pin && pin.image === base.image && !base.image.includes('@')) return `${base.image}@${pin.digest}`;
-  return base.image;
+  return pinnedImage(base.image, pin && pin.image === base.image ? pin.digest : undefined);
 }
 
 export const TEST_RESULTS_VARIABLE = 'TEST_RESULTS_DIR';
@@ -353,7 +352,7 @@ function variableBlocks(factory: ResolvedFactory, baseVars: ReadonlyMap<string, 
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    const image = p.base.digest && !p.base.image.includes('@') ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    const image = pinnedImage(p.base.image, p.base.digest);
     blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
   return blocks;

@@ -3,7 +3,7 @@
 // paths and lock digests, then expands matrices into variants and variants x platforms into
 // targets. Reports every problem it can find in one pass.
 import { closeMatches, didYouMean, error, hasErrors, sortDiagnostics } from './diagnostics.js';
-import { archOf, refOf, splitRef, targetName, variantName } from './ids.js';
+import { archOf, refOf, splitRef, targetName, variantId, variantName } from './ids.js';
 import { lockDigestErrors } from './lock.js';
 import { snippetSourceProblems } from './dockerfile-check.js';
 import type {
@@ -767,7 +767,7 @@ class Resolver {
         const arch = archOf(platform);
         this.targets.push({
           name: targetName(doc.name, v.name, arch),
-          id: `${rp.id}:${v.name}`,
+          id: variantId(rp.id, v.name),
           product: rp,
           variant: v,
           platform,
