@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20673,6 +20673,10 @@ var init_schema = __esm({
         message: "must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)"
       })
     );
+    LABEL_VALUE_MAX = 4096;
+    LabelValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
+      external_exports.string().regex(/^[^\u0000-\u001f\u007f]*$/, { message: "must be one line of text (no line breaks, tabs or other control characters)" }).max(LABEL_VALUE_MAX, { message: `must be at most ${LABEL_VALUE_MAX} characters` })
+    ).describe("label value: one line of text (spaces, quotes and $ allowed)");
     ARG_VALUE_RE = /^(?:[A-Za-z0-9._:/@+=,-]|\{matrix\.[a-z][a-z0-9_]*\})+$/;
     ArgValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
       external_exports.string().regex(ARG_VALUE_RE, {
@@ -20775,7 +20779,7 @@ var init_schema = __esm({
       ).min(1).default(["{version}-{variant}"]).describe("tag patterns: {version} {major} {minor} {variant} {matrix.KEY}"),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerator: Accelerator.default("cpu"),
-      labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), SafeValue).optional(),
+      labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), LabelValue).optional(),
       tests: external_exports.array(Test).default([])
     }).strict();
     BakeVariableName = external_exports.string().regex(ARG_NAME_RE, { message: "must be an UPPER_SNAKE_CASE bake variable name such as BASE_DEBIAN" });
