@@ -20700,8 +20700,13 @@ var init_schema = __esm({
             hint: "matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups"
           }
         });
-    }).describe("a POSIX extended regular expression (grep -E) one line of the output must match");
-    OutputCheck = external_exports.object({ contains: external_exports.string().optional(), matches: EreMatch.optional() }).strict();
+    }).describe(
+      "a POSIX extended regular expression that grep -E applies to each line: passes when any one line matches (^ and $ anchor a line, no match spans a line break, an empty output has no line)"
+    );
+    OutputCheck = external_exports.object({
+      contains: external_exports.string().optional().describe("a fixed string searched in the whole output (may span lines)"),
+      matches: EreMatch.optional()
+    }).strict();
     TestBase = external_exports.object({
       name: external_exports.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: "must be one line" }),
       user: Name.optional().describe("run the check as this user"),

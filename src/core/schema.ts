@@ -153,9 +153,16 @@ const EreMatch = z
         },
       });
   })
-  .describe('a POSIX extended regular expression (grep -E) one line of the output must match');
+  .describe(
+    'a POSIX extended regular expression that grep -E applies to each line: passes when any one line matches (^ and $ anchor a line, no match spans a line break, an empty output has no line)',
+  );
 
-const OutputCheck = z.object({ contains: z.string().optional(), matches: EreMatch.optional() }).strict();
+const OutputCheck = z
+  .object({
+    contains: z.string().optional().describe('a fixed string searched in the whole output (may span lines)'),
+    matches: EreMatch.optional(),
+  })
+  .strict();
 
 /** A test a fragment or product declares. Exactly one kind of check per test. */
 const TestBase = z.object({
