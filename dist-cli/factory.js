@@ -30751,7 +30751,7 @@ function lockDigestErrors(loaded) {
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock --update ${ref3}\`)`
         }
       )
     );
@@ -30811,6 +30811,22 @@ function checkLock(loaded) {
     }
   }
   return sortDiagnostics(out);
+}
+function forgetLockEntries(files2, refs) {
+  const lockFile = files2.find((f) => f.path === LOCK_PATH);
+  let doc;
+  try {
+    doc = lockFile ? JSON.parse(new TextDecoder().decode(lockFile.bytes)) : void 0;
+  } catch {
+    doc = void 0;
+  }
+  if (!doc || typeof doc.templates !== "object" || typeof doc.fragments !== "object" || !doc.templates || !doc.fragments) return [...files2];
+  for (const ref3 of refs) {
+    delete doc.templates[ref3];
+    delete doc.fragments[ref3];
+  }
+  const bytes = new TextEncoder().encode(serializeLock(doc));
+  return files2.map((f) => f === lockFile ? { ...f, bytes } : f);
 }
 function serializeLock(lock) {
   return `${JSON.stringify(sortKeys(lock), null, 2)}
@@ -36844,6 +36860,25 @@ function describeTarget(t) {
     mergedTags: t.mergedTags
   };
 }
+function checkUpdateRefs(known, update) {
+  for (const ref3 of update) {
+    if (known.includes(ref3)) continue;
+    const hint = didYouMean(ref3, known);
+    throw new UserError(`--update ${ref3}: no template or fragment version ${ref3} in this factory${hint ? `; ${hint}` : ""}`);
+  }
+}
+function versionRefs(files2) {
+  const refs = [];
+  for (const f of files2) {
+    const [kind, name, version2, meta3, ...rest] = f.path.split("/");
+    if (rest.length === 0 && (kind === "templates" && meta3 === TEMPLATE_META || kind === "fragments" && meta3 === FRAGMENT_META))
+      refs.push(`${name}@${version2}`);
+  }
+  return refs.sort();
+}
+function splitList(v) {
+  return v.split(",").map((x) => x.trim()).filter(Boolean);
+}
 function resolveBuildx() {
   for (const dir of (process.env.PATH ?? "").split(path7.delimiter)) {
     if (dir && existsSync3(path7.join(dir, "buildx"))) return [path7.join(dir, "buildx")];
@@ -36856,6 +36891,7 @@ var init_commands = __esm({
     "use strict";
     init_generators();
     init_ids();
+    init_load();
     init_lock();
     init_render();
     init_diagnostics();
@@ -37004,15 +37040,24 @@ var init_commands = __esm({
       }
     };
     lockCmd = {
-      usage: "lock [--check] [--resolve-bases]",
+      usage: "lock [--check] [--resolve-bases] [--update REF,...]",
       summary: "Write factory.lock.json: template/fragment content digests and base image pins.",
-      details: "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
+      details: "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing. --update name@version records the new digest of a template or fragment version that was edited in place before it was ever published (a published version gets a new version directory instead); every other entry stays as it is.",
       options: {
         check: { type: "boolean", description: "verify instead of writing" },
-        "resolve-bases": { type: "boolean", description: "pin base images to their current digest (needs the registry)" }
+        "resolve-bases": { type: "boolean", description: "pin base images to their current digest (needs the registry)" },
+        update: { type: "string", description: "name@version[,...]: re-record these unpublished versions after an edit" }
       },
       async run(ctx) {
-        const factory = await ctx.load();
+        const update = typeof ctx.values.update === "string" ? splitList(ctx.values.update) : [];
+        if (ctx.values.check && update.length > 0)
+          throw new UserError("--update writes the lock; --check only reads it: use one. See 'factory lock --help'.", EXIT.usage);
+        const factory = await ctx.load(
+          update.length === 0 ? void 0 : (files2) => {
+            checkUpdateRefs(versionRefs(files2), update);
+            return forgetLockEntries(files2, update);
+          }
+        );
         const { lockWithBasePins: lockWithBasePins2, checkBasePins: checkBasePins2 } = await Promise.resolve().then(() => (init_lock_bases(), lock_bases_exports));
         if (ctx.values.check) {
           const problems = [...checkLock(factory.loaded), ...await checkBasePins2(factory)];
@@ -37027,7 +37072,8 @@ var init_commands = __esm({
         if (ctx.json) printJson(ctx.io, lock);
         else
           ctx.io.out(
-            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.`
+            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref3) => `
+  ${ref3}: ${lock.templates[ref3]?.digest ?? lock.fragments[ref3]?.digest}`).join("")
           );
         return EXIT.ok;
       }
@@ -37201,7 +37247,7 @@ async function run2(argv, io = processIo()) {
     json: Boolean(values.json),
     values,
     positionals,
-    load: () => loadFactory(root)
+    load: (edit) => loadFactory(root, edit)
   };
   try {
     return await command.run(ctx);
@@ -37232,8 +37278,9 @@ function report(ctx, diagnostics) {
   if (ctx.json) printJson(ctx.io, { ok: !diagnostics.some((d) => d.severity === "error"), diagnostics });
   else printDiagnostics(ctx.io, diagnostics);
 }
-async function loadFactory(root) {
-  const files2 = await readTree(root);
+async function loadFactory(root, edit) {
+  const read = await readTree(root);
+  const files2 = edit ? edit(read) : read;
   const { factory, diagnostics } = buildFactory(files2);
   const all = [...await sourceFileKinds(root), ...diagnostics];
   if (!factory || all.some((d) => d.severity === "error")) throw new FactoryError(all);
