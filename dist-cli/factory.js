@@ -29980,11 +29980,25 @@ function yamlError(file2, lc, offset, message, code, text) {
       hint: "no factory document nests more than a few levels: look for a runaway bracket or pasted generated text"
     });
   }
+  if (code === "BLOCK_AS_IMPLICIT_KEY") {
+    const quoted = quotedLine(text, offset);
+    return error("yaml", 'malformed YAML: an unquoted value contains ": ", which YAML reads as the start of another key', {
+      location: positionOf(file2, lc, offset),
+      hint: quoted ? `quote the value: ${quoted}` : "quote the value (single quotes keep it as written)"
+    });
+  }
   const hint = code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : code === "TAB_AS_INDENT" ? "indent with spaces, not tabs" : "fix the YAML syntax (check indentation, quotes and brackets)";
   return error("yaml", `malformed YAML: ${message.replace(/\s+/g, " ").trim()}`, {
     location: positionOf(file2, lc, offset),
     hint
   });
+}
+function quotedLine(text, offset) {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const end = text.indexOf("\n", offset);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const m = /^\s*((?:- )?[A-Za-z0-9_.-]+:\s+)(\S.*?)\s*$/.exec(line);
+  return m ? `${m[1]}'${m[2].replace(/'/g, "''")}'` : void 0;
 }
 function numberSpellingDiagnostics(file2, lc, doc) {
   const out = [];
