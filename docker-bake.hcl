@@ -677,7 +677,7 @@ target "test-fragment-cuda-env-1_0_0-amd64" {
   target = "test-results"
   platforms = ["linux/amd64"]
   args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
+    "BASE_IMAGE" = "${BASE_CUDA}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }

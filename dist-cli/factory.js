@@ -32305,6 +32305,12 @@ function sourceOf(doc, index2) {
   const loc = doc.locate(["tests", index2]);
   return { file: loc.file, line: loc.line };
 }
+function templateBase(factory, host) {
+  const name = host.template.meta.doc.base;
+  const doc = factory.loaded.bases.find((b) => b.doc.name === name)?.doc;
+  const pin2 = factory.loaded.lock?.doc.bases?.[name];
+  return doc === void 0 ? host.base : { name: doc.name, image: doc.image, ...pin2 && pin2.image === doc.image ? { digest: pin2.digest } : {} };
+}
 function planFragmentTests(factory) {
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const byRef = /* @__PURE__ */ new Map();
@@ -32336,10 +32342,7 @@ function planFragmentTests(factory) {
       platforms.push({ platform: t.platform, arch: t.arch, pool: pool2 });
     }
     platforms.sort((a, b) => a.platform < b.platform ? -1 : 1);
-    const tbase = host.template.meta.doc.base;
-    const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
-    const pin2 = factory.loaded.lock?.doc.bases?.[tbase];
-    const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin2 && pin2.image === baseDoc.image ? { digest: pin2.digest } : {} };
+    const base = accelerator === "cpu" ? templateBase(factory, host) : host.base;
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
       ref: ref3,
