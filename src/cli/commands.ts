@@ -1,5 +1,4 @@
 // The CLI's commands. Each one loads what it needs, calls the pure core, and does its own I/O.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -386,7 +385,8 @@ export function resolveBuildx(): string[] {
 const build: Command = {
   usage: 'build <id>',
   summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
-  details: 'Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SOURCE_DATE_EPOCH...) come from the environment.',
+  details:
+    'Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SBOM_SCANNER, SOURCE_DATE_EPOCH...) come from the environment. A failing target does not stop the others (bake -j defer-error); each is reported built or failed, exit 1 when any failed.',
   positionals: { min: 1, max: 1 },
   options: {
     push: { type: 'boolean', description: 'push the images (default: build only)' },
@@ -402,20 +402,16 @@ const build: Command = {
       throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
     const names = targets.map((t) => t.name);
     if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
-    const [cmd, ...pre] = resolveBuildx();
-    const args = [...pre, 'bake', '-f', 'docker-bake.hcl'];
-    if (typeof ctx.values.builder === 'string') args.push('--builder', ctx.values.builder);
-    if (ctx.values.print) args.push('--print');
-    else if (ctx.values.push) args.push('--push');
-    args.push(...names);
-    if (!ctx.json) ctx.io.err(paint(ctx.io, 'dim', `$ ${[cmd, ...args].join(' ')}`));
-    return new Promise<number>((resolve) => {
-      const child = spawn(cmd!, args, { cwd: ctx.root, stdio: 'inherit' });
-      child.on('error', (e) => {
-        ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
-        resolve(EXIT.internal);
-      });
-      child.on('close', (code) => resolve(code === 0 ? EXIT.ok : EXIT.failed));
+    const { runBuild } = await import('./build.js');
+    return runBuild({
+      io: ctx.io,
+      json: ctx.json,
+      root: ctx.root,
+      buildx: resolveBuildx(),
+      targets: names,
+      builder: typeof ctx.values.builder === 'string' ? ctx.values.builder : undefined,
+      push: Boolean(ctx.values.push),
+      print: Boolean(ctx.values.print),
     });
   },
 };

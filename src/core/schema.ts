@@ -334,9 +334,12 @@ const PolicyBake = z
   })
   .strict();
 
+/** BuildKit's own default scanner, on Docker Hub. */
+export const DEFAULT_SBOM_SCANNER = 'docker/buildkit-syft-scanner:stable-1';
+
 const PolicySbom = z
   .object({
-    scanner: ImageRef.optional().describe('the BuildKit SBOM scanner image; default docker/buildkit-syft-scanner:stable-1 (Docker Hub)'),
+    scanner: ImageRef.optional().describe(`the BuildKit SBOM scanner image; default ${DEFAULT_SBOM_SCANNER} (Docker Hub)`),
   })
   .strict();
 
