@@ -36027,6 +36027,10 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
     for (const f of hp.fragments) {
       const bf = baseFragments.get(ref2(f.meta.doc));
       if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
+      if (!bf) adopted(t, "fragment", f, add, [...filesUnder(f.dir), ...filesAt(LOCK_PATH)], pathsOf);
+    }
+    if (ref2(hp.template.meta.doc) !== ref2(bp.template.meta.doc)) {
+      adopted(t, "template", hp.template, add, [...filesUnder(hp.template.dir), ...filesAt(LOCK_PATH)], pathsOf);
     }
     if (!same(hp.base, bp.base)) {
       const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
@@ -36072,6 +36076,20 @@ function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
     files: pathsOf(files2)
   });
 }
+function adopted(t, kind, src, add, files2, pathsOf) {
+  const sref = ref2(src.meta.doc);
+  add(t, {
+    kind,
+    summary: `adopts ${kind} ${sref}`,
+    chain: [
+      ...files2.length > 0 ? files2.map(describe3) : [`${src.dir}/ (unchanged, already in the base revision)`],
+      `${kind} ${sref}`,
+      `manifest ${ref2(t.product.manifest.doc)} now uses ${kind} ${sref}`,
+      ...targetSteps(t)
+    ],
+    files: pathsOf(files2)
+  });
+}
 function compareFragment(t, f, add, filesUnder, pathsOf) {
   const files2 = filesUnder(f.dir);
   const fref = ref2(f.meta.doc);
@@ -36091,6 +36109,7 @@ var ref2;
 var init_detect = __esm({
   "src/plan/detect.ts"() {
     "use strict";
+    init_load();
     init_render();
     init_key();
     init_paths2();
