@@ -8,6 +8,7 @@
 // changed-file list classifies factory-wide and generated paths (src/core/path-classes.ts) and names the files
 // behind each reason.
 import { pinnedImage, refOf } from '../core/ids.js';
+import { LOCK_PATH } from '../core/load.js';
 import { dockerfilePath } from '../core/render.js';
 import type { FragmentSource, Located, ResolvedFactory, Target, TemplateSource } from '../core/types.js';
 import type { ChangedFile } from './git.js';
@@ -195,9 +196,12 @@ function compareFactories(tally: Tally, head: ResolvedFactory, base: ResolvedFac
     const baseFragments = new Map(b.product.fragments.map((f) => [refOf(f.meta.doc), f]));
     for (const f of t.product.fragments) {
       const bf = baseFragments.get(refOf(f.meta.doc));
-      // A fragment ref the base did not use: the manifest changed, which is reported above.
       if (bf && bf.digest !== f.digest) compareFragment(tally, t, f);
+      // A version the base did not use comes with the manifest change reported above; its own
+      // files (often new in the same commit) and its lock entry are that change too.
+      if (!bf) adopted(tally, t, 'fragment', f);
     }
+    if (refOf(t.product.template.meta.doc) !== refOf(b.product.template.meta.doc)) adopted(tally, t, 'template', t.product.template);
     compareBase(tally, head, t, b);
     comparePool(tally, t, b);
   }
@@ -289,6 +293,23 @@ function compareTemplate(tally: Tally, t: Target, h: TemplateSource, b: Template
       ...(files.length > 0 ? files.map(describe) : [`${h.dir}/ content changed`]),
       `template ${tref}`,
       `manifest ${refOf(t.product.manifest.doc)} uses template ${tref}`,
+      ...targetSteps(t),
+    ],
+    files: tally.pathsOf(files),
+  });
+}
+
+/** A template or fragment version a target takes up in this change (a manifest now pins it). */
+function adopted(tally: Tally, t: Target, kind: 'template' | 'fragment', src: TemplateSource | FragmentSource): void {
+  const files = [...tally.filesUnder(src.dir), ...tally.filesAt(LOCK_PATH)];
+  const sref = refOf(src.meta.doc);
+  tally.add(t, {
+    kind,
+    summary: `adopts ${kind} ${sref}`,
+    chain: [
+      ...(files.length > 0 ? files.map(describe) : [`${src.dir}/ (unchanged, already in the base revision)`]),
+      `${kind} ${sref}`,
+      `manifest ${refOf(t.product.manifest.doc)} now uses ${kind} ${sref}`,
       ...targetSteps(t),
     ],
     files: tally.pathsOf(files),
