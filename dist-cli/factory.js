@@ -194,6 +194,156 @@ var init_digest = __esm({
   }
 });
 
+// src/core/ids.ts
+function parseId(id) {
+  const m = ID_RE.exec(id.trim());
+  if (!m) return void 0;
+  const out = { name: m[1] };
+  if (m[2] !== void 0) out.version = m[2];
+  if (m[3] !== void 0) out.variant = m[3];
+  return out;
+}
+function refOf(doc) {
+  return `${doc.name}@${doc.version}`;
+}
+function productBakeFile(product) {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
+function splitRef(ref2) {
+  const at2 = ref2.lastIndexOf("@");
+  if (at2 <= 0) return void 0;
+  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
+}
+function variantId(productId, variant) {
+  return `${productId}:${variant}`;
+}
+function pinnedImage(image, digest) {
+  return digest && !image.includes("@") ? `${image}@${digest}` : image;
+}
+function baseVariable(name) {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+function variantName(matrix) {
+  const keys = Object.keys(matrix).sort();
+  if (keys.length === 0) return "default";
+  return keys.map((k) => `${k}${matrix[k]}`).join("-");
+}
+function targetName(product, variant, arch) {
+  return sanitizeTargetName(`${product}-${variant}-${arch}`);
+}
+function sanitizeTargetName(s) {
+  return s.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+function testTargetName(imageTarget) {
+  return `test-${imageTarget}`;
+}
+function archOf(platform) {
+  const i = platform.lastIndexOf("/");
+  return i < 0 ? platform : platform.slice(i + 1);
+}
+function resolveId(factory, id) {
+  const byTarget = factory.targets.find((t) => t.name === id);
+  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => variantId(p.id, v.name))]);
+  const fail = (message, hint) => {
+    const near = closeMatches(id, allIds);
+    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
+    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
+  };
+  const parsed = parseId(id);
+  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
+  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
+  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
+  let product;
+  if (parsed.version === void 0) {
+    if (sameName.length > 1) {
+      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
+    }
+    product = sameName[0];
+  } else {
+    product = sameName.find((p) => p.product.doc.version === parsed.version);
+    if (!product) {
+      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
+    }
+  }
+  if (!product) return fail(`no product "${id}"`);
+  const targets = factory.targets.filter((t) => t.product === product);
+  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
+  const variant = product.variants.find((v) => v.name === parsed.variant);
+  if (!variant) {
+    const names = product.variants.map((v) => v.name);
+    const near = closeMatches(parsed.variant, names);
+    return {
+      ok: false,
+      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
+        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${variantId(product.id, n)}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
+      })
+    };
+  }
+  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
+}
+function listSome(xs, max = 10) {
+  if (xs.length === 0) return "(none)";
+  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
+}
+var NAME, VERSION, VARIANT, ID_RE;
+var init_ids = __esm({
+  "src/core/ids.ts"() {
+    "use strict";
+    init_diagnostics();
+    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
+    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
+    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
+  }
+});
+
+// src/core/failed-documents.ts
+var FailedDocuments;
+var init_failed_documents = __esm({
+  "src/core/failed-documents.ts"() {
+    "use strict";
+    init_ids();
+    FailedDocuments = class {
+      anything = false;
+      /** `kind:name@version` (either part may be `*`: not known), `kind:name` for bases, `kind:*` for a whole kind. */
+      ids = /* @__PURE__ */ new Set();
+      /** A file that could not be parsed at all: any reference may point into it. */
+      addAnything() {
+        this.anything = true;
+      }
+      /** A whole kind: its documents have no name (pools, the policy). */
+      addKind(kind) {
+        this.ids.add(`${kind}:*`);
+      }
+      /** A base (bases have a name, no version). */
+      addBase(name) {
+        this.ids.add(`base:${name}`);
+      }
+      /** A versioned document; `*` for a name or version that could not be read. */
+      addVersioned(kind, name, version2) {
+        this.ids.add(`${kind}:${name}@${version2}`);
+      }
+      /**
+       * Whether a reference may point at a document that failed to load: `ref` as the resolver has
+       * it (`name@version`, a base's name, `name@*` for any version of a name, `*` for any pool).
+       */
+      has(kind, ref2) {
+        if (this.anything) return true;
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
+        if (this.ids.has(`${kind}:${ref2}`) || this.ids.has(`${kind}:${name}@*`) || this.ids.has(`${kind}:*@*`) || this.ids.has(`${kind}:*`)) return true;
+        if (parts?.version === "*") return [...this.ids].some((f) => f.startsWith(`${kind}:${name}@`));
+        return false;
+      }
+      /** What was added, sorted (`*` alone when anything may have failed), for tests and messages. */
+      list() {
+        return [...this.anything ? ["*"] : [], ...[...this.ids].sort()];
+      }
+    };
+  }
+});
+
 // node_modules/zod/v4/core/util.js
 var util_exports = {};
 __export(util_exports, {
@@ -22055,110 +22205,6 @@ var init_types = __esm({
   }
 });
 
-// src/core/ids.ts
-function parseId(id) {
-  const m = ID_RE.exec(id.trim());
-  if (!m) return void 0;
-  const out = { name: m[1] };
-  if (m[2] !== void 0) out.version = m[2];
-  if (m[3] !== void 0) out.variant = m[3];
-  return out;
-}
-function refOf(doc) {
-  return `${doc.name}@${doc.version}`;
-}
-function productBakeFile(product) {
-  return `build/${product.name}/${product.version}/docker-bake.hcl`;
-}
-function splitRef(ref2) {
-  const at2 = ref2.lastIndexOf("@");
-  if (at2 <= 0) return void 0;
-  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
-}
-function variantId(productId, variant) {
-  return `${productId}:${variant}`;
-}
-function pinnedImage(image, digest) {
-  return digest && !image.includes("@") ? `${image}@${digest}` : image;
-}
-function baseVariable(name) {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
-function variantName(matrix) {
-  const keys = Object.keys(matrix).sort();
-  if (keys.length === 0) return "default";
-  return keys.map((k) => `${k}${matrix[k]}`).join("-");
-}
-function targetName(product, variant, arch) {
-  return sanitizeTargetName(`${product}-${variant}-${arch}`);
-}
-function sanitizeTargetName(s) {
-  return s.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-function testTargetName(imageTarget) {
-  return `test-${imageTarget}`;
-}
-function archOf(platform) {
-  const i = platform.lastIndexOf("/");
-  return i < 0 ? platform : platform.slice(i + 1);
-}
-function resolveId(factory, id) {
-  const byTarget = factory.targets.find((t) => t.name === id);
-  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => variantId(p.id, v.name))]);
-  const fail = (message, hint) => {
-    const near = closeMatches(id, allIds);
-    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
-    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
-  };
-  const parsed = parseId(id);
-  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
-  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
-  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
-  let product;
-  if (parsed.version === void 0) {
-    if (sameName.length > 1) {
-      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
-    }
-    product = sameName[0];
-  } else {
-    product = sameName.find((p) => p.product.doc.version === parsed.version);
-    if (!product) {
-      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
-    }
-  }
-  if (!product) return fail(`no product "${id}"`);
-  const targets = factory.targets.filter((t) => t.product === product);
-  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
-  const variant = product.variants.find((v) => v.name === parsed.variant);
-  if (!variant) {
-    const names = product.variants.map((v) => v.name);
-    const near = closeMatches(parsed.variant, names);
-    return {
-      ok: false,
-      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${variantId(product.id, n)}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
-      })
-    };
-  }
-  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
-}
-function listSome(xs, max = 10) {
-  if (xs.length === 0) return "(none)";
-  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
-}
-var NAME, VERSION, VARIANT, ID_RE;
-var init_ids = __esm({
-  "src/core/ids.ts"() {
-    "use strict";
-    init_diagnostics();
-    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
-    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
-    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
-    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
-  }
-});
-
 // src/core/render.ts
 import vm from "node:vm";
 function dockerfilePath(product, variant) {
@@ -30250,7 +30296,7 @@ var init_yaml = __esm({
 // src/core/load.ts
 function loadDetailed(files2) {
   const diagnostics = [];
-  const failed = /* @__PURE__ */ new Set();
+  const failed = new FailedDocuments();
   const sorted = [...files2].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const factory = { products: [], manifests: [], pools: [], bases: [], policies: [], templates: [], fragments: [] };
   const templateDirs = /* @__PURE__ */ new Map();
@@ -30312,13 +30358,13 @@ function loadDetailed(files2) {
 }
 function failVersionDir(kind, dir, list4, failed) {
   const [, name = "*", version2 = "*"] = dir.split("/");
-  failed.add(`${kind}:${name}@${version2}`);
+  failed.addVersioned(kind, name, version2);
   const meta3 = list4.find((f) => f.path === `${dir}/${kind}.yaml`);
   if (!meta3) return;
   const text = new TextDecoder().decode(meta3.bytes);
   const n = /^name:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
   const v = /^version:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
-  if (n !== void 0) failed.add(`${kind}:${n}@${v ?? "*"}`);
+  if (n !== void 0) failed.addVersioned(kind, n, v ?? "*");
 }
 function decode3(file2, diagnostics) {
   let text;
@@ -30395,7 +30441,7 @@ function located(doc, y) {
 function loadManifestFile(path10, text, factory, diagnostics, failed) {
   const parsed = parseYaml(path10, text);
   diagnostics.push(...parsed.diagnostics);
-  if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
+  if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.addAnything();
   for (const y of parsed.docs) {
     const v = y.value;
     if (!isPlainObject2(v)) {
@@ -30429,10 +30475,10 @@ function loadManifestFile(path10, text, factory, diagnostics, failed) {
     if (doc === void 0) {
       const name = typeof v["name"] === "string" ? v["name"] : "*";
       const version2 = typeof v["version"] === "string" ? v["version"] : "*";
-      if (k === "Pool") failed.add("pool:*");
-      else if (k === "Policy") failed.add("policy:*");
-      else if (k === "Base") failed.add(`base:${name}`);
-      else failed.add(`${k.toLowerCase()}:${name}@${version2}`);
+      if (k === "Pool") failed.addKind("pool");
+      else if (k === "Policy") failed.addKind("policy");
+      else if (k === "Base") failed.addBase(name);
+      else failed.addVersioned(k === "Product" ? "product" : "manifest", name, version2);
       continue;
     }
     switch (k) {
@@ -30787,6 +30833,7 @@ var init_load = __esm({
     "use strict";
     init_digest();
     init_diagnostics();
+    init_failed_documents();
     init_schema();
     init_render();
     init_paths();
@@ -30945,7 +30992,7 @@ var init_lock = __esm({
 
 // src/core/resolve.ts
 function resolve(loaded, opts = {}) {
-  const r = new Resolver(loaded, opts.failed ?? /* @__PURE__ */ new Set());
+  const r = new Resolver(loaded, opts.failed ?? new FailedDocuments());
   r.run();
   const diagnostics = sortDiagnostics(r.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -30993,6 +31040,7 @@ var init_resolve = __esm({
     "use strict";
     init_diagnostics();
     init_ids();
+    init_failed_documents();
     init_lock();
     init_dockerfile_check();
     init_schema();
@@ -31024,13 +31072,7 @@ var init_resolve = __esm({
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
       failedToLoad(kind, ref2) {
-        if (this.failed.has("*")) return true;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
-        if (this.failed.has(`${kind}:${ref2}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
-          return true;
-        if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
-        return false;
+        return this.failed.has(kind, ref2);
       }
       run() {
         this.index();
