@@ -286,7 +286,7 @@ function listSome(xs, max = 10) {
   if (xs.length === 0) return "(none)";
   return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
 }
-var NAME, VERSION, VARIANT, ID_RE;
+var NAME, VERSION, VARIANT, ID_RE, TESTS_GROUP, IMAGE_UNDER_TEST;
 var init_ids = __esm({
   "src/core/ids.ts"() {
     "use strict";
@@ -295,6 +295,8 @@ var init_ids = __esm({
     VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
     VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
     ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
+    TESTS_GROUP = "tests";
+    IMAGE_UNDER_TEST = "factory-image-under-test";
   }
 });
 
@@ -32592,7 +32594,7 @@ function planFragmentTests(factory) {
   }
   return plans;
 }
-var IMAGE_UNDER_TEST, RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT;
+var RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT;
 var init_testrunner = __esm({
   "generators/testrunner.ts"() {
     "use strict";
@@ -32600,7 +32602,6 @@ var init_testrunner = __esm({
     init_render();
     init_ids();
     init_runner_lib();
-    IMAGE_UNDER_TEST = "factory-image-under-test";
     RUNNER_IN_IMAGE = "/factory-test/run.sh";
     RUNNER_LIB_IN_IMAGE = "/factory-test/lib.sh";
     RUNNER_LIB_PATH = "build/factory-test-lib.sh";
@@ -32904,13 +32905,13 @@ function groupMembers(targets, fragmentTests) {
     addTo("default", t.name);
     addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
-    addTo("tests", testTargetName(t.name));
+    addTo(TESTS_GROUP, testTargetName(t.name));
   }
-  for (const ft of fragmentTests) for (const a of ft.platforms) addTo("tests", `${ft.targetPrefix}-${a.arch}`);
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, `${ft.targetPrefix}-${a.arch}`);
   return groups;
 }
 function groupBlocks(groups) {
-  const order = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== "tests").sort(), "tests"];
+  const order = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== TESTS_GROUP).sort(), TESTS_GROUP];
   const blocks = [];
   for (const g of order) {
     const members2 = groups.get(g);

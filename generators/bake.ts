@@ -7,8 +7,8 @@ import { DEFAULT_SBOM_SCANNER, RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
-import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
-import { baseVariable, pinnedImage, testTargetName, variantId } from '../src/core/ids.js';
+import { planFragmentTests, type FragmentTestPlan } from './testrunner.js';
+import { baseVariable, IMAGE_UNDER_TEST, pinnedImage, testTargetName, TESTS_GROUP, variantId } from '../src/core/ids.js';
 import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
 /**
@@ -371,15 +371,15 @@ function groupMembers(targets: readonly Target[], fragmentTests: readonly Fragme
     addTo('default', t.name);
     addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
-    addTo('tests', testTargetName(t.name));
+    addTo(TESTS_GROUP, testTargetName(t.name));
   }
-  for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, `${ft.targetPrefix}-${a.arch}`);
   return groups;
 }
 
 /** `default` first, `tests` last, the others by name; members deduplicated and sorted. */
 function groupBlocks(groups: ReadonlyMap<string, string[]>): HclBlock[] {
-  const order = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== 'tests').sort(), 'tests'];
+  const order = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== TESTS_GROUP).sort(), TESTS_GROUP];
   const blocks: HclBlock[] = [];
   for (const g of order) {
     const members = groups.get(g);

@@ -7,12 +7,11 @@ import { error } from '../src/core/diagnostics.js';
 import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../src/core/render.js';
 import { sourceMapJson } from '../src/core/source-map-file.js';
 import { FactoryError } from '../src/core/types.js';
-import { productBakeFile, refOf } from '../src/core/ids.js';
+import { IMAGE_UNDER_TEST, productBakeFile, refOf } from '../src/core/ids.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, type BakeDockerfile } from './bake.js';
 import { imageLabels } from '../src/core/labels.js';
 import {
-  IMAGE_UNDER_TEST,
   RUNNER_LIB_PATH,
   combinedTestCases,
   dockerfileUser,

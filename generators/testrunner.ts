@@ -25,8 +25,6 @@ import type {
 import { sanitizeTargetName } from '../src/core/ids.js';
 import { RUNNER_LIB_TEXT } from './sh/runner-lib.js';
 
-/** The named context through which a combined test Dockerfile receives the image under test. */
-export const IMAGE_UNDER_TEST = 'factory-image-under-test';
 export const RUNNER_IN_IMAGE = '/factory-test/run.sh';
 export const RUNNER_LIB_IN_IMAGE = '/factory-test/lib.sh';
 /** Repository path of the runner library (one for the whole factory). */

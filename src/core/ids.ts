@@ -49,6 +49,12 @@ export function splitRef(ref: string): { name: string; version: string } | undef
   return { name: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
+/** The bake group every generated bake file has: all of its test targets. */
+export const TESTS_GROUP = 'tests';
+
+/** The named context through which a combined test target receives its image target (`target:<image target>`). */
+export const IMAGE_UNDER_TEST = 'factory-image-under-test';
+
 /** The id of a product's variant: `name@version:variant`. */
 export function variantId(productId: string, variant: string): string {
   return `${productId}:${variant}`;
