@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20772,6 +20772,11 @@ var init_schema = __esm({
       matrix: Matrix.optional(),
       args: external_exports.record(ArgName, ArgValue).optional().describe('build args; "{matrix.KEY}" is replaced per variant')
     }).strict();
+    TagPattern = external_exports.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: "must be a tag pattern of letters, digits, _ . - and {placeholders}" }).max(128, { message: "must be at most 128 characters (the registry limit on a tag)" });
+    VariantTags = external_exports.object({
+      pattern: TagPattern,
+      variants: external_exports.array(external_exports.string().min(1)).min(1).describe("the variant names (as `factory explain` lists them) that get this tag")
+    }).strict();
     Product = external_exports.object({
       kind: external_exports.literal("Product"),
       name: Name,
@@ -20779,9 +20784,9 @@ var init_schema = __esm({
       description: external_exports.string().optional(),
       manifest: Ref,
       image: external_exports.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' }).max(255, { message: "must be at most 255 characters (the registry limit on a repository path)" }),
-      tags: external_exports.array(
-        external_exports.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: "must be a tag pattern of letters, digits, _ . - and {placeholders}" }).max(128, { message: "must be at most 128 characters (the registry limit on a tag)" })
-      ).min(1).default(["{version}-{variant}"]).describe("tag patterns: {version} {major} {minor} {variant} {matrix.KEY}"),
+      tags: external_exports.array(external_exports.union([TagPattern, VariantTags])).min(1).default(["{version}-{variant}"]).describe(
+        "tag patterns: {version} {major} {minor} {patch} {variant} {matrix.KEY}; an entry { pattern, variants } tags only the variants it names (e.g. the plain {version} on the default one)"
+      ),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerator: Accelerator.default("cpu"),
       labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), LabelValue).optional(),
@@ -31659,78 +31664,119 @@ var init_resolve = __esm({
       expandTags(p, variants) {
         const doc = p.doc;
         const [major = "", minor = "", patchPre = ""] = doc.version.split(".");
-        const patch = patchPre.split("-")[0] ?? "";
-        const out = /* @__PURE__ */ new Map();
-        let ok = true;
+        const fixed = { version: doc.version, major, minor, patch: patchPre.split("-")[0] ?? "" };
         const longestArch = Math.max(...doc.platforms.map((x) => archOf(x).length));
+        const out = /* @__PURE__ */ new Map();
         const owner = /* @__PURE__ */ new Map();
-        doc.tags.forEach((pattern, i) => {
-          const loc = p.locate(["tags", i]);
-          const field = `tags[${i}]`;
-          const stray = pattern.replace(/\{[^{}]*\}/g, "");
-          if (/[{}]/.test(stray)) {
-            this.err(
-              "bad-tag",
-              `tag pattern "${pattern}" has unbalanced braces`,
-              loc,
-              field,
-              "placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}"
-            );
-            ok = false;
-            return;
-          }
-          for (const v of variants) {
-            let bad = false;
-            const tag = pattern.replace(/\{([^{}]*)\}/g, (whole, key) => {
-              const fixed = { version: doc.version, major, minor, patch, variant: v.name };
-              if (key in fixed) return fixed[key];
-              const mm = /^matrix\.(.+)$/.exec(key);
-              if (mm && mm[1] in v.matrix) return v.matrix[mm[1]];
-              bad = true;
-              return whole;
-            });
-            if (bad) {
-              const keys = Object.keys(v.matrix);
-              this.err(
-                "bad-tag",
-                `tag pattern "${pattern}" uses an unknown placeholder`,
-                loc,
-                field,
-                `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(" ")}` : " (the manifest has no matrix)"}`
-              );
-              ok = false;
-              return;
-            }
-            if (!TAG_RE.test(`${tag}-${"x".repeat(longestArch)}`)) {
-              this.err(
-                "bad-tag",
-                `tag "${tag}" (from "${pattern}") is not a valid image tag`,
-                loc,
-                field,
-                "a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix"
-              );
-              ok = false;
-              return;
-            }
-            const prev = owner.get(tag);
-            if (prev !== void 0 && prev !== v.name) {
-              this.err(
-                "tag-collision",
-                `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
-                loc,
-                field,
-                "add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag"
-              );
-              ok = false;
-              return;
-            }
-            owner.set(tag, v.name);
-            const list4 = out.get(v.name) ?? [];
-            if (!list4.includes(tag)) list4.push(tag);
-            out.set(v.name, list4);
-          }
+        let ok = true;
+        doc.tags.forEach((entry2, i) => {
+          if (!this.expandTagEntry(p, entry2, i, variants, { fixed, longestArch, out, owner })) ok = false;
         });
-        return ok ? out : void 0;
+        return ok && this.everyVariantTagged(p, variants, out) ? out : void 0;
+      }
+      expandTagEntry(p, entry2, i, variants, acc) {
+        const { fixed, longestArch, out, owner } = acc;
+        const at2 = typeof entry2 === "string" ? { pattern: entry2, loc: p.locate(["tags", i]), field: `tags[${i}]` } : { pattern: entry2.pattern, loc: p.locate(["tags", i, "pattern"]), field: `tags[${i}].pattern` };
+        const only = typeof entry2 === "string" ? void 0 : this.tagVariants(p, i, entry2.variants, variants);
+        if (only === null || !this.balancedTag(at2)) return false;
+        for (const v of variants) {
+          if (only && !only.has(v.name)) continue;
+          const tag = this.variantTag(at2, v, fixed, longestArch);
+          if (tag === void 0 || !this.ownTag(owner, tag, v, at2)) return false;
+          const list4 = out.get(v.name) ?? [];
+          if (!list4.includes(tag)) list4.push(tag);
+          out.set(v.name, list4);
+        }
+        return true;
+      }
+      balancedTag(at2) {
+        if (!/[{}]/.test(at2.pattern.replace(/\{[^{}]*\}/g, ""))) return true;
+        this.err(
+          "bad-tag",
+          `tag pattern "${at2.pattern}" has unbalanced braces`,
+          at2.loc,
+          at2.field,
+          "placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}"
+        );
+        return false;
+      }
+      /** One variant's tag from a pattern; undefined (reported) for an unknown placeholder or an invalid tag. */
+      variantTag(at2, v, fixed, longestArch) {
+        let bad = false;
+        const tag = at2.pattern.replace(/\{([^{}]*)\}/g, (whole, key) => {
+          if (key === "variant") return v.name;
+          if (key in fixed) return fixed[key];
+          const mm = /^matrix\.(.+)$/.exec(key);
+          if (mm && mm[1] in v.matrix) return v.matrix[mm[1]];
+          bad = true;
+          return whole;
+        });
+        if (bad) {
+          const keys = Object.keys(v.matrix);
+          this.err(
+            "bad-tag",
+            `tag pattern "${at2.pattern}" uses an unknown placeholder`,
+            at2.loc,
+            at2.field,
+            `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(" ")}` : " (the manifest has no matrix)"}`
+          );
+          return void 0;
+        }
+        if (TAG_RE.test(`${tag}-${"x".repeat(longestArch)}`)) return tag;
+        this.err(
+          "bad-tag",
+          `tag "${tag}" (from "${at2.pattern}") is not a valid image tag`,
+          at2.loc,
+          at2.field,
+          "a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix"
+        );
+        return void 0;
+      }
+      /** Records that `v` publishes `tag`; false (reported) when another variant already does. */
+      ownTag(owner, tag, v, at2) {
+        const prev = owner.get(tag);
+        if (prev !== void 0 && prev !== v.name) {
+          this.err(
+            "tag-collision",
+            `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
+            at2.loc,
+            at2.field,
+            `add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag, or give the tag to one variant: { pattern: '${at2.pattern}', variants: [${prev}] }`
+          );
+          return false;
+        }
+        owner.set(tag, v.name);
+        return true;
+      }
+      everyVariantTagged(p, variants, out) {
+        const untagged = variants.find((v) => !out.has(v.name));
+        if (!untagged) return true;
+        this.err(
+          "bad-tag",
+          `variant ${untagged.name} of ${refOf(p.doc)} gets no tag: every tag entry names other variants`,
+          p.locate(["tags"]),
+          "tags",
+          "add a pattern for every variant, such as {version}-{variant}"
+        );
+        return false;
+      }
+      /** The variant names a `{ pattern, variants }` tag entry gives its tag to; null when one is unknown (reported). */
+      tagVariants(p, i, names, variants) {
+        const known = variants.map((v) => v.name);
+        let ok = true;
+        names.forEach((name, j) => {
+          if (known.includes(name)) return;
+          const hint = didYouMean(name, known);
+          this.err(
+            "bad-tag",
+            `tag entry names variant "${name}", which ${refOf(p.doc)} does not have`,
+            p.locate(["tags", i, "variants", j]),
+            `tags[${i}].variants[${j}]`,
+            `${hint ? `${hint} ` : ""}variants: ${known.join(", ")}`
+          );
+          ok = false;
+        });
+        return ok ? new Set(names) : null;
       }
       checkTargetCollisions() {
         const seen = /* @__PURE__ */ new Map();

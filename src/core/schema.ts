@@ -271,6 +271,20 @@ export const Manifest = z
   .strict();
 export type Manifest = z.infer<typeof Manifest>;
 
+const TagPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' })
+  .max(128, { message: 'must be at most 128 characters (the registry limit on a tag)' });
+// A tag for some variants only: the default variant can carry the plain "{version}" / "latest"
+// that every variant would otherwise collide on.
+const VariantTags = z
+  .object({
+    pattern: TagPattern,
+    variants: z.array(z.string().min(1)).min(1).describe('the variant names (as `factory explain` lists them) that get this tag'),
+  })
+  .strict();
+export type TagEntry = z.infer<typeof TagPattern> | z.infer<typeof VariantTags>;
+
 export const Product = z
   .object({
     kind: z.literal('Product'),
@@ -284,15 +298,12 @@ export const Product = z
       // The distribution spec's limit on a repository name, registry host included.
       .max(255, { message: 'must be at most 255 characters (the registry limit on a repository path)' }),
     tags: z
-      .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' })
-          .max(128, { message: 'must be at most 128 characters (the registry limit on a tag)' }),
-      )
+      .array(z.union([TagPattern, VariantTags]))
       .min(1)
       .default(['{version}-{variant}'])
-      .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),
+      .describe(
+        'tag patterns: {version} {major} {minor} {patch} {variant} {matrix.KEY}; an entry { pattern, variants } tags only the variants it names (e.g. the plain {version} on the default one)',
+      ),
     platforms: z
       .array(Platform)
       .min(1)
