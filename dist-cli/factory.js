@@ -21751,50 +21751,26 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
   const out = [];
   const filesPrefix = `${owner.dir}/files/`;
   const check2 = (op, w, remoteAllowed) => {
-    const v = authorValue(w.value);
-    const loc = locate(w);
-    if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@"))) {
-      out.push(
-        error("remote-source", `${op} of a remote source "${v}" is not reproducible`, {
-          location: loc,
-          hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time"
-        })
-      );
-      return;
-    }
-    const norm = normalize(v);
-    if (norm === void 0) {
-      out.push(
-        error("path-escape", `${op} source "${v}" leaves the ${owner.kind} directory`, {
-          location: loc,
-          hint: owner.kind === "fragment" ? `put the file under ${filesPrefix} and ${op === "RUN --mount" ? "mount" : "copy"} it from files/...` : "copy files in a fragment (fragments/<name>/<version>/files/), not in the template"
-        })
-      );
-      return;
-    }
-    if (owner.kind === "template") return;
-    if (!(norm === "files" || norm.startsWith("files/"))) {
-      out.push(
-        error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, {
-          location: loc,
-          hint: `move it to ${filesPrefix} and write files/${norm}`
-        })
-      );
-      return;
-    }
-    if (/[*?[]/.test(norm)) return;
-    if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-      out.push(
-        error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` })
-      );
-    }
+    const d = pathProblem(op, authorValue(w.value), locate(w), owner, remoteAllowed);
+    if (d) out.push(d);
+  };
+  const checkStage = (op, stage, w) => {
+    const d = stageProblem(op, stage, owner, locate(w));
+    if (d) out.push(d);
   };
   if (ins.upper === "COPY" || ins.upper === "ADD") {
-    if (flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) return out;
+    const from = flagsOf(ins).find((f) => /^--from(=|$)/i.test(f.value));
+    if (from) {
+      checkStage(ins.upper, from.value.replace(/^--from=?/i, ""), from);
+      return out;
+    }
     for (const w of copySources(ins)) if (!w.value.startsWith("<<")) check2(ins.upper, w, false);
   } else if (ins.upper === "RUN") {
     for (const m of bindMounts(ins)) {
-      if (m.from !== void 0) continue;
+      if (m.from !== void 0) {
+        checkStage("RUN --mount", m.from, m.flag);
+        continue;
+      }
       if (m.source === void 0) {
         out.push(
           error("path-escape", "RUN --mount=type=bind without source= mounts the whole build context", {
@@ -21808,6 +21784,42 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
     }
   }
   return out;
+}
+function pathProblem(op, v, loc, owner, remoteAllowed) {
+  const filesPrefix = `${owner.dir}/files/`;
+  if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@"))) {
+    return error("remote-source", `${op} of a remote source "${v}" is not reproducible`, {
+      location: loc,
+      hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time"
+    });
+  }
+  const norm = normalize(v);
+  if (norm === void 0) {
+    return error("path-escape", `${op} source "${v}" leaves the ${owner.kind} directory`, {
+      location: loc,
+      hint: owner.kind === "fragment" ? `put the file under ${filesPrefix} and ${op === "RUN --mount" ? "mount" : "copy"} it from files/...` : "copy files in a fragment (fragments/<name>/<version>/files/), not in the template"
+    });
+  }
+  if (owner.kind === "template") return void 0;
+  if (!(norm === "files" || norm.startsWith("files/"))) {
+    return error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, {
+      location: loc,
+      hint: `move it to ${filesPrefix} and write files/${norm}`
+    });
+  }
+  if (/[*?[]/.test(norm)) return void 0;
+  if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
+    return error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` });
+  }
+  return void 0;
+}
+function stageProblem(op, stage, owner, location) {
+  const name = owner.foreignStages?.get(stage.toLowerCase());
+  if (name === void 0) return void 0;
+  return error("stage-not-required", `${op} --from=${stage} reads the stage of fragment ${name}, which this fragment does not require`, {
+    location,
+    hint: `add ${name} to requires: in its fragment.yaml (its isolated test builds only what requires lists), or copy the file from this fragment's own files/`
+  });
 }
 function snippetSourceProblems(path10, text, owner) {
   const out = [];
@@ -22305,11 +22317,17 @@ ${mark(userLoc)}FROM ${last} AS final
 }
 function checkChain(finished, files2, template, fragments) {
   const owners = /* @__PURE__ */ new Map([[template.dockerfile.path, { kind: "template", dir: template.dir, present: [] }]]);
-  for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f) });
+  for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f), foreignStages: foreignStages(fragments, f) });
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   return text;
+}
+function foreignStages(fragments, f) {
+  const required2 = new Set(requiresClosure(fragments, f));
+  const out = /* @__PURE__ */ new Map();
+  for (const g of fragments) if (!required2.has(g)) out.set(stageName(g.meta.doc.slot, g.meta.doc.name), g.meta.doc.name);
+  return out;
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
