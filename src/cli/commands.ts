@@ -350,6 +350,11 @@ const build: Command = {
     test: { type: 'boolean', description: 'also run the combined test targets' },
     print: { type: 'boolean', description: 'print the bake definition instead of building' },
     builder: { type: 'string', description: 'buildx builder name' },
+    'no-device': {
+      type: 'boolean',
+      description:
+        "with --test, on a machine without the pool's device: skip the accelerator checks of device pools (with their reason) instead of failing them",
+    },
   },
   async run(ctx) {
     const factory = await ctx.load();
@@ -364,6 +369,7 @@ const build: Command = {
     if (typeof ctx.values.builder === 'string') args.push('--builder', ctx.values.builder);
     if (ctx.values.print) args.push('--print');
     else if (ctx.values.push) args.push('--push');
+    args.push(...deviceArgs(targets, ctx.values.test === true, ctx.values['no-device'] === true));
     args.push(...names);
     if (!ctx.json) ctx.io.err(paint(ctx.io, 'dim', `$ ${[cmd, ...args].join(' ')}`));
     return new Promise<number>((resolve) => {
@@ -376,6 +382,17 @@ const build: Command = {
     });
   },
 };
+
+/**
+ * The test targets of pools with a CDI device ask for the `device` entitlement, which bake wants
+ * granted on its command line; --no-device instead tells their runners the pool promises nothing.
+ */
+function deviceArgs(targets: readonly Target[], test: boolean, noDevice: boolean): string[] {
+  const onDevice = test ? targets.filter((t) => t.pool.doc.device !== undefined) : [];
+  if (onDevice.length === 0) return [];
+  if (!noDevice) return ['--allow', 'device'];
+  return onDevice.flatMap((t) => ['--set', `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]);
+}
 
 const RESULT_OPTIONS: Record<string, OptionSpec> = {
   plan: { type: 'string', description: 'the plan (factory plan --json); default plan.json' },
