@@ -20742,7 +20742,22 @@ var init_schema = __esm({
       mirrors: external_exports.array(BuilderWord).optional().describe('registry mirrors of docker.io ([registry."docker.io"] mirrors)'),
       "cdi-spec-dirs": external_exports.array(AbsPath).optional().describe("where the builder reads CDI specs (default /etc/cdi and /var/run/cdi); pools with a device only"),
       tls: external_exports.object({ "ca-cert": AbsPath.optional(), cert: AbsPath.optional(), key: AbsPath.optional(), "server-name": BuilderWord.optional() }).strict().optional().describe("remote driver: client certificates on the runner (driver-opts cacert, cert, key, servername)")
-    }).strict();
+    }).strict().superRefine((b, ctx) => {
+      const remoteOnly = b.driver === "remote" ? [] : ["tls"];
+      const notRemote = b.driver === "remote" ? ["buildkitd-config", "buildkitd-flags", "mirrors", "cdi-spec-dirs"] : [];
+      for (const k of notRemote) {
+        if (b[k] !== void 0)
+          ctx.addIssue({ code: "custom", path: [k], message: `not for driver remote: set it in the remote daemon's buildkitd.toml (buildx refuses it)` });
+      }
+      for (const k of remoteOnly) if (b[k] !== void 0) ctx.addIssue({ code: "custom", path: [k], message: "only for driver remote" });
+      if (b.driver === "remote" && b.endpoint === void 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["endpoint"],
+          message: "driver remote needs an endpoint such as tcp://buildkitd:1234 or unix:///run/buildkit/buildkitd.sock"
+        });
+      }
+    });
     Pool = external_exports.object({
       kind: external_exports.literal("Pool"),
       name: Name,
@@ -33238,14 +33253,19 @@ var init_job_result = __esm({
 });
 
 // generators/workflow-common.ts
-function setupBuildx() {
+function setupBuildx(pool2) {
+  const b = (key) => pool2 ? `${pool2(`builder.${key}`)} || ` : "";
+  const own2 = (key) => pool2 ? { [key]: expr2(`!vars.FACTORY_BUILDX_DRIVER && ${pool2(`builder.${key}`)} || ''`) } : {};
   return {
     name: "Set up Buildx",
     uses: usesRef(ACTIONS.setupBuildx),
     with: {
-      driver: expr2("vars.FACTORY_BUILDX_DRIVER || 'docker-container'"),
-      endpoint: expr2("vars.FACTORY_BUILDX_ENDPOINT || ''"),
-      "buildkitd-config-inline": expr2("vars.FACTORY_BUILDKITD_CONFIG || ''")
+      driver: expr2(`vars.FACTORY_BUILDX_DRIVER || ${b("driver")}'docker-container'`),
+      endpoint: expr2(`vars.FACTORY_BUILDX_ENDPOINT || ${b("endpoint")}''`),
+      ...own2("driver-opts"),
+      ...own2("buildkitd-flags"),
+      ...pool2 ? { "buildkitd-config": expr2(`!vars.FACTORY_BUILDX_DRIVER && !vars.FACTORY_BUILDKITD_CONFIG && ${pool2("builder.buildkitd-config")} || ''`) } : {},
+      "buildkitd-config-inline": expr2(`vars.FACTORY_BUILDKITD_CONFIG || ${b("buildkitd-config-inline")}''`)
     }
   };
 }
@@ -33310,6 +33330,55 @@ var init_workflow_common = __esm({
   }
 });
 
+// generators/pool-builder.ts
+function buildkitdConfig(pool2) {
+  const b = pool2.builder;
+  const parts = [];
+  if (pool2.device !== void 0) {
+    const dirs = b?.["cdi-spec-dirs"] ?? DEFAULT_CDI_SPEC_DIRS;
+    parts.push(`[cdi]
+  disabled = false
+  specDirs = [${dirs.map(tomlString).join(", ")}]
+`);
+  }
+  if (b?.mirrors?.length) parts.push(`[registry."docker.io"]
+  mirrors = [${b.mirrors.map(tomlString).join(", ")}]
+`);
+  return parts.join("\n");
+}
+function poolBuilderSettings(pool2) {
+  const b = pool2.builder;
+  if (b === void 0 && pool2.device === void 0) return void 0;
+  const tls = b?.tls;
+  const opts = [
+    ...b?.["driver-opts"] ?? [],
+    ...tls?.["ca-cert"] ? [`cacert=${tls["ca-cert"]}`] : [],
+    ...tls?.cert ? [`cert=${tls.cert}`] : [],
+    ...tls?.key ? [`key=${tls.key}`] : [],
+    ...tls?.["server-name"] ? [`servername=${tls["server-name"]}`] : []
+  ];
+  const driver = b?.driver ?? "docker-container";
+  const all = {
+    driver,
+    endpoint: b?.endpoint ?? "",
+    "driver-opts": opts.join("\n"),
+    "buildkitd-flags": b?.["buildkitd-flags"] ?? "",
+    // A file of the repository replaces the generated configuration.
+    "buildkitd-config": b?.["buildkitd-config"] ?? "",
+    // buildx refuses a configuration (and flags) for a remote builder: its daemon has its own.
+    "buildkitd-config-inline": b?.["buildkitd-config"] || driver === "remote" ? "" : buildkitdConfig(pool2)
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== ""));
+}
+var DEFAULT_CDI_SPEC_DIRS, tomlString;
+var init_pool_builder = __esm({
+  "generators/pool-builder.ts"() {
+    "use strict";
+    DEFAULT_CDI_SPEC_DIRS = ["/etc/cdi", "/var/run/cdi"];
+    tomlString = (s) => JSON.stringify(s);
+  }
+});
+
 // generators/workflow-pool.ts
 function policyActionInputs(policy) {
   const w = {};
@@ -33338,7 +33407,7 @@ function legJob(policy) {
   };
   const steps = [
     { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
-    setupBuildx(),
+    setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
     {
@@ -33373,7 +33442,7 @@ function poolWorkflow(policy) {
         inputs: {
           pool: input2(
             "string",
-            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)"
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)"
           ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
@@ -33495,6 +33564,8 @@ function poolJob(pool2, trusted, shard, shards) {
     cache: pool2.cache,
     retries: pool2.retries
   };
+  const builder = poolBuilderSettings(pool2);
+  if (builder) settings.builder = builder;
   const w = {
     pool: JSON.stringify(settings),
     matrix: expr2(`needs.plan.outputs.${names.matrix}`),
@@ -33707,6 +33778,7 @@ var init_workflow = __esm({
     init_paths2();
     init_workflow_actions();
     init_workflow_common();
+    init_pool_builder();
     init_workflow_pool();
     init_workflow_scripts();
     WORKFLOW_PATH = ".github/workflows/factory.yml";

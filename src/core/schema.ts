@@ -222,7 +222,25 @@ export const PoolBuilder = z
       .optional()
       .describe('remote driver: client certificates on the runner (driver-opts cacert, cert, key, servername)'),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    // buildx refuses a configuration file and flags for a remote builder (its daemon has its own),
+    // and only the remote driver takes client certificates.
+    const remoteOnly = b.driver === 'remote' ? [] : (['tls'] as const);
+    const notRemote = b.driver === 'remote' ? (['buildkitd-config', 'buildkitd-flags', 'mirrors', 'cdi-spec-dirs'] as const) : [];
+    for (const k of notRemote) {
+      if (b[k] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [k], message: `not for driver remote: set it in the remote daemon's buildkitd.toml (buildx refuses it)` });
+    }
+    for (const k of remoteOnly) if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'only for driver remote' });
+    if (b.driver === 'remote' && b.endpoint === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: 'driver remote needs an endpoint such as tcp://buildkitd:1234 or unix:///run/buildkit/buildkitd.sock',
+      });
+    }
+  });
 export type PoolBuilder = z.infer<typeof PoolBuilder>;
 
 export const Pool = z
