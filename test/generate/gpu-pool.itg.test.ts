@@ -2,7 +2,8 @@
 // our own device kind factory.test/gpu=0 (scripts/sandbox.sh cdi-builder-up; the spec is
 // scripts/sandbox/factory-test-cdi.yaml: FACTORY_CDI_DEVICE in the environment, /dev/nvidiactl as
 // /dev/null's node). A small factory with a CUDA product on a pool that has that device and a CPU
-// product on a CPU pool; its generated test targets are baked as the action bakes them.
+// product on a CPU pool; its generated test targets are baked as the action bakes them, and once
+// by the action itself (runBuild with the real buildx) for the record.
 // Measures, per pool and kind of test: ran (passed or failed on its own check), skipped (with the
 // reason), failed (no device where the pool promised one). Needs the sandbox; skipped, saying
 // why, when it is down.
@@ -13,9 +14,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBuildFiles } from '../../generators/build-files.js';
+import { runBuild } from '../../src/action/build.js';
+import { Buildx } from '../../src/action/buildx.js';
+import { getInputs } from '../../src/action/context.js';
+import { registryImages, type Tools } from '../../src/action/tools.js';
+import type { BuildInputs } from '../../src/action/types.js';
 import type { Test } from '../../src/core/types.js';
 import { base, factory, fragment, pool, product, template } from '../golden/build-fixture.js';
 import { BUILDX } from '../golden/buildx.js';
+import { ctx, restoreEnvAfterEach, setEnv, setInputs } from '../action/env.js';
+
+restoreEnvAfterEach();
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
@@ -206,6 +215,46 @@ describe.skipIf(sandbox.why !== undefined)('the GPU pool on a CDI builder', () =
     expect(noEntitlement.out).toContain(`device ${DEVICE} is requested by the build but not allowed`);
     table.push(`| CDI, spec, no --allow device | gpu | (build) | build refused | additional privileges requested (buildx asks for --allow=device) |`);
     table.push(`| CDI, spec, entitlement dropped | gpu | (build) | build refused | device ${DEVICE} is requested by the build but not allowed |`);
+  });
+
+  it('the action grants the device to the test bake and records which tests ran on which device', async () => {
+    // runBuild with the real buildx and image reader; no artifact service (uploads collected).
+    const uploads: string[] = [];
+    const tools: Tools = {
+      buildx: await Buildx.find(),
+      images: registryImages,
+      artifacts: { upload: async (name: string) => void uploads.push(name) },
+      git: { commitTime: async () => '1700000000' },
+    };
+    const runner = join(work, 'runner');
+    mkdirSync(runner, { recursive: true });
+    writeFileSync(join(runner, 'output'), '');
+    setEnv({ GITHUB_OUTPUT: join(runner, 'output'), GITHUB_STEP_SUMMARY: undefined, BUILDX_BUILDER: `factory-${builders.spec}`, FACTORY_RETRY_DELAY_MS: '0' });
+    setInputs({
+      target: 'gpu-app-default-amd64',
+      registry: sandbox.env!.REGISTRY!,
+      cache: 'none',
+      'sbom-scanner': sandbox.env!.SBOM_SCANNER!,
+      'registry-insecure': 'true',
+      evidence: 'true',
+      retries: '0',
+      variables: `BASE_BUSYBOX=${sandbox.env!.BASE_BUSYBOX!}`,
+    });
+    const c = { ...ctx, workspace: dir, runnerTemp: join(runner, 'tmp') };
+    // gpu-check fails on our device (no driver behind it): the build reports the test failure.
+    const error = await runBuild(getInputs(c) as BuildInputs, c, tools).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toContain('gpu-check');
+    const record = JSON.parse(readFileSync(join(dir, 'records/gpu-app/1.0.0/gpu-app-default-amd64.json'), 'utf8'));
+    expect(record.tests.runs).toEqual([
+      { target: GPU_TESTS, accelerator: 'cuda', pool: 'gpu', device: DEVICE, passed: 3, failed: 1, skipped: 0 },
+      { target: ISOLATED, accelerator: 'cpu', passed: 1, failed: 0, skipped: 2 },
+      // The app fragment declares no tests; its isolated target runs all the same.
+      { target: 'test-fragment-app-1_0_0-amd64', accelerator: 'cpu', passed: 0, failed: 0, skipped: 0 },
+    ]);
+    expect(record.failure).toMatchObject({ target: GPU_TESTS });
   });
 
   it('skips the GPU checks with their reason where the pool promise is turned off (factory build --no-device)', () => {
