@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path9) {
+function formatFieldPath(path10) {
   let s = "";
-  for (const p of path9) {
+  for (const p of path10) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path9 = encoder.encode(e.path);
+    const path10 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path9.length} `);
-    h.update(path9);
+    h.update(`${kind} ${path10.length} `);
+    h.update(path10);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path9) {
-  if (!path9)
+function getElementAtPath(obj, path10) {
+  if (!path10)
     return obj;
-  return path9.reduce((acc, key) => acc?.[key], obj);
+  return path10.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path9, issues) {
+function prefixIssues(path10, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path9);
+    iss.path.unshift(path10);
     return iss;
   });
 }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path10 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path10, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path10 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path10, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path9) {
+  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path10) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19345,13 +19345,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref3.slice(1).split("/").filter(Boolean);
-  if (path9.length === 0) {
+  const path10 = ref3.slice(1).split("/").filter(Boolean);
+  if (path10.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path9[0] === defsKey) {
-    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
+  if (path10[0] === defsKey) {
+    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20673,6 +20673,10 @@ var init_schema = __esm({
         message: "must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)"
       })
     );
+    LABEL_VALUE_MAX = 4096;
+    LabelValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
+      external_exports.string().regex(/^[^\u0000-\u001f\u007f]*$/, { message: "must be one line of text (no line breaks, tabs or other control characters)" }).max(LABEL_VALUE_MAX, { message: `must be at most ${LABEL_VALUE_MAX} characters` })
+    ).describe("label value: one line of text (spaces, quotes and $ allowed)");
     ARG_VALUE_RE = /^(?:[A-Za-z0-9._:/@+=,-]|\{matrix\.[a-z][a-z0-9_]*\})+$/;
     ArgValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
       external_exports.string().regex(ARG_VALUE_RE, {
@@ -20696,8 +20700,13 @@ var init_schema = __esm({
             hint: "matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups"
           }
         });
-    }).describe("a POSIX extended regular expression (grep -E) one line of the output must match");
-    OutputCheck = external_exports.object({ contains: external_exports.string().optional(), matches: EreMatch.optional() }).strict();
+    }).describe(
+      "a POSIX extended regular expression that grep -E applies to each line: passes when any one line matches (^ and $ anchor a line, no match spans a line break, an empty output has no line)"
+    );
+    OutputCheck = external_exports.object({
+      contains: external_exports.string().optional().describe("a fixed string searched in the whole output (may span lines)"),
+      matches: EreMatch.optional()
+    }).strict();
     TestBase = external_exports.object({
       name: external_exports.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: "must be one line" }),
       user: Name.optional().describe("run the check as this user"),
@@ -20815,7 +20824,7 @@ var init_schema = __esm({
       ).min(1).default(["{version}-{variant}"]).describe("tag patterns: {version} {major} {minor} {variant} {matrix.KEY}"),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerator: Accelerator.default("cpu"),
-      labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), SafeValue).optional(),
+      labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), LabelValue).optional(),
       tests: external_exports.array(Test).default([])
     }).strict();
     BakeVariableName = external_exports.string().regex(ARG_NAME_RE, { message: "must be an UPPER_SNAKE_CASE bake variable name such as BASE_DEBIAN" });
@@ -20832,8 +20841,9 @@ var init_schema = __esm({
       }).optional().describe("bake variables every build leg sets, e.g. BASE_DEBIAN: mirror.example.com/library/debian:bookworm-slim"),
       "source-date-epoch": external_exports.union([external_exports.literal("commit"), external_exports.number().int().min(0)]).default("commit").describe('image timestamps: "commit" (the commit time of the build) or fixed seconds since the epoch')
     }).strict();
+    DEFAULT_SBOM_SCANNER = "docker/buildkit-syft-scanner:stable-1";
     PolicySbom = external_exports.object({
-      scanner: ImageRef.optional().describe("the BuildKit SBOM scanner image; default docker/buildkit-syft-scanner:stable-1 (Docker Hub)")
+      scanner: ImageRef.optional().describe(`the BuildKit SBOM scanner image; default ${DEFAULT_SBOM_SCANNER} (Docker Hub)`)
     }).strict();
     PolicyRegistry = external_exports.object({
       insecure: external_exports.boolean().default(false).describe("read manifests from the registry over plain HTTP (a registry without TLS)")
@@ -21024,30 +21034,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path9, options) {
+function getIncludePath(path10, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path9);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path10);
   if (match && match.length) {
-    path9 = path9.replace(/^\/*/, "");
+    path10 = path10.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path9, options.root);
+      includePath = resolvePaths(path10, options.root);
     } else {
-      includePath = ejs.resolveInclude(path9, options.root || "/", true);
+      includePath = ejs.resolveInclude(path10, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path9, options.filename);
+      filePath = ejs.resolveInclude(path10, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path9, views);
+      includePath = resolvePaths(path10, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path9) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path10) + '"');
     }
   }
   return includePath;
@@ -21106,11 +21116,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path9, options) {
+function includeFile(path10, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path9, opts);
+  opts.filename = getIncludePath(path10, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path9, opts.filename);
+    let includerResult = options.includer(path10, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21385,12 +21395,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path9, includeData) {
+          let include = function(path10, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path9, opts)(d);
+            return includeFile(path10, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21737,9 +21747,9 @@ var init_dockerfile = __esm({
 });
 
 // src/core/paths.ts
-function normalize(path9) {
+function normalize(path10) {
   const out = [];
-  for (const seg of path9.split("/")) {
+  for (const seg of path10.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -21817,11 +21827,11 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
   }
   return out;
 }
-function snippetSourceProblems(path9, text, owner) {
+function snippetSourceProblems(path10, text, owner) {
   const out = [];
   for (const ins of lexDockerfile(text).instructions) {
     if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
-    out.push(...sourceProblems(ins, owner, (w) => ({ file: path9, line: w.line, column: w.column })));
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path10, line: w.line, column: w.column })));
   }
   return out;
 }
@@ -22093,7 +22103,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(memo2, product, fragments, variant, base, path9, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path10, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
   const files2 = [];
@@ -22184,7 +22194,7 @@ ${mark(userLoc)}FROM ${current} AS final
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  return { path: path9, text, sourceMap: finished.sourceMap, stages };
+  return { path: path10, text, sourceMap: finished.sourceMap, stages };
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
@@ -22268,24 +22278,24 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function runEjs(memo2, path9, text, fileIndex, locals) {
-  const fn = compileMarked(memo2, path9, text);
+function runEjs(memo2, path10, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path10, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path9, text, locals);
+    throw toFactoryError(e, path10, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(memo2, path9, text) {
-  let byText = memo2.compiled.get(path9);
-  if (!byText) memo2.compiled.set(path9, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path10, text) {
+  let byText = memo2.compiled.get(path10);
+  if (!byText) memo2.compiled.set(path10, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = {
-    filename: ejsFilename(path9),
+    filename: ejsFilename(path10),
     escape: escapeDockerfile,
     compileDebug: true,
     _with: true,
@@ -22297,7 +22307,7 @@ function compileMarked(memo2, path9, text) {
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path9, text, marked, opts);
+    throw compileError(e, path10, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -22305,8 +22315,8 @@ function compileMarked(memo2, path9, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path9) {
-  return path9.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path10) {
+  return path10.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -22342,10 +22352,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path9, text, marked, opts) {
+function compileError(e, path10, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path9, text);
+    const loc = unclosedTag(path10, text);
     return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
@@ -22354,20 +22364,20 @@ function compileError(e, path9, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path9, line, column: tagColumn(text, line) }
+        location: { file: path10, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path9, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path10, line: 1, column: 1 } })]);
 }
-function unclosedTag(path9, text) {
+function unclosedTag(path10, text) {
   let inTag = false;
-  let open2 = { file: path9, line: 1, column: 1 };
+  let open2 = { file: path10, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path9, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path9, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path10, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path10, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -22398,13 +22408,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path9, text, locals) {
+function toFactoryError(e, path10, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path9, line, column: tagColumn(text, line) };
+  const location = { file: path10, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22550,17 +22560,17 @@ var require_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path9) {
-      const ctrl = callVisitor(key, node2, visitor, path9);
+    function visit_(key, node2, visitor, path10) {
+      const ctrl = callVisitor(key, node2, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visit_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path10 = Object.freeze(path10.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path9);
+            const ci = visit_(i, node2.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22571,13 +22581,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path9);
+          const cv = visit_("value", node2.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22598,17 +22608,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path9) {
-      const ctrl = await callVisitor(key, node2, visitor, path9);
+    async function visitAsync_(key, node2, visitor, path10) {
+      const ctrl = await callVisitor(key, node2, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visitAsync_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path10 = Object.freeze(path10.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22619,13 +22629,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path9);
+          const cv = await visitAsync_("value", node2.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22652,23 +22662,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path9) {
+    function callVisitor(key, node2, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path9);
+        return visitor(key, node2, path10);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path9);
+        return visitor.Map?.(key, node2, path10);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path9);
+        return visitor.Seq?.(key, node2, path10);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path9);
+        return visitor.Pair?.(key, node2, path10);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path9);
+        return visitor.Scalar?.(key, node2, path10);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path9);
+        return visitor.Alias?.(key, node2, path10);
       return void 0;
     }
-    function replaceNode(key, path9, node2) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path10, node2) {
+      const parent = path10[path10.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -23280,10 +23290,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
+    function collectionFromPath(schema, path10, value) {
       let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
+      for (let i = path10.length - 1; i >= 0; --i) {
+        const k = path10[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -23302,7 +23312,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -23332,11 +23342,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
+      addIn(path10, value) {
+        if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path10;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -23350,8 +23360,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -23365,8 +23375,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path10, keepScalar) {
+        const [key, ...rest] = path10;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -23384,8 +23394,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -23395,8 +23405,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path10, value) {
+        const [key, ...rest] = path10;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -25911,9 +25921,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path10, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path10, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -25988,14 +25998,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection.isEmptyPath(path9)) {
+      deleteIn(path10) {
+        if (Collection.isEmptyPath(path10)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -26010,10 +26020,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection.isEmptyPath(path9))
+      getIn(path10, keepScalar) {
+        if (Collection.isEmptyPath(path10))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -26024,10 +26034,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection.isEmptyPath(path9))
+      hasIn(path10) {
+        if (Collection.isEmptyPath(path10))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -26044,13 +26054,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection.isEmptyPath(path9)) {
+      setIn(path10, value) {
+        if (Collection.isEmptyPath(path10)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path10, value);
         }
       }
       /**
@@ -28011,9 +28021,9 @@ var require_cst_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    visit4.itemAtPath = (cst, path9) => {
+    visit4.itemAtPath = (cst, path10) => {
       let item = cst;
-      for (const [field, index2] of path9) {
+      for (const [field, index2] of path10) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -28022,23 +28032,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit4.parentCollection = (cst, path9) => {
-      const parent = visit4.itemAtPath(cst, path9.slice(0, -1));
-      const field = path9[path9.length - 1][0];
+    visit4.parentCollection = (cst, path10) => {
+      const parent = visit4.itemAtPath(cst, path10.slice(0, -1));
+      const field = path10[path10.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path10, item, visitor) {
+      let ctrl = visitor(item, path10);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -28049,10 +28059,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path10);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
     }
     exports.visit = visit4;
   }
@@ -29354,14 +29364,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs10 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs9, sep: [] });
+                map3.items.push({ start, key: fs10, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs9);
+                this.stack.push(fs10);
               } else {
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs10, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29489,13 +29499,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs10 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs9, sep: [] });
+                fc.items.push({ start: [], key: fs10, sep: [] });
               else if (it.sep)
-                this.stack.push(fs9);
+                this.stack.push(fs10);
               else
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs10, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -30011,11 +30021,25 @@ function yamlError(file2, lc, offset, message, code, text) {
       hint: "no factory document nests more than a few levels: look for a runaway bracket or pasted generated text"
     });
   }
+  if (code === "BLOCK_AS_IMPLICIT_KEY") {
+    const quoted = quotedLine(text, offset);
+    return error("yaml", 'malformed YAML: an unquoted value contains ": ", which YAML reads as the start of another key', {
+      location: positionOf(file2, lc, offset),
+      hint: quoted ? `quote the value: ${quoted}` : "quote the value (single quotes keep it as written)"
+    });
+  }
   const hint = code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : code === "TAB_AS_INDENT" ? "indent with spaces, not tabs" : "fix the YAML syntax (check indentation, quotes and brackets)";
   return error("yaml", `malformed YAML: ${message.replace(/\s+/g, " ").trim()}`, {
     location: positionOf(file2, lc, offset),
     hint
   });
+}
+function quotedLine(text, offset) {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const end = text.indexOf("\n", offset);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const m = /^\s*((?:- )?[A-Za-z0-9_.-]+:\s+)(\S.*?)\s*$/.exec(line);
+  return m ? `${m[1]}'${m[2].replace(/'/g, "''")}'` : void 0;
 }
 function numberSpellingDiagnostics(file2, lc, doc) {
   const out = [];
@@ -30043,10 +30067,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path9) => {
+  const walk = (path10) => {
     let node2 = root;
     let pair;
-    for (const seg of path9) {
+    for (const seg of path10) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -30069,16 +30093,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path9) {
-      return at2(offsetOf(walk(path9).node));
+    locate(path10) {
+      return at2(offsetOf(walk(path10).node));
     },
-    locateKey(path9) {
-      const r = walk(path9);
-      if (r.complete && r.pair && path9.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path10) {
+      const r = walk(path10);
+      if (r.complete && r.pair && path10.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path9) {
-      return walk(path9).complete;
+    has(path10) {
+      return walk(path10).complete;
     }
   };
 }
@@ -30201,36 +30225,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path9) => {
+  const walk = (v, path10) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path9),
-            location: y.locate(path9),
+            field: formatFieldPath(path10),
+            location: y.locate(path10),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path9, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path10, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path9, k]);
-        walk(x, [...path9, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path10, k]);
+        walk(x, [...path10, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path9, text, diagnostics) {
+function refuseIncludes(path10, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path9, text, tag.index + call.index),
+          location: positionInText(path10, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -30241,8 +30265,8 @@ function refuseIncludes(path9, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path9, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path9, text);
+function loadManifestFile(path10, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path10, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -30459,34 +30483,34 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path9 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path9);
-  const loc = () => y.locate(path9);
+  const path10 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path10);
+  const loc = () => y.locate(path10);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path9, y.value);
+      const allowed = shapeKeysAt(schema, path10, y.value);
       return issue2.keys.map((key) => {
-        const moved = what === "Product" && path9.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const moved = what === "Product" && path10.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
         const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path9, key]),
-          location: y.locateKey([...path9, key]),
+          field: formatFieldPath([...path10, key]),
+          location: y.locateKey([...path10, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path9.length > 0 && valueAt(y.value, path9) === void 0 && !y.has(path9)) {
-        const key = String(path9[path9.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path9), hint: `add "${key}:"` })];
+      if (path10.length > 0 && valueAt(y.value, path10) === void 0 && !y.has(path10)) {
+        const key = String(path10[path10.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path10), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path9, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path10, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path9, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path10, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30495,15 +30519,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path9, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path10, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path9[path9.length - 1]);
+      const key = String(path10[path10.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path9),
+          location: y.locateKey(path10),
           hint: "rename the key"
         })
       ];
@@ -30511,21 +30535,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path9)) {
+  if (isMissing(issue2, [], y, path10)) {
     return [
-      error("schema", `missing required field "${String(path9[path9.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path10[path10.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path9),
-        hint: `add "${String(path9[path9.length - 1])}:"`
+        location: y.locate(path10),
+        hint: `add "${String(path10[path10.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path9)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path9)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path10)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path10)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path9 = full ?? [...prefix, ...issue2.path];
-  return path9.length > 0 && valueAt(y.value, path9) === void 0 && !y.has(path9);
+  const path10 = full ?? [...prefix, ...issue2.path];
+  return path10.length > 0 && valueAt(y.value, path10) === void 0 && !y.has(path10);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30575,9 +30599,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path9) {
+function valueAt(v, path10) {
   let cur = v;
-  for (const seg of path9) {
+  for (const seg of path10) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30587,7 +30611,7 @@ function valueAt(v, path9) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path9, root) {
+function shapeKeysAt(schema, path10, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30615,14 +30639,14 @@ function shapeKeysAt(schema, path9, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path9.length; i++) {
+  for (let i = 0; i <= path10.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path9.slice(0, i)));
+    pickUnion(valueAt(root, path10.slice(0, i)));
     unwrap();
-    if (i === path9.length) break;
+    if (i === path10.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path9[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path10[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -30782,7 +30806,7 @@ function lockDigestErrors(loaded) {
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock --update ${ref3}\`)`
         }
       )
     );
@@ -30842,6 +30866,22 @@ function checkLock(loaded) {
     }
   }
   return sortDiagnostics(out);
+}
+function forgetLockEntries(files2, refs) {
+  const lockFile = files2.find((f) => f.path === LOCK_PATH);
+  let doc;
+  try {
+    doc = lockFile ? JSON.parse(new TextDecoder().decode(lockFile.bytes)) : void 0;
+  } catch {
+    doc = void 0;
+  }
+  if (!doc || typeof doc.templates !== "object" || typeof doc.fragments !== "object" || !doc.templates || !doc.fragments) return [...files2];
+  for (const ref3 of refs) {
+    delete doc.templates[ref3];
+    delete doc.fragments[ref3];
+  }
+  const bytes = new TextEncoder().encode(serializeLock(doc));
+  return files2.map((f) => f === lockFile ? { ...f, bytes } : f);
 }
 function serializeLock(lock) {
   return `${JSON.stringify(sortKeys(lock), null, 2)}
@@ -32349,6 +32389,12 @@ function sourceOf(doc, index2) {
   const loc = doc.locate(["tests", index2]);
   return { file: loc.file, line: loc.line };
 }
+function templateBase(factory, host) {
+  const name = host.template.meta.doc.base;
+  const doc = factory.loaded.bases.find((b) => b.doc.name === name)?.doc;
+  const pin2 = factory.loaded.lock?.doc.bases?.[name];
+  return doc === void 0 ? host.base : { name: doc.name, image: doc.image, ...pin2 && pin2.image === doc.image ? { digest: pin2.digest } : {} };
+}
 function planFragmentTests(factory) {
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const byRef = /* @__PURE__ */ new Map();
@@ -32380,10 +32426,7 @@ function planFragmentTests(factory) {
       platforms.push({ platform: t.platform, arch: t.arch, pool: pool2 });
     }
     platforms.sort((a, b) => a.platform < b.platform ? -1 : 1);
-    const tbase = host.template.meta.doc.base;
-    const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
-    const pin2 = factory.loaded.lock?.doc.bases?.[tbase];
-    const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin2 && pin2.image === baseDoc.image ? { digest: pin2.digest } : {} };
+    const base = accelerator === "cpu" ? templateBase(factory, host) : host.base;
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
       ref: ref3,
@@ -32462,29 +32505,19 @@ function cacheTag(name) {
   if (name.length <= 128) return name;
   return `${name.slice(0, 115)}-${createHash2("sha256").update(name).digest("hex").slice(0, 12)}`;
 }
-function cacheAttrs(name, arch, cache) {
+function cacheAttrs(name, cache) {
   const own2 = cacheTag(name);
-  const shared = `shared-${arch}`;
   switch (cache) {
     case "gha":
-      return {
-        from: [str(`type=gha,scope=${own2}`), str(`type=gha,scope=${shared}`)],
-        to: [str(`type=gha,scope=${own2},mode=max`)]
-      };
+      return { from: [str(`type=gha,scope=${own2}`)], to: [str(`type=gha,scope=${own2},mode=max`)] };
     case "local":
       return {
-        from: [
-          expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${own2}`])),
-          expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${shared}`]))
-        ],
+        from: [expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${own2}`]))],
         to: [expr(hclTemplate(["type=local,dest=", { ref: "CACHE_DIR" }, `/${own2},mode=max`]))]
       };
     default:
       return {
-        from: [
-          expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2}`])),
-          expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${shared}`]))
-        ],
+        from: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2}`]))],
         to: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2},mode=max,image-manifest=true,oci-mediatypes=true`]))]
       };
   }
@@ -32655,6 +32688,13 @@ function variableBlock(label, description, value) {
 }
 function variableBlocks(factory, baseVars) {
   const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
+  blocks.push(
+    variableBlock(
+      SBOM_SCANNER_VARIABLE,
+      "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)",
+      str(factory.policy.sbom.scanner ?? DEFAULT_SBOM_SCANNER)
+    )
+  );
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
     blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
@@ -32733,7 +32773,7 @@ function variantCommonTarget(t, d) {
   };
 }
 function platformTarget(t, share) {
-  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  const cache = cacheAttrs(t.name, t.pool.doc.cache);
   return {
     type: "target",
     label: t.name,
@@ -32763,7 +32803,7 @@ function sharedStageTargets(targets, dockerfiles, shares) {
 function sharedStageTarget(share, d) {
   const first = share.users[0];
   const name = stageTargetName(share);
-  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  const cache = cacheAttrs(name, first.pool.doc.cache);
   return {
     type: "target",
     label: name,
@@ -32821,7 +32861,7 @@ function renderBake(blocks, targetBlocks) {
 function fragmentTestBlocks(ft) {
   return ft.platforms.map((a) => {
     const name = `${ft.targetPrefix}-${a.arch}`;
-    const cache = cacheAttrs(name, a.arch, a.pool.doc.cache);
+    const cache = cacheAttrs(name, a.pool.doc.cache);
     return {
       type: "target",
       label: name,
@@ -32840,7 +32880,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, FROM_AS;
+var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, SBOM_SCANNER_VARIABLE, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -32883,7 +32923,8 @@ var init_bake = __esm({
     CONTEXT = str(".");
     TARGET_FINAL = str("final");
     TARGET_TEST_RESULTS = str("test-results");
-    ATTEST = list([str("type=sbom"), str("type=provenance,mode=max")]);
+    SBOM_SCANNER_VARIABLE = "SBOM_SCANNER";
+    ATTEST = list([expr(hclTemplate(["type=sbom,generator=", { ref: SBOM_SCANNER_VARIABLE }])), str("type=provenance,mode=max")]);
     FROM_AS = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i;
   }
 });
@@ -33149,15 +33190,15 @@ var init_outputs = __esm({
 });
 
 // src/plan/paths.ts
-function matchesPattern(path9, pattern) {
-  if (pattern.endsWith("/**")) return path9.startsWith(pattern.slice(0, -2));
-  return path9 === pattern;
+function matchesPattern(path10, pattern) {
+  if (pattern.endsWith("/**")) return path10.startsWith(pattern.slice(0, -2));
+  return path10 === pattern;
 }
-function classifyPath(path9) {
-  if (/\.test\.[cm]?[jt]s$/.test(path9)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path9, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path9, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path9, p))) return "generated";
+function classifyPath(path10) {
+  if (/\.test\.[cm]?[jt]s$/.test(path10)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path10, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path10, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path10, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -33493,8 +33534,8 @@ function checkout(fetchDepth) {
 function setupNode(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function download(name, path9) {
-  const w = typeof name === "string" ? { name, path: path9 } : { pattern: name.pattern, path: path9, "merge-multiple": true };
+function download(name, path10) {
+  const w = typeof name === "string" ? { name, path: path10 } : { pattern: name.pattern, path: path10, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function planJob(pools, policy) {
@@ -35054,13 +35095,13 @@ var init_obs = __esm({
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = by === "pool" ? await targetIndex(ctx) : /* @__PURE__ */ new Map();
-        const report2 = computeKpis(set2.records, set2.aggregates, {
+        const report3 = computeKpis(set2.records, set2.aggregates, {
           ...since ? { since } : {},
           ...by ? { by } : {},
           poolOf: (t) => index2.get(t)?.pool ?? "unknown"
         });
-        if (ctx.json) printJson(ctx.io, { ...report2, skipped: set2.problems });
-        else ctx.io.out(kpiText(report2, set2.problems.length));
+        if (ctx.json) printJson(ctx.io, { ...report3, skipped: set2.problems });
+        else ctx.io.out(kpiText(report3, set2.problems.length));
         return EXIT.ok;
       }
     };
@@ -35368,11 +35409,11 @@ var init_client = __esm({
       async listTags(ref3) {
         const r = toRef(ref3);
         const tags = [];
-        let path9 = `/${r.repository}/tags/list?n=1000`;
-        while (path9 !== void 0) {
+        let path10 = `/${r.repository}/tags/list?n=1000`;
+        while (path10 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path9, "application/json");
+            res = await this.request(r, "GET", path10, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -35381,7 +35422,7 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path9 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path10 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
       }
@@ -35452,8 +35493,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path9, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path9}`;
+      async request(r, method, path10, accept) {
+        const url2 = `${this.baseUrl(r.registry)}${path10}`;
         const scope = `repository:${r.repository}:pull`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
@@ -35602,6 +35643,7 @@ var SPDX_PREDICATE;
 var init_constants = __esm({
   "src/action/constants.ts"() {
     "use strict";
+    init_schema();
     SPDX_PREDICATE = "https://spdx.dev/Document";
   }
 });
@@ -36051,7 +36093,7 @@ function detectAffected(input3) {
     for (const f of reason2.files) used.add(f);
   };
   const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path9) => changed.filter((f) => f.path === path9 || f.from === path9);
+  const filesAt = (path10) => changed.filter((f) => f.path === path10 || f.from === path10);
   const ignored = [];
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
   if (factoryWide.length > 0) {
@@ -36109,7 +36151,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
   const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs9) => [...new Set(fs9.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+  const pathsOf = (fs10) => [...new Set(fs10.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
     const steps = targetSteps(t);
@@ -36150,6 +36192,10 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
     for (const f of hp.fragments) {
       const bf = baseFragments.get(ref2(f.meta.doc));
       if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
+      if (!bf) adopted(t, "fragment", f, add, [...filesUnder(f.dir), ...filesAt(LOCK_PATH)], pathsOf);
+    }
+    if (ref2(hp.template.meta.doc) !== ref2(bp.template.meta.doc)) {
+      adopted(t, "template", hp.template, add, [...filesUnder(hp.template.dir), ...filesAt(LOCK_PATH)], pathsOf);
     }
     if (!same(hp.base, bp.base)) {
       const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
@@ -36195,6 +36241,20 @@ function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
     files: pathsOf(files2)
   });
 }
+function adopted(t, kind, src, add, files2, pathsOf) {
+  const sref = ref2(src.meta.doc);
+  add(t, {
+    kind,
+    summary: `adopts ${kind} ${sref}`,
+    chain: [
+      ...files2.length > 0 ? files2.map(describe3) : [`${src.dir}/ (unchanged, already in the base revision)`],
+      `${kind} ${sref}`,
+      `manifest ${ref2(t.product.manifest.doc)} now uses ${kind} ${sref}`,
+      ...targetSteps(t)
+    ],
+    files: pathsOf(files2)
+  });
+}
 function compareFragment(t, f, add, filesUnder, pathsOf) {
   const files2 = filesUnder(f.dir);
   const fref = ref2(f.meta.doc);
@@ -36214,6 +36274,7 @@ var ref2;
 var init_detect = __esm({
   "src/plan/detect.ts"() {
     "use strict";
+    init_load();
     init_render();
     init_key();
     init_paths2();
@@ -36256,8 +36317,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path9 = parts[i++];
-      files2.push({ status, path: path9, from });
+      const path10 = parts[i++];
+      files2.push({ status, path: path10, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -36680,6 +36741,83 @@ var init_plan2 = __esm({
   }
 });
 
+// src/cli/build.ts
+var build_exports = {};
+__export(build_exports, {
+  outcomesOf: () => outcomesOf,
+  runBuild: () => runBuild
+});
+import { spawn as spawn3 } from "node:child_process";
+import fs6 from "node:fs/promises";
+import os from "node:os";
+import path6 from "node:path";
+async function runBuild(b) {
+  const tmp = await fs6.mkdtemp(path6.join(os.tmpdir(), "factory-build-"));
+  const metadata = path6.join(tmp, "metadata.json");
+  try {
+    const [cmd, ...pre] = b.buildx;
+    const args = [...pre, "bake", "-f", "docker-bake.hcl"];
+    if (b.builder) args.push("--builder", b.builder);
+    if (b.print) args.push("--print");
+    else args.push("-j", "defer-error", "--metadata-file", metadata, ...b.push ? ["--push"] : []);
+    args.push(...b.extra ?? [], ...b.targets);
+    if (!b.json) b.io.err(paint(b.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
+    const code = await spawnInherit(cmd, args, b.root, b.io);
+    if (code === void 0) return EXIT.internal;
+    if (b.print) return code === 0 ? EXIT.ok : EXIT.failed;
+    const outcomes = outcomesOf(b.targets, await readMetadata(metadata));
+    report(b, outcomes);
+    return outcomes.every((o) => o.status === "built") && code === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    await fs6.rm(tmp, { recursive: true, force: true });
+  }
+}
+function outcomesOf(targets, metadata) {
+  return targets.map((target) => {
+    const entry2 = metadata[target];
+    if (!entry2) return { target, status: "failed" };
+    const digest = entry2["containerimage.digest"];
+    return { target, status: "built", ...typeof digest === "string" ? { digest } : {} };
+  });
+}
+async function readMetadata(file2) {
+  try {
+    const parsed = JSON.parse(await fs6.readFile(file2, "utf8"));
+    return parsed && typeof parsed === "object" ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+function report(b, outcomes) {
+  const failed = outcomes.filter((o) => o.status === "failed").length;
+  if (b.json) {
+    printJson(b.io, { ok: failed === 0, targets: outcomes });
+    return;
+  }
+  for (const o of outcomes) {
+    const mark = o.status === "built" ? paint(b.io, "green", "built ") : paint(b.io, "red", "failed");
+    b.io.err(`  ${mark} ${o.target}${o.digest ? ` ${o.digest}` : o.status === "failed" ? " (its error is in the bake output above)" : ""}`);
+  }
+  b.io.err(`${outcomes.length - failed} of ${outcomes.length} targets built${failed ? `, ${failed} failed` : ""}.`);
+}
+function spawnInherit(cmd, args, cwd, io) {
+  return new Promise((resolve2) => {
+    const child = spawn3(cmd, args, { cwd, stdio: "inherit" });
+    child.on("error", (e) => {
+      io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
+      resolve2(void 0);
+    });
+    child.on("close", (code) => resolve2(code ?? 1));
+  });
+}
+var init_build = __esm({
+  "src/cli/build.ts"() {
+    "use strict";
+    init_errors3();
+    init_output();
+  }
+});
+
 // src/plan/merge.ts
 function whyNoImage(target, read) {
   if (!read) return `target ${target} left no result: it did not run or was cancelled`;
@@ -36820,11 +36958,11 @@ __export(publish_exports, {
   spawnExec: () => spawnExec,
   summaryCommand: () => summaryCommand
 });
-import { spawn as spawn3 } from "node:child_process";
-import fs6 from "node:fs/promises";
-import path6 from "node:path";
+import { spawn as spawn4 } from "node:child_process";
+import fs7 from "node:fs/promises";
+import path7 from "node:path";
 async function readPlan(root, file2) {
-  const text = await fs6.readFile(path6.resolve(root, file2), "utf8").catch((e) => {
+  const text = await fs7.readFile(path7.resolve(root, file2), "utf8").catch((e) => {
     throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
   });
   const parsed = parsePlanFile(text, file2);
@@ -36834,8 +36972,8 @@ async function readPlan(root, file2) {
 async function readResults(root, dir, targets) {
   const out = /* @__PURE__ */ new Map();
   for (const target of [...new Set(targets)]) {
-    const file2 = path6.join(dir, `${target}.json`);
-    const text = await fs6.readFile(path6.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    const file2 = path7.join(dir, `${target}.json`);
+    const text = await fs7.readFile(path7.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
     if (text === void 0) out.set(target, void 0);
     else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
     else out.set(target, parseJobResult(text, file2));
@@ -36844,7 +36982,7 @@ async function readResults(root, dir, targets) {
 }
 async function appendStepSummary(text) {
   const file2 = process.env.GITHUB_STEP_SUMMARY;
-  if (file2) await fs6.appendFile(file2, text);
+  if (file2) await fs7.appendFile(file2, text);
 }
 function reportError(ctx, title, message) {
   if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
@@ -36889,7 +37027,7 @@ async function summaryCommand(ctx) {
     plan.affected.map((t) => t.target)
   );
   const md = renderRunSummary(plan, results);
-  await fs6.writeFile(path6.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await fs7.writeFile(path7.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
   if (!ctx.json) ctx.io.out(md);
   else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
@@ -36906,7 +37044,7 @@ var init_publish = __esm({
     init_run_summary();
     init_errors3();
     spawnExec = (cmd, args) => new Promise((resolve2) => {
-      const child = spawn3(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn4(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
       let output2 = "";
       child.stdout.on("data", (d) => output2 += d.toString());
       child.stderr.on("data", (d) => output2 += d.toString());
@@ -36918,10 +37056,9 @@ var init_publish = __esm({
 });
 
 // src/cli/commands.ts
-import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
-import fs7 from "node:fs/promises";
-import path7 from "node:path";
+import fs8 from "node:fs/promises";
+import path8 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -36930,11 +37067,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path7.join(root, dir);
+    const abs = path8.join(root, dir);
     if (!existsSync3(abs)) continue;
-    for (const entry2 of await fs7.readdir(abs, { recursive: true, withFileTypes: true })) {
+    for (const entry2 of await fs8.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path7.relative(root, path7.join(entry2.parentPath, entry2.name)).split(path7.sep).join("/");
+      const rel = path8.relative(root, path8.join(entry2.parentPath, entry2.name)).split(path8.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -36945,7 +37082,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs7.lstat(path7.join(root, rel)).catch(() => void 0);
+      const st = await fs8.lstat(path8.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -37000,9 +37137,28 @@ function describeTarget(t) {
     mergedTags: t.mergedTags
   };
 }
+function checkUpdateRefs(known, update) {
+  for (const ref3 of update) {
+    if (known.includes(ref3)) continue;
+    const hint = didYouMean(ref3, known);
+    throw new UserError(`--update ${ref3}: no template or fragment version ${ref3} in this factory${hint ? `; ${hint}` : ""}`);
+  }
+}
+function versionRefs(files2) {
+  const refs = [];
+  for (const f of files2) {
+    const [kind, name, version2, meta3, ...rest] = f.path.split("/");
+    if (rest.length === 0 && (kind === "templates" && meta3 === TEMPLATE_META || kind === "fragments" && meta3 === FRAGMENT_META))
+      refs.push(`${name}@${version2}`);
+  }
+  return refs.sort();
+}
+function splitList(v) {
+  return v.split(",").map((x) => x.trim()).filter(Boolean);
+}
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path7.delimiter)) {
-    if (dir && existsSync3(path7.join(dir, "buildx"))) return [path7.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path8.delimiter)) {
+    if (dir && existsSync3(path8.join(dir, "buildx"))) return [path8.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -37018,6 +37174,7 @@ var init_commands = __esm({
     "use strict";
     init_generators();
     init_ids();
+    init_load();
     init_lock();
     init_render();
     init_diagnostics();
@@ -37166,15 +37323,24 @@ var init_commands = __esm({
       }
     };
     lockCmd = {
-      usage: "lock [--check] [--resolve-bases]",
+      usage: "lock [--check] [--resolve-bases] [--update REF,...]",
       summary: "Write factory.lock.json: template/fragment content digests and base image pins.",
-      details: "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
+      details: "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing. --update name@version records the new digest of a template or fragment version that was edited in place before it was ever published (a published version gets a new version directory instead); every other entry stays as it is.",
       options: {
         check: { type: "boolean", description: "verify instead of writing" },
-        "resolve-bases": { type: "boolean", description: "pin base images to their current digest (needs the registry)" }
+        "resolve-bases": { type: "boolean", description: "pin base images to their current digest (needs the registry)" },
+        update: { type: "string", description: "name@version[,...]: re-record these unpublished versions after an edit" }
       },
       async run(ctx) {
-        const factory = await ctx.load();
+        const update = typeof ctx.values.update === "string" ? splitList(ctx.values.update) : [];
+        if (ctx.values.check && update.length > 0)
+          throw new UserError("--update writes the lock; --check only reads it: use one. See 'factory lock --help'.", EXIT.usage);
+        const factory = await ctx.load(
+          update.length === 0 ? void 0 : (files2) => {
+            checkUpdateRefs(versionRefs(files2), update);
+            return forgetLockEntries(files2, update);
+          }
+        );
         const { lockWithBasePins: lockWithBasePins2, checkBasePins: checkBasePins2 } = await Promise.resolve().then(() => (init_lock_bases(), lock_bases_exports));
         if (ctx.values.check) {
           const problems = [...checkLock(factory.loaded), ...await checkBasePins2(factory)];
@@ -37189,7 +37355,8 @@ var init_commands = __esm({
         if (ctx.json) printJson(ctx.io, lock);
         else
           ctx.io.out(
-            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.`
+            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref3) => `
+  ${ref3}: ${lock.templates[ref3]?.digest ?? lock.fragments[ref3]?.digest}`).join("")
           );
         return EXIT.ok;
       }
@@ -37218,7 +37385,7 @@ var init_commands = __esm({
     build = {
       usage: "build <id>",
       summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
-      details: "Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SOURCE_DATE_EPOCH...) come from the environment.",
+      details: "Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SBOM_SCANNER, SOURCE_DATE_EPOCH...) come from the environment. A failing target does not stop the others (bake -j defer-error); each is reported built or failed, exit 1 when any failed.",
       positionals: { min: 1, max: 1 },
       options: {
         push: { type: "boolean", description: "push the images (default: build only)" },
@@ -37238,21 +37405,17 @@ var init_commands = __esm({
           throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
         const names = targets.map((t) => t.name);
         if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
-        const [cmd, ...pre] = resolveBuildx();
-        const args = [...pre, "bake", "-f", "docker-bake.hcl"];
-        if (typeof ctx.values.builder === "string") args.push("--builder", ctx.values.builder);
-        if (ctx.values.print) args.push("--print");
-        else if (ctx.values.push) args.push("--push");
-        args.push(...deviceArgs(targets, ctx.values.test === true, ctx.values["no-device"] === true));
-        args.push(...names);
-        if (!ctx.json) ctx.io.err(paint(ctx.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
-        return new Promise((resolve2) => {
-          const child = spawn4(cmd, args, { cwd: ctx.root, stdio: "inherit" });
-          child.on("error", (e) => {
-            ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
-            resolve2(EXIT.internal);
-          });
-          child.on("close", (code) => resolve2(code === 0 ? EXIT.ok : EXIT.failed));
+        const { runBuild: runBuild2 } = await Promise.resolve().then(() => (init_build(), build_exports));
+        return runBuild2({
+          io: ctx.io,
+          json: ctx.json,
+          root: ctx.root,
+          buildx: resolveBuildx(),
+          targets: names,
+          builder: typeof ctx.values.builder === "string" ? ctx.values.builder : void 0,
+          push: Boolean(ctx.values.push),
+          print: Boolean(ctx.values.print),
+          extra: deviceArgs(targets, ctx.values.test === true, ctx.values["no-device"] === true)
         });
       }
     };
@@ -37302,12 +37465,12 @@ var init_commands = __esm({
 // src/cli/cli.ts
 var cli_exports = {};
 __export(cli_exports, {
-  report: () => report,
+  report: () => report2,
   run: () => run2
 });
-import fs8 from "node:fs/promises";
+import fs9 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path8 from "node:path";
+import path9 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -37361,20 +37524,20 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path8.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path9.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
     json: Boolean(values.json),
     values,
     positionals,
-    load: () => loadFactory(root)
+    load: (edit) => loadFactory(root, edit)
   };
   try {
     return await command.run(ctx);
   } catch (e) {
     if (e instanceof FactoryError) {
-      report(ctx, e.diagnostics);
+      report2(ctx, e.diagnostics);
       return EXIT.failed;
     }
     if (e instanceof OutputWriteError) {
@@ -37395,12 +37558,13 @@ function isOptionValue(argv, arg) {
   const i = argv.indexOf(arg);
   return i > 0 && argv[i - 1] === "--root";
 }
-function report(ctx, diagnostics) {
+function report2(ctx, diagnostics) {
   if (ctx.json) printJson(ctx.io, { ok: !diagnostics.some((d) => d.severity === "error"), diagnostics });
   else printDiagnostics(ctx.io, diagnostics);
 }
-async function loadFactory(root) {
-  const files2 = await readTree(root);
+async function loadFactory(root, edit) {
+  const read = await readTree(root);
+  const files2 = edit ? edit(read) : read;
   const { factory, diagnostics } = buildFactory(files2);
   const all = [...await sourceFileKinds(root), ...diagnostics];
   if (!factory || all.some((d) => d.severity === "error")) throw new FactoryError(all);
@@ -37409,7 +37573,7 @@ async function loadFactory(root) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs8.lstat(path8.join(root, rel)).catch(() => void 0);
+    const st = await fs9.lstat(path9.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

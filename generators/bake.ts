@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { error } from '../src/core/diagnostics.js';
 import { hclTemplate, type HclPart } from '../src/core/escape.js';
-import { RESERVED_ARGS } from '../src/core/schema.js';
+import { DEFAULT_SBOM_SCANNER, RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
@@ -114,33 +114,23 @@ export function cacheTag(name: string): string {
 }
 
 /**
- * cache-from / cache-to of one target: its own per-target, per-arch ref (so parallel targets
- * never overwrite each other's cache), then the shared per-arch ref, read-only here (written by
- * whoever refreshes the shared cache, e.g. a main-branch job).
+ * cache-from / cache-to of one target: its own per-target, per-arch ref, so parallel targets
+ * never overwrite each other's cache. What products share comes through the `stage-*` targets,
+ * each with a ref of its own (below); there is no factory-wide ref that nothing would write.
  */
-export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { from: HclExpr[]; to: HclExpr[] } {
+export function cacheAttrs(name: string, cache: Pool['cache']): { from: HclExpr[]; to: HclExpr[] } {
   const own = cacheTag(name);
-  const shared = `shared-${arch}`;
   switch (cache) {
     case 'gha':
-      return {
-        from: [str(`type=gha,scope=${own}`), str(`type=gha,scope=${shared}`)],
-        to: [str(`type=gha,scope=${own},mode=max`)],
-      };
+      return { from: [str(`type=gha,scope=${own}`)], to: [str(`type=gha,scope=${own},mode=max`)] };
     case 'local':
       return {
-        from: [
-          expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`])),
-          expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${shared}`])),
-        ],
+        from: [expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`]))],
         to: [expr(hclTemplate(['type=local,dest=', { ref: 'CACHE_DIR' }, `/${own},mode=max`]))],
       };
     default:
       return {
-        from: [
-          expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`])),
-          expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${shared}`])),
-        ],
+        from: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`]))],
         to: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own},mode=max,image-manifest=true,oci-mediatypes=true`]))],
       };
   }
@@ -150,7 +140,11 @@ export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { 
 const CONTEXT = str('.');
 const TARGET_FINAL = str('final');
 const TARGET_TEST_RESULTS = str('test-results');
-const ATTEST = list([str('type=sbom'), str('type=provenance,mode=max')]);
+// The scanner is a variable (the Policy's, or BuildKit's default): an offline or mirror-only
+// build sets SBOM_SCANNER instead of overriding attest on every target with --set '*.attest',
+// which would also scan the stage-* targets. Only image targets carry attest.
+const SBOM_SCANNER_VARIABLE = 'SBOM_SCANNER';
+const ATTEST = list([expr(hclTemplate(['type=sbom,generator=', { ref: SBOM_SCANNER_VARIABLE }])), str('type=provenance,mode=max')]);
 
 function argsMap(baseName: string, args: Record<string, string>): HclValue {
   const entries: [string, HclExpr][] = [
@@ -396,6 +390,13 @@ function variableBlock(label: string, description: string, value: HclExpr): HclB
 /** The factory's own variables, then one per base image. */
 function variableBlocks(factory: ResolvedFactory, baseVars: ReadonlyMap<string, Located<Base>>): HclBlock[] {
   const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
+  blocks.push(
+    variableBlock(
+      SBOM_SCANNER_VARIABLE,
+      'the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)',
+      str(factory.policy.sbom.scanner ?? DEFAULT_SBOM_SCANNER),
+    ),
+  );
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
     blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
@@ -491,7 +492,7 @@ function variantCommonTarget(t: Target, d: BakeDockerfile): HclBlock {
 }
 
 function platformTarget(t: Target, share: StageShare | undefined): HclBlock {
-  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  const cache = cacheAttrs(t.name, t.pool.doc.cache);
   return {
     type: 'target',
     label: t.name,
@@ -529,7 +530,7 @@ function sharedStageTarget(share: StageShare, d: BakeDockerfile): HclBlock {
   const first = share.users[0]!;
   const name = stageTargetName(share);
   // Every user writes the same content to this ref: the stage's inputs are identical by construction.
-  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  const cache = cacheAttrs(name, first.pool.doc.cache);
   return {
     type: 'target',
     label: name,
@@ -601,7 +602,7 @@ function renderBake(blocks: readonly HclBlock[], targetBlocks: WrittenTarget[]):
 function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
   return ft.platforms.map((a) => {
     const name = `${ft.targetPrefix}-${a.arch}`;
-    const cache = cacheAttrs(name, a.arch, a.pool.doc.cache);
+    const cache = cacheAttrs(name, a.pool.doc.cache);
     return {
       type: 'target',
       label: name,

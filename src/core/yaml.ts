@@ -266,6 +266,13 @@ function yamlError(file: string, lc: LineCounter, offset: number, message: strin
       hint: 'no factory document nests more than a few levels: look for a runaway bracket or pasted generated text',
     });
   }
+  if (code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const quoted = quotedLine(text, offset);
+    return error('yaml', 'malformed YAML: an unquoted value contains ": ", which YAML reads as the start of another key', {
+      location: positionOf(file, lc, offset),
+      hint: quoted ? `quote the value: ${quoted}` : 'quote the value (single quotes keep it as written)',
+    });
+  }
   const hint =
     code === 'DUPLICATE_KEY'
       ? 'remove or rename one of the two keys'
@@ -276,6 +283,15 @@ function yamlError(file: string, lc: LineCounter, offset: number, message: strin
     location: positionOf(file, lc, offset),
     hint,
   });
+}
+
+/** The line holding `offset` with its value in single quotes ("key: 'a: b'"), when it reads as `key: value`. */
+function quotedLine(text: string, offset: number): string | undefined {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const m = /^\s*((?:- )?[A-Za-z0-9_.-]+:\s+)(\S.*?)\s*$/.exec(line);
+  return m ? `${m[1]}'${m[2]!.replace(/'/g, "''")}'` : undefined;
 }
 
 /**

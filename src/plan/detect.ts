@@ -7,6 +7,7 @@
 // documents did not change affects nothing, and a comment-only edit affects nothing. The
 // changed-file list classifies factory-wide and generated paths (paths.ts) and names the files
 // behind each reason.
+import { LOCK_PATH } from '../core/load.js';
 import { dockerfilePath } from '../core/render.js';
 import type { FragmentSource, Located, ResolvedFactory, Target, TemplateSource } from '../core/types.js';
 import type { ChangedFile } from './git.js';
@@ -207,8 +208,13 @@ function compareFactories(
     const baseFragments = new Map(bp.fragments.map((f) => [ref(f.meta.doc), f]));
     for (const f of hp.fragments) {
       const bf = baseFragments.get(ref(f.meta.doc));
-      // A fragment ref the base did not use: the manifest changed, which is reported above.
       if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
+      // A version the base did not use comes with the manifest change reported above; its own
+      // files (often new in the same commit) and its lock entry are that change too.
+      if (!bf) adopted(t, 'fragment', f, add, [...filesUnder(f.dir), ...filesAt(LOCK_PATH)], pathsOf);
+    }
+    if (ref(hp.template.meta.doc) !== ref(bp.template.meta.doc)) {
+      adopted(t, 'template', hp.template, add, [...filesUnder(hp.template.dir), ...filesAt(LOCK_PATH)], pathsOf);
     }
     if (!same(hp.base, bp.base)) {
       const what =
@@ -261,6 +267,29 @@ function compareTemplate(
       ...(files.length > 0 ? files.map(describe) : [`${h.dir}/ content changed`]),
       `template ${tref}`,
       `manifest ${ref(t.product.manifest.doc)} uses template ${tref}`,
+      ...targetSteps(t),
+    ],
+    files: pathsOf(files),
+  });
+}
+
+/** A template or fragment version a target takes up in this change (a manifest now pins it). */
+function adopted(
+  t: Target,
+  kind: 'template' | 'fragment',
+  src: TemplateSource | FragmentSource,
+  add: (t: Target, r: Reason) => void,
+  files: ChangedFile[],
+  pathsOf: (fs: ChangedFile[]) => string[],
+): void {
+  const sref = ref(src.meta.doc);
+  add(t, {
+    kind,
+    summary: `adopts ${kind} ${sref}`,
+    chain: [
+      ...(files.length > 0 ? files.map(describe) : [`${src.dir}/ (unchanged, already in the base revision)`]),
+      `${kind} ${sref}`,
+      `manifest ${ref(t.product.manifest.doc)} now uses ${kind} ${sref}`,
       ...targetSteps(t),
     ],
     files: pathsOf(files),
