@@ -37165,8 +37165,8 @@ function resolveBuildx() {
 function deviceArgs(targets, test, noDevice) {
   const onDevice = test ? targets.filter((t) => t.pool.doc.device !== void 0) : [];
   if (onDevice.length === 0) return [];
-  if (!noDevice) return ["--allow", "device"];
-  return onDevice.flatMap((t) => ["--set", `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]);
+  const off = noDevice ? onDevice.flatMap((t) => ["--set", `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]) : [];
+  return ["--allow", "device", ...off];
 }
 var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
 var init_commands = __esm({

@@ -424,13 +424,14 @@ const build: Command = {
 
 /**
  * The test targets of pools with a CDI device ask for the `device` entitlement, which bake wants
- * granted on its command line; --no-device instead tells their runners the pool promises nothing.
+ * granted on its command line (with --no-device too: the targets still ask); --no-device also
+ * tells their runners the pool promises nothing, so the GPU checks are skipped, not failed.
  */
 function deviceArgs(targets: readonly Target[], test: boolean, noDevice: boolean): string[] {
   const onDevice = test ? targets.filter((t) => t.pool.doc.device !== undefined) : [];
   if (onDevice.length === 0) return [];
-  if (!noDevice) return ['--allow', 'device'];
-  return onDevice.flatMap((t) => ['--set', `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]);
+  const off = noDevice ? onDevice.flatMap((t) => ['--set', `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]) : [];
+  return ['--allow', 'device', ...off];
 }
 
 const RESULT_OPTIONS: Record<string, OptionSpec> = {
