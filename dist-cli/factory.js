@@ -15905,7 +15905,7 @@ function extractDefs(ctx, schema) {
       return;
     }
     const seen = entry2[1];
-    const { ref: ref3, defId } = makeURI(entry2);
+    const { ref: ref2, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -15913,7 +15913,7 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref3;
+    schema2.$ref = ref2;
   };
   if (ctx.cycles === "throw") {
     for (const entry2 of ctx.seen.entries()) {
@@ -16072,11 +16072,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref3 = seen.ref;
+    const ref2 = seen.ref;
     seen.ref = null;
-    if (ref3) {
-      flattenRef(ref3);
-      const refSeen = ctx.seen.get(ref3);
+    if (ref2) {
+      flattenRef(ref2);
+      const refSeen = ctx.seen.get(ref2);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -16085,7 +16085,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref3;
+      const isParentRef = zodSchema._zod.parent === ref2;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -16106,7 +16106,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref3) {
+    if (parent && parent !== ref2) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -19341,11 +19341,11 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref3, ctx) {
-  if (!ref3.startsWith("#")) {
+function resolveRef(ref2, ctx) {
+  if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path10 = ref3.slice(1).split("/").filter(Boolean);
+  const path10 = ref2.slice(1).split("/").filter(Boolean);
   if (path10.length === 0) {
     return ctx.rootSchema;
   }
@@ -19353,11 +19353,11 @@ function resolveRef(ref3, ctx) {
   if (path10[0] === defsKey) {
     const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref3}`);
+      throw new Error(`Reference not found: ${ref2}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref3}`);
+  throw new Error(`Reference not found: ${ref2}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -21577,6 +21577,27 @@ var init_ejs = __esm({
 function lexDockerfile(text) {
   const lines = text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const { directives, escape, next } = readDirectives(lines);
+  const instructions = [];
+  let i = next;
+  while (i < lines.length) {
+    if (lines[i].trim() === "" || isComment(lines[i])) {
+      i++;
+      continue;
+    }
+    const logical = joinLogicalLine(lines, i, escape);
+    i = logical.next;
+    const ins = instructionOf(logical);
+    if (!ins) continue;
+    if (HEREDOC_INSTRUCTIONS.has(ins.upper) && !ins.json) i = readHeredocs(ins, lines, i);
+    instructions.push(ins);
+  }
+  return { directives, escape, instructions };
+}
+function isComment(l) {
+  return /^\s*#/.test(l);
+}
+function readDirectives(lines) {
   const directives = [];
   let escape = "\\";
   let i = 0;
@@ -21586,93 +21607,89 @@ function lexDockerfile(text) {
     directives.push({ name: m[1], value: m[2], line: i + 1, column: lines[i].indexOf("#") + 1 });
     if (m[1].toLowerCase() === "escape" && (m[2] === "`" || m[2] === "\\")) escape = m[2];
   }
-  const instructions = [];
-  const isComment = (l) => /^\s*#/.test(l);
-  const continues = (l) => {
-    let end = l.length;
-    while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
-    return end > 0 && l[end - 1] === escape ? end - 1 : -1;
-  };
-  while (i < lines.length) {
-    const first = lines[i];
-    if (first.trim() === "" || isComment(first)) {
-      i++;
-      continue;
+  return { directives, escape, next: i };
+}
+function continuationAt(l, escape) {
+  let end = l.length;
+  while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
+  return end > 0 && l[end - 1] === escape ? end - 1 : -1;
+}
+function joinLogicalLine(lines, i, escape) {
+  const line = { text: "", pieces: [], used: [], continuations: [], open: false, next: i };
+  for (; ; ) {
+    const l = lines[i];
+    const at2 = continuationAt(l, escape);
+    line.pieces.push({ at: line.text.length, line: i + 1 });
+    line.text += at2 >= 0 ? l.slice(0, at2) : l;
+    line.used.push(i + 1);
+    i++;
+    if (at2 < 0) break;
+    line.continuations.push({ line: i, column: at2 + 1 });
+    while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
+    if (i >= lines.length) {
+      line.open = true;
+      break;
     }
-    let logical = "";
-    const pieces = [];
-    const used = [];
-    const conts = [];
-    let open2 = false;
-    for (; ; ) {
-      const l = lines[i];
-      const at3 = continues(l);
-      const piece = at3 >= 0 ? l.slice(0, at3) : l;
-      pieces.push({ at: logical.length, line: i + 1 });
-      logical += piece;
-      used.push(i + 1);
-      i++;
-      if (at3 < 0) break;
-      conts.push({ line: i, column: at3 + 1 });
-      while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
-      if (i >= lines.length) {
-        open2 = true;
-        break;
-      }
-    }
-    const km = /^\s*(\S+)/.exec(logical);
-    if (!km) continue;
-    const kStart = km[0].length - km[1].length;
-    const keyword = km[1];
-    const upper = keyword.toUpperCase();
-    const argsStart = kStart + keyword.length;
-    const rest = logical.slice(argsStart);
-    const lead = rest.length - rest.trimStart().length;
-    const args = rest.trim();
-    const at2 = (o) => posOf(pieces, argsStart + lead + o);
-    const words = [];
-    for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
-    const ins = {
-      keyword,
-      upper,
-      known: KNOWN.has(upper),
-      ...posOf(pieces, kStart),
-      lines: used,
-      continuations: conts,
-      openAtEnd: open2,
-      args,
-      words,
-      heredocs: []
-    };
-    if (args.startsWith("[")) {
-      try {
-        const arr = JSON.parse(args);
-        if (Array.isArray(arr) && arr.every((x) => typeof x === "string")) {
-          let from = 0;
-          ins.json = arr.map((value) => {
-            const o = args.indexOf(JSON.stringify(value), from);
-            from = o < 0 ? from : o + JSON.stringify(value).length;
-            return { value, ...at2(o < 0 ? 0 : o + 1) };
-          });
-        }
-      } catch {
-      }
-    }
-    if (HEREDOC_INSTRUCTIONS.has(upper) && !ins.json) {
-      for (const w of words) {
-        const h = HEREDOC_RE.exec(w.value);
-        if (!h) continue;
-        const strip = h[1] === "-";
-        const delimiter = h[3];
-        const firstLine = i + 1;
-        while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
-        ins.heredocs.push({ delimiter, firstLine, lastLine: i });
-        i++;
-      }
-    }
-    instructions.push(ins);
   }
-  return { directives, escape, instructions };
+  line.next = i;
+  return line;
+}
+function instructionOf(logical) {
+  const km = /^\s*(\S+)/.exec(logical.text);
+  if (!km) return void 0;
+  const kStart = km[0].length - km[1].length;
+  const keyword = km[1];
+  const upper = keyword.toUpperCase();
+  const argsStart = kStart + keyword.length;
+  const rest = logical.text.slice(argsStart);
+  const lead = rest.length - rest.trimStart().length;
+  const args = rest.trim();
+  const at2 = (o) => posOf(logical.pieces, argsStart + lead + o);
+  const words = [];
+  for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
+  const ins = {
+    keyword,
+    upper,
+    known: KNOWN.has(upper),
+    ...posOf(logical.pieces, kStart),
+    lines: logical.used,
+    continuations: logical.continuations,
+    openAtEnd: logical.open,
+    args,
+    words,
+    heredocs: []
+  };
+  const json3 = jsonForm(args, at2);
+  if (json3) ins.json = json3;
+  return ins;
+}
+function jsonForm(args, at2) {
+  if (!args.startsWith("[")) return void 0;
+  try {
+    const arr = JSON.parse(args);
+    if (!Array.isArray(arr) || !arr.every((x) => typeof x === "string")) return void 0;
+    let from = 0;
+    return arr.map((value) => {
+      const o = args.indexOf(JSON.stringify(value), from);
+      from = o < 0 ? from : o + JSON.stringify(value).length;
+      return { value, ...at2(o < 0 ? 0 : o + 1) };
+    });
+  } catch {
+    return void 0;
+  }
+}
+function readHeredocs(ins, lines, i) {
+  for (const w of ins.words) {
+    const h = HEREDOC_RE.exec(w.value);
+    if (!h) continue;
+    const strip = h[1] === "-";
+    const delimiter = h[3];
+    const firstLine = i + 1;
+    while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
+    ins.heredocs.push({ delimiter, firstLine, lastLine: i });
+    i++;
+  }
+  return i;
 }
 function posOf(pieces, offset) {
   let k = pieces.length - 1;
@@ -21836,9 +21853,29 @@ function snippetSourceProblems(path10, text, owner) {
   return out;
 }
 function checkRendered(text, sourceMap, owners, sourceLines) {
-  const lexed = lexDockerfile(text);
-  const lines = text.split("\n");
+  const r = renderedText(text, sourceMap, sourceLines);
   const diagnostics = [];
+  const edits = [];
+  for (const ins of r.lexed.instructions) {
+    const swallowed = swallowedLine(r, ins, owners);
+    if (swallowed) {
+      diagnostics.push(swallowed);
+      continue;
+    }
+    const first = r.entry(ins.line);
+    const owner = first ? owners.get(first.file) : void 0;
+    if (!first || !owner) continue;
+    diagnostics.push(...keywordProblems(r, ins, owner));
+    const dirPrefix = `${owner.dir}/`;
+    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
+    diagnostics.push(...sourceProblems(ins, owner, (w) => r.locate(w.line, w.column, w.value, author(w.value)), author));
+    if (owner.kind === "fragment") edits.push(...filesEdits(ins, owner));
+  }
+  if (edits.length === 0) return { text, diagnostics };
+  return { text: applyEdits(r.lines, edits), diagnostics };
+}
+function renderedText(text, sourceMap, sourceLines) {
+  const lines = text.split("\n");
   const entry2 = (line) => sourceMap[line - 1];
   const locate = (line, column, ...find) => {
     const e = entry2(line);
@@ -21851,74 +21888,71 @@ function checkRendered(text, sourceMap, owners, sourceLines) {
     const tag = src.indexOf("<%");
     return { file: e.file, line: e.sourceLine, column: tag >= 0 ? tag + 1 : src.length - src.trimStart().length + 1 };
   };
-  const edits = [];
-  for (const ins of lexed.instructions) {
-    const start = entry2(ins.lines[0]);
-    let swallowed = false;
-    if (start && owners.has(start.file)) {
-      for (let k = 1; k < ins.lines.length; k++) {
-        const next = entry2(ins.lines[k]);
-        if (!next || next.file === start.file) continue;
-        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
-        const prev = entry2(cont.line);
-        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
-        const esc2 = src.lastIndexOf(lexed.escape);
-        diagnostics.push(
-          error(
-            "dockerfile-continuation",
-            `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
-            {
-              location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
-              hint: `remove the ${lexed.escape} at the end of the instruction's last line`
-            }
-          )
-        );
-        swallowed = true;
-        break;
+  return { lexed: lexDockerfile(text), lines, entry: entry2, locate, sourceLines };
+}
+function swallowedLine(r, ins, owners) {
+  const start = r.entry(ins.lines[0]);
+  if (!start || !owners.has(start.file)) return void 0;
+  const escape = r.lexed.escape;
+  for (let k = 1; k < ins.lines.length; k++) {
+    const next = r.entry(ins.lines[k]);
+    if (!next || next.file === start.file) continue;
+    const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
+    const prev = r.entry(cont.line);
+    const src = r.sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
+    const esc2 = src.lastIndexOf(escape);
+    return error(
+      "dockerfile-continuation",
+      `this line ends with ${escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
+      {
+        location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
+        hint: `remove the ${escape} at the end of the instruction's last line`
       }
-    }
-    if (swallowed) continue;
-    const first = entry2(ins.line);
-    const owner = first ? owners.get(first.file) : void 0;
-    if (!first || !owner) continue;
-    const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
-    if (!ins.known) {
-      const near = didYouMean(ins.upper, INSTRUCTIONS);
-      diagnostics.push(
-        error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${lexed.escape}`
-        })
-      );
-    } else if (ins.upper === "FROM") {
-      diagnostics.push(
-        error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
-        })
-      );
-    }
-    const dirPrefix = `${owner.dir}/`;
-    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
-    diagnostics.push(...sourceProblems(ins, owner, (w) => locate(w.line, w.column, w.value, author(w.value)), author));
-    if (owner.kind !== "fragment") continue;
-    const rebase = (w) => {
-      const m = FILES_RE.exec(w.value);
-      if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
-    };
-    if (ins.upper === "COPY" || ins.upper === "ADD") {
-      if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
-    } else if (ins.upper === "RUN") {
-      for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
-    }
+    );
   }
-  if (edits.length === 0) return { text, diagnostics };
+  return void 0;
+}
+function keywordProblems(r, ins, owner) {
+  const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
+  if (!ins.known) {
+    const near = didYouMean(ins.upper, INSTRUCTIONS);
+    return [
+      error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${r.lexed.escape}`
+      })
+    ];
+  }
+  if (ins.upper === "FROM") {
+    return [
+      error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
+      })
+    ];
+  }
+  return [];
+}
+function filesEdits(ins, owner) {
+  const edits = [];
+  const rebase = (w) => {
+    const m = FILES_RE.exec(w.value);
+    if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
+  };
+  if (ins.upper === "COPY" || ins.upper === "ADD") {
+    if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
+  } else if (ins.upper === "RUN") {
+    for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
+  }
+  return edits;
+}
+function applyEdits(lines, edits) {
   edits.sort((a, b) => a.line - b.line || b.column - a.column);
   for (const e of edits) {
     const l = lines[e.line - 1];
     lines[e.line - 1] = l.slice(0, e.column - 1) + e.text + l.slice(e.column - 1 + e.length);
   }
-  return { text: lines.join("\n"), diagnostics };
+  return lines.join("\n");
 }
 var FILES_RE;
 var init_dockerfile_check = __esm({
@@ -22061,6 +22095,104 @@ var init_types = __esm({
   }
 });
 
+// src/core/ids.ts
+function parseId(id) {
+  const m = ID_RE.exec(id.trim());
+  if (!m) return void 0;
+  const out = { name: m[1] };
+  if (m[2] !== void 0) out.version = m[2];
+  if (m[3] !== void 0) out.variant = m[3];
+  return out;
+}
+function refOf(doc) {
+  return `${doc.name}@${doc.version}`;
+}
+function productBakeFile(product) {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
+function splitRef(ref2) {
+  const at2 = ref2.lastIndexOf("@");
+  if (at2 <= 0) return void 0;
+  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
+}
+function baseVariable(name) {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+function variantName(matrix) {
+  const keys = Object.keys(matrix).sort();
+  if (keys.length === 0) return "default";
+  return keys.map((k) => `${k}${matrix[k]}`).join("-");
+}
+function targetName(product, variant, arch) {
+  return sanitizeTargetName(`${product}-${variant}-${arch}`);
+}
+function sanitizeTargetName(s) {
+  return s.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+function testTargetName(imageTarget) {
+  return `test-${imageTarget}`;
+}
+function archOf(platform) {
+  const i = platform.lastIndexOf("/");
+  return i < 0 ? platform : platform.slice(i + 1);
+}
+function resolveId(factory, id) {
+  const byTarget = factory.targets.find((t) => t.name === id);
+  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
+  const fail = (message, hint) => {
+    const near = closeMatches(id, allIds);
+    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
+    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
+  };
+  const parsed = parseId(id);
+  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
+  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
+  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
+  let product;
+  if (parsed.version === void 0) {
+    if (sameName.length > 1) {
+      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
+    }
+    product = sameName[0];
+  } else {
+    product = sameName.find((p) => p.product.doc.version === parsed.version);
+    if (!product) {
+      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
+    }
+  }
+  if (!product) return fail(`no product "${id}"`);
+  const targets = factory.targets.filter((t) => t.product === product);
+  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
+  const variant = product.variants.find((v) => v.name === parsed.variant);
+  if (!variant) {
+    const names = product.variants.map((v) => v.name);
+    const near = closeMatches(parsed.variant, names);
+    return {
+      ok: false,
+      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
+        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
+      })
+    };
+  }
+  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
+}
+function listSome(xs, max = 10) {
+  if (xs.length === 0) return "(none)";
+  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
+}
+var NAME, VERSION, VARIANT, ID_RE;
+var init_ids = __esm({
+  "src/core/ids.ts"() {
+    "use strict";
+    init_diagnostics();
+    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
+    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
+    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
+  }
+});
+
 // src/core/render.ts
 import vm from "node:vm";
 function dockerfilePath(product, variant) {
@@ -22105,16 +22237,25 @@ function requiresClosure(ordered, fragment) {
 }
 function renderChain(memo2, product, fragments, variant, base, path10, withUser = true) {
   const template = product.template;
-  const tdoc = template.meta.doc;
+  const templateRef = refOf(template.meta.doc);
   const files2 = [];
-  const addFile = (p, origin, text2) => {
-    files2.push({ path: p, origin, lines: text2.split("\n") });
-    return files2.length - 1;
-  };
-  const templateRef = `${tdoc.name}@${tdoc.version}`;
-  const tIndex = addFile(template.dockerfile.path, templateRef, template.dockerfile.text);
-  const metaIndex = addFile(template.meta.file, templateRef, "");
-  const common = {
+  const tIndex = addMapFile(files2, template.dockerfile.path, templateRef, template.dockerfile.text);
+  const metaIndex = addMapFile(files2, template.meta.file, templateRef, "");
+  const common = commonLocals(product, variant, base);
+  const slots = slotFiller(memo2, template, fragments, common, files2);
+  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
+  checkSlotsPlaced(template, fragments, slots.placed);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const finished = finish(framed, files2);
+  const text = checkChain(finished, files2, template, fragments);
+  return { path: path10, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
+}
+function addMapFile(files2, path10, origin, text) {
+  files2.push({ path: path10, origin, lines: text.split("\n") });
+  return files2.length - 1;
+}
+function commonLocals(product, variant, base) {
+  return {
     product: product.product.doc.name,
     version: product.product.doc.version,
     variant: variant.name,
@@ -22122,6 +22263,10 @@ function renderChain(memo2, product, fragments, variant, base, path10, withUser 
     args: strictRecord("args", variant.args),
     base: Object.freeze({ name: base.name, image: base.image, ...base.digest ? { digest: base.digest } : {} })
   };
+}
+function slotFiller(memo2, template, fragments, common, files2) {
+  const tdoc = template.meta.doc;
+  const templateRef = refOf(tdoc);
   const stages = ["base"];
   let current = "base";
   const placed = /* @__PURE__ */ new Set();
@@ -22143,31 +22288,35 @@ function renderChain(memo2, product, fragments, variant, base, path10, withUser 
       if (f.meta.doc.slot !== name) continue;
       const fdoc = f.meta.doc;
       const stage = uniqueStage(stages, stageName(name, fdoc.name));
-      const fref = `${fdoc.name}@${fdoc.version}`;
-      const metaAt = addFile(f.meta.file, fref, "");
-      const index2 = addFile(f.snippet.path, fref, f.snippet.text);
-      const body2 = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
+      const fref = refOf(fdoc);
+      const metaAt = addMapFile(files2, f.meta.file, fref, "");
+      const index2 = addMapFile(files2, f.snippet.path, fref, f.snippet.text);
+      const body = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
       out += `${m}
 ${m}FROM ${current} AS ${stage}
-${body2}${body2.endsWith("\n") || body2 === "" ? "" : "\n"}`;
+${body}${body.endsWith("\n") || body === "" ? "" : "\n"}`;
       stages.push(stage);
       current = stage;
     }
     return out.endsWith("\n") ? out.slice(0, -1) : out;
   };
-  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
+  return { slot, placed, stages, current: () => current };
+}
+function checkSlotsPlaced(template, fragments, placed) {
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
-  if (lost.length > 0) {
-    throw new FactoryError(
-      lost.map(
-        (s) => error("render-slot", `template ${templateRef} never places slot "${s}", so its fragments would be left out`, {
-          hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
-          location: { file: template.dockerfile.path, line: 1, column: 1 }
-        })
-      )
-    );
-  }
+  if (lost.length === 0) return;
+  throw new FactoryError(
+    lost.map(
+      (s) => error("render-slot", `template ${refOf(template.meta.doc)} never places slot "${s}", so its fragments would be left out`, {
+        hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
+        location: { file: template.dockerfile.path, line: 1, column: 1 }
+      })
+    )
+  );
+}
+function frameStages(body, template, metaIndex, base, last, withUser) {
+  const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(["base"]);
   const userLoc = tdoc.user !== void 0 ? template.meta.locate(["user"]) : template.meta.location;
   const mark = (loc) => `${MARK}${metaIndex}:${loc.line}${MARK}`;
@@ -22183,18 +22332,19 @@ ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 `;
   let tail = `
 ${mark(userLoc)}
-${mark(userLoc)}FROM ${current} AS final
+${mark(userLoc)}FROM ${last} AS final
 `;
   if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
 `;
-  stages.push("final");
-  const finished = finish(`${head}${stageHeader}${rest}${tail}`, files2);
+  return `${head}${stageHeader}${rest}${tail}`;
+}
+function checkChain(finished, files2, template, fragments) {
   const owners = /* @__PURE__ */ new Map([[template.dockerfile.path, { kind: "template", dir: template.dir, present: [] }]]);
   for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f) });
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  return { path: path10, text, sourceMap: finished.sourceMap, stages };
+  return text;
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
@@ -22456,6 +22606,7 @@ var init_render = __esm({
     init_dockerfile_check();
     init_escape();
     init_types();
+    init_ids();
     MARK = "";
     LOCAL_MARK_RE = /\u0001(\d+)\u0001/g;
     ANY_MARK_RE = /\u0001(\d+):(\d+)\u0001/g;
@@ -22919,9 +23070,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref3 = sourceObjects.get(source);
-            if (typeof ref3 === "object" && ref3.anchor && (identity.isScalar(ref3.node) || identity.isCollection(ref3.node))) {
-              ref3.node.anchor = ref3.anchor;
+            const ref2 = sourceObjects.get(source);
+            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
+              ref2.node.anchor = ref2.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -23240,15 +23391,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref3 = void 0;
+      let ref2 = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref3 = sourceObjects.get(value);
-        if (ref3) {
-          ref3.anchor ?? (ref3.anchor = onAnchor(value));
-          return new Alias.Alias(ref3.anchor);
+        ref2 = sourceObjects.get(value);
+        if (ref2) {
+          ref2.anchor ?? (ref2.anchor = onAnchor(value));
+          return new Alias.Alias(ref2.anchor);
         } else {
-          ref3 = { anchor: null, node: null };
-          sourceObjects.set(value, ref3);
+          ref2 = { anchor: null, node: null };
+          sourceObjects.set(value, ref2);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -23260,8 +23411,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref3)
-            ref3.node = node3;
+          if (ref2)
+            ref2.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -23275,8 +23426,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref3)
-        ref3.node = node2;
+      if (ref2)
+        ref2.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -29892,101 +30043,12 @@ function parseJson(file2, text) {
   return parseSingle(file2, text);
 }
 function jsonSyntaxError(text) {
-  let i = 0;
-  class Bad {
-    constructor(offset, message) {
-      this.offset = offset;
-      this.message = message;
-    }
-    offset;
-    message;
-  }
-  const ws = () => {
-    while (i < text.length && " 	\n\r".includes(text[i])) i++;
-  };
-  const fail = (what) => {
-    throw new Bad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
-  };
-  const str3 = () => {
-    if (text[i] !== '"') fail("a string");
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 32) fail("no control characters in strings");
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail("four hex digits");
-          i += 5;
-        } else if (text[i] !== void 0 && '"\\/bfnrt'.includes(text[i])) i++;
-        else fail("an escape sequence");
-      } else i++;
-    }
-    if (text[i] !== '"') fail("a closing quote");
-    i++;
-  };
-  const value = () => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        ws();
-        str3();
-        ws();
-        if (text[i] !== ":") fail('":"');
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        fail('"," or "}"');
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        fail('"," or "]"');
-      }
-    } else if (c === '"') str3();
-    else {
-      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
-      if (!m) fail("a value");
-      i += m[0].length;
-    }
-  };
+  const r = new JsonRecogniser(text);
   try {
-    value();
-    ws();
-    if (i < text.length) fail("the end of the document");
+    r.document();
     return void 0;
   } catch (e) {
-    if (e instanceof Bad) return { offset: e.offset, message: e.message };
+    if (e instanceof JsonBad) return { offset: e.offset, message: e.message };
     throw e;
   }
 }
@@ -30110,13 +30172,112 @@ function keyString(key) {
   if ((0, import_yaml.isScalar)(key)) return String(key.value);
   return void 0;
 }
-var import_yaml, MAX_ALIAS_COUNT;
+var import_yaml, MAX_ALIAS_COUNT, JsonBad, JsonRecogniser;
 var init_yaml = __esm({
   "src/core/yaml.ts"() {
     "use strict";
     import_yaml = __toESM(require_dist(), 1);
     init_diagnostics();
     MAX_ALIAS_COUNT = 100;
+    JsonBad = class {
+      constructor(offset, message) {
+        this.offset = offset;
+        this.message = message;
+      }
+      offset;
+      message;
+    };
+    JsonRecogniser = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      i = 0;
+      document() {
+        this.value();
+        this.ws();
+        if (this.i < this.text.length) this.fail("the end of the document");
+      }
+      ws() {
+        while (this.i < this.text.length && " 	\n\r".includes(this.text[this.i])) this.i++;
+      }
+      fail(what) {
+        const { text, i } = this;
+        throw new JsonBad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
+      }
+      value() {
+        this.ws();
+        const c = this.text[this.i];
+        if (c === "{") this.object();
+        else if (c === "[") this.array();
+        else if (c === '"') this.str();
+        else {
+          const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(this.text.slice(this.i));
+          if (!m) this.fail("a value");
+          this.i += m[0].length;
+        }
+      }
+      str() {
+        const text = this.text;
+        if (text[this.i] !== '"') this.fail("a string");
+        this.i++;
+        while (this.i < text.length && text[this.i] !== '"') {
+          const c = text.charCodeAt(this.i);
+          if (c < 32) this.fail("no control characters in strings");
+          if (text[this.i] !== "\\") {
+            this.i++;
+            continue;
+          }
+          this.i++;
+          if (text[this.i] === "u") {
+            if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 1, this.i + 5))) this.fail("four hex digits");
+            this.i += 5;
+          } else if (text[this.i] !== void 0 && '"\\/bfnrt'.includes(text[this.i])) this.i++;
+          else this.fail("an escape sequence");
+        }
+        if (text[this.i] !== '"') this.fail("a closing quote");
+        this.i++;
+      }
+      object() {
+        this.i++;
+        this.ws();
+        if (this.text[this.i] === "}") {
+          this.i++;
+          return;
+        }
+        for (; ; ) {
+          this.ws();
+          this.str();
+          this.ws();
+          if (this.text[this.i] !== ":") this.fail('":"');
+          this.i++;
+          this.value();
+          if (this.separator("}")) return;
+        }
+      }
+      array() {
+        this.i++;
+        this.ws();
+        if (this.text[this.i] === "]") {
+          this.i++;
+          return;
+        }
+        for (; ; ) {
+          this.value();
+          if (this.separator("]")) return;
+        }
+      }
+      /** After a member: `,` (false: another follows) or the closing bracket (true). */
+      separator(close) {
+        this.ws();
+        const c = this.text[this.i];
+        if (c === "," || c === close) {
+          this.i++;
+          return c === close;
+        }
+        return this.fail(`"," or "${close}"`);
+      }
+    };
   }
 });
 
@@ -30685,101 +30846,6 @@ var init_load = __esm({
   }
 });
 
-// src/core/ids.ts
-function parseId(id) {
-  const m = ID_RE.exec(id.trim());
-  if (!m) return void 0;
-  const out = { name: m[1] };
-  if (m[2] !== void 0) out.version = m[2];
-  if (m[3] !== void 0) out.variant = m[3];
-  return out;
-}
-function refOf(doc) {
-  return `${doc.name}@${doc.version}`;
-}
-function productBakeFile(product) {
-  return `build/${product.name}/${product.version}/docker-bake.hcl`;
-}
-function splitRef(ref3) {
-  const at2 = ref3.lastIndexOf("@");
-  if (at2 <= 0) return void 0;
-  return { name: ref3.slice(0, at2), version: ref3.slice(at2 + 1) };
-}
-function variantName(matrix) {
-  const keys = Object.keys(matrix).sort();
-  if (keys.length === 0) return "default";
-  return keys.map((k) => `${k}${matrix[k]}`).join("-");
-}
-function targetName(product, variant, arch) {
-  return sanitizeTargetName(`${product}-${variant}-${arch}`);
-}
-function sanitizeTargetName(s) {
-  return s.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-function testTargetName(imageTarget) {
-  return `test-${imageTarget}`;
-}
-function archOf(platform) {
-  const i = platform.lastIndexOf("/");
-  return i < 0 ? platform : platform.slice(i + 1);
-}
-function resolveId(factory, id) {
-  const byTarget = factory.targets.find((t) => t.name === id);
-  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
-  const fail = (message, hint) => {
-    const near = closeMatches(id, allIds);
-    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
-    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
-  };
-  const parsed = parseId(id);
-  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
-  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
-  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
-  let product;
-  if (parsed.version === void 0) {
-    if (sameName.length > 1) {
-      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
-    }
-    product = sameName[0];
-  } else {
-    product = sameName.find((p) => p.product.doc.version === parsed.version);
-    if (!product) {
-      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
-    }
-  }
-  if (!product) return fail(`no product "${id}"`);
-  const targets = factory.targets.filter((t) => t.product === product);
-  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
-  const variant = product.variants.find((v) => v.name === parsed.variant);
-  if (!variant) {
-    const names = product.variants.map((v) => v.name);
-    const near = closeMatches(parsed.variant, names);
-    return {
-      ok: false,
-      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
-      })
-    };
-  }
-  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
-}
-function listSome(xs, max = 10) {
-  if (xs.length === 0) return "(none)";
-  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
-}
-var NAME, VERSION, VARIANT, ID_RE;
-var init_ids = __esm({
-  "src/core/ids.ts"() {
-    "use strict";
-    init_diagnostics();
-    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
-    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
-    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
-    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
-  }
-});
-
 // src/core/lock.ts
 function computeLock(loaded) {
   const templates = {};
@@ -30795,18 +30861,18 @@ function lockDigestErrors(loaded) {
   const lock = loaded.lock;
   if (!lock) return [];
   const out = [];
-  const check2 = (kind, ref3, digest, metaLoc) => {
-    const entry2 = lock.doc[kind][ref3];
+  const check2 = (kind, ref2, digest, metaLoc) => {
+    const entry2 = lock.doc[kind][ref2];
     if (!entry2 || entry2.digest === digest) return;
-    const dir = `${kind}/${ref3.replace("@", "/")}`;
+    const dir = `${kind}/${ref2.replace("@", "/")}`;
     out.push(
       error(
         "lock-mismatch",
-        `content changed without a new version: bump version (${ref3} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
+        `content changed without a new version: bump version (${ref2} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock --update ${ref3}\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref2} as it was (or, if it was never published, run \`factory lock --update ${ref2}\`)`
         }
       )
     );
@@ -30832,15 +30898,15 @@ function checkLock(loaded) {
   for (const kind of ["templates", "fragments"]) {
     const sources = kind === "templates" ? loaded.templates : loaded.fragments;
     for (const s of sources) {
-      const ref3 = refOf(s.meta.doc);
-      if (lock.doc[kind][ref3]) continue;
-      out.push(warning("lock-missing", `${ref3} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
+      const ref2 = refOf(s.meta.doc);
+      if (lock.doc[kind][ref2]) continue;
+      out.push(warning("lock-missing", `${ref2} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
-    for (const ref3 of Object.keys(lock.doc[kind]).sort()) {
-      if (present[kind].has(ref3)) continue;
+    for (const ref2 of Object.keys(lock.doc[kind]).sort()) {
+      if (present[kind].has(ref2)) continue;
       out.push(
-        warning("lock-stale", `${LOCK_PATH} lists ${ref3} but ${kind}/${ref3.replace("@", "/")}/ does not exist`, {
-          location: lock.locate([kind, ref3]),
+        warning("lock-stale", `${LOCK_PATH} lists ${ref2} but ${kind}/${ref2.replace("@", "/")}/ does not exist`, {
+          location: lock.locate([kind, ref2]),
           hint: "run `factory lock` to drop it"
         })
       );
@@ -30876,9 +30942,9 @@ function forgetLockEntries(files2, refs) {
     doc = void 0;
   }
   if (!doc || typeof doc.templates !== "object" || typeof doc.fragments !== "object" || !doc.templates || !doc.fragments) return [...files2];
-  for (const ref3 of refs) {
-    delete doc.templates[ref3];
-    delete doc.fragments[ref3];
+  for (const ref2 of refs) {
+    delete doc.templates[ref2];
+    delete doc.fragments[ref2];
   }
   const bytes = new TextEncoder().encode(serializeLock(doc));
   return files2.map((f) => f === lockFile ? { ...f, bytes } : f);
@@ -30991,11 +31057,11 @@ var init_resolve = __esm({
       /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
-      failedToLoad(kind, ref3) {
+      failedToLoad(kind, ref2) {
         if (this.failed.has("*")) return true;
-        const parts = splitRef(ref3);
-        const name = parts?.name ?? ref3;
-        if (this.failed.has(`${kind}:${ref3}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
+        if (this.failed.has(`${kind}:${ref2}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
           return true;
         if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
         return false;
@@ -31078,10 +31144,10 @@ var init_resolve = __esm({
         if (policy) this.policy = policy.doc;
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
-      unknownRef(kind, ref3, versions, loc, field) {
-        if (this.failedToLoad(kind, ref3)) return;
-        const parts = splitRef(ref3);
-        const name = parts?.name ?? ref3;
+      unknownRef(kind, ref2, versions, loc, field) {
+        if (this.failedToLoad(kind, ref2)) return;
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
           this.err(
@@ -31096,12 +31162,12 @@ var init_resolve = __esm({
         const near = closeMatches(name, [...versions.keys()]);
         this.err(
           `unknown-${kind}`,
-          `unknown ${kind} "${ref3}"`,
+          `unknown ${kind} "${ref2}"`,
           loc,
           field,
           near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : kind === "manifest" ? (
             // Manifests are documents in manifests/*.yaml; templates and fragments are directories.
-            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref3.slice(name.length + 1) || "<version>"}" to a file in manifests/`
+            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref2.slice(name.length + 1) || "<version>"}" to a file in manifests/`
           ) : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
         );
       }
@@ -31229,21 +31295,34 @@ var init_resolve = __esm({
       // -------------------------------------------------------------------------------- manifests
       resolveManifest(m) {
         const doc = m.doc;
-        let ok = true;
         const template = this.templates.get(doc.template);
-        if (!template) {
-          this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
-          ok = false;
-        }
-        const frags = doc.fragments.map((ref3, i) => {
-          const f = this.fragments.get(ref3);
-          if (!f) this.unknownRef("fragment", ref3, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
+        if (!template) this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
+        const frags = this.manifestFragments(m);
+        const position = /* @__PURE__ */ new Map();
+        const checks = [
+          this.checkFragmentNamesOnce(m, position),
+          template ? this.checkSlotOrder(m, template, frags) : true,
+          this.checkRequirements(m, frags, position)
+        ];
+        const base = this.manifestBase(m, template);
+        const known = frags.filter((f) => f !== void 0);
+        const variants = this.expandMatrix(m, known, known.length === frags.length);
+        if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return void 0;
+        return { manifest: m, template, fragments: known, base, variants };
+      }
+      /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
+      manifestFragments(m) {
+        return m.doc.fragments.map((ref2, i) => {
+          const f = this.fragments.get(ref2);
+          if (!f) this.unknownRef("fragment", ref2, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
-        if (frags.some((f) => !f)) ok = false;
-        const position = /* @__PURE__ */ new Map();
-        doc.fragments.forEach((ref3, i) => {
-          const name = splitRef(ref3)?.name ?? ref3;
+      }
+      /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
+      checkFragmentNamesOnce(m, position) {
+        let ok = true;
+        m.doc.fragments.forEach((ref2, i) => {
+          const name = splitRef(ref2)?.name ?? ref2;
           const prev = position.get(name);
           if (prev !== void 0) {
             this.err(
@@ -31256,41 +31335,49 @@ var init_resolve = __esm({
             ok = false;
           } else position.set(name, i);
         });
-        if (template) {
-          const slots = template.meta.doc.slots;
-          let maxSlot = -1;
-          let maxAt = -1;
-          frags.forEach((f, i) => {
-            if (!f) return;
-            const slot = f.meta.doc.slot;
-            const si = slots.indexOf(slot);
-            if (si < 0) {
-              this.err(
-                "unknown-slot",
-                `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`,
-                m.locate(["fragments", i]),
-                `fragments[${i}]`,
-                `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
-              );
-              ok = false;
-              return;
-            }
-            if (si < maxSlot) {
-              const prevFrag = frags[maxAt];
-              this.err(
-                "slot-order",
-                `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
-                m.locate(["fragments", i]),
-                `fragments[${i}]`,
-                `list fragments in the template's slot order: ${slots.join(", ")}`
-              );
-              ok = false;
-            } else {
-              maxSlot = si;
-              maxAt = i;
-            }
-          });
-        }
+        return ok;
+      }
+      /** Every fragment fills a slot of the template, listed in the template's slot order. */
+      checkSlotOrder(m, template, frags) {
+        const slots = template.meta.doc.slots;
+        let ok = true;
+        let maxSlot = -1;
+        let maxAt = -1;
+        frags.forEach((f, i) => {
+          if (!f) return;
+          const slot = f.meta.doc.slot;
+          const si = slots.indexOf(slot);
+          if (si < 0) {
+            this.err(
+              "unknown-slot",
+              `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${m.doc.template} does not have`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
+            );
+            ok = false;
+            return;
+          }
+          if (si < maxSlot) {
+            const prevFrag = frags[maxAt];
+            this.err(
+              "slot-order",
+              `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              `list fragments in the template's slot order: ${slots.join(", ")}`
+            );
+            ok = false;
+          } else {
+            maxSlot = si;
+            maxAt = i;
+          }
+        });
+        return ok;
+      }
+      /** What each fragment requires is in the manifest, before it. */
+      checkRequirements(m, frags, position) {
+        let ok = true;
         frags.forEach((f, i) => {
           if (!f) return;
           for (const req of f.meta.doc.requires) {
@@ -31313,31 +31400,35 @@ var init_resolve = __esm({
                 `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`,
                 m.locate(["fragments", i]),
                 `fragments[${i}]`,
-                `move ${doc.fragments[j]} before ${doc.fragments[i]}`
+                `move ${m.doc.fragments[j]} before ${m.doc.fragments[i]}`
               );
               ok = false;
             }
           }
         });
-        let base;
-        if (doc.base !== void 0) {
-          base = this.bases.get(doc.base);
-          if (!base) {
-            this.unknownBase(doc.base, m.locate(["base"]), "base");
-            ok = false;
-          }
-        } else if (template) {
-          base = this.bases.get(template.meta.doc.base);
-          if (!base) ok = false;
+        return ok;
+      }
+      /** The manifest's own base, else its template's; an unknown one is reported (the template's at the template). */
+      manifestBase(m, template) {
+        if (m.doc.base !== void 0) {
+          const base = this.bases.get(m.doc.base);
+          if (!base) this.unknownBase(m.doc.base, m.locate(["base"]), "base");
+          return base;
         }
-        const known = frags.filter((f) => f !== void 0);
-        const variants = this.expandMatrix(m, known, known.length === frags.length);
-        if (!variants) ok = false;
-        if (!ok || !template || !base || !variants) return void 0;
-        return { manifest: m, template, fragments: frags, base, variants };
+        return template ? this.bases.get(template.meta.doc.base) : void 0;
       }
       /** `complete`: every fragment of the manifest resolved, so the args they declare are all known. */
       expandMatrix(m, frags, complete) {
+        const points = this.matrixPoints(m);
+        if (!points) return void 0;
+        const defaults = {};
+        for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+        const checks = [this.checkMatrixRefs(m), this.checkReservedArgs(m, frags), complete ? this.checkArgsDeclared(m, defaults) : true];
+        if (checks.includes(false)) return void 0;
+        return this.variantsOf(m, points, defaults);
+      }
+      /** The matrix's points (keys sorted, the first key varying slowest); undefined when there are too many. */
+      matrixPoints(m) {
         const matrix = m.doc.matrix ?? {};
         const keys = Object.keys(matrix).sort();
         let count = 1;
@@ -31358,16 +31449,19 @@ var init_resolve = __esm({
           for (const p of points) for (const v of matrix[k]) next.push({ ...p, [k]: v });
           points = next;
         }
-        const defaults = {};
-        for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+        return points;
+      }
+      /** Every `{matrix.KEY}` in the manifest's args names a key of its matrix. */
+      checkMatrixRefs(m) {
+        const matrix = m.doc.matrix ?? {};
+        const keys = Object.keys(matrix).sort();
         let ok = true;
-        const manifestArgs = m.doc.args ?? {};
-        for (const [name, value] of Object.entries(manifestArgs)) {
-          for (const ref3 of value.matchAll(MATRIX_REF_RE)) {
-            if (!(ref3[1] in matrix)) {
+        for (const [name, value] of Object.entries(m.doc.args ?? {})) {
+          for (const ref2 of value.matchAll(MATRIX_REF_RE)) {
+            if (!(ref2[1] in matrix)) {
               this.err(
                 "bad-matrix-ref",
-                `args.${name} refers to {matrix.${ref3[1]}}, which the matrix does not define`,
+                `args.${name} refers to {matrix.${ref2[1]}}, which the matrix does not define`,
                 m.locate(["args", name]),
                 `args.${name}`,
                 keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out"
@@ -31376,6 +31470,14 @@ var init_resolve = __esm({
             }
           }
         }
+        return ok;
+      }
+      /**
+       * No fragment or manifest sets a build arg the factory sets itself. Also checked by bake, but
+       * only `generate` gets there: here `validate` reports it too.
+       */
+      checkReservedArgs(m, frags) {
+        let ok = true;
         for (const f of frags) {
           for (const name of Object.keys(f.meta.doc.args ?? {})) {
             if (RESERVED_ARGS.has(name)) {
@@ -31390,7 +31492,7 @@ var init_resolve = __esm({
             }
           }
         }
-        for (const name of Object.keys(manifestArgs)) {
+        for (const name of Object.keys(m.doc.args ?? {})) {
           if (RESERVED_ARGS.has(name)) {
             this.err(
               "reserved-arg",
@@ -31402,20 +31504,30 @@ var init_resolve = __esm({
             ok = false;
           }
         }
-        if (complete) {
-          const declared = Object.keys(defaults).sort();
-          for (const name of Object.keys(manifestArgs)) {
-            if (name in defaults || RESERVED_ARGS.has(name)) continue;
-            const hint = [
-              didYouMean(name, declared),
-              declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(", ")}` : "no fragment of this manifest declares any args",
-              "or declare it under args: in the fragment that uses it"
-            ].filter(Boolean).join("; ");
-            this.err("unknown-arg", `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(["args", name]), `args.${name}`, hint);
-            ok = false;
-          }
+        return ok;
+      }
+      /**
+       * Only fragments declare build args (templates have no args:); a manifest key none of them
+       * declares would reach no ARG, so the build would silently ignore it.
+       */
+      checkArgsDeclared(m, defaults) {
+        let ok = true;
+        const declared = Object.keys(defaults).sort();
+        for (const name of Object.keys(m.doc.args ?? {})) {
+          if (name in defaults || RESERVED_ARGS.has(name)) continue;
+          const hint = [
+            didYouMean(name, declared),
+            declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(", ")}` : "no fragment of this manifest declares any args",
+            "or declare it under args: in the fragment that uses it"
+          ].filter(Boolean).join("; ");
+          this.err("unknown-arg", `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(["args", name]), `args.${name}`, hint);
+          ok = false;
         }
-        if (!ok) return void 0;
+        return ok;
+      }
+      /** One variant per matrix point: its name (unique, not too long) and its args (plain words). */
+      variantsOf(m, points, defaults) {
+        let ok = true;
         const variants = [];
         const names = /* @__PURE__ */ new Map();
         for (const point of points) {
@@ -31444,37 +31556,61 @@ var init_resolve = __esm({
             ok = false;
             continue;
           }
-          const args = { ...defaults };
-          for (const [k, v] of Object.entries(manifestArgs)) {
-            const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
-            if (!SAFE_VALUE_RE2.test(value)) {
-              this.err(
-                "unsafe-value",
-                `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
-                m.locate(["args", k]),
-                `args.${k}`,
-                "start the value with a letter or digit"
-              );
-              ok = false;
-            }
-            args[k] = value;
-          }
-          variants.push({ name, matrix: point, args: sortRecord(args) });
+          const args = this.variantArgs(m, name, point, defaults);
+          if (!args) ok = false;
+          else variants.push({ name, matrix: point, args });
         }
         return ok ? variants : void 0;
+      }
+      /** A variant's args: fragment defaults, then the manifest's with `{matrix.KEY}` filled in. */
+      variantArgs(m, name, point, defaults) {
+        let ok = true;
+        const args = { ...defaults };
+        for (const [k, v] of Object.entries(m.doc.args ?? {})) {
+          const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
+          if (!SAFE_VALUE_RE2.test(value)) {
+            this.err(
+              "unsafe-value",
+              `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
+              m.locate(["args", k]),
+              `args.${k}`,
+              "start the value with a letter or digit"
+            );
+            ok = false;
+          }
+          args[k] = value;
+        }
+        return ok ? sortRecord(args) : void 0;
       }
       // -------------------------------------------------------------------------------- products
       resolveProduct(p) {
         const doc = p.doc;
-        const id = refOf(doc);
         if (!this.manifests.has(doc.manifest)) {
           this.unknownRef("manifest", doc.manifest, versionsOf(this.manifests), p.locate(["manifest"]), "manifest");
           return void 0;
         }
         const rm = this.resolvedManifests.get(doc.manifest);
         if (!rm) return void 0;
-        let ok = true;
+        const checks = [this.checkPlatforms(p, rm), this.checkAccelerator(p, rm)];
+        const tagsByVariant = this.expandTags(p, rm.variants);
+        if (checks.includes(false) || !tagsByVariant) return void 0;
+        const rp = {
+          id: refOf(doc),
+          product: p,
+          manifest: rm.manifest,
+          template: rm.template,
+          fragments: rm.fragments,
+          base: this.pinnedBase(rm.base),
+          variants: rm.variants
+        };
+        this.addTargets(rp, tagsByVariant);
+        return rp;
+      }
+      /** Template, base and fragments support each of the product's platforms, and a pool runs it. */
+      checkPlatforms(p, rm) {
+        const doc = p.doc;
         const tmeta = rm.template.meta;
+        let ok = true;
         const platformsWritten = !sameLocation(p.locate(["platforms"]), p.location);
         const defaultNote = platformsWritten ? "" : ` (platforms is not set, so it defaults to ${doc.platforms.join(", ")})`;
         doc.platforms.forEach((platform, i) => {
@@ -31489,7 +31625,7 @@ var init_resolve = __esm({
           if (lacking.length > 0) {
             this.err(
               "unsupported-platform",
-              `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
+              `${refOf(doc)} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
               loc,
               field,
               `drop ${platform} from platforms, or use versions that support it: ${lacking.join(", ")}`
@@ -31509,35 +31645,44 @@ var init_resolve = __esm({
             );
           }
         });
+        return ok;
+      }
+      /** Template and fragments support the product's accelerator. */
+      checkAccelerator(p, rm) {
+        const doc = p.doc;
+        const tmeta = rm.template.meta;
         const accLacking = [];
         if (!tmeta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(["accelerators"]))})`);
         for (const f of rm.fragments) {
           if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(["accelerators"]))})`);
         }
-        if (accLacking.length > 0) {
-          this.err(
-            "unsupported-accelerator",
-            `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
-            p.locate(["accelerator"]),
-            "accelerator",
-            `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
-          );
-          ok = false;
-        }
-        const tagsByVariant = this.expandTags(p, rm.variants);
-        if (!tagsByVariant) ok = false;
-        if (!ok || !tagsByVariant) return void 0;
-        const pin2 = this.loaded.lock?.doc.bases[rm.base.doc.name];
-        const base = { name: rm.base.doc.name, image: rm.base.doc.image };
-        if (pin2 && pin2.image === rm.base.doc.image) base.digest = pin2.digest;
-        const rp = { id, product: p, manifest: rm.manifest, template: rm.template, fragments: rm.fragments, base, variants: rm.variants };
-        for (const v of rm.variants) {
+        if (accLacking.length === 0) return true;
+        this.err(
+          "unsupported-accelerator",
+          `${refOf(doc)} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
+          p.locate(["accelerator"]),
+          "accelerator",
+          `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
+        );
+        return false;
+      }
+      /** The base image, with the lock's digest when the lock pins this very image. */
+      pinnedBase(b) {
+        const pin2 = this.loaded.lock?.doc.bases[b.doc.name];
+        const base = { name: b.doc.name, image: b.doc.image };
+        if (pin2 && pin2.image === b.doc.image) base.digest = pin2.digest;
+        return base;
+      }
+      /** One target per variant x platform, with its per-arch and merged tags. */
+      addTargets(rp, tagsByVariant) {
+        const doc = rp.product.doc;
+        for (const v of rp.variants) {
           const tags = tagsByVariant.get(v.name);
           for (const platform of doc.platforms) {
             const arch = archOf(platform);
             this.targets.push({
               name: targetName(doc.name, v.name, arch),
-              id: `${id}:${v.name}`,
+              id: `${rp.id}:${v.name}`,
               product: rp,
               variant: v,
               platform,
@@ -31549,7 +31694,6 @@ var init_resolve = __esm({
             });
           }
         }
-        return rp;
       }
       /** Tag patterns -> tags per variant; placeholders {version} {major} {minor} {patch} {variant} {matrix.KEY}. */
       expandTags(p, variants) {
@@ -31786,48 +31930,59 @@ function tempBeside(abs, kind) {
 async function writeOutputs(root, files2, options = {}) {
   const io = options.fs ?? fs2;
   root = path2.resolve(root);
-  const encoder2 = new TextEncoder();
-  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
-  const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
-  const changes = [];
-  let unchanged = 0;
-  const unreadable = (rel, e) => new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
-  const readCurrent = async (rel, abs) => {
-    try {
-      return await io.readFile(abs);
-    } catch (e) {
-      if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
-      throw unreadable(rel, e);
-    }
-  };
-  const withStat = async (rel, abs, bytes) => {
-    try {
-      const st = await io.stat(abs);
-      return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
-    } catch (e) {
-      throw unreadable(rel, e);
-    }
-  };
-  await eachLimit(wanted, async (w) => {
-    const current2 = await readCurrent(w.rel, w.abs);
-    if (current2 && Buffer.compare(current2, w.next) === 0) {
-      unchanged++;
-      return;
-    }
-    const previous = current2 && await withStat(w.rel, w.abs, current2);
-    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
-  });
-  await eachLimit(doomed, async (d) => {
-    const current2 = await readCurrent(d.rel, d.abs);
-    if (current2) changes.push({ ...d, previous: await withStat(d.rel, d.abs, current2), temp: tempBeside(d.abs, "old") });
-  });
-  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  const { changes, unchanged } = await collectChanges(io, root, files2, options.remove ?? []);
   const result = () => ({
     written: changes.filter((c) => c.next).map((c) => c.rel),
     removed: changes.filter((c) => !c.next).map((c) => c.rel),
     unchanged
   });
   if (changes.length === 0) return result();
+  await applyChanges(io, changes);
+  await tidyRemoved(io, root, changes);
+  return result();
+}
+async function collectChanges(io, root, files2, remove) {
+  const encoder2 = new TextEncoder();
+  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
+  const doomed = remove.map((rel) => ({ rel, abs: safeJoin(root, rel) }));
+  const changes = [];
+  let unchanged = 0;
+  await eachLimit(wanted, async (w) => {
+    const current = await readCurrent(io, w.rel, w.abs);
+    if (current && Buffer.compare(current, w.next) === 0) {
+      unchanged++;
+      return;
+    }
+    const previous = current && await withStat(io, w.rel, w.abs, current);
+    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
+  });
+  await eachLimit(doomed, async (d) => {
+    const current = await readCurrent(io, d.rel, d.abs);
+    if (current) changes.push({ ...d, previous: await withStat(io, d.rel, d.abs, current), temp: tempBeside(d.abs, "old") });
+  });
+  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  return { changes, unchanged };
+}
+function unreadable(rel, e) {
+  return new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
+}
+async function readCurrent(io, rel, abs) {
+  try {
+    return await io.readFile(abs);
+  } catch (e) {
+    if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
+    throw unreadable(rel, e);
+  }
+}
+async function withStat(io, rel, abs, bytes) {
+  try {
+    const st = await io.stat(abs);
+    return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+  } catch (e) {
+    throw unreadable(rel, e);
+  }
+}
+async function applyChanges(io, changes) {
   const createdDirs = /* @__PURE__ */ new Set();
   const staged = [];
   const committed = [];
@@ -31868,6 +32023,8 @@ async function writeOutputs(root, files2, options = {}) {
       failure2.file
     );
   }
+}
+async function tidyRemoved(io, root, changes) {
   const leftover = [];
   for (const c of changes) {
     if (c.next) continue;
@@ -31886,7 +32043,6 @@ async function writeOutputs(root, files2, options = {}) {
     }
   }
   if (leftover.length) throw new OutputWriteError(`the generated files were written, but cannot delete ${leftover.join(", ")}`, leftover[0]);
-  return result();
 }
 async function rollback(io, committed, staged, createdDirs) {
   const unrestored = [];
@@ -32400,19 +32556,19 @@ function planFragmentTests(factory) {
   const byRef = /* @__PURE__ */ new Map();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref3 = `${f.meta.doc.name}@${f.meta.doc.version}`;
-      if (!byRef.has(ref3)) byRef.set(ref3, { fragment: f, host: p, targets: [] });
+      const ref2 = `${f.meta.doc.name}@${f.meta.doc.version}`;
+      if (!byRef.has(ref2)) byRef.set(ref2, { fragment: f, host: p, targets: [] });
     }
   }
   const refsOf = /* @__PURE__ */ new Map();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
     if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`));
-    for (const ref3 of refs) byRef.get(ref3).targets.push(t);
+    for (const ref2 of refs) byRef.get(ref2).targets.push(t);
   }
   const plans = [];
-  for (const ref3 of [...byRef.keys()].sort()) {
-    const { fragment, host, targets } = byRef.get(ref3);
+  for (const ref2 of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref2);
     const fdoc = fragment.meta.doc;
     const accelerator = (fdoc.accelerators ?? ["cpu"]).includes("cpu") ? "cpu" : "cuda";
     const firstOn = /* @__PURE__ */ new Map();
@@ -32429,7 +32585,7 @@ function planFragmentTests(factory) {
     const base = accelerator === "cpu" ? templateBase(factory, host) : host.base;
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
-      ref: ref3,
+      ref: ref2,
       fragment,
       host,
       variant: host.variants[0],
@@ -32439,7 +32595,7 @@ function planFragmentTests(factory) {
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
       targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
-      cases: fdoc.tests.map((test, i) => ({ test, origin: ref3, source: sourceOf(fragment.meta, i) }))
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
     });
   }
   return plans;
@@ -32461,24 +32617,8 @@ var init_testrunner = __esm({
   }
 });
 
-// generators/bake.ts
-import { createHash as createHash2 } from "node:crypto";
-function dockerfileKey(product, variant) {
-  return `${product.id}:${variant.name}`;
-}
-function combinedTestDir(dockerfilePath2) {
-  return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
-}
-function baseVariable(name) {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
-function baseDefault(base, lock) {
-  const pin2 = lock?.doc.bases?.[base.name];
-  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
-  return base.image;
-}
+// src/core/labels.ts
 function imageLabels(p, variant) {
-  const tdoc = p.template.meta.doc;
   const parts = {};
   for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
   parts["org.opencontainers.image.title"] ??= [p.product.doc.name];
@@ -32488,10 +32628,10 @@ function imageLabels(p, variant) {
   parts["org.opencontainers.image.revision"] = [{ ref: "REVISION" }];
   parts["org.opencontainers.image.created"] = [{ expr: EPOCH_EXPR }];
   parts["org.opencontainers.image.base.name"] = [{ ref: baseVariable(p.base.name) }];
-  parts["dev.factory.product"] = [p.id];
-  parts["dev.factory.variant"] = [variant.name];
-  parts["dev.factory.template"] = [`${tdoc.name}@${tdoc.version}`];
-  parts["dev.factory.fragments"] = [p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`).join(",")];
+  parts[FACTORY_LABELS.product] = [p.id];
+  parts[FACTORY_LABELS.variant] = [variant.name];
+  parts[FACTORY_LABELS.template] = [refOf(p.template.meta.doc)];
+  parts[FACTORY_LABELS.fragments] = [p.fragments.map((f) => refOf(f.meta.doc)).join(",")];
   const stat = {};
   const dynamic = [];
   for (const k of Object.keys(parts).sort()) {
@@ -32500,6 +32640,61 @@ function imageLabels(p, variant) {
     else dynamic.push(k);
   }
   return { parts, static: stat, dynamic };
+}
+function factoryLabels(labels) {
+  const get = (key) => {
+    const v = labels?.[key];
+    return v === null || v === void 0 || v === "" ? void 0 : v;
+  };
+  const product = get(FACTORY_LABELS.product);
+  const out = { fragments: (get(FACTORY_LABELS.fragments) ?? "").split(/[\s,]+/).filter(Boolean) };
+  if (product !== void 0) out.product = product;
+  const productRef = product !== void 0 ? splitRef(product) : void 0;
+  if (productRef) out.productRef = productRef;
+  const variant = get(FACTORY_LABELS.variant);
+  if (variant !== void 0) out.variant = variant;
+  const template = get(FACTORY_LABELS.template);
+  if (template !== void 0) out.template = template;
+  return out;
+}
+var FACTORY_LABELS, EPOCH_EXPR, ANNOTATED_LABELS;
+var init_labels = __esm({
+  "src/core/labels.ts"() {
+    "use strict";
+    init_ids();
+    FACTORY_LABELS = {
+      product: "dev.factory.product",
+      variant: "dev.factory.variant",
+      template: "dev.factory.template",
+      fragments: "dev.factory.fragments"
+    };
+    EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
+    ANNOTATED_LABELS = [
+      FACTORY_LABELS.fragments,
+      FACTORY_LABELS.product,
+      FACTORY_LABELS.template,
+      FACTORY_LABELS.variant,
+      "org.opencontainers.image.created",
+      "org.opencontainers.image.revision",
+      "org.opencontainers.image.source",
+      "org.opencontainers.image.title",
+      "org.opencontainers.image.version"
+    ];
+  }
+});
+
+// generators/bake.ts
+import { createHash as createHash2 } from "node:crypto";
+function dockerfileKey(product, variant) {
+  return `${product.id}:${variant.name}`;
+}
+function combinedTestDir(dockerfilePath2) {
+  return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
+}
+function baseDefault(base, lock) {
+  const pin2 = lock?.doc.bases?.[base.name];
+  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
+  return base.image;
 }
 function cacheTag(name) {
   if (name.length <= 128) return name;
@@ -32767,7 +32962,7 @@ function variantCommonTarget(t, d) {
       ["target", TARGET_FINAL],
       ["args", argsMap(t.product.base.name, t.variant.args)],
       ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
-      ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
+      ["annotations", list(ANNOTATED_LABELS.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
       ["attest", ATTEST]
     ]
   };
@@ -32880,7 +33075,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, SBOM_SCANNER_VARIABLE, ATTEST, FROM_AS;
+var TEST_RESULTS_VARIABLE, VARIABLES, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, SBOM_SCANNER_VARIABLE, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -32891,8 +33086,8 @@ var init_bake = __esm({
     init_hcl();
     init_testrunner();
     init_ids();
+    init_labels();
     TEST_RESULTS_VARIABLE = "TEST_RESULTS_DIR";
-    EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
     VARIABLES = [
       { name: "REGISTRY", default: str("localhost:5000"), description: "registry (host[/path]) the image tags are under" },
       {
@@ -32906,17 +33101,6 @@ var init_bake = __esm({
       { name: "REVISION", default: str(""), description: "source revision (git commit) recorded in labels and annotations" },
       { name: "SOURCE_URL", default: str(""), description: "source repository URL recorded in labels and annotations" },
       { name: TEST_RESULTS_VARIABLE, default: str(".factory/test-results"), description: "where test targets export results.json (one directory per test target)" }
-    ];
-    ANNOTATED = [
-      "dev.factory.fragments",
-      "dev.factory.product",
-      "dev.factory.template",
-      "dev.factory.variant",
-      "org.opencontainers.image.created",
-      "org.opencontainers.image.revision",
-      "org.opencontainers.image.source",
-      "org.opencontainers.image.title",
-      "org.opencontainers.image.version"
     ];
     byName = (a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     sortedKeys = (o) => Object.keys(o).sort();
@@ -33071,7 +33255,7 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref3) => testsByRef.get(ref3) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref2) => testsByRef.get(ref2) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
@@ -33119,6 +33303,7 @@ var init_build_files = __esm({
     init_types();
     init_ids();
     init_bake();
+    init_labels();
     init_testrunner();
     BAKE_FILE = "docker-bake.hcl";
   }
@@ -33151,7 +33336,7 @@ var init_schema2 = __esm({
   }
 });
 
-// src/plan/outputs.ts
+// src/core/plan-outputs.ts
 function poolSlug(pool2) {
   return pool2.replace(/[^A-Za-z0-9_-]/g, "_");
 }
@@ -33176,8 +33361,8 @@ function splitLegs(legs, shards) {
   return out;
 }
 var MAX_MATRIX_LEGS, PLAN_OUTPUTS;
-var init_outputs = __esm({
-  "src/plan/outputs.ts"() {
+var init_plan_outputs = __esm({
+  "src/core/plan-outputs.ts"() {
     "use strict";
     MAX_MATRIX_LEGS = 256;
     PLAN_OUTPUTS = {
@@ -33189,7 +33374,7 @@ var init_outputs = __esm({
   }
 });
 
-// src/plan/paths.ts
+// src/core/path-classes.ts
 function matchesPattern(path10, pattern) {
   if (pattern.endsWith("/**")) return path10.startsWith(pattern.slice(0, -2));
   return path10 === pattern;
@@ -33202,8 +33387,8 @@ function classifyPath(path10) {
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
-var init_paths2 = __esm({
-  "src/plan/paths.ts"() {
+var init_path_classes = __esm({
+  "src/core/path-classes.ts"() {
     "use strict";
     SOURCE_PATTERNS = ["manifests/**", "templates/**", "fragments/**", "factory.lock.json"];
     GENERATED_PATTERNS = ["docker-bake.hcl", "build/**"];
@@ -33815,8 +34000,8 @@ var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUN
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
-    init_outputs();
-    init_paths2();
+    init_plan_outputs();
+    init_path_classes();
     init_workflow_actions();
     init_workflow_common();
     init_pool_builder();
@@ -33937,14 +34122,14 @@ var init_serve = __esm({
 });
 
 // src/obs/compat.ts
-function matches(r, ref3) {
-  return r.product.id === ref3 || r.template?.ref === ref3 || r.fragments.some((f) => f.ref === ref3);
+function matches(r, ref2) {
+  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add = (ref3, r) => {
-    const have = out.get(ref3);
-    if (!have) out.set(ref3, [r]);
+  const add = (ref2, r) => {
+    const have = out.get(ref2);
+    if (!have) out.set(ref2, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
@@ -35030,11 +35215,11 @@ function kpiText(r, skipped) {
   if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
   return out.join("\n");
 }
-function compatText(ref3, rows) {
-  if (!rows.length) return `no records of builds with ${ref3} yet`;
+function compatText(ref2, rows) {
+  if (!rows.length) return `no records of builds with ${ref2} yet`;
   const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
   return [
-    `Built together with ${ref3} (passing combinations first):`,
+    `Built together with ${ref2} (passing combinations first):`,
     table([
       head,
       ...rows.map((r) => [
@@ -35111,15 +35296,15 @@ var init_obs = __esm({
       positionals: { min: 1, max: 1 },
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
-        const ref3 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref3))
-          throw new UserError(`'${ref3}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const ref2 = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2))
+          throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = await targetIndex(ctx);
-        const rows = compat(set2.records, { ref: ref3, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
-        if (ctx.json) printJson(ctx.io, { ref: ref3, rows, skipped: set2.problems });
-        else ctx.io.out(compatText(ref3, rows));
+        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref2, rows));
         return EXIT.ok;
       }
     };
@@ -35173,17 +35358,17 @@ var init_obs = __esm({
 });
 
 // src/registry/reference.ts
-function parseReference(ref3) {
-  if (ref3.length === 0) throw new ReferenceError2(ref3, "empty");
-  if (ref3 !== ref3.trim()) throw new ReferenceError2(ref3, "must not contain whitespace");
-  let rest = ref3;
+function parseReference(ref2) {
+  if (ref2.length === 0) throw new ReferenceError2(ref2, "empty");
+  if (ref2 !== ref2.trim()) throw new ReferenceError2(ref2, "must not contain whitespace");
+  let rest = ref2;
   let digest;
   const at2 = rest.indexOf("@");
   if (at2 >= 0) {
     digest = rest.slice(at2 + 1);
     rest = rest.slice(0, at2);
     if (!DIGEST_RE.test(digest)) {
-      throw new ReferenceError2(ref3, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
+      throw new ReferenceError2(ref2, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
     }
   }
   let tag;
@@ -35192,7 +35377,7 @@ function parseReference(ref3) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref3, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref2, `tag "${tag}" must match ${TAG_RE2.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -35200,10 +35385,10 @@ function parseReference(ref3) {
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry2 = first;
     parts.shift();
-    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref3, `registry host "${registry2}" is not a host[:port]`);
+    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref2, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError2(ref3, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
+    throw new ReferenceError2(ref2, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry2 === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   const out = { registry: registry2, repository: parts.join("/") };
@@ -35236,9 +35421,9 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref3, reason2) {
-        super(`invalid image reference "${ref3}": ${reason2}`);
-        this.ref = ref3;
+      constructor(ref2, reason2) {
+        super(`invalid image reference "${ref2}": ${reason2}`);
+        this.ref = ref2;
         this.name = "ImageReferenceError";
       }
       ref;
@@ -35307,8 +35492,8 @@ function parseChallenge(header) {
   }
   return { scheme: (m[1] ?? "").toLowerCase(), params };
 }
-function toRef(ref3) {
-  return typeof ref3 === "string" ? parseReference(ref3) : ref3;
+function toRef(ref2) {
+  return typeof ref2 === "string" ? parseReference(ref2) : ref2;
 }
 function refName(r) {
   return formatReference(r);
@@ -35350,8 +35535,8 @@ var init_client = __esm({
         return `${scheme}://${apiHost(registry2)}/v2`;
       }
       /** Digest, media type and size of what the reference points at, without downloading it. */
-      async resolve(ref3) {
-        const r = toRef(ref3);
+      async resolve(ref2) {
+        const r = toRef(ref2);
         const res = await this.request(r, "HEAD", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const digest = res.headers.get("docker-content-digest");
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -35366,17 +35551,17 @@ var init_client = __esm({
         return { mediaType: m.mediaType, digest: m.digest, size: m.size };
       }
       /** False only for "not found"; auth and transport failures still throw so a skip is never wrong. */
-      async manifestExists(ref3) {
+      async manifestExists(ref2) {
         try {
-          await this.resolve(ref3);
+          await this.resolve(ref2);
           return true;
         } catch (e) {
           if (e instanceof RegistryError && e.status === 404) return false;
           throw e;
         }
       }
-      async getManifest(ref3) {
-        const r = toRef(ref3);
+      async getManifest(ref2) {
+        const r = toRef(ref2);
         const res = await this.request(r, "GET", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const raw = new Uint8Array(await res.arrayBuffer());
         const digest = sha256Digest(raw);
@@ -35398,16 +35583,16 @@ var init_client = __esm({
         }
       }
       /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
-      source(ref3) {
-        const r = toRef(ref3);
+      source(ref2) {
+        const r = toRef(ref2);
         return {
           manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
           blob: (digest) => this.getBlob(r, digest)
         };
       }
       /** All tags of the repository, following `Link` pagination, sorted. */
-      async listTags(ref3) {
-        const r = toRef(ref3);
+      async listTags(ref2) {
+        const r = toRef(ref2);
         const tags = [];
         let path10 = `/${r.repository}/tags/list?n=1000`;
         while (path10 !== void 0) {
@@ -35426,8 +35611,8 @@ var init_client = __esm({
         }
         return [...new Set(tags)].sort();
       }
-      async getBlob(ref3, digest) {
-        const r = toRef(ref3);
+      async getBlob(ref2, digest) {
+        const r = toRef(ref2);
         const res = await this.request(r, "GET", `/${r.repository}/blobs/${digest}`, "*/*");
         const bytes = new Uint8Array(await res.arrayBuffer());
         if (digest.startsWith("sha256:") && sha256Digest(bytes) !== digest) {
@@ -35435,8 +35620,8 @@ var init_client = __esm({
         }
         return bytes;
       }
-      async getImageConfig(ref3, manifest) {
-        const r = toRef(ref3);
+      async getImageConfig(ref2, manifest) {
+        const r = toRef(ref2);
         let m = manifest;
         if (m === void 0) {
           const fetched = await this.getManifest(r);
@@ -35457,8 +35642,8 @@ var init_client = __esm({
        * Everything the e2e assertions need about a pushed image: its platforms, per-platform
        * labels and annotations, and the attestations BuildKit attached.
        */
-      async inspect(ref3) {
-        const r = toRef(ref3);
+      async inspect(ref2) {
+        const r = toRef(ref2);
         const top = await this.getManifest(r);
         const images = [];
         const attestations = {};
@@ -35610,7 +35795,7 @@ function run(cmd, args) {
 function cosignSigner(o) {
   const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
-    async verify(ref3) {
+    async verify(ref2) {
       const args = [
         "verify",
         ...auth,
@@ -35618,7 +35803,7 @@ function cosignSigner(o) {
         ...o.allowHttp ? ["--allow-http-registry"] : [],
         "--output",
         "json",
-        ref3
+        ref2
       ];
       const r = await run(o.cosign ?? "cosign", args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
@@ -35750,8 +35935,9 @@ function baseCheck(platform, facts, expected) {
   return got === expected.basePin ? { platform, check: "base", ok: true, detail: `${got.slice(0, 19)} = the lock's pin` } : { platform, check: "base", ok: false, detail: `built on ${got}, the lock pins ${expected.basePin}: rebuild, or the image predates the pin` };
 }
 function compositionCheck(platform, img, expected) {
-  const template = img.labels["dev.factory.template"] ?? "";
-  const fragments = (img.labels["dev.factory.fragments"] ?? "").split(",").filter(Boolean);
+  const factory = factoryLabels(img.labels);
+  const template = factory.template ?? "";
+  const fragments = factory.fragments;
   if (!expected)
     return {
       platform,
@@ -35760,14 +35946,12 @@ function compositionCheck(platform, img, expected) {
       detail: template ? `${template} + ${fragments.join(", ")} (not compared: not a product of this factory)` : "no dev.factory.* labels: not a factory image"
     };
   const problems = [];
-  if (img.labels["dev.factory.product"] !== expected.product)
-    problems.push(`product label ${img.labels["dev.factory.product"] ?? "(none)"}, expected ${expected.product}`);
-  if (img.labels["dev.factory.variant"] !== expected.variant)
-    problems.push(`variant label ${img.labels["dev.factory.variant"] ?? "(none)"}, expected ${expected.variant}`);
+  if (factory.product !== expected.product) problems.push(`product label ${factory.product ?? "(none)"}, expected ${expected.product}`);
+  if (factory.variant !== expected.variant) problems.push(`variant label ${factory.variant ?? "(none)"}, expected ${expected.variant}`);
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
   if (fragments.join(",") !== expected.fragments.join(","))
     problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
-  for (const ref3 of [template, ...fragments]) if (ref3 && !expected.lockDigests[ref3]) problems.push(`${ref3} is not in factory.lock.json`);
+  for (const ref2 of [template, ...fragments]) if (ref2 && !expected.lockDigests[ref2]) problems.push(`${ref2} is not in factory.lock.json`);
   return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
 }
 async function verifyImage(v) {
@@ -35795,6 +35979,7 @@ var init_verify = __esm({
   "src/supply/verify.ts"() {
     "use strict";
     init_image();
+    init_labels();
   }
 });
 
@@ -35809,7 +35994,7 @@ function expectedOf(factory, t) {
     variant: t.variant.name,
     template,
     fragments,
-    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref3, e]) => [ref3, e.digest])),
+    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref2, e]) => [ref2, e.digest])),
     baseImage: p.base.image,
     ...p.base.digest ? { basePin: p.base.digest } : {}
   };
@@ -35841,6 +36026,7 @@ var init_verify2 = __esm({
     init_cosign();
     init_verify();
     init_ids();
+    init_labels();
     init_errors3();
     init_output();
     verify = {
@@ -35868,26 +36054,26 @@ var init_verify2 = __esm({
         const client = new RegistryClient();
         const all = [];
         for (const s of await subjects(ctx, factory)) {
-          const ref3 = parseReference(s.ref);
+          const ref2 = parseReference(s.ref);
           const signer = cosignSigner({
             ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
-            allowHttp: isLoopbackHost(ref3.registry)
+            allowHttp: isLoopbackHost(ref2.registry)
           });
           let inspection;
           try {
-            inspection = await client.inspect(ref3);
+            inspection = await client.inspect(ref2);
           } catch (e) {
             if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
             throw e;
           }
-          const label = inspection.images[0]?.labels ?? {};
-          const target = s.target ?? factory?.targets.find((t) => t.product.id === label["dev.factory.product"] && t.variant.name === label["dev.factory.variant"]);
-          const repo = formatReference({ ...ref3, tag: void 0, digest: void 0 });
+          const label = factoryLabels(inspection.images[0]?.labels);
+          const target = s.target ?? factory?.targets.find((t) => t.product.id === label.product && t.variant.name === label.variant);
+          const repo = formatReference({ ...ref2, tag: void 0, digest: void 0 });
           const checks = await verifyImage({
             repository: repo,
             inspection,
-            source: client.source(ref3),
+            source: client.source(ref2),
             signer,
             ...target && factory ? { expected: expectedOf(factory, target) } : {}
           });
@@ -36037,10 +36223,10 @@ var BUILD_KEY_VERSION, KEY_TAG_PREFIX, sha256, Renderer;
 var init_key = __esm({
   "src/plan/key.ts"() {
     "use strict";
-    init_bake();
     init_build_files();
     init_testrunner();
     init_digest();
+    init_labels();
     init_render();
     BUILD_KEY_VERSION = "factory-build-key/v2";
     KEY_TAG_PREFIX = "bk-";
@@ -36084,41 +36270,39 @@ function targetSteps(t) {
 }
 function detectAffected(input3) {
   const { head, base, changed } = input3;
-  const affected = /* @__PURE__ */ new Map();
-  const used = /* @__PURE__ */ new Set();
-  const add = (t, reason2) => {
-    const list4 = affected.get(t.name) ?? [];
-    if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
-    affected.set(t.name, list4);
-    for (const f of reason2.files) used.add(f);
-  };
-  const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path10) => changed.filter((f) => f.path === path10 || f.from === path10);
-  const ignored = [];
+  const tally = new Tally(changed);
+  addFactoryWide(tally, head, changed);
+  if (!base) addBaseUnavailable(tally, head, input3.baseProblem);
+  else compareFactories(tally, head, base);
+  addGeneratedEdits(tally, head, changed);
+  const headNames = new Set(head.targets.map((t) => t.name));
+  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
+  return { affected: tally.affected, removed, ignored: ignoredFiles(changed, tally.used) };
+}
+function addFactoryWide(tally, head, changed) {
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
-  if (factoryWide.length > 0) {
-    const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
-    for (const t of head.targets) {
-      add(t, {
-        kind: "factory-wide",
-        summary: summary2,
-        chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
-        files: factoryWide.map((f) => f.path)
-      });
-    }
+  if (factoryWide.length === 0) return;
+  const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "factory-wide",
+      summary: summary2,
+      chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
+      files: factoryWide.map((f) => f.path)
+    });
   }
-  if (!base) {
-    for (const t of head.targets) {
-      add(t, {
-        kind: "base-unavailable",
-        summary: "the base revision cannot be compared",
-        chain: [input3.baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
-        files: []
-      });
-    }
-  } else {
-    compareFactories(head, base, add, filesUnder, filesAt);
+}
+function addBaseUnavailable(tally, head, baseProblem) {
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "base-unavailable",
+      summary: "the base revision cannot be compared",
+      chain: [baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
+      files: []
+    });
   }
+}
+function addGeneratedEdits(tally, head, changed) {
   const byDir = /* @__PURE__ */ new Map();
   for (const t of head.targets) {
     const dir = dockerfilePath(t.product, t.variant).replace(/\/Dockerfile$/, "/");
@@ -36126,159 +36310,196 @@ function detectAffected(input3) {
   }
   for (const f of changed.filter((c) => classifyPath(c.path) === "generated")) {
     const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
-    if (dir) {
-      for (const t of byDir.get(dir)) {
-        add(t, {
-          kind: "generated",
-          summary: `generated file ${f.path} changed`,
-          chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
-          files: [f.path]
-        });
-      }
+    if (!dir) continue;
+    for (const t of byDir.get(dir)) {
+      tally.add(t, {
+        kind: "generated",
+        summary: `generated file ${f.path} changed`,
+        chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
+        files: [f.path]
+      });
     }
   }
+}
+function ignoredFiles(changed, used) {
+  const ignored = [];
   for (const f of changed) {
     if (used.has(f.path)) continue;
     const cls = classifyPath(f.path);
     const why = cls === "other" ? "not a factory input" : cls === "generated" ? "generated from the sources (factory generate --check keeps it in sync); no target maps to it" : cls === "factory-wide" ? "factory-wide, but the factory has no targets" : "no target depends on what changed here";
     ignored.push({ path: f.path, why });
   }
-  const headNames = new Set(head.targets.map((t) => t.name));
-  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
-  return { affected, removed, ignored: ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0) };
+  return ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-function compareFactories(head, base, add, filesUnder, filesAt) {
+function located2(l) {
+  return `${l.file}:${l.location.line}`;
+}
+function compareFactories(tally, head, base) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
-  const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs10) => [...new Set(fs10.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
-    const steps = targetSteps(t);
     if (!b) {
-      const productFile = filesAt(t.product.product.file);
-      const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
-      add(t, {
-        kind: "added",
-        summary: `new target: ${what}`,
-        chain: [`${located2(t.product.product)}: ${what}`, ...steps],
-        files: pathsOf(productFile.length > 0 ? productFile : filesAt(t.product.manifest.file))
-      });
+      addNewTarget(tally, t, baseProducts);
       continue;
     }
-    const hp = t.product;
-    const bp = b.product;
-    if (!same(hp.product.doc, bp.product.doc)) {
-      const fields = changedFields(hp.product.doc, bp.product.doc);
-      add(t, {
-        kind: "product",
-        summary: `product ${hp.id} changed (${fields.join(", ")})`,
-        chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...steps],
-        files: pathsOf([...filesAt(hp.product.file), ...filesAt(bp.product.file)])
-      });
+    compareDocuments(tally, t, b);
+    compareTemplate(tally, t, t.product.template, b.product.template);
+    const baseFragments = new Map(b.product.fragments.map((f) => [refOf(f.meta.doc), f]));
+    for (const f of t.product.fragments) {
+      const bf = baseFragments.get(refOf(f.meta.doc));
+      if (bf && bf.digest !== f.digest) compareFragment(tally, t, f);
+      if (!bf) adopted(tally, t, "fragment", f);
     }
-    if (!same(hp.manifest.doc, bp.manifest.doc)) {
-      const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
-      const mref = ref2(hp.manifest.doc);
-      add(t, {
-        kind: "manifest",
-        summary: `manifest ${mref} changed (${fields.join(", ")})`,
-        chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...steps],
-        files: pathsOf([...filesAt(hp.manifest.file), ...filesAt(bp.manifest.file)])
-      });
-    }
-    compareTemplate(t, hp.template, bp.template, add, filesUnder, pathsOf);
-    const baseFragments = new Map(bp.fragments.map((f) => [ref2(f.meta.doc), f]));
-    for (const f of hp.fragments) {
-      const bf = baseFragments.get(ref2(f.meta.doc));
-      if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
-      if (!bf) adopted(t, "fragment", f, add, [...filesUnder(f.dir), ...filesAt(LOCK_PATH)], pathsOf);
-    }
-    if (ref2(hp.template.meta.doc) !== ref2(bp.template.meta.doc)) {
-      adopted(t, "template", hp.template, add, [...filesUnder(hp.template.dir), ...filesAt(LOCK_PATH)], pathsOf);
-    }
-    if (!same(hp.base, bp.base)) {
-      const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
-      const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
-      add(t, {
-        kind: "base",
-        summary: what,
-        chain: [what, `template ${ref2(hp.template.meta.doc)} / manifest ${ref2(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
-        files: pathsOf([...baseDoc ? filesAt(baseDoc.file) : [], ...filesAt("factory.lock.json")])
-      });
-    }
-    if (t.pool.doc.name !== b.pool.doc.name) {
-      add(t, {
-        kind: "pool",
-        summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
-        chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...steps],
-        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)])
-      });
-    } else if (!same(t.pool.doc, b.pool.doc)) {
-      const fields = changedFields(t.pool.doc, b.pool.doc);
-      add(t, {
-        kind: "pool",
-        summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
-        chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...steps],
-        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)])
-      });
-    }
+    if (refOf(t.product.template.meta.doc) !== refOf(b.product.template.meta.doc)) adopted(tally, t, "template", t.product.template);
+    compareBase(tally, head, t, b);
+    comparePool(tally, t, b);
   }
 }
-function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
-  if (ref2(h.meta.doc) !== ref2(b.meta.doc) || h.digest === b.digest) return;
-  const files2 = filesUnder(h.dir);
-  const tref = ref2(h.meta.doc);
-  add(t, {
+function addNewTarget(tally, t, baseProducts) {
+  const productFile = tally.filesAt(t.product.product.file);
+  const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
+  tally.add(t, {
+    kind: "added",
+    summary: `new target: ${what}`,
+    chain: [`${located2(t.product.product)}: ${what}`, ...targetSteps(t)],
+    files: tally.pathsOf(productFile.length > 0 ? productFile : tally.filesAt(t.product.manifest.file))
+  });
+}
+function compareDocuments(tally, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (!same(hp.product.doc, bp.product.doc)) {
+    const fields = changedFields(hp.product.doc, bp.product.doc);
+    tally.add(t, {
+      kind: "product",
+      summary: `product ${hp.id} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.product.file), ...tally.filesAt(bp.product.file)])
+    });
+  }
+  if (!same(hp.manifest.doc, bp.manifest.doc)) {
+    const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
+    const mref = refOf(hp.manifest.doc);
+    tally.add(t, {
+      kind: "manifest",
+      summary: `manifest ${mref} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.manifest.file), ...tally.filesAt(bp.manifest.file)])
+    });
+  }
+}
+function compareBase(tally, head, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (same(hp.base, bp.base)) return;
+  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
+  const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
+  tally.add(t, {
+    kind: "base",
+    summary: what,
+    chain: [what, `template ${refOf(hp.template.meta.doc)} / manifest ${refOf(hp.manifest.doc)} of ${hp.id} builds on it`, ...targetSteps(t)],
+    files: tally.pathsOf([...baseDoc ? tally.filesAt(baseDoc.file) : [], ...tally.filesAt("factory.lock.json")])
+  });
+}
+function comparePool(tally, t, b) {
+  if (t.pool.doc.name !== b.pool.doc.name) {
+    tally.add(t, {
+      kind: "pool",
+      summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  } else if (!same(t.pool.doc, b.pool.doc)) {
+    const fields = changedFields(t.pool.doc, b.pool.doc);
+    tally.add(t, {
+      kind: "pool",
+      summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  }
+}
+function compareTemplate(tally, t, h, b) {
+  if (refOf(h.meta.doc) !== refOf(b.meta.doc) || h.digest === b.digest) return;
+  const files2 = tally.filesUnder(h.dir);
+  const tref = refOf(h.meta.doc);
+  tally.add(t, {
     kind: "template",
     summary: `template ${tref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
       `template ${tref}`,
-      `manifest ${ref2(t.product.manifest.doc)} uses template ${tref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses template ${tref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-function adopted(t, kind, src, add, files2, pathsOf) {
-  const sref = ref2(src.meta.doc);
-  add(t, {
+function adopted(tally, t, kind, src) {
+  const files2 = [...tally.filesUnder(src.dir), ...tally.filesAt(LOCK_PATH)];
+  const sref = refOf(src.meta.doc);
+  tally.add(t, {
     kind,
     summary: `adopts ${kind} ${sref}`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${src.dir}/ (unchanged, already in the base revision)`],
       `${kind} ${sref}`,
-      `manifest ${ref2(t.product.manifest.doc)} now uses ${kind} ${sref}`,
+      `manifest ${refOf(t.product.manifest.doc)} now uses ${kind} ${sref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-function compareFragment(t, f, add, filesUnder, pathsOf) {
-  const files2 = filesUnder(f.dir);
-  const fref = ref2(f.meta.doc);
-  add(t, {
+function compareFragment(tally, t, f) {
+  const files2 = tally.filesUnder(f.dir);
+  const fref = refOf(f.meta.doc);
+  tally.add(t, {
     kind: "fragment",
     summary: `fragment ${fref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
       `fragment ${fref}`,
-      `manifest ${ref2(t.product.manifest.doc)} uses fragment ${fref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses fragment ${fref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-var ref2;
+var Tally;
 var init_detect = __esm({
   "src/plan/detect.ts"() {
     "use strict";
+    init_ids();
     init_load();
     init_render();
     init_key();
-    init_paths2();
-    ref2 = (d) => `${d.name}@${d.version}`;
+    init_path_classes();
+    Tally = class {
+      constructor(changed) {
+        this.changed = changed;
+      }
+      changed;
+      affected = /* @__PURE__ */ new Map();
+      used = /* @__PURE__ */ new Set();
+      add(t, reason2) {
+        const list4 = this.affected.get(t.name) ?? [];
+        if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
+        this.affected.set(t.name, list4);
+        for (const f of reason2.files) this.used.add(f);
+      }
+      /** Changed files under a directory (a renamed file by either path). */
+      filesUnder(dir) {
+        return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
+      }
+      filesAt(path10) {
+        return this.changed.filter((f) => f.path === path10 || f.from === path10);
+      }
+      /** The repository paths of changed files, a rename's both, sorted. */
+      pathsOf(fs10) {
+        return [...new Set(fs10.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+      }
+    };
   }
 });
 
@@ -36299,12 +36520,12 @@ async function git(cwd, args, input3) {
     child.stdin.end(input3);
   });
 }
-async function resolveCommit(repoRoot, ref3) {
-  if (ref3.startsWith("-")) throw new GitError(`"${ref3}" is not a git revision`);
+async function resolveCommit(repoRoot, ref2) {
+  if (ref2.startsWith("-")) throw new GitError(`"${ref2}" is not a git revision`);
   try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref3}^{commit}`])).toString("utf8").trim();
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref2}^{commit}`])).toString("utf8").trim();
   } catch {
-    throw new GitError(`unknown git revision "${ref3}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
+    throw new GitError(`unknown git revision "${ref2}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 function parseNameStatus(out) {
@@ -36425,9 +36646,9 @@ function applyFilters(targets, opts, head) {
 function promotedTag(promote, t) {
   return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
-function splitTag(ref3) {
-  const i = ref3.lastIndexOf(":");
-  return { image: ref3.slice(0, i), tag: ref3.slice(i + 1) };
+function splitTag(ref2) {
+  const i = ref2.lastIndexOf(":");
+  return { image: ref2.slice(0, i), tag: ref2.slice(i + 1) };
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
@@ -36513,12 +36734,12 @@ function keyLookup(opts, registry2) {
       const image = t.product.product.doc.image;
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
-    async exists(ref3) {
+    async exists(ref2) {
       if (!opts.registryCheck) return false;
       try {
-        return await opts.registryCheck(ref3);
+        return await opts.registryCheck(ref2);
       } catch (e) {
-        warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
+        warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
         return false;
       }
     }
@@ -36677,8 +36898,8 @@ var init_plan = __esm({
     init_detect();
     init_git();
     init_key();
-    init_outputs();
-    init_paths2();
+    init_plan_outputs();
+    init_path_classes();
     init_git();
     PlanError = class extends Error {
       constructor(message) {
@@ -36717,7 +36938,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref3) => client.manifestExists(ref3) : void 0
+      registryCheck: v["check-registry"] ? (ref2) => client.manifestExists(ref2) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
@@ -37138,10 +37359,10 @@ function describeTarget(t) {
   };
 }
 function checkUpdateRefs(known, update) {
-  for (const ref3 of update) {
-    if (known.includes(ref3)) continue;
-    const hint = didYouMean(ref3, known);
-    throw new UserError(`--update ${ref3}: no template or fragment version ${ref3} in this factory${hint ? `; ${hint}` : ""}`);
+  for (const ref2 of update) {
+    if (known.includes(ref2)) continue;
+    const hint = didYouMean(ref2, known);
+    throw new UserError(`--update ${ref2}: no template or fragment version ${ref2} in this factory${hint ? `; ${hint}` : ""}`);
   }
 }
 function versionRefs(files2) {
@@ -37355,8 +37576,8 @@ var init_commands = __esm({
         if (ctx.json) printJson(ctx.io, lock);
         else
           ctx.io.out(
-            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref3) => `
-  ${ref3}: ${lock.templates[ref3]?.digest ?? lock.fragments[ref3]?.digest}`).join("")
+            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref2) => `
+  ${ref2}: ${lock.templates[ref2]?.digest ?? lock.fragments[ref2]?.digest}`).join("")
           );
         return EXIT.ok;
       }

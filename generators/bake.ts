@@ -2,13 +2,14 @@
 // targets in name order, attributes in a fixed order, map keys sorted.
 import { createHash } from 'node:crypto';
 import { error } from '../src/core/diagnostics.js';
-import { hclTemplate, type HclPart } from '../src/core/escape.js';
+import { hclTemplate } from '../src/core/escape.js';
 import { DEFAULT_SBOM_SCANNER, RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { IMAGE_UNDER_TEST, planFragmentTests, poolTestArgs, type FragmentTestPlan } from './testrunner.js';
-import { testTargetName } from '../src/core/ids.js';
+import { baseVariable, testTargetName } from '../src/core/ids.js';
+import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
 /**
  * What bake reads of a rendered Dockerfile. Not its source map: callers keep only these, so
@@ -27,11 +28,6 @@ export function combinedTestDir(dockerfilePath: string): string {
   return `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/test`;
 }
 
-/** `BASE_<NAME>`: the bake variable that overrides a Base image. */
-export function baseVariable(name: string): string {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
-
 /** The default of a Base's variable: its image, digest-pinned when the lock pins that image. */
 export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock']): string {
   const pin = lock?.doc.bases?.[base.name];
@@ -40,7 +36,6 @@ export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock'])
 }
 
 export const TEST_RESULTS_VARIABLE = 'TEST_RESULTS_DIR';
-const EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
 
 const VARIABLES: readonly { name: string; default: HclExpr; description: string }[] = [
   { name: 'REGISTRY', default: str('localhost:5000'), description: 'registry (host[/path]) the image tags are under' },
@@ -55,53 +50,6 @@ const VARIABLES: readonly { name: string; default: HclExpr; description: string 
   { name: 'REVISION', default: str(''), description: 'source revision (git commit) recorded in labels and annotations' },
   { name: 'SOURCE_URL', default: str(''), description: 'source repository URL recorded in labels and annotations' },
   { name: TEST_RESULTS_VARIABLE, default: str('.factory/test-results'), description: 'where test targets export results.json (one directory per test target)' },
-];
-
-export interface ImageLabels {
-  readonly parts: Readonly<Record<string, readonly HclPart[]>>;
-  readonly static: Readonly<Record<string, string>>;
-  readonly dynamic: readonly string[];
-}
-
-/** Labels of an image target; values are HCL template parts (some are bake variables). */
-export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
-  const tdoc = p.template.meta.doc;
-  const parts: Record<string, HclPart[]> = {};
-  // The product's own labels first: the factory's provenance labels below always win.
-  for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
-  parts['org.opencontainers.image.title'] ??= [p.product.doc.name];
-  if (p.product.doc.description !== undefined) parts['org.opencontainers.image.description'] ??= [p.product.doc.description];
-  parts['org.opencontainers.image.version'] = [p.product.doc.version];
-  parts['org.opencontainers.image.source'] = [{ ref: 'SOURCE_URL' }];
-  parts['org.opencontainers.image.revision'] = [{ ref: 'REVISION' }];
-  parts['org.opencontainers.image.created'] = [{ expr: EPOCH_EXPR }];
-  parts['org.opencontainers.image.base.name'] = [{ ref: baseVariable(p.base.name) }];
-  parts['dev.factory.product'] = [p.id];
-  parts['dev.factory.variant'] = [variant.name];
-  parts['dev.factory.template'] = [`${tdoc.name}@${tdoc.version}`];
-  parts['dev.factory.fragments'] = [p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`).join(',')];
-  const stat: Record<string, string> = {};
-  const dynamic: string[] = [];
-  for (const k of Object.keys(parts).sort()) {
-    const v = parts[k]!;
-    if (v.every((x) => typeof x === 'string')) stat[k] = v.join('');
-    else dynamic.push(k);
-  }
-  return { parts, static: stat, dynamic };
-}
-
-// Annotations carried to the OCI index and manifest (registries show these, labels live in the
-// image config): the provenance subset of the labels.
-const ANNOTATED = [
-  'dev.factory.fragments',
-  'dev.factory.product',
-  'dev.factory.template',
-  'dev.factory.variant',
-  'org.opencontainers.image.created',
-  'org.opencontainers.image.revision',
-  'org.opencontainers.image.source',
-  'org.opencontainers.image.title',
-  'org.opencontainers.image.version',
 ];
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -485,7 +433,7 @@ function variantCommonTarget(t: Target, d: BakeDockerfile): HclBlock {
       ['target', TARGET_FINAL],
       ['args', argsMap(t.product.base.name, t.variant.args)],
       ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
-      ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
+      ['annotations', list(ANNOTATED_LABELS.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
       ['attest', ATTEST],
     ],
   };
