@@ -209,10 +209,10 @@ function refOf(doc) {
 function productBakeFile(product) {
   return `build/${product.name}/${product.version}/docker-bake.hcl`;
 }
-function splitRef(ref2) {
-  const at2 = ref2.lastIndexOf("@");
+function splitRef(ref) {
+  const at2 = ref.lastIndexOf("@");
   if (at2 <= 0) return void 0;
-  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
+  return { name: ref.slice(0, at2), version: ref.slice(at2 + 1) };
 }
 function variantId(productId, variant) {
   return `${productId}:${variant}`;
@@ -330,11 +330,11 @@ var init_failed_documents = __esm({
        * Whether a reference may point at a document that failed to load: `ref` as the resolver has
        * it (`name@version`, a base's name, `name@*` for any version of a name, `*` for any pool).
        */
-      has(kind, ref2) {
+      has(kind, ref) {
         if (this.anything) return true;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
-        if (this.ids.has(`${kind}:${ref2}`) || this.ids.has(`${kind}:${name}@*`) || this.ids.has(`${kind}:*@*`) || this.ids.has(`${kind}:*`)) return true;
+        const parts = splitRef(ref);
+        const name = parts?.name ?? ref;
+        if (this.ids.has(`${kind}:${ref}`) || this.ids.has(`${kind}:${name}@*`) || this.ids.has(`${kind}:*@*`) || this.ids.has(`${kind}:*`)) return true;
         if (parts?.version === "*") return [...this.ids].some((f) => f.startsWith(`${kind}:${name}@`));
         return false;
       }
@@ -16057,7 +16057,7 @@ function extractDefs(ctx, schema) {
       return;
     }
     const seen = entry2[1];
-    const { ref: ref2, defId } = makeURI(entry2);
+    const { ref, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -16065,7 +16065,7 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref2;
+    schema2.$ref = ref;
   };
   if (ctx.cycles === "throw") {
     for (const entry2 of ctx.seen.entries()) {
@@ -16224,11 +16224,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref2 = seen.ref;
+    const ref = seen.ref;
     seen.ref = null;
-    if (ref2) {
-      flattenRef(ref2);
-      const refSeen = ctx.seen.get(ref2);
+    if (ref) {
+      flattenRef(ref);
+      const refSeen = ctx.seen.get(ref);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -16237,7 +16237,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref2;
+      const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -16258,7 +16258,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref2) {
+    if (parent && parent !== ref) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -19493,11 +19493,11 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref2, ctx) {
-  if (!ref2.startsWith("#")) {
+function resolveRef(ref, ctx) {
+  if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path10 = ref2.slice(1).split("/").filter(Boolean);
+  const path10 = ref.slice(1).split("/").filter(Boolean);
   if (path10.length === 0) {
     return ctx.rootSchema;
   }
@@ -19505,11 +19505,11 @@ function resolveRef(ref2, ctx) {
   if (path10[0] === defsKey) {
     const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref2}`);
+      throw new Error(`Reference not found: ${ref}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref2}`);
+  throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -23147,9 +23147,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref2 = sourceObjects.get(source);
-            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
-              ref2.node.anchor = ref2.anchor;
+            const ref = sourceObjects.get(source);
+            if (typeof ref === "object" && ref.anchor && (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
+              ref.node.anchor = ref.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -23468,15 +23468,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref2 = void 0;
+      let ref = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref2 = sourceObjects.get(value);
-        if (ref2) {
-          ref2.anchor ?? (ref2.anchor = onAnchor(value));
-          return new Alias.Alias(ref2.anchor);
+        ref = sourceObjects.get(value);
+        if (ref) {
+          ref.anchor ?? (ref.anchor = onAnchor(value));
+          return new Alias.Alias(ref.anchor);
         } else {
-          ref2 = { anchor: null, node: null };
-          sourceObjects.set(value, ref2);
+          ref = { anchor: null, node: null };
+          sourceObjects.set(value, ref);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -23488,8 +23488,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref2)
-            ref2.node = node3;
+          if (ref)
+            ref.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -23503,8 +23503,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref2)
-        ref2.node = node2;
+      if (ref)
+        ref.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -30939,18 +30939,18 @@ function lockDigestErrors(loaded) {
   const lock = loaded.lock;
   if (!lock) return [];
   const out = [];
-  const check2 = (kind, ref2, digest, metaLoc) => {
-    const entry2 = lock.doc[kind][ref2];
+  const check2 = (kind, ref, digest, metaLoc) => {
+    const entry2 = lock.doc[kind][ref];
     if (!entry2 || entry2.digest === digest) return;
-    const dir = `${kind}/${ref2.replace("@", "/")}`;
+    const dir = `${kind}/${ref.replace("@", "/")}`;
     out.push(
       error(
         "lock-mismatch",
-        `content changed without a new version: bump version (${ref2} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
+        `content changed without a new version: bump version (${ref} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref2} as it was (or, if it was never published, run \`factory lock --update ${ref2}\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref} as it was (or, if it was never published, run \`factory lock --update ${ref}\`)`
         }
       )
     );
@@ -30976,15 +30976,15 @@ function checkLock(loaded) {
   for (const kind of ["templates", "fragments"]) {
     const sources = kind === "templates" ? loaded.templates : loaded.fragments;
     for (const s of sources) {
-      const ref2 = refOf(s.meta.doc);
-      if (lock.doc[kind][ref2]) continue;
-      out.push(warning("lock-missing", `${ref2} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
+      const ref = refOf(s.meta.doc);
+      if (lock.doc[kind][ref]) continue;
+      out.push(warning("lock-missing", `${ref} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
-    for (const ref2 of Object.keys(lock.doc[kind]).sort()) {
-      if (present[kind].has(ref2)) continue;
+    for (const ref of Object.keys(lock.doc[kind]).sort()) {
+      if (present[kind].has(ref)) continue;
       out.push(
-        warning("lock-stale", `${LOCK_PATH} lists ${ref2} but ${kind}/${ref2.replace("@", "/")}/ does not exist`, {
-          location: lock.locate([kind, ref2]),
+        warning("lock-stale", `${LOCK_PATH} lists ${ref} but ${kind}/${ref.replace("@", "/")}/ does not exist`, {
+          location: lock.locate([kind, ref]),
           hint: "run `factory lock` to drop it"
         })
       );
@@ -31020,9 +31020,9 @@ function forgetLockEntries(files2, refs) {
     doc = void 0;
   }
   if (!doc || typeof doc.templates !== "object" || typeof doc.fragments !== "object" || !doc.templates || !doc.fragments) return [...files2];
-  for (const ref2 of refs) {
-    delete doc.templates[ref2];
-    delete doc.fragments[ref2];
+  for (const ref of refs) {
+    delete doc.templates[ref];
+    delete doc.fragments[ref];
   }
   const bytes = new TextEncoder().encode(serializeLock(doc));
   return files2.map((f) => f === lockFile ? { ...f, bytes } : f);
@@ -31136,8 +31136,8 @@ var init_resolve = __esm({
       /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
-      failedToLoad(kind, ref2) {
-        return this.failed.has(kind, ref2);
+      failedToLoad(kind, ref) {
+        return this.failed.has(kind, ref);
       }
       run() {
         this.index();
@@ -31217,10 +31217,10 @@ var init_resolve = __esm({
         if (policy) this.policy = policy.doc;
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
-      unknownRef(kind, ref2, versions, loc, field) {
-        if (this.failedToLoad(kind, ref2)) return;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
+      unknownRef(kind, ref, versions, loc, field) {
+        if (this.failedToLoad(kind, ref)) return;
+        const parts = splitRef(ref);
+        const name = parts?.name ?? ref;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
           this.err(
@@ -31235,12 +31235,12 @@ var init_resolve = __esm({
         const near = closeMatches(name, [...versions.keys()]);
         this.err(
           `unknown-${kind}`,
-          `unknown ${kind} "${ref2}"`,
+          `unknown ${kind} "${ref}"`,
           loc,
           field,
           near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : kind === "manifest" ? (
             // Manifests are documents in manifests/*.yaml; templates and fragments are directories.
-            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref2.slice(name.length + 1) || "<version>"}" to a file in manifests/`
+            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref.slice(name.length + 1) || "<version>"}" to a file in manifests/`
           ) : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
         );
       }
@@ -31385,17 +31385,17 @@ var init_resolve = __esm({
       }
       /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
       manifestFragments(m) {
-        return m.doc.fragments.map((ref2, i) => {
-          const f = this.fragments.get(ref2);
-          if (!f) this.unknownRef("fragment", ref2, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
+        return m.doc.fragments.map((ref, i) => {
+          const f = this.fragments.get(ref);
+          if (!f) this.unknownRef("fragment", ref, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
       }
       /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
       checkFragmentNamesOnce(m, position) {
         let ok = true;
-        m.doc.fragments.forEach((ref2, i) => {
-          const name = splitRef(ref2)?.name ?? ref2;
+        m.doc.fragments.forEach((ref, i) => {
+          const name = splitRef(ref)?.name ?? ref;
           const prev = position.get(name);
           if (prev !== void 0) {
             this.err(
@@ -31530,11 +31530,11 @@ var init_resolve = __esm({
         const keys = Object.keys(matrix).sort();
         let ok = true;
         for (const [name, value] of Object.entries(m.doc.args ?? {})) {
-          for (const ref2 of value.matchAll(MATRIX_REF_RE)) {
-            if (!(ref2[1] in matrix)) {
+          for (const ref of value.matchAll(MATRIX_REF_RE)) {
+            if (!(ref[1] in matrix)) {
               this.err(
                 "bad-matrix-ref",
-                `args.${name} refers to {matrix.${ref2[1]}}, which the matrix does not define`,
+                `args.${name} refers to {matrix.${ref[1]}}, which the matrix does not define`,
                 m.locate(["args", name]),
                 `args.${name}`,
                 keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out"
@@ -32677,7 +32677,7 @@ function labelBlock(id, want, opts) {
 function combinedTestCases(product) {
   const cases = [];
   for (const f of product.fragments) {
-    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: `${f.meta.doc.name}@${f.meta.doc.version}`, source: sourceOf(f.meta, i) }));
+    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: refOf(f.meta.doc), source: sourceOf(f.meta, i) }));
   }
   (product.product.doc.tests ?? []).forEach((test, i) => cases.push({ test, origin: product.id, source: sourceOf(product.product, i) }));
   return cases;
@@ -32697,19 +32697,19 @@ function planFragmentTests(factory) {
   const byRef = /* @__PURE__ */ new Map();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref2 = `${f.meta.doc.name}@${f.meta.doc.version}`;
-      if (!byRef.has(ref2)) byRef.set(ref2, { fragment: f, host: p, targets: [] });
+      const ref = refOf(f.meta.doc);
+      if (!byRef.has(ref)) byRef.set(ref, { fragment: f, host: p, targets: [] });
     }
   }
   const refsOf = /* @__PURE__ */ new Map();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
-    if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`));
-    for (const ref2 of refs) byRef.get(ref2).targets.push(t);
+    if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => refOf(f.meta.doc)));
+    for (const ref of refs) byRef.get(ref).targets.push(t);
   }
   const plans = [];
-  for (const ref2 of [...byRef.keys()].sort()) {
-    const { fragment, host, targets } = byRef.get(ref2);
+  for (const ref of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref);
     const fdoc = fragment.meta.doc;
     const accelerator = (fdoc.accelerators ?? ["cpu"]).includes("cpu") ? "cpu" : "cuda";
     const firstOn = /* @__PURE__ */ new Map();
@@ -32726,7 +32726,7 @@ function planFragmentTests(factory) {
     const base = accelerator === "cpu" ? templateBase(factory, host) : host.base;
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
-      ref: ref2,
+      ref,
       fragment,
       host,
       variant: host.variants[0],
@@ -32736,7 +32736,7 @@ function planFragmentTests(factory) {
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
       targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
-      cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref, source: sourceOf(fragment.meta, i) }))
     });
   }
   return plans;
@@ -33394,7 +33394,7 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref2) => testsByRef.get(ref2) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref) => testsByRef.get(ref) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
@@ -34242,14 +34242,14 @@ var init_serve = __esm({
 });
 
 // src/obs/compat.ts
-function matches(r, ref2) {
-  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
+function matches(r, ref) {
+  return r.product.id === ref || r.template?.ref === ref || r.fragments.some((f) => f.ref === ref);
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add = (ref2, r) => {
-    const have = out.get(ref2);
-    if (!have) out.set(ref2, [r]);
+  const add = (ref, r) => {
+    const have = out.get(ref);
+    if (!have) out.set(ref, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
@@ -34919,7 +34919,7 @@ function targetSummary(t, records) {
 }
 function testPlan(t) {
   const declared = [
-    ...t.product.fragments.flatMap((f) => (f.meta.doc.tests ?? []).map((check2) => ({ origin: ref(f.meta.doc), check: check2 }))),
+    ...t.product.fragments.flatMap((f) => (f.meta.doc.tests ?? []).map((check2) => ({ origin: refOf(f.meta.doc), check: check2 }))),
     ...(t.product.product.doc.tests ?? []).map((check2) => ({ origin: t.product.id, check: check2 }))
   ];
   return declared.map(({ origin, check: check2 }) => {
@@ -34983,10 +34983,10 @@ function productRoutes(factory, records) {
       version: p.product.doc.version,
       ...p.product.doc.description ? { description: p.product.doc.description } : {},
       image: p.product.doc.image,
-      manifest: ref(p.manifest.doc),
-      template: ref(p.template.meta.doc),
+      manifest: refOf(p.manifest.doc),
+      template: refOf(p.template.meta.doc),
       base: { name: p.base.name, image: p.base.image, ...p.base.digest ? { digest: p.base.digest } : {} },
-      fragments: p.fragments.map((f) => ref(f.meta.doc)),
+      fragments: p.fragments.map((f) => refOf(f.meta.doc)),
       accelerator: p.product.doc.accelerator,
       targets: targets.map((t) => t.name),
       results: {
@@ -35013,41 +35013,41 @@ function catalogRoutes(factory) {
       path: `${API_PREFIX}/manifests.json`,
       schema: ManifestSummary.array(),
       value: l.manifests.map(({ doc: m }) => ({
-        id: ref(m),
+        id: refOf(m),
         name: m.name,
         version: m.version,
         template: m.template,
         fragments: m.fragments,
         ...m.matrix ? { matrix: m.matrix } : {},
-        products: users((p) => ref(p.manifest.doc) === ref(m))
+        products: users((p) => refOf(p.manifest.doc) === refOf(m))
       }))
     },
     {
       path: `${API_PREFIX}/templates.json`,
       schema: TemplateSummary.array(),
       value: l.templates.map(({ meta: { doc: t }, digest }) => ({
-        id: ref(t),
+        id: refOf(t),
         name: t.name,
         version: t.version,
         ...t.description ? { description: t.description } : {},
         base: t.base,
         slots: t.slots,
         digest,
-        users: users((p) => ref(p.template.meta.doc) === ref(t))
+        users: users((p) => refOf(p.template.meta.doc) === refOf(t))
       }))
     },
     {
       path: `${API_PREFIX}/fragments.json`,
       schema: FragmentSummary.array(),
       value: l.fragments.map(({ meta: { doc: f }, digest }) => ({
-        id: ref(f),
+        id: refOf(f),
         name: f.name,
         version: f.version,
         ...f.description ? { description: f.description } : {},
         slot: f.slot,
         digest,
         tests: (f.tests ?? []).map((t) => t.name),
-        users: users((p) => p.fragments.some((x) => ref(x.meta.doc) === ref(f)))
+        users: users((p) => p.fragments.some((x) => refOf(x.meta.doc) === refOf(f)))
       }))
     }
   ];
@@ -35059,12 +35059,12 @@ function compatRoutes(factory, set2) {
     ...factory.loaded.templates.map((t) => t.meta.doc),
     ...factory.products.map((p) => p.product.doc)
   ];
-  const unique = [...new Map(refs.map((d) => [ref(d), d])).values()];
+  const unique = [...new Map(refs.map((d) => [refOf(d), d])).values()];
   const byRef = recordsByRef(set2.records);
   return unique.map((d) => ({
     path: `${API_PREFIX}/compat/${d.name}/${d.version}.json`,
     schema: Compat,
-    value: { ref: ref(d), rows: compat(byRef.get(ref(d)) ?? [], { ref: ref(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
+    value: { ref: refOf(d), rows: compat(byRef.get(refOf(d)) ?? [], { ref: refOf(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
   }));
 }
 function buildApi(factory, set2, name = "factory") {
@@ -35106,17 +35106,17 @@ function buildApi(factory, set2, name = "factory") {
 function routeText(r) {
   return JSON.stringify(r.schema.parse(r.value)) + "\n";
 }
-var API_PREFIX, byTime, ref;
+var API_PREFIX, byTime;
 var init_api2 = __esm({
   "src/site/api.ts"() {
     "use strict";
+    init_ids();
     init_compat2();
     init_kpi();
     init_stats();
     init_schemas3();
     API_PREFIX = "api/v1";
     byTime = (a, b) => a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0;
-    ref = (d) => `${d.name}@${d.version}`;
   }
 });
 
@@ -35335,11 +35335,11 @@ function kpiText(r, skipped) {
   if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
   return out.join("\n");
 }
-function compatText(ref2, rows) {
-  if (!rows.length) return `no records of builds with ${ref2} yet`;
+function compatText(ref, rows) {
+  if (!rows.length) return `no records of builds with ${ref} yet`;
   const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
   return [
-    `Built together with ${ref2} (passing combinations first):`,
+    `Built together with ${ref} (passing combinations first):`,
     table([
       head,
       ...rows.map((r) => [
@@ -35416,15 +35416,15 @@ var init_obs = __esm({
       positionals: { min: 1, max: 1 },
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
-        const ref2 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2))
-          throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const ref = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref))
+          throw new UserError(`'${ref}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = await targetIndex(ctx);
-        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
-        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
-        else ctx.io.out(compatText(ref2, rows));
+        const rows = compat(set2.records, { ref, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref, rows));
         return EXIT.ok;
       }
     };
@@ -35478,17 +35478,17 @@ var init_obs = __esm({
 });
 
 // src/registry/reference.ts
-function parseReference(ref2) {
-  if (ref2.length === 0) throw new ReferenceError2(ref2, "empty");
-  if (ref2 !== ref2.trim()) throw new ReferenceError2(ref2, "must not contain whitespace");
-  let rest = ref2;
+function parseReference(ref) {
+  if (ref.length === 0) throw new ReferenceError2(ref, "empty");
+  if (ref !== ref.trim()) throw new ReferenceError2(ref, "must not contain whitespace");
+  let rest = ref;
   let digest;
   const at2 = rest.indexOf("@");
   if (at2 >= 0) {
     digest = rest.slice(at2 + 1);
     rest = rest.slice(0, at2);
     if (!DIGEST_RE.test(digest)) {
-      throw new ReferenceError2(ref2, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
+      throw new ReferenceError2(ref, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
     }
   }
   let tag;
@@ -35497,7 +35497,7 @@ function parseReference(ref2) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref2, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref, `tag "${tag}" must match ${TAG_RE2.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -35505,10 +35505,10 @@ function parseReference(ref2) {
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry2 = first;
     parts.shift();
-    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref2, `registry host "${registry2}" is not a host[:port]`);
+    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError2(ref2, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
+    throw new ReferenceError2(ref, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry2 === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   const out = { registry: registry2, repository: parts.join("/") };
@@ -35541,9 +35541,9 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref2, reason2) {
-        super(`invalid image reference "${ref2}": ${reason2}`);
-        this.ref = ref2;
+      constructor(ref, reason2) {
+        super(`invalid image reference "${ref}": ${reason2}`);
+        this.ref = ref;
         this.name = "ImageReferenceError";
       }
       ref;
@@ -35612,8 +35612,8 @@ function parseChallenge(header) {
   }
   return { scheme: (m[1] ?? "").toLowerCase(), params };
 }
-function toRef(ref2) {
-  return typeof ref2 === "string" ? parseReference(ref2) : ref2;
+function toRef(ref) {
+  return typeof ref === "string" ? parseReference(ref) : ref;
 }
 function refName(r) {
   return formatReference(r);
@@ -35655,8 +35655,8 @@ var init_client = __esm({
         return `${scheme}://${apiHost(registry2)}/v2`;
       }
       /** Digest, media type and size of what the reference points at, without downloading it. */
-      async resolve(ref2) {
-        const r = toRef(ref2);
+      async resolve(ref) {
+        const r = toRef(ref);
         const res = await this.request(r, "HEAD", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const digest = res.headers.get("docker-content-digest");
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -35671,17 +35671,17 @@ var init_client = __esm({
         return { mediaType: m.mediaType, digest: m.digest, size: m.size };
       }
       /** False only for "not found"; auth and transport failures still throw so a skip is never wrong. */
-      async manifestExists(ref2) {
+      async manifestExists(ref) {
         try {
-          await this.resolve(ref2);
+          await this.resolve(ref);
           return true;
         } catch (e) {
           if (e instanceof RegistryError && e.status === 404) return false;
           throw e;
         }
       }
-      async getManifest(ref2) {
-        const r = toRef(ref2);
+      async getManifest(ref) {
+        const r = toRef(ref);
         const res = await this.request(r, "GET", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const raw = new Uint8Array(await res.arrayBuffer());
         const digest = sha256Digest(raw);
@@ -35703,16 +35703,16 @@ var init_client = __esm({
         }
       }
       /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
-      source(ref2) {
-        const r = toRef(ref2);
+      source(ref) {
+        const r = toRef(ref);
         return {
           manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
           blob: (digest) => this.getBlob(r, digest)
         };
       }
       /** All tags of the repository, following `Link` pagination, sorted. */
-      async listTags(ref2) {
-        const r = toRef(ref2);
+      async listTags(ref) {
+        const r = toRef(ref);
         const tags = [];
         let path10 = `/${r.repository}/tags/list?n=1000`;
         while (path10 !== void 0) {
@@ -35731,8 +35731,8 @@ var init_client = __esm({
         }
         return [...new Set(tags)].sort();
       }
-      async getBlob(ref2, digest) {
-        const r = toRef(ref2);
+      async getBlob(ref, digest) {
+        const r = toRef(ref);
         const res = await this.request(r, "GET", `/${r.repository}/blobs/${digest}`, "*/*");
         const bytes = new Uint8Array(await res.arrayBuffer());
         if (digest.startsWith("sha256:") && sha256Digest(bytes) !== digest) {
@@ -35740,8 +35740,8 @@ var init_client = __esm({
         }
         return bytes;
       }
-      async getImageConfig(ref2, manifest) {
-        const r = toRef(ref2);
+      async getImageConfig(ref, manifest) {
+        const r = toRef(ref);
         let m = manifest;
         if (m === void 0) {
           const fetched = await this.getManifest(r);
@@ -35762,8 +35762,8 @@ var init_client = __esm({
        * Everything the e2e assertions need about a pushed image: its platforms, per-platform
        * labels and annotations, and the attestations BuildKit attached.
        */
-      async inspect(ref2) {
-        const r = toRef(ref2);
+      async inspect(ref) {
+        const r = toRef(ref);
         const top = await this.getManifest(r);
         const images = [];
         const attestations = {};
@@ -35915,7 +35915,7 @@ function run(cmd, args) {
 function cosignSigner(o) {
   const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
-    async verify(ref2) {
+    async verify(ref) {
       const args = [
         "verify",
         ...auth,
@@ -35923,7 +35923,7 @@ function cosignSigner(o) {
         ...o.allowHttp ? ["--allow-http-registry"] : [],
         "--output",
         "json",
-        ref2
+        ref
       ];
       const r = await run(o.cosign ?? "cosign", args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
@@ -36071,7 +36071,7 @@ function compositionCheck(platform, img, expected) {
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
   if (fragments.join(",") !== expected.fragments.join(","))
     problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
-  for (const ref2 of [template, ...fragments]) if (ref2 && !expected.lockDigests[ref2]) problems.push(`${ref2} is not in factory.lock.json`);
+  for (const ref of [template, ...fragments]) if (ref && !expected.lockDigests[ref]) problems.push(`${ref} is not in factory.lock.json`);
   return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
 }
 async function verifyImage(v) {
@@ -36114,7 +36114,7 @@ function expectedOf(factory, t) {
     variant: t.variant.name,
     template,
     fragments,
-    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref2, e]) => [ref2, e.digest])),
+    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref, e]) => [ref, e.digest])),
     baseImage: p.base.image,
     ...p.base.digest ? { basePin: p.base.digest } : {}
   };
@@ -36174,26 +36174,26 @@ var init_verify2 = __esm({
         const client = new RegistryClient();
         const all = [];
         for (const s of await subjects(ctx, factory)) {
-          const ref2 = parseReference(s.ref);
+          const ref = parseReference(s.ref);
           const signer = cosignSigner({
             ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
-            allowHttp: isLoopbackHost(ref2.registry)
+            allowHttp: isLoopbackHost(ref.registry)
           });
           let inspection;
           try {
-            inspection = await client.inspect(ref2);
+            inspection = await client.inspect(ref);
           } catch (e) {
             if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
             throw e;
           }
           const label = factoryLabels(inspection.images[0]?.labels);
           const target = s.target ?? factory?.targets.find((t) => t.product.id === label.product && t.variant.name === label.variant);
-          const repo = formatReference({ ...ref2, tag: void 0, digest: void 0 });
+          const repo = formatReference({ ...ref, tag: void 0, digest: void 0 });
           const checks = await verifyImage({
             repository: repo,
             inspection,
-            source: client.source(ref2),
+            source: client.source(ref),
             signer,
             ...target && factory ? { expected: expectedOf(factory, target) } : {}
           });
@@ -36640,12 +36640,12 @@ async function git(cwd, args, input3) {
     child.stdin.end(input3);
   });
 }
-async function resolveCommit(repoRoot, ref2) {
-  if (ref2.startsWith("-")) throw new GitError(`"${ref2}" is not a git revision`);
+async function resolveCommit(repoRoot, ref) {
+  if (ref.startsWith("-")) throw new GitError(`"${ref}" is not a git revision`);
   try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref2}^{commit}`])).toString("utf8").trim();
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).toString("utf8").trim();
   } catch {
-    throw new GitError(`unknown git revision "${ref2}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
+    throw new GitError(`unknown git revision "${ref}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 function parseNameStatus(out) {
@@ -36766,9 +36766,9 @@ function applyFilters(targets, opts, head) {
 function promotedTag(promote, t) {
   return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
-function splitTag(ref2) {
-  const i = ref2.lastIndexOf(":");
-  return { image: ref2.slice(0, i), tag: ref2.slice(i + 1) };
+function splitTag(ref) {
+  const i = ref.lastIndexOf(":");
+  return { image: ref.slice(0, i), tag: ref.slice(i + 1) };
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
@@ -36854,12 +36854,12 @@ function keyLookup(opts, registry2) {
       const image = t.product.product.doc.image;
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
-    async exists(ref2) {
+    async exists(ref) {
       if (!opts.registryCheck) return false;
       try {
-        return await opts.registryCheck(ref2);
+        return await opts.registryCheck(ref);
       } catch (e) {
-        warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
+        warnings.push(`registry check of ${ref} failed (${e.message}); planning a build`);
         return false;
       }
     }
@@ -37058,7 +37058,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref2) => client.manifestExists(ref2) : void 0
+      registryCheck: v["check-registry"] ? (ref) => client.manifestExists(ref) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
@@ -37479,10 +37479,10 @@ function describeTarget(t) {
   };
 }
 function checkUpdateRefs(known, update) {
-  for (const ref2 of update) {
-    if (known.includes(ref2)) continue;
-    const hint = didYouMean(ref2, known);
-    throw new UserError(`--update ${ref2}: no template or fragment version ${ref2} in this factory${hint ? `; ${hint}` : ""}`);
+  for (const ref of update) {
+    if (known.includes(ref)) continue;
+    const hint = didYouMean(ref, known);
+    throw new UserError(`--update ${ref}: no template or fragment version ${ref} in this factory${hint ? `; ${hint}` : ""}`);
   }
 }
 function versionRefs(files2) {
@@ -37696,8 +37696,8 @@ var init_commands = __esm({
         if (ctx.json) printJson(ctx.io, lock);
         else
           ctx.io.out(
-            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref2) => `
-  ${ref2}: ${lock.templates[ref2]?.digest ?? lock.fragments[ref2]?.digest}`).join("")
+            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref) => `
+  ${ref}: ${lock.templates[ref]?.digest ?? lock.fragments[ref]?.digest}`).join("")
           );
         return EXIT.ok;
       }

@@ -3,6 +3,7 @@
 // `factory site` writes and `factory serve` answers from.
 import type { z } from 'zod';
 import type { FactoryRecord } from '../action/record.js';
+import { refOf as ref } from '../core/ids.js';
 import type { ResolvedFactory, Target } from '../core/types.js';
 import { compat, recordsByRef } from '../obs/compat.js';
 import { computeKpis, push } from '../obs/kpi.js';
@@ -20,7 +21,6 @@ export interface Route {
 }
 
 const byTime = (a: FactoryRecord, b: FactoryRecord) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0);
-const ref = (d: { name: string; version: string }) => `${d.name}@${d.version}`;
 
 function entry(r: FactoryRecord): z.infer<typeof S.HistoryEntry> {
   const e: z.infer<typeof S.HistoryEntry> = {
