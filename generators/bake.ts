@@ -118,7 +118,7 @@ function argsMap(baseName: string, args: Record<string, string>): HclValue {
 // stage with the same name it's overwritten", docs.docker.com/build/ci/github-actions/
 // named-contexts; buildx bake passes `target:` contexts as `context:<name>` inputs, see
 // buildx build/build.go), so every later stage builds on the one shared result. Verified for
-// real (buildx v0.38.2, BuildKit v0.34.2) in build-files.itg.test.ts: the overridden stage's
+// real (buildx v0.38.2, BuildKit v0.34.2) in test/generators/build-files.itg.test.ts: the overridden stage's
 // own RUN never executes.
 
 interface StageShare {

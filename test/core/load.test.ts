@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { filesFrom, patch, readGood, shuffled, textOf } from '../../test/core/helpers.js';
-import { load, loadDetailed } from './load.js';
-import type { SourceFile } from './types.js';
+import { filesFrom, patch, readGood, shuffled, textOf } from './helpers.js';
+import { load, loadDetailed } from '../../src/core/load.js';
+import type { SourceFile } from '../../src/core/types.js';
 
 const PRODUCT = `kind: Product
 name: app

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildFactory } from '../src/core/index.js';
-import { FactoryError, type ResolvedFactory } from '../src/core/types.js';
-import { readTree } from '../src/io/tree.js';
-import { BUILDX, NO_BUILDX } from '../test/golden/buildx.js';
-import { factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
-import { generateBuildFiles } from './build-files.js';
-import { readSourceMap, sourceMapJson } from '../src/core/source-map-file.js';
+import { buildFactory } from '../../src/core/index.js';
+import { FactoryError, type ResolvedFactory } from '../../src/core/types.js';
+import { readTree } from '../../src/io/tree.js';
+import { BUILDX, NO_BUILDX } from '../golden/buildx.js';
+import { factory, fragment, pool, product, template } from '../golden/build-fixture.js';
+import { generateBuildFiles } from '../../generators/build-files.js';
+import { readSourceMap, sourceMapJson } from '../../src/core/source-map-file.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = join(ROOT, 'test/fixtures/good/minimal');
 const GOLDEN = join(ROOT, 'test/golden/minimal');
 
@@ -37,7 +37,7 @@ function listFiles(dir: string): string[] {
 }
 
 describe('generateBuildFiles on test/fixtures/good/minimal', () => {
-  // Golden files: `UPDATE_GOLDEN=1 npx vitest run generators/build-files.test.ts` rewrites them;
+  // Golden files: `UPDATE_GOLDEN=1 npx vitest run test/generators/build-files.test.ts` rewrites them;
   // review the diff like any other change of the generated output.
   it('matches the golden files', async () => {
     const files = generateBuildFiles(await minimal());
