@@ -9,7 +9,7 @@ import { runRecord, type RecordTools } from '../../src/action/commit-back.js';
 import { getInputs } from '../../src/action/context.js';
 import type { CommitOptions, RecordFile } from '../../src/action/git.js';
 import type { RecordInputs } from '../../src/action/types.js';
-import { ctx, restoreEnvAfterEach, setEnv, setInputs } from './env.js';
+import { ctx, readOutputs, restoreEnvAfterEach, setEnv, setInputs } from './env.js';
 
 restoreEnvAfterEach();
 
@@ -63,10 +63,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(ws, { recursive: true, force: true }));
 
 function outputs(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of fs.readFileSync(outputFile, 'utf8').matchAll(re)) out[m[1]!] = m[3]!;
-  return out;
+  return readOutputs(outputFile);
 }
 
 function inputs(given: Record<string, string> = {}): RecordInputs {
