@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20655,6 +20655,7 @@ var init_schema = __esm({
     ARG_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
     RESERVED_ARGS = /* @__PURE__ */ new Set(["BASE_IMAGE", "SOURCE_DATE_EPOCH"]);
     LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
+    USER_ARG_RE = /^\{args\.([A-Z][A-Z0-9_]*)\}$/;
     NAME_MAX = 63;
     VERSION_MAX = 40;
     Name = external_exports.string().regex(NAME_RE, {
@@ -20884,7 +20885,7 @@ var init_schema = __esm({
       slots: external_exports.array(Name).min(1).describe("slot names in build order; fragments fill them"),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerators: external_exports.array(Accelerator).min(1).default([...ACCELERATORS]),
-      user: Name.optional().describe("the runtime user of the final stage")
+      user: external_exports.union([Name, external_exports.string().regex(USER_ARG_RE, { message: "must be a user name or {args.NAME} (a build arg a fragment declares)" })]).optional().describe("the runtime user of the final stage: a user name, or {args.NAME} for the value of a build arg per variant")
     }).strict();
     Fragment = external_exports.object({
       kind: external_exports.literal("Fragment"),
@@ -22265,7 +22266,7 @@ function renderChain(memo2, product, fragments, variant, base, path10, withUser 
   const slots = slotFiller(memo2, template, fragments, common, files2);
   const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
   checkSlotsPlaced(template, fragments, slots.placed);
-  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser ? finalUser(template, variant) : void 0);
   const finished = finish(framed, files2);
   const text = checkChain(finished, files2, template, fragments);
   return { path: path10, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
@@ -22335,7 +22336,12 @@ function checkSlotsPlaced(template, fragments, placed) {
     )
   );
 }
-function frameStages(body, template, metaIndex, base, last, withUser) {
+function finalUser(template, variant) {
+  const user = template.meta.doc.user;
+  const arg = user === void 0 ? void 0 : USER_ARG_RE.exec(user)?.[1];
+  return arg === void 0 ? user : variant.args[arg];
+}
+function frameStages(body, template, metaIndex, base, last, user) {
   const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(["base"]);
   const userLoc = tdoc.user !== void 0 ? template.meta.locate(["user"]) : template.meta.location;
@@ -22354,7 +22360,7 @@ ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 ${mark(userLoc)}
 ${mark(userLoc)}FROM ${last} AS final
 `;
-  if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
+  if (user !== void 0) tail += `${mark(userLoc)}USER ${escapeDockerfile(user)}
 `;
   return `${head}${stageHeader}${rest}${tail}`;
 }
@@ -22633,6 +22639,7 @@ var init_render = __esm({
     init_escape();
     init_types();
     init_ids();
+    init_schema();
     MARK = "";
     LOCAL_MARK_RE = /\u0001(\d+)\u0001/g;
     ANY_MARK_RE = /\u0001(\d+):(\d+)\u0001/g;
@@ -31334,7 +31341,28 @@ var init_resolve = __esm({
         const known = frags.filter((f) => f !== void 0);
         const variants = this.expandMatrix(m, known, known.length === frags.length);
         if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return void 0;
+        if (!this.checkUserArg(m, template, variants)) return void 0;
         return { manifest: m, template, fragments: known, base, variants };
+      }
+      /** A template `user: {args.NAME}` needs that arg in every variant, with a user name for value. */
+      checkUserArg(m, template, variants) {
+        const arg = USER_ARG_RE.exec(template.meta.doc.user ?? "")?.[1];
+        if (arg === void 0) return true;
+        const loc = template.meta.locate(["user"]);
+        for (const v of variants) {
+          const value = v.args[arg];
+          const problem2 = value === void 0 ? `user ${template.meta.doc.user}: no fragment of manifest ${refOf(m.doc)} declares build arg ${arg}` : NAME_RE.test(value) ? void 0 : `user ${template.meta.doc.user} is "${value}" in variant ${v.name} of manifest ${refOf(m.doc)}, which is not a user name`;
+          if (problem2 === void 0) continue;
+          this.err(
+            "bad-user",
+            problem2,
+            loc,
+            "user",
+            value === void 0 ? `declare ${arg} with a default in the args: of a fragment the manifest uses` : 'a user name is lower-case letters, digits, ".", "_" or "-"'
+          );
+          return false;
+        }
+        return true;
       }
       /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
       manifestFragments(m) {
