@@ -34937,8 +34937,10 @@ async function readRecords(root, recordsDir = "records") {
   const rel = (f) => path4.relative(root, f).split(path4.sep).join("/");
   const historyDir = path4.join(root, recordsDir, HISTORY_DIR);
   for (const f of await files(historyDir)) {
-    if (f.endsWith(".jsonl")) readLines(c, await fs3.readFile(f, "utf8"), rel(f));
-    else if (f.endsWith(".aggregate.json")) {
+    if (f.endsWith(".jsonl")) {
+      const text = await fs3.readFile(f, "utf8").catch((e) => c.bad(rel(f), 1, `cannot read the file (${e.code ?? e.message})`));
+      if (text !== void 0) readLines(c, text, rel(f));
+    } else if (f.endsWith(".aggregate.json")) {
       try {
         c.set.aggregates.push(parseAggregate(await fs3.readFile(f, "utf8"), rel(f)));
       } catch (e) {
@@ -34947,16 +34949,19 @@ async function readRecords(root, recordsDir = "records") {
     }
   }
   const latestFiles = (await files(path4.join(root, recordsDir))).filter((f) => !f.startsWith(historyDir + path4.sep) && f.endsWith(".json"));
+  const read = (f) => fs3.readFile(f, "utf8").catch((e) => new Error(`cannot read the file (${e.code ?? e.message})`));
   const texts = [];
-  for (let i = 0; i < latestFiles.length; i += 64) texts.push(...await Promise.all(latestFiles.slice(i, i + 64).map((f) => fs3.readFile(f, "utf8"))));
+  for (let i = 0; i < latestFiles.length; i += 64) texts.push(...await Promise.all(latestFiles.slice(i, i + 64).map(read)));
   latestFiles.forEach((f, i) => {
+    const text = texts[i];
+    if (text instanceof Error) return c.bad(rel(f), 1, text.message);
     let data;
     try {
-      data = JSON.parse(texts[i]);
+      data = JSON.parse(text);
     } catch (e) {
       return c.bad(rel(f), 1, `not valid JSON: ${e.message}`);
     }
-    c.add(data, texts[i], rel(f), 1);
+    c.add(data, text, rel(f), 1);
   });
   return c.done();
 }
@@ -34978,6 +34983,11 @@ var init_read = __esm({
       /** A parsed JSON value from `file` line `line`: kept when it is a record, a problem otherwise. */
       add(data, text, file2, line) {
         if (!isRecord(data)) {
+          const schema = data?.schema;
+          if (typeof schema === "string" && schema !== RECORD_SCHEMA) {
+            const why = `unknown record schema ${JSON.stringify(schema.slice(0, 100))}: this factory reads ${RECORD_SCHEMA} (a newer factory wrote it, or it is not a record)`;
+            return this.bad(file2, line, why);
+          }
           try {
             parseRecord(text, `${file2}:${line}`);
             this.set.problems.push({ file: file2, line, message: "the record check refused this line but its schema reads it (please report)" });

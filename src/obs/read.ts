@@ -7,7 +7,7 @@
 // build kept as its slim Build; only the newest record of each target is kept whole.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseRecord, RecordSchema, type FactoryRecord } from '../action/record.js';
+import { parseRecord, RECORD_SCHEMA, RecordSchema, type FactoryRecord } from '../action/record.js';
 import { parseAggregate, type MonthAggregate } from './aggregate.js';
 import { buildOf, Interner, type Build } from './build.js';
 import { compileCheck } from './fastcheck.js';
@@ -42,6 +42,11 @@ class Collector {
   /** A parsed JSON value from `file` line `line`: kept when it is a record, a problem otherwise. */
   add(data: unknown, text: string, file: string, line: number): void {
     if (!isRecord(data)) {
+      const schema = (data as { schema?: unknown } | null)?.schema;
+      if (typeof schema === 'string' && schema !== RECORD_SCHEMA) {
+        const why = `unknown record schema ${JSON.stringify(schema.slice(0, 100))}: this factory reads ${RECORD_SCHEMA} (a newer factory wrote it, or it is not a record)`;
+        return this.bad(file, line, why);
+      }
       try {
         parseRecord(text, `${file}:${line}`);
         // The compiled check and zod disagree: zod is the rule; this is a bug in fastcheck.
@@ -96,8 +101,10 @@ export async function readRecords(root: string, recordsDir = 'records'): Promise
   const historyDir = path.join(root, recordsDir, HISTORY_DIR);
   // The history comes first: a latest-per-target file repeats a build it already holds.
   for (const f of await files(historyDir)) {
-    if (f.endsWith('.jsonl')) readLines(c, await fs.readFile(f, 'utf8'), rel(f));
-    else if (f.endsWith('.aggregate.json')) {
+    if (f.endsWith('.jsonl')) {
+      const text = await fs.readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => c.bad(rel(f), 1, `cannot read the file (${e.code ?? e.message})`));
+      if (text !== undefined) readLines(c, text, rel(f));
+    } else if (f.endsWith('.aggregate.json')) {
       try {
         c.set.aggregates.push(parseAggregate(await fs.readFile(f, 'utf8'), rel(f)));
       } catch (e) {
@@ -106,16 +113,19 @@ export async function readRecords(root: string, recordsDir = 'records'): Promise
     }
   }
   const latestFiles = (await files(path.join(root, recordsDir))).filter((f) => !f.startsWith(historyDir + path.sep) && f.endsWith('.json'));
-  const texts: string[] = [];
-  for (let i = 0; i < latestFiles.length; i += 64) texts.push(...(await Promise.all(latestFiles.slice(i, i + 64).map((f) => fs.readFile(f, 'utf8')))));
+  const read = (f: string) => fs.readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => new Error(`cannot read the file (${e.code ?? e.message})`));
+  const texts: (string | Error)[] = [];
+  for (let i = 0; i < latestFiles.length; i += 64) texts.push(...(await Promise.all(latestFiles.slice(i, i + 64).map(read))));
   latestFiles.forEach((f, i) => {
+    const text = texts[i]!;
+    if (text instanceof Error) return c.bad(rel(f), 1, text.message);
     let data: unknown;
     try {
-      data = JSON.parse(texts[i]!);
+      data = JSON.parse(text);
     } catch (e) {
       return c.bad(rel(f), 1, `not valid JSON: ${(e as Error).message}`);
     }
-    c.add(data, texts[i]!, rel(f), 1);
+    c.add(data, text, rel(f), 1);
   });
   return c.done();
 }
