@@ -10,6 +10,7 @@
 // secret of the same name is the one the job sees; pull request checks get no secret at all.
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
+import type { BuilderSettings } from './pool-builder.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
 import {
   ARTIFACT_RETENTION_DAYS,
@@ -32,12 +33,14 @@ const input = (type: 'string' | 'number' | 'boolean', description: string, requi
 
 /** The `pool` input: a Pool document's settings, as the caller writes them in one JSON line. */
 export interface PoolSettings {
-  [key: string]: Json;
+  [key: string]: Json | undefined;
   'runs-on': string[];
   'timeout-minutes': number;
   'max-parallel': number;
   cache: string;
   retries: number;
+  /** The pool's builder (pools with a `builder` or a `device` only). */
+  builder?: BuilderSettings;
 }
 const pool = (key: keyof PoolSettings & string): string => expr(`fromJSON(inputs.pool).${key}`);
 
@@ -71,7 +74,7 @@ function legJob(policy: Policy): Job {
   };
   const steps: Step[] = [
     { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
-    setupBuildx(),
+    setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
     {
@@ -107,7 +110,7 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },

@@ -34,6 +34,7 @@ import {
   type Step,
 } from './workflow-common.js';
 import type { PoolSettings } from './workflow-pool.js';
+import { poolBuilderSettings } from './pool-builder.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
 
@@ -152,6 +153,8 @@ function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number): J
     cache: pool.cache,
     retries: pool.retries,
   };
+  const builder = poolBuilderSettings(pool);
+  if (builder) settings.builder = builder;
   const w: Job = {
     pool: JSON.stringify(settings),
     matrix: expr(`needs.plan.outputs.${names.matrix}`),
