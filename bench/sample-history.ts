@@ -1,4 +1,4 @@
-// npm run sample:history — a small REAL record history for the dashboard sample: the bundled action
+// npx tsx bench/sample-history.ts — a small REAL record history for the dashboard sample: the bundled action
 // (dist/index.js, mode build, as a runner runs it: INPUT_*/GITHUB_* env) builds, tests and pushes
 // targets of the sample factory on the BuildKit sandbox three times (cold, warm, then a release
 // of the toolbox fragment), and each run's records go through the record job's own history code
