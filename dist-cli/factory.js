@@ -20795,7 +20795,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20810,6 +20810,7 @@ var init_schema = __esm({
     ARG_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
     RESERVED_ARGS = /* @__PURE__ */ new Set(["BASE_IMAGE", "SOURCE_DATE_EPOCH"]);
     LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
+    USER_ARG_RE = /^\{args\.([A-Z][A-Z0-9_]*)\}$/;
     NAME_MAX = 63;
     VERSION_MAX = 40;
     Name = external_exports.string().regex(NAME_RE, {
@@ -21039,7 +21040,7 @@ var init_schema = __esm({
       slots: external_exports.array(Name).min(1).describe("slot names in build order; fragments fill them"),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerators: external_exports.array(Accelerator).min(1).default([...ACCELERATORS]),
-      user: Name.optional().describe("the runtime user of the final stage")
+      user: external_exports.union([Name, external_exports.string().regex(USER_ARG_RE, { message: "must be a user name or {args.NAME} (a build arg a fragment declares)" })]).optional().describe("the runtime user of the final stage: a user name, or {args.NAME} for the value of a build arg per variant")
     }).strict();
     Fragment = external_exports.object({
       kind: external_exports.literal("Fragment"),
@@ -22319,7 +22320,7 @@ function renderChain(memo2, product, fragments, variant, base, path10, withUser 
   const slots = slotFiller(memo2, template, fragments, common, files2);
   const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
   checkSlotsPlaced(template, fragments, slots.placed);
-  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser ? finalUser(template, variant) : void 0);
   const finished = finish(framed, files2);
   const text = checkChain(finished, files2, template, fragments);
   return { path: path10, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
@@ -22389,7 +22390,12 @@ function checkSlotsPlaced(template, fragments, placed) {
     )
   );
 }
-function frameStages(body, template, metaIndex, base, last, withUser) {
+function finalUser(template, variant) {
+  const user = template.meta.doc.user;
+  const arg = user === void 0 ? void 0 : USER_ARG_RE.exec(user)?.[1];
+  return arg === void 0 ? user : variant.args[arg];
+}
+function frameStages(body, template, metaIndex, base, last, user) {
   const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(["base"]);
   const userLoc = tdoc.user !== void 0 ? template.meta.locate(["user"]) : template.meta.location;
@@ -22408,7 +22414,7 @@ ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 ${mark(userLoc)}
 ${mark(userLoc)}FROM ${last} AS final
 `;
-  if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
+  if (user !== void 0) tail += `${mark(userLoc)}USER ${escapeDockerfile(user)}
 `;
   return `${head}${stageHeader}${rest}${tail}`;
 }
@@ -22687,6 +22693,7 @@ var init_render = __esm({
     init_escape();
     init_types();
     init_ids();
+    init_schema();
     MARK = "";
     LOCAL_MARK_RE = /\u0001(\d+)\u0001/g;
     ANY_MARK_RE = /\u0001(\d+):(\d+)\u0001/g;
@@ -30935,7 +30942,7 @@ function computeLock(loaded) {
   for (const f of loaded.fragments) fragments[refOf(f.meta.doc)] = { digest: f.digest };
   const names = new Set(loaded.bases.map((b) => b.doc.name));
   const bases = {};
-  for (const [name, pin2] of Object.entries(loaded.lock?.doc.bases ?? {})) if (names.has(name)) bases[name] = pin2;
+  for (const [name, pin3] of Object.entries(loaded.lock?.doc.bases ?? {})) if (names.has(name)) bases[name] = pin3;
   return { version: SCHEMA_VERSION, templates, fragments, bases };
 }
 function lockDigestErrors(loaded) {
@@ -30994,7 +31001,7 @@ function checkLock(loaded) {
     }
   }
   const baseNames = new Map(loaded.bases.map((b) => [b.doc.name, b]));
-  for (const [name, pin2] of Object.entries(lock.doc.bases).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+  for (const [name, pin3] of Object.entries(lock.doc.bases).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     const base = baseNames.get(name);
     if (!base) {
       out.push(
@@ -31003,9 +31010,9 @@ function checkLock(loaded) {
           hint: "run `factory lock` to drop it"
         })
       );
-    } else if (base.doc.image !== pin2.image) {
+    } else if (base.doc.image !== pin3.image) {
       out.push(
-        warning("lock-stale", `base "${name}" is pinned for ${pin2.image} but its image is now ${base.doc.image}`, {
+        warning("lock-stale", `base "${name}" is pinned for ${pin3.image} but its image is now ${base.doc.image}`, {
           location: lock.locate(["bases", name, "image"]),
           hint: "run `factory lock --resolve-bases` to pin the new image"
         })
@@ -31384,7 +31391,28 @@ var init_resolve = __esm({
         const known = frags.filter((f) => f !== void 0);
         const variants = this.expandMatrix(m, known, known.length === frags.length);
         if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return void 0;
+        if (!this.checkUserArg(m, template, variants)) return void 0;
         return { manifest: m, template, fragments: known, base, variants };
+      }
+      /** A template `user: {args.NAME}` needs that arg in every variant, with a user name for value. */
+      checkUserArg(m, template, variants) {
+        const arg = USER_ARG_RE.exec(template.meta.doc.user ?? "")?.[1];
+        if (arg === void 0) return true;
+        const loc = template.meta.locate(["user"]);
+        for (const v of variants) {
+          const value = v.args[arg];
+          const problem2 = value === void 0 ? `user ${template.meta.doc.user}: no fragment of manifest ${refOf(m.doc)} declares build arg ${arg}` : NAME_RE.test(value) ? void 0 : `user ${template.meta.doc.user} is "${value}" in variant ${v.name} of manifest ${refOf(m.doc)}, which is not a user name`;
+          if (problem2 === void 0) continue;
+          this.err(
+            "bad-user",
+            problem2,
+            loc,
+            "user",
+            value === void 0 ? `declare ${arg} with a default in the args: of a fragment the manifest uses` : 'a user name is lower-case letters, digits, ".", "_" or "-"'
+          );
+          return false;
+        }
+        return true;
       }
       /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
       manifestFragments(m) {
@@ -31744,9 +31772,9 @@ var init_resolve = __esm({
       }
       /** The base image, with the lock's digest when the lock pins this very image. */
       pinnedBase(b) {
-        const pin2 = this.loaded.lock?.doc.bases[b.doc.name];
+        const pin3 = this.loaded.lock?.doc.bases[b.doc.name];
         const base = { name: b.doc.name, image: b.doc.image };
-        if (pin2 && pin2.image === b.doc.image) base.digest = pin2.digest;
+        if (pin3 && pin3.image === b.doc.image) base.digest = pin3.digest;
         return base;
       }
       /** One target per variant x platform, with its per-arch and merged tags. */
@@ -32692,8 +32720,8 @@ function sourceOf(doc, index2) {
 function templateBase(factory, host) {
   const name = host.template.meta.doc.base;
   const doc = factory.loaded.bases.find((b) => b.doc.name === name)?.doc;
-  const pin2 = factory.loaded.lock?.doc.bases?.[name];
-  return doc === void 0 ? host.base : { name: doc.name, image: doc.image, ...pin2 && pin2.image === doc.image ? { digest: pin2.digest } : {} };
+  const pin3 = factory.loaded.lock?.doc.bases?.[name];
+  return doc === void 0 ? host.base : { name: doc.name, image: doc.image, ...pin3 && pin3.image === doc.image ? { digest: pin3.digest } : {} };
 }
 function planFragmentTests(factory) {
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -32835,8 +32863,8 @@ function combinedTestDir(dockerfilePath2) {
   return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
 }
 function baseDefault(base, lock) {
-  const pin2 = lock?.doc.bases?.[base.name];
-  return pinnedImage(base.image, pin2 && pin2.image === base.image ? pin2.digest : void 0);
+  const pin3 = lock?.doc.bases?.[base.name];
+  return pinnedImage(base.image, pin3 && pin3.image === base.image ? pin3.digest : void 0);
 }
 function cacheTag(name) {
   if (name.length <= 128) return name;
@@ -34416,19 +34444,6 @@ var init_record = __esm({
 function buildKey(r) {
   return `${r.target}\0${r.run.repository}\0${r.run.id}\0${r.run.attempt}`;
 }
-function parseHistory(text, file2) {
-  const records = [];
-  const problems = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
-    try {
-      records.push(parseRecord(line, `${file2}:${i + 1}`));
-    } catch (e) {
-      problems.push({ file: file2, line: i + 1, message: e.message.replace(`${file2}:${i + 1}: `, "") });
-    }
-  });
-  return { records, problems };
-}
 var HISTORY_DIR, AGGREGATE_SCHEMA;
 var init_history = __esm({
   "src/obs/history.ts"() {
@@ -34440,11 +34455,11 @@ var init_history = __esm({
 });
 
 // src/obs/stats.ts
-function percentile(values, p) {
+function percentile(values, p, sorted = false) {
   if (values.length === 0) return void 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil(p / 100 * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
+  if (!sorted) values = Float64Array.from(values).sort();
+  const rank = Math.max(1, Math.ceil(p / 100 * values.length));
+  return values[Math.min(rank, values.length) - 1];
 }
 function ratio(a, b) {
   return b > 0 ? a / b : void 0;
@@ -34520,8 +34535,9 @@ function push(m, k, v) {
   else m.set(k, [v]);
 }
 function pcts(values) {
-  const p50 = percentile(values, 50);
-  const p95 = percentile(values, 95);
+  const sorted = Float64Array.from(values).sort();
+  const p50 = percentile(sorted, 50, true);
+  const p95 = percentile(sorted, 95, true);
   return p50 === void 0 || p95 === void 0 ? void 0 : { p50, p95 };
 }
 function keysOf(r, o) {
@@ -34538,80 +34554,108 @@ function keysOf(r, o) {
       return ["all"];
   }
 }
-function queueDepth(records) {
-  const events = [];
+function bucketed(times, depths, cap) {
+  for (const width of DEPTH_BUCKETS_MS) {
+    if (times.length <= cap) break;
+    const t = [];
+    const d = [];
+    const put = (at2, depth) => {
+      if (t.at(-1) === at2) {
+        t.pop();
+        d.pop();
+      }
+      t.push(at2);
+      d.push(depth);
+    };
+    let before = 0;
+    for (let i = 0; i < times.length; ) {
+      const start = Math.floor(times[i] / width) * width;
+      let peak = before;
+      for (; i < times.length && times[i] < start + width; i++) peak = Math.max(peak, depths[i]);
+      const end = depths[i - 1];
+      put(start, peak);
+      if (end !== peak) put(start + width, end);
+      before = end;
+    }
+    times = t;
+    depths = d;
+  }
+  return times.map((at2, i) => ({ at: new Date(at2).toISOString(), depth: depths[i] }));
+}
+function queueDepth(records, cap) {
+  let n = 0;
+  for (const r of records) if (r.kpis.queue) n += 2;
+  const events = new Float64Array(n);
+  let i = 0;
   for (const r of records) {
     const q2 = r.kpis.queue;
-    if (q2) events.push([q2.createdAt, 1], [q2.startedAt, -1]);
+    if (!q2) continue;
+    events[i++] = Date.parse(q2.createdAt) * 2 + 1;
+    events[i++] = Date.parse(q2.startedAt) * 2;
   }
-  events.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]);
+  events.sort();
   let depth = 0;
   let max = 0;
-  const series = [];
-  for (const [at2, d] of events) {
-    depth += d;
+  const times = [];
+  const depths = [];
+  for (const e of events) {
+    const at2 = Math.floor(e / 2);
+    depth += e % 2 === 1 ? 1 : -1;
     max = Math.max(max, depth);
-    if (series.at(-1)?.at === at2) series.at(-1).depth = depth;
-    else series.push({ at: at2, depth });
+    if (times.at(-1) === at2) depths[depths.length - 1] = depth;
+    else {
+      times.push(at2);
+      depths.push(depth);
+    }
   }
-  return { max, series };
+  return { max, series: bucketed(times, depths, cap) };
 }
-function group(key, records, aggs) {
-  const sum = (f, g) => records.reduce((n, r) => n + f(r), 0) + aggs.reduce((n, a) => n + g(a), 0);
-  const builds = records.length + aggs.reduce((n, a) => n + a.builds, 0);
-  const passed = sum(
-    (r) => r.result === "passed" ? 1 : 0,
-    (a) => a.passed
-  );
-  const steps = sum(
-    (r) => r.kpis.steps.total,
-    (a) => a.steps.total
-  );
+function totals(records, aggs) {
+  const t = { builds: 0, passed: 0, retried: 0, steps: 0, cached: 0, tests: { total: 0, passed: 0, failed: 0, skipped: 0 } };
+  for (const r of records) {
+    t.builds += 1;
+    if (r.result === "passed") t.passed += 1;
+    if (retried(r)) t.retried += 1;
+    t.steps += r.kpis.steps.total;
+    t.cached += r.kpis.steps.cached;
+    t.tests.total += r.tests.total;
+    t.tests.passed += r.tests.passed;
+    t.tests.failed += r.tests.failed;
+    t.tests.skipped += r.tests.skipped;
+  }
+  for (const a of aggs) {
+    t.builds += a.builds;
+    t.passed += a.passed;
+    t.retried += a.retried;
+    t.steps += a.steps.total;
+    t.cached += a.steps.cached;
+    t.tests.total += a.tests.total;
+    t.tests.passed += a.tests.passed;
+    t.tests.failed += a.tests.failed;
+    t.tests.skipped += a.tests.skipped;
+  }
+  return t;
+}
+function group(key, records, aggs, depthCap) {
+  const t = totals(records, aggs);
+  const waits = [];
+  for (const r of records) if (r.kpis.queueWaitMs !== void 0) waits.push(r.kpis.queueWaitMs);
   const out = {
     key,
-    builds,
-    passed,
-    failed: builds - passed,
-    queueWaitMissing: records.filter((r) => r.kpis.queueWaitMs === void 0).length,
-    queueDepth: queueDepth(records),
-    tests: {
-      total: sum(
-        (r) => r.tests.total,
-        (a) => a.tests.total
-      ),
-      passed: sum(
-        (r) => r.tests.passed,
-        (a) => a.tests.passed
-      ),
-      failed: sum(
-        (r) => r.tests.failed,
-        (a) => a.tests.failed
-      ),
-      skipped: sum(
-        (r) => r.tests.skipped,
-        (a) => a.tests.skipped
-      )
-    },
-    aggregated: builds - records.length
+    builds: t.builds,
+    passed: t.passed,
+    failed: t.builds - t.passed,
+    queueWaitMissing: records.length - waits.length,
+    queueDepth: queueDepth(records, depthCap),
+    tests: t.tests,
+    aggregated: t.builds - records.length
   };
   const optional2 = {
-    successRate: ratio(passed, builds),
-    retryRate: ratio(
-      sum(
-        (r) => retried(r) ? 1 : 0,
-        (a) => a.retried
-      ),
-      builds
-    ),
-    cacheHitRatio: ratio(
-      sum(
-        (r) => r.kpis.steps.cached,
-        (a) => a.steps.cached
-      ),
-      steps
-    ),
+    successRate: ratio(t.passed, t.builds),
+    retryRate: ratio(t.retried, t.builds),
+    cacheHitRatio: ratio(t.cached, t.steps),
     wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
-    queueWaitMs: pcts(records.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]))
+    queueWaitMs: pcts(waits)
   };
   for (const [k, v] of Object.entries(optional2)) if (v !== void 0) out[k] = v;
   return out;
@@ -34640,25 +34684,32 @@ function flaky(records) {
       failedAttempt: fail.run.attempt,
       passedAttempt: pass.run.attempt,
       kind: fail.failure?.kind ?? "build",
-      tests: fail.tests.targets
+      tests: [...fail.tests.targets]
     });
   }
   return out.sort((a, b) => a.target < b.target ? -1 : a.target > b.target ? 1 : 0);
 }
-function dependencies(r) {
-  const out = r.fragments.filter((f) => f.digest).map((f) => [f.ref.split("@")[0], `${f.ref}@${f.digest}`]);
-  if (r.base.digest) out.push([`base ${r.base.image?.split("@")[0] ?? ""}`.trim(), r.base.digest]);
-  return out;
+function dependencies(r, cache) {
+  let frags = cache.get(r.fragments);
+  if (!frags) cache.set(r.fragments, frags = r.fragments.filter((f) => f.digest).map((f) => [f.ref.split("@")[0], `${f.ref}@${f.digest}`]));
+  if (!r.base.digest) return frags;
+  let base = cache.get(r.base);
+  if (!base) cache.set(r.base, base = [[`base ${r.base.image?.split("@")[0] ?? ""}`.trim(), r.base.digest]]);
+  return [...frags, ...base];
 }
 function timeToPatch(records) {
   const sorted = [...records].sort((a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0);
+  const cache = /* @__PURE__ */ new Map();
+  const deps = sorted.map((r) => dependencies(r, cache));
   const firstSeen = /* @__PURE__ */ new Map();
-  for (const r of sorted) for (const [, d] of dependencies(r)) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  sorted.forEach((r, i) => {
+    for (const [, d] of deps[i]) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  });
   const current = /* @__PURE__ */ new Map();
   const out = [];
-  for (const r of sorted) {
+  for (const [i, r] of sorted.entries()) {
     if (r.result !== "passed" || !r.image.pushed) continue;
-    for (const [dep, d] of dependencies(r)) {
+    for (const [dep, d] of deps[i]) {
       const k = `${r.product.id}\0${dep}`;
       const was = current.get(k);
       current.set(k, d);
@@ -34694,19 +34745,21 @@ function computeKpis(records, aggregates, o) {
   return {
     ...since ? { since } : {},
     by: o.by ?? "all",
-    groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [])),
+    groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [], o.depthPoints ?? DEPTH_POINTS)),
     imageSize: o.groupsOnly ? [] : imageSizes(inWindow),
     flaky: o.groupsOnly ? [] : flaky(inWindow),
     timeToPatch: o.groupsOnly ? [] : timeToPatch(inWindow)
   };
 }
-var KPI_GROUPINGS;
+var KPI_GROUPINGS, DEPTH_POINTS, DEPTH_BUCKETS_MS;
 var init_kpi = __esm({
   "src/obs/kpi.ts"() {
     "use strict";
     init_aggregate();
     init_stats();
     KPI_GROUPINGS = ["pool", "product", "platform", "fragment"];
+    DEPTH_POINTS = 2e3;
+    DEPTH_BUCKETS_MS = [36e5, 6 * 36e5, 864e5, 7 * 864e5, 28 * 864e5];
   }
 });
 
@@ -34764,7 +34817,8 @@ var init_schemas3 = __esm({
       mergedTags: external_exports.array(external_exports.string()),
       tests: external_exports.array(PlannedTest),
       record: RecordSchema.optional().describe("the latest record of this target"),
-      history: external_exports.array(HistoryEntry).describe("every recorded build, newest first")
+      history: external_exports.array(HistoryEntry).describe("the newest recorded builds (at most 100), newest first"),
+      historyTotal: external_exports.number().int().describe("how many builds of this target are recorded")
     }).strict();
     ProductSummary = external_exports.object({
       id: Ref2,
@@ -34783,7 +34837,8 @@ var init_schemas3 = __esm({
     ProductDetail = ProductSummary.extend({
       variants: external_exports.array(external_exports.object({ name: external_exports.string(), matrix: external_exports.record(external_exports.string(), external_exports.string()), args: external_exports.record(external_exports.string(), external_exports.string()) }).strict()),
       targetDetails: external_exports.array(TargetSummary),
-      history: external_exports.array(HistoryEntry.extend({ target: external_exports.string() }).strict())
+      history: external_exports.array(HistoryEntry.extend({ target: external_exports.string() }).strict()).describe("the newest builds of the product's targets (at most 50), newest first"),
+      historyTotal: external_exports.number().int().describe("how many builds of the product's targets are recorded")
     }).strict();
     ManifestSummary = external_exports.object({
       id: Ref2,
@@ -34890,6 +34945,9 @@ var init_schemas3 = __esm({
 });
 
 // src/site/api.ts
+function capped(items, cap, f) {
+  return { history: items.slice(0, cap).map(f), historyTotal: items.length };
+}
 function entry(r) {
   const e = {
     finishedAt: r.finishedAt,
@@ -34978,7 +35036,7 @@ function kpis(factory, set2) {
   return {
     ...all.groups[0] ? { all: all.groups[0] } : {},
     byPool: byPool.groups,
-    byProduct: computeKpis(set2.records, set2.aggregates, { poolOf, by: "product", groupsOnly: true }).groups,
+    byProduct: computeKpis(set2.records, set2.aggregates, { poolOf, by: "product", groupsOnly: true, depthPoints: PRODUCT_DEPTH_POINTS }).groups,
     daily: daily(set2.records),
     dailyByPool,
     flaky: all.flaky,
@@ -35014,7 +35072,11 @@ function productRoutes(factory, records) {
       ...summary2,
       variants: p.variants.map((v) => ({ name: v.name, matrix: v.matrix, args: v.args })),
       targetDetails: targets.map((t) => targetSummary(t, records)),
-      history: targets.flatMap((t) => (records.get(t.name) ?? []).map((r) => ({ ...entry(r), target: t.name }))).sort((a, b) => a.finishedAt < b.finishedAt ? 1 : -1)
+      ...capped(
+        targets.flatMap((t) => (records.get(t.name) ?? []).map((r) => [r, t.name])).sort(([a], [b]) => byTime(a, b)),
+        PRODUCT_HISTORY,
+        ([r, target]) => ({ ...entry(r), target })
+      )
     };
     return { summary: summary2, route: { path: `${API_PREFIX}/products/${p.product.doc.name}/${p.product.doc.version}.json`, schema: ProductDetail, value: detail } };
   });
@@ -35085,7 +35147,7 @@ function compatRoutes(factory, set2) {
 function buildApi(factory, set2, name = "factory") {
   const records = /* @__PURE__ */ new Map();
   for (const r of [...set2.records].sort(byTime)) push(records, r.target, r);
-  const latest = [...records.values()].map((rs) => rs[0]).sort((a, b) => a.target < b.target ? -1 : 1);
+  const whole = new Map(set2.latest.map((r) => [r.target, r]));
   const routes = [
     ...productRoutes(factory, records),
     ...catalogRoutes(factory),
@@ -35097,11 +35159,11 @@ function buildApi(factory, set2, name = "factory") {
         ...targetSummary(t, records),
         mergedTags: t.mergedTags,
         tests: testPlan(t),
-        ...records.get(t.name)?.[0] ? { record: records.get(t.name)[0] } : {},
-        history: (records.get(t.name) ?? []).map(entry)
+        ...whole.has(t.name) ? { record: whole.get(t.name) } : {},
+        ...capped(records.get(t.name) ?? [], TARGET_HISTORY, entry)
       }
     })),
-    { path: `${API_PREFIX}/records.json`, schema: Records, value: latest },
+    { path: `${API_PREFIX}/records.json`, schema: Records, value: set2.latest },
     { path: `${API_PREFIX}/kpi.json`, schema: Kpis, value: kpis(factory, set2) },
     ...compatRoutes(factory, set2)
   ].sort((a, b) => a.path < b.path ? -1 : 1);
@@ -35119,9 +35181,9 @@ function buildApi(factory, set2, name = "factory") {
   return [index2, ...routes];
 }
 function routeText(r) {
-  return JSON.stringify(r.schema.parse(r.value)) + "\n";
+  return JSON.stringify(r.value) + "\n";
 }
-var API_PREFIX, byTime;
+var API_PREFIX, TARGET_HISTORY, PRODUCT_HISTORY, PRODUCT_DEPTH_POINTS, byTime;
 var init_api2 = __esm({
   "src/site/api.ts"() {
     "use strict";
@@ -35131,6 +35193,9 @@ var init_api2 = __esm({
     init_stats();
     init_schemas3();
     API_PREFIX = "api/v1";
+    TARGET_HISTORY = 100;
+    PRODUCT_HISTORY = 50;
+    PRODUCT_DEPTH_POINTS = 60;
     byTime = (a, b) => a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0;
   }
 });
@@ -35241,6 +35306,161 @@ var init_site = __esm({
   }
 });
 
+// src/obs/build.ts
+function pin2(x, i) {
+  return x.digest === void 0 ? { ref: i.s(x.ref) } : { ref: i.s(x.ref), digest: i.s(x.digest) };
+}
+function kpisOf(k, i) {
+  const out = { wallTimeMs: k.wallTimeMs, steps: { total: k.steps.total, cached: k.steps.cached } };
+  if (k.cacheHitRatio !== void 0) out.cacheHitRatio = k.cacheHitRatio;
+  if (k.imageSizeBytes !== void 0) out.imageSizeBytes = k.imageSizeBytes;
+  if (k.queueWaitMs !== void 0) out.queueWaitMs = k.queueWaitMs;
+  if (k.queue) out.queue = { createdAt: k.queue.createdAt, startedAt: k.queue.startedAt };
+  if (k.queueWaitMissing !== void 0) out.queueWaitMissing = i.s(k.queueWaitMissing);
+  return out;
+}
+function buildOf(r, i) {
+  const b = {
+    target: i.s(r.target),
+    product: i.list(`p\0${r.product.id}`, () => ({ id: r.product.id })),
+    variant: i.s(r.variant),
+    platform: i.s(r.platform),
+    fragments: i.list(`f\0${JSON.stringify(r.fragments)}`, () => r.fragments.map((f) => pin2(f, i))),
+    base: i.list(`b\0${r.base.image ?? ""}\0${r.base.digest ?? ""}`, () => ({
+      ...r.base.image ? { image: r.base.image } : {},
+      ...r.base.digest ? { digest: r.base.digest } : {}
+    })),
+    image: r.image.digest === void 0 ? { pushed: r.image.pushed } : { digest: i.s(r.image.digest), pushed: r.image.pushed },
+    result: r.result,
+    tests: {
+      targets: i.list(`t\0${r.tests.targets.join("\0")}`, () => r.tests.targets.map((t) => i.s(t))),
+      total: r.tests.total,
+      passed: r.tests.passed,
+      failed: r.tests.failed,
+      skipped: r.tests.skipped
+    },
+    kpis: kpisOf(r.kpis, i),
+    run: {
+      repository: i.s(r.run.repository),
+      id: i.s(r.run.id),
+      attempt: i.s(r.run.attempt),
+      event: i.s(r.run.event),
+      ...r.run.url ? { url: i.s(r.run.url) } : {}
+    },
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt
+  };
+  if (r.template) b.template = i.list(`T\0${r.template.ref}\0${r.template.digest ?? ""}`, () => pin2(r.template, i));
+  if (r.failure) b.failure = { kind: r.failure.kind };
+  if (r.attempts !== void 0) b.attempts = r.attempts;
+  return b;
+}
+var Interner;
+var init_build = __esm({
+  "src/obs/build.ts"() {
+    "use strict";
+    Interner = class {
+      strings = /* @__PURE__ */ new Map();
+      lists = /* @__PURE__ */ new Map();
+      s(v) {
+        if (v === void 0) return v;
+        const have = this.strings.get(v);
+        if (have !== void 0) return have;
+        this.strings.set(v, v);
+        return v;
+      }
+      list(key, make2) {
+        const have = this.lists.get(key);
+        if (have !== void 0) return have;
+        const made = make2();
+        this.lists.set(key, made);
+        return made;
+      }
+    };
+  }
+});
+
+// src/obs/fastcheck.ts
+function numberCheck(def) {
+  const parts = [(v) => typeof v === "number" && Number.isFinite(v)];
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check === "number_format" && d.format === "safeint") parts.push((v) => Number.isSafeInteger(v));
+    else if (d.check === "greater_than") parts.push(d.inclusive ? (v) => v >= d.value : (v) => v > d.value);
+    else if (d.check === "less_than") parts.push(d.inclusive ? (v) => v <= d.value : (v) => v < d.value);
+    else throw new Error(`fastcheck: number check ${d.check}/${d.format ?? ""} is not supported`);
+  }
+  return (v) => parts.every((p) => p(v));
+}
+function stringCheck(def) {
+  const patterns = [];
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check !== "string_format" || !(d.pattern instanceof RegExp)) throw new Error(`fastcheck: string check ${d.check} is not supported`);
+    patterns.push(d.pattern);
+  }
+  return (v) => typeof v === "string" && patterns.every((p) => p.test(v));
+}
+function objectCheck(def) {
+  const fields = Object.entries(def.shape).map(([k, s]) => {
+    const d = s._zod.def;
+    return { k, optional: d.type === "optional", check: compile3(d.type === "optional" ? d.innerType._zod.def : d) };
+  });
+  const strict = def.catchall?._zod.def.type === "never";
+  if (def.catchall && !strict) throw new Error("fastcheck: an object catchall other than strict is not supported");
+  const known = new Set(fields.map((f) => f.k));
+  return (v) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    const o = v;
+    for (const f of fields) {
+      const x = o[f.k];
+      if (x === void 0 ? !f.optional : !f.check(x)) return false;
+    }
+    if (strict) {
+      for (const k in o) if (!known.has(k)) return false;
+    }
+    return true;
+  };
+}
+function compile3(def) {
+  switch (def.type) {
+    case "object":
+      return objectCheck(def);
+    case "string":
+      return stringCheck(def);
+    case "number":
+      return numberCheck(def);
+    case "boolean":
+      return (v) => typeof v === "boolean";
+    case "literal": {
+      const values = def.values;
+      return (v) => values.includes(v);
+    }
+    case "enum": {
+      const values = Object.values(def.entries);
+      return (v) => values.includes(v);
+    }
+    case "array": {
+      const item = compile3(def.element._zod.def);
+      return (v) => Array.isArray(v) && v.every(item);
+    }
+    case "optional": {
+      const inner = compile3(def.innerType._zod.def);
+      return (v) => v === void 0 || inner(v);
+    }
+    default:
+      throw new Error(`fastcheck: zod type ${def.type} is not supported`);
+  }
+}
+function compileCheck(schema) {
+  return compile3(schema._zod.def);
+}
+var init_fastcheck = __esm({
+  "src/obs/fastcheck.ts"() {
+    "use strict";
+  }
+});
+
 // src/obs/read.ts
 import fs3 from "node:fs/promises";
 import path4 from "node:path";
@@ -35248,48 +35468,103 @@ async function files(dir) {
   const entries = await fs3.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => path4.join(e.parentPath, e.name)).sort();
 }
+function readLines(c, text, file2) {
+  let start = 0;
+  for (let n = 1; start < text.length; n++) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === "") continue;
+    let data;
+    try {
+      data = JSON.parse(line);
+    } catch (e) {
+      c.bad(file2, n, `not valid JSON: ${e.message}`);
+      continue;
+    }
+    c.add(data, line, file2, n);
+  }
+}
 async function readRecords(root, recordsDir = "records") {
-  const out = { records: [], aggregates: [], problems: [] };
-  const seen = /* @__PURE__ */ new Set();
-  const keep = (r) => {
-    const key = buildKey(r);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.records.push(r);
-  };
+  const c = new Collector();
   const rel = (f) => path4.relative(root, f).split(path4.sep).join("/");
   const historyDir = path4.join(root, recordsDir, HISTORY_DIR);
   for (const f of await files(historyDir)) {
-    const text = await fs3.readFile(f, "utf8");
     if (f.endsWith(".jsonl")) {
-      const got = parseHistory(text, rel(f));
-      for (const r of got.records) keep(r);
-      out.problems.push(...got.problems);
+      const text = await fs3.readFile(f, "utf8").catch((e) => c.bad(rel(f), 1, `cannot read the file (${e.code ?? e.message})`));
+      if (text !== void 0) readLines(c, text, rel(f));
     } else if (f.endsWith(".aggregate.json")) {
       try {
-        out.aggregates.push(parseAggregate(text, rel(f)));
+        c.set.aggregates.push(parseAggregate(await fs3.readFile(f, "utf8"), rel(f)));
       } catch (e) {
-        out.problems.push({ file: rel(f), line: 1, message: e.message.replace(`${rel(f)}: `, "") });
+        c.bad(rel(f), 1, e.message.replace(`${rel(f)}: `, ""));
       }
     }
   }
-  for (const f of await files(path4.join(root, recordsDir))) {
-    if (f.startsWith(historyDir + path4.sep) || !f.endsWith(".json")) continue;
+  const latestFiles = (await files(path4.join(root, recordsDir))).filter((f) => !f.startsWith(historyDir + path4.sep) && f.endsWith(".json"));
+  const read = (f) => fs3.readFile(f, "utf8").catch((e) => new Error(`cannot read the file (${e.code ?? e.message})`));
+  const texts = [];
+  for (let i = 0; i < latestFiles.length; i += 64) texts.push(...await Promise.all(latestFiles.slice(i, i + 64).map(read)));
+  latestFiles.forEach((f, i) => {
+    const text = texts[i];
+    if (text instanceof Error) return c.bad(rel(f), 1, text.message);
+    let data;
     try {
-      const r = parseRecord(await fs3.readFile(f, "utf8"), rel(f));
-      keep(r);
+      data = JSON.parse(text);
     } catch (e) {
-      out.problems.push({ file: rel(f), line: 1, message: e.message.replace(`${rel(f)}: `, "") });
+      return c.bad(rel(f), 1, `not valid JSON: ${e.message}`);
     }
-  }
-  return out;
+    c.add(data, text, rel(f), 1);
+  });
+  return c.done();
 }
+var isRecord, Collector;
 var init_read = __esm({
   "src/obs/read.ts"() {
     "use strict";
     init_record();
     init_aggregate();
+    init_build();
+    init_fastcheck();
     init_history();
+    isRecord = compileCheck(RecordSchema);
+    Collector = class {
+      set = { records: [], latest: [], aggregates: [], problems: [] };
+      seen = /* @__PURE__ */ new Set();
+      newest = /* @__PURE__ */ new Map();
+      strings = new Interner();
+      /** A parsed JSON value from `file` line `line`: kept when it is a record, a problem otherwise. */
+      add(data, text, file2, line) {
+        if (!isRecord(data)) {
+          const schema = data?.schema;
+          if (typeof schema === "string" && schema !== RECORD_SCHEMA) {
+            const why = `unknown record schema ${JSON.stringify(schema.slice(0, 100))}: this factory reads ${RECORD_SCHEMA} (a newer factory wrote it, or it is not a record)`;
+            return this.bad(file2, line, why);
+          }
+          try {
+            parseRecord(text, `${file2}:${line}`);
+            this.set.problems.push({ file: file2, line, message: "the record check refused this line but its schema reads it (please report)" });
+          } catch (e) {
+            this.set.problems.push({ file: file2, line, message: e.message.replace(`${file2}:${line}: `, "") });
+          }
+          return;
+        }
+        const key = buildKey(data);
+        if (this.seen.has(key)) return;
+        this.seen.add(key);
+        this.set.records.push(buildOf(data, this.strings));
+        const have = this.newest.get(data.target);
+        if (!have || data.finishedAt > have.finishedAt) this.newest.set(data.target, data);
+      }
+      bad(file2, line, message) {
+        this.set.problems.push({ file: file2, line, message });
+      }
+      done() {
+        this.set.latest = [...this.newest.values()].sort((a, b) => a.target < b.target ? -1 : 1).map((r) => RecordSchema.parse(r));
+        return this.set;
+      }
+    };
   }
 });
 
@@ -36262,9 +36537,9 @@ async function checkBasePins(factory, client = new RegistryClient()) {
   const lockFile = factory.loaded.lock?.file ?? "factory.lock.json";
   for (const b of factory.loaded.bases) {
     const image = stripDigest(b.doc.image);
-    const pin2 = pins[b.doc.name];
+    const pin3 = pins[b.doc.name];
     const where = { file: lockFile, line: 1, column: 1 };
-    if (!pin2) {
+    if (!pin3) {
       problems.push({
         severity: "error",
         code: "lock-base-missing",
@@ -36274,22 +36549,22 @@ async function checkBasePins(factory, client = new RegistryClient()) {
       });
       continue;
     }
-    if (pin2.image !== image) {
+    if (pin3.image !== image) {
       problems.push({
         severity: "error",
         code: "lock-base-stale",
-        message: `base '${b.doc.name}' is pinned for ${pin2.image} but builds from ${image}`,
+        message: `base '${b.doc.name}' is pinned for ${pin3.image} but builds from ${image}`,
         hint: "run 'factory lock --resolve-bases'",
         location: where
       });
       continue;
     }
     const current = await digestOf2(client, image);
-    if (current !== pin2.digest) {
+    if (current !== pin3.digest) {
       problems.push({
         severity: "error",
         code: "lock-base-stale",
-        message: `base '${b.doc.name}' (${image}) moved: pinned ${pin2.digest}, registry has ${current}`,
+        message: `base '${b.doc.name}' (${image}) moved: pinned ${pin3.digest}, registry has ${current}`,
         hint: "run 'factory lock --resolve-bases' to take the new base (security patches), then regenerate",
         location: where
       });
@@ -37264,7 +37539,7 @@ function spawnInherit(cmd, args, cwd, io) {
     child.on("close", (code) => resolve2(code ?? 1));
   });
 }
-var init_build = __esm({
+var init_build2 = __esm({
   "src/cli/build.ts"() {
     "use strict";
     init_bake();
@@ -37862,7 +38137,7 @@ var init_commands = __esm({
           throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
         const names = targets.map((t) => t.name);
         if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
-        const { runBuild: runBuild2 } = await Promise.resolve().then(() => (init_build(), build_exports));
+        const { runBuild: runBuild2 } = await Promise.resolve().then(() => (init_build2(), build_exports));
         return runBuild2({
           io: ctx.io,
           json: ctx.json,

@@ -4318,6 +4318,7 @@
     if (!res.ok) throw new Error(`api/v1/${route2}: HTTP ${res.status}`);
     return res.json();
   }
+  var TARGET_ROWS = 500;
   var pct = (x) => x === void 0 ? "–" : `${(x * 100).toFixed(1)}%`;
   var secs = (ms) => ms === void 0 ? "–" : `${(ms / 1e3).toFixed(1)} s`;
   var day = (d) => Date.parse(`${d}T00:00:00Z`) / 1e3;
@@ -4345,7 +4346,8 @@
           }))
         ],
         axes: [{}, {}],
-        scales: { x: { time: true } }
+        // One day of data (a new factory): a week around it, not uPlot's default years.
+        scales: { x: { time: true, ...xs.length === 1 ? { range: [xs[0] - 3 * 86400, xs[0] + 3 * 86400] } : {} } }
       },
       [xs, ...series.map((s) => s.values)]
     );
@@ -4457,15 +4459,18 @@
         charts(kpi)
       );
     }
+    const shown = [...targets].sort((a2, b) => Number(b.latest?.result === "failed") - Number(a2.latest?.result === "failed")).slice(0, TARGET_ROWS);
     app.append(
       el("h2", {}, "Targets"),
       table(
         ["target", "product", "platform", "pool", "latest", "finished", "run"],
-        targets.map((t) => [t.name, t.product, t.platform, t.pool, result(t.latest?.result), t.latest?.finishedAt ?? "–", runLink(t.latest)]),
+        shown.map((t) => [t.name, t.product, t.platform, t.pool, result(t.latest?.result), t.latest?.finishedAt ?? "–", runLink(t.latest)]),
         { "data-table": "targets" }
-      ),
-      await compatMatrix()
+      )
     );
+    if (targets.length > shown.length)
+      app.append(el("p", { class: "more" }, `${shown.length} of ${targets.length} targets shown (failed first); api/v1/targets.json lists them all.`));
+    app.append(await compatMatrix());
     if (index.counts.skipped)
       app.append(el("p", { class: "warning" }, `${index.counts.skipped} record line(s) could not be read; kpi.json lists them under "skipped".`));
   }

@@ -201,6 +201,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'variant-collision': 'two matrix points with the same variant name',
   'matrix-too-large': 'a matrix with too many points',
   'bad-tag': 'a tag pattern with an unknown placeholder or that yields an invalid tag',
+  'bad-user': 'a template user: {args.NAME} whose arg no fragment declares, or whose value is not a user name',
   'tag-collision': 'two variants or products publishing the same tag',
   'target-collision': 'two products or variants producing the same bake target name',
   'lock-mismatch': 'a template or fragment whose content changed without a new version',

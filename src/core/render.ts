@@ -20,6 +20,7 @@ import { checkRendered, type SourceOwner } from './dockerfile-check.js';
 import { EscapeError, escapeDockerfile } from './escape.js';
 import { FactoryError } from './types.js';
 import { pinnedImage, refOf } from './ids.js';
+import { USER_ARG_RE } from './schema.js';
 import type { Diagnostic, FragmentSource, RenderedDockerfile, ResolvedProduct, SourceLocation, SourceMapEntry, TemplateSource, Variant } from './types.js';
 
 /** `build/<product>/<version>/<variant>/Dockerfile`; the variant is made file-name safe. */
@@ -140,7 +141,7 @@ function renderChain(
   const slots = slotFiller(memo, template, fragments, common, files);
   const body = runEjs(memo, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
   checkSlotsPlaced(template, fragments, slots.placed);
-  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser ? finalUser(template, variant) : undefined);
   const finished = finish(framed, files);
   const text = checkChain(finished, files, template, fragments);
   return { path, text, sourceMap: finished.sourceMap, stages: [...slots.stages, 'final'] };
@@ -236,8 +237,19 @@ function checkSlotsPlaced(template: TemplateSource, fragments: readonly Fragment
   );
 }
 
+/**
+ * The template's `user:` for a variant: a name as written, or `{args.NAME}`, the variant's
+ * value of that build arg (a fragment declares it, a manifest may set it per variant); the
+ * resolver checked that the arg exists and its value is a user name.
+ */
+export function finalUser(template: TemplateSource, variant: Variant): string | undefined {
+  const user = template.meta.doc.user;
+  const arg = user === undefined ? undefined : USER_ARG_RE.exec(user)?.[1];
+  return arg === undefined ? user : variant.args[arg];
+}
+
 /** The template's output framed: its parser directives on top, the `base` stage header, the body, the `final` stage. */
-function frameStages(body: string, template: TemplateSource, metaIndex: number, base: ResolvedProduct['base'], last: string, withUser: boolean): string {
+function frameStages(body: string, template: TemplateSource, metaIndex: number, base: ResolvedProduct['base'], last: string, user: string | undefined): string {
   const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(['base']);
   const userLoc = tdoc.user !== undefined ? template.meta.locate(['user']) : template.meta.location;
@@ -257,7 +269,7 @@ function frameStages(body: string, template: TemplateSource, metaIndex: number, 
   const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE=${escapeDockerfile(baseRef)}\n${mark(baseLoc)}FROM \${BASE_IMAGE} AS base\n`;
   // The separator line is marked too, or it would inherit (and be dropped with) the last body line.
   let tail = `\n${mark(userLoc)}\n${mark(userLoc)}FROM ${last} AS final\n`;
-  if (tdoc.user !== undefined && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}\n`;
+  if (user !== undefined) tail += `${mark(userLoc)}USER ${escapeDockerfile(user)}\n`;
   return `${head}${stageHeader}${rest}${tail}`;
 }
 

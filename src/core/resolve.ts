@@ -24,7 +24,7 @@ import type {
   TemplateSource,
   Variant,
 } from './types.js';
-import { Policy as PolicySchema, RESERVED_ARGS, type Policy } from './schema.js';
+import { NAME_RE, Policy as PolicySchema, RESERVED_ARGS, USER_ARG_RE, type Policy } from './schema.js';
 
 const SAFE_VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*$/;
 // Docker's tag grammar.
@@ -358,7 +358,36 @@ class Resolver {
     const known = frags.filter((f): f is FragmentSource => f !== undefined);
     const variants = this.expandMatrix(m, known, known.length === frags.length);
     if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return undefined;
+    if (!this.checkUserArg(m, template, variants)) return undefined;
     return { manifest: m, template, fragments: known, base, variants };
+  }
+
+  /** A template `user: {args.NAME}` needs that arg in every variant, with a user name for value. */
+  private checkUserArg(m: Located<Manifest>, template: TemplateSource, variants: readonly Variant[]): boolean {
+    const arg = USER_ARG_RE.exec(template.meta.doc.user ?? '')?.[1];
+    if (arg === undefined) return true;
+    const loc = template.meta.locate(['user']);
+    for (const v of variants) {
+      const value = v.args[arg];
+      const problem =
+        value === undefined
+          ? `user ${template.meta.doc.user}: no fragment of manifest ${refOf(m.doc)} declares build arg ${arg}`
+          : NAME_RE.test(value)
+            ? undefined
+            : `user ${template.meta.doc.user} is "${value}" in variant ${v.name} of manifest ${refOf(m.doc)}, which is not a user name`;
+      if (problem === undefined) continue;
+      this.err(
+        'bad-user',
+        problem,
+        loc,
+        'user',
+        value === undefined
+          ? `declare ${arg} with a default in the args: of a fragment the manifest uses`
+          : 'a user name is lower-case letters, digits, ".", "_" or "-"',
+      );
+      return false;
+    }
+    return true;
   }
 
   /** The manifest's fragments in its order; an unknown one is reported and left undefined. */

@@ -10,7 +10,7 @@ export const ACCELERATORS = ['cpu', 'cuda'] as const;
 
 // Names end up in bake target names, stage names, image paths and file paths: keep them to a
 // set of characters that is safe in all of them (and in HCL strings and shell words).
-const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 // Semantic version without build metadata; `+` is not allowed in tags.
 const VERSION_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$/;
 // A reference to a versioned document: name@version.
@@ -27,6 +27,8 @@ const LABEL_KEY_RE = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
 // version is a directory too and the start of the default tag "{version}-{variant}-<arch>",
 // which a registry caps at 128 characters. 63 and 40 leave room for both within every limit
 // (a path component of 255 bytes, an OCI tag of 128) with the variant and arch appended.
+/** A template `user:` that names a build arg: `{args.NB_USER}`. */
+export const USER_ARG_RE = /^\{args\.([A-Z][A-Z0-9_]*)\}$/;
 export const NAME_MAX = 63;
 export const VERSION_MAX = 40;
 export const Name = z
@@ -490,7 +492,10 @@ export const Template = z
       .array(Accelerator)
       .min(1)
       .default([...ACCELERATORS]),
-    user: Name.optional().describe('the runtime user of the final stage'),
+    user: z
+      .union([Name, z.string().regex(USER_ARG_RE, { message: 'must be a user name or {args.NAME} (a build arg a fragment declares)' })])
+      .optional()
+      .describe('the runtime user of the final stage: a user name, or {args.NAME} for the value of a build arg per variant'),
   })
   .strict();
 export type Template = z.infer<typeof Template>;

@@ -2,7 +2,7 @@
 // Counts add up exactly when late lines arrive; percentiles are those of the month's raw lines
 // at the time it was folded (kept, not recomputed), which `factory kpi` says when it uses them.
 import { z } from 'zod';
-import type { FactoryRecord } from '../action/record.js';
+import type { Build } from './build.js';
 import { AGGREGATE_SCHEMA } from './history.js';
 import { percentile } from './stats.js';
 
@@ -38,7 +38,7 @@ export const AggregateSchema = z
   .strict();
 export type MonthAggregate = z.infer<typeof AggregateSchema>;
 
-export function retried(r: FactoryRecord): boolean {
+export function retried(r: Build): boolean {
   return (r.attempts ?? 1) > 1 || Number(r.run.attempt) > 1;
 }
 
@@ -48,7 +48,7 @@ function pcts(values: number[]): { p50: number; p95: number } | undefined {
   return p50 === undefined || p95 === undefined ? undefined : { p50, p95 };
 }
 
-function add(a: TargetAggregate | undefined, r: FactoryRecord): TargetAggregate {
+function add(a: TargetAggregate | undefined, r: Build): TargetAggregate {
   const base: TargetAggregate = a ?? {
     product: r.product.id,
     platform: r.platform,
@@ -85,7 +85,7 @@ function add(a: TargetAggregate | undefined, r: FactoryRecord): TargetAggregate 
 }
 
 /** Folds a month's raw records into `into` (or a new aggregate). */
-export function aggregateMonth(month: string, records: readonly FactoryRecord[], into?: MonthAggregate): MonthAggregate {
+export function aggregateMonth(month: string, records: readonly Build[], into?: MonthAggregate): MonthAggregate {
   const targets: Record<string, TargetAggregate> = { ...(into?.targets ?? {}) };
   const sorted = [...records].sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0));
   for (const r of sorted) targets[r.target] = add(targets[r.target], r);

@@ -1,7 +1,7 @@
 // The compatibility matrix: "what is safe to reuse?". Which template, fragment versions and
 // base digests were built together, on which platform and accelerator, how often that passed,
 // and the last run. Pure: from records (history lines and latest files).
-import type { FactoryRecord } from '../action/record.js';
+import type { Build } from './build.js';
 
 export interface CompatRow {
   product: string;
@@ -23,14 +23,14 @@ export interface CompatQuery {
 
 const pin = (x: { ref: string; digest?: string }) => (x.digest ? `${x.ref} (${x.digest.slice(0, 19)})` : x.ref);
 
-function matches(r: FactoryRecord, ref: string): boolean {
+function matches(r: Build, ref: string): boolean {
   return r.product.id === ref || r.template?.ref === ref || r.fragments.some((f) => f.ref === ref);
 }
 
 /** Records by every ref they were built with (product, template, fragments): one pass for many queries. */
-export function recordsByRef(records: readonly FactoryRecord[]): Map<string, FactoryRecord[]> {
-  const out = new Map<string, FactoryRecord[]>();
-  const add = (ref: string, r: FactoryRecord) => {
+export function recordsByRef(records: readonly Build[]): Map<string, Build[]> {
+  const out = new Map<string, Build[]>();
+  const add = (ref: string, r: Build) => {
     const have = out.get(ref);
     if (!have) out.set(ref, [r]);
     else if (have.at(-1) !== r) have.push(r);
@@ -44,7 +44,7 @@ export function recordsByRef(records: readonly FactoryRecord[]): Map<string, Fac
 }
 
 /** Rows for one ref, passing combinations first, newest first within each. */
-export function compat(records: readonly FactoryRecord[], q: CompatQuery): CompatRow[] {
+export function compat(records: readonly Build[], q: CompatQuery): CompatRow[] {
   const rows = new Map<string, CompatRow>();
   for (const r of [...records].sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0))) {
     if (!matches(r, q.ref)) continue;

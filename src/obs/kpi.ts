@@ -1,6 +1,6 @@
 // `factory kpi`: how the factory performs, computed from records (history lines, monthly
 // aggregates and the latest-per-target files). Pure: the CLI reads the files.
-import type { FactoryRecord } from '../action/record.js';
+import type { Build } from './build.js';
 import { retried, type MonthAggregate } from './aggregate.js';
 import { parseSince, percentile, ratio } from './stats.js';
 
@@ -14,7 +14,11 @@ export interface KpiOptions {
   poolOf(target: string): string;
   /** Only the groups (no size trend, flaky builds or time to patch): for callers that group twice. */
   groupsOnly?: boolean;
+  /** At most this many queue depth points per group (default DEPTH_POINTS): peaks per hour, day or week beyond. */
+  depthPoints?: number;
 }
+
+export const DEPTH_POINTS = 2000;
 
 export interface Pcts {
   p50: number;
@@ -38,7 +42,10 @@ export interface KpiGroup {
   queueWaitMs?: Pcts;
   /** Builds whose record says the queue wait could not be read. */
   queueWaitMissing: number;
-  /** Jobs waiting for a runner over time (from each job's created/started times). */
+  /**
+   * Jobs waiting for a runner over time (from each job's created/started times): every change,
+   * or past `depthPoints` changes the peak of each hour (6 hours, day, week, 4 weeks).
+   */
   queueDepth: { max: number; series: QueuePoint[] };
   tests: { total: number; passed: number; failed: number; skipped: number };
   /** Builds counted from monthly aggregates: in the counts and rates, not in the percentiles. */
@@ -86,12 +93,13 @@ export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 }
 
 function pcts(values: number[]): Pcts | undefined {
-  const p50 = percentile(values, 50);
-  const p95 = percentile(values, 95);
+  const sorted = Float64Array.from(values).sort();
+  const p50 = percentile(sorted, 50, true);
+  const p95 = percentile(sorted, 95, true);
   return p50 === undefined || p95 === undefined ? undefined : { p50, p95 };
 }
 
-function keysOf(r: FactoryRecord, o: KpiOptions): string[] {
+function keysOf(r: Build, o: KpiOptions): string[] {
   switch (o.by) {
     case 'pool':
       return [o.poolOf(r.target)];
@@ -106,88 +114,126 @@ function keysOf(r: FactoryRecord, o: KpiOptions): string[] {
   }
 }
 
-function queueDepth(records: readonly FactoryRecord[]): { max: number; series: QueuePoint[] } {
-  const events: [string, number][] = [];
-  for (const r of records) {
-    const q = r.kpis.queue;
-    if (q) events.push([q.createdAt, +1], [q.startedAt, -1]);
+/** The exact change points of a series, or the peak per bucket when there are more than `cap`. */
+const DEPTH_BUCKETS_MS = [3_600_000, 6 * 3_600_000, 86_400_000, 7 * 86_400_000, 28 * 86_400_000];
+
+function bucketed(times: number[], depths: number[], cap: number): QueuePoint[] {
+  for (const width of DEPTH_BUCKETS_MS) {
+    if (times.length <= cap) break;
+    const t: number[] = [];
+    const d: number[] = [];
+    const put = (at: number, depth: number) => {
+      if (t.at(-1) === at) {
+        t.pop();
+        d.pop();
+      }
+      t.push(at);
+      d.push(depth);
+    };
+    let before = 0; // the depth when the bucket opens: jobs already waiting count in its peak
+    for (let i = 0; i < times.length;) {
+      const start = Math.floor(times[i]! / width) * width;
+      let peak = before;
+      for (; i < times.length && times[i]! < start + width; i++) peak = Math.max(peak, depths[i]!);
+      const end = depths[i - 1]!;
+      put(start, peak);
+      // Where the queue drained inside the bucket, say so at the next bucket's start.
+      if (end !== peak) put(start + width, end);
+      before = end;
+    }
+    times = t;
+    depths = d;
   }
-  events.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-  let depth = 0;
-  let max = 0;
-  const series: QueuePoint[] = [];
-  for (const [at, d] of events) {
-    depth += d;
-    max = Math.max(max, depth);
-    if (series.at(-1)?.at === at) series.at(-1)!.depth = depth;
-    else series.push({ at, depth });
-  }
-  return { max, series };
+  return times.map((at, i) => ({ at: new Date(at).toISOString(), depth: depths[i]! }));
 }
 
-function group(key: string, records: FactoryRecord[], aggs: MonthAggregate['targets'][string][]): KpiGroup {
-  const sum = (f: (r: FactoryRecord) => number, g: (a: MonthAggregate['targets'][string]) => number) =>
-    records.reduce((n, r) => n + f(r), 0) + aggs.reduce((n, a) => n + g(a), 0);
-  const builds = records.length + aggs.reduce((n, a) => n + a.builds, 0);
-  const passed = sum(
-    (r) => (r.result === 'passed' ? 1 : 0),
-    (a) => a.passed,
-  );
-  const steps = sum(
-    (r) => r.kpis.steps.total,
-    (a) => a.steps.total,
-  );
+function queueDepth(records: readonly Build[], cap: number): { max: number; series: QueuePoint[] } {
+  // Events as numbers (time * 2, +1 for a job queued, +0 for one started, so at the same instant
+  // a start counts before a new wait) in a typed array: a numeric sort, not 250,000 string pairs.
+  let n = 0;
+  for (const r of records) if (r.kpis.queue) n += 2;
+  const events = new Float64Array(n);
+  let i = 0;
+  for (const r of records) {
+    const q = r.kpis.queue;
+    if (!q) continue;
+    events[i++] = Date.parse(q.createdAt) * 2 + 1;
+    events[i++] = Date.parse(q.startedAt) * 2;
+  }
+  events.sort();
+  let depth = 0;
+  let max = 0;
+  const times: number[] = [];
+  const depths: number[] = [];
+  for (const e of events) {
+    const at = Math.floor(e / 2);
+    depth += e % 2 === 1 ? 1 : -1;
+    max = Math.max(max, depth);
+    if (times.at(-1) === at) depths[depths.length - 1] = depth;
+    else {
+      times.push(at);
+      depths.push(depth);
+    }
+  }
+  return { max, series: bucketed(times, depths, cap) };
+}
+
+type Totals = Pick<KpiGroup, 'builds' | 'passed'> & { retried: number; steps: number; cached: number; tests: KpiGroup['tests'] };
+
+/** The counts of raw builds and aggregated months, in one pass over each. */
+function totals(records: readonly Build[], aggs: readonly MonthAggregate['targets'][string][]): Totals {
+  const t: Totals = { builds: 0, passed: 0, retried: 0, steps: 0, cached: 0, tests: { total: 0, passed: 0, failed: 0, skipped: 0 } };
+  for (const r of records) {
+    t.builds += 1;
+    if (r.result === 'passed') t.passed += 1;
+    if (retried(r)) t.retried += 1;
+    t.steps += r.kpis.steps.total;
+    t.cached += r.kpis.steps.cached;
+    t.tests.total += r.tests.total;
+    t.tests.passed += r.tests.passed;
+    t.tests.failed += r.tests.failed;
+    t.tests.skipped += r.tests.skipped;
+  }
+  for (const a of aggs) {
+    t.builds += a.builds;
+    t.passed += a.passed;
+    t.retried += a.retried;
+    t.steps += a.steps.total;
+    t.cached += a.steps.cached;
+    t.tests.total += a.tests.total;
+    t.tests.passed += a.tests.passed;
+    t.tests.failed += a.tests.failed;
+    t.tests.skipped += a.tests.skipped;
+  }
+  return t;
+}
+
+function group(key: string, records: Build[], aggs: MonthAggregate['targets'][string][], depthCap: number): KpiGroup {
+  const t = totals(records, aggs);
+  const waits: number[] = [];
+  for (const r of records) if (r.kpis.queueWaitMs !== undefined) waits.push(r.kpis.queueWaitMs);
   const out: KpiGroup = {
     key,
-    builds,
-    passed,
-    failed: builds - passed,
-    queueWaitMissing: records.filter((r) => r.kpis.queueWaitMs === undefined).length,
-    queueDepth: queueDepth(records),
-    tests: {
-      total: sum(
-        (r) => r.tests.total,
-        (a) => a.tests.total,
-      ),
-      passed: sum(
-        (r) => r.tests.passed,
-        (a) => a.tests.passed,
-      ),
-      failed: sum(
-        (r) => r.tests.failed,
-        (a) => a.tests.failed,
-      ),
-      skipped: sum(
-        (r) => r.tests.skipped,
-        (a) => a.tests.skipped,
-      ),
-    },
-    aggregated: builds - records.length,
+    builds: t.builds,
+    passed: t.passed,
+    failed: t.builds - t.passed,
+    queueWaitMissing: records.length - waits.length,
+    queueDepth: queueDepth(records, depthCap),
+    tests: t.tests,
+    aggregated: t.builds - records.length,
   };
   const optional = {
-    successRate: ratio(passed, builds),
-    retryRate: ratio(
-      sum(
-        (r) => (retried(r) ? 1 : 0),
-        (a) => a.retried,
-      ),
-      builds,
-    ),
-    cacheHitRatio: ratio(
-      sum(
-        (r) => r.kpis.steps.cached,
-        (a) => a.steps.cached,
-      ),
-      steps,
-    ),
+    successRate: ratio(t.passed, t.builds),
+    retryRate: ratio(t.retried, t.builds),
+    cacheHitRatio: ratio(t.cached, t.steps),
     wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
-    queueWaitMs: pcts(records.flatMap((r) => (r.kpis.queueWaitMs === undefined ? [] : [r.kpis.queueWaitMs]))),
+    queueWaitMs: pcts(waits),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   return out;
 }
 
-function imageSizes(records: readonly FactoryRecord[]): KpiReport['imageSize'] {
+function imageSizes(records: readonly Build[]): KpiReport['imageSize'] {
   const bySeries = new Map<string, SizePoint[]>();
   for (const r of records) {
     if (r.result !== 'passed' || r.kpis.imageSizeBytes === undefined) continue;
@@ -198,8 +244,8 @@ function imageSizes(records: readonly FactoryRecord[]): KpiReport['imageSize'] {
 }
 
 /** A run attempt that failed and a later attempt of the same run that passed. */
-function flaky(records: readonly FactoryRecord[]): FlakyBuild[] {
-  const byRun = new Map<string, FactoryRecord[]>();
+function flaky(records: readonly Build[]): FlakyBuild[] {
+  const byRun = new Map<string, Build[]>();
   for (const r of records) push(byRun, `${r.target} ${r.run.id}`, r);
   const out: FlakyBuild[] = [];
   for (const rs of byRun.values()) {
@@ -213,16 +259,20 @@ function flaky(records: readonly FactoryRecord[]): FlakyBuild[] {
       failedAttempt: fail.run.attempt,
       passedAttempt: pass.run.attempt,
       kind: fail.failure?.kind ?? 'build',
-      tests: fail.tests.targets,
+      tests: [...fail.tests.targets],
     });
   }
   return out.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
 }
 
-function dependencies(r: FactoryRecord): [string, string][] {
-  const out: [string, string][] = r.fragments.filter((f) => f.digest).map((f) => [f.ref.split('@')[0]!, `${f.ref}@${f.digest}`]);
-  if (r.base.digest) out.push([`base ${r.base.image?.split('@')[0] ?? ''}`.trim(), r.base.digest]);
-  return out;
+/** A build's pinned dependencies; builds share their fragments and base objects, so this is cached by them. */
+function dependencies(r: Build, cache: Map<object, [string, string][]>): [string, string][] {
+  let frags = cache.get(r.fragments);
+  if (!frags) cache.set(r.fragments, (frags = r.fragments.filter((f) => f.digest).map((f) => [f.ref.split('@')[0]!, `${f.ref}@${f.digest}`])));
+  if (!r.base.digest) return frags;
+  let base = cache.get(r.base);
+  if (!base) cache.set(r.base, (base = [[`base ${r.base.image?.split('@')[0] ?? ''}`.trim(), r.base.digest]]));
+  return [...frags, ...base];
 }
 
 /**
@@ -230,15 +280,19 @@ function dependencies(r: FactoryRecord): [string, string][] {
  * first build anywhere that used the new digest to the product's first pushed, passed image with
  * it. Estimated: "first seen" is the first record, not the upstream release.
  */
-function timeToPatch(records: readonly FactoryRecord[]): PatchTime[] {
+function timeToPatch(records: readonly Build[]): PatchTime[] {
   const sorted = [...records].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+  const cache = new Map<object, [string, string][]>();
+  const deps = sorted.map((r) => dependencies(r, cache));
   const firstSeen = new Map<string, string>();
-  for (const r of sorted) for (const [, d] of dependencies(r)) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  sorted.forEach((r, i) => {
+    for (const [, d] of deps[i]!) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  });
   const current = new Map<string, string>();
   const out: PatchTime[] = [];
-  for (const r of sorted) {
+  for (const [i, r] of sorted.entries()) {
     if (r.result !== 'passed' || !r.image.pushed) continue;
-    for (const [dep, d] of dependencies(r)) {
+    for (const [dep, d] of deps[i]!) {
       const k = `${r.product.id}\u0000${dep}`;
       const was = current.get(k);
       current.set(k, d);
@@ -258,10 +312,10 @@ function timeToPatch(records: readonly FactoryRecord[]): PatchTime[] {
   return out;
 }
 
-export function computeKpis(records: readonly FactoryRecord[], aggregates: readonly MonthAggregate[], o: KpiOptions): KpiReport {
+export function computeKpis(records: readonly Build[], aggregates: readonly MonthAggregate[], o: KpiOptions): KpiReport {
   const since = o.since?.toISOString();
   const inWindow = records.filter((r) => !since || r.finishedAt >= since);
-  const groups = new Map<string, FactoryRecord[]>();
+  const groups = new Map<string, Build[]>();
   const aggGroups = new Map<string, MonthAggregate['targets'][string][]>();
   for (const r of inWindow) for (const k of keysOf(r, o)) push(groups, k, r);
   for (const m of aggregates) {
@@ -276,7 +330,7 @@ export function computeKpis(records: readonly FactoryRecord[], aggregates: reado
   return {
     ...(since ? { since } : {}),
     by: o.by ?? 'all',
-    groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [])),
+    groups: keys.map((k) => group(k, groups.get(k) ?? [], aggGroups.get(k) ?? [], o.depthPoints ?? DEPTH_POINTS)),
     imageSize: o.groupsOnly ? [] : imageSizes(inWindow),
     flaky: o.groupsOnly ? [] : flaky(inWindow),
     timeToPatch: o.groupsOnly ? [] : timeToPatch(inWindow),

@@ -1,11 +1,11 @@
 // Small statistics shared by the history aggregates and `factory kpi`.
 
-/** Nearest-rank percentile (p in 0..100) of the values; undefined for none. */
-export function percentile(values: readonly number[], p: number): number | undefined {
+/** Nearest-rank percentile (p in 0..100) of the values; undefined for none. `sorted`: they already are. */
+export function percentile(values: ArrayLike<number>, p: number, sorted = false): number | undefined {
   if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
+  if (!sorted) values = Float64Array.from(values).sort();
+  const rank = Math.max(1, Math.ceil((p / 100) * values.length));
+  return values[Math.min(rank, values.length) - 1];
 }
 
 /** a / b, or undefined when there is nothing to divide (a rate of no builds is unknown, not 0). */

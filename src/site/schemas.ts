@@ -63,7 +63,8 @@ export const TargetDetail = TargetSummary.extend({
   mergedTags: z.array(z.string()),
   tests: z.array(PlannedTest),
   record: RecordSchema.optional().describe('the latest record of this target'),
-  history: z.array(HistoryEntry).describe('every recorded build, newest first'),
+  history: z.array(HistoryEntry).describe('the newest recorded builds (at most 100), newest first'),
+  historyTotal: z.number().int().describe('how many builds of this target are recorded'),
 }).strict();
 
 export const ProductSummary = z
@@ -86,7 +87,8 @@ export const ProductSummary = z
 export const ProductDetail = ProductSummary.extend({
   variants: z.array(z.object({ name: z.string(), matrix: z.record(z.string(), z.string()), args: z.record(z.string(), z.string()) }).strict()),
   targetDetails: z.array(TargetSummary),
-  history: z.array(HistoryEntry.extend({ target: z.string() }).strict()),
+  history: z.array(HistoryEntry.extend({ target: z.string() }).strict()).describe("the newest builds of the product's targets (at most 50), newest first"),
+  historyTotal: z.number().int().describe("how many builds of the product's targets are recorded"),
 }).strict();
 
 export const ManifestSummary = z

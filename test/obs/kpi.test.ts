@@ -14,7 +14,9 @@ describe('readRecords', () => {
     const set = await readRecords(ROOT);
     expect(set.records).toHaveLength(5);
     expect(set.aggregates.map((a) => a.month)).toEqual(['2026-08']);
-    expect(set.problems).toEqual([{ file: 'records/history/2026/11.jsonl', line: 4, message: expect.stringMatching(/^field schema: /) }]);
+    expect(set.problems).toEqual([
+      { file: 'records/history/2026/11.jsonl', line: 4, message: expect.stringMatching(/^unknown record schema "factory.record\/v9": /) },
+    ]);
   });
 });
 

@@ -20,6 +20,9 @@ async function get(route: string): Promise<Json> {
   return res.json();
 }
 
+/** Rows of the overview's target table (the product pages list all of theirs). */
+const TARGET_ROWS = 500;
+
 const pct = (x?: number) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
 const secs = (ms?: number) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
@@ -50,7 +53,8 @@ function chart(id: string, title: string, xs: number[], series: { label: string;
         })),
       ],
       axes: [{}, {}],
-      scales: { x: { time: true } },
+      // One day of data (a new factory): a week around it, not uPlot's default years.
+      scales: { x: { time: true, ...(xs.length === 1 ? { range: [xs[0]! - 3 * 86_400, xs[0]! + 3 * 86_400] as uPlot.Range.MinMax } : {}) } },
     },
     [xs, ...series.map((s) => s.values)] as uPlot.AlignedData,
   );
@@ -171,15 +175,19 @@ async function overview(index: Json): Promise<void> {
       charts(kpi),
     );
   }
+  // A table of 10,000 rows costs the browser seconds; the first rows, failed first, say what matters.
+  const shown = [...targets].sort((a: Json, b: Json) => Number(b.latest?.result === 'failed') - Number(a.latest?.result === 'failed')).slice(0, TARGET_ROWS);
   app.append(
     el('h2', {}, 'Targets'),
     table(
       ['target', 'product', 'platform', 'pool', 'latest', 'finished', 'run'],
-      targets.map((t: Json) => [t.name, t.product, t.platform, t.pool, result(t.latest?.result), t.latest?.finishedAt ?? '–', runLink(t.latest)]),
+      shown.map((t: Json) => [t.name, t.product, t.platform, t.pool, result(t.latest?.result), t.latest?.finishedAt ?? '–', runLink(t.latest)]),
       { 'data-table': 'targets' },
     ),
-    await compatMatrix(),
   );
+  if (targets.length > shown.length)
+    app.append(el('p', { class: 'more' }, `${shown.length} of ${targets.length} targets shown (failed first); api/v1/targets.json lists them all.`));
+  app.append(await compatMatrix());
   if (index.counts.skipped)
     app.append(el('p', { class: 'warning' }, `${index.counts.skipped} record line(s) could not be read; kpi.json lists them under "skipped".`));
 }
