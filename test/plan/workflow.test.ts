@@ -84,9 +84,11 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     }
     // A self-hosted pool without a push-environment gets no write token (issue 10).
     const pushing = factory.pools.map((p) => p.doc).filter((p) => !p['self-hosted'] || p['push-environment']);
+    // id-token: write (keyless signing) only on the jobs that push and sign.
+    const attest = factory.policy.signing.attestations ? { attestations: 'write' } : {};
     expect(writes).toEqual({
-      ...Object.fromEntries(pushing.map((p) => [`build-${p.name}`, { packages: 'write' }])),
-      merge: { packages: 'write' },
+      ...Object.fromEntries(pushing.map((p) => [`build-${p.name}`, { packages: 'write', 'id-token': 'write' }])),
+      merge: { packages: 'write', 'id-token': 'write', ...attest },
       record: { contents: 'write' },
       comment: { 'pull-requests': 'write' },
       // The Pages deployment: only this job may publish, and it runs after the record job.
@@ -176,8 +178,21 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       [false, false],
     ]);
     const steps = legSteps(poolWf);
-    expect(steps.map((s) => s.name)).toEqual(['Check out', 'Set up Buildx', 'Log in to the registry', 'Build and test', 'Upload the result']);
+    expect(steps.map((s) => s.name)).toEqual([
+      'Check out',
+      'Set up Buildx',
+      'Log in to the registry',
+      'Build and test',
+      'Install cosign',
+      'Sign the pushed image',
+      'Upload the result',
+    ]);
     expect(steps[2]!.if).toBe('inputs.push');
+    // A leg signs the image it pushed, by digest, only when it passed: the one its bk-<key> names.
+    const pushed = "inputs.push && steps.build.outputs.result == 'passed' && steps.build.outputs.digest != ''";
+    expect([steps[4]!.if, steps[5]!.if]).toEqual([pushed, pushed]);
+    expect(steps[5]!.run).toBe('bash scripts/workflow/sign.sh "$IMAGE"');
+    expect(steps[5]!.env!.IMAGE).toBe('${{ inputs.registry }}/${{ matrix.image }}@${{ steps.build.outputs.digest }}');
     expect(steps[3]!.with).toMatchObject({
       target: '${{ matrix.target }}',
       push: '${{ inputs.push }}',
@@ -187,16 +202,18 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     expect(steps[3]!.with!['cache-write']).toBe("${{ inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry') }}");
   });
 
-  it('gives registry credentials to hosted pools and to self-hosted pools with a push-environment only', async () => {
+  it('gives registry and signing credentials, through an environment, to hosted pools and to self-hosted pools with a push-environment only', async () => {
     const factory = await loadFactory(FACTORY_TREES[name]!);
     const { wf } = workflowOf(factory);
+    // Passed by name: a called workflow sees an environment secret only when its caller passes it.
+    const secrets = Object.fromEntries(['FACTORY_REGISTRY_PASSWORD', 'FACTORY_COSIGN_KEY', 'FACTORY_COSIGN_PASSWORD'].map((n) => [n, `\${{ secrets.${n} }}`]));
+    expect(wf.jobs.merge!.environment).toBe(factory.policy.signing.environment);
     for (const { doc: pool } of factory.pools) {
       const build = wf.jobs[`build-${pool.name}`]!;
-      if (pool['push-environment']) {
-        // The secret comes from the environment, inside the called job: the caller passes none.
+      if (pool['push-environment'] || !pool['self-hosted']) {
         expect([build.with?.environment, build.secrets, build.with?.push]).toEqual([
-          pool['push-environment'],
-          undefined,
+          pool['push-environment'] ?? factory.policy.signing.environment,
+          secrets,
           "${{ needs.plan.outputs.push == 'true' }}",
         ]);
       } else if (pool['self-hosted']) {
@@ -206,8 +223,6 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
           undefined,
           { actions: 'read', contents: 'read' },
         ]);
-      } else {
-        expect(build.secrets).toEqual({ FACTORY_REGISTRY_PASSWORD: '${{ secrets.FACTORY_REGISTRY_PASSWORD }}' });
       }
     }
   });
@@ -220,7 +235,13 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       const steps = wf.jobs[id]!.steps!;
       expect(steps.find((s) => s.uses?.startsWith(`${ACTIONS.setupNode.repo}@`))!.with).toEqual({ 'node-version': factory.policy.workflow['node-version'] });
     }
-    expect(wf.jobs.merge!.steps!.at(-1)!.run).toBe('node bin/factory.js merge --plan plan.json --results results');
+    const attest = factory.policy.signing.attestations ? ' --checksums published.sha256' : '';
+    expect(wf.jobs.merge!.steps!.find((s) => s.name === 'Create manifest lists')!.run).toBe(
+      `node bin/factory.js merge --plan plan.json --results results --published published.txt${attest}`,
+    );
+    // The lists it wrote are signed after it, even when it refused another one.
+    const sign = wf.jobs.merge!.steps!.find((s) => s.name === 'Sign the manifest lists')!;
+    expect([sign.if, sign.run]).toEqual(["!cancelled() && hashFiles('published.txt') != ''", 'bash scripts/workflow/sign.sh --file published.txt']);
     expect(wf.jobs.summary!.steps!.find((s) => s.name === 'Summarize')!.run).toBe(
       'node bin/factory.js summary --plan plan.json --results results --out summary.md',
     );
