@@ -36665,9 +36665,9 @@ function repositoryOf2(ref3) {
 }
 async function untrustedReason(reader, repo, digest, trust) {
   const pinned = `${repo}@${digest}`;
+  const inspection = await reader.inspect(pinned);
   const sig = await trust.signer.verify(pinned);
   if (!sig.ok) return `${digest} is not signed by ${trust.signedBy} (${sig.detail})`;
-  const inspection = await reader.inspect(pinned);
   for (const img of inspection.images) {
     const facts = await inspectImage(reader.source(pinned), inspection.digest, img.platform);
     const prov = provenanceCheck(img.platform, img, facts);

@@ -41,9 +41,10 @@ function repositoryOf(ref: string): string {
 /** Why the image at `repo@digest` may not be trusted, or undefined when it may. */
 export async function untrustedReason(reader: ImageReader, repo: string, digest: string, trust: Trust): Promise<string | undefined> {
   const pinned = `${repo}@${digest}`;
+  // Read first: a registry that does not answer is a registry problem, not a missing signature.
+  const inspection = await reader.inspect(pinned);
   const sig = await trust.signer.verify(pinned);
   if (!sig.ok) return `${digest} is not signed by ${trust.signedBy} (${sig.detail})`;
-  const inspection = await reader.inspect(pinned);
   for (const img of inspection.images) {
     const facts = await inspectImage(reader.source(pinned), inspection.digest, img.platform);
     const prov = provenanceCheck(img.platform, img, facts);
