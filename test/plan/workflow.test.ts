@@ -296,6 +296,24 @@ describe('the Policy document in the generated workflow', () => {
     expect(wf.jobs.plan!.steps!.find((s) => s.uses?.startsWith(`${ACTIONS.setupNode.repo}@`))!.with).toEqual({ 'node-version': '24.4.1' });
   });
 
+  it('signing: the environment of the pushing jobs, and artifact attestations of the published lists when asked', async () => {
+    const factory = await loadFactory(FACTORY_TREES['plan-fixture']!);
+    const policy = Policy.parse({ kind: 'Policy', signing: { environment: 'release', attestations: true }, registry: { insecure: true } });
+    const { wf, pool } = workflowOf({ ...factory, policy });
+    const merge = wf.jobs.merge!;
+    expect(merge.environment).toBe('release');
+    expect(merge.permissions).toEqual({ contents: 'read', packages: 'write', 'id-token': 'write', attestations: 'write' });
+    const attest = merge.steps!.find((s) => s.uses?.startsWith(`${ACTIONS.attest.repo}@`))!;
+    expect([attest.if, attest.with]).toEqual(["!cancelled() && hashFiles('published.sha256') != ''", { 'subject-checksums': 'published.sha256' }]);
+    // Plain HTTP registries: cosign is told so (Policy registry.insecure).
+    expect(legSteps(pool).find((s) => s.name === 'Sign the pushed image')!.env!.ALLOW_HTTP).toBe('true');
+    for (const p of factory.pools.map((x) => x.doc).filter((x) => !x['self-hosted'])) expect(wf.jobs[`build-${p.name}`]!.with!.environment).toBe('release');
+    // Without the switch, no attest step and no attestations permission.
+    const plain = workflowOf(factory).wf.jobs.merge!;
+    expect(plain.steps!.some((s) => s.uses?.startsWith(`${ACTIONS.attest.repo}@`))).toBe(false);
+    expect(plain.permissions!.attestations).toBeUndefined();
+  });
+
   it('leaves the action defaults alone when the Policy does (epoch: the commit time)', async () => {
     const { pool } = workflowOf(await loadFactory(FACTORY_TREES['plan-fixture']!));
     const w = legSteps(pool).find((s) => s.uses === './')!.with!;
@@ -304,6 +322,8 @@ describe('the Policy document in the generated workflow', () => {
 
   it.each([
     [{ bake: { variables: { REGISTRY: 'x' } } }, 'bake.variables.REGISTRY', 'REGISTRY is set by the workflow'],
+    [{ signing: { 'trusted-refs': ['main'] } }, 'signing.trusted-refs.0', 'must be a full git ref such as refs/heads/main'],
+    [{ signing: { environment: 'a b' } }, 'signing.environment', 'GitHub environment name'],
     [{ bake: { variables: { base_debian: 'x' } } }, 'bake.variables.base_debian', 'UPPER_SNAKE_CASE'],
     [{ bake: { 'source-date-epoch': 'now' } }, 'bake.source-date-epoch', ''],
     [{ workflow: { 'node-version': 'lts' } }, 'workflow.node-version', 'Node.js version'],
