@@ -4,16 +4,18 @@
 // and keys are pure (detect.ts, key.ts).
 import { buildFactory } from '../core/index.js';
 import { formatDiagnostics, hasErrors } from '../core/diagnostics.js';
+import type { KeyCheck } from '../core/key-check.js';
 import { FactoryError, type ResolvedFactory, type Target } from '../core/types.js';
 import { productBakeFile, splitRef } from '../core/ids.js';
 import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
 import { diffFiles, readTreeAt, resolveCommit, type ChangedFile } from './git.js';
 import { keyTag, Renderer } from './key.js';
-import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, splitLegs } from './outputs.js';
-import { classifyPath } from './paths.js';
+import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, splitLegs } from '../core/plan-outputs.js';
+import { classifyPath } from '../core/path-classes.js';
 
 export type { ChangedFile, ChangeStatus } from './git.js';
 export { GitError } from './git.js';
+export type { KeyCheck } from '../core/key-check.js';
 export type { IgnoredFile, Reason, ReasonKind } from './detect.js';
 
 /** A mistake in the plan's arguments (unknown product, bad platform, bad promote tag). */
@@ -54,9 +56,6 @@ export interface PlanOptions {
    */
   registryCheck?: (ref: string) => Promise<boolean | KeyCheck>;
 }
-
-/** What a build-key lookup found: nothing, a reusable image (by digest), or one it refused. */
-export type KeyCheck = { found: false } | { found: true; digest?: string } | { found: true; untrusted: string; digest?: string };
 
 /** One leg of a pool's build matrix; the workflow reads these as `matrix.<field>`. */
 export interface MatrixEntry {

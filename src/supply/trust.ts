@@ -7,7 +7,7 @@ import { inspectImage } from '../action/image.js';
 import type { ImageInspection } from '../registry/client.js';
 import { RegistryError } from '../registry/client.js';
 import type { BlobSource, Descriptor } from '../registry/types.js';
-import type { KeyCheck } from '../plan/index.js';
+import type { KeyCheck } from '../core/key-check.js';
 import { provenanceCheck, sourceOf, type Signer } from './verify.js';
 
 /** The registry reads a trust check needs (RegistryClient has them). */
