@@ -37239,6 +37239,11 @@ function renderRunSummary(plan, results) {
       );
     }
   }
+  const untrusted = plan.affected.filter((t) => t.untrusted);
+  if (untrusted.length > 0) {
+    out.push("", "Rebuilt, not reused: the image under the build key is not trusted:", "");
+    for (const t of untrusted) out.push(`- ${markdownCode(t.target, true)}: ${markdownCode(t.untrusted, true)}`);
+  }
   if (plan.removed.length > 0) out.push("", `Removed targets: ${plan.removed.length}`);
   return `${out.join("\n")}
 `;

@@ -191,3 +191,18 @@ describe('factory summary', () => {
     expect(fs.readFileSync(process.env.GITHUB_STEP_SUMMARY!, 'utf8')).toBe(md);
   });
 });
+
+describe('the run summary', () => {
+  it('says which targets were rebuilt because the image under their build key did not verify', async () => {
+    const plan = JSON.parse(fs.readFileSync(path.join(FIXTURE, PLAN), 'utf8'));
+    plan.affected[0].untrusted = `${D} is not signed by the key cosign.pub (no signatures found)`;
+    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
+    const c = capture();
+    const out = path.join(dir, 'summary.md');
+    expect(await run(['--root', FIXTURE, 'summary', '--plan', path.join(dir, 'plan.json'), '--results', RESULTS, '--out', out], c.io)).toBe(0);
+    const md = fs.readFileSync(out, 'utf8');
+    expect(md).toContain(
+      `Rebuilt, not reused: the image under the build key is not trusted:\n\n- \`${plan.affected[0].target}\`: \`${D} is not signed by the key cosign.pub (no signatures found)\``,
+    );
+  });
+});
