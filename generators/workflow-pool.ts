@@ -12,6 +12,7 @@
 // workflow). Pull request checks get no secret at all. A leg that pushed signs its image.
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
+import type { BuilderSettings } from './pool-builder.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
 import {
   ARTIFACT_RETENTION_DAYS,
@@ -36,12 +37,14 @@ const input = (type: 'string' | 'number' | 'boolean', description: string, requi
 
 /** The `pool` input: a Pool document's settings, as the caller writes them in one JSON line. */
 export interface PoolSettings {
-  [key: string]: Json;
+  [key: string]: Json | undefined;
   'runs-on': string[];
   'timeout-minutes': number;
   'max-parallel': number;
   cache: string;
   retries: number;
+  /** The pool's builder (pools with a `builder` or a `device` only). */
+  builder?: BuilderSettings;
 }
 const pool = (key: keyof PoolSettings & string): string => expr(`fromJSON(inputs.pool).${key}`);
 
@@ -78,7 +81,7 @@ function legJob(policy: Policy): Job {
   };
   const steps: Step[] = [
     { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
-    setupBuildx(),
+    setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
     // The image the leg pushed is the one its bk-<key> tag names: later plans reuse it and merges
@@ -121,7 +124,7 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },

@@ -41,6 +41,7 @@ import {
   type Step,
 } from './workflow-common.js';
 import type { PoolSettings } from './workflow-pool.js';
+import { poolBuilderSettings } from './pool-builder.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
 
@@ -168,6 +169,8 @@ function poolJob(pool: Pool, policy: Policy, trusted: boolean, shard: number, sh
     cache: pool.cache,
     retries: pool.retries,
   };
+  const builder = poolBuilderSettings(pool);
+  if (builder) settings.builder = builder;
   const w: Job = {
     pool: JSON.stringify(settings),
     matrix: expr(`needs.plan.outputs.${names.matrix}`),
