@@ -37404,14 +37404,14 @@ function outcomesOf(targets, metadata) {
   });
 }
 async function withTestResults(outcomes, root) {
-  const dir = path6.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
+  const dir = path7.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
   return Promise.all(
     outcomes.map(async (o) => {
       if (o.status !== "built" || !isTestTargetName(o.target)) return o;
-      const file2 = path6.join(dir, o.target, "results.json");
+      const file2 = path7.join(dir, o.target, "results.json");
       const text = await fs6.readFile(file2, "utf8").catch(() => void 0);
       if (text === void 0) return o;
-      const cases = parseResults(text, path6.relative(root, file2));
+      const cases = parseResults(text, path7.relative(root, file2));
       const count = (s) => cases.filter((c) => c.status === s).length;
       const tests = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
       return { ...o, status: tests.failed > 0 ? "failed" : "built", tests };
