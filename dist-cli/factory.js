@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path10) {
+function formatFieldPath(path11) {
   let s = "";
-  for (const p of path10) {
+  for (const p of path11) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path10 = encoder.encode(e.path);
+    const path11 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path10.length} `);
-    h.update(path10);
+    h.update(`${kind} ${path11.length} `);
+    h.update(path11);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path10) {
-  if (!path10)
+function getElementAtPath(obj, path11) {
+  if (!path11)
     return obj;
-  return path10.reduce((acc, key) => acc?.[key], obj);
+  return path11.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path10, issues) {
+function prefixIssues(path11, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path10);
+    iss.path.unshift(path11);
     return iss;
   });
 }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path10 = []) => {
+  const processError = (error64, path11 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else {
-        const fullpath = [...path10, ...issue2.path];
+        const fullpath = [...path11, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path10 = []) => {
+  const processError = (error64, path11 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else {
-        const fullpath = [...path10, ...issue2.path];
+        const fullpath = [...path11, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path10) {
+  const path11 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path11) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19345,13 +19345,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path10 = ref2.slice(1).split("/").filter(Boolean);
-  if (path10.length === 0) {
+  const path11 = ref2.slice(1).split("/").filter(Boolean);
+  if (path11.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path10[0] === defsKey) {
-    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
+  if (path11[0] === defsKey) {
+    const key = path11[1] === void 0 ? void 0 : decodeJSONPointerSegment(path11[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, EnvironmentName, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, TrustedRef, PolicySigning, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20738,6 +20738,7 @@ var init_schema = __esm({
     RunnerLabel = external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
       message: 'must be a runner label of letters, digits, "_", "." and "-" (no spaces, quotes, "${{ }}" or line breaks)'
     }).max(100, { message: "must be at most 100 characters" });
+    EnvironmentName = external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' });
     CdiDevice = external_exports.string().regex(/^[a-z0-9][a-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*=(?:\*|[A-Za-z0-9][A-Za-z0-9_.:-]*)$/, {
       message: 'must be a CDI device name vendor/class=name, such as "nvidia.com/gpu=all"'
     });
@@ -20780,8 +20781,8 @@ var init_schema = __esm({
       "timeout-minutes": external_exports.number().int().min(1).max(4320).default(60),
       retries: external_exports.number().int().min(0).max(3).default(1),
       cache: external_exports.enum(["registry", "gha", "local"]).default("registry").describe('where the build cache lives; "local" for runners with no registry write access'),
-      "push-environment": external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' }).optional().describe(
-        "the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN"
+      "push-environment": EnvironmentName.optional().describe(
+        "the GitHub environment of this pool's build jobs, whose secrets FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY and FACTORY_COSIGN_PASSWORD they get (default: the Policy's signing.environment). A self-hosted pool without one gets no credentials and pushes nothing"
       ),
       device: CdiDevice.optional().describe(
         'the CDI device the test steps of accelerator targets get (RUN --device=..., bake entitlement "device"), e.g. nvidia.com/gpu=all. With it, a test that needs the accelerator and finds no device fails instead of being skipped'
@@ -20854,6 +20855,20 @@ var init_schema = __esm({
     PolicyRegistry = external_exports.object({
       insecure: external_exports.boolean().default(false).describe("read manifests from the registry over plain HTTP (a registry without TLS)")
     }).strict();
+    TrustedRef = external_exports.string().regex(/^refs\/(heads|tags)\/[A-Za-z0-9._/*-]+$/, {
+      message: "must be a full git ref such as refs/heads/main or refs/tags/v1.0.0 (a trailing * matches any suffix)"
+    });
+    PolicySigning = external_exports.object({
+      environment: EnvironmentName.default("factory").describe(
+        "the GitHub environment of every job that pushes or signs (build legs of hosted pools and the merge job); its secrets FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY and FACTORY_COSIGN_PASSWORD are the ones those jobs see, so protect it (required reviewers, branch rules). A pool's push-environment overrides it for that pool"
+      ),
+      "trusted-refs": external_exports.array(TrustedRef).min(1).default(["refs/heads/main"]).describe(
+        "keyless signatures count for build-key reuse and merges only when the signing workflow ran on one of these refs (or on the ref of the run itself): a branch run cannot plant an image that main publishes"
+      ),
+      attestations: external_exports.boolean().default(false).describe(
+        "also attest each published manifest list with GitHub artifact attestations (actions/attest: build provenance, verified with gh attestation verify)"
+      )
+    }).strict();
     PolicyWorkflow = external_exports.object({
       "node-version": external_exports.string().regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' }).default("24").describe("Node.js of the plan, merge and summary jobs (actions/setup-node)")
     }).strict();
@@ -20872,7 +20887,10 @@ var init_schema = __esm({
       bake: PolicyBake.default({ "source-date-epoch": "commit" }).describe("bake variables of every build leg"),
       sbom: PolicySbom.default({}),
       registry: PolicyRegistry.default({ insecure: false }),
-      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow")
+      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow"),
+      signing: PolicySigning.default({ environment: "factory", "trusted-refs": ["refs/heads/main"], attestations: false }).describe(
+        "cosign signatures of every pushed image (keyless through GitHub OIDC, or FACTORY_COSIGN_KEY), and who may sign what the factory reuses and publishes"
+      )
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
     DOCUMENT_KINDS = ["Product", "Manifest", "Pool", "Base", "Policy"];
@@ -21040,30 +21058,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path10, options) {
+function getIncludePath(path11, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path10);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path11);
   if (match && match.length) {
-    path10 = path10.replace(/^\/*/, "");
+    path11 = path11.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path10, options.root);
+      includePath = resolvePaths(path11, options.root);
     } else {
-      includePath = ejs.resolveInclude(path10, options.root || "/", true);
+      includePath = ejs.resolveInclude(path11, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path10, options.filename);
+      filePath = ejs.resolveInclude(path11, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path10, views);
+      includePath = resolvePaths(path11, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path10) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path11) + '"');
     }
   }
   return includePath;
@@ -21122,11 +21140,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path10, options) {
+function includeFile(path11, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path10, opts);
+  opts.filename = getIncludePath(path11, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path10, opts.filename);
+    let includerResult = options.includer(path11, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21401,12 +21419,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path10, includeData) {
+          let include = function(path11, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path10, opts)(d);
+            return includeFile(path11, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21770,9 +21788,9 @@ var init_dockerfile = __esm({
 });
 
 // src/core/paths.ts
-function normalize(path10) {
+function normalize(path11) {
   const out = [];
-  for (const seg of path10.split("/")) {
+  for (const seg of path11.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -21862,11 +21880,11 @@ function stageProblem(op, stage, owner, location) {
     hint: `add ${name} to requires: in its fragment.yaml (its isolated test builds only what requires lists), or copy the file from this fragment's own files/`
   });
 }
-function snippetSourceProblems(path10, text, owner) {
+function snippetSourceProblems(path11, text, owner) {
   const out = [];
   for (const ins of lexDockerfile(text).instructions) {
     if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
-    out.push(...sourceProblems(ins, owner, (w) => ({ file: path10, line: w.line, column: w.column })));
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path11, line: w.line, column: w.column })));
   }
   return out;
 }
@@ -22256,7 +22274,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(memo2, product, fragments, variant, base, path10, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path11, withUser = true) {
   const template = product.template;
   const templateRef = refOf(template.meta.doc);
   const files2 = [];
@@ -22269,10 +22287,10 @@ function renderChain(memo2, product, fragments, variant, base, path10, withUser 
   const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser ? finalUser(template, variant) : void 0);
   const finished = finish(framed, files2);
   const text = checkChain(finished, files2, template, fragments);
-  return { path: path10, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
+  return { path: path11, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
 }
-function addMapFile(files2, path10, origin, text) {
-  files2.push({ path: path10, origin, lines: text.split("\n") });
+function addMapFile(files2, path11, origin, text) {
+  files2.push({ path: path11, origin, lines: text.split("\n") });
   return files2.length - 1;
 }
 function commonLocals(product, variant, base) {
@@ -22460,24 +22478,24 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function runEjs(memo2, path10, text, fileIndex, locals) {
-  const fn = compileMarked(memo2, path10, text);
+function runEjs(memo2, path11, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path11, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path10, text, locals);
+    throw toFactoryError(e, path11, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(memo2, path10, text) {
-  let byText = memo2.compiled.get(path10);
-  if (!byText) memo2.compiled.set(path10, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path11, text) {
+  let byText = memo2.compiled.get(path11);
+  if (!byText) memo2.compiled.set(path11, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = {
-    filename: ejsFilename(path10),
+    filename: ejsFilename(path11),
     escape: escapeDockerfile,
     compileDebug: true,
     _with: true,
@@ -22489,7 +22507,7 @@ function compileMarked(memo2, path10, text) {
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path10, text, marked, opts);
+    throw compileError(e, path11, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -22497,8 +22515,8 @@ function compileMarked(memo2, path10, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path10) {
-  return path10.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path11) {
+  return path11.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -22534,10 +22552,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path10, text, marked, opts) {
+function compileError(e, path11, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path10, text);
+    const loc = unclosedTag(path11, text);
     return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
@@ -22546,20 +22564,20 @@ function compileError(e, path10, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path10, line, column: tagColumn(text, line) }
+        location: { file: path11, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path10, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path11, line: 1, column: 1 } })]);
 }
-function unclosedTag(path10, text) {
+function unclosedTag(path11, text) {
   let inTag = false;
-  let open2 = { file: path10, line: 1, column: 1 };
+  let open2 = { file: path11, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path10, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path10, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path11, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path11, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -22590,13 +22608,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path10, text, locals) {
+function toFactoryError(e, path11, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path10, line, column: tagColumn(text, line) };
+  const location = { file: path11, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22744,17 +22762,17 @@ var require_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path10) {
-      const ctrl = callVisitor(key, node2, visitor, path10);
+    function visit_(key, node2, visitor, path11) {
+      const ctrl = callVisitor(key, node2, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visit_(key, ctrl, visitor, path10);
+        replaceNode(key, path11, ctrl);
+        return visit_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
+          path11 = Object.freeze(path11.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path10);
+            const ci = visit_(i, node2.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22765,13 +22783,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path10);
+          path11 = Object.freeze(path11.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path10);
+          const cv = visit_("value", node2.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22792,17 +22810,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path10) {
-      const ctrl = await callVisitor(key, node2, visitor, path10);
+    async function visitAsync_(key, node2, visitor, path11) {
+      const ctrl = await callVisitor(key, node2, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visitAsync_(key, ctrl, visitor, path10);
+        replaceNode(key, path11, ctrl);
+        return visitAsync_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
+          path11 = Object.freeze(path11.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path10);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22813,13 +22831,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path10);
+          path11 = Object.freeze(path11.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path10);
+          const cv = await visitAsync_("value", node2.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22846,23 +22864,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path10) {
+    function callVisitor(key, node2, visitor, path11) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path10);
+        return visitor(key, node2, path11);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path10);
+        return visitor.Map?.(key, node2, path11);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path10);
+        return visitor.Seq?.(key, node2, path11);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path10);
+        return visitor.Pair?.(key, node2, path11);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path10);
+        return visitor.Scalar?.(key, node2, path11);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path10);
+        return visitor.Alias?.(key, node2, path11);
       return void 0;
     }
-    function replaceNode(key, path10, node2) {
-      const parent = path10[path10.length - 1];
+    function replaceNode(key, path11, node2) {
+      const parent = path11[path11.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -23474,10 +23492,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path10, value) {
+    function collectionFromPath(schema, path11, value) {
       let v = value;
-      for (let i = path10.length - 1; i >= 0; --i) {
-        const k = path10[i];
+      for (let i = path11.length - 1; i >= 0; --i) {
+        const k = path11[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -23496,7 +23514,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
+    var isEmptyPath = (path11) => path11 == null || typeof path11 === "object" && !!path11[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -23526,11 +23544,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path10, value) {
-        if (isEmptyPath(path10))
+      addIn(path11, value) {
+        if (isEmptyPath(path11))
           this.add(value);
         else {
-          const [key, ...rest] = path10;
+          const [key, ...rest] = path11;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -23544,8 +23562,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        const [key, ...rest] = path10;
+      deleteIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -23559,8 +23577,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        const [key, ...rest] = path10;
+      getIn(path11, keepScalar) {
+        const [key, ...rest] = path11;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -23578,8 +23596,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path10) {
-        const [key, ...rest] = path10;
+      hasIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -23589,8 +23607,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        const [key, ...rest] = path10;
+      setIn(path11, value) {
+        const [key, ...rest] = path11;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -26105,9 +26123,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path10, value) {
+      addIn(path11, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path10, value);
+          this.contents.addIn(path11, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -26182,14 +26200,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        if (Collection.isEmptyPath(path10)) {
+      deleteIn(path11) {
+        if (Collection.isEmptyPath(path11)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path11) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -26204,10 +26222,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        if (Collection.isEmptyPath(path10))
+      getIn(path11, keepScalar) {
+        if (Collection.isEmptyPath(path11))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path11, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -26218,10 +26236,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path10) {
-        if (Collection.isEmptyPath(path10))
+      hasIn(path11) {
+        if (Collection.isEmptyPath(path11))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path11) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -26238,13 +26256,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        if (Collection.isEmptyPath(path10)) {
+      setIn(path11, value) {
+        if (Collection.isEmptyPath(path11)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path11), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path10, value);
+          this.contents.setIn(path11, value);
         }
       }
       /**
@@ -28205,9 +28223,9 @@ var require_cst_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    visit4.itemAtPath = (cst, path10) => {
+    visit4.itemAtPath = (cst, path11) => {
       let item = cst;
-      for (const [field, index2] of path10) {
+      for (const [field, index2] of path11) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -28216,23 +28234,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit4.parentCollection = (cst, path10) => {
-      const parent = visit4.itemAtPath(cst, path10.slice(0, -1));
-      const field = path10[path10.length - 1][0];
+    visit4.parentCollection = (cst, path11) => {
+      const parent = visit4.itemAtPath(cst, path11.slice(0, -1));
+      const field = path11[path11.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path10, item, visitor) {
-      let ctrl = visitor(item, path10);
+    function _visit(path11, item, visitor) {
+      let ctrl = visitor(item, path11);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path11.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -28243,10 +28261,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path10);
+            ctrl = ctrl(item, path11);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path11) : ctrl;
     }
     exports.visit = visit4;
   }
@@ -30162,10 +30180,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path10) => {
+  const walk = (path11) => {
     let node2 = root;
     let pair;
-    for (const seg of path10) {
+    for (const seg of path11) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -30188,16 +30206,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path10) {
-      return at2(offsetOf(walk(path10).node));
+    locate(path11) {
+      return at2(offsetOf(walk(path11).node));
     },
-    locateKey(path10) {
-      const r = walk(path10);
-      if (r.complete && r.pair && path10.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path11) {
+      const r = walk(path11);
+      if (r.complete && r.pair && path11.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path10) {
-      return walk(path10).complete;
+    has(path11) {
+      return walk(path11).complete;
     }
   };
 }
@@ -30419,36 +30437,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path10) => {
+  const walk = (v, path11) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path10),
-            location: y.locate(path10),
+            field: formatFieldPath(path11),
+            location: y.locate(path11),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path10, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path11, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path10, k]);
-        walk(x, [...path10, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path11, k]);
+        walk(x, [...path11, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path10, text, diagnostics) {
+function refuseIncludes(path11, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path10, text, tag.index + call.index),
+          location: positionInText(path11, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -30459,8 +30477,8 @@ function refuseIncludes(path10, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path10, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path10, text);
+function loadManifestFile(path11, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path11, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -30677,34 +30695,34 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path10 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path10);
-  const loc = () => y.locate(path10);
+  const path11 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path11);
+  const loc = () => y.locate(path11);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path10, y.value);
+      const allowed = shapeKeysAt(schema, path11, y.value);
       return issue2.keys.map((key) => {
-        const moved = what === "Product" && path10.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const moved = what === "Product" && path11.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
         const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path10, key]),
-          location: y.locateKey([...path10, key]),
+          field: formatFieldPath([...path11, key]),
+          location: y.locateKey([...path11, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path10.length > 0 && valueAt(y.value, path10) === void 0 && !y.has(path10)) {
-        const key = String(path10[path10.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path10), hint: `add "${key}:"` })];
+      if (path11.length > 0 && valueAt(y.value, path11) === void 0 && !y.has(path11)) {
+        const key = String(path11[path11.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path11), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path10, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path11, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path10, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path11, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30713,15 +30731,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path10, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path11, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path10[path10.length - 1]);
+      const key = String(path11[path11.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path10),
+          location: y.locateKey(path11),
           hint: "rename the key"
         })
       ];
@@ -30729,21 +30747,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path10)) {
+  if (isMissing(issue2, [], y, path11)) {
     return [
-      error("schema", `missing required field "${String(path10[path10.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path11[path11.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path10),
-        hint: `add "${String(path10[path10.length - 1])}:"`
+        location: y.locate(path11),
+        hint: `add "${String(path11[path11.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path10)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path10)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path11)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path11)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path10 = full ?? [...prefix, ...issue2.path];
-  return path10.length > 0 && valueAt(y.value, path10) === void 0 && !y.has(path10);
+  const path11 = full ?? [...prefix, ...issue2.path];
+  return path11.length > 0 && valueAt(y.value, path11) === void 0 && !y.has(path11);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30793,9 +30811,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path10) {
+function valueAt(v, path11) {
   let cur = v;
-  for (const seg of path10) {
+  for (const seg of path11) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30805,7 +30823,7 @@ function valueAt(v, path10) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path10, root) {
+function shapeKeysAt(schema, path11, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30833,14 +30851,14 @@ function shapeKeysAt(schema, path10, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path10.length; i++) {
+  for (let i = 0; i <= path11.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path10.slice(0, i)));
+    pickUnion(valueAt(root, path11.slice(0, i)));
     unwrap();
-    if (i === path10.length) break;
+    if (i === path11.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path10[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path11[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -33475,15 +33493,15 @@ var init_plan_outputs = __esm({
 });
 
 // src/core/path-classes.ts
-function matchesPattern(path10, pattern) {
-  if (pattern.endsWith("/**")) return path10.startsWith(pattern.slice(0, -2));
-  return path10 === pattern;
+function matchesPattern(path11, pattern) {
+  if (pattern.endsWith("/**")) return path11.startsWith(pattern.slice(0, -2));
+  return path11 === pattern;
 }
-function classifyPath(path10) {
-  if (/\.test\.[cm]?[jt]s$/.test(path10)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path10, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path10, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path10, p))) return "generated";
+function classifyPath(path11) {
+  if (/\.test\.[cm]?[jt]s$/.test(path11)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path11, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path11, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path11, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -33530,7 +33548,13 @@ var init_workflow_actions = __esm({
       downloadArtifact: { repo: "actions/download-artifact", sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", version: "v8.0.1" },
       // Composite (it runs upload-artifact v7.0.0, the pin above) and a node24 action.
       uploadPagesArtifact: { repo: "actions/upload-pages-artifact", sha: "fc324d3547104276b827a68afc52ff2a11cc49c9", version: "v5.0.0" },
-      deployPages: { repo: "actions/deploy-pages", sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0" }
+      deployPages: { repo: "actions/deploy-pages", sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0" },
+      // Composite: downloads the cosign release it is given and checks it against the checksums
+      // written in the action itself. v4.1.2 is the newest tag (its commit 6f9f177 "Bump cosign to
+      // 3.0.6"); public workflows pin the same SHA with cosign-release v3.1.3, as we do.
+      cosignInstaller: { repo: "sigstore/cosign-installer", sha: "6f9f17788090df1f26f669e9d70d6ae9567deba6", version: "v4.1.2" },
+      // node24; only in the merge job, and only with Policy signing.attestations.
+      attest: { repo: "actions/attest", sha: "1e69f48acb82d1966a394da916b4c1698aa569d6", version: "v4.2.2" }
     };
   }
 });
@@ -33579,6 +33603,26 @@ var init_job_result = __esm({
 });
 
 // generators/workflow-common.ts
+function installCosign() {
+  return { name: "Install cosign", uses: usesRef(ACTIONS.cosignInstaller), with: { "cosign-release": COSIGN_RELEASE } };
+}
+function verifyEnv() {
+  return { FACTORY_COSIGN_PUBLIC_KEY: expr2("vars.FACTORY_COSIGN_PUBLIC_KEY"), FACTORY_COSIGN_TLOG: expr2("vars.FACTORY_COSIGN_TLOG") };
+}
+function signStep(name, args, allowHttp, extra = {}) {
+  return {
+    name,
+    ...extra,
+    env: {
+      ...extra.env,
+      FACTORY_COSIGN_KEY: expr2("secrets.FACTORY_COSIGN_KEY"),
+      FACTORY_COSIGN_PASSWORD: expr2("secrets.FACTORY_COSIGN_PASSWORD"),
+      FACTORY_COSIGN_TLOG: expr2("vars.FACTORY_COSIGN_TLOG"),
+      ALLOW_HTTP: String(allowHttp)
+    },
+    run: `bash ${SIGN_SCRIPT_PATH} ${args}`
+  };
+}
 function setupBuildx(pool2) {
   const b = (key) => pool2 ? `${pool2(`builder.${key}`)} || ` : "";
   const own2 = (key) => pool2 ? { [key]: expr2(`!vars.FACTORY_BUILDX_DRIVER && ${pool2(`builder.${key}`)} || ''`) } : {};
@@ -33633,7 +33677,7 @@ function render(value, header) {
   }
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
-var import_yaml4, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, STEP_KEY_ORDER;
+var import_yaml4, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, COSIGN_RELEASE, SIGN_SCRIPT_PATH, STEP_KEY_ORDER;
 var init_workflow_common = __esm({
   "generators/workflow-common.ts"() {
     "use strict";
@@ -33650,8 +33694,11 @@ var init_workflow_common = __esm({
       "packages: write": "push images and manifest lists to ghcr.io",
       "pull-requests: write": "comment the plan and results on the pull request",
       "pages: write": "publish the dashboard and read-only API to GitHub Pages",
-      "id-token: write": "prove to GitHub Pages that this job deploys (the Pages OIDC check)"
+      "id-token: write": "an OIDC token: keyless cosign signatures (Sigstore), or the GitHub Pages deploy check",
+      "attestations: write": "store GitHub artifact attestations of the published manifest lists"
     };
+    COSIGN_RELEASE = "v3.1.3";
+    SIGN_SCRIPT_PATH = "scripts/workflow/sign.sh";
     STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
   }
 });
@@ -33736,6 +33783,13 @@ function legJob(policy) {
     setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
+    // The image the leg pushed is the one its bk-<key> tag names: later plans reuse it and merges
+    // publish it only when this signature verifies (src/supply/trust.ts).
+    { ...installCosign(), if: PUSHED },
+    signStep("Sign the pushed image", '"$IMAGE"', policy.registry.insecure, {
+      if: PUSHED,
+      env: { IMAGE: `${expr2("inputs.registry")}/${expr2("matrix.image")}@${expr2("steps.build.outputs.digest")}` }
+    }),
     {
       name: "Upload the result",
       if: "always()",
@@ -33775,16 +33829,28 @@ function poolWorkflow(policy) {
           push: { ...input2("boolean", "push the images", false), default: false },
           registry: input2("string", "host and namespace of the images"),
           "registry-host": input2("string", "the host to log in to"),
-          environment: { ...input2("string", "GitHub environment of the legs (the pool push-environment)", false), default: "" }
+          environment: {
+            ...input2(
+              "string",
+              "GitHub environment of the legs, whose secrets push and sign (Policy signing.environment or the pool push-environment)",
+              false
+            ),
+            default: ""
+          }
         },
-        secrets: { FACTORY_REGISTRY_PASSWORD: { description: "registry password; GITHUB_TOKEN when empty", required: false } }
+        // Passed by name by the caller; with an environment, the environment's values win.
+        secrets: {
+          FACTORY_REGISTRY_PASSWORD: { description: "registry password; GITHUB_TOKEN when empty", required: false },
+          FACTORY_COSIGN_KEY: { description: "cosign private key to sign with; keyless (GitHub OIDC) when empty", required: false },
+          FACTORY_COSIGN_PASSWORD: { description: "password of FACTORY_COSIGN_KEY", required: false }
+        }
       }
     },
     jobs
   };
   return render(value, HEADER);
 }
-var POOL_WORKFLOW_PATH, HEADER, input2, pool;
+var POOL_WORKFLOW_PATH, HEADER, input2, pool, PUSHED;
 var init_workflow_pool = __esm({
   "generators/workflow-pool.ts"() {
     "use strict";
@@ -33795,6 +33861,7 @@ var init_workflow_pool = __esm({
     HEADER = " generated by factory, do not edit: the build jobs of one pool, called by factory.yml; change manifests/ and run `factory generate`.";
     input2 = (type, description, required2 = true) => ({ description, type, required: required2 });
     pool = (key) => expr2(`fromJSON(inputs.pool).${key}`);
+    PUSHED = "inputs.push && steps.build.outputs.result == 'passed' && steps.build.outputs.digest != ''";
   }
 });
 
@@ -33819,8 +33886,8 @@ function checkout(fetchDepth) {
 function setupNode(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function download(name, path10) {
-  const w = typeof name === "string" ? { name, path: path10 } : { pattern: name.pattern, path: path10, "merge-multiple": true };
+function download(name, path11) {
+  const w = typeof name === "string" ? { name, path: path11 } : { pattern: name.pattern, path: path11, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function planJob(pools, policy) {
@@ -33848,11 +33915,14 @@ function planJob(pools, policy) {
       // Full history: the plan diffs the event's base commit against HEAD.
       checkout(0),
       setupNode(policy),
+      // A build-key hit counts only when cosign verifies the image as the factory's.
+      installCosign(),
       {
         // The compiled CLI (bin/factory.js, dist-cli/ is checked in): no npm install.
         name: "Plan affected targets",
         id: "plan",
         env: {
+          ...verifyEnv(),
           EVENT_NAME: expr2("github.event_name"),
           OWNER: expr2("github.repository_owner"),
           FACTORY_REGISTRY: expr2("vars.FACTORY_REGISTRY"),
@@ -33877,7 +33947,7 @@ function planJob(pools, policy) {
 function poolPushes(pool2) {
   return !pool2["self-hosted"] || pool2["push-environment"] !== void 0;
 }
-function poolJob(pool2, trusted, shard, shards) {
+function poolJob(pool2, policy, trusted, shard, shards) {
   const names = poolOutputNames(pool2.name, shard);
   const pushes = trusted && poolPushes(pool2);
   const labels = typeof pool2["runs-on"] === "string" ? [pool2["runs-on"]] : [...pool2["runs-on"]];
@@ -33905,16 +33975,45 @@ function poolJob(pool2, trusted, shard, shards) {
     name: `${trusted ? "build" : "check"} ${pool2.name}${shardSuffix(shard)}`,
     needs: "plan",
     if: `${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
-    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI.
-    permissions: pushes ? { actions: "read", contents: "read", packages: "write" } : { actions: "read", contents: "read" },
+    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI;
+    // id-token: write lets a pushing leg sign its image keyless.
+    permissions: pushes ? { actions: "read", contents: "read", packages: "write", "id-token": "write" } : { actions: "read", contents: "read" },
     uses: `./${POOL_WORKFLOW_PATH}`,
     with: w
   };
-  if (pushes && pool2["push-environment"]) w.environment = pool2["push-environment"];
-  else if (pushes && !pool2["self-hosted"]) job.secrets = { FACTORY_REGISTRY_PASSWORD: expr2("secrets.FACTORY_REGISTRY_PASSWORD") };
+  if (pushes) {
+    w.environment = pool2["push-environment"] ?? policy.signing.environment;
+    job.secrets = Object.fromEntries(PUSH_SECRETS.map((n) => [n, expr2(`secrets.${n}`)]));
+  }
   return job;
 }
 function mergeJob(buildJobs, policy) {
+  const attest = policy.signing.attestations;
+  const steps = [
+    checkout(),
+    setupNode(policy),
+    download(PLAN_ARTIFACT, "."),
+    { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
+    setupBuildx(),
+    loginStep("needs.plan.outputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"),
+    installCosign(),
+    {
+      // Verifies every source image (signature, provenance) before it writes a list.
+      name: "Create manifest lists",
+      env: verifyEnv(),
+      run: `node bin/factory.js merge --plan plan.json --results results --published ${PUBLISHED}${attest ? ` --checksums ${PUBLISHED_SUMS}` : ""}`
+    },
+    // Lists published before a refused one are signed too: the merge exits 1 but wrote them.
+    signStep("Sign the manifest lists", `--file ${PUBLISHED}`, policy.registry.insecure, { if: `!cancelled() && hashFiles('${PUBLISHED}') != ''` })
+  ];
+  if (attest) {
+    steps.push({
+      name: "Attest the manifest lists",
+      if: `!cancelled() && hashFiles('${PUBLISHED_SUMS}') != ''`,
+      uses: usesRef(ACTIONS.attest),
+      with: { "subject-checksums": PUBLISHED_SUMS }
+    });
+  }
   return {
     name: "merge manifest lists",
     needs: ["plan", ...buildJobs],
@@ -33923,16 +34022,10 @@ function mergeJob(buildJobs, policy) {
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
     "runs-on": HOSTED_RUNNER,
     "timeout-minutes": 30,
-    permissions: { contents: "read", packages: "write" },
-    steps: [
-      checkout(),
-      setupNode(policy),
-      download(PLAN_ARTIFACT, "."),
-      { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
-      setupBuildx(),
-      loginStep("needs.plan.outputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"),
-      { name: "Create manifest lists", run: "node bin/factory.js merge --plan plan.json --results results" }
-    ]
+    // The secrets that push and sign are the environment's: release managers protect it.
+    environment: policy.signing.environment,
+    permissions: { contents: "read", packages: "write", "id-token": "write", ...attest ? { attestations: "write" } : {} },
+    steps
   };
 }
 function recordJob(buildJobs, historyDays) {
@@ -34024,7 +34117,7 @@ function workflow(pools, policy) {
     for (const { pool: pool2, shards } of pools) {
       for (let shard = 1; shard <= shards; shard++) {
         const id = `${trusted ? "build" : "check"}-${poolSlug(pool2.name)}${shardSuffix(shard)}`;
-        jobs[id] = poolJob(pool2, trusted, shard, shards);
+        jobs[id] = poolJob(pool2, policy, trusted, shard, shards);
         (trusted ? trustedJobs : prJobs).push(id);
       }
     }
@@ -34096,7 +34189,7 @@ function generateWorkflows(factory) {
     { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER2) }
   ];
 }
-var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR;
+var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER, SCHEDULE_CRON, PLAN_ARTIFACT, PUBLISHED, PUBLISHED_SUMS, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR, PUSH_SECRETS;
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
@@ -34114,10 +34207,13 @@ var init_workflow = __esm({
     HOSTED_RUNNER = "ubuntu-24.04";
     SCHEDULE_CRON = "23 4 * * 1";
     PLAN_ARTIFACT = "factory-plan";
+    PUBLISHED = "published.txt";
+    PUBLISHED_SUMS = "published.sha256";
     SUMMARY_ARTIFACT = "factory-summary";
     IS_PR = "github.event_name == 'pull_request'";
     NOT_PR = "github.event_name != 'pull_request'";
     SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
+    PUSH_SECRETS = ["FACTORY_REGISTRY_PASSWORD", "FACTORY_COSIGN_KEY", "FACTORY_COSIGN_PASSWORD"];
   }
 });
 
@@ -35785,6 +35881,121 @@ var init_reference = __esm({
   }
 });
 
+// src/supply/cosign.ts
+import { spawn } from "node:child_process";
+function workflowIdentity(repository, refs) {
+  const prefix = `^https://github\\.com/${escapeRe(repository)}/\\.github/workflows/factory(-pool)?\\.yml@`;
+  if (!refs || refs.length === 0) return prefix;
+  const alts = [...new Set(refs)].sort().map((r) => r.endsWith("*") ? `${escapeRe(r.slice(0, -1))}.*` : escapeRe(r));
+  return `${prefix}(${alts.join("|")})$`;
+}
+function run(cmd, args) {
+  return new Promise((resolve2) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => out += d);
+    child.stderr.on("data", (d) => err += d);
+    child.on("error", (e) => resolve2({ code: 127, out, err: e.message }));
+    child.on("close", (code) => resolve2({ code: code ?? 1, out, err }));
+  });
+}
+function cosignSigner(o) {
+  const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
+  return {
+    async verify(ref2) {
+      const args = [
+        "verify",
+        ...auth,
+        ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [],
+        ...o.allowHttp ? ["--allow-http-registry"] : [],
+        "--output",
+        "json",
+        ref2
+      ];
+      const r = await run(o.cosign ?? "cosign", args);
+      if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
+      if (r.code !== 0) {
+        const why = r.err.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("Error:") || /no (matching )?signatures/i.test(l)).at(-1) ?? r.err.trim().split("\n").at(-1) ?? "";
+        return { ok: false, detail: why.replace(/^Error:\s*/, "").slice(0, 300) || `cosign exited ${r.code}` };
+      }
+      return { ok: true, detail: o.key ? `signed by the key ${o.key}` : `signed by ${o.identityRegexp ?? "any identity"} (${o.issuer ?? GITHUB_OIDC_ISSUER})` };
+    }
+  };
+}
+var GITHUB_OIDC_ISSUER, escapeRe;
+var init_cosign = __esm({
+  "src/supply/cosign.ts"() {
+    "use strict";
+    GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
+    escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+});
+
+// src/cli/signing.ts
+import { accessSync, constants, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path6 from "node:path";
+function noSigner(why) {
+  return { verify: async () => ({ ok: false, detail: why }) };
+}
+function keyFile(values, root, env) {
+  const given = values["verify-key"];
+  if (typeof given === "string" && given) {
+    const file3 = path6.resolve(root, given);
+    try {
+      accessSync(file3, constants.R_OK);
+    } catch {
+      throw new UserError(
+        `--verify-key ${given}: no such file (or not readable); give the cosign public key (cosign.pub) the images are signed with`,
+        EXIT.failed
+      );
+    }
+    return file3;
+  }
+  const pem = env.FACTORY_COSIGN_PUBLIC_KEY?.trim();
+  if (!pem) return void 0;
+  const file2 = path6.join(mkdtempSync(path6.join(os.tmpdir(), "factory-cosign-")), "cosign.pub");
+  writeFileSync(file2, `${pem}
+`);
+  return file2;
+}
+function trustFrom(values, policy, registryHost, root, env = process.env) {
+  const ignoreTlog = Boolean(values["insecure-ignore-tlog"]) || env.FACTORY_COSIGN_TLOG === "false";
+  const allowHttp = isLoopbackHost(registryHost) || policy.registry.insecure;
+  const repository = typeof values.repository === "string" && values.repository || env.GITHUB_REPOSITORY;
+  const source = repository ? { sourceUrl: `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${repository}` } : {};
+  const key = keyFile(values, root, env);
+  if (key)
+    return { signer: cosignSigner({ key, ignoreTlog, allowHttp }), signedBy: `the key ${values["verify-key"] ?? "FACTORY_COSIGN_PUBLIC_KEY"}`, ...source };
+  if (!repository) {
+    return {
+      signer: noSigner("no signer to trust: give --verify-key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflows"),
+      signedBy: "a known signer"
+    };
+  }
+  const refs = [...policy.signing["trusted-refs"], ...env.GITHUB_REF ? [env.GITHUB_REF] : []];
+  return {
+    signer: cosignSigner({ identityRegexp: workflowIdentity(repository, refs), ignoreTlog, allowHttp }),
+    signedBy: `the factory workflows of ${repository} on ${[...new Set(refs)].join(", ")}`,
+    ...source
+  };
+}
+var SIGNING_OPTIONS;
+var init_signing = __esm({
+  "src/cli/signing.ts"() {
+    "use strict";
+    init_reference();
+    init_cosign();
+    init_errors3();
+    SIGNING_OPTIONS = {
+      "verify-key": { type: "string", description: "trust images signed with this cosign public key (default: FACTORY_COSIGN_PUBLIC_KEY, else keyless)" },
+      repository: { type: "string", description: "OWNER/NAME whose factory workflows must have signed, keyless (default: GITHUB_REPOSITORY)" },
+      "insecure-ignore-tlog": { type: "boolean", description: "accept signatures without a transparency log entry (default: FACTORY_COSIGN_TLOG=false)" }
+    };
+  }
+});
+
 // src/registry/oci.ts
 import { createHash as createHash4 } from "node:crypto";
 function sha256Digest(bytes) {
@@ -35948,11 +36159,11 @@ var init_client = __esm({
       async listTags(ref2) {
         const r = toRef(ref2);
         const tags = [];
-        let path10 = `/${r.repository}/tags/list?n=1000`;
-        while (path10 !== void 0) {
+        let path11 = `/${r.repository}/tags/list?n=1000`;
+        while (path11 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path10, "application/json");
+            res = await this.request(r, "GET", path11, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -35961,7 +36172,7 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path10 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path11 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
       }
@@ -36032,8 +36243,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path10, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path10}`;
+      async request(r, method, path11, accept) {
+        const url2 = `${this.baseUrl(r.registry)}${path11}`;
         const scope = `repository:${r.repository}:pull`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
@@ -36130,53 +36341,6 @@ var init_client = __esm({
   }
 });
 
-// src/supply/cosign.ts
-import { spawn } from "node:child_process";
-function workflowIdentity(repository) {
-  return `^https://github\\.com/${repository.replace(/[.]/g, "\\.")}/\\.github/workflows/factory\\.yml@`;
-}
-function run(cmd, args) {
-  return new Promise((resolve2) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => out += d);
-    child.stderr.on("data", (d) => err += d);
-    child.on("error", (e) => resolve2({ code: 127, out, err: e.message }));
-    child.on("close", (code) => resolve2({ code: code ?? 1, out, err }));
-  });
-}
-function cosignSigner(o) {
-  const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
-  return {
-    async verify(ref2) {
-      const args = [
-        "verify",
-        ...auth,
-        ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [],
-        ...o.allowHttp ? ["--allow-http-registry"] : [],
-        "--output",
-        "json",
-        ref2
-      ];
-      const r = await run(o.cosign ?? "cosign", args);
-      if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
-      if (r.code !== 0) {
-        const why = r.err.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("Error:") || /no (matching )?signatures/i.test(l)).at(-1) ?? r.err.trim().split("\n").at(-1) ?? "";
-        return { ok: false, detail: why.replace(/^Error:\s*/, "").slice(0, 300) || `cosign exited ${r.code}` };
-      }
-      return { ok: true, detail: o.key ? `signed by the key ${o.key}` : `signed by ${o.identityRegexp ?? "any identity"} (${o.issuer ?? GITHUB_OIDC_ISSUER})` };
-    }
-  };
-}
-var GITHUB_OIDC_ISSUER;
-var init_cosign = __esm({
-  "src/supply/cosign.ts"() {
-    "use strict";
-    GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
-  }
-});
-
 // src/action/constants.ts
 var SPDX_PREDICATE;
 var init_constants = __esm({
@@ -36257,11 +36421,17 @@ function vcsOf(provenance) {
   const meta3 = p?.metadata?.["https://mobyproject.org/buildkit@v1#metadata"] ?? p?.runDetails?.metadata?.["https://mobyproject.org/buildkit@v1#metadata"];
   return meta3?.vcs ?? {};
 }
+function sourceOf2(img, facts) {
+  const vcs = vcsOf(facts.provenance);
+  return {
+    source: vcs.source ?? img.labels["org.opencontainers.image.source"] ?? "",
+    revision: vcs.revision ?? img.labels["org.opencontainers.image.revision"] ?? ""
+  };
+}
 function provenanceCheck(platform, img, facts) {
   if (facts.provenance === void 0) return { platform, check: "provenance", ok: false, detail: "no SLSA provenance attestation" };
   const vcs = vcsOf(facts.provenance);
-  const source = vcs.source ?? img.labels["org.opencontainers.image.source"] ?? "";
-  const revision = vcs.revision ?? img.labels["org.opencontainers.image.revision"] ?? "";
+  const { source, revision } = sourceOf2(img, facts);
   if (!source)
     return { platform, check: "provenance", ok: false, detail: "provenance names no repository (no vcs source, no org.opencontainers.image.source)" };
   if (!/^[0-9a-f]{7,64}$/.test(revision)) return { platform, check: "provenance", ok: false, detail: `provenance names no commit (revision "${revision}")` };
@@ -36386,7 +36556,7 @@ var init_verify2 = __esm({
     verify = {
       usage: "verify <product@version[:variant]|image@sha256:...>",
       summary: "Check a published image: signature, provenance, SBOM, base pin and composition against the lock, per platform.",
-      details: "Keyless by default: the signature must come from this repository's factory workflow (--repository OWNER/NAME, or GITHUB_REPOSITORY).\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
+      details: "Keyless by default: the signature must come from this repository's factory workflows (--repository OWNER/NAME, or GITHUB_REPOSITORY) running on a ref of the Policy's signing.trusted-refs.\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
       positionals: { min: 1, max: 1 },
       options: {
         registry: { type: "string", description: "where the factory publishes (HOST[/NAMESPACE]); default FACTORY_REGISTRY" },
@@ -36410,7 +36580,9 @@ var init_verify2 = __esm({
         for (const s of await subjects(ctx, factory)) {
           const ref2 = parseReference(s.ref);
           const signer = cosignSigner({
-            ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
+            // Keyless: signed by the factory's workflows on a ref the Policy trusts (a branch's run
+            // could publish too); any ref when the factory does not load here.
+            ...key ? { key } : { identityRegexp: workflowIdentity(repository, factory?.policy.signing["trusted-refs"]) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
             allowHttp: isLoopbackHost(ref2.registry)
           });
@@ -36846,8 +37018,8 @@ var init_detect = __esm({
       filesUnder(dir) {
         return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
       }
-      filesAt(path10) {
-        return this.changed.filter((f) => f.path === path10 || f.from === path10);
+      filesAt(path11) {
+        return this.changed.filter((f) => f.path === path11 || f.from === path11);
       }
       /** The repository paths of changed files, a rename's both, sorted. */
       pathsOf(fs10) {
@@ -36892,8 +37064,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path10 = parts[i++];
-      files2.push({ status, path: path10, from });
+      const path11 = parts[i++];
+      files2.push({ status, path: path11, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -37089,12 +37261,15 @@ function keyLookup(opts, registry2) {
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
     async exists(ref2) {
-      if (!opts.registryCheck) return false;
+      if (!opts.registryCheck) return { found: false };
       try {
-        return await opts.registryCheck(ref2);
+        const r = await opts.registryCheck(ref2);
+        if (typeof r === "boolean") return r ? { found: true } : { found: false };
+        if ("untrusted" in r) warnings.push(`not reusing ${ref2}: ${r.untrusted}; planning a build`);
+        return r;
       } catch (e) {
         warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
-        return false;
+        return { found: false };
       }
     }
   };
@@ -37102,7 +37277,8 @@ function keyLookup(opts, registry2) {
 async function planTargets(selected, reasons, lookup, opts) {
   const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
     const k = lookup.keyed(t);
-    const found = !opts.force && await lookup.exists(k.ref);
+    const check2 = opts.force ? { found: false } : await lookup.exists(k.ref);
+    const reusable = check2.found && !("untrusted" in check2);
     return {
       target: t.name,
       id: t.id,
@@ -37115,7 +37291,9 @@ async function planTargets(selected, reasons, lookup, opts) {
       key: k.key,
       keyTag: k.tag,
       keyRef: k.ref,
-      status: found ? "skip" : "build",
+      status: reusable ? "skip" : "build",
+      ...reusable && check2.digest ? { digest: check2.digest } : {},
+      ..."untrusted" in check2 ? { untrusted: check2.untrusted } : {},
       reasons: reasons.get(t.name) ?? []
     };
   });
@@ -37130,9 +37308,12 @@ async function planMerges(head, selected, affected, lookup, promote) {
     const siblings = head.targets.filter((t) => t.product.id === productId && t.variant.name === variantName2);
     const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t) => {
       const planned = plannedByName.get(t.name);
-      if (planned) return { target: t.name, platform: t.platform, status: planned.status === "build" ? "build" : "existing", keyTag: planned.keyTag };
+      if (planned) {
+        const status = planned.status === "build" ? "build" : "existing";
+        return { target: t.name, platform: t.platform, status, keyTag: planned.keyTag, ...planned.digest ? { digest: planned.digest } : {} };
+      }
       const k = lookup.keyed(t);
-      return { target: t.name, platform: t.platform, status: await lookup.exists(k.ref) ? "existing" : "missing", keyTag: k.tag };
+      return mergeSource(t, k.tag, await lookup.exists(k.ref));
     });
     const first = siblings[0];
     const split = first.mergedTags.map(splitTag);
@@ -37147,6 +37328,12 @@ async function planMerges(head, selected, affected, lookup, promote) {
     });
   }
   return merges;
+}
+function mergeSource(t, keyTag2, check2) {
+  const base = { target: t.name, platform: t.platform, keyTag: keyTag2 };
+  if (!check2.found) return { ...base, status: "missing" };
+  if ("untrusted" in check2) return { ...base, status: "missing", untrusted: check2.untrusted };
+  return { ...base, status: "existing", ...check2.digest ? { digest: check2.digest } : {} };
 }
 function planPools(head, affected) {
   const matrices = {};
@@ -37190,7 +37377,9 @@ function refuseIncompleteLists(merges, platforms) {
   const problems = merges.flatMap((m) => {
     const missing2 = m.sources.filter((s) => s.status === "missing");
     if (missing2.length === 0) return [];
-    const what = missing2.map((s) => `${s.platform} (target ${s.target}, no image tagged ${s.keyTag})`).join(", ");
+    const what = missing2.map(
+      (s) => `${s.platform} (target ${s.target}, ${s.untrusted ? `the image tagged ${s.keyTag} is not trusted: ${s.untrusted}` : `no image tagged ${s.keyTag}`})`
+    ).join(", ");
     return [`${m.image}:${m.tags[0]} also needs ${what}`];
   });
   if (problems.length === 0) return;
@@ -37223,8 +37412,9 @@ function formatPlan(result, opts = {}) {
     const first = p.reasons[0]?.summary ?? "";
     const more = p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : "";
     out.push(`  ${p.status === "build" ? "build" : "skip "}  ${p.target.padEnd(width)}  ${p.pool.padEnd(8)} ${first}${more}`);
+    if (p.untrusted) out.push(`      rebuilt: ${p.keyRef} exists, but is not reused: ${p.untrusted}`);
     if (opts.explain) {
-      if (p.status === "skip") out.push(`      already built: ${p.keyRef}`);
+      if (p.status === "skip") out.push(`      already built: ${p.keyRef}${p.digest ? ` (${p.digest}, signature verified)` : ""}`);
       for (const r of p.reasons) {
         out.push(`      because ${r.summary}:`);
         r.chain.forEach((step, i) => out.push(`        ${i === 0 ? "  " : "-> "}${step}`));
@@ -37269,6 +37459,50 @@ var init_plan = __esm({
   }
 });
 
+// src/supply/trust.ts
+function repositoryOf2(ref2) {
+  const at2 = ref2.indexOf("@");
+  if (at2 >= 0) return ref2.slice(0, at2);
+  const colon = ref2.lastIndexOf(":");
+  return colon > ref2.lastIndexOf("/") ? ref2.slice(0, colon) : ref2;
+}
+async function untrustedReason(reader, repo, digest, trust) {
+  const pinned = `${repo}@${digest}`;
+  const inspection = await reader.inspect(pinned);
+  const sig = await trust.signer.verify(pinned);
+  if (!sig.ok) return `${digest} is not signed by ${trust.signedBy} (${sig.detail})`;
+  for (const img of inspection.images) {
+    const facts = await inspectImage(reader.source(pinned), inspection.digest, img.platform);
+    const prov = provenanceCheck(img.platform, img, facts);
+    if (!prov.ok) return `${img.platform}: ${prov.detail}`;
+    const names = [sourceOf2(img, facts).source, img.labels["org.opencontainers.image.source"] ?? ""];
+    if (trust.sourceUrl && !names.some((n) => normalizeUrl(n) === normalizeUrl(trust.sourceUrl)))
+      return `${img.platform}: its provenance names ${names[0]}, not ${trust.sourceUrl}`;
+  }
+  return void 0;
+}
+async function checkKeyImage(reader, ref2, trust) {
+  let desc;
+  try {
+    desc = await reader.resolve(ref2);
+  } catch (e) {
+    if (e instanceof RegistryError && e.status === 404) return { found: false };
+    throw e;
+  }
+  const why = await untrustedReason(reader, repositoryOf2(ref2), desc.digest, trust);
+  return why ? { found: true, untrusted: why, digest: desc.digest } : { found: true, digest: desc.digest };
+}
+var normalizeUrl;
+var init_trust = __esm({
+  "src/supply/trust.ts"() {
+    "use strict";
+    init_image();
+    init_client();
+    init_verify();
+    normalizeUrl = (u) => u.replace(/\.git$/, "").replace(/\/+$/, "").toLowerCase();
+  }
+});
+
 // src/cli/plan.ts
 var plan_exports = {};
 __export(plan_exports, {
@@ -37279,6 +37513,11 @@ async function planCommand(ctx) {
   const v = ctx.values;
   const registry2 = process.env.REGISTRY || void 0;
   const client = new RegistryClient();
+  const policy = await ctx.load().then(
+    (f) => f.policy,
+    () => Policy.parse({ kind: "Policy" })
+  );
+  const trust = v["check-registry"] ? trustFrom(v, policy, (registry2 ?? "localhost:5000").split("/")[0], ctx.root) : void 0;
   let result;
   try {
     result = await planChanges({
@@ -37292,7 +37531,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref2) => client.manifestExists(ref2) : void 0
+      registryCheck: trust ? (ref2) => checkKeyImage(client, ref2, trust) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
@@ -37309,9 +37548,12 @@ var init_plan2 = __esm({
   "src/cli/plan.ts"() {
     "use strict";
     init_plan();
+    init_schema();
     init_client();
+    init_trust();
     init_errors3();
     init_output();
+    init_signing();
     list2 = (v) => typeof v === "string" && v.trim() !== "" ? v.split(/[,\s]+/).filter(Boolean) : void 0;
   }
 });
@@ -37405,11 +37647,11 @@ __export(build_exports, {
 });
 import { spawn as spawn3 } from "node:child_process";
 import fs6 from "node:fs/promises";
-import os from "node:os";
-import path6 from "node:path";
+import os2 from "node:os";
+import path7 from "node:path";
 async function runBuild(b) {
-  const tmp = await fs6.mkdtemp(path6.join(os.tmpdir(), "factory-build-"));
-  const metadata = path6.join(tmp, "metadata.json");
+  const tmp = await fs6.mkdtemp(path7.join(os2.tmpdir(), "factory-build-"));
+  const metadata = path7.join(tmp, "metadata.json");
   try {
     const [cmd, ...pre] = b.buildx;
     const args = [...pre, "bake", "-f", "docker-bake.hcl"];
@@ -37437,14 +37679,14 @@ function outcomesOf(targets, metadata) {
   });
 }
 async function withTestResults(outcomes, root) {
-  const dir = path6.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
+  const dir = path7.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
   return Promise.all(
     outcomes.map(async (o) => {
       if (o.status !== "built" || !isTestTargetName(o.target)) return o;
-      const file2 = path6.join(dir, o.target, "results.json");
+      const file2 = path7.join(dir, o.target, "results.json");
       const text = await fs6.readFile(file2, "utf8").catch(() => void 0);
       if (text === void 0) return o;
-      const cases = parseResults(text, path6.relative(root, file2));
+      const cases = parseResults(text, path7.relative(root, file2));
       const count = (s) => cases.filter((c) => c.status === s).length;
       const tests = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
       return { ...o, status: tests.failed > 0 ? "failed" : "built", tests };
@@ -37510,7 +37752,8 @@ function decide(registry2, m, results) {
   const sources = [];
   const missing2 = [];
   for (const s of m.sources) {
-    if (s.status === "existing") sources.push(`${repo}:${s.keyTag}`);
+    if (s.status === "existing") sources.push(s.digest ? `${repo}@${s.digest}` : `${repo}:${s.keyTag}`);
+    else if (s.status === "missing" && s.untrusted) missing2.push(`${s.platform} (the image tagged ${s.keyTag} is not trusted: ${s.untrusted})`);
     else if (s.status === "missing") missing2.push(`${s.platform} (target ${s.target} is neither built in this run nor in the registry)`);
     else {
       const read = results.get(s.target);
@@ -37565,7 +37808,9 @@ var init_plan_file = __esm({
       target: Target,
       platform: external_exports.string(),
       status: external_exports.enum(["build", "existing", "missing"]),
-      keyTag: Tag
+      keyTag: Tag,
+      digest: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "must be a sha256 digest" }).optional(),
+      untrusted: external_exports.string().optional()
     });
     PlanFileSchema = external_exports.looseObject({
       version: external_exports.literal(1),
@@ -37616,6 +37861,11 @@ function renderRunSummary(plan, results) {
       );
     }
   }
+  const untrusted = plan.affected.filter((t) => t.untrusted);
+  if (untrusted.length > 0) {
+    out.push("", "Rebuilt, not reused: the image under the build key is not trusted:", "");
+    for (const t of untrusted) out.push(`- ${markdownCode(t.target, true)}: ${markdownCode(t.untrusted, true)}`);
+  }
   if (plan.removed.length > 0) out.push("", `Removed targets: ${plan.removed.length}`);
   return `${out.join("\n")}
 `;
@@ -37636,9 +37886,9 @@ __export(publish_exports, {
 });
 import { spawn as spawn4 } from "node:child_process";
 import fs7 from "node:fs/promises";
-import path7 from "node:path";
+import path8 from "node:path";
 async function readPlan(root, file2) {
-  const text = await fs7.readFile(path7.resolve(root, file2), "utf8").catch((e) => {
+  const text = await fs7.readFile(path8.resolve(root, file2), "utf8").catch((e) => {
     throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
   });
   const parsed = parsePlanFile(text, file2);
@@ -37648,8 +37898,8 @@ async function readPlan(root, file2) {
 async function readResults(root, dir, targets) {
   const out = /* @__PURE__ */ new Map();
   for (const target of [...new Set(targets)]) {
-    const file2 = path7.join(dir, `${target}.json`);
-    const text = await fs7.readFile(path7.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    const file2 = path8.join(dir, `${target}.json`);
+    const text = await fs7.readFile(path8.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
     if (text === void 0) out.set(target, void 0);
     else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
     else out.set(target, parseJobResult(text, file2));
@@ -37664,7 +37914,36 @@ function reportError(ctx, title, message) {
   if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
   else ctx.io.err(`${title}: ${message}`);
 }
-async function mergeCommand(ctx, buildx, exec = spawnExec) {
+async function registryFor(ctx, registry2) {
+  const policy = await ctx.load().then(
+    (f) => f.policy,
+    () => Policy.parse({ kind: "Policy" })
+  );
+  const trust = trustFrom(ctx.values, policy, registry2.split("/")[0], ctx.root);
+  const client = new RegistryClient(policy.registry.insecure ? { insecureRegistries: [registry2.split("/")[0]] } : {});
+  return {
+    async verify(ref2) {
+      const at2 = ref2.indexOf("@");
+      const repo = at2 >= 0 ? ref2.slice(0, at2) : ref2.slice(0, ref2.lastIndexOf(":"));
+      try {
+        const digest = at2 >= 0 ? ref2.slice(at2 + 1) : (await client.resolve(ref2)).digest;
+        const why = await untrustedReason(client, repo, digest, trust);
+        return why ? { ok: false, why } : { ok: true, pinned: `${repo}@${digest}` };
+      } catch (e) {
+        return { ok: false, why: e instanceof RegistryError || e instanceof Error ? `cannot read it: ${e.message}` : String(e) };
+      }
+    },
+    async digestOf(ref2) {
+      return (await client.resolve(ref2)).digest;
+    }
+  };
+}
+async function verifiedSources(list4, reg) {
+  const checks = await Promise.all(list4.sources.map(async (src) => ({ src, r: await reg.verify(src) })));
+  const problems = checks.flatMap(({ src, r }) => r.ok ? [] : [`${src}: ${r.why}`]);
+  return problems.length > 0 ? { problems } : { sources: checks.map(({ r }) => r.ok ? r.pinned : "") };
+}
+async function mergeCommand(ctx, buildx, exec = spawnExec, reg) {
   const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
   const built = plan.merges.flatMap((m) => m.sources.filter((s) => s.status === "build").map((s) => s.target));
   const decision = decideMerges(plan, await readResults(ctx.root, str2(ctx.values.results, "results"), built));
@@ -37672,8 +37951,17 @@ async function mergeCommand(ctx, buildx, exec = spawnExec) {
   for (const r of decision.refused) {
     reportError(ctx, "factory merge refused", `${r.name} is missing ${r.missing.join(", ")}; not publishing a partial manifest list`);
   }
+  const registry2 = reg ?? (decision.publish.length > 0 ? await registryFor(ctx, plan.registry) : void 0);
   const published = [];
-  for (const list4 of decision.publish) {
+  const signed = [];
+  for (const planned of decision.publish) {
+    const verified = ctx.values["dry-run"] ? { sources: planned.sources } : await verifiedSources(planned, registry2);
+    if ("problems" in verified) {
+      failed = true;
+      reportError(ctx, "factory merge refused", `${planned.name}: ${verified.problems.join("; ")}; not publishing a list with an unverified image`);
+      continue;
+    }
+    const list4 = { ...planned, sources: verified.sources };
     const [cmd, ...pre] = buildx;
     const args = [...pre, ...imagetoolsArgs(list4)];
     if (ctx.values["dry-run"]) {
@@ -37686,14 +37974,29 @@ async function mergeCommand(ctx, buildx, exec = spawnExec) {
       reportError(ctx, "factory merge failed", `${list4.name}: imagetools create exited ${r.code}: ${r.output.trim().split("\n").slice(-3).join(" ")}`);
       continue;
     }
-    const line = `published ${list4.name.slice(0, list4.name.lastIndexOf(":"))}: ${list4.tags.map((t) => t.slice(t.lastIndexOf(":") + 1)).join(" ")} from ${list4.sources.length} platform image(s)`;
+    const repo = list4.name.slice(0, list4.name.lastIndexOf(":"));
+    const line = `published ${repo}: ${list4.tags.map((t) => t.slice(t.lastIndexOf(":") + 1)).join(" ")} from ${list4.sources.length} platform image(s)`;
     ctx.io.out(line);
     published.push(line);
+    if (typeof ctx.values.published === "string") signed.push(`${repo}@${await registry2.digestOf(list4.tags[0])}`);
   }
   if (published.length > 0) await appendStepSummary(`${published.join("\n")}
 `);
+  await writePublished(ctx, signed);
   if (ctx.json) ctx.io.out(JSON.stringify({ ok: !failed, ...decision }, null, 2));
   return failed ? EXIT.failed : EXIT.ok;
+}
+async function writePublished(ctx, refs) {
+  const file2 = ctx.values.published;
+  if (typeof file2 !== "string" || refs.length === 0) return;
+  await fs7.writeFile(path8.resolve(ctx.root, file2), `${refs.join("\n")}
+`);
+  const sums = ctx.values.checksums;
+  if (typeof sums === "string") {
+    const lines = refs.map((r) => `${r.slice(r.indexOf("@sha256:") + 8)}  ${r.slice(0, r.indexOf("@"))}`);
+    await fs7.writeFile(path8.resolve(ctx.root, sums), `${lines.join("\n")}
+`);
+  }
 }
 async function summaryCommand(ctx) {
   const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
@@ -37703,7 +38006,7 @@ async function summaryCommand(ctx) {
     plan.affected.map((t) => t.target)
   );
   const md = renderRunSummary(plan, results);
-  await fs7.writeFile(path7.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await fs7.writeFile(path8.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
   if (!ctx.json) ctx.io.out(md);
   else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
@@ -37715,10 +38018,14 @@ var init_publish = __esm({
     "use strict";
     init_escape();
     init_job_result();
+    init_schema();
     init_merge();
     init_plan_file();
     init_run_summary();
+    init_client();
+    init_trust();
     init_errors3();
+    init_signing();
     spawnExec = (cmd, args) => new Promise((resolve2) => {
       const child = spawn4(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
       let output2 = "";
@@ -37734,7 +38041,7 @@ var init_publish = __esm({
 // src/cli/commands.ts
 import { existsSync as existsSync3 } from "node:fs";
 import fs8 from "node:fs/promises";
-import path8 from "node:path";
+import path9 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -37743,11 +38050,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path8.join(root, dir);
+    const abs = path9.join(root, dir);
     if (!existsSync3(abs)) continue;
     for (const entry2 of await fs8.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path8.relative(root, path8.join(entry2.parentPath, entry2.name)).split(path8.sep).join("/");
+      const rel = path9.relative(root, path9.join(entry2.parentPath, entry2.name)).split(path9.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -37758,7 +38065,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs8.lstat(path8.join(root, rel)).catch(() => void 0);
+      const st = await fs8.lstat(path9.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -37833,8 +38140,8 @@ function splitList(v) {
   return v.split(",").map((x) => x.trim()).filter(Boolean);
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path8.delimiter)) {
-    if (dir && existsSync3(path8.join(dir, "buildx"))) return [path8.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path9.delimiter)) {
+    if (dir && existsSync3(path9.join(dir, "buildx"))) return [path9.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -37859,6 +38166,7 @@ var init_commands = __esm({
     init_errors3();
     init_output();
     init_obs();
+    init_signing();
     init_verify2();
     validate3 = {
       usage: "validate",
@@ -38050,7 +38358,11 @@ var init_commands = __esm({
         explain: { type: "boolean", description: "print the reason chain of each affected target" },
         force: { type: "boolean", description: "build targets even when an image with their build key exists" },
         push: { type: "boolean", description: "the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform" },
-        "check-registry": { type: "boolean", description: "skip targets whose build key is already in the registry ($REGISTRY)" },
+        "check-registry": {
+          type: "boolean",
+          description: "skip targets whose build key is already in the registry ($REGISTRY), signed by the factory (see --verify-key, --repository)"
+        },
+        ...SIGNING_OPTIONS,
         "github-output": { type: "string", description: "also append <pool> matrix lines to this file ($GITHUB_OUTPUT)" }
       },
       async run(ctx) {
@@ -38102,8 +38414,14 @@ var init_commands = __esm({
     merge2 = {
       usage: "merge [--plan FILE] [--results DIR] [--dry-run]",
       summary: "Publish the manifest lists of a plan from the images its legs pushed (buildx imagetools create).",
-      details: "A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.",
-      options: { ...RESULT_OPTIONS, "dry-run": { type: "boolean", description: "print the imagetools commands instead of running them" } },
+      details: "A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key, and every one of those images verifies as signed by the factory (--verify-key, or keyless: its workflows on a trusted ref) with provenance naming the repository. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.",
+      options: {
+        ...RESULT_OPTIONS,
+        ...SIGNING_OPTIONS,
+        "dry-run": { type: "boolean", description: "print the imagetools commands instead of running them" },
+        published: { type: "string", description: "write the published lists here, repository@digest one a line (for signing)" },
+        checksums: { type: "string", description: 'with --published: also as "<hex>  <repository>" lines (actions/attest subject-checksums)' }
+      },
       async run(ctx) {
         const { mergeCommand: mergeCommand2 } = await Promise.resolve().then(() => (init_publish(), publish_exports));
         return mergeCommand2(ctx, resolveBuildx());
@@ -38146,7 +38464,7 @@ __export(cli_exports, {
 });
 import fs9 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path9 from "node:path";
+import path10 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -38200,7 +38518,7 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path9.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path10.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -38249,7 +38567,7 @@ async function loadFactory(root, edit) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs9.lstat(path9.join(root, rel)).catch(() => void 0);
+    const st = await fs9.lstat(path10.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

@@ -8,9 +8,13 @@
 //   Pushes, dispatches and the schedule run `build-<pool>` jobs that may write packages. Two
 //   jobs rather than one with a conditional `push:` because `permissions:` cannot depend on
 //   the event: this way a pull request job never holds a write token, even from the same repo.
-// - Registry credentials: the repository secret reaches hosted pools' build jobs only; a
-//   self-hosted pool gets none (no packages: write, no secret, nothing pushed) unless its Pool
-//   names a push-environment, whose protection rules then guard the secret.
+// - Registry and signing credentials live in a GitHub environment (Policy signing.environment,
+//   `factory` by default; a Pool's push-environment overrides it): only the jobs that push (build
+//   legs of hosted pools, merge) run in it. A self-hosted pool gets none (no packages: write, no
+//   secret, nothing pushed) unless its Pool names a push-environment.
+// - Every pushed image is signed by digest with cosign (scripts/workflow/sign.sh): keyless through
+//   GitHub OIDC (id-token: write on those jobs only) or with the FACTORY_COSIGN_KEY secret. Plans
+//   reuse, and merges publish, only images whose signature and provenance verify.
 // - No `${{ }}` in any `run:`; event values reach scripts through `env:` only.
 // - Self-hosted pools never run fork pull requests: a fork's code on a persistent machine
 //   could outlive the job. Those legs show as "not run" in the summary.
@@ -24,11 +28,14 @@ import { ACTIONS, usesRef } from './workflow-actions.js';
 import {
   ARTIFACT_RETENTION_DAYS,
   expr,
+  installCosign,
   loginStep,
   orderSteps,
   render,
   RESULT_ARTIFACT_PREFIX,
   setupBuildx,
+  signStep,
+  verifyEnv,
   type Job,
   type Json,
   type Step,
@@ -50,6 +57,9 @@ const HOSTED_RUNNER = 'ubuntu-24.04';
 /** Monday 04:23 UTC: off the hour, when schedules pile up. */
 const SCHEDULE_CRON = '23 4 * * 1';
 const PLAN_ARTIFACT = 'factory-plan';
+/** What the merge job published (repository@digest lines), for signing and attesting. */
+const PUBLISHED = 'published.txt';
+const PUBLISHED_SUMS = 'published.sha256';
 const SUMMARY_ARTIFACT = 'factory-summary';
 
 const IS_PR = "github.event_name == 'pull_request'";
@@ -102,11 +112,14 @@ function planJob(pools: PoolJobs[], policy: Policy): Job {
       // Full history: the plan diffs the event's base commit against HEAD.
       checkout(0),
       setupNode(policy),
+      // A build-key hit counts only when cosign verifies the image as the factory's.
+      installCosign(),
       {
         // The compiled CLI (bin/factory.js, dist-cli/ is checked in): no npm install.
         name: 'Plan affected targets',
         id: 'plan',
         env: {
+          ...verifyEnv(),
           EVENT_NAME: expr('github.event_name'),
           OWNER: expr('github.repository_owner'),
           FACTORY_REGISTRY: expr('vars.FACTORY_REGISTRY'),
@@ -129,6 +142,9 @@ function planJob(pools: PoolJobs[], policy: Policy): Job {
   };
 }
 
+/** The secrets of the jobs that push and sign: the environment's (Policy signing.environment). */
+const PUSH_SECRETS = ['FACTORY_REGISTRY_PASSWORD', 'FACTORY_COSIGN_KEY', 'FACTORY_COSIGN_PASSWORD'] as const;
+
 /** Whether the build jobs of a pool may push: hosted pools, and self-hosted ones with an environment. */
 export function poolPushes(pool: Pool): boolean {
   return !pool['self-hosted'] || pool['push-environment'] !== undefined;
@@ -139,7 +155,7 @@ export function poolPushes(pool: Pool): boolean {
  * `trusted` jobs run on push/dispatch/schedule and may push; the others run on pull requests
  * with a read-only token and no secrets.
  */
-function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number): Job {
+function poolJob(pool: Pool, policy: Policy, trusted: boolean, shard: number, shards: number): Job {
   const names = poolOutputNames(pool.name, shard);
   const pushes = trusted && poolPushes(pool);
   const labels = typeof pool['runs-on'] === 'string' ? [pool['runs-on']] : [...pool['runs-on']];
@@ -168,19 +184,49 @@ function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number): J
     name: `${trusted ? 'build' : 'check'} ${pool.name}${shardSuffix(shard)}`,
     needs: 'plan',
     if: `${trusted ? NOT_PR : pool['self-hosted'] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
-    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI.
-    permissions: pushes ? { actions: 'read', contents: 'read', packages: 'write' } : { actions: 'read', contents: 'read' },
+    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI;
+    // id-token: write lets a pushing leg sign its image keyless.
+    permissions: pushes ? { actions: 'read', contents: 'read', packages: 'write', 'id-token': 'write' } : { actions: 'read', contents: 'read' },
     uses: `./${POOL_WORKFLOW_PATH}`,
     with: w,
   };
-  if (pushes && pool['push-environment']) w.environment = pool['push-environment'];
-  // The repository secret reaches hosted pools only; a pool with an environment gets that
-  // environment's secret, inside the called job; pull requests get none.
-  else if (pushes && !pool['self-hosted']) job.secrets = { FACTORY_REGISTRY_PASSWORD: expr('secrets.FACTORY_REGISTRY_PASSWORD') };
+  if (pushes) {
+    // The legs that push run in an environment whose protection rules guard the secrets. They
+    // are passed by name: a called workflow sees an environment secret only when its caller
+    // passes one of that name, and then sees the environment's value. Pull requests get none.
+    w.environment = pool['push-environment'] ?? policy.signing.environment;
+    job.secrets = Object.fromEntries(PUSH_SECRETS.map((n) => [n, expr(`secrets.${n}`)]));
+  }
   return job;
 }
 
 function mergeJob(buildJobs: string[], policy: Policy): Job {
+  const attest = policy.signing.attestations;
+  const steps: Step[] = [
+    checkout(),
+    setupNode(policy),
+    download(PLAN_ARTIFACT, '.'),
+    { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, 'results'), 'continue-on-error': true },
+    setupBuildx(),
+    loginStep('needs.plan.outputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'),
+    installCosign(),
+    {
+      // Verifies every source image (signature, provenance) before it writes a list.
+      name: 'Create manifest lists',
+      env: verifyEnv(),
+      run: `node bin/factory.js merge --plan plan.json --results results --published ${PUBLISHED}${attest ? ` --checksums ${PUBLISHED_SUMS}` : ''}`,
+    },
+    // Lists published before a refused one are signed too: the merge exits 1 but wrote them.
+    signStep('Sign the manifest lists', `--file ${PUBLISHED}`, policy.registry.insecure, { if: `!cancelled() && hashFiles('${PUBLISHED}') != ''` }),
+  ];
+  if (attest) {
+    steps.push({
+      name: 'Attest the manifest lists',
+      if: `!cancelled() && hashFiles('${PUBLISHED_SUMS}') != ''`,
+      uses: usesRef(ACTIONS.attest),
+      with: { 'subject-checksums': PUBLISHED_SUMS },
+    });
+  }
   return {
     name: 'merge manifest lists',
     needs: ['plan', ...buildJobs],
@@ -189,16 +235,10 @@ function mergeJob(buildJobs: string[], policy: Policy): Job {
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
     'runs-on': HOSTED_RUNNER,
     'timeout-minutes': 30,
-    permissions: { contents: 'read', packages: 'write' },
-    steps: [
-      checkout(),
-      setupNode(policy),
-      download(PLAN_ARTIFACT, '.'),
-      { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, 'results'), 'continue-on-error': true },
-      setupBuildx(),
-      loginStep('needs.plan.outputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'),
-      { name: 'Create manifest lists', run: 'node bin/factory.js merge --plan plan.json --results results' },
-    ],
+    // The secrets that push and sign are the environment's: release managers protect it.
+    environment: policy.signing.environment,
+    permissions: { contents: 'read', packages: 'write', 'id-token': 'write', ...(attest ? { attestations: 'write' } : {}) },
+    steps,
   };
 }
 
@@ -300,7 +340,7 @@ function workflow(pools: PoolJobs[], policy: Policy): Json {
     for (const { pool, shards } of pools) {
       for (let shard = 1; shard <= shards; shard++) {
         const id = `${trusted ? 'build' : 'check'}-${poolSlug(pool.name)}${shardSuffix(shard)}`;
-        jobs[id] = poolJob(pool, trusted, shard, shards);
+        jobs[id] = poolJob(pool, policy, trusted, shard, shards);
         (trusted ? trustedJobs : prJobs).push(id);
       }
     }

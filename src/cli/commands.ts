@@ -14,6 +14,7 @@ import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
 import { compatCmd, kpi, serve, site } from './obs.js';
+import { SIGNING_OPTIONS } from './signing.js';
 import { verify } from './verify.js';
 
 export interface CommandContext {
@@ -365,7 +366,11 @@ const planCmd: Command = {
     explain: { type: 'boolean', description: 'print the reason chain of each affected target' },
     force: { type: 'boolean', description: 'build targets even when an image with their build key exists' },
     push: { type: 'boolean', description: 'the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform' },
-    'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry ($REGISTRY)' },
+    'check-registry': {
+      type: 'boolean',
+      description: 'skip targets whose build key is already in the registry ($REGISTRY), signed by the factory (see --verify-key, --repository)',
+    },
+    ...SIGNING_OPTIONS,
     'github-output': { type: 'string', description: 'also append <pool> matrix lines to this file ($GITHUB_OUTPUT)' },
   },
   async run(ctx) {
@@ -443,8 +448,14 @@ const merge: Command = {
   usage: 'merge [--plan FILE] [--results DIR] [--dry-run]',
   summary: 'Publish the manifest lists of a plan from the images its legs pushed (buildx imagetools create).',
   details:
-    'A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.',
-  options: { ...RESULT_OPTIONS, 'dry-run': { type: 'boolean', description: 'print the imagetools commands instead of running them' } },
+    'A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key, and every one of those images verifies as signed by the factory (--verify-key, or keyless: its workflows on a trusted ref) with provenance naming the repository. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.',
+  options: {
+    ...RESULT_OPTIONS,
+    ...SIGNING_OPTIONS,
+    'dry-run': { type: 'boolean', description: 'print the imagetools commands instead of running them' },
+    published: { type: 'string', description: 'write the published lists here, repository@digest one a line (for signing)' },
+    checksums: { type: 'string', description: 'with --published: also as "<hex>  <repository>" lines (actions/attest subject-checksums)' },
+  },
   async run(ctx) {
     const { mergeCommand } = await import('./publish.js');
     return mergeCommand(ctx, resolveBuildx());

@@ -11,9 +11,15 @@
 //                     arm64 image, the promoted tag is published, that one record is committed
 //   workflow_dispatch push=true on a platform of an unbuilt release: the plan refuses, saying how
 //   schedule          rebuilds everything (force), publishes, records both legs in one commit
+// Signing: act has no OIDC, so the run signs the way a factory without OIDC does, with a cosign
+// key pair (generated here) in the FACTORY_COSIGN_KEY secret, its public half in the
+// FACTORY_COSIGN_PUBLIC_KEY variable, and no transparency log (FACTORY_COSIGN_TLOG=false): legs
+// sign their bk-<key> images, the merge verifies them and signs the lists, the plan reuses only
+// what verifies. cosign-installer is the one stand-in (test/e2e/actions: it cannot download).
 // What act cannot stand for (the pull request comment API, OIDC, hosted runner images) is in
 // docs/testing.md; the pull request comes from a fork, so the comment job is skipped as GitHub
 // skips it for forks.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +46,9 @@ let scratch: string;
 let work: string;
 let origin: string;
 let namespace: string;
+const COSIGN_PASSWORD = 'act-test-key-password';
+const GOBIN = join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim(), 'bin');
+let keys: { private: string; public: string; dir: string };
 const timings: (string | number)[][] = [['event', 'job', 'result', 'wall s']];
 
 beforeAll(async () => {
@@ -50,6 +59,10 @@ beforeAll(async () => {
   home = actHome(join(scratch, 'home'));
   namespace = `act-${runId}`;
   origin = join(scratch, 'origin.git');
+  const keyDir = join(scratch, 'keys');
+  mkdirSync(keyDir);
+  execFileSync(join(GOBIN, 'cosign'), ['generate-key-pair'], { cwd: keyDir, env: { ...process.env, COSIGN_PASSWORD }, stdio: 'pipe' });
+  keys = { private: readFileSync(join(keyDir, 'cosign.key'), 'utf8'), public: readFileSync(join(keyDir, 'cosign.pub'), 'utf8'), dir: keyDir };
   work = join(scratch, 'work');
   git(scratch, 'init', '-q', '--bare', '-b', 'main', origin);
   // The small factory: the sample with one product left.
@@ -120,8 +133,10 @@ async function act(event: string, payload: unknown, name: string, run: string): 
       FACTORY_REGISTRY: `${env.REGISTRY}/${namespace}`,
       FACTORY_BUILDX_DRIVER: 'remote',
       FACTORY_BUILDX_ENDPOINT: env.BUILDKIT_HOST,
+      FACTORY_COSIGN_PUBLIC_KEY: keys.public,
+      FACTORY_COSIGN_TLOG: 'false',
     },
-    secrets: { GITHUB_TOKEN: 'act-test-token' },
+    secrets: { GITHUB_TOKEN: 'act-test-token', FACTORY_COSIGN_KEY: keys.private, FACTORY_COSIGN_PASSWORD: COSIGN_PASSWORD },
     env: {
       ACTIONS_RUNTIME_URL: svc.url,
       ACTIONS_RESULTS_URL: svc.url,
@@ -135,6 +150,15 @@ async function act(event: string, payload: unknown, name: string, run: string): 
   for (const j of r.jobs) timings.push([name, j.name, j.result, j.seconds]);
   timings.push([name, '(whole run)', r.code === 0 ? 'ok' : `exit ${r.code}`, r.seconds]);
   return r;
+}
+
+/** `cosign verify` of one image by digest with the run's public key, as a consumer would. */
+function cosignVerify(ref: string): { ok: boolean; out: string } {
+  const r = spawnSync(join(GOBIN, 'cosign'), ['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', '--allow-http-registry', ref], {
+    cwd: keys.dir,
+    encoding: 'utf8',
+  });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
 function jobResults(r: ActRun): Record<string, string> {
@@ -233,6 +257,11 @@ describe('the generated workflow under act', () => {
     const state = await registryState();
     const tags = Object.keys(state[`${namespace}/factory/${PRODUCT}`] ?? {});
     expect(tags.filter((t) => t.startsWith('bk-'))).toHaveLength(2);
+    // Signed: the list (by the merge job) and each bk-<key> image (by its leg), by digest.
+    for (const digest of [list.digest, ...tags.filter((t) => t.startsWith('bk-')).map((t) => state[`${namespace}/factory/${PRODUCT}`]![t]!)]) {
+      const v = cosignVerify(`${image}@${digest}`);
+      expect(v.ok, `cosign verify ${image}@${digest}: ${v.out}`).toBe(true);
+    }
     expect(Object.keys(state[`${namespace}/cache`] ?? {}).sort()).toEqual(expect.arrayContaining([`${PRODUCT}-default-amd64`, `${PRODUCT}-default-arm64`]));
 
     // Artifacts: the plan, one result, evidence and record per leg, the summary.

@@ -85,9 +85,11 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     }
     // A self-hosted pool without a push-environment gets no write token (issue 10).
     const pushing = factory.pools.map((p) => p.doc).filter((p) => !p['self-hosted'] || p['push-environment']);
+    // id-token: write (keyless signing) only on the jobs that push and sign.
+    const attest = factory.policy.signing.attestations ? { attestations: 'write' } : {};
     expect(writes).toEqual({
-      ...Object.fromEntries(pushing.map((p) => [`build-${p.name}`, { packages: 'write' }])),
-      merge: { packages: 'write' },
+      ...Object.fromEntries(pushing.map((p) => [`build-${p.name}`, { packages: 'write', 'id-token': 'write' }])),
+      merge: { packages: 'write', 'id-token': 'write', ...attest },
       record: { contents: 'write' },
       comment: { 'pull-requests': 'write' },
       // The Pages deployment: only this job may publish, and it runs after the record job.
@@ -178,8 +180,21 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       [false, false],
     ]);
     const steps = legSteps(poolWf);
-    expect(steps.map((s) => s.name)).toEqual(['Check out', 'Set up Buildx', 'Log in to the registry', 'Build and test', 'Upload the result']);
+    expect(steps.map((s) => s.name)).toEqual([
+      'Check out',
+      'Set up Buildx',
+      'Log in to the registry',
+      'Build and test',
+      'Install cosign',
+      'Sign the pushed image',
+      'Upload the result',
+    ]);
     expect(steps[2]!.if).toBe('inputs.push');
+    // A leg signs the image it pushed, by digest, only when it passed: the one its bk-<key> names.
+    const pushed = "inputs.push && steps.build.outputs.result == 'passed' && steps.build.outputs.digest != ''";
+    expect([steps[4]!.if, steps[5]!.if]).toEqual([pushed, pushed]);
+    expect(steps[5]!.run).toBe('bash scripts/workflow/sign.sh "$IMAGE"');
+    expect(steps[5]!.env!.IMAGE).toBe('${{ inputs.registry }}/${{ matrix.image }}@${{ steps.build.outputs.digest }}');
     expect(steps[3]!.with).toMatchObject({
       target: '${{ matrix.target }}',
       push: '${{ inputs.push }}',
@@ -189,16 +204,18 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     expect(steps[3]!.with!['cache-write']).toBe("${{ inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry') }}");
   });
 
-  it('gives registry credentials to hosted pools and to self-hosted pools with a push-environment only', async () => {
+  it('gives registry and signing credentials, through an environment, to hosted pools and to self-hosted pools with a push-environment only', async () => {
     const factory = await loadFactory(FACTORY_TREES[name]!);
     const { wf } = workflowOf(factory);
+    // Passed by name: a called workflow sees an environment secret only when its caller passes it.
+    const secrets = Object.fromEntries(['FACTORY_REGISTRY_PASSWORD', 'FACTORY_COSIGN_KEY', 'FACTORY_COSIGN_PASSWORD'].map((n) => [n, `\${{ secrets.${n} }}`]));
+    expect(wf.jobs.merge!.environment).toBe(factory.policy.signing.environment);
     for (const { doc: pool } of factory.pools) {
       const build = wf.jobs[`build-${pool.name}`]!;
-      if (pool['push-environment']) {
-        // The secret comes from the environment, inside the called job: the caller passes none.
+      if (pool['push-environment'] || !pool['self-hosted']) {
         expect([build.with?.environment, build.secrets, build.with?.push]).toEqual([
-          pool['push-environment'],
-          undefined,
+          pool['push-environment'] ?? factory.policy.signing.environment,
+          secrets,
           "${{ needs.plan.outputs.push == 'true' }}",
         ]);
       } else if (pool['self-hosted']) {
@@ -208,8 +225,6 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
           undefined,
           { actions: 'read', contents: 'read' },
         ]);
-      } else {
-        expect(build.secrets).toEqual({ FACTORY_REGISTRY_PASSWORD: '${{ secrets.FACTORY_REGISTRY_PASSWORD }}' });
       }
     }
   });
@@ -222,7 +237,13 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       const steps = wf.jobs[id]!.steps!;
       expect(steps.find((s) => s.uses?.startsWith(`${ACTIONS.setupNode.repo}@`))!.with).toEqual({ 'node-version': factory.policy.workflow['node-version'] });
     }
-    expect(wf.jobs.merge!.steps!.at(-1)!.run).toBe('node bin/factory.js merge --plan plan.json --results results');
+    const attest = factory.policy.signing.attestations ? ' --checksums published.sha256' : '';
+    expect(wf.jobs.merge!.steps!.find((s) => s.name === 'Create manifest lists')!.run).toBe(
+      `node bin/factory.js merge --plan plan.json --results results --published published.txt${attest}`,
+    );
+    // The lists it wrote are signed after it, even when it refused another one.
+    const sign = wf.jobs.merge!.steps!.find((s) => s.name === 'Sign the manifest lists')!;
+    expect([sign.if, sign.run]).toEqual(["!cancelled() && hashFiles('published.txt') != ''", 'bash scripts/workflow/sign.sh --file published.txt']);
     expect(wf.jobs.summary!.steps!.find((s) => s.name === 'Summarize')!.run).toBe(
       'node bin/factory.js summary --plan plan.json --results results --out summary.md',
     );
@@ -277,6 +298,24 @@ describe('the Policy document in the generated workflow', () => {
     expect(wf.jobs.plan!.steps!.find((s) => s.uses?.startsWith(`${ACTIONS.setupNode.repo}@`))!.with).toEqual({ 'node-version': '24.4.1' });
   });
 
+  it('signing: the environment of the pushing jobs, and artifact attestations of the published lists when asked', async () => {
+    const factory = await loadFactory(FACTORY_TREES['plan-fixture']!);
+    const policy = Policy.parse({ kind: 'Policy', signing: { environment: 'release', attestations: true }, registry: { insecure: true } });
+    const { wf, pool } = workflowOf({ ...factory, policy });
+    const merge = wf.jobs.merge!;
+    expect(merge.environment).toBe('release');
+    expect(merge.permissions).toEqual({ contents: 'read', packages: 'write', 'id-token': 'write', attestations: 'write' });
+    const attest = merge.steps!.find((s) => s.uses?.startsWith(`${ACTIONS.attest.repo}@`))!;
+    expect([attest.if, attest.with]).toEqual(["!cancelled() && hashFiles('published.sha256') != ''", { 'subject-checksums': 'published.sha256' }]);
+    // Plain HTTP registries: cosign is told so (Policy registry.insecure).
+    expect(legSteps(pool).find((s) => s.name === 'Sign the pushed image')!.env!.ALLOW_HTTP).toBe('true');
+    for (const p of factory.pools.map((x) => x.doc).filter((x) => !x['self-hosted'])) expect(wf.jobs[`build-${p.name}`]!.with!.environment).toBe('release');
+    // Without the switch, no attest step and no attestations permission.
+    const plain = workflowOf(factory).wf.jobs.merge!;
+    expect(plain.steps!.some((s) => s.uses?.startsWith(`${ACTIONS.attest.repo}@`))).toBe(false);
+    expect(plain.permissions!.attestations).toBeUndefined();
+  });
+
   it('leaves the action defaults alone when the Policy does (epoch: the commit time)', async () => {
     const { pool } = workflowOf(await loadFactory(FACTORY_TREES['plan-fixture']!));
     const w = legSteps(pool).find((s) => s.uses === './')!.with!;
@@ -285,6 +324,8 @@ describe('the Policy document in the generated workflow', () => {
 
   it.each([
     [{ bake: { variables: { REGISTRY: 'x' } } }, 'bake.variables.REGISTRY', 'REGISTRY is set by the workflow'],
+    [{ signing: { 'trusted-refs': ['main'] } }, 'signing.trusted-refs.0', 'must be a full git ref such as refs/heads/main'],
+    [{ signing: { environment: 'a b' } }, 'signing.environment', 'GitHub environment name'],
     [{ bake: { variables: { base_debian: 'x' } } }, 'bake.variables.base_debian', 'UPPER_SNAKE_CASE'],
     [{ bake: { 'source-date-epoch': 'now' } }, 'bake.source-date-epoch', ''],
     [{ workflow: { 'node-version': 'lts' } }, 'workflow.node-version', 'Node.js version'],
