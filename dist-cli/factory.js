@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path9) {
+function formatFieldPath(path13) {
   let s = "";
-  for (const p of path9) {
+  for (const p of path13) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path9 = encoder.encode(e.path);
+    const path13 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path9.length} `);
-    h.update(path9);
+    h.update(`${kind} ${path13.length} `);
+    h.update(path13);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path9) {
-  if (!path9)
+function getElementAtPath(obj, path13) {
+  if (!path13)
     return obj;
-  return path9.reduce((acc, key) => acc?.[key], obj);
+  return path13.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path9, issues) {
+function prefixIssues(path13, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path9);
+    iss.path.unshift(path13);
     return iss;
   });
 }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path13 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path13, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path13 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path13, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path9) {
+  const path13 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path13) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19345,13 +19345,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref3.slice(1).split("/").filter(Boolean);
-  if (path9.length === 0) {
+  const path13 = ref3.slice(1).split("/").filter(Boolean);
+  if (path13.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path9[0] === defsKey) {
-    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
+  if (path13[0] === defsKey) {
+    const key = path13[1] === void 0 ? void 0 : decodeJSONPointerSegment(path13[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20801,6 +20801,16 @@ var init_schema = __esm({
     PolicyWorkflow = external_exports.object({
       "node-version": external_exports.string().regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' }).default("24").describe("Node.js of the plan, merge and summary jobs (actions/setup-node)")
     }).strict();
+    Days = (max) => external_exports.number().int().min(0).max(max);
+    PolicyBaseWatch = external_exports.object({
+      mode: external_exports.enum(["pull-request", "branch"]).default("pull-request").describe("what the scheduled base watch does with moved pins: open a pull request, or only push the branch"),
+      branch: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: "must be a git branch name such as factory/base-watch" }).refine((b) => !b.includes("..") && !b.endsWith("/") && !b.endsWith(".lock"), { message: "must be a valid git branch name" }).default("factory/base-watch").describe("the branch the watch pushes the new pins to")
+    }).strict();
+    PolicyRetention = external_exports.object({
+      keepDays: Days(3650).default(30).describe("factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days"),
+      artifactDays: external_exports.number().int().min(1).max(90).default(7).describe("retention-days of the workflow artifacts (plan, evidence, results, summary)"),
+      poolArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays")
+    }).strict();
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),
       name: Name.default("factory"),
@@ -20816,7 +20826,13 @@ var init_schema = __esm({
       bake: PolicyBake.default({ "source-date-epoch": "commit" }).describe("bake variables of every build leg"),
       sbom: PolicySbom.default({}),
       registry: PolicyRegistry.default({ insecure: false }),
-      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow")
+      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow"),
+      baseWatch: PolicyBaseWatch.default({ mode: "pull-request", branch: "factory/base-watch" }).describe(
+        "the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt"
+      ),
+      retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+        "retention of build-key images, caches and artifacts (factory gc, the workflow uploads)"
+      )
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
     DOCUMENT_KINDS = ["Product", "Manifest", "Pool", "Base", "Policy"];
@@ -20848,7 +20864,14 @@ var init_schema = __esm({
       version: external_exports.literal(SCHEMA_VERSION),
       templates: external_exports.record(Ref, external_exports.object({ digest: Digest }).strict()),
       fragments: external_exports.record(Ref, external_exports.object({ digest: Digest }).strict()),
-      bases: external_exports.record(Name, external_exports.object({ image: ImageRef, digest: Digest }).strict()).default({})
+      bases: external_exports.record(
+        Name,
+        external_exports.object({
+          image: ImageRef,
+          digest: Digest,
+          seen: external_exports.string().datetime().optional().describe("when the base watch first saw this digest under the tag (time to patch starts here)")
+        }).strict()
+      ).default({})
     }).strict();
   }
 });
@@ -20984,30 +21007,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path9, options) {
+function getIncludePath(path13, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path9);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path13);
   if (match && match.length) {
-    path9 = path9.replace(/^\/*/, "");
+    path13 = path13.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path9, options.root);
+      includePath = resolvePaths(path13, options.root);
     } else {
-      includePath = ejs.resolveInclude(path9, options.root || "/", true);
+      includePath = ejs.resolveInclude(path13, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path9, options.filename);
+      filePath = ejs.resolveInclude(path13, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path9, views);
+      includePath = resolvePaths(path13, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path9) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path13) + '"');
     }
   }
   return includePath;
@@ -21066,11 +21089,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path9, options) {
+function includeFile(path13, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path9, opts);
+  opts.filename = getIncludePath(path13, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path9, opts.filename);
+    let includerResult = options.includer(path13, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21178,10 +21201,10 @@ var init_ejs = __esm({
     ejs.localsName = _DEFAULT_LOCALS_NAME;
     ejs.promiseImpl = new Function("return this;")().Promise;
     ejs.resolveInclude = function(name, filename, isDir) {
-      let dirname = path.dirname;
+      let dirname2 = path.dirname;
       let extname = path.extname;
       let resolve2 = path.resolve;
-      let includePath = resolve2(isDir ? filename : dirname(filename), name);
+      let includePath = resolve2(isDir ? filename : dirname2(filename), name);
       let ext = extname(name);
       if (!ext) {
         includePath += ".ejs";
@@ -21345,12 +21368,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path9, includeData) {
+          let include = function(path13, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path9, opts)(d);
+            return includeFile(path13, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21697,9 +21720,9 @@ var init_dockerfile = __esm({
 });
 
 // src/core/paths.ts
-function normalize(path9) {
+function normalize(path13) {
   const out = [];
-  for (const seg of path9.split("/")) {
+  for (const seg of path13.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -21777,11 +21800,11 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
   }
   return out;
 }
-function snippetSourceProblems(path9, text, owner) {
+function snippetSourceProblems(path13, text, owner) {
   const out = [];
   for (const ins of lexDockerfile(text).instructions) {
     if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
-    out.push(...sourceProblems(ins, owner, (w) => ({ file: path9, line: w.line, column: w.column })));
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path13, line: w.line, column: w.column })));
   }
   return out;
 }
@@ -22053,7 +22076,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(memo2, product, fragments, variant, base, path9, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path13, withUser = true) {
   const template = product.template;
   const tdoc = template.meta.doc;
   const files2 = [];
@@ -22144,7 +22167,7 @@ ${mark(userLoc)}FROM ${current} AS final
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  return { path: path9, text, sourceMap: finished.sourceMap, stages };
+  return { path: path13, text, sourceMap: finished.sourceMap, stages };
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
@@ -22228,24 +22251,24 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function runEjs(memo2, path9, text, fileIndex, locals) {
-  const fn = compileMarked(memo2, path9, text);
+function runEjs(memo2, path13, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path13, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path9, text, locals);
+    throw toFactoryError(e, path13, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(memo2, path9, text) {
-  let byText = memo2.compiled.get(path9);
-  if (!byText) memo2.compiled.set(path9, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path13, text) {
+  let byText = memo2.compiled.get(path13);
+  if (!byText) memo2.compiled.set(path13, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = {
-    filename: ejsFilename(path9),
+    filename: ejsFilename(path13),
     escape: escapeDockerfile,
     compileDebug: true,
     _with: true,
@@ -22257,7 +22280,7 @@ function compileMarked(memo2, path9, text) {
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path9, text, marked, opts);
+    throw compileError(e, path13, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -22265,8 +22288,8 @@ function compileMarked(memo2, path9, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path9) {
-  return path9.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path13) {
+  return path13.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -22302,10 +22325,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path9, text, marked, opts) {
+function compileError(e, path13, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path9, text);
+    const loc = unclosedTag(path13, text);
     return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
@@ -22314,20 +22337,20 @@ function compileError(e, path9, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path9, line, column: tagColumn(text, line) }
+        location: { file: path13, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path9, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path13, line: 1, column: 1 } })]);
 }
-function unclosedTag(path9, text) {
+function unclosedTag(path13, text) {
   let inTag = false;
-  let open2 = { file: path9, line: 1, column: 1 };
+  let open2 = { file: path13, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path9, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path9, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path13, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path13, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -22358,13 +22381,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path9, text, locals) {
+function toFactoryError(e, path13, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path9, line, column: tagColumn(text, line) };
+  const location = { file: path13, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22510,17 +22533,17 @@ var require_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path9) {
-      const ctrl = callVisitor(key, node2, visitor, path9);
+    function visit_(key, node2, visitor, path13) {
+      const ctrl = callVisitor(key, node2, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path13, ctrl);
+        return visit_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path13 = Object.freeze(path13.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path9);
+            const ci = visit_(i, node2.items[i], visitor, path13);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22531,13 +22554,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path9);
+          path13 = Object.freeze(path13.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path9);
+          const cv = visit_("value", node2.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22558,17 +22581,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path9) {
-      const ctrl = await callVisitor(key, node2, visitor, path9);
+    async function visitAsync_(key, node2, visitor, path13) {
+      const ctrl = await callVisitor(key, node2, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path13, ctrl);
+        return visitAsync_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path13 = Object.freeze(path13.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path13);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22579,13 +22602,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path9);
+          path13 = Object.freeze(path13.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path9);
+          const cv = await visitAsync_("value", node2.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22612,23 +22635,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path9) {
+    function callVisitor(key, node2, visitor, path13) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path9);
+        return visitor(key, node2, path13);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path9);
+        return visitor.Map?.(key, node2, path13);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path9);
+        return visitor.Seq?.(key, node2, path13);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path9);
+        return visitor.Pair?.(key, node2, path13);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path9);
+        return visitor.Scalar?.(key, node2, path13);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path9);
+        return visitor.Alias?.(key, node2, path13);
       return void 0;
     }
-    function replaceNode(key, path9, node2) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path13, node2) {
+      const parent = path13[path13.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -23240,10 +23263,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
+    function collectionFromPath(schema, path13, value) {
       let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
+      for (let i = path13.length - 1; i >= 0; --i) {
+        const k = path13[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -23262,7 +23285,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path13) => path13 == null || typeof path13 === "object" && !!path13[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -23292,11 +23315,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
+      addIn(path13, value) {
+        if (isEmptyPath(path13))
           this.add(value);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path13;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -23310,8 +23333,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -23325,8 +23348,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path13, keepScalar) {
+        const [key, ...rest] = path13;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -23344,8 +23367,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -23355,8 +23378,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path13, value) {
+        const [key, ...rest] = path13;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -23490,16 +23513,16 @@ var require_foldFlowLines = __commonJS({
         onFold();
       let res = text.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
-        const fold = folds[i2];
+        const fold2 = folds[i2];
         const end2 = folds[i2 + 1] || text.length;
-        if (fold === 0)
+        if (fold2 === 0)
           res = `
 ${indent}${text.slice(0, end2)}`;
         else {
-          if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+          if (mode === FOLD_QUOTED && escapedFolds[fold2])
+            res += `${text[fold2]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text.slice(fold2 + 1, end2)}`;
         }
       }
       return res;
@@ -24443,7 +24466,7 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map3 = new this(schema);
-        const add = (key, value) => {
+        const add2 = (key, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
@@ -24453,10 +24476,10 @@ var require_YAMLMap = __commonJS({
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
-            add(key, value);
+            add2(key, value);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
-            add(key, obj[key]);
+            add2(key, obj[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map3.items.sort(schema.sortMapEntries);
@@ -25871,9 +25894,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path13, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path13, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -25948,14 +25971,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection.isEmptyPath(path9)) {
+      deleteIn(path13) {
+        if (Collection.isEmptyPath(path13)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path13) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -25970,10 +25993,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection.isEmptyPath(path9))
+      getIn(path13, keepScalar) {
+        if (Collection.isEmptyPath(path13))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path13, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -25984,10 +26007,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection.isEmptyPath(path9))
+      hasIn(path13) {
+        if (Collection.isEmptyPath(path13))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path13) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -26004,13 +26027,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection.isEmptyPath(path9)) {
+      setIn(path13, value) {
+        if (Collection.isEmptyPath(path13)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path13), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path13, value);
         }
       }
       /**
@@ -26396,10 +26419,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -26413,7 +26436,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map3.comment)
@@ -26437,7 +26460,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -26453,7 +26476,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -26544,7 +26567,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -26558,13 +26581,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -26607,18 +26630,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -26672,8 +26695,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap4 && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -26685,7 +26708,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -26696,8 +26719,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap4 && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -26714,7 +26737,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -26894,7 +26917,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -26911,24 +26934,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -27111,25 +27134,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -27138,8 +27161,8 @@ var require_resolve_flow_scalar = __commonJS({
         if (ch === "\r" && source[i + 1] === "\n")
           continue;
         if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i);
-          res += fold;
+          const { fold: fold2, offset } = foldNewline(source, i);
+          res += fold2;
           i = offset;
         } else if (ch === "\\") {
           let next = source[++i];
@@ -27179,19 +27202,19 @@ var require_resolve_flow_scalar = __commonJS({
       return res;
     }
     function foldNewline(source, offset) {
-      let fold = "";
+      let fold2 = "";
       let ch = source[offset + 1];
       while (ch === " " || ch === "	" || ch === "\n" || ch === "\r") {
         if (ch === "\r" && source[offset + 2] !== "\n")
           break;
         if (ch === "\n")
-          fold += "\n";
+          fold2 += "\n";
         offset += 1;
         ch = source[offset + 1];
       }
-      if (!fold)
-        fold = " ";
-      return { fold, offset };
+      if (!fold2)
+        fold2 = " ";
+      return { fold: fold2, offset };
     }
     var escapeCodes = {
       "0": "\0",
@@ -27939,14 +27962,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -27971,9 +27994,9 @@ var require_cst_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    visit4.itemAtPath = (cst, path9) => {
+    visit4.itemAtPath = (cst, path13) => {
       let item = cst;
-      for (const [field, index2] of path9) {
+      for (const [field, index2] of path13) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -27982,23 +28005,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit4.parentCollection = (cst, path9) => {
-      const parent = visit4.itemAtPath(cst, path9.slice(0, -1));
-      const field = path9[path9.length - 1][0];
+    visit4.parentCollection = (cst, path13) => {
+      const parent = visit4.itemAtPath(cst, path13.slice(0, -1));
+      const field = path13[path13.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path13, item, visitor) {
+      let ctrl = visitor(item, path13);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path13.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -28009,10 +28032,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path13);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path13) : ctrl;
     }
     exports.visit = visit4;
   }
@@ -29113,18 +29136,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map3 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map3;
@@ -29277,15 +29300,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -29314,14 +29337,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs11 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs9, sep: [] });
+                map3.items.push({ start, key: fs11, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs9);
+                this.stack.push(fs11);
               } else {
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs11, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29449,13 +29472,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs11 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs9, sep: [] });
+                fc.items.push({ start: [], key: fs11, sep: [] });
               else if (it.sep)
-                this.stack.push(fs9);
+                this.stack.push(fs11);
               else
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs11, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29479,13 +29502,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map3 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map3;
@@ -30003,10 +30026,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path9) => {
+  const walk = (path13) => {
     let node2 = root;
     let pair;
-    for (const seg of path9) {
+    for (const seg of path13) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -30029,16 +30052,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path9) {
-      return at2(offsetOf(walk(path9).node));
+    locate(path13) {
+      return at2(offsetOf(walk(path13).node));
     },
-    locateKey(path9) {
-      const r = walk(path9);
-      if (r.complete && r.pair && path9.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path13) {
+      const r = walk(path13);
+      if (r.complete && r.pair && path13.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path9) {
-      return walk(path9).complete;
+    has(path13) {
+      return walk(path13).complete;
     }
   };
 }
@@ -30161,36 +30184,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path9) => {
+  const walk = (v, path13) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path9),
-            location: y.locate(path9),
+            field: formatFieldPath(path13),
+            location: y.locate(path13),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path9, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path13, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path9, k]);
-        walk(x, [...path9, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path13, k]);
+        walk(x, [...path13, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path9, text, diagnostics) {
+function refuseIncludes(path13, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path9, text, tag.index + call.index),
+          location: positionInText(path13, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -30201,8 +30224,8 @@ function refuseIncludes(path9, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path9, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path9, text);
+function loadManifestFile(path13, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path13, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -30419,34 +30442,34 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path9 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path9);
-  const loc = () => y.locate(path9);
+  const path13 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path13);
+  const loc = () => y.locate(path13);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path9, y.value);
+      const allowed = shapeKeysAt(schema, path13, y.value);
       return issue2.keys.map((key) => {
-        const moved = what === "Product" && path9.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const moved = what === "Product" && path13.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
         const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path9, key]),
-          location: y.locateKey([...path9, key]),
+          field: formatFieldPath([...path13, key]),
+          location: y.locateKey([...path13, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path9.length > 0 && valueAt(y.value, path9) === void 0 && !y.has(path9)) {
-        const key = String(path9[path9.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path9), hint: `add "${key}:"` })];
+      if (path13.length > 0 && valueAt(y.value, path13) === void 0 && !y.has(path13)) {
+        const key = String(path13[path13.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path13), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path9, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path13, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path9, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path13, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30455,15 +30478,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path9, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path13, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path9[path9.length - 1]);
+      const key = String(path13[path13.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path9),
+          location: y.locateKey(path13),
           hint: "rename the key"
         })
       ];
@@ -30471,21 +30494,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path9)) {
+  if (isMissing(issue2, [], y, path13)) {
     return [
-      error("schema", `missing required field "${String(path9[path9.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path13[path13.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path9),
-        hint: `add "${String(path9[path9.length - 1])}:"`
+        location: y.locate(path13),
+        hint: `add "${String(path13[path13.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path9)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path9)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path13)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path13)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path9 = full ?? [...prefix, ...issue2.path];
-  return path9.length > 0 && valueAt(y.value, path9) === void 0 && !y.has(path9);
+  const path13 = full ?? [...prefix, ...issue2.path];
+  return path13.length > 0 && valueAt(y.value, path13) === void 0 && !y.has(path13);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30535,9 +30558,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path9) {
+function valueAt(v, path13) {
   let cur = v;
-  for (const seg of path9) {
+  for (const seg of path13) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30547,7 +30570,7 @@ function valueAt(v, path9) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path9, root) {
+function shapeKeysAt(schema, path13, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30575,14 +30598,14 @@ function shapeKeysAt(schema, path9, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path9.length; i++) {
+  for (let i = 0; i <= path13.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path9.slice(0, i)));
+    pickUnion(valueAt(root, path13.slice(0, i)));
     unwrap();
-    if (i === path9.length) break;
+    if (i === path13.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path9[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path13[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -33053,15 +33076,15 @@ var init_outputs = __esm({
 });
 
 // src/plan/paths.ts
-function matchesPattern(path9, pattern) {
-  if (pattern.endsWith("/**")) return path9.startsWith(pattern.slice(0, -2));
-  return path9 === pattern;
+function matchesPattern(path13, pattern) {
+  if (pattern.endsWith("/**")) return path13.startsWith(pattern.slice(0, -2));
+  return path13 === pattern;
 }
-function classifyPath(path9) {
-  if (/\.test\.[cm]?[jt]s$/.test(path9)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path9, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path9, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path9, p))) return "generated";
+function classifyPath(path13) {
+  if (/\.test\.[cm]?[jt]s$/.test(path13)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path13, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path13, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path13, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -33343,8 +33366,8 @@ function checkout(fetchDepth) {
 function setupNode(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function download(name, path9) {
-  const w = typeof name === "string" ? { name, path: path9 } : { pattern: name.pattern, path: path9, "merge-multiple": true };
+function download(name, path13) {
+  const w = typeof name === "string" ? { name, path: path13 } : { pattern: name.pattern, path: path13, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function planJob(pools, policy) {
@@ -33748,15 +33771,15 @@ function matches(r, ref3) {
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add = (ref3, r) => {
+  const add2 = (ref3, r) => {
     const have = out.get(ref3);
     if (!have) out.set(ref3, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
-    add(r.product.id, r);
-    if (r.template) add(r.template.ref, r);
-    for (const f of r.fragments) add(f.ref, r);
+    add2(r.product.id, r);
+    if (r.template) add2(r.template.ref, r);
+    for (const f of r.fragments) add2(f.ref, r);
   }
   return out;
 }
@@ -33887,8 +33910,31 @@ var init_record = __esm({
 });
 
 // src/obs/history.ts
+function historyPath(recordsDir, finishedAt) {
+  const [y, m] = finishedAt.slice(0, 7).split("-");
+  return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.jsonl`;
+}
+function aggregatePath(recordsDir, month) {
+  const [y, m] = month.split("-");
+  return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.aggregate.json`;
+}
 function buildKey(r) {
   return `${r.target}\0${r.run.repository}\0${r.run.id}\0${r.run.attempt}`;
+}
+function historyLine(r) {
+  const slim = r.failure ? { ...r, failure: { ...r.failure, log: [] } } : r;
+  return JSON.stringify(RecordSchema.parse(slim));
+}
+function compare(a, b) {
+  for (const [x, y] of [
+    [a.finishedAt, b.finishedAt],
+    [a.target, b.target],
+    [a.run.id, b.run.id],
+    [a.run.attempt, b.run.attempt]
+  ]) {
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 function parseHistory(text, file2) {
   const records = [];
@@ -33902,6 +33948,31 @@ function parseHistory(text, file2) {
     }
   });
   return { records, problems };
+}
+function mergeHistory(existing, added, file2) {
+  const { records } = parseHistory(existing, file2);
+  const keep = existing.split("\n").filter((l) => l.trim() !== "");
+  const bad = keep.filter((l) => {
+    try {
+      parseRecord(l, file2);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const byKey = new Map(records.map((r) => [buildKey(r), r]));
+  for (const r of added) if (!byKey.has(buildKey(r))) byKey.set(buildKey(r), r);
+  const lines = [...byKey.values()].sort(compare).map(historyLine);
+  return [...lines, ...bad].map((l) => `${l}
+`).join("");
+}
+function byMonthFile(recordsDir, records) {
+  const out = /* @__PURE__ */ new Map();
+  for (const r of records) {
+    const p = historyPath(recordsDir, r.finishedAt);
+    out.set(p, [...out.get(p) ?? [], r]);
+  }
+  return out;
 }
 var HISTORY_DIR, AGGREGATE_SCHEMA;
 var init_history = __esm({
@@ -33940,6 +34011,63 @@ var init_stats = __esm({
 function retried(r) {
   return (r.attempts ?? 1) > 1 || Number(r.run.attempt) > 1;
 }
+function pcts(values) {
+  const p50 = percentile(values, 50);
+  const p95 = percentile(values, 95);
+  return p50 === void 0 || p95 === void 0 ? void 0 : { p50, p95 };
+}
+function add(a, r) {
+  const base = a ?? {
+    product: r.product.id,
+    platform: r.platform,
+    builds: 0,
+    passed: 0,
+    failed: 0,
+    retried: 0,
+    pushed: 0,
+    steps: { total: 0, cached: 0 },
+    tests: { total: 0, passed: 0, failed: 0, skipped: 0 },
+    firstAt: r.finishedAt,
+    lastAt: r.finishedAt
+  };
+  const out = {
+    ...base,
+    builds: base.builds + 1,
+    passed: base.passed + (r.result === "passed" ? 1 : 0),
+    failed: base.failed + (r.result === "failed" ? 1 : 0),
+    retried: base.retried + (retried(r) ? 1 : 0),
+    pushed: base.pushed + (r.image.pushed ? 1 : 0),
+    steps: { total: base.steps.total + r.kpis.steps.total, cached: base.steps.cached + r.kpis.steps.cached },
+    tests: {
+      total: base.tests.total + r.tests.total,
+      passed: base.tests.passed + r.tests.passed,
+      failed: base.tests.failed + r.tests.failed,
+      skipped: base.tests.skipped + r.tests.skipped
+    },
+    firstAt: r.finishedAt < base.firstAt ? r.finishedAt : base.firstAt,
+    lastAt: r.finishedAt > base.lastAt ? r.finishedAt : base.lastAt
+  };
+  const size = r.finishedAt >= base.lastAt ? r.kpis.imageSizeBytes ?? base.imageSizeBytes : base.imageSizeBytes;
+  if (size !== void 0) out.imageSizeBytes = size;
+  return out;
+}
+function aggregateMonth(month, records, into) {
+  const targets = { ...into?.targets ?? {} };
+  const sorted = [...records].sort((a, b) => a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0);
+  for (const r of sorted) targets[r.target] = add(targets[r.target], r);
+  for (const [t, agg] of Object.entries(targets)) {
+    if (into?.targets[t]?.wallTimeMs) continue;
+    const mine = sorted.filter((r) => r.target === t);
+    const wall = pcts(mine.map((r) => r.kpis.wallTimeMs));
+    const queue = pcts(mine.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]));
+    targets[t] = { ...agg, ...wall ? { wallTimeMs: wall } : {}, ...queue ? { queueWaitMs: queue } : {} };
+  }
+  const names = Object.keys(targets).sort();
+  return { schema: AGGREGATE_SCHEMA, month, targets: Object.fromEntries(names.map((n) => [n, targets[n]])) };
+}
+function serializeAggregate(a) {
+  return JSON.stringify(AggregateSchema.parse(a), null, 2) + "\n";
+}
 function parseAggregate(text, file2) {
   let data;
   try {
@@ -33953,6 +34081,11 @@ function parseAggregate(text, file2) {
     throw new Error(`${file2}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
   }
   return r.data;
+}
+function monthIsDue(month, now, rawDays) {
+  const [y, m] = month.split("-").map(Number);
+  const end = Date.UTC(y, m, 1);
+  return end <= now.getTime() - rawDays * 864e5;
 }
 var Count, Pcts, TargetAggregateSchema, AggregateSchema;
 var init_aggregate = __esm({
@@ -33993,7 +34126,7 @@ function push(m, k, v) {
   if (have) have.push(v);
   else m.set(k, [v]);
 }
-function pcts(values) {
+function pcts2(values) {
   const p50 = percentile(values, 50);
   const p95 = percentile(values, 95);
   return p50 === void 0 || p95 === void 0 ? void 0 : { p50, p95 };
@@ -34084,8 +34217,8 @@ function group(key, records, aggs) {
       ),
       steps
     ),
-    wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
-    queueWaitMs: pcts(records.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]))
+    wallTimeMs: pcts2(records.map((r) => r.kpis.wallTimeMs)),
+    queueWaitMs: pcts2(records.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]))
   };
   for (const [k, v] of Object.entries(optional2)) if (v !== void 0) out[k] = v;
   return out;
@@ -35203,11 +35336,11 @@ var init_client = __esm({
       async listTags(ref3) {
         const r = toRef(ref3);
         const tags = [];
-        let path9 = `/${r.repository}/tags/list?n=1000`;
-        while (path9 !== void 0) {
+        let path13 = `/${r.repository}/tags/list?n=1000`;
+        while (path13 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path9, "application/json");
+            res = await this.request(r, "GET", path13, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -35216,9 +35349,48 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path9 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path13 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
+      }
+      /** Repository names of the registry (GET /v2/_catalog, following pagination), sorted. */
+      async catalog(registry2) {
+        const r = { registry: registry2, repository: "_catalog" };
+        const repos = [];
+        let path13 = "/_catalog?n=1000";
+        while (path13 !== void 0) {
+          const res = await this.request(r, "GET", path13, "application/json", "registry:catalog:*");
+          const body = await res.json();
+          repos.push(...body.repositories ?? []);
+          const link = res.headers.get("link");
+          const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
+          path13 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+        }
+        return [...new Set(repos)].sort();
+      }
+      /**
+       * Manifests whose `subject` is the digest (the OCI referrers API: signatures, attestations).
+       * Undefined when the registry has no referrers API (distribution 2.x answers 404): callers
+       * then fall back to cosign's `sha256-<hex>.sig` tag scheme.
+       */
+      async referrers(ref3, digest) {
+        const r = toRef(ref3);
+        let res;
+        try {
+          res = await this.request(r, "GET", `/${r.repository}/referrers/${digest}`, MEDIA_TYPES.ociIndex);
+        } catch (e) {
+          if (e instanceof RegistryError && e.status === 404) return void 0;
+          throw e;
+        }
+        const body = await res.json();
+        return body.manifests ?? [];
+      }
+      /** DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag that points at it. */
+      async deleteManifest(ref3) {
+        const r = toRef(ref3);
+        if (!r.digest) throw new RegistryError(`${refName(r)}: a manifest is deleted by digest, not by tag`, void 0, void 0, this.baseUrl(r.registry));
+        const res = await this.request(r, "DELETE", `/${r.repository}/manifests/${r.digest}`, "*/*", `repository:${r.repository}:delete`);
+        await res.body?.cancel();
       }
       async getBlob(ref3, digest) {
         const r = toRef(ref3);
@@ -35287,9 +35459,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path9, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path9}`;
-        const scope = `repository:${r.repository}:pull`;
+      async request(r, method, path13, accept, scope = `repository:${r.repository}:pull`) {
+        const url2 = `${this.baseUrl(r.registry)}${path13}`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
         for (let attempt = 0; attempt < 2; attempt++) {
@@ -35703,7 +35874,8 @@ ${table2(all.filter((c) => c.image === image))}`);
 var lock_bases_exports = {};
 __export(lock_bases_exports, {
   checkBasePins: () => checkBasePins,
-  lockWithBasePins: () => lockWithBasePins
+  lockWithBasePins: () => lockWithBasePins,
+  stripDigest: () => stripDigest
 });
 function stripDigest(image) {
   const at2 = image.indexOf("@");
@@ -35879,20 +36051,20 @@ function detectAffected(input3) {
   const { head, base, changed } = input3;
   const affected = /* @__PURE__ */ new Map();
   const used = /* @__PURE__ */ new Set();
-  const add = (t, reason2) => {
+  const add2 = (t, reason2) => {
     const list4 = affected.get(t.name) ?? [];
     if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
     affected.set(t.name, list4);
     for (const f of reason2.files) used.add(f);
   };
   const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path9) => changed.filter((f) => f.path === path9 || f.from === path9);
+  const filesAt = (path13) => changed.filter((f) => f.path === path13 || f.from === path13);
   const ignored = [];
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
   if (factoryWide.length > 0) {
     const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
     for (const t of head.targets) {
-      add(t, {
+      add2(t, {
         kind: "factory-wide",
         summary: summary2,
         chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
@@ -35902,7 +36074,7 @@ function detectAffected(input3) {
   }
   if (!base) {
     for (const t of head.targets) {
-      add(t, {
+      add2(t, {
         kind: "base-unavailable",
         summary: "the base revision cannot be compared",
         chain: [input3.baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
@@ -35910,7 +36082,7 @@ function detectAffected(input3) {
       });
     }
   } else {
-    compareFactories(head, base, add, filesUnder, filesAt);
+    compareFactories(head, base, add2, filesUnder, filesAt);
   }
   const byDir = /* @__PURE__ */ new Map();
   for (const t of head.targets) {
@@ -35921,7 +36093,7 @@ function detectAffected(input3) {
     const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
     if (dir) {
       for (const t of byDir.get(dir)) {
-        add(t, {
+        add2(t, {
           kind: "generated",
           summary: `generated file ${f.path} changed`,
           chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
@@ -35940,18 +36112,18 @@ function detectAffected(input3) {
   const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
   return { affected, removed, ignored: ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0) };
 }
-function compareFactories(head, base, add, filesUnder, filesAt) {
+function compareFactories(head, base, add2, filesUnder, filesAt) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
   const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs9) => [...new Set(fs9.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+  const pathsOf = (fs11) => [...new Set(fs11.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
     const steps = targetSteps(t);
     if (!b) {
       const productFile = filesAt(t.product.product.file);
       const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
-      add(t, {
+      add2(t, {
         kind: "added",
         summary: `new target: ${what}`,
         chain: [`${located2(t.product.product)}: ${what}`, ...steps],
@@ -35963,7 +36135,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
     const bp = b.product;
     if (!same(hp.product.doc, bp.product.doc)) {
       const fields = changedFields(hp.product.doc, bp.product.doc);
-      add(t, {
+      add2(t, {
         kind: "product",
         summary: `product ${hp.id} changed (${fields.join(", ")})`,
         chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...steps],
@@ -35973,23 +36145,23 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
     if (!same(hp.manifest.doc, bp.manifest.doc)) {
       const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
       const mref = ref2(hp.manifest.doc);
-      add(t, {
+      add2(t, {
         kind: "manifest",
         summary: `manifest ${mref} changed (${fields.join(", ")})`,
         chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...steps],
         files: pathsOf([...filesAt(hp.manifest.file), ...filesAt(bp.manifest.file)])
       });
     }
-    compareTemplate(t, hp.template, bp.template, add, filesUnder, pathsOf);
+    compareTemplate(t, hp.template, bp.template, add2, filesUnder, pathsOf);
     const baseFragments = new Map(bp.fragments.map((f) => [ref2(f.meta.doc), f]));
     for (const f of hp.fragments) {
       const bf = baseFragments.get(ref2(f.meta.doc));
-      if (bf && bf.digest !== f.digest) compareFragment(t, f, add, filesUnder, pathsOf);
+      if (bf && bf.digest !== f.digest) compareFragment(t, f, add2, filesUnder, pathsOf);
     }
     if (!same(hp.base, bp.base)) {
       const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
       const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
-      add(t, {
+      add2(t, {
         kind: "base",
         summary: what,
         chain: [what, `template ${ref2(hp.template.meta.doc)} / manifest ${ref2(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
@@ -35997,7 +36169,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
       });
     }
     if (t.pool.doc.name !== b.pool.doc.name) {
-      add(t, {
+      add2(t, {
         kind: "pool",
         summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
         chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...steps],
@@ -36005,7 +36177,7 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
       });
     } else if (!same(t.pool.doc, b.pool.doc)) {
       const fields = changedFields(t.pool.doc, b.pool.doc);
-      add(t, {
+      add2(t, {
         kind: "pool",
         summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
         chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...steps],
@@ -36014,11 +36186,11 @@ function compareFactories(head, base, add, filesUnder, filesAt) {
     }
   }
 }
-function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
+function compareTemplate(t, h, b, add2, filesUnder, pathsOf) {
   if (ref2(h.meta.doc) !== ref2(b.meta.doc) || h.digest === b.digest) return;
   const files2 = filesUnder(h.dir);
   const tref = ref2(h.meta.doc);
-  add(t, {
+  add2(t, {
     kind: "template",
     summary: `template ${tref} changed`,
     chain: [
@@ -36030,10 +36202,10 @@ function compareTemplate(t, h, b, add, filesUnder, pathsOf) {
     files: pathsOf(files2)
   });
 }
-function compareFragment(t, f, add, filesUnder, pathsOf) {
+function compareFragment(t, f, add2, filesUnder, pathsOf) {
   const files2 = filesUnder(f.dir);
   const fref = ref2(f.meta.doc);
-  add(t, {
+  add2(t, {
     kind: "fragment",
     summary: `fragment ${fref} changed`,
     chain: [
@@ -36091,8 +36263,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path9 = parts[i++];
-      files2.push({ status, path: path9, from });
+      const path13 = parts[i++];
+      files2.push({ status, path: path13, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -36515,6 +36687,529 @@ var init_plan2 = __esm({
   }
 });
 
+// src/registry/docker-config.ts
+import * as fs6 from "node:fs";
+import * as os from "node:os";
+import * as path6 from "node:path";
+function dockerConfigCredentials(dir = process.env.DOCKER_CONFIG || path6.join(os.homedir(), ".docker")) {
+  return (registry2) => {
+    let auths;
+    try {
+      auths = JSON.parse(fs6.readFileSync(path6.join(dir, "config.json"), "utf8")).auths;
+    } catch {
+      return void 0;
+    }
+    const keys = apiHost(registry2) === apiHost(DOCKER_HUB) ? DOCKER_HUB_KEYS : [registry2, `https://${registry2}`];
+    const auth = keys.map((k) => auths?.[k]?.auth).find(Boolean);
+    if (!auth) return void 0;
+    const plain = Buffer.from(auth, "base64").toString("utf8");
+    const colon = plain.indexOf(":");
+    return colon > 0 ? { username: plain.slice(0, colon), password: plain.slice(colon + 1) } : void 0;
+  };
+}
+var DOCKER_HUB_KEYS;
+var init_docker_config = __esm({
+  "src/registry/docker-config.ts"() {
+    "use strict";
+    init_reference();
+    DOCKER_HUB_KEYS = ["https://index.docker.io/v1/", DOCKER_HUB, "index.docker.io", apiHost(DOCKER_HUB)];
+  }
+});
+
+// src/cli/bases.ts
+var bases_exports = {};
+__export(bases_exports, {
+  basesCommand: () => basesCommand,
+  watchBases: () => watchBases
+});
+import { readFile } from "node:fs/promises";
+import path7 from "node:path";
+async function previousPins(root, file2) {
+  if (!file2) return {};
+  let text;
+  try {
+    text = await readFile(path7.resolve(root, file2), "utf8");
+  } catch (e) {
+    throw new UserError(`--previous ${file2}: cannot read it (${e.code ?? e.message}).`, EXIT.usage);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`--previous ${file2}: not JSON (${e.message}); pass a factory.lock.json.`, EXIT.usage);
+  }
+  const lock = LockFile.safeParse(parsed);
+  if (!lock.success)
+    throw new UserError(`--previous ${file2}: not a factory.lock.json (${lock.error.issues[0]?.path.join(".")}: ${lock.error.issues[0]?.message}).`, EXIT.usage);
+  return lock.data.bases;
+}
+function selectBases(factory, only) {
+  const all = [...factory.loaded.bases].sort((a, b) => a.doc.name < b.doc.name ? -1 : 1);
+  if (typeof only !== "string" || only.trim() === "") return all;
+  const names = only.split(/[,\s]+/).filter(Boolean);
+  const unknown2 = names.filter((n) => !all.some((b) => b.doc.name === n));
+  if (unknown2.length > 0) {
+    throw new UserError(
+      `--base ${unknown2.join(", ")}: no Base document has that name; the factory's bases are ${all.map((b) => b.doc.name).join(", ")} (manifests/, kind: Base).`,
+      EXIT.failed
+    );
+  }
+  return all.filter((b) => names.includes(b.doc.name));
+}
+async function watchBases(ctx, client) {
+  const factory = await ctx.load();
+  const bases = selectBases(factory, ctx.values.base);
+  const previous = await previousPins(ctx.root, typeof ctx.values.previous === "string" ? ctx.values.previous : void 0);
+  const c = client ?? new RegistryClient({ credentials: dockerConfigCredentials() });
+  const pins = factory.loaded.lock?.doc.bases ?? {};
+  const now = (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const watched = [];
+  for (const b of bases) {
+    const image = stripDigest(b.doc.image);
+    let current;
+    try {
+      current = (await c.resolve(image)).digest;
+    } catch (e) {
+      throw new UserError(
+        `base '${b.doc.name}' (${b.file}): cannot resolve ${image} through the registry: ${e.message.replace(/[.?]+$/, "")} (nothing was written).`,
+        EXIT.failed
+      );
+    }
+    const pin2 = pins[b.doc.name]?.image === image ? pins[b.doc.name] : void 0;
+    const moved = pin2?.digest !== current;
+    const before = previous[b.doc.name];
+    const seen = !moved ? pin2?.seen : before?.image === image && before.digest === current && before.seen ? before.seen : now;
+    watched.push({
+      name: b.doc.name,
+      image,
+      pinned: pin2?.digest ?? null,
+      current,
+      moved,
+      ...seen ? { seen } : {},
+      targets: factory.targets.filter((t) => t.product.base.name === b.doc.name).map((t) => t.name).sort()
+    });
+  }
+  const movedBases = watched.filter((w) => w.moved);
+  let written = false;
+  if (ctx.values.write && movedBases.length > 0) {
+    const lock = computeLock(factory.loaded);
+    for (const w of movedBases) lock.bases[w.name] = { image: w.image, digest: w.current, ...w.seen ? { seen: w.seen } : {} };
+    await writeOutputs(ctx.root, [{ path: "factory.lock.json", text: serializeLock(lock) }]);
+    written = true;
+  }
+  return { moved: movedBases.length > 0, written, bases: watched, targets: [...new Set(movedBases.flatMap((w) => w.targets))].sort() };
+}
+async function basesCommand(ctx) {
+  const sub = ctx.positionals[0];
+  if (sub !== "watch") throw new UserError(`factory bases: unknown subcommand '${sub}'; the one there is: factory bases watch [--write] [--json]`, EXIT.usage);
+  const r = await watchBases(ctx);
+  if (ctx.json) {
+    printJson(ctx.io, r);
+    return EXIT.ok;
+  }
+  for (const b of r.bases) {
+    const state = b.moved ? paint(ctx.io, "yellow", b.pinned ? "moved" : "unpinned") : paint(ctx.io, "green", "current");
+    ctx.io.out(`${b.name.padEnd(12)} ${state.padEnd(8)} ${b.image}@${b.current}${b.moved && b.pinned ? ` (pinned ${b.pinned})` : ""}`);
+    if (b.moved)
+      ctx.io.out(paint(ctx.io, "dim", `  first seen ${b.seen}; ${b.targets.length} target${b.targets.length === 1 ? "" : "s"}: ${b.targets.join(", ")}`));
+  }
+  if (!r.moved) ctx.io.out(`${paint(ctx.io, "green", "ok")}: every base pin is current.`);
+  else if (r.written)
+    ctx.io.out(
+      `factory.lock.json updated: run 'factory generate' and commit; 'factory plan --base HEAD~1' then rebuilds exactly the ${r.targets.length} targets.`
+    );
+  else ctx.io.out(`${r.targets.length} targets are on moved bases; --write updates factory.lock.json.`);
+  return EXIT.ok;
+}
+var init_bases = __esm({
+  "src/cli/bases.ts"() {
+    "use strict";
+    init_lock();
+    init_schema();
+    init_tree();
+    init_client();
+    init_docker_config();
+    init_lock_bases();
+    init_errors3();
+    init_output();
+  }
+});
+
+// src/core/retention.ts
+function isCandidate(repo, tag, rules) {
+  if (rules.publishedTags.get(repo.repository)?.has(tag)) return false;
+  if (repo.repository === rules.cacheRepository) return !tag.startsWith("shared-") && !COSIGN_TAG.test(tag);
+  return tag.startsWith(KEY_PREFIX);
+}
+function keepReason(repo, t, rules) {
+  const cache = repo.repository === rules.cacheRepository;
+  if (cache ? rules.currentCacheTags.has(t.tag) : rules.currentKeyTags.get(repo.repository)?.has(t.tag)) {
+    return cache ? "cache of a current target" : "build key of a current target";
+  }
+  if (t.created === void 0) return "creation time unknown";
+  const ageDays = (rules.now.getTime() - Date.parse(t.created)) / DAY_MS;
+  if (!(ageDays > rules.keepDays)) return `${Math.floor(Math.max(0, ageDays))} days old, kept ${rules.keepDays}`;
+  return void 0;
+}
+function reachable(repo, roots) {
+  const children = /* @__PURE__ */ new Map();
+  for (const t of repo.tags) children.set(t.digest, t.children);
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const d = stack.pop();
+    if (seen.has(d)) continue;
+    seen.add(d);
+    stack.push(...children.get(d) ?? [], ...repo.referrers[d] ?? []);
+    for (const t of repo.tags) if (t.tag.startsWith(`${d.replace(":", "-")}.`) && COSIGN_TAG.test(t.tag)) stack.push(t.digest);
+  }
+  return seen;
+}
+function decideRepo(repo, rules) {
+  const going = /* @__PURE__ */ new Map();
+  const kept = /* @__PURE__ */ new Map();
+  for (const t of repo.tags) {
+    if (COSIGN_TAG.test(t.tag)) continue;
+    if (!isCandidate(repo, t.tag, rules)) continue;
+    const why = keepReason(repo, t, rules);
+    if (why) kept.set(t.tag, why);
+    else going.set(t.tag, `no current target uses it and it is older than ${rules.keepDays} days`);
+  }
+  const rootsKept = repo.tags.filter((t) => !going.has(t.tag) && !COSIGN_TAG.test(t.tag)).map((t) => t.digest);
+  const protectedDigests = reachable(repo, rootsKept);
+  const out = [];
+  const goingDigests = /* @__PURE__ */ new Set();
+  for (const t of repo.tags) {
+    const why = going.get(t.tag);
+    if (why === void 0) continue;
+    if (protectedDigests.has(t.digest)) {
+      out.push({
+        repository: repo.repository,
+        tag: t.tag,
+        digest: t.digest,
+        action: "keep",
+        why: "its digest is also named by a kept tag or reached from one"
+      });
+    } else {
+      out.push({ repository: repo.repository, tag: t.tag, digest: t.digest, action: "delete", why });
+      goingDigests.add(t.digest);
+    }
+  }
+  for (const t of repo.tags) {
+    const m = COSIGN_TAG.exec(t.tag);
+    if (!m) continue;
+    const subject = `sha256:${m[1]}`;
+    if (goingDigests.has(subject) && !protectedDigests.has(t.digest)) {
+      out.push({
+        repository: repo.repository,
+        tag: t.tag,
+        digest: t.digest,
+        action: "delete",
+        why: `signature or attestation of ${subject.slice(0, 19)}…, which is deleted`
+      });
+      goingDigests.add(t.digest);
+    }
+  }
+  for (const d of [...goingDigests]) {
+    for (const r of repo.referrers[d] ?? []) {
+      if (protectedDigests.has(r) || goingDigests.has(r)) continue;
+      out.push({ repository: repo.repository, tag: "", digest: r, action: "delete", why: `referrer of ${d.slice(0, 19)}…, which is deleted` });
+      goingDigests.add(r);
+    }
+  }
+  for (const [tag, why] of kept) {
+    const t = repo.tags.find((x) => x.tag === tag);
+    out.push({ repository: repo.repository, tag, digest: t.digest, action: "keep", why });
+  }
+  return out;
+}
+function retentionDecisions(repos, rules) {
+  return repos.flatMap((r) => decideRepo(r, rules)).sort(
+    (a, b) => a.repository !== b.repository ? a.repository < b.repository ? -1 : 1 : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : a.digest < b.digest ? -1 : 1
+  );
+}
+var KEY_PREFIX, DAY_MS, COSIGN_TAG;
+var init_retention = __esm({
+  "src/core/retention.ts"() {
+    "use strict";
+    KEY_PREFIX = "bk-";
+    DAY_MS = 864e5;
+    COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
+  }
+});
+
+// src/action/history.ts
+import * as fs7 from "node:fs";
+import * as path8 from "node:path";
+function readIf(file2) {
+  return fs7.existsSync(file2) ? fs7.readFileSync(file2, "utf8") : void 0;
+}
+function monthOf(rel) {
+  const m = /\/(\d{4})\/(\d{2})\.jsonl$/.exec(rel);
+  return m ? `${m[1]}-${m[2]}` : void 0;
+}
+function monthFiles(worktree, recordsDir) {
+  const dir = path8.join(worktree, recordsDir, HISTORY_DIR);
+  if (!fs7.existsSync(dir)) return [];
+  return fs7.readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => `${recordsDir}/${HISTORY_DIR}/${f.split(path8.sep).join("/")}`).filter((f) => monthOf(f) !== void 0).sort();
+}
+function fold(worktree, o, month, records) {
+  const rel = aggregatePath(o.recordsDir, month);
+  const abs = path8.join(worktree, rel);
+  const have = readIf(abs);
+  const agg = aggregateMonth(month, records, have === void 0 ? void 0 : parseAggregate(have, rel));
+  fs7.mkdirSync(path8.dirname(abs), { recursive: true });
+  fs7.writeFileSync(abs, serializeAggregate(agg));
+  return rel;
+}
+function applyHistory(worktree, records, o) {
+  const touched = [];
+  for (const [rel, added] of byMonthFile(o.recordsDir, records)) {
+    const month = monthOf(rel);
+    if (o.rawDays > 0 && monthIsDue(month, o.now, o.rawDays) && !fs7.existsSync(path8.join(worktree, rel))) {
+      touched.push(fold(worktree, o, month, added));
+      continue;
+    }
+    const abs = path8.join(worktree, rel);
+    const before = readIf(abs) ?? "";
+    const after = mergeHistory(before, added, rel);
+    if (after === before) continue;
+    fs7.mkdirSync(path8.dirname(abs), { recursive: true });
+    fs7.writeFileSync(abs, after);
+    touched.push(rel);
+  }
+  if (o.rawDays > 0) {
+    for (const rel of monthFiles(worktree, o.recordsDir)) {
+      const month = monthOf(rel);
+      if (!monthIsDue(month, o.now, o.rawDays)) continue;
+      const abs = path8.join(worktree, rel);
+      const { records: raw, problems } = parseHistory(fs7.readFileSync(abs, "utf8"), rel);
+      if (problems.length > 0) continue;
+      touched.push(fold(worktree, o, month, raw));
+      fs7.rmSync(abs);
+      touched.push(rel);
+    }
+  }
+  return [...new Set(touched)].sort();
+}
+var init_history2 = __esm({
+  "src/action/history.ts"() {
+    "use strict";
+    init_aggregate();
+    init_history();
+  }
+});
+
+// src/cli/gc.ts
+var gc_exports = {};
+__export(gc_exports, {
+  gcCommand: () => gcCommand
+});
+import { existsSync as existsSync4, readdirSync as readdirSync2 } from "node:fs";
+import path9 from "node:path";
+function scopeOf(registry2, cacheRepo) {
+  const [host, ...rest] = registry2.replace(/\/+$/, "").split("/");
+  const namespace = rest.join("/");
+  const cache = (cacheRepo ?? `${registry2.replace(/\/+$/, "")}/cache`).replace(/\/+$/, "");
+  if (!cache.startsWith(`${host}/`)) throw new UserError(`CACHE_REPO ${cache} is not on the registry ${host}: gc reads one registry at a time.`, EXIT.usage);
+  return { host, namespace, cacheRepository: cache.slice(host.length + 1) };
+}
+function currentRefs(factory, s) {
+  const renderer = new Renderer();
+  const keyTags = /* @__PURE__ */ new Map();
+  const published = /* @__PURE__ */ new Map();
+  const cacheTags = /* @__PURE__ */ new Set();
+  const add2 = (m, repo, tag) => m.set(repo, (m.get(repo) ?? /* @__PURE__ */ new Set()).add(tag));
+  for (const t of factory.targets) {
+    const repo = repoPath(s, t.product.product.doc.image);
+    add2(keyTags, repo, keyTag(renderer.key(t)));
+    cacheTags.add(cacheTag(t.name));
+    for (const ref3 of [...t.tags, ...t.mergedTags]) {
+      const i = ref3.lastIndexOf(":");
+      add2(published, repoPath(s, ref3.slice(0, i)), ref3.slice(i + 1));
+    }
+  }
+  return { keyTags, published, cacheTags };
+}
+async function mapLimit2(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+async function createdOf(client, ref3, digest) {
+  const m = await client.getManifest(`${ref3}@${digest}`);
+  if (m.manifest.kind !== "image") return void 0;
+  const img = m.manifest.image;
+  const annotated = [img.annotations?.["org.opencontainers.image.created"], ...img.layers.map((l) => l.annotations?.["buildkit/createdat"])].filter(
+    (x) => typeof x === "string" && !Number.isNaN(Date.parse(x))
+  );
+  if (img.config.mediaType.includes("buildkit")) return annotated.sort().at(-1);
+  const config2 = await client.getImageConfig(`${ref3}@${digest}`, img);
+  return config2.created ?? annotated.sort().at(-1);
+}
+async function inventoryTag(client, ref3, tag, wantAge) {
+  const m = await client.getManifest(`${ref3}:${tag}`);
+  const children = m.manifest.kind === "index" ? m.manifest.index.manifests.map((d) => d.digest) : [];
+  let created;
+  if (wantAge) {
+    if (m.manifest.kind === "image") created = await createdOf(client, ref3, m.digest);
+    else {
+      const images = m.manifest.index.manifests.filter((d) => !isAttestation(d));
+      const times = (await Promise.all(images.map((d) => createdOf(client, ref3, d.digest)))).filter((x) => x !== void 0);
+      created = times.length === images.length && times.length > 0 ? times.sort().at(-1) : void 0;
+    }
+  }
+  return { tag, digest: m.digest, children, ...created ? { created } : {} };
+}
+async function inventoryRepo(client, s, repository) {
+  const ref3 = `${s.host}/${repository}`;
+  const tags = await client.listTags(ref3);
+  const candidate = (t) => repository === s.cacheRepository ? !t.startsWith("shared-") : t.startsWith("bk-");
+  const inv = await mapLimit2(tags, CONCURRENCY2, (t) => inventoryTag(client, ref3, t, candidate(t)));
+  const referrers = {};
+  for (const t of inv.filter((x) => candidate(x.tag))) {
+    const found = await client.referrers(ref3, t.digest);
+    if (found === void 0) break;
+    referrers[t.digest] = found.map((d) => d.digest);
+  }
+  return { repository, tags: inv, referrers };
+}
+async function repositories(client, s, known, notes) {
+  const repos = /* @__PURE__ */ new Set([...known, s.cacheRepository]);
+  try {
+    for (const r of await client.catalog(s.host)) if (!s.namespace || r.startsWith(`${s.namespace}/`)) repos.add(r);
+  } catch (e) {
+    if (!(e instanceof RegistryError) || e.status === void 0) throw e;
+    notes.push(`the registry lists no catalog (HTTP ${e.status}): only the current products' repositories and the cache were read`);
+  }
+  return [...repos].sort();
+}
+function dueHistory(root, rawDays, now) {
+  const dir = path9.join(root, RECORDS_DIR, HISTORY_DIR);
+  if (rawDays === 0 || !existsSync4(dir)) return [];
+  return readdirSync2(dir, { recursive: true, encoding: "utf8" }).map((f) => `${RECORDS_DIR}/${HISTORY_DIR}/${f.split(path9.sep).join("/")}`).filter((f) => {
+    const m = monthOf(f);
+    return m !== void 0 && monthIsDue(m, now, rawDays);
+  }).sort();
+}
+async function deleteAll(client, s, decisions) {
+  const seen = /* @__PURE__ */ new Set();
+  let n = 0;
+  for (const d of decisions) {
+    if (d.action !== "delete" || seen.has(`${d.repository}@${d.digest}`)) continue;
+    seen.add(`${d.repository}@${d.digest}`);
+    try {
+      await client.deleteManifest(`${s.host}/${d.repository}@${d.digest}`);
+      n++;
+    } catch (e) {
+      if (e instanceof RegistryError && e.status === 405) {
+        throw new UserError(
+          `registry ${s.host} refuses deletes (HTTP 405): enable storage.delete in its config. ${n} manifests were deleted before.`,
+          EXIT.failed
+        );
+      }
+      throw e;
+    }
+  }
+  return n;
+}
+async function gcCommand(ctx, client) {
+  const factory = await ctx.load();
+  const registry2 = typeof ctx.values.registry === "string" ? ctx.values.registry : process.env.REGISTRY;
+  if (!registry2)
+    throw new UserError("factory gc needs the registry: --registry host[/namespace] or $REGISTRY (the same value the builds push to).", EXIT.usage);
+  const s = scopeOf(registry2, process.env.CACHE_REPO || void 0);
+  const c = client ?? new RegistryClient({ credentials: dockerConfigCredentials(), insecureRegistries: factory.policy.registry.insecure ? [s.host] : [] });
+  const dryRun = Boolean(ctx.values["dry-run"]);
+  const keepDays = factory.policy.retention.keepDays;
+  const now = /* @__PURE__ */ new Date();
+  const refs = currentRefs(factory, s);
+  const notes = [];
+  let repos;
+  try {
+    const names = await repositories(c, s, [...new Set(factory.products.map((p) => repoPath(s, p.product.doc.image)))], notes);
+    repos = await mapLimit2(names, 2, (r) => inventoryRepo(c, s, r));
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}. Nothing was deleted.`, EXIT.failed);
+    throw e;
+  }
+  const decisions = retentionDecisions(repos, {
+    cacheRepository: s.cacheRepository,
+    currentKeyTags: refs.keyTags,
+    currentCacheTags: refs.cacheTags,
+    publishedTags: refs.published,
+    keepDays,
+    now
+  });
+  let deleted = 0;
+  try {
+    if (!dryRun) deleted = await deleteAll(c, s, decisions);
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}`, EXIT.failed);
+    throw e;
+  }
+  const gone = new Set(decisions.filter((d) => d.action === "delete").map((d) => `${d.repository}@${d.digest}`));
+  const history = dryRun ? dueHistory(ctx.root, factory.policy.history.rawDays, now) : applyHistory(ctx.root, [], { recordsDir: RECORDS_DIR, rawDays: factory.policy.history.rawDays, now });
+  const report2 = {
+    dryRun,
+    registry: registry2,
+    keepDays,
+    repositories: repos.map((r) => ({
+      repository: r.repository,
+      tagsBefore: r.tags.length,
+      tagsAfter: r.tags.filter((t) => !gone.has(`${r.repository}@${t.digest}`)).length
+    })),
+    decisions,
+    deleted,
+    history,
+    notes
+  };
+  if (ctx.json) printJson(ctx.io, report2);
+  else printReport(ctx, report2);
+  return EXIT.ok;
+}
+function printReport(ctx, r) {
+  const verb = r.dryRun ? "would delete" : "deleted";
+  for (const d of r.decisions) {
+    const what = `${d.repository}:${d.tag || d.digest.slice(0, 19)}`;
+    ctx.io.out(`${d.action === "delete" ? paint(ctx.io, "red", r.dryRun ? "would delete" : "delete") : paint(ctx.io, "dim", "keep")}  ${what}  (${d.why})`);
+  }
+  for (const repo of r.repositories) ctx.io.out(paint(ctx.io, "dim", `${repo.repository}: ${repo.tagsBefore} tags -> ${repo.tagsAfter}`));
+  for (const f of r.history) ctx.io.out(`${r.dryRun ? "would fold" : "folded"} ${f} (raw history past Policy history.rawDays, aggregated per month)`);
+  for (const n of r.notes) ctx.io.err(`note: ${n}`);
+  const count = r.decisions.filter((d) => d.action === "delete").length;
+  ctx.io.out(
+    `${paint(ctx.io, "green", "gc")}: ${verb} ${count} manifest${count === 1 ? "" : "s"}, kept ${r.decisions.length - count} candidates (keep ${r.keepDays} days).`
+  );
+}
+var RECORDS_DIR, CONCURRENCY2, repoPath;
+var init_gc = __esm({
+  "src/cli/gc.ts"() {
+    "use strict";
+    init_retention();
+    init_aggregate();
+    init_history();
+    init_history2();
+    init_bake();
+    init_key();
+    init_client();
+    init_docker_config();
+    init_oci();
+    init_errors3();
+    init_output();
+    RECORDS_DIR = "records";
+    CONCURRENCY2 = 8;
+    repoPath = (s, image) => s.namespace ? `${s.namespace}/${image}` : image;
+  }
+});
+
 // src/plan/merge.ts
 function whyNoImage(target, read) {
   if (!read) return `target ${target} left no result: it did not run or was cancelled`;
@@ -36656,10 +37351,10 @@ __export(publish_exports, {
   summaryCommand: () => summaryCommand
 });
 import { spawn as spawn3 } from "node:child_process";
-import fs6 from "node:fs/promises";
-import path6 from "node:path";
+import fs8 from "node:fs/promises";
+import path10 from "node:path";
 async function readPlan(root, file2) {
-  const text = await fs6.readFile(path6.resolve(root, file2), "utf8").catch((e) => {
+  const text = await fs8.readFile(path10.resolve(root, file2), "utf8").catch((e) => {
     throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
   });
   const parsed = parsePlanFile(text, file2);
@@ -36669,8 +37364,8 @@ async function readPlan(root, file2) {
 async function readResults(root, dir, targets) {
   const out = /* @__PURE__ */ new Map();
   for (const target of [...new Set(targets)]) {
-    const file2 = path6.join(dir, `${target}.json`);
-    const text = await fs6.readFile(path6.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    const file2 = path10.join(dir, `${target}.json`);
+    const text = await fs8.readFile(path10.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
     if (text === void 0) out.set(target, void 0);
     else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
     else out.set(target, parseJobResult(text, file2));
@@ -36679,7 +37374,7 @@ async function readResults(root, dir, targets) {
 }
 async function appendStepSummary(text) {
   const file2 = process.env.GITHUB_STEP_SUMMARY;
-  if (file2) await fs6.appendFile(file2, text);
+  if (file2) await fs8.appendFile(file2, text);
 }
 function reportError(ctx, title, message) {
   if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
@@ -36724,7 +37419,7 @@ async function summaryCommand(ctx) {
     plan.affected.map((t) => t.target)
   );
   const md = renderRunSummary(plan, results);
-  await fs6.writeFile(path6.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await fs8.writeFile(path10.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
   if (!ctx.json) ctx.io.out(md);
   else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
@@ -36754,9 +37449,9 @@ var init_publish = __esm({
 
 // src/cli/commands.ts
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync as existsSync3 } from "node:fs";
-import fs7 from "node:fs/promises";
-import path7 from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import fs9 from "node:fs/promises";
+import path11 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -36765,11 +37460,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path7.join(root, dir);
-    if (!existsSync3(abs)) continue;
-    for (const entry2 of await fs7.readdir(abs, { recursive: true, withFileTypes: true })) {
+    const abs = path11.join(root, dir);
+    if (!existsSync5(abs)) continue;
+    for (const entry2 of await fs9.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path7.relative(root, path7.join(entry2.parentPath, entry2.name)).split(path7.sep).join("/");
+      const rel = path11.relative(root, path11.join(entry2.parentPath, entry2.name)).split(path11.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -36780,7 +37475,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs7.lstat(path7.join(root, rel)).catch(() => void 0);
+      const st = await fs9.lstat(path11.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -36836,12 +37531,12 @@ function describeTarget(t) {
   };
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path7.delimiter)) {
-    if (dir && existsSync3(path7.join(dir, "buildx"))) return [path7.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path11.delimiter)) {
+    if (dir && existsSync5(path11.join(dir, "buildx"))) return [path11.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
-var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
+var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, basesCmd, gc, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
 var init_commands = __esm({
   "src/cli/commands.ts"() {
     "use strict";
@@ -37044,6 +37739,34 @@ var init_commands = __esm({
         return planCommand2(ctx);
       }
     };
+    basesCmd = {
+      usage: "bases watch [--write] [--json]",
+      summary: "The base-image watch: resolve every Base's tag, report moved digests and the targets on them.",
+      details: "A moved digest (or a base not pinned yet) gets a new pin stamped with when the watch first saw it ('seen', where time to patch starts). --write updates factory.lock.json; regenerate, commit, and the plan of that commit rebuilds exactly the targets on the moved bases. The scheduled workflow runs this (scripts/workflow/base-watch.sh).",
+      positionals: { min: 1, max: 1 },
+      options: {
+        write: { type: "boolean", description: "write the new pins to factory.lock.json" },
+        base: { type: "string", description: "only these Bases (names, comma-separated)" },
+        previous: { type: "string", description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" }
+      },
+      async run(ctx) {
+        const { basesCommand: basesCommand2 } = await Promise.resolve().then(() => (init_bases(), bases_exports));
+        return basesCommand2(ctx);
+      }
+    };
+    gc = {
+      usage: "gc [--dry-run] [--json]",
+      summary: "Retention: delete unreferenced bk-<key> tags and cache refs older than Policy retention.keepDays; fold old history.",
+      details: "Reads the registry ($REGISTRY or --registry; the cache repository is $CACHE_REPO, default $REGISTRY/cache) through its HTTP API. Only bk-<key> tags no current target has and per-target cache tags no current target uses are candidates; a tag a product publishes, a digest any kept tag reaches, and the signatures and attestations of kept digests are never deleted. Deletes are DELETE /v2/<name>/manifests/<digest>, after the whole inventory is read. Without --dry-run it also folds history months past Policy history.rawDays into aggregates.",
+      options: {
+        "dry-run": { type: "boolean", description: "list what would be deleted; delete nothing" },
+        registry: { type: "string", description: "host[/namespace] the images are under (default $REGISTRY)" }
+      },
+      async run(ctx) {
+        const { gcCommand: gcCommand2 } = await Promise.resolve().then(() => (init_gc(), gc_exports));
+        return gcCommand2(ctx);
+      }
+    };
     build = {
       usage: "build <id>",
       summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
@@ -37110,6 +37833,7 @@ var init_commands = __esm({
       render: render2,
       generate: generateCmd,
       lock: lockCmd,
+      bases: basesCmd,
       plan: planCmd,
       build,
       kpi,
@@ -37118,7 +37842,8 @@ var init_commands = __esm({
       serve,
       verify,
       merge: merge2,
-      summary
+      summary,
+      gc
     };
   }
 });
@@ -37129,9 +37854,9 @@ __export(cli_exports, {
   report: () => report,
   run: () => run2
 });
-import fs8 from "node:fs/promises";
+import fs10 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path8 from "node:path";
+import path12 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -37185,7 +37910,7 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path8.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path12.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -37233,7 +37958,7 @@ async function loadFactory(root) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs8.lstat(path8.join(root, rel)).catch(() => void 0);
+    const st = await fs10.lstat(path12.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {
