@@ -33879,7 +33879,12 @@ var init_record = __esm({
       platform: external_exports.string(),
       template: external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() }).optional(),
       fragments: external_exports.array(external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() })),
-      base: external_exports.object({ image: external_exports.string().optional(), digest: Digest3.optional() }),
+      base: external_exports.object({
+        image: external_exports.string().optional(),
+        digest: Digest3.optional(),
+        /** When the base watch first saw this digest under the base's tag (the lock pin's `seen`): where time to patch starts. */
+        seenAt: external_exports.string().datetime().optional()
+      }),
       image: external_exports.object({ refs: external_exports.array(external_exports.string()), digest: Digest3.optional(), pushed: external_exports.boolean() }),
       result: external_exports.enum(["passed", "failed"]),
       failure: ErrorReportSchema.optional(),
@@ -34261,6 +34266,13 @@ function timeToPatch(records) {
   const sorted = [...records].sort((a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0);
   const firstSeen = /* @__PURE__ */ new Map();
   for (const r of sorted) for (const [, d] of dependencies(r)) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  const watched = /* @__PURE__ */ new Set();
+  for (const r of sorted) {
+    const d = r.base.digest;
+    if (!d || !r.base.seenAt) continue;
+    watched.add(d);
+    if (r.base.seenAt < firstSeen.get(d)) firstSeen.set(d, r.base.seenAt);
+  }
   const current = /* @__PURE__ */ new Map();
   const out = [];
   for (const r of sorted) {
@@ -34278,7 +34290,8 @@ function timeToPatch(records) {
         to: d,
         firstSeenAt: seen,
         pushedAt: r.finishedAt,
-        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5
+        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5,
+        measured: watched.has(d)
       });
     }
   }
@@ -34468,7 +34481,8 @@ var init_schemas3 = __esm({
           to: external_exports.string(),
           firstSeenAt: external_exports.string(),
           pushedAt: external_exports.string(),
-          hours: external_exports.number()
+          hours: external_exports.number(),
+          measured: external_exports.boolean().describe("firstSeenAt is when the base watch saw the upstream digest, not the first build that used it")
         }).strict()
       ),
       skipped: external_exports.array(external_exports.object({ file: external_exports.string(), line: external_exports.number().int(), message: external_exports.string() }).strict()).describe("record lines that could not be read")
@@ -34949,8 +34963,11 @@ function kpiText(r, skipped) {
     for (const f of r.flaky) out.push(`  ${f.target} run ${f.run}: ${f.kind} failed in attempt ${f.failedAttempt}, passed in ${f.passedAttempt}`);
   }
   if (r.timeToPatch.length) {
-    out.push("", "Time to patch (estimated: first build using the new digest → its image pushed):");
-    for (const t of r.timeToPatch) out.push(`  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (pushed ${t.pushedAt})`);
+    out.push("", "Time to patch (new digest first seen → its image pushed; measured when the base watch saw it, else from the first build using it):");
+    for (const t of r.timeToPatch)
+      out.push(
+        `  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (${t.measured ? "measured" : "estimated"}; seen ${t.firstSeenAt}, pushed ${t.pushedAt})`
+      );
   }
   const missing2 = r.groups.reduce((n, g) => n + g.queueWaitMissing, 0);
   if (missing2) out.push("", `${missing2} build(s) have no queue wait (their records say why: kpis.queueWaitMissing).`);

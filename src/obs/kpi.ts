@@ -67,6 +67,8 @@ export interface PatchTime {
   firstSeenAt: string;
   pushedAt: string;
   hours: number;
+  /** firstSeenAt is when the base watch saw the upstream digest (measured), not the first record (estimated). */
+  measured: boolean;
 }
 
 export interface KpiReport {
@@ -227,13 +229,22 @@ function dependencies(r: FactoryRecord): [string, string][] {
 
 /**
  * Time to patch: a product's dependency (a fragment or its base) moved to a new digest; from the
- * first build anywhere that used the new digest to the product's first pushed, passed image with
- * it. Estimated: "first seen" is the first record, not the upstream release.
+ * first sighting of the new digest to the product's first pushed, passed image with it. For a
+ * base the watch stamped (record base.seenAt, from the lock pin's `seen`) the sighting is when
+ * the watch saw the digest upstream: measured. Otherwise it is the first record that used the
+ * digest: an estimate that starts late.
  */
 function timeToPatch(records: readonly FactoryRecord[]): PatchTime[] {
   const sorted = [...records].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
   const firstSeen = new Map<string, string>();
   for (const r of sorted) for (const [, d] of dependencies(r)) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
+  const watched = new Set<string>();
+  for (const r of sorted) {
+    const d = r.base.digest;
+    if (!d || !r.base.seenAt) continue;
+    watched.add(d);
+    if (r.base.seenAt < firstSeen.get(d)!) firstSeen.set(d, r.base.seenAt);
+  }
   const current = new Map<string, string>();
   const out: PatchTime[] = [];
   for (const r of sorted) {
@@ -252,6 +263,7 @@ function timeToPatch(records: readonly FactoryRecord[]): PatchTime[] {
         firstSeenAt: seen,
         pushedAt: r.finishedAt,
         hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 3_600_000,
+        measured: watched.has(d),
       });
     }
   }
