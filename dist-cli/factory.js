@@ -33221,7 +33221,8 @@ function render(value, header) {
       const perms = (0, import_yaml4.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
       if (!(0, import_yaml4.isMap)(perms)) continue;
       for (const item of perms.items) {
-        const why = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
+        const perm = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? `${item.key.value}: ${item.value.value}` : void 0;
+        const why = perm ? JOB_PERMISSION_WHY[`${(0, import_yaml4.isScalar)(job.key) ? String(job.key.value) : ""} ${perm}`] ?? PERMISSION_WHY[perm] : void 0;
         if (why && (0, import_yaml4.isScalar)(item.value)) item.value.comment = ` ${why}`;
       }
     }
@@ -33229,7 +33230,7 @@ function render(value, header) {
   }
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
-var import_yaml4, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, STEP_KEY_ORDER;
+var import_yaml4, expr2, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, JOB_PERMISSION_WHY, STEP_KEY_ORDER;
 var init_workflow_common = __esm({
   "generators/workflow-common.ts"() {
     "use strict";
@@ -33237,7 +33238,6 @@ var init_workflow_common = __esm({
     init_job_result();
     init_workflow_actions();
     expr2 = (e) => `\${{ ${e} }}`;
-    ARTIFACT_RETENTION_DAYS = 7;
     RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
     PERMISSION_WHY = {
       "contents: read": "check out the repository",
@@ -33247,6 +33247,12 @@ var init_workflow_common = __esm({
       "pull-requests: write": "comment the plan and results on the pull request",
       "pages: write": "publish the dashboard and read-only API to GitHub Pages",
       "id-token: write": "prove to GitHub Pages that this job deploys (the Pages OIDC check)"
+    };
+    JOB_PERMISSION_WHY = {
+      "base-watch contents: write": "push the branch with the new base pins",
+      "base-watch pull-requests: write": "open the pull request of the new base pins",
+      "gc packages: write": "delete unreferenced build-key tags and cache refs (factory gc)",
+      "gc-check packages: read": "read the registry inventory (factory gc --dry-run)"
     };
     STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
   }
@@ -33279,7 +33285,8 @@ function legJob(policy) {
     ...policyActionInputs(policy)
   };
   const steps = [
-    { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
+    // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
+    { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false, ref: expr2("inputs.ref") } },
     setupBuildx(),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
@@ -33290,7 +33297,7 @@ function legJob(policy) {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr2("matrix.target")}`,
         path: `${JOB_RESULT_DIR}/`,
-        "retention-days": ARTIFACT_RETENTION_DAYS,
+        "retention-days": pool("artifact-days"),
         "if-no-files-found": "ignore"
       }
     }
@@ -33315,14 +33322,15 @@ function poolWorkflow(policy) {
         inputs: {
           pool: input2(
             "string",
-            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)"
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads)"
           ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
           push: { ...input2("boolean", "push the images", false), default: false },
           registry: input2("string", "host and namespace of the images"),
           "registry-host": input2("string", "the host to log in to"),
-          environment: { ...input2("string", "GitHub environment of the legs (the pool push-environment)", false), default: "" }
+          environment: { ...input2("string", "GitHub environment of the legs (the pool push-environment)", false), default: "" },
+          ref: { ...input2("string", "the commit to build (the base watch commit); empty for the event commit", false), default: "" }
         },
         secrets: { FACTORY_REGISTRY_PASSWORD: { description: "registry password; GITHUB_TOKEN when empty", required: false } }
       }
@@ -33357,13 +33365,85 @@ gh pr comment "$PR_NUMBER" --repo "$REPOSITORY" --body-file summary.md --edit-la
   }
 });
 
-// generators/workflow.ts
-function checkout(fetchDepth) {
-  const w = { "persist-credentials": false };
+// generators/workflow-maintenance.ts
+function checkout(persist, fetchDepth) {
+  const w = { "persist-credentials": persist };
   if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
   return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
 }
 function setupNode(policy) {
+  return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
+}
+function baseWatchJob(policy) {
+  const pr = policy.baseWatch.mode === "pull-request";
+  return {
+    name: "base watch",
+    if: "github.event_name == 'schedule'",
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 15,
+    permissions: pr ? { contents: "write", "pull-requests": "write" } : { contents: "write" },
+    outputs: { moved: expr2("steps.watch.outputs.moved"), sha: expr2("steps.watch.outputs.sha"), base: expr2("steps.watch.outputs.base") },
+    steps: [
+      // Keeps its token: the script pushes the watch branch. It runs no code from a pull request.
+      checkout(true, 0),
+      setupNode(policy),
+      {
+        name: "Watch the base images",
+        id: "watch",
+        env: {
+          WATCH_MODE: policy.baseWatch.mode,
+          WATCH_BRANCH: policy.baseWatch.branch,
+          DEFAULT_BRANCH: expr2("github.event.repository.default_branch"),
+          REPOSITORY: expr2("github.repository"),
+          GH_TOKEN: expr2("github.token")
+        },
+        run: `bash ${BASE_WATCH_SCRIPT_PATH}`
+      }
+    ]
+  };
+}
+function gcJob(policy, dryRun) {
+  const steps = [checkout(false), setupNode(policy)];
+  const login = loginStep("needs.plan.outputs.registry-host", dryRun ? "github.token" : "secrets.FACTORY_REGISTRY_PASSWORD || github.token");
+  steps.push(dryRun ? { ...login, "continue-on-error": true } : login);
+  steps.push({
+    name: dryRun ? "List what retention would delete" : "Delete what retention allows",
+    env: { REGISTRY: expr2("needs.plan.outputs.registry"), DRY_RUN: String(dryRun) },
+    run: `bash ${GC_SCRIPT_PATH}`
+  });
+  return {
+    name: dryRun ? "gc (dry run)" : "gc",
+    needs: "plan",
+    if: dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'",
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 30,
+    permissions: dryRun ? { contents: "read", packages: "read" } : { contents: "read", packages: "write" },
+    steps
+  };
+}
+function gcJobs(policy) {
+  return { gc: gcJob(policy, false), "gc-check": gcJob(policy, true) };
+}
+var BASE_WATCH_SCRIPT_PATH, GC_SCRIPT_PATH, HOSTED_RUNNER;
+var init_workflow_maintenance = __esm({
+  "generators/workflow-maintenance.ts"() {
+    "use strict";
+    init_workflow_actions();
+    init_workflow_common();
+    BASE_WATCH_SCRIPT_PATH = "scripts/workflow/base-watch.sh";
+    GC_SCRIPT_PATH = "scripts/workflow/gc.sh";
+    HOSTED_RUNNER = "ubuntu-24.04";
+  }
+});
+
+// generators/workflow.ts
+function checkout2(fetchDepth, ref3) {
+  const w = { "persist-credentials": false };
+  if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
+  if (ref3 !== void 0) w.ref = ref3;
+  return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
+}
+function setupNode2(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
 function download(name, path13) {
@@ -33376,7 +33456,9 @@ function planJob(pools, policy) {
     "registry-host": expr2("steps.plan.outputs.registry-host"),
     push: expr2("steps.plan.outputs.push"),
     [PLAN_OUTPUTS.build]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
-    [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`)
+    [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
+    // The commit the legs build: the base watch's new pins on a schedule, else the event's.
+    ref: expr2("needs.base-watch.outputs.sha")
   };
   for (const { pool: pool2, shards } of pools) {
     for (let shard = 1; shard <= shards; shard++) {
@@ -33387,14 +33469,18 @@ function planJob(pools, policy) {
   }
   return {
     name: "plan",
-    "runs-on": HOSTED_RUNNER,
+    needs: "base-watch",
+    // The watch runs on the schedule only; a skipped watch must not skip the plan.
+    if: "!cancelled() && needs.base-watch.result != 'failure'",
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 15,
     permissions: { contents: "read" },
     outputs,
     steps: [
-      // Full history: the plan diffs the event's base commit against HEAD.
-      checkout(0),
-      setupNode(policy),
+      // Full history: the plan diffs the event's base commit against HEAD. An empty ref (no
+      // watch commit) is the event's commit.
+      checkout2(0, expr2("needs.base-watch.outputs.sha")),
+      setupNode2(policy),
       {
         // The compiled CLI (bin/factory.js, dist-cli/ is checked in): no npm install.
         name: "Plan affected targets",
@@ -33409,14 +33495,16 @@ function planJob(pools, policy) {
           INPUT_PLATFORMS: expr2("inputs.platforms"),
           INPUT_PUSH: expr2("inputs.push"),
           INPUT_PROMOTE: expr2("inputs.promote"),
-          INPUT_FORCE: expr2("inputs.force")
+          INPUT_FORCE: expr2("inputs.force"),
+          WATCH_MOVED: expr2("needs.base-watch.outputs.moved"),
+          WATCH_BASE: expr2("needs.base-watch.outputs.base")
         },
         run: `bash ${PLAN_SCRIPT_PATH}`
       },
       {
         name: "Upload the plan",
         uses: usesRef(ACTIONS.uploadArtifact),
-        with: { name: PLAN_ARTIFACT, path: "plan.json", "retention-days": ARTIFACT_RETENTION_DAYS, "if-no-files-found": "error" }
+        with: { name: PLAN_ARTIFACT, path: "plan.json", "retention-days": policy.retention.artifactDays, "if-no-files-found": "error" }
       }
     ]
   };
@@ -33424,7 +33512,7 @@ function planJob(pools, policy) {
 function poolPushes(pool2) {
   return !pool2["self-hosted"] || pool2["push-environment"] !== void 0;
 }
-function poolJob(pool2, trusted, shard, shards) {
+function poolJob(pool2, trusted, shard, shards, policy) {
   const names = poolOutputNames(pool2.name, shard);
   const pushes = trusted && poolPushes(pool2);
   const labels = typeof pool2["runs-on"] === "string" ? [pool2["runs-on"]] : [...pool2["runs-on"]];
@@ -33435,7 +33523,8 @@ function poolJob(pool2, trusted, shard, shards) {
     // Shards run side by side: split the pool's parallelism between them.
     "max-parallel": Math.max(1, Math.floor(pool2["max-parallel"] / shards)),
     cache: pool2.cache,
-    retries: pool2.retries
+    retries: pool2.retries,
+    "artifact-days": policy.retention.poolArtifactDays[pool2.name] ?? policy.retention.artifactDays
   };
   const w = {
     pool: JSON.stringify(settings),
@@ -33444,7 +33533,8 @@ function poolJob(pool2, trusted, shard, shards) {
     ...trusted ? { trusted } : {},
     ...pushes ? { push: expr2("needs.plan.outputs.push == 'true'") } : {},
     registry: expr2("needs.plan.outputs.registry"),
-    "registry-host": expr2("needs.plan.outputs.registry-host")
+    "registry-host": expr2("needs.plan.outputs.registry-host"),
+    ...trusted ? { ref: expr2("needs.plan.outputs.ref") } : {}
   };
   const job = {
     name: `${trusted ? "build" : "check"} ${pool2.name}${shardSuffix(shard)}`,
@@ -33466,12 +33556,12 @@ function mergeJob(buildJobs, policy) {
     // Runs when some legs failed too: lists whose platforms all built are still published;
     // `factory merge` refuses the others.
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 30,
     permissions: { contents: "read", packages: "write" },
     steps: [
-      checkout(),
-      setupNode(policy),
+      checkout2(),
+      setupNode2(policy),
       download(PLAN_ARTIFACT, "."),
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
       setupBuildx(),
@@ -33486,13 +33576,13 @@ function recordJob(buildJobs, historyDays) {
     needs: ["plan", ...buildJobs],
     // Failed legs leave records too: the record job runs whatever the builds' result.
     if: `always() && !cancelled() && ${NOT_PR} && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.build} != '0'`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 15,
     permissions: { contents: "write" },
     steps: [
       // The one checkout that keeps its token: mode record pushes the records commit with it.
       // This job runs no code from the change beyond the action itself, and uploads nothing.
-      { ...checkout(), with: { "persist-credentials": true } },
+      { ...checkout2(), with: { "persist-credentials": true } },
       { name: "Commit the records", uses: "./", with: { mode: "record", "history-days": String(historyDays) } }
     ]
   };
@@ -33502,12 +33592,12 @@ function summaryJob(poolJobs, policy) {
     name: "summary",
     needs: ["plan", ...poolJobs],
     if: "always() && needs.plan.result == 'success'",
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 10,
     permissions: { contents: "read" },
     steps: [
-      checkout(),
-      setupNode(policy),
+      checkout2(),
+      setupNode2(policy),
       download(PLAN_ARTIFACT, "."),
       // No result at all (every leg skipped or cancelled) is a valid state for a summary.
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
@@ -33515,7 +33605,7 @@ function summaryJob(poolJobs, policy) {
       {
         name: "Upload the summary",
         uses: usesRef(ACTIONS.uploadArtifact),
-        with: { name: SUMMARY_ARTIFACT, path: "summary.md", "retention-days": ARTIFACT_RETENTION_DAYS }
+        with: { name: SUMMARY_ARTIFACT, path: "summary.md", "retention-days": policy.retention.artifactDays }
       }
     ]
   };
@@ -33525,13 +33615,13 @@ function pagesJob(policy) {
     name: "publish the dashboard",
     needs: "record",
     if: `always() && needs.record.result == 'success' && ${NOT_PR}`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 10,
     permissions: { contents: "read", pages: "write", "id-token": "write" },
     environment: { name: "github-pages", url: expr2("steps.deploy.outputs.page_url") },
     steps: [
-      { ...checkout(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
-      setupNode(policy),
+      { ...checkout2(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
+      setupNode2(policy),
       { name: "Build the site", run: "node bin/factory.js site --out _site" },
       { name: "Upload the site", uses: usesRef(ACTIONS.uploadPagesArtifact), with: { path: "_site" } },
       { name: "Deploy to GitHub Pages", id: "deploy", uses: usesRef(ACTIONS.deployPages) }
@@ -33544,7 +33634,7 @@ function commentJob() {
     needs: "summary",
     // Fork pull requests get a read-only token: commenting would fail, so it is not tried.
     if: `always() && needs.summary.result == 'success' && ${SAME_REPO_PR}`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 5,
     permissions: { "pull-requests": "write" },
     steps: [
@@ -33562,14 +33652,14 @@ function commentJob() {
   };
 }
 function workflow(pools, policy) {
-  const jobs = { plan: planJob(pools, policy) };
+  const jobs = { "base-watch": baseWatchJob(policy), plan: planJob(pools, policy) };
   const trustedJobs = [];
   const prJobs = [];
   for (const trusted of [false, true]) {
     for (const { pool: pool2, shards } of pools) {
       for (let shard = 1; shard <= shards; shard++) {
         const id = `${trusted ? "build" : "check"}-${poolSlug(pool2.name)}${shardSuffix(shard)}`;
-        jobs[id] = poolJob(pool2, trusted, shard, shards);
+        jobs[id] = poolJob(pool2, trusted, shard, shards, policy);
         (trusted ? trustedJobs : prJobs).push(id);
       }
     }
@@ -33579,6 +33669,7 @@ function workflow(pools, policy) {
   if (policy.site.pages) jobs.pages = pagesJob(policy);
   jobs.summary = summaryJob([...prJobs, ...trustedJobs], policy);
   jobs.comment = commentJob();
+  Object.assign(jobs, gcJobs(policy));
   orderSteps(jobs);
   const paths = [...TRIGGER_PATHS];
   return {
@@ -33641,7 +33732,7 @@ function generateWorkflows(factory) {
     { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER2) }
   ];
 }
-var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR;
+var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER2, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR;
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
@@ -33651,12 +33742,13 @@ var init_workflow = __esm({
     init_workflow_common();
     init_workflow_pool();
     init_workflow_scripts();
+    init_workflow_maintenance();
     WORKFLOW_PATH = ".github/workflows/factory.yml";
     ACTIONLINT_CONFIG_PATH = ".github/actionlint.yaml";
     PLAN_SCRIPT_PATH = "scripts/workflow/plan.sh";
     HEADER2 = " generated by factory, do not edit: change manifests/ (Pool and Policy documents) and run `factory generate`.";
-    HOSTED_RUNNER = "ubuntu-24.04";
-    SCHEDULE_CRON = "23 4 * * 1";
+    HOSTED_RUNNER2 = "ubuntu-24.04";
+    SCHEDULE_CRON = "23 4 * * *";
     PLAN_ARTIFACT = "factory-plan";
     SUMMARY_ARTIFACT = "factory-summary";
     IS_PR = "github.event_name == 'pull_request'";
@@ -36737,9 +36829,10 @@ var init_docker_config = __esm({
 var bases_exports = {};
 __export(bases_exports, {
   basesCommand: () => basesCommand,
-  watchBases: () => watchBases
+  watchBases: () => watchBases,
+  watchMessage: () => watchMessage
 });
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path7 from "node:path";
 async function previousPins(root, file2) {
   if (!file2) return {};
@@ -36816,10 +36909,20 @@ async function watchBases(ctx, client) {
   }
   return { moved: movedBases.length > 0, written, bases: watched, targets: [...new Set(movedBases.flatMap((w) => w.targets))].sort() };
 }
+function watchMessage(r) {
+  const moved = r.bases.filter((b) => b.moved);
+  const lines = [`base watch: new pins for ${moved.map((b) => b.name).join(", ")}`, ""];
+  for (const b of moved) {
+    lines.push(`- ${b.name}: ${b.image}@${b.current} (was ${b.pinned ?? "not pinned"}), first seen ${b.seen}; rebuilds ${b.targets.join(", ")}`);
+  }
+  return `${lines.join("\n")}
+`;
+}
 async function basesCommand(ctx) {
   const sub = ctx.positionals[0];
   if (sub !== "watch") throw new UserError(`factory bases: unknown subcommand '${sub}'; the one there is: factory bases watch [--write] [--json]`, EXIT.usage);
   const r = await watchBases(ctx);
+  if (typeof ctx.values.message === "string" && r.moved) await writeFile(path7.resolve(ctx.root, ctx.values.message), watchMessage(r));
   if (ctx.json) {
     printJson(ctx.io, r);
     return EXIT.ok;
@@ -37764,6 +37867,7 @@ var init_commands = __esm({
       options: {
         write: { type: "boolean", description: "write the new pins to factory.lock.json" },
         base: { type: "string", description: "only these Bases (names, comma-separated)" },
+        message: { type: "string", description: "when a pin moved, write the commit / pull request text (title, one line per base) to this file" },
         previous: { type: "string", description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" }
       },
       async run(ctx) {

@@ -11,18 +11,7 @@
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
-import {
-  ARTIFACT_RETENTION_DAYS,
-  expr,
-  loginStep,
-  orderSteps,
-  render,
-  RESULT_ARTIFACT_PREFIX,
-  setupBuildx,
-  type Job,
-  type Json,
-  type Step,
-} from './workflow-common.js';
+import { expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
 
 export const POOL_WORKFLOW_PATH = '.github/workflows/factory-pool.yml';
 
@@ -38,6 +27,8 @@ export interface PoolSettings {
   'max-parallel': number;
   cache: string;
   retries: number;
+  /** retention-days of the legs' artifacts (Policy retention.poolArtifactDays, else artifactDays). */
+  'artifact-days': number;
 }
 const pool = (key: keyof PoolSettings & string): string => expr(`fromJSON(inputs.pool).${key}`);
 
@@ -70,7 +61,8 @@ function legJob(policy: Policy): Job {
     ...policyActionInputs(policy),
   };
   const steps: Step[] = [
-    { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
+    // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
+    { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false, ref: expr('inputs.ref') } },
     setupBuildx(),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
@@ -81,7 +73,7 @@ function legJob(policy: Policy): Job {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr('matrix.target')}`,
         path: `${JOB_RESULT_DIR}/`,
-        'retention-days': ARTIFACT_RETENTION_DAYS,
+        'retention-days': pool('artifact-days'),
         'if-no-files-found': 'ignore',
       },
     },
@@ -107,7 +99,7 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },
@@ -115,6 +107,7 @@ export function poolWorkflow(policy: Policy): string {
           registry: input('string', 'host and namespace of the images'),
           'registry-host': input('string', 'the host to log in to'),
           environment: { ...(input('string', 'GitHub environment of the legs (the pool push-environment)', false) as object), default: '' },
+          ref: { ...(input('string', 'the commit to build (the base watch commit); empty for the event commit', false) as object), default: '' },
         },
         secrets: { FACTORY_REGISTRY_PASSWORD: { description: 'registry password; GITHUB_TOKEN when empty', required: false } },
       },

@@ -4,7 +4,7 @@
 // the targets built on that base are listed. With --write the lock is rewritten; the scheduled
 // workflow job (scripts/workflow/base-watch.sh) then regenerates, plans and builds exactly those
 // targets, and opens the pull request.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { computeLock, serializeLock } from '../core/lock.js';
 import { LockFile } from '../core/schema.js';
@@ -120,10 +120,21 @@ export async function watchBases(ctx: CommandContext, client?: RegistryClient): 
   return { moved: movedBases.length > 0, written, bases: watched, targets: [...new Set(movedBases.flatMap((w) => w.targets))].sort() };
 }
 
+/** The commit (and pull request) text of moved pins: a title line, then one line per base. */
+export function watchMessage(r: WatchReport): string {
+  const moved = r.bases.filter((b) => b.moved);
+  const lines = [`base watch: new pins for ${moved.map((b) => b.name).join(', ')}`, ''];
+  for (const b of moved) {
+    lines.push(`- ${b.name}: ${b.image}@${b.current} (was ${b.pinned ?? 'not pinned'}), first seen ${b.seen}; rebuilds ${b.targets.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export async function basesCommand(ctx: CommandContext): Promise<number> {
   const sub = ctx.positionals[0];
   if (sub !== 'watch') throw new UserError(`factory bases: unknown subcommand '${sub}'; the one there is: factory bases watch [--write] [--json]`, EXIT.usage);
   const r = await watchBases(ctx);
+  if (typeof ctx.values.message === 'string' && r.moved) await writeFile(path.resolve(ctx.root, ctx.values.message), watchMessage(r));
   if (ctx.json) {
     printJson(ctx.io, r);
     return EXIT.ok;

@@ -341,6 +341,7 @@ const basesCmd: Command = {
   options: {
     write: { type: 'boolean', description: 'write the new pins to factory.lock.json' },
     base: { type: 'string', description: 'only these Bases (names, comma-separated)' },
+    message: { type: 'string', description: 'when a pin moved, write the commit / pull request text (title, one line per base) to this file' },
     previous: { type: 'string', description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" },
   },
   async run(ctx) {

@@ -111,7 +111,19 @@ describe('plan step', () => {
       'node bin/factory.js plan --json --check-registry --github-output OUT --all',
       'false',
     ],
-    ['schedule', { EVENT_NAME: 'schedule' }, 'node bin/factory.js plan --json --check-registry --github-output OUT --all --force --push', 'true'],
+    // The base watch ran first: its commit (HEAD) against the one it started from plans the moved bases' targets.
+    [
+      'schedule after the base watch moved a pin',
+      { EVENT_NAME: 'schedule', WATCH_MOVED: 'true', WATCH_BASE: 'def456' },
+      'node bin/factory.js plan --json --check-registry --github-output OUT --base def456 --head HEAD --push',
+      'true',
+    ],
+    [
+      'schedule with every pin current',
+      { EVENT_NAME: 'schedule', WATCH_MOVED: 'false' },
+      'node bin/factory.js plan --json --check-registry --github-output OUT --base HEAD --head HEAD --push',
+      'true',
+    ],
   ])('%s', (_name, env, call, push) => {
     const r = run(PLAN_SCRIPT, { ...NO_INPUTS, EVENT_NAME: 'pull_request', OWNER: 'Example-Org', ...env });
     expect(r.code, r.stdout).toBe(0);
