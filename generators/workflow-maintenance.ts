@@ -15,6 +15,7 @@ import { expr, loginStep, type Job, type Step } from './workflow-common.js';
 
 export const BASE_WATCH_SCRIPT_PATH = 'scripts/workflow/base-watch.sh';
 export const GC_SCRIPT_PATH = 'scripts/workflow/gc.sh';
+export const CHECKOUT_REF_SCRIPT_PATH = 'scripts/workflow/checkout-ref.sh';
 const HOSTED_RUNNER = 'ubuntu-24.04';
 
 function checkout(persist: boolean, fetchDepth?: number): Step {
@@ -25,6 +26,16 @@ function checkout(persist: boolean, fetchDepth?: number): Step {
 
 function setupNode(policy: Policy): Step {
   return { name: 'Set up Node.js', uses: usesRef(ACTIONS.setupNode), with: { 'node-version': policy.workflow['node-version'] } };
+}
+
+/** After the checkout: move to the base watch's commit when there is one (the plan job, the legs). */
+export function checkoutWatchCommit(when: string, shaExpr: string): Step {
+  return {
+    name: 'Check out the new base pins',
+    if: when,
+    env: { REF: expr(shaExpr), TOKEN: expr('github.token') },
+    run: `bash ${CHECKOUT_REF_SCRIPT_PATH}`,
+  };
 }
 
 /** Outputs: moved ('true'/'false'), sha (the commit with the new pins), base (the commit it started from). */

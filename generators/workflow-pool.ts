@@ -11,6 +11,7 @@
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
+import { checkoutWatchCommit } from './workflow-maintenance.js';
 import { expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
 
 export const POOL_WORKFLOW_PATH = '.github/workflows/factory-pool.yml';
@@ -61,8 +62,9 @@ function legJob(policy: Policy): Job {
     ...policyActionInputs(policy),
   };
   const steps: Step[] = [
+    { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
     // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
-    { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false, ref: expr('inputs.ref') } },
+    checkoutWatchCommit("inputs.ref != ''", 'inputs.ref'),
     setupBuildx(),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },

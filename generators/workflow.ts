@@ -25,7 +25,7 @@ import { expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuild
 import type { PoolSettings } from './workflow-pool.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
-import { baseWatchJob, gcJobs } from './workflow-maintenance.js';
+import { baseWatchJob, checkoutWatchCommit, gcJobs } from './workflow-maintenance.js';
 
 export const WORKFLOW_PATH = '.github/workflows/factory.yml';
 export { POOL_WORKFLOW_PATH };
@@ -45,10 +45,9 @@ const IS_PR = "github.event_name == 'pull_request'";
 const NOT_PR = "github.event_name != 'pull_request'";
 const SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
 
-function checkout(fetchDepth?: number, ref?: string): Step {
+function checkout(fetchDepth?: number): Step {
   const w: Step = { 'persist-credentials': false };
   if (fetchDepth !== undefined) w['fetch-depth'] = fetchDepth;
-  if (ref !== undefined) w.ref = ref;
   return { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: w };
 }
 
@@ -94,9 +93,9 @@ function planJob(pools: PoolJobs[], policy: Policy): Job {
     permissions: { contents: 'read' },
     outputs,
     steps: [
-      // Full history: the plan diffs the event's base commit against HEAD. An empty ref (no
-      // watch commit) is the event's commit.
-      checkout(0, expr('needs.base-watch.outputs.sha')),
+      // Full history: the plan diffs the event's base commit against HEAD.
+      checkout(0),
+      checkoutWatchCommit("needs.base-watch.outputs.moved == 'true'", 'needs.base-watch.outputs.sha'),
       setupNode(policy),
       {
         // The compiled CLI (bin/factory.js, dist-cli/ is checked in): no npm install.

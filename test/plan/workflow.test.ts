@@ -149,7 +149,9 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       for (const line of `${text}\n${poolText}`.split('\n').filter((l) => l.includes(`${a.repo}@`)))
         expect(line).toMatch(new RegExp(`@${a.sha} # ${a.version}$`));
     }
-    expect(wf.jobs.plan!.steps![0]!.with).toEqual({ 'persist-credentials': false, 'fetch-depth': 0, ref: '${{ needs.base-watch.outputs.sha }}' });
+    expect(wf.jobs.plan!.steps![0]!.with).toEqual({ 'persist-credentials': false, 'fetch-depth': 0 });
+    // The base watch's commit: fetched by sha with the read-only token, never a persisted one.
+    expect(wf.jobs.plan!.steps![1]).toMatchObject({ if: "needs.base-watch.outputs.moved == 'true'", run: 'bash scripts/workflow/checkout-ref.sh' });
   });
 
   it('has one call of the pool workflow per pool and event class, with the pool limits and labels', async () => {
@@ -185,15 +187,23 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       [false, false],
     ]);
     const steps = legSteps(poolWf);
-    expect(steps.map((s) => s.name)).toEqual(['Check out', 'Set up Buildx', 'Log in to the registry', 'Build and test', 'Upload the result']);
-    expect(steps[2]!.if).toBe('inputs.push');
-    expect(steps[3]!.with).toMatchObject({
+    expect(steps.map((s) => s.name)).toEqual([
+      'Check out',
+      'Check out the new base pins',
+      'Set up Buildx',
+      'Log in to the registry',
+      'Build and test',
+      'Upload the result',
+    ]);
+    expect(steps[1]!.if).toBe("inputs.ref != ''");
+    expect(steps[3]!.if).toBe('inputs.push');
+    expect(steps[4]!.with).toMatchObject({
       target: '${{ matrix.target }}',
       push: '${{ inputs.push }}',
       retries: '${{ fromJSON(inputs.pool).retries }}',
       'key-tag': "${{ inputs.trusted && matrix.key-tag || '' }}",
     });
-    expect(steps[3]!.with!['cache-write']).toBe("${{ inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry') }}");
+    expect(steps[4]!.with!['cache-write']).toBe("${{ inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry') }}");
   });
 
   it('gives registry credentials to hosted pools and to self-hosted pools with a push-environment only', async () => {
