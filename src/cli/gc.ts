@@ -161,7 +161,7 @@ async function deleteAll(client: RegistryClient, s: Scope, decisions: RetentionD
     } catch (e) {
       if (e instanceof RegistryError && e.status === 405) {
         throw new UserError(
-          `registry ${s.host} refuses deletes (HTTP 405): enable storage.delete in its config. ${n} manifests were deleted before.`,
+          `registry ${s.host} refuses manifest deletes (HTTP 405): a distribution registry needs storage.delete enabled in its config (ghcr.io deletes package versions through the GitHub REST API only). ${n} manifests were deleted before.`,
           EXIT.failed,
         );
       }
