@@ -183,6 +183,11 @@ describe('factory gc (needs the docker-registry binary the sandbox installs)', (
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/manifests\/policy\.yaml:3:\d+.*keepDays/);
     expect(bad.err).not.toMatch(/\n\s+at /);
+    writeFileSync(policy, 'kind: Policy\nretention:\n  poolArtifactDays:\n    gpu: 3\n');
+    const pool = await factory({ REGISTRY: `${reg.host}/${NS}` }, 'gc');
+    expect(pool.code).toBe(1);
+    expect(pool.err).toMatch(/manifests\/policy\.yaml:4:\d+: error\[unknown-pool\].*retention\.poolArtifactDays names pool "gpu"/);
+    expect(pool.err).toContain('use one of: amd64, arm64');
     rmSync(policy);
     expect(await snapshot()).toEqual(before);
     expect(readFileSync(path.join(root, 'manifests/factory.yaml'), 'utf8')).toContain('kind: Base');
