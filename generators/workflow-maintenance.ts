@@ -82,7 +82,8 @@ function gcJob(policy: Policy, dryRun: boolean): Job {
   return {
     name: dryRun ? 'gc (dry run)' : 'gc',
     needs: 'plan',
-    if: dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'",
+    // A status function, as below every job under the plan: the watch above it is skipped on pull requests.
+    if: `!cancelled() && needs.plan.result == 'success' && ${dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'"}`,
     'runs-on': HOSTED_RUNNER,
     'timeout-minutes': 30,
     permissions: dryRun ? { contents: 'read', packages: 'read' } : { contents: 'read', packages: 'write' },

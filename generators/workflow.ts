@@ -43,6 +43,8 @@ const SUMMARY_ARTIFACT = 'factory-summary';
 
 const IS_PR = "github.event_name == 'pull_request'";
 const NOT_PR = "github.event_name != 'pull_request'";
+/** A job below the plan: runs when the plan succeeded, whether or not the base watch ran. */
+export const PLAN_SUCCEEDED = "!cancelled() && needs.plan.result == 'success'";
 const SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
 
 function checkout(fetchDepth?: number): Step {
@@ -164,7 +166,9 @@ function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number, po
   const job: Job = {
     name: `${trusted ? 'build' : 'check'} ${pool.name}${shardSuffix(shard)}`,
     needs: 'plan',
-    if: `${trusted ? NOT_PR : pool['self-hosted'] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
+    // PLAN_SUCCEEDED: without a status function, a job is skipped when any job above it was,
+    // and the base watch above the plan is skipped on every event but the schedule.
+    if: `${PLAN_SUCCEEDED} && ${trusted ? NOT_PR : pool['self-hosted'] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
     // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI.
     permissions: pushes ? { actions: 'read', contents: 'read', packages: 'write' } : { actions: 'read', contents: 'read' },
     uses: `./${POOL_WORKFLOW_PATH}`,

@@ -97,8 +97,14 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     });
     if (factory.policy.site.pages) expect(wf.jobs.pages!.needs).toBe('record');
     // The jobs that write besides builds, merge and record never run on pull requests.
-    expect([wf.jobs['base-watch']!.if, wf.jobs.gc!.if]).toEqual(["github.event_name == 'schedule'", "github.event_name == 'schedule'"]);
-    expect(wf.jobs['gc-check']).toMatchObject({ if: "github.event_name == 'pull_request'", permissions: { contents: 'read', packages: 'read' } });
+    expect(wf.jobs['base-watch']!.if).toBe("github.event_name == 'schedule'");
+    expect(wf.jobs.gc!.if).toMatch(/&& github\.event_name == 'schedule'$/);
+    expect(wf.jobs['gc-check']).toMatchObject({
+      if: expect.stringMatching(/&& github\.event_name == 'pull_request'$/),
+      permissions: { contents: 'read', packages: 'read' },
+    });
+    // Below the plan, every job has a status function: a skipped base watch must not skip them.
+    for (const [id, job] of Object.entries(wf.jobs)) if (id !== 'base-watch' && id !== 'plan') expect(job.if, id).toMatch(/always\(\)|!cancelled\(\)/);
     expect(JSON.stringify(wf.jobs['gc-check'])).not.toContain('secrets.');
   });
 
@@ -107,7 +113,7 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     const { wf } = workflowOf(factory);
     for (const pool of factory.pools.map((p) => p.doc.name)) {
       const check = wf.jobs[`check-${pool}`]!;
-      expect(check.if).toMatch(/^github\.event_name == 'pull_request' && /);
+      expect(check.if).toMatch(/^!cancelled\(\) && needs\.plan\.result == 'success' && github\.event_name == 'pull_request' && /);
       // Fork code never reaches a self-hosted machine.
       const sameRepo = check.if!.includes('github.event.pull_request.head.repo.full_name == github.repository');
       expect(sameRepo).toBe(factory.pools.find((p) => p.doc.name === pool)!.doc['self-hosted']);
@@ -120,7 +126,7 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
       expect(check.secrets).toBeUndefined();
       expect(check.with?.environment).toBeUndefined();
       const build = wf.jobs[`build-${pool}`]!;
-      expect(build.if).toMatch(/^github\.event_name != 'pull_request' && /);
+      expect(build.if).toMatch(/^!cancelled\(\) && needs\.plan\.result == 'success' && github\.event_name != 'pull_request' && /);
     }
     expect(wf.jobs.record!.if).toContain("github.event_name != 'pull_request'");
     // Records only from runs that push: a push=false dispatch must not replace the record of a published image.
