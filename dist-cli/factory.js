@@ -33327,7 +33327,8 @@ function gcJob(policy, dryRun) {
   return {
     name: dryRun ? "gc (dry run)" : "gc",
     needs: "plan",
-    if: dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'",
+    // A status function, as below every job under the plan: the watch above it is skipped on pull requests.
+    if: `!cancelled() && needs.plan.result == 'success' && ${dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'"}`,
     "runs-on": HOSTED_RUNNER,
     "timeout-minutes": 30,
     permissions: dryRun ? { contents: "read", packages: "read" } : { contents: "read", packages: "write" },
@@ -33561,7 +33562,9 @@ function poolJob(pool2, trusted, shard, shards, policy) {
   const job = {
     name: `${trusted ? "build" : "check"} ${pool2.name}${shardSuffix(shard)}`,
     needs: "plan",
-    if: `${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
+    // PLAN_SUCCEEDED: without a status function, a job is skipped when any job above it was,
+    // and the base watch above the plan is skipped on every event but the schedule.
+    if: `${PLAN_SUCCEEDED} && ${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
     // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI.
     permissions: pushes ? { actions: "read", contents: "read", packages: "write" } : { actions: "read", contents: "read" },
     uses: `./${POOL_WORKFLOW_PATH}`,
@@ -33754,7 +33757,7 @@ function generateWorkflows(factory) {
     { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER2) }
   ];
 }
-var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER2, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR;
+var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER2, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, PLAN_SUCCEEDED, SAME_REPO_PR;
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
@@ -33775,6 +33778,7 @@ var init_workflow = __esm({
     SUMMARY_ARTIFACT = "factory-summary";
     IS_PR = "github.event_name == 'pull_request'";
     NOT_PR = "github.event_name != 'pull_request'";
+    PLAN_SUCCEEDED = "!cancelled() && needs.plan.result == 'success'";
     SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
   }
 });
