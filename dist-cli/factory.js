@@ -37177,18 +37177,6 @@ function currentRefs(factory, s) {
   }
   return { keyTags, published, cacheTags };
 }
-async function mapLimit2(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 async function createdOf(client, ref3, digest) {
   const m = await client.getManifest(`${ref3}@${digest}`);
   if (m.manifest.kind !== "image") return void 0;
@@ -37218,7 +37206,7 @@ async function inventoryRepo(client, s, repository) {
   const ref3 = `${s.host}/${repository}`;
   const tags = await client.listTags(ref3);
   const candidate = (t) => repository === s.cacheRepository ? !t.startsWith("shared-") : t.startsWith("bk-");
-  const inv = await mapLimit2(tags, CONCURRENCY2, (t) => inventoryTag(client, ref3, t, candidate(t)));
+  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref3, t, candidate(t)));
   const referrers = {};
   for (const t of inv.filter((x) => candidate(x.tag))) {
     const found = await client.referrers(ref3, t.digest);
@@ -37281,7 +37269,7 @@ async function gcCommand(ctx, client) {
   let repos;
   try {
     const names = await repositories(c, s, [...new Set(factory.products.map((p) => repoPath(s, p.product.doc.image)))], notes);
-    repos = await mapLimit2(names, 2, (r) => inventoryRepo(c, s, r));
+    repos = await mapLimit(names, 2, (r) => inventoryRepo(c, s, r));
   } catch (e) {
     if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}. Nothing was deleted.`, EXIT.failed);
     throw e;
@@ -37344,6 +37332,7 @@ var init_gc = __esm({
     init_history();
     init_history2();
     init_bake();
+    init_plan();
     init_key();
     init_client();
     init_docker_config();

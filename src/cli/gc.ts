@@ -11,6 +11,7 @@ import { monthIsDue } from '../obs/aggregate.js';
 import { HISTORY_DIR } from '../obs/history.js';
 import { applyHistory, monthOf } from '../action/history.js';
 import { cacheTag } from '../../generators/bake.js';
+import { mapLimit } from '../plan/index.js';
 import { keyTag, Renderer } from '../plan/key.js';
 import { RegistryClient, RegistryError } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/docker-config.js';
@@ -56,19 +57,6 @@ function currentRefs(factory: ResolvedFactory, s: Scope) {
     }
   }
   return { keyTags, published, cacheTags };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Creation time of an image manifest: its config's `created`, else BuildKit's cache layer annotations. */
