@@ -33480,8 +33480,8 @@ function planJob(pools, policy) {
     push: expr2("steps.plan.outputs.push"),
     [PLAN_OUTPUTS.build]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
     [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
-    // The commit the legs build: the base watch's new pins on a schedule, else the event's.
-    ref: expr2("needs.base-watch.outputs.sha")
+    // The commit the legs build: the base watch's new pins on a schedule, else empty (the event's).
+    ref: expr2("steps.plan.outputs.ref")
   };
   for (const { pool: pool2, shards } of pools) {
     for (let shard = 1; shard <= shards; shard++) {
@@ -33520,7 +33520,8 @@ function planJob(pools, policy) {
           INPUT_PROMOTE: expr2("inputs.promote"),
           INPUT_FORCE: expr2("inputs.force"),
           WATCH_MOVED: expr2("needs.base-watch.outputs.moved"),
-          WATCH_BASE: expr2("needs.base-watch.outputs.base")
+          WATCH_BASE: expr2("needs.base-watch.outputs.base"),
+          WATCH_SHA: expr2("needs.base-watch.outputs.sha")
         },
         run: `bash ${PLAN_SCRIPT_PATH}`
       },

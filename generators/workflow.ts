@@ -75,8 +75,8 @@ function planJob(pools: PoolJobs[], policy: Policy): Job {
     push: expr('steps.plan.outputs.push'),
     [PLAN_OUTPUTS.build]: expr(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
     [PLAN_OUTPUTS.merges]: expr(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
-    // The commit the legs build: the base watch's new pins on a schedule, else the event's.
-    ref: expr('needs.base-watch.outputs.sha'),
+    // The commit the legs build: the base watch's new pins on a schedule, else empty (the event's).
+    ref: expr('steps.plan.outputs.ref'),
   };
   for (const { pool, shards } of pools) {
     for (let shard = 1; shard <= shards; shard++) {
@@ -116,6 +116,7 @@ function planJob(pools: PoolJobs[], policy: Policy): Job {
           INPUT_FORCE: expr('inputs.force'),
           WATCH_MOVED: expr('needs.base-watch.outputs.moved'),
           WATCH_BASE: expr('needs.base-watch.outputs.base'),
+          WATCH_SHA: expr('needs.base-watch.outputs.sha'),
         },
         run: `bash ${PLAN_SCRIPT_PATH}`,
       },
