@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_BUSYBOX" {
   description = "image of the base \"busybox\""
   default = "docker.io/library/busybox:1.36-musl"
@@ -195,7 +200,7 @@ target "_llm-runtime-cuda-default" {
     "index,manifest:org.opencontainers.image.version=1.4.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -236,7 +241,7 @@ target "_llm-runtime-profilefull" {
     "index,manifest:org.opencontainers.image.version=1.4.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -277,7 +282,7 @@ target "_llm-runtime-profileslim" {
     "index,manifest:org.opencontainers.image.version=1.4.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -317,7 +322,7 @@ target "_python-runtime-profilefull" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -357,7 +362,7 @@ target "_python-runtime-profileslim" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -396,7 +401,7 @@ target "_tools-default" {
     "index,manifest:org.opencontainers.image.version=1.0.1",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -409,10 +414,7 @@ target "llm-runtime-cuda-default-amd64" {
     "${REGISTRY}/factory/llm-runtime-cuda:1.4.0-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime-cuda:1.4-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=local,src=${CACHE_DIR}/llm-runtime-cuda-default-amd64",
-    "type=local,src=${CACHE_DIR}/shared-amd64",
-  ]
+  cache-from = ["type=local,src=${CACHE_DIR}/llm-runtime-cuda-default-amd64"]
   cache-to = ["type=local,dest=${CACHE_DIR}/llm-runtime-cuda-default-amd64,mode=max"]
 }
 
@@ -427,10 +429,7 @@ target "llm-runtime-profilefull-amd64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-full-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-full-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -445,10 +444,7 @@ target "llm-runtime-profilefull-arm64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-full-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-full-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -463,10 +459,7 @@ target "llm-runtime-profileslim-amd64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-slim-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-slim-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -481,10 +474,7 @@ target "llm-runtime-profileslim-arm64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-slim-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-slim-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -499,10 +489,7 @@ target "python-runtime-profilefull-amd64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-full-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-full-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -517,10 +504,7 @@ target "python-runtime-profilefull-arm64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-full-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-full-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -535,10 +519,7 @@ target "python-runtime-profileslim-amd64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-slim-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-slim-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -553,10 +534,7 @@ target "python-runtime-profileslim-arm64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-slim-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-slim-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -571,10 +549,7 @@ target "stage-light-locale-amd64-3bce7c522a" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "slim"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-light-locale-amd64-3bce7c522a",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-amd64-3bce7c522a"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-amd64-3bce7c522a,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -589,10 +564,7 @@ target "stage-light-locale-amd64-8a977ed6b1" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-light-locale-amd64-8a977ed6b1",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-amd64-8a977ed6b1"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-amd64-8a977ed6b1,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -607,10 +579,7 @@ target "stage-light-locale-arm64-0cbf6be3e0" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-light-locale-arm64-0cbf6be3e0",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-arm64-0cbf6be3e0"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-arm64-0cbf6be3e0,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -625,10 +594,7 @@ target "stage-light-locale-arm64-8b28395b50" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "slim"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-light-locale-arm64-8b28395b50",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-arm64-8b28395b50"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-light-locale-arm64-8b28395b50,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -643,10 +609,7 @@ target "test-fragment-ca-certificates-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-amd64"]
 }
@@ -662,10 +625,7 @@ target "test-fragment-ca-certificates-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-arm64"]
 }
@@ -677,14 +637,11 @@ target "test-fragment-cuda-env-1_0_0-amd64" {
   target = "test-results"
   platforms = ["linux/amd64"]
   args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
+    "BASE_IMAGE" = "${BASE_CUDA}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=local,src=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64",
-    "type=local,src=${CACHE_DIR}/shared-amd64",
-  ]
+  cache-from = ["type=local,src=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64"]
   cache-to = ["type=local,dest=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64,mode=max"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-cuda-env-1_0_0-amd64"]
 }
@@ -700,10 +657,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -719,10 +673,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -738,10 +689,7 @@ target "test-fragment-llm-serve-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-llm-serve-1_0_0-amd64"]
 }
@@ -757,10 +705,7 @@ target "test-fragment-llm-serve-1_1_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "slim"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-llm-serve-1_1_0-amd64"]
 }
@@ -776,10 +721,7 @@ target "test-fragment-llm-serve-1_1_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "slim"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-llm-serve-1_1_0-arm64"]
 }
@@ -795,10 +737,7 @@ target "test-fragment-locale-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-amd64"]
 }
@@ -814,10 +753,7 @@ target "test-fragment-locale-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-arm64"]
 }
@@ -833,10 +769,7 @@ target "test-fragment-python-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-amd64"]
 }
@@ -852,10 +785,7 @@ target "test-fragment-python-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-arm64"]
 }
@@ -871,10 +801,7 @@ target "test-fragment-tini-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tini-1_0_0-amd64"]
 }
@@ -890,10 +817,7 @@ target "test-fragment-tini-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tini-1_0_0-arm64"]
 }
@@ -908,10 +832,7 @@ target "test-fragment-toolbox-1_0_1-amd64" {
     "BASE_IMAGE" = "${BASE_BUSYBOX}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_1-amd64"]
 }
@@ -926,10 +847,7 @@ target "test-fragment-toolbox-1_0_1-arm64" {
     "BASE_IMAGE" = "${BASE_BUSYBOX}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_1-arm64"]
 }
@@ -1074,10 +992,7 @@ target "tools-default-amd64" {
     "${REGISTRY}/factory/tools:1.0.1-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/tools:1-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -1089,9 +1004,6 @@ target "tools-default-arm64" {
     "${REGISTRY}/factory/tools:1.0.1-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/tools:1-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }

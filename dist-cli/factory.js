@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path13) {
+function formatFieldPath(path14) {
   let s = "";
-  for (const p of path13) {
+  for (const p of path14) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path13 = encoder.encode(e.path);
+    const path14 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path13.length} `);
-    h.update(path13);
+    h.update(`${kind} ${path14.length} `);
+    h.update(path14);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path13) {
-  if (!path13)
+function getElementAtPath(obj, path14) {
+  if (!path14)
     return obj;
-  return path13.reduce((acc, key) => acc?.[key], obj);
+  return path14.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path13, issues) {
+function prefixIssues(path14, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path13);
+    iss.path.unshift(path14);
     return iss;
   });
 }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path13 = []) => {
+  const processError = (error64, path14 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path14, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else {
-        const fullpath = [...path13, ...issue2.path];
+        const fullpath = [...path14, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path13 = []) => {
+  const processError = (error64, path14 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path14, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else {
-        const fullpath = [...path13, ...issue2.path];
+        const fullpath = [...path14, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path13 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path13) {
+  const path14 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path14) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -15905,7 +15905,7 @@ function extractDefs(ctx, schema) {
       return;
     }
     const seen = entry2[1];
-    const { ref: ref3, defId } = makeURI(entry2);
+    const { ref: ref2, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -15913,7 +15913,7 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref3;
+    schema2.$ref = ref2;
   };
   if (ctx.cycles === "throw") {
     for (const entry2 of ctx.seen.entries()) {
@@ -16072,11 +16072,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref3 = seen.ref;
+    const ref2 = seen.ref;
     seen.ref = null;
-    if (ref3) {
-      flattenRef(ref3);
-      const refSeen = ctx.seen.get(ref3);
+    if (ref2) {
+      flattenRef(ref2);
+      const refSeen = ctx.seen.get(ref2);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -16085,7 +16085,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref3;
+      const isParentRef = zodSchema._zod.parent === ref2;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -16106,7 +16106,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref3) {
+    if (parent && parent !== ref2) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -19341,23 +19341,23 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref3, ctx) {
-  if (!ref3.startsWith("#")) {
+function resolveRef(ref2, ctx) {
+  if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path13 = ref3.slice(1).split("/").filter(Boolean);
-  if (path13.length === 0) {
+  const path14 = ref2.slice(1).split("/").filter(Boolean);
+  if (path14.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path13[0] === defsKey) {
-    const key = path13[1] === void 0 ? void 0 : decodeJSONPointerSegment(path13[1]);
+  if (path14[0] === defsKey) {
+    const key = path14[1] === void 0 ? void 0 : decodeJSONPointerSegment(path14[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref3}`);
+      throw new Error(`Reference not found: ${ref2}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref3}`);
+  throw new Error(`Reference not found: ${ref2}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, PolicySbom, PolicyRegistry, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20673,6 +20673,10 @@ var init_schema = __esm({
         message: "must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)"
       })
     );
+    LABEL_VALUE_MAX = 4096;
+    LabelValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
+      external_exports.string().regex(/^[^\u0000-\u001f\u007f]*$/, { message: "must be one line of text (no line breaks, tabs or other control characters)" }).max(LABEL_VALUE_MAX, { message: `must be at most ${LABEL_VALUE_MAX} characters` })
+    ).describe("label value: one line of text (spaces, quotes and $ allowed)");
     ARG_VALUE_RE = /^(?:[A-Za-z0-9._:/@+=,-]|\{matrix\.[a-z][a-z0-9_]*\})+$/;
     ArgValue = external_exports.union([external_exports.string(), external_exports.number()]).transform((v) => String(v)).pipe(
       external_exports.string().regex(ARG_VALUE_RE, {
@@ -20696,8 +20700,13 @@ var init_schema = __esm({
             hint: "matches: is a POSIX extended regular expression (grep -E runs it in the image): use [0-9] for \\d, [[:space:]] for \\s, greedy quantifiers, no (?...) groups"
           }
         });
-    }).describe("a POSIX extended regular expression (grep -E) one line of the output must match");
-    OutputCheck = external_exports.object({ contains: external_exports.string().optional(), matches: EreMatch.optional() }).strict();
+    }).describe(
+      "a POSIX extended regular expression that grep -E applies to each line: passes when any one line matches (^ and $ anchor a line, no match spans a line break, an empty output has no line)"
+    );
+    OutputCheck = external_exports.object({
+      contains: external_exports.string().optional().describe("a fixed string searched in the whole output (may span lines)"),
+      matches: EreMatch.optional()
+    }).strict();
     TestBase = external_exports.object({
       name: external_exports.string().min(1).max(120).regex(/^[^\n\r]+$/, { message: "must be one line" }),
       user: Name.optional().describe("run the check as this user"),
@@ -20775,7 +20784,7 @@ var init_schema = __esm({
       ).min(1).default(["{version}-{variant}"]).describe("tag patterns: {version} {major} {minor} {variant} {matrix.KEY}"),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerator: Accelerator.default("cpu"),
-      labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), SafeValue).optional(),
+      labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), LabelValue).optional(),
       tests: external_exports.array(Test).default([])
     }).strict();
     BakeVariableName = external_exports.string().regex(ARG_NAME_RE, { message: "must be an UPPER_SNAKE_CASE bake variable name such as BASE_DEBIAN" });
@@ -20792,8 +20801,9 @@ var init_schema = __esm({
       }).optional().describe("bake variables every build leg sets, e.g. BASE_DEBIAN: mirror.example.com/library/debian:bookworm-slim"),
       "source-date-epoch": external_exports.union([external_exports.literal("commit"), external_exports.number().int().min(0)]).default("commit").describe('image timestamps: "commit" (the commit time of the build) or fixed seconds since the epoch')
     }).strict();
+    DEFAULT_SBOM_SCANNER = "docker/buildkit-syft-scanner:stable-1";
     PolicySbom = external_exports.object({
-      scanner: ImageRef.optional().describe("the BuildKit SBOM scanner image; default docker/buildkit-syft-scanner:stable-1 (Docker Hub)")
+      scanner: ImageRef.optional().describe(`the BuildKit SBOM scanner image; default ${DEFAULT_SBOM_SCANNER} (Docker Hub)`)
     }).strict();
     PolicyRegistry = external_exports.object({
       insecure: external_exports.boolean().default(false).describe("read manifests from the registry over plain HTTP (a registry without TLS)")
@@ -21007,30 +21017,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path13, options) {
+function getIncludePath(path14, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path13);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path14);
   if (match && match.length) {
-    path13 = path13.replace(/^\/*/, "");
+    path14 = path14.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path13, options.root);
+      includePath = resolvePaths(path14, options.root);
     } else {
-      includePath = ejs.resolveInclude(path13, options.root || "/", true);
+      includePath = ejs.resolveInclude(path14, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path13, options.filename);
+      filePath = ejs.resolveInclude(path14, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path13, views);
+      includePath = resolvePaths(path14, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path13) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path14) + '"');
     }
   }
   return includePath;
@@ -21089,11 +21099,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path13, options) {
+function includeFile(path14, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path13, opts);
+  opts.filename = getIncludePath(path14, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path13, opts.filename);
+    let includerResult = options.includer(path14, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21368,12 +21378,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path13, includeData) {
+          let include = function(path14, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path13, opts)(d);
+            return includeFile(path14, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21550,6 +21560,27 @@ var init_ejs = __esm({
 function lexDockerfile(text) {
   const lines = text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const { directives, escape, next } = readDirectives(lines);
+  const instructions = [];
+  let i = next;
+  while (i < lines.length) {
+    if (lines[i].trim() === "" || isComment(lines[i])) {
+      i++;
+      continue;
+    }
+    const logical = joinLogicalLine(lines, i, escape);
+    i = logical.next;
+    const ins = instructionOf(logical);
+    if (!ins) continue;
+    if (HEREDOC_INSTRUCTIONS.has(ins.upper) && !ins.json) i = readHeredocs(ins, lines, i);
+    instructions.push(ins);
+  }
+  return { directives, escape, instructions };
+}
+function isComment(l) {
+  return /^\s*#/.test(l);
+}
+function readDirectives(lines) {
   const directives = [];
   let escape = "\\";
   let i = 0;
@@ -21559,93 +21590,89 @@ function lexDockerfile(text) {
     directives.push({ name: m[1], value: m[2], line: i + 1, column: lines[i].indexOf("#") + 1 });
     if (m[1].toLowerCase() === "escape" && (m[2] === "`" || m[2] === "\\")) escape = m[2];
   }
-  const instructions = [];
-  const isComment = (l) => /^\s*#/.test(l);
-  const continues = (l) => {
-    let end = l.length;
-    while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
-    return end > 0 && l[end - 1] === escape ? end - 1 : -1;
-  };
-  while (i < lines.length) {
-    const first = lines[i];
-    if (first.trim() === "" || isComment(first)) {
-      i++;
-      continue;
+  return { directives, escape, next: i };
+}
+function continuationAt(l, escape) {
+  let end = l.length;
+  while (end > 0 && (l[end - 1] === " " || l[end - 1] === "	")) end--;
+  return end > 0 && l[end - 1] === escape ? end - 1 : -1;
+}
+function joinLogicalLine(lines, i, escape) {
+  const line = { text: "", pieces: [], used: [], continuations: [], open: false, next: i };
+  for (; ; ) {
+    const l = lines[i];
+    const at2 = continuationAt(l, escape);
+    line.pieces.push({ at: line.text.length, line: i + 1 });
+    line.text += at2 >= 0 ? l.slice(0, at2) : l;
+    line.used.push(i + 1);
+    i++;
+    if (at2 < 0) break;
+    line.continuations.push({ line: i, column: at2 + 1 });
+    while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
+    if (i >= lines.length) {
+      line.open = true;
+      break;
     }
-    let logical = "";
-    const pieces = [];
-    const used = [];
-    const conts = [];
-    let open2 = false;
-    for (; ; ) {
-      const l = lines[i];
-      const at3 = continues(l);
-      const piece = at3 >= 0 ? l.slice(0, at3) : l;
-      pieces.push({ at: logical.length, line: i + 1 });
-      logical += piece;
-      used.push(i + 1);
-      i++;
-      if (at3 < 0) break;
-      conts.push({ line: i, column: at3 + 1 });
-      while (i < lines.length && (lines[i].trim() === "" || isComment(lines[i]))) i++;
-      if (i >= lines.length) {
-        open2 = true;
-        break;
-      }
-    }
-    const km = /^\s*(\S+)/.exec(logical);
-    if (!km) continue;
-    const kStart = km[0].length - km[1].length;
-    const keyword = km[1];
-    const upper = keyword.toUpperCase();
-    const argsStart = kStart + keyword.length;
-    const rest = logical.slice(argsStart);
-    const lead = rest.length - rest.trimStart().length;
-    const args = rest.trim();
-    const at2 = (o) => posOf(pieces, argsStart + lead + o);
-    const words = [];
-    for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
-    const ins = {
-      keyword,
-      upper,
-      known: KNOWN.has(upper),
-      ...posOf(pieces, kStart),
-      lines: used,
-      continuations: conts,
-      openAtEnd: open2,
-      args,
-      words,
-      heredocs: []
-    };
-    if (args.startsWith("[")) {
-      try {
-        const arr = JSON.parse(args);
-        if (Array.isArray(arr) && arr.every((x) => typeof x === "string")) {
-          let from = 0;
-          ins.json = arr.map((value) => {
-            const o = args.indexOf(JSON.stringify(value), from);
-            from = o < 0 ? from : o + JSON.stringify(value).length;
-            return { value, ...at2(o < 0 ? 0 : o + 1) };
-          });
-        }
-      } catch {
-      }
-    }
-    if (HEREDOC_INSTRUCTIONS.has(upper) && !ins.json) {
-      for (const w of words) {
-        const h = HEREDOC_RE.exec(w.value);
-        if (!h) continue;
-        const strip = h[1] === "-";
-        const delimiter = h[3];
-        const firstLine = i + 1;
-        while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
-        ins.heredocs.push({ delimiter, firstLine, lastLine: i });
-        i++;
-      }
-    }
-    instructions.push(ins);
   }
-  return { directives, escape, instructions };
+  line.next = i;
+  return line;
+}
+function instructionOf(logical) {
+  const km = /^\s*(\S+)/.exec(logical.text);
+  if (!km) return void 0;
+  const kStart = km[0].length - km[1].length;
+  const keyword = km[1];
+  const upper = keyword.toUpperCase();
+  const argsStart = kStart + keyword.length;
+  const rest = logical.text.slice(argsStart);
+  const lead = rest.length - rest.trimStart().length;
+  const args = rest.trim();
+  const at2 = (o) => posOf(logical.pieces, argsStart + lead + o);
+  const words = [];
+  for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at2(m.index) });
+  const ins = {
+    keyword,
+    upper,
+    known: KNOWN.has(upper),
+    ...posOf(logical.pieces, kStart),
+    lines: logical.used,
+    continuations: logical.continuations,
+    openAtEnd: logical.open,
+    args,
+    words,
+    heredocs: []
+  };
+  const json3 = jsonForm(args, at2);
+  if (json3) ins.json = json3;
+  return ins;
+}
+function jsonForm(args, at2) {
+  if (!args.startsWith("[")) return void 0;
+  try {
+    const arr = JSON.parse(args);
+    if (!Array.isArray(arr) || !arr.every((x) => typeof x === "string")) return void 0;
+    let from = 0;
+    return arr.map((value) => {
+      const o = args.indexOf(JSON.stringify(value), from);
+      from = o < 0 ? from : o + JSON.stringify(value).length;
+      return { value, ...at2(o < 0 ? 0 : o + 1) };
+    });
+  } catch {
+    return void 0;
+  }
+}
+function readHeredocs(ins, lines, i) {
+  for (const w of ins.words) {
+    const h = HEREDOC_RE.exec(w.value);
+    if (!h) continue;
+    const strip = h[1] === "-";
+    const delimiter = h[3];
+    const firstLine = i + 1;
+    while (i < lines.length && (strip ? lines[i].replace(/^\t+/, "") : lines[i]) !== delimiter) i++;
+    ins.heredocs.push({ delimiter, firstLine, lastLine: i });
+    i++;
+  }
+  return i;
 }
 function posOf(pieces, offset) {
   let k = pieces.length - 1;
@@ -21720,9 +21747,9 @@ var init_dockerfile = __esm({
 });
 
 // src/core/paths.ts
-function normalize(path13) {
+function normalize(path14) {
   const out = [];
-  for (const seg of path13.split("/")) {
+  for (const seg of path14.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -21800,18 +21827,38 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
   }
   return out;
 }
-function snippetSourceProblems(path13, text, owner) {
+function snippetSourceProblems(path14, text, owner) {
   const out = [];
   for (const ins of lexDockerfile(text).instructions) {
     if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
-    out.push(...sourceProblems(ins, owner, (w) => ({ file: path13, line: w.line, column: w.column })));
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path14, line: w.line, column: w.column })));
   }
   return out;
 }
 function checkRendered(text, sourceMap, owners, sourceLines) {
-  const lexed = lexDockerfile(text);
-  const lines = text.split("\n");
+  const r = renderedText(text, sourceMap, sourceLines);
   const diagnostics = [];
+  const edits = [];
+  for (const ins of r.lexed.instructions) {
+    const swallowed = swallowedLine(r, ins, owners);
+    if (swallowed) {
+      diagnostics.push(swallowed);
+      continue;
+    }
+    const first = r.entry(ins.line);
+    const owner = first ? owners.get(first.file) : void 0;
+    if (!first || !owner) continue;
+    diagnostics.push(...keywordProblems(r, ins, owner));
+    const dirPrefix = `${owner.dir}/`;
+    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
+    diagnostics.push(...sourceProblems(ins, owner, (w) => r.locate(w.line, w.column, w.value, author(w.value)), author));
+    if (owner.kind === "fragment") edits.push(...filesEdits(ins, owner));
+  }
+  if (edits.length === 0) return { text, diagnostics };
+  return { text: applyEdits(r.lines, edits), diagnostics };
+}
+function renderedText(text, sourceMap, sourceLines) {
+  const lines = text.split("\n");
   const entry2 = (line) => sourceMap[line - 1];
   const locate = (line, column, ...find) => {
     const e = entry2(line);
@@ -21824,74 +21871,71 @@ function checkRendered(text, sourceMap, owners, sourceLines) {
     const tag = src.indexOf("<%");
     return { file: e.file, line: e.sourceLine, column: tag >= 0 ? tag + 1 : src.length - src.trimStart().length + 1 };
   };
-  const edits = [];
-  for (const ins of lexed.instructions) {
-    const start = entry2(ins.lines[0]);
-    let swallowed = false;
-    if (start && owners.has(start.file)) {
-      for (let k = 1; k < ins.lines.length; k++) {
-        const next = entry2(ins.lines[k]);
-        if (!next || next.file === start.file) continue;
-        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
-        const prev = entry2(cont.line);
-        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
-        const esc2 = src.lastIndexOf(lexed.escape);
-        diagnostics.push(
-          error(
-            "dockerfile-continuation",
-            `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
-            {
-              location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
-              hint: `remove the ${lexed.escape} at the end of the instruction's last line`
-            }
-          )
-        );
-        swallowed = true;
-        break;
+  return { lexed: lexDockerfile(text), lines, entry: entry2, locate, sourceLines };
+}
+function swallowedLine(r, ins, owners) {
+  const start = r.entry(ins.lines[0]);
+  if (!start || !owners.has(start.file)) return void 0;
+  const escape = r.lexed.escape;
+  for (let k = 1; k < ins.lines.length; k++) {
+    const next = r.entry(ins.lines[k]);
+    if (!next || next.file === start.file) continue;
+    const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]);
+    const prev = r.entry(cont.line);
+    const src = r.sourceLines(prev.file)[prev.sourceLine - 1] ?? "";
+    const esc2 = src.lastIndexOf(escape);
+    return error(
+      "dockerfile-continuation",
+      `this line ends with ${escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
+      {
+        location: { file: prev.file, line: prev.sourceLine, column: esc2 >= 0 ? esc2 + 1 : 1 },
+        hint: `remove the ${escape} at the end of the instruction's last line`
       }
-    }
-    if (swallowed) continue;
-    const first = entry2(ins.line);
-    const owner = first ? owners.get(first.file) : void 0;
-    if (!first || !owner) continue;
-    const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
-    if (!ins.known) {
-      const near = didYouMean(ins.upper, INSTRUCTIONS);
-      diagnostics.push(
-        error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${lexed.escape}`
-        })
-      );
-    } else if (ins.upper === "FROM") {
-      diagnostics.push(
-        error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
-        })
-      );
-    }
-    const dirPrefix = `${owner.dir}/`;
-    const author = (v) => owner.kind === "fragment" && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v;
-    diagnostics.push(...sourceProblems(ins, owner, (w) => locate(w.line, w.column, w.value, author(w.value)), author));
-    if (owner.kind !== "fragment") continue;
-    const rebase = (w) => {
-      const m = FILES_RE.exec(w.value);
-      if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
-    };
-    if (ins.upper === "COPY" || ins.upper === "ADD") {
-      if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
-    } else if (ins.upper === "RUN") {
-      for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
-    }
+    );
   }
-  if (edits.length === 0) return { text, diagnostics };
+  return void 0;
+}
+function keywordProblems(r, ins, owner) {
+  const where = owner.kind === "fragment" ? "a fragment snippet" : "a template";
+  if (!ins.known) {
+    const near = didYouMean(ins.upper, INSTRUCTIONS);
+    return [
+      error("dockerfile-instruction", `"${ins.keyword}" is not a Dockerfile instruction`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: `${near ? `${near}; ` : ""}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${r.lexed.escape}`
+      })
+    ];
+  }
+  if (ins.upper === "FROM") {
+    return [
+      error("dockerfile-from", `FROM in ${where} starts a stage the factory does not know about`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: "the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ..."
+      })
+    ];
+  }
+  return [];
+}
+function filesEdits(ins, owner) {
+  const edits = [];
+  const rebase = (w) => {
+    const m = FILES_RE.exec(w.value);
+    if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
+  };
+  if (ins.upper === "COPY" || ins.upper === "ADD") {
+    if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
+  } else if (ins.upper === "RUN") {
+    for (const m of bindMounts(ins)) if (m.from === void 0 && m.source) rebase(m.source);
+  }
+  return edits;
+}
+function applyEdits(lines, edits) {
   edits.sort((a, b) => a.line - b.line || b.column - a.column);
   for (const e of edits) {
     const l = lines[e.line - 1];
     lines[e.line - 1] = l.slice(0, e.column - 1) + e.text + l.slice(e.column - 1 + e.length);
   }
-  return { text: lines.join("\n"), diagnostics };
+  return lines.join("\n");
 }
 var FILES_RE;
 var init_dockerfile_check = __esm({
@@ -22034,6 +22078,104 @@ var init_types = __esm({
   }
 });
 
+// src/core/ids.ts
+function parseId(id) {
+  const m = ID_RE.exec(id.trim());
+  if (!m) return void 0;
+  const out = { name: m[1] };
+  if (m[2] !== void 0) out.version = m[2];
+  if (m[3] !== void 0) out.variant = m[3];
+  return out;
+}
+function refOf(doc) {
+  return `${doc.name}@${doc.version}`;
+}
+function productBakeFile(product) {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
+function splitRef(ref2) {
+  const at2 = ref2.lastIndexOf("@");
+  if (at2 <= 0) return void 0;
+  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
+}
+function baseVariable(name) {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+function variantName(matrix) {
+  const keys = Object.keys(matrix).sort();
+  if (keys.length === 0) return "default";
+  return keys.map((k) => `${k}${matrix[k]}`).join("-");
+}
+function targetName(product, variant, arch) {
+  return sanitizeTargetName(`${product}-${variant}-${arch}`);
+}
+function sanitizeTargetName(s) {
+  return s.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+function testTargetName(imageTarget) {
+  return `test-${imageTarget}`;
+}
+function archOf(platform) {
+  const i = platform.lastIndexOf("/");
+  return i < 0 ? platform : platform.slice(i + 1);
+}
+function resolveId(factory, id) {
+  const byTarget = factory.targets.find((t) => t.name === id);
+  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
+  const fail = (message, hint) => {
+    const near = closeMatches(id, allIds);
+    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
+    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
+  };
+  const parsed = parseId(id);
+  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
+  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
+  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
+  let product;
+  if (parsed.version === void 0) {
+    if (sameName.length > 1) {
+      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
+    }
+    product = sameName[0];
+  } else {
+    product = sameName.find((p) => p.product.doc.version === parsed.version);
+    if (!product) {
+      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
+    }
+  }
+  if (!product) return fail(`no product "${id}"`);
+  const targets = factory.targets.filter((t) => t.product === product);
+  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
+  const variant = product.variants.find((v) => v.name === parsed.variant);
+  if (!variant) {
+    const names = product.variants.map((v) => v.name);
+    const near = closeMatches(parsed.variant, names);
+    return {
+      ok: false,
+      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
+        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
+      })
+    };
+  }
+  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
+}
+function listSome(xs, max = 10) {
+  if (xs.length === 0) return "(none)";
+  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
+}
+var NAME, VERSION, VARIANT, ID_RE;
+var init_ids = __esm({
+  "src/core/ids.ts"() {
+    "use strict";
+    init_diagnostics();
+    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
+    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
+    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
+  }
+});
+
 // src/core/render.ts
 import vm from "node:vm";
 function dockerfilePath(product, variant) {
@@ -22076,18 +22218,27 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(memo2, product, fragments, variant, base, path13, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path14, withUser = true) {
   const template = product.template;
-  const tdoc = template.meta.doc;
+  const templateRef = refOf(template.meta.doc);
   const files2 = [];
-  const addFile = (p, origin, text2) => {
-    files2.push({ path: p, origin, lines: text2.split("\n") });
-    return files2.length - 1;
-  };
-  const templateRef = `${tdoc.name}@${tdoc.version}`;
-  const tIndex = addFile(template.dockerfile.path, templateRef, template.dockerfile.text);
-  const metaIndex = addFile(template.meta.file, templateRef, "");
-  const common = {
+  const tIndex = addMapFile(files2, template.dockerfile.path, templateRef, template.dockerfile.text);
+  const metaIndex = addMapFile(files2, template.meta.file, templateRef, "");
+  const common = commonLocals(product, variant, base);
+  const slots = slotFiller(memo2, template, fragments, common, files2);
+  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
+  checkSlotsPlaced(template, fragments, slots.placed);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const finished = finish(framed, files2);
+  const text = checkChain(finished, files2, template, fragments);
+  return { path: path14, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
+}
+function addMapFile(files2, path14, origin, text) {
+  files2.push({ path: path14, origin, lines: text.split("\n") });
+  return files2.length - 1;
+}
+function commonLocals(product, variant, base) {
+  return {
     product: product.product.doc.name,
     version: product.product.doc.version,
     variant: variant.name,
@@ -22095,6 +22246,10 @@ function renderChain(memo2, product, fragments, variant, base, path13, withUser 
     args: strictRecord("args", variant.args),
     base: Object.freeze({ name: base.name, image: base.image, ...base.digest ? { digest: base.digest } : {} })
   };
+}
+function slotFiller(memo2, template, fragments, common, files2) {
+  const tdoc = template.meta.doc;
+  const templateRef = refOf(tdoc);
   const stages = ["base"];
   let current = "base";
   const placed = /* @__PURE__ */ new Set();
@@ -22116,31 +22271,35 @@ function renderChain(memo2, product, fragments, variant, base, path13, withUser 
       if (f.meta.doc.slot !== name) continue;
       const fdoc = f.meta.doc;
       const stage = uniqueStage(stages, stageName(name, fdoc.name));
-      const fref = `${fdoc.name}@${fdoc.version}`;
-      const metaAt = addFile(f.meta.file, fref, "");
-      const index2 = addFile(f.snippet.path, fref, f.snippet.text);
-      const body2 = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
+      const fref = refOf(fdoc);
+      const metaAt = addMapFile(files2, f.meta.file, fref, "");
+      const index2 = addMapFile(files2, f.snippet.path, fref, f.snippet.text);
+      const body = runEjs(memo2, f.snippet.path, f.snippet.text, index2, ejsLocals(common, snippetSlot, fragmentLocal(memo2, f)));
       const m = `${MARK}${metaAt}:${f.meta.locate(["slot"]).line}${MARK}`;
       out += `${m}
 ${m}FROM ${current} AS ${stage}
-${body2}${body2.endsWith("\n") || body2 === "" ? "" : "\n"}`;
+${body}${body.endsWith("\n") || body === "" ? "" : "\n"}`;
       stages.push(stage);
       current = stage;
     }
     return out.endsWith("\n") ? out.slice(0, -1) : out;
   };
-  const body = runEjs(memo2, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
+  return { slot, placed, stages, current: () => current };
+}
+function checkSlotsPlaced(template, fragments, placed) {
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
-  if (lost.length > 0) {
-    throw new FactoryError(
-      lost.map(
-        (s) => error("render-slot", `template ${templateRef} never places slot "${s}", so its fragments would be left out`, {
-          hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
-          location: { file: template.dockerfile.path, line: 1, column: 1 }
-        })
-      )
-    );
-  }
+  if (lost.length === 0) return;
+  throw new FactoryError(
+    lost.map(
+      (s) => error("render-slot", `template ${refOf(template.meta.doc)} never places slot "${s}", so its fragments would be left out`, {
+        hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
+        location: { file: template.dockerfile.path, line: 1, column: 1 }
+      })
+    )
+  );
+}
+function frameStages(body, template, metaIndex, base, last, withUser) {
+  const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(["base"]);
   const userLoc = tdoc.user !== void 0 ? template.meta.locate(["user"]) : template.meta.location;
   const mark = (loc) => `${MARK}${metaIndex}:${loc.line}${MARK}`;
@@ -22156,18 +22315,19 @@ ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 `;
   let tail = `
 ${mark(userLoc)}
-${mark(userLoc)}FROM ${current} AS final
+${mark(userLoc)}FROM ${last} AS final
 `;
   if (tdoc.user !== void 0 && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}
 `;
-  stages.push("final");
-  const finished = finish(`${head}${stageHeader}${rest}${tail}`, files2);
+  return `${head}${stageHeader}${rest}${tail}`;
+}
+function checkChain(finished, files2, template, fragments) {
   const owners = /* @__PURE__ */ new Map([[template.dockerfile.path, { kind: "template", dir: template.dir, present: [] }]]);
   for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f) });
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  return { path: path13, text, sourceMap: finished.sourceMap, stages };
+  return text;
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
@@ -22251,24 +22411,24 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function runEjs(memo2, path13, text, fileIndex, locals) {
-  const fn = compileMarked(memo2, path13, text);
+function runEjs(memo2, path14, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path14, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path13, text, locals);
+    throw toFactoryError(e, path14, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(memo2, path13, text) {
-  let byText = memo2.compiled.get(path13);
-  if (!byText) memo2.compiled.set(path13, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path14, text) {
+  let byText = memo2.compiled.get(path14);
+  if (!byText) memo2.compiled.set(path14, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = {
-    filename: ejsFilename(path13),
+    filename: ejsFilename(path14),
     escape: escapeDockerfile,
     compileDebug: true,
     _with: true,
@@ -22280,7 +22440,7 @@ function compileMarked(memo2, path13, text) {
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path13, text, marked, opts);
+    throw compileError(e, path14, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -22288,8 +22448,8 @@ function compileMarked(memo2, path13, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path13) {
-  return path13.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path14) {
+  return path14.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -22325,10 +22485,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path13, text, marked, opts) {
+function compileError(e, path14, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path13, text);
+    const loc = unclosedTag(path14, text);
     return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
@@ -22337,20 +22497,20 @@ function compileError(e, path13, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path13, line, column: tagColumn(text, line) }
+        location: { file: path14, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path13, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path14, line: 1, column: 1 } })]);
 }
-function unclosedTag(path13, text) {
+function unclosedTag(path14, text) {
   let inTag = false;
-  let open2 = { file: path13, line: 1, column: 1 };
+  let open2 = { file: path14, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path13, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path13, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path14, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path14, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -22381,13 +22541,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path13, text, locals) {
+function toFactoryError(e, path14, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path13, line, column: tagColumn(text, line) };
+  const location = { file: path14, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22429,6 +22589,7 @@ var init_render = __esm({
     init_dockerfile_check();
     init_escape();
     init_types();
+    init_ids();
     MARK = "";
     LOCAL_MARK_RE = /\u0001(\d+)\u0001/g;
     ANY_MARK_RE = /\u0001(\d+):(\d+)\u0001/g;
@@ -22533,17 +22694,17 @@ var require_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path13) {
-      const ctrl = callVisitor(key, node2, visitor, path13);
+    function visit_(key, node2, visitor, path14) {
+      const ctrl = callVisitor(key, node2, visitor, path14);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path13, ctrl);
-        return visit_(key, ctrl, visitor, path13);
+        replaceNode(key, path14, ctrl);
+        return visit_(key, ctrl, visitor, path14);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path13 = Object.freeze(path13.concat(node2));
+          path14 = Object.freeze(path14.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path13);
+            const ci = visit_(i, node2.items[i], visitor, path14);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22554,13 +22715,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path13 = Object.freeze(path13.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path13);
+          path14 = Object.freeze(path14.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path14);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path13);
+          const cv = visit_("value", node2.value, visitor, path14);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22581,17 +22742,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path13) {
-      const ctrl = await callVisitor(key, node2, visitor, path13);
+    async function visitAsync_(key, node2, visitor, path14) {
+      const ctrl = await callVisitor(key, node2, visitor, path14);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path13, ctrl);
-        return visitAsync_(key, ctrl, visitor, path13);
+        replaceNode(key, path14, ctrl);
+        return visitAsync_(key, ctrl, visitor, path14);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path13 = Object.freeze(path13.concat(node2));
+          path14 = Object.freeze(path14.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path13);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path14);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22602,13 +22763,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path13 = Object.freeze(path13.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path13);
+          path14 = Object.freeze(path14.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path14);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path13);
+          const cv = await visitAsync_("value", node2.value, visitor, path14);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22635,23 +22796,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path13) {
+    function callVisitor(key, node2, visitor, path14) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path13);
+        return visitor(key, node2, path14);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path13);
+        return visitor.Map?.(key, node2, path14);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path13);
+        return visitor.Seq?.(key, node2, path14);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path13);
+        return visitor.Pair?.(key, node2, path14);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path13);
+        return visitor.Scalar?.(key, node2, path14);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path13);
+        return visitor.Alias?.(key, node2, path14);
       return void 0;
     }
-    function replaceNode(key, path13, node2) {
-      const parent = path13[path13.length - 1];
+    function replaceNode(key, path14, node2) {
+      const parent = path14[path14.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -22892,9 +23053,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref3 = sourceObjects.get(source);
-            if (typeof ref3 === "object" && ref3.anchor && (identity.isScalar(ref3.node) || identity.isCollection(ref3.node))) {
-              ref3.node.anchor = ref3.anchor;
+            const ref2 = sourceObjects.get(source);
+            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
+              ref2.node.anchor = ref2.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -23213,15 +23374,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref3 = void 0;
+      let ref2 = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref3 = sourceObjects.get(value);
-        if (ref3) {
-          ref3.anchor ?? (ref3.anchor = onAnchor(value));
-          return new Alias.Alias(ref3.anchor);
+        ref2 = sourceObjects.get(value);
+        if (ref2) {
+          ref2.anchor ?? (ref2.anchor = onAnchor(value));
+          return new Alias.Alias(ref2.anchor);
         } else {
-          ref3 = { anchor: null, node: null };
-          sourceObjects.set(value, ref3);
+          ref2 = { anchor: null, node: null };
+          sourceObjects.set(value, ref2);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -23233,8 +23394,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref3)
-            ref3.node = node3;
+          if (ref2)
+            ref2.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -23248,8 +23409,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref3)
-        ref3.node = node2;
+      if (ref2)
+        ref2.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -23263,10 +23424,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path13, value) {
+    function collectionFromPath(schema, path14, value) {
       let v = value;
-      for (let i = path13.length - 1; i >= 0; --i) {
-        const k = path13[i];
+      for (let i = path14.length - 1; i >= 0; --i) {
+        const k = path14[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -23285,7 +23446,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path13) => path13 == null || typeof path13 === "object" && !!path13[Symbol.iterator]().next().done;
+    var isEmptyPath = (path14) => path14 == null || typeof path14 === "object" && !!path14[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -23315,11 +23476,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path13, value) {
-        if (isEmptyPath(path13))
+      addIn(path14, value) {
+        if (isEmptyPath(path14))
           this.add(value);
         else {
-          const [key, ...rest] = path13;
+          const [key, ...rest] = path14;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -23333,8 +23494,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path13) {
-        const [key, ...rest] = path13;
+      deleteIn(path14) {
+        const [key, ...rest] = path14;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -23348,8 +23509,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path13, keepScalar) {
-        const [key, ...rest] = path13;
+      getIn(path14, keepScalar) {
+        const [key, ...rest] = path14;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -23367,8 +23528,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path13) {
-        const [key, ...rest] = path13;
+      hasIn(path14) {
+        const [key, ...rest] = path14;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -23378,8 +23539,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path13, value) {
-        const [key, ...rest] = path13;
+      setIn(path14, value) {
+        const [key, ...rest] = path14;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -25894,9 +26055,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path13, value) {
+      addIn(path14, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path13, value);
+          this.contents.addIn(path14, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -25971,14 +26132,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path13) {
-        if (Collection.isEmptyPath(path13)) {
+      deleteIn(path14) {
+        if (Collection.isEmptyPath(path14)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path13) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path14) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -25993,10 +26154,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path13, keepScalar) {
-        if (Collection.isEmptyPath(path13))
+      getIn(path14, keepScalar) {
+        if (Collection.isEmptyPath(path14))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path13, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path14, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -26007,10 +26168,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path13) {
-        if (Collection.isEmptyPath(path13))
+      hasIn(path14) {
+        if (Collection.isEmptyPath(path14))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path13) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path14) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -26027,13 +26188,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path13, value) {
-        if (Collection.isEmptyPath(path13)) {
+      setIn(path14, value) {
+        if (Collection.isEmptyPath(path14)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path13), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path14), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path13, value);
+          this.contents.setIn(path14, value);
         }
       }
       /**
@@ -27994,9 +28155,9 @@ var require_cst_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    visit4.itemAtPath = (cst, path13) => {
+    visit4.itemAtPath = (cst, path14) => {
       let item = cst;
-      for (const [field, index2] of path13) {
+      for (const [field, index2] of path14) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -28005,23 +28166,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit4.parentCollection = (cst, path13) => {
-      const parent = visit4.itemAtPath(cst, path13.slice(0, -1));
-      const field = path13[path13.length - 1][0];
+    visit4.parentCollection = (cst, path14) => {
+      const parent = visit4.itemAtPath(cst, path14.slice(0, -1));
+      const field = path14[path14.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path13, item, visitor) {
-      let ctrl = visitor(item, path13);
+    function _visit(path14, item, visitor) {
+      let ctrl = visitor(item, path14);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path13.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path14.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -28032,10 +28193,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path13);
+            ctrl = ctrl(item, path14);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path13) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path14) : ctrl;
     }
     exports.visit = visit4;
   }
@@ -29337,14 +29498,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs11 = this.flowScalar(this.type);
+              const fs12 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs11, sep: [] });
+                map3.items.push({ start, key: fs12, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs11);
+                this.stack.push(fs12);
               } else {
-                Object.assign(it, { key: fs11, sep: [] });
+                Object.assign(it, { key: fs12, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29472,13 +29633,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs11 = this.flowScalar(this.type);
+              const fs12 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs11, sep: [] });
+                fc.items.push({ start: [], key: fs12, sep: [] });
               else if (it.sep)
-                this.stack.push(fs11);
+                this.stack.push(fs12);
               else
-                Object.assign(it, { key: fs11, sep: [] });
+                Object.assign(it, { key: fs12, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29865,101 +30026,12 @@ function parseJson(file2, text) {
   return parseSingle(file2, text);
 }
 function jsonSyntaxError(text) {
-  let i = 0;
-  class Bad {
-    constructor(offset, message) {
-      this.offset = offset;
-      this.message = message;
-    }
-    offset;
-    message;
-  }
-  const ws = () => {
-    while (i < text.length && " 	\n\r".includes(text[i])) i++;
-  };
-  const fail = (what) => {
-    throw new Bad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
-  };
-  const str3 = () => {
-    if (text[i] !== '"') fail("a string");
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 32) fail("no control characters in strings");
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail("four hex digits");
-          i += 5;
-        } else if (text[i] !== void 0 && '"\\/bfnrt'.includes(text[i])) i++;
-        else fail("an escape sequence");
-      } else i++;
-    }
-    if (text[i] !== '"') fail("a closing quote");
-    i++;
-  };
-  const value = () => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        ws();
-        str3();
-        ws();
-        if (text[i] !== ":") fail('":"');
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        fail('"," or "}"');
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        fail('"," or "]"');
-      }
-    } else if (c === '"') str3();
-    else {
-      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
-      if (!m) fail("a value");
-      i += m[0].length;
-    }
-  };
+  const r = new JsonRecogniser(text);
   try {
-    value();
-    ws();
-    if (i < text.length) fail("the end of the document");
+    r.document();
     return void 0;
   } catch (e) {
-    if (e instanceof Bad) return { offset: e.offset, message: e.message };
+    if (e instanceof JsonBad) return { offset: e.offset, message: e.message };
     throw e;
   }
 }
@@ -29994,11 +30066,25 @@ function yamlError(file2, lc, offset, message, code, text) {
       hint: "no factory document nests more than a few levels: look for a runaway bracket or pasted generated text"
     });
   }
+  if (code === "BLOCK_AS_IMPLICIT_KEY") {
+    const quoted = quotedLine(text, offset);
+    return error("yaml", 'malformed YAML: an unquoted value contains ": ", which YAML reads as the start of another key', {
+      location: positionOf(file2, lc, offset),
+      hint: quoted ? `quote the value: ${quoted}` : "quote the value (single quotes keep it as written)"
+    });
+  }
   const hint = code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : code === "TAB_AS_INDENT" ? "indent with spaces, not tabs" : "fix the YAML syntax (check indentation, quotes and brackets)";
   return error("yaml", `malformed YAML: ${message.replace(/\s+/g, " ").trim()}`, {
     location: positionOf(file2, lc, offset),
     hint
   });
+}
+function quotedLine(text, offset) {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const end = text.indexOf("\n", offset);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const m = /^\s*((?:- )?[A-Za-z0-9_.-]+:\s+)(\S.*?)\s*$/.exec(line);
+  return m ? `${m[1]}'${m[2].replace(/'/g, "''")}'` : void 0;
 }
 function numberSpellingDiagnostics(file2, lc, doc) {
   const out = [];
@@ -30026,10 +30112,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path13) => {
+  const walk = (path14) => {
     let node2 = root;
     let pair;
-    for (const seg of path13) {
+    for (const seg of path14) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -30052,16 +30138,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path13) {
-      return at2(offsetOf(walk(path13).node));
+    locate(path14) {
+      return at2(offsetOf(walk(path14).node));
     },
-    locateKey(path13) {
-      const r = walk(path13);
-      if (r.complete && r.pair && path13.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path14) {
+      const r = walk(path14);
+      if (r.complete && r.pair && path14.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path13) {
-      return walk(path13).complete;
+    has(path14) {
+      return walk(path14).complete;
     }
   };
 }
@@ -30069,13 +30155,112 @@ function keyString(key) {
   if ((0, import_yaml.isScalar)(key)) return String(key.value);
   return void 0;
 }
-var import_yaml, MAX_ALIAS_COUNT;
+var import_yaml, MAX_ALIAS_COUNT, JsonBad, JsonRecogniser;
 var init_yaml = __esm({
   "src/core/yaml.ts"() {
     "use strict";
     import_yaml = __toESM(require_dist(), 1);
     init_diagnostics();
     MAX_ALIAS_COUNT = 100;
+    JsonBad = class {
+      constructor(offset, message) {
+        this.offset = offset;
+        this.message = message;
+      }
+      offset;
+      message;
+    };
+    JsonRecogniser = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      i = 0;
+      document() {
+        this.value();
+        this.ws();
+        if (this.i < this.text.length) this.fail("the end of the document");
+      }
+      ws() {
+        while (this.i < this.text.length && " 	\n\r".includes(this.text[this.i])) this.i++;
+      }
+      fail(what) {
+        const { text, i } = this;
+        throw new JsonBad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
+      }
+      value() {
+        this.ws();
+        const c = this.text[this.i];
+        if (c === "{") this.object();
+        else if (c === "[") this.array();
+        else if (c === '"') this.str();
+        else {
+          const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(this.text.slice(this.i));
+          if (!m) this.fail("a value");
+          this.i += m[0].length;
+        }
+      }
+      str() {
+        const text = this.text;
+        if (text[this.i] !== '"') this.fail("a string");
+        this.i++;
+        while (this.i < text.length && text[this.i] !== '"') {
+          const c = text.charCodeAt(this.i);
+          if (c < 32) this.fail("no control characters in strings");
+          if (text[this.i] !== "\\") {
+            this.i++;
+            continue;
+          }
+          this.i++;
+          if (text[this.i] === "u") {
+            if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 1, this.i + 5))) this.fail("four hex digits");
+            this.i += 5;
+          } else if (text[this.i] !== void 0 && '"\\/bfnrt'.includes(text[this.i])) this.i++;
+          else this.fail("an escape sequence");
+        }
+        if (text[this.i] !== '"') this.fail("a closing quote");
+        this.i++;
+      }
+      object() {
+        this.i++;
+        this.ws();
+        if (this.text[this.i] === "}") {
+          this.i++;
+          return;
+        }
+        for (; ; ) {
+          this.ws();
+          this.str();
+          this.ws();
+          if (this.text[this.i] !== ":") this.fail('":"');
+          this.i++;
+          this.value();
+          if (this.separator("}")) return;
+        }
+      }
+      array() {
+        this.i++;
+        this.ws();
+        if (this.text[this.i] === "]") {
+          this.i++;
+          return;
+        }
+        for (; ; ) {
+          this.value();
+          if (this.separator("]")) return;
+        }
+      }
+      /** After a member: `,` (false: another follows) or the closing bracket (true). */
+      separator(close) {
+        this.ws();
+        const c = this.text[this.i];
+        if (c === "," || c === close) {
+          this.i++;
+          return c === close;
+        }
+        return this.fail(`"," or "${close}"`);
+      }
+    };
   }
 });
 
@@ -30184,36 +30369,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path13) => {
+  const walk = (v, path14) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path13),
-            location: y.locate(path13),
+            field: formatFieldPath(path14),
+            location: y.locate(path14),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path13, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path14, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path13, k]);
-        walk(x, [...path13, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path14, k]);
+        walk(x, [...path14, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path13, text, diagnostics) {
+function refuseIncludes(path14, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path13, text, tag.index + call.index),
+          location: positionInText(path14, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -30224,8 +30409,8 @@ function refuseIncludes(path13, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path13, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path13, text);
+function loadManifestFile(path14, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path14, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -30442,34 +30627,34 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path13 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path13);
-  const loc = () => y.locate(path13);
+  const path14 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path14);
+  const loc = () => y.locate(path14);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path13, y.value);
+      const allowed = shapeKeysAt(schema, path14, y.value);
       return issue2.keys.map((key) => {
-        const moved = what === "Product" && path13.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const moved = what === "Product" && path14.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
         const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path13, key]),
-          location: y.locateKey([...path13, key]),
+          field: formatFieldPath([...path14, key]),
+          location: y.locateKey([...path14, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path13.length > 0 && valueAt(y.value, path13) === void 0 && !y.has(path13)) {
-        const key = String(path13[path13.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path13), hint: `add "${key}:"` })];
+      if (path14.length > 0 && valueAt(y.value, path14) === void 0 && !y.has(path14)) {
+        const key = String(path14[path14.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path14), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path13, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path14, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path13, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path14, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30478,15 +30663,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path13, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path14, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path13[path13.length - 1]);
+      const key = String(path14[path14.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path13),
+          location: y.locateKey(path14),
           hint: "rename the key"
         })
       ];
@@ -30494,21 +30679,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path13)) {
+  if (isMissing(issue2, [], y, path14)) {
     return [
-      error("schema", `missing required field "${String(path13[path13.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path14[path14.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path13),
-        hint: `add "${String(path13[path13.length - 1])}:"`
+        location: y.locate(path14),
+        hint: `add "${String(path14[path14.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path13)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path13)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path14)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path14)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path13 = full ?? [...prefix, ...issue2.path];
-  return path13.length > 0 && valueAt(y.value, path13) === void 0 && !y.has(path13);
+  const path14 = full ?? [...prefix, ...issue2.path];
+  return path14.length > 0 && valueAt(y.value, path14) === void 0 && !y.has(path14);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30558,9 +30743,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path13) {
+function valueAt(v, path14) {
   let cur = v;
-  for (const seg of path13) {
+  for (const seg of path14) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30570,7 +30755,7 @@ function valueAt(v, path13) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path13, root) {
+function shapeKeysAt(schema, path14, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30598,14 +30783,14 @@ function shapeKeysAt(schema, path13, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path13.length; i++) {
+  for (let i = 0; i <= path14.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path13.slice(0, i)));
+    pickUnion(valueAt(root, path14.slice(0, i)));
     unwrap();
-    if (i === path13.length) break;
+    if (i === path14.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path13[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path14[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -30644,101 +30829,6 @@ var init_load = __esm({
   }
 });
 
-// src/core/ids.ts
-function parseId(id) {
-  const m = ID_RE.exec(id.trim());
-  if (!m) return void 0;
-  const out = { name: m[1] };
-  if (m[2] !== void 0) out.version = m[2];
-  if (m[3] !== void 0) out.variant = m[3];
-  return out;
-}
-function refOf(doc) {
-  return `${doc.name}@${doc.version}`;
-}
-function productBakeFile(product) {
-  return `build/${product.name}/${product.version}/docker-bake.hcl`;
-}
-function splitRef(ref3) {
-  const at2 = ref3.lastIndexOf("@");
-  if (at2 <= 0) return void 0;
-  return { name: ref3.slice(0, at2), version: ref3.slice(at2 + 1) };
-}
-function variantName(matrix) {
-  const keys = Object.keys(matrix).sort();
-  if (keys.length === 0) return "default";
-  return keys.map((k) => `${k}${matrix[k]}`).join("-");
-}
-function targetName(product, variant, arch) {
-  return sanitizeTargetName(`${product}-${variant}-${arch}`);
-}
-function sanitizeTargetName(s) {
-  return s.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-function testTargetName(imageTarget) {
-  return `test-${imageTarget}`;
-}
-function archOf(platform) {
-  const i = platform.lastIndexOf("/");
-  return i < 0 ? platform : platform.slice(i + 1);
-}
-function resolveId(factory, id) {
-  const byTarget = factory.targets.find((t) => t.name === id);
-  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
-  const fail = (message, hint) => {
-    const near = closeMatches(id, allIds);
-    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
-    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
-  };
-  const parsed = parseId(id);
-  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
-  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
-  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
-  let product;
-  if (parsed.version === void 0) {
-    if (sameName.length > 1) {
-      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
-    }
-    product = sameName[0];
-  } else {
-    product = sameName.find((p) => p.product.doc.version === parsed.version);
-    if (!product) {
-      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
-    }
-  }
-  if (!product) return fail(`no product "${id}"`);
-  const targets = factory.targets.filter((t) => t.product === product);
-  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
-  const variant = product.variants.find((v) => v.name === parsed.variant);
-  if (!variant) {
-    const names = product.variants.map((v) => v.name);
-    const near = closeMatches(parsed.variant, names);
-    return {
-      ok: false,
-      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
-      })
-    };
-  }
-  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
-}
-function listSome(xs, max = 10) {
-  if (xs.length === 0) return "(none)";
-  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
-}
-var NAME, VERSION, VARIANT, ID_RE;
-var init_ids = __esm({
-  "src/core/ids.ts"() {
-    "use strict";
-    init_diagnostics();
-    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
-    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
-    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
-    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
-  }
-});
-
 // src/core/lock.ts
 function computeLock(loaded) {
   const templates = {};
@@ -30754,18 +30844,18 @@ function lockDigestErrors(loaded) {
   const lock = loaded.lock;
   if (!lock) return [];
   const out = [];
-  const check2 = (kind, ref3, digest, metaLoc) => {
-    const entry2 = lock.doc[kind][ref3];
+  const check2 = (kind, ref2, digest, metaLoc) => {
+    const entry2 = lock.doc[kind][ref2];
     if (!entry2 || entry2.digest === digest) return;
-    const dir = `${kind}/${ref3.replace("@", "/")}`;
+    const dir = `${kind}/${ref2.replace("@", "/")}`;
     out.push(
       error(
         "lock-mismatch",
-        `content changed without a new version: bump version (${ref3} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
+        `content changed without a new version: bump version (${ref2} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref3} as it was (or, if it was never published, run \`factory lock\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref2} as it was (or, if it was never published, run \`factory lock --update ${ref2}\`)`
         }
       )
     );
@@ -30791,15 +30881,15 @@ function checkLock(loaded) {
   for (const kind of ["templates", "fragments"]) {
     const sources = kind === "templates" ? loaded.templates : loaded.fragments;
     for (const s of sources) {
-      const ref3 = refOf(s.meta.doc);
-      if (lock.doc[kind][ref3]) continue;
-      out.push(warning("lock-missing", `${ref3} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
+      const ref2 = refOf(s.meta.doc);
+      if (lock.doc[kind][ref2]) continue;
+      out.push(warning("lock-missing", `${ref2} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
-    for (const ref3 of Object.keys(lock.doc[kind]).sort()) {
-      if (present[kind].has(ref3)) continue;
+    for (const ref2 of Object.keys(lock.doc[kind]).sort()) {
+      if (present[kind].has(ref2)) continue;
       out.push(
-        warning("lock-stale", `${LOCK_PATH} lists ${ref3} but ${kind}/${ref3.replace("@", "/")}/ does not exist`, {
-          location: lock.locate([kind, ref3]),
+        warning("lock-stale", `${LOCK_PATH} lists ${ref2} but ${kind}/${ref2.replace("@", "/")}/ does not exist`, {
+          location: lock.locate([kind, ref2]),
           hint: "run `factory lock` to drop it"
         })
       );
@@ -30825,6 +30915,22 @@ function checkLock(loaded) {
     }
   }
   return sortDiagnostics(out);
+}
+function forgetLockEntries(files2, refs) {
+  const lockFile = files2.find((f) => f.path === LOCK_PATH);
+  let doc;
+  try {
+    doc = lockFile ? JSON.parse(new TextDecoder().decode(lockFile.bytes)) : void 0;
+  } catch {
+    doc = void 0;
+  }
+  if (!doc || typeof doc.templates !== "object" || typeof doc.fragments !== "object" || !doc.templates || !doc.fragments) return [...files2];
+  for (const ref2 of refs) {
+    delete doc.templates[ref2];
+    delete doc.fragments[ref2];
+  }
+  const bytes = new TextEncoder().encode(serializeLock(doc));
+  return files2.map((f) => f === lockFile ? { ...f, bytes } : f);
 }
 function serializeLock(lock) {
   return `${JSON.stringify(sortKeys(lock), null, 2)}
@@ -30934,11 +31040,11 @@ var init_resolve = __esm({
       /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
-      failedToLoad(kind, ref3) {
+      failedToLoad(kind, ref2) {
         if (this.failed.has("*")) return true;
-        const parts = splitRef(ref3);
-        const name = parts?.name ?? ref3;
-        if (this.failed.has(`${kind}:${ref3}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
+        if (this.failed.has(`${kind}:${ref2}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
           return true;
         if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
         return false;
@@ -31033,10 +31139,10 @@ var init_resolve = __esm({
         }
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
-      unknownRef(kind, ref3, versions, loc, field) {
-        if (this.failedToLoad(kind, ref3)) return;
-        const parts = splitRef(ref3);
-        const name = parts?.name ?? ref3;
+      unknownRef(kind, ref2, versions, loc, field) {
+        if (this.failedToLoad(kind, ref2)) return;
+        const parts = splitRef(ref2);
+        const name = parts?.name ?? ref2;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
           this.err(
@@ -31051,12 +31157,12 @@ var init_resolve = __esm({
         const near = closeMatches(name, [...versions.keys()]);
         this.err(
           `unknown-${kind}`,
-          `unknown ${kind} "${ref3}"`,
+          `unknown ${kind} "${ref2}"`,
           loc,
           field,
           near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : kind === "manifest" ? (
             // Manifests are documents in manifests/*.yaml; templates and fragments are directories.
-            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref3.slice(name.length + 1) || "<version>"}" to a file in manifests/`
+            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref2.slice(name.length + 1) || "<version>"}" to a file in manifests/`
           ) : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
         );
       }
@@ -31184,21 +31290,34 @@ var init_resolve = __esm({
       // -------------------------------------------------------------------------------- manifests
       resolveManifest(m) {
         const doc = m.doc;
-        let ok = true;
         const template = this.templates.get(doc.template);
-        if (!template) {
-          this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
-          ok = false;
-        }
-        const frags = doc.fragments.map((ref3, i) => {
-          const f = this.fragments.get(ref3);
-          if (!f) this.unknownRef("fragment", ref3, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
+        if (!template) this.unknownRef("template", doc.template, this.templateVersions, m.locate(["template"]), "template");
+        const frags = this.manifestFragments(m);
+        const position = /* @__PURE__ */ new Map();
+        const checks = [
+          this.checkFragmentNamesOnce(m, position),
+          template ? this.checkSlotOrder(m, template, frags) : true,
+          this.checkRequirements(m, frags, position)
+        ];
+        const base = this.manifestBase(m, template);
+        const known = frags.filter((f) => f !== void 0);
+        const variants = this.expandMatrix(m, known, known.length === frags.length);
+        if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return void 0;
+        return { manifest: m, template, fragments: known, base, variants };
+      }
+      /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
+      manifestFragments(m) {
+        return m.doc.fragments.map((ref2, i) => {
+          const f = this.fragments.get(ref2);
+          if (!f) this.unknownRef("fragment", ref2, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
-        if (frags.some((f) => !f)) ok = false;
-        const position = /* @__PURE__ */ new Map();
-        doc.fragments.forEach((ref3, i) => {
-          const name = splitRef(ref3)?.name ?? ref3;
+      }
+      /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
+      checkFragmentNamesOnce(m, position) {
+        let ok = true;
+        m.doc.fragments.forEach((ref2, i) => {
+          const name = splitRef(ref2)?.name ?? ref2;
           const prev = position.get(name);
           if (prev !== void 0) {
             this.err(
@@ -31211,41 +31330,49 @@ var init_resolve = __esm({
             ok = false;
           } else position.set(name, i);
         });
-        if (template) {
-          const slots = template.meta.doc.slots;
-          let maxSlot = -1;
-          let maxAt = -1;
-          frags.forEach((f, i) => {
-            if (!f) return;
-            const slot = f.meta.doc.slot;
-            const si = slots.indexOf(slot);
-            if (si < 0) {
-              this.err(
-                "unknown-slot",
-                `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`,
-                m.locate(["fragments", i]),
-                `fragments[${i}]`,
-                `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
-              );
-              ok = false;
-              return;
-            }
-            if (si < maxSlot) {
-              const prevFrag = frags[maxAt];
-              this.err(
-                "slot-order",
-                `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
-                m.locate(["fragments", i]),
-                `fragments[${i}]`,
-                `list fragments in the template's slot order: ${slots.join(", ")}`
-              );
-              ok = false;
-            } else {
-              maxSlot = si;
-              maxAt = i;
-            }
-          });
-        }
+        return ok;
+      }
+      /** Every fragment fills a slot of the template, listed in the template's slot order. */
+      checkSlotOrder(m, template, frags) {
+        const slots = template.meta.doc.slots;
+        let ok = true;
+        let maxSlot = -1;
+        let maxAt = -1;
+        frags.forEach((f, i) => {
+          if (!f) return;
+          const slot = f.meta.doc.slot;
+          const si = slots.indexOf(slot);
+          if (si < 0) {
+            this.err(
+              "unknown-slot",
+              `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${m.doc.template} does not have`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              `the template's slots are: ${slots.join(", ")} (${at(template.meta.locate(["slots"]))})`
+            );
+            ok = false;
+            return;
+          }
+          if (si < maxSlot) {
+            const prevFrag = frags[maxAt];
+            this.err(
+              "slot-order",
+              `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
+              m.locate(["fragments", i]),
+              `fragments[${i}]`,
+              `list fragments in the template's slot order: ${slots.join(", ")}`
+            );
+            ok = false;
+          } else {
+            maxSlot = si;
+            maxAt = i;
+          }
+        });
+        return ok;
+      }
+      /** What each fragment requires is in the manifest, before it. */
+      checkRequirements(m, frags, position) {
+        let ok = true;
         frags.forEach((f, i) => {
           if (!f) return;
           for (const req of f.meta.doc.requires) {
@@ -31268,31 +31395,35 @@ var init_resolve = __esm({
                 `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`,
                 m.locate(["fragments", i]),
                 `fragments[${i}]`,
-                `move ${doc.fragments[j]} before ${doc.fragments[i]}`
+                `move ${m.doc.fragments[j]} before ${m.doc.fragments[i]}`
               );
               ok = false;
             }
           }
         });
-        let base;
-        if (doc.base !== void 0) {
-          base = this.bases.get(doc.base);
-          if (!base) {
-            this.unknownBase(doc.base, m.locate(["base"]), "base");
-            ok = false;
-          }
-        } else if (template) {
-          base = this.bases.get(template.meta.doc.base);
-          if (!base) ok = false;
+        return ok;
+      }
+      /** The manifest's own base, else its template's; an unknown one is reported (the template's at the template). */
+      manifestBase(m, template) {
+        if (m.doc.base !== void 0) {
+          const base = this.bases.get(m.doc.base);
+          if (!base) this.unknownBase(m.doc.base, m.locate(["base"]), "base");
+          return base;
         }
-        const known = frags.filter((f) => f !== void 0);
-        const variants = this.expandMatrix(m, known, known.length === frags.length);
-        if (!variants) ok = false;
-        if (!ok || !template || !base || !variants) return void 0;
-        return { manifest: m, template, fragments: frags, base, variants };
+        return template ? this.bases.get(template.meta.doc.base) : void 0;
       }
       /** `complete`: every fragment of the manifest resolved, so the args they declare are all known. */
       expandMatrix(m, frags, complete) {
+        const points = this.matrixPoints(m);
+        if (!points) return void 0;
+        const defaults = {};
+        for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+        const checks = [this.checkMatrixRefs(m), this.checkReservedArgs(m, frags), complete ? this.checkArgsDeclared(m, defaults) : true];
+        if (checks.includes(false)) return void 0;
+        return this.variantsOf(m, points, defaults);
+      }
+      /** The matrix's points (keys sorted, the first key varying slowest); undefined when there are too many. */
+      matrixPoints(m) {
         const matrix = m.doc.matrix ?? {};
         const keys = Object.keys(matrix).sort();
         let count = 1;
@@ -31313,16 +31444,19 @@ var init_resolve = __esm({
           for (const p of points) for (const v of matrix[k]) next.push({ ...p, [k]: v });
           points = next;
         }
-        const defaults = {};
-        for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+        return points;
+      }
+      /** Every `{matrix.KEY}` in the manifest's args names a key of its matrix. */
+      checkMatrixRefs(m) {
+        const matrix = m.doc.matrix ?? {};
+        const keys = Object.keys(matrix).sort();
         let ok = true;
-        const manifestArgs = m.doc.args ?? {};
-        for (const [name, value] of Object.entries(manifestArgs)) {
-          for (const ref3 of value.matchAll(MATRIX_REF_RE)) {
-            if (!(ref3[1] in matrix)) {
+        for (const [name, value] of Object.entries(m.doc.args ?? {})) {
+          for (const ref2 of value.matchAll(MATRIX_REF_RE)) {
+            if (!(ref2[1] in matrix)) {
               this.err(
                 "bad-matrix-ref",
-                `args.${name} refers to {matrix.${ref3[1]}}, which the matrix does not define`,
+                `args.${name} refers to {matrix.${ref2[1]}}, which the matrix does not define`,
                 m.locate(["args", name]),
                 `args.${name}`,
                 keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out"
@@ -31331,6 +31465,14 @@ var init_resolve = __esm({
             }
           }
         }
+        return ok;
+      }
+      /**
+       * No fragment or manifest sets a build arg the factory sets itself. Also checked by bake, but
+       * only `generate` gets there: here `validate` reports it too.
+       */
+      checkReservedArgs(m, frags) {
+        let ok = true;
         for (const f of frags) {
           for (const name of Object.keys(f.meta.doc.args ?? {})) {
             if (RESERVED_ARGS.has(name)) {
@@ -31345,7 +31487,7 @@ var init_resolve = __esm({
             }
           }
         }
-        for (const name of Object.keys(manifestArgs)) {
+        for (const name of Object.keys(m.doc.args ?? {})) {
           if (RESERVED_ARGS.has(name)) {
             this.err(
               "reserved-arg",
@@ -31357,20 +31499,30 @@ var init_resolve = __esm({
             ok = false;
           }
         }
-        if (complete) {
-          const declared = Object.keys(defaults).sort();
-          for (const name of Object.keys(manifestArgs)) {
-            if (name in defaults || RESERVED_ARGS.has(name)) continue;
-            const hint = [
-              didYouMean(name, declared),
-              declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(", ")}` : "no fragment of this manifest declares any args",
-              "or declare it under args: in the fragment that uses it"
-            ].filter(Boolean).join("; ");
-            this.err("unknown-arg", `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(["args", name]), `args.${name}`, hint);
-            ok = false;
-          }
+        return ok;
+      }
+      /**
+       * Only fragments declare build args (templates have no args:); a manifest key none of them
+       * declares would reach no ARG, so the build would silently ignore it.
+       */
+      checkArgsDeclared(m, defaults) {
+        let ok = true;
+        const declared = Object.keys(defaults).sort();
+        for (const name of Object.keys(m.doc.args ?? {})) {
+          if (name in defaults || RESERVED_ARGS.has(name)) continue;
+          const hint = [
+            didYouMean(name, declared),
+            declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(", ")}` : "no fragment of this manifest declares any args",
+            "or declare it under args: in the fragment that uses it"
+          ].filter(Boolean).join("; ");
+          this.err("unknown-arg", `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(["args", name]), `args.${name}`, hint);
+          ok = false;
         }
-        if (!ok) return void 0;
+        return ok;
+      }
+      /** One variant per matrix point: its name (unique, not too long) and its args (plain words). */
+      variantsOf(m, points, defaults) {
+        let ok = true;
         const variants = [];
         const names = /* @__PURE__ */ new Map();
         for (const point of points) {
@@ -31399,37 +31551,61 @@ var init_resolve = __esm({
             ok = false;
             continue;
           }
-          const args = { ...defaults };
-          for (const [k, v] of Object.entries(manifestArgs)) {
-            const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
-            if (!SAFE_VALUE_RE2.test(value)) {
-              this.err(
-                "unsafe-value",
-                `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
-                m.locate(["args", k]),
-                `args.${k}`,
-                "start the value with a letter or digit"
-              );
-              ok = false;
-            }
-            args[k] = value;
-          }
-          variants.push({ name, matrix: point, args: sortRecord(args) });
+          const args = this.variantArgs(m, name, point, defaults);
+          if (!args) ok = false;
+          else variants.push({ name, matrix: point, args });
         }
         return ok ? variants : void 0;
+      }
+      /** A variant's args: fragment defaults, then the manifest's with `{matrix.KEY}` filled in. */
+      variantArgs(m, name, point, defaults) {
+        let ok = true;
+        const args = { ...defaults };
+        for (const [k, v] of Object.entries(m.doc.args ?? {})) {
+          const value = v.replace(MATRIX_REF_RE, (_s, key) => point[key] ?? "");
+          if (!SAFE_VALUE_RE2.test(value)) {
+            this.err(
+              "unsafe-value",
+              `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
+              m.locate(["args", k]),
+              `args.${k}`,
+              "start the value with a letter or digit"
+            );
+            ok = false;
+          }
+          args[k] = value;
+        }
+        return ok ? sortRecord(args) : void 0;
       }
       // -------------------------------------------------------------------------------- products
       resolveProduct(p) {
         const doc = p.doc;
-        const id = refOf(doc);
         if (!this.manifests.has(doc.manifest)) {
           this.unknownRef("manifest", doc.manifest, versionsOf(this.manifests), p.locate(["manifest"]), "manifest");
           return void 0;
         }
         const rm = this.resolvedManifests.get(doc.manifest);
         if (!rm) return void 0;
-        let ok = true;
+        const checks = [this.checkPlatforms(p, rm), this.checkAccelerator(p, rm)];
+        const tagsByVariant = this.expandTags(p, rm.variants);
+        if (checks.includes(false) || !tagsByVariant) return void 0;
+        const rp = {
+          id: refOf(doc),
+          product: p,
+          manifest: rm.manifest,
+          template: rm.template,
+          fragments: rm.fragments,
+          base: this.pinnedBase(rm.base),
+          variants: rm.variants
+        };
+        this.addTargets(rp, tagsByVariant);
+        return rp;
+      }
+      /** Template, base and fragments support each of the product's platforms, and a pool runs it. */
+      checkPlatforms(p, rm) {
+        const doc = p.doc;
         const tmeta = rm.template.meta;
+        let ok = true;
         const platformsWritten = !sameLocation(p.locate(["platforms"]), p.location);
         const defaultNote = platformsWritten ? "" : ` (platforms is not set, so it defaults to ${doc.platforms.join(", ")})`;
         doc.platforms.forEach((platform, i) => {
@@ -31444,7 +31620,7 @@ var init_resolve = __esm({
           if (lacking.length > 0) {
             this.err(
               "unsupported-platform",
-              `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
+              `${refOf(doc)} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${lacking.length === 1 ? "does" : "do"} not support`,
               loc,
               field,
               `drop ${platform} from platforms, or use versions that support it: ${lacking.join(", ")}`
@@ -31464,35 +31640,44 @@ var init_resolve = __esm({
             );
           }
         });
+        return ok;
+      }
+      /** Template and fragments support the product's accelerator. */
+      checkAccelerator(p, rm) {
+        const doc = p.doc;
+        const tmeta = rm.template.meta;
         const accLacking = [];
         if (!tmeta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(["accelerators"]))})`);
         for (const f of rm.fragments) {
           if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(["accelerators"]))})`);
         }
-        if (accLacking.length > 0) {
-          this.err(
-            "unsupported-accelerator",
-            `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
-            p.locate(["accelerator"]),
-            "accelerator",
-            `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
-          );
-          ok = false;
-        }
-        const tagsByVariant = this.expandTags(p, rm.variants);
-        if (!tagsByVariant) ok = false;
-        if (!ok || !tagsByVariant) return void 0;
-        const pin2 = this.loaded.lock?.doc.bases[rm.base.doc.name];
-        const base = { name: rm.base.doc.name, image: rm.base.doc.image };
-        if (pin2 && pin2.image === rm.base.doc.image) base.digest = pin2.digest;
-        const rp = { id, product: p, manifest: rm.manifest, template: rm.template, fragments: rm.fragments, base, variants: rm.variants };
-        for (const v of rm.variants) {
+        if (accLacking.length === 0) return true;
+        this.err(
+          "unsupported-accelerator",
+          `${refOf(doc)} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, "")).join(", ")} ${accLacking.length === 1 ? "does" : "do"} not support`,
+          p.locate(["accelerator"]),
+          "accelerator",
+          `change the accelerator, or use versions that support it: ${accLacking.join(", ")}`
+        );
+        return false;
+      }
+      /** The base image, with the lock's digest when the lock pins this very image. */
+      pinnedBase(b) {
+        const pin2 = this.loaded.lock?.doc.bases[b.doc.name];
+        const base = { name: b.doc.name, image: b.doc.image };
+        if (pin2 && pin2.image === b.doc.image) base.digest = pin2.digest;
+        return base;
+      }
+      /** One target per variant x platform, with its per-arch and merged tags. */
+      addTargets(rp, tagsByVariant) {
+        const doc = rp.product.doc;
+        for (const v of rp.variants) {
           const tags = tagsByVariant.get(v.name);
           for (const platform of doc.platforms) {
             const arch = archOf(platform);
             this.targets.push({
               name: targetName(doc.name, v.name, arch),
-              id: `${id}:${v.name}`,
+              id: `${rp.id}:${v.name}`,
               product: rp,
               variant: v,
               platform,
@@ -31504,7 +31689,6 @@ var init_resolve = __esm({
             });
           }
         }
-        return rp;
       }
       /** Tag patterns -> tags per variant; placeholders {version} {major} {minor} {patch} {variant} {matrix.KEY}. */
       expandTags(p, variants) {
@@ -31741,48 +31925,59 @@ function tempBeside(abs, kind) {
 async function writeOutputs(root, files2, options = {}) {
   const io = options.fs ?? fs2;
   root = path2.resolve(root);
-  const encoder2 = new TextEncoder();
-  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
-  const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
-  const changes = [];
-  let unchanged = 0;
-  const unreadable = (rel, e) => new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
-  const readCurrent = async (rel, abs) => {
-    try {
-      return await io.readFile(abs);
-    } catch (e) {
-      if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
-      throw unreadable(rel, e);
-    }
-  };
-  const withStat = async (rel, abs, bytes) => {
-    try {
-      const st = await io.stat(abs);
-      return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
-    } catch (e) {
-      throw unreadable(rel, e);
-    }
-  };
-  await eachLimit(wanted, async (w) => {
-    const current2 = await readCurrent(w.rel, w.abs);
-    if (current2 && Buffer.compare(current2, w.next) === 0) {
-      unchanged++;
-      return;
-    }
-    const previous = current2 && await withStat(w.rel, w.abs, current2);
-    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
-  });
-  await eachLimit(doomed, async (d) => {
-    const current2 = await readCurrent(d.rel, d.abs);
-    if (current2) changes.push({ ...d, previous: await withStat(d.rel, d.abs, current2), temp: tempBeside(d.abs, "old") });
-  });
-  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  const { changes, unchanged } = await collectChanges(io, root, files2, options.remove ?? []);
   const result = () => ({
     written: changes.filter((c) => c.next).map((c) => c.rel),
     removed: changes.filter((c) => !c.next).map((c) => c.rel),
     unchanged
   });
   if (changes.length === 0) return result();
+  await applyChanges(io, changes);
+  await tidyRemoved(io, root, changes);
+  return result();
+}
+async function collectChanges(io, root, files2, remove) {
+  const encoder2 = new TextEncoder();
+  const wanted = files2.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder2.encode(f.text) }));
+  const doomed = remove.map((rel) => ({ rel, abs: safeJoin(root, rel) }));
+  const changes = [];
+  let unchanged = 0;
+  await eachLimit(wanted, async (w) => {
+    const current = await readCurrent(io, w.rel, w.abs);
+    if (current && Buffer.compare(current, w.next) === 0) {
+      unchanged++;
+      return;
+    }
+    const previous = current && await withStat(io, w.rel, w.abs, current);
+    changes.push({ ...w, previous, temp: tempBeside(w.abs, "tmp") });
+  });
+  await eachLimit(doomed, async (d) => {
+    const current = await readCurrent(io, d.rel, d.abs);
+    if (current) changes.push({ ...d, previous: await withStat(io, d.rel, d.abs, current), temp: tempBeside(d.abs, "old") });
+  });
+  changes.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  return { changes, unchanged };
+}
+function unreadable(rel, e) {
+  return new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
+}
+async function readCurrent(io, rel, abs) {
+  try {
+    return await io.readFile(abs);
+  } catch (e) {
+    if (isMissing2(e) || e.code === "ENOTDIR") return void 0;
+    throw unreadable(rel, e);
+  }
+}
+async function withStat(io, rel, abs, bytes) {
+  try {
+    const st = await io.stat(abs);
+    return { bytes, mode: st.mode & 4095, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+  } catch (e) {
+    throw unreadable(rel, e);
+  }
+}
+async function applyChanges(io, changes) {
   const createdDirs = /* @__PURE__ */ new Set();
   const staged = [];
   const committed = [];
@@ -31823,6 +32018,8 @@ async function writeOutputs(root, files2, options = {}) {
       failure2.file
     );
   }
+}
+async function tidyRemoved(io, root, changes) {
   const leftover = [];
   for (const c of changes) {
     if (c.next) continue;
@@ -31841,7 +32038,6 @@ async function writeOutputs(root, files2, options = {}) {
     }
   }
   if (leftover.length) throw new OutputWriteError(`the generated files were written, but cannot delete ${leftover.join(", ")}`, leftover[0]);
-  return result();
 }
 async function rollback(io, committed, staged, createdDirs) {
   const unrestored = [];
@@ -32301,24 +32497,30 @@ function sourceOf(doc, index2) {
   const loc = doc.locate(["tests", index2]);
   return { file: loc.file, line: loc.line };
 }
+function templateBase(factory, host) {
+  const name = host.template.meta.doc.base;
+  const doc = factory.loaded.bases.find((b) => b.doc.name === name)?.doc;
+  const pin2 = factory.loaded.lock?.doc.bases?.[name];
+  return doc === void 0 ? host.base : { name: doc.name, image: doc.image, ...pin2 && pin2.image === doc.image ? { digest: pin2.digest } : {} };
+}
 function planFragmentTests(factory) {
   const products = [...factory.products].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const byRef = /* @__PURE__ */ new Map();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref3 = `${f.meta.doc.name}@${f.meta.doc.version}`;
-      if (!byRef.has(ref3)) byRef.set(ref3, { fragment: f, host: p, targets: [] });
+      const ref2 = `${f.meta.doc.name}@${f.meta.doc.version}`;
+      if (!byRef.has(ref2)) byRef.set(ref2, { fragment: f, host: p, targets: [] });
     }
   }
   const refsOf = /* @__PURE__ */ new Map();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
     if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`));
-    for (const ref3 of refs) byRef.get(ref3).targets.push(t);
+    for (const ref2 of refs) byRef.get(ref2).targets.push(t);
   }
   const plans = [];
-  for (const ref3 of [...byRef.keys()].sort()) {
-    const { fragment, host, targets } = byRef.get(ref3);
+  for (const ref2 of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref2);
     const fdoc = fragment.meta.doc;
     const accelerator = (fdoc.accelerators ?? ["cpu"]).includes("cpu") ? "cpu" : "cuda";
     const firstOn = /* @__PURE__ */ new Map();
@@ -32332,13 +32534,10 @@ function planFragmentTests(factory) {
       platforms.push({ platform: t.platform, arch: t.arch, pool: pool2 });
     }
     platforms.sort((a, b) => a.platform < b.platform ? -1 : 1);
-    const tbase = host.template.meta.doc.base;
-    const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
-    const pin2 = factory.loaded.lock?.doc.bases?.[tbase];
-    const base = baseDoc === void 0 ? host.base : { name: baseDoc.name, image: baseDoc.image, ...pin2 && pin2.image === baseDoc.image ? { digest: pin2.digest } : {} };
+    const base = accelerator === "cpu" ? templateBase(factory, host) : host.base;
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
-      ref: ref3,
+      ref: ref2,
       fragment,
       host,
       variant: host.variants[0],
@@ -32348,7 +32547,7 @@ function planFragmentTests(factory) {
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
       targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
-      cases: fdoc.tests.map((test, i) => ({ test, origin: ref3, source: sourceOf(fragment.meta, i) }))
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
     });
   }
   return plans;
@@ -32369,24 +32568,8 @@ var init_testrunner = __esm({
   }
 });
 
-// generators/bake.ts
-import { createHash as createHash2 } from "node:crypto";
-function dockerfileKey(product, variant) {
-  return `${product.id}:${variant.name}`;
-}
-function combinedTestDir(dockerfilePath2) {
-  return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
-}
-function baseVariable(name) {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
-function baseDefault(base, lock) {
-  const pin2 = lock?.doc.bases?.[base.name];
-  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
-  return base.image;
-}
+// src/core/labels.ts
 function imageLabels(p, variant) {
-  const tdoc = p.template.meta.doc;
   const parts = {};
   for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
   parts["org.opencontainers.image.title"] ??= [p.product.doc.name];
@@ -32396,10 +32579,10 @@ function imageLabels(p, variant) {
   parts["org.opencontainers.image.revision"] = [{ ref: "REVISION" }];
   parts["org.opencontainers.image.created"] = [{ expr: EPOCH_EXPR }];
   parts["org.opencontainers.image.base.name"] = [{ ref: baseVariable(p.base.name) }];
-  parts["dev.factory.product"] = [p.id];
-  parts["dev.factory.variant"] = [variant.name];
-  parts["dev.factory.template"] = [`${tdoc.name}@${tdoc.version}`];
-  parts["dev.factory.fragments"] = [p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`).join(",")];
+  parts[FACTORY_LABELS.product] = [p.id];
+  parts[FACTORY_LABELS.variant] = [variant.name];
+  parts[FACTORY_LABELS.template] = [refOf(p.template.meta.doc)];
+  parts[FACTORY_LABELS.fragments] = [p.fragments.map((f) => refOf(f.meta.doc)).join(",")];
   const stat = {};
   const dynamic = [];
   for (const k of Object.keys(parts).sort()) {
@@ -32409,33 +32592,78 @@ function imageLabels(p, variant) {
   }
   return { parts, static: stat, dynamic };
 }
+function factoryLabels(labels) {
+  const get = (key) => {
+    const v = labels?.[key];
+    return v === null || v === void 0 || v === "" ? void 0 : v;
+  };
+  const product = get(FACTORY_LABELS.product);
+  const out = { fragments: (get(FACTORY_LABELS.fragments) ?? "").split(/[\s,]+/).filter(Boolean) };
+  if (product !== void 0) out.product = product;
+  const productRef = product !== void 0 ? splitRef(product) : void 0;
+  if (productRef) out.productRef = productRef;
+  const variant = get(FACTORY_LABELS.variant);
+  if (variant !== void 0) out.variant = variant;
+  const template = get(FACTORY_LABELS.template);
+  if (template !== void 0) out.template = template;
+  return out;
+}
+var FACTORY_LABELS, EPOCH_EXPR, ANNOTATED_LABELS;
+var init_labels = __esm({
+  "src/core/labels.ts"() {
+    "use strict";
+    init_ids();
+    FACTORY_LABELS = {
+      product: "dev.factory.product",
+      variant: "dev.factory.variant",
+      template: "dev.factory.template",
+      fragments: "dev.factory.fragments"
+    };
+    EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
+    ANNOTATED_LABELS = [
+      FACTORY_LABELS.fragments,
+      FACTORY_LABELS.product,
+      FACTORY_LABELS.template,
+      FACTORY_LABELS.variant,
+      "org.opencontainers.image.created",
+      "org.opencontainers.image.revision",
+      "org.opencontainers.image.source",
+      "org.opencontainers.image.title",
+      "org.opencontainers.image.version"
+    ];
+  }
+});
+
+// generators/bake.ts
+import { createHash as createHash2 } from "node:crypto";
+function dockerfileKey(product, variant) {
+  return `${product.id}:${variant.name}`;
+}
+function combinedTestDir(dockerfilePath2) {
+  return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
+}
+function baseDefault(base, lock) {
+  const pin2 = lock?.doc.bases?.[base.name];
+  if (pin2 && pin2.image === base.image && !base.image.includes("@")) return `${base.image}@${pin2.digest}`;
+  return base.image;
+}
 function cacheTag(name) {
   if (name.length <= 128) return name;
   return `${name.slice(0, 115)}-${createHash2("sha256").update(name).digest("hex").slice(0, 12)}`;
 }
-function cacheAttrs(name, arch, cache) {
+function cacheAttrs(name, cache) {
   const own2 = cacheTag(name);
-  const shared = `shared-${arch}`;
   switch (cache) {
     case "gha":
-      return {
-        from: [str(`type=gha,scope=${own2}`), str(`type=gha,scope=${shared}`)],
-        to: [str(`type=gha,scope=${own2},mode=max`)]
-      };
+      return { from: [str(`type=gha,scope=${own2}`)], to: [str(`type=gha,scope=${own2},mode=max`)] };
     case "local":
       return {
-        from: [
-          expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${own2}`])),
-          expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${shared}`]))
-        ],
+        from: [expr(hclTemplate(["type=local,src=", { ref: "CACHE_DIR" }, `/${own2}`]))],
         to: [expr(hclTemplate(["type=local,dest=", { ref: "CACHE_DIR" }, `/${own2},mode=max`]))]
       };
     default:
       return {
-        from: [
-          expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2}`])),
-          expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${shared}`]))
-        ],
+        from: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2}`]))],
         to: [expr(hclTemplate(["type=registry,ref=", { ref: "CACHE_REPO" }, `:${own2},mode=max,image-manifest=true,oci-mediatypes=true`]))]
       };
   }
@@ -32606,6 +32834,13 @@ function variableBlock(label, description, value) {
 }
 function variableBlocks(factory, baseVars) {
   const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
+  blocks.push(
+    variableBlock(
+      SBOM_SCANNER_VARIABLE,
+      "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)",
+      str(factory.policy.sbom.scanner ?? DEFAULT_SBOM_SCANNER)
+    )
+  );
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
     blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
@@ -32678,13 +32913,13 @@ function variantCommonTarget(t, d) {
       ["target", TARGET_FINAL],
       ["args", argsMap(t.product.base.name, t.variant.args)],
       ["labels", map2(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]))]))],
-      ["annotations", list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
+      ["annotations", list(ANNOTATED_LABELS.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]]))))],
       ["attest", ATTEST]
     ]
   };
 }
 function platformTarget(t, share) {
-  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  const cache = cacheAttrs(t.name, t.pool.doc.cache);
   return {
     type: "target",
     label: t.name,
@@ -32714,7 +32949,7 @@ function sharedStageTargets(targets, dockerfiles, shares) {
 function sharedStageTarget(share, d) {
   const first = share.users[0];
   const name = stageTargetName(share);
-  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  const cache = cacheAttrs(name, first.pool.doc.cache);
   return {
     type: "target",
     label: name,
@@ -32766,7 +33001,7 @@ function renderBake(blocks, targetBlocks) {
 function fragmentTestBlocks(ft) {
   return ft.platforms.map((a) => {
     const name = `${ft.targetPrefix}-${a.arch}`;
-    const cache = cacheAttrs(name, a.arch, a.pool.doc.cache);
+    const cache = cacheAttrs(name, a.pool.doc.cache);
     return {
       type: "target",
       label: name,
@@ -32784,7 +33019,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, EPOCH_EXPR, VARIABLES, ANNOTATED, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, ATTEST, FROM_AS;
+var TEST_RESULTS_VARIABLE, VARIABLES, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, SBOM_SCANNER_VARIABLE, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -32795,8 +33030,8 @@ var init_bake = __esm({
     init_hcl();
     init_testrunner();
     init_ids();
+    init_labels();
     TEST_RESULTS_VARIABLE = "TEST_RESULTS_DIR";
-    EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
     VARIABLES = [
       { name: "REGISTRY", default: str("localhost:5000"), description: "registry (host[/path]) the image tags are under" },
       {
@@ -32811,23 +33046,13 @@ var init_bake = __esm({
       { name: "SOURCE_URL", default: str(""), description: "source repository URL recorded in labels and annotations" },
       { name: TEST_RESULTS_VARIABLE, default: str(".factory/test-results"), description: "where test targets export results.json (one directory per test target)" }
     ];
-    ANNOTATED = [
-      "dev.factory.fragments",
-      "dev.factory.product",
-      "dev.factory.template",
-      "dev.factory.variant",
-      "org.opencontainers.image.created",
-      "org.opencontainers.image.revision",
-      "org.opencontainers.image.source",
-      "org.opencontainers.image.title",
-      "org.opencontainers.image.version"
-    ];
     byName = (a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     sortedKeys = (o) => Object.keys(o).sort();
     CONTEXT = str(".");
     TARGET_FINAL = str("final");
     TARGET_TEST_RESULTS = str("test-results");
-    ATTEST = list([str("type=sbom"), str("type=provenance,mode=max")]);
+    SBOM_SCANNER_VARIABLE = "SBOM_SCANNER";
+    ATTEST = list([expr(hclTemplate(["type=sbom,generator=", { ref: SBOM_SCANNER_VARIABLE }])), str("type=provenance,mode=max")]);
     FROM_AS = /^FROM\s+\S+\s+AS\s+(\S+)\s*$/i;
   }
 });
@@ -32969,7 +33194,7 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref3) => testsByRef.get(ref3) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref2) => testsByRef.get(ref2) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
@@ -33017,6 +33242,7 @@ var init_build_files = __esm({
     init_types();
     init_ids();
     init_bake();
+    init_labels();
     init_testrunner();
     BAKE_FILE = "docker-bake.hcl";
   }
@@ -33049,7 +33275,7 @@ var init_schema2 = __esm({
   }
 });
 
-// src/plan/outputs.ts
+// src/core/plan-outputs.ts
 function poolSlug(pool2) {
   return pool2.replace(/[^A-Za-z0-9_-]/g, "_");
 }
@@ -33074,8 +33300,8 @@ function splitLegs(legs, shards) {
   return out;
 }
 var MAX_MATRIX_LEGS, PLAN_OUTPUTS;
-var init_outputs = __esm({
-  "src/plan/outputs.ts"() {
+var init_plan_outputs = __esm({
+  "src/core/plan-outputs.ts"() {
     "use strict";
     MAX_MATRIX_LEGS = 256;
     PLAN_OUTPUTS = {
@@ -33087,21 +33313,21 @@ var init_outputs = __esm({
   }
 });
 
-// src/plan/paths.ts
-function matchesPattern(path13, pattern) {
-  if (pattern.endsWith("/**")) return path13.startsWith(pattern.slice(0, -2));
-  return path13 === pattern;
+// src/core/path-classes.ts
+function matchesPattern(path14, pattern) {
+  if (pattern.endsWith("/**")) return path14.startsWith(pattern.slice(0, -2));
+  return path14 === pattern;
 }
-function classifyPath(path13) {
-  if (/\.test\.[cm]?[jt]s$/.test(path13)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path13, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path13, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path13, p))) return "generated";
+function classifyPath(path14) {
+  if (/\.test\.[cm]?[jt]s$/.test(path14)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path14, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path14, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path14, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
-var init_paths2 = __esm({
-  "src/plan/paths.ts"() {
+var init_path_classes = __esm({
+  "src/core/path-classes.ts"() {
     "use strict";
     SOURCE_PATTERNS = ["manifests/**", "templates/**", "fragments/**", "factory.lock.json"];
     GENERATED_PATTERNS = ["docker-bake.hcl", "build/**"];
@@ -33469,8 +33695,8 @@ function checkout2(fetchDepth) {
 function setupNode2(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function download(name, path13) {
-  const w = typeof name === "string" ? { name, path: path13 } : { pattern: name.pattern, path: path13, "merge-multiple": true };
+function download(name, path14) {
+  const w = typeof name === "string" ? { name, path: path14 } : { pattern: name.pattern, path: path14, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function planJob(pools, policy) {
@@ -33762,8 +33988,8 @@ var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUN
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
-    init_outputs();
-    init_paths2();
+    init_plan_outputs();
+    init_path_classes();
     init_workflow_actions();
     init_workflow_common();
     init_workflow_pool();
@@ -33885,14 +34111,14 @@ var init_serve = __esm({
 });
 
 // src/obs/compat.ts
-function matches(r, ref3) {
-  return r.product.id === ref3 || r.template?.ref === ref3 || r.fragments.some((f) => f.ref === ref3);
+function matches(r, ref2) {
+  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add2 = (ref3, r) => {
-    const have = out.get(ref3);
-    if (!have) out.set(ref3, [r]);
+  const add2 = (ref2, r) => {
+    const have = out.get(ref2);
+    if (!have) out.set(ref2, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
@@ -35093,11 +35319,11 @@ function kpiText(r, skipped) {
   if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
   return out.join("\n");
 }
-function compatText(ref3, rows) {
-  if (!rows.length) return `no records of builds with ${ref3} yet`;
+function compatText(ref2, rows) {
+  if (!rows.length) return `no records of builds with ${ref2} yet`;
   const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
   return [
-    `Built together with ${ref3} (passing combinations first):`,
+    `Built together with ${ref2} (passing combinations first):`,
     table([
       head,
       ...rows.map((r) => [
@@ -35158,13 +35384,13 @@ var init_obs = __esm({
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = by === "pool" ? await targetIndex(ctx) : /* @__PURE__ */ new Map();
-        const report2 = computeKpis(set2.records, set2.aggregates, {
+        const report3 = computeKpis(set2.records, set2.aggregates, {
           ...since ? { since } : {},
           ...by ? { by } : {},
           poolOf: (t) => index2.get(t)?.pool ?? "unknown"
         });
-        if (ctx.json) printJson(ctx.io, { ...report2, skipped: set2.problems });
-        else ctx.io.out(kpiText(report2, set2.problems.length));
+        if (ctx.json) printJson(ctx.io, { ...report3, skipped: set2.problems });
+        else ctx.io.out(kpiText(report3, set2.problems.length));
         return EXIT.ok;
       }
     };
@@ -35174,15 +35400,15 @@ var init_obs = __esm({
       positionals: { min: 1, max: 1 },
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
-        const ref3 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref3))
-          throw new UserError(`'${ref3}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const ref2 = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2))
+          throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = await targetIndex(ctx);
-        const rows = compat(set2.records, { ref: ref3, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
-        if (ctx.json) printJson(ctx.io, { ref: ref3, rows, skipped: set2.problems });
-        else ctx.io.out(compatText(ref3, rows));
+        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref2, rows));
         return EXIT.ok;
       }
     };
@@ -35236,17 +35462,17 @@ var init_obs = __esm({
 });
 
 // src/registry/reference.ts
-function parseReference(ref3) {
-  if (ref3.length === 0) throw new ReferenceError2(ref3, "empty");
-  if (ref3 !== ref3.trim()) throw new ReferenceError2(ref3, "must not contain whitespace");
-  let rest = ref3;
+function parseReference(ref2) {
+  if (ref2.length === 0) throw new ReferenceError2(ref2, "empty");
+  if (ref2 !== ref2.trim()) throw new ReferenceError2(ref2, "must not contain whitespace");
+  let rest = ref2;
   let digest;
   const at2 = rest.indexOf("@");
   if (at2 >= 0) {
     digest = rest.slice(at2 + 1);
     rest = rest.slice(0, at2);
     if (!DIGEST_RE.test(digest)) {
-      throw new ReferenceError2(ref3, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
+      throw new ReferenceError2(ref2, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
     }
   }
   let tag;
@@ -35255,7 +35481,7 @@ function parseReference(ref3) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref3, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref2, `tag "${tag}" must match ${TAG_RE2.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -35263,10 +35489,10 @@ function parseReference(ref3) {
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry2 = first;
     parts.shift();
-    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref3, `registry host "${registry2}" is not a host[:port]`);
+    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref2, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError2(ref3, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
+    throw new ReferenceError2(ref2, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry2 === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   const out = { registry: registry2, repository: parts.join("/") };
@@ -35299,9 +35525,9 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref3, reason2) {
-        super(`invalid image reference "${ref3}": ${reason2}`);
-        this.ref = ref3;
+      constructor(ref2, reason2) {
+        super(`invalid image reference "${ref2}": ${reason2}`);
+        this.ref = ref2;
         this.name = "ImageReferenceError";
       }
       ref;
@@ -35370,8 +35596,8 @@ function parseChallenge(header) {
   }
   return { scheme: (m[1] ?? "").toLowerCase(), params };
 }
-function toRef(ref3) {
-  return typeof ref3 === "string" ? parseReference(ref3) : ref3;
+function toRef(ref2) {
+  return typeof ref2 === "string" ? parseReference(ref2) : ref2;
 }
 function refName(r) {
   return formatReference(r);
@@ -35413,8 +35639,8 @@ var init_client = __esm({
         return `${scheme}://${apiHost(registry2)}/v2`;
       }
       /** Digest, media type and size of what the reference points at, without downloading it. */
-      async resolve(ref3) {
-        const r = toRef(ref3);
+      async resolve(ref2) {
+        const r = toRef(ref2);
         const res = await this.request(r, "HEAD", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const digest = res.headers.get("docker-content-digest");
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -35429,17 +35655,17 @@ var init_client = __esm({
         return { mediaType: m.mediaType, digest: m.digest, size: m.size };
       }
       /** False only for "not found"; auth and transport failures still throw so a skip is never wrong. */
-      async manifestExists(ref3) {
+      async manifestExists(ref2) {
         try {
-          await this.resolve(ref3);
+          await this.resolve(ref2);
           return true;
         } catch (e) {
           if (e instanceof RegistryError && e.status === 404) return false;
           throw e;
         }
       }
-      async getManifest(ref3) {
-        const r = toRef(ref3);
+      async getManifest(ref2) {
+        const r = toRef(ref2);
         const res = await this.request(r, "GET", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const raw = new Uint8Array(await res.arrayBuffer());
         const digest = sha256Digest(raw);
@@ -35461,22 +35687,22 @@ var init_client = __esm({
         }
       }
       /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
-      source(ref3) {
-        const r = toRef(ref3);
+      source(ref2) {
+        const r = toRef(ref2);
         return {
           manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
           blob: (digest) => this.getBlob(r, digest)
         };
       }
       /** All tags of the repository, following `Link` pagination, sorted. */
-      async listTags(ref3) {
-        const r = toRef(ref3);
+      async listTags(ref2) {
+        const r = toRef(ref2);
         const tags = [];
-        let path13 = `/${r.repository}/tags/list?n=1000`;
-        while (path13 !== void 0) {
+        let path14 = `/${r.repository}/tags/list?n=1000`;
+        while (path14 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path13, "application/json");
+            res = await this.request(r, "GET", path14, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -35485,7 +35711,7 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path13 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path14 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
       }
@@ -35493,14 +35719,14 @@ var init_client = __esm({
       async catalog(registry2) {
         const r = { registry: registry2, repository: "_catalog" };
         const repos = [];
-        let path13 = "/_catalog?n=1000";
-        while (path13 !== void 0) {
-          const res = await this.request(r, "GET", path13, "application/json", "registry:catalog:*");
+        let path14 = "/_catalog?n=1000";
+        while (path14 !== void 0) {
+          const res = await this.request(r, "GET", path14, "application/json", "registry:catalog:*");
           const body = await res.json();
           repos.push(...body.repositories ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path13 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path14 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(repos)].sort();
       }
@@ -35509,8 +35735,8 @@ var init_client = __esm({
        * Undefined when the registry has no referrers API (distribution 2.x answers 404): callers
        * then fall back to cosign's `sha256-<hex>.sig` tag scheme.
        */
-      async referrers(ref3, digest) {
-        const r = toRef(ref3);
+      async referrers(ref2, digest) {
+        const r = toRef(ref2);
         let res;
         try {
           res = await this.request(r, "GET", `/${r.repository}/referrers/${digest}`, MEDIA_TYPES.ociIndex);
@@ -35522,14 +35748,14 @@ var init_client = __esm({
         return body.manifests ?? [];
       }
       /** DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag that points at it. */
-      async deleteManifest(ref3) {
-        const r = toRef(ref3);
+      async deleteManifest(ref2) {
+        const r = toRef(ref2);
         if (!r.digest) throw new RegistryError(`${refName(r)}: a manifest is deleted by digest, not by tag`, void 0, void 0, this.baseUrl(r.registry));
         const res = await this.request(r, "DELETE", `/${r.repository}/manifests/${r.digest}`, "*/*", `repository:${r.repository}:delete`);
         await res.body?.cancel();
       }
-      async getBlob(ref3, digest) {
-        const r = toRef(ref3);
+      async getBlob(ref2, digest) {
+        const r = toRef(ref2);
         const res = await this.request(r, "GET", `/${r.repository}/blobs/${digest}`, "*/*");
         const bytes = new Uint8Array(await res.arrayBuffer());
         if (digest.startsWith("sha256:") && sha256Digest(bytes) !== digest) {
@@ -35537,8 +35763,8 @@ var init_client = __esm({
         }
         return bytes;
       }
-      async getImageConfig(ref3, manifest) {
-        const r = toRef(ref3);
+      async getImageConfig(ref2, manifest) {
+        const r = toRef(ref2);
         let m = manifest;
         if (m === void 0) {
           const fetched = await this.getManifest(r);
@@ -35559,8 +35785,8 @@ var init_client = __esm({
        * Everything the e2e assertions need about a pushed image: its platforms, per-platform
        * labels and annotations, and the attestations BuildKit attached.
        */
-      async inspect(ref3) {
-        const r = toRef(ref3);
+      async inspect(ref2) {
+        const r = toRef(ref2);
         const top = await this.getManifest(r);
         const images = [];
         const attestations = {};
@@ -35595,8 +35821,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path13, accept, scope = `repository:${r.repository}:pull`) {
-        const url2 = `${this.baseUrl(r.registry)}${path13}`;
+      async request(r, method, path14, accept, scope = `repository:${r.repository}:pull`) {
+        const url2 = `${this.baseUrl(r.registry)}${path14}`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
         for (let attempt = 0; attempt < 2; attempt++) {
@@ -35711,7 +35937,7 @@ function run(cmd, args) {
 function cosignSigner(o) {
   const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
-    async verify(ref3) {
+    async verify(ref2) {
       const args = [
         "verify",
         ...auth,
@@ -35719,7 +35945,7 @@ function cosignSigner(o) {
         ...o.allowHttp ? ["--allow-http-registry"] : [],
         "--output",
         "json",
-        ref3
+        ref2
       ];
       const r = await run(o.cosign ?? "cosign", args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
@@ -35744,6 +35970,7 @@ var SPDX_PREDICATE;
 var init_constants = __esm({
   "src/action/constants.ts"() {
     "use strict";
+    init_schema();
     SPDX_PREDICATE = "https://spdx.dev/Document";
   }
 });
@@ -35850,8 +36077,9 @@ function baseCheck(platform, facts, expected) {
   return got === expected.basePin ? { platform, check: "base", ok: true, detail: `${got.slice(0, 19)} = the lock's pin` } : { platform, check: "base", ok: false, detail: `built on ${got}, the lock pins ${expected.basePin}: rebuild, or the image predates the pin` };
 }
 function compositionCheck(platform, img, expected) {
-  const template = img.labels["dev.factory.template"] ?? "";
-  const fragments = (img.labels["dev.factory.fragments"] ?? "").split(",").filter(Boolean);
+  const factory = factoryLabels(img.labels);
+  const template = factory.template ?? "";
+  const fragments = factory.fragments;
   if (!expected)
     return {
       platform,
@@ -35860,14 +36088,12 @@ function compositionCheck(platform, img, expected) {
       detail: template ? `${template} + ${fragments.join(", ")} (not compared: not a product of this factory)` : "no dev.factory.* labels: not a factory image"
     };
   const problems = [];
-  if (img.labels["dev.factory.product"] !== expected.product)
-    problems.push(`product label ${img.labels["dev.factory.product"] ?? "(none)"}, expected ${expected.product}`);
-  if (img.labels["dev.factory.variant"] !== expected.variant)
-    problems.push(`variant label ${img.labels["dev.factory.variant"] ?? "(none)"}, expected ${expected.variant}`);
+  if (factory.product !== expected.product) problems.push(`product label ${factory.product ?? "(none)"}, expected ${expected.product}`);
+  if (factory.variant !== expected.variant) problems.push(`variant label ${factory.variant ?? "(none)"}, expected ${expected.variant}`);
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
   if (fragments.join(",") !== expected.fragments.join(","))
     problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
-  for (const ref3 of [template, ...fragments]) if (ref3 && !expected.lockDigests[ref3]) problems.push(`${ref3} is not in factory.lock.json`);
+  for (const ref2 of [template, ...fragments]) if (ref2 && !expected.lockDigests[ref2]) problems.push(`${ref2} is not in factory.lock.json`);
   return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
 }
 async function verifyImage(v) {
@@ -35895,6 +36121,7 @@ var init_verify = __esm({
   "src/supply/verify.ts"() {
     "use strict";
     init_image();
+    init_labels();
   }
 });
 
@@ -35909,7 +36136,7 @@ function expectedOf(factory, t) {
     variant: t.variant.name,
     template,
     fragments,
-    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref3, e]) => [ref3, e.digest])),
+    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref2, e]) => [ref2, e.digest])),
     baseImage: p.base.image,
     ...p.base.digest ? { basePin: p.base.digest } : {}
   };
@@ -35941,6 +36168,7 @@ var init_verify2 = __esm({
     init_cosign();
     init_verify();
     init_ids();
+    init_labels();
     init_errors3();
     init_output();
     verify = {
@@ -35968,26 +36196,26 @@ var init_verify2 = __esm({
         const client = new RegistryClient();
         const all = [];
         for (const s of await subjects(ctx, factory)) {
-          const ref3 = parseReference(s.ref);
+          const ref2 = parseReference(s.ref);
           const signer = cosignSigner({
             ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
-            allowHttp: isLoopbackHost(ref3.registry)
+            allowHttp: isLoopbackHost(ref2.registry)
           });
           let inspection;
           try {
-            inspection = await client.inspect(ref3);
+            inspection = await client.inspect(ref2);
           } catch (e) {
             if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
             throw e;
           }
-          const label = inspection.images[0]?.labels ?? {};
-          const target = s.target ?? factory?.targets.find((t) => t.product.id === label["dev.factory.product"] && t.variant.name === label["dev.factory.variant"]);
-          const repo = formatReference({ ...ref3, tag: void 0, digest: void 0 });
+          const label = factoryLabels(inspection.images[0]?.labels);
+          const target = s.target ?? factory?.targets.find((t) => t.product.id === label.product && t.variant.name === label.variant);
+          const repo = formatReference({ ...ref2, tag: void 0, digest: void 0 });
           const checks = await verifyImage({
             repository: repo,
             inspection,
-            source: client.source(ref3),
+            source: client.source(ref2),
             signer,
             ...target && factory ? { expected: expectedOf(factory, target) } : {}
           });
@@ -36138,10 +36366,10 @@ var BUILD_KEY_VERSION, KEY_TAG_PREFIX, sha256, Renderer;
 var init_key = __esm({
   "src/plan/key.ts"() {
     "use strict";
-    init_bake();
     init_build_files();
     init_testrunner();
     init_digest();
+    init_labels();
     init_render();
     BUILD_KEY_VERSION = "factory-build-key/v2";
     KEY_TAG_PREFIX = "bk-";
@@ -36185,41 +36413,39 @@ function targetSteps(t) {
 }
 function detectAffected(input3) {
   const { head, base, changed } = input3;
-  const affected = /* @__PURE__ */ new Map();
-  const used = /* @__PURE__ */ new Set();
-  const add2 = (t, reason2) => {
-    const list4 = affected.get(t.name) ?? [];
-    if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
-    affected.set(t.name, list4);
-    for (const f of reason2.files) used.add(f);
-  };
-  const filesUnder = (dir) => changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-  const filesAt = (path13) => changed.filter((f) => f.path === path13 || f.from === path13);
-  const ignored = [];
+  const tally = new Tally(changed);
+  addFactoryWide(tally, head, changed);
+  if (!base) addBaseUnavailable(tally, head, input3.baseProblem);
+  else compareFactories(tally, head, base);
+  addGeneratedEdits(tally, head, changed);
+  const headNames = new Set(head.targets.map((t) => t.name));
+  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
+  return { affected: tally.affected, removed, ignored: ignoredFiles(changed, tally.used) };
+}
+function addFactoryWide(tally, head, changed) {
   const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
-  if (factoryWide.length > 0) {
-    const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
-    for (const t of head.targets) {
-      add2(t, {
-        kind: "factory-wide",
-        summary: summary2,
-        chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
-        files: factoryWide.map((f) => f.path)
-      });
-    }
+  if (factoryWide.length === 0) return;
+  const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "factory-wide",
+      summary: summary2,
+      chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
+      files: factoryWide.map((f) => f.path)
+    });
   }
-  if (!base) {
-    for (const t of head.targets) {
-      add2(t, {
-        kind: "base-unavailable",
-        summary: "the base revision cannot be compared",
-        chain: [input3.baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
-        files: []
-      });
-    }
-  } else {
-    compareFactories(head, base, add2, filesUnder, filesAt);
+}
+function addBaseUnavailable(tally, head, baseProblem) {
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "base-unavailable",
+      summary: "the base revision cannot be compared",
+      chain: [baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
+      files: []
+    });
   }
+}
+function addGeneratedEdits(tally, head, changed) {
   const byDir = /* @__PURE__ */ new Map();
   for (const t of head.targets) {
     const dir = dockerfilePath(t.product, t.variant).replace(/\/Dockerfile$/, "/");
@@ -36227,140 +36453,196 @@ function detectAffected(input3) {
   }
   for (const f of changed.filter((c) => classifyPath(c.path) === "generated")) {
     const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
-    if (dir) {
-      for (const t of byDir.get(dir)) {
-        add2(t, {
-          kind: "generated",
-          summary: `generated file ${f.path} changed`,
-          chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
-          files: [f.path]
-        });
-      }
+    if (!dir) continue;
+    for (const t of byDir.get(dir)) {
+      tally.add(t, {
+        kind: "generated",
+        summary: `generated file ${f.path} changed`,
+        chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
+        files: [f.path]
+      });
     }
   }
+}
+function ignoredFiles(changed, used) {
+  const ignored = [];
   for (const f of changed) {
     if (used.has(f.path)) continue;
     const cls = classifyPath(f.path);
     const why = cls === "other" ? "not a factory input" : cls === "generated" ? "generated from the sources (factory generate --check keeps it in sync); no target maps to it" : cls === "factory-wide" ? "factory-wide, but the factory has no targets" : "no target depends on what changed here";
     ignored.push({ path: f.path, why });
   }
-  const headNames = new Set(head.targets.map((t) => t.name));
-  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
-  return { affected, removed, ignored: ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0) };
+  return ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-function compareFactories(head, base, add2, filesUnder, filesAt) {
+function located2(l) {
+  return `${l.file}:${l.location.line}`;
+}
+function compareFactories(tally, head, base) {
   const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
   const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
-  const located2 = (l) => `${l.file}:${l.location.line}`;
-  const pathsOf = (fs11) => [...new Set(fs11.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
   for (const t of head.targets) {
     const b = baseTargets.get(t.name);
-    const steps = targetSteps(t);
     if (!b) {
-      const productFile = filesAt(t.product.product.file);
-      const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
-      add2(t, {
-        kind: "added",
-        summary: `new target: ${what}`,
-        chain: [`${located2(t.product.product)}: ${what}`, ...steps],
-        files: pathsOf(productFile.length > 0 ? productFile : filesAt(t.product.manifest.file))
-      });
+      addNewTarget(tally, t, baseProducts);
       continue;
     }
-    const hp = t.product;
-    const bp = b.product;
-    if (!same(hp.product.doc, bp.product.doc)) {
-      const fields = changedFields(hp.product.doc, bp.product.doc);
-      add2(t, {
-        kind: "product",
-        summary: `product ${hp.id} changed (${fields.join(", ")})`,
-        chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...steps],
-        files: pathsOf([...filesAt(hp.product.file), ...filesAt(bp.product.file)])
-      });
+    compareDocuments(tally, t, b);
+    compareTemplate(tally, t, t.product.template, b.product.template);
+    const baseFragments = new Map(b.product.fragments.map((f) => [refOf(f.meta.doc), f]));
+    for (const f of t.product.fragments) {
+      const bf = baseFragments.get(refOf(f.meta.doc));
+      if (bf && bf.digest !== f.digest) compareFragment(tally, t, f);
+      if (!bf) adopted(tally, t, "fragment", f);
     }
-    if (!same(hp.manifest.doc, bp.manifest.doc)) {
-      const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
-      const mref = ref2(hp.manifest.doc);
-      add2(t, {
-        kind: "manifest",
-        summary: `manifest ${mref} changed (${fields.join(", ")})`,
-        chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...steps],
-        files: pathsOf([...filesAt(hp.manifest.file), ...filesAt(bp.manifest.file)])
-      });
-    }
-    compareTemplate(t, hp.template, bp.template, add2, filesUnder, pathsOf);
-    const baseFragments = new Map(bp.fragments.map((f) => [ref2(f.meta.doc), f]));
-    for (const f of hp.fragments) {
-      const bf = baseFragments.get(ref2(f.meta.doc));
-      if (bf && bf.digest !== f.digest) compareFragment(t, f, add2, filesUnder, pathsOf);
-    }
-    if (!same(hp.base, bp.base)) {
-      const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
-      const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
-      add2(t, {
-        kind: "base",
-        summary: what,
-        chain: [what, `template ${ref2(hp.template.meta.doc)} / manifest ${ref2(hp.manifest.doc)} of ${hp.id} builds on it`, ...steps],
-        files: pathsOf([...baseDoc ? filesAt(baseDoc.file) : [], ...filesAt("factory.lock.json")])
-      });
-    }
-    if (t.pool.doc.name !== b.pool.doc.name) {
-      add2(t, {
-        kind: "pool",
-        summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
-        chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...steps],
-        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)])
-      });
-    } else if (!same(t.pool.doc, b.pool.doc)) {
-      const fields = changedFields(t.pool.doc, b.pool.doc);
-      add2(t, {
-        kind: "pool",
-        summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
-        chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...steps],
-        files: pathsOf([...filesAt(t.pool.file), ...filesAt(b.pool.file)])
-      });
-    }
+    if (refOf(t.product.template.meta.doc) !== refOf(b.product.template.meta.doc)) adopted(tally, t, "template", t.product.template);
+    compareBase(tally, head, t, b);
+    comparePool(tally, t, b);
   }
 }
-function compareTemplate(t, h, b, add2, filesUnder, pathsOf) {
-  if (ref2(h.meta.doc) !== ref2(b.meta.doc) || h.digest === b.digest) return;
-  const files2 = filesUnder(h.dir);
-  const tref = ref2(h.meta.doc);
-  add2(t, {
+function addNewTarget(tally, t, baseProducts) {
+  const productFile = tally.filesAt(t.product.product.file);
+  const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
+  tally.add(t, {
+    kind: "added",
+    summary: `new target: ${what}`,
+    chain: [`${located2(t.product.product)}: ${what}`, ...targetSteps(t)],
+    files: tally.pathsOf(productFile.length > 0 ? productFile : tally.filesAt(t.product.manifest.file))
+  });
+}
+function compareDocuments(tally, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (!same(hp.product.doc, bp.product.doc)) {
+    const fields = changedFields(hp.product.doc, bp.product.doc);
+    tally.add(t, {
+      kind: "product",
+      summary: `product ${hp.id} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.product.file), ...tally.filesAt(bp.product.file)])
+    });
+  }
+  if (!same(hp.manifest.doc, bp.manifest.doc)) {
+    const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
+    const mref = refOf(hp.manifest.doc);
+    tally.add(t, {
+      kind: "manifest",
+      summary: `manifest ${mref} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.manifest.file), ...tally.filesAt(bp.manifest.file)])
+    });
+  }
+}
+function compareBase(tally, head, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (same(hp.base, bp.base)) return;
+  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
+  const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
+  tally.add(t, {
+    kind: "base",
+    summary: what,
+    chain: [what, `template ${refOf(hp.template.meta.doc)} / manifest ${refOf(hp.manifest.doc)} of ${hp.id} builds on it`, ...targetSteps(t)],
+    files: tally.pathsOf([...baseDoc ? tally.filesAt(baseDoc.file) : [], ...tally.filesAt("factory.lock.json")])
+  });
+}
+function comparePool(tally, t, b) {
+  if (t.pool.doc.name !== b.pool.doc.name) {
+    tally.add(t, {
+      kind: "pool",
+      summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  } else if (!same(t.pool.doc, b.pool.doc)) {
+    const fields = changedFields(t.pool.doc, b.pool.doc);
+    tally.add(t, {
+      kind: "pool",
+      summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  }
+}
+function compareTemplate(tally, t, h, b) {
+  if (refOf(h.meta.doc) !== refOf(b.meta.doc) || h.digest === b.digest) return;
+  const files2 = tally.filesUnder(h.dir);
+  const tref = refOf(h.meta.doc);
+  tally.add(t, {
     kind: "template",
     summary: `template ${tref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
       `template ${tref}`,
-      `manifest ${ref2(t.product.manifest.doc)} uses template ${tref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses template ${tref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-function compareFragment(t, f, add2, filesUnder, pathsOf) {
-  const files2 = filesUnder(f.dir);
-  const fref = ref2(f.meta.doc);
-  add2(t, {
+function adopted(tally, t, kind, src) {
+  const files2 = [...tally.filesUnder(src.dir), ...tally.filesAt(LOCK_PATH)];
+  const sref = refOf(src.meta.doc);
+  tally.add(t, {
+    kind,
+    summary: `adopts ${kind} ${sref}`,
+    chain: [
+      ...files2.length > 0 ? files2.map(describe3) : [`${src.dir}/ (unchanged, already in the base revision)`],
+      `${kind} ${sref}`,
+      `manifest ${refOf(t.product.manifest.doc)} now uses ${kind} ${sref}`,
+      ...targetSteps(t)
+    ],
+    files: tally.pathsOf(files2)
+  });
+}
+function compareFragment(tally, t, f) {
+  const files2 = tally.filesUnder(f.dir);
+  const fref = refOf(f.meta.doc);
+  tally.add(t, {
     kind: "fragment",
     summary: `fragment ${fref} changed`,
     chain: [
       ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
       `fragment ${fref}`,
-      `manifest ${ref2(t.product.manifest.doc)} uses fragment ${fref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses fragment ${fref}`,
       ...targetSteps(t)
     ],
-    files: pathsOf(files2)
+    files: tally.pathsOf(files2)
   });
 }
-var ref2;
+var Tally;
 var init_detect = __esm({
   "src/plan/detect.ts"() {
     "use strict";
+    init_ids();
+    init_load();
     init_render();
     init_key();
-    init_paths2();
-    ref2 = (d) => `${d.name}@${d.version}`;
+    init_path_classes();
+    Tally = class {
+      constructor(changed) {
+        this.changed = changed;
+      }
+      changed;
+      affected = /* @__PURE__ */ new Map();
+      used = /* @__PURE__ */ new Set();
+      add(t, reason2) {
+        const list4 = this.affected.get(t.name) ?? [];
+        if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
+        this.affected.set(t.name, list4);
+        for (const f of reason2.files) this.used.add(f);
+      }
+      /** Changed files under a directory (a renamed file by either path). */
+      filesUnder(dir) {
+        return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
+      }
+      filesAt(path14) {
+        return this.changed.filter((f) => f.path === path14 || f.from === path14);
+      }
+      /** The repository paths of changed files, a rename's both, sorted. */
+      pathsOf(fs12) {
+        return [...new Set(fs12.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+      }
+    };
   }
 });
 
@@ -36381,12 +36663,12 @@ async function git(cwd, args, input3) {
     child.stdin.end(input3);
   });
 }
-async function resolveCommit(repoRoot, ref3) {
-  if (ref3.startsWith("-")) throw new GitError(`"${ref3}" is not a git revision`);
+async function resolveCommit(repoRoot, ref2) {
+  if (ref2.startsWith("-")) throw new GitError(`"${ref2}" is not a git revision`);
   try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref3}^{commit}`])).toString("utf8").trim();
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref2}^{commit}`])).toString("utf8").trim();
   } catch {
-    throw new GitError(`unknown git revision "${ref3}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
+    throw new GitError(`unknown git revision "${ref2}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 function parseNameStatus(out) {
@@ -36399,8 +36681,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path13 = parts[i++];
-      files2.push({ status, path: path13, from });
+      const path14 = parts[i++];
+      files2.push({ status, path: path14, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -36507,9 +36789,9 @@ function applyFilters(targets, opts, head) {
 function promotedTag(promote, t) {
   return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
-function splitTag(ref3) {
-  const i = ref3.lastIndexOf(":");
-  return { image: ref3.slice(0, i), tag: ref3.slice(i + 1) };
+function splitTag(ref2) {
+  const i = ref2.lastIndexOf(":");
+  return { image: ref2.slice(0, i), tag: ref2.slice(i + 1) };
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
@@ -36595,12 +36877,12 @@ function keyLookup(opts, registry2) {
       const image = t.product.product.doc.image;
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
-    async exists(ref3) {
+    async exists(ref2) {
       if (!opts.registryCheck) return false;
       try {
-        return await opts.registryCheck(ref3);
+        return await opts.registryCheck(ref2);
       } catch (e) {
-        warnings.push(`registry check of ${ref3} failed (${e.message}); planning a build`);
+        warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
         return false;
       }
     }
@@ -36759,8 +37041,8 @@ var init_plan = __esm({
     init_detect();
     init_git();
     init_key();
-    init_outputs();
-    init_paths2();
+    init_plan_outputs();
+    init_path_classes();
     init_git();
     PlanError = class extends Error {
       constructor(message) {
@@ -36799,7 +37081,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref3) => client.manifestExists(ref3) : void 0
+      registryCheck: v["check-registry"] ? (ref2) => client.manifestExists(ref2) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
@@ -37171,46 +37453,46 @@ function currentRefs(factory, s) {
     const repo = repoPath(s, t.product.product.doc.image);
     add2(keyTags, repo, keyTag(renderer.key(t)));
     cacheTags.add(cacheTag(t.name));
-    for (const ref3 of [...t.tags, ...t.mergedTags]) {
-      const i = ref3.lastIndexOf(":");
-      add2(published, repoPath(s, ref3.slice(0, i)), ref3.slice(i + 1));
+    for (const ref2 of [...t.tags, ...t.mergedTags]) {
+      const i = ref2.lastIndexOf(":");
+      add2(published, repoPath(s, ref2.slice(0, i)), ref2.slice(i + 1));
     }
   }
   return { keyTags, published, cacheTags };
 }
-async function createdOf(client, ref3, digest) {
-  const m = await client.getManifest(`${ref3}@${digest}`);
+async function createdOf(client, ref2, digest) {
+  const m = await client.getManifest(`${ref2}@${digest}`);
   if (m.manifest.kind !== "image") return void 0;
   const img = m.manifest.image;
   const annotated = [img.annotations?.["org.opencontainers.image.created"], ...img.layers.map((l) => l.annotations?.["buildkit/createdat"])].filter(
     (x) => typeof x === "string" && !Number.isNaN(Date.parse(x))
   );
   if (img.config.mediaType.includes("buildkit")) return annotated.sort().at(-1);
-  const config2 = await client.getImageConfig(`${ref3}@${digest}`, img);
+  const config2 = await client.getImageConfig(`${ref2}@${digest}`, img);
   return config2.created ?? annotated.sort().at(-1);
 }
-async function inventoryTag(client, ref3, tag, wantAge) {
-  const m = await client.getManifest(`${ref3}:${tag}`);
+async function inventoryTag(client, ref2, tag, wantAge) {
+  const m = await client.getManifest(`${ref2}:${tag}`);
   const children = m.manifest.kind === "index" ? m.manifest.index.manifests.map((d) => d.digest) : [];
   let created;
   if (wantAge) {
-    if (m.manifest.kind === "image") created = await createdOf(client, ref3, m.digest);
+    if (m.manifest.kind === "image") created = await createdOf(client, ref2, m.digest);
     else {
       const images = m.manifest.index.manifests.filter((d) => !isAttestation(d));
-      const times = (await Promise.all(images.map((d) => createdOf(client, ref3, d.digest)))).filter((x) => x !== void 0);
+      const times = (await Promise.all(images.map((d) => createdOf(client, ref2, d.digest)))).filter((x) => x !== void 0);
       created = times.length === images.length && times.length > 0 ? times.sort().at(-1) : void 0;
     }
   }
   return { tag, digest: m.digest, children, ...created ? { created } : {} };
 }
 async function inventoryRepo(client, s, repository) {
-  const ref3 = `${s.host}/${repository}`;
-  const tags = await client.listTags(ref3);
+  const ref2 = `${s.host}/${repository}`;
+  const tags = await client.listTags(ref2);
   const candidate = (t) => repository === s.cacheRepository ? !t.startsWith("shared-") : t.startsWith("bk-");
-  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref3, t, candidate(t)));
+  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref2, t, candidate(t)));
   const referrers = {};
   for (const t of inv.filter((x) => candidate(x.tag))) {
-    const found = await client.referrers(ref3, t.digest);
+    const found = await client.referrers(ref2, t.digest);
     if (found === void 0) break;
     referrers[t.digest] = found.map((d) => d.digest);
   }
@@ -37292,7 +37574,7 @@ async function gcCommand(ctx, client) {
   }
   const gone = new Set(decisions.filter((d) => d.action === "delete").map((d) => `${d.repository}@${d.digest}`));
   const history = dryRun ? dueHistory(ctx.root, factory.policy.history.rawDays, now) : applyHistory(ctx.root, [], { recordsDir: RECORDS_DIR, rawDays: factory.policy.history.rawDays, now });
-  const report2 = {
+  const report3 = {
     dryRun,
     registry: registry2,
     keepDays,
@@ -37306,8 +37588,8 @@ async function gcCommand(ctx, client) {
     history,
     notes
   };
-  if (ctx.json) printJson(ctx.io, report2);
-  else printReport(ctx, report2);
+  if (ctx.json) printJson(ctx.io, report3);
+  else printReport(ctx, report3);
   return EXIT.ok;
 }
 function printReport(ctx, r) {
@@ -37343,6 +37625,83 @@ var init_gc = __esm({
     RECORDS_DIR = "records";
     CONCURRENCY2 = 8;
     repoPath = (s, image) => s.namespace ? `${s.namespace}/${image}` : image;
+  }
+});
+
+// src/cli/build.ts
+var build_exports = {};
+__export(build_exports, {
+  outcomesOf: () => outcomesOf,
+  runBuild: () => runBuild
+});
+import { spawn as spawn3 } from "node:child_process";
+import fs8 from "node:fs/promises";
+import os2 from "node:os";
+import path10 from "node:path";
+async function runBuild(b) {
+  const tmp = await fs8.mkdtemp(path10.join(os2.tmpdir(), "factory-build-"));
+  const metadata = path10.join(tmp, "metadata.json");
+  try {
+    const [cmd, ...pre] = b.buildx;
+    const args = [...pre, "bake", "-f", "docker-bake.hcl"];
+    if (b.builder) args.push("--builder", b.builder);
+    if (b.print) args.push("--print");
+    else args.push("-j", "defer-error", "--metadata-file", metadata, ...b.push ? ["--push"] : []);
+    args.push(...b.targets);
+    if (!b.json) b.io.err(paint(b.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
+    const code = await spawnInherit(cmd, args, b.root, b.io);
+    if (code === void 0) return EXIT.internal;
+    if (b.print) return code === 0 ? EXIT.ok : EXIT.failed;
+    const outcomes = outcomesOf(b.targets, await readMetadata(metadata));
+    report(b, outcomes);
+    return outcomes.every((o) => o.status === "built") && code === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    await fs8.rm(tmp, { recursive: true, force: true });
+  }
+}
+function outcomesOf(targets, metadata) {
+  return targets.map((target) => {
+    const entry2 = metadata[target];
+    if (!entry2) return { target, status: "failed" };
+    const digest = entry2["containerimage.digest"];
+    return { target, status: "built", ...typeof digest === "string" ? { digest } : {} };
+  });
+}
+async function readMetadata(file2) {
+  try {
+    const parsed = JSON.parse(await fs8.readFile(file2, "utf8"));
+    return parsed && typeof parsed === "object" ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+function report(b, outcomes) {
+  const failed = outcomes.filter((o) => o.status === "failed").length;
+  if (b.json) {
+    printJson(b.io, { ok: failed === 0, targets: outcomes });
+    return;
+  }
+  for (const o of outcomes) {
+    const mark = o.status === "built" ? paint(b.io, "green", "built ") : paint(b.io, "red", "failed");
+    b.io.err(`  ${mark} ${o.target}${o.digest ? ` ${o.digest}` : o.status === "failed" ? " (its error is in the bake output above)" : ""}`);
+  }
+  b.io.err(`${outcomes.length - failed} of ${outcomes.length} targets built${failed ? `, ${failed} failed` : ""}.`);
+}
+function spawnInherit(cmd, args, cwd, io) {
+  return new Promise((resolve2) => {
+    const child = spawn3(cmd, args, { cwd, stdio: "inherit" });
+    child.on("error", (e) => {
+      io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
+      resolve2(void 0);
+    });
+    child.on("close", (code) => resolve2(code ?? 1));
+  });
+}
+var init_build = __esm({
+  "src/cli/build.ts"() {
+    "use strict";
+    init_errors3();
+    init_output();
   }
 });
 
@@ -37486,11 +37845,11 @@ __export(publish_exports, {
   spawnExec: () => spawnExec,
   summaryCommand: () => summaryCommand
 });
-import { spawn as spawn3 } from "node:child_process";
-import fs8 from "node:fs/promises";
-import path10 from "node:path";
+import { spawn as spawn4 } from "node:child_process";
+import fs9 from "node:fs/promises";
+import path11 from "node:path";
 async function readPlan(root, file2) {
-  const text = await fs8.readFile(path10.resolve(root, file2), "utf8").catch((e) => {
+  const text = await fs9.readFile(path11.resolve(root, file2), "utf8").catch((e) => {
     throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
   });
   const parsed = parsePlanFile(text, file2);
@@ -37500,8 +37859,8 @@ async function readPlan(root, file2) {
 async function readResults(root, dir, targets) {
   const out = /* @__PURE__ */ new Map();
   for (const target of [...new Set(targets)]) {
-    const file2 = path10.join(dir, `${target}.json`);
-    const text = await fs8.readFile(path10.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    const file2 = path11.join(dir, `${target}.json`);
+    const text = await fs9.readFile(path11.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
     if (text === void 0) out.set(target, void 0);
     else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
     else out.set(target, parseJobResult(text, file2));
@@ -37510,7 +37869,7 @@ async function readResults(root, dir, targets) {
 }
 async function appendStepSummary(text) {
   const file2 = process.env.GITHUB_STEP_SUMMARY;
-  if (file2) await fs8.appendFile(file2, text);
+  if (file2) await fs9.appendFile(file2, text);
 }
 function reportError(ctx, title, message) {
   if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
@@ -37555,7 +37914,7 @@ async function summaryCommand(ctx) {
     plan.affected.map((t) => t.target)
   );
   const md = renderRunSummary(plan, results);
-  await fs8.writeFile(path10.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await fs9.writeFile(path11.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
   if (!ctx.json) ctx.io.out(md);
   else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
@@ -37572,7 +37931,7 @@ var init_publish = __esm({
     init_run_summary();
     init_errors3();
     spawnExec = (cmd, args) => new Promise((resolve2) => {
-      const child = spawn3(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn4(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
       let output2 = "";
       child.stdout.on("data", (d) => output2 += d.toString());
       child.stderr.on("data", (d) => output2 += d.toString());
@@ -37584,10 +37943,9 @@ var init_publish = __esm({
 });
 
 // src/cli/commands.ts
-import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync5 } from "node:fs";
-import fs9 from "node:fs/promises";
-import path11 from "node:path";
+import fs10 from "node:fs/promises";
+import path12 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -37596,11 +37954,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path11.join(root, dir);
+    const abs = path12.join(root, dir);
     if (!existsSync5(abs)) continue;
-    for (const entry2 of await fs9.readdir(abs, { recursive: true, withFileTypes: true })) {
+    for (const entry2 of await fs10.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path11.relative(root, path11.join(entry2.parentPath, entry2.name)).split(path11.sep).join("/");
+      const rel = path12.relative(root, path12.join(entry2.parentPath, entry2.name)).split(path12.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -37611,7 +37969,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs9.lstat(path11.join(root, rel)).catch(() => void 0);
+      const st = await fs10.lstat(path12.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -37666,9 +38024,28 @@ function describeTarget(t) {
     mergedTags: t.mergedTags
   };
 }
+function checkUpdateRefs(known, update) {
+  for (const ref2 of update) {
+    if (known.includes(ref2)) continue;
+    const hint = didYouMean(ref2, known);
+    throw new UserError(`--update ${ref2}: no template or fragment version ${ref2} in this factory${hint ? `; ${hint}` : ""}`);
+  }
+}
+function versionRefs(files2) {
+  const refs = [];
+  for (const f of files2) {
+    const [kind, name, version2, meta3, ...rest] = f.path.split("/");
+    if (rest.length === 0 && (kind === "templates" && meta3 === TEMPLATE_META || kind === "fragments" && meta3 === FRAGMENT_META))
+      refs.push(`${name}@${version2}`);
+  }
+  return refs.sort();
+}
+function splitList(v) {
+  return v.split(",").map((x) => x.trim()).filter(Boolean);
+}
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path11.delimiter)) {
-    if (dir && existsSync5(path11.join(dir, "buildx"))) return [path11.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path12.delimiter)) {
+    if (dir && existsSync5(path12.join(dir, "buildx"))) return [path12.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -37678,6 +38055,7 @@ var init_commands = __esm({
     "use strict";
     init_generators();
     init_ids();
+    init_load();
     init_lock();
     init_render();
     init_diagnostics();
@@ -37826,15 +38204,24 @@ var init_commands = __esm({
       }
     };
     lockCmd = {
-      usage: "lock [--check] [--resolve-bases]",
+      usage: "lock [--check] [--resolve-bases] [--update REF,...]",
       summary: "Write factory.lock.json: template/fragment content digests and base image pins.",
-      details: "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
+      details: "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing. --update name@version records the new digest of a template or fragment version that was edited in place before it was ever published (a published version gets a new version directory instead); every other entry stays as it is.",
       options: {
         check: { type: "boolean", description: "verify instead of writing" },
-        "resolve-bases": { type: "boolean", description: "pin base images to their current digest (needs the registry)" }
+        "resolve-bases": { type: "boolean", description: "pin base images to their current digest (needs the registry)" },
+        update: { type: "string", description: "name@version[,...]: re-record these unpublished versions after an edit" }
       },
       async run(ctx) {
-        const factory = await ctx.load();
+        const update = typeof ctx.values.update === "string" ? splitList(ctx.values.update) : [];
+        if (ctx.values.check && update.length > 0)
+          throw new UserError("--update writes the lock; --check only reads it: use one. See 'factory lock --help'.", EXIT.usage);
+        const factory = await ctx.load(
+          update.length === 0 ? void 0 : (files2) => {
+            checkUpdateRefs(versionRefs(files2), update);
+            return forgetLockEntries(files2, update);
+          }
+        );
         const { lockWithBasePins: lockWithBasePins2, checkBasePins: checkBasePins2 } = await Promise.resolve().then(() => (init_lock_bases(), lock_bases_exports));
         if (ctx.values.check) {
           const problems = [...checkLock(factory.loaded), ...await checkBasePins2(factory)];
@@ -37849,7 +38236,8 @@ var init_commands = __esm({
         if (ctx.json) printJson(ctx.io, lock);
         else
           ctx.io.out(
-            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.`
+            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref2) => `
+  ${ref2}: ${lock.templates[ref2]?.digest ?? lock.fragments[ref2]?.digest}`).join("")
           );
         return EXIT.ok;
       }
@@ -37907,7 +38295,7 @@ var init_commands = __esm({
     build = {
       usage: "build <id>",
       summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
-      details: "Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SOURCE_DATE_EPOCH...) come from the environment.",
+      details: "Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SBOM_SCANNER, SOURCE_DATE_EPOCH...) come from the environment. A failing target does not stop the others (bake -j defer-error); each is reported built or failed, exit 1 when any failed.",
       positionals: { min: 1, max: 1 },
       options: {
         push: { type: "boolean", description: "push the images (default: build only)" },
@@ -37923,20 +38311,16 @@ var init_commands = __esm({
           throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
         const names = targets.map((t) => t.name);
         if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
-        const [cmd, ...pre] = resolveBuildx();
-        const args = [...pre, "bake", "-f", "docker-bake.hcl"];
-        if (typeof ctx.values.builder === "string") args.push("--builder", ctx.values.builder);
-        if (ctx.values.print) args.push("--print");
-        else if (ctx.values.push) args.push("--push");
-        args.push(...names);
-        if (!ctx.json) ctx.io.err(paint(ctx.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
-        return new Promise((resolve2) => {
-          const child = spawn4(cmd, args, { cwd: ctx.root, stdio: "inherit" });
-          child.on("error", (e) => {
-            ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
-            resolve2(EXIT.internal);
-          });
-          child.on("close", (code) => resolve2(code === 0 ? EXIT.ok : EXIT.failed));
+        const { runBuild: runBuild2 } = await Promise.resolve().then(() => (init_build(), build_exports));
+        return runBuild2({
+          io: ctx.io,
+          json: ctx.json,
+          root: ctx.root,
+          buildx: resolveBuildx(),
+          targets: names,
+          builder: typeof ctx.values.builder === "string" ? ctx.values.builder : void 0,
+          push: Boolean(ctx.values.push),
+          print: Boolean(ctx.values.print)
         });
       }
     };
@@ -37988,12 +38372,12 @@ var init_commands = __esm({
 // src/cli/cli.ts
 var cli_exports = {};
 __export(cli_exports, {
-  report: () => report,
+  report: () => report2,
   run: () => run2
 });
-import fs10 from "node:fs/promises";
+import fs11 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path12 from "node:path";
+import path13 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -38047,20 +38431,20 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path12.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path13.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
     json: Boolean(values.json),
     values,
     positionals,
-    load: () => loadFactory(root)
+    load: (edit) => loadFactory(root, edit)
   };
   try {
     return await command.run(ctx);
   } catch (e) {
     if (e instanceof FactoryError) {
-      report(ctx, e.diagnostics);
+      report2(ctx, e.diagnostics);
       return EXIT.failed;
     }
     if (e instanceof OutputWriteError) {
@@ -38081,12 +38465,13 @@ function isOptionValue(argv, arg) {
   const i = argv.indexOf(arg);
   return i > 0 && argv[i - 1] === "--root";
 }
-function report(ctx, diagnostics) {
+function report2(ctx, diagnostics) {
   if (ctx.json) printJson(ctx.io, { ok: !diagnostics.some((d) => d.severity === "error"), diagnostics });
   else printDiagnostics(ctx.io, diagnostics);
 }
-async function loadFactory(root) {
-  const files2 = await readTree(root);
+async function loadFactory(root, edit) {
+  const read = await readTree(root);
+  const files2 = edit ? edit(read) : read;
   const { factory, diagnostics } = buildFactory(files2);
   const all = [...await sourceFileKinds(root), ...diagnostics];
   if (!factory || all.some((d) => d.severity === "error")) throw new FactoryError(all);
@@ -38095,7 +38480,7 @@ async function loadFactory(root) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs10.lstat(path12.join(root, rel)).catch(() => void 0);
+    const st = await fs11.lstat(path13.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

@@ -7,7 +7,8 @@ import { BUILDX, NO_BUILDX } from '../test/golden/buildx.js';
 import { base, factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
 import { renderDockerfile } from '../src/core/render.js';
 import { FactoryError, type RenderedDockerfile, type ResolvedFactory } from '../src/core/types.js';
-import { baseVariable, cacheTag, declaredArgs, dockerfileKey, generateBake } from './bake.js';
+import { cacheTag, declaredArgs, dockerfileKey, generateBake } from './bake.js';
+import { baseVariable } from '../src/core/ids.js';
 
 const TPL = "<%- slot('security') %>\n<%- slot('core') %>\n<%- slot('app') %>\n";
 const tpl = template('runtime', '1.0.0', TPL);
@@ -52,7 +53,9 @@ function bakePrint(
   try {
     writeFileSync(join(dir, 'docker-bake.hcl'), hcl);
     const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|SOURCE_DATE_EPOCH|REVISION|SOURCE_URL|BASE_.*|BUILDX_BUILDER)$/.test(k)),
+      Object.entries(process.env).filter(
+        ([k]) => !/^(REGISTRY|CACHE_REPO|TAG_SUFFIX|SOURCE_DATE_EPOCH|REVISION|SOURCE_URL|SBOM_SCANNER|BASE_.*|BUILDX_BUILDER)$/.test(k),
+      ),
     );
     const out = execFileSync(BUILDX!, ['bake', '--print', '-f', 'docker-bake.hcl', ...targets], {
       cwd: dir,
@@ -100,7 +103,9 @@ describe('generateBake', () => {
     expect(block('webapp-python3_11-amd64')).toContain(
       'cache-to = ["type=registry,ref=${CACHE_REPO}:webapp-python3_11-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]',
     );
-    expect(block('webapp-python3_11-arm64')).toContain('"type=gha,scope=shared-arm64"');
+    expect(block('webapp-python3_11-arm64')).toContain('cache-from = ["type=gha,scope=webapp-python3_11-arm64"]');
+    // No factory-wide ref that nothing writes (every build logged it as not found).
+    expect(hcl).not.toContain('shared-');
     expect(block('gpu-default-amd64')).toContain('cache-to = ["type=local,dest=${CACHE_DIR}/gpu-default-amd64,mode=max"]');
   });
 
@@ -169,13 +174,13 @@ describe('generateBake', () => {
       const t = j.target['webapp-python3_11-amd64']!;
       expect(t.platforms).toEqual(['linux/amd64']);
       expect(t.tags).toEqual(['localhost:5000/factory/webapp:1.0.0-python3.11-amd64']);
-      expect(t['cache-from']).toEqual([
-        { ref: 'localhost:5000/cache:webapp-python3_11-amd64', type: 'registry' },
-        { ref: 'localhost:5000/cache:shared-amd64', type: 'registry' },
-      ]);
+      expect(t['cache-from']).toEqual([{ ref: 'localhost:5000/cache:webapp-python3_11-amd64', type: 'registry' }]);
       expect(t.contexts).toEqual({ 'core-python': expect.stringMatching(/^target:stage-core-python-amd64-/) });
       expect(t.args).toEqual({ BASE_IMAGE: 'docker.io/library/debian:bookworm-slim', SOURCE_DATE_EPOCH: '0', PYTHON_VERSION: '3.11', CLI_FLAVOR: 'a' });
-      expect(t.attest).toEqual([{ type: 'sbom' }, { type: 'provenance', mode: 'max' }]);
+      expect(t.attest).toEqual([
+        { type: 'sbom', generator: 'docker/buildkit-syft-scanner:stable-1' },
+        { type: 'provenance', mode: 'max' },
+      ]);
       expect((t.labels as Record<string, string>)['org.opencontainers.image.created']).toBe('1970-01-01T00:00:00Z');
       expect(j.target['test-webapp-python3_11-amd64']!.contexts).toEqual({ 'factory-image-under-test': 'target:webapp-python3_11-amd64' });
       expect(j.target['test-webapp-python3_11-amd64']!.output).toEqual([{ type: 'local', dest: '.factory/test-results/test-webapp-python3_11-amd64' }]);

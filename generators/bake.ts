@@ -2,13 +2,14 @@
 // targets in name order, attributes in a fixed order, map keys sorted.
 import { createHash } from 'node:crypto';
 import { error } from '../src/core/diagnostics.js';
-import { hclTemplate, type HclPart } from '../src/core/escape.js';
-import { RESERVED_ARGS } from '../src/core/schema.js';
+import { hclTemplate } from '../src/core/escape.js';
+import { DEFAULT_SBOM_SCANNER, RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
-import { testTargetName } from '../src/core/ids.js';
+import { baseVariable, testTargetName } from '../src/core/ids.js';
+import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
 /**
  * What bake reads of a rendered Dockerfile. Not its source map: callers keep only these, so
@@ -27,11 +28,6 @@ export function combinedTestDir(dockerfilePath: string): string {
   return `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/test`;
 }
 
-/** `BASE_<NAME>`: the bake variable that overrides a Base image. */
-export function baseVariable(name: string): string {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
-
 /** The default of a Base's variable: its image, digest-pinned when the lock pins that image. */
 export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock']): string {
   const pin = lock?.doc.bases?.[base.name];
@@ -40,7 +36,6 @@ export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock'])
 }
 
 export const TEST_RESULTS_VARIABLE = 'TEST_RESULTS_DIR';
-const EPOCH_EXPR = 'timeadd("1970-01-01T00:00:00Z", "${SOURCE_DATE_EPOCH}s")';
 
 const VARIABLES: readonly { name: string; default: HclExpr; description: string }[] = [
   { name: 'REGISTRY', default: str('localhost:5000'), description: 'registry (host[/path]) the image tags are under' },
@@ -57,53 +52,6 @@ const VARIABLES: readonly { name: string; default: HclExpr; description: string 
   { name: TEST_RESULTS_VARIABLE, default: str('.factory/test-results'), description: 'where test targets export results.json (one directory per test target)' },
 ];
 
-export interface ImageLabels {
-  readonly parts: Readonly<Record<string, readonly HclPart[]>>;
-  readonly static: Readonly<Record<string, string>>;
-  readonly dynamic: readonly string[];
-}
-
-/** Labels of an image target; values are HCL template parts (some are bake variables). */
-export function imageLabels(p: ResolvedProduct, variant: Variant): ImageLabels {
-  const tdoc = p.template.meta.doc;
-  const parts: Record<string, HclPart[]> = {};
-  // The product's own labels first: the factory's provenance labels below always win.
-  for (const [k, v] of Object.entries(p.product.doc.labels ?? {})) parts[k] = [v];
-  parts['org.opencontainers.image.title'] ??= [p.product.doc.name];
-  if (p.product.doc.description !== undefined) parts['org.opencontainers.image.description'] ??= [p.product.doc.description];
-  parts['org.opencontainers.image.version'] = [p.product.doc.version];
-  parts['org.opencontainers.image.source'] = [{ ref: 'SOURCE_URL' }];
-  parts['org.opencontainers.image.revision'] = [{ ref: 'REVISION' }];
-  parts['org.opencontainers.image.created'] = [{ expr: EPOCH_EXPR }];
-  parts['org.opencontainers.image.base.name'] = [{ ref: baseVariable(p.base.name) }];
-  parts['dev.factory.product'] = [p.id];
-  parts['dev.factory.variant'] = [variant.name];
-  parts['dev.factory.template'] = [`${tdoc.name}@${tdoc.version}`];
-  parts['dev.factory.fragments'] = [p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`).join(',')];
-  const stat: Record<string, string> = {};
-  const dynamic: string[] = [];
-  for (const k of Object.keys(parts).sort()) {
-    const v = parts[k]!;
-    if (v.every((x) => typeof x === 'string')) stat[k] = v.join('');
-    else dynamic.push(k);
-  }
-  return { parts, static: stat, dynamic };
-}
-
-// Annotations carried to the OCI index and manifest (registries show these, labels live in the
-// image config): the provenance subset of the labels.
-const ANNOTATED = [
-  'dev.factory.fragments',
-  'dev.factory.product',
-  'dev.factory.template',
-  'dev.factory.variant',
-  'org.opencontainers.image.created',
-  'org.opencontainers.image.revision',
-  'org.opencontainers.image.source',
-  'org.opencontainers.image.title',
-  'org.opencontainers.image.version',
-];
-
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 const sortedKeys = (o: Record<string, unknown>): string[] => Object.keys(o).sort();
 
@@ -114,33 +62,23 @@ export function cacheTag(name: string): string {
 }
 
 /**
- * cache-from / cache-to of one target: its own per-target, per-arch ref (so parallel targets
- * never overwrite each other's cache), then the shared per-arch ref, read-only here (written by
- * whoever refreshes the shared cache, e.g. a main-branch job).
+ * cache-from / cache-to of one target: its own per-target, per-arch ref, so parallel targets
+ * never overwrite each other's cache. What products share comes through the `stage-*` targets,
+ * each with a ref of its own (below); there is no factory-wide ref that nothing would write.
  */
-export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { from: HclExpr[]; to: HclExpr[] } {
+export function cacheAttrs(name: string, cache: Pool['cache']): { from: HclExpr[]; to: HclExpr[] } {
   const own = cacheTag(name);
-  const shared = `shared-${arch}`;
   switch (cache) {
     case 'gha':
-      return {
-        from: [str(`type=gha,scope=${own}`), str(`type=gha,scope=${shared}`)],
-        to: [str(`type=gha,scope=${own},mode=max`)],
-      };
+      return { from: [str(`type=gha,scope=${own}`)], to: [str(`type=gha,scope=${own},mode=max`)] };
     case 'local':
       return {
-        from: [
-          expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`])),
-          expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${shared}`])),
-        ],
+        from: [expr(hclTemplate(['type=local,src=', { ref: 'CACHE_DIR' }, `/${own}`]))],
         to: [expr(hclTemplate(['type=local,dest=', { ref: 'CACHE_DIR' }, `/${own},mode=max`]))],
       };
     default:
       return {
-        from: [
-          expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`])),
-          expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${shared}`])),
-        ],
+        from: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own}`]))],
         to: [expr(hclTemplate(['type=registry,ref=', { ref: 'CACHE_REPO' }, `:${own},mode=max,image-manifest=true,oci-mediatypes=true`]))],
       };
   }
@@ -150,7 +88,11 @@ export function cacheAttrs(name: string, arch: string, cache: Pool['cache']): { 
 const CONTEXT = str('.');
 const TARGET_FINAL = str('final');
 const TARGET_TEST_RESULTS = str('test-results');
-const ATTEST = list([str('type=sbom'), str('type=provenance,mode=max')]);
+// The scanner is a variable (the Policy's, or BuildKit's default): an offline or mirror-only
+// build sets SBOM_SCANNER instead of overriding attest on every target with --set '*.attest',
+// which would also scan the stage-* targets. Only image targets carry attest.
+const SBOM_SCANNER_VARIABLE = 'SBOM_SCANNER';
+const ATTEST = list([expr(hclTemplate(['type=sbom,generator=', { ref: SBOM_SCANNER_VARIABLE }])), str('type=provenance,mode=max')]);
 
 function argsMap(baseName: string, args: Record<string, string>): HclValue {
   const entries: [string, HclExpr][] = [
@@ -396,6 +338,13 @@ function variableBlock(label: string, description: string, value: HclExpr): HclB
 /** The factory's own variables, then one per base image. */
 function variableBlocks(factory: ResolvedFactory, baseVars: ReadonlyMap<string, Located<Base>>): HclBlock[] {
   const blocks = VARIABLES.map((v) => variableBlock(v.name, v.description, v.default));
+  blocks.push(
+    variableBlock(
+      SBOM_SCANNER_VARIABLE,
+      'the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)',
+      str(factory.policy.sbom.scanner ?? DEFAULT_SBOM_SCANNER),
+    ),
+  );
   for (const [v, b] of [...baseVars.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
     blocks.push(variableBlock(v, `image of the base "${b.doc.name}"`, str(baseDefault(b.doc, factory.loaded.lock))));
   }
@@ -484,14 +433,14 @@ function variantCommonTarget(t: Target, d: BakeDockerfile): HclBlock {
       ['target', TARGET_FINAL],
       ['args', argsMap(t.product.base.name, t.variant.args)],
       ['labels', map(sortedKeys(labels.parts).map((k) => [k, expr(hclTemplate(labels.parts[k]!))]))],
-      ['annotations', list(ANNOTATED.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
+      ['annotations', list(ANNOTATED_LABELS.map((k) => expr(hclTemplate([`index,manifest:${k}=`, ...labels.parts[k]!]))))],
       ['attest', ATTEST],
     ],
   };
 }
 
 function platformTarget(t: Target, share: StageShare | undefined): HclBlock {
-  const cache = cacheAttrs(t.name, t.arch, t.pool.doc.cache);
+  const cache = cacheAttrs(t.name, t.pool.doc.cache);
   return {
     type: 'target',
     label: t.name,
@@ -529,7 +478,7 @@ function sharedStageTarget(share: StageShare, d: BakeDockerfile): HclBlock {
   const first = share.users[0]!;
   const name = stageTargetName(share);
   // Every user writes the same content to this ref: the stage's inputs are identical by construction.
-  const cache = cacheAttrs(name, first.arch, first.pool.doc.cache);
+  const cache = cacheAttrs(name, first.pool.doc.cache);
   return {
     type: 'target',
     label: name,
@@ -589,7 +538,7 @@ function renderBake(blocks: readonly HclBlock[], targetBlocks: WrittenTarget[]):
 function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
   return ft.platforms.map((a) => {
     const name = `${ft.targetPrefix}-${a.arch}`;
-    const cache = cacheAttrs(name, a.arch, a.pool.doc.cache);
+    const cache = cacheAttrs(name, a.pool.doc.cache);
     return {
       type: 'target',
       label: name,

@@ -17,7 +17,8 @@ import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../s
 import { FactoryError } from '../src/core/types.js';
 import { productBakeFile, refOf } from '../src/core/ids.js';
 import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Target, Variant } from '../src/core/types.js';
-import { combinedTestDir, dockerfileKey, generateBake, imageLabels, type BakeDockerfile } from './bake.js';
+import { combinedTestDir, dockerfileKey, generateBake, type BakeDockerfile } from './bake.js';
+import { imageLabels } from '../src/core/labels.js';
 import {
   IMAGE_UNDER_TEST,
   RUNNER_LIB_PATH,

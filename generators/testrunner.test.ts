@@ -26,6 +26,14 @@ const rows: Row[] = [
   { test: { name: 'stdout contains', command: 'echo "Python 3.11.2"', exit: 0, stdout: { contains: 'Python 3.11' } }, status: 'passed' },
   { test: { name: 'stdout lacks', command: 'echo nope', exit: 0, stdout: { contains: 'yes' } }, status: 'failed', message: /stdout does not contain: yes/ },
   { test: { name: 'stdout matches', command: 'printf "a\\nv1.22\\n"', exit: 0, stdout: { matches: '^v[0-9]+\\.[0-9]+$' } }, status: 'passed' },
+  // What README.md says of output checks: matches is per line (grep -E), contains is the whole output.
+  {
+    test: { name: 'matches is per line', command: 'printf "a\\nb\\n"', exit: 0, stdout: { matches: 'a.b' } },
+    status: 'failed',
+    message: /no stdout line matches: a\.b/,
+  },
+  { test: { name: 'no line in empty output', command: 'true', exit: 0, stdout: { matches: '^$' } }, status: 'failed', message: /no stdout line matches/ },
+  { test: { name: 'contains spans lines', command: 'printf "a\\nb\\n"', exit: 0, stdout: { contains: 'a\nb' } }, status: 'passed' },
   { test: { name: 'stderr contains', command: 'echo warn >&2', exit: 0, stderr: { contains: 'warn' } }, status: 'passed' },
   { test: { name: 'stderr mismatch', command: 'echo x >&2', exit: 0, stderr: { matches: '^y' } }, status: 'failed', message: /no stderr line matches/ },
   { test: { name: 'env for the command', command: 'test "$GREETING" = hello', exit: 0, env: { GREETING: 'hello' } }, status: 'passed' },

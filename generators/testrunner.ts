@@ -258,6 +258,14 @@ export interface FragmentTestPlan {
   cases: TestCase[];
 }
 
+/** The base the host's template names (a manifest's `base:` override is the product's, not the fragment's). */
+function templateBase(factory: ResolvedFactory, host: ResolvedProduct): ResolvedProduct['base'] {
+  const name = host.template.meta.doc.base;
+  const doc = factory.loaded.bases.find((b) => b.doc.name === name)?.doc;
+  const pin = factory.loaded.lock?.doc.bases?.[name];
+  return doc === undefined ? host.base : { name: doc.name, image: doc.image, ...(pin && pin.image === doc.image ? { digest: pin.digest } : {}) };
+}
+
 /** One isolated test per fragment version in use, sorted by ref. */
 export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] {
   const products = [...factory.products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -293,11 +301,10 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
       platforms.push({ platform: t.platform, arch: t.arch, pool });
     }
     platforms.sort((a, b) => (a.platform < b.platform ? -1 : 1));
-    const tbase = host.template.meta.doc.base;
-    const baseDoc = factory.loaded.bases.find((b) => b.doc.name === tbase)?.doc;
-    const pin = factory.loaded.lock?.doc.bases?.[tbase];
-    const base =
-      baseDoc === undefined ? host.base : { name: baseDoc.name, image: baseDoc.image, ...(pin && pin.image === baseDoc.image ? { digest: pin.digest } : {}) };
+    // A fragment that runs on CPU is tested on the template's own base, whichever product hosts
+    // it; one that cannot (cuda-env) on its host's base, which the resolver checked fits it (the
+    // CUDA base), never on the template's Debian.
+    const base = accelerator === 'cpu' ? templateBase(factory, host) : host.base;
     const dockerfilePath = fragmentDockerfilePath(fragment);
     plans.push({
       ref,

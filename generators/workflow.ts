@@ -18,8 +18,8 @@
 //   token in .git/config.
 import type { Policy } from '../src/core/schema.js';
 import type { OutputFile, Pool, ResolvedFactory } from '../src/core/types.js';
-import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, shardSuffix } from '../src/plan/outputs.js';
-import { TRIGGER_PATHS } from '../src/plan/paths.js';
+import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, shardSuffix } from '../src/core/plan-outputs.js';
+import { TRIGGER_PATHS } from '../src/core/path-classes.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
 import { expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
 import type { PoolSettings } from './workflow-pool.js';

@@ -56,7 +56,7 @@ export enum State {
   BuildOk = 'buildOk',
 }
 
-export const DEFAULT_SBOM_SCANNER = 'docker/buildkit-syft-scanner:stable-1';
+export { DEFAULT_SBOM_SCANNER } from '../core/schema.js';
 export const RECORD_ARTIFACT_PREFIX = 'record';
 export const EVIDENCE_ARTIFACT_PREFIX = 'evidence';
 /** How many log lines of the failing step the error report keeps. */

@@ -92,38 +92,35 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
   if (path.isAbsolute(recordsDir) || recordsDir.split(/[\\/]/).includes('..')) {
     throw inputError(Inputs.RecordsDir, recordsDir, 'expected a path inside the repository (relative, no "..")');
   }
-  if (mode === 'record') {
-    const branch = core.getInput(Inputs.Branch).trim() || ctx.refName;
-    if (!branch) {
-      throw new ActionError('input `branch`: no branch to commit records to; set `branch:` or run on a push event');
-    }
-    return {
-      mode: 'record',
-      workdir,
-      recordsDir,
-      recordArtifactPrefix: core.getInput(Inputs.RecordArtifactPrefix).trim() || RECORD_ARTIFACT_PREFIX,
-      branch,
-      pushRetries: getInt(Inputs.PushRetries, 0, 20) ?? 5,
-      historyDays: getInt(Inputs.HistoryDays, 0, 3650) ?? 90,
-    };
-  }
+  if (mode === 'record') return recordInputs(ctx, workdir, recordsDir);
   if (mode !== 'build') throw inputError(Inputs.Mode, mode, 'expected "build" or "record"');
+  return buildInputs(ctx, workdir, recordsDir);
+}
 
+function recordInputs(ctx: RunContext, workdir: string, recordsDir: string): ActionInputs {
+  const branch = core.getInput(Inputs.Branch).trim() || ctx.refName;
+  if (!branch) {
+    throw new ActionError('input `branch`: no branch to commit records to; set `branch:` or run on a push event');
+  }
+  return {
+    mode: 'record',
+    workdir,
+    recordsDir,
+    recordArtifactPrefix: core.getInput(Inputs.RecordArtifactPrefix).trim() || RECORD_ARTIFACT_PREFIX,
+    branch,
+    pushRetries: getInt(Inputs.PushRetries, 0, 20) ?? 5,
+    historyDays: getInt(Inputs.HistoryDays, 0, 3650) ?? 90,
+  };
+}
+
+function buildInputs(ctx: RunContext, workdir: string, recordsDir: string): BuildInputs {
   const target = core.getInput(Inputs.Target).trim();
   if (target === '') throw new ActionError('input `target` is required: name a bake target or group of docker-bake.hcl');
   if (!TARGET_RE.test(target)) throw inputError(Inputs.Target, target, 'expected a bake target or group name ([A-Za-z0-9_-])');
 
   const cache = (core.getInput(Inputs.Cache).trim() || 'registry') as CacheBackend;
   if (!CACHE_BACKENDS.includes(cache)) throw inputError(Inputs.Cache, cache, `expected one of ${CACHE_BACKENDS.join(', ')}`);
-
-  const testsRaw = getList(Inputs.Tests);
-  let tests: BuildInputs['tests'] = 'auto';
-  if (testsRaw.length === 1 && (testsRaw[0] === 'auto' || testsRaw[0] === 'none')) tests = testsRaw[0];
-  else if (testsRaw.length > 0) {
-    for (const t of testsRaw) if (!TARGET_RE.test(t)) throw inputError(Inputs.Tests, t, 'expected "auto", "none" or test target names');
-    tests = testsRaw;
-  }
-
+  const tests = testsInput();
   const set = getList(Inputs.Set, { comma: false });
   for (const s of set) {
     if (!/^[^=\s]+\.[^=\s]+=/.test(s)) throw inputError(Inputs.Set, s, 'expected one `target.key=value` per line');
@@ -154,6 +151,24 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
     evidence: getBool(Inputs.Evidence, true),
     recordsDir,
   };
+  addOptionalInputs(inputs);
+  if (inputs.cache !== 'registry' && inputs.cache !== 'none' && (inputs.cacheFrom.length > 0 || inputs.cacheTo.length > 0)) {
+    throw new ActionError(`inputs \`cache-from\`/\`cache-to\` override the cache; they cannot be combined with \`cache: ${inputs.cache}\``);
+  }
+  return inputs;
+}
+
+/** `tests`: "auto", "none" or test target names. */
+function testsInput(): BuildInputs['tests'] {
+  const testsRaw = getList(Inputs.Tests);
+  if (testsRaw.length === 1 && (testsRaw[0] === 'auto' || testsRaw[0] === 'none')) return testsRaw[0];
+  if (testsRaw.length === 0) return 'auto';
+  for (const t of testsRaw) if (!TARGET_RE.test(t)) throw inputError(Inputs.Tests, t, 'expected "auto", "none" or test target names');
+  return testsRaw;
+}
+
+/** The build inputs that have no default: set on `inputs` only when given. */
+function addOptionalInputs(inputs: BuildInputs): void {
   const registry = core.getInput(Inputs.Registry).trim().replace(/\/+$/, '');
   if (registry) {
     if (!REGISTRY_RE.test(registry)) {
@@ -175,10 +190,6 @@ export function getInputs(ctx: RunContext = getRunContext()): ActionInputs {
   if (retention !== undefined) inputs.retentionDays = retention;
   const token = core.getInput(Inputs.GithubToken).trim();
   if (token) inputs.githubToken = token;
-  if (inputs.cache !== 'registry' && inputs.cache !== 'none' && (inputs.cacheFrom.length > 0 || inputs.cacheTo.length > 0)) {
-    throw new ActionError(`inputs \`cache-from\`/\`cache-to\` override the cache; they cannot be combined with \`cache: ${inputs.cache}\``);
-  }
-  return inputs;
 }
 
 /** Per-run file locations of one target set (everything the evidence artifact holds). */

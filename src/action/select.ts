@@ -3,6 +3,7 @@
 // needs (from the dev.factory.* labels the generator wrote), and the definition the image and
 // test bakes then run from, trimmed to exactly those targets and what they pull in.
 import { archOf, fragmentTestTargetName, isTestTargetName, splitRef, testTargetName } from '../core/ids.js';
+import { factoryLabels } from '../core/labels.js';
 import { ActionError } from './errors.js';
 import type { TargetFacts } from './record.js';
 import type { BakeDefinition, BakeTarget, BuildInputs } from './types.js';
@@ -44,23 +45,21 @@ function label(t: BakeTarget, key: string): string | undefined {
 }
 
 /**
- * Facts of an image target from the labels the generator writes (dev.factory.product =
- * name@version, dev.factory.variant, dev.factory.template, dev.factory.fragments = comma-separated
- * refs), falling back to the OCI title/version labels.
+ * Facts of an image target from the labels the generator writes (src/core/labels.ts), falling
+ * back to the OCI title/version labels.
  */
 export function targetFacts(name: string, t: BakeTarget): TargetFacts {
-  const product = splitRef(label(t, 'dev.factory.product') ?? '');
+  const factory = factoryLabels(t.labels);
   const facts: TargetFacts = {
     target: name,
-    productName: product?.name ?? label(t, 'org.opencontainers.image.title') ?? name,
-    productVersion: product?.version ?? label(t, 'org.opencontainers.image.version') ?? '0.0.0',
-    variant: label(t, 'dev.factory.variant') ?? 'default',
+    productName: factory.productRef?.name ?? label(t, 'org.opencontainers.image.title') ?? name,
+    productVersion: factory.productRef?.version ?? label(t, 'org.opencontainers.image.version') ?? '0.0.0',
+    variant: factory.variant ?? 'default',
     platform: t.platforms?.[0] ?? 'linux/amd64',
-    fragmentRefs: (label(t, 'dev.factory.fragments') ?? '').split(/[\s,]+/).filter(Boolean),
+    fragmentRefs: factory.fragments,
     tags: [...(t.tags ?? [])],
   };
-  const template = label(t, 'dev.factory.template');
-  if (template) facts.templateRef = template;
+  if (factory.template) facts.templateRef = factory.template;
   const base = t.args?.BASE_IMAGE;
   if (base) facts.baseImage = base;
   return facts;

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { buildFactory, error } from '../core/index.js';
-import { FactoryError, type Diagnostic, type ResolvedFactory } from '../core/types.js';
+import { FactoryError, type Diagnostic, type ResolvedFactory, type SourceFile } from '../core/types.js';
 import { OutputWriteError, readTree, SOURCE_FILES } from '../io/tree.js';
 import { paint, printDiagnostics, printJson, processIo, type Io } from './output.js';
 import { COMMANDS, type Command, type CommandContext } from './commands.js';
@@ -85,7 +85,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     json: Boolean(values.json),
     values,
     positionals,
-    load: () => loadFactory(root),
+    load: (edit) => loadFactory(root, edit),
   };
   try {
     return await command.run(ctx);
@@ -121,8 +121,9 @@ export function report(ctx: CommandContext, diagnostics: Diagnostic[]): void {
   else printDiagnostics(ctx.io, diagnostics);
 }
 
-async function loadFactory(root: string): Promise<ResolvedFactory> {
-  const files = await readTree(root);
+async function loadFactory(root: string, edit?: (files: SourceFile[]) => SourceFile[]): Promise<ResolvedFactory> {
+  const read = await readTree(root);
+  const files = edit ? edit(read) : read;
   const { factory, diagnostics } = buildFactory(files);
   const all = [...(await sourceFileKinds(root)), ...diagnostics];
   if (!factory || all.some((d) => d.severity === 'error')) throw new FactoryError(all);

@@ -1,14 +1,14 @@
 // The CLI's commands. Each one loads what it needs, calls the pure core, and does its own I/O.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generate, GENERATED_DIRS } from '../../generators/index.js';
 import { resolveId, testTargetName } from '../core/ids.js';
-import { checkLock, computeLock, serializeLock } from '../core/lock.js';
+import { FRAGMENT_META, TEMPLATE_META } from '../core/load.js';
+import { checkLock, computeLock, forgetLockEntries, serializeLock } from '../core/lock.js';
 import { renderDockerfile, renderMemo } from '../core/render.js';
-import { error } from '../core/diagnostics.js';
-import type { Diagnostic, OutputFile, ResolvedFactory, Target } from '../core/types.js';
+import { didYouMean, error } from '../core/diagnostics.js';
+import type { Diagnostic, OutputFile, ResolvedFactory, SourceFile, Target } from '../core/types.js';
 import { FactoryError } from '../core/types.js';
 import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
@@ -22,7 +22,8 @@ export interface CommandContext {
   json: boolean;
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
-  load(): Promise<ResolvedFactory>;
+  /** Reads and builds the factory; `edit` sees the source tree first (e.g. `lock --update`). */
+  load(edit?: (files: SourceFile[]) => SourceFile[]): Promise<ResolvedFactory>;
 }
 
 interface OptionSpec {
@@ -281,16 +282,29 @@ const generateCmd: Command = {
 };
 
 const lockCmd: Command = {
-  usage: 'lock [--check] [--resolve-bases]',
+  usage: 'lock [--check] [--resolve-bases] [--update REF,...]',
   summary: 'Write factory.lock.json: template/fragment content digests and base image pins.',
   details:
-    "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing.",
+    "With --resolve-bases, every Base image is resolved to its digest through the registry's HTTP API. --check fails (exit 3) when an entry or pin is stale or missing. " +
+    '--update name@version records the new digest of a template or fragment version that was edited in place before it was ever published (a published version gets a new version directory instead); every other entry stays as it is.',
   options: {
     check: { type: 'boolean', description: 'verify instead of writing' },
     'resolve-bases': { type: 'boolean', description: 'pin base images to their current digest (needs the registry)' },
+    update: { type: 'string', description: 'name@version[,...]: re-record these unpublished versions after an edit' },
   },
   async run(ctx) {
-    const factory = await ctx.load();
+    const update = typeof ctx.values.update === 'string' ? splitList(ctx.values.update) : [];
+    if (ctx.values.check && update.length > 0)
+      throw new UserError("--update writes the lock; --check only reads it: use one. See 'factory lock --help'.", EXIT.usage);
+    const factory = await ctx.load(
+      update.length === 0
+        ? undefined
+        : (files) => {
+            // A mistyped ref is the first thing to say: the edit it meant would fail the load.
+            checkUpdateRefs(versionRefs(files), update);
+            return forgetLockEntries(files, update);
+          },
+    );
     const { lockWithBasePins, checkBasePins } = await import('./lock-bases.js');
     if (ctx.values.check) {
       const problems = [...checkLock(factory.loaded), ...(await checkBasePins(factory))];
@@ -304,11 +318,39 @@ const lockCmd: Command = {
     if (ctx.json) printJson(ctx.io, lock);
     else
       ctx.io.out(
-        `${paint(ctx.io, 'green', 'locked')} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.`,
+        `${paint(ctx.io, 'green', 'locked')} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` +
+          update.map((ref) => `\n  ${ref}: ${lock.templates[ref]?.digest ?? lock.fragments[ref]?.digest}`).join(''),
       );
     return EXIT.ok;
   },
 };
+
+/** `lock --update` names template or fragment versions of this tree. */
+function checkUpdateRefs(known: readonly string[], update: readonly string[]): void {
+  for (const ref of update) {
+    if (known.includes(ref)) continue;
+    const hint = didYouMean(ref, known);
+    throw new UserError(`--update ${ref}: no template or fragment version ${ref} in this factory${hint ? `; ${hint}` : ''}`);
+  }
+}
+
+/** "name@version" of every templates/<name>/<version>/ and fragments/<name>/<version>/ with its metadata file. */
+function versionRefs(files: readonly SourceFile[]): string[] {
+  const refs: string[] = [];
+  for (const f of files) {
+    const [kind, name, version, meta, ...rest] = f.path.split('/');
+    if (rest.length === 0 && ((kind === 'templates' && meta === TEMPLATE_META) || (kind === 'fragments' && meta === FRAGMENT_META)))
+      refs.push(`${name}@${version}`);
+  }
+  return refs.sort();
+}
+
+function splitList(v: string): string[] {
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
 
 const planCmd: Command = {
   usage: 'plan (--base <ref> [--head <ref>] | --all)',
@@ -376,7 +418,8 @@ export function resolveBuildx(): string[] {
 const build: Command = {
   usage: 'build <id>',
   summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
-  details: 'Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SOURCE_DATE_EPOCH...) come from the environment.',
+  details:
+    'Variables (REGISTRY, BASE_<NAME>, CACHE_REPO, SBOM_SCANNER, SOURCE_DATE_EPOCH...) come from the environment. A failing target does not stop the others (bake -j defer-error); each is reported built or failed, exit 1 when any failed.',
   positionals: { min: 1, max: 1 },
   options: {
     push: { type: 'boolean', description: 'push the images (default: build only)' },
@@ -392,20 +435,16 @@ const build: Command = {
       throw new UserError("the generated docker-bake.hcl or Dockerfiles are stale: run 'factory generate' first.");
     const names = targets.map((t) => t.name);
     if (ctx.values.test) names.push(...targets.map((t) => testTargetName(t.name)));
-    const [cmd, ...pre] = resolveBuildx();
-    const args = [...pre, 'bake', '-f', 'docker-bake.hcl'];
-    if (typeof ctx.values.builder === 'string') args.push('--builder', ctx.values.builder);
-    if (ctx.values.print) args.push('--print');
-    else if (ctx.values.push) args.push('--push');
-    args.push(...names);
-    if (!ctx.json) ctx.io.err(paint(ctx.io, 'dim', `$ ${[cmd, ...args].join(' ')}`));
-    return new Promise<number>((resolve) => {
-      const child = spawn(cmd!, args, { cwd: ctx.root, stdio: 'inherit' });
-      child.on('error', (e) => {
-        ctx.io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
-        resolve(EXIT.internal);
-      });
-      child.on('close', (code) => resolve(code === 0 ? EXIT.ok : EXIT.failed));
+    const { runBuild } = await import('./build.js');
+    return runBuild({
+      io: ctx.io,
+      json: ctx.json,
+      root: ctx.root,
+      buildx: resolveBuildx(),
+      targets: names,
+      builder: typeof ctx.values.builder === 'string' ? ctx.values.builder : undefined,
+      push: Boolean(ctx.values.push),
+      print: Boolean(ctx.values.print),
     });
   },
 };

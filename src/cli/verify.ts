@@ -8,6 +8,7 @@ import { FactoryError, type ResolvedFactory, type Target } from '../core/types.j
 import { cosignSigner, workflowIdentity } from '../supply/cosign.js';
 import { verifyImage, type Check, type Expected } from '../supply/verify.js';
 import { resolveId } from '../core/ids.js';
+import { factoryLabels } from '../core/labels.js';
 import type { Command, CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson } from './output.js';
@@ -92,8 +93,8 @@ export const verify: Command = {
         if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
         throw e;
       }
-      const label = inspection.images[0]?.labels ?? {};
-      const target = s.target ?? factory?.targets.find((t) => t.product.id === label['dev.factory.product'] && t.variant.name === label['dev.factory.variant']);
+      const label = factoryLabels(inspection.images[0]?.labels);
+      const target = s.target ?? factory?.targets.find((t) => t.product.id === label.product && t.variant.name === label.variant);
       const repo = formatReference({ ...ref, tag: undefined, digest: undefined });
       const checks = await verifyImage({
         repository: repo,

@@ -4,7 +4,7 @@
 // no line continuation runs into text another file wrote. Also the rewriting of a fragment's
 // `files/...` sources to its directory in the build context.
 import { didYouMean, error } from './diagnostics.js';
-import { bindMounts, copySources, flagsOf, INSTRUCTIONS, lexDockerfile, type DfInstruction, type DfWord } from './dockerfile.js';
+import { bindMounts, copySources, flagsOf, INSTRUCTIONS, lexDockerfile, type DfInstruction, type DfWord, type LexedDockerfile } from './dockerfile.js';
 import { normalize } from './paths.js';
 import type { Diagnostic, SourceLocation, SourceMapEntry } from './types.js';
 
@@ -120,9 +120,41 @@ export function checkRendered(
   owners: ReadonlyMap<string, SourceOwner>,
   sourceLines: (file: string) => readonly string[],
 ): { text: string; diagnostics: Diagnostic[] } {
-  const lexed = lexDockerfile(text);
-  const lines = text.split('\n');
+  const r = renderedText(text, sourceMap, sourceLines);
   const diagnostics: Diagnostic[] = [];
+  const edits: Edit[] = [];
+  for (const ins of r.lexed.instructions) {
+    const swallowed = swallowedLine(r, ins, owners);
+    // Its words now include the swallowed line's: checking them would only add noise.
+    if (swallowed) {
+      diagnostics.push(swallowed);
+      continue;
+    }
+    const first = r.entry(ins.line);
+    const owner = first ? owners.get(first.file) : undefined;
+    if (!first || !owner) continue;
+    diagnostics.push(...keywordProblems(r, ins, owner));
+    const dirPrefix = `${owner.dir}/`;
+    const author = (v: string): string => (owner.kind === 'fragment' && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v);
+    diagnostics.push(...sourceProblems(ins, owner, (w) => r.locate(w.line, w.column, w.value, author(w.value)), author));
+    if (owner.kind === 'fragment') edits.push(...filesEdits(ins, owner));
+  }
+  if (edits.length === 0) return { text, diagnostics };
+  return { text: applyEdits(r.lines, edits), diagnostics };
+}
+
+interface RenderedText {
+  lexed: LexedDockerfile;
+  lines: string[];
+  /** the source map entry of a rendered line (1-based) */
+  entry: (line: number) => SourceMapEntry | undefined;
+  /** the source location of something found at (line, column) of the rendered text, looked up by the strings given */
+  locate: (line: number, column: number, ...find: string[]) => SourceLocation;
+  sourceLines: (file: string) => readonly string[];
+}
+
+function renderedText(text: string, sourceMap: readonly SourceMapEntry[], sourceLines: (file: string) => readonly string[]): RenderedText {
+  const lines = text.split('\n');
   const entry = (line: number): SourceMapEntry | undefined => sourceMap[line - 1];
   // The column in the source line of something found at (line, column) of the rendered text.
   const locate = (line: number, column: number, ...find: string[]): SourceLocation => {
@@ -136,79 +168,84 @@ export function checkRendered(
     const tag = src.indexOf('<%');
     return { file: e.file, line: e.sourceLine, column: tag >= 0 ? tag + 1 : src.length - src.trimStart().length + 1 };
   };
-  const edits: { line: number; column: number; length: number; text: string }[] = [];
+  return { lexed: lexDockerfile(text), lines, entry, locate, sourceLines };
+}
 
-  for (const ins of lexed.instructions) {
-    // A continuation that runs into a line another file wrote (the next stage's FROM, a template line).
-    const start = entry(ins.lines[0]!);
-    let swallowed = false;
-    if (start && owners.has(start.file)) {
-      for (let k = 1; k < ins.lines.length; k++) {
-        const next = entry(ins.lines[k]!);
-        if (!next || next.file === start.file) continue;
-        const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]!)!;
-        const prev = entry(cont.line)!;
-        const src = sourceLines(prev.file)[prev.sourceLine - 1] ?? '';
-        const esc = src.lastIndexOf(lexed.escape);
-        diagnostics.push(
-          error(
-            'dockerfile-continuation',
-            `this line ends with ${lexed.escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
-            {
-              location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
-              hint: `remove the ${lexed.escape} at the end of the instruction's last line`,
-            },
-          ),
-        );
-        swallowed = true;
-        break;
-      }
-    }
-    // Its words now include the swallowed line's: checking them would only add noise.
-    if (swallowed) continue;
-
-    const first = entry(ins.line);
-    const owner = first ? owners.get(first.file) : undefined;
-    if (!first || !owner) continue;
-    const where = owner.kind === 'fragment' ? 'a fragment snippet' : 'a template';
-    if (!ins.known) {
-      const near = didYouMean(ins.upper, INSTRUCTIONS);
-      diagnostics.push(
-        error('dockerfile-instruction', `"${ins.keyword}" is not a Dockerfile instruction`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: `${near ? `${near}; ` : ''}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${lexed.escape}`,
-        }),
-      );
-    } else if (ins.upper === 'FROM') {
-      diagnostics.push(
-        error('dockerfile-from', `FROM in ${where} starts a stage the factory does not know about`, {
-          location: locate(ins.line, ins.column, ins.keyword),
-          hint: 'the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ...',
-        }),
-      );
-    }
-
-    const dirPrefix = `${owner.dir}/`;
-    const author = (v: string): string => (owner.kind === 'fragment' && v.startsWith(dirPrefix) ? v.slice(dirPrefix.length) : v);
-    diagnostics.push(...sourceProblems(ins, owner, (w) => locate(w.line, w.column, w.value, author(w.value)), author));
-
-    if (owner.kind !== 'fragment') continue;
-    const rebase = (w: DfWord): void => {
-      const m = FILES_RE.exec(w.value);
-      if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
-    };
-    if (ins.upper === 'COPY' || ins.upper === 'ADD') {
-      if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
-    } else if (ins.upper === 'RUN') {
-      for (const m of bindMounts(ins)) if (m.from === undefined && m.source) rebase(m.source);
-    }
+/** A continuation that runs into a line another file wrote (the next stage's FROM, a template line). */
+function swallowedLine(r: RenderedText, ins: DfInstruction, owners: ReadonlyMap<string, SourceOwner>): Diagnostic | undefined {
+  const start = r.entry(ins.lines[0]!);
+  if (!start || !owners.has(start.file)) return undefined;
+  const escape = r.lexed.escape;
+  for (let k = 1; k < ins.lines.length; k++) {
+    const next = r.entry(ins.lines[k]!);
+    if (!next || next.file === start.file) continue;
+    const cont = [...ins.continuations].reverse().find((c) => c.line < ins.lines[k]!)!;
+    const prev = r.entry(cont.line)!;
+    const src = r.sourceLines(prev.file)[prev.sourceLine - 1] ?? '';
+    const esc = src.lastIndexOf(escape);
+    return error(
+      'dockerfile-continuation',
+      `this line ends with ${escape}, so its instruction swallows the next line of the rendered Dockerfile, which ${prev.file} does not write`,
+      {
+        location: { file: prev.file, line: prev.sourceLine, column: esc >= 0 ? esc + 1 : 1 },
+        hint: `remove the ${escape} at the end of the instruction's last line`,
+      },
+    );
   }
+  return undefined;
+}
 
-  if (edits.length === 0) return { text, diagnostics };
+/** An unknown keyword, or a FROM: the factory writes the stages. */
+function keywordProblems(r: RenderedText, ins: DfInstruction, owner: SourceOwner): Diagnostic[] {
+  const where = owner.kind === 'fragment' ? 'a fragment snippet' : 'a template';
+  if (!ins.known) {
+    const near = didYouMean(ins.upper, INSTRUCTIONS);
+    return [
+      error('dockerfile-instruction', `"${ins.keyword}" is not a Dockerfile instruction`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: `${near ? `${near}; ` : ''}each line of ${where} starts an instruction (RUN, COPY, ENV...) or continues the one before it, whose line then ends with ${r.lexed.escape}`,
+      }),
+    ];
+  }
+  if (ins.upper === 'FROM') {
+    return [
+      error('dockerfile-from', `FROM in ${where} starts a stage the factory does not know about`, {
+        location: r.locate(ins.line, ins.column, ins.keyword),
+        hint: 'the factory writes the stages (one per fragment) itself: remove this line; to take files from an image use COPY --from=<image> ...',
+      }),
+    ];
+  }
+  return [];
+}
+
+interface Edit {
+  line: number;
+  column: number;
+  length: number;
+  text: string;
+}
+
+/** A fragment's `files/...` sources (COPY/ADD without --from, bind mounts without from=) rewritten to its directory. */
+function filesEdits(ins: DfInstruction, owner: SourceOwner): Edit[] {
+  const edits: Edit[] = [];
+  const rebase = (w: DfWord): void => {
+    const m = FILES_RE.exec(w.value);
+    if (m) edits.push({ line: w.line, column: w.column, length: m[0].length, text: `${owner.dir}/files` });
+  };
+  if (ins.upper === 'COPY' || ins.upper === 'ADD') {
+    if (!flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) copySources(ins).forEach(rebase);
+  } else if (ins.upper === 'RUN') {
+    for (const m of bindMounts(ins)) if (m.from === undefined && m.source) rebase(m.source);
+  }
+  return edits;
+}
+
+/** The lines with the edits made, right to left within a line so earlier columns stay valid. */
+function applyEdits(lines: string[], edits: Edit[]): string {
   edits.sort((a, b) => a.line - b.line || b.column - a.column);
   for (const e of edits) {
     const l = lines[e.line - 1]!;
     lines[e.line - 1] = l.slice(0, e.column - 1) + e.text + l.slice(e.column - 1 + e.length);
   }
-  return { text: lines.join('\n'), diagnostics };
+  return lines.join('\n');
 }

@@ -83,110 +83,147 @@ const HEREDOC_RE = /^<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/;
 export function lexDockerfile(text: string): LexedDockerfile {
   const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const { directives, escape, next } = readDirectives(lines);
+  const instructions: DfInstruction[] = [];
+  let i = next;
+  while (i < lines.length) {
+    if (lines[i]!.trim() === '' || isComment(lines[i]!)) {
+      i++;
+      continue;
+    }
+    const logical = joinLogicalLine(lines, i, escape);
+    i = logical.next;
+    const ins = instructionOf(logical);
+    // Only continuation characters and blanks: nothing BuildKit would run.
+    if (!ins) continue;
+    if (HEREDOC_INSTRUCTIONS.has(ins.upper) && !ins.json) i = readHeredocs(ins, lines, i);
+    instructions.push(ins);
+  }
+  return { directives, escape, instructions };
+}
+
+function isComment(l: string): boolean {
+  return /^\s*#/.test(l);
+}
+
+/** Parser directives: only before the first comment, blank line or instruction. `next`: the first line after them. */
+function readDirectives(lines: readonly string[]): { directives: DfDirective[]; escape: string; next: number } {
   const directives: DfDirective[] = [];
   let escape = '\\';
   let i = 0;
-  // Directives: only before the first comment, blank line or instruction.
   for (; i < lines.length; i++) {
     const m = DIRECTIVE_RE.exec(lines[i]!.trim());
     if (!m || directives.some((d) => d.name.toLowerCase() === m[1]!.toLowerCase())) break;
     directives.push({ name: m[1]!, value: m[2]!, line: i + 1, column: lines[i]!.indexOf('#') + 1 });
     if (m[1]!.toLowerCase() === 'escape' && (m[2] === '`' || m[2] === '\\')) escape = m[2];
   }
+  return { directives, escape, next: i };
+}
 
-  const instructions: DfInstruction[] = [];
-  const isComment = (l: string): boolean => /^\s*#/.test(l);
-  const continues = (l: string): number => {
-    // Index of the escape character continuing the line, or -1.
-    let end = l.length;
-    while (end > 0 && (l[end - 1] === ' ' || l[end - 1] === '\t')) end--;
-    return end > 0 && l[end - 1] === escape ? end - 1 : -1;
-  };
+interface LogicalLine {
+  text: string;
+  /** where each piece (one per physical line) starts in `text`, and its line */
+  pieces: { at: number; line: number }[];
+  /** the physical lines it takes (1-based), comments and blanks inside it left out */
+  used: number[];
+  continuations: DfPos[];
+  /** the file ended while the line was still continued */
+  open: boolean;
+  /** the index of the first line after it */
+  next: number;
+}
 
-  while (i < lines.length) {
-    const first = lines[i]!;
-    if (first.trim() === '' || isComment(first)) {
-      i++;
-      continue;
+/** Index of the escape character continuing the line, or -1. */
+function continuationAt(l: string, escape: string): number {
+  let end = l.length;
+  while (end > 0 && (l[end - 1] === ' ' || l[end - 1] === '\t')) end--;
+  return end > 0 && l[end - 1] === escape ? end - 1 : -1;
+}
+
+/** One logical line from line `i` on: continued physical lines joined. */
+function joinLogicalLine(lines: readonly string[], i: number, escape: string): LogicalLine {
+  const line: LogicalLine = { text: '', pieces: [], used: [], continuations: [], open: false, next: i };
+  for (;;) {
+    const l = lines[i]!;
+    const at = continuationAt(l, escape);
+    line.pieces.push({ at: line.text.length, line: i + 1 });
+    line.text += at >= 0 ? l.slice(0, at) : l;
+    line.used.push(i + 1);
+    i++;
+    if (at < 0) break;
+    line.continuations.push({ line: i, column: at + 1 });
+    // Comment and blank lines inside an instruction are dropped.
+    while (i < lines.length && (lines[i]!.trim() === '' || isComment(lines[i]!))) i++;
+    if (i >= lines.length) {
+      line.open = true;
+      break;
     }
-    // One logical line, and where each of its pieces (one per physical line) starts.
-    let logical = '';
-    const pieces: { at: number; line: number }[] = [];
-    const used: number[] = [];
-    const conts: DfPos[] = [];
-    let open = false;
-    for (;;) {
-      const l = lines[i]!;
-      const at = continues(l);
-      const piece = at >= 0 ? l.slice(0, at) : l;
-      pieces.push({ at: logical.length, line: i + 1 });
-      logical += piece;
-      used.push(i + 1);
-      i++;
-      if (at < 0) break;
-      conts.push({ line: i, column: at + 1 });
-      // Comment and blank lines inside an instruction are dropped.
-      while (i < lines.length && (lines[i]!.trim() === '' || isComment(lines[i]!))) i++;
-      if (i >= lines.length) {
-        open = true;
-        break;
-      }
-    }
-    const km = /^\s*(\S+)/.exec(logical);
-    // Only continuation characters and blanks: nothing BuildKit would run.
-    if (!km) continue;
-    const kStart = km[0].length - km[1]!.length;
-    const keyword = km[1]!;
-    const upper = keyword.toUpperCase();
-    const argsStart = kStart + keyword.length;
-    const rest = logical.slice(argsStart);
-    const lead = rest.length - rest.trimStart().length;
-    const args = rest.trim();
-    const at = (o: number): DfPos => posOf(pieces, argsStart + lead + o);
-    const words: DfWord[] = [];
-    for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at(m.index) });
-    const ins: DfInstruction = {
-      keyword,
-      upper,
-      known: KNOWN.has(upper),
-      ...posOf(pieces, kStart),
-      lines: used,
-      continuations: conts,
-      openAtEnd: open,
-      args,
-      words,
-      heredocs: [],
-    };
-    if (args.startsWith('[')) {
-      try {
-        const arr = JSON.parse(args) as unknown;
-        if (Array.isArray(arr) && arr.every((x) => typeof x === 'string')) {
-          let from = 0;
-          ins.json = (arr as string[]).map((value) => {
-            const o = args.indexOf(JSON.stringify(value), from);
-            from = o < 0 ? from : o + JSON.stringify(value).length;
-            return { value, ...at(o < 0 ? 0 : o + 1) };
-          });
-        }
-      } catch {
-        // Not JSON: the shell form.
-      }
-    }
-    if (HEREDOC_INSTRUCTIONS.has(upper) && !ins.json) {
-      for (const w of words) {
-        const h = HEREDOC_RE.exec(w.value);
-        if (!h) continue;
-        const strip = h[1] === '-';
-        const delimiter = h[3]!;
-        const firstLine = i + 1;
-        while (i < lines.length && (strip ? lines[i]!.replace(/^\t+/, '') : lines[i]!) !== delimiter) i++;
-        ins.heredocs.push({ delimiter, firstLine, lastLine: i });
-        i++;
-      }
-    }
-    instructions.push(ins);
   }
-  return { directives, escape, instructions };
+  line.next = i;
+  return line;
+}
+
+/** The instruction a logical line holds (keyword, arguments, words, JSON form); undefined when it holds no word. */
+function instructionOf(logical: LogicalLine): DfInstruction | undefined {
+  const km = /^\s*(\S+)/.exec(logical.text);
+  if (!km) return undefined;
+  const kStart = km[0].length - km[1]!.length;
+  const keyword = km[1]!;
+  const upper = keyword.toUpperCase();
+  const argsStart = kStart + keyword.length;
+  const rest = logical.text.slice(argsStart);
+  const lead = rest.length - rest.trimStart().length;
+  const args = rest.trim();
+  const at = (o: number): DfPos => posOf(logical.pieces, argsStart + lead + o);
+  const words: DfWord[] = [];
+  for (const m of args.matchAll(/\S+/g)) words.push({ value: m[0], ...at(m.index) });
+  const ins: DfInstruction = {
+    keyword,
+    upper,
+    known: KNOWN.has(upper),
+    ...posOf(logical.pieces, kStart),
+    lines: logical.used,
+    continuations: logical.continuations,
+    openAtEnd: logical.open,
+    args,
+    words,
+    heredocs: [],
+  };
+  const json = jsonForm(args, at);
+  if (json) ins.json = json;
+  return ins;
+}
+
+/** The exec form's strings with their positions, when `args` is a JSON array of strings. */
+function jsonForm(args: string, at: (offset: number) => DfPos): DfWord[] | undefined {
+  if (!args.startsWith('[')) return undefined;
+  try {
+    const arr = JSON.parse(args) as unknown;
+    if (!Array.isArray(arr) || !arr.every((x) => typeof x === 'string')) return undefined;
+    let from = 0;
+    return (arr as string[]).map((value) => {
+      const o = args.indexOf(JSON.stringify(value), from);
+      from = o < 0 ? from : o + JSON.stringify(value).length;
+      return { value, ...at(o < 0 ? 0 : o + 1) };
+    });
+  } catch {
+    return undefined; // Not JSON: the shell form.
+  }
+}
+
+/** The bodies of the instruction's `<<EOF` heredocs, from line `i` on; returns the first line after them. */
+function readHeredocs(ins: DfInstruction, lines: readonly string[], i: number): number {
+  for (const w of ins.words) {
+    const h = HEREDOC_RE.exec(w.value);
+    if (!h) continue;
+    const strip = h[1] === '-';
+    const delimiter = h[3]!;
+    const firstLine = i + 1;
+    while (i < lines.length && (strip ? lines[i]!.replace(/^\t+/, '') : lines[i]!) !== delimiter) i++;
+    ins.heredocs.push({ delimiter, firstLine, lastLine: i });
+    i++;
+  }
+  return i;
 }
 
 /** The line and column of a logical-line offset. */

@@ -49,6 +49,11 @@ export function splitRef(ref: string): { name: string; version: string } | undef
   return { name: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
+/** `BASE_<NAME>`: the bake variable that overrides a Base image. */
+export function baseVariable(name: string): string {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
 /** Matrix keys sorted, each `${key}${value}`, joined with `-`; `default` without a matrix. */
 export function variantName(matrix: Readonly<Record<string, string>>): string {
   const keys = Object.keys(matrix).sort();

@@ -4,7 +4,7 @@
 import { error, sortDiagnostics, warning } from './diagnostics.js';
 import { refOf } from './ids.js';
 import { SCHEMA_VERSION } from './schema.js';
-import type { Diagnostic, LoadedFactory, LockFile, SourceLocation } from './types.js';
+import type { Diagnostic, LoadedFactory, LockFile, SourceFile, SourceLocation } from './types.js';
 import { LOCK_PATH } from './load.js';
 
 const LOCK_HINT = 'run `factory lock` to record it';
@@ -42,7 +42,7 @@ export function lockDigestErrors(loaded: LoadedFactory): Diagnostic[] {
         {
           field: 'version',
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref} as it was (or, if it was never published, run \`factory lock\`)`,
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref} as it was (or, if it was never published, run \`factory lock --update ${ref}\`)`,
         },
       ),
     );
@@ -104,6 +104,30 @@ export function checkLock(loaded: LoadedFactory): Diagnostic[] {
     }
   }
   return sortDiagnostics(out);
+}
+
+/**
+ * The tree with the lock entries of `refs` (templates or fragments, "name@version") taken out,
+ * for `factory lock --update`: a version edited before it was ever published is then "not
+ * locked yet" (a warning) instead of "changed in place" (an error), and the lock written from
+ * that tree records its new digest. Every other entry, and every base pin, stays as it was. A
+ * lock that does not parse is left alone for the loader to report.
+ */
+export function forgetLockEntries(files: readonly SourceFile[], refs: readonly string[]): SourceFile[] {
+  const lockFile = files.find((f) => f.path === LOCK_PATH);
+  let doc: LockFile | undefined;
+  try {
+    doc = lockFile ? (JSON.parse(new TextDecoder().decode(lockFile.bytes)) as LockFile) : undefined;
+  } catch {
+    doc = undefined;
+  }
+  if (!doc || typeof doc.templates !== 'object' || typeof doc.fragments !== 'object' || !doc.templates || !doc.fragments) return [...files];
+  for (const ref of refs) {
+    delete doc.templates[ref];
+    delete doc.fragments[ref];
+  }
+  const bytes = new TextEncoder().encode(serializeLock(doc));
+  return files.map((f) => (f === lockFile ? { ...f, bytes } : f));
 }
 
 /** Sorted keys, 2-space JSON, trailing newline: byte-identical for the same lock. */

@@ -19,7 +19,8 @@ import { didYouMean, error } from './diagnostics.js';
 import { checkRendered, type SourceOwner } from './dockerfile-check.js';
 import { EscapeError, escapeDockerfile } from './escape.js';
 import { FactoryError } from './types.js';
-import type { Diagnostic, FragmentSource, RenderedDockerfile, ResolvedProduct, SourceLocation, SourceMapEntry, Variant } from './types.js';
+import { refOf } from './ids.js';
+import type { Diagnostic, FragmentSource, RenderedDockerfile, ResolvedProduct, SourceLocation, SourceMapEntry, TemplateSource, Variant } from './types.js';
 
 /** `build/<product>/<version>/<variant>/Dockerfile`; the variant is made file-name safe. */
 export function dockerfilePath(product: ResolvedProduct, variant: Variant): string {
@@ -131,17 +132,29 @@ function renderChain(
   withUser = true,
 ): RenderedDockerfile {
   const template = product.template;
-  const tdoc = template.meta.doc;
+  const templateRef = refOf(template.meta.doc);
   const files: MapFile[] = [];
-  const addFile = (p: string, origin: string, text: string): number => {
-    files.push({ path: p, origin, lines: text.split('\n') });
-    return files.length - 1;
-  };
-  const templateRef = `${tdoc.name}@${tdoc.version}`;
-  const tIndex = addFile(template.dockerfile.path, templateRef, template.dockerfile.text);
-  const metaIndex = addFile(template.meta.file, templateRef, '');
+  const tIndex = addMapFile(files, template.dockerfile.path, templateRef, template.dockerfile.text);
+  const metaIndex = addMapFile(files, template.meta.file, templateRef, '');
+  const common = commonLocals(product, variant, base);
+  const slots = slotFiller(memo, template, fragments, common, files);
+  const body = runEjs(memo, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slots.slot));
+  checkSlotsPlaced(template, fragments, slots.placed);
+  const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser);
+  const finished = finish(framed, files);
+  const text = checkChain(finished, files, template, fragments);
+  return { path, text, sourceMap: finished.sourceMap, stages: [...slots.stages, 'final'] };
+}
 
-  const common = {
+/** Adds a file to the source map's list; returns its index (what its markers carry). */
+function addMapFile(files: MapFile[], path: string, origin: string, text: string): number {
+  files.push({ path, origin, lines: text.split('\n') });
+  return files.length - 1;
+}
+
+/** The EJS locals the template and every snippet see (`slot` and `fragment` aside). */
+function commonLocals(product: ResolvedProduct, variant: Variant, base: ResolvedProduct['base']): Record<string, unknown> {
+  return {
     product: product.product.doc.name,
     version: product.product.doc.version,
     variant: variant.name,
@@ -149,12 +162,33 @@ function renderChain(
     args: strictRecord('args', variant.args),
     base: Object.freeze({ name: base.name, image: base.image, ...(base.digest ? { digest: base.digest } : {}) }),
   };
+}
 
+interface SlotFiller {
+  /** the template's `slot(name)`: the stages of that slot's fragments, rendered */
+  slot: (name: unknown) => string;
+  /** slots placed so far */
+  placed: ReadonlySet<string>;
+  /** stage names so far, `base` first */
+  stages: readonly string[];
+  /** the stage open now (the last one placed) */
+  current: () => string;
+}
+
+/** The `slot()` local: each call renders that slot's fragments, each in its own stage on top of the previous one. */
+function slotFiller(
+  memo: RenderMemo,
+  template: TemplateSource,
+  fragments: readonly FragmentSource[],
+  common: Record<string, unknown>,
+  files: MapFile[],
+): SlotFiller {
+  const tdoc = template.meta.doc;
+  const templateRef = refOf(tdoc);
   const stages: string[] = ['base'];
   let current = 'base';
   const placed = new Set<string>();
   const slotsDeclared = new Set(tdoc.slots);
-
   const slot = (name: unknown): string => {
     if (typeof name !== 'string' || !slotsDeclared.has(name)) {
       throw new RenderError(
@@ -172,9 +206,9 @@ function renderChain(
       if (f.meta.doc.slot !== name) continue;
       const fdoc = f.meta.doc;
       const stage = uniqueStage(stages, stageName(name, fdoc.name));
-      const fref = `${fdoc.name}@${fdoc.version}`;
-      const metaAt = addFile(f.meta.file, fref, '');
-      const index = addFile(f.snippet.path, fref, f.snippet.text);
+      const fref = refOf(fdoc);
+      const metaAt = addMapFile(files, f.meta.file, fref, '');
+      const index = addMapFile(files, f.snippet.path, fref, f.snippet.text);
       const body = runEjs(memo, f.snippet.path, f.snippet.text, index, ejsLocals(common, snippetSlot, fragmentLocal(memo, f)));
       // The stage exists because the fragment declares this slot: map its FROM line (and the
       // blank line before it) there.
@@ -185,21 +219,26 @@ function renderChain(
     }
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   };
+  return { slot, placed, stages, current: () => current };
+}
 
-  const body = runEjs(memo, template.dockerfile.path, template.dockerfile.text, tIndex, ejsLocals(common, slot));
-
+/** Every slot the fragments fill was placed by the template, or they would be left out. */
+function checkSlotsPlaced(template: TemplateSource, fragments: readonly FragmentSource[], placed: ReadonlySet<string>): void {
   const lost = [...new Set(fragments.map((f) => f.meta.doc.slot))].filter((s) => !placed.has(s));
-  if (lost.length > 0) {
-    throw new FactoryError(
-      lost.map((s) =>
-        error('render-slot', `template ${templateRef} never places slot "${s}", so its fragments would be left out`, {
-          hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
-          location: { file: template.dockerfile.path, line: 1, column: 1 },
-        }),
-      ),
-    );
-  }
+  if (lost.length === 0) return;
+  throw new FactoryError(
+    lost.map((s) =>
+      error('render-slot', `template ${refOf(template.meta.doc)} never places slot "${s}", so its fragments would be left out`, {
+        hint: `add a line <%- slot('${s}') %> to ${template.dockerfile.path}`,
+        location: { file: template.dockerfile.path, line: 1, column: 1 },
+      }),
+    ),
+  );
+}
 
+/** The template's output framed: its parser directives on top, the `base` stage header, the body, the `final` stage. */
+function frameStages(body: string, template: TemplateSource, metaIndex: number, base: ResolvedProduct['base'], last: string, withUser: boolean): string {
+  const tdoc = template.meta.doc;
   const baseLoc = template.meta.locate(['base']);
   const userLoc = tdoc.user !== undefined ? template.meta.locate(['user']) : template.meta.location;
   const mark = (loc: SourceLocation): string => `${MARK}${metaIndex}:${loc.line}${MARK}`;
@@ -217,19 +256,28 @@ function renderChain(
   const baseRef = base.digest && !base.image.includes('@') ? `${base.image}@${base.digest}` : base.image;
   const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE=${escapeDockerfile(baseRef)}\n${mark(baseLoc)}FROM \${BASE_IMAGE} AS base\n`;
   // The separator line is marked too, or it would inherit (and be dropped with) the last body line.
-  let tail = `\n${mark(userLoc)}\n${mark(userLoc)}FROM ${current} AS final\n`;
+  let tail = `\n${mark(userLoc)}\n${mark(userLoc)}FROM ${last} AS final\n`;
   if (tdoc.user !== undefined && withUser) tail += `${mark(userLoc)}USER ${escapeDockerfile(tdoc.user)}\n`;
-  stages.push('final');
+  return `${head}${stageHeader}${rest}${tail}`;
+}
 
-  const finished = finish(`${head}${stageHeader}${rest}${tail}`, files);
-  // Read the result back as BuildKit will: every line a template or snippet wrote is checked
-  // (instructions, stages, continuations, COPY/ADD and bind mount sources) at its file and line.
+/**
+ * Reads the result back as BuildKit will: every line a template or snippet wrote is checked
+ * (instructions, stages, continuations, COPY/ADD and bind mount sources) at its file and line.
+ * Returns the text to write.
+ */
+function checkChain(
+  finished: { text: string; sourceMap: RenderedDockerfile['sourceMap'] },
+  files: MapFile[],
+  template: TemplateSource,
+  fragments: readonly FragmentSource[],
+): string {
   const owners = new Map<string, SourceOwner>([[template.dockerfile.path, { kind: 'template', dir: template.dir, present: [] }]]);
   for (const f of fragments) owners.set(f.snippet.path, { kind: 'fragment', dir: f.dir, present: presentFiles(f) });
   const byPath = new Map(files.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
-  return { path, text, sourceMap: finished.sourceMap, stages };
+  return text;
 }
 
 const snippetSlot = (): never => {

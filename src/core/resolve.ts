@@ -366,22 +366,36 @@ class Resolver {
 
   private resolveManifest(m: Located<Manifest>): ResolvedManifest | undefined {
     const doc = m.doc;
-    let ok = true;
     const template = this.templates.get(doc.template);
-    if (!template) {
-      this.unknownRef('template', doc.template, this.templateVersions, m.locate(['template']), 'template');
-      ok = false;
-    }
-    const frags: (FragmentSource | undefined)[] = doc.fragments.map((ref, i) => {
+    if (!template) this.unknownRef('template', doc.template, this.templateVersions, m.locate(['template']), 'template');
+    const frags = this.manifestFragments(m);
+    const position = new Map<string, number>();
+    // Every check runs (each reports its own problems) before the verdict.
+    const checks = [
+      this.checkFragmentNamesOnce(m, position),
+      template ? this.checkSlotOrder(m, template, frags) : true,
+      this.checkRequirements(m, frags, position),
+    ];
+    const base = this.manifestBase(m, template);
+    const known = frags.filter((f): f is FragmentSource => f !== undefined);
+    const variants = this.expandMatrix(m, known, known.length === frags.length);
+    if (!template || known.length !== frags.length || checks.includes(false) || !base || !variants) return undefined;
+    return { manifest: m, template, fragments: known, base, variants };
+  }
+
+  /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
+  private manifestFragments(m: Located<Manifest>): (FragmentSource | undefined)[] {
+    return m.doc.fragments.map((ref, i) => {
       const f = this.fragments.get(ref);
       if (!f) this.unknownRef('fragment', ref, this.fragmentVersions, m.locate(['fragments', i]), `fragments[${i}]`);
       return f;
     });
-    if (frags.some((f) => !f)) ok = false;
+  }
 
-    // Each fragment name once: two versions of one fragment in one image would fight.
-    const position = new Map<string, number>();
-    doc.fragments.forEach((ref, i) => {
+  /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
+  private checkFragmentNamesOnce(m: Located<Manifest>, position: Map<string, number>): boolean {
+    let ok = true;
+    m.doc.fragments.forEach((ref, i) => {
       // Unresolved entries count too: their own error is enough, requirements on them are met.
       const name = splitRef(ref)?.name ?? ref;
       const prev = position.get(name);
@@ -396,43 +410,51 @@ class Resolver {
         ok = false;
       } else position.set(name, i);
     });
+    return ok;
+  }
 
-    if (template) {
-      const slots = template.meta.doc.slots;
-      let maxSlot = -1;
-      let maxAt = -1;
-      frags.forEach((f, i) => {
-        if (!f) return;
-        const slot = f.meta.doc.slot;
-        const si = slots.indexOf(slot);
-        if (si < 0) {
-          this.err(
-            'unknown-slot',
-            `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${doc.template} does not have`,
-            m.locate(['fragments', i]),
-            `fragments[${i}]`,
-            `the template's slots are: ${slots.join(', ')} (${at(template.meta.locate(['slots']))})`,
-          );
-          ok = false;
-          return;
-        }
-        if (si < maxSlot) {
-          const prevFrag = frags[maxAt]!;
-          this.err(
-            'slot-order',
-            `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
-            m.locate(['fragments', i]),
-            `fragments[${i}]`,
-            `list fragments in the template's slot order: ${slots.join(', ')}`,
-          );
-          ok = false;
-        } else {
-          maxSlot = si;
-          maxAt = i;
-        }
-      });
-    }
+  /** Every fragment fills a slot of the template, listed in the template's slot order. */
+  private checkSlotOrder(m: Located<Manifest>, template: TemplateSource, frags: (FragmentSource | undefined)[]): boolean {
+    const slots = template.meta.doc.slots;
+    let ok = true;
+    let maxSlot = -1;
+    let maxAt = -1;
+    frags.forEach((f, i) => {
+      if (!f) return;
+      const slot = f.meta.doc.slot;
+      const si = slots.indexOf(slot);
+      if (si < 0) {
+        this.err(
+          'unknown-slot',
+          `fragment ${refOf(f.meta.doc)} fills slot "${slot}", which template ${m.doc.template} does not have`,
+          m.locate(['fragments', i]),
+          `fragments[${i}]`,
+          `the template's slots are: ${slots.join(', ')} (${at(template.meta.locate(['slots']))})`,
+        );
+        ok = false;
+        return;
+      }
+      if (si < maxSlot) {
+        const prevFrag = frags[maxAt]!;
+        this.err(
+          'slot-order',
+          `fragment ${refOf(f.meta.doc)} (slot "${slot}") comes after ${refOf(prevFrag.meta.doc)} (slot "${slots[maxSlot]}")`,
+          m.locate(['fragments', i]),
+          `fragments[${i}]`,
+          `list fragments in the template's slot order: ${slots.join(', ')}`,
+        );
+        ok = false;
+      } else {
+        maxSlot = si;
+        maxAt = i;
+      }
+    });
+    return ok;
+  }
 
+  /** What each fragment requires is in the manifest, before it. */
+  private checkRequirements(m: Located<Manifest>, frags: (FragmentSource | undefined)[], position: Map<string, number>): boolean {
+    let ok = true;
     frags.forEach((f, i) => {
       if (!f) return;
       for (const req of f.meta.doc.requires) {
@@ -455,34 +477,40 @@ class Resolver {
             `${refOf(f.meta.doc)} requires "${req}", which comes after it (fragments[${j}])`,
             m.locate(['fragments', i]),
             `fragments[${i}]`,
-            `move ${doc.fragments[j]} before ${doc.fragments[i]}`,
+            `move ${m.doc.fragments[j]} before ${m.doc.fragments[i]}`,
           );
           ok = false;
         }
       }
     });
+    return ok;
+  }
 
-    let base: Located<Base> | undefined;
-    if (doc.base !== undefined) {
-      base = this.bases.get(doc.base);
-      if (!base) {
-        this.unknownBase(doc.base, m.locate(['base']), 'base');
-        ok = false;
-      }
-    } else if (template) {
-      base = this.bases.get(template.meta.doc.base);
-      if (!base) ok = false; // reported at the template
+  /** The manifest's own base, else its template's; an unknown one is reported (the template's at the template). */
+  private manifestBase(m: Located<Manifest>, template: TemplateSource | undefined): Located<Base> | undefined {
+    if (m.doc.base !== undefined) {
+      const base = this.bases.get(m.doc.base);
+      if (!base) this.unknownBase(m.doc.base, m.locate(['base']), 'base');
+      return base;
     }
-
-    const known = frags.filter((f): f is FragmentSource => f !== undefined);
-    const variants = this.expandMatrix(m, known, known.length === frags.length);
-    if (!variants) ok = false;
-    if (!ok || !template || !base || !variants) return undefined;
-    return { manifest: m, template, fragments: frags as FragmentSource[], base, variants };
+    return template ? this.bases.get(template.meta.doc.base) : undefined;
   }
 
   /** `complete`: every fragment of the manifest resolved, so the args they declare are all known. */
   private expandMatrix(m: Located<Manifest>, frags: FragmentSource[], complete: boolean): Variant[] | undefined {
+    const points = this.matrixPoints(m);
+    if (!points) return undefined;
+    // Fragment defaults (in build order, later wins) < manifest args.
+    const defaults: Record<string, string> = {};
+    for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+    // Every check runs (each reports its own problems) before the verdict.
+    const checks = [this.checkMatrixRefs(m), this.checkReservedArgs(m, frags), complete ? this.checkArgsDeclared(m, defaults) : true];
+    if (checks.includes(false)) return undefined;
+    return this.variantsOf(m, points, defaults);
+  }
+
+  /** The matrix's points (keys sorted, the first key varying slowest); undefined when there are too many. */
+  private matrixPoints(m: Located<Manifest>): Record<string, string>[] | undefined {
     const matrix = m.doc.matrix ?? {};
     const keys = Object.keys(matrix).sort();
     let count = 1;
@@ -503,13 +531,15 @@ class Resolver {
       for (const p of points) for (const v of matrix[k]!) next.push({ ...p, [k]: v });
       points = next;
     }
+    return points;
+  }
 
-    // Fragment defaults (in build order, later wins) < manifest args.
-    const defaults: Record<string, string> = {};
-    for (const f of frags) Object.assign(defaults, f.meta.doc.args ?? {});
+  /** Every `{matrix.KEY}` in the manifest's args names a key of its matrix. */
+  private checkMatrixRefs(m: Located<Manifest>): boolean {
+    const matrix = m.doc.matrix ?? {};
+    const keys = Object.keys(matrix).sort();
     let ok = true;
-    const manifestArgs = m.doc.args ?? {};
-    for (const [name, value] of Object.entries(manifestArgs)) {
+    for (const [name, value] of Object.entries(m.doc.args ?? {})) {
       for (const ref of value.matchAll(MATRIX_REF_RE)) {
         if (!(ref[1]! in matrix)) {
           this.err(
@@ -523,9 +553,15 @@ class Resolver {
         }
       }
     }
-    // Only fragments declare build args (templates have no args:); a key none of them declares
-    // would reach no ARG, so the build would silently ignore it.
-    // Also checked by bake, but only `generate` gets there: here `validate` reports it too.
+    return ok;
+  }
+
+  /**
+   * No fragment or manifest sets a build arg the factory sets itself. Also checked by bake, but
+   * only `generate` gets there: here `validate` reports it too.
+   */
+  private checkReservedArgs(m: Located<Manifest>, frags: FragmentSource[]): boolean {
+    let ok = true;
     for (const f of frags) {
       for (const name of Object.keys(f.meta.doc.args ?? {})) {
         if (RESERVED_ARGS.has(name)) {
@@ -540,7 +576,7 @@ class Resolver {
         }
       }
     }
-    for (const name of Object.keys(manifestArgs)) {
+    for (const name of Object.keys(m.doc.args ?? {})) {
       if (RESERVED_ARGS.has(name)) {
         this.err(
           'reserved-arg',
@@ -552,23 +588,34 @@ class Resolver {
         ok = false;
       }
     }
-    if (complete) {
-      const declared = Object.keys(defaults).sort();
-      for (const name of Object.keys(manifestArgs)) {
-        if (name in defaults || RESERVED_ARGS.has(name)) continue;
-        const hint = [
-          didYouMean(name, declared),
-          declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(', ')}` : 'no fragment of this manifest declares any args',
-          'or declare it under args: in the fragment that uses it',
-        ]
-          .filter(Boolean)
-          .join('; ');
-        this.err('unknown-arg', `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(['args', name]), `args.${name}`, hint);
-        ok = false;
-      }
-    }
-    if (!ok) return undefined;
+    return ok;
+  }
 
+  /**
+   * Only fragments declare build args (templates have no args:); a manifest key none of them
+   * declares would reach no ARG, so the build would silently ignore it.
+   */
+  private checkArgsDeclared(m: Located<Manifest>, defaults: Record<string, string>): boolean {
+    let ok = true;
+    const declared = Object.keys(defaults).sort();
+    for (const name of Object.keys(m.doc.args ?? {})) {
+      if (name in defaults || RESERVED_ARGS.has(name)) continue;
+      const hint = [
+        didYouMean(name, declared),
+        declared.length > 0 ? `the fragments of this manifest declare: ${declared.join(', ')}` : 'no fragment of this manifest declares any args',
+        'or declare it under args: in the fragment that uses it',
+      ]
+        .filter(Boolean)
+        .join('; ');
+      this.err('unknown-arg', `args.${name} is not declared by any fragment of ${refOf(m.doc)}`, m.locate(['args', name]), `args.${name}`, hint);
+      ok = false;
+    }
+    return ok;
+  }
+
+  /** One variant per matrix point: its name (unique, not too long) and its args (plain words). */
+  private variantsOf(m: Located<Manifest>, points: Record<string, string>[], defaults: Record<string, string>): Variant[] | undefined {
+    let ok = true;
     const variants: Variant[] = [];
     const names = new Map<string, Record<string, string>>();
     for (const point of points) {
@@ -597,40 +644,66 @@ class Resolver {
         ok = false;
         continue;
       }
-      const args: Record<string, string> = { ...defaults };
-      for (const [k, v] of Object.entries(manifestArgs)) {
-        const value = v.replace(MATRIX_REF_RE, (_s, key: string) => point[key] ?? '');
-        if (!SAFE_VALUE_RE.test(value)) {
-          this.err(
-            'unsafe-value',
-            `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
-            m.locate(['args', k]),
-            `args.${k}`,
-            'start the value with a letter or digit',
-          );
-          ok = false;
-        }
-        args[k] = value;
-      }
-      variants.push({ name, matrix: point, args: sortRecord(args) });
+      const args = this.variantArgs(m, name, point, defaults);
+      if (!args) ok = false;
+      else variants.push({ name, matrix: point, args });
     }
     return ok ? variants : undefined;
+  }
+
+  /** A variant's args: fragment defaults, then the manifest's with `{matrix.KEY}` filled in. */
+  private variantArgs(m: Located<Manifest>, name: string, point: Record<string, string>, defaults: Record<string, string>): Record<string, string> | undefined {
+    let ok = true;
+    const args: Record<string, string> = { ...defaults };
+    for (const [k, v] of Object.entries(m.doc.args ?? {})) {
+      const value = v.replace(MATRIX_REF_RE, (_s, key: string) => point[key] ?? '');
+      if (!SAFE_VALUE_RE.test(value)) {
+        this.err(
+          'unsafe-value',
+          `args.${k} becomes "${value}" for variant ${name}, which is not a plain word`,
+          m.locate(['args', k]),
+          `args.${k}`,
+          'start the value with a letter or digit',
+        );
+        ok = false;
+      }
+      args[k] = value;
+    }
+    return ok ? sortRecord(args) : undefined;
   }
 
   // -------------------------------------------------------------------------------- products
 
   private resolveProduct(p: Located<Product>): ResolvedProduct | undefined {
     const doc = p.doc;
-    const id = refOf(doc);
     if (!this.manifests.has(doc.manifest)) {
       this.unknownRef('manifest', doc.manifest, versionsOf(this.manifests), p.locate(['manifest']), 'manifest');
       return undefined;
     }
     const rm = this.resolvedManifests.get(doc.manifest);
     if (!rm) return undefined; // its problems are reported at the manifest
-    let ok = true;
-    const tmeta = rm.template.meta;
+    // Every check runs (each reports its own problems) before the verdict.
+    const checks = [this.checkPlatforms(p, rm), this.checkAccelerator(p, rm)];
+    const tagsByVariant = this.expandTags(p, rm.variants);
+    if (checks.includes(false) || !tagsByVariant) return undefined;
+    const rp: ResolvedProduct = {
+      id: refOf(doc),
+      product: p,
+      manifest: rm.manifest,
+      template: rm.template,
+      fragments: rm.fragments,
+      base: this.pinnedBase(rm.base),
+      variants: rm.variants,
+    };
+    this.addTargets(rp, tagsByVariant);
+    return rp;
+  }
 
+  /** Template, base and fragments support each of the product's platforms, and a pool runs it. */
+  private checkPlatforms(p: Located<Product>, rm: ResolvedManifest): boolean {
+    const doc = p.doc;
+    const tmeta = rm.template.meta;
+    let ok = true;
     // `platforms` may be left to its default: then point at the product's name and say so.
     const platformsWritten = !sameLocation(p.locate(['platforms']), p.location);
     const defaultNote = platformsWritten ? '' : ` (platforms is not set, so it defaults to ${doc.platforms.join(', ')})`;
@@ -646,7 +719,7 @@ class Resolver {
       if (lacking.length > 0) {
         this.err(
           'unsupported-platform',
-          `${id} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`,
+          `${refOf(doc)} is built for ${platform}${defaultNote}, which ${lacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${lacking.length === 1 ? 'does' : 'do'} not support`,
           loc,
           field,
           `drop ${platform} from platforms, or use versions that support it: ${lacking.join(', ')}`,
@@ -666,39 +739,48 @@ class Resolver {
         );
       }
     });
+    return ok;
+  }
 
+  /** Template and fragments support the product's accelerator. */
+  private checkAccelerator(p: Located<Product>, rm: ResolvedManifest): boolean {
+    const doc = p.doc;
+    const tmeta = rm.template.meta;
     const accLacking: string[] = [];
     if (!tmeta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`template ${refOf(tmeta.doc)} (${at(tmeta.locate(['accelerators']))})`);
     for (const f of rm.fragments) {
       if (!f.meta.doc.accelerators.includes(doc.accelerator)) accLacking.push(`fragment ${refOf(f.meta.doc)} (${at(f.meta.locate(['accelerators']))})`);
     }
-    if (accLacking.length > 0) {
-      this.err(
-        'unsupported-accelerator',
-        `${id} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${accLacking.length === 1 ? 'does' : 'do'} not support`,
-        p.locate(['accelerator']),
-        'accelerator',
-        `change the accelerator, or use versions that support it: ${accLacking.join(', ')}`,
-      );
-      ok = false;
-    }
+    if (accLacking.length === 0) return true;
+    this.err(
+      'unsupported-accelerator',
+      `${refOf(doc)} uses accelerator ${doc.accelerator}, which ${accLacking.map((l) => l.replace(/ \(.*\)$/, '')).join(', ')} ${accLacking.length === 1 ? 'does' : 'do'} not support`,
+      p.locate(['accelerator']),
+      'accelerator',
+      `change the accelerator, or use versions that support it: ${accLacking.join(', ')}`,
+    );
+    return false;
+  }
 
-    const tagsByVariant = this.expandTags(p, rm.variants);
-    if (!tagsByVariant) ok = false;
-    if (!ok || !tagsByVariant) return undefined;
-
-    const pin = this.loaded.lock?.doc.bases[rm.base.doc.name];
-    const base: ResolvedProduct['base'] = { name: rm.base.doc.name, image: rm.base.doc.image };
+  /** The base image, with the lock's digest when the lock pins this very image. */
+  private pinnedBase(b: Located<Base>): ResolvedProduct['base'] {
+    const pin = this.loaded.lock?.doc.bases[b.doc.name];
+    const base: ResolvedProduct['base'] = { name: b.doc.name, image: b.doc.image };
     // A pin recorded for another image is stale (checkLock says so); never apply it.
-    if (pin && pin.image === rm.base.doc.image) base.digest = pin.digest;
-    const rp: ResolvedProduct = { id, product: p, manifest: rm.manifest, template: rm.template, fragments: rm.fragments, base, variants: rm.variants };
-    for (const v of rm.variants) {
+    if (pin && pin.image === b.doc.image) base.digest = pin.digest;
+    return base;
+  }
+
+  /** One target per variant x platform, with its per-arch and merged tags. */
+  private addTargets(rp: ResolvedProduct, tagsByVariant: Map<string, string[]>): void {
+    const doc = rp.product.doc;
+    for (const v of rp.variants) {
       const tags = tagsByVariant.get(v.name)!;
       for (const platform of doc.platforms) {
         const arch = archOf(platform);
         this.targets.push({
           name: targetName(doc.name, v.name, arch),
-          id: `${id}:${v.name}`,
+          id: `${rp.id}:${v.name}`,
           product: rp,
           variant: v,
           platform,
@@ -710,7 +792,6 @@ class Resolver {
         });
       }
     }
-    return rp;
   }
 
   /** Tag patterns -> tags per variant; placeholders {version} {major} {minor} {patch} {variant} {matrix.KEY}. */

@@ -57,6 +57,21 @@ export const SafeValue = z
       message: 'must be a single word of letters, digits and . _ : / @ + = , - (no spaces, quotes, $, backslashes or newlines)',
     }),
   );
+// An image label value is free text (a maintainer's "Name <mail>", a description): it reaches
+// the image only through escaped HCL strings and shell-quoted test scripts, so spaces, quotes
+// and $ are safe there. Line breaks and other control characters are not: labels are one-line
+// metadata, and registries and `docker inspect` show them verbatim.
+export const LABEL_VALUE_MAX = 4096;
+export const LabelValue = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .pipe(
+    z
+      .string()
+      .regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must be one line of text (no line breaks, tabs or other control characters)' })
+      .max(LABEL_VALUE_MAX, { message: `must be at most ${LABEL_VALUE_MAX} characters` }),
+  )
+  .describe('label value: one line of text (spaces, quotes and $ allowed)');
 // A manifest build-arg value: a SafeValue that may embed "{matrix.KEY}" references. The
 // resolver substitutes them per variant and checks the result is a SafeValue again.
 const ARG_VALUE_RE = /^(?:[A-Za-z0-9._:/@+=,-]|\{matrix\.[a-z][a-z0-9_]*\})+$/;
@@ -138,9 +153,16 @@ const EreMatch = z
         },
       });
   })
-  .describe('a POSIX extended regular expression (grep -E) one line of the output must match');
+  .describe(
+    'a POSIX extended regular expression that grep -E applies to each line: passes when any one line matches (^ and $ anchor a line, no match spans a line break, an empty output has no line)',
+  );
 
-const OutputCheck = z.object({ contains: z.string().optional(), matches: EreMatch.optional() }).strict();
+const OutputCheck = z
+  .object({
+    contains: z.string().optional().describe('a fixed string searched in the whole output (may span lines)'),
+    matches: EreMatch.optional(),
+  })
+  .strict();
 
 /** A test a fragment or product declares. Exactly one kind of check per test. */
 const TestBase = z.object({
@@ -276,7 +298,7 @@ export const Product = z
       .min(1)
       .default([...PLATFORMS]),
     accelerator: Accelerator.default('cpu'),
-    labels: z.record(z.string().regex(LABEL_KEY_RE), SafeValue).optional(),
+    labels: z.record(z.string().regex(LABEL_KEY_RE), LabelValue).optional(),
     tests: z.array(Test).default([]),
   })
   .strict();
@@ -312,9 +334,12 @@ const PolicyBake = z
   })
   .strict();
 
+/** BuildKit's own default scanner, on Docker Hub. */
+export const DEFAULT_SBOM_SCANNER = 'docker/buildkit-syft-scanner:stable-1';
+
 const PolicySbom = z
   .object({
-    scanner: ImageRef.optional().describe('the BuildKit SBOM scanner image; default docker/buildkit-syft-scanner:stable-1 (Docker Hub)'),
+    scanner: ImageRef.optional().describe(`the BuildKit SBOM scanner image; default ${DEFAULT_SBOM_SCANNER} (Docker Hub)`),
   })
   .strict();
 

@@ -130,100 +130,118 @@ export function parseJson(file: string, text: string): { doc?: YamlDoc; diagnost
  * Node version). A small recursive-descent recogniser of RFC 8259.
  */
 export function jsonSyntaxError(text: string): { offset: number; message: string } | undefined {
-  let i = 0;
-  class Bad {
-    constructor(
-      readonly offset: number,
-      readonly message: string,
-    ) {}
-  }
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const fail = (what: string): never => {
-    throw new Bad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
-  };
-  const str = (): void => {
-    if (text[i] !== '"') fail('a string');
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) fail('no control characters in strings');
-      if (text[i] === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('four hex digits');
-          i += 5;
-        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
-        else fail('an escape sequence');
-      } else i++;
-    }
-    if (text[i] !== '"') fail('a closing quote');
-    i++;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        str();
-        ws();
-        if (text[i] !== ':') fail('":"');
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail('"," or "}"');
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail('"," or "]"');
-      }
-    } else if (c === '"') str();
-    else {
-      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
-      if (!m) fail('a value');
-      i += m![0].length;
-    }
-  };
+  const r = new JsonRecogniser(text);
   try {
-    value();
-    ws();
-    if (i < text.length) fail('the end of the document');
+    r.document();
     return undefined;
   } catch (e) {
-    if (e instanceof Bad) return { offset: e.offset, message: e.message };
+    if (e instanceof JsonBad) return { offset: e.offset, message: e.message };
     throw e;
+  }
+}
+
+class JsonBad {
+  constructor(
+    readonly offset: number,
+    readonly message: string,
+  ) {}
+}
+
+/** Reads one JSON text from the start; throws a JsonBad at the first character that does not fit. */
+class JsonRecogniser {
+  private i = 0;
+  constructor(private readonly text: string) {}
+
+  document(): void {
+    this.value();
+    this.ws();
+    if (this.i < this.text.length) this.fail('the end of the document');
+  }
+
+  private ws(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i++;
+  }
+
+  private fail(what: string): never {
+    const { text, i } = this;
+    throw new JsonBad(i, i >= text.length ? `unexpected end of input, expected ${what}` : `unexpected ${JSON.stringify(text[i])}, expected ${what}`);
+  }
+
+  private value(): void {
+    this.ws();
+    const c = this.text[this.i];
+    if (c === '{') this.object();
+    else if (c === '[') this.array();
+    else if (c === '"') this.str();
+    else {
+      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(this.text.slice(this.i));
+      if (!m) this.fail('a value');
+      this.i += m![0].length;
+    }
+  }
+
+  private str(): void {
+    const text = this.text;
+    if (text[this.i] !== '"') this.fail('a string');
+    this.i++;
+    while (this.i < text.length && text[this.i] !== '"') {
+      const c = text.charCodeAt(this.i);
+      if (c < 0x20) this.fail('no control characters in strings');
+      if (text[this.i] !== '\\') {
+        this.i++;
+        continue;
+      }
+      this.i++;
+      if (text[this.i] === 'u') {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 1, this.i + 5))) this.fail('four hex digits');
+        this.i += 5;
+      } else if (text[this.i] !== undefined && '"\\/bfnrt'.includes(text[this.i]!)) this.i++;
+      else this.fail('an escape sequence');
+    }
+    if (text[this.i] !== '"') this.fail('a closing quote');
+    this.i++;
+  }
+
+  private object(): void {
+    this.i++;
+    this.ws();
+    if (this.text[this.i] === '}') {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      this.str();
+      this.ws();
+      if (this.text[this.i] !== ':') this.fail('":"');
+      this.i++;
+      this.value();
+      if (this.separator('}')) return;
+    }
+  }
+
+  private array(): void {
+    this.i++;
+    this.ws();
+    if (this.text[this.i] === ']') {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.value();
+      if (this.separator(']')) return;
+    }
+  }
+
+  /** After a member: `,` (false: another follows) or the closing bracket (true). */
+  private separator(close: '}' | ']'): boolean {
+    this.ws();
+    const c = this.text[this.i];
+    if (c === ',' || c === close) {
+      this.i++;
+      return c === close;
+    }
+    return this.fail(`"," or "${close}"`);
   }
 }
 
@@ -266,6 +284,13 @@ function yamlError(file: string, lc: LineCounter, offset: number, message: strin
       hint: 'no factory document nests more than a few levels: look for a runaway bracket or pasted generated text',
     });
   }
+  if (code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const quoted = quotedLine(text, offset);
+    return error('yaml', 'malformed YAML: an unquoted value contains ": ", which YAML reads as the start of another key', {
+      location: positionOf(file, lc, offset),
+      hint: quoted ? `quote the value: ${quoted}` : 'quote the value (single quotes keep it as written)',
+    });
+  }
   const hint =
     code === 'DUPLICATE_KEY'
       ? 'remove or rename one of the two keys'
@@ -276,6 +301,15 @@ function yamlError(file: string, lc: LineCounter, offset: number, message: strin
     location: positionOf(file, lc, offset),
     hint,
   });
+}
+
+/** The line holding `offset` with its value in single quotes ("key: 'a: b'"), when it reads as `key: value`. */
+function quotedLine(text: string, offset: number): string | undefined {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const m = /^\s*((?:- )?[A-Za-z0-9_.-]+:\s+)(\S.*?)\s*$/.exec(line);
+  return m ? `${m[1]}'${m[2]!.replace(/'/g, "''")}'` : undefined;
 }
 
 /**

@@ -171,52 +171,69 @@ interface Change {
 export async function writeOutputs(root: string, files: OutputFile[], options: { remove?: string[]; fs?: OutputFs } = {}): Promise<WriteResult> {
   const io: OutputFs = options.fs ?? fs;
   root = path.resolve(root);
-  const encoder = new TextEncoder();
-  const wanted = files.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder.encode(f.text) }));
-  const doomed = (options.remove ?? []).map((rel) => ({ rel, abs: safeJoin(root, rel) }));
-
-  const changes: Change[] = [];
-  let unchanged = 0;
-  const unreadable = (rel: string, e: unknown) => new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
-  const readCurrent = async (rel: string, abs: string): Promise<Buffer | undefined> => {
-    try {
-      return await io.readFile(abs);
-    } catch (e) {
-      // ENOTDIR: a file stands where a parent directory goes; staging reports it, by name.
-      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-      throw unreadable(rel, e);
-    }
-  };
-  const withStat = async (rel: string, abs: string, bytes: Buffer): Promise<Previous> => {
-    try {
-      const st = await io.stat(abs);
-      return { bytes, mode: st.mode & 0o7777, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
-    } catch (e) {
-      throw unreadable(rel, e);
-    }
-  };
-  await eachLimit(wanted, async (w) => {
-    const current = await readCurrent(w.rel, w.abs);
-    if (current && Buffer.compare(current, w.next) === 0) {
-      unchanged++;
-      return;
-    }
-    const previous = current && (await withStat(w.rel, w.abs, current));
-    changes.push({ ...w, previous, temp: tempBeside(w.abs, 'tmp') });
-  });
-  await eachLimit(doomed, async (d) => {
-    const current = await readCurrent(d.rel, d.abs);
-    if (current) changes.push({ ...d, previous: await withStat(d.rel, d.abs, current), temp: tempBeside(d.abs, 'old') });
-  });
-  // A stable order: the same failure leaves the same trail, and rollback undoes in reverse.
-  changes.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const { changes, unchanged } = await collectChanges(io, root, files, options.remove ?? []);
   const result = (): WriteResult => ({
     written: changes.filter((c) => c.next).map((c) => c.rel),
     removed: changes.filter((c) => !c.next).map((c) => c.rel),
     unchanged,
   });
   if (changes.length === 0) return result();
+  await applyChanges(io, changes);
+  await tidyRemoved(io, root, changes);
+  return result();
+}
 
+/** What differs from the tree: files whose bytes change or are new, and removals of files that exist; sorted by path. */
+async function collectChanges(io: OutputFs, root: string, files: OutputFile[], remove: string[]): Promise<{ changes: Change[]; unchanged: number }> {
+  const encoder = new TextEncoder();
+  const wanted = files.map((f) => ({ rel: f.path, abs: safeJoin(root, f.path), next: encoder.encode(f.text) }));
+  const doomed = remove.map((rel) => ({ rel, abs: safeJoin(root, rel) }));
+  const changes: Change[] = [];
+  let unchanged = 0;
+  await eachLimit(wanted, async (w) => {
+    const current = await readCurrent(io, w.rel, w.abs);
+    if (current && Buffer.compare(current, w.next) === 0) {
+      unchanged++;
+      return;
+    }
+    const previous = current && (await withStat(io, w.rel, w.abs, current));
+    changes.push({ ...w, previous, temp: tempBeside(w.abs, 'tmp') });
+  });
+  await eachLimit(doomed, async (d) => {
+    const current = await readCurrent(io, d.rel, d.abs);
+    if (current) changes.push({ ...d, previous: await withStat(io, d.rel, d.abs, current), temp: tempBeside(d.abs, 'old') });
+  });
+  // A stable order: the same failure leaves the same trail, and rollback undoes in reverse.
+  changes.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { changes, unchanged };
+}
+
+function unreadable(rel: string, e: unknown): OutputWriteError {
+  return new OutputWriteError(`cannot read ${rel} (${reason(e)}); nothing was written`, rel);
+}
+
+/** The file's bytes, or undefined when there is none. */
+async function readCurrent(io: OutputFs, rel: string, abs: string): Promise<Buffer | undefined> {
+  try {
+    return await io.readFile(abs);
+  } catch (e) {
+    // ENOTDIR: a file stands where a parent directory goes; staging reports it, by name.
+    if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw unreadable(rel, e);
+  }
+}
+
+async function withStat(io: OutputFs, rel: string, abs: string, bytes: Buffer): Promise<Previous> {
+  try {
+    const st = await io.stat(abs);
+    return { bytes, mode: st.mode & 0o7777, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+  } catch (e) {
+    throw unreadable(rel, e);
+  }
+}
+
+/** Stages every new file beside its target, then renames all into place (removals aside); on any failure rolls back and throws. */
+async function applyChanges(io: OutputFs, changes: Change[]): Promise<void> {
   const createdDirs = new Set<string>();
   const staged: Change[] = [];
   const committed: Change[] = [];
@@ -260,8 +277,10 @@ export async function writeOutputs(root: string, files: OutputFile[], options: {
       failure.file,
     );
   }
+}
 
-  // Committed: what is left is tidying up the removed files' parked copies and emptied dirs.
+/** After the commit: deletes the removed files' parked copies and the directories they emptied. */
+async function tidyRemoved(io: OutputFs, root: string, changes: Change[]): Promise<void> {
   const leftover: string[] = [];
   for (const c of changes) {
     if (c.next) continue;
@@ -280,7 +299,6 @@ export async function writeOutputs(root: string, files: OutputFile[], options: {
     }
   }
   if (leftover.length) throw new OutputWriteError(`the generated files were written, but cannot delete ${leftover.join(', ')}`, leftover[0]!);
-  return result();
 }
 
 /** Undoes what writeOutputs did, newest first; returns the files it could not put back. */

@@ -9,8 +9,8 @@ import { productBakeFile, splitRef } from '../core/ids.js';
 import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
 import { diffFiles, readTreeAt, resolveCommit, type ChangedFile } from './git.js';
 import { keyTag, Renderer } from './key.js';
-import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, splitLegs } from './outputs.js';
-import { classifyPath } from './paths.js';
+import { PLAN_OUTPUTS, poolOutputNames, poolShards, poolSlug, splitLegs } from '../core/plan-outputs.js';
+import { classifyPath } from '../core/path-classes.js';
 
 export type { ChangedFile, ChangeStatus } from './git.js';
 export { GitError } from './git.js';

@@ -13,10 +13,10 @@
 // Not in the key: the git revision, the time, tags, the CI runner and pool. They do not change what
 // is built, and including the revision would make every commit rebuild everything.
 import { createHash } from 'node:crypto';
-import { imageLabels } from '../../generators/bake.js';
 import { combinedRunner } from '../../generators/build-files.js';
 import { combinedTestCases, generateRunnerLib, runnerMemo, type RunnerMemo } from '../../generators/testrunner.js';
 import { contentDigest } from '../core/digest.js';
+import { imageLabels } from '../core/labels.js';
 import type { HclPart } from '../core/escape.js';
 import { renderDockerfile, renderMemo } from '../core/render.js';
 import type { RenderedDockerfile, ResolvedProduct, Target, Variant } from '../core/types.js';

@@ -4,6 +4,7 @@
 // template and fragments (labels) against the factory's definition and lock. The checks are
 // pure over what the edges read (the registry, cosign), so each has a unit test with fakes.
 import { baseDigest, inspectImage, type ImageFacts } from '../action/image.js';
+import { factoryLabels } from '../core/labels.js';
 import type { ImageInspection, PlatformImage } from '../registry/client.js';
 import type { BlobSource } from '../registry/types.js';
 
@@ -92,8 +93,9 @@ export function baseCheck(platform: string, facts: ImageFacts, expected: Expecte
 }
 
 export function compositionCheck(platform: string, img: PlatformImage, expected: Expected | undefined): Check {
-  const template = img.labels['dev.factory.template'] ?? '';
-  const fragments = (img.labels['dev.factory.fragments'] ?? '').split(',').filter(Boolean);
+  const factory = factoryLabels(img.labels);
+  const template = factory.template ?? '';
+  const fragments = factory.fragments;
   if (!expected)
     return {
       platform,
@@ -102,10 +104,8 @@ export function compositionCheck(platform: string, img: PlatformImage, expected:
       detail: template ? `${template} + ${fragments.join(', ')} (not compared: not a product of this factory)` : 'no dev.factory.* labels: not a factory image',
     };
   const problems: string[] = [];
-  if (img.labels['dev.factory.product'] !== expected.product)
-    problems.push(`product label ${img.labels['dev.factory.product'] ?? '(none)'}, expected ${expected.product}`);
-  if (img.labels['dev.factory.variant'] !== expected.variant)
-    problems.push(`variant label ${img.labels['dev.factory.variant'] ?? '(none)'}, expected ${expected.variant}`);
+  if (factory.product !== expected.product) problems.push(`product label ${factory.product ?? '(none)'}, expected ${expected.product}`);
+  if (factory.variant !== expected.variant) problems.push(`variant label ${factory.variant ?? '(none)'}, expected ${expected.variant}`);
   if (template !== expected.template) problems.push(`template ${template || '(none)'}, the factory has ${expected.template}`);
   if (fragments.join(',') !== expected.fragments.join(','))
     problems.push(`fragments ${fragments.join(',') || '(none)'}, the factory has ${expected.fragments.join(',')}`);

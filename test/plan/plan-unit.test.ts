@@ -8,8 +8,8 @@ import { readTree } from '../../src/io/tree.js';
 import { parseNameStatus } from '../../src/plan/git.js';
 import { formatPlan, githubOutputLines, type PlanResult } from '../../src/plan/index.js';
 import { buildKey, buildKeyInputs, canonicalJson, generatedParts, keyTag, Renderer } from '../../src/plan/key.js';
-import { MAX_MATRIX_LEGS, poolOutputNames, poolShards, poolSlug, splitLegs } from '../../src/plan/outputs.js';
-import { classifyPath, TRIGGER_PATHS } from '../../src/plan/paths.js';
+import { MAX_MATRIX_LEGS, poolOutputNames, poolShards, poolSlug, splitLegs } from '../../src/core/plan-outputs.js';
+import { classifyPath, TRIGGER_PATHS } from '../../src/core/path-classes.js';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/factory');
 

@@ -10,7 +10,7 @@ import { ACTIONS } from '../../generators/workflow-actions.js';
 import type { ResolvedFactory } from '../../src/core/types.js';
 import { buildFactory } from '../../src/core/index.js';
 import { Policy } from '../../src/core/schema.js';
-import { TRIGGER_PATHS } from '../../src/plan/paths.js';
+import { TRIGGER_PATHS } from '../../src/core/path-classes.js';
 import { syntheticFactory } from '../../bench/synthetic.js';
 import { FACTORY_TREES, loadFactory, REPO_ROOT } from './workflow-factories.js';
 

@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_BUSYBOX" {
   description = "image of the base \"busybox\""
   default = "docker.io/library/busybox:1.36-musl"
@@ -119,7 +124,7 @@ target "_llm-runtime-cuda-default" {
     "index,manifest:org.opencontainers.image.version=1.4.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -132,10 +137,7 @@ target "llm-runtime-cuda-default-amd64" {
     "${REGISTRY}/factory/llm-runtime-cuda:1.4.0-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime-cuda:1.4-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=local,src=${CACHE_DIR}/llm-runtime-cuda-default-amd64",
-    "type=local,src=${CACHE_DIR}/shared-amd64",
-  ]
+  cache-from = ["type=local,src=${CACHE_DIR}/llm-runtime-cuda-default-amd64"]
   cache-to = ["type=local,dest=${CACHE_DIR}/llm-runtime-cuda-default-amd64,mode=max"]
 }
 
@@ -150,10 +152,7 @@ target "test-fragment-ca-certificates-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-amd64"]
 }
@@ -165,14 +164,11 @@ target "test-fragment-cuda-env-1_0_0-amd64" {
   target = "test-results"
   platforms = ["linux/amd64"]
   args = {
-    "BASE_IMAGE" = "${BASE_DEBIAN}"
+    "BASE_IMAGE" = "${BASE_CUDA}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=local,src=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64",
-    "type=local,src=${CACHE_DIR}/shared-amd64",
-  ]
+  cache-from = ["type=local,src=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64"]
   cache-to = ["type=local,dest=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64,mode=max"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-cuda-env-1_0_0-amd64"]
 }
@@ -188,10 +184,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -207,10 +200,7 @@ target "test-fragment-llm-serve-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-llm-serve-1_0_0-amd64"]
 }
@@ -226,10 +216,7 @@ target "test-fragment-locale-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-amd64"]
 }
@@ -245,10 +232,7 @@ target "test-fragment-python-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-amd64"]
 }
@@ -264,10 +248,7 @@ target "test-fragment-tini-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tini-1_0_0-amd64"]
 }

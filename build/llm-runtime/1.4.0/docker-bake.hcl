@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_BUSYBOX" {
   description = "image of the base \"busybox\""
   default = "docker.io/library/busybox:1.36-musl"
@@ -146,7 +151,7 @@ target "_llm-runtime-profilefull" {
     "index,manifest:org.opencontainers.image.version=1.4.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -187,7 +192,7 @@ target "_llm-runtime-profileslim" {
     "index,manifest:org.opencontainers.image.version=1.4.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -200,10 +205,7 @@ target "llm-runtime-profilefull-amd64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-full-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-full-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -215,10 +217,7 @@ target "llm-runtime-profilefull-arm64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-full-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-full-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profilefull-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -230,10 +229,7 @@ target "llm-runtime-profileslim-amd64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-slim-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-slim-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -245,10 +241,7 @@ target "llm-runtime-profileslim-arm64" {
     "${REGISTRY}/factory/llm-runtime:1.4.0-slim-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/llm-runtime:1.4-slim-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:llm-runtime-profileslim-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -263,10 +256,7 @@ target "test-fragment-ca-certificates-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-amd64"]
 }
@@ -282,10 +272,7 @@ target "test-fragment-ca-certificates-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-arm64"]
 }
@@ -301,10 +288,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -320,10 +304,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -339,10 +320,7 @@ target "test-fragment-llm-serve-1_1_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "slim"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-llm-serve-1_1_0-amd64"]
 }
@@ -358,10 +336,7 @@ target "test-fragment-llm-serve-1_1_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "slim"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-llm-serve-1_1_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-llm-serve-1_1_0-arm64"]
 }
@@ -377,10 +352,7 @@ target "test-fragment-locale-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-amd64"]
 }
@@ -396,10 +368,7 @@ target "test-fragment-locale-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-arm64"]
 }
@@ -415,10 +384,7 @@ target "test-fragment-python-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-amd64"]
 }
@@ -434,10 +400,7 @@ target "test-fragment-python-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-arm64"]
 }
@@ -453,10 +416,7 @@ target "test-fragment-tini-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tini-1_0_0-amd64"]
 }
@@ -472,10 +432,7 @@ target "test-fragment-tini-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tini-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tini-1_0_0-arm64"]
 }

@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_BUSYBOX" {
   description = "image of the base \"busybox\""
   default = "docker.io/library/busybox:1.36-musl"
@@ -141,7 +146,7 @@ target "_python-runtime-profilefull" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -181,7 +186,7 @@ target "_python-runtime-profileslim" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -194,10 +199,7 @@ target "python-runtime-profilefull-amd64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-full-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-full-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -209,10 +211,7 @@ target "python-runtime-profilefull-arm64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-full-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-full-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profilefull-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -224,10 +223,7 @@ target "python-runtime-profileslim-amd64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-slim-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-slim-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -239,10 +235,7 @@ target "python-runtime-profileslim-arm64" {
     "${REGISTRY}/factory/python-runtime:1.0.0-slim-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/python-runtime:1-slim-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:python-runtime-profileslim-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -257,10 +250,7 @@ target "test-fragment-ca-certificates-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-amd64"]
 }
@@ -276,10 +266,7 @@ target "test-fragment-ca-certificates-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-ca-certificates-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-ca-certificates-1_0_0-arm64"]
 }
@@ -295,10 +282,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -314,10 +298,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -333,10 +314,7 @@ target "test-fragment-locale-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-amd64"]
 }
@@ -352,10 +330,7 @@ target "test-fragment-locale-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-locale-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-locale-1_0_0-arm64"]
 }
@@ -371,10 +346,7 @@ target "test-fragment-python-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-amd64"]
 }
@@ -390,10 +362,7 @@ target "test-fragment-python-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-arm64"]
 }

@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_BUSYBOX" {
   description = "image of the base \"busybox\""
   default = "docker.io/library/busybox:1.36-musl"
@@ -124,7 +129,7 @@ target "_tools-default" {
     "index,manifest:org.opencontainers.image.version=1.0.1",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -140,10 +145,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -159,10 +161,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_PROFILE" = "full"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -177,10 +176,7 @@ target "test-fragment-toolbox-1_0_1-amd64" {
     "BASE_IMAGE" = "${BASE_BUSYBOX}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_1-amd64"]
 }
@@ -195,10 +191,7 @@ target "test-fragment-toolbox-1_0_1-arm64" {
     "BASE_IMAGE" = "${BASE_BUSYBOX}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-toolbox-1_0_1-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-toolbox-1_0_1-arm64"]
 }
@@ -235,10 +228,7 @@ target "tools-default-amd64" {
     "${REGISTRY}/factory/tools:1.0.1-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/tools:1-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -250,9 +240,6 @@ target "tools-default-arm64" {
     "${REGISTRY}/factory/tools:1.0.1-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/tools:1-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }

@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_DEBIAN" {
   description = "image of the base \"debian\""
   default = "docker.io/library/debian:bookworm-slim"
@@ -145,7 +150,7 @@ target "_py-app-python3_11" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -186,7 +191,7 @@ target "_py-app-python3_12" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -225,7 +230,7 @@ target "_tools-default" {
     "index,manifest:org.opencontainers.image.version=2.1.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -241,10 +246,7 @@ target "py-app-python3_11-amd64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.11-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.11-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -259,10 +261,7 @@ target "py-app-python3_11-arm64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.11-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.11-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -277,10 +276,7 @@ target "py-app-python3_12-amd64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.12-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.12-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -295,10 +291,7 @@ target "py-app-python3_12-arm64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.12-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.12-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -312,10 +305,7 @@ target "stage-security-hardening-amd64-deacb03427" {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-deacb03427",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-deacb03427"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-amd64-deacb03427,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -329,10 +319,7 @@ target "stage-security-hardening-arm64-28d0a815a5" {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-28d0a815a5",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-28d0a815a5"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:stage-security-hardening-arm64-28d0a815a5,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -347,10 +334,7 @@ target "test-fragment-app-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-app-1_0_0-amd64"]
 }
@@ -366,10 +350,7 @@ target "test-fragment-app-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-app-1_0_0-arm64"]
 }
@@ -385,10 +366,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -404,10 +382,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -423,10 +398,7 @@ target "test-fragment-python-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-amd64"]
 }
@@ -442,10 +414,7 @@ target "test-fragment-python-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-arm64"]
 }
@@ -460,10 +429,7 @@ target "test-fragment-tools-1_0_0-amd64" {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tools-1_0_0-amd64"]
 }
@@ -478,10 +444,7 @@ target "test-fragment-tools-1_0_0-arm64" {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tools-1_0_0-arm64"]
 }
@@ -566,10 +529,7 @@ target "tools-default-amd64" {
   }
   platforms = ["linux/amd64"]
   tags = ["${REGISTRY}/factory/tools:2.1.0-amd64${TAG_SUFFIX}"]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -581,9 +541,6 @@ target "tools-default-arm64" {
   }
   platforms = ["linux/arm64"]
   tags = ["${REGISTRY}/factory/tools:2.1.0-arm64${TAG_SUFFIX}"]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }

@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_DEBIAN" {
   description = "image of the base \"debian\""
   default = "docker.io/library/debian:bookworm-slim"
@@ -130,7 +135,7 @@ target "_py-app-python3_11" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -171,7 +176,7 @@ target "_py-app-python3_12" {
     "index,manifest:org.opencontainers.image.version=1.0.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -184,10 +189,7 @@ target "py-app-python3_11-amd64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.11-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.11-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -199,10 +201,7 @@ target "py-app-python3_11-arm64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.11-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.11-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_11-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -214,10 +213,7 @@ target "py-app-python3_12-amd64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.12-amd64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.12-amd64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -229,10 +225,7 @@ target "py-app-python3_12-arm64" {
     "${REGISTRY}/factory/py-app:1.0.0-python3.12-arm64${TAG_SUFFIX}",
     "${REGISTRY}/factory/py-app:1.0-python3.12-arm64${TAG_SUFFIX}",
   ]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:py-app-python3_12-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -247,10 +240,7 @@ target "test-fragment-app-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-app-1_0_0-amd64"]
 }
@@ -266,10 +256,7 @@ target "test-fragment-app-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-app-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-app-1_0_0-arm64"]
 }
@@ -285,10 +272,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -304,10 +288,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -323,10 +304,7 @@ target "test-fragment-python-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-amd64"]
 }
@@ -342,10 +320,7 @@ target "test-fragment-python-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-python-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-python-1_0_0-arm64"]
 }

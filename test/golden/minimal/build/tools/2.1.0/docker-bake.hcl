@@ -42,6 +42,11 @@ variable "TEST_RESULTS_DIR" {
   default = ".factory/test-results"
 }
 
+variable "SBOM_SCANNER" {
+  description = "the BuildKit SBOM scanner image of the image targets (Policy sbom.scanner)"
+  default = "docker/buildkit-syft-scanner:stable-1"
+}
+
 variable "BASE_DEBIAN" {
   description = "image of the base \"debian\""
   default = "docker.io/library/debian:bookworm-slim"
@@ -114,7 +119,7 @@ target "_tools-default" {
     "index,manifest:org.opencontainers.image.version=2.1.0",
   ]
   attest = [
-    "type=sbom",
+    "type=sbom,generator=${SBOM_SCANNER}",
     "type=provenance,mode=max",
   ]
 }
@@ -130,10 +135,7 @@ target "test-fragment-hardening-1_0_0-amd64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-amd64"]
 }
@@ -149,10 +151,7 @@ target "test-fragment-hardening-1_0_0-arm64" {
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
     "PYTHON_VERSION" = "3.11"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-hardening-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-hardening-1_0_0-arm64"]
 }
@@ -167,10 +166,7 @@ target "test-fragment-tools-1_0_0-amd64" {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tools-1_0_0-amd64"]
 }
@@ -185,10 +181,7 @@ target "test-fragment-tools-1_0_0-arm64" {
     "BASE_IMAGE" = "${BASE_DEBIAN}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
   }
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:test-fragment-tools-1_0_0-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-tools-1_0_0-arm64"]
 }
@@ -222,10 +215,7 @@ target "tools-default-amd64" {
   inherits = ["_tools-default"]
   platforms = ["linux/amd64"]
   tags = ["${REGISTRY}/factory/tools:2.1.0-amd64${TAG_SUFFIX}"]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-amd64",
-    "type=registry,ref=${CACHE_REPO}:shared-amd64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-amd64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }
 
@@ -234,9 +224,6 @@ target "tools-default-arm64" {
   inherits = ["_tools-default"]
   platforms = ["linux/arm64"]
   tags = ["${REGISTRY}/factory/tools:2.1.0-arm64${TAG_SUFFIX}"]
-  cache-from = [
-    "type=registry,ref=${CACHE_REPO}:tools-default-arm64",
-    "type=registry,ref=${CACHE_REPO}:shared-arm64",
-  ]
+  cache-from = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64"]
   cache-to = ["type=registry,ref=${CACHE_REPO}:tools-default-arm64,mode=max,image-manifest=true,oci-mediatypes=true"]
 }

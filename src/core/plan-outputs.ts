@@ -1,5 +1,5 @@
 // Names shared by the plan (which writes GitHub step outputs) and the workflow generator (which
-// reads them as `needs.plan.outputs.<name>`). Pure: no I/O, importable from generators/.
+// reads them as `needs.plan.outputs.<name>`). Pure: no I/O; in core so that both import it downwards.
 
 /** A pool name as it may appear in a job id or output name ([A-Za-z0-9_-]). */
 export function poolSlug(pool: string): string {

@@ -1,0 +1,93 @@
+// `factory build`: one `buildx bake` of the id's targets on the generated docker-bake.hcl, with
+// buildx's defer-error mode so that one failing target does not cancel the others (the CI
+// builds each target in its own leg; a local build should lose no more work than that), then a
+// line per target from the bake metadata file: built (with its digest) or failed.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT } from './errors.js';
+import { paint, printJson, type Io } from './output.js';
+
+export interface BuildRun {
+  io: Io;
+  json: boolean;
+  root: string;
+  /** The buildx command (`[buildx]` or `[docker, buildx]`). */
+  buildx: string[];
+  targets: string[];
+  builder?: string;
+  push: boolean;
+  print: boolean;
+}
+
+export interface TargetOutcome {
+  target: string;
+  status: 'built' | 'failed';
+  digest?: string;
+}
+
+export async function runBuild(b: BuildRun): Promise<number> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'factory-build-'));
+  const metadata = path.join(tmp, 'metadata.json');
+  try {
+    const [cmd, ...pre] = b.buildx;
+    const args = [...pre, 'bake', '-f', 'docker-bake.hcl'];
+    if (b.builder) args.push('--builder', b.builder);
+    if (b.print) args.push('--print');
+    else args.push('-j', 'defer-error', '--metadata-file', metadata, ...(b.push ? ['--push'] : []));
+    args.push(...b.targets);
+    if (!b.json) b.io.err(paint(b.io, 'dim', `$ ${[cmd, ...args].join(' ')}`));
+    const code = await spawnInherit(cmd!, args, b.root, b.io);
+    if (code === undefined) return EXIT.internal;
+    if (b.print) return code === 0 ? EXIT.ok : EXIT.failed;
+    const outcomes = outcomesOf(b.targets, await readMetadata(metadata));
+    report(b, outcomes);
+    return outcomes.every((o) => o.status === 'built') && code === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The targets' outcomes: bake writes metadata for every target that finished, none for a failed one. */
+export function outcomesOf(targets: readonly string[], metadata: Record<string, unknown>): TargetOutcome[] {
+  return targets.map((target) => {
+    const entry = metadata[target] as Record<string, unknown> | undefined;
+    if (!entry) return { target, status: 'failed' };
+    const digest = entry['containerimage.digest'];
+    return { target, status: 'built', ...(typeof digest === 'string' ? { digest } : {}) };
+  });
+}
+
+async function readMetadata(file: string): Promise<Record<string, unknown>> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {}; // no file: nothing finished (bake failed before building)
+  }
+}
+
+function report(b: BuildRun, outcomes: readonly TargetOutcome[]): void {
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  if (b.json) {
+    printJson(b.io, { ok: failed === 0, targets: outcomes });
+    return;
+  }
+  for (const o of outcomes) {
+    const mark = o.status === 'built' ? paint(b.io, 'green', 'built ') : paint(b.io, 'red', 'failed');
+    b.io.err(`  ${mark} ${o.target}${o.digest ? ` ${o.digest}` : o.status === 'failed' ? ' (its error is in the bake output above)' : ''}`);
+  }
+  b.io.err(`${outcomes.length - failed} of ${outcomes.length} targets built${failed ? `, ${failed} failed` : ''}.`);
+}
+
+function spawnInherit(cmd: string, args: string[], cwd: string, io: Io): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, stdio: 'inherit' });
+    child.on('error', (e) => {
+      io.err(`factory build: cannot run ${cmd}: ${e.message}. Install buildx (scripts/sandbox.sh up does) or put it on PATH.`);
+      resolve(undefined);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
