@@ -3,7 +3,7 @@
 // behind (current and stale bk-<key> tags, a released digest with its cosign signature, cache
 // refs, a removed product's repository), then gc runs dry and for real. The catalog and the tags
 // before and after are compared; nothing referenced may go.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,12 @@ beforeAll(async () => {
   await image(`${NS}/retired-product`, 'retired build', daysAgo(60), `bk-${'d'.repeat(64)}`);
   await image(`${NS}/retired-product`, 'retired release', daysAgo(60), '0.9.0');
   seeded = { repo, currentKey, published, staleOld, staleYoung, released, currentCache };
+  // A month of record history past Policy history.rawDays (default 90): gc folds it.
+  const record = JSON.parse(
+    readFileSync(path.resolve(__dirname, '../obs/fixtures/records/llm-runtime/1.4.0/llm-runtime-profileslim-amd64.json'), 'utf8'),
+  ) as object;
+  mkdirSync(path.join(root, 'records/history/2025'), { recursive: true });
+  writeFileSync(path.join(root, 'records/history/2025/01.jsonl'), `${JSON.stringify(record)}\n`);
 }, 60_000);
 
 afterAll(async () => {
@@ -131,6 +137,8 @@ describe('factory gc (needs the docker-registry binary the sandbox installs)', (
     expect(kept[`${repo}:bk-${'c'.repeat(64)}`]).toMatch(/named by a kept tag/);
     expect(kept[`${NS}/cache:${currentCache}`]).toBe('cache of a current target');
     expect(plan.deleted).toBe(0);
+    expect(plan.history).toEqual(['records/history/2025/01.jsonl']);
+    expect(existsSync(path.join(root, 'records/history/2025/01.jsonl'))).toBe(true);
     expect(await snapshot()).toEqual(before);
 
     const text = await factory(env, 'gc', '--dry-run');
@@ -141,6 +149,10 @@ describe('factory gc (needs the docker-registry binary the sandbox installs)', (
     expect(real.code).toBe(0);
     const report = JSON.parse(real.out) as GcReport;
     expect(report.deleted).toBe(4);
+    // The history compaction of the record job (src/action/history.ts): the month is folded.
+    expect(report.history).toEqual(['records/history/2025/01.aggregate.json', 'records/history/2025/01.jsonl']);
+    expect(existsSync(path.join(root, 'records/history/2025/01.jsonl'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(root, 'records/history/2025/01.aggregate.json'), 'utf8'))).toMatchObject({ month: '2025-01' });
     const after = await snapshot();
     const gone = Object.entries(before).flatMap(([r, tags]) => tags.filter((t) => !(after[r] ?? []).includes(t)).map((t) => `${r}:${t}`));
     expect(gone.sort()).toEqual(deletes.sort());
