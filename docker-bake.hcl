@@ -639,8 +639,12 @@ target "test-fragment-cuda-env-1_0_0-amd64" {
   args = {
     "BASE_IMAGE" = "${BASE_CUDA}"
     "SOURCE_DATE_EPOCH" = "${SOURCE_DATE_EPOCH}"
+    "FACTORY_TEST_DEVICE" = "nvidia.com/gpu=all"
+    "FACTORY_TEST_POOL" = "gpu"
+    "FACTORY_TEST_POOL_ACCELERATOR" = "cuda"
     "PYTHON_PROFILE" = "full"
   }
+  entitlements = ["device"]
   cache-from = ["type=local,src=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64"]
   cache-to = ["type=local,dest=${CACHE_DIR}/test-fragment-cuda-env-1_0_0-amd64,mode=max"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-fragment-cuda-env-1_0_0-amd64"]
@@ -861,6 +865,12 @@ target "test-llm-runtime-cuda-default-amd64" {
     "factory-image-under-test" = "target:llm-runtime-cuda-default-amd64"
   }
   platforms = ["linux/amd64"]
+  args = {
+    "FACTORY_TEST_POOL" = "gpu"
+    "FACTORY_TEST_POOL_ACCELERATOR" = "cuda"
+    "FACTORY_TEST_DEVICE" = "nvidia.com/gpu=all"
+  }
+  entitlements = ["device"]
   output = ["type=local,dest=${TEST_RESULTS_DIR}/test-llm-runtime-cuda-default-amd64"]
 }
 

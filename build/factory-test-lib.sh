@@ -27,14 +27,34 @@ chmod 0755 "$_f_work" "$(dirname "$_f_work")" 2>/dev/null
 _f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
 if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
 _f_tab=$(printf '\t')
-# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible.
+# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible
+# (the node the driver, or the pool's CDI spec, puts in the test step).
+_f_nvidia_node=${FACTORY_TEST_NVIDIA_NODE:-/dev/nvidiactl}
 _f_accelerator=${FACTORY_TEST_ACCELERATOR:-}
 if [ -z "$_f_accelerator" ]; then
-  if [ -e /dev/nvidiactl ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
+  if [ -e "$_f_nvidia_node" ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
 fi
+# The pool the step runs on and what it promises: build args of test targets of pools with a
+# device (empty elsewhere: on CPU pools and local builds the accelerator skips stay skips).
+_f_pool=${FACTORY_TEST_POOL:-}
+_f_pool_accelerator=${FACTORY_TEST_POOL_ACCELERATOR:-}
+_f_device=${FACTORY_TEST_DEVICE:-}
 _f_accelerator_in() {
-  for _f_a in $1; do [ "$_f_a" = "$_f_accelerator" ] && return 0; done
+  _f_in_list "$1" "$_f_accelerator"
+}
+_f_in_list() {
+  for _f_a in $1; do [ "$_f_a" = "$2" ] && return 0; done
   return 1
+}
+# _f_skip_accelerator NAME FIXED_JSON SKIP_LIST REASON: a test skipped on this accelerator. On a
+# pool that promises an accelerator the test would run on, the skip would hide a broken runner:
+# it fails instead, naming the pool and what is missing.
+_f_skip_accelerator() {
+  if [ -n "$_f_pool_accelerator" ] && [ "$_f_pool_accelerator" != "$_f_accelerator" ] && ! _f_in_list "$3" "$_f_pool_accelerator"; then
+    _f_record "$1" "$2" failed null '' "pool $_f_pool has accelerator $_f_pool_accelerator, but this test step sees no $_f_pool_accelerator device ($_f_nvidia_node is missing): the builder has no CDI spec for ${_f_device:-the pool device} (run nvidia-ctk cdi generate into a directory of its [cdi] specDirs), the NVIDIA driver is not loaded on the runner, or the bake did not grant the device entitlement (--allow device)" 0
+  else
+    _f_record "$1" "$2" skipped null '' "$4" 0
+  fi
 }
 _f_timeout=''
 if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout 900"; fi
@@ -113,6 +133,8 @@ _f_finish() {
   {
     printf '{\n  "version": 1,\n  "subject": %s,\n' "$_f_subject"
     printf '  "summary": {"passed": %d, "failed": %d, "skipped": %d, "total": %d},\n' "$_f_passed" "$_f_failed" "$_f_skipped" "$_f_total"
+    # Where the tests ran: the accelerator found, the pool and the device it requested.
+    printf '  "environment": {"accelerator": %s, "pool": %s, "device": %s},\n' "$(_f_json "$_f_accelerator")" "$(_f_json "$_f_pool")" "$(_f_json "$_f_device")"
     if [ -s "$_f_work/results" ]; then
       printf '  "tests": [\n'
       sed '$!s/$/,/' "$_f_work/results"

@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, Pool, Base, Matrix, Manifest, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20737,6 +20737,36 @@ var init_schema = __esm({
     RunnerLabel = external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
       message: 'must be a runner label of letters, digits, "_", "." and "-" (no spaces, quotes, "${{ }}" or line breaks)'
     }).max(100, { message: "must be at most 100 characters" });
+    CdiDevice = external_exports.string().regex(/^[a-z0-9][a-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*=(?:\*|[A-Za-z0-9][A-Za-z0-9_.:-]*)$/, {
+      message: 'must be a CDI device name vendor/class=name, such as "nvidia.com/gpu=all"'
+    });
+    BuilderWord = external_exports.string().regex(/^[A-Za-z0-9_./:@+=,-]+$/, { message: 'must be letters, digits and _ . / : @ + = , - (no spaces, quotes or "${{ }}")' });
+    RepoFile = external_exports.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, { message: 'must be a path inside the repository, such as ".github/buildkitd-gpu.toml"' });
+    PoolBuilder = external_exports.object({
+      driver: external_exports.enum(["docker-container", "remote", "kubernetes", "docker"]).default("docker-container"),
+      endpoint: BuilderWord.optional().describe("remote: tcp://host:1234 or unix:///run/buildkit/buildkitd.sock; kubernetes: the context"),
+      "driver-opts": external_exports.array(BuilderWord).optional().describe('one key=value per entry, e.g. "namespace=buildkit" or "replicas=4" (kubernetes)'),
+      "buildkitd-config": RepoFile.optional().describe("a buildkitd.toml in the repository; replaces the generated one (CDI, mirrors)"),
+      "buildkitd-flags": external_exports.string().regex(/^[A-Za-z0-9_./:=, -]+$/, { message: 'must be plain buildkitd flags such as "--debug"' }).optional(),
+      mirrors: external_exports.array(BuilderWord).optional().describe('registry mirrors of docker.io ([registry."docker.io"] mirrors)'),
+      "cdi-spec-dirs": external_exports.array(AbsPath).optional().describe("where the builder reads CDI specs (default /etc/cdi and /var/run/cdi); pools with a device only"),
+      tls: external_exports.object({ "ca-cert": AbsPath.optional(), cert: AbsPath.optional(), key: AbsPath.optional(), "server-name": BuilderWord.optional() }).strict().optional().describe("remote driver: client certificates on the runner (driver-opts cacert, cert, key, servername)")
+    }).strict().superRefine((b, ctx) => {
+      const remoteOnly = b.driver === "remote" ? [] : ["tls"];
+      const notRemote = b.driver === "remote" ? ["buildkitd-config", "buildkitd-flags", "mirrors", "cdi-spec-dirs"] : [];
+      for (const k of notRemote) {
+        if (b[k] !== void 0)
+          ctx.addIssue({ code: "custom", path: [k], message: `not for driver remote: set it in the remote daemon's buildkitd.toml (buildx refuses it)` });
+      }
+      for (const k of remoteOnly) if (b[k] !== void 0) ctx.addIssue({ code: "custom", path: [k], message: "only for driver remote" });
+      if (b.driver === "remote" && b.endpoint === void 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["endpoint"],
+          message: "driver remote needs an endpoint such as tcp://buildkitd:1234 or unix:///run/buildkit/buildkitd.sock"
+        });
+      }
+    });
     Pool = external_exports.object({
       kind: external_exports.literal("Pool"),
       name: Name,
@@ -20751,8 +20781,18 @@ var init_schema = __esm({
       cache: external_exports.enum(["registry", "gha", "local"]).default("registry").describe('where the build cache lives; "local" for runners with no registry write access'),
       "push-environment": external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' }).optional().describe(
         "the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN"
+      ),
+      device: CdiDevice.optional().describe(
+        'the CDI device the test steps of accelerator targets get (RUN --device=..., bake entitlement "device"), e.g. nvidia.com/gpu=all. With it, a test that needs the accelerator and finds no device fails instead of being skipped'
+      ),
+      builder: PoolBuilder.optional().describe(
+        "how the BuildKit builder of this pool is made; the repository variables FACTORY_BUILDX_DRIVER, FACTORY_BUILDX_ENDPOINT and FACTORY_BUILDKITD_CONFIG override it"
       )
-    }).strict();
+    }).strict().superRefine((p, ctx) => {
+      if (p.device !== void 0 && p.accelerator === "cpu") {
+        ctx.addIssue({ code: "custom", path: ["device"], message: "a device is for accelerator pools; set accelerator (e.g. cuda) or drop device" });
+      }
+    });
     Base = external_exports.object({
       kind: external_exports.literal("Base"),
       name: Name,
@@ -20772,6 +20812,11 @@ var init_schema = __esm({
       matrix: Matrix.optional(),
       args: external_exports.record(ArgName, ArgValue).optional().describe('build args; "{matrix.KEY}" is replaced per variant')
     }).strict();
+    TagPattern = external_exports.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: "must be a tag pattern of letters, digits, _ . - and {placeholders}" }).max(128, { message: "must be at most 128 characters (the registry limit on a tag)" });
+    VariantTags = external_exports.object({
+      pattern: TagPattern,
+      variants: external_exports.array(external_exports.string().min(1)).min(1).describe("the variant names (as `factory explain` lists them) that get this tag")
+    }).strict();
     Product = external_exports.object({
       kind: external_exports.literal("Product"),
       name: Name,
@@ -20779,9 +20824,9 @@ var init_schema = __esm({
       description: external_exports.string().optional(),
       manifest: Ref,
       image: external_exports.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, { message: 'must be a repository path such as "factory/llm-runtime"' }).max(255, { message: "must be at most 255 characters (the registry limit on a repository path)" }),
-      tags: external_exports.array(
-        external_exports.string().regex(/^[A-Za-z0-9_{}.-]+$/, { message: "must be a tag pattern of letters, digits, _ . - and {placeholders}" }).max(128, { message: "must be at most 128 characters (the registry limit on a tag)" })
-      ).min(1).default(["{version}-{variant}"]).describe("tag patterns: {version} {major} {minor} {variant} {matrix.KEY}"),
+      tags: external_exports.array(external_exports.union([TagPattern, VariantTags])).min(1).default(["{version}-{variant}"]).describe(
+        "tag patterns: {version} {major} {minor} {patch} {variant} {matrix.KEY}; an entry { pattern, variants } tags only the variants it names (e.g. the plain {version} on the default one)"
+      ),
       platforms: external_exports.array(Platform).min(1).default([...PLATFORMS]),
       accelerator: Accelerator.default("cpu"),
       labels: external_exports.record(external_exports.string().regex(LABEL_KEY_RE), LabelValue).optional(),
@@ -21769,50 +21814,26 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
   const out = [];
   const filesPrefix = `${owner.dir}/files/`;
   const check2 = (op, w, remoteAllowed) => {
-    const v = authorValue(w.value);
-    const loc = locate(w);
-    if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@"))) {
-      out.push(
-        error("remote-source", `${op} of a remote source "${v}" is not reproducible`, {
-          location: loc,
-          hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time"
-        })
-      );
-      return;
-    }
-    const norm = normalize(v);
-    if (norm === void 0) {
-      out.push(
-        error("path-escape", `${op} source "${v}" leaves the ${owner.kind} directory`, {
-          location: loc,
-          hint: owner.kind === "fragment" ? `put the file under ${filesPrefix} and ${op === "RUN --mount" ? "mount" : "copy"} it from files/...` : "copy files in a fragment (fragments/<name>/<version>/files/), not in the template"
-        })
-      );
-      return;
-    }
-    if (owner.kind === "template") return;
-    if (!(norm === "files" || norm.startsWith("files/"))) {
-      out.push(
-        error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, {
-          location: loc,
-          hint: `move it to ${filesPrefix} and write files/${norm}`
-        })
-      );
-      return;
-    }
-    if (/[*?[]/.test(norm)) return;
-    if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-      out.push(
-        error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` })
-      );
-    }
+    const d = pathProblem(op, authorValue(w.value), locate(w), owner, remoteAllowed);
+    if (d) out.push(d);
+  };
+  const checkStage = (op, stage, w) => {
+    const d = stageProblem(op, stage, owner, locate(w));
+    if (d) out.push(d);
   };
   if (ins.upper === "COPY" || ins.upper === "ADD") {
-    if (flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) return out;
+    const from = flagsOf(ins).find((f) => /^--from(=|$)/i.test(f.value));
+    if (from) {
+      checkStage(ins.upper, from.value.replace(/^--from=?/i, ""), from);
+      return out;
+    }
     for (const w of copySources(ins)) if (!w.value.startsWith("<<")) check2(ins.upper, w, false);
   } else if (ins.upper === "RUN") {
     for (const m of bindMounts(ins)) {
-      if (m.from !== void 0) continue;
+      if (m.from !== void 0) {
+        checkStage("RUN --mount", m.from, m.flag);
+        continue;
+      }
       if (m.source === void 0) {
         out.push(
           error("path-escape", "RUN --mount=type=bind without source= mounts the whole build context", {
@@ -21826,6 +21847,42 @@ function sourceProblems(ins, owner, locate, authorValue = (v) => v) {
     }
   }
   return out;
+}
+function pathProblem(op, v, loc, owner, remoteAllowed) {
+  const filesPrefix = `${owner.dir}/files/`;
+  if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith("git@"))) {
+    return error("remote-source", `${op} of a remote source "${v}" is not reproducible`, {
+      location: loc,
+      hint: "put the file under files/ (and its checksum in a test) instead of downloading it at build time"
+    });
+  }
+  const norm = normalize(v);
+  if (norm === void 0) {
+    return error("path-escape", `${op} source "${v}" leaves the ${owner.kind} directory`, {
+      location: loc,
+      hint: owner.kind === "fragment" ? `put the file under ${filesPrefix} and ${op === "RUN --mount" ? "mount" : "copy"} it from files/...` : "copy files in a fragment (fragments/<name>/<version>/files/), not in the template"
+    });
+  }
+  if (owner.kind === "template") return void 0;
+  if (!(norm === "files" || norm.startsWith("files/"))) {
+    return error("path-escape", `${op} source "${v}" is outside the fragment's files/ directory`, {
+      location: loc,
+      hint: `move it to ${filesPrefix} and write files/${norm}`
+    });
+  }
+  if (/[*?[]/.test(norm)) return void 0;
+  if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
+    return error("missing-file", `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` });
+  }
+  return void 0;
+}
+function stageProblem(op, stage, owner, location) {
+  const name = owner.foreignStages?.get(stage.toLowerCase());
+  if (name === void 0) return void 0;
+  return error("stage-not-required", `${op} --from=${stage} reads the stage of fragment ${name}, which this fragment does not require`, {
+    location,
+    hint: `add ${name} to requires: in its fragment.yaml (its isolated test builds only what requires lists), or copy the file from this fragment's own files/`
+  });
 }
 function snippetSourceProblems(path14, text, owner) {
   const out = [];
@@ -22323,11 +22380,17 @@ ${mark(userLoc)}FROM ${last} AS final
 }
 function checkChain(finished, files2, template, fragments) {
   const owners = /* @__PURE__ */ new Map([[template.dockerfile.path, { kind: "template", dir: template.dir, present: [] }]]);
-  for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f) });
+  for (const f of fragments) owners.set(f.snippet.path, { kind: "fragment", dir: f.dir, present: presentFiles(f), foreignStages: foreignStages(fragments, f) });
   const byPath = new Map(files2.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   return text;
+}
+function foreignStages(fragments, f) {
+  const required2 = new Set(requiresClosure(fragments, f));
+  const out = /* @__PURE__ */ new Map();
+  for (const g of fragments) if (!required2.has(g)) out.set(stageName(g.meta.doc.slot, g.meta.doc.name), g.meta.doc.name);
+  return out;
 }
 function fragmentLocal(memo2, f) {
   let l = memo2.fragmentLocals.get(f);
@@ -31694,78 +31757,119 @@ var init_resolve = __esm({
       expandTags(p, variants) {
         const doc = p.doc;
         const [major = "", minor = "", patchPre = ""] = doc.version.split(".");
-        const patch = patchPre.split("-")[0] ?? "";
-        const out = /* @__PURE__ */ new Map();
-        let ok = true;
+        const fixed = { version: doc.version, major, minor, patch: patchPre.split("-")[0] ?? "" };
         const longestArch = Math.max(...doc.platforms.map((x) => archOf(x).length));
+        const out = /* @__PURE__ */ new Map();
         const owner = /* @__PURE__ */ new Map();
-        doc.tags.forEach((pattern, i) => {
-          const loc = p.locate(["tags", i]);
-          const field = `tags[${i}]`;
-          const stray = pattern.replace(/\{[^{}]*\}/g, "");
-          if (/[{}]/.test(stray)) {
-            this.err(
-              "bad-tag",
-              `tag pattern "${pattern}" has unbalanced braces`,
-              loc,
-              field,
-              "placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}"
-            );
-            ok = false;
-            return;
-          }
-          for (const v of variants) {
-            let bad = false;
-            const tag = pattern.replace(/\{([^{}]*)\}/g, (whole, key) => {
-              const fixed = { version: doc.version, major, minor, patch, variant: v.name };
-              if (key in fixed) return fixed[key];
-              const mm = /^matrix\.(.+)$/.exec(key);
-              if (mm && mm[1] in v.matrix) return v.matrix[mm[1]];
-              bad = true;
-              return whole;
-            });
-            if (bad) {
-              const keys = Object.keys(v.matrix);
-              this.err(
-                "bad-tag",
-                `tag pattern "${pattern}" uses an unknown placeholder`,
-                loc,
-                field,
-                `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(" ")}` : " (the manifest has no matrix)"}`
-              );
-              ok = false;
-              return;
-            }
-            if (!TAG_RE.test(`${tag}-${"x".repeat(longestArch)}`)) {
-              this.err(
-                "bad-tag",
-                `tag "${tag}" (from "${pattern}") is not a valid image tag`,
-                loc,
-                field,
-                "a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix"
-              );
-              ok = false;
-              return;
-            }
-            const prev = owner.get(tag);
-            if (prev !== void 0 && prev !== v.name) {
-              this.err(
-                "tag-collision",
-                `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
-                loc,
-                field,
-                "add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag"
-              );
-              ok = false;
-              return;
-            }
-            owner.set(tag, v.name);
-            const list4 = out.get(v.name) ?? [];
-            if (!list4.includes(tag)) list4.push(tag);
-            out.set(v.name, list4);
-          }
+        let ok = true;
+        doc.tags.forEach((entry2, i) => {
+          if (!this.expandTagEntry(p, entry2, i, variants, { fixed, longestArch, out, owner })) ok = false;
         });
-        return ok ? out : void 0;
+        return ok && this.everyVariantTagged(p, variants, out) ? out : void 0;
+      }
+      expandTagEntry(p, entry2, i, variants, acc) {
+        const { fixed, longestArch, out, owner } = acc;
+        const at2 = typeof entry2 === "string" ? { pattern: entry2, loc: p.locate(["tags", i]), field: `tags[${i}]` } : { pattern: entry2.pattern, loc: p.locate(["tags", i, "pattern"]), field: `tags[${i}].pattern` };
+        const only = typeof entry2 === "string" ? void 0 : this.tagVariants(p, i, entry2.variants, variants);
+        if (only === null || !this.balancedTag(at2)) return false;
+        for (const v of variants) {
+          if (only && !only.has(v.name)) continue;
+          const tag = this.variantTag(at2, v, fixed, longestArch);
+          if (tag === void 0 || !this.ownTag(owner, tag, v, at2)) return false;
+          const list4 = out.get(v.name) ?? [];
+          if (!list4.includes(tag)) list4.push(tag);
+          out.set(v.name, list4);
+        }
+        return true;
+      }
+      balancedTag(at2) {
+        if (!/[{}]/.test(at2.pattern.replace(/\{[^{}]*\}/g, ""))) return true;
+        this.err(
+          "bad-tag",
+          `tag pattern "${at2.pattern}" has unbalanced braces`,
+          at2.loc,
+          at2.field,
+          "placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}"
+        );
+        return false;
+      }
+      /** One variant's tag from a pattern; undefined (reported) for an unknown placeholder or an invalid tag. */
+      variantTag(at2, v, fixed, longestArch) {
+        let bad = false;
+        const tag = at2.pattern.replace(/\{([^{}]*)\}/g, (whole, key) => {
+          if (key === "variant") return v.name;
+          if (key in fixed) return fixed[key];
+          const mm = /^matrix\.(.+)$/.exec(key);
+          if (mm && mm[1] in v.matrix) return v.matrix[mm[1]];
+          bad = true;
+          return whole;
+        });
+        if (bad) {
+          const keys = Object.keys(v.matrix);
+          this.err(
+            "bad-tag",
+            `tag pattern "${at2.pattern}" uses an unknown placeholder`,
+            at2.loc,
+            at2.field,
+            `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(" ")}` : " (the manifest has no matrix)"}`
+          );
+          return void 0;
+        }
+        if (TAG_RE.test(`${tag}-${"x".repeat(longestArch)}`)) return tag;
+        this.err(
+          "bad-tag",
+          `tag "${tag}" (from "${at2.pattern}") is not a valid image tag`,
+          at2.loc,
+          at2.field,
+          "a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix"
+        );
+        return void 0;
+      }
+      /** Records that `v` publishes `tag`; false (reported) when another variant already does. */
+      ownTag(owner, tag, v, at2) {
+        const prev = owner.get(tag);
+        if (prev !== void 0 && prev !== v.name) {
+          this.err(
+            "tag-collision",
+            `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
+            at2.loc,
+            at2.field,
+            `add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag, or give the tag to one variant: { pattern: '${at2.pattern}', variants: [${prev}] }`
+          );
+          return false;
+        }
+        owner.set(tag, v.name);
+        return true;
+      }
+      everyVariantTagged(p, variants, out) {
+        const untagged = variants.find((v) => !out.has(v.name));
+        if (!untagged) return true;
+        this.err(
+          "bad-tag",
+          `variant ${untagged.name} of ${refOf(p.doc)} gets no tag: every tag entry names other variants`,
+          p.locate(["tags"]),
+          "tags",
+          "add a pattern for every variant, such as {version}-{variant}"
+        );
+        return false;
+      }
+      /** The variant names a `{ pattern, variants }` tag entry gives its tag to; null when one is unknown (reported). */
+      tagVariants(p, i, names, variants) {
+        const known = variants.map((v) => v.name);
+        let ok = true;
+        names.forEach((name, j) => {
+          if (known.includes(name)) return;
+          const hint = didYouMean(name, known);
+          this.err(
+            "bad-tag",
+            `tag entry names variant "${name}", which ${refOf(p.doc)} does not have`,
+            p.locate(["tags", i, "variants", j]),
+            `tags[${i}].variants[${j}]`,
+            `${hint ? `${hint} ` : ""}variants: ${known.join(", ")}`
+          );
+          ok = false;
+        });
+        return ok ? new Set(names) : null;
       }
       checkTargetCollisions() {
         const seen = /* @__PURE__ */ new Map();
@@ -32235,14 +32339,34 @@ chmod 0755 "$_f_work" "$(dirname "$_f_work")" 2>/dev/null
 _f_passed=0; _f_failed=0; _f_skipped=0; _f_n=0
 if [ -z "$_f_image_user" ]; then _f_image_user=$(cat "\${FACTORY_IMAGE_USER_FILE:-/tmp/factory-image-user}" 2>/dev/null); fi
 _f_tab=$(printf '\\t')
-# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible.
+# Where the tests run: FACTORY_TEST_ACCELERATOR, else cuda when an NVIDIA device is visible
+# (the node the driver, or the pool's CDI spec, puts in the test step).
+_f_nvidia_node=\${FACTORY_TEST_NVIDIA_NODE:-/dev/nvidiactl}
 _f_accelerator=\${FACTORY_TEST_ACCELERATOR:-}
 if [ -z "$_f_accelerator" ]; then
-  if [ -e /dev/nvidiactl ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
+  if [ -e "$_f_nvidia_node" ]; then _f_accelerator=cuda; else _f_accelerator=cpu; fi
 fi
+# The pool the step runs on and what it promises: build args of test targets of pools with a
+# device (empty elsewhere: on CPU pools and local builds the accelerator skips stay skips).
+_f_pool=\${FACTORY_TEST_POOL:-}
+_f_pool_accelerator=\${FACTORY_TEST_POOL_ACCELERATOR:-}
+_f_device=\${FACTORY_TEST_DEVICE:-}
 _f_accelerator_in() {
-  for _f_a in $1; do [ "$_f_a" = "$_f_accelerator" ] && return 0; done
+  _f_in_list "$1" "$_f_accelerator"
+}
+_f_in_list() {
+  for _f_a in $1; do [ "$_f_a" = "$2" ] && return 0; done
   return 1
+}
+# _f_skip_accelerator NAME FIXED_JSON SKIP_LIST REASON: a test skipped on this accelerator. On a
+# pool that promises an accelerator the test would run on, the skip would hide a broken runner:
+# it fails instead, naming the pool and what is missing.
+_f_skip_accelerator() {
+  if [ -n "$_f_pool_accelerator" ] && [ "$_f_pool_accelerator" != "$_f_accelerator" ] && ! _f_in_list "$3" "$_f_pool_accelerator"; then
+    _f_record "$1" "$2" failed null '' "pool $_f_pool has accelerator $_f_pool_accelerator, but this test step sees no $_f_pool_accelerator device ($_f_nvidia_node is missing): the builder has no CDI spec for \${_f_device:-the pool device} (run nvidia-ctk cdi generate into a directory of its [cdi] specDirs), the NVIDIA driver is not loaded on the runner, or the bake did not grant the device entitlement (--allow device)" 0
+  else
+    _f_record "$1" "$2" skipped null '' "$4" 0
+  fi
 }
 _f_timeout=''
 if command -v timeout >/dev/null 2>&1; then _f_timeout="timeout 900"; fi
@@ -32321,6 +32445,8 @@ _f_finish() {
   {
     printf '{\\n  "version": 1,\\n  "subject": %s,\\n' "$_f_subject"
     printf '  "summary": {"passed": %d, "failed": %d, "skipped": %d, "total": %d},\\n' "$_f_passed" "$_f_failed" "$_f_skipped" "$_f_total"
+    # Where the tests ran: the accelerator found, the pool and the device it requested.
+    printf '  "environment": {"accelerator": %s, "pool": %s, "device": %s},\\n' "$(_f_json "$_f_accelerator")" "$(_f_json "$_f_pool")" "$(_f_json "$_f_device")"
     if [ -s "$_f_work/results" ]; then
       printf '  "tests": [\\n'
       sed '$!s/$/,/' "$_f_work/results"
@@ -32351,7 +32477,25 @@ function dockerfileUser(text) {
   for (const m of text.matchAll(/^[ \t]*USER[ \t]+(\S+)/gim)) user = m[1].split(":")[0];
   return user.includes("$") ? "" : user;
 }
-function testStages(image, runnerPath) {
+function poolTestArgs(pool2) {
+  if (pool2.device === void 0) return void 0;
+  return [
+    ["FACTORY_TEST_POOL", pool2.name],
+    ["FACTORY_TEST_POOL_ACCELERATOR", pool2.accelerator],
+    ["FACTORY_TEST_DEVICE", pool2.device]
+  ];
+}
+function testDevices(pools) {
+  return [...new Set(pools.flatMap((p) => p.device === void 0 ? [] : [p.device]))].sort();
+}
+function testStages(image, runnerPath, devices = []) {
+  const run3 = `RUN ["/bin/sh", "${RUNNER_IN_IMAGE}"]`;
+  const deviceRun = [
+    "# The pool's device (CDI), and which pool this is (bake args of the test target): where the",
+    "# pool promises an accelerator, a test that needs it fails when the step sees no device.",
+    ...POOL_TEST_ARGS.map((a) => `ARG ${a}=''`),
+    `RUN ${devices.map((d) => `--device=${d}`).join(" ")} ["/bin/sh", "${RUNNER_IN_IMAGE}"]`
+  ];
   return [
     `FROM ${image} AS test-run`,
     "# The tests run as root so that each can switch to the user it names (the image user by",
@@ -32363,7 +32507,7 @@ function testStages(image, runnerPath) {
     // which the users the tests switch to must be able to enter.
     `COPY --chmod=0755 ${RUNNER_LIB_PATH} ${RUNNER_LIB_IN_IMAGE}`,
     `COPY --chmod=0755 ${runnerPath} ${RUNNER_IN_IMAGE}`,
-    `RUN ["/bin/sh", "${RUNNER_IN_IMAGE}"]`,
+    ...devices.length > 0 ? deviceRun : [run3],
     "",
     "FROM scratch AS test-results",
     `COPY --from=test-run ${OUT}/ /`,
@@ -32414,9 +32558,12 @@ function writeTestBlock(c, opts) {
 ` : "";
   if (t.skip && t.skip.accelerator === void 0) return head + skipped;
   const body = checkBlock(c, id, opts);
-  if (t.skip?.accelerator) return `${head}if _f_accelerator_in ${q(t.skip.accelerator.join(" "))}; then ${skipped.trimEnd()}; else
+  if (t.skip?.accelerator) {
+    const list4 = q(t.skip.accelerator.join(" "));
+    return `${head}if _f_accelerator_in ${list4}; then _f_skip_accelerator ${id} ${list4} ${q(`skipped: ${t.skip.reason}`)}; else
 ${body}fi
 `;
+  }
   return head + body;
 }
 function checkBlock(c, id, opts) {
@@ -32552,7 +32699,7 @@ function planFragmentTests(factory) {
   }
   return plans;
 }
-var IMAGE_UNDER_TEST, RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT;
+var IMAGE_UNDER_TEST, RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT, POOL_TEST_ARGS;
 var init_testrunner = __esm({
   "generators/testrunner.ts"() {
     "use strict";
@@ -32565,6 +32712,7 @@ var init_testrunner = __esm({
     RUNNER_LIB_IN_IMAGE = "/factory-test/lib.sh";
     RUNNER_LIB_PATH = "build/factory-test-lib.sh";
     OUT = "/factory-test/out";
+    POOL_TEST_ARGS = ["FACTORY_TEST_POOL", "FACTORY_TEST_POOL_ACCELERATOR", "FACTORY_TEST_DEVICE"];
   }
 });
 
@@ -32970,6 +33118,7 @@ function combinedTestTargets(targets, dockerfiles) {
 }
 function combinedTestTarget(t, d) {
   const name = testTargetName(t.name);
+  const poolArgs = poolTestArgs(t.pool.doc);
   return {
     type: "target",
     label: name,
@@ -32980,9 +33129,14 @@ function combinedTestTarget(t, d) {
       ["target", TARGET_TEST_RESULTS],
       ["contexts", map2([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
       ["platforms", list([str(t.platform)])],
+      ["args", poolArgs ? map2(poolArgs.map(([k, v]) => [k, str(v)])) : void 0],
+      ...deviceEntitlement(t.pool.doc),
       ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
     ]
   };
+}
+function deviceEntitlement(pool2) {
+  return pool2.device === void 0 ? [] : [["entitlements", list([str("device")])]];
 }
 function renderBake(blocks, targetBlocks) {
   targetBlocks.sort((a, b) => a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
@@ -33011,7 +33165,8 @@ function fragmentTestBlocks(ft) {
         ["dockerfile", str(ft.dockerfilePath)],
         ["target", TARGET_TEST_RESULTS],
         ["platforms", list([str(a.platform)])],
-        ["args", argsMap(ft.base.name, ft.variant.args)],
+        ["args", argsMap(ft.base.name, { ...ft.variant.args, ...Object.fromEntries(poolTestArgs(a.pool.doc) ?? []) })],
+        ...deviceEntitlement(a.pool.doc),
         ["cache-from", list(cache.from)],
         ["cache-to", list(cache.to)],
         ["output", list([expr(hclTemplate(["type=local,dest=", { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])]
@@ -33125,12 +33280,17 @@ function variantFiles(factory, memo2, runners, problems) {
       }
       owners.set(d.path, key);
       dockerfiles.set(key, { path: d.path, text: d.text, stages: d.stages });
-      files2.push({ path: d.path, text: d.text }, { path: `${d.path}.map.json`, text: sourceMapJson(d) }, ...combinedTestFiles(p, v, key, d, runners));
+      const pools = factory.targets.filter((t) => t.product === p && t.variant === v).map((t) => t.pool.doc);
+      files2.push(
+        { path: d.path, text: d.text },
+        { path: `${d.path}.map.json`, text: sourceMapJson(d) },
+        ...combinedTestFiles(p, v, key, d, runners, testDevices(pools))
+      );
     }
   }
   return { files: files2, dockerfiles, diagnostics };
 }
-function combinedTestFiles(p, v, key, d, runners) {
+function combinedTestFiles(p, v, key, d, runners, devices) {
   const testDir = combinedTestDir(d.path);
   return [
     { path: `${testDir}/run.sh`, text: combinedRunner(p, v, d.text, runners) },
@@ -33138,7 +33298,7 @@ function combinedTestFiles(p, v, key, d, runners) {
       path: `${testDir}/Dockerfile`,
       text: `# Generated by the container factory: the tests of ${key} on its image, which bake passes
 # as the named context "${IMAGE_UNDER_TEST}" (target:<image target>).
-` + testStages(IMAGE_UNDER_TEST, `${testDir}/run.sh`)
+` + testStages(IMAGE_UNDER_TEST, `${testDir}/run.sh`, devices)
     }
   ];
 }
@@ -33169,7 +33329,7 @@ function isolatedTestFiles(plan, memo2, runners, problems) {
   ];
 }
 function withTestStages(d, plan) {
-  const stages = testStages("final", plan.runnerPath);
+  const stages = testStages("final", plan.runnerPath, testDevices(plan.platforms.map((a) => a.pool.doc)));
   const testsLine = plan.fragment.meta.locate(["tests"]).line;
   const extra = `
 ${stages}`.split("\n").slice(0, -1);
@@ -33418,14 +33578,19 @@ var init_job_result = __esm({
 });
 
 // generators/workflow-common.ts
-function setupBuildx() {
+function setupBuildx(pool2) {
+  const b = (key) => pool2 ? `${pool2(`builder.${key}`)} || ` : "";
+  const own2 = (key) => pool2 ? { [key]: expr2(`!vars.FACTORY_BUILDX_DRIVER && ${pool2(`builder.${key}`)} || ''`) } : {};
   return {
     name: "Set up Buildx",
     uses: usesRef(ACTIONS.setupBuildx),
     with: {
-      driver: expr2("vars.FACTORY_BUILDX_DRIVER || 'docker-container'"),
-      endpoint: expr2("vars.FACTORY_BUILDX_ENDPOINT || ''"),
-      "buildkitd-config-inline": expr2("vars.FACTORY_BUILDKITD_CONFIG || ''")
+      driver: expr2(`vars.FACTORY_BUILDX_DRIVER || ${b("driver")}'docker-container'`),
+      endpoint: expr2(`vars.FACTORY_BUILDX_ENDPOINT || ${b("endpoint")}''`),
+      ...own2("driver-opts"),
+      ...own2("buildkitd-flags"),
+      ...pool2 ? { "buildkitd-config": expr2(`!vars.FACTORY_BUILDX_DRIVER && !vars.FACTORY_BUILDKITD_CONFIG && ${pool2("builder.buildkitd-config")} || ''`) } : {},
+      "buildkitd-config-inline": expr2(`vars.FACTORY_BUILDKITD_CONFIG || ${b("buildkitd-config-inline")}''`)
     }
   };
 }
@@ -33493,6 +33658,55 @@ var init_workflow_common = __esm({
       "gc-check packages: read": "read the registry inventory (factory gc --dry-run)"
     };
     STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
+  }
+});
+
+// generators/pool-builder.ts
+function buildkitdConfig(pool2) {
+  const b = pool2.builder;
+  const parts = [];
+  if (pool2.device !== void 0) {
+    const dirs = b?.["cdi-spec-dirs"] ?? DEFAULT_CDI_SPEC_DIRS;
+    parts.push(`[cdi]
+  disabled = false
+  specDirs = [${dirs.map(tomlString).join(", ")}]
+`);
+  }
+  if (b?.mirrors?.length) parts.push(`[registry."docker.io"]
+  mirrors = [${b.mirrors.map(tomlString).join(", ")}]
+`);
+  return parts.join("\n");
+}
+function poolBuilderSettings(pool2) {
+  const b = pool2.builder;
+  if (b === void 0 && pool2.device === void 0) return void 0;
+  const tls = b?.tls;
+  const opts = [
+    ...b?.["driver-opts"] ?? [],
+    ...tls?.["ca-cert"] ? [`cacert=${tls["ca-cert"]}`] : [],
+    ...tls?.cert ? [`cert=${tls.cert}`] : [],
+    ...tls?.key ? [`key=${tls.key}`] : [],
+    ...tls?.["server-name"] ? [`servername=${tls["server-name"]}`] : []
+  ];
+  const driver = b?.driver ?? "docker-container";
+  const all = {
+    driver,
+    endpoint: b?.endpoint ?? "",
+    "driver-opts": opts.join("\n"),
+    "buildkitd-flags": b?.["buildkitd-flags"] ?? "",
+    // A file of the repository replaces the generated configuration.
+    "buildkitd-config": b?.["buildkitd-config"] ?? "",
+    // buildx refuses a configuration (and flags) for a remote builder: its daemon has its own.
+    "buildkitd-config-inline": b?.["buildkitd-config"] || driver === "remote" ? "" : buildkitdConfig(pool2)
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== ""));
+}
+var DEFAULT_CDI_SPEC_DIRS, tomlString;
+var init_pool_builder = __esm({
+  "generators/pool-builder.ts"() {
+    "use strict";
+    DEFAULT_CDI_SPEC_DIRS = ["/etc/cdi", "/var/run/cdi"];
+    tomlString = (s) => JSON.stringify(s);
   }
 });
 
@@ -33607,7 +33821,7 @@ function legJob(policy) {
     { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
     // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
     checkoutWatchCommit("inputs.ref != ''", "inputs.ref"),
-    setupBuildx(),
+    setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
     {
@@ -33642,7 +33856,7 @@ function poolWorkflow(policy) {
         inputs: {
           pool: input2(
             "string",
-            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads)"
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)"
           ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
@@ -33776,6 +33990,8 @@ function poolJob(pool2, trusted, shard, shards, policy) {
     retries: pool2.retries,
     "artifact-days": policy.retention.poolArtifactDays[pool2.name] ?? policy.retention.artifactDays
   };
+  const builder = poolBuilderSettings(pool2);
+  if (builder) settings.builder = builder;
   const w = {
     pool: JSON.stringify(settings),
     matrix: expr2(`needs.plan.outputs.${names.matrix}`),
@@ -33992,6 +34208,7 @@ var init_workflow = __esm({
     init_path_classes();
     init_workflow_actions();
     init_workflow_common();
+    init_pool_builder();
     init_workflow_pool();
     init_workflow_scripts();
     init_workflow_maintenance();
@@ -34238,7 +34455,19 @@ var init_record = __esm({
         total: external_exports.number().int().nonnegative(),
         passed: external_exports.number().int().nonnegative(),
         failed: external_exports.number().int().nonnegative(),
-        skipped: external_exports.number().int().nonnegative()
+        skipped: external_exports.number().int().nonnegative(),
+        /** Which tests ran on which device: per test target, what its test step found. */
+        runs: external_exports.array(
+          external_exports.object({
+            target: external_exports.string(),
+            accelerator: external_exports.string(),
+            pool: external_exports.string().optional(),
+            device: external_exports.string().optional(),
+            passed: external_exports.number().int().nonnegative(),
+            failed: external_exports.number().int().nonnegative(),
+            skipped: external_exports.number().int().nonnegative()
+          }).strict()
+        ).optional()
       }),
       kpis: KpisSchema,
       sbom: external_exports.object({ format: external_exports.literal("spdx-json"), packages: external_exports.number().int().nonnegative(), file: external_exports.string() }).optional(),
@@ -37647,7 +37876,7 @@ async function runBuild(b) {
     if (b.builder) args.push("--builder", b.builder);
     if (b.print) args.push("--print");
     else args.push("-j", "defer-error", "--metadata-file", metadata, ...b.push ? ["--push"] : []);
-    args.push(...b.targets);
+    args.push(...b.extra ?? [], ...b.targets);
     if (!b.json) b.io.err(paint(b.io, "dim", `$ ${[cmd, ...args].join(" ")}`));
     const code = await spawnInherit(cmd, args, b.root, b.io);
     if (code === void 0) return EXIT.internal;
@@ -38049,6 +38278,12 @@ function resolveBuildx() {
   }
   return ["docker", "buildx"];
 }
+function deviceArgs(targets, test, noDevice) {
+  const onDevice = test ? targets.filter((t) => t.pool.doc.device !== void 0) : [];
+  if (onDevice.length === 0) return [];
+  const off = noDevice ? onDevice.flatMap((t) => ["--set", `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]) : [];
+  return ["--allow", "device", ...off];
+}
 var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, basesCmd, gc, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
 var init_commands = __esm({
   "src/cli/commands.ts"() {
@@ -38301,7 +38536,11 @@ var init_commands = __esm({
         push: { type: "boolean", description: "push the images (default: build only)" },
         test: { type: "boolean", description: "also run the combined test targets" },
         print: { type: "boolean", description: "print the bake definition instead of building" },
-        builder: { type: "string", description: "buildx builder name" }
+        builder: { type: "string", description: "buildx builder name" },
+        "no-device": {
+          type: "boolean",
+          description: "with --test, on a machine without the pool's device: skip the accelerator checks of device pools (with their reason) instead of failing them"
+        }
       },
       async run(ctx) {
         const factory = await ctx.load();
@@ -38320,7 +38559,8 @@ var init_commands = __esm({
           targets: names,
           builder: typeof ctx.values.builder === "string" ? ctx.values.builder : void 0,
           push: Boolean(ctx.values.push),
-          print: Boolean(ctx.values.print)
+          print: Boolean(ctx.values.print),
+          extra: deviceArgs(targets, ctx.values.test === true, ctx.values["no-device"] === true)
         });
       }
     };

@@ -7,7 +7,7 @@ import { DEFAULT_SBOM_SCANNER, RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
-import { IMAGE_UNDER_TEST, planFragmentTests, type FragmentTestPlan } from './testrunner.js';
+import { IMAGE_UNDER_TEST, planFragmentTests, poolTestArgs, type FragmentTestPlan } from './testrunner.js';
 import { baseVariable, testTargetName } from '../src/core/ids.js';
 import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
@@ -502,6 +502,7 @@ function combinedTestTargets(targets: readonly Target[], dockerfiles: ReadonlyMa
 
 function combinedTestTarget(t: Target, d: BakeDockerfile): HclBlock {
   const name = testTargetName(t.name);
+  const poolArgs = poolTestArgs(t.pool.doc);
   return {
     type: 'target',
     label: name,
@@ -512,9 +513,20 @@ function combinedTestTarget(t: Target, d: BakeDockerfile): HclBlock {
       ['target', TARGET_TEST_RESULTS],
       ['contexts', map([[IMAGE_UNDER_TEST, str(`target:${t.name}`)]])],
       ['platforms', list([str(t.platform)])],
+      ['args', poolArgs ? map(poolArgs.map(([k, v]) => [k, str(v)])) : undefined],
+      ...deviceEntitlement(t.pool.doc),
       ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],
     ],
   };
+}
+
+/**
+ * The `device` entitlement of a test target whose pool has a device: BuildKit gives a RUN step a
+ * CDI device only when the build is entitled to it, and bake asks for `--allow device` (the
+ * action passes it for exactly these targets, see testArgs in src/action/context.ts).
+ */
+function deviceEntitlement(pool: Pool): [string, HclValue][] {
+  return pool.device === undefined ? [] : [['entitlements', list([str('device')])]];
 }
 
 /** The head (comment, variables, groups), then the target blocks sorted by label. */
@@ -548,7 +560,8 @@ function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
         ['dockerfile', str(ft.dockerfilePath)],
         ['target', TARGET_TEST_RESULTS],
         ['platforms', list([str(a.platform)])],
-        ['args', argsMap(ft.base.name, ft.variant.args)],
+        ['args', argsMap(ft.base.name, { ...ft.variant.args, ...Object.fromEntries(poolTestArgs(a.pool.doc) ?? []) })],
+        ...deviceEntitlement(a.pool.doc),
         ['cache-from', list(cache.from)],
         ['cache-to', list(cache.to)],
         ['output', list([expr(hclTemplate(['type=local,dest=', { ref: TEST_RESULTS_VARIABLE }, `/${name}`]))])],

@@ -6,7 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseResults } from '../src/action/test-results.js';
 import type { Test } from '../src/core/types.js';
-import { dockerfileUser, generateRunner, generateRunnerLib, RUNNER_LIB_PATH, TEST_TIMEOUT_S, testStages, type TestCase } from './testrunner.js';
+import {
+  dockerfileUser,
+  generateRunner,
+  generateRunnerLib,
+  POOL_TEST_ARGS,
+  poolTestArgs,
+  RUNNER_LIB_PATH,
+  TEST_TIMEOUT_S,
+  testDevices,
+  testStages,
+  type TestCase,
+} from './testrunner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -210,6 +221,44 @@ describe('generated test runner', () => {
     expect(tests.find((t) => t.status === 'skipped')!.message).toMatch(/^skipped: (no GPU here|cpu check)$/);
   });
 
+  // A pool with a device passes FACTORY_TEST_POOL* (bake args); the runner looks for the NVIDIA
+  // node (FACTORY_TEST_NVIDIA_NODE points it at a file here, /dev/nvidiactl in an image).
+  it.skipIf(shells.length === 0).each([
+    { where: 'GPU pool, device seen', pool: 'gpu', node: 'present', status: ['passed', 'skipped'], accelerator: 'cuda' },
+    { where: 'GPU pool, no device', pool: 'gpu', node: 'absent', status: ['failed', 'passed'], accelerator: 'cpu' },
+    { where: 'no pool promise, no device', pool: '', node: 'absent', status: ['skipped', 'passed'], accelerator: 'cpu' },
+  ])('fails, not skips, a GPU check on a pool that promises the GPU and shows none ($where)', ({ where, pool, node, status, accelerator }) => {
+    const tag = where.replace(/\W+/g, '-');
+    const file = join(dir, `pool-${tag}.sh`);
+    const out = join(dir, `pool-${tag}-out`);
+    const list = [
+      { test: { name: 'needs a gpu', command: 'true', exit: 0, skip: { accelerator: ['cpu' as const], reason: 'no GPU here' } }, origin: 'cuda-env@1.0.0' },
+      { test: { name: 'cpu only', command: 'true', exit: 0, skip: { accelerator: ['cuda' as const], reason: 'cpu check' } }, origin: 'cuda-env@1.0.0' },
+    ];
+    writeFileSync(file, generateRunner(list, { subject: 'cuda image', accelerator: 'cuda' }));
+    const promise = pool ? { FACTORY_TEST_POOL: pool, FACTORY_TEST_POOL_ACCELERATOR: 'cuda', FACTORY_TEST_DEVICE: 'nvidia.com/gpu=all' } : {};
+    const env = {
+      ...process.env,
+      ...promise,
+      FACTORY_TEST_OUT: out,
+      FACTORY_TEST_WORK: join(dir, `pool-${tag}-work`),
+      FACTORY_TEST_NVIDIA_NODE: join(dir, node),
+    };
+    execFileSync(shells[0]![0]!, [...shells[0]!.slice(1), file], { env });
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.tests.map((t: { status: string }) => t.status)).toEqual(status);
+    expect(results.environment).toEqual({ accelerator, pool, device: pool ? 'nvidia.com/gpu=all' : '' });
+    const failed = results.tests.find((t: { status: string }) => t.status === 'failed');
+    if (failed) {
+      expect(failed.message).toMatch(/^pool gpu has accelerator cuda, but this test step sees no cuda device \(.*absent is missing\)/);
+      expect(failed.message).toContain('no CDI spec for nvidia.com/gpu=all');
+      expect(failed.message).toContain('NVIDIA driver');
+      expect(failed.message).toContain('--allow device');
+    }
+    const skipped = results.tests.find((t: { status: string }) => t.status === 'skipped');
+    if (skipped) expect(skipped.message).toMatch(/^skipped: (no GPU here|cpu check)$/);
+  });
+
   it('is deterministic', () => {
     expect(
       generateRunner(cases, {
@@ -250,6 +299,43 @@ describe('testStages', () => {
     expect(text).toContain('COPY --chmod=0755 build/p/1.0.0/default/test/run.sh /factory-test/run.sh');
     expect(text).toContain('COPY --chmod=0755 build/factory-test-lib.sh /factory-test/lib.sh');
     expect(text).toContain('COPY --from=test-run /factory-test/out/ /');
+    expect(text).not.toContain('--device');
+    expect(text).not.toContain('FACTORY_TEST_POOL');
+  });
+
+  it("requests the pools' CDI devices, optional ones, and declares the pool args, only when there are devices", () => {
+    const text = testStages('final', 'build/f/run.sh', ['factory.test/gpu=0', 'nvidia.com/gpu=all']);
+    expect(text).toContain('RUN --device=factory.test/gpu=0 --device=nvidia.com/gpu=all ["/bin/sh", "/factory-test/run.sh"]\n');
+    for (const a of POOL_TEST_ARGS) expect(text).toContain(`ARG ${a}=''\n`);
+    // The verdict needs no device: it reads the summary.
+    expect(text).toContain('RUN ["/bin/sh", "/factory-test/run.sh", "--verdict"]');
+  });
+});
+
+describe('pool test args', () => {
+  const pool = {
+    kind: 'Pool',
+    name: 'gpu',
+    platform: 'linux/amd64',
+    accelerator: 'cuda',
+    'runs-on': 'gpu',
+    'self-hosted': true,
+    'max-parallel': 1,
+    'timeout-minutes': 60,
+    retries: 0,
+    cache: 'local',
+  } as const;
+  it('are the pool, its accelerator and its device; none for a pool without a device', () => {
+    expect(poolTestArgs({ ...pool, device: 'nvidia.com/gpu=all' })).toEqual([
+      ['FACTORY_TEST_POOL', 'gpu'],
+      ['FACTORY_TEST_POOL_ACCELERATOR', 'cuda'],
+      ['FACTORY_TEST_DEVICE', 'nvidia.com/gpu=all'],
+    ]);
+    expect(poolTestArgs(pool)).toBeUndefined();
+    expect(testDevices([{ ...pool, device: 'b.com/x=1' }, pool, { ...pool, device: 'a.com/y=all' }, { ...pool, device: 'b.com/x=1' }])).toEqual([
+      'a.com/y=all',
+      'b.com/x=1',
+    ]);
   });
 });
 

@@ -71,8 +71,41 @@ export function dockerfileUser(text: string): string {
   return user.includes('$') ? '' : user;
 }
 
-/** The Dockerfile stages that run a runner on `image` (a stage name or a named context). */
-export function testStages(image: string, runnerPath: string): string {
+/**
+ * The build args a test target of a pool with a device passes to its test step: which pool it
+ * runs on and what that pool promises. The runner fails (not skips) a test that needs the
+ * promised accelerator when the step sees no device (sh/factory-test-lib.sh).
+ */
+export const POOL_TEST_ARGS = ['FACTORY_TEST_POOL', 'FACTORY_TEST_POOL_ACCELERATOR', 'FACTORY_TEST_DEVICE'] as const;
+
+/** The values of POOL_TEST_ARGS for a pool; undefined for a pool without a device (nothing changes there). */
+export function poolTestArgs(pool: Pool): [string, string][] | undefined {
+  if (pool.device === undefined) return undefined;
+  return [
+    ['FACTORY_TEST_POOL', pool.name],
+    ['FACTORY_TEST_POOL_ACCELERATOR', pool.accelerator],
+    ['FACTORY_TEST_DEVICE', pool.device],
+  ];
+}
+
+/** The CDI devices a test Dockerfile requests: those of the pools its test targets run on, sorted. */
+export function testDevices(pools: readonly Pool[]): string[] {
+  return [...new Set(pools.flatMap((p) => (p.device === undefined ? [] : [p.device])))].sort();
+}
+
+/**
+ * The Dockerfile stages that run a runner on `image` (a stage name or a named context). With
+ * `devices`, the test step requests them (BuildKit CDI, `RUN --device`), optional ones: a builder
+ * without the device still runs the step, and the runner says what is missing.
+ */
+export function testStages(image: string, runnerPath: string, devices: readonly string[] = []): string {
+  const run = `RUN ["/bin/sh", "${RUNNER_IN_IMAGE}"]`;
+  const deviceRun = [
+    "# The pool's device (CDI), and which pool this is (bake args of the test target): where the",
+    '# pool promises an accelerator, a test that needs it fails when the step sees no device.',
+    ...POOL_TEST_ARGS.map((a) => `ARG ${a}=''`),
+    `RUN ${devices.map((d) => `--device=${d}`).join(' ')} ["/bin/sh", "${RUNNER_IN_IMAGE}"]`,
+  ];
   return [
     `FROM ${image} AS test-run`,
     '# The tests run as root so that each can switch to the user it names (the image user by',
@@ -84,7 +117,7 @@ export function testStages(image: string, runnerPath: string): string {
     // which the users the tests switch to must be able to enter.
     `COPY --chmod=0755 ${RUNNER_LIB_PATH} ${RUNNER_LIB_IN_IMAGE}`,
     `COPY --chmod=0755 ${runnerPath} ${RUNNER_IN_IMAGE}`,
-    `RUN ["/bin/sh", "${RUNNER_IN_IMAGE}"]`,
+    ...(devices.length > 0 ? deviceRun : [run]),
     '',
     'FROM scratch AS test-results',
     `COPY --from=test-run ${OUT}/ /`,
@@ -151,7 +184,11 @@ function writeTestBlock(c: TestCase, opts: RunnerOptions): string {
   const body = checkBlock(c, id, opts);
   // An accelerator skip is decided where the tests run, not where they are generated: a CUDA
   // image's GPU checks run on a GPU builder and are skipped, with the reason, on a CPU one.
-  if (t.skip?.accelerator) return `${head}if _f_accelerator_in ${q(t.skip.accelerator.join(' '))}; then ${skipped.trimEnd()}; else\n${body}fi\n`;
+  // Where the pool promises an accelerator the test needs, _f_skip_accelerator fails it instead.
+  if (t.skip?.accelerator) {
+    const list = q(t.skip.accelerator.join(' '));
+    return `${head}if _f_accelerator_in ${list}; then _f_skip_accelerator ${id} ${list} ${q(`skipped: ${t.skip.reason}`)}; else\n${body}fi\n`;
+  }
   return head + body;
 }
 

@@ -31,19 +31,29 @@ const JOB_PERMISSION_WHY: Record<string, string> = {
 };
 
 /**
- * The builder comes from repository variables, not the Policy: it belongs to the runners, not to
- * the factory. setup-buildx's default, a docker-container builder, needs a Docker daemon, which
- * self-hosted runners (and the act end-to-end test) may lack: FACTORY_BUILDX_DRIVER=remote with
- * FACTORY_BUILDX_ENDPOINT=tcp://... or unix://... points every leg at an existing BuildKit.
+ * The builder: the repository variables first, then the pool's builder (`pool`, an expression of
+ * the pool workflow's settings input; the Pool document's `builder`, see pool-builder.ts), then
+ * setup-buildx's default. The variables belong to the runners: setup-buildx's default, a
+ * docker-container builder, needs a Docker daemon, which self-hosted runners (and the act
+ * end-to-end test) may lack: FACTORY_BUILDX_DRIVER=remote with FACTORY_BUILDX_ENDPOINT=tcp://...
+ * or unix://... points every leg at an existing BuildKit. FACTORY_BUILDX_DRIVER replaces the
+ * pool's builder as a whole (its driver options, flags and configuration file with it).
  */
-export function setupBuildx(): Step {
+export function setupBuildx(pool?: (key: string) => string): Step {
+  const b = (key: string) => (pool ? `${pool(`builder.${key}`)} || ` : '');
+  const own = (key: string) => (pool ? { [key]: expr(`!vars.FACTORY_BUILDX_DRIVER && ${pool(`builder.${key}`)} || ''`) } : {});
   return {
     name: 'Set up Buildx',
     uses: usesRef(ACTIONS.setupBuildx),
     with: {
-      driver: expr("vars.FACTORY_BUILDX_DRIVER || 'docker-container'"),
-      endpoint: expr("vars.FACTORY_BUILDX_ENDPOINT || ''"),
-      'buildkitd-config-inline': expr("vars.FACTORY_BUILDKITD_CONFIG || ''"),
+      driver: expr(`vars.FACTORY_BUILDX_DRIVER || ${b('driver')}'docker-container'`),
+      endpoint: expr(`vars.FACTORY_BUILDX_ENDPOINT || ${b('endpoint')}''`),
+      ...own('driver-opts'),
+      ...own('buildkitd-flags'),
+      ...(pool
+        ? { 'buildkitd-config': expr(`!vars.FACTORY_BUILDX_DRIVER && !vars.FACTORY_BUILDKITD_CONFIG && ${pool('builder.buildkitd-config')} || ''`) }
+        : {}),
+      'buildkitd-config-inline': expr(`vars.FACTORY_BUILDKITD_CONFIG || ${b('buildkitd-config-inline')}''`),
     },
   };
 }

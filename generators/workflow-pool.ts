@@ -10,6 +10,7 @@
 // secret of the same name is the one the job sees; pull request checks get no secret at all.
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
+import type { BuilderSettings } from './pool-builder.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
 import { checkoutWatchCommit } from './workflow-maintenance.js';
 import { expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
@@ -22,7 +23,7 @@ const input = (type: 'string' | 'number' | 'boolean', description: string, requi
 
 /** The `pool` input: a Pool document's settings, as the caller writes them in one JSON line. */
 export interface PoolSettings {
-  [key: string]: Json;
+  [key: string]: Json | undefined;
   'runs-on': string[];
   'timeout-minutes': number;
   'max-parallel': number;
@@ -30,6 +31,8 @@ export interface PoolSettings {
   retries: number;
   /** retention-days of the legs' artifacts (Policy retention.poolArtifactDays, else artifactDays). */
   'artifact-days': number;
+  /** The pool's builder (pools with a `builder` or a `device` only). */
+  builder?: BuilderSettings;
 }
 const pool = (key: keyof PoolSettings & string): string => expr(`fromJSON(inputs.pool).${key}`);
 
@@ -65,7 +68,7 @@ function legJob(policy: Policy): Job {
     { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
     // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
     checkoutWatchCommit("inputs.ref != ''", 'inputs.ref'),
-    setupBuildx(),
+    setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
     {
@@ -101,7 +104,7 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },

@@ -23,6 +23,7 @@ import { TRIGGER_PATHS } from '../src/core/path-classes.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
 import { expr, loginStep, orderSteps, render, RESULT_ARTIFACT_PREFIX, setupBuildx, type Job, type Json, type Step } from './workflow-common.js';
 import type { PoolSettings } from './workflow-pool.js';
+import { poolBuilderSettings } from './pool-builder.js';
 import { POOL_WORKFLOW_PATH, poolWorkflow } from './workflow-pool.js';
 import { COMMENT_SCRIPT } from './workflow-scripts.js';
 import { baseWatchJob, checkoutWatchCommit, gcJobs } from './workflow-maintenance.js';
@@ -154,6 +155,8 @@ function poolJob(pool: Pool, trusted: boolean, shard: number, shards: number, po
     retries: pool.retries,
     'artifact-days': policy.retention.poolArtifactDays[pool.name] ?? policy.retention.artifactDays,
   };
+  const builder = poolBuilderSettings(pool);
+  if (builder) settings.builder = builder;
   const w: Job = {
     pool: JSON.stringify(settings),
     matrix: expr(`needs.plan.outputs.${names.matrix}`),

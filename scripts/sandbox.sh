@@ -13,6 +13,11 @@
 #   scripts/sandbox.sh builder-up NAME | builder-down NAME
 #                                    an extra buildkitd with an empty state (own socket, own buildx
 #                                    remote builder `factory-NAME`), for "fresh builder" measurements
+#   scripts/sandbox.sh cdi-builder-up NAME [--no-spec] | builder-down NAME
+#                                    the same with CDI enabled ([cdi] specDirs = [<state>/cdi/NAME])
+#                                    and our test device factory.test/gpu=0 (sandbox/factory-test-cdi.yaml:
+#                                    FACTORY_CDI_DEVICE in the environment, /dev/nvidiactl as a copy of
+#                                    /dev/null); --no-spec leaves the spec directory empty
 #
 # Runs as root on Debian 12. Idempotent: every step checks before it acts.
 # Environment: FACTORY_SANDBOX_DIR (state, default <repo>/.sandbox),
@@ -207,8 +212,8 @@ EOF
 
 # ---------------------------------------------------------------- buildkitd
 
-write_buildkitd_config() { # write_buildkitd_config ROOTDIR SOCKET CONFIGFILE
-  local registry platforms='"linux/amd64"'
+write_buildkitd_config() { # write_buildkitd_config ROOTDIR SOCKET CONFIGFILE [CDI_SPEC_DIR]
+  local registry platforms='"linux/amd64"' cdi=${4:-}
   registry=$(state_get REGISTRY)
   [[ $(state_get ARM64) != unavailable ]] && platforms='"linux/amd64", "linux/arm64"'
   cat > "$3" <<EOF
@@ -234,6 +239,11 @@ root = "$1"
   http = true
   insecure = true
 EOF
+  # BuildKit v0.34 reads `disabled` (CDI is on by default, reading /etc/cdi and /var/run/cdi);
+  # the builders of CDI tests name their own spec directory.
+  if [[ -n $cdi ]]; then
+    printf '\n[cdi]\n  disabled = false\n  specDirs = ["%s"]\n' "$cdi" >> "$3"
+  fi
 }
 
 buildkitd_wait() { # buildkitd_wait NAME SOCKET
@@ -246,10 +256,10 @@ buildkitd_wait() { # buildkitd_wait NAME SOCKET
   die "$1 did not answer on $2 within 30s; see $LOGS/$1.log"
 }
 
-buildkitd_start() { # buildkitd_start NAME ROOTDIR SOCKET
+buildkitd_start() { # buildkitd_start NAME ROOTDIR SOCKET [CDI_SPEC_DIR]
   local name=$1 root=$2 sock=$3 conf=$STATE/$1.toml
   mkdir -p "$root" "$LOGS"
-  write_buildkitd_config "$root" "$sock" "$conf.new"
+  write_buildkitd_config "$root" "$sock" "$conf.new" "${4:-}"
   if pid_alive "$name" "$BIN/buildkitd" && cmp -s "$conf" "$conf.new" &&
     "$BIN/buildctl" --addr "unix://$sock" debug workers >/dev/null 2>&1; then
     rm -f "$conf.new"
@@ -522,11 +532,25 @@ cmd_builder_up() {
   echo "factory-$name"
 }
 
+cmd_cdi_builder_up() {
+  local name=${1:?usage: cdi-builder-up NAME [--no-spec]} spec=${2:-}
+  [[ $name =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "builder name must be lower-case letters, digits and '-'"
+  [[ -z $spec || $spec == --no-spec ]] || die "cdi-builder-up: unknown option $spec (only --no-spec)"
+  [[ -n $(state_get REGISTRY) ]] || die "sandbox is not up; run scripts/sandbox.sh up"
+  local root=$STATE/builders/$name sock=$STATE/buildkitd-$name.sock dir=$STATE/cdi/$name
+  mkdir -p "$dir"
+  rm -f "$dir"/*.yaml
+  [[ $spec == --no-spec ]] || cp "$HERE/sandbox/factory-test-cdi.yaml" "$dir/factory-test.yaml"
+  buildkitd_start "buildkitd-$name" "$root" "$sock" "$dir"
+  builder_create "factory-$name" "$sock"
+  echo "factory-$name"
+}
+
 cmd_builder_down() {
   local name=${1:?usage: builder-down NAME}
   stop_pid "buildkitd-$name" "$BIN/buildkitd"
   "$BIN/buildx" rm "factory-$name" >/dev/null 2>&1 || true
-  rm -rf "$STATE/builders/$name" "$STATE/buildkitd-$name.toml" "$STATE/buildkitd-$name.sock"
+  rm -rf "$STATE/builders/$name" "$STATE/buildkitd-$name.toml" "$STATE/buildkitd-$name.sock" "$STATE/cdi/$name"
 }
 
 case ${1:-} in
@@ -537,5 +561,6 @@ case ${1:-} in
   verify) cmd_verify ;;
   builder-up) cmd_builder_up "${2:-}" ;;
   builder-down) cmd_builder_down "${2:-}" ;;
+  cdi-builder-up) cmd_cdi_builder_up "${2:-}" "${3:-}" ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -59,7 +59,7 @@ export function assembleRecords(
       base: {},
       image: { refs: o.refs, pushed: inputs.push && o.digest !== undefined },
       result: failure ? 'failed' : 'passed',
-      tests: { targets: mine.targets, ...summarize(mine.cases) },
+      tests: { targets: mine.targets, ...summarize(mine.cases), ...(mine.runs ? { runs: mine.runs } : {}) },
       kpis: kpis({
         wallTimeMs,
         steps: sel.images.length > 1 ? countSteps(build.run.progress, t, sel.images) : countSteps(build.run.progress),

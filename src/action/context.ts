@@ -332,6 +332,9 @@ export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunP
   const pulledIn = Object.keys(def.target).filter((t) => !testTargets.includes(t));
   const dropped = new Set([...pulledIn, ...noCacheExport(inputs, def)]);
   const noExport = [...dropped].sort().map((t) => `${t}.cache-to=`);
+  // The generated bake file asks for the device entitlement only for the test targets of pools
+  // with a CDI device (the Pool document is the grant); anything else asking for it is refused by bake.
+  const devices = testTargets.some((t) => def.target[t]?.entitlements?.includes('device'));
   return [
     'bake',
     ...fileArgs([paths.definition]),
@@ -340,6 +343,7 @@ export function testArgs(inputs: BuildInputs, testTargets: string[], paths: RunP
     '--progress=rawjson',
     '--allow',
     `fs.write=${paths.dir}`,
+    ...(devices ? ['--allow', 'device'] : []),
     ...sbom.flatMap((s) => ['--set', s]),
     ...noExport.flatMap((s) => ['--set', s]),
     ...testTargets.flatMap((t) => ['--set', `${t}.output=type=local,dest=${paths.testsDir(t)}`]),

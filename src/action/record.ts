@@ -63,6 +63,22 @@ export const RecordSchema = z
       passed: z.number().int().nonnegative(),
       failed: z.number().int().nonnegative(),
       skipped: z.number().int().nonnegative(),
+      /** Which tests ran on which device: per test target, what its test step found. */
+      runs: z
+        .array(
+          z
+            .object({
+              target: z.string(),
+              accelerator: z.string(),
+              pool: z.string().optional(),
+              device: z.string().optional(),
+              passed: z.number().int().nonnegative(),
+              failed: z.number().int().nonnegative(),
+              skipped: z.number().int().nonnegative(),
+            })
+            .strict(),
+        )
+        .optional(),
     }),
     kpis: KpisSchema,
     sbom: z.object({ format: z.literal('spdx-json'), packages: z.number().int().nonnegative(), file: z.string() }).optional(),

@@ -105,6 +105,33 @@ export function parseResults(text: string, file: string): TestCase[] {
   });
 }
 
+/** Where one test target's tests ran, as its runner found it (results.json `environment`). */
+export interface TestEnvironment {
+  /** The accelerator the test step saw: "cuda" where the device node was there, else "cpu". */
+  accelerator: string;
+  /** The pool that promised a device, and the CDI device the step requested (device pools only). */
+  pool?: string;
+  device?: string;
+}
+
+const RawEnvironment = z.object({ accelerator: z.string().min(1), pool: z.string().optional(), device: z.string().optional() }).passthrough();
+
+/** The `environment` of a results.json; undefined for runners from before it (or other tools). */
+export function parseEnvironment(text: string): TestEnvironment | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined; // parseResults reports the broken file
+  }
+  const raw = data && typeof data === 'object' && !Array.isArray(data) ? RawEnvironment.safeParse((data as Record<string, unknown>).environment) : undefined;
+  if (!raw?.success) return undefined;
+  const env: TestEnvironment = { accelerator: raw.data.accelerator };
+  if (raw.data.pool) env.pool = raw.data.pool;
+  if (raw.data.device) env.device = raw.data.device;
+  return env;
+}
+
 export function summarize(cases: readonly TestCase[]): TestSummary {
   const s = { total: cases.length, passed: 0, failed: 0, skipped: 0 };
   for (const c of cases) s[c.status]++;

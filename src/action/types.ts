@@ -66,6 +66,8 @@ export interface BakeTarget {
   output?: unknown[];
   target?: string;
   contexts?: Record<string, string>;
+  /** e.g. ["device"]: test targets of pools with a CDI device. */
+  entitlements?: string[];
 }
 
 export interface BakeDefinition {

@@ -19,6 +19,8 @@ export interface BuildRun {
   builder?: string;
   push: boolean;
   print: boolean;
+  /** More bake options before the targets: the device grant of device pools' test targets. */
+  extra?: string[];
 }
 
 export interface TargetOutcome {
@@ -36,7 +38,7 @@ export async function runBuild(b: BuildRun): Promise<number> {
     if (b.builder) args.push('--builder', b.builder);
     if (b.print) args.push('--print');
     else args.push('-j', 'defer-error', '--metadata-file', metadata, ...(b.push ? ['--push'] : []));
-    args.push(...b.targets);
+    args.push(...(b.extra ?? []), ...b.targets);
     if (!b.json) b.io.err(paint(b.io, 'dim', `$ ${[cmd, ...args].join(' ')}`));
     const code = await spawnInherit(cmd!, args, b.root, b.io);
     if (code === undefined) return EXIT.internal;

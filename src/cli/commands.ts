@@ -426,6 +426,11 @@ const build: Command = {
     test: { type: 'boolean', description: 'also run the combined test targets' },
     print: { type: 'boolean', description: 'print the bake definition instead of building' },
     builder: { type: 'string', description: 'buildx builder name' },
+    'no-device': {
+      type: 'boolean',
+      description:
+        "with --test, on a machine without the pool's device: skip the accelerator checks of device pools (with their reason) instead of failing them",
+    },
   },
   async run(ctx) {
     const factory = await ctx.load();
@@ -445,9 +450,22 @@ const build: Command = {
       builder: typeof ctx.values.builder === 'string' ? ctx.values.builder : undefined,
       push: Boolean(ctx.values.push),
       print: Boolean(ctx.values.print),
+      extra: deviceArgs(targets, ctx.values.test === true, ctx.values['no-device'] === true),
     });
   },
 };
+
+/**
+ * The test targets of pools with a CDI device ask for the `device` entitlement, which bake wants
+ * granted on its command line (with --no-device too: the targets still ask); --no-device also
+ * tells their runners the pool promises nothing, so the GPU checks are skipped, not failed.
+ */
+function deviceArgs(targets: readonly Target[], test: boolean, noDevice: boolean): string[] {
+  const onDevice = test ? targets.filter((t) => t.pool.doc.device !== undefined) : [];
+  if (onDevice.length === 0) return [];
+  const off = noDevice ? onDevice.flatMap((t) => ['--set', `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]) : [];
+  return ['--allow', 'device', ...off];
+}
 
 const RESULT_OPTIONS: Record<string, OptionSpec> = {
   plan: { type: 'string', description: 'the plan (factory plan --json); default plan.json' },

@@ -177,6 +177,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   symlink: 'a symbolic link where none is allowed',
   'not-a-file': 'factory.lock.json, or a path generate writes, that is a directory (or a file where a directory must be)',
   'path-escape': 'a COPY/ADD or RUN --mount=type=bind source, or a link, that leaves the fragment directory or its files/',
+  'stage-not-required': 'a COPY/ADD --from or RUN --mount from= that reads the stage of a fragment the snippet does not require',
   'remote-source': 'an ADD/COPY of a URL (not reproducible)',
   'duplicate-id': 'two documents with the same id',
   'duplicate-slot': 'a template slot listed twice',

@@ -15,6 +15,13 @@ export interface SourceOwner {
   dir: string;
   /** Its files, relative to `dir` (files/motd...). */
   present: readonly string[];
+  /**
+   * The stages of the Dockerfile's other fragments that this fragment does not require, by
+   * stage name -> fragment name: `COPY --from=<slot>-<fragment>` may read only a required
+   * fragment's stage, or the isolated test (which builds only what `requires` lists) would take
+   * the name for an image to pull.
+   */
+  foreignStages?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -31,55 +38,27 @@ export function sourceProblems(
   const out: Diagnostic[] = [];
   const filesPrefix = `${owner.dir}/files/`;
   const check = (op: string, w: DfWord, remoteAllowed: boolean): void => {
-    const v = authorValue(w.value);
-    const loc = locate(w);
-    if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@'))) {
-      out.push(
-        error('remote-source', `${op} of a remote source "${v}" is not reproducible`, {
-          location: loc,
-          hint: 'put the file under files/ (and its checksum in a test) instead of downloading it at build time',
-        }),
-      );
-      return;
-    }
-    const norm = normalize(v);
-    if (norm === undefined) {
-      out.push(
-        error('path-escape', `${op} source "${v}" leaves the ${owner.kind} directory`, {
-          location: loc,
-          hint:
-            owner.kind === 'fragment'
-              ? `put the file under ${filesPrefix} and ${op === 'RUN --mount' ? 'mount' : 'copy'} it from files/...`
-              : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template',
-        }),
-      );
-      return;
-    }
-    // Templates have no files/ of their own; what they may copy is up to the renderer.
-    if (owner.kind === 'template') return;
-    if (!(norm === 'files' || norm.startsWith('files/'))) {
-      out.push(
-        error('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, {
-          location: loc,
-          hint: `move it to ${filesPrefix} and write files/${norm}`,
-        }),
-      );
-      return;
-    }
-    if (/[*?[]/.test(norm)) return;
-    if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
-      out.push(
-        error('missing-file', `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` }),
-      );
-    }
+    const d = pathProblem(op, authorValue(w.value), locate(w), owner, remoteAllowed);
+    if (d) out.push(d);
+  };
+  const checkStage = (op: string, stage: string, w: DfWord): void => {
+    const d = stageProblem(op, stage, owner, locate(w));
+    if (d) out.push(d);
   };
   if (ins.upper === 'COPY' || ins.upper === 'ADD') {
     // --from copies out of another stage or image, and heredocs carry their content inline.
-    if (flagsOf(ins).some((f) => /^--from(=|$)/i.test(f.value))) return out;
+    const from = flagsOf(ins).find((f) => /^--from(=|$)/i.test(f.value));
+    if (from) {
+      checkStage(ins.upper, from.value.replace(/^--from=?/i, ''), from);
+      return out;
+    }
     for (const w of copySources(ins)) if (!w.value.startsWith('<<')) check(ins.upper, w, false);
   } else if (ins.upper === 'RUN') {
     for (const m of bindMounts(ins)) {
-      if (m.from !== undefined) continue;
+      if (m.from !== undefined) {
+        checkStage('RUN --mount', m.from, m.flag);
+        continue;
+      }
       if (m.source === undefined) {
         out.push(
           error('path-escape', 'RUN --mount=type=bind without source= mounts the whole build context', {
@@ -93,6 +72,50 @@ export function sourceProblems(
     }
   }
   return out;
+}
+
+/** What is wrong with one source as its author wrote it (`v`), if anything. */
+function pathProblem(op: string, v: string, loc: SourceLocation, owner: SourceOwner, remoteAllowed: boolean): Diagnostic | undefined {
+  const filesPrefix = `${owner.dir}/files/`;
+  if (!remoteAllowed && (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('git@'))) {
+    return error('remote-source', `${op} of a remote source "${v}" is not reproducible`, {
+      location: loc,
+      hint: 'put the file under files/ (and its checksum in a test) instead of downloading it at build time',
+    });
+  }
+  const norm = normalize(v);
+  if (norm === undefined) {
+    return error('path-escape', `${op} source "${v}" leaves the ${owner.kind} directory`, {
+      location: loc,
+      hint:
+        owner.kind === 'fragment'
+          ? `put the file under ${filesPrefix} and ${op === 'RUN --mount' ? 'mount' : 'copy'} it from files/...`
+          : 'copy files in a fragment (fragments/<name>/<version>/files/), not in the template',
+    });
+  }
+  // Templates have no files/ of their own; what they may copy is up to the renderer.
+  if (owner.kind === 'template') return undefined;
+  if (!(norm === 'files' || norm.startsWith('files/'))) {
+    return error('path-escape', `${op} source "${v}" is outside the fragment's files/ directory`, {
+      location: loc,
+      hint: `move it to ${filesPrefix} and write files/${norm}`,
+    });
+  }
+  if (/[*?[]/.test(norm)) return undefined;
+  if (!owner.present.some((p) => p === norm || p.startsWith(`${norm}/`))) {
+    return error('missing-file', `${op} source "${v}" does not exist in ${owner.dir}/`, { location: loc, hint: `add ${owner.dir}/${norm} or fix the path` });
+  }
+  return undefined;
+}
+
+/** A `--from` naming the stage of a fragment the owner does not require. */
+function stageProblem(op: string, stage: string, owner: SourceOwner, location: SourceLocation): Diagnostic | undefined {
+  const name = owner.foreignStages?.get(stage.toLowerCase());
+  if (name === undefined) return undefined;
+  return error('stage-not-required', `${op} --from=${stage} reads the stage of fragment ${name}, which this fragment does not require`, {
+    location,
+    hint: `add ${name} to requires: in its fragment.yaml (its isolated test builds only what requires lists), or copy the file from this fragment's own files/`,
+  });
 }
 
 /** Source problems of the instructions of a template or snippet as written (lines with EJS tags are left to the rendered check). */

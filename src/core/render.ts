@@ -273,11 +273,19 @@ function checkChain(
   fragments: readonly FragmentSource[],
 ): string {
   const owners = new Map<string, SourceOwner>([[template.dockerfile.path, { kind: 'template', dir: template.dir, present: [] }]]);
-  for (const f of fragments) owners.set(f.snippet.path, { kind: 'fragment', dir: f.dir, present: presentFiles(f) });
+  for (const f of fragments) owners.set(f.snippet.path, { kind: 'fragment', dir: f.dir, present: presentFiles(f), foreignStages: foreignStages(fragments, f) });
   const byPath = new Map(files.map((f) => [f.path, f.lines]));
   const { text, diagnostics } = checkRendered(finished.text, finished.sourceMap, owners, (p) => byPath.get(p) ?? []);
   if (diagnostics.length > 0) throw new FactoryError(diagnostics);
   return text;
+}
+
+/** Stage name -> fragment name of the chain's fragments that `f` neither is nor requires. */
+function foreignStages(fragments: readonly FragmentSource[], f: FragmentSource): Map<string, string> {
+  const required = new Set(requiresClosure(fragments, f));
+  const out = new Map<string, string>();
+  for (const g of fragments) if (!required.has(g)) out.set(stageName(g.meta.doc.slot, g.meta.doc.name), g.meta.doc.name);
+  return out;
 }
 
 const snippetSlot = (): never => {

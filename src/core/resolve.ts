@@ -798,78 +798,135 @@ class Resolver {
   private expandTags(p: Located<Product>, variants: Variant[]): Map<string, string[]> | undefined {
     const doc = p.doc;
     const [major = '', minor = '', patchPre = ''] = doc.version.split('.');
-    const patch = patchPre.split('-')[0] ?? '';
-    const out = new Map<string, string[]>();
-    let ok = true;
+    const fixed = { version: doc.version, major, minor, patch: patchPre.split('-')[0] ?? '' };
     const longestArch = Math.max(...doc.platforms.map((x) => archOf(x).length));
+    const out = new Map<string, string[]>();
     const owner = new Map<string, string>();
-    doc.tags.forEach((pattern, i) => {
-      const loc = p.locate(['tags', i]);
-      const field = `tags[${i}]`;
-      const stray = pattern.replace(/\{[^{}]*\}/g, '');
-      if (/[{}]/.test(stray)) {
-        this.err(
-          'bad-tag',
-          `tag pattern "${pattern}" has unbalanced braces`,
-          loc,
-          field,
-          'placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}',
-        );
-        ok = false;
-        return;
-      }
-      for (const v of variants) {
-        let bad = false;
-        const tag = pattern.replace(/\{([^{}]*)\}/g, (whole, key: string) => {
-          const fixed: Record<string, string> = { version: doc.version, major, minor, patch, variant: v.name };
-          if (key in fixed) return fixed[key]!;
-          const mm = /^matrix\.(.+)$/.exec(key);
-          if (mm && mm[1]! in v.matrix) return v.matrix[mm[1]!]!;
-          bad = true;
-          return whole;
-        });
-        if (bad) {
-          const keys = Object.keys(v.matrix);
-          this.err(
-            'bad-tag',
-            `tag pattern "${pattern}" uses an unknown placeholder`,
-            loc,
-            field,
-            `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(' ')}` : ' (the manifest has no matrix)'}`,
-          );
-          ok = false;
-          return;
-        }
-        if (!TAG_RE.test(`${tag}-${'x'.repeat(longestArch)}`)) {
-          this.err(
-            'bad-tag',
-            `tag "${tag}" (from "${pattern}") is not a valid image tag`,
-            loc,
-            field,
-            'a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix',
-          );
-          ok = false;
-          return;
-        }
-        const prev = owner.get(tag);
-        if (prev !== undefined && prev !== v.name) {
-          this.err(
-            'tag-collision',
-            `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
-            loc,
-            field,
-            'add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag',
-          );
-          ok = false;
-          return;
-        }
-        owner.set(tag, v.name);
-        const list = out.get(v.name) ?? [];
-        if (!list.includes(tag)) list.push(tag);
-        out.set(v.name, list);
-      }
+    let ok = true;
+    // Every entry is checked, so one run reports each bad pattern.
+    doc.tags.forEach((entry, i) => {
+      if (!this.expandTagEntry(p, entry, i, variants, { fixed, longestArch, out, owner })) ok = false;
     });
-    return ok ? out : undefined;
+    return ok && this.everyVariantTagged(p, variants, out) ? out : undefined;
+  }
+
+  private expandTagEntry(
+    p: Located<Product>,
+    entry: Product['tags'][number],
+    i: number,
+    variants: readonly Variant[],
+    acc: { fixed: Record<string, string>; longestArch: number; out: Map<string, string[]>; owner: Map<string, string> },
+  ): boolean {
+    const { fixed, longestArch, out, owner } = acc;
+    const at: TagAt =
+      typeof entry === 'string'
+        ? { pattern: entry, loc: p.locate(['tags', i]), field: `tags[${i}]` }
+        : { pattern: entry.pattern, loc: p.locate(['tags', i, 'pattern']), field: `tags[${i}].pattern` };
+    const only = typeof entry === 'string' ? undefined : this.tagVariants(p, i, entry.variants, variants);
+    if (only === null || !this.balancedTag(at)) return false;
+    for (const v of variants) {
+      if (only && !only.has(v.name)) continue;
+      const tag = this.variantTag(at, v, fixed, longestArch);
+      if (tag === undefined || !this.ownTag(owner, tag, v, at)) return false;
+      const list = out.get(v.name) ?? [];
+      if (!list.includes(tag)) list.push(tag);
+      out.set(v.name, list);
+    }
+    return true;
+  }
+
+  private balancedTag(at: TagAt): boolean {
+    if (!/[{}]/.test(at.pattern.replace(/\{[^{}]*\}/g, ''))) return true;
+    this.err(
+      'bad-tag',
+      `tag pattern "${at.pattern}" has unbalanced braces`,
+      at.loc,
+      at.field,
+      'placeholders are {version} {major} {minor} {patch} {variant} {matrix.KEY}',
+    );
+    return false;
+  }
+
+  /** One variant's tag from a pattern; undefined (reported) for an unknown placeholder or an invalid tag. */
+  private variantTag(at: TagAt, v: Variant, fixed: Record<string, string>, longestArch: number): string | undefined {
+    let bad = false;
+    const tag = at.pattern.replace(/\{([^{}]*)\}/g, (whole, key: string) => {
+      if (key === 'variant') return v.name;
+      if (key in fixed) return fixed[key]!;
+      const mm = /^matrix\.(.+)$/.exec(key);
+      if (mm && mm[1]! in v.matrix) return v.matrix[mm[1]!]!;
+      bad = true;
+      return whole;
+    });
+    if (bad) {
+      const keys = Object.keys(v.matrix);
+      this.err(
+        'bad-tag',
+        `tag pattern "${at.pattern}" uses an unknown placeholder`,
+        at.loc,
+        at.field,
+        `placeholders are {version} {major} {minor} {patch} {variant}${keys.length > 0 ? ` and ${keys.map((k) => `{matrix.${k}}`).join(' ')}` : ' (the manifest has no matrix)'}`,
+      );
+      return undefined;
+    }
+    if (TAG_RE.test(`${tag}-${'x'.repeat(longestArch)}`)) return tag;
+    this.err(
+      'bad-tag',
+      `tag "${tag}" (from "${at.pattern}") is not a valid image tag`,
+      at.loc,
+      at.field,
+      'a tag starts with a letter, digit or _, has only letters, digits, _ . -, and is at most 128 characters with the -<arch> suffix',
+    );
+    return undefined;
+  }
+
+  /** Records that `v` publishes `tag`; false (reported) when another variant already does. */
+  private ownTag(owner: Map<string, string>, tag: string, v: Variant, at: TagAt): boolean {
+    const prev = owner.get(tag);
+    if (prev !== undefined && prev !== v.name) {
+      this.err(
+        'tag-collision',
+        `tag "${tag}" is produced by variants ${prev} and ${v.name}`,
+        at.loc,
+        at.field,
+        `add {variant} (or the differing {matrix.KEY}) to the pattern so each variant gets its own tag, or give the tag to one variant: { pattern: '${at.pattern}', variants: [${prev}] }`,
+      );
+      return false;
+    }
+    owner.set(tag, v.name);
+    return true;
+  }
+
+  private everyVariantTagged(p: Located<Product>, variants: readonly Variant[], out: ReadonlyMap<string, string[]>): boolean {
+    const untagged = variants.find((v) => !out.has(v.name));
+    if (!untagged) return true;
+    this.err(
+      'bad-tag',
+      `variant ${untagged.name} of ${refOf(p.doc)} gets no tag: every tag entry names other variants`,
+      p.locate(['tags']),
+      'tags',
+      'add a pattern for every variant, such as {version}-{variant}',
+    );
+    return false;
+  }
+
+  /** The variant names a `{ pattern, variants }` tag entry gives its tag to; null when one is unknown (reported). */
+  private tagVariants(p: Located<Product>, i: number, names: readonly string[], variants: readonly Variant[]): Set<string> | null {
+    const known = variants.map((v) => v.name);
+    let ok = true;
+    names.forEach((name, j) => {
+      if (known.includes(name)) return;
+      const hint = didYouMean(name, known);
+      this.err(
+        'bad-tag',
+        `tag entry names variant "${name}", which ${refOf(p.doc)} does not have`,
+        p.locate(['tags', i, 'variants', j]),
+        `tags[${i}].variants[${j}]`,
+        `${hint ? `${hint} ` : ''}variants: ${known.join(', ')}`,
+      );
+      ok = false;
+    });
+    return ok ? new Set(names) : null;
   }
 
   private checkTargetCollisions(): void {
@@ -927,6 +984,13 @@ class Resolver {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** A tag pattern with where it was written. */
+interface TagAt {
+  pattern: string;
+  loc: SourceLocation;
+  field: string;
+}
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

@@ -214,6 +214,57 @@ const RunnerLabel = z
   })
   .max(100, { message: 'must be at most 100 characters' });
 
+// A CDI device name (vendor/class=name), written verbatim into `RUN --device=` of test stages.
+const CdiDevice = z.string().regex(/^[a-z0-9][a-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*=(?:\*|[A-Za-z0-9][A-Za-z0-9_.:-]*)$/, {
+  message: 'must be a CDI device name vendor/class=name, such as "nvidia.com/gpu=all"',
+});
+// Builder settings land in setup-buildx-action inputs of the pool workflow: no expressions,
+// quotes or line breaks.
+const BuilderWord = z.string().regex(/^[A-Za-z0-9_./:@+=,-]+$/, { message: 'must be letters, digits and _ . / : @ + = , - (no spaces, quotes or "${{ }}")' });
+const RepoFile = z
+  .string()
+  .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, { message: 'must be a path inside the repository, such as ".github/buildkitd-gpu.toml"' });
+
+/** How a pool's BuildKit builder is made (docker/setup-buildx-action inputs). */
+export const PoolBuilder = z
+  .object({
+    driver: z.enum(['docker-container', 'remote', 'kubernetes', 'docker']).default('docker-container'),
+    endpoint: BuilderWord.optional().describe('remote: tcp://host:1234 or unix:///run/buildkit/buildkitd.sock; kubernetes: the context'),
+    'driver-opts': z.array(BuilderWord).optional().describe('one key=value per entry, e.g. "namespace=buildkit" or "replicas=4" (kubernetes)'),
+    'buildkitd-config': RepoFile.optional().describe('a buildkitd.toml in the repository; replaces the generated one (CDI, mirrors)'),
+    'buildkitd-flags': z
+      .string()
+      .regex(/^[A-Za-z0-9_./:=, -]+$/, { message: 'must be plain buildkitd flags such as "--debug"' })
+      .optional(),
+    mirrors: z.array(BuilderWord).optional().describe('registry mirrors of docker.io ([registry."docker.io"] mirrors)'),
+    'cdi-spec-dirs': z.array(AbsPath).optional().describe('where the builder reads CDI specs (default /etc/cdi and /var/run/cdi); pools with a device only'),
+    tls: z
+      .object({ 'ca-cert': AbsPath.optional(), cert: AbsPath.optional(), key: AbsPath.optional(), 'server-name': BuilderWord.optional() })
+      .strict()
+      .optional()
+      .describe('remote driver: client certificates on the runner (driver-opts cacert, cert, key, servername)'),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    // buildx refuses a configuration file and flags for a remote builder (its daemon has its own),
+    // and only the remote driver takes client certificates.
+    const remoteOnly = b.driver === 'remote' ? [] : (['tls'] as const);
+    const notRemote = b.driver === 'remote' ? (['buildkitd-config', 'buildkitd-flags', 'mirrors', 'cdi-spec-dirs'] as const) : [];
+    for (const k of notRemote) {
+      if (b[k] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [k], message: `not for driver remote: set it in the remote daemon's buildkitd.toml (buildx refuses it)` });
+    }
+    for (const k of remoteOnly) if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'only for driver remote' });
+    if (b.driver === 'remote' && b.endpoint === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: 'driver remote needs an endpoint such as tcp://buildkitd:1234 or unix:///run/buildkit/buildkitd.sock',
+      });
+    }
+  });
+export type PoolBuilder = z.infer<typeof PoolBuilder>;
+
 export const Pool = z
   .object({
     kind: z.literal('Pool'),
@@ -234,8 +285,19 @@ export const Pool = z
       .describe(
         'the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN',
       ),
+    device: CdiDevice.optional().describe(
+      'the CDI device the test steps of accelerator targets get (RUN --device=..., bake entitlement "device"), e.g. nvidia.com/gpu=all. With it, a test that needs the accelerator and finds no device fails instead of being skipped',
+    ),
+    builder: PoolBuilder.optional().describe(
+      'how the BuildKit builder of this pool is made; the repository variables FACTORY_BUILDX_DRIVER, FACTORY_BUILDX_ENDPOINT and FACTORY_BUILDKITD_CONFIG override it',
+    ),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.device !== undefined && p.accelerator === 'cpu') {
+      ctx.addIssue({ code: 'custom', path: ['device'], message: 'a device is for accelerator pools; set accelerator (e.g. cuda) or drop device' });
+    }
+  });
 export type Pool = z.infer<typeof Pool>;
 
 export const Base = z
@@ -271,6 +333,20 @@ export const Manifest = z
   .strict();
 export type Manifest = z.infer<typeof Manifest>;
 
+const TagPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' })
+  .max(128, { message: 'must be at most 128 characters (the registry limit on a tag)' });
+// A tag for some variants only: the default variant can carry the plain "{version}" / "latest"
+// that every variant would otherwise collide on.
+const VariantTags = z
+  .object({
+    pattern: TagPattern,
+    variants: z.array(z.string().min(1)).min(1).describe('the variant names (as `factory explain` lists them) that get this tag'),
+  })
+  .strict();
+export type TagEntry = z.infer<typeof TagPattern> | z.infer<typeof VariantTags>;
+
 export const Product = z
   .object({
     kind: z.literal('Product'),
@@ -284,15 +360,12 @@ export const Product = z
       // The distribution spec's limit on a repository name, registry host included.
       .max(255, { message: 'must be at most 255 characters (the registry limit on a repository path)' }),
     tags: z
-      .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9_{}.-]+$/, { message: 'must be a tag pattern of letters, digits, _ . - and {placeholders}' })
-          .max(128, { message: 'must be at most 128 characters (the registry limit on a tag)' }),
-      )
+      .array(z.union([TagPattern, VariantTags]))
       .min(1)
       .default(['{version}-{variant}'])
-      .describe('tag patterns: {version} {major} {minor} {variant} {matrix.KEY}'),
+      .describe(
+        'tag patterns: {version} {major} {minor} {patch} {variant} {matrix.KEY}; an entry { pattern, variants } tags only the variants it names (e.g. the plain {version} on the default one)',
+      ),
     platforms: z
       .array(Platform)
       .min(1)

@@ -109,6 +109,29 @@ function resultFile() {
 }
 
 describe('runBuild', () => {
+  it("records which tests ran on which device: the environment each test target's runner found", async () => {
+    const onGpu = JSON.stringify({
+      environment: { accelerator: 'cuda', pool: 'gpu', device: 'nvidia.com/gpu=all' },
+      tests: [
+        { name: 'busybox runs', suite: 'busybox@1.0.0', status: 'passed' },
+        { name: 'cpu only', suite: 'busybox@1.0.0', status: 'skipped', message: 'skipped: cpu check' },
+      ],
+    });
+    expect(await build({}, fakeTools([{ exitCode: 0, stderr: PASS_LOG }], onGpu).tools)).toBeUndefined();
+    const record = JSON.parse(fs.readFileSync(path.join(ws, 'records/tools/2.0.0/tools-amd64.json'), 'utf8'));
+    expect(record.tests).toEqual({
+      targets: ['test-tools-amd64'],
+      total: 2,
+      passed: 1,
+      failed: 0,
+      skipped: 1,
+      runs: [{ target: 'test-tools-amd64', accelerator: 'cuda', pool: 'gpu', device: 'nvidia.com/gpu=all', passed: 1, failed: 0, skipped: 1 }],
+    });
+    // A runner from before `environment` (or another tool's results.json): no runs, as before.
+    expect(await build({}, fakeTools([{ exitCode: 0, stderr: PASS_LOG }], passing).tools)).toBeUndefined();
+    expect(JSON.parse(fs.readFileSync(path.join(ws, 'records/tools/2.0.0/tools-amd64.json'), 'utf8')).tests.runs).toBeUndefined();
+  });
+
   it('passes: one --print, image and test bakes from the trimmed definition, key tag, outputs and result file', async () => {
     const f = fakeTools([{ exitCode: 0, stderr: PASS_LOG }], passing);
     expect(await build({ push: 'true', 'key-tag': 'bk-0123', registry: '127.0.0.1:5000/acme' }, f.tools)).toBeUndefined();

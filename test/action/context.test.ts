@@ -277,6 +277,17 @@ describe('bake arguments', () => {
     ]);
   });
 
+  it('grants the device entitlement only when a test target of a device pool asks for it', () => {
+    const def = (ent?: string[]): BakeDefinition => ({ target: { 'a-amd64': {}, 'test-a-amd64': ent ? { entitlements: ent } : {} } });
+    const allows = (d: BakeDefinition) => {
+      const args = testArgs(base({}), ['test-a-amd64'], paths, ['a-amd64'], d);
+      return args.flatMap((a, i) => (a === '--allow' ? [args[i + 1]] : []));
+    };
+    expect(allows(def(['device']))).toEqual(['fs.write=/ev', 'device']);
+    expect(allows(def())).toEqual(['fs.write=/ev']);
+    expect(allows(def(['network.host']))).toEqual(['fs.write=/ev']);
+  });
+
   // A pull request (cache-write false) exports no cache from any target of either bake, test
   // and shared stage targets included: the bake file's registry refs are the main branch's.
   const def: BakeDefinition = {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseResults, summarize, toJUnit } from '../../src/action/test-results.js';
+import { parseEnvironment, parseResults, summarize, toJUnit } from '../../src/action/test-results.js';
 
 const read = (f: string) => fs.readFileSync(new URL(`fixtures/results/${f}`, import.meta.url), 'utf8');
 
@@ -63,5 +63,21 @@ describe('recorded results.json (generated runner, sandbox build of tools-defaul
     const staticCheck = cases.find((c) => c.name === 'the image runs as the unprivileged app user')!;
     expect(staticCheck.exitCode).toBeUndefined();
     expect(staticCheck.message).toBeUndefined();
+  });
+});
+
+describe('parseEnvironment', () => {
+  it('reads where the runner says the tests ran, and nothing from files without it', () => {
+    const text = (env: unknown) => JSON.stringify({ version: 1, environment: env, tests: [] });
+    expect(parseEnvironment(text({ accelerator: 'cuda', pool: 'gpu', device: 'nvidia.com/gpu=all' }))).toEqual({
+      accelerator: 'cuda',
+      pool: 'gpu',
+      device: 'nvidia.com/gpu=all',
+    });
+    // A CPU pool: the runner writes empty pool and device.
+    expect(parseEnvironment(text({ accelerator: 'cpu', pool: '', device: '' }))).toEqual({ accelerator: 'cpu' });
+    expect(parseEnvironment(JSON.stringify({ tests: [] }))).toBeUndefined();
+    expect(parseEnvironment(text({ pool: 'gpu' }))).toBeUndefined();
+    expect(parseEnvironment('{not json')).toBeUndefined();
   });
 });

@@ -266,3 +266,18 @@ describe('generate: an output path blocked by the working tree', () => {
     expect(snapshotTree(root)).toEqual(before);
   });
 });
+
+describe('build --test on a device pool', () => {
+  const ROOT = path.resolve(__dirname, '../..');
+  // --print: bake prints the definition instead of building; the command line is what is tested.
+  it('grants the device entitlement to the cuda test targets, or with --no-device turns the pool promise off', async () => {
+    const granted = await factory('build', 'llm-runtime-cuda@1.4.0', '--test', '--print', '--root', ROOT);
+    const command = (err: string) => err.split('\n').find((l) => l.startsWith('$ '))!;
+    expect(command(granted.err)).toContain(' --allow device ');
+    const cpu = await factory('build', 'llm-runtime-cuda@1.4.0', '--test', '--no-device', '--print', '--root', ROOT);
+    // The targets still ask for the entitlement (bake refuses without the grant); the promise is off.
+    expect(command(cpu.err)).toContain(' --allow device --set test-llm-runtime-cuda-default-amd64.args.FACTORY_TEST_POOL_ACCELERATOR= ');
+    // CPU products: nothing to grant.
+    expect(command((await factory('build', 'tools@1.0.1', '--test', '--print', '--root', ROOT)).err)).not.toContain('--allow');
+  });
+});

@@ -161,12 +161,22 @@ beforeAll(async () => {
     // as in the action (testArgs, src/action/context.ts) what they pull in exports no cache:
     // a re-export from the test build can drop steps from the refs the image build just wrote.
     const underTests = Object.keys(plan.target).filter((t) => !testTargets.includes(t));
+    // The sandbox is a CPU builder: the test targets of the gpu pool (device nvidia.com/gpu=all)
+    // are granted the device, as the action grants it, and told their pool promises nothing
+    // (`factory build --no-device`), so the GPU checks are skipped with their reason here. The
+    // device plumbing itself is tested on a CDI builder in test/generate/gpu-pool.itg.test.ts.
+    const onDevice = testTargets.filter((t) => (plan.target[t] as { entitlements?: string[] }).entitlements?.includes('device'));
     const tests = await bake({
       tree,
       builder: a.builder,
       targets: ['tests'],
       vars: vars('cold'),
-      sets: [...imageSets(plan, imageTargets, env.SBOM_SCANNER), ...underTests.map((t) => `${t}.cache-to=`)],
+      allow: onDevice.length > 0 ? ['device'] : [],
+      sets: [
+        ...imageSets(plan, imageTargets, env.SBOM_SCANNER),
+        ...underTests.map((t) => `${t}.cache-to=`),
+        ...onDevice.map((t) => `${t}.args.FACTORY_TEST_POOL_ACCELERATOR=`),
+      ],
       logDir,
       name: 'cold-tests',
       jobs: 'defer-error',
@@ -268,6 +278,8 @@ describe('[sandbox] cold build of the whole sample factory', () => {
       'the cuda GPU check is skipped on a CPU builder',
     ).toBe(true);
     expect(all.filter((c) => c.status === 'passed').length).toBeGreaterThan(0);
+    const onDevice = testTargets.filter((t) => (plan.target[t] as { entitlements?: string[] }).entitlements?.includes('device'));
+    expect(onDevice.length > 0 && onDevice.every((t) => t.includes('cuda')), `device test targets: ${onDevice.join(', ')}`).toBe(true);
     timings.push([
       `tests: ${all.length} cases`,
       '',

@@ -148,6 +148,8 @@ export interface BakeOptions {
   jobs?: 'fail-fast' | 'defer-error';
   /** Paths outside `tree` the build reads (bake asks for an fs.read entitlement for them). */
   allowRead?: readonly string[];
+  /** Other entitlements to grant, e.g. "device" for the test targets of device pools. */
+  allow?: readonly string[];
 }
 
 export interface BakeRun {
@@ -188,6 +190,7 @@ export async function bake(o: BakeOptions): Promise<BakeRun> {
     '--jobs',
     o.jobs ?? 'fail-fast',
     ...(o.allowRead ?? []).map((p) => `--allow=fs.read=${p}`),
+    ...(o.allow ?? []).map((e) => `--allow=${e}`),
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),
     ...o.targets,
   ];

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ACTIONLINT_CONFIG_PATH, generateWorkflows, PLAN_SCRIPT_PATH, POOL_WORKFLOW_PATH, WORKFLOW_PATH } from '../../generators/workflow.js';
 import { ACTIONS } from '../../generators/workflow-actions.js';
+import { poolBuilderSettings } from '../../generators/pool-builder.js';
 import type { ResolvedFactory } from '../../src/core/types.js';
 import { buildFactory } from '../../src/core/index.js';
 import { Policy } from '../../src/core/schema.js';
@@ -176,6 +177,7 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
           cache: pool.cache,
           retries: pool.retries,
           'artifact-days': factory.policy.retention.poolArtifactDays[pool.name] ?? factory.policy.retention.artifactDays,
+          ...(pool.builder || pool.device ? { builder: poolBuilderSettings(pool) } : {}),
         });
         expect(job.with!.matrix).toBe(`\${{ needs.plan.outputs.matrix-${pool.name} }}`);
         expect(job.if).toContain(`needs.plan.outputs.count-${pool.name} != '0'`);

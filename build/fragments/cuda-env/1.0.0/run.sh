@@ -25,7 +25,7 @@ gpu-check
 ' 3 '' '' 'no GPU requested' ''
 
 # gpu-check lists the GPUs the driver reports (cuda-env@1.0.0)
-if _f_accelerator_in cpu; then _f_record 'gpu-check lists the GPUs the driver reports' '"name": "gpu-check lists the GPUs the driver reports", "origin": "cuda-env@1.0.0", "source": {"file": "fragments/cuda-env/1.0.0/fragment.yaml", "line": 24}' skipped null '' 'skipped: needs an NVIDIA GPU, its driver and the container toolkit; CPU builders have none' 0; else
+if _f_accelerator_in cpu; then _f_skip_accelerator 'gpu-check lists the GPUs the driver reports' '"name": "gpu-check lists the GPUs the driver reports", "origin": "cuda-env@1.0.0", "source": {"file": "fragments/cuda-env/1.0.0/fragment.yaml", "line": 24}' cpu 'skipped: needs an NVIDIA GPU, its driver and the container toolkit; CPU builders have none'; else
 _f_run 'gpu-check lists the GPUs the driver reports' '"name": "gpu-check lists the GPUs the driver reports", "origin": "cuda-env@1.0.0", "source": {"file": "fragments/cuda-env/1.0.0/fragment.yaml", "line": 24}' '' 'gpu-check
 ' 0 '' 'gpus=[1-9]' '' ''
 fi

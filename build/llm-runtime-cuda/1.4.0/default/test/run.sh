@@ -92,7 +92,7 @@ gpu-check
 ' 3 '' '' 'no GPU requested' ''
 
 # gpu-check lists the GPUs the driver reports (cuda-env@1.0.0)
-if _f_accelerator_in cpu; then _f_record 'gpu-check lists the GPUs the driver reports' '"name": "gpu-check lists the GPUs the driver reports", "origin": "cuda-env@1.0.0", "source": {"file": "fragments/cuda-env/1.0.0/fragment.yaml", "line": 24}' skipped null '' 'skipped: needs an NVIDIA GPU, its driver and the container toolkit; CPU builders have none' 0; else
+if _f_accelerator_in cpu; then _f_skip_accelerator 'gpu-check lists the GPUs the driver reports' '"name": "gpu-check lists the GPUs the driver reports", "origin": "cuda-env@1.0.0", "source": {"file": "fragments/cuda-env/1.0.0/fragment.yaml", "line": 24}' cpu 'skipped: needs an NVIDIA GPU, its driver and the container toolkit; CPU builders have none'; else
 _f_run 'gpu-check lists the GPUs the driver reports' '"name": "gpu-check lists the GPUs the driver reports", "origin": "cuda-env@1.0.0", "source": {"file": "fragments/cuda-env/1.0.0/fragment.yaml", "line": 24}' '' 'gpu-check
 ' 0 '' 'gpus=[1-9]' '' ''
 fi
@@ -157,7 +157,7 @@ _f_run 'the server answers its own health and completion requests' '"name": "the
 ' 0 'self-test ok' '' '' ''
 
 # the CUDA runtime sees at least one GPU (llm-runtime-cuda@1.4.0)
-if _f_accelerator_in cpu; then _f_record 'the CUDA runtime sees at least one GPU' '"name": "the CUDA runtime sees at least one GPU", "origin": "llm-runtime-cuda@1.4.0", "source": {"file": "manifests/llm-runtime-cuda.yaml", "line": 30}' skipped null '' 'skipped: needs an NVIDIA GPU and driver; test stages on CPU builders have none' 0; else
+if _f_accelerator_in cpu; then _f_skip_accelerator 'the CUDA runtime sees at least one GPU' '"name": "the CUDA runtime sees at least one GPU", "origin": "llm-runtime-cuda@1.4.0", "source": {"file": "manifests/llm-runtime-cuda.yaml", "line": 30}' cpu 'skipped: needs an NVIDIA GPU and driver; test stages on CPU builders have none'; else
 _f_run 'the CUDA runtime sees at least one GPU' '"name": "the CUDA runtime sees at least one GPU", "origin": "llm-runtime-cuda@1.4.0", "source": {"file": "manifests/llm-runtime-cuda.yaml", "line": 30}' '' 'gpu-check
 ' 0 '' 'gpus=[1-9]' '' ''
 fi
