@@ -465,7 +465,8 @@ describe('the generated workflow under act', () => {
     const previous = git(origin, 'rev-list', '-n', '1', `${recordsCommit}^`, '--', file);
     const records = [previous, recordsCommit].map((c) => parseRecord(git(origin, 'show', `${c}:${file}`), file));
     expect(records[0]!.base.digest).toBe(pinned);
-    const [patch] = computeKpis(records, [], { poolOf: () => 'amd64' }).timeToPatch;
+    // (The toolbox release on main since then is a patch of its own, estimated from the first record.)
+    const patch = computeKpis(records, [], { poolOf: () => 'amd64' }).timeToPatch.find((t) => t.to === moved);
     expect(patch).toMatchObject({ product: `${PRODUCT}@1.0.1`, from: pinned, to: moved, firstSeenAt: pin.seen, measured: true });
     console.log(`time to patch (act, measured): ${(patch!.hours * 60).toFixed(1)} min`);
   });
