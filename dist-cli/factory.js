@@ -22172,6 +22172,9 @@ function sanitizeTargetName(s) {
 function testTargetName(imageTarget) {
   return `test-${imageTarget}`;
 }
+function isTestTargetName(name) {
+  return name.startsWith("test-");
+}
 function archOf(platform) {
   const i = platform.lastIndexOf("/");
   return i < 0 ? platform : platform.slice(i + 1);
@@ -33174,7 +33177,7 @@ function fragmentTestBlocks(ft) {
     };
   });
 }
-var TEST_RESULTS_VARIABLE, VARIABLES, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, SBOM_SCANNER_VARIABLE, ATTEST, FROM_AS;
+var TEST_RESULTS_VARIABLE, DEFAULT_TEST_RESULTS_DIR, VARIABLES, byName, sortedKeys, CONTEXT, TARGET_FINAL, TARGET_TEST_RESULTS, SBOM_SCANNER_VARIABLE, ATTEST, FROM_AS;
 var init_bake = __esm({
   "generators/bake.ts"() {
     "use strict";
@@ -33187,6 +33190,7 @@ var init_bake = __esm({
     init_ids();
     init_labels();
     TEST_RESULTS_VARIABLE = "TEST_RESULTS_DIR";
+    DEFAULT_TEST_RESULTS_DIR = ".factory/test-results";
     VARIABLES = [
       { name: "REGISTRY", default: str("localhost:5000"), description: "registry (host[/path]) the image tags are under" },
       {
@@ -33199,7 +33203,11 @@ var init_bake = __esm({
       { name: "SOURCE_DATE_EPOCH", default: str("0"), description: "reproducible timestamps: seconds since the epoch (the commit time in CI)" },
       { name: "REVISION", default: str(""), description: "source revision (git commit) recorded in labels and annotations" },
       { name: "SOURCE_URL", default: str(""), description: "source repository URL recorded in labels and annotations" },
-      { name: TEST_RESULTS_VARIABLE, default: str(".factory/test-results"), description: "where test targets export results.json (one directory per test target)" }
+      {
+        name: TEST_RESULTS_VARIABLE,
+        default: str(DEFAULT_TEST_RESULTS_DIR),
+        description: "where test targets export results.json (one directory per test target)"
+      }
     ];
     byName = (a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     sortedKeys = (o) => Object.keys(o).sort();
@@ -34376,9 +34384,16 @@ var init_compat2 = __esm({
 });
 
 // src/action/errors.ts
+var ActionError;
 var init_errors4 = __esm({
   "src/action/errors.ts"() {
     "use strict";
+    ActionError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "ActionError";
+      }
+    };
   }
 });
 
@@ -37857,6 +37872,87 @@ var init_gc = __esm({
   }
 });
 
+// src/action/test-results.ts
+function parseResults(text, file2) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ActionError(`${file2}: not valid JSON (${e.message}); the test runner must write results.json`);
+  }
+  const shape = 'expected {"tests":[{"name","status"}]}';
+  const [key, raw] = Array.isArray(data) ? ["", data] : data && typeof data === "object" ? ["tests", "results"].map((k) => [k, data[k]]).find(([, v]) => Array.isArray(v)) ?? ["", void 0] : ["", void 0];
+  if (!Array.isArray(raw)) throw new ActionError(`${file2}: field (root): no test list; ${shape}`);
+  const parsed = external_exports.array(RawCase).safeParse(raw);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const field = [key, ...issue2.path].filter((x) => x !== "").join(".");
+    throw new ActionError(`${file2}: field ${field}: ${issue2.message}; ${shape}`);
+  }
+  const list4 = parsed.data;
+  return list4.map((r) => {
+    const word = (r.status ?? r.result ?? "").toLowerCase();
+    const status = STATUS2[word] ?? (r.skipped === true || typeof r.skipped === "string" ? "skipped" : r.passed === true ? "passed" : "failed");
+    const c = { name: r.name, status };
+    const suite = r.suite ?? r.fragment ?? r.origin;
+    if (suite) c.suite = suite;
+    const exit = r.exitCode ?? r.exit;
+    if (exit !== void 0 && exit !== null) c.exitCode = exit;
+    const output2 = r.output || [r.stdout, r.stderr].filter(Boolean).join("\n");
+    if (output2) c.output = output2;
+    const msg = r.message || (typeof r.skipped === "string" ? r.skipped : r.reason);
+    if (msg) c.message = msg;
+    const d = r.durationMs ?? r.duration_ms;
+    if (d !== void 0 && d !== null) c.durationMs = d;
+    const src = r.source ?? (r.file && r.line ? { file: r.file, line: r.line } : void 0);
+    if (src) c.source = src;
+    return c;
+  });
+}
+var STATUS2, RawCase, RawEnvironment;
+var init_test_results = __esm({
+  "src/action/test-results.ts"() {
+    "use strict";
+    init_zod();
+    init_errors4();
+    STATUS2 = {
+      pass: "passed",
+      passed: "passed",
+      ok: "passed",
+      success: "passed",
+      fail: "failed",
+      failed: "failed",
+      failure: "failed",
+      error: "failed",
+      skip: "skipped",
+      skipped: "skipped"
+    };
+    RawCase = external_exports.object({
+      name: external_exports.string(),
+      suite: external_exports.string().optional(),
+      fragment: external_exports.string().optional(),
+      origin: external_exports.string().optional(),
+      status: external_exports.string().optional(),
+      result: external_exports.string().optional(),
+      passed: external_exports.boolean().optional(),
+      skipped: external_exports.union([external_exports.boolean(), external_exports.string()]).optional(),
+      reason: external_exports.string().nullish(),
+      exit: external_exports.number().nullish(),
+      exitCode: external_exports.number().nullish(),
+      output: external_exports.string().nullish(),
+      stdout: external_exports.string().nullish(),
+      stderr: external_exports.string().nullish(),
+      message: external_exports.string().nullish(),
+      duration_ms: external_exports.number().nullish(),
+      durationMs: external_exports.number().nullish(),
+      file: external_exports.string().nullish(),
+      line: external_exports.number().nullish(),
+      source: external_exports.object({ file: external_exports.string(), line: external_exports.number() }).optional()
+    }).passthrough();
+    RawEnvironment = external_exports.object({ accelerator: external_exports.string().min(1), pool: external_exports.string().optional(), device: external_exports.string().optional() }).passthrough();
+  }
+});
+
 // src/cli/build.ts
 var build_exports = {};
 __export(build_exports, {
@@ -37881,7 +37977,7 @@ async function runBuild(b) {
     const code = await spawnInherit(cmd, args, b.root, b.io);
     if (code === void 0) return EXIT.internal;
     if (b.print) return code === 0 ? EXIT.ok : EXIT.failed;
-    const outcomes = outcomesOf(b.targets, await readMetadata(metadata));
+    const outcomes = await withTestResults(outcomesOf(b.targets, await readMetadata(metadata)), b.root);
     report(b, outcomes);
     return outcomes.every((o) => o.status === "built") && code === 0 ? EXIT.ok : EXIT.failed;
   } finally {
@@ -37895,6 +37991,21 @@ function outcomesOf(targets, metadata) {
     const digest = entry2["containerimage.digest"];
     return { target, status: "built", ...typeof digest === "string" ? { digest } : {} };
   });
+}
+async function withTestResults(outcomes, root) {
+  const dir = path10.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
+  return Promise.all(
+    outcomes.map(async (o) => {
+      if (o.status !== "built" || !isTestTargetName(o.target)) return o;
+      const file2 = path10.join(dir, o.target, "results.json");
+      const text = await fs8.readFile(file2, "utf8").catch(() => void 0);
+      if (text === void 0) return o;
+      const cases = parseResults(text, path10.relative(root, file2));
+      const count = (s) => cases.filter((c) => c.status === s).length;
+      const tests = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
+      return { ...o, status: tests.failed > 0 ? "failed" : "built", tests };
+    })
+  );
 }
 async function readMetadata(file2) {
   try {
@@ -37912,7 +38023,9 @@ function report(b, outcomes) {
   }
   for (const o of outcomes) {
     const mark = o.status === "built" ? paint(b.io, "green", "built ") : paint(b.io, "red", "failed");
-    b.io.err(`  ${mark} ${o.target}${o.digest ? ` ${o.digest}` : o.status === "failed" ? " (its error is in the bake output above)" : ""}`);
+    const tests = o.tests ? ` (tests: ${o.tests.passed} passed, ${o.tests.failed} failed, ${o.tests.skipped} skipped)` : "";
+    const why = o.digest ? ` ${o.digest}` : o.status === "failed" && !o.tests ? " (its error is in the bake output above)" : "";
+    b.io.err(`  ${mark} ${o.target}${why}${tests}`);
   }
   b.io.err(`${outcomes.length - failed} of ${outcomes.length} targets built${failed ? `, ${failed} failed` : ""}.`);
 }
@@ -37929,6 +38042,9 @@ function spawnInherit(cmd, args, cwd, io) {
 var init_build = __esm({
   "src/cli/build.ts"() {
     "use strict";
+    init_bake();
+    init_test_results();
+    init_ids();
     init_errors3();
     init_output();
   }

@@ -36,6 +36,7 @@ export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock'])
 }
 
 export const TEST_RESULTS_VARIABLE = 'TEST_RESULTS_DIR';
+export const DEFAULT_TEST_RESULTS_DIR = '.factory/test-results';
 
 const VARIABLES: readonly { name: string; default: HclExpr; description: string }[] = [
   { name: 'REGISTRY', default: str('localhost:5000'), description: 'registry (host[/path]) the image tags are under' },
@@ -49,7 +50,11 @@ const VARIABLES: readonly { name: string; default: HclExpr; description: string 
   { name: 'SOURCE_DATE_EPOCH', default: str('0'), description: 'reproducible timestamps: seconds since the epoch (the commit time in CI)' },
   { name: 'REVISION', default: str(''), description: 'source revision (git commit) recorded in labels and annotations' },
   { name: 'SOURCE_URL', default: str(''), description: 'source repository URL recorded in labels and annotations' },
-  { name: TEST_RESULTS_VARIABLE, default: str('.factory/test-results'), description: 'where test targets export results.json (one directory per test target)' },
+  {
+    name: TEST_RESULTS_VARIABLE,
+    default: str(DEFAULT_TEST_RESULTS_DIR),
+    description: 'where test targets export results.json (one directory per test target)',
+  },
 ];
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -6,6 +6,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_TEST_RESULTS_DIR, TEST_RESULTS_VARIABLE } from '../../generators/bake.js';
+import { parseResults } from '../action/test-results.js';
+import { isTestTargetName } from '../core/ids.js';
 import { EXIT } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
 
@@ -27,6 +30,8 @@ export interface TargetOutcome {
   target: string;
   status: 'built' | 'failed';
   digest?: string;
+  /** A test target's results (its results.json): a target whose tests failed has failed. */
+  tests?: { passed: number; failed: number; skipped: number };
 }
 
 export async function runBuild(b: BuildRun): Promise<number> {
@@ -43,7 +48,7 @@ export async function runBuild(b: BuildRun): Promise<number> {
     const code = await spawnInherit(cmd!, args, b.root, b.io);
     if (code === undefined) return EXIT.internal;
     if (b.print) return code === 0 ? EXIT.ok : EXIT.failed;
-    const outcomes = outcomesOf(b.targets, await readMetadata(metadata));
+    const outcomes = await withTestResults(outcomesOf(b.targets, await readMetadata(metadata)), b.root);
     report(b, outcomes);
     return outcomes.every((o) => o.status === 'built') && code === 0 ? EXIT.ok : EXIT.failed;
   } finally {
@@ -59,6 +64,26 @@ export function outcomesOf(targets: readonly string[], metadata: Record<string, 
     const digest = entry['containerimage.digest'];
     return { target, status: 'built', ...(typeof digest === 'string' ? { digest } : {}) };
   });
+}
+
+/**
+ * A test target exports its results.json instead of failing (the verdict stage is the CI's):
+ * read them, so that `factory build --test` says how the tests went and fails when one did.
+ */
+async function withTestResults(outcomes: TargetOutcome[], root: string): Promise<TargetOutcome[]> {
+  const dir = path.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
+  return Promise.all(
+    outcomes.map(async (o) => {
+      if (o.status !== 'built' || !isTestTargetName(o.target)) return o;
+      const file = path.join(dir, o.target, 'results.json');
+      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) return o;
+      const cases = parseResults(text, path.relative(root, file));
+      const count = (s: string) => cases.filter((c) => c.status === s).length;
+      const tests = { passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+      return { ...o, status: tests.failed > 0 ? 'failed' : 'built', tests };
+    }),
+  );
 }
 
 async function readMetadata(file: string): Promise<Record<string, unknown>> {
@@ -78,7 +103,9 @@ function report(b: BuildRun, outcomes: readonly TargetOutcome[]): void {
   }
   for (const o of outcomes) {
     const mark = o.status === 'built' ? paint(b.io, 'green', 'built ') : paint(b.io, 'red', 'failed');
-    b.io.err(`  ${mark} ${o.target}${o.digest ? ` ${o.digest}` : o.status === 'failed' ? ' (its error is in the bake output above)' : ''}`);
+    const tests = o.tests ? ` (tests: ${o.tests.passed} passed, ${o.tests.failed} failed, ${o.tests.skipped} skipped)` : '';
+    const why = o.digest ? ` ${o.digest}` : o.status === 'failed' && !o.tests ? ' (its error is in the bake output above)' : '';
+    b.io.err(`  ${mark} ${o.target}${why}${tests}`);
   }
   b.io.err(`${outcomes.length - failed} of ${outcomes.length} targets built${failed ? `, ${failed} failed` : ''}.`);
 }

@@ -38,9 +38,10 @@ describe('factory build', () => {
     expect(report.ok).toBe(false);
     expect(report.targets.map((t) => [t.target, t.status])).toEqual([
       ['two-modes-modefail-amd64', 'failed'],
+      ['two-modes-modeodd-amd64', 'built'],
       ['two-modes-modeok-amd64', 'built'],
     ]);
-    const digest = report.targets[1]!.digest!;
+    const digest = report.targets[2]!.digest!;
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     // The registry holds what the report says was built, under its tag.
     const [host, ...repoPath] = `${env.REGISTRY}/factory/two-modes`.split('/');
@@ -65,6 +66,18 @@ describe('factory build', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/failed two-modes-modefail-amd64 \(its error is in the bake output above\)/);
     expect(r.err).toMatch(/built {2}two-modes-modeok-amd64/);
-    expect(r.err).toContain('1 of 2 targets built, 1 failed.');
+    expect(r.err).toContain('2 of 3 targets built, 1 failed.');
+  });
+
+  it("with --test, reads each test target's results: a failed test fails its target", () => {
+    const r = factory('--json', 'build', 'two-modes@1.0.0', '--test');
+    expect(r.code, r.err).toBe(1);
+    const report = JSON.parse(r.out) as { targets: { target: string; status: string; tests?: Record<string, number> }[] };
+    const by = Object.fromEntries(report.targets.map((t) => [t.target, t]));
+    expect(by['test-two-modes-modeok-amd64']).toMatchObject({ status: 'built', tests: { failed: 0 } });
+    expect(by['test-two-modes-modeok-amd64']!.tests!.passed).toBeGreaterThan(0);
+    expect(by['test-two-modes-modeodd-amd64']).toMatchObject({ status: 'failed', tests: { failed: 1 } });
+    expect(by['test-two-modes-modefail-amd64']!.status).toBe('failed'); // its image did not build
+    expect(by['two-modes-modeodd-amd64']!.status).toBe('built');
   });
 });
