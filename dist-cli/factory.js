@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path11) {
+function formatFieldPath(path15) {
   let s = "";
-  for (const p of path11) {
+  for (const p of path15) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path11 = encoder.encode(e.path);
+    const path15 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path11.length} `);
-    h.update(path11);
+    h.update(`${kind} ${path15.length} `);
+    h.update(path15);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -416,10 +416,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path11) {
-  if (!path11)
+function getElementAtPath(obj, path15) {
+  if (!path15)
     return obj;
-  return path11.reduce((acc, key) => acc?.[key], obj);
+  return path15.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -678,11 +678,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path11, issues) {
+function prefixIssues(path15, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path11);
+    iss.path.unshift(path15);
     return iss;
   });
 }
@@ -1215,16 +1215,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path11 = []) => {
+  const processError = (error64, path15 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else {
-        const fullpath = [...path11, ...issue2.path];
+        const fullpath = [...path15, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1263,17 +1263,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path11 = []) => {
+  const processError = (error64, path15 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else {
-        const fullpath = [...path11, ...issue2.path];
+        const fullpath = [...path15, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1312,8 +1312,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path11 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path11) {
+  const path15 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path15) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19345,13 +19345,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path11 = ref2.slice(1).split("/").filter(Boolean);
-  if (path11.length === 0) {
+  const path15 = ref2.slice(1).split("/").filter(Boolean);
+  if (path15.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path11[0] === defsKey) {
-    const key = path11[1] === void 0 ? void 0 : decodeJSONPointerSegment(path11[1]);
+  if (path15[0] === defsKey) {
+    const key = path15[1] === void 0 ? void 0 : decodeJSONPointerSegment(path15[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -20640,7 +20640,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, EnvironmentName, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, TrustedRef, PolicySigning, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, EnvironmentName, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, TrustedRef, PolicySigning, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20872,6 +20872,16 @@ var init_schema = __esm({
     PolicyWorkflow = external_exports.object({
       "node-version": external_exports.string().regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' }).default("24").describe("Node.js of the plan, merge and summary jobs (actions/setup-node)")
     }).strict();
+    Days = (max) => external_exports.number().int().min(0).max(max);
+    PolicyBaseWatch = external_exports.object({
+      mode: external_exports.enum(["pull-request", "branch"]).default("pull-request").describe("what the scheduled base watch does with moved pins: open a pull request, or only push the branch"),
+      branch: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: "must be a git branch name such as factory/base-watch" }).refine((b) => !b.includes("..") && !b.endsWith("/") && !b.endsWith(".lock"), { message: "must be a valid git branch name" }).default("factory/base-watch").describe("the branch the watch pushes the new pins to")
+    }).strict();
+    PolicyRetention = external_exports.object({
+      keepDays: Days(3650).default(30).describe("factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days"),
+      artifactDays: external_exports.number().int().min(1).max(90).default(7).describe("retention-days of the workflow artifacts (plan, evidence, results, summary)"),
+      poolArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays")
+    }).strict();
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),
       name: Name.default("factory"),
@@ -20890,6 +20900,12 @@ var init_schema = __esm({
       workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow"),
       signing: PolicySigning.default({ environment: "factory", "trusted-refs": ["refs/heads/main"], attestations: false }).describe(
         "cosign signatures of every pushed image (keyless through GitHub OIDC, or FACTORY_COSIGN_KEY), and who may sign what the factory reuses and publishes"
+      ),
+      baseWatch: PolicyBaseWatch.default({ mode: "pull-request", branch: "factory/base-watch" }).describe(
+        "the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt"
+      ),
+      retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+        "retention of build-key images, caches and artifacts (factory gc, the workflow uploads)"
       )
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
@@ -20922,7 +20938,14 @@ var init_schema = __esm({
       version: external_exports.literal(SCHEMA_VERSION),
       templates: external_exports.record(Ref, external_exports.object({ digest: Digest }).strict()),
       fragments: external_exports.record(Ref, external_exports.object({ digest: Digest }).strict()),
-      bases: external_exports.record(Name, external_exports.object({ image: ImageRef, digest: Digest }).strict()).default({})
+      bases: external_exports.record(
+        Name,
+        external_exports.object({
+          image: ImageRef,
+          digest: Digest,
+          seen: external_exports.string().datetime().optional().describe("when the base watch first saw this digest under the tag (time to patch starts here)")
+        }).strict()
+      ).default({})
     }).strict();
   }
 });
@@ -21058,30 +21081,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path11, options) {
+function getIncludePath(path15, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path11);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path15);
   if (match && match.length) {
-    path11 = path11.replace(/^\/*/, "");
+    path15 = path15.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path11, options.root);
+      includePath = resolvePaths(path15, options.root);
     } else {
-      includePath = ejs.resolveInclude(path11, options.root || "/", true);
+      includePath = ejs.resolveInclude(path15, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path11, options.filename);
+      filePath = ejs.resolveInclude(path15, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path11, views);
+      includePath = resolvePaths(path15, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path11) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path15) + '"');
     }
   }
   return includePath;
@@ -21140,11 +21163,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path11, options) {
+function includeFile(path15, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path11, opts);
+  opts.filename = getIncludePath(path15, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path11, opts.filename);
+    let includerResult = options.includer(path15, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21252,10 +21275,10 @@ var init_ejs = __esm({
     ejs.localsName = _DEFAULT_LOCALS_NAME;
     ejs.promiseImpl = new Function("return this;")().Promise;
     ejs.resolveInclude = function(name, filename, isDir) {
-      let dirname = path.dirname;
+      let dirname2 = path.dirname;
       let extname = path.extname;
       let resolve2 = path.resolve;
-      let includePath = resolve2(isDir ? filename : dirname(filename), name);
+      let includePath = resolve2(isDir ? filename : dirname2(filename), name);
       let ext = extname(name);
       if (!ext) {
         includePath += ".ejs";
@@ -21419,12 +21442,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path11, includeData) {
+          let include = function(path15, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path11, opts)(d);
+            return includeFile(path15, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21788,9 +21811,9 @@ var init_dockerfile = __esm({
 });
 
 // src/core/paths.ts
-function normalize(path11) {
+function normalize(path15) {
   const out = [];
-  for (const seg of path11.split("/")) {
+  for (const seg of path15.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -21880,11 +21903,11 @@ function stageProblem(op, stage, owner, location) {
     hint: `add ${name} to requires: in its fragment.yaml (its isolated test builds only what requires lists), or copy the file from this fragment's own files/`
   });
 }
-function snippetSourceProblems(path11, text, owner) {
+function snippetSourceProblems(path15, text, owner) {
   const out = [];
   for (const ins of lexDockerfile(text).instructions) {
     if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
-    out.push(...sourceProblems(ins, owner, (w) => ({ file: path11, line: w.line, column: w.column })));
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path15, line: w.line, column: w.column })));
   }
   return out;
 }
@@ -22274,7 +22297,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(memo2, product, fragments, variant, base, path11, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path15, withUser = true) {
   const template = product.template;
   const templateRef = refOf(template.meta.doc);
   const files2 = [];
@@ -22287,10 +22310,10 @@ function renderChain(memo2, product, fragments, variant, base, path11, withUser 
   const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser ? finalUser(template, variant) : void 0);
   const finished = finish(framed, files2);
   const text = checkChain(finished, files2, template, fragments);
-  return { path: path11, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
+  return { path: path15, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
 }
-function addMapFile(files2, path11, origin, text) {
-  files2.push({ path: path11, origin, lines: text.split("\n") });
+function addMapFile(files2, path15, origin, text) {
+  files2.push({ path: path15, origin, lines: text.split("\n") });
   return files2.length - 1;
 }
 function commonLocals(product, variant, base) {
@@ -22478,24 +22501,24 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function runEjs(memo2, path11, text, fileIndex, locals) {
-  const fn = compileMarked(memo2, path11, text);
+function runEjs(memo2, path15, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path15, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path11, text, locals);
+    throw toFactoryError(e, path15, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(memo2, path11, text) {
-  let byText = memo2.compiled.get(path11);
-  if (!byText) memo2.compiled.set(path11, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path15, text) {
+  let byText = memo2.compiled.get(path15);
+  if (!byText) memo2.compiled.set(path15, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = {
-    filename: ejsFilename(path11),
+    filename: ejsFilename(path15),
     escape: escapeDockerfile,
     compileDebug: true,
     _with: true,
@@ -22507,7 +22530,7 @@ function compileMarked(memo2, path11, text) {
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path11, text, marked, opts);
+    throw compileError(e, path15, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -22515,8 +22538,8 @@ function compileMarked(memo2, path11, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path11) {
-  return path11.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path15) {
+  return path15.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -22552,10 +22575,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path11, text, marked, opts) {
+function compileError(e, path15, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path11, text);
+    const loc = unclosedTag(path15, text);
     return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
@@ -22564,20 +22587,20 @@ function compileError(e, path11, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path11, line, column: tagColumn(text, line) }
+        location: { file: path15, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path11, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path15, line: 1, column: 1 } })]);
 }
-function unclosedTag(path11, text) {
+function unclosedTag(path15, text) {
   let inTag = false;
-  let open2 = { file: path11, line: 1, column: 1 };
+  let open2 = { file: path15, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path11, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path11, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path15, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path15, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -22608,13 +22631,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path11, text, locals) {
+function toFactoryError(e, path15, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path11, line, column: tagColumn(text, line) };
+  const location = { file: path15, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22762,17 +22785,17 @@ var require_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path11) {
-      const ctrl = callVisitor(key, node2, visitor, path11);
+    function visit_(key, node2, visitor, path15) {
+      const ctrl = callVisitor(key, node2, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path11, ctrl);
-        return visit_(key, ctrl, visitor, path11);
+        replaceNode(key, path15, ctrl);
+        return visit_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
+          path15 = Object.freeze(path15.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path11);
+            const ci = visit_(i, node2.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22783,13 +22806,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path11);
+          path15 = Object.freeze(path15.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path11);
+          const cv = visit_("value", node2.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22810,17 +22833,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path11) {
-      const ctrl = await callVisitor(key, node2, visitor, path11);
+    async function visitAsync_(key, node2, visitor, path15) {
+      const ctrl = await callVisitor(key, node2, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path11, ctrl);
-        return visitAsync_(key, ctrl, visitor, path11);
+        replaceNode(key, path15, ctrl);
+        return visitAsync_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
+          path15 = Object.freeze(path15.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path11);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22831,13 +22854,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path11);
+          path15 = Object.freeze(path15.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path11);
+          const cv = await visitAsync_("value", node2.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22864,23 +22887,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path11) {
+    function callVisitor(key, node2, visitor, path15) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path11);
+        return visitor(key, node2, path15);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path11);
+        return visitor.Map?.(key, node2, path15);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path11);
+        return visitor.Seq?.(key, node2, path15);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path11);
+        return visitor.Pair?.(key, node2, path15);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path11);
+        return visitor.Scalar?.(key, node2, path15);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path11);
+        return visitor.Alias?.(key, node2, path15);
       return void 0;
     }
-    function replaceNode(key, path11, node2) {
-      const parent = path11[path11.length - 1];
+    function replaceNode(key, path15, node2) {
+      const parent = path15[path15.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -23492,10 +23515,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path11, value) {
+    function collectionFromPath(schema, path15, value) {
       let v = value;
-      for (let i = path11.length - 1; i >= 0; --i) {
-        const k = path11[i];
+      for (let i = path15.length - 1; i >= 0; --i) {
+        const k = path15[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -23514,7 +23537,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path11) => path11 == null || typeof path11 === "object" && !!path11[Symbol.iterator]().next().done;
+    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -23544,11 +23567,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path11, value) {
-        if (isEmptyPath(path11))
+      addIn(path15, value) {
+        if (isEmptyPath(path15))
           this.add(value);
         else {
-          const [key, ...rest] = path11;
+          const [key, ...rest] = path15;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -23562,8 +23585,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path11) {
-        const [key, ...rest] = path11;
+      deleteIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -23577,8 +23600,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path11, keepScalar) {
-        const [key, ...rest] = path11;
+      getIn(path15, keepScalar) {
+        const [key, ...rest] = path15;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -23596,8 +23619,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path11) {
-        const [key, ...rest] = path11;
+      hasIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -23607,8 +23630,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path11, value) {
-        const [key, ...rest] = path11;
+      setIn(path15, value) {
+        const [key, ...rest] = path15;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -23742,16 +23765,16 @@ var require_foldFlowLines = __commonJS({
         onFold();
       let res = text.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
-        const fold = folds[i2];
+        const fold2 = folds[i2];
         const end2 = folds[i2 + 1] || text.length;
-        if (fold === 0)
+        if (fold2 === 0)
           res = `
 ${indent}${text.slice(0, end2)}`;
         else {
-          if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+          if (mode === FOLD_QUOTED && escapedFolds[fold2])
+            res += `${text[fold2]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text.slice(fold2 + 1, end2)}`;
         }
       }
       return res;
@@ -24695,7 +24718,7 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map3 = new this(schema);
-        const add = (key, value) => {
+        const add2 = (key, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
@@ -24705,10 +24728,10 @@ var require_YAMLMap = __commonJS({
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
-            add(key, value);
+            add2(key, value);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
-            add(key, obj[key]);
+            add2(key, obj[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map3.items.sort(schema.sortMapEntries);
@@ -26123,9 +26146,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path11, value) {
+      addIn(path15, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path11, value);
+          this.contents.addIn(path15, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -26200,14 +26223,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path11) {
-        if (Collection.isEmptyPath(path11)) {
+      deleteIn(path15) {
+        if (Collection.isEmptyPath(path15)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path11) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -26222,10 +26245,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path11, keepScalar) {
-        if (Collection.isEmptyPath(path11))
+      getIn(path15, keepScalar) {
+        if (Collection.isEmptyPath(path15))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path11, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -26236,10 +26259,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path11) {
-        if (Collection.isEmptyPath(path11))
+      hasIn(path15) {
+        if (Collection.isEmptyPath(path15))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path11) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -26256,13 +26279,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path11, value) {
-        if (Collection.isEmptyPath(path11)) {
+      setIn(path15, value) {
+        if (Collection.isEmptyPath(path15)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path11), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path11, value);
+          this.contents.setIn(path15, value);
         }
       }
       /**
@@ -26648,10 +26671,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -26665,7 +26688,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map3.comment)
@@ -26689,7 +26712,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -26705,7 +26728,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -26796,7 +26819,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -26810,13 +26833,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -26859,18 +26882,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -26924,8 +26947,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap4 && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -26937,7 +26960,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -26948,8 +26971,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap4 && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -26966,7 +26989,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -27146,7 +27169,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -27163,24 +27186,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -27363,25 +27386,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -27390,8 +27413,8 @@ var require_resolve_flow_scalar = __commonJS({
         if (ch === "\r" && source[i + 1] === "\n")
           continue;
         if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i);
-          res += fold;
+          const { fold: fold2, offset } = foldNewline(source, i);
+          res += fold2;
           i = offset;
         } else if (ch === "\\") {
           let next = source[++i];
@@ -27431,19 +27454,19 @@ var require_resolve_flow_scalar = __commonJS({
       return res;
     }
     function foldNewline(source, offset) {
-      let fold = "";
+      let fold2 = "";
       let ch = source[offset + 1];
       while (ch === " " || ch === "	" || ch === "\n" || ch === "\r") {
         if (ch === "\r" && source[offset + 2] !== "\n")
           break;
         if (ch === "\n")
-          fold += "\n";
+          fold2 += "\n";
         offset += 1;
         ch = source[offset + 1];
       }
-      if (!fold)
-        fold = " ";
-      return { fold, offset };
+      if (!fold2)
+        fold2 = " ";
+      return { fold: fold2, offset };
     }
     var escapeCodes = {
       "0": "\0",
@@ -28191,14 +28214,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -28223,9 +28246,9 @@ var require_cst_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    visit4.itemAtPath = (cst, path11) => {
+    visit4.itemAtPath = (cst, path15) => {
       let item = cst;
-      for (const [field, index2] of path11) {
+      for (const [field, index2] of path15) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -28234,23 +28257,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit4.parentCollection = (cst, path11) => {
-      const parent = visit4.itemAtPath(cst, path11.slice(0, -1));
-      const field = path11[path11.length - 1][0];
+    visit4.parentCollection = (cst, path15) => {
+      const parent = visit4.itemAtPath(cst, path15.slice(0, -1));
+      const field = path15[path15.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path11, item, visitor) {
-      let ctrl = visitor(item, path11);
+    function _visit(path15, item, visitor) {
+      let ctrl = visitor(item, path15);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path11.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -28261,10 +28284,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path11);
+            ctrl = ctrl(item, path15);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path11) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
     }
     exports.visit = visit4;
   }
@@ -29365,18 +29388,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map3 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map3;
@@ -29529,15 +29552,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -29566,14 +29589,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs10 = this.flowScalar(this.type);
+              const fs12 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs10, sep: [] });
+                map3.items.push({ start, key: fs12, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs10);
+                this.stack.push(fs12);
               } else {
-                Object.assign(it, { key: fs10, sep: [] });
+                Object.assign(it, { key: fs12, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29701,13 +29724,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs10 = this.flowScalar(this.type);
+              const fs12 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs10, sep: [] });
+                fc.items.push({ start: [], key: fs12, sep: [] });
               else if (it.sep)
-                this.stack.push(fs10);
+                this.stack.push(fs12);
               else
-                Object.assign(it, { key: fs10, sep: [] });
+                Object.assign(it, { key: fs12, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29731,13 +29754,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map3 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map3;
@@ -30180,10 +30203,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path11) => {
+  const walk = (path15) => {
     let node2 = root;
     let pair;
-    for (const seg of path11) {
+    for (const seg of path15) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -30206,16 +30229,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path11) {
-      return at2(offsetOf(walk(path11).node));
+    locate(path15) {
+      return at2(offsetOf(walk(path15).node));
     },
-    locateKey(path11) {
-      const r = walk(path11);
-      if (r.complete && r.pair && path11.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path15) {
+      const r = walk(path15);
+      if (r.complete && r.pair && path15.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path11) {
-      return walk(path11).complete;
+    has(path15) {
+      return walk(path15).complete;
     }
   };
 }
@@ -30437,36 +30460,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path11) => {
+  const walk = (v, path15) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path11),
-            location: y.locate(path11),
+            field: formatFieldPath(path15),
+            location: y.locate(path15),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path11, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path15, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path11, k]);
-        walk(x, [...path11, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path15, k]);
+        walk(x, [...path15, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path11, text, diagnostics) {
+function refuseIncludes(path15, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path11, text, tag.index + call.index),
+          location: positionInText(path15, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -30477,8 +30500,8 @@ function refuseIncludes(path11, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path11, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path11, text);
+function loadManifestFile(path15, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path15, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
   for (const y of parsed.docs) {
@@ -30695,34 +30718,34 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path11 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path11);
-  const loc = () => y.locate(path11);
+  const path15 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path15);
+  const loc = () => y.locate(path15);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path11, y.value);
+      const allowed = shapeKeysAt(schema, path15, y.value);
       return issue2.keys.map((key) => {
-        const moved = what === "Product" && path11.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const moved = what === "Product" && path15.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
         const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path11, key]),
-          location: y.locateKey([...path11, key]),
+          field: formatFieldPath([...path15, key]),
+          location: y.locateKey([...path15, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path11.length > 0 && valueAt(y.value, path11) === void 0 && !y.has(path11)) {
-        const key = String(path11[path11.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path11), hint: `add "${key}:"` })];
+      if (path15.length > 0 && valueAt(y.value, path15) === void 0 && !y.has(path15)) {
+        const key = String(path15[path15.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path15), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path11, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path15, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path11, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path15, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30731,15 +30754,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path11, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path15, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path11[path11.length - 1]);
+      const key = String(path15[path15.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path11),
+          location: y.locateKey(path15),
           hint: "rename the key"
         })
       ];
@@ -30747,21 +30770,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path11)) {
+  if (isMissing(issue2, [], y, path15)) {
     return [
-      error("schema", `missing required field "${String(path11[path11.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path15[path15.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path11),
-        hint: `add "${String(path11[path11.length - 1])}:"`
+        location: y.locate(path15),
+        hint: `add "${String(path15[path15.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path11)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path11)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path15)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path15)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path11 = full ?? [...prefix, ...issue2.path];
-  return path11.length > 0 && valueAt(y.value, path11) === void 0 && !y.has(path11);
+  const path15 = full ?? [...prefix, ...issue2.path];
+  return path15.length > 0 && valueAt(y.value, path15) === void 0 && !y.has(path15);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30811,9 +30834,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path11) {
+function valueAt(v, path15) {
   let cur = v;
-  for (const seg of path11) {
+  for (const seg of path15) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30823,7 +30846,7 @@ function valueAt(v, path11) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path11, root) {
+function shapeKeysAt(schema, path15, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30851,14 +30874,14 @@ function shapeKeysAt(schema, path11, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path11.length; i++) {
+  for (let i = 0; i <= path15.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path11.slice(0, i)));
+    pickUnion(valueAt(root, path15.slice(0, i)));
     unwrap();
-    if (i === path11.length) break;
+    if (i === path15.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path11[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path15[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -31192,7 +31215,19 @@ var init_resolve = __esm({
             `merge its settings into the Policy at ${at(policy.locate(["kind"]))}`
           );
         }
-        if (policy) this.policy = policy.doc;
+        if (policy) {
+          this.policy = policy.doc;
+          for (const name of Object.keys(policy.doc.retention.poolArtifactDays)) {
+            if (pools.has(name)) continue;
+            this.err(
+              "unknown-pool",
+              `retention.poolArtifactDays names pool "${name}", which no Pool document defines`,
+              policy.locate(["retention", "poolArtifactDays", name]),
+              `retention.poolArtifactDays.${name}`,
+              `use one of: ${[...pools.keys()].sort().join(", ") || "(no pools)"}`
+            );
+          }
+        }
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
       unknownRef(kind, ref2, versions, loc, field) {
@@ -33493,15 +33528,15 @@ var init_plan_outputs = __esm({
 });
 
 // src/core/path-classes.ts
-function matchesPattern(path11, pattern) {
-  if (pattern.endsWith("/**")) return path11.startsWith(pattern.slice(0, -2));
-  return path11 === pattern;
+function matchesPattern(path15, pattern) {
+  if (pattern.endsWith("/**")) return path15.startsWith(pattern.slice(0, -2));
+  return path15 === pattern;
 }
-function classifyPath(path11) {
-  if (/\.test\.[cm]?[jt]s$/.test(path11)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path11, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path11, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path11, p))) return "generated";
+function classifyPath(path15) {
+  if (/\.test\.[cm]?[jt]s$/.test(path15)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path15, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path15, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path15, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -33669,7 +33704,8 @@ function render(value, header) {
       const perms = (0, import_yaml4.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
       if (!(0, import_yaml4.isMap)(perms)) continue;
       for (const item of perms.items) {
-        const why = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
+        const perm = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? `${item.key.value}: ${item.value.value}` : void 0;
+        const why = perm ? JOB_PERMISSION_WHY[`${(0, import_yaml4.isScalar)(job.key) ? String(job.key.value) : ""} ${perm}`] ?? PERMISSION_WHY[perm] : void 0;
         if (why && (0, import_yaml4.isScalar)(item.value)) item.value.comment = ` ${why}`;
       }
     }
@@ -33677,7 +33713,7 @@ function render(value, header) {
   }
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
-var import_yaml4, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, COSIGN_RELEASE, SIGN_SCRIPT_PATH, STEP_KEY_ORDER;
+var import_yaml4, expr2, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, COSIGN_RELEASE, SIGN_SCRIPT_PATH, JOB_PERMISSION_WHY, STEP_KEY_ORDER;
 var init_workflow_common = __esm({
   "generators/workflow-common.ts"() {
     "use strict";
@@ -33685,7 +33721,6 @@ var init_workflow_common = __esm({
     init_job_result();
     init_workflow_actions();
     expr2 = (e) => `\${{ ${e} }}`;
-    ARTIFACT_RETENTION_DAYS = 7;
     RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
     PERMISSION_WHY = {
       "contents: read": "check out the repository",
@@ -33699,6 +33734,12 @@ var init_workflow_common = __esm({
     };
     COSIGN_RELEASE = "v3.1.3";
     SIGN_SCRIPT_PATH = "scripts/workflow/sign.sh";
+    JOB_PERMISSION_WHY = {
+      "base-watch contents: write": "push the branch with the new base pins",
+      "base-watch pull-requests: write": "open the pull request of the new base pins",
+      "gc packages: write": "delete unreferenced build-key tags and cache refs (factory gc)",
+      "gc-check packages: read": "read the registry inventory (factory gc --dry-run)"
+    };
     STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
   }
 });
@@ -33752,6 +33793,87 @@ var init_pool_builder = __esm({
   }
 });
 
+// generators/workflow-maintenance.ts
+function checkout(persist, fetchDepth) {
+  const w = { "persist-credentials": persist };
+  if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
+  return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
+}
+function setupNode(policy) {
+  return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
+}
+function checkoutWatchCommit(when, shaExpr) {
+  return {
+    name: "Check out the new base pins",
+    if: when,
+    env: { REF: expr2(shaExpr), TOKEN: expr2("github.token") },
+    run: `bash ${CHECKOUT_REF_SCRIPT_PATH}`
+  };
+}
+function baseWatchJob(policy) {
+  const pr = policy.baseWatch.mode === "pull-request";
+  return {
+    name: "base watch",
+    if: "github.event_name == 'schedule'",
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 15,
+    permissions: pr ? { contents: "write", "pull-requests": "write" } : { contents: "write" },
+    outputs: { moved: expr2("steps.watch.outputs.moved"), sha: expr2("steps.watch.outputs.sha"), base: expr2("steps.watch.outputs.base") },
+    steps: [
+      // Keeps its token: the script pushes the watch branch. It runs no code from a pull request.
+      checkout(true, 0),
+      setupNode(policy),
+      {
+        name: "Watch the base images",
+        id: "watch",
+        env: {
+          WATCH_MODE: policy.baseWatch.mode,
+          WATCH_BRANCH: policy.baseWatch.branch,
+          DEFAULT_BRANCH: expr2("github.event.repository.default_branch"),
+          REPOSITORY: expr2("github.repository"),
+          GH_TOKEN: expr2("github.token")
+        },
+        run: `bash ${BASE_WATCH_SCRIPT_PATH}`
+      }
+    ]
+  };
+}
+function gcJob(policy, dryRun) {
+  const steps = [checkout(false), setupNode(policy)];
+  const login = loginStep("needs.plan.outputs.registry-host", dryRun ? "github.token" : "secrets.FACTORY_REGISTRY_PASSWORD || github.token");
+  steps.push(dryRun ? { ...login, "continue-on-error": true } : login);
+  steps.push({
+    name: dryRun ? "List what retention would delete" : "Delete what retention allows",
+    env: { REGISTRY: expr2("needs.plan.outputs.registry"), DRY_RUN: String(dryRun) },
+    run: `bash ${GC_SCRIPT_PATH}`
+  });
+  return {
+    name: dryRun ? "gc (dry run)" : "gc",
+    needs: "plan",
+    // A status function, as below every job under the plan: the watch above it is skipped on pull requests.
+    if: `!cancelled() && needs.plan.result == 'success' && ${dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'"}`,
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 30,
+    permissions: dryRun ? { contents: "read", packages: "read" } : { contents: "read", packages: "write" },
+    steps
+  };
+}
+function gcJobs(policy) {
+  return { gc: gcJob(policy, false), "gc-check": gcJob(policy, true) };
+}
+var BASE_WATCH_SCRIPT_PATH, GC_SCRIPT_PATH, CHECKOUT_REF_SCRIPT_PATH, HOSTED_RUNNER;
+var init_workflow_maintenance = __esm({
+  "generators/workflow-maintenance.ts"() {
+    "use strict";
+    init_workflow_actions();
+    init_workflow_common();
+    BASE_WATCH_SCRIPT_PATH = "scripts/workflow/base-watch.sh";
+    GC_SCRIPT_PATH = "scripts/workflow/gc.sh";
+    CHECKOUT_REF_SCRIPT_PATH = "scripts/workflow/checkout-ref.sh";
+    HOSTED_RUNNER = "ubuntu-24.04";
+  }
+});
+
 // generators/workflow-pool.ts
 function policyActionInputs(policy) {
   const w = {};
@@ -33780,6 +33902,8 @@ function legJob(policy) {
   };
   const steps = [
     { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
+    // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
+    checkoutWatchCommit("inputs.ref != ''", "inputs.ref"),
     setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
@@ -33797,7 +33921,7 @@ function legJob(policy) {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr2("matrix.target")}`,
         path: `${JOB_RESULT_DIR}/`,
-        "retention-days": ARTIFACT_RETENTION_DAYS,
+        "retention-days": pool("artifact-days"),
         "if-no-files-found": "ignore"
       }
     }
@@ -33822,7 +33946,7 @@ function poolWorkflow(policy) {
         inputs: {
           pool: input2(
             "string",
-            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)"
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)"
           ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
@@ -33836,7 +33960,8 @@ function poolWorkflow(policy) {
               false
             ),
             default: ""
-          }
+          },
+          ref: { ...input2("string", "the commit to build (the base watch commit); empty for the event commit", false), default: "" }
         },
         // Passed by name by the caller; with an environment, the environment's values win.
         secrets: {
@@ -33856,6 +33981,7 @@ var init_workflow_pool = __esm({
     "use strict";
     init_job_result();
     init_workflow_actions();
+    init_workflow_maintenance();
     init_workflow_common();
     POOL_WORKFLOW_PATH = ".github/workflows/factory-pool.yml";
     HEADER = " generated by factory, do not edit: the build jobs of one pool, called by factory.yml; change manifests/ and run `factory generate`.";
@@ -33878,16 +34004,16 @@ gh pr comment "$PR_NUMBER" --repo "$REPOSITORY" --body-file summary.md --edit-la
 });
 
 // generators/workflow.ts
-function checkout(fetchDepth) {
+function checkout2(fetchDepth) {
   const w = { "persist-credentials": false };
   if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
   return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
 }
-function setupNode(policy) {
+function setupNode2(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function download(name, path11) {
-  const w = typeof name === "string" ? { name, path: path11 } : { pattern: name.pattern, path: path11, "merge-multiple": true };
+function download(name, path15) {
+  const w = typeof name === "string" ? { name, path: path15 } : { pattern: name.pattern, path: path15, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function planJob(pools, policy) {
@@ -33896,7 +34022,9 @@ function planJob(pools, policy) {
     "registry-host": expr2("steps.plan.outputs.registry-host"),
     push: expr2("steps.plan.outputs.push"),
     [PLAN_OUTPUTS.build]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
-    [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`)
+    [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
+    // The commit the legs build: the base watch's new pins on a schedule, else empty (the event's).
+    ref: expr2("steps.plan.outputs.ref")
   };
   for (const { pool: pool2, shards } of pools) {
     for (let shard = 1; shard <= shards; shard++) {
@@ -33907,14 +34035,18 @@ function planJob(pools, policy) {
   }
   return {
     name: "plan",
-    "runs-on": HOSTED_RUNNER,
+    needs: "base-watch",
+    // The watch runs on the schedule only; a skipped watch must not skip the plan.
+    if: "!cancelled() && needs.base-watch.result != 'failure'",
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 15,
     permissions: { contents: "read" },
     outputs,
     steps: [
       // Full history: the plan diffs the event's base commit against HEAD.
-      checkout(0),
-      setupNode(policy),
+      checkout2(0),
+      checkoutWatchCommit("needs.base-watch.outputs.moved == 'true'", "needs.base-watch.outputs.sha"),
+      setupNode2(policy),
       // A build-key hit counts only when cosign verifies the image as the factory's.
       installCosign(),
       {
@@ -33932,14 +34064,17 @@ function planJob(pools, policy) {
           INPUT_PLATFORMS: expr2("inputs.platforms"),
           INPUT_PUSH: expr2("inputs.push"),
           INPUT_PROMOTE: expr2("inputs.promote"),
-          INPUT_FORCE: expr2("inputs.force")
+          INPUT_FORCE: expr2("inputs.force"),
+          WATCH_MOVED: expr2("needs.base-watch.outputs.moved"),
+          WATCH_BASE: expr2("needs.base-watch.outputs.base"),
+          WATCH_SHA: expr2("needs.base-watch.outputs.sha")
         },
         run: `bash ${PLAN_SCRIPT_PATH}`
       },
       {
         name: "Upload the plan",
         uses: usesRef(ACTIONS.uploadArtifact),
-        with: { name: PLAN_ARTIFACT, path: "plan.json", "retention-days": ARTIFACT_RETENTION_DAYS, "if-no-files-found": "error" }
+        with: { name: PLAN_ARTIFACT, path: "plan.json", "retention-days": policy.retention.artifactDays, "if-no-files-found": "error" }
       }
     ]
   };
@@ -33958,7 +34093,8 @@ function poolJob(pool2, policy, trusted, shard, shards) {
     // Shards run side by side: split the pool's parallelism between them.
     "max-parallel": Math.max(1, Math.floor(pool2["max-parallel"] / shards)),
     cache: pool2.cache,
-    retries: pool2.retries
+    retries: pool2.retries,
+    "artifact-days": policy.retention.poolArtifactDays[pool2.name] ?? policy.retention.artifactDays
   };
   const builder = poolBuilderSettings(pool2);
   if (builder) settings.builder = builder;
@@ -33969,12 +34105,15 @@ function poolJob(pool2, policy, trusted, shard, shards) {
     ...trusted ? { trusted } : {},
     ...pushes ? { push: expr2("needs.plan.outputs.push == 'true'") } : {},
     registry: expr2("needs.plan.outputs.registry"),
-    "registry-host": expr2("needs.plan.outputs.registry-host")
+    "registry-host": expr2("needs.plan.outputs.registry-host"),
+    ...trusted ? { ref: expr2("needs.plan.outputs.ref") } : {}
   };
   const job = {
     name: `${trusted ? "build" : "check"} ${pool2.name}${shardSuffix(shard)}`,
     needs: "plan",
-    if: `${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
+    // PLAN_SUCCEEDED: without a status function, a job is skipped when any job above it was,
+    // and the base watch above the plan is skipped on every event but the schedule.
+    if: `${PLAN_SUCCEEDED} && ${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
     // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI;
     // id-token: write lets a pushing leg sign its image keyless.
     permissions: pushes ? { actions: "read", contents: "read", packages: "write", "id-token": "write" } : { actions: "read", contents: "read" },
@@ -33990,8 +34129,8 @@ function poolJob(pool2, policy, trusted, shard, shards) {
 function mergeJob(buildJobs, policy) {
   const attest = policy.signing.attestations;
   const steps = [
-    checkout(),
-    setupNode(policy),
+    checkout2(),
+    setupNode2(policy),
     download(PLAN_ARTIFACT, "."),
     { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
     setupBuildx(),
@@ -34020,7 +34159,7 @@ function mergeJob(buildJobs, policy) {
     // Runs when some legs failed too: lists whose platforms all built are still published;
     // `factory merge` refuses the others.
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 30,
     // The secrets that push and sign are the environment's: release managers protect it.
     environment: policy.signing.environment,
@@ -34034,13 +34173,13 @@ function recordJob(buildJobs, historyDays) {
     needs: ["plan", ...buildJobs],
     // Failed legs leave records too: the record job runs whatever the builds' result.
     if: `always() && !cancelled() && ${NOT_PR} && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.build} != '0'`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 15,
     permissions: { contents: "write" },
     steps: [
       // The one checkout that keeps its token: mode record pushes the records commit with it.
       // This job runs no code from the change beyond the action itself, and uploads nothing.
-      { ...checkout(), with: { "persist-credentials": true } },
+      { ...checkout2(), with: { "persist-credentials": true } },
       { name: "Commit the records", uses: "./", with: { mode: "record", "history-days": String(historyDays) } }
     ]
   };
@@ -34050,12 +34189,12 @@ function summaryJob(poolJobs, policy) {
     name: "summary",
     needs: ["plan", ...poolJobs],
     if: "always() && needs.plan.result == 'success'",
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 10,
     permissions: { contents: "read" },
     steps: [
-      checkout(),
-      setupNode(policy),
+      checkout2(),
+      setupNode2(policy),
       download(PLAN_ARTIFACT, "."),
       // No result at all (every leg skipped or cancelled) is a valid state for a summary.
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
@@ -34063,7 +34202,7 @@ function summaryJob(poolJobs, policy) {
       {
         name: "Upload the summary",
         uses: usesRef(ACTIONS.uploadArtifact),
-        with: { name: SUMMARY_ARTIFACT, path: "summary.md", "retention-days": ARTIFACT_RETENTION_DAYS }
+        with: { name: SUMMARY_ARTIFACT, path: "summary.md", "retention-days": policy.retention.artifactDays }
       }
     ]
   };
@@ -34073,13 +34212,13 @@ function pagesJob(policy) {
     name: "publish the dashboard",
     needs: "record",
     if: `always() && needs.record.result == 'success' && ${NOT_PR}`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 10,
     permissions: { contents: "read", pages: "write", "id-token": "write" },
     environment: { name: "github-pages", url: expr2("steps.deploy.outputs.page_url") },
     steps: [
-      { ...checkout(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
-      setupNode(policy),
+      { ...checkout2(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
+      setupNode2(policy),
       { name: "Build the site", run: "node bin/factory.js site --out _site" },
       { name: "Upload the site", uses: usesRef(ACTIONS.uploadPagesArtifact), with: { path: "_site" } },
       { name: "Deploy to GitHub Pages", id: "deploy", uses: usesRef(ACTIONS.deployPages) }
@@ -34092,7 +34231,7 @@ function commentJob() {
     needs: "summary",
     // Fork pull requests get a read-only token: commenting would fail, so it is not tried.
     if: `always() && needs.summary.result == 'success' && ${SAME_REPO_PR}`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 5,
     permissions: { "pull-requests": "write" },
     steps: [
@@ -34110,7 +34249,7 @@ function commentJob() {
   };
 }
 function workflow(pools, policy) {
-  const jobs = { plan: planJob(pools, policy) };
+  const jobs = { "base-watch": baseWatchJob(policy), plan: planJob(pools, policy) };
   const trustedJobs = [];
   const prJobs = [];
   for (const trusted of [false, true]) {
@@ -34127,6 +34266,7 @@ function workflow(pools, policy) {
   if (policy.site.pages) jobs.pages = pagesJob(policy);
   jobs.summary = summaryJob([...prJobs, ...trustedJobs], policy);
   jobs.comment = commentJob();
+  Object.assign(jobs, gcJobs(policy));
   orderSteps(jobs);
   const paths = [...TRIGGER_PATHS];
   return {
@@ -34189,7 +34329,7 @@ function generateWorkflows(factory) {
     { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER2) }
   ];
 }
-var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER, SCHEDULE_CRON, PLAN_ARTIFACT, PUBLISHED, PUBLISHED_SUMS, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR, PUSH_SECRETS;
+var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER2, SCHEDULE_CRON, PLAN_ARTIFACT, PUBLISHED, PUBLISHED_SUMS, SUMMARY_ARTIFACT, IS_PR, NOT_PR, PLAN_SUCCEEDED, SAME_REPO_PR, PUSH_SECRETS;
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
@@ -34200,18 +34340,20 @@ var init_workflow = __esm({
     init_pool_builder();
     init_workflow_pool();
     init_workflow_scripts();
+    init_workflow_maintenance();
     WORKFLOW_PATH = ".github/workflows/factory.yml";
     ACTIONLINT_CONFIG_PATH = ".github/actionlint.yaml";
     PLAN_SCRIPT_PATH = "scripts/workflow/plan.sh";
     HEADER2 = " generated by factory, do not edit: change manifests/ (Pool and Policy documents) and run `factory generate`.";
-    HOSTED_RUNNER = "ubuntu-24.04";
-    SCHEDULE_CRON = "23 4 * * 1";
+    HOSTED_RUNNER2 = "ubuntu-24.04";
+    SCHEDULE_CRON = "23 4 * * *";
     PLAN_ARTIFACT = "factory-plan";
     PUBLISHED = "published.txt";
     PUBLISHED_SUMS = "published.sha256";
     SUMMARY_ARTIFACT = "factory-summary";
     IS_PR = "github.event_name == 'pull_request'";
     NOT_PR = "github.event_name != 'pull_request'";
+    PLAN_SUCCEEDED = "!cancelled() && needs.plan.result == 'success'";
     SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
     PUSH_SECRETS = ["FACTORY_REGISTRY_PASSWORD", "FACTORY_COSIGN_KEY", "FACTORY_COSIGN_PASSWORD"];
   }
@@ -34323,15 +34465,15 @@ function matches(r, ref2) {
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add = (ref2, r) => {
+  const add2 = (ref2, r) => {
     const have = out.get(ref2);
     if (!have) out.set(ref2, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
-    add(r.product.id, r);
-    if (r.template) add(r.template.ref, r);
-    for (const f of r.fragments) add(f.ref, r);
+    add2(r.product.id, r);
+    if (r.template) add2(r.template.ref, r);
+    for (const f of r.fragments) add2(f.ref, r);
   }
   return out;
 }
@@ -34438,7 +34580,12 @@ var init_record = __esm({
       platform: external_exports.string(),
       template: external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() }).optional(),
       fragments: external_exports.array(external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() })),
-      base: external_exports.object({ image: external_exports.string().optional(), digest: Digest3.optional() }),
+      base: external_exports.object({
+        image: external_exports.string().optional(),
+        digest: Digest3.optional(),
+        /** When the base watch first saw this digest under the base's tag (the lock pin's `seen`): where time to patch starts. */
+        seenAt: external_exports.string().datetime().optional()
+      }),
       image: external_exports.object({ refs: external_exports.array(external_exports.string()), digest: Digest3.optional(), pushed: external_exports.boolean() }),
       result: external_exports.enum(["passed", "failed"]),
       failure: ErrorReportSchema.optional(),
@@ -34481,8 +34628,69 @@ var init_record = __esm({
 });
 
 // src/obs/history.ts
+function historyPath(recordsDir, finishedAt) {
+  const [y, m] = finishedAt.slice(0, 7).split("-");
+  return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.jsonl`;
+}
+function aggregatePath(recordsDir, month) {
+  const [y, m] = month.split("-");
+  return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.aggregate.json`;
+}
 function buildKey(r) {
   return `${r.target}\0${r.run.repository}\0${r.run.id}\0${r.run.attempt}`;
+}
+function historyLine(r) {
+  const slim = r.failure ? { ...r, failure: { ...r.failure, log: [] } } : r;
+  return JSON.stringify(RecordSchema.parse(slim));
+}
+function compare(a, b) {
+  for (const [x, y] of [
+    [a.finishedAt, b.finishedAt],
+    [a.target, b.target],
+    [a.run.id, b.run.id],
+    [a.run.attempt, b.run.attempt]
+  ]) {
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function parseHistory(text, file2) {
+  const records = [];
+  const problems = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      records.push(parseRecord(line, `${file2}:${i + 1}`));
+    } catch (e) {
+      problems.push({ file: file2, line: i + 1, message: e.message.replace(`${file2}:${i + 1}: `, "") });
+    }
+  });
+  return { records, problems };
+}
+function mergeHistory(existing, added, file2) {
+  const { records } = parseHistory(existing, file2);
+  const keep = existing.split("\n").filter((l) => l.trim() !== "");
+  const bad = keep.filter((l) => {
+    try {
+      parseRecord(l, file2);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const byKey = new Map(records.map((r) => [buildKey(r), r]));
+  for (const r of added) if (!byKey.has(buildKey(r))) byKey.set(buildKey(r), r);
+  const lines = [...byKey.values()].sort(compare).map(historyLine);
+  return [...lines, ...bad].map((l) => `${l}
+`).join("");
+}
+function byMonthFile(recordsDir, records) {
+  const out = /* @__PURE__ */ new Map();
+  for (const r of records) {
+    const p = historyPath(recordsDir, r.finishedAt);
+    out.set(p, [...out.get(p) ?? [], r]);
+  }
+  return out;
 }
 var HISTORY_DIR, AGGREGATE_SCHEMA;
 var init_history = __esm({
@@ -34521,6 +34729,63 @@ var init_stats = __esm({
 function retried(r) {
   return (r.attempts ?? 1) > 1 || Number(r.run.attempt) > 1;
 }
+function pcts(values) {
+  const p50 = percentile(values, 50);
+  const p95 = percentile(values, 95);
+  return p50 === void 0 || p95 === void 0 ? void 0 : { p50, p95 };
+}
+function add(a, r) {
+  const base = a ?? {
+    product: r.product.id,
+    platform: r.platform,
+    builds: 0,
+    passed: 0,
+    failed: 0,
+    retried: 0,
+    pushed: 0,
+    steps: { total: 0, cached: 0 },
+    tests: { total: 0, passed: 0, failed: 0, skipped: 0 },
+    firstAt: r.finishedAt,
+    lastAt: r.finishedAt
+  };
+  const out = {
+    ...base,
+    builds: base.builds + 1,
+    passed: base.passed + (r.result === "passed" ? 1 : 0),
+    failed: base.failed + (r.result === "failed" ? 1 : 0),
+    retried: base.retried + (retried(r) ? 1 : 0),
+    pushed: base.pushed + (r.image.pushed ? 1 : 0),
+    steps: { total: base.steps.total + r.kpis.steps.total, cached: base.steps.cached + r.kpis.steps.cached },
+    tests: {
+      total: base.tests.total + r.tests.total,
+      passed: base.tests.passed + r.tests.passed,
+      failed: base.tests.failed + r.tests.failed,
+      skipped: base.tests.skipped + r.tests.skipped
+    },
+    firstAt: r.finishedAt < base.firstAt ? r.finishedAt : base.firstAt,
+    lastAt: r.finishedAt > base.lastAt ? r.finishedAt : base.lastAt
+  };
+  const size = r.finishedAt >= base.lastAt ? r.kpis.imageSizeBytes ?? base.imageSizeBytes : base.imageSizeBytes;
+  if (size !== void 0) out.imageSizeBytes = size;
+  return out;
+}
+function aggregateMonth(month, records, into) {
+  const targets = { ...into?.targets ?? {} };
+  const sorted = [...records].sort((a, b) => a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0);
+  for (const r of sorted) targets[r.target] = add(targets[r.target], r);
+  for (const [t, agg] of Object.entries(targets)) {
+    if (into?.targets[t]?.wallTimeMs) continue;
+    const mine = sorted.filter((r) => r.target === t);
+    const wall = pcts(mine.map((r) => r.kpis.wallTimeMs));
+    const queue = pcts(mine.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]));
+    targets[t] = { ...agg, ...wall ? { wallTimeMs: wall } : {}, ...queue ? { queueWaitMs: queue } : {} };
+  }
+  const names = Object.keys(targets).sort();
+  return { schema: AGGREGATE_SCHEMA, month, targets: Object.fromEntries(names.map((n) => [n, targets[n]])) };
+}
+function serializeAggregate(a) {
+  return JSON.stringify(AggregateSchema.parse(a), null, 2) + "\n";
+}
 function parseAggregate(text, file2) {
   let data;
   try {
@@ -34534,6 +34799,11 @@ function parseAggregate(text, file2) {
     throw new Error(`${file2}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
   }
   return r.data;
+}
+function monthIsDue(month, now, rawDays) {
+  const [y, m] = month.split("-").map(Number);
+  const end = Date.UTC(y, m, 1);
+  return end <= now.getTime() - rawDays * 864e5;
 }
 var Count, Pcts, TargetAggregateSchema, AggregateSchema;
 var init_aggregate = __esm({
@@ -34574,7 +34844,7 @@ function push(m, k, v) {
   if (have) have.push(v);
   else m.set(k, [v]);
 }
-function pcts(values) {
+function pcts2(values) {
   const sorted = Float64Array.from(values).sort();
   const p50 = percentile(sorted, 50, true);
   const p95 = percentile(sorted, 95, true);
@@ -34694,8 +34964,8 @@ function group(key, records, aggs, depthCap) {
     successRate: ratio(t.passed, t.builds),
     retryRate: ratio(t.retried, t.builds),
     cacheHitRatio: ratio(t.cached, t.steps),
-    wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
-    queueWaitMs: pcts(waits)
+    wallTimeMs: pcts2(records.map((r) => r.kpis.wallTimeMs)),
+    queueWaitMs: pcts2(waits)
   };
   for (const [k, v] of Object.entries(optional2)) if (v !== void 0) out[k] = v;
   return out;
@@ -34745,6 +35015,13 @@ function timeToPatch(records) {
   sorted.forEach((r, i) => {
     for (const [, d] of deps[i]) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
   });
+  const watched = /* @__PURE__ */ new Set();
+  for (const r of sorted) {
+    const d = r.base.digest;
+    if (!d || !r.base.seenAt) continue;
+    watched.add(d);
+    if (r.base.seenAt < firstSeen.get(d)) firstSeen.set(d, r.base.seenAt);
+  }
   const current = /* @__PURE__ */ new Map();
   const out = [];
   for (const [i, r] of sorted.entries()) {
@@ -34762,7 +35039,8 @@ function timeToPatch(records) {
         to: d,
         firstSeenAt: seen,
         pushedAt: r.finishedAt,
-        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5
+        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5,
+        measured: watched.has(d)
       });
     }
   }
@@ -34956,7 +35234,8 @@ var init_schemas3 = __esm({
           to: external_exports.string(),
           firstSeenAt: external_exports.string(),
           pushedAt: external_exports.string(),
-          hours: external_exports.number()
+          hours: external_exports.number(),
+          measured: external_exports.boolean().describe("firstSeenAt is when the base watch saw the upstream digest, not the first build that used it")
         }).strict()
       ),
       skipped: external_exports.array(external_exports.object({ file: external_exports.string(), line: external_exports.number().int(), message: external_exports.string() }).strict()).describe("record lines that could not be read")
@@ -35366,9 +35645,10 @@ function buildOf(r, i) {
     variant: i.s(r.variant),
     platform: i.s(r.platform),
     fragments: i.list(`f\0${JSON.stringify(r.fragments)}`, () => r.fragments.map((f) => pin2(f, i))),
-    base: i.list(`b\0${r.base.image ?? ""}\0${r.base.digest ?? ""}`, () => ({
+    base: i.list(`b\0${r.base.image ?? ""}\0${r.base.digest ?? ""}\0${r.base.seenAt ?? ""}`, () => ({
       ...r.base.image ? { image: r.base.image } : {},
-      ...r.base.digest ? { digest: r.base.digest } : {}
+      ...r.base.digest ? { digest: r.base.digest } : {},
+      ...r.base.seenAt ? { seenAt: r.base.seenAt } : {}
     })),
     image: r.image.digest === void 0 ? { pushed: r.image.pushed } : { digest: i.s(r.image.digest), pushed: r.image.pushed },
     result: r.result,
@@ -35657,8 +35937,11 @@ function kpiText(r, skipped) {
     for (const f of r.flaky) out.push(`  ${f.target} run ${f.run}: ${f.kind} failed in attempt ${f.failedAttempt}, passed in ${f.passedAttempt}`);
   }
   if (r.timeToPatch.length) {
-    out.push("", "Time to patch (estimated: first build using the new digest → its image pushed):");
-    for (const t of r.timeToPatch) out.push(`  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (pushed ${t.pushedAt})`);
+    out.push("", "Time to patch (new digest first seen → its image pushed; measured when the base watch saw it, else from the first build using it):");
+    for (const t of r.timeToPatch)
+      out.push(
+        `  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (${t.measured ? "measured" : "estimated"}; seen ${t.firstSeenAt}, pushed ${t.pushedAt})`
+      );
   }
   const missing2 = r.groups.reduce((n, g) => n + g.queueWaitMissing, 0);
   if (missing2) out.push("", `${missing2} build(s) have no queue wait (their records say why: kpis.queueWaitMissing).`);
@@ -36159,11 +36442,11 @@ var init_client = __esm({
       async listTags(ref2) {
         const r = toRef(ref2);
         const tags = [];
-        let path11 = `/${r.repository}/tags/list?n=1000`;
-        while (path11 !== void 0) {
+        let path15 = `/${r.repository}/tags/list?n=1000`;
+        while (path15 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path11, "application/json");
+            res = await this.request(r, "GET", path15, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -36172,9 +36455,48 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path11 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path15 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
+      }
+      /** Repository names of the registry (GET /v2/_catalog, following pagination), sorted. */
+      async catalog(registry2) {
+        const r = { registry: registry2, repository: "_catalog" };
+        const repos = [];
+        let path15 = "/_catalog?n=1000";
+        while (path15 !== void 0) {
+          const res = await this.request(r, "GET", path15, "application/json", "registry:catalog:*");
+          const body = await res.json();
+          repos.push(...body.repositories ?? []);
+          const link = res.headers.get("link");
+          const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
+          path15 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+        }
+        return [...new Set(repos)].sort();
+      }
+      /**
+       * Manifests whose `subject` is the digest (the OCI referrers API: signatures, attestations).
+       * Undefined when the registry has no referrers API (distribution 2.x answers 404): callers
+       * then fall back to cosign's `sha256-<hex>.sig` tag scheme.
+       */
+      async referrers(ref2, digest) {
+        const r = toRef(ref2);
+        let res;
+        try {
+          res = await this.request(r, "GET", `/${r.repository}/referrers/${digest}`, MEDIA_TYPES.ociIndex);
+        } catch (e) {
+          if (e instanceof RegistryError && e.status === 404) return void 0;
+          throw e;
+        }
+        const body = await res.json();
+        return body.manifests ?? [];
+      }
+      /** DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag that points at it. */
+      async deleteManifest(ref2) {
+        const r = toRef(ref2);
+        if (!r.digest) throw new RegistryError(`${refName(r)}: a manifest is deleted by digest, not by tag`, void 0, void 0, this.baseUrl(r.registry));
+        const res = await this.request(r, "DELETE", `/${r.repository}/manifests/${r.digest}`, "*/*", `repository:${r.repository}:delete`);
+        await res.body?.cancel();
       }
       async getBlob(ref2, digest) {
         const r = toRef(ref2);
@@ -36243,9 +36565,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path11, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path11}`;
-        const scope = `repository:${r.repository}:pull`;
+      async request(r, method, path15, accept, scope = `repository:${r.repository}:pull`) {
+        const url2 = `${this.baseUrl(r.registry)}${path15}`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
         for (let attempt = 0; attempt < 2; attempt++) {
@@ -36622,7 +36943,8 @@ ${table2(all.filter((c) => c.image === image))}`);
 var lock_bases_exports = {};
 __export(lock_bases_exports, {
   checkBasePins: () => checkBasePins,
-  lockWithBasePins: () => lockWithBasePins
+  lockWithBasePins: () => lockWithBasePins,
+  stripDigest: () => stripDigest
 });
 function stripDigest(image) {
   const at2 = image.indexOf("@");
@@ -37018,12 +37340,12 @@ var init_detect = __esm({
       filesUnder(dir) {
         return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
       }
-      filesAt(path11) {
-        return this.changed.filter((f) => f.path === path11 || f.from === path11);
+      filesAt(path15) {
+        return this.changed.filter((f) => f.path === path15 || f.from === path15);
       }
       /** The repository paths of changed files, a rename's both, sorted. */
-      pathsOf(fs10) {
-        return [...new Set(fs10.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+      pathsOf(fs12) {
+        return [...new Set(fs12.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
       }
     };
   }
@@ -37064,8 +37386,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path11 = parts[i++];
-      files2.push({ status, path: path11, from });
+      const path15 = parts[i++];
+      files2.push({ status, path: path15, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -37558,6 +37880,529 @@ var init_plan2 = __esm({
   }
 });
 
+// src/registry/docker-config.ts
+import * as fs6 from "node:fs";
+import * as os2 from "node:os";
+import * as path7 from "node:path";
+function dockerConfigCredentials(dir = process.env.DOCKER_CONFIG || path7.join(os2.homedir(), ".docker")) {
+  return (registry2) => {
+    let auths;
+    try {
+      auths = JSON.parse(fs6.readFileSync(path7.join(dir, "config.json"), "utf8")).auths;
+    } catch {
+      return void 0;
+    }
+    const keys = apiHost(registry2) === apiHost(DOCKER_HUB) ? DOCKER_HUB_KEYS : [registry2, `https://${registry2}`];
+    const auth = keys.map((k) => auths?.[k]?.auth).find(Boolean);
+    if (!auth) return void 0;
+    const plain = Buffer.from(auth, "base64").toString("utf8");
+    const colon = plain.indexOf(":");
+    return colon > 0 ? { username: plain.slice(0, colon), password: plain.slice(colon + 1) } : void 0;
+  };
+}
+var DOCKER_HUB_KEYS;
+var init_docker_config = __esm({
+  "src/registry/docker-config.ts"() {
+    "use strict";
+    init_reference();
+    DOCKER_HUB_KEYS = ["https://index.docker.io/v1/", DOCKER_HUB, "index.docker.io", apiHost(DOCKER_HUB)];
+  }
+});
+
+// src/cli/bases.ts
+var bases_exports = {};
+__export(bases_exports, {
+  basesCommand: () => basesCommand,
+  watchBases: () => watchBases,
+  watchMessage: () => watchMessage
+});
+import { readFile, writeFile } from "node:fs/promises";
+import path8 from "node:path";
+async function previousPins(root, file2) {
+  if (!file2) return {};
+  let text;
+  try {
+    text = await readFile(path8.resolve(root, file2), "utf8");
+  } catch (e) {
+    throw new UserError(`--previous ${file2}: cannot read it (${e.code ?? e.message}).`, EXIT.usage);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`--previous ${file2}: not JSON (${e.message}); pass a factory.lock.json.`, EXIT.usage);
+  }
+  const lock = LockFile.safeParse(parsed);
+  if (!lock.success)
+    throw new UserError(`--previous ${file2}: not a factory.lock.json (${lock.error.issues[0]?.path.join(".")}: ${lock.error.issues[0]?.message}).`, EXIT.usage);
+  return lock.data.bases;
+}
+function selectBases(factory, only) {
+  const all = [...factory.loaded.bases].sort((a, b) => a.doc.name < b.doc.name ? -1 : 1);
+  if (typeof only !== "string" || only.trim() === "") return all;
+  const names = only.split(/[,\s]+/).filter(Boolean);
+  const unknown2 = names.filter((n) => !all.some((b) => b.doc.name === n));
+  if (unknown2.length > 0) {
+    throw new UserError(
+      `--base ${unknown2.join(", ")}: no Base document has that name; the factory's bases are ${all.map((b) => b.doc.name).join(", ")} (manifests/, kind: Base).`,
+      EXIT.failed
+    );
+  }
+  return all.filter((b) => names.includes(b.doc.name));
+}
+async function watchBases(ctx, client) {
+  const factory = await ctx.load();
+  const bases = selectBases(factory, ctx.values.base);
+  const previous = await previousPins(ctx.root, typeof ctx.values.previous === "string" ? ctx.values.previous : void 0);
+  const c = client ?? new RegistryClient({ credentials: dockerConfigCredentials() });
+  const pins = factory.loaded.lock?.doc.bases ?? {};
+  const now = (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const watched = [];
+  for (const b of bases) {
+    const image = stripDigest(b.doc.image);
+    let current;
+    try {
+      current = (await c.resolve(image)).digest;
+    } catch (e) {
+      throw new UserError(
+        `base '${b.doc.name}' (${b.file}): cannot resolve ${image} through the registry: ${e.message.replace(/[.?]+$/, "")} (nothing was written).`,
+        EXIT.failed
+      );
+    }
+    const pin3 = pins[b.doc.name]?.image === image ? pins[b.doc.name] : void 0;
+    const moved = pin3?.digest !== current;
+    const before = previous[b.doc.name];
+    const seen = !moved ? pin3?.seen : before?.image === image && before.digest === current && before.seen ? before.seen : now;
+    watched.push({
+      name: b.doc.name,
+      image,
+      pinned: pin3?.digest ?? null,
+      current,
+      moved,
+      ...seen ? { seen } : {},
+      targets: factory.targets.filter((t) => t.product.base.name === b.doc.name).map((t) => t.name).sort()
+    });
+  }
+  const movedBases = watched.filter((w) => w.moved);
+  let written = false;
+  if (ctx.values.write && movedBases.length > 0) {
+    const lock = computeLock(factory.loaded);
+    for (const w of movedBases) lock.bases[w.name] = { image: w.image, digest: w.current, ...w.seen ? { seen: w.seen } : {} };
+    await writeOutputs(ctx.root, [{ path: "factory.lock.json", text: serializeLock(lock) }]);
+    written = true;
+  }
+  return { moved: movedBases.length > 0, written, bases: watched, targets: [...new Set(movedBases.flatMap((w) => w.targets))].sort() };
+}
+function watchMessage(r) {
+  const moved = r.bases.filter((b) => b.moved);
+  const lines = [`base watch: new pins for ${moved.map((b) => b.name).join(", ")}`, ""];
+  for (const b of moved) {
+    lines.push(`- ${b.name}: ${b.image}@${b.current} (was ${b.pinned ?? "not pinned"}), first seen ${b.seen}; rebuilds ${b.targets.join(", ")}`);
+  }
+  return `${lines.join("\n")}
+`;
+}
+async function basesCommand(ctx) {
+  const sub = ctx.positionals[0];
+  if (sub !== "watch") throw new UserError(`factory bases: unknown subcommand '${sub}'; the one there is: factory bases watch [--write] [--json]`, EXIT.usage);
+  const r = await watchBases(ctx);
+  if (typeof ctx.values.message === "string" && r.moved) await writeFile(path8.resolve(ctx.root, ctx.values.message), watchMessage(r));
+  if (ctx.json) {
+    printJson(ctx.io, r);
+    return EXIT.ok;
+  }
+  for (const b of r.bases) {
+    const state = b.moved ? paint(ctx.io, "yellow", b.pinned ? "moved" : "unpinned") : paint(ctx.io, "green", "current");
+    ctx.io.out(`${b.name.padEnd(12)} ${state.padEnd(8)} ${b.image}@${b.current}${b.moved && b.pinned ? ` (pinned ${b.pinned})` : ""}`);
+    if (b.moved)
+      ctx.io.out(paint(ctx.io, "dim", `  first seen ${b.seen}; ${b.targets.length} target${b.targets.length === 1 ? "" : "s"}: ${b.targets.join(", ")}`));
+  }
+  if (!r.moved) ctx.io.out(`${paint(ctx.io, "green", "ok")}: every base pin is current.`);
+  else if (r.written)
+    ctx.io.out(
+      `factory.lock.json updated: run 'factory generate' and commit; 'factory plan --base HEAD~1' then rebuilds exactly the ${r.targets.length} targets.`
+    );
+  else ctx.io.out(`${r.targets.length} targets are on moved bases; --write updates factory.lock.json.`);
+  return EXIT.ok;
+}
+var init_bases = __esm({
+  "src/cli/bases.ts"() {
+    "use strict";
+    init_lock();
+    init_schema();
+    init_tree();
+    init_client();
+    init_docker_config();
+    init_lock_bases();
+    init_errors3();
+    init_output();
+  }
+});
+
+// src/core/retention.ts
+function isCandidate(repo, tag, rules) {
+  if (rules.publishedTags.get(repo.repository)?.has(tag)) return false;
+  if (repo.repository === rules.cacheRepository) return !tag.startsWith("shared-") && !COSIGN_TAG.test(tag);
+  return tag.startsWith(KEY_PREFIX);
+}
+function keepReason(repo, t, rules) {
+  const cache = repo.repository === rules.cacheRepository;
+  if (cache ? rules.currentCacheTags.has(t.tag) : rules.currentKeyTags.get(repo.repository)?.has(t.tag)) {
+    return cache ? "cache of a current target" : "build key of a current target";
+  }
+  if (t.created === void 0) return "creation time unknown";
+  const ageDays = (rules.now.getTime() - Date.parse(t.created)) / DAY_MS;
+  if (!(ageDays > rules.keepDays)) return `${Math.floor(Math.max(0, ageDays))} days old, kept ${rules.keepDays}`;
+  return void 0;
+}
+function reachable(repo, roots) {
+  const children = /* @__PURE__ */ new Map();
+  for (const t of repo.tags) children.set(t.digest, t.children);
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const d = stack.pop();
+    if (seen.has(d)) continue;
+    seen.add(d);
+    stack.push(...children.get(d) ?? [], ...repo.referrers[d] ?? []);
+    for (const t of repo.tags) if (t.tag.startsWith(`${d.replace(":", "-")}.`) && COSIGN_TAG.test(t.tag)) stack.push(t.digest);
+  }
+  return seen;
+}
+function decideRepo(repo, rules) {
+  const going = /* @__PURE__ */ new Map();
+  const kept = /* @__PURE__ */ new Map();
+  for (const t of repo.tags) {
+    if (COSIGN_TAG.test(t.tag)) continue;
+    if (!isCandidate(repo, t.tag, rules)) continue;
+    const why = keepReason(repo, t, rules);
+    if (why) kept.set(t.tag, why);
+    else going.set(t.tag, `no current target uses it and it is older than ${rules.keepDays} days`);
+  }
+  const rootsKept = repo.tags.filter((t) => !going.has(t.tag) && !COSIGN_TAG.test(t.tag)).map((t) => t.digest);
+  const protectedDigests = reachable(repo, rootsKept);
+  const out = [];
+  const goingDigests = /* @__PURE__ */ new Set();
+  for (const t of repo.tags) {
+    const why = going.get(t.tag);
+    if (why === void 0) continue;
+    if (protectedDigests.has(t.digest)) {
+      out.push({
+        repository: repo.repository,
+        tag: t.tag,
+        digest: t.digest,
+        action: "keep",
+        why: "its digest is also named by a kept tag or reached from one"
+      });
+    } else {
+      out.push({ repository: repo.repository, tag: t.tag, digest: t.digest, action: "delete", why });
+      goingDigests.add(t.digest);
+    }
+  }
+  for (const t of repo.tags) {
+    const m = COSIGN_TAG.exec(t.tag);
+    if (!m) continue;
+    const subject = `sha256:${m[1]}`;
+    if (goingDigests.has(subject) && !protectedDigests.has(t.digest)) {
+      out.push({
+        repository: repo.repository,
+        tag: t.tag,
+        digest: t.digest,
+        action: "delete",
+        why: `signature or attestation of ${subject.slice(0, 19)}…, which is deleted`
+      });
+      goingDigests.add(t.digest);
+    }
+  }
+  for (const d of [...goingDigests]) {
+    for (const r of repo.referrers[d] ?? []) {
+      if (protectedDigests.has(r) || goingDigests.has(r)) continue;
+      out.push({ repository: repo.repository, tag: "", digest: r, action: "delete", why: `referrer of ${d.slice(0, 19)}…, which is deleted` });
+      goingDigests.add(r);
+    }
+  }
+  for (const [tag, why] of kept) {
+    const t = repo.tags.find((x) => x.tag === tag);
+    out.push({ repository: repo.repository, tag, digest: t.digest, action: "keep", why });
+  }
+  return out;
+}
+function retentionDecisions(repos, rules) {
+  return repos.flatMap((r) => decideRepo(r, rules)).sort(
+    (a, b) => a.repository !== b.repository ? a.repository < b.repository ? -1 : 1 : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : a.digest < b.digest ? -1 : 1
+  );
+}
+var KEY_PREFIX, DAY_MS, COSIGN_TAG;
+var init_retention = __esm({
+  "src/core/retention.ts"() {
+    "use strict";
+    KEY_PREFIX = "bk-";
+    DAY_MS = 864e5;
+    COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
+  }
+});
+
+// src/action/history.ts
+import * as fs7 from "node:fs";
+import * as path9 from "node:path";
+function readIf(file2) {
+  return fs7.existsSync(file2) ? fs7.readFileSync(file2, "utf8") : void 0;
+}
+function monthOf(rel) {
+  const m = /\/(\d{4})\/(\d{2})\.jsonl$/.exec(rel);
+  return m ? `${m[1]}-${m[2]}` : void 0;
+}
+function monthFiles(worktree, recordsDir) {
+  const dir = path9.join(worktree, recordsDir, HISTORY_DIR);
+  if (!fs7.existsSync(dir)) return [];
+  return fs7.readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => `${recordsDir}/${HISTORY_DIR}/${f.split(path9.sep).join("/")}`).filter((f) => monthOf(f) !== void 0).sort();
+}
+function fold(worktree, o, month, records) {
+  const rel = aggregatePath(o.recordsDir, month);
+  const abs = path9.join(worktree, rel);
+  const have = readIf(abs);
+  const agg = aggregateMonth(month, records, have === void 0 ? void 0 : parseAggregate(have, rel));
+  fs7.mkdirSync(path9.dirname(abs), { recursive: true });
+  fs7.writeFileSync(abs, serializeAggregate(agg));
+  return rel;
+}
+function applyHistory(worktree, records, o) {
+  const touched = [];
+  for (const [rel, added] of byMonthFile(o.recordsDir, records)) {
+    const month = monthOf(rel);
+    if (o.rawDays > 0 && monthIsDue(month, o.now, o.rawDays) && !fs7.existsSync(path9.join(worktree, rel))) {
+      touched.push(fold(worktree, o, month, added));
+      continue;
+    }
+    const abs = path9.join(worktree, rel);
+    const before = readIf(abs) ?? "";
+    const after = mergeHistory(before, added, rel);
+    if (after === before) continue;
+    fs7.mkdirSync(path9.dirname(abs), { recursive: true });
+    fs7.writeFileSync(abs, after);
+    touched.push(rel);
+  }
+  if (o.rawDays > 0) {
+    for (const rel of monthFiles(worktree, o.recordsDir)) {
+      const month = monthOf(rel);
+      if (!monthIsDue(month, o.now, o.rawDays)) continue;
+      const abs = path9.join(worktree, rel);
+      const { records: raw, problems } = parseHistory(fs7.readFileSync(abs, "utf8"), rel);
+      if (problems.length > 0) continue;
+      touched.push(fold(worktree, o, month, raw));
+      fs7.rmSync(abs);
+      touched.push(rel);
+    }
+  }
+  return [...new Set(touched)].sort();
+}
+var init_history2 = __esm({
+  "src/action/history.ts"() {
+    "use strict";
+    init_aggregate();
+    init_history();
+  }
+});
+
+// src/cli/gc.ts
+var gc_exports = {};
+__export(gc_exports, {
+  gcCommand: () => gcCommand
+});
+import { existsSync as existsSync4, readdirSync as readdirSync2 } from "node:fs";
+import path10 from "node:path";
+function scopeOf(registry2, cacheRepo) {
+  const [host, ...rest] = registry2.replace(/\/+$/, "").split("/");
+  const namespace = rest.join("/");
+  const cache = (cacheRepo ?? `${registry2.replace(/\/+$/, "")}/cache`).replace(/\/+$/, "");
+  if (!cache.startsWith(`${host}/`)) throw new UserError(`CACHE_REPO ${cache} is not on the registry ${host}: gc reads one registry at a time.`, EXIT.usage);
+  return { host, namespace, cacheRepository: cache.slice(host.length + 1) };
+}
+function currentRefs(factory, s) {
+  const renderer = new Renderer();
+  const keyTags = /* @__PURE__ */ new Map();
+  const published = /* @__PURE__ */ new Map();
+  const cacheTags = /* @__PURE__ */ new Set();
+  const add2 = (m, repo, tag) => m.set(repo, (m.get(repo) ?? /* @__PURE__ */ new Set()).add(tag));
+  for (const t of factory.targets) {
+    const repo = repoPath(s, t.product.product.doc.image);
+    add2(keyTags, repo, keyTag(renderer.key(t)));
+    cacheTags.add(cacheTag(t.name));
+    for (const ref2 of [...t.tags, ...t.mergedTags]) {
+      const i = ref2.lastIndexOf(":");
+      add2(published, repoPath(s, ref2.slice(0, i)), ref2.slice(i + 1));
+    }
+  }
+  return { keyTags, published, cacheTags };
+}
+async function createdOf(client, ref2, digest) {
+  const m = await client.getManifest(`${ref2}@${digest}`);
+  if (m.manifest.kind !== "image") return void 0;
+  const img = m.manifest.image;
+  const annotated = [img.annotations?.["org.opencontainers.image.created"], ...img.layers.map((l) => l.annotations?.["buildkit/createdat"])].filter(
+    (x) => typeof x === "string" && !Number.isNaN(Date.parse(x))
+  );
+  if (img.config.mediaType.includes("buildkit")) return annotated.sort().at(-1);
+  const config2 = await client.getImageConfig(`${ref2}@${digest}`, img);
+  return config2.created ?? annotated.sort().at(-1);
+}
+async function inventoryTag(client, ref2, tag, wantAge) {
+  const m = await client.getManifest(`${ref2}:${tag}`);
+  const children = m.manifest.kind === "index" ? m.manifest.index.manifests.map((d) => d.digest) : [];
+  let created;
+  if (wantAge) {
+    if (m.manifest.kind === "image") created = await createdOf(client, ref2, m.digest);
+    else {
+      const images = m.manifest.index.manifests.filter((d) => !isAttestation(d));
+      const times = (await Promise.all(images.map((d) => createdOf(client, ref2, d.digest)))).filter((x) => x !== void 0);
+      created = times.length === images.length && times.length > 0 ? times.sort().at(-1) : void 0;
+    }
+  }
+  return { tag, digest: m.digest, children, ...created ? { created } : {} };
+}
+async function inventoryRepo(client, s, repository) {
+  const ref2 = `${s.host}/${repository}`;
+  const tags = await client.listTags(ref2);
+  const candidate = (t) => repository === s.cacheRepository ? !t.startsWith("shared-") : t.startsWith("bk-");
+  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref2, t, candidate(t)));
+  const referrers = {};
+  for (const t of inv.filter((x) => candidate(x.tag))) {
+    const found = await client.referrers(ref2, t.digest);
+    if (found === void 0) break;
+    referrers[t.digest] = found.map((d) => d.digest);
+  }
+  return { repository, tags: inv, referrers };
+}
+async function repositories(client, s, known, notes) {
+  const repos = /* @__PURE__ */ new Set([...known, s.cacheRepository]);
+  try {
+    for (const r of await client.catalog(s.host)) if (!s.namespace || r.startsWith(`${s.namespace}/`)) repos.add(r);
+  } catch (e) {
+    if (!(e instanceof RegistryError) || e.status === void 0) throw e;
+    notes.push(`the registry lists no catalog (HTTP ${e.status}): only the current products' repositories and the cache were read`);
+  }
+  return [...repos].sort();
+}
+function dueHistory(root, rawDays, now) {
+  const dir = path10.join(root, RECORDS_DIR, HISTORY_DIR);
+  if (rawDays === 0 || !existsSync4(dir)) return [];
+  return readdirSync2(dir, { recursive: true, encoding: "utf8" }).map((f) => `${RECORDS_DIR}/${HISTORY_DIR}/${f.split(path10.sep).join("/")}`).filter((f) => {
+    const m = monthOf(f);
+    return m !== void 0 && monthIsDue(m, now, rawDays);
+  }).sort();
+}
+async function deleteAll(client, s, decisions) {
+  const seen = /* @__PURE__ */ new Set();
+  let n = 0;
+  for (const d of decisions) {
+    if (d.action !== "delete" || seen.has(`${d.repository}@${d.digest}`)) continue;
+    seen.add(`${d.repository}@${d.digest}`);
+    try {
+      await client.deleteManifest(`${s.host}/${d.repository}@${d.digest}`);
+      n++;
+    } catch (e) {
+      if (e instanceof RegistryError && e.status === 405) {
+        throw new UserError(
+          `registry ${s.host} refuses manifest deletes (HTTP 405): a distribution registry needs storage.delete enabled in its config (ghcr.io deletes package versions through the GitHub REST API only). ${n} manifests were deleted before.`,
+          EXIT.failed
+        );
+      }
+      throw e;
+    }
+  }
+  return n;
+}
+async function gcCommand(ctx, client) {
+  const factory = await ctx.load();
+  const registry2 = typeof ctx.values.registry === "string" ? ctx.values.registry : process.env.REGISTRY;
+  if (!registry2)
+    throw new UserError("factory gc needs the registry: --registry host[/namespace] or $REGISTRY (the same value the builds push to).", EXIT.usage);
+  const s = scopeOf(registry2, process.env.CACHE_REPO || void 0);
+  const c = client ?? new RegistryClient({ credentials: dockerConfigCredentials(), insecureRegistries: factory.policy.registry.insecure ? [s.host] : [] });
+  const dryRun = Boolean(ctx.values["dry-run"]);
+  const keepDays = factory.policy.retention.keepDays;
+  const now = /* @__PURE__ */ new Date();
+  const refs = currentRefs(factory, s);
+  const notes = [];
+  let repos;
+  try {
+    const names = await repositories(c, s, [...new Set(factory.products.map((p) => repoPath(s, p.product.doc.image)))], notes);
+    repos = await mapLimit(names, 2, (r) => inventoryRepo(c, s, r));
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}. Nothing was deleted.`, EXIT.failed);
+    throw e;
+  }
+  const decisions = retentionDecisions(repos, {
+    cacheRepository: s.cacheRepository,
+    currentKeyTags: refs.keyTags,
+    currentCacheTags: refs.cacheTags,
+    publishedTags: refs.published,
+    keepDays,
+    now
+  });
+  let deleted = 0;
+  try {
+    if (!dryRun) deleted = await deleteAll(c, s, decisions);
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}`, EXIT.failed);
+    throw e;
+  }
+  const gone = new Set(decisions.filter((d) => d.action === "delete").map((d) => `${d.repository}@${d.digest}`));
+  const history = dryRun ? dueHistory(ctx.root, factory.policy.history.rawDays, now) : applyHistory(ctx.root, [], { recordsDir: RECORDS_DIR, rawDays: factory.policy.history.rawDays, now });
+  const report3 = {
+    dryRun,
+    registry: registry2,
+    keepDays,
+    repositories: repos.map((r) => ({
+      repository: r.repository,
+      tagsBefore: r.tags.length,
+      tagsAfter: r.tags.filter((t) => !gone.has(`${r.repository}@${t.digest}`)).length
+    })),
+    decisions,
+    deleted,
+    history,
+    notes
+  };
+  if (ctx.json) printJson(ctx.io, report3);
+  else printReport(ctx, report3);
+  return EXIT.ok;
+}
+function printReport(ctx, r) {
+  const verb = r.dryRun ? "would delete" : "deleted";
+  for (const d of r.decisions) {
+    const what = `${d.repository}:${d.tag || d.digest.slice(0, 19)}`;
+    ctx.io.out(`${d.action === "delete" ? paint(ctx.io, "red", r.dryRun ? "would delete" : "delete") : paint(ctx.io, "dim", "keep")}  ${what}  (${d.why})`);
+  }
+  for (const repo of r.repositories) ctx.io.out(paint(ctx.io, "dim", `${repo.repository}: ${repo.tagsBefore} tags -> ${repo.tagsAfter}`));
+  for (const f of r.history) ctx.io.out(`${r.dryRun ? "would fold" : "folded"} ${f} (raw history past Policy history.rawDays, aggregated per month)`);
+  for (const n of r.notes) ctx.io.err(`note: ${n}`);
+  const count = r.decisions.filter((d) => d.action === "delete").length;
+  ctx.io.out(
+    `${paint(ctx.io, "green", "gc")}: ${verb} ${count} manifest${count === 1 ? "" : "s"}, kept ${r.decisions.length - count} candidates (keep ${r.keepDays} days).`
+  );
+}
+var RECORDS_DIR, CONCURRENCY2, repoPath;
+var init_gc = __esm({
+  "src/cli/gc.ts"() {
+    "use strict";
+    init_retention();
+    init_aggregate();
+    init_history();
+    init_history2();
+    init_bake();
+    init_plan();
+    init_key();
+    init_client();
+    init_docker_config();
+    init_oci();
+    init_errors3();
+    init_output();
+    RECORDS_DIR = "records";
+    CONCURRENCY2 = 8;
+    repoPath = (s, image) => s.namespace ? `${s.namespace}/${image}` : image;
+  }
+});
+
 // src/action/test-results.ts
 function parseResults(text, file2) {
   let data;
@@ -37646,12 +38491,12 @@ __export(build_exports, {
   runBuild: () => runBuild
 });
 import { spawn as spawn3 } from "node:child_process";
-import fs6 from "node:fs/promises";
-import os2 from "node:os";
-import path7 from "node:path";
+import fs8 from "node:fs/promises";
+import os3 from "node:os";
+import path11 from "node:path";
 async function runBuild(b) {
-  const tmp = await fs6.mkdtemp(path7.join(os2.tmpdir(), "factory-build-"));
-  const metadata = path7.join(tmp, "metadata.json");
+  const tmp = await fs8.mkdtemp(path11.join(os3.tmpdir(), "factory-build-"));
+  const metadata = path11.join(tmp, "metadata.json");
   try {
     const [cmd, ...pre] = b.buildx;
     const args = [...pre, "bake", "-f", "docker-bake.hcl"];
@@ -37667,7 +38512,7 @@ async function runBuild(b) {
     report(b, outcomes);
     return outcomes.every((o) => o.status === "built") && code === 0 ? EXIT.ok : EXIT.failed;
   } finally {
-    await fs6.rm(tmp, { recursive: true, force: true });
+    await fs8.rm(tmp, { recursive: true, force: true });
   }
 }
 function outcomesOf(targets, metadata) {
@@ -37679,14 +38524,14 @@ function outcomesOf(targets, metadata) {
   });
 }
 async function withTestResults(outcomes, root) {
-  const dir = path7.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
+  const dir = path11.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
   return Promise.all(
     outcomes.map(async (o) => {
       if (o.status !== "built" || !isTestTargetName(o.target)) return o;
-      const file2 = path7.join(dir, o.target, "results.json");
-      const text = await fs6.readFile(file2, "utf8").catch(() => void 0);
+      const file2 = path11.join(dir, o.target, "results.json");
+      const text = await fs8.readFile(file2, "utf8").catch(() => void 0);
       if (text === void 0) return o;
-      const cases = parseResults(text, path7.relative(root, file2));
+      const cases = parseResults(text, path11.relative(root, file2));
       const count = (s) => cases.filter((c) => c.status === s).length;
       const tests = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
       return { ...o, status: tests.failed > 0 ? "failed" : "built", tests };
@@ -37695,7 +38540,7 @@ async function withTestResults(outcomes, root) {
 }
 async function readMetadata(file2) {
   try {
-    const parsed = JSON.parse(await fs6.readFile(file2, "utf8"));
+    const parsed = JSON.parse(await fs8.readFile(file2, "utf8"));
     return parsed && typeof parsed === "object" ? parsed : {};
   } catch {
     return {};
@@ -37885,10 +38730,10 @@ __export(publish_exports, {
   summaryCommand: () => summaryCommand
 });
 import { spawn as spawn4 } from "node:child_process";
-import fs7 from "node:fs/promises";
-import path8 from "node:path";
+import fs9 from "node:fs/promises";
+import path12 from "node:path";
 async function readPlan(root, file2) {
-  const text = await fs7.readFile(path8.resolve(root, file2), "utf8").catch((e) => {
+  const text = await fs9.readFile(path12.resolve(root, file2), "utf8").catch((e) => {
     throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
   });
   const parsed = parsePlanFile(text, file2);
@@ -37898,8 +38743,8 @@ async function readPlan(root, file2) {
 async function readResults(root, dir, targets) {
   const out = /* @__PURE__ */ new Map();
   for (const target of [...new Set(targets)]) {
-    const file2 = path8.join(dir, `${target}.json`);
-    const text = await fs7.readFile(path8.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    const file2 = path12.join(dir, `${target}.json`);
+    const text = await fs9.readFile(path12.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
     if (text === void 0) out.set(target, void 0);
     else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
     else out.set(target, parseJobResult(text, file2));
@@ -37908,7 +38753,7 @@ async function readResults(root, dir, targets) {
 }
 async function appendStepSummary(text) {
   const file2 = process.env.GITHUB_STEP_SUMMARY;
-  if (file2) await fs7.appendFile(file2, text);
+  if (file2) await fs9.appendFile(file2, text);
 }
 function reportError(ctx, title, message) {
   if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
@@ -37989,12 +38834,12 @@ async function mergeCommand(ctx, buildx, exec = spawnExec, reg) {
 async function writePublished(ctx, refs) {
   const file2 = ctx.values.published;
   if (typeof file2 !== "string" || refs.length === 0) return;
-  await fs7.writeFile(path8.resolve(ctx.root, file2), `${refs.join("\n")}
+  await fs9.writeFile(path12.resolve(ctx.root, file2), `${refs.join("\n")}
 `);
   const sums = ctx.values.checksums;
   if (typeof sums === "string") {
     const lines = refs.map((r) => `${r.slice(r.indexOf("@sha256:") + 8)}  ${r.slice(0, r.indexOf("@"))}`);
-    await fs7.writeFile(path8.resolve(ctx.root, sums), `${lines.join("\n")}
+    await fs9.writeFile(path12.resolve(ctx.root, sums), `${lines.join("\n")}
 `);
   }
 }
@@ -38006,7 +38851,7 @@ async function summaryCommand(ctx) {
     plan.affected.map((t) => t.target)
   );
   const md = renderRunSummary(plan, results);
-  await fs7.writeFile(path8.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await fs9.writeFile(path12.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
   if (!ctx.json) ctx.io.out(md);
   else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
@@ -38039,9 +38884,9 @@ var init_publish = __esm({
 });
 
 // src/cli/commands.ts
-import { existsSync as existsSync3 } from "node:fs";
-import fs8 from "node:fs/promises";
-import path9 from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import fs10 from "node:fs/promises";
+import path13 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -38050,11 +38895,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path9.join(root, dir);
-    if (!existsSync3(abs)) continue;
-    for (const entry2 of await fs8.readdir(abs, { recursive: true, withFileTypes: true })) {
+    const abs = path13.join(root, dir);
+    if (!existsSync5(abs)) continue;
+    for (const entry2 of await fs10.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path9.relative(root, path9.join(entry2.parentPath, entry2.name)).split(path9.sep).join("/");
+      const rel = path13.relative(root, path13.join(entry2.parentPath, entry2.name)).split(path13.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -38065,7 +38910,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs8.lstat(path9.join(root, rel)).catch(() => void 0);
+      const st = await fs10.lstat(path13.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -38140,8 +38985,8 @@ function splitList(v) {
   return v.split(",").map((x) => x.trim()).filter(Boolean);
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path9.delimiter)) {
-    if (dir && existsSync3(path9.join(dir, "buildx"))) return [path9.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path13.delimiter)) {
+    if (dir && existsSync5(path13.join(dir, "buildx"))) return [path13.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -38151,7 +38996,7 @@ function deviceArgs(targets, test, noDevice) {
   const off = noDevice ? onDevice.flatMap((t) => ["--set", `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]) : [];
   return ["--allow", "device", ...off];
 }
-var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
+var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, basesCmd, gc, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
 var init_commands = __esm({
   "src/cli/commands.ts"() {
     "use strict";
@@ -38370,6 +39215,35 @@ var init_commands = __esm({
         return planCommand2(ctx);
       }
     };
+    basesCmd = {
+      usage: "bases watch [--write] [--json]",
+      summary: "The base-image watch: resolve every Base's tag, report moved digests and the targets on them.",
+      details: "A moved digest (or a base not pinned yet) gets a new pin stamped with when the watch first saw it ('seen', where time to patch starts). --write updates factory.lock.json; regenerate, commit, and the plan of that commit rebuilds exactly the targets on the moved bases. The scheduled workflow runs this (scripts/workflow/base-watch.sh).",
+      positionals: { min: 1, max: 1 },
+      options: {
+        write: { type: "boolean", description: "write the new pins to factory.lock.json" },
+        base: { type: "string", description: "only these Bases (names, comma-separated)" },
+        message: { type: "string", description: "when a pin moved, write the commit / pull request text (title, one line per base) to this file" },
+        previous: { type: "string", description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" }
+      },
+      async run(ctx) {
+        const { basesCommand: basesCommand2 } = await Promise.resolve().then(() => (init_bases(), bases_exports));
+        return basesCommand2(ctx);
+      }
+    };
+    gc = {
+      usage: "gc [--dry-run] [--json]",
+      summary: "Retention: delete unreferenced bk-<key> tags and cache refs older than Policy retention.keepDays; fold old history.",
+      details: "Reads the registry ($REGISTRY or --registry; the cache repository is $CACHE_REPO, default $REGISTRY/cache) through its HTTP API. Only bk-<key> tags no current target has and per-target cache tags no current target uses are candidates; a tag a product publishes, a digest any kept tag reaches, and the signatures and attestations of kept digests are never deleted. Deletes are DELETE /v2/<name>/manifests/<digest>, after the whole inventory is read. Without --dry-run it also folds history months past Policy history.rawDays into aggregates.",
+      options: {
+        "dry-run": { type: "boolean", description: "list what would be deleted; delete nothing" },
+        registry: { type: "string", description: "host[/namespace] the images are under (default $REGISTRY)" }
+      },
+      async run(ctx) {
+        const { gcCommand: gcCommand2 } = await Promise.resolve().then(() => (init_gc(), gc_exports));
+        return gcCommand2(ctx);
+      }
+    };
     build = {
       usage: "build <id>",
       summary: "Build an id's targets locally with `buildx bake` on the generated docker-bake.hcl.",
@@ -38443,6 +39317,7 @@ var init_commands = __esm({
       render: render2,
       generate: generateCmd,
       lock: lockCmd,
+      bases: basesCmd,
       plan: planCmd,
       build,
       kpi,
@@ -38451,7 +39326,8 @@ var init_commands = __esm({
       serve,
       verify,
       merge: merge2,
-      summary
+      summary,
+      gc
     };
   }
 });
@@ -38462,9 +39338,9 @@ __export(cli_exports, {
   report: () => report2,
   run: () => run2
 });
-import fs9 from "node:fs/promises";
+import fs11 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path10 from "node:path";
+import path14 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -38518,7 +39394,7 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path10.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path14.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -38567,7 +39443,7 @@ async function loadFactory(root, edit) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs9.lstat(path10.join(root, rel)).catch(() => void 0);
+    const st = await fs11.lstat(path14.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

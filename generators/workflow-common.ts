@@ -10,7 +10,6 @@ export type Step = { [key: string]: Json | undefined };
 export type Job = { [key: string]: Json | undefined };
 
 export const expr = (e: string): string => `\${{ ${e} }}`;
-export const ARTIFACT_RETENTION_DAYS = 7;
 export const RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
 
 const PERMISSION_WHY: Record<string, string> = {
@@ -57,6 +56,13 @@ export function signStep(name: string, args: string, allowHttp: boolean, extra: 
     run: `bash ${SIGN_SCRIPT_PATH} ${args}`,
   };
 }
+/** Jobs whose permission serves another purpose than PERMISSION_WHY says: "<job id> <permission>". */
+const JOB_PERMISSION_WHY: Record<string, string> = {
+  'base-watch contents: write': 'push the branch with the new base pins',
+  'base-watch pull-requests: write': 'open the pull request of the new base pins',
+  'gc packages: write': 'delete unreferenced build-key tags and cache refs (factory gc)',
+  'gc-check packages: read': 'read the registry inventory (factory gc --dry-run)',
+};
 
 /**
  * The builder: the repository variables first, then the pool's builder (`pool`, an expression of
@@ -125,7 +131,8 @@ export function render(value: Json, header: string): string {
       const perms = isMap(job.value) ? job.value.get('permissions', true) : undefined;
       if (!isMap(perms)) continue;
       for (const item of perms.items) {
-        const why = isScalar(item.key) && isScalar(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : undefined;
+        const perm = isScalar(item.key) && isScalar(item.value) ? `${item.key.value}: ${item.value.value}` : undefined;
+        const why = perm ? (JOB_PERMISSION_WHY[`${isScalar(job.key) ? String(job.key.value) : ''} ${perm}`] ?? PERMISSION_WHY[perm]) : undefined;
         if (why && isScalar(item.value)) item.value.comment = ` ${why}`;
       }
     }

@@ -14,8 +14,8 @@ import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
 import type { BuilderSettings } from './pool-builder.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
+import { checkoutWatchCommit } from './workflow-maintenance.js';
 import {
-  ARTIFACT_RETENTION_DAYS,
   expr,
   installCosign,
   loginStep,
@@ -43,6 +43,8 @@ export interface PoolSettings {
   'max-parallel': number;
   cache: string;
   retries: number;
+  /** retention-days of the legs' artifacts (Policy retention.poolArtifactDays, else artifactDays). */
+  'artifact-days': number;
   /** The pool's builder (pools with a `builder` or a `device` only). */
   builder?: BuilderSettings;
 }
@@ -81,6 +83,8 @@ function legJob(policy: Policy): Job {
   };
   const steps: Step[] = [
     { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
+    // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
+    checkoutWatchCommit("inputs.ref != ''", 'inputs.ref'),
     setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
@@ -98,7 +102,7 @@ function legJob(policy: Policy): Job {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr('matrix.target')}`,
         path: `${JOB_RESULT_DIR}/`,
-        'retention-days': ARTIFACT_RETENTION_DAYS,
+        'retention-days': pool('artifact-days'),
         'if-no-files-found': 'ignore',
       },
     },
@@ -124,7 +128,7 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },
@@ -139,6 +143,7 @@ export function poolWorkflow(policy: Policy): string {
             ) as object),
             default: '',
           },
+          ref: { ...(input('string', 'the commit to build (the base watch commit); empty for the event commit', false) as object), default: '' },
         },
         // Passed by name by the caller; with an environment, the environment's values win.
         secrets: {

@@ -379,6 +379,39 @@ const planCmd: Command = {
   },
 };
 
+const basesCmd: Command = {
+  usage: 'bases watch [--write] [--json]',
+  summary: "The base-image watch: resolve every Base's tag, report moved digests and the targets on them.",
+  details:
+    "A moved digest (or a base not pinned yet) gets a new pin stamped with when the watch first saw it ('seen', where time to patch starts). --write updates factory.lock.json; regenerate, commit, and the plan of that commit rebuilds exactly the targets on the moved bases. The scheduled workflow runs this (scripts/workflow/base-watch.sh).",
+  positionals: { min: 1, max: 1 },
+  options: {
+    write: { type: 'boolean', description: 'write the new pins to factory.lock.json' },
+    base: { type: 'string', description: 'only these Bases (names, comma-separated)' },
+    message: { type: 'string', description: 'when a pin moved, write the commit / pull request text (title, one line per base) to this file' },
+    previous: { type: 'string', description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" },
+  },
+  async run(ctx) {
+    const { basesCommand } = await import('./bases.js');
+    return basesCommand(ctx);
+  },
+};
+
+const gc: Command = {
+  usage: 'gc [--dry-run] [--json]',
+  summary: 'Retention: delete unreferenced bk-<key> tags and cache refs older than Policy retention.keepDays; fold old history.',
+  details:
+    'Reads the registry ($REGISTRY or --registry; the cache repository is $CACHE_REPO, default $REGISTRY/cache) through its HTTP API. Only bk-<key> tags no current target has and per-target cache tags no current target uses are candidates; a tag a product publishes, a digest any kept tag reaches, and the signatures and attestations of kept digests are never deleted. Deletes are DELETE /v2/<name>/manifests/<digest>, after the whole inventory is read. Without --dry-run it also folds history months past Policy history.rawDays into aggregates.',
+  options: {
+    'dry-run': { type: 'boolean', description: 'list what would be deleted; delete nothing' },
+    registry: { type: 'string', description: 'host[/namespace] the images are under (default $REGISTRY)' },
+  },
+  async run(ctx) {
+    const { gcCommand } = await import('./gc.js');
+    return gcCommand(ctx);
+  },
+};
+
 export function resolveBuildx(): string[] {
   // Prefer the docker CLI plugin (what runners have); the standalone binary works the same.
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -479,6 +512,7 @@ export const COMMANDS: Record<string, Command> = {
   render,
   generate: generateCmd,
   lock: lockCmd,
+  bases: basesCmd,
   plan: planCmd,
   build,
   kpi,
@@ -488,4 +522,5 @@ export const COMMANDS: Record<string, Command> = {
   verify,
   merge,
   summary,
+  gc,
 };

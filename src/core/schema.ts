@@ -461,6 +461,34 @@ const PolicyWorkflow = z
   })
   .strict();
 
+const Days = (max: number) => z.number().int().min(0).max(max);
+
+const PolicyBaseWatch = z
+  .object({
+    mode: z
+      .enum(['pull-request', 'branch'])
+      .default('pull-request')
+      .describe('what the scheduled base watch does with moved pins: open a pull request, or only push the branch'),
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: 'must be a git branch name such as factory/base-watch' })
+      .refine((b) => !b.includes('..') && !b.endsWith('/') && !b.endsWith('.lock'), { message: 'must be a valid git branch name' })
+      .default('factory/base-watch')
+      .describe('the branch the watch pushes the new pins to'),
+  })
+  .strict();
+
+const PolicyRetention = z
+  .object({
+    keepDays: Days(3650).default(30).describe('factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days'),
+    artifactDays: z.number().int().min(1).max(90).default(7).describe('retention-days of the workflow artifacts (plan, evidence, results, summary)'),
+    poolArtifactDays: z
+      .record(Name, z.number().int().min(1).max(90))
+      .default({})
+      .describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
+  })
+  .strict();
+
 export const Policy = z
   .object({
     kind: z.literal('Policy'),
@@ -497,6 +525,12 @@ export const Policy = z
     workflow: PolicyWorkflow.default({ 'node-version': '24' }).describe('settings of the generated workflow'),
     signing: PolicySigning.default({ environment: 'factory', 'trusted-refs': ['refs/heads/main'], attestations: false }).describe(
       'cosign signatures of every pushed image (keyless through GitHub OIDC, or FACTORY_COSIGN_KEY), and who may sign what the factory reuses and publishes',
+    ),
+    baseWatch: PolicyBaseWatch.default({ mode: 'pull-request', branch: 'factory/base-watch' }).describe(
+      'the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt',
+    ),
+    retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+      'retention of build-key images, caches and artifacts (factory gc, the workflow uploads)',
     ),
   })
   .strict();
@@ -559,7 +593,18 @@ export const LockFile = z
     version: z.literal(SCHEMA_VERSION),
     templates: z.record(Ref, z.object({ digest: Digest }).strict()),
     fragments: z.record(Ref, z.object({ digest: Digest }).strict()),
-    bases: z.record(Name, z.object({ image: ImageRef, digest: Digest }).strict()).default({}),
+    bases: z
+      .record(
+        Name,
+        z
+          .object({
+            image: ImageRef,
+            digest: Digest,
+            seen: z.string().datetime().optional().describe('when the base watch first saw this digest under the tag (time to patch starts here)'),
+          })
+          .strict(),
+      )
+      .default({}),
   })
   .strict();
 export type LockFile = z.infer<typeof LockFile>;
