@@ -115,9 +115,9 @@ function dedupeDiagnostics(ds) {
   }
   return out;
 }
-function formatFieldPath(path10) {
+function formatFieldPath(path15) {
   let s = "";
-  for (const p of path10) {
+  for (const p of path15) {
     if (typeof p === "number") s += `[${p}]`;
     else {
       const key = String(p);
@@ -174,11 +174,11 @@ function contentDigest(entries) {
   const h = createHash("sha256");
   h.update("factory-content-v1\n");
   for (const e of sorted) {
-    const path10 = encoder.encode(e.path);
+    const path15 = encoder.encode(e.path);
     const kind = e.link !== void 0 ? "l" : "f";
     const body = e.link !== void 0 ? encoder.encode(e.link) : e.bytes;
-    h.update(`${kind} ${path10.length} `);
-    h.update(path10);
+    h.update(`${kind} ${path15.length} `);
+    h.update(path15);
     h.update(` ${body.length}
 `);
     h.update(body);
@@ -571,10 +571,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path10) {
-  if (!path10)
+function getElementAtPath(obj, path15) {
+  if (!path15)
     return obj;
-  return path10.reduce((acc, key) => acc?.[key], obj);
+  return path15.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -833,11 +833,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path10, issues) {
+function prefixIssues(path15, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path10);
+    iss.path.unshift(path15);
     return iss;
   });
 }
@@ -1370,16 +1370,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path10 = []) => {
+  const processError = (error64, path15 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else {
-        const fullpath = [...path10, ...issue2.path];
+        const fullpath = [...path15, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1418,17 +1418,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path10 = []) => {
+  const processError = (error64, path15 = []) => {
     var _a3;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
       } else {
-        const fullpath = [...path10, ...issue2.path];
+        const fullpath = [...path15, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1467,8 +1467,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path10) {
+  const path15 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path15) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19500,13 +19500,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path10 = ref.slice(1).split("/").filter(Boolean);
-  if (path10.length === 0) {
+  const path15 = ref.slice(1).split("/").filter(Boolean);
+  if (path15.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path10[0] === defsKey) {
-    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
+  if (path15[0] === defsKey) {
+    const key = path15[1] === void 0 ? void 0 : decodeJSONPointerSegment(path15[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -20795,7 +20795,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, PolicyWorkflow, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, EnvironmentName, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, TrustedRef, PolicySigning, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -20893,6 +20893,7 @@ var init_schema = __esm({
     RunnerLabel = external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
       message: 'must be a runner label of letters, digits, "_", "." and "-" (no spaces, quotes, "${{ }}" or line breaks)'
     }).max(100, { message: "must be at most 100 characters" });
+    EnvironmentName = external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' });
     CdiDevice = external_exports.string().regex(/^[a-z0-9][a-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*=(?:\*|[A-Za-z0-9][A-Za-z0-9_.:-]*)$/, {
       message: 'must be a CDI device name vendor/class=name, such as "nvidia.com/gpu=all"'
     });
@@ -20935,8 +20936,8 @@ var init_schema = __esm({
       "timeout-minutes": external_exports.number().int().min(1).max(4320).default(60),
       retries: external_exports.number().int().min(0).max(3).default(1),
       cache: external_exports.enum(["registry", "gha", "local"]).default("registry").describe('where the build cache lives; "local" for runners with no registry write access'),
-      "push-environment": external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' }).optional().describe(
-        "the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN"
+      "push-environment": EnvironmentName.optional().describe(
+        "the GitHub environment of this pool's build jobs, whose secrets FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY and FACTORY_COSIGN_PASSWORD they get (default: the Policy's signing.environment). A self-hosted pool without one gets no credentials and pushes nothing"
       ),
       device: CdiDevice.optional().describe(
         'the CDI device the test steps of accelerator targets get (RUN --device=..., bake entitlement "device"), e.g. nvidia.com/gpu=all. With it, a test that needs the accelerator and finds no device fails instead of being skipped'
@@ -21009,8 +21010,32 @@ var init_schema = __esm({
     PolicyRegistry = external_exports.object({
       insecure: external_exports.boolean().default(false).describe("read manifests from the registry over plain HTTP (a registry without TLS)")
     }).strict();
+    TrustedRef = external_exports.string().regex(/^refs\/(heads|tags)\/[A-Za-z0-9._/*-]+$/, {
+      message: "must be a full git ref such as refs/heads/main or refs/tags/v1.0.0 (a trailing * matches any suffix)"
+    });
+    PolicySigning = external_exports.object({
+      environment: EnvironmentName.default("factory").describe(
+        "the GitHub environment of every job that pushes or signs (build legs of hosted pools and the merge job); its secrets FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY and FACTORY_COSIGN_PASSWORD are the ones those jobs see, so protect it (required reviewers, branch rules). A pool's push-environment overrides it for that pool"
+      ),
+      "trusted-refs": external_exports.array(TrustedRef).min(1).default(["refs/heads/main"]).describe(
+        "keyless signatures count for build-key reuse and merges only when the signing workflow ran on one of these refs (or on the ref of the run itself): a branch run cannot plant an image that main publishes"
+      ),
+      attestations: external_exports.boolean().default(false).describe(
+        "also attest each published manifest list with GitHub artifact attestations (actions/attest: build provenance, verified with gh attestation verify)"
+      )
+    }).strict();
     PolicyWorkflow = external_exports.object({
       "node-version": external_exports.string().regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' }).default("24").describe("Node.js of the plan, merge and summary jobs (actions/setup-node)")
+    }).strict();
+    Days = (max) => external_exports.number().int().min(0).max(max);
+    PolicyBaseWatch = external_exports.object({
+      mode: external_exports.enum(["pull-request", "branch"]).default("pull-request").describe("what the scheduled base watch does with moved pins: open a pull request, or only push the branch"),
+      branch: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: "must be a git branch name such as factory/base-watch" }).refine((b) => !b.includes("..") && !b.endsWith("/") && !b.endsWith(".lock"), { message: "must be a valid git branch name" }).default("factory/base-watch").describe("the branch the watch pushes the new pins to")
+    }).strict();
+    PolicyRetention = external_exports.object({
+      keepDays: Days(3650).default(30).describe("factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days"),
+      artifactDays: external_exports.number().int().min(1).max(90).default(7).describe("retention-days of the workflow artifacts (plan, evidence, results, summary)"),
+      poolArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays")
     }).strict();
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),
@@ -21027,7 +21052,16 @@ var init_schema = __esm({
       bake: PolicyBake.default({ "source-date-epoch": "commit" }).describe("bake variables of every build leg"),
       sbom: PolicySbom.default({}),
       registry: PolicyRegistry.default({ insecure: false }),
-      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow")
+      workflow: PolicyWorkflow.default({ "node-version": "24" }).describe("settings of the generated workflow"),
+      signing: PolicySigning.default({ environment: "factory", "trusted-refs": ["refs/heads/main"], attestations: false }).describe(
+        "cosign signatures of every pushed image (keyless through GitHub OIDC, or FACTORY_COSIGN_KEY), and who may sign what the factory reuses and publishes"
+      ),
+      baseWatch: PolicyBaseWatch.default({ mode: "pull-request", branch: "factory/base-watch" }).describe(
+        "the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt"
+      ),
+      retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+        "retention of build-key images, caches and artifacts (factory gc, the workflow uploads)"
+      )
     }).strict();
     Document = external_exports.discriminatedUnion("kind", [Product, Manifest, Pool, Base, Policy]);
     DOCUMENT_KINDS = ["Product", "Manifest", "Pool", "Base", "Policy"];
@@ -21059,7 +21093,14 @@ var init_schema = __esm({
       version: external_exports.literal(SCHEMA_VERSION),
       templates: external_exports.record(Ref, external_exports.object({ digest: Digest }).strict()),
       fragments: external_exports.record(Ref, external_exports.object({ digest: Digest }).strict()),
-      bases: external_exports.record(Name, external_exports.object({ image: ImageRef, digest: Digest }).strict()).default({})
+      bases: external_exports.record(
+        Name,
+        external_exports.object({
+          image: ImageRef,
+          digest: Digest,
+          seen: external_exports.string().datetime().optional().describe("when the base watch first saw this digest under the tag (time to patch starts here)")
+        }).strict()
+      ).default({})
     }).strict();
   }
 });
@@ -21195,30 +21236,30 @@ function resolvePaths(name, paths) {
     return filePath;
   }
 }
-function getIncludePath(path10, options) {
+function getIncludePath(path15, options) {
   let includePath;
   let filePath;
   let views = options.views;
-  let match = /^[A-Za-z]+:\\|^\//.exec(path10);
+  let match = /^[A-Za-z]+:\\|^\//.exec(path15);
   if (match && match.length) {
-    path10 = path10.replace(/^\/*/, "");
+    path15 = path15.replace(/^\/*/, "");
     if (Array.isArray(options.root)) {
-      includePath = resolvePaths(path10, options.root);
+      includePath = resolvePaths(path15, options.root);
     } else {
-      includePath = ejs.resolveInclude(path10, options.root || "/", true);
+      includePath = ejs.resolveInclude(path15, options.root || "/", true);
     }
   } else {
     if (options.filename) {
-      filePath = ejs.resolveInclude(path10, options.filename);
+      filePath = ejs.resolveInclude(path15, options.filename);
       if (fs.existsSync(filePath)) {
         includePath = filePath;
       }
     }
     if (!includePath && Array.isArray(views)) {
-      includePath = resolvePaths(path10, views);
+      includePath = resolvePaths(path15, views);
     }
     if (!includePath && typeof options.includer !== "function") {
-      throw new Error('Could not find the include file "' + options.escapeFunction(path10) + '"');
+      throw new Error('Could not find the include file "' + options.escapeFunction(path15) + '"');
     }
   }
   return includePath;
@@ -21277,11 +21318,11 @@ function tryHandleCache(options, data, cb) {
 function fileLoader(filePath) {
   return ejs.fileLoader(filePath);
 }
-function includeFile(path10, options) {
+function includeFile(path15, options) {
   let opts = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), options);
-  opts.filename = getIncludePath(path10, opts);
+  opts.filename = getIncludePath(path15, opts);
   if (typeof options.includer === "function") {
-    let includerResult = options.includer(path10, opts.filename);
+    let includerResult = options.includer(path15, opts.filename);
     if (includerResult) {
       if (includerResult.filename) {
         opts.filename = includerResult.filename;
@@ -21389,10 +21430,10 @@ var init_ejs = __esm({
     ejs.localsName = _DEFAULT_LOCALS_NAME;
     ejs.promiseImpl = new Function("return this;")().Promise;
     ejs.resolveInclude = function(name, filename, isDir) {
-      let dirname = path.dirname;
+      let dirname2 = path.dirname;
       let extname = path.extname;
       let resolve2 = path.resolve;
-      let includePath = resolve2(isDir ? filename : dirname(filename), name);
+      let includePath = resolve2(isDir ? filename : dirname2(filename), name);
       let ext = extname(name);
       if (!ext) {
         includePath += ".ejs";
@@ -21556,12 +21597,12 @@ var init_ejs = __esm({
           throw e;
         }
         let returnedFn = function anonymous(data) {
-          let include = function(path10, includeData) {
+          let include = function(path15, includeData) {
             let d = utils_default.shallowCopy(utils_default.createNullProtoObjWherePossible(), data);
             if (includeData) {
               d = utils_default.shallowCopy(d, includeData);
             }
-            return includeFile(path10, opts)(d);
+            return includeFile(path15, opts)(d);
           };
           let locals;
           if (opts.unsafePrototypeLocals) {
@@ -21925,9 +21966,9 @@ var init_dockerfile = __esm({
 });
 
 // src/core/paths.ts
-function normalize(path10) {
+function normalize(path15) {
   const out = [];
-  for (const seg of path10.split("/")) {
+  for (const seg of path15.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       if (out.length === 0) return void 0;
@@ -22017,11 +22058,11 @@ function stageProblem(op, stage, owner, location) {
     hint: `add ${name} to requires: in its fragment.yaml (its isolated test builds only what requires lists), or copy the file from this fragment's own files/`
   });
 }
-function snippetSourceProblems(path10, text, owner) {
+function snippetSourceProblems(path15, text, owner) {
   const out = [];
   for (const ins of lexDockerfile(text).instructions) {
     if (ins.args.includes("<%") || ins.keyword.includes("<%")) continue;
-    out.push(...sourceProblems(ins, owner, (w) => ({ file: path10, line: w.line, column: w.column })));
+    out.push(...sourceProblems(ins, owner, (w) => ({ file: path15, line: w.line, column: w.column })));
   }
   return out;
 }
@@ -22310,7 +22351,7 @@ function requiresClosure(ordered, fragment) {
   const inOrder = ordered.filter((f) => keep.has(f));
   return inOrder.includes(fragment) ? inOrder : [...inOrder, fragment];
 }
-function renderChain(memo2, product, fragments, variant, base, path10, withUser = true) {
+function renderChain(memo2, product, fragments, variant, base, path15, withUser = true) {
   const template = product.template;
   const templateRef = refOf(template.meta.doc);
   const files2 = [];
@@ -22323,10 +22364,10 @@ function renderChain(memo2, product, fragments, variant, base, path10, withUser 
   const framed = frameStages(body, template, metaIndex, base, slots.current(), withUser ? finalUser(template, variant) : void 0);
   const finished = finish(framed, files2);
   const text = checkChain(finished, files2, template, fragments);
-  return { path: path10, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
+  return { path: path15, text, sourceMap: finished.sourceMap, stages: [...slots.stages, "final"] };
 }
-function addMapFile(files2, path10, origin, text) {
-  files2.push({ path: path10, origin, lines: text.split("\n") });
+function addMapFile(files2, path15, origin, text) {
+  files2.push({ path: path15, origin, lines: text.split("\n") });
   return files2.length - 1;
 }
 function commonLocals(product, variant, base) {
@@ -22514,24 +22555,24 @@ function isDigit(c) {
 function stripMarks(s) {
   return s.includes(MARK) ? s.replace(ANY_MARK_RE, "").replace(LOCAL_MARK_RE, "") : s;
 }
-function runEjs(memo2, path10, text, fileIndex, locals) {
-  const fn = compileMarked(memo2, path10, text);
+function runEjs(memo2, path15, text, fileIndex, locals) {
+  const fn = compileMarked(memo2, path15, text);
   let out;
   try {
     out = fn(locals);
   } catch (e) {
-    throw toFactoryError(e, path10, text, locals);
+    throw toFactoryError(e, path15, text, locals);
   }
   return out.replace(LOCAL_MARK_RE, (_m, line) => `${MARK}${fileIndex}:${line}${MARK}`);
 }
-function compileMarked(memo2, path10, text) {
-  let byText = memo2.compiled.get(path10);
-  if (!byText) memo2.compiled.set(path10, byText = /* @__PURE__ */ new Map());
+function compileMarked(memo2, path15, text) {
+  let byText = memo2.compiled.get(path15);
+  if (!byText) memo2.compiled.set(path15, byText = /* @__PURE__ */ new Map());
   const hit = byText.get(text);
   if (hit) return hit;
   const marked = insertMarkers(text);
   const opts = {
-    filename: ejsFilename(path10),
+    filename: ejsFilename(path15),
     escape: escapeDockerfile,
     compileDebug: true,
     _with: true,
@@ -22543,7 +22584,7 @@ function compileMarked(memo2, path10, text) {
   try {
     fn = ejs_default.compile(marked, opts);
   } catch (e) {
-    throw compileError(e, path10, text, marked, opts);
+    throw compileError(e, path15, text, marked, opts);
   }
   byText.set(text, fn);
   return fn;
@@ -22551,8 +22592,8 @@ function compileMarked(memo2, path10, text) {
 function refuseInclude(target) {
   throw new RenderError("render-include", `include(${JSON.stringify(target)}) is not allowed`, INCLUDE_HINT);
 }
-function ejsFilename(path10) {
-  return path10.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
+function ejsFilename(path15) {
+  return path15.replace(/[^A-Za-z0-9_./:@%+=,-]/g, "_");
 }
 function insertMarkers(text) {
   const lines = text.split("\n");
@@ -22588,10 +22629,10 @@ function scanTagState(line, inTag) {
   }
   return { inTag, lastOpen };
 }
-function compileError(e, path10, text, marked, opts) {
+function compileError(e, path15, text, marked, opts) {
   const msg = e instanceof Error ? e.message : String(e);
   if (/Could not find matching close tag/.test(msg)) {
-    const loc = unclosedTag(path10, text);
+    const loc = unclosedTag(path15, text);
     return new FactoryError([error("render-syntax", "an EJS tag is opened here but never closed", { hint: "close it with %>", location: loc })]);
   }
   if (e instanceof SyntaxError) {
@@ -22600,20 +22641,20 @@ function compileError(e, path10, text, marked, opts) {
     return new FactoryError([
       error("render-syntax", `JavaScript syntax error in an EJS tag: ${first}`, {
         hint: "check the brackets and braces of the <% %> tags on this line and the lines before",
-        location: { file: path10, line, column: tagColumn(text, line) }
+        location: { file: path15, line, column: tagColumn(text, line) }
       })
     ]);
   }
-  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path10, line: 1, column: 1 } })]);
+  return new FactoryError([error("render-error", `cannot compile the template: ${msg}`, { location: { file: path15, line: 1, column: 1 } })]);
 }
-function unclosedTag(path10, text) {
+function unclosedTag(path15, text) {
   let inTag = false;
-  let open2 = { file: path10, line: 1, column: 1 };
+  let open2 = { file: path15, line: 1, column: 1 };
   for (const [i, line] of text.split("\n").entries()) {
     const wasIn = inTag;
     const s = scanTagState(line, inTag);
-    if (s.lastOpen >= 0) open2 = { file: path10, line: i + 1, column: s.lastOpen + 1 };
-    else if (!wasIn && s.inTag) open2 = { file: path10, line: i + 1, column: 1 };
+    if (s.lastOpen >= 0) open2 = { file: path15, line: i + 1, column: s.lastOpen + 1 };
+    else if (!wasIn && s.inTag) open2 = { file: path15, line: i + 1, column: 1 };
     inTag = s.inTag;
   }
   return open2;
@@ -22644,13 +22685,13 @@ function tagColumn(text, line) {
   const at2 = l.indexOf("<%");
   return at2 < 0 ? 1 : at2 + 1;
 }
-function toFactoryError(e, path10, text, locals) {
+function toFactoryError(e, path15, text, locals) {
   if (e instanceof FactoryError) return e;
   const raw = e instanceof Error ? e.message : String(e);
   const m = /^[^\n]*:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(raw);
   const line = m ? Number(m[1]) : 1;
   const original = m ? m[2] : raw;
-  const location = { file: path10, line, column: tagColumn(text, line) };
+  const location = { file: path15, line, column: tagColumn(text, line) };
   const localsList = Object.keys(locals).map((k) => k === "slot" ? "slot(name)" : k).join(", ");
   let d;
   if (e instanceof RenderError) {
@@ -22798,17 +22839,17 @@ var require_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path10) {
-      const ctrl = callVisitor(key, node2, visitor, path10);
+    function visit_(key, node2, visitor, path15) {
+      const ctrl = callVisitor(key, node2, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visit_(key, ctrl, visitor, path10);
+        replaceNode(key, path15, ctrl);
+        return visit_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
+          path15 = Object.freeze(path15.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path10);
+            const ci = visit_(i, node2.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22819,13 +22860,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path10);
+          path15 = Object.freeze(path15.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path10);
+          const cv = visit_("value", node2.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22846,17 +22887,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path10) {
-      const ctrl = await callVisitor(key, node2, visitor, path10);
+    async function visitAsync_(key, node2, visitor, path15) {
+      const ctrl = await callVisitor(key, node2, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visitAsync_(key, ctrl, visitor, path10);
+        replaceNode(key, path15, ctrl);
+        return visitAsync_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
+          path15 = Object.freeze(path15.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path10);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -22867,13 +22908,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path10);
+          path15 = Object.freeze(path15.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path10);
+          const cv = await visitAsync_("value", node2.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -22900,23 +22941,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path10) {
+    function callVisitor(key, node2, visitor, path15) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path10);
+        return visitor(key, node2, path15);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path10);
+        return visitor.Map?.(key, node2, path15);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path10);
+        return visitor.Seq?.(key, node2, path15);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path10);
+        return visitor.Pair?.(key, node2, path15);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path10);
+        return visitor.Scalar?.(key, node2, path15);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path10);
+        return visitor.Alias?.(key, node2, path15);
       return void 0;
     }
-    function replaceNode(key, path10, node2) {
-      const parent = path10[path10.length - 1];
+    function replaceNode(key, path15, node2) {
+      const parent = path15[path15.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -23528,10 +23569,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path10, value) {
+    function collectionFromPath(schema, path15, value) {
       let v = value;
-      for (let i = path10.length - 1; i >= 0; --i) {
-        const k = path10[i];
+      for (let i = path15.length - 1; i >= 0; --i) {
+        const k = path15[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -23550,7 +23591,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
+    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -23580,11 +23621,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path10, value) {
-        if (isEmptyPath(path10))
+      addIn(path15, value) {
+        if (isEmptyPath(path15))
           this.add(value);
         else {
-          const [key, ...rest] = path10;
+          const [key, ...rest] = path15;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -23598,8 +23639,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        const [key, ...rest] = path10;
+      deleteIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -23613,8 +23654,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        const [key, ...rest] = path10;
+      getIn(path15, keepScalar) {
+        const [key, ...rest] = path15;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -23632,8 +23673,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path10) {
-        const [key, ...rest] = path10;
+      hasIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -23643,8 +23684,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        const [key, ...rest] = path10;
+      setIn(path15, value) {
+        const [key, ...rest] = path15;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -23778,16 +23819,16 @@ var require_foldFlowLines = __commonJS({
         onFold();
       let res = text.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
-        const fold = folds[i2];
+        const fold2 = folds[i2];
         const end2 = folds[i2 + 1] || text.length;
-        if (fold === 0)
+        if (fold2 === 0)
           res = `
 ${indent}${text.slice(0, end2)}`;
         else {
-          if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+          if (mode === FOLD_QUOTED && escapedFolds[fold2])
+            res += `${text[fold2]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text.slice(fold2 + 1, end2)}`;
         }
       }
       return res;
@@ -24731,7 +24772,7 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map3 = new this(schema);
-        const add = (key, value) => {
+        const add2 = (key, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
@@ -24741,10 +24782,10 @@ var require_YAMLMap = __commonJS({
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
-            add(key, value);
+            add2(key, value);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
-            add(key, obj[key]);
+            add2(key, obj[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map3.items.sort(schema.sortMapEntries);
@@ -26159,9 +26200,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path10, value) {
+      addIn(path15, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path10, value);
+          this.contents.addIn(path15, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -26236,14 +26277,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        if (Collection.isEmptyPath(path10)) {
+      deleteIn(path15) {
+        if (Collection.isEmptyPath(path15)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -26258,10 +26299,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        if (Collection.isEmptyPath(path10))
+      getIn(path15, keepScalar) {
+        if (Collection.isEmptyPath(path15))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -26272,10 +26313,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path10) {
-        if (Collection.isEmptyPath(path10))
+      hasIn(path15) {
+        if (Collection.isEmptyPath(path15))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -26292,13 +26333,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        if (Collection.isEmptyPath(path10)) {
+      setIn(path15, value) {
+        if (Collection.isEmptyPath(path15)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path10, value);
+          this.contents.setIn(path15, value);
         }
       }
       /**
@@ -26684,10 +26725,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -26701,7 +26742,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map3.comment)
@@ -26725,7 +26766,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -26741,7 +26782,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -26832,7 +26873,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -26846,13 +26887,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -26895,18 +26936,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -26960,8 +27001,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap4 && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -26973,7 +27014,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -26984,8 +27025,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap4 && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -27002,7 +27043,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -27182,7 +27223,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -27199,24 +27240,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -27399,25 +27440,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -27426,8 +27467,8 @@ var require_resolve_flow_scalar = __commonJS({
         if (ch === "\r" && source[i + 1] === "\n")
           continue;
         if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i);
-          res += fold;
+          const { fold: fold2, offset } = foldNewline(source, i);
+          res += fold2;
           i = offset;
         } else if (ch === "\\") {
           let next = source[++i];
@@ -27467,19 +27508,19 @@ var require_resolve_flow_scalar = __commonJS({
       return res;
     }
     function foldNewline(source, offset) {
-      let fold = "";
+      let fold2 = "";
       let ch = source[offset + 1];
       while (ch === " " || ch === "	" || ch === "\n" || ch === "\r") {
         if (ch === "\r" && source[offset + 2] !== "\n")
           break;
         if (ch === "\n")
-          fold += "\n";
+          fold2 += "\n";
         offset += 1;
         ch = source[offset + 1];
       }
-      if (!fold)
-        fold = " ";
-      return { fold, offset };
+      if (!fold2)
+        fold2 = " ";
+      return { fold: fold2, offset };
     }
     var escapeCodes = {
       "0": "\0",
@@ -28227,14 +28268,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -28259,9 +28300,9 @@ var require_cst_visit = __commonJS({
     visit4.BREAK = BREAK;
     visit4.SKIP = SKIP;
     visit4.REMOVE = REMOVE;
-    visit4.itemAtPath = (cst, path10) => {
+    visit4.itemAtPath = (cst, path15) => {
       let item = cst;
-      for (const [field, index2] of path10) {
+      for (const [field, index2] of path15) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -28270,23 +28311,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit4.parentCollection = (cst, path10) => {
-      const parent = visit4.itemAtPath(cst, path10.slice(0, -1));
-      const field = path10[path10.length - 1][0];
+    visit4.parentCollection = (cst, path15) => {
+      const parent = visit4.itemAtPath(cst, path15.slice(0, -1));
+      const field = path15[path15.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path10, item, visitor) {
-      let ctrl = visitor(item, path10);
+    function _visit(path15, item, visitor) {
+      let ctrl = visitor(item, path15);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -28297,10 +28338,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path10);
+            ctrl = ctrl(item, path15);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
     }
     exports.visit = visit4;
   }
@@ -29401,18 +29442,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map3 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map3;
@@ -29565,15 +29606,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -29602,14 +29643,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs10 = this.flowScalar(this.type);
+              const fs12 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs10, sep: [] });
+                map3.items.push({ start, key: fs12, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs10);
+                this.stack.push(fs12);
               } else {
-                Object.assign(it, { key: fs10, sep: [] });
+                Object.assign(it, { key: fs12, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -29737,13 +29778,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs10 = this.flowScalar(this.type);
+              const fs12 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs10, sep: [] });
+                fc.items.push({ start: [], key: fs12, sep: [] });
               else if (it.sep)
-                this.stack.push(fs10);
+                this.stack.push(fs12);
               else
-                Object.assign(it, { key: fs10, sep: [] });
+                Object.assign(it, { key: fs12, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -29767,13 +29808,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map3 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map3;
@@ -30216,10 +30257,10 @@ function makeDoc(file2, lc, doc, index2, value) {
   const root = doc.contents;
   const startOffset = root?.range?.[0] ?? doc.range[0];
   const at2 = (offset) => positionOf(file2, lc, offset);
-  const walk = (path10) => {
+  const walk = (path15) => {
     let node2 = root;
     let pair;
-    for (const seg of path10) {
+    for (const seg of path15) {
       if ((0, import_yaml.isMap)(node2)) {
         const found = node2.items.find((p) => (0, import_yaml.isPair)(p) && keyString(p.key) === String(seg));
         if (!found) return { node: node2, pair, complete: false };
@@ -30242,16 +30283,16 @@ function makeDoc(file2, lc, doc, index2, value) {
     index: index2,
     file: file2,
     location: at2(startOffset),
-    locate(path10) {
-      return at2(offsetOf(walk(path10).node));
+    locate(path15) {
+      return at2(offsetOf(walk(path15).node));
     },
-    locateKey(path10) {
-      const r = walk(path10);
-      if (r.complete && r.pair && path10.length > 0) return at2(offsetOf(r.pair.key));
+    locateKey(path15) {
+      const r = walk(path15);
+      if (r.complete && r.pair && path15.length > 0) return at2(offsetOf(r.pair.key));
       return at2(offsetOf(r.node));
     },
-    has(path10) {
-      return walk(path10).complete;
+    has(path15) {
+      return walk(path15).complete;
     }
   };
 }
@@ -30473,36 +30514,36 @@ function describeReserved(c) {
   return c === "\0" ? "the NUL character U+0000" : "the control character U+0001";
 }
 function reservedInValues(y, diagnostics) {
-  const walk = (v, path10) => {
+  const walk = (v, path15) => {
     if (typeof v === "string") {
       const at2 = v.search(RESERVED_CHARS);
       if (at2 >= 0) {
         diagnostics.push(
           error("control-char", `${describeReserved(v[at2])} is not allowed (${RESERVED_WHY[v[at2]]})`, {
-            field: formatFieldPath(path10),
-            location: y.locate(path10),
+            field: formatFieldPath(path15),
+            location: y.locate(path15),
             hint: 'remove the escape ("\\0", "\\x00", "\\u0000", "\\x01", ...) from the string'
           })
         );
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path10, i]));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path15, i]));
     else if (isPlainObject2(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if (RESERVED_CHARS.test(k)) walk(k, [...path10, k]);
-        walk(x, [...path10, k]);
+        if (RESERVED_CHARS.test(k)) walk(k, [...path15, k]);
+        walk(x, [...path15, k]);
       }
     }
   };
   walk(y.value, []);
 }
-function refuseIncludes(path10, text, diagnostics) {
+function refuseIncludes(path15, text, diagnostics) {
   let ok = true;
   for (const tag of text.matchAll(/<%(?![%#])[\s\S]*?(?:%>|$)/g)) {
     for (const call of tag[0].matchAll(/(?<![\w$.])include\s*\(/g)) {
       ok = false;
       diagnostics.push(
         error("render-include", "include() is not allowed in a template or snippet", {
-          location: positionInText(path10, text, tag.index + call.index),
+          location: positionInText(path15, text, tag.index + call.index),
           hint: INCLUDE_HINT
         })
       );
@@ -30513,8 +30554,8 @@ function refuseIncludes(path10, text, diagnostics) {
 function located(doc, y) {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
-function loadManifestFile(path10, text, factory, diagnostics, failed) {
-  const parsed = parseYaml(path10, text);
+function loadManifestFile(path15, text, factory, diagnostics, failed) {
+  const parsed = parseYaml(path15, text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.addAnything();
   for (const y of parsed.docs) {
@@ -30731,34 +30772,34 @@ function validate2(schema, y, diagnostics, what) {
   return void 0;
 }
 function issueDiagnostics(issue2, prefix, schema, y, what) {
-  const path10 = [...prefix, ...issue2.path];
-  const field = formatFieldPath(path10);
-  const loc = () => y.locate(path10);
+  const path15 = [...prefix, ...issue2.path];
+  const field = formatFieldPath(path15);
+  const loc = () => y.locate(path15);
   switch (issue2.code) {
     case "unrecognized_keys": {
-      const allowed = shapeKeysAt(schema, path10, y.value);
+      const allowed = shapeKeysAt(schema, path15, y.value);
       return issue2.keys.map((key) => {
-        const moved = what === "Product" && path10.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
+        const moved = what === "Product" && path15.length === 0 && key === "args" ? "build args belong to the manifest: move them under args: of the Manifest this product names (a fragment declares each one with its default);" : "";
         const hint = [moved || didYouMean(key, allowed), allowed.length > 0 ? `allowed fields: ${allowed.join(", ")}` : ""].filter(Boolean).join(" ");
         return error("unknown-field", `unknown field "${key}" in ${what}`, {
-          field: formatFieldPath([...path10, key]),
-          location: y.locateKey([...path10, key]),
+          field: formatFieldPath([...path15, key]),
+          location: y.locateKey([...path15, key]),
           ...hint ? { hint } : {}
         });
       });
     }
     case "invalid_union": {
-      if (path10.length > 0 && valueAt(y.value, path10) === void 0 && !y.has(path10)) {
-        const key = String(path10[path10.length - 1]);
-        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path10), hint: `add "${key}:"` })];
+      if (path15.length > 0 && valueAt(y.value, path15) === void 0 && !y.has(path15)) {
+        const key = String(path15[path15.length - 1]);
+        return [error("schema", `missing required field "${key}" in ${what}`, { field, location: y.locate(path15), hint: `add "${key}:"` })];
       }
       const branches = issue2.errors.filter((b) => b.length > 0);
       if (branches.length === 0) break;
-      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path10, y)));
+      const missingOnly = branches.every((b) => b.some((i) => isMissing(i, path15, y)));
       const best = [...branches].sort((a, b) => a.length - b.length)[0];
       const tie = branches.filter((b) => b.length === best.length).length > 1;
       if (missingOnly && tie) {
-        const needed = branches.map((b) => b.find((i) => isMissing(i, path10, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
+        const needed = branches.map((b) => b.find((i) => isMissing(i, path15, y))).map((i) => i ? String(i.path[i.path.length - 1]) : "").filter(Boolean);
         return [
           error("schema", "this entry matches none of the allowed shapes", {
             field,
@@ -30767,15 +30808,15 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
           })
         ];
       }
-      return best.flatMap((i) => issueDiagnostics(i, path10, schema, y, what));
+      return best.flatMap((i) => issueDiagnostics(i, path15, schema, y, what));
     }
     case "invalid_key": {
       const inner = issue2.issues[0];
-      const key = String(path10[path10.length - 1]);
+      const key = String(path15[path15.length - 1]);
       return [
         error("schema", `key "${key}" ${inner ? friendly(inner) : "is not allowed"}`, {
           field,
-          location: y.locateKey(path10),
+          location: y.locateKey(path15),
           hint: "rename the key"
         })
       ];
@@ -30783,21 +30824,21 @@ function issueDiagnostics(issue2, prefix, schema, y, what) {
     default:
       break;
   }
-  if (isMissing(issue2, [], y, path10)) {
+  if (isMissing(issue2, [], y, path15)) {
     return [
-      error("schema", `missing required field "${String(path10[path10.length - 1])}" in ${what}`, {
+      error("schema", `missing required field "${String(path15[path15.length - 1])}" in ${what}`, {
         field,
-        location: y.locate(path10),
-        hint: `add "${String(path10[path10.length - 1])}:"`
+        location: y.locate(path15),
+        hint: `add "${String(path15[path15.length - 1])}:"`
       })
     ];
   }
-  return [error("schema", friendly(issue2, valueAt(y.value, path10)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path10)) })];
+  return [error("schema", friendly(issue2, valueAt(y.value, path15)), { field, location: loc(), hint: hintFor(issue2, valueAt(y.value, path15)) })];
 }
 function isMissing(issue2, prefix, y, full) {
   if (issue2.code !== "invalid_type") return false;
-  const path10 = full ?? [...prefix, ...issue2.path];
-  return path10.length > 0 && valueAt(y.value, path10) === void 0 && !y.has(path10);
+  const path15 = full ?? [...prefix, ...issue2.path];
+  return path15.length > 0 && valueAt(y.value, path15) === void 0 && !y.has(path15);
 }
 function typeWord(t) {
   return TYPE_WORDS[t] ?? t;
@@ -30847,9 +30888,9 @@ function hintFor(issue2, actual) {
       return "see the file formats in docs/architecture.md";
   }
 }
-function valueAt(v, path10) {
+function valueAt(v, path15) {
   let cur = v;
-  for (const seg of path10) {
+  for (const seg of path15) {
     if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
     else if (isPlainObject2(cur)) cur = cur[String(seg)];
     else return void 0;
@@ -30859,7 +30900,7 @@ function valueAt(v, path10) {
 function defOf(s) {
   return s?._zod?.def;
 }
-function shapeKeysAt(schema, path10, root) {
+function shapeKeysAt(schema, path15, root) {
   let cur = schema;
   const unwrap = () => {
     for (; ; ) {
@@ -30887,14 +30928,14 @@ function shapeKeysAt(schema, path10, root) {
     }
     cur = best;
   };
-  for (let i = 0; i <= path10.length; i++) {
+  for (let i = 0; i <= path15.length; i++) {
     unwrap();
-    pickUnion(valueAt(root, path10.slice(0, i)));
+    pickUnion(valueAt(root, path15.slice(0, i)));
     unwrap();
-    if (i === path10.length) break;
+    if (i === path15.length) break;
     const d2 = defOf(cur);
     if (!d2) return [];
-    if (d2.type === "object") cur = d2.shape?.[String(path10[i])];
+    if (d2.type === "object") cur = d2.shape?.[String(path15[i])];
     else if (d2.type === "array") cur = d2.element;
     else if (d2.type === "record") cur = d2.valueType;
     else return [];
@@ -31224,7 +31265,19 @@ var init_resolve = __esm({
             `merge its settings into the Policy at ${at(policy.locate(["kind"]))}`
           );
         }
-        if (policy) this.policy = policy.doc;
+        if (policy) {
+          this.policy = policy.doc;
+          for (const name of Object.keys(policy.doc.retention.poolArtifactDays)) {
+            if (pools.has(name)) continue;
+            this.err(
+              "unknown-pool",
+              `retention.poolArtifactDays names pool "${name}", which no Pool document defines`,
+              policy.locate(["retention", "poolArtifactDays", name]),
+              `retention.poolArtifactDays.${name}`,
+              `use one of: ${[...pools.keys()].sort().join(", ") || "(no pools)"}`
+            );
+          }
+        }
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
       unknownRef(kind, ref, versions, loc, field) {
@@ -33531,15 +33584,15 @@ var init_plan_outputs = __esm({
 });
 
 // src/core/path-classes.ts
-function matchesPattern(path10, pattern) {
-  if (pattern.endsWith("/**")) return path10.startsWith(pattern.slice(0, -2));
-  return path10 === pattern;
+function matchesPattern(path15, pattern) {
+  if (pattern.endsWith("/**")) return path15.startsWith(pattern.slice(0, -2));
+  return path15 === pattern;
 }
-function classifyPath(path10) {
-  if (/\.test\.[cm]?[jt]s$/.test(path10)) return "other";
-  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path10, p))) return "factory-wide";
-  if (SOURCE_PATTERNS.some((p) => matchesPattern(path10, p))) return "source";
-  if (GENERATED_PATTERNS.some((p) => matchesPattern(path10, p))) return "generated";
+function classifyPath(path15) {
+  if (/\.test\.[cm]?[jt]s$/.test(path15)) return "other";
+  if (FACTORY_WIDE_PATTERNS.some((p) => matchesPattern(path15, p))) return "factory-wide";
+  if (SOURCE_PATTERNS.some((p) => matchesPattern(path15, p))) return "source";
+  if (GENERATED_PATTERNS.some((p) => matchesPattern(path15, p))) return "generated";
   return "other";
 }
 var SOURCE_PATTERNS, GENERATED_PATTERNS, FACTORY_WIDE_PATTERNS, TRIGGER_PATHS;
@@ -33586,7 +33639,13 @@ var init_workflow_actions = __esm({
       downloadArtifact: { repo: "actions/download-artifact", sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", version: "v8.0.1" },
       // Composite (it runs upload-artifact v7.0.0, the pin above) and a node24 action.
       uploadPagesArtifact: { repo: "actions/upload-pages-artifact", sha: "fc324d3547104276b827a68afc52ff2a11cc49c9", version: "v5.0.0" },
-      deployPages: { repo: "actions/deploy-pages", sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0" }
+      deployPages: { repo: "actions/deploy-pages", sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", version: "v5.0.0" },
+      // Composite: downloads the cosign release it is given and checks it against the checksums
+      // written in the action itself. v4.1.2 is the newest tag (its commit 6f9f177 "Bump cosign to
+      // 3.0.6"); public workflows pin the same SHA with cosign-release v3.1.3, as we do.
+      cosignInstaller: { repo: "sigstore/cosign-installer", sha: "6f9f17788090df1f26f669e9d70d6ae9567deba6", version: "v4.1.2" },
+      // node24; only in the merge job, and only with Policy signing.attestations.
+      attest: { repo: "actions/attest", sha: "1e69f48acb82d1966a394da916b4c1698aa569d6", version: "v4.2.2" }
     };
   }
 });
@@ -33635,6 +33694,26 @@ var init_job_result = __esm({
 });
 
 // generators/workflow-common.ts
+function installCosign() {
+  return { name: "Install cosign", uses: usesRef(ACTIONS.cosignInstaller), with: { "cosign-release": COSIGN_RELEASE } };
+}
+function verifyEnv() {
+  return { FACTORY_COSIGN_PUBLIC_KEY: expr2("vars.FACTORY_COSIGN_PUBLIC_KEY"), FACTORY_COSIGN_TLOG: expr2("vars.FACTORY_COSIGN_TLOG") };
+}
+function signStep(name, args, allowHttp, extra = {}) {
+  return {
+    name,
+    ...extra,
+    env: {
+      ...extra.env,
+      FACTORY_COSIGN_KEY: expr2("secrets.FACTORY_COSIGN_KEY"),
+      FACTORY_COSIGN_PASSWORD: expr2("secrets.FACTORY_COSIGN_PASSWORD"),
+      FACTORY_COSIGN_TLOG: expr2("vars.FACTORY_COSIGN_TLOG"),
+      ALLOW_HTTP: String(allowHttp)
+    },
+    run: `bash ${SIGN_SCRIPT_PATH} ${args}`
+  };
+}
 function setupBuildx(pool2) {
   const b = (key) => pool2 ? `${pool2(`builder.${key}`)} || ` : "";
   const own2 = (key) => pool2 ? { [key]: expr2(`!vars.FACTORY_BUILDX_DRIVER && ${pool2(`builder.${key}`)} || ''`) } : {};
@@ -33681,7 +33760,8 @@ function render(value, header) {
       const perms = (0, import_yaml4.isMap)(job.value) ? job.value.get("permissions", true) : void 0;
       if (!(0, import_yaml4.isMap)(perms)) continue;
       for (const item of perms.items) {
-        const why = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : void 0;
+        const perm = (0, import_yaml4.isScalar)(item.key) && (0, import_yaml4.isScalar)(item.value) ? `${item.key.value}: ${item.value.value}` : void 0;
+        const why = perm ? JOB_PERMISSION_WHY[`${(0, import_yaml4.isScalar)(job.key) ? String(job.key.value) : ""} ${perm}`] ?? PERMISSION_WHY[perm] : void 0;
         if (why && (0, import_yaml4.isScalar)(item.value)) item.value.comment = ` ${why}`;
       }
     }
@@ -33689,7 +33769,7 @@ function render(value, header) {
   }
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
-var import_yaml4, expr2, ARTIFACT_RETENTION_DAYS, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, STEP_KEY_ORDER;
+var import_yaml4, expr2, RESULT_ARTIFACT_PREFIX, PERMISSION_WHY, COSIGN_RELEASE, SIGN_SCRIPT_PATH, JOB_PERMISSION_WHY, STEP_KEY_ORDER;
 var init_workflow_common = __esm({
   "generators/workflow-common.ts"() {
     "use strict";
@@ -33697,7 +33777,6 @@ var init_workflow_common = __esm({
     init_job_result();
     init_workflow_actions();
     expr2 = (e) => `\${{ ${e} }}`;
-    ARTIFACT_RETENTION_DAYS = 7;
     RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
     PERMISSION_WHY = {
       "contents: read": "check out the repository",
@@ -33706,7 +33785,16 @@ var init_workflow_common = __esm({
       "packages: write": "push images and manifest lists to ghcr.io",
       "pull-requests: write": "comment the plan and results on the pull request",
       "pages: write": "publish the dashboard and read-only API to GitHub Pages",
-      "id-token: write": "prove to GitHub Pages that this job deploys (the Pages OIDC check)"
+      "id-token: write": "an OIDC token: keyless cosign signatures (Sigstore), or the GitHub Pages deploy check",
+      "attestations: write": "store GitHub artifact attestations of the published manifest lists"
+    };
+    COSIGN_RELEASE = "v3.1.3";
+    SIGN_SCRIPT_PATH = "scripts/workflow/sign.sh";
+    JOB_PERMISSION_WHY = {
+      "base-watch contents: write": "push the branch with the new base pins",
+      "base-watch pull-requests: write": "open the pull request of the new base pins",
+      "gc packages: write": "delete unreferenced build-key tags and cache refs (factory gc)",
+      "gc-check packages: read": "read the registry inventory (factory gc --dry-run)"
     };
     STEP_KEY_ORDER = ["name", "id", "if", "continue-on-error", "uses", "with", "env", "run"];
   }
@@ -33761,6 +33849,87 @@ var init_pool_builder = __esm({
   }
 });
 
+// generators/workflow-maintenance.ts
+function checkout(persist, fetchDepth) {
+  const w = { "persist-credentials": persist };
+  if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
+  return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
+}
+function setupNode(policy) {
+  return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
+}
+function checkoutWatchCommit(when, shaExpr) {
+  return {
+    name: "Check out the new base pins",
+    if: when,
+    env: { REF: expr2(shaExpr), TOKEN: expr2("github.token") },
+    run: `bash ${CHECKOUT_REF_SCRIPT_PATH}`
+  };
+}
+function baseWatchJob(policy) {
+  const pr = policy.baseWatch.mode === "pull-request";
+  return {
+    name: "base watch",
+    if: "github.event_name == 'schedule'",
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 15,
+    permissions: pr ? { contents: "write", "pull-requests": "write" } : { contents: "write" },
+    outputs: { moved: expr2("steps.watch.outputs.moved"), sha: expr2("steps.watch.outputs.sha"), base: expr2("steps.watch.outputs.base") },
+    steps: [
+      // Keeps its token: the script pushes the watch branch. It runs no code from a pull request.
+      checkout(true, 0),
+      setupNode(policy),
+      {
+        name: "Watch the base images",
+        id: "watch",
+        env: {
+          WATCH_MODE: policy.baseWatch.mode,
+          WATCH_BRANCH: policy.baseWatch.branch,
+          DEFAULT_BRANCH: expr2("github.event.repository.default_branch"),
+          REPOSITORY: expr2("github.repository"),
+          GH_TOKEN: expr2("github.token")
+        },
+        run: `bash ${BASE_WATCH_SCRIPT_PATH}`
+      }
+    ]
+  };
+}
+function gcJob(policy, dryRun) {
+  const steps = [checkout(false), setupNode(policy)];
+  const login = loginStep("needs.plan.outputs.registry-host", dryRun ? "github.token" : "secrets.FACTORY_REGISTRY_PASSWORD || github.token");
+  steps.push(dryRun ? { ...login, "continue-on-error": true } : login);
+  steps.push({
+    name: dryRun ? "List what retention would delete" : "Delete what retention allows",
+    env: { REGISTRY: expr2("needs.plan.outputs.registry"), DRY_RUN: String(dryRun) },
+    run: `bash ${GC_SCRIPT_PATH}`
+  });
+  return {
+    name: dryRun ? "gc (dry run)" : "gc",
+    needs: "plan",
+    // A status function, as below every job under the plan: the watch above it is skipped on pull requests.
+    if: `!cancelled() && needs.plan.result == 'success' && ${dryRun ? "github.event_name == 'pull_request'" : "github.event_name == 'schedule'"}`,
+    "runs-on": HOSTED_RUNNER,
+    "timeout-minutes": 30,
+    permissions: dryRun ? { contents: "read", packages: "read" } : { contents: "read", packages: "write" },
+    steps
+  };
+}
+function gcJobs(policy) {
+  return { gc: gcJob(policy, false), "gc-check": gcJob(policy, true) };
+}
+var BASE_WATCH_SCRIPT_PATH, GC_SCRIPT_PATH, CHECKOUT_REF_SCRIPT_PATH, HOSTED_RUNNER;
+var init_workflow_maintenance = __esm({
+  "generators/workflow-maintenance.ts"() {
+    "use strict";
+    init_workflow_actions();
+    init_workflow_common();
+    BASE_WATCH_SCRIPT_PATH = "scripts/workflow/base-watch.sh";
+    GC_SCRIPT_PATH = "scripts/workflow/gc.sh";
+    CHECKOUT_REF_SCRIPT_PATH = "scripts/workflow/checkout-ref.sh";
+    HOSTED_RUNNER = "ubuntu-24.04";
+  }
+});
+
 // generators/workflow-pool.ts
 function policyActionInputs(policy) {
   const w = {};
@@ -33789,9 +33958,18 @@ function legJob(policy) {
   };
   const steps = [
     { name: "Check out", uses: usesRef(ACTIONS.checkout), with: { "persist-credentials": false } },
+    // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
+    checkoutWatchCommit("inputs.ref != ''", "inputs.ref"),
     setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep("inputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"), if: "inputs.push" },
     { name: "Build and test", id: "build", uses: "./", with: build2 },
+    // The image the leg pushed is the one its bk-<key> tag names: later plans reuse it and merges
+    // publish it only when this signature verifies (src/supply/trust.ts).
+    { ...installCosign(), if: PUSHED },
+    signStep("Sign the pushed image", '"$IMAGE"', policy.registry.insecure, {
+      if: PUSHED,
+      env: { IMAGE: `${expr2("inputs.registry")}/${expr2("matrix.image")}@${expr2("steps.build.outputs.digest")}` }
+    }),
     {
       name: "Upload the result",
       if: "always()",
@@ -33799,7 +33977,7 @@ function legJob(policy) {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr2("matrix.target")}`,
         path: `${JOB_RESULT_DIR}/`,
-        "retention-days": ARTIFACT_RETENTION_DAYS,
+        "retention-days": pool("artifact-days"),
         "if-no-files-found": "ignore"
       }
     }
@@ -33824,33 +34002,48 @@ function poolWorkflow(policy) {
         inputs: {
           pool: input2(
             "string",
-            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)"
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)"
           ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
           push: { ...input2("boolean", "push the images", false), default: false },
           registry: input2("string", "host and namespace of the images"),
           "registry-host": input2("string", "the host to log in to"),
-          environment: { ...input2("string", "GitHub environment of the legs (the pool push-environment)", false), default: "" }
+          environment: {
+            ...input2(
+              "string",
+              "GitHub environment of the legs, whose secrets push and sign (Policy signing.environment or the pool push-environment)",
+              false
+            ),
+            default: ""
+          },
+          ref: { ...input2("string", "the commit to build (the base watch commit); empty for the event commit", false), default: "" }
         },
-        secrets: { FACTORY_REGISTRY_PASSWORD: { description: "registry password; GITHUB_TOKEN when empty", required: false } }
+        // Passed by name by the caller; with an environment, the environment's values win.
+        secrets: {
+          FACTORY_REGISTRY_PASSWORD: { description: "registry password; GITHUB_TOKEN when empty", required: false },
+          FACTORY_COSIGN_KEY: { description: "cosign private key to sign with; keyless (GitHub OIDC) when empty", required: false },
+          FACTORY_COSIGN_PASSWORD: { description: "password of FACTORY_COSIGN_KEY", required: false }
+        }
       }
     },
     jobs
   };
   return render(value, HEADER);
 }
-var POOL_WORKFLOW_PATH, HEADER, input2, pool;
+var POOL_WORKFLOW_PATH, HEADER, input2, pool, PUSHED;
 var init_workflow_pool = __esm({
   "generators/workflow-pool.ts"() {
     "use strict";
     init_job_result();
     init_workflow_actions();
+    init_workflow_maintenance();
     init_workflow_common();
     POOL_WORKFLOW_PATH = ".github/workflows/factory-pool.yml";
     HEADER = " generated by factory, do not edit: the build jobs of one pool, called by factory.yml; change manifests/ and run `factory generate`.";
     input2 = (type, description, required2 = true) => ({ description, type, required: required2 });
     pool = (key) => expr2(`fromJSON(inputs.pool).${key}`);
+    PUSHED = "inputs.push && steps.build.outputs.result == 'passed' && steps.build.outputs.digest != ''";
   }
 });
 
@@ -33867,16 +34060,16 @@ gh pr comment "$PR_NUMBER" --repo "$REPOSITORY" --body-file summary.md --edit-la
 });
 
 // generators/workflow.ts
-function checkout(fetchDepth) {
+function checkout2(fetchDepth) {
   const w = { "persist-credentials": false };
   if (fetchDepth !== void 0) w["fetch-depth"] = fetchDepth;
   return { name: "Check out", uses: usesRef(ACTIONS.checkout), with: w };
 }
-function setupNode(policy) {
+function setupNode2(policy) {
   return { name: "Set up Node.js", uses: usesRef(ACTIONS.setupNode), with: { "node-version": policy.workflow["node-version"] } };
 }
-function download(name, path10) {
-  const w = typeof name === "string" ? { name, path: path10 } : { pattern: name.pattern, path: path10, "merge-multiple": true };
+function download(name, path15) {
+  const w = typeof name === "string" ? { name, path: path15 } : { pattern: name.pattern, path: path15, "merge-multiple": true };
   return { name: `Download ${typeof name === "string" ? name : name.pattern}`, uses: usesRef(ACTIONS.downloadArtifact), with: w };
 }
 function planJob(pools, policy) {
@@ -33885,7 +34078,9 @@ function planJob(pools, policy) {
     "registry-host": expr2("steps.plan.outputs.registry-host"),
     push: expr2("steps.plan.outputs.push"),
     [PLAN_OUTPUTS.build]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.build}`),
-    [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`)
+    [PLAN_OUTPUTS.merges]: expr2(`steps.plan.outputs.${PLAN_OUTPUTS.merges}`),
+    // The commit the legs build: the base watch's new pins on a schedule, else empty (the event's).
+    ref: expr2("steps.plan.outputs.ref")
   };
   for (const { pool: pool2, shards } of pools) {
     for (let shard = 1; shard <= shards; shard++) {
@@ -33896,19 +34091,26 @@ function planJob(pools, policy) {
   }
   return {
     name: "plan",
-    "runs-on": HOSTED_RUNNER,
+    needs: "base-watch",
+    // The watch runs on the schedule only; a skipped watch must not skip the plan.
+    if: "!cancelled() && needs.base-watch.result != 'failure'",
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 15,
     permissions: { contents: "read" },
     outputs,
     steps: [
       // Full history: the plan diffs the event's base commit against HEAD.
-      checkout(0),
-      setupNode(policy),
+      checkout2(0),
+      checkoutWatchCommit("needs.base-watch.outputs.moved == 'true'", "needs.base-watch.outputs.sha"),
+      setupNode2(policy),
+      // A build-key hit counts only when cosign verifies the image as the factory's.
+      installCosign(),
       {
         // The compiled CLI (bin/factory.js, dist-cli/ is checked in): no npm install.
         name: "Plan affected targets",
         id: "plan",
         env: {
+          ...verifyEnv(),
           EVENT_NAME: expr2("github.event_name"),
           OWNER: expr2("github.repository_owner"),
           FACTORY_REGISTRY: expr2("vars.FACTORY_REGISTRY"),
@@ -33918,14 +34120,17 @@ function planJob(pools, policy) {
           INPUT_PLATFORMS: expr2("inputs.platforms"),
           INPUT_PUSH: expr2("inputs.push"),
           INPUT_PROMOTE: expr2("inputs.promote"),
-          INPUT_FORCE: expr2("inputs.force")
+          INPUT_FORCE: expr2("inputs.force"),
+          WATCH_MOVED: expr2("needs.base-watch.outputs.moved"),
+          WATCH_BASE: expr2("needs.base-watch.outputs.base"),
+          WATCH_SHA: expr2("needs.base-watch.outputs.sha")
         },
         run: `bash ${PLAN_SCRIPT_PATH}`
       },
       {
         name: "Upload the plan",
         uses: usesRef(ACTIONS.uploadArtifact),
-        with: { name: PLAN_ARTIFACT, path: "plan.json", "retention-days": ARTIFACT_RETENTION_DAYS, "if-no-files-found": "error" }
+        with: { name: PLAN_ARTIFACT, path: "plan.json", "retention-days": policy.retention.artifactDays, "if-no-files-found": "error" }
       }
     ]
   };
@@ -33933,7 +34138,7 @@ function planJob(pools, policy) {
 function poolPushes(pool2) {
   return !pool2["self-hosted"] || pool2["push-environment"] !== void 0;
 }
-function poolJob(pool2, trusted, shard, shards) {
+function poolJob(pool2, policy, trusted, shard, shards) {
   const names = poolOutputNames(pool2.name, shard);
   const pushes = trusted && poolPushes(pool2);
   const labels = typeof pool2["runs-on"] === "string" ? [pool2["runs-on"]] : [...pool2["runs-on"]];
@@ -33944,7 +34149,8 @@ function poolJob(pool2, trusted, shard, shards) {
     // Shards run side by side: split the pool's parallelism between them.
     "max-parallel": Math.max(1, Math.floor(pool2["max-parallel"] / shards)),
     cache: pool2.cache,
-    retries: pool2.retries
+    retries: pool2.retries,
+    "artifact-days": policy.retention.poolArtifactDays[pool2.name] ?? policy.retention.artifactDays
   };
   const builder = poolBuilderSettings(pool2);
   if (builder) settings.builder = builder;
@@ -33955,40 +34161,66 @@ function poolJob(pool2, trusted, shard, shards) {
     ...trusted ? { trusted } : {},
     ...pushes ? { push: expr2("needs.plan.outputs.push == 'true'") } : {},
     registry: expr2("needs.plan.outputs.registry"),
-    "registry-host": expr2("needs.plan.outputs.registry-host")
+    "registry-host": expr2("needs.plan.outputs.registry-host"),
+    ...trusted ? { ref: expr2("needs.plan.outputs.ref") } : {}
   };
   const job = {
     name: `${trusted ? "build" : "check"} ${pool2.name}${shardSuffix(shard)}`,
     needs: "plan",
-    if: `${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
-    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI.
-    permissions: pushes ? { actions: "read", contents: "read", packages: "write" } : { actions: "read", contents: "read" },
+    // PLAN_SUCCEEDED: without a status function, a job is skipped when any job above it was,
+    // and the base watch above the plan is skipped on every event but the schedule.
+    if: `${PLAN_SUCCEEDED} && ${trusted ? NOT_PR : pool2["self-hosted"] ? SAME_REPO_PR : IS_PR} && needs.plan.outputs.${names.count} != '0'`,
+    // actions: read lets a leg read its own queue times (the jobs API) for the record's queue-wait KPI;
+    // id-token: write lets a pushing leg sign its image keyless.
+    permissions: pushes ? { actions: "read", contents: "read", packages: "write", "id-token": "write" } : { actions: "read", contents: "read" },
     uses: `./${POOL_WORKFLOW_PATH}`,
     with: w
   };
-  if (pushes && pool2["push-environment"]) w.environment = pool2["push-environment"];
-  else if (pushes && !pool2["self-hosted"]) job.secrets = { FACTORY_REGISTRY_PASSWORD: expr2("secrets.FACTORY_REGISTRY_PASSWORD") };
+  if (pushes) {
+    w.environment = pool2["push-environment"] ?? policy.signing.environment;
+    job.secrets = Object.fromEntries(PUSH_SECRETS.map((n) => [n, expr2(`secrets.${n}`)]));
+  }
   return job;
 }
 function mergeJob(buildJobs, policy) {
+  const attest = policy.signing.attestations;
+  const steps = [
+    checkout2(),
+    setupNode2(policy),
+    download(PLAN_ARTIFACT, "."),
+    { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
+    setupBuildx(),
+    loginStep("needs.plan.outputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"),
+    installCosign(),
+    {
+      // Verifies every source image (signature, provenance) before it writes a list.
+      name: "Create manifest lists",
+      env: verifyEnv(),
+      run: `node bin/factory.js merge --plan plan.json --results results --published ${PUBLISHED}${attest ? ` --checksums ${PUBLISHED_SUMS}` : ""}`
+    },
+    // Lists published before a refused one are signed too: the merge exits 1 but wrote them.
+    signStep("Sign the manifest lists", `--file ${PUBLISHED}`, policy.registry.insecure, { if: `!cancelled() && hashFiles('${PUBLISHED}') != ''` })
+  ];
+  if (attest) {
+    steps.push({
+      name: "Attest the manifest lists",
+      if: `!cancelled() && hashFiles('${PUBLISHED_SUMS}') != ''`,
+      uses: usesRef(ACTIONS.attest),
+      with: { "subject-checksums": PUBLISHED_SUMS }
+    });
+  }
   return {
     name: "merge manifest lists",
     needs: ["plan", ...buildJobs],
     // Runs when some legs failed too: lists whose platforms all built are still published;
     // `factory merge` refuses the others.
     if: `always() && !cancelled() && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.merges} != '0'`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 30,
-    permissions: { contents: "read", packages: "write" },
-    steps: [
-      checkout(),
-      setupNode(policy),
-      download(PLAN_ARTIFACT, "."),
-      { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
-      setupBuildx(),
-      loginStep("needs.plan.outputs.registry-host", "secrets.FACTORY_REGISTRY_PASSWORD || github.token"),
-      { name: "Create manifest lists", run: "node bin/factory.js merge --plan plan.json --results results" }
-    ]
+    // The secrets that push and sign are the environment's: release managers protect it.
+    environment: policy.signing.environment,
+    permissions: { contents: "read", packages: "write", "id-token": "write", ...attest ? { attestations: "write" } : {} },
+    steps
   };
 }
 function recordJob(buildJobs, historyDays) {
@@ -33997,13 +34229,13 @@ function recordJob(buildJobs, historyDays) {
     needs: ["plan", ...buildJobs],
     // Failed legs leave records too: the record job runs whatever the builds' result.
     if: `always() && !cancelled() && ${NOT_PR} && needs.plan.result == 'success' && needs.plan.outputs.push == 'true' && needs.plan.outputs.${PLAN_OUTPUTS.build} != '0'`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 15,
     permissions: { contents: "write" },
     steps: [
       // The one checkout that keeps its token: mode record pushes the records commit with it.
       // This job runs no code from the change beyond the action itself, and uploads nothing.
-      { ...checkout(), with: { "persist-credentials": true } },
+      { ...checkout2(), with: { "persist-credentials": true } },
       { name: "Commit the records", uses: "./", with: { mode: "record", "history-days": String(historyDays) } }
     ]
   };
@@ -34013,12 +34245,12 @@ function summaryJob(poolJobs, policy) {
     name: "summary",
     needs: ["plan", ...poolJobs],
     if: "always() && needs.plan.result == 'success'",
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 10,
     permissions: { contents: "read" },
     steps: [
-      checkout(),
-      setupNode(policy),
+      checkout2(),
+      setupNode2(policy),
       download(PLAN_ARTIFACT, "."),
       // No result at all (every leg skipped or cancelled) is a valid state for a summary.
       { ...download({ pattern: `${RESULT_ARTIFACT_PREFIX}*` }, "results"), "continue-on-error": true },
@@ -34026,7 +34258,7 @@ function summaryJob(poolJobs, policy) {
       {
         name: "Upload the summary",
         uses: usesRef(ACTIONS.uploadArtifact),
-        with: { name: SUMMARY_ARTIFACT, path: "summary.md", "retention-days": ARTIFACT_RETENTION_DAYS }
+        with: { name: SUMMARY_ARTIFACT, path: "summary.md", "retention-days": policy.retention.artifactDays }
       }
     ]
   };
@@ -34036,13 +34268,13 @@ function pagesJob(policy) {
     name: "publish the dashboard",
     needs: "record",
     if: `always() && needs.record.result == 'success' && ${NOT_PR}`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 10,
     permissions: { contents: "read", pages: "write", "id-token": "write" },
     environment: { name: "github-pages", url: expr2("steps.deploy.outputs.page_url") },
     steps: [
-      { ...checkout(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
-      setupNode(policy),
+      { ...checkout2(), with: { "persist-credentials": false, ref: expr2("github.ref_name") } },
+      setupNode2(policy),
       { name: "Build the site", run: "node bin/factory.js site --out _site" },
       { name: "Upload the site", uses: usesRef(ACTIONS.uploadPagesArtifact), with: { path: "_site" } },
       { name: "Deploy to GitHub Pages", id: "deploy", uses: usesRef(ACTIONS.deployPages) }
@@ -34055,7 +34287,7 @@ function commentJob() {
     needs: "summary",
     // Fork pull requests get a read-only token: commenting would fail, so it is not tried.
     if: `always() && needs.summary.result == 'success' && ${SAME_REPO_PR}`,
-    "runs-on": HOSTED_RUNNER,
+    "runs-on": HOSTED_RUNNER2,
     "timeout-minutes": 5,
     permissions: { "pull-requests": "write" },
     steps: [
@@ -34073,14 +34305,14 @@ function commentJob() {
   };
 }
 function workflow(pools, policy) {
-  const jobs = { plan: planJob(pools, policy) };
+  const jobs = { "base-watch": baseWatchJob(policy), plan: planJob(pools, policy) };
   const trustedJobs = [];
   const prJobs = [];
   for (const trusted of [false, true]) {
     for (const { pool: pool2, shards } of pools) {
       for (let shard = 1; shard <= shards; shard++) {
         const id = `${trusted ? "build" : "check"}-${poolSlug(pool2.name)}${shardSuffix(shard)}`;
-        jobs[id] = poolJob(pool2, trusted, shard, shards);
+        jobs[id] = poolJob(pool2, policy, trusted, shard, shards);
         (trusted ? trustedJobs : prJobs).push(id);
       }
     }
@@ -34090,6 +34322,7 @@ function workflow(pools, policy) {
   if (policy.site.pages) jobs.pages = pagesJob(policy);
   jobs.summary = summaryJob([...prJobs, ...trustedJobs], policy);
   jobs.comment = commentJob();
+  Object.assign(jobs, gcJobs(policy));
   orderSteps(jobs);
   const paths = [...TRIGGER_PATHS];
   return {
@@ -34152,7 +34385,7 @@ function generateWorkflows(factory) {
     { path: WORKFLOW_PATH, text: render(workflow(jobs, factory.policy), HEADER2) }
   ];
 }
-var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER, SCHEDULE_CRON, PLAN_ARTIFACT, SUMMARY_ARTIFACT, IS_PR, NOT_PR, SAME_REPO_PR;
+var WORKFLOW_PATH, ACTIONLINT_CONFIG_PATH, PLAN_SCRIPT_PATH, HEADER2, HOSTED_RUNNER2, SCHEDULE_CRON, PLAN_ARTIFACT, PUBLISHED, PUBLISHED_SUMS, SUMMARY_ARTIFACT, IS_PR, NOT_PR, PLAN_SUCCEEDED, SAME_REPO_PR, PUSH_SECRETS;
 var init_workflow = __esm({
   "generators/workflow.ts"() {
     "use strict";
@@ -34163,17 +34396,22 @@ var init_workflow = __esm({
     init_pool_builder();
     init_workflow_pool();
     init_workflow_scripts();
+    init_workflow_maintenance();
     WORKFLOW_PATH = ".github/workflows/factory.yml";
     ACTIONLINT_CONFIG_PATH = ".github/actionlint.yaml";
     PLAN_SCRIPT_PATH = "scripts/workflow/plan.sh";
     HEADER2 = " generated by factory, do not edit: change manifests/ (Pool and Policy documents) and run `factory generate`.";
-    HOSTED_RUNNER = "ubuntu-24.04";
-    SCHEDULE_CRON = "23 4 * * 1";
+    HOSTED_RUNNER2 = "ubuntu-24.04";
+    SCHEDULE_CRON = "23 4 * * *";
     PLAN_ARTIFACT = "factory-plan";
+    PUBLISHED = "published.txt";
+    PUBLISHED_SUMS = "published.sha256";
     SUMMARY_ARTIFACT = "factory-summary";
     IS_PR = "github.event_name == 'pull_request'";
     NOT_PR = "github.event_name != 'pull_request'";
+    PLAN_SUCCEEDED = "!cancelled() && needs.plan.result == 'success'";
     SAME_REPO_PR = `${IS_PR} && github.event.pull_request.head.repo.full_name == github.repository`;
+    PUSH_SECRETS = ["FACTORY_REGISTRY_PASSWORD", "FACTORY_COSIGN_KEY", "FACTORY_COSIGN_PASSWORD"];
   }
 });
 
@@ -34283,15 +34521,15 @@ function matches(r, ref) {
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add = (ref, r) => {
+  const add2 = (ref, r) => {
     const have = out.get(ref);
     if (!have) out.set(ref, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
-    add(r.product.id, r);
-    if (r.template) add(r.template.ref, r);
-    for (const f of r.fragments) add(f.ref, r);
+    add2(r.product.id, r);
+    if (r.template) add2(r.template.ref, r);
+    for (const f of r.fragments) add2(f.ref, r);
   }
   return out;
 }
@@ -34398,7 +34636,12 @@ var init_record = __esm({
       platform: external_exports.string(),
       template: external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() }).optional(),
       fragments: external_exports.array(external_exports.object({ ref: external_exports.string(), digest: Digest3.optional() })),
-      base: external_exports.object({ image: external_exports.string().optional(), digest: Digest3.optional() }),
+      base: external_exports.object({
+        image: external_exports.string().optional(),
+        digest: Digest3.optional(),
+        /** When the base watch first saw this digest under the base's tag (the lock pin's `seen`): where time to patch starts. */
+        seenAt: external_exports.string().datetime().optional()
+      }),
       image: external_exports.object({ refs: external_exports.array(external_exports.string()), digest: Digest3.optional(), pushed: external_exports.boolean() }),
       result: external_exports.enum(["passed", "failed"]),
       failure: ErrorReportSchema.optional(),
@@ -34441,8 +34684,69 @@ var init_record = __esm({
 });
 
 // src/obs/history.ts
+function historyPath(recordsDir, finishedAt) {
+  const [y, m] = finishedAt.slice(0, 7).split("-");
+  return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.jsonl`;
+}
+function aggregatePath(recordsDir, month) {
+  const [y, m] = month.split("-");
+  return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.aggregate.json`;
+}
 function buildKey(r) {
   return `${r.target}\0${r.run.repository}\0${r.run.id}\0${r.run.attempt}`;
+}
+function historyLine(r) {
+  const slim = r.failure ? { ...r, failure: { ...r.failure, log: [] } } : r;
+  return JSON.stringify(RecordSchema.parse(slim));
+}
+function compare(a, b) {
+  for (const [x, y] of [
+    [a.finishedAt, b.finishedAt],
+    [a.target, b.target],
+    [a.run.id, b.run.id],
+    [a.run.attempt, b.run.attempt]
+  ]) {
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function parseHistory(text, file2) {
+  const records = [];
+  const problems = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      records.push(parseRecord(line, `${file2}:${i + 1}`));
+    } catch (e) {
+      problems.push({ file: file2, line: i + 1, message: e.message.replace(`${file2}:${i + 1}: `, "") });
+    }
+  });
+  return { records, problems };
+}
+function mergeHistory(existing, added, file2) {
+  const { records } = parseHistory(existing, file2);
+  const keep = existing.split("\n").filter((l) => l.trim() !== "");
+  const bad = keep.filter((l) => {
+    try {
+      parseRecord(l, file2);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const byKey = new Map(records.map((r) => [buildKey(r), r]));
+  for (const r of added) if (!byKey.has(buildKey(r))) byKey.set(buildKey(r), r);
+  const lines = [...byKey.values()].sort(compare).map(historyLine);
+  return [...lines, ...bad].map((l) => `${l}
+`).join("");
+}
+function byMonthFile(recordsDir, records) {
+  const out = /* @__PURE__ */ new Map();
+  for (const r of records) {
+    const p = historyPath(recordsDir, r.finishedAt);
+    out.set(p, [...out.get(p) ?? [], r]);
+  }
+  return out;
 }
 var HISTORY_DIR, AGGREGATE_SCHEMA;
 var init_history = __esm({
@@ -34481,6 +34785,63 @@ var init_stats = __esm({
 function retried(r) {
   return (r.attempts ?? 1) > 1 || Number(r.run.attempt) > 1;
 }
+function pcts(values) {
+  const p50 = percentile(values, 50);
+  const p95 = percentile(values, 95);
+  return p50 === void 0 || p95 === void 0 ? void 0 : { p50, p95 };
+}
+function add(a, r) {
+  const base = a ?? {
+    product: r.product.id,
+    platform: r.platform,
+    builds: 0,
+    passed: 0,
+    failed: 0,
+    retried: 0,
+    pushed: 0,
+    steps: { total: 0, cached: 0 },
+    tests: { total: 0, passed: 0, failed: 0, skipped: 0 },
+    firstAt: r.finishedAt,
+    lastAt: r.finishedAt
+  };
+  const out = {
+    ...base,
+    builds: base.builds + 1,
+    passed: base.passed + (r.result === "passed" ? 1 : 0),
+    failed: base.failed + (r.result === "failed" ? 1 : 0),
+    retried: base.retried + (retried(r) ? 1 : 0),
+    pushed: base.pushed + (r.image.pushed ? 1 : 0),
+    steps: { total: base.steps.total + r.kpis.steps.total, cached: base.steps.cached + r.kpis.steps.cached },
+    tests: {
+      total: base.tests.total + r.tests.total,
+      passed: base.tests.passed + r.tests.passed,
+      failed: base.tests.failed + r.tests.failed,
+      skipped: base.tests.skipped + r.tests.skipped
+    },
+    firstAt: r.finishedAt < base.firstAt ? r.finishedAt : base.firstAt,
+    lastAt: r.finishedAt > base.lastAt ? r.finishedAt : base.lastAt
+  };
+  const size = r.finishedAt >= base.lastAt ? r.kpis.imageSizeBytes ?? base.imageSizeBytes : base.imageSizeBytes;
+  if (size !== void 0) out.imageSizeBytes = size;
+  return out;
+}
+function aggregateMonth(month, records, into) {
+  const targets = { ...into?.targets ?? {} };
+  const sorted = [...records].sort((a, b) => a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0);
+  for (const r of sorted) targets[r.target] = add(targets[r.target], r);
+  for (const [t, agg] of Object.entries(targets)) {
+    if (into?.targets[t]?.wallTimeMs) continue;
+    const mine = sorted.filter((r) => r.target === t);
+    const wall = pcts(mine.map((r) => r.kpis.wallTimeMs));
+    const queue = pcts(mine.flatMap((r) => r.kpis.queueWaitMs === void 0 ? [] : [r.kpis.queueWaitMs]));
+    targets[t] = { ...agg, ...wall ? { wallTimeMs: wall } : {}, ...queue ? { queueWaitMs: queue } : {} };
+  }
+  const names = Object.keys(targets).sort();
+  return { schema: AGGREGATE_SCHEMA, month, targets: Object.fromEntries(names.map((n) => [n, targets[n]])) };
+}
+function serializeAggregate(a) {
+  return JSON.stringify(AggregateSchema.parse(a), null, 2) + "\n";
+}
 function parseAggregate(text, file2) {
   let data;
   try {
@@ -34494,6 +34855,11 @@ function parseAggregate(text, file2) {
     throw new Error(`${file2}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
   }
   return r.data;
+}
+function monthIsDue(month, now, rawDays) {
+  const [y, m] = month.split("-").map(Number);
+  const end = Date.UTC(y, m, 1);
+  return end <= now.getTime() - rawDays * 864e5;
 }
 var Count, Pcts, TargetAggregateSchema, AggregateSchema;
 var init_aggregate = __esm({
@@ -34534,7 +34900,7 @@ function push(m, k, v) {
   if (have) have.push(v);
   else m.set(k, [v]);
 }
-function pcts(values) {
+function pcts2(values) {
   const sorted = Float64Array.from(values).sort();
   const p50 = percentile(sorted, 50, true);
   const p95 = percentile(sorted, 95, true);
@@ -34654,8 +35020,8 @@ function group(key, records, aggs, depthCap) {
     successRate: ratio(t.passed, t.builds),
     retryRate: ratio(t.retried, t.builds),
     cacheHitRatio: ratio(t.cached, t.steps),
-    wallTimeMs: pcts(records.map((r) => r.kpis.wallTimeMs)),
-    queueWaitMs: pcts(waits)
+    wallTimeMs: pcts2(records.map((r) => r.kpis.wallTimeMs)),
+    queueWaitMs: pcts2(waits)
   };
   for (const [k, v] of Object.entries(optional2)) if (v !== void 0) out[k] = v;
   return out;
@@ -34705,6 +35071,13 @@ function timeToPatch(records) {
   sorted.forEach((r, i) => {
     for (const [, d] of deps[i]) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
   });
+  const watched = /* @__PURE__ */ new Set();
+  for (const r of sorted) {
+    const d = r.base.digest;
+    if (!d || !r.base.seenAt) continue;
+    watched.add(d);
+    if (r.base.seenAt < firstSeen.get(d)) firstSeen.set(d, r.base.seenAt);
+  }
   const current = /* @__PURE__ */ new Map();
   const out = [];
   for (const [i, r] of sorted.entries()) {
@@ -34722,7 +35095,8 @@ function timeToPatch(records) {
         to: d,
         firstSeenAt: seen,
         pushedAt: r.finishedAt,
-        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5
+        hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 36e5,
+        measured: watched.has(d)
       });
     }
   }
@@ -34916,7 +35290,8 @@ var init_schemas3 = __esm({
           to: external_exports.string(),
           firstSeenAt: external_exports.string(),
           pushedAt: external_exports.string(),
-          hours: external_exports.number()
+          hours: external_exports.number(),
+          measured: external_exports.boolean().describe("firstSeenAt is when the base watch saw the upstream digest, not the first build that used it")
         }).strict()
       ),
       skipped: external_exports.array(external_exports.object({ file: external_exports.string(), line: external_exports.number().int(), message: external_exports.string() }).strict()).describe("record lines that could not be read")
@@ -35326,9 +35701,10 @@ function buildOf(r, i) {
     variant: i.s(r.variant),
     platform: i.s(r.platform),
     fragments: i.list(`f\0${JSON.stringify(r.fragments)}`, () => r.fragments.map((f) => pin2(f, i))),
-    base: i.list(`b\0${r.base.image ?? ""}\0${r.base.digest ?? ""}`, () => ({
+    base: i.list(`b\0${r.base.image ?? ""}\0${r.base.digest ?? ""}\0${r.base.seenAt ?? ""}`, () => ({
       ...r.base.image ? { image: r.base.image } : {},
-      ...r.base.digest ? { digest: r.base.digest } : {}
+      ...r.base.digest ? { digest: r.base.digest } : {},
+      ...r.base.seenAt ? { seenAt: r.base.seenAt } : {}
     })),
     image: r.image.digest === void 0 ? { pushed: r.image.pushed } : { digest: i.s(r.image.digest), pushed: r.image.pushed },
     result: r.result,
@@ -35617,8 +35993,11 @@ function kpiText(r, skipped) {
     for (const f of r.flaky) out.push(`  ${f.target} run ${f.run}: ${f.kind} failed in attempt ${f.failedAttempt}, passed in ${f.passedAttempt}`);
   }
   if (r.timeToPatch.length) {
-    out.push("", "Time to patch (estimated: first build using the new digest → its image pushed):");
-    for (const t of r.timeToPatch) out.push(`  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (pushed ${t.pushedAt})`);
+    out.push("", "Time to patch (new digest first seen → its image pushed; measured when the base watch saw it, else from the first build using it):");
+    for (const t of r.timeToPatch)
+      out.push(
+        `  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (${t.measured ? "measured" : "estimated"}; seen ${t.firstSeenAt}, pushed ${t.pushedAt})`
+      );
   }
   const missing2 = r.groups.reduce((n, g) => n + g.queueWaitMissing, 0);
   if (missing2) out.push("", `${missing2} build(s) have no queue wait (their records say why: kpis.queueWaitMissing).`);
@@ -35841,6 +36220,121 @@ var init_reference = __esm({
   }
 });
 
+// src/supply/cosign.ts
+import { spawn } from "node:child_process";
+function workflowIdentity(repository, refs) {
+  const prefix = `^https://github\\.com/${escapeRe(repository)}/\\.github/workflows/factory(-pool)?\\.yml@`;
+  if (!refs || refs.length === 0) return prefix;
+  const alts = [...new Set(refs)].sort().map((r) => r.endsWith("*") ? `${escapeRe(r.slice(0, -1))}.*` : escapeRe(r));
+  return `${prefix}(${alts.join("|")})$`;
+}
+function run(cmd, args) {
+  return new Promise((resolve2) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => out += d);
+    child.stderr.on("data", (d) => err += d);
+    child.on("error", (e) => resolve2({ code: 127, out, err: e.message }));
+    child.on("close", (code) => resolve2({ code: code ?? 1, out, err }));
+  });
+}
+function cosignSigner(o) {
+  const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
+  return {
+    async verify(ref) {
+      const args = [
+        "verify",
+        ...auth,
+        ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [],
+        ...o.allowHttp ? ["--allow-http-registry"] : [],
+        "--output",
+        "json",
+        ref
+      ];
+      const r = await run(o.cosign ?? "cosign", args);
+      if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
+      if (r.code !== 0) {
+        const why = r.err.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("Error:") || /no (matching )?signatures/i.test(l)).at(-1) ?? r.err.trim().split("\n").at(-1) ?? "";
+        return { ok: false, detail: why.replace(/^Error:\s*/, "").slice(0, 300) || `cosign exited ${r.code}` };
+      }
+      return { ok: true, detail: o.key ? `signed by the key ${o.key}` : `signed by ${o.identityRegexp ?? "any identity"} (${o.issuer ?? GITHUB_OIDC_ISSUER})` };
+    }
+  };
+}
+var GITHUB_OIDC_ISSUER, escapeRe;
+var init_cosign = __esm({
+  "src/supply/cosign.ts"() {
+    "use strict";
+    GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
+    escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+});
+
+// src/cli/signing.ts
+import { accessSync, constants, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path6 from "node:path";
+function noSigner(why) {
+  return { verify: async () => ({ ok: false, detail: why }) };
+}
+function keyFile(values, root, env) {
+  const given = values["verify-key"];
+  if (typeof given === "string" && given) {
+    const file3 = path6.resolve(root, given);
+    try {
+      accessSync(file3, constants.R_OK);
+    } catch {
+      throw new UserError(
+        `--verify-key ${given}: no such file (or not readable); give the cosign public key (cosign.pub) the images are signed with`,
+        EXIT.failed
+      );
+    }
+    return file3;
+  }
+  const pem = env.FACTORY_COSIGN_PUBLIC_KEY?.trim();
+  if (!pem) return void 0;
+  const file2 = path6.join(mkdtempSync(path6.join(os.tmpdir(), "factory-cosign-")), "cosign.pub");
+  writeFileSync(file2, `${pem}
+`);
+  return file2;
+}
+function trustFrom(values, policy, registryHost, root, env = process.env) {
+  const ignoreTlog = Boolean(values["insecure-ignore-tlog"]) || env.FACTORY_COSIGN_TLOG === "false";
+  const allowHttp = isLoopbackHost(registryHost) || policy.registry.insecure;
+  const repository = typeof values.repository === "string" && values.repository || env.GITHUB_REPOSITORY;
+  const source = repository ? { sourceUrl: `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${repository}` } : {};
+  const key = keyFile(values, root, env);
+  if (key)
+    return { signer: cosignSigner({ key, ignoreTlog, allowHttp }), signedBy: `the key ${values["verify-key"] ?? "FACTORY_COSIGN_PUBLIC_KEY"}`, ...source };
+  if (!repository) {
+    return {
+      signer: noSigner("no signer to trust: give --verify-key cosign.pub, or --repository OWNER/NAME for keyless signatures of its factory workflows"),
+      signedBy: "a known signer"
+    };
+  }
+  const refs = [...policy.signing["trusted-refs"], ...env.GITHUB_REF ? [env.GITHUB_REF] : []];
+  return {
+    signer: cosignSigner({ identityRegexp: workflowIdentity(repository, refs), ignoreTlog, allowHttp }),
+    signedBy: `the factory workflows of ${repository} on ${[...new Set(refs)].join(", ")}`,
+    ...source
+  };
+}
+var SIGNING_OPTIONS;
+var init_signing = __esm({
+  "src/cli/signing.ts"() {
+    "use strict";
+    init_reference();
+    init_cosign();
+    init_errors3();
+    SIGNING_OPTIONS = {
+      "verify-key": { type: "string", description: "trust images signed with this cosign public key (default: FACTORY_COSIGN_PUBLIC_KEY, else keyless)" },
+      repository: { type: "string", description: "OWNER/NAME whose factory workflows must have signed, keyless (default: GITHUB_REPOSITORY)" },
+      "insecure-ignore-tlog": { type: "boolean", description: "accept signatures without a transparency log entry (default: FACTORY_COSIGN_TLOG=false)" }
+    };
+  }
+});
+
 // src/registry/oci.ts
 import { createHash as createHash4 } from "node:crypto";
 function sha256Digest(bytes) {
@@ -36004,11 +36498,11 @@ var init_client = __esm({
       async listTags(ref) {
         const r = toRef(ref);
         const tags = [];
-        let path10 = `/${r.repository}/tags/list?n=1000`;
-        while (path10 !== void 0) {
+        let path15 = `/${r.repository}/tags/list?n=1000`;
+        while (path15 !== void 0) {
           let res;
           try {
-            res = await this.request(r, "GET", path10, "application/json");
+            res = await this.request(r, "GET", path15, "application/json");
           } catch (e) {
             if (e instanceof RegistryError && e.status === 404 && tags.length === 0) return [];
             throw e;
@@ -36017,9 +36511,48 @@ var init_client = __esm({
           tags.push(...body.tags ?? []);
           const link = res.headers.get("link");
           const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
-          path10 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+          path15 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
         }
         return [...new Set(tags)].sort();
+      }
+      /** Repository names of the registry (GET /v2/_catalog, following pagination), sorted. */
+      async catalog(registry2) {
+        const r = { registry: registry2, repository: "_catalog" };
+        const repos = [];
+        let path15 = "/_catalog?n=1000";
+        while (path15 !== void 0) {
+          const res = await this.request(r, "GET", path15, "application/json", "registry:catalog:*");
+          const body = await res.json();
+          repos.push(...body.repositories ?? []);
+          const link = res.headers.get("link");
+          const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : void 0;
+          path15 = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, "") : void 0;
+        }
+        return [...new Set(repos)].sort();
+      }
+      /**
+       * Manifests whose `subject` is the digest (the OCI referrers API: signatures, attestations).
+       * Undefined when the registry has no referrers API (distribution 2.x answers 404): callers
+       * then fall back to cosign's `sha256-<hex>.sig` tag scheme.
+       */
+      async referrers(ref, digest) {
+        const r = toRef(ref);
+        let res;
+        try {
+          res = await this.request(r, "GET", `/${r.repository}/referrers/${digest}`, MEDIA_TYPES.ociIndex);
+        } catch (e) {
+          if (e instanceof RegistryError && e.status === 404) return void 0;
+          throw e;
+        }
+        const body = await res.json();
+        return body.manifests ?? [];
+      }
+      /** DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag that points at it. */
+      async deleteManifest(ref) {
+        const r = toRef(ref);
+        if (!r.digest) throw new RegistryError(`${refName(r)}: a manifest is deleted by digest, not by tag`, void 0, void 0, this.baseUrl(r.registry));
+        const res = await this.request(r, "DELETE", `/${r.repository}/manifests/${r.digest}`, "*/*", `repository:${r.repository}:delete`);
+        await res.body?.cancel();
       }
       async getBlob(ref, digest) {
         const r = toRef(ref);
@@ -36088,9 +36621,8 @@ var init_client = __esm({
         const annotations = top.manifest.kind === "index" ? top.manifest.index.annotations ?? {} : top.manifest.image.annotations ?? {};
         return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
       }
-      async request(r, method, path10, accept) {
-        const url2 = `${this.baseUrl(r.registry)}${path10}`;
-        const scope = `repository:${r.repository}:pull`;
+      async request(r, method, path15, accept, scope = `repository:${r.repository}:pull`) {
+        const url2 = `${this.baseUrl(r.registry)}${path15}`;
         const tokenKey = `${r.registry} ${scope}`;
         let auth = this.tokens.get(tokenKey);
         for (let attempt = 0; attempt < 2; attempt++) {
@@ -36186,53 +36718,6 @@ var init_client = __esm({
   }
 });
 
-// src/supply/cosign.ts
-import { spawn } from "node:child_process";
-function workflowIdentity(repository) {
-  return `^https://github\\.com/${repository.replace(/[.]/g, "\\.")}/\\.github/workflows/factory\\.yml@`;
-}
-function run(cmd, args) {
-  return new Promise((resolve2) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => out += d);
-    child.stderr.on("data", (d) => err += d);
-    child.on("error", (e) => resolve2({ code: 127, out, err: e.message }));
-    child.on("close", (code) => resolve2({ code: code ?? 1, out, err }));
-  });
-}
-function cosignSigner(o) {
-  const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
-  return {
-    async verify(ref) {
-      const args = [
-        "verify",
-        ...auth,
-        ...o.ignoreTlog ? ["--insecure-ignore-tlog"] : [],
-        ...o.allowHttp ? ["--allow-http-registry"] : [],
-        "--output",
-        "json",
-        ref
-      ];
-      const r = await run(o.cosign ?? "cosign", args);
-      if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
-      if (r.code !== 0) {
-        const why = r.err.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("Error:") || /no (matching )?signatures/i.test(l)).at(-1) ?? r.err.trim().split("\n").at(-1) ?? "";
-        return { ok: false, detail: why.replace(/^Error:\s*/, "").slice(0, 300) || `cosign exited ${r.code}` };
-      }
-      return { ok: true, detail: o.key ? `signed by the key ${o.key}` : `signed by ${o.identityRegexp ?? "any identity"} (${o.issuer ?? GITHUB_OIDC_ISSUER})` };
-    }
-  };
-}
-var GITHUB_OIDC_ISSUER;
-var init_cosign = __esm({
-  "src/supply/cosign.ts"() {
-    "use strict";
-    GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
-  }
-});
-
 // src/action/constants.ts
 var SPDX_PREDICATE;
 var init_constants = __esm({
@@ -36313,11 +36798,17 @@ function vcsOf(provenance) {
   const meta3 = p?.metadata?.["https://mobyproject.org/buildkit@v1#metadata"] ?? p?.runDetails?.metadata?.["https://mobyproject.org/buildkit@v1#metadata"];
   return meta3?.vcs ?? {};
 }
+function sourceOf2(img, facts) {
+  const vcs = vcsOf(facts.provenance);
+  return {
+    source: vcs.source ?? img.labels["org.opencontainers.image.source"] ?? "",
+    revision: vcs.revision ?? img.labels["org.opencontainers.image.revision"] ?? ""
+  };
+}
 function provenanceCheck(platform, img, facts) {
   if (facts.provenance === void 0) return { platform, check: "provenance", ok: false, detail: "no SLSA provenance attestation" };
   const vcs = vcsOf(facts.provenance);
-  const source = vcs.source ?? img.labels["org.opencontainers.image.source"] ?? "";
-  const revision = vcs.revision ?? img.labels["org.opencontainers.image.revision"] ?? "";
+  const { source, revision } = sourceOf2(img, facts);
   if (!source)
     return { platform, check: "provenance", ok: false, detail: "provenance names no repository (no vcs source, no org.opencontainers.image.source)" };
   if (!/^[0-9a-f]{7,64}$/.test(revision)) return { platform, check: "provenance", ok: false, detail: `provenance names no commit (revision "${revision}")` };
@@ -36442,7 +36933,7 @@ var init_verify2 = __esm({
     verify = {
       usage: "verify <product@version[:variant]|image@sha256:...>",
       summary: "Check a published image: signature, provenance, SBOM, base pin and composition against the lock, per platform.",
-      details: "Keyless by default: the signature must come from this repository's factory workflow (--repository OWNER/NAME, or GITHUB_REPOSITORY).\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
+      details: "Keyless by default: the signature must come from this repository's factory workflows (--repository OWNER/NAME, or GITHUB_REPOSITORY) running on a ref of the Policy's signing.trusted-refs.\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
       positionals: { min: 1, max: 1 },
       options: {
         registry: { type: "string", description: "where the factory publishes (HOST[/NAMESPACE]); default FACTORY_REGISTRY" },
@@ -36466,7 +36957,9 @@ var init_verify2 = __esm({
         for (const s of await subjects(ctx, factory)) {
           const ref = parseReference(s.ref);
           const signer = cosignSigner({
-            ...key ? { key } : { identityRegexp: workflowIdentity(repository) },
+            // Keyless: signed by the factory's workflows on a ref the Policy trusts (a branch's run
+            // could publish too); any ref when the factory does not load here.
+            ...key ? { key } : { identityRegexp: workflowIdentity(repository, factory?.policy.signing["trusted-refs"]) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
             allowHttp: isLoopbackHost(ref.registry)
           });
@@ -36506,7 +36999,8 @@ ${table2(all.filter((c) => c.image === image))}`);
 var lock_bases_exports = {};
 __export(lock_bases_exports, {
   checkBasePins: () => checkBasePins,
-  lockWithBasePins: () => lockWithBasePins
+  lockWithBasePins: () => lockWithBasePins,
+  stripDigest: () => stripDigest
 });
 function stripDigest(image) {
   const at2 = image.indexOf("@");
@@ -36902,12 +37396,12 @@ var init_detect = __esm({
       filesUnder(dir) {
         return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
       }
-      filesAt(path10) {
-        return this.changed.filter((f) => f.path === path10 || f.from === path10);
+      filesAt(path15) {
+        return this.changed.filter((f) => f.path === path15 || f.from === path15);
       }
       /** The repository paths of changed files, a rename's both, sorted. */
-      pathsOf(fs10) {
-        return [...new Set(fs10.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+      pathsOf(fs12) {
+        return [...new Set(fs12.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
       }
     };
   }
@@ -36948,8 +37442,8 @@ function parseNameStatus(out) {
     if (!status) throw new GitError(`unexpected git diff status "${code}"`);
     if (status === "renamed" || status === "copied") {
       const from = parts[i++];
-      const path10 = parts[i++];
-      files2.push({ status, path: path10, from });
+      const path15 = parts[i++];
+      files2.push({ status, path: path15, from });
     } else {
       files2.push({ status, path: parts[i++] });
     }
@@ -37145,12 +37639,15 @@ function keyLookup(opts, registry2) {
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
     async exists(ref) {
-      if (!opts.registryCheck) return false;
+      if (!opts.registryCheck) return { found: false };
       try {
-        return await opts.registryCheck(ref);
+        const r = await opts.registryCheck(ref);
+        if (typeof r === "boolean") return r ? { found: true } : { found: false };
+        if ("untrusted" in r) warnings.push(`not reusing ${ref}: ${r.untrusted}; planning a build`);
+        return r;
       } catch (e) {
         warnings.push(`registry check of ${ref} failed (${e.message}); planning a build`);
-        return false;
+        return { found: false };
       }
     }
   };
@@ -37158,7 +37655,8 @@ function keyLookup(opts, registry2) {
 async function planTargets(selected, reasons, lookup, opts) {
   const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
     const k = lookup.keyed(t);
-    const found = !opts.force && await lookup.exists(k.ref);
+    const check2 = opts.force ? { found: false } : await lookup.exists(k.ref);
+    const reusable = check2.found && !("untrusted" in check2);
     return {
       target: t.name,
       id: t.id,
@@ -37171,7 +37669,9 @@ async function planTargets(selected, reasons, lookup, opts) {
       key: k.key,
       keyTag: k.tag,
       keyRef: k.ref,
-      status: found ? "skip" : "build",
+      status: reusable ? "skip" : "build",
+      ...reusable && check2.digest ? { digest: check2.digest } : {},
+      ..."untrusted" in check2 ? { untrusted: check2.untrusted } : {},
       reasons: reasons.get(t.name) ?? []
     };
   });
@@ -37186,9 +37686,12 @@ async function planMerges(head, selected, affected, lookup, promote) {
     const siblings = head.targets.filter((t) => t.product.id === productId && t.variant.name === variantName2);
     const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t) => {
       const planned = plannedByName.get(t.name);
-      if (planned) return { target: t.name, platform: t.platform, status: planned.status === "build" ? "build" : "existing", keyTag: planned.keyTag };
+      if (planned) {
+        const status = planned.status === "build" ? "build" : "existing";
+        return { target: t.name, platform: t.platform, status, keyTag: planned.keyTag, ...planned.digest ? { digest: planned.digest } : {} };
+      }
       const k = lookup.keyed(t);
-      return { target: t.name, platform: t.platform, status: await lookup.exists(k.ref) ? "existing" : "missing", keyTag: k.tag };
+      return mergeSource(t, k.tag, await lookup.exists(k.ref));
     });
     const first = siblings[0];
     const split = first.mergedTags.map(splitTag);
@@ -37203,6 +37706,12 @@ async function planMerges(head, selected, affected, lookup, promote) {
     });
   }
   return merges;
+}
+function mergeSource(t, keyTag2, check2) {
+  const base = { target: t.name, platform: t.platform, keyTag: keyTag2 };
+  if (!check2.found) return { ...base, status: "missing" };
+  if ("untrusted" in check2) return { ...base, status: "missing", untrusted: check2.untrusted };
+  return { ...base, status: "existing", ...check2.digest ? { digest: check2.digest } : {} };
 }
 function planPools(head, affected) {
   const matrices = {};
@@ -37246,7 +37755,9 @@ function refuseIncompleteLists(merges, platforms) {
   const problems = merges.flatMap((m) => {
     const missing2 = m.sources.filter((s) => s.status === "missing");
     if (missing2.length === 0) return [];
-    const what = missing2.map((s) => `${s.platform} (target ${s.target}, no image tagged ${s.keyTag})`).join(", ");
+    const what = missing2.map(
+      (s) => `${s.platform} (target ${s.target}, ${s.untrusted ? `the image tagged ${s.keyTag} is not trusted: ${s.untrusted}` : `no image tagged ${s.keyTag}`})`
+    ).join(", ");
     return [`${m.image}:${m.tags[0]} also needs ${what}`];
   });
   if (problems.length === 0) return;
@@ -37279,8 +37790,9 @@ function formatPlan(result, opts = {}) {
     const first = p.reasons[0]?.summary ?? "";
     const more = p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : "";
     out.push(`  ${p.status === "build" ? "build" : "skip "}  ${p.target.padEnd(width)}  ${p.pool.padEnd(8)} ${first}${more}`);
+    if (p.untrusted) out.push(`      rebuilt: ${p.keyRef} exists, but is not reused: ${p.untrusted}`);
     if (opts.explain) {
-      if (p.status === "skip") out.push(`      already built: ${p.keyRef}`);
+      if (p.status === "skip") out.push(`      already built: ${p.keyRef}${p.digest ? ` (${p.digest}, signature verified)` : ""}`);
       for (const r of p.reasons) {
         out.push(`      because ${r.summary}:`);
         r.chain.forEach((step, i) => out.push(`        ${i === 0 ? "  " : "-> "}${step}`));
@@ -37325,6 +37837,50 @@ var init_plan = __esm({
   }
 });
 
+// src/supply/trust.ts
+function repositoryOf2(ref) {
+  const at2 = ref.indexOf("@");
+  if (at2 >= 0) return ref.slice(0, at2);
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? ref.slice(0, colon) : ref;
+}
+async function untrustedReason(reader, repo, digest, trust) {
+  const pinned = `${repo}@${digest}`;
+  const inspection = await reader.inspect(pinned);
+  const sig = await trust.signer.verify(pinned);
+  if (!sig.ok) return `${digest} is not signed by ${trust.signedBy} (${sig.detail})`;
+  for (const img of inspection.images) {
+    const facts = await inspectImage(reader.source(pinned), inspection.digest, img.platform);
+    const prov = provenanceCheck(img.platform, img, facts);
+    if (!prov.ok) return `${img.platform}: ${prov.detail}`;
+    const names = [sourceOf2(img, facts).source, img.labels["org.opencontainers.image.source"] ?? ""];
+    if (trust.sourceUrl && !names.some((n) => normalizeUrl(n) === normalizeUrl(trust.sourceUrl)))
+      return `${img.platform}: its provenance names ${names[0]}, not ${trust.sourceUrl}`;
+  }
+  return void 0;
+}
+async function checkKeyImage(reader, ref, trust) {
+  let desc;
+  try {
+    desc = await reader.resolve(ref);
+  } catch (e) {
+    if (e instanceof RegistryError && e.status === 404) return { found: false };
+    throw e;
+  }
+  const why = await untrustedReason(reader, repositoryOf2(ref), desc.digest, trust);
+  return why ? { found: true, untrusted: why, digest: desc.digest } : { found: true, digest: desc.digest };
+}
+var normalizeUrl;
+var init_trust = __esm({
+  "src/supply/trust.ts"() {
+    "use strict";
+    init_image();
+    init_client();
+    init_verify();
+    normalizeUrl = (u) => u.replace(/\.git$/, "").replace(/\/+$/, "").toLowerCase();
+  }
+});
+
 // src/cli/plan.ts
 var plan_exports = {};
 __export(plan_exports, {
@@ -37335,6 +37891,11 @@ async function planCommand(ctx) {
   const v = ctx.values;
   const registry2 = process.env.REGISTRY || void 0;
   const client = new RegistryClient();
+  const policy = await ctx.load().then(
+    (f) => f.policy,
+    () => Policy.parse({ kind: "Policy" })
+  );
+  const trust = v["check-registry"] ? trustFrom(v, policy, (registry2 ?? "localhost:5000").split("/")[0], ctx.root) : void 0;
   let result;
   try {
     result = await planChanges({
@@ -37348,7 +37909,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: v["check-registry"] ? (ref) => client.manifestExists(ref) : void 0
+      registryCheck: trust ? (ref) => checkKeyImage(client, ref, trust) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
@@ -37365,10 +37926,536 @@ var init_plan2 = __esm({
   "src/cli/plan.ts"() {
     "use strict";
     init_plan();
+    init_schema();
     init_client();
+    init_trust();
     init_errors3();
     init_output();
+    init_signing();
     list2 = (v) => typeof v === "string" && v.trim() !== "" ? v.split(/[,\s]+/).filter(Boolean) : void 0;
+  }
+});
+
+// src/registry/docker-config.ts
+import * as fs6 from "node:fs";
+import * as os2 from "node:os";
+import * as path7 from "node:path";
+function dockerConfigCredentials(dir = process.env.DOCKER_CONFIG || path7.join(os2.homedir(), ".docker")) {
+  return (registry2) => {
+    let auths;
+    try {
+      auths = JSON.parse(fs6.readFileSync(path7.join(dir, "config.json"), "utf8")).auths;
+    } catch {
+      return void 0;
+    }
+    const keys = apiHost(registry2) === apiHost(DOCKER_HUB) ? DOCKER_HUB_KEYS : [registry2, `https://${registry2}`];
+    const auth = keys.map((k) => auths?.[k]?.auth).find(Boolean);
+    if (!auth) return void 0;
+    const plain = Buffer.from(auth, "base64").toString("utf8");
+    const colon = plain.indexOf(":");
+    return colon > 0 ? { username: plain.slice(0, colon), password: plain.slice(colon + 1) } : void 0;
+  };
+}
+var DOCKER_HUB_KEYS;
+var init_docker_config = __esm({
+  "src/registry/docker-config.ts"() {
+    "use strict";
+    init_reference();
+    DOCKER_HUB_KEYS = ["https://index.docker.io/v1/", DOCKER_HUB, "index.docker.io", apiHost(DOCKER_HUB)];
+  }
+});
+
+// src/cli/bases.ts
+var bases_exports = {};
+__export(bases_exports, {
+  basesCommand: () => basesCommand,
+  watchBases: () => watchBases,
+  watchMessage: () => watchMessage
+});
+import { readFile, writeFile } from "node:fs/promises";
+import path8 from "node:path";
+async function previousPins(root, file2) {
+  if (!file2) return {};
+  let text;
+  try {
+    text = await readFile(path8.resolve(root, file2), "utf8");
+  } catch (e) {
+    throw new UserError(`--previous ${file2}: cannot read it (${e.code ?? e.message}).`, EXIT.usage);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`--previous ${file2}: not JSON (${e.message}); pass a factory.lock.json.`, EXIT.usage);
+  }
+  const lock = LockFile.safeParse(parsed);
+  if (!lock.success)
+    throw new UserError(`--previous ${file2}: not a factory.lock.json (${lock.error.issues[0]?.path.join(".")}: ${lock.error.issues[0]?.message}).`, EXIT.usage);
+  return lock.data.bases;
+}
+function selectBases(factory, only) {
+  const all = [...factory.loaded.bases].sort((a, b) => a.doc.name < b.doc.name ? -1 : 1);
+  if (typeof only !== "string" || only.trim() === "") return all;
+  const names = only.split(/[,\s]+/).filter(Boolean);
+  const unknown2 = names.filter((n) => !all.some((b) => b.doc.name === n));
+  if (unknown2.length > 0) {
+    throw new UserError(
+      `--base ${unknown2.join(", ")}: no Base document has that name; the factory's bases are ${all.map((b) => b.doc.name).join(", ")} (manifests/, kind: Base).`,
+      EXIT.failed
+    );
+  }
+  return all.filter((b) => names.includes(b.doc.name));
+}
+async function watchBases(ctx, client) {
+  const factory = await ctx.load();
+  const bases = selectBases(factory, ctx.values.base);
+  const previous = await previousPins(ctx.root, typeof ctx.values.previous === "string" ? ctx.values.previous : void 0);
+  const c = client ?? new RegistryClient({ credentials: dockerConfigCredentials() });
+  const pins = factory.loaded.lock?.doc.bases ?? {};
+  const now = (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const watched = [];
+  for (const b of bases) {
+    const image = stripDigest(b.doc.image);
+    let current;
+    try {
+      current = (await c.resolve(image)).digest;
+    } catch (e) {
+      throw new UserError(
+        `base '${b.doc.name}' (${b.file}): cannot resolve ${image} through the registry: ${e.message.replace(/[.?]+$/, "")} (nothing was written).`,
+        EXIT.failed
+      );
+    }
+    const pin3 = pins[b.doc.name]?.image === image ? pins[b.doc.name] : void 0;
+    const moved = pin3?.digest !== current;
+    const before = previous[b.doc.name];
+    const seen = !moved ? pin3?.seen : before?.image === image && before.digest === current && before.seen ? before.seen : now;
+    watched.push({
+      name: b.doc.name,
+      image,
+      pinned: pin3?.digest ?? null,
+      current,
+      moved,
+      ...seen ? { seen } : {},
+      targets: factory.targets.filter((t) => t.product.base.name === b.doc.name).map((t) => t.name).sort()
+    });
+  }
+  const movedBases = watched.filter((w) => w.moved);
+  let written = false;
+  if (ctx.values.write && movedBases.length > 0) {
+    const lock = computeLock(factory.loaded);
+    for (const w of movedBases) lock.bases[w.name] = { image: w.image, digest: w.current, ...w.seen ? { seen: w.seen } : {} };
+    await writeOutputs(ctx.root, [{ path: "factory.lock.json", text: serializeLock(lock) }]);
+    written = true;
+  }
+  return { moved: movedBases.length > 0, written, bases: watched, targets: [...new Set(movedBases.flatMap((w) => w.targets))].sort() };
+}
+function watchMessage(r) {
+  const moved = r.bases.filter((b) => b.moved);
+  const lines = [`base watch: new pins for ${moved.map((b) => b.name).join(", ")}`, ""];
+  for (const b of moved) {
+    lines.push(`- ${b.name}: ${b.image}@${b.current} (was ${b.pinned ?? "not pinned"}), first seen ${b.seen}; rebuilds ${b.targets.join(", ")}`);
+  }
+  return `${lines.join("\n")}
+`;
+}
+async function basesCommand(ctx) {
+  const sub = ctx.positionals[0];
+  if (sub !== "watch") throw new UserError(`factory bases: unknown subcommand '${sub}'; the one there is: factory bases watch [--write] [--json]`, EXIT.usage);
+  const r = await watchBases(ctx);
+  if (typeof ctx.values.message === "string" && r.moved) await writeFile(path8.resolve(ctx.root, ctx.values.message), watchMessage(r));
+  if (ctx.json) {
+    printJson(ctx.io, r);
+    return EXIT.ok;
+  }
+  for (const b of r.bases) {
+    const state = b.moved ? paint(ctx.io, "yellow", b.pinned ? "moved" : "unpinned") : paint(ctx.io, "green", "current");
+    ctx.io.out(`${b.name.padEnd(12)} ${state.padEnd(8)} ${b.image}@${b.current}${b.moved && b.pinned ? ` (pinned ${b.pinned})` : ""}`);
+    if (b.moved)
+      ctx.io.out(paint(ctx.io, "dim", `  first seen ${b.seen}; ${b.targets.length} target${b.targets.length === 1 ? "" : "s"}: ${b.targets.join(", ")}`));
+  }
+  if (!r.moved) ctx.io.out(`${paint(ctx.io, "green", "ok")}: every base pin is current.`);
+  else if (r.written)
+    ctx.io.out(
+      `factory.lock.json updated: run 'factory generate' and commit; 'factory plan --base HEAD~1' then rebuilds exactly the ${r.targets.length} targets.`
+    );
+  else ctx.io.out(`${r.targets.length} targets are on moved bases; --write updates factory.lock.json.`);
+  return EXIT.ok;
+}
+var init_bases = __esm({
+  "src/cli/bases.ts"() {
+    "use strict";
+    init_lock();
+    init_schema();
+    init_tree();
+    init_client();
+    init_docker_config();
+    init_lock_bases();
+    init_errors3();
+    init_output();
+  }
+});
+
+// src/core/retention.ts
+function isCandidate(repo, tag, rules) {
+  if (rules.publishedTags.get(repo.repository)?.has(tag)) return false;
+  if (repo.repository === rules.cacheRepository) return !tag.startsWith("shared-") && !COSIGN_TAG.test(tag);
+  return tag.startsWith(KEY_PREFIX);
+}
+function keepReason(repo, t, rules) {
+  const cache = repo.repository === rules.cacheRepository;
+  if (cache ? rules.currentCacheTags.has(t.tag) : rules.currentKeyTags.get(repo.repository)?.has(t.tag)) {
+    return cache ? "cache of a current target" : "build key of a current target";
+  }
+  if (t.created === void 0) return "creation time unknown";
+  const ageDays = (rules.now.getTime() - Date.parse(t.created)) / DAY_MS;
+  if (!(ageDays > rules.keepDays)) return `${Math.floor(Math.max(0, ageDays))} days old, kept ${rules.keepDays}`;
+  return void 0;
+}
+function reachable(repo, roots) {
+  const children = /* @__PURE__ */ new Map();
+  for (const t of repo.tags) children.set(t.digest, t.children);
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const d = stack.pop();
+    if (seen.has(d)) continue;
+    seen.add(d);
+    stack.push(...children.get(d) ?? [], ...repo.referrers[d] ?? []);
+    for (const t of repo.tags) if (t.tag.startsWith(`${d.replace(":", "-")}.`) && COSIGN_TAG.test(t.tag)) stack.push(t.digest);
+  }
+  return seen;
+}
+function decideRepo(repo, rules) {
+  const going = /* @__PURE__ */ new Map();
+  const kept = /* @__PURE__ */ new Map();
+  for (const t of repo.tags) {
+    if (COSIGN_TAG.test(t.tag)) continue;
+    if (!isCandidate(repo, t.tag, rules)) continue;
+    const why = keepReason(repo, t, rules);
+    if (why) kept.set(t.tag, why);
+    else going.set(t.tag, `no current target uses it and it is older than ${rules.keepDays} days`);
+  }
+  const rootsKept = repo.tags.filter((t) => !going.has(t.tag) && !COSIGN_TAG.test(t.tag)).map((t) => t.digest);
+  const protectedDigests = reachable(repo, rootsKept);
+  const out = [];
+  const goingDigests = /* @__PURE__ */ new Set();
+  for (const t of repo.tags) {
+    const why = going.get(t.tag);
+    if (why === void 0) continue;
+    if (protectedDigests.has(t.digest)) {
+      out.push({
+        repository: repo.repository,
+        tag: t.tag,
+        digest: t.digest,
+        action: "keep",
+        why: "its digest is also named by a kept tag or reached from one"
+      });
+    } else {
+      out.push({ repository: repo.repository, tag: t.tag, digest: t.digest, action: "delete", why });
+      goingDigests.add(t.digest);
+    }
+  }
+  for (const t of repo.tags) {
+    const m = COSIGN_TAG.exec(t.tag);
+    if (!m) continue;
+    const subject = `sha256:${m[1]}`;
+    if (goingDigests.has(subject) && !protectedDigests.has(t.digest)) {
+      out.push({
+        repository: repo.repository,
+        tag: t.tag,
+        digest: t.digest,
+        action: "delete",
+        why: `signature or attestation of ${subject.slice(0, 19)}…, which is deleted`
+      });
+      goingDigests.add(t.digest);
+    }
+  }
+  for (const d of [...goingDigests]) {
+    for (const r of repo.referrers[d] ?? []) {
+      if (protectedDigests.has(r) || goingDigests.has(r)) continue;
+      out.push({ repository: repo.repository, tag: "", digest: r, action: "delete", why: `referrer of ${d.slice(0, 19)}…, which is deleted` });
+      goingDigests.add(r);
+    }
+  }
+  for (const [tag, why] of kept) {
+    const t = repo.tags.find((x) => x.tag === tag);
+    out.push({ repository: repo.repository, tag, digest: t.digest, action: "keep", why });
+  }
+  return out;
+}
+function retentionDecisions(repos, rules) {
+  return repos.flatMap((r) => decideRepo(r, rules)).sort(
+    (a, b) => a.repository !== b.repository ? a.repository < b.repository ? -1 : 1 : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : a.digest < b.digest ? -1 : 1
+  );
+}
+var KEY_PREFIX, DAY_MS, COSIGN_TAG;
+var init_retention = __esm({
+  "src/core/retention.ts"() {
+    "use strict";
+    KEY_PREFIX = "bk-";
+    DAY_MS = 864e5;
+    COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
+  }
+});
+
+// src/action/history.ts
+import * as fs7 from "node:fs";
+import * as path9 from "node:path";
+function readIf(file2) {
+  return fs7.existsSync(file2) ? fs7.readFileSync(file2, "utf8") : void 0;
+}
+function monthOf(rel) {
+  const m = /\/(\d{4})\/(\d{2})\.jsonl$/.exec(rel);
+  return m ? `${m[1]}-${m[2]}` : void 0;
+}
+function monthFiles(worktree, recordsDir) {
+  const dir = path9.join(worktree, recordsDir, HISTORY_DIR);
+  if (!fs7.existsSync(dir)) return [];
+  return fs7.readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => `${recordsDir}/${HISTORY_DIR}/${f.split(path9.sep).join("/")}`).filter((f) => monthOf(f) !== void 0).sort();
+}
+function fold(worktree, o, month, records) {
+  const rel = aggregatePath(o.recordsDir, month);
+  const abs = path9.join(worktree, rel);
+  const have = readIf(abs);
+  const agg = aggregateMonth(month, records, have === void 0 ? void 0 : parseAggregate(have, rel));
+  fs7.mkdirSync(path9.dirname(abs), { recursive: true });
+  fs7.writeFileSync(abs, serializeAggregate(agg));
+  return rel;
+}
+function applyHistory(worktree, records, o) {
+  const touched = [];
+  for (const [rel, added] of byMonthFile(o.recordsDir, records)) {
+    const month = monthOf(rel);
+    if (o.rawDays > 0 && monthIsDue(month, o.now, o.rawDays) && !fs7.existsSync(path9.join(worktree, rel))) {
+      touched.push(fold(worktree, o, month, added));
+      continue;
+    }
+    const abs = path9.join(worktree, rel);
+    const before = readIf(abs) ?? "";
+    const after = mergeHistory(before, added, rel);
+    if (after === before) continue;
+    fs7.mkdirSync(path9.dirname(abs), { recursive: true });
+    fs7.writeFileSync(abs, after);
+    touched.push(rel);
+  }
+  if (o.rawDays > 0) {
+    for (const rel of monthFiles(worktree, o.recordsDir)) {
+      const month = monthOf(rel);
+      if (!monthIsDue(month, o.now, o.rawDays)) continue;
+      const abs = path9.join(worktree, rel);
+      const { records: raw, problems } = parseHistory(fs7.readFileSync(abs, "utf8"), rel);
+      if (problems.length > 0) continue;
+      touched.push(fold(worktree, o, month, raw));
+      fs7.rmSync(abs);
+      touched.push(rel);
+    }
+  }
+  return [...new Set(touched)].sort();
+}
+var init_history2 = __esm({
+  "src/action/history.ts"() {
+    "use strict";
+    init_aggregate();
+    init_history();
+  }
+});
+
+// src/cli/gc.ts
+var gc_exports = {};
+__export(gc_exports, {
+  gcCommand: () => gcCommand
+});
+import { existsSync as existsSync4, readdirSync as readdirSync2 } from "node:fs";
+import path10 from "node:path";
+function scopeOf(registry2, cacheRepo) {
+  const [host, ...rest] = registry2.replace(/\/+$/, "").split("/");
+  const namespace = rest.join("/");
+  const cache = (cacheRepo ?? `${registry2.replace(/\/+$/, "")}/cache`).replace(/\/+$/, "");
+  if (!cache.startsWith(`${host}/`)) throw new UserError(`CACHE_REPO ${cache} is not on the registry ${host}: gc reads one registry at a time.`, EXIT.usage);
+  return { host, namespace, cacheRepository: cache.slice(host.length + 1) };
+}
+function currentRefs(factory, s) {
+  const renderer = new Renderer();
+  const keyTags = /* @__PURE__ */ new Map();
+  const published = /* @__PURE__ */ new Map();
+  const cacheTags = /* @__PURE__ */ new Set();
+  const add2 = (m, repo, tag) => m.set(repo, (m.get(repo) ?? /* @__PURE__ */ new Set()).add(tag));
+  for (const t of factory.targets) {
+    const repo = repoPath(s, t.product.product.doc.image);
+    add2(keyTags, repo, keyTag(renderer.key(t)));
+    cacheTags.add(cacheTag(t.name));
+    for (const ref of [...t.tags, ...t.mergedTags]) {
+      const i = ref.lastIndexOf(":");
+      add2(published, repoPath(s, ref.slice(0, i)), ref.slice(i + 1));
+    }
+  }
+  return { keyTags, published, cacheTags };
+}
+async function createdOf(client, ref, digest) {
+  const m = await client.getManifest(`${ref}@${digest}`);
+  if (m.manifest.kind !== "image") return void 0;
+  const img = m.manifest.image;
+  const annotated = [img.annotations?.["org.opencontainers.image.created"], ...img.layers.map((l) => l.annotations?.["buildkit/createdat"])].filter(
+    (x) => typeof x === "string" && !Number.isNaN(Date.parse(x))
+  );
+  if (img.config.mediaType.includes("buildkit")) return annotated.sort().at(-1);
+  const config2 = await client.getImageConfig(`${ref}@${digest}`, img);
+  return config2.created ?? annotated.sort().at(-1);
+}
+async function inventoryTag(client, ref, tag, wantAge) {
+  const m = await client.getManifest(`${ref}:${tag}`);
+  const children = m.manifest.kind === "index" ? m.manifest.index.manifests.map((d) => d.digest) : [];
+  let created;
+  if (wantAge) {
+    if (m.manifest.kind === "image") created = await createdOf(client, ref, m.digest);
+    else {
+      const images = m.manifest.index.manifests.filter((d) => !isAttestation(d));
+      const times = (await Promise.all(images.map((d) => createdOf(client, ref, d.digest)))).filter((x) => x !== void 0);
+      created = times.length === images.length && times.length > 0 ? times.sort().at(-1) : void 0;
+    }
+  }
+  return { tag, digest: m.digest, children, ...created ? { created } : {} };
+}
+async function inventoryRepo(client, s, repository) {
+  const ref = `${s.host}/${repository}`;
+  const tags = await client.listTags(ref);
+  const candidate = (t) => repository === s.cacheRepository ? !t.startsWith("shared-") : t.startsWith("bk-");
+  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref, t, candidate(t)));
+  const referrers = {};
+  for (const t of inv.filter((x) => candidate(x.tag))) {
+    const found = await client.referrers(ref, t.digest);
+    if (found === void 0) break;
+    referrers[t.digest] = found.map((d) => d.digest);
+  }
+  return { repository, tags: inv, referrers };
+}
+async function repositories(client, s, known, notes) {
+  const repos = /* @__PURE__ */ new Set([...known, s.cacheRepository]);
+  try {
+    for (const r of await client.catalog(s.host)) if (!s.namespace || r.startsWith(`${s.namespace}/`)) repos.add(r);
+  } catch (e) {
+    if (!(e instanceof RegistryError) || e.status === void 0) throw e;
+    notes.push(`the registry lists no catalog (HTTP ${e.status}): only the current products' repositories and the cache were read`);
+  }
+  return [...repos].sort();
+}
+function dueHistory(root, rawDays, now) {
+  const dir = path10.join(root, RECORDS_DIR, HISTORY_DIR);
+  if (rawDays === 0 || !existsSync4(dir)) return [];
+  return readdirSync2(dir, { recursive: true, encoding: "utf8" }).map((f) => `${RECORDS_DIR}/${HISTORY_DIR}/${f.split(path10.sep).join("/")}`).filter((f) => {
+    const m = monthOf(f);
+    return m !== void 0 && monthIsDue(m, now, rawDays);
+  }).sort();
+}
+async function deleteAll(client, s, decisions) {
+  const seen = /* @__PURE__ */ new Set();
+  let n = 0;
+  for (const d of decisions) {
+    if (d.action !== "delete" || seen.has(`${d.repository}@${d.digest}`)) continue;
+    seen.add(`${d.repository}@${d.digest}`);
+    try {
+      await client.deleteManifest(`${s.host}/${d.repository}@${d.digest}`);
+      n++;
+    } catch (e) {
+      if (e instanceof RegistryError && e.status === 405) {
+        throw new UserError(
+          `registry ${s.host} refuses manifest deletes (HTTP 405): a distribution registry needs storage.delete enabled in its config (ghcr.io deletes package versions through the GitHub REST API only). ${n} manifests were deleted before.`,
+          EXIT.failed
+        );
+      }
+      throw e;
+    }
+  }
+  return n;
+}
+async function gcCommand(ctx, client) {
+  const factory = await ctx.load();
+  const registry2 = typeof ctx.values.registry === "string" ? ctx.values.registry : process.env.REGISTRY;
+  if (!registry2)
+    throw new UserError("factory gc needs the registry: --registry host[/namespace] or $REGISTRY (the same value the builds push to).", EXIT.usage);
+  const s = scopeOf(registry2, process.env.CACHE_REPO || void 0);
+  const c = client ?? new RegistryClient({ credentials: dockerConfigCredentials(), insecureRegistries: factory.policy.registry.insecure ? [s.host] : [] });
+  const dryRun = Boolean(ctx.values["dry-run"]);
+  const keepDays = factory.policy.retention.keepDays;
+  const now = /* @__PURE__ */ new Date();
+  const refs = currentRefs(factory, s);
+  const notes = [];
+  let repos;
+  try {
+    const names = await repositories(c, s, [...new Set(factory.products.map((p) => repoPath(s, p.product.doc.image)))], notes);
+    repos = await mapLimit(names, 2, (r) => inventoryRepo(c, s, r));
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}. Nothing was deleted.`, EXIT.failed);
+    throw e;
+  }
+  const decisions = retentionDecisions(repos, {
+    cacheRepository: s.cacheRepository,
+    currentKeyTags: refs.keyTags,
+    currentCacheTags: refs.cacheTags,
+    publishedTags: refs.published,
+    keepDays,
+    now
+  });
+  let deleted = 0;
+  try {
+    if (!dryRun) deleted = await deleteAll(c, s, decisions);
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserError(`factory gc: ${e.message}`, EXIT.failed);
+    throw e;
+  }
+  const gone = new Set(decisions.filter((d) => d.action === "delete").map((d) => `${d.repository}@${d.digest}`));
+  const history = dryRun ? dueHistory(ctx.root, factory.policy.history.rawDays, now) : applyHistory(ctx.root, [], { recordsDir: RECORDS_DIR, rawDays: factory.policy.history.rawDays, now });
+  const report3 = {
+    dryRun,
+    registry: registry2,
+    keepDays,
+    repositories: repos.map((r) => ({
+      repository: r.repository,
+      tagsBefore: r.tags.length,
+      tagsAfter: r.tags.filter((t) => !gone.has(`${r.repository}@${t.digest}`)).length
+    })),
+    decisions,
+    deleted,
+    history,
+    notes
+  };
+  if (ctx.json) printJson(ctx.io, report3);
+  else printReport(ctx, report3);
+  return EXIT.ok;
+}
+function printReport(ctx, r) {
+  const verb = r.dryRun ? "would delete" : "deleted";
+  for (const d of r.decisions) {
+    const what = `${d.repository}:${d.tag || d.digest.slice(0, 19)}`;
+    ctx.io.out(`${d.action === "delete" ? paint(ctx.io, "red", r.dryRun ? "would delete" : "delete") : paint(ctx.io, "dim", "keep")}  ${what}  (${d.why})`);
+  }
+  for (const repo of r.repositories) ctx.io.out(paint(ctx.io, "dim", `${repo.repository}: ${repo.tagsBefore} tags -> ${repo.tagsAfter}`));
+  for (const f of r.history) ctx.io.out(`${r.dryRun ? "would fold" : "folded"} ${f} (raw history past Policy history.rawDays, aggregated per month)`);
+  for (const n of r.notes) ctx.io.err(`note: ${n}`);
+  const count = r.decisions.filter((d) => d.action === "delete").length;
+  ctx.io.out(
+    `${paint(ctx.io, "green", "gc")}: ${verb} ${count} manifest${count === 1 ? "" : "s"}, kept ${r.decisions.length - count} candidates (keep ${r.keepDays} days).`
+  );
+}
+var RECORDS_DIR, CONCURRENCY2, repoPath;
+var init_gc = __esm({
+  "src/cli/gc.ts"() {
+    "use strict";
+    init_retention();
+    init_aggregate();
+    init_history();
+    init_history2();
+    init_bake();
+    init_plan();
+    init_key();
+    init_client();
+    init_docker_config();
+    init_oci();
+    init_errors3();
+    init_output();
+    RECORDS_DIR = "records";
+    CONCURRENCY2 = 8;
+    repoPath = (s, image) => s.namespace ? `${s.namespace}/${image}` : image;
   }
 });
 
@@ -37460,12 +38547,12 @@ __export(build_exports, {
   runBuild: () => runBuild
 });
 import { spawn as spawn3 } from "node:child_process";
-import fs6 from "node:fs/promises";
-import os from "node:os";
-import path6 from "node:path";
+import fs8 from "node:fs/promises";
+import os3 from "node:os";
+import path11 from "node:path";
 async function runBuild(b) {
-  const tmp = await fs6.mkdtemp(path6.join(os.tmpdir(), "factory-build-"));
-  const metadata = path6.join(tmp, "metadata.json");
+  const tmp = await fs8.mkdtemp(path11.join(os3.tmpdir(), "factory-build-"));
+  const metadata = path11.join(tmp, "metadata.json");
   try {
     const [cmd, ...pre] = b.buildx;
     const args = [...pre, "bake", "-f", "docker-bake.hcl"];
@@ -37481,7 +38568,7 @@ async function runBuild(b) {
     report(b, outcomes);
     return outcomes.every((o) => o.status === "built") && code === 0 ? EXIT.ok : EXIT.failed;
   } finally {
-    await fs6.rm(tmp, { recursive: true, force: true });
+    await fs8.rm(tmp, { recursive: true, force: true });
   }
 }
 function outcomesOf(targets, metadata) {
@@ -37493,14 +38580,14 @@ function outcomesOf(targets, metadata) {
   });
 }
 async function withTestResults(outcomes, root) {
-  const dir = path6.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
+  const dir = path11.resolve(root, process.env[TEST_RESULTS_VARIABLE] || DEFAULT_TEST_RESULTS_DIR);
   return Promise.all(
     outcomes.map(async (o) => {
       if (o.status !== "built" || !isTestTargetName(o.target)) return o;
-      const file2 = path6.join(dir, o.target, "results.json");
-      const text = await fs6.readFile(file2, "utf8").catch(() => void 0);
+      const file2 = path11.join(dir, o.target, "results.json");
+      const text = await fs8.readFile(file2, "utf8").catch(() => void 0);
       if (text === void 0) return o;
-      const cases = parseResults(text, path6.relative(root, file2));
+      const cases = parseResults(text, path11.relative(root, file2));
       const count = (s) => cases.filter((c) => c.status === s).length;
       const tests = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
       return { ...o, status: tests.failed > 0 ? "failed" : "built", tests };
@@ -37509,7 +38596,7 @@ async function withTestResults(outcomes, root) {
 }
 async function readMetadata(file2) {
   try {
-    const parsed = JSON.parse(await fs6.readFile(file2, "utf8"));
+    const parsed = JSON.parse(await fs8.readFile(file2, "utf8"));
     return parsed && typeof parsed === "object" ? parsed : {};
   } catch {
     return {};
@@ -37566,7 +38653,8 @@ function decide(registry2, m, results) {
   const sources = [];
   const missing2 = [];
   for (const s of m.sources) {
-    if (s.status === "existing") sources.push(`${repo}:${s.keyTag}`);
+    if (s.status === "existing") sources.push(s.digest ? `${repo}@${s.digest}` : `${repo}:${s.keyTag}`);
+    else if (s.status === "missing" && s.untrusted) missing2.push(`${s.platform} (the image tagged ${s.keyTag} is not trusted: ${s.untrusted})`);
     else if (s.status === "missing") missing2.push(`${s.platform} (target ${s.target} is neither built in this run nor in the registry)`);
     else {
       const read = results.get(s.target);
@@ -37621,7 +38709,9 @@ var init_plan_file = __esm({
       target: Target,
       platform: external_exports.string(),
       status: external_exports.enum(["build", "existing", "missing"]),
-      keyTag: Tag
+      keyTag: Tag,
+      digest: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "must be a sha256 digest" }).optional(),
+      untrusted: external_exports.string().optional()
     });
     PlanFileSchema = external_exports.looseObject({
       version: external_exports.literal(1),
@@ -37672,6 +38762,11 @@ function renderRunSummary(plan, results) {
       );
     }
   }
+  const untrusted = plan.affected.filter((t) => t.untrusted);
+  if (untrusted.length > 0) {
+    out.push("", "Rebuilt, not reused: the image under the build key is not trusted:", "");
+    for (const t of untrusted) out.push(`- ${markdownCode(t.target, true)}: ${markdownCode(t.untrusted, true)}`);
+  }
   if (plan.removed.length > 0) out.push("", `Removed targets: ${plan.removed.length}`);
   return `${out.join("\n")}
 `;
@@ -37691,10 +38786,10 @@ __export(publish_exports, {
   summaryCommand: () => summaryCommand
 });
 import { spawn as spawn4 } from "node:child_process";
-import fs7 from "node:fs/promises";
-import path7 from "node:path";
+import fs9 from "node:fs/promises";
+import path12 from "node:path";
 async function readPlan(root, file2) {
-  const text = await fs7.readFile(path7.resolve(root, file2), "utf8").catch((e) => {
+  const text = await fs9.readFile(path12.resolve(root, file2), "utf8").catch((e) => {
     throw new UserError(`cannot read the plan ${file2} (${e.code ?? e.message}); download the factory-plan artifact first`);
   });
   const parsed = parsePlanFile(text, file2);
@@ -37704,8 +38799,8 @@ async function readPlan(root, file2) {
 async function readResults(root, dir, targets) {
   const out = /* @__PURE__ */ new Map();
   for (const target of [...new Set(targets)]) {
-    const file2 = path7.join(dir, `${target}.json`);
-    const text = await fs7.readFile(path7.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
+    const file2 = path12.join(dir, `${target}.json`);
+    const text = await fs9.readFile(path12.resolve(root, file2), "utf8").catch((e) => e.code === "ENOENT" ? void 0 : e);
     if (text === void 0) out.set(target, void 0);
     else if (text instanceof Error) out.set(target, { ok: false, message: `${file2}: ${text.message}` });
     else out.set(target, parseJobResult(text, file2));
@@ -37714,13 +38809,42 @@ async function readResults(root, dir, targets) {
 }
 async function appendStepSummary(text) {
   const file2 = process.env.GITHUB_STEP_SUMMARY;
-  if (file2) await fs7.appendFile(file2, text);
+  if (file2) await fs9.appendFile(file2, text);
 }
 function reportError(ctx, title, message) {
   if (process.env.GITHUB_ACTIONS === "true") ctx.io.out(`::error title=${workflowCommandProperty(title)}::${workflowCommandMessage(message)}`);
   else ctx.io.err(`${title}: ${message}`);
 }
-async function mergeCommand(ctx, buildx, exec = spawnExec) {
+async function registryFor(ctx, registry2) {
+  const policy = await ctx.load().then(
+    (f) => f.policy,
+    () => Policy.parse({ kind: "Policy" })
+  );
+  const trust = trustFrom(ctx.values, policy, registry2.split("/")[0], ctx.root);
+  const client = new RegistryClient(policy.registry.insecure ? { insecureRegistries: [registry2.split("/")[0]] } : {});
+  return {
+    async verify(ref) {
+      const at2 = ref.indexOf("@");
+      const repo = at2 >= 0 ? ref.slice(0, at2) : ref.slice(0, ref.lastIndexOf(":"));
+      try {
+        const digest = at2 >= 0 ? ref.slice(at2 + 1) : (await client.resolve(ref)).digest;
+        const why = await untrustedReason(client, repo, digest, trust);
+        return why ? { ok: false, why } : { ok: true, pinned: `${repo}@${digest}` };
+      } catch (e) {
+        return { ok: false, why: e instanceof RegistryError || e instanceof Error ? `cannot read it: ${e.message}` : String(e) };
+      }
+    },
+    async digestOf(ref) {
+      return (await client.resolve(ref)).digest;
+    }
+  };
+}
+async function verifiedSources(list4, reg) {
+  const checks = await Promise.all(list4.sources.map(async (src) => ({ src, r: await reg.verify(src) })));
+  const problems = checks.flatMap(({ src, r }) => r.ok ? [] : [`${src}: ${r.why}`]);
+  return problems.length > 0 ? { problems } : { sources: checks.map(({ r }) => r.ok ? r.pinned : "") };
+}
+async function mergeCommand(ctx, buildx, exec = spawnExec, reg) {
   const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
   const built = plan.merges.flatMap((m) => m.sources.filter((s) => s.status === "build").map((s) => s.target));
   const decision = decideMerges(plan, await readResults(ctx.root, str2(ctx.values.results, "results"), built));
@@ -37728,8 +38852,17 @@ async function mergeCommand(ctx, buildx, exec = spawnExec) {
   for (const r of decision.refused) {
     reportError(ctx, "factory merge refused", `${r.name} is missing ${r.missing.join(", ")}; not publishing a partial manifest list`);
   }
+  const registry2 = reg ?? (decision.publish.length > 0 ? await registryFor(ctx, plan.registry) : void 0);
   const published = [];
-  for (const list4 of decision.publish) {
+  const signed = [];
+  for (const planned of decision.publish) {
+    const verified = ctx.values["dry-run"] ? { sources: planned.sources } : await verifiedSources(planned, registry2);
+    if ("problems" in verified) {
+      failed = true;
+      reportError(ctx, "factory merge refused", `${planned.name}: ${verified.problems.join("; ")}; not publishing a list with an unverified image`);
+      continue;
+    }
+    const list4 = { ...planned, sources: verified.sources };
     const [cmd, ...pre] = buildx;
     const args = [...pre, ...imagetoolsArgs(list4)];
     if (ctx.values["dry-run"]) {
@@ -37742,14 +38875,29 @@ async function mergeCommand(ctx, buildx, exec = spawnExec) {
       reportError(ctx, "factory merge failed", `${list4.name}: imagetools create exited ${r.code}: ${r.output.trim().split("\n").slice(-3).join(" ")}`);
       continue;
     }
-    const line = `published ${list4.name.slice(0, list4.name.lastIndexOf(":"))}: ${list4.tags.map((t) => t.slice(t.lastIndexOf(":") + 1)).join(" ")} from ${list4.sources.length} platform image(s)`;
+    const repo = list4.name.slice(0, list4.name.lastIndexOf(":"));
+    const line = `published ${repo}: ${list4.tags.map((t) => t.slice(t.lastIndexOf(":") + 1)).join(" ")} from ${list4.sources.length} platform image(s)`;
     ctx.io.out(line);
     published.push(line);
+    if (typeof ctx.values.published === "string") signed.push(`${repo}@${await registry2.digestOf(list4.tags[0])}`);
   }
   if (published.length > 0) await appendStepSummary(`${published.join("\n")}
 `);
+  await writePublished(ctx, signed);
   if (ctx.json) ctx.io.out(JSON.stringify({ ok: !failed, ...decision }, null, 2));
   return failed ? EXIT.failed : EXIT.ok;
+}
+async function writePublished(ctx, refs) {
+  const file2 = ctx.values.published;
+  if (typeof file2 !== "string" || refs.length === 0) return;
+  await fs9.writeFile(path12.resolve(ctx.root, file2), `${refs.join("\n")}
+`);
+  const sums = ctx.values.checksums;
+  if (typeof sums === "string") {
+    const lines = refs.map((r) => `${r.slice(r.indexOf("@sha256:") + 8)}  ${r.slice(0, r.indexOf("@"))}`);
+    await fs9.writeFile(path12.resolve(ctx.root, sums), `${lines.join("\n")}
+`);
+  }
 }
 async function summaryCommand(ctx) {
   const plan = await readPlan(ctx.root, str2(ctx.values.plan, "plan.json"));
@@ -37759,7 +38907,7 @@ async function summaryCommand(ctx) {
     plan.affected.map((t) => t.target)
   );
   const md = renderRunSummary(plan, results);
-  await fs7.writeFile(path7.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
+  await fs9.writeFile(path12.resolve(ctx.root, str2(ctx.values.out, "summary.md")), md);
   await appendStepSummary(md);
   if (!ctx.json) ctx.io.out(md);
   else ctx.io.out(JSON.stringify({ ok: true, out: str2(ctx.values.out, "summary.md") }));
@@ -37771,10 +38919,14 @@ var init_publish = __esm({
     "use strict";
     init_escape();
     init_job_result();
+    init_schema();
     init_merge();
     init_plan_file();
     init_run_summary();
+    init_client();
+    init_trust();
     init_errors3();
+    init_signing();
     spawnExec = (cmd, args) => new Promise((resolve2) => {
       const child = spawn4(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
       let output2 = "";
@@ -37788,9 +38940,9 @@ var init_publish = __esm({
 });
 
 // src/cli/commands.ts
-import { existsSync as existsSync3 } from "node:fs";
-import fs8 from "node:fs/promises";
-import path8 from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import fs10 from "node:fs/promises";
+import path13 from "node:path";
 function allOutputs(factory) {
   const lock = { path: "factory.lock.json", text: serializeLock(computeLock(factory.loaded)) };
   return [...generate(factory), lock].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -37799,11 +38951,11 @@ async function orphans(root, outputs) {
   const produced = new Set(outputs.map((o) => o.path));
   const found = [];
   for (const dir of GENERATED_DIRS) {
-    const abs = path8.join(root, dir);
-    if (!existsSync3(abs)) continue;
-    for (const entry2 of await fs8.readdir(abs, { recursive: true, withFileTypes: true })) {
+    const abs = path13.join(root, dir);
+    if (!existsSync5(abs)) continue;
+    for (const entry2 of await fs10.readdir(abs, { recursive: true, withFileTypes: true })) {
       if (!entry2.isFile()) continue;
-      const rel = path8.relative(root, path8.join(entry2.parentPath, entry2.name)).split(path8.sep).join("/");
+      const rel = path13.relative(root, path13.join(entry2.parentPath, entry2.name)).split(path13.sep).join("/");
       if (!produced.has(rel)) found.push(rel);
     }
   }
@@ -37814,7 +38966,7 @@ async function blockedOutputs(root, outputs) {
   const kindOf2 = async (rel) => {
     let k = kinds.get(rel);
     if (k === void 0) {
-      const st = await fs8.lstat(path8.join(root, rel)).catch(() => void 0);
+      const st = await fs10.lstat(path13.join(root, rel)).catch(() => void 0);
       k = !st ? "none" : st.isDirectory() ? "dir" : "other";
       kinds.set(rel, k);
     }
@@ -37889,8 +39041,8 @@ function splitList(v) {
   return v.split(",").map((x) => x.trim()).filter(Boolean);
 }
 function resolveBuildx() {
-  for (const dir of (process.env.PATH ?? "").split(path8.delimiter)) {
-    if (dir && existsSync3(path8.join(dir, "buildx"))) return [path8.join(dir, "buildx")];
+  for (const dir of (process.env.PATH ?? "").split(path13.delimiter)) {
+    if (dir && existsSync5(path13.join(dir, "buildx"))) return [path13.join(dir, "buildx")];
   }
   return ["docker", "buildx"];
 }
@@ -37900,7 +39052,7 @@ function deviceArgs(targets, test, noDevice) {
   const off = noDevice ? onDevice.flatMap((t) => ["--set", `${testTargetName(t.name)}.args.FACTORY_TEST_POOL_ACCELERATOR=`]) : [];
   return ["--allow", "device", ...off];
 }
-var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
+var validate3, list3, explain, render2, generateCmd, lockCmd, planCmd, basesCmd, gc, build, RESULT_OPTIONS, merge2, summary, COMMANDS;
 var init_commands = __esm({
   "src/cli/commands.ts"() {
     "use strict";
@@ -37915,6 +39067,7 @@ var init_commands = __esm({
     init_errors3();
     init_output();
     init_obs();
+    init_signing();
     init_verify2();
     validate3 = {
       usage: "validate",
@@ -38106,12 +39259,45 @@ var init_commands = __esm({
         explain: { type: "boolean", description: "print the reason chain of each affected target" },
         force: { type: "boolean", description: "build targets even when an image with their build key exists" },
         push: { type: "boolean", description: "the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform" },
-        "check-registry": { type: "boolean", description: "skip targets whose build key is already in the registry ($REGISTRY)" },
+        "check-registry": {
+          type: "boolean",
+          description: "skip targets whose build key is already in the registry ($REGISTRY), signed by the factory (see --verify-key, --repository)"
+        },
+        ...SIGNING_OPTIONS,
         "github-output": { type: "string", description: "also append <pool> matrix lines to this file ($GITHUB_OUTPUT)" }
       },
       async run(ctx) {
         const { planCommand: planCommand2 } = await Promise.resolve().then(() => (init_plan2(), plan_exports));
         return planCommand2(ctx);
+      }
+    };
+    basesCmd = {
+      usage: "bases watch [--write] [--json]",
+      summary: "The base-image watch: resolve every Base's tag, report moved digests and the targets on them.",
+      details: "A moved digest (or a base not pinned yet) gets a new pin stamped with when the watch first saw it ('seen', where time to patch starts). --write updates factory.lock.json; regenerate, commit, and the plan of that commit rebuilds exactly the targets on the moved bases. The scheduled workflow runs this (scripts/workflow/base-watch.sh).",
+      positionals: { min: 1, max: 1 },
+      options: {
+        write: { type: "boolean", description: "write the new pins to factory.lock.json" },
+        base: { type: "string", description: "only these Bases (names, comma-separated)" },
+        message: { type: "string", description: "when a pin moved, write the commit / pull request text (title, one line per base) to this file" },
+        previous: { type: "string", description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" }
+      },
+      async run(ctx) {
+        const { basesCommand: basesCommand2 } = await Promise.resolve().then(() => (init_bases(), bases_exports));
+        return basesCommand2(ctx);
+      }
+    };
+    gc = {
+      usage: "gc [--dry-run] [--json]",
+      summary: "Retention: delete unreferenced bk-<key> tags and cache refs older than Policy retention.keepDays; fold old history.",
+      details: "Reads the registry ($REGISTRY or --registry; the cache repository is $CACHE_REPO, default $REGISTRY/cache) through its HTTP API. Only bk-<key> tags no current target has and per-target cache tags no current target uses are candidates; a tag a product publishes, a digest any kept tag reaches, and the signatures and attestations of kept digests are never deleted. Deletes are DELETE /v2/<name>/manifests/<digest>, after the whole inventory is read. Without --dry-run it also folds history months past Policy history.rawDays into aggregates.",
+      options: {
+        "dry-run": { type: "boolean", description: "list what would be deleted; delete nothing" },
+        registry: { type: "string", description: "host[/namespace] the images are under (default $REGISTRY)" }
+      },
+      async run(ctx) {
+        const { gcCommand: gcCommand2 } = await Promise.resolve().then(() => (init_gc(), gc_exports));
+        return gcCommand2(ctx);
       }
     };
     build = {
@@ -38158,8 +39344,14 @@ var init_commands = __esm({
     merge2 = {
       usage: "merge [--plan FILE] [--results DIR] [--dry-run]",
       summary: "Publish the manifest lists of a plan from the images its legs pushed (buildx imagetools create).",
-      details: "A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.",
-      options: { ...RESULT_OPTIONS, "dry-run": { type: "boolean", description: "print the imagetools commands instead of running them" } },
+      details: "A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key, and every one of those images verifies as signed by the factory (--verify-key, or keyless: its workflows on a trusted ref) with provenance naming the repository. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.",
+      options: {
+        ...RESULT_OPTIONS,
+        ...SIGNING_OPTIONS,
+        "dry-run": { type: "boolean", description: "print the imagetools commands instead of running them" },
+        published: { type: "string", description: "write the published lists here, repository@digest one a line (for signing)" },
+        checksums: { type: "string", description: 'with --published: also as "<hex>  <repository>" lines (actions/attest subject-checksums)' }
+      },
       async run(ctx) {
         const { mergeCommand: mergeCommand2 } = await Promise.resolve().then(() => (init_publish(), publish_exports));
         return mergeCommand2(ctx, resolveBuildx());
@@ -38181,6 +39373,7 @@ var init_commands = __esm({
       render: render2,
       generate: generateCmd,
       lock: lockCmd,
+      bases: basesCmd,
       plan: planCmd,
       build,
       kpi,
@@ -38189,7 +39382,8 @@ var init_commands = __esm({
       serve,
       verify,
       merge: merge2,
-      summary
+      summary,
+      gc
     };
   }
 });
@@ -38200,9 +39394,9 @@ __export(cli_exports, {
   report: () => report2,
   run: () => run2
 });
-import fs9 from "node:fs/promises";
+import fs11 from "node:fs/promises";
 import { parseArgs } from "node:util";
-import path9 from "node:path";
+import path14 from "node:path";
 function commandHelp(c) {
   const opts = Object.entries(c.options ?? {}).map(([name, o]) => `  --${name}${o.type === "string" ? " VALUE" : ""}`.padEnd(26) + (o.description ?? "")).join("\n");
   return `Usage: factory ${c.usage}
@@ -38256,7 +39450,7 @@ async function run2(argv, io = processIo()) {
     io.err(`factory ${name}: expected ${command.usage}. See 'factory ${name} --help'.`);
     return EXIT.usage;
   }
-  const root = path9.resolve(typeof values.root === "string" ? values.root : process.cwd());
+  const root = path14.resolve(typeof values.root === "string" ? values.root : process.cwd());
   const ctx = {
     io,
     root,
@@ -38305,7 +39499,7 @@ async function loadFactory(root, edit) {
 async function sourceFileKinds(root) {
   const out = [];
   for (const rel of SOURCE_FILES) {
-    const st = await fs9.lstat(path9.join(root, rel)).catch(() => void 0);
+    const st = await fs11.lstat(path14.join(root, rel)).catch(() => void 0);
     if (!st || st.isFile() || st.isSymbolicLink()) continue;
     out.push(
       error("not-a-file", `${rel} is ${st.isDirectory() ? "a directory" : "not a regular file"}`, {

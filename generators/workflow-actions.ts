@@ -24,6 +24,12 @@ export const ACTIONS = {
   // Composite (it runs upload-artifact v7.0.0, the pin above) and a node24 action.
   uploadPagesArtifact: { repo: 'actions/upload-pages-artifact', sha: 'fc324d3547104276b827a68afc52ff2a11cc49c9', version: 'v5.0.0' },
   deployPages: { repo: 'actions/deploy-pages', sha: 'cd2ce8fcbc39b97be8ca5fce6e763baed58fa128', version: 'v5.0.0' },
+  // Composite: downloads the cosign release it is given and checks it against the checksums
+  // written in the action itself. v4.1.2 is the newest tag (its commit 6f9f177 "Bump cosign to
+  // 3.0.6"); public workflows pin the same SHA with cosign-release v3.1.3, as we do.
+  cosignInstaller: { repo: 'sigstore/cosign-installer', sha: '6f9f17788090df1f26f669e9d70d6ae9567deba6', version: 'v4.1.2' },
+  // node24; only in the merge job, and only with Policy signing.attestations.
+  attest: { repo: 'actions/attest', sha: '1e69f48acb82d1966a394da916b4c1698aa569d6', version: 'v4.2.2' },
 } as const satisfies Record<string, PinnedAction>;
 
 /** `owner/repo@<sha>`: the value of a step's `uses:`. */

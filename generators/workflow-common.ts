@@ -10,7 +10,6 @@ export type Step = { [key: string]: Json | undefined };
 export type Job = { [key: string]: Json | undefined };
 
 export const expr = (e: string): string => `\${{ ${e} }}`;
-export const ARTIFACT_RETENTION_DAYS = 7;
 export const RESULT_ARTIFACT_PREFIX = JOB_RESULT_ARTIFACT_PREFIX;
 
 const PERMISSION_WHY: Record<string, string> = {
@@ -20,7 +19,49 @@ const PERMISSION_WHY: Record<string, string> = {
   'packages: write': 'push images and manifest lists to ghcr.io',
   'pull-requests: write': 'comment the plan and results on the pull request',
   'pages: write': 'publish the dashboard and read-only API to GitHub Pages',
-  'id-token: write': 'prove to GitHub Pages that this job deploys (the Pages OIDC check)',
+  'id-token: write': 'an OIDC token: keyless cosign signatures (Sigstore), or the GitHub Pages deploy check',
+  'attestations: write': 'store GitHub artifact attestations of the published manifest lists',
+};
+
+/** The cosign release the workflows install (the one the tests sign and verify with). */
+export const COSIGN_RELEASE = 'v3.1.3';
+/** The signing step's script: checked in, run from the checkout (shellcheck-clean). */
+export const SIGN_SCRIPT_PATH = 'scripts/workflow/sign.sh';
+
+export function installCosign(): Step {
+  return { name: 'Install cosign', uses: usesRef(ACTIONS.cosignInstaller), with: { 'cosign-release': COSIGN_RELEASE } };
+}
+
+/**
+ * What verifying signatures needs (the plan's build-key lookups, the merge): a public key from
+ * the repository variable for factories that sign with a key, else keyless by the workflow's
+ * identity; FACTORY_COSIGN_TLOG=false for signatures made without a transparency log.
+ */
+export function verifyEnv(): Step {
+  return { FACTORY_COSIGN_PUBLIC_KEY: expr('vars.FACTORY_COSIGN_PUBLIC_KEY'), FACTORY_COSIGN_TLOG: expr('vars.FACTORY_COSIGN_TLOG') };
+}
+
+/** The signing step (scripts/workflow/sign.sh): keyless, or with the FACTORY_COSIGN_KEY secret. */
+export function signStep(name: string, args: string, allowHttp: boolean, extra: Step = {}): Step {
+  return {
+    name,
+    ...extra,
+    env: {
+      ...(extra.env as Step | undefined),
+      FACTORY_COSIGN_KEY: expr('secrets.FACTORY_COSIGN_KEY'),
+      FACTORY_COSIGN_PASSWORD: expr('secrets.FACTORY_COSIGN_PASSWORD'),
+      FACTORY_COSIGN_TLOG: expr('vars.FACTORY_COSIGN_TLOG'),
+      ALLOW_HTTP: String(allowHttp),
+    },
+    run: `bash ${SIGN_SCRIPT_PATH} ${args}`,
+  };
+}
+/** Jobs whose permission serves another purpose than PERMISSION_WHY says: "<job id> <permission>". */
+const JOB_PERMISSION_WHY: Record<string, string> = {
+  'base-watch contents: write': 'push the branch with the new base pins',
+  'base-watch pull-requests: write': 'open the pull request of the new base pins',
+  'gc packages: write': 'delete unreferenced build-key tags and cache refs (factory gc)',
+  'gc-check packages: read': 'read the registry inventory (factory gc --dry-run)',
 };
 
 /**
@@ -90,7 +131,8 @@ export function render(value: Json, header: string): string {
       const perms = isMap(job.value) ? job.value.get('permissions', true) : undefined;
       if (!isMap(perms)) continue;
       for (const item of perms.items) {
-        const why = isScalar(item.key) && isScalar(item.value) ? PERMISSION_WHY[`${item.key.value}: ${item.value.value}`] : undefined;
+        const perm = isScalar(item.key) && isScalar(item.value) ? `${item.key.value}: ${item.value.value}` : undefined;
+        const why = perm ? (JOB_PERMISSION_WHY[`${isScalar(job.key) ? String(job.key.value) : ''} ${perm}`] ?? PERMISSION_WHY[perm]) : undefined;
         if (why && isScalar(item.value)) item.value.comment = ` ${why}`;
       }
     }

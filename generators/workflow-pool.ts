@@ -5,21 +5,25 @@
 // settings (bake variables, SBOM scanner, registry TLS) are written in here, the same for every
 // pool.
 //
-// Credentials: the caller passes the secret FACTORY_REGISTRY_PASSWORD to hosted pools' build
-// jobs only. A pool with a `push-environment` runs in that environment, and the environment's
-// secret of the same name is the one the job sees; pull request checks get no secret at all.
+// Credentials: the build jobs that push run in a GitHub environment (Policy signing.environment,
+// or the pool's push-environment). The caller passes FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY
+// and FACTORY_COSIGN_PASSWORD by name, and the environment's secrets of those names are the ones
+// the job sees (an environment secret the caller does not pass reads as empty in a called
+// workflow). Pull request checks get no secret at all. A leg that pushed signs its image.
 import { JOB_RESULT_DIR } from '../src/core/job-result.js';
 import type { Policy } from '../src/core/schema.js';
 import type { BuilderSettings } from './pool-builder.js';
 import { ACTIONS, usesRef } from './workflow-actions.js';
+import { checkoutWatchCommit } from './workflow-maintenance.js';
 import {
-  ARTIFACT_RETENTION_DAYS,
   expr,
+  installCosign,
   loginStep,
   orderSteps,
   render,
   RESULT_ARTIFACT_PREFIX,
   setupBuildx,
+  signStep,
   type Job,
   type Json,
   type Step,
@@ -39,6 +43,8 @@ export interface PoolSettings {
   'max-parallel': number;
   cache: string;
   retries: number;
+  /** retention-days of the legs' artifacts (Policy retention.poolArtifactDays, else artifactDays). */
+  'artifact-days': number;
   /** The pool's builder (pools with a `builder` or a `device` only). */
   builder?: BuilderSettings;
 }
@@ -57,6 +63,9 @@ export function policyActionInputs(policy: Policy): Step {
   return w;
 }
 
+/** A leg whose image passed and was pushed: the one to sign. */
+const PUSHED = "inputs.push && steps.build.outputs.result == 'passed' && steps.build.outputs.digest != ''";
+
 function legJob(policy: Policy): Job {
   const build: Step = {
     mode: 'build',
@@ -74,9 +83,18 @@ function legJob(policy: Policy): Job {
   };
   const steps: Step[] = [
     { name: 'Check out', uses: usesRef(ACTIONS.checkout), with: { 'persist-credentials': false } },
+    // inputs.ref: the base watch's commit on a schedule; empty is the event's commit.
+    checkoutWatchCommit("inputs.ref != ''", 'inputs.ref'),
     setupBuildx((key) => `fromJSON(inputs.pool).${key}`),
     { ...loginStep('inputs.registry-host', 'secrets.FACTORY_REGISTRY_PASSWORD || github.token'), if: 'inputs.push' },
     { name: 'Build and test', id: 'build', uses: './', with: build },
+    // The image the leg pushed is the one its bk-<key> tag names: later plans reuse it and merges
+    // publish it only when this signature verifies (src/supply/trust.ts).
+    { ...installCosign(), if: PUSHED },
+    signStep('Sign the pushed image', '"$IMAGE"', policy.registry.insecure, {
+      if: PUSHED,
+      env: { IMAGE: `${expr('inputs.registry')}/${expr('matrix.image')}@${expr('steps.build.outputs.digest')}` },
+    }),
     {
       name: 'Upload the result',
       if: 'always()',
@@ -84,7 +102,7 @@ function legJob(policy: Policy): Job {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr('matrix.target')}`,
         path: `${JOB_RESULT_DIR}/`,
-        'retention-days': ARTIFACT_RETENTION_DAYS,
+        'retention-days': pool('artifact-days'),
         'if-no-files-found': 'ignore',
       },
     },
@@ -110,16 +128,29 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },
           push: { ...(input('boolean', 'push the images', false) as object), default: false },
           registry: input('string', 'host and namespace of the images'),
           'registry-host': input('string', 'the host to log in to'),
-          environment: { ...(input('string', 'GitHub environment of the legs (the pool push-environment)', false) as object), default: '' },
+          environment: {
+            ...(input(
+              'string',
+              'GitHub environment of the legs, whose secrets push and sign (Policy signing.environment or the pool push-environment)',
+              false,
+            ) as object),
+            default: '',
+          },
+          ref: { ...(input('string', 'the commit to build (the base watch commit); empty for the event commit', false) as object), default: '' },
         },
-        secrets: { FACTORY_REGISTRY_PASSWORD: { description: 'registry password; GITHUB_TOKEN when empty', required: false } },
+        // Passed by name by the caller; with an environment, the environment's values win.
+        secrets: {
+          FACTORY_REGISTRY_PASSWORD: { description: 'registry password; GITHUB_TOKEN when empty', required: false },
+          FACTORY_COSIGN_KEY: { description: 'cosign private key to sign with; keyless (GitHub OIDC) when empty', required: false },
+          FACTORY_COSIGN_PASSWORD: { description: 'password of FACTORY_COSIGN_KEY', required: false },
+        },
       },
     },
     jobs,

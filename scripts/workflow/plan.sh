@@ -2,7 +2,8 @@
 # The plan step of the generated factory workflow (.github/workflows/factory.yml): decides what
 # to plan from the event, runs the compiled `factory plan` (bin/factory.js, no npm install), and
 # writes plan.json and the step outputs. Every event value arrives through the environment
-# (EVENT_NAME, PR_BASE_SHA, PUSH_BEFORE, INPUT_*), never spliced into the script.
+# (EVENT_NAME, PR_BASE_SHA, PUSH_BEFORE, INPUT_*, WATCH_*), never spliced into the script.
+# WATCH_* are read on the schedule only: off schedule the watch job is skipped and its outputs empty.
 set -euo pipefail
 # The plan's build-key lookups and every later job use this registry (lower case: OCI names).
 export REGISTRY="${FACTORY_REGISTRY:-ghcr.io/${OWNER,,}}"
@@ -32,8 +33,16 @@ case "$EVENT_NAME" in
     ;;
   schedule)
     push=true
-    # Base images get security fixes under the same tag: rebuild everything, ignoring keys.
-    args+=(--all --force)
+    # The base watch (scripts/workflow/base-watch.sh) ran first; HEAD is its commit with the
+    # moved pins, WATCH_BASE the commit it started from. The diff is the pins: change detection
+    # plans exactly the targets on the moved bases. Nothing moved: HEAD against itself, no target.
+    if [[ "${WATCH_MOVED:-}" == true ]]; then
+      args+=(--base "$WATCH_BASE" --head HEAD)
+      # The commit the legs build (scripts/workflow/checkout-ref.sh): only set when there is one.
+      echo "ref=$WATCH_SHA" >> "$GITHUB_OUTPUT"
+    else
+      args+=(--base HEAD --head HEAD)
+    fi
     ;;
   *)
     echo "::error::factory: unsupported event $EVENT_NAME"

@@ -75,6 +75,8 @@ export function assembleRecords(
     if (f.baseImage) record.base.image = f.baseImage;
     const bd = baseDigest(o.image?.provenance ?? build.metadata[t]?.['buildx.build.provenance'], f.baseImage);
     if (bd) record.base.digest = bd;
+    const seen = bd ? Object.values(lock.bases ?? {}).find((p) => p.digest === bd && p.seen)?.seen : undefined;
+    if (seen) record.base.seenAt = seen;
     if (o.digest) record.image.digest = o.digest;
     if (failure) record.failure = failure;
     const pkgs = packageCount(o.image?.sbom);

@@ -41,6 +41,8 @@ export function loadDockerfile(workdir: string, rel: string): DockerfileInfo | u
 export interface LockDigests {
   templates: Record<string, { digest?: string }>;
   fragments: Record<string, { digest?: string }>;
+  /** Base pins by Base name; `seen` is when the base watch first saw the digest. */
+  bases?: Record<string, { image?: string; digest?: string; seen?: string }>;
 }
 
 /**
@@ -51,7 +53,7 @@ export interface LockDigests {
  */
 export function readDigests(workdir: string): LockDigests {
   const lock = readJson<Partial<LockDigests>>(path.join(workdir, 'factory.lock.json'));
-  return { templates: { ...(lock?.templates ?? {}) }, fragments: { ...(lock?.fragments ?? {}) } };
+  return { templates: { ...(lock?.templates ?? {}) }, fragments: { ...(lock?.fragments ?? {}) }, bases: { ...(lock?.bases ?? {}) } };
 }
 
 /** Finds results.json anywhere under a test target's export directory. */

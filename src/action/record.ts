@@ -48,7 +48,12 @@ export const RecordSchema = z
     platform: z.string(),
     template: z.object({ ref: z.string(), digest: Digest.optional() }).optional(),
     fragments: z.array(z.object({ ref: z.string(), digest: Digest.optional() })),
-    base: z.object({ image: z.string().optional(), digest: Digest.optional() }),
+    base: z.object({
+      image: z.string().optional(),
+      digest: Digest.optional(),
+      /** When the base watch first saw this digest under the base's tag (the lock pin's `seen`): where time to patch starts. */
+      seenAt: z.string().datetime().optional(),
+    }),
     image: z.object({ refs: z.array(z.string()), digest: Digest.optional(), pushed: z.boolean() }),
     result: z.enum(['passed', 'failed']),
     failure: ErrorReportSchema.optional(),

@@ -14,6 +14,7 @@ import { diffOutputs, writeOutputs } from '../io/tree.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
 import { compatCmd, kpi, serve, site } from './obs.js';
+import { SIGNING_OPTIONS } from './signing.js';
 import { verify } from './verify.js';
 
 export interface CommandContext {
@@ -365,12 +366,49 @@ const planCmd: Command = {
     explain: { type: 'boolean', description: 'print the reason chain of each affected target' },
     force: { type: 'boolean', description: 'build targets even when an image with their build key exists' },
     push: { type: 'boolean', description: 'the run publishes manifest lists: refuse a --platforms subset whose lists would miss a platform' },
-    'check-registry': { type: 'boolean', description: 'skip targets whose build key is already in the registry ($REGISTRY)' },
+    'check-registry': {
+      type: 'boolean',
+      description: 'skip targets whose build key is already in the registry ($REGISTRY), signed by the factory (see --verify-key, --repository)',
+    },
+    ...SIGNING_OPTIONS,
     'github-output': { type: 'string', description: 'also append <pool> matrix lines to this file ($GITHUB_OUTPUT)' },
   },
   async run(ctx) {
     const { planCommand } = await import('./plan.js');
     return planCommand(ctx);
+  },
+};
+
+const basesCmd: Command = {
+  usage: 'bases watch [--write] [--json]',
+  summary: "The base-image watch: resolve every Base's tag, report moved digests and the targets on them.",
+  details:
+    "A moved digest (or a base not pinned yet) gets a new pin stamped with when the watch first saw it ('seen', where time to patch starts). --write updates factory.lock.json; regenerate, commit, and the plan of that commit rebuilds exactly the targets on the moved bases. The scheduled workflow runs this (scripts/workflow/base-watch.sh).",
+  positionals: { min: 1, max: 1 },
+  options: {
+    write: { type: 'boolean', description: 'write the new pins to factory.lock.json' },
+    base: { type: 'string', description: 'only these Bases (names, comma-separated)' },
+    message: { type: 'string', description: 'when a pin moved, write the commit / pull request text (title, one line per base) to this file' },
+    previous: { type: 'string', description: "a lock an earlier watch wrote (its branch's factory.lock.json): a digest it already pins keeps its 'seen' time" },
+  },
+  async run(ctx) {
+    const { basesCommand } = await import('./bases.js');
+    return basesCommand(ctx);
+  },
+};
+
+const gc: Command = {
+  usage: 'gc [--dry-run] [--json]',
+  summary: 'Retention: delete unreferenced bk-<key> tags and cache refs older than Policy retention.keepDays; fold old history.',
+  details:
+    'Reads the registry ($REGISTRY or --registry; the cache repository is $CACHE_REPO, default $REGISTRY/cache) through its HTTP API. Only bk-<key> tags no current target has and per-target cache tags no current target uses are candidates; a tag a product publishes, a digest any kept tag reaches, and the signatures and attestations of kept digests are never deleted. Deletes are DELETE /v2/<name>/manifests/<digest>, after the whole inventory is read. Without --dry-run it also folds history months past Policy history.rawDays into aggregates.',
+  options: {
+    'dry-run': { type: 'boolean', description: 'list what would be deleted; delete nothing' },
+    registry: { type: 'string', description: 'host[/namespace] the images are under (default $REGISTRY)' },
+  },
+  async run(ctx) {
+    const { gcCommand } = await import('./gc.js');
+    return gcCommand(ctx);
   },
 };
 
@@ -443,8 +481,14 @@ const merge: Command = {
   usage: 'merge [--plan FILE] [--results DIR] [--dry-run]',
   summary: 'Publish the manifest lists of a plan from the images its legs pushed (buildx imagetools create).',
   details:
-    'A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.',
-  options: { ...RESULT_OPTIONS, 'dry-run': { type: 'boolean', description: 'print the imagetools commands instead of running them' } },
+    'A list is published only when every platform has an image: pushed and tested in this run (digest from its result file) or in the registry under the same build key, and every one of those images verifies as signed by the factory (--verify-key, or keyless: its workflows on a trusted ref) with provenance naming the repository. Any other list is refused (exit 1); the others are still published. Published lists are appended to $GITHUB_STEP_SUMMARY.',
+  options: {
+    ...RESULT_OPTIONS,
+    ...SIGNING_OPTIONS,
+    'dry-run': { type: 'boolean', description: 'print the imagetools commands instead of running them' },
+    published: { type: 'string', description: 'write the published lists here, repository@digest one a line (for signing)' },
+    checksums: { type: 'string', description: 'with --published: also as "<hex>  <repository>" lines (actions/attest subject-checksums)' },
+  },
   async run(ctx) {
     const { mergeCommand } = await import('./publish.js');
     return mergeCommand(ctx, resolveBuildx());
@@ -468,6 +512,7 @@ export const COMMANDS: Record<string, Command> = {
   render,
   generate: generateCmd,
   lock: lockCmd,
+  bases: basesCmd,
   plan: planCmd,
   build,
   kpi,
@@ -477,4 +522,5 @@ export const COMMANDS: Record<string, Command> = {
   verify,
   merge,
   summary,
+  gc,
 };

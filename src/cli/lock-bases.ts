@@ -7,7 +7,7 @@ import type { Diagnostic, LockFile, ResolvedFactory } from '../core/types.js';
 import { RegistryClient } from '../registry/client.js';
 import { UserError, EXIT } from './errors.js';
 
-function stripDigest(image: string): string {
+export function stripDigest(image: string): string {
   const at = image.indexOf('@');
   return at >= 0 ? image.slice(0, at) : image;
 }

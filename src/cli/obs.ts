@@ -75,8 +75,11 @@ function kpiText(r: KpiReport, skipped: number): string {
     for (const f of r.flaky) out.push(`  ${f.target} run ${f.run}: ${f.kind} failed in attempt ${f.failedAttempt}, passed in ${f.passedAttempt}`);
   }
   if (r.timeToPatch.length) {
-    out.push('', 'Time to patch (estimated: first build using the new digest → its image pushed):');
-    for (const t of r.timeToPatch) out.push(`  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (pushed ${t.pushedAt})`);
+    out.push('', 'Time to patch (new digest first seen → its image pushed; measured when the base watch saw it, else from the first build using it):');
+    for (const t of r.timeToPatch)
+      out.push(
+        `  ${t.product} ${t.dependency}: ${t.hours.toFixed(1)} h (${t.measured ? 'measured' : 'estimated'}; seen ${t.firstSeenAt}, pushed ${t.pushedAt})`,
+      );
   }
   const missing = r.groups.reduce((n, g) => n + g.queueWaitMissing, 0);
   if (missing) out.push('', `${missing} build(s) have no queue wait (their records say why: kpis.queueWaitMissing).`);

@@ -1,10 +1,13 @@
 // `factory plan`: wires git, the registry and $GITHUB_OUTPUT to the change detection in src/plan.
 import fs from 'node:fs/promises';
 import { GitError, PlanError, formatPlan, githubOutputLines, planChanges } from '../plan/index.js';
+import { Policy } from '../core/schema.js';
 import { RegistryClient } from '../registry/client.js';
+import { checkKeyImage } from '../supply/trust.js';
 import type { CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
 import { printJson } from './output.js';
+import { trustFrom } from './signing.js';
 
 const list = (v: string | boolean | undefined): string[] | undefined =>
   typeof v === 'string' && v.trim() !== '' ? v.split(/[,\s]+/).filter(Boolean) : undefined;
@@ -13,6 +16,12 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values;
   const registry = process.env.REGISTRY || undefined;
   const client = new RegistryClient();
+  // A build-key hit counts only when the image is signed by the factory (src/supply/trust.ts).
+  const policy = await ctx.load().then(
+    (f) => f.policy,
+    () => Policy.parse({ kind: 'Policy' }),
+  );
+  const trust = v['check-registry'] ? trustFrom(v, policy, (registry ?? 'localhost:5000').split('/')[0]!, ctx.root) : undefined;
   let result;
   try {
     result = await planChanges({
@@ -26,7 +35,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
       platforms: list(v.platforms),
       promote: typeof v.promote === 'string' ? v.promote : undefined,
       registry,
-      registryCheck: v['check-registry'] ? (ref) => client.manifestExists(ref) : undefined,
+      registryCheck: trust ? (ref) => checkKeyImage(client, ref, trust) : undefined,
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);

@@ -8,12 +8,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { workflowCommandMessage, workflowCommandProperty } from '../core/escape.js';
 import { parseJobResult, type JobResultParse } from '../core/job-result.js';
-import { decideMerges, imagetoolsArgs, type ResultFiles } from '../plan/merge.js';
+import { Policy } from '../core/schema.js';
+import { decideMerges, imagetoolsArgs, type ListToPublish, type ResultFiles } from '../plan/merge.js';
 import { parsePlanFile } from '../plan/plan-file.js';
 import type { PlanResult } from '../plan/index.js';
 import { renderRunSummary } from '../plan/run-summary.js';
+import { RegistryClient, RegistryError } from '../registry/client.js';
+import { untrustedReason } from '../supply/trust.js';
 import type { CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
+import { trustFrom } from './signing.js';
 
 export interface ExecResult {
   code: number;
@@ -68,8 +72,51 @@ function reportError(ctx: CommandContext, title: string, message: string): void 
   else ctx.io.err(`${title}: ${message}`);
 }
 
+/**
+ * The registry side of a merge, injectable for the unit tests: `verify` pins a source image to its
+ * digest and checks it is the factory's (signature, provenance), `digestOf` reads back what a
+ * tag points at once the list is written.
+ */
+export interface MergeRegistry {
+  verify(ref: string): Promise<{ ok: true; pinned: string } | { ok: false; why: string }>;
+  digestOf(ref: string): Promise<string>;
+}
+
+/** The real registry and cosign, trusting what the Policy and the options say (src/cli/signing.ts). */
+async function registryFor(ctx: CommandContext, registry: string): Promise<MergeRegistry> {
+  const policy = await ctx.load().then(
+    (f) => f.policy,
+    () => Policy.parse({ kind: 'Policy' }),
+  );
+  const trust = trustFrom(ctx.values, policy, registry.split('/')[0]!, ctx.root);
+  const client = new RegistryClient(policy.registry.insecure ? { insecureRegistries: [registry.split('/')[0]!] } : {});
+  return {
+    async verify(ref) {
+      const at = ref.indexOf('@');
+      const repo = at >= 0 ? ref.slice(0, at) : ref.slice(0, ref.lastIndexOf(':'));
+      try {
+        const digest = at >= 0 ? ref.slice(at + 1) : (await client.resolve(ref)).digest;
+        const why = await untrustedReason(client, repo, digest, trust);
+        return why ? { ok: false, why } : { ok: true, pinned: `${repo}@${digest}` };
+      } catch (e) {
+        return { ok: false, why: e instanceof RegistryError || e instanceof Error ? `cannot read it: ${e.message}` : String(e) };
+      }
+    },
+    async digestOf(ref) {
+      return (await client.resolve(ref)).digest;
+    },
+  };
+}
+
+/** Every source of the list pinned and verified, or why the list may not be published. */
+async function verifiedSources(list: ListToPublish, reg: MergeRegistry): Promise<{ sources: string[] } | { problems: string[] }> {
+  const checks = await Promise.all(list.sources.map(async (src) => ({ src, r: await reg.verify(src) })));
+  const problems = checks.flatMap(({ src, r }) => (r.ok ? [] : [`${src}: ${r.why}`]));
+  return problems.length > 0 ? { problems } : { sources: checks.map(({ r }) => (r.ok ? r.pinned : '')) };
+}
+
 /** `buildx` is the command that runs buildx: ["docker", "buildx"] or a standalone binary. */
-export async function mergeCommand(ctx: CommandContext, buildx: string[], exec: Exec = spawnExec): Promise<number> {
+export async function mergeCommand(ctx: CommandContext, buildx: string[], exec: Exec = spawnExec, reg?: MergeRegistry): Promise<number> {
   const plan = await readPlan(ctx.root, str(ctx.values.plan, 'plan.json'));
   const built = plan.merges.flatMap((m) => m.sources.filter((s) => s.status === 'build').map((s) => s.target));
   const decision = decideMerges(plan, await readResults(ctx.root, str(ctx.values.results, 'results'), built));
@@ -77,8 +124,18 @@ export async function mergeCommand(ctx: CommandContext, buildx: string[], exec: 
   for (const r of decision.refused) {
     reportError(ctx, 'factory merge refused', `${r.name} is missing ${r.missing.join(', ')}; not publishing a partial manifest list`);
   }
+  const registry = reg ?? (decision.publish.length > 0 ? await registryFor(ctx, plan.registry) : undefined);
   const published: string[] = [];
-  for (const list of decision.publish) {
+  const signed: string[] = [];
+  for (const planned of decision.publish) {
+    // Only images signed by the factory go into a list: a build-key tag is mutable.
+    const verified = ctx.values['dry-run'] ? { sources: planned.sources } : await verifiedSources(planned, registry!);
+    if ('problems' in verified) {
+      failed = true;
+      reportError(ctx, 'factory merge refused', `${planned.name}: ${verified.problems.join('; ')}; not publishing a list with an unverified image`);
+      continue;
+    }
+    const list = { ...planned, sources: verified.sources };
     const [cmd, ...pre] = buildx;
     const args = [...pre, ...imagetoolsArgs(list)];
     if (ctx.values['dry-run']) {
@@ -91,13 +148,32 @@ export async function mergeCommand(ctx: CommandContext, buildx: string[], exec: 
       reportError(ctx, 'factory merge failed', `${list.name}: imagetools create exited ${r.code}: ${r.output.trim().split('\n').slice(-3).join(' ')}`);
       continue;
     }
-    const line = `published ${list.name.slice(0, list.name.lastIndexOf(':'))}: ${list.tags.map((t) => t.slice(t.lastIndexOf(':') + 1)).join(' ')} from ${list.sources.length} platform image(s)`;
+    const repo = list.name.slice(0, list.name.lastIndexOf(':'));
+    const line = `published ${repo}: ${list.tags.map((t) => t.slice(t.lastIndexOf(':') + 1)).join(' ')} from ${list.sources.length} platform image(s)`;
     ctx.io.out(line);
     published.push(line);
+    if (typeof ctx.values.published === 'string') signed.push(`${repo}@${await registry!.digestOf(list.tags[0]!)}`);
   }
   if (published.length > 0) await appendStepSummary(`${published.join('\n')}\n`);
+  await writePublished(ctx, signed);
   if (ctx.json) ctx.io.out(JSON.stringify({ ok: !failed, ...decision }, null, 2));
   return failed ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * --published FILE: the lists written, `repository@digest` one a line, for the signing step;
+ * --checksums FILE: the same as `<hex>  <repository>` lines (actions/attest subject-checksums).
+ * Nothing written when nothing was published, so the steps after can test for the file.
+ */
+async function writePublished(ctx: CommandContext, refs: string[]): Promise<void> {
+  const file = ctx.values.published;
+  if (typeof file !== 'string' || refs.length === 0) return;
+  await fs.writeFile(path.resolve(ctx.root, file), `${refs.join('\n')}\n`);
+  const sums = ctx.values.checksums;
+  if (typeof sums === 'string') {
+    const lines = refs.map((r) => `${r.slice(r.indexOf('@sha256:') + 8)}  ${r.slice(0, r.indexOf('@'))}`);
+    await fs.writeFile(path.resolve(ctx.root, sums), `${lines.join('\n')}\n`);
+  }
 }
 
 export async function summaryCommand(ctx: CommandContext): Promise<number> {

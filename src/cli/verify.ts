@@ -58,7 +58,7 @@ export const verify: Command = {
   usage: 'verify <product@version[:variant]|image@sha256:...>',
   summary: 'Check a published image: signature, provenance, SBOM, base pin and composition against the lock, per platform.',
   details:
-    "Keyless by default: the signature must come from this repository's factory workflow (--repository OWNER/NAME, or GITHUB_REPOSITORY).\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
+    "Keyless by default: the signature must come from this repository's factory workflows (--repository OWNER/NAME, or GITHUB_REPOSITORY) running on a ref of the Policy's signing.trusted-refs.\nWith --key, a cosign public key instead. Exit 1 when any check fails.",
   positionals: { min: 1, max: 1 },
   options: {
     registry: { type: 'string', description: 'where the factory publishes (HOST[/NAMESPACE]); default FACTORY_REGISTRY' },
@@ -82,7 +82,9 @@ export const verify: Command = {
     for (const s of await subjects(ctx, factory)) {
       const ref = parseReference(s.ref);
       const signer = cosignSigner({
-        ...(key ? { key } : { identityRegexp: workflowIdentity(repository!) }),
+        // Keyless: signed by the factory's workflows on a ref the Policy trusts (a branch's run
+        // could publish too); any ref when the factory does not load here.
+        ...(key ? { key } : { identityRegexp: workflowIdentity(repository!, factory?.policy.signing['trusted-refs']) }),
         ignoreTlog: Boolean(ctx.values['insecure-ignore-tlog']),
         allowHttp: isLoopbackHost(ref.registry),
       });

@@ -175,7 +175,20 @@ class Resolver {
         `merge its settings into the Policy at ${at(policy!.locate(['kind']))}`,
       );
     }
-    if (policy) this.policy = policy.doc;
+    if (policy) {
+      this.policy = policy.doc;
+      // A retention setting for a pool that does not exist would silently never apply.
+      for (const name of Object.keys(policy.doc.retention.poolArtifactDays)) {
+        if (pools.has(name)) continue;
+        this.err(
+          'unknown-pool',
+          `retention.poolArtifactDays names pool "${name}", which no Pool document defines`,
+          policy.locate(['retention', 'poolArtifactDays', name]),
+          `retention.poolArtifactDays.${name}`,
+          `use one of: ${[...pools.keys()].sort().join(', ') || '(no pools)'}`,
+        );
+      }
+    }
   }
 
   /** Reports an unknown `name@version` reference, listing the versions that do exist. */

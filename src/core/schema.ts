@@ -216,6 +216,11 @@ const RunnerLabel = z
   })
   .max(100, { message: 'must be at most 100 characters' });
 
+/** A GitHub environment: its protection rules guard the secrets that push and sign. */
+const EnvironmentName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' });
+
 // A CDI device name (vendor/class=name), written verbatim into `RUN --device=` of test stages.
 const CdiDevice = z.string().regex(/^[a-z0-9][a-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*=(?:\*|[A-Za-z0-9][A-Za-z0-9_.:-]*)$/, {
   message: 'must be a CDI device name vendor/class=name, such as "nvidia.com/gpu=all"',
@@ -280,13 +285,9 @@ export const Pool = z
     'timeout-minutes': z.number().int().min(1).max(4320).default(60),
     retries: z.number().int().min(0).max(3).default(1),
     cache: z.enum(['registry', 'gha', 'local']).default('registry').describe('where the build cache lives; "local" for runners with no registry write access'),
-    'push-environment': z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: 'must be a GitHub environment name of letters, digits, "_", "." and "-"' })
-      .optional()
-      .describe(
-        'the GitHub environment whose secret FACTORY_REGISTRY_PASSWORD (and packages: write) the build jobs of this pool get. A self-hosted pool without one gets no registry credentials and pushes nothing; a hosted pool without one uses the repository secret or GITHUB_TOKEN',
-      ),
+    'push-environment': EnvironmentName.optional().describe(
+      "the GitHub environment of this pool's build jobs, whose secrets FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY and FACTORY_COSIGN_PASSWORD they get (default: the Policy's signing.environment). A self-hosted pool without one gets no credentials and pushes nothing",
+    ),
     device: CdiDevice.optional().describe(
       'the CDI device the test steps of accelerator targets get (RUN --device=..., bake entitlement "device"), e.g. nvidia.com/gpu=all. With it, a test that needs the accelerator and finds no device fails instead of being skipped',
     ),
@@ -424,6 +425,32 @@ const PolicyRegistry = z
   })
   .strict();
 
+/** Refs whose workflow runs sign images that other runs may reuse or publish. */
+const TrustedRef = z.string().regex(/^refs\/(heads|tags)\/[A-Za-z0-9._/*-]+$/, {
+  message: 'must be a full git ref such as refs/heads/main or refs/tags/v1.0.0 (a trailing * matches any suffix)',
+});
+
+const PolicySigning = z
+  .object({
+    environment: EnvironmentName.default('factory').describe(
+      "the GitHub environment of every job that pushes or signs (build legs of hosted pools and the merge job); its secrets FACTORY_REGISTRY_PASSWORD, FACTORY_COSIGN_KEY and FACTORY_COSIGN_PASSWORD are the ones those jobs see, so protect it (required reviewers, branch rules). A pool's push-environment overrides it for that pool",
+    ),
+    'trusted-refs': z
+      .array(TrustedRef)
+      .min(1)
+      .default(['refs/heads/main'])
+      .describe(
+        'keyless signatures count for build-key reuse and merges only when the signing workflow ran on one of these refs (or on the ref of the run itself): a branch run cannot plant an image that main publishes',
+      ),
+    attestations: z
+      .boolean()
+      .default(false)
+      .describe(
+        'also attest each published manifest list with GitHub artifact attestations (actions/attest: build provenance, verified with gh attestation verify)',
+      ),
+  })
+  .strict();
+
 const PolicyWorkflow = z
   .object({
     'node-version': z
@@ -431,6 +458,34 @@ const PolicyWorkflow = z
       .regex(/^[0-9]+(?:\.[0-9]+){0,2}$/, { message: 'must be a Node.js version such as "24" or "24.4.1"' })
       .default('24')
       .describe('Node.js of the plan, merge and summary jobs (actions/setup-node)'),
+  })
+  .strict();
+
+const Days = (max: number) => z.number().int().min(0).max(max);
+
+const PolicyBaseWatch = z
+  .object({
+    mode: z
+      .enum(['pull-request', 'branch'])
+      .default('pull-request')
+      .describe('what the scheduled base watch does with moved pins: open a pull request, or only push the branch'),
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: 'must be a git branch name such as factory/base-watch' })
+      .refine((b) => !b.includes('..') && !b.endsWith('/') && !b.endsWith('.lock'), { message: 'must be a valid git branch name' })
+      .default('factory/base-watch')
+      .describe('the branch the watch pushes the new pins to'),
+  })
+  .strict();
+
+const PolicyRetention = z
+  .object({
+    keepDays: Days(3650).default(30).describe('factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days'),
+    artifactDays: z.number().int().min(1).max(90).default(7).describe('retention-days of the workflow artifacts (plan, evidence, results, summary)'),
+    poolArtifactDays: z
+      .record(Name, z.number().int().min(1).max(90))
+      .default({})
+      .describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
   })
   .strict();
 
@@ -468,6 +523,15 @@ export const Policy = z
     sbom: PolicySbom.default({}),
     registry: PolicyRegistry.default({ insecure: false }),
     workflow: PolicyWorkflow.default({ 'node-version': '24' }).describe('settings of the generated workflow'),
+    signing: PolicySigning.default({ environment: 'factory', 'trusted-refs': ['refs/heads/main'], attestations: false }).describe(
+      'cosign signatures of every pushed image (keyless through GitHub OIDC, or FACTORY_COSIGN_KEY), and who may sign what the factory reuses and publishes',
+    ),
+    baseWatch: PolicyBaseWatch.default({ mode: 'pull-request', branch: 'factory/base-watch' }).describe(
+      'the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt',
+    ),
+    retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+      'retention of build-key images, caches and artifacts (factory gc, the workflow uploads)',
+    ),
   })
   .strict();
 export type Policy = z.infer<typeof Policy>;
@@ -529,7 +593,18 @@ export const LockFile = z
     version: z.literal(SCHEMA_VERSION),
     templates: z.record(Ref, z.object({ digest: Digest }).strict()),
     fragments: z.record(Ref, z.object({ digest: Digest }).strict()),
-    bases: z.record(Name, z.object({ image: ImageRef, digest: Digest }).strict()).default({}),
+    bases: z
+      .record(
+        Name,
+        z
+          .object({
+            image: ImageRef,
+            digest: Digest,
+            seen: z.string().datetime().optional().describe('when the base watch first saw this digest under the tag (time to patch starts here)'),
+          })
+          .strict(),
+      )
+      .default({}),
   })
   .strict();
 export type LockFile = z.infer<typeof LockFile>;

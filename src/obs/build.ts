@@ -11,7 +11,7 @@ export interface Build {
   platform: string;
   template?: { ref: string; digest?: string };
   fragments: readonly { ref: string; digest?: string }[];
-  base: { image?: string; digest?: string };
+  base: { image?: string; digest?: string; seenAt?: string };
   image: { digest?: string; pushed: boolean };
   result: 'passed' | 'failed';
   failure?: { kind: 'build' | 'test' };
@@ -73,9 +73,10 @@ export function buildOf(r: FactoryRecord, i: Interner): Build {
     variant: i.s(r.variant),
     platform: i.s(r.platform),
     fragments: i.list(`f\0${JSON.stringify(r.fragments)}`, () => r.fragments.map((f) => pin(f, i))),
-    base: i.list(`b\0${r.base.image ?? ''}\0${r.base.digest ?? ''}`, () => ({
+    base: i.list(`b\0${r.base.image ?? ''}\0${r.base.digest ?? ''}\0${r.base.seenAt ?? ''}`, () => ({
       ...(r.base.image ? { image: r.base.image } : {}),
       ...(r.base.digest ? { digest: r.base.digest } : {}),
+      ...(r.base.seenAt ? { seenAt: r.base.seenAt } : {}),
     })),
     image: r.image.digest === undefined ? { pushed: r.image.pushed } : { digest: i.s(r.image.digest), pushed: r.image.pushed },
     result: r.result,

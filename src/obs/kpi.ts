@@ -74,6 +74,8 @@ export interface PatchTime {
   firstSeenAt: string;
   pushedAt: string;
   hours: number;
+  /** firstSeenAt is when the base watch saw the upstream digest (measured), not the first record (estimated). */
+  measured: boolean;
 }
 
 export interface KpiReport {
@@ -277,8 +279,10 @@ function dependencies(r: Build, cache: Map<object, [string, string][]>): [string
 
 /**
  * Time to patch: a product's dependency (a fragment or its base) moved to a new digest; from the
- * first build anywhere that used the new digest to the product's first pushed, passed image with
- * it. Estimated: "first seen" is the first record, not the upstream release.
+ * first sighting of the new digest to the product's first pushed, passed image with it. For a
+ * base the watch stamped (record base.seenAt, from the lock pin's `seen`) the sighting is when
+ * the watch saw the digest upstream: measured. Otherwise it is the first record that used the
+ * digest: an estimate that starts late.
  */
 function timeToPatch(records: readonly Build[]): PatchTime[] {
   const sorted = [...records].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
@@ -288,6 +292,13 @@ function timeToPatch(records: readonly Build[]): PatchTime[] {
   sorted.forEach((r, i) => {
     for (const [, d] of deps[i]!) if (!firstSeen.has(d)) firstSeen.set(d, r.startedAt);
   });
+  const watched = new Set<string>();
+  for (const r of sorted) {
+    const d = r.base.digest;
+    if (!d || !r.base.seenAt) continue;
+    watched.add(d);
+    if (r.base.seenAt < firstSeen.get(d)!) firstSeen.set(d, r.base.seenAt);
+  }
   const current = new Map<string, string>();
   const out: PatchTime[] = [];
   for (const [i, r] of sorted.entries()) {
@@ -306,6 +317,7 @@ function timeToPatch(records: readonly Build[]): PatchTime[] {
         firstSeenAt: seen,
         pushedAt: r.finishedAt,
         hours: (Date.parse(r.finishedAt) - Date.parse(seen)) / 3_600_000,
+        measured: watched.has(d),
       });
     }
   }

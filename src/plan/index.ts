@@ -4,6 +4,7 @@
 // and keys are pure (detect.ts, key.ts).
 import { buildFactory } from '../core/index.js';
 import { formatDiagnostics, hasErrors } from '../core/diagnostics.js';
+import type { KeyCheck } from '../core/key-check.js';
 import { FactoryError, type ResolvedFactory, type Target } from '../core/types.js';
 import { productBakeFile, splitRef } from '../core/ids.js';
 import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
@@ -14,6 +15,7 @@ import { classifyPath } from '../core/path-classes.js';
 
 export type { ChangedFile, ChangeStatus } from './git.js';
 export { GitError } from './git.js';
+export type { KeyCheck } from '../core/key-check.js';
 export type { IgnoredFile, Reason, ReasonKind } from './detect.js';
 
 /** A mistake in the plan's arguments (unknown product, bad platform, bad promote tag). */
@@ -47,8 +49,12 @@ export interface PlanOptions {
    * no image under their build key is then refused here, before anything is built.
    */
   push?: boolean;
-  /** Does this image reference exist? Without it no target is skipped. */
-  registryCheck?: (ref: string) => Promise<boolean>;
+  /**
+   * Is there a trusted image under this build-key reference? A boolean says whether one exists
+   * (nothing verified); a KeyCheck also names its digest, or why it may not be reused (an
+   * unsigned or foreign image planted under the tag). Without it no target is skipped.
+   */
+  registryCheck?: (ref: string) => Promise<boolean | KeyCheck>;
 }
 
 /** One leg of a pool's build matrix; the workflow reads these as `matrix.<field>`. */
@@ -81,6 +87,10 @@ export interface PlannedTarget {
   keyRef: string;
   /** build: not in the registry (or --force); skip: an image with this build key exists. */
   status: 'build' | 'skip';
+  /** The reused image's digest (skip, when the lookup resolved it). */
+  digest?: string;
+  /** Why the image under the build key is not reused (build): not signed by the factory, ... */
+  untrusted?: string;
   reasons: Reason[];
 }
 
@@ -90,6 +100,10 @@ export interface MergeSource {
   /** build: comes from this run; existing: in the registry under keyTag; missing: neither. */
   status: 'build' | 'existing' | 'missing';
   keyTag: string;
+  /** existing: the verified image the list takes, by digest (the tag can move after the plan). */
+  digest?: string;
+  /** missing: an image is under keyTag, but it was refused, and why. */
+  untrusted?: string;
 }
 
 /** One multi-arch manifest list to publish: every platform of one product variant. */
@@ -155,7 +169,8 @@ function factoryOrThrow(files: Parameters<typeof buildFactory>[0], what: string)
   return factory;
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** fn over items, at most `limit` at a time; results in item order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -299,7 +314,7 @@ function selectTargets(head: ResolvedFactory, reasons: ReadonlyMap<string, Reaso
 /** Build keys and registry look-ups, with the warnings the look-ups left. */
 interface KeyLookup {
   keyed(t: Target): { key: string; tag: string; ref: string; image: string };
-  exists(ref: string): Promise<boolean>;
+  exists(ref: string): Promise<KeyCheck>;
   warnings: string[];
 }
 
@@ -315,13 +330,16 @@ function keyLookup(opts: PlanOptions, registry: string): KeyLookup {
       return { key, tag: keyTag(key), ref: `${registry}/${image}:${keyTag(key)}`, image };
     },
     async exists(ref) {
-      if (!opts.registryCheck) return false;
+      if (!opts.registryCheck) return { found: false };
       try {
-        return await opts.registryCheck(ref);
+        const r = await opts.registryCheck(ref);
+        if (typeof r === 'boolean') return r ? { found: true } : { found: false };
+        if ('untrusted' in r) warnings.push(`not reusing ${ref}: ${r.untrusted}; planning a build`);
+        return r;
       } catch (e) {
         // An unreachable registry must not fail the plan: building again is always safe.
         warnings.push(`registry check of ${ref} failed (${(e as Error).message}); planning a build`);
-        return false;
+        return { found: false };
       }
     },
   };
@@ -331,7 +349,8 @@ function keyLookup(opts: PlanOptions, registry: string): KeyLookup {
 async function planTargets(selected: Target[], reasons: ReadonlyMap<string, Reason[]>, lookup: KeyLookup, opts: PlanOptions): Promise<PlannedTarget[]> {
   const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t): Promise<PlannedTarget> => {
     const k = lookup.keyed(t);
-    const found = !opts.force && (await lookup.exists(k.ref));
+    const check: KeyCheck = opts.force ? { found: false } : await lookup.exists(k.ref);
+    const reusable = check.found && !('untrusted' in check);
     return {
       target: t.name,
       id: t.id,
@@ -344,7 +363,9 @@ async function planTargets(selected: Target[], reasons: ReadonlyMap<string, Reas
       key: k.key,
       keyTag: k.tag,
       keyRef: k.ref,
-      status: found ? 'skip' : 'build',
+      status: reusable ? 'skip' : 'build',
+      ...(reusable && check.digest ? { digest: check.digest } : {}),
+      ...('untrusted' in check ? { untrusted: check.untrusted } : {}),
       reasons: reasons.get(t.name) ?? [],
     };
   });
@@ -367,9 +388,12 @@ async function planMerges(
     const siblings = head.targets.filter((t) => t.product.id === productId && t.variant.name === variantName);
     const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t): Promise<MergeSource> => {
       const planned = plannedByName.get(t.name);
-      if (planned) return { target: t.name, platform: t.platform, status: planned.status === 'build' ? 'build' : 'existing', keyTag: planned.keyTag };
+      if (planned) {
+        const status = planned.status === 'build' ? 'build' : 'existing';
+        return { target: t.name, platform: t.platform, status, keyTag: planned.keyTag, ...(planned.digest ? { digest: planned.digest } : {}) };
+      }
       const k = lookup.keyed(t);
-      return { target: t.name, platform: t.platform, status: (await lookup.exists(k.ref)) ? 'existing' : 'missing', keyTag: k.tag };
+      return mergeSource(t, k.tag, await lookup.exists(k.ref));
     });
     const first = siblings[0]!;
     const split = first.mergedTags.map(splitTag);
@@ -384,6 +408,14 @@ async function planMerges(
     });
   }
   return merges;
+}
+
+/** The merge source of a target this run does not build: the image under its key, if trusted. */
+function mergeSource(t: Target, keyTag: string, check: KeyCheck): MergeSource {
+  const base = { target: t.name, platform: t.platform, keyTag };
+  if (!check.found) return { ...base, status: 'missing' };
+  if ('untrusted' in check) return { ...base, status: 'missing', untrusted: check.untrusted };
+  return { ...base, status: 'existing', ...(check.digest ? { digest: check.digest } : {}) };
 }
 
 /** Every pool of the head factory, affected or not, with its build matrix; sorted by name. */
@@ -439,7 +471,12 @@ function refuseIncompleteLists(merges: MergeEntry[], platforms: string[]): void 
   const problems = merges.flatMap((m) => {
     const missing = m.sources.filter((s) => s.status === 'missing');
     if (missing.length === 0) return [];
-    const what = missing.map((s) => `${s.platform} (target ${s.target}, no image tagged ${s.keyTag})`).join(', ');
+    const what = missing
+      .map(
+        (s) =>
+          `${s.platform} (target ${s.target}, ${s.untrusted ? `the image tagged ${s.keyTag} is not trusted: ${s.untrusted}` : `no image tagged ${s.keyTag}`})`,
+      )
+      .join(', ');
     return [`${m.image}:${m.tags[0]} also needs ${what}`];
   });
   if (problems.length === 0) return;
@@ -482,8 +519,9 @@ export function formatPlan(result: PlanResult, opts: { explain?: boolean } = {})
     const first = p.reasons[0]?.summary ?? '';
     const more = p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : '';
     out.push(`  ${p.status === 'build' ? 'build' : 'skip '}  ${p.target.padEnd(width)}  ${p.pool.padEnd(8)} ${first}${more}`);
+    if (p.untrusted) out.push(`      rebuilt: ${p.keyRef} exists, but is not reused: ${p.untrusted}`);
     if (opts.explain) {
-      if (p.status === 'skip') out.push(`      already built: ${p.keyRef}`);
+      if (p.status === 'skip') out.push(`      already built: ${p.keyRef}${p.digest ? ` (${p.digest}, signature verified)` : ''}`);
       for (const r of p.reasons) {
         out.push(`      because ${r.summary}:`);
         r.chain.forEach((step, i) => out.push(`        ${i === 0 ? '  ' : '-> '}${step}`));

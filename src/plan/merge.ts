@@ -47,7 +47,9 @@ function decide(registry: string, m: MergeEntry, results: ResultFiles): ListToPu
   const sources: string[] = [];
   const missing: string[] = [];
   for (const s of m.sources) {
-    if (s.status === 'existing') sources.push(`${repo}:${s.keyTag}`);
+    // By the digest the plan verified, when it has one: the tag can move after the plan.
+    if (s.status === 'existing') sources.push(s.digest ? `${repo}@${s.digest}` : `${repo}:${s.keyTag}`);
+    else if (s.status === 'missing' && s.untrusted) missing.push(`${s.platform} (the image tagged ${s.keyTag} is not trusted: ${s.untrusted})`);
     else if (s.status === 'missing') missing.push(`${s.platform} (target ${s.target} is neither built in this run nor in the registry)`);
     else {
       const read = results.get(s.target);

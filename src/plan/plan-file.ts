@@ -13,6 +13,11 @@ const MergeSource = z.object({
   platform: z.string(),
   status: z.enum(['build', 'existing', 'missing']),
   keyTag: Tag,
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be a sha256 digest' })
+    .optional(),
+  untrusted: z.string().optional(),
 });
 
 const PlanFileSchema = z.looseObject({

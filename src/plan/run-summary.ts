@@ -31,6 +31,12 @@ export function renderRunSummary(plan: Pick<PlanResult, 'summary' | 'affected' |
       );
     }
   }
+  // An image under a build key that did not verify is rebuilt: say so, since someone put it there.
+  const untrusted = plan.affected.filter((t) => t.untrusted);
+  if (untrusted.length > 0) {
+    out.push('', 'Rebuilt, not reused: the image under the build key is not trusted:', '');
+    for (const t of untrusted) out.push(`- ${markdownCode(t.target, true)}: ${markdownCode(t.untrusted!, true)}`);
+  }
   if (plan.removed.length > 0) out.push('', `Removed targets: ${plan.removed.length}`);
   return `${out.join('\n')}\n`;
 }

@@ -205,6 +205,48 @@ export class RegistryClient {
     return [...new Set(tags)].sort();
   }
 
+  /** Repository names of the registry (GET /v2/_catalog, following pagination), sorted. */
+  async catalog(registry: string): Promise<string[]> {
+    const r: ImageReference = { registry, repository: '_catalog' };
+    const repos: string[] = [];
+    let path: string | undefined = '/_catalog?n=1000';
+    while (path !== undefined) {
+      const res = await this.request(r, 'GET', path, 'application/json', 'registry:catalog:*');
+      const body = (await res.json()) as { repositories?: string[] | null };
+      repos.push(...(body.repositories ?? []));
+      const link = res.headers.get('link');
+      const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+      path = next ? next.replace(/^(https?:\/\/[^/]+)?\/v2/, '') : undefined;
+    }
+    return [...new Set(repos)].sort();
+  }
+
+  /**
+   * Manifests whose `subject` is the digest (the OCI referrers API: signatures, attestations).
+   * Undefined when the registry has no referrers API (distribution 2.x answers 404): callers
+   * then fall back to cosign's `sha256-<hex>.sig` tag scheme.
+   */
+  async referrers(ref: string | ImageReference, digest: string): Promise<Descriptor[] | undefined> {
+    const r = toRef(ref);
+    let res: Response;
+    try {
+      res = await this.request(r, 'GET', `/${r.repository}/referrers/${digest}`, MEDIA_TYPES.ociIndex);
+    } catch (e) {
+      if (e instanceof RegistryError && e.status === 404) return undefined;
+      throw e;
+    }
+    const body = (await res.json()) as { manifests?: Descriptor[] };
+    return body.manifests ?? [];
+  }
+
+  /** DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag that points at it. */
+  async deleteManifest(ref: string | ImageReference): Promise<void> {
+    const r = toRef(ref);
+    if (!r.digest) throw new RegistryError(`${refName(r)}: a manifest is deleted by digest, not by tag`, undefined, undefined, this.baseUrl(r.registry));
+    const res = await this.request(r, 'DELETE', `/${r.repository}/manifests/${r.digest}`, '*/*', `repository:${r.repository}:delete`);
+    await res.body?.cancel();
+  }
+
   async getBlob(ref: string | ImageReference, digest: string): Promise<Uint8Array> {
     const r = toRef(ref);
     const res = await this.request(r, 'GET', `/${r.repository}/blobs/${digest}`, '*/*');
@@ -277,9 +319,8 @@ export class RegistryClient {
     return { reference: refName(r), digest: top.digest, mediaType: top.mediaType, annotations, images, attestations };
   }
 
-  private async request(r: ImageReference, method: string, path: string, accept: string): Promise<Response> {
+  private async request(r: ImageReference, method: string, path: string, accept: string, scope = `repository:${r.repository}:pull`): Promise<Response> {
     const url = `${this.baseUrl(r.registry)}${path}`;
-    const scope = `repository:${r.repository}:pull`;
     const tokenKey = `${r.registry} ${scope}`;
     let auth = this.tokens.get(tokenKey);
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -122,6 +122,8 @@ export interface SeedImage {
   /** Bytes of the one (fake, uncompressed) layer; makes images differ. */
   layer: string;
   annotations?: Record<string, string>;
+  /** The config's `created` (ISO 8601), as BuildKit writes it from SOURCE_DATE_EPOCH. */
+  created?: string;
 }
 
 /** Pushes one single-platform image manifest; returns its descriptor (with platform). */
@@ -131,6 +133,7 @@ export async function pushImage(host: string, repo: string, image: SeedImage, ta
     architecture: image.platform.architecture,
     os: image.platform.os,
     ...(image.platform.variant ? { variant: image.platform.variant } : {}),
+    ...(image.created ? { created: image.created } : {}),
     config: { Labels: image.labels },
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
   };

@@ -187,6 +187,7 @@ export const Kpis = z
           firstSeenAt: z.string(),
           pushedAt: z.string(),
           hours: z.number(),
+          measured: z.boolean().describe('firstSeenAt is when the base watch saw the upstream digest, not the first build that used it'),
         })
         .strict(),
     ),

@@ -17,9 +17,19 @@ export interface CosignOptions {
   allowHttp?: boolean;
 }
 
-/** Keyless identity of a repository's generated factory workflow, on any ref. */
-export function workflowIdentity(repository: string): string {
-  return `^https://github\\.com/${repository.replace(/[.]/g, '\\.')}/\\.github/workflows/factory\\.yml@`;
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Keyless identity of a repository's generated factory workflows: factory.yml (the merge job
+ * signs the manifest lists) or factory-pool.yml (a reusable workflow: Fulcio certifies the called
+ * workflow, so the build legs' signatures name it). With `refs`, only runs on those refs count
+ * (a trailing `*` matches any suffix); without, any ref.
+ */
+export function workflowIdentity(repository: string, refs?: readonly string[]): string {
+  const prefix = `^https://github\\.com/${escapeRe(repository)}/\\.github/workflows/factory(-pool)?\\.yml@`;
+  if (!refs || refs.length === 0) return prefix;
+  const alts = [...new Set(refs)].sort().map((r) => (r.endsWith('*') ? `${escapeRe(r.slice(0, -1))}.*` : escapeRe(r)));
+  return `${prefix}(${alts.join('|')})$`;
 }
 
 function run(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {

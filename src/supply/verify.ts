@@ -54,11 +54,19 @@ function vcsOf(provenance: unknown): Vcs {
   return meta?.vcs ?? {};
 }
 
+/** The repository and commit an image says it was built from: provenance first, then its labels. */
+export function sourceOf(img: PlatformImage, facts: ImageFacts): { source: string; revision: string } {
+  const vcs = vcsOf(facts.provenance);
+  return {
+    source: vcs.source ?? img.labels['org.opencontainers.image.source'] ?? '',
+    revision: vcs.revision ?? img.labels['org.opencontainers.image.revision'] ?? '',
+  };
+}
+
 export function provenanceCheck(platform: string, img: PlatformImage, facts: ImageFacts): Check {
   if (facts.provenance === undefined) return { platform, check: 'provenance', ok: false, detail: 'no SLSA provenance attestation' };
   const vcs = vcsOf(facts.provenance);
-  const source = vcs.source ?? img.labels['org.opencontainers.image.source'] ?? '';
-  const revision = vcs.revision ?? img.labels['org.opencontainers.image.revision'] ?? '';
+  const { source, revision } = sourceOf(img, facts);
   if (!source)
     return { platform, check: 'provenance', ok: false, detail: 'provenance names no repository (no vcs source, no org.opencontainers.image.source)' };
   if (!/^[0-9a-f]{7,64}$/.test(revision)) return { platform, check: 'provenance', ok: false, detail: `provenance names no commit (revision "${revision}")` };

@@ -1,7 +1,8 @@
 // `factory merge` with the real `buildx imagetools create` against the sandbox registry: a list
 // from an image pushed in this run (by digest) and one already there under its build key, and
-// a refused list that leaves the registry untouched. Needs the sandbox (scripts/sandbox.sh up);
-// fails, does not skip, when it is down.
+// a refused list that leaves the registry untouched. The platform images are small real builds
+// with provenance, signed with a generated cosign key (merge verifies every source). Needs the
+// sandbox (scripts/sandbox.sh up); fails, does not skip, when it is down.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +19,9 @@ let registry = '';
 const buildx = resolveBuildx();
 const dirs: string[] = [];
 const saved = { ...process.env };
+const GOBIN = path.join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim(), 'bin');
+let keys = '';
+let busybox = '';
 
 function imagetools(...args: string[]): { code: number; out: string } {
   const [cmd, ...pre] = buildx;
@@ -40,7 +44,13 @@ beforeAll(() => {
   );
   registry = vars.REGISTRY ?? '';
   if (!registry || !vars.BASE_BUSYBOX) throw new Error('the sandbox is not up: run scripts/sandbox.sh up (as root)');
+  busybox = vars.BASE_BUSYBOX;
   process.env.BUILDX_BUILDER = vars.BUILDX_BUILDER;
+  process.env.PATH = `${GOBIN}:${process.env.PATH}`;
+  process.env.COSIGN_PASSWORD = '';
+  keys = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-merge-keys-'));
+  dirs.push(keys);
+  execFileSync('cosign', ['generate-key-pair'], { cwd: keys, stdio: 'pipe' });
 });
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -53,12 +63,11 @@ function workspace(arm64: 'existing' | 'missing') {
   dirs.push(dir);
   const image = `itg/merge-${crypto.randomBytes(4).toString('hex')}`;
   const repo = `${registry}/${image}`;
-  // The busybox base of the sandbox is a two-platform index: its manifests stand for the images
-  // the legs pushed. amd64 is "pushed in this run" (by digest), arm64 "already there" (key tag).
-  const base = raw(`${registry}/base/busybox:stable`).manifests;
-  const digestOf = (arch: string) => base.find((m) => m.platform?.architecture === arch)!.digest;
-  expect(imagetools('create', '--tag', `${repo}:leg-amd64`, `${registry}/base/busybox@${digestOf('amd64')}`).code).toBe(0);
-  if (arm64 === 'existing') expect(imagetools('create', '--tag', `${repo}:bk-arm64key`, `${registry}/base/busybox@${digestOf('arm64')}`).code).toBe(0);
+  // Each leg's image as a leg pushes it: an index of the platform image and its provenance,
+  // signed. amd64 is "pushed in this run" (by digest), arm64 "already there" (key tag).
+  const legs: Record<string, string> = { amd64: build(dir, `${repo}:leg-amd64`, 'amd64') };
+  if (arm64 === 'existing') legs.arm64 = build(dir, `${repo}:bk-arm64key`, 'arm64');
+  const digestOf = (arch: string) => (raw(`${repo}@${legs[arch]}`).manifests.find((m) => m.platform?.architecture === arch) ?? { digest: 'none' }).digest;
   const plan = {
     version: 1,
     registry,
@@ -80,16 +89,50 @@ function workspace(arm64: 'existing' | 'missing') {
   fs.mkdirSync(path.join(dir, 'results'));
   fs.writeFileSync(
     path.join(dir, 'results/m-amd64.json'),
-    serializeJobResult({ version: 1, target: 'm-amd64', result: 'passed', attempts: 1, pushed: true, digest: digestOf('amd64'), refs: [`${repo}:leg-amd64`] }),
+    serializeJobResult({ version: 1, target: 'm-amd64', result: 'passed', attempts: 1, pushed: true, digest: legs.amd64!, refs: [`${repo}:leg-amd64`] }),
   );
-  return { dir, repo, amd64: digestOf('amd64'), arm64: digestOf('arm64') };
+  fs.copyFileSync(path.join(keys, 'cosign.pub'), path.join(dir, 'cosign.pub'));
+  return { dir, repo, amd64: digestOf('amd64'), arm64: legs.arm64 ? digestOf('arm64') : '' };
+}
+
+/** A one-platform image with provenance and source labels, pushed and signed; its index digest. */
+function build(dir: string, tag: string, arch: string): string {
+  const ctx = fs.mkdtempSync(path.join(dir, 'ctx-'));
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${busybox}\n`);
+  const meta = path.join(ctx, 'meta.json');
+  const labels = ['source=https://github.com/acme/factory', `revision=${'0123456789abcdef'.repeat(2)}01234567`].flatMap((l) => [
+    '--label',
+    `org.opencontainers.image.${l}`,
+  ]);
+  const [cmd, ...pre] = buildx;
+  execFileSync(
+    cmd!,
+    [...pre, 'build', '--platform', `linux/${arch}`, '--provenance', 'mode=min', ...labels, '--metadata-file', meta, '--push', '-t', tag, ctx],
+    {
+      stdio: 'pipe',
+    },
+  );
+  const digest = (JSON.parse(fs.readFileSync(meta, 'utf8')) as Record<string, string>)['containerimage.digest']!;
+  const repo = tag.slice(0, tag.lastIndexOf(':'));
+  const args = [
+    'sign',
+    '--key',
+    path.join(keys, 'cosign.key'),
+    '--recursive',
+    '--tlog-upload=false',
+    '--use-signing-config=false',
+    '--allow-http-registry',
+    '-y',
+  ];
+  execFileSync('cosign', [...args, `${repo}@${digest}`], { stdio: 'pipe' });
+  return digest;
 }
 
 async function merge(dir: string) {
   let out = '';
   let err = '';
   const io: Io = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), color: false };
-  const code = await run(['--root', dir, 'merge'], io);
+  const code = await run(['--root', dir, 'merge', '--verify-key', 'cosign.pub', '--insecure-ignore-tlog'], io);
   return { code, out, err };
 }
 
@@ -99,8 +142,9 @@ describe('factory merge on the sandbox registry', () => {
     const r = await merge(w.dir);
     expect(r.code, `${r.out}${r.err}`).toBe(0);
     for (const tag of ['1.0.0', 'stable']) {
+      // The platform images (the provenance manifests travel with them, platform unknown).
       const list = raw(`${w.repo}:${tag}`);
-      expect(list.manifests.map((m) => [m.platform?.os, m.platform?.architecture, m.digest])).toEqual([
+      expect(list.manifests.filter((m) => m.platform?.os === 'linux').map((m) => [m.platform?.os, m.platform?.architecture, m.digest])).toEqual([
         ['linux', 'amd64', w.amd64],
         ['linux', 'arm64', w.arm64],
       ]);

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/cli.js';
 import type { CommandContext } from '../../src/cli/commands.js';
 import type { Io } from '../../src/cli/output.js';
-import { mergeCommand, type Exec } from '../../src/cli/publish.js';
+import { mergeCommand, type Exec, type MergeRegistry } from '../../src/cli/publish.js';
 
 const FIXTURE = path.join(__dirname, 'fixtures/publish');
 // Paths as the workflow gives them: relative to the workspace (--root).
@@ -17,6 +17,26 @@ const RESULTS = 'results';
 const A = `sha256:${'a'.repeat(64)}`;
 const B = `sha256:${'b'.repeat(64)}`;
 const C = `sha256:${'c'.repeat(64)}`;
+const D = `sha256:${'d'.repeat(64)}`;
+
+/**
+ * The registry and cosign as the merge sees them: every source verifies (tags pinned to D) but
+ * those named untrusted; each list tag reads back as digest E.
+ */
+function registry(untrusted: Record<string, string> = {}): MergeRegistry & { verified: string[] } {
+  const verified: string[] = [];
+  return {
+    verified,
+    async verify(ref) {
+      verified.push(ref);
+      if (untrusted[ref]) return { ok: false, why: untrusted[ref] };
+      return { ok: true, pinned: ref.includes('@') ? ref : `${ref.slice(0, ref.lastIndexOf(':'))}@${D}` };
+    },
+    async digestOf() {
+      return `sha256:${'e'.repeat(64)}`;
+    },
+  };
+}
 
 let dir: string;
 const savedEnv = { ...process.env };
@@ -36,7 +56,7 @@ function capture(): { io: Io; out: () => string; err: () => string } {
   return { io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), color: false }, out: () => out, err: () => err };
 }
 
-async function merge(exec: Exec, values: Record<string, string | boolean> = {}) {
+async function merge(exec: Exec, values: Record<string, string | boolean> = {}, reg: MergeRegistry = registry()) {
   const c = capture();
   const ctx: CommandContext = {
     io: c.io,
@@ -46,7 +66,7 @@ async function merge(exec: Exec, values: Record<string, string | boolean> = {}) 
     positionals: [],
     load: () => Promise.reject(new Error('unused')),
   };
-  const code = await mergeCommand(ctx, ['docker', 'buildx'], exec);
+  const code = await mergeCommand(ctx, ['docker', 'buildx'], exec, reg);
   return { code, out: c.out(), err: c.err() };
 }
 
@@ -65,7 +85,8 @@ describe('factory merge', () => {
     const r = await merge(exec);
     expect(calls).toEqual([
       `docker buildx imagetools create --tag ghcr.io/acme/factory/tools:2.1.0 --tag ghcr.io/acme/factory/tools:stable ghcr.io/acme/factory/tools@${A} ghcr.io/acme/factory/tools@${B}`,
-      `docker buildx imagetools create --tag ghcr.io/acme/factory/py:1.0.0 ghcr.io/acme/factory/py@${C} ghcr.io/acme/factory/py:bk-py-arm64`,
+      // The build-key image by the digest it verified at: the tag could move in between.
+      `docker buildx imagetools create --tag ghcr.io/acme/factory/py:1.0.0 ghcr.io/acme/factory/py@${C} ghcr.io/acme/factory/py@${D}`,
     ]);
     expect(r.code).toBe(1);
     expect(fs.readFileSync(process.env.GITHUB_STEP_SUMMARY!, 'utf8')).toBe(
@@ -88,6 +109,27 @@ describe('factory merge', () => {
     expect(line!.startsWith('::error title=factory merge refused::ghcr.io/acme/factory/')).toBe(true);
     expect(line).toContain(why);
     expect(line).toMatch(/; not publishing a partial manifest list$/);
+  });
+
+  it('verifies every source before it writes a list, refusing one with an unsigned image and publishing the others', async () => {
+    const { calls, exec } = recording();
+    const reg = registry({ 'ghcr.io/acme/factory/py:bk-py-arm64': 'sha256:dd is not signed by the key cosign.pub (no signatures found)' });
+    const r = await merge(exec, { published: path.join(dir, 'published.txt'), checksums: path.join(dir, 'published.sha256') }, reg);
+    expect(reg.verified).toEqual([
+      `ghcr.io/acme/factory/tools@${A}`,
+      `ghcr.io/acme/factory/tools@${B}`,
+      `ghcr.io/acme/factory/py@${C}`,
+      'ghcr.io/acme/factory/py:bk-py-arm64',
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      '::error title=factory merge refused::ghcr.io/acme/factory/py:1.0.0: ghcr.io/acme/factory/py:bk-py-arm64: sha256:dd is not signed by the key cosign.pub (no signatures found); not publishing a list with an unverified image',
+    );
+    // What it did publish is listed for the signing step (and actions/attest).
+    const E = 'e'.repeat(64);
+    expect(fs.readFileSync(path.join(dir, 'published.txt'), 'utf8')).toBe(`ghcr.io/acme/factory/tools@sha256:${E}\n`);
+    expect(fs.readFileSync(path.join(dir, 'published.sha256'), 'utf8')).toBe(`${E}  ghcr.io/acme/factory/tools\n`);
   });
 
   it('fails when imagetools fails, and still publishes the other lists', async () => {
@@ -147,5 +189,20 @@ describe('factory summary', () => {
     const md = fs.readFileSync(out, 'utf8');
     expect(md).toBe(fs.readFileSync(path.join(FIXTURE, 'summary.md'), 'utf8'));
     expect(fs.readFileSync(process.env.GITHUB_STEP_SUMMARY!, 'utf8')).toBe(md);
+  });
+});
+
+describe('the run summary', () => {
+  it('says which targets were rebuilt because the image under their build key did not verify', async () => {
+    const plan = JSON.parse(fs.readFileSync(path.join(FIXTURE, PLAN), 'utf8'));
+    plan.affected[0].untrusted = `${D} is not signed by the key cosign.pub (no signatures found)`;
+    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
+    const c = capture();
+    const out = path.join(dir, 'summary.md');
+    expect(await run(['--root', FIXTURE, 'summary', '--plan', path.join(dir, 'plan.json'), '--results', RESULTS, '--out', out], c.io)).toBe(0);
+    const md = fs.readFileSync(out, 'utf8');
+    expect(md).toContain(
+      `Rebuilt, not reused: the image under the build key is not trusted:\n\n- \`${plan.affected[0].target}\`: \`${D} is not signed by the key cosign.pub (no signatures found)\``,
+    );
   });
 });

@@ -18,6 +18,12 @@ import type { PoolSettings } from '../../generators/workflow-pool.js';
 import { ROOT } from './harness.js';
 
 export const ACTIONS_DIR = process.env.FACTORY_ACTIONS_DIR ?? join(ROOT, '..', 'shared', 'actions');
+/**
+ * Stand-ins kept in this repository for actions that cannot run offline at all: only
+ * sigstore/cosign-installer (it downloads cosign from GitHub releases; its stand-in puts the
+ * machine's cosign of the same release on PATH). Looked up when ACTIONS_DIR has no copy.
+ */
+export const STAND_IN_ACTIONS_DIR = join(ROOT, 'test', 'e2e', 'actions');
 
 /** `owner/repo@<sha> # <tag>` pins of the workflows under `tree`, mapped to the local copies. */
 export function localRepositories(tree: string): string[] {
@@ -25,9 +31,11 @@ export function localRepositories(tree: string): string[] {
   const pins = new Map<string, string>();
   for (const f of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
     for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/uses:\s*([\w.-]+\/[\w.-]+)@([0-9a-f]{40})\s*#\s*(\S+)/g)) {
-      const local = join(ACTIONS_DIR, `${m[1]}@${m[3]}`);
+      const shared = join(ACTIONS_DIR, `${m[1]}@${m[3]}`);
+      const standIn = join(STAND_IN_ACTIONS_DIR, `${m[1]}@${m[3]}`);
+      const local = existsSync(join(shared, 'action.yml')) ? shared : standIn;
       if (!existsSync(join(local, 'action.yml'))) {
-        throw new Error(`${f} pins ${m[1]}@${m[3]} (${m[2]}), but ${local} has no action.yml; see ${join(ACTIONS_DIR, 'README.md')}`);
+        throw new Error(`${f} pins ${m[1]}@${m[3]} (${m[2]}), but neither ${shared} nor ${standIn} has an action.yml; see ${join(ACTIONS_DIR, 'README.md')}`);
       }
       pins.set(`${m[1]}@${m[2]}`, local);
     }

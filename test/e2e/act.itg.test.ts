@@ -10,21 +10,31 @@
 //   workflow_dispatch push=true, amd64 only, promote: rebuilds amd64, the list keeps the existing
 //                     arm64 image, the promoted tag is published, that one record is committed
 //   workflow_dispatch push=true on a platform of an unbuilt release: the plan refuses, saying how
-//   schedule          rebuilds everything (force), publishes, records both legs in one commit
+//   schedule          the base watch: the busybox tag moved upstream, so the watch pushes a branch
+//                     with the new pin, the plan of that commit rebuilds exactly the targets on
+//                     busybox, they are published and recorded with the time the watch saw the
+//                     digest (time to patch, measured); gc runs (and a dry run on the pull request)
+// Signing: act has no OIDC, so the run signs the way a factory without OIDC does, with a cosign
+// key pair (generated here) in the FACTORY_COSIGN_KEY secret, its public half in the
+// FACTORY_COSIGN_PUBLIC_KEY variable, and no transparency log (FACTORY_COSIGN_TLOG=false): legs
+// sign their bk-<key> images, the merge verifies them and signs the lists, the plan reuses only
+// what verifies. cosign-installer is the one stand-in (test/e2e/actions: it cannot download).
 // What act cannot stand for (the pull request comment API, OIDC, hosted runner images) is in
 // docs/testing.md; the pull request comes from a fork, so the comment job is skipped as GitHub
 // skips it for forks.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecord } from '../../src/action/record.js';
+import { computeKpis } from '../../src/obs/kpi.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { git } from '../plan/repo.js';
 import { startResultsService, type ResultsService } from '../action/results-service.js';
 import { actHome, runAct, type ActHome, type ActRun } from './act-harness.js';
-import { copyFactory, factory, releaseFragment, report, ROOT, sandboxUp, type SandboxEnv } from './harness.js';
+import { buildxCommand, copyFactory, factory, releaseFragment, report, ROOT, run, sandboxUp, type SandboxEnv } from './harness.js';
 
 const runId = Date.now().toString(36);
 const logDir = join(ROOT, '.factory', 'e2e', `act-${runId}`);
@@ -40,6 +50,11 @@ let scratch: string;
 let work: string;
 let origin: string;
 let namespace: string;
+const COSIGN_PASSWORD = 'act-test-key-password';
+const GOBIN = join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim(), 'bin');
+let keys: { private: string; public: string; dir: string };
+/** The busybox Base's tag, a copy of the sandbox's in this run's namespace: the test moves it. */
+let busyboxTag: string;
 const timings: (string | number)[][] = [['event', 'job', 'result', 'wall s']];
 
 beforeAll(async () => {
@@ -50,6 +65,10 @@ beforeAll(async () => {
   home = actHome(join(scratch, 'home'));
   namespace = `act-${runId}`;
   origin = join(scratch, 'origin.git');
+  const keyDir = join(scratch, 'keys');
+  mkdirSync(keyDir);
+  execFileSync(join(GOBIN, 'cosign'), ['generate-key-pair'], { cwd: keyDir, env: { ...process.env, COSIGN_PASSWORD }, stdio: 'pipe' });
+  keys = { private: readFileSync(join(keyDir, 'cosign.key'), 'utf8'), public: readFileSync(join(keyDir, 'cosign.pub'), 'utf8'), dir: keyDir };
   work = join(scratch, 'work');
   git(scratch, 'init', '-q', '--bare', '-b', 'main', origin);
   // The small factory: the sample with one product left.
@@ -58,6 +77,19 @@ beforeAll(async () => {
     if (/^(python-runtime|llm-runtime|llm-runtime-cuda)\.yaml$/.test(f)) rmSync(join(work, 'manifests', f));
   }
   writeFileSync(join(work, 'manifests', 'policy.yaml'), policy(env));
+  // The Bases point at the sandbox registry and are pinned in the lock (the base watch reads
+  // them); busybox at a tag of this run's own, so moving it disturbs nobody else.
+  busyboxTag = `${env.REGISTRY}/${namespace}/base/busybox:stable`;
+  await imagetools(['-t', busyboxTag, env.BASE_BUSYBOX], 'copy-busybox');
+  const bases = join(work, 'manifests', 'bases.yaml');
+  writeFileSync(
+    bases,
+    readFileSync(bases, 'utf8')
+      .replace(/image: docker\.io\/library\/debian:\S+/, `image: ${env.BASE_DEBIAN.split('@')[0]}`)
+      .replace(/image: docker\.io\/library\/busybox:\S+/, `image: ${busyboxTag}`)
+      .replace(/image: docker\.io\/nvidia\/cuda:\S+/, `image: ${env.BASE_CUDA.split('@')[0]}`),
+  );
+  await factory(work, ['lock', '--resolve-bases'], join(logDir, 'lock-bases.log'));
   await factory(work, ['generate'], join(logDir, 'generate-base.log'));
   git(work, 'init', '-q', '-b', 'main');
   commit('base: the tools product only');
@@ -71,9 +103,17 @@ afterAll(async () => {
   if (scratch && !process.env.FACTORY_E2E_KEEP) rmSync(scratch, { recursive: true, force: true });
 });
 
+async function imagetools(args: string[], name: string): Promise<void> {
+  const { cmd, pre } = buildxCommand();
+  const r = await run(cmd, [...pre, 'imagetools', 'create', ...args], { logFile: join(logDir, `${name}.log`) });
+  if (r.code !== 0) throw new Error(`buildx imagetools create ${args.join(' ')} failed: ${r.stderr}`);
+}
+
 /**
- * The Policy a user of a mirror-only builder writes: base images and the SBOM scanner from the
- * sandbox registry (plain HTTP), and no GitHub Pages (act has no Pages service to deploy to).
+ * The Policy a user of a mirror-only builder writes: the SBOM scanner from the sandbox registry
+ * (plain HTTP), no GitHub Pages (act has no Pages service to deploy to), and a base watch that
+ * pushes its branch only (act has no pull request API). The busybox base comes from its lock
+ * pin, which the base watch moves.
  */
 function policy(e: SandboxEnv): string {
   return [
@@ -81,9 +121,10 @@ function policy(e: SandboxEnv): string {
     'name: factory',
     'site:',
     '  pages: false',
+    'baseWatch:',
+    '  mode: branch',
     'bake:',
     '  variables:',
-    `    BASE_BUSYBOX: "${e.BASE_BUSYBOX}"`,
     `    BASE_DEBIAN: "${e.BASE_DEBIAN}"`,
     'sbom:',
     `  scanner: "${e.SBOM_SCANNER}"`,
@@ -120,8 +161,10 @@ async function act(event: string, payload: unknown, name: string, run: string): 
       FACTORY_REGISTRY: `${env.REGISTRY}/${namespace}`,
       FACTORY_BUILDX_DRIVER: 'remote',
       FACTORY_BUILDX_ENDPOINT: env.BUILDKIT_HOST,
+      FACTORY_COSIGN_PUBLIC_KEY: keys.public,
+      FACTORY_COSIGN_TLOG: 'false',
     },
-    secrets: { GITHUB_TOKEN: 'act-test-token' },
+    secrets: { GITHUB_TOKEN: 'act-test-token', FACTORY_COSIGN_KEY: keys.private, FACTORY_COSIGN_PASSWORD: COSIGN_PASSWORD },
     env: {
       ACTIONS_RUNTIME_URL: svc.url,
       ACTIONS_RESULTS_URL: svc.url,
@@ -135,6 +178,15 @@ async function act(event: string, payload: unknown, name: string, run: string): 
   for (const j of r.jobs) timings.push([name, j.name, j.result, j.seconds]);
   timings.push([name, '(whole run)', r.code === 0 ? 'ok' : `exit ${r.code}`, r.seconds]);
   return r;
+}
+
+/** `cosign verify` of one image by digest with the run's public key, as a consumer would. */
+function cosignVerify(ref: string): { ok: boolean; out: string } {
+  const r = spawnSync(join(GOBIN, 'cosign'), ['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', '--allow-http-registry', ref], {
+    cwd: keys.dir,
+    encoding: 'utf8',
+  });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
 function jobResults(r: ActRun): Record<string, string> {
@@ -233,6 +285,11 @@ describe('the generated workflow under act', () => {
     const state = await registryState();
     const tags = Object.keys(state[`${namespace}/factory/${PRODUCT}`] ?? {});
     expect(tags.filter((t) => t.startsWith('bk-'))).toHaveLength(2);
+    // Signed: the list (by the merge job) and each bk-<key> image (by its leg), by digest.
+    for (const digest of [list.digest, ...tags.filter((t) => t.startsWith('bk-')).map((t) => state[`${namespace}/factory/${PRODUCT}`]![t]!)]) {
+      const v = cosignVerify(`${image}@${digest}`);
+      expect(v.ok, `cosign verify ${image}@${digest}: ${v.out}`).toBe(true);
+    }
     expect(Object.keys(state[`${namespace}/cache`] ?? {}).sort()).toEqual(expect.arrayContaining([`${PRODUCT}-default-amd64`, `${PRODUCT}-default-arm64`]));
 
     // Artifacts: the plan, one result, evidence and record per leg, the summary.
@@ -382,26 +439,68 @@ describe('the generated workflow under act', () => {
     expect(await registryState()).toEqual(registryBefore);
   });
 
-  it('schedule: rebuilds every target with force, publishes and records them in one commit', async () => {
+  it('schedule: the base watch moves the pin of a moved tag, rebuilds exactly its targets, publishes and records the time to patch', async () => {
     expect(pushed, 'runs after the push test').toBeDefined();
     const head = git(work, 'rev-parse', 'HEAD');
-    const r = await act('schedule', { schedule: '23 4 * * 1', repository }, 'schedule', '106');
+    const pinned = (JSON.parse(readFileSync(join(work, 'factory.lock.json'), 'utf8')) as Lock).bases.busybox!.digest;
+    // Upstream republishes the tag (a security rebuild): same platforms, a new index digest.
+    await imagetools(['--annotation', `index:org.opencontainers.image.description=patched ${runId}`, '-t', busyboxTag, env.BASE_BUSYBOX], 'move-busybox');
+    const moved = (await registry.resolve(busyboxTag)).digest;
+    expect(moved).not.toBe(pinned);
+    const started = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+
+    const r = await act('schedule', { schedule: '23 4 * * *', repository }, 'schedule', '106');
     expect(r.code, `act schedule failed; log: ${r.logFile}`).toBe(0);
     expect(jobResults(r)).toMatchObject({
+      'base watch': 'succeeded',
       plan: 'succeeded',
       [`build ${PRODUCT}-default-amd64`]: 'succeeded',
       [`build ${PRODUCT}-default-arm64`]: 'succeeded',
       record: 'succeeded',
+      gc: 'succeeded',
       summary: 'succeeded',
     });
+    // The watch branch: one commit on main's head with the new pin and when it was first seen.
+    const branch = git(origin, 'rev-parse', 'refs/heads/factory/base-watch');
+    expect(git(origin, 'rev-parse', `${branch}^`)).toBe(head);
+    const pin = (JSON.parse(git(origin, 'show', `${branch}:factory.lock.json`)) as Lock).bases.busybox!;
+    expect(pin.digest).toBe(moved);
+    expect(pin.seen! >= started).toBe(true);
+    expect(git(origin, 'show', '-s', '--format=%s', branch)).toBe('base watch: new pins for busybox');
+    // The plan of that commit: exactly the targets on busybox, for the base pin.
+    const plan = JSON.parse(readFileSync(join(await download('106', 'factory-plan'), 'plan.json'), 'utf8')) as {
+      affected: { target: string; reasons: { kind: string }[] }[];
+    };
+    expect(plan.affected.map((a) => a.target).sort()).toEqual([`${PRODUCT}-default-amd64`, `${PRODUCT}-default-arm64`]);
+    for (const a of plan.affected) expect(a.reasons.map((x) => x.kind)).toContain('base');
+    // Published from the new base, and recorded on main with the watch's sighting.
     const image = `${env.REGISTRY}/${namespace}/factory/${PRODUCT}`;
     expect((await registry.inspect(`${image}:1.0.1`)).images.map((i) => i.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     const log = originLog();
     expect(log[1]!.split(' ')[0]).toBe(head);
-    const changed = git(origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', log[0]!.split(' ')[0]!).split('\n');
-    expect(changed.filter((f) => !f.startsWith('records/history/')).sort()).toEqual([
-      `records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`,
-      `records/${PRODUCT}/1.0.1/${PRODUCT}-default-arm64.json`,
-    ]);
+    const recordsCommit = log[0]!.split(' ')[0]!;
+    const changed = git(origin, 'diff-tree', '--no-commit-id', '--name-only', '-r', recordsCommit).split('\n');
+    const files = changed.filter((f) => !f.startsWith('records/history/')).sort();
+    expect(files).toEqual([`records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`, `records/${PRODUCT}/1.0.1/${PRODUCT}-default-arm64.json`]);
+    for (const f of files) {
+      const rec = parseRecord(git(origin, 'show', `${recordsCommit}:${f}`), f);
+      expect(rec.base).toMatchObject({ digest: moved, seenAt: pin.seen });
+    }
+    // Time to patch, measured: from the watch's sighting to the rebuilt image pushed, computed by
+    // the KPI code from this record and the previous one of the target (the dispatch's, on the old
+    // pin). From the records commits, not the history: act numbers every run 1, so the history
+    // (one line per target and run) keeps one of them.
+    const file = `records/${PRODUCT}/1.0.1/${PRODUCT}-default-amd64.json`;
+    const previous = git(origin, 'rev-list', '-n', '1', `${recordsCommit}^`, '--', file);
+    const records = [previous, recordsCommit].map((c) => parseRecord(git(origin, 'show', `${c}:${file}`), file));
+    expect(records[0]!.base.digest).toBe(pinned);
+    // (The toolbox release on main since then is a patch of its own, estimated from the first record.)
+    const patch = computeKpis(records, [], { poolOf: () => 'amd64' }).timeToPatch.find((t) => t.to === moved);
+    expect(patch).toMatchObject({ product: `${PRODUCT}@1.0.1`, from: pinned, to: moved, firstSeenAt: pin.seen, measured: true });
+    console.log(`time to patch (act, measured): ${(patch!.hours * 60).toFixed(1)} min`);
   });
 });
+
+interface Lock {
+  bases: Record<string, { image: string; digest: string; seen?: string }>;
+}

@@ -87,8 +87,16 @@ describe('computeKpis', async () => {
         firstSeenAt: '2026-11-19T10:00:00.000Z',
         pushedAt: '2026-11-20T10:00:00.000Z',
         hours: 24,
+        measured: false,
       },
     ]);
+  });
+
+  it('measures time to patch from when the base watch saw the digest (record base.seenAt)', () => {
+    const to = `sha256:${'5'.repeat(64)}`;
+    const stamped = set.records.map((r) => (r.base.digest === to ? { ...r, base: { ...r.base, seenAt: '2026-11-19T04:00:00.000Z' } } : r));
+    const [patch] = computeKpis(stamped, set.aggregates, { poolOf }).timeToPatch;
+    expect(patch).toMatchObject({ to, firstSeenAt: '2026-11-19T04:00:00.000Z', pushedAt: '2026-11-20T10:00:00.000Z', hours: 30, measured: true });
   });
 
   it('reports nothing (not zeros) for a factory with no records', () => {

@@ -111,12 +111,26 @@ describe('plan step', () => {
       'node bin/factory.js plan --json --check-registry --github-output OUT --all',
       'false',
     ],
-    ['schedule', { EVENT_NAME: 'schedule' }, 'node bin/factory.js plan --json --check-registry --github-output OUT --all --force --push', 'true'],
+    // The base watch ran first: its commit (HEAD) against the one it started from plans the moved bases' targets.
+    [
+      'schedule after the base watch moved a pin',
+      { EVENT_NAME: 'schedule', WATCH_MOVED: 'true', WATCH_BASE: 'def456', WATCH_SHA: 'a'.repeat(40) },
+      'node bin/factory.js plan --json --check-registry --github-output OUT --base def456 --head HEAD --push',
+      'true',
+    ],
+    [
+      'schedule with every pin current',
+      { EVENT_NAME: 'schedule', WATCH_MOVED: 'false' },
+      'node bin/factory.js plan --json --check-registry --github-output OUT --base HEAD --head HEAD --push',
+      'true',
+    ],
   ])('%s', (_name, env, call, push) => {
     const r = run(PLAN_SCRIPT, { ...NO_INPUTS, EVENT_NAME: 'pull_request', OWNER: 'Example-Org', ...env });
     expect(r.code, r.stdout).toBe(0);
     expect(r.calls.map((c) => c.replace(/--github-output \S+/, '--github-output OUT'))).toEqual([call]);
-    expect(r.output).toEqual({ registry: 'ghcr.io/example-org', 'registry-host': 'ghcr.io', push });
+    // ref: the base watch's commit, for the legs to build; only when the watch moved a pin.
+    const ref = (env as { WATCH_SHA?: string }).WATCH_SHA;
+    expect(r.output).toEqual({ registry: 'ghcr.io/example-org', 'registry-host': 'ghcr.io', push, ...(ref ? { ref } : {}) });
   });
 
   it('passes hostile input values as single arguments, never as code', () => {

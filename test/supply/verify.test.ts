@@ -102,4 +102,16 @@ describe('sbomCheck, baseCheck, compositionCheck', () => {
     expect(re.test('https://github.com/acme/myXfactory/.github/workflows/factory.yml@refs/heads/main')).toBe(false);
     expect(re.test('https://github.com/acme/my.factory/.github/workflows/other.yml@refs/heads/main')).toBe(false);
   });
+
+  it('keyless identity with trusted refs: either generated workflow, on those refs only', () => {
+    const re = new RegExp(workflowIdentity('acme/factory', ['refs/heads/main', 'refs/tags/v*']));
+    const id = (wf: string, ref: string) => `https://github.com/acme/factory/.github/workflows/${wf}@${ref}`;
+    expect(re.test(id('factory.yml', 'refs/heads/main'))).toBe(true);
+    // The build legs sign from the reusable workflow: Fulcio certifies the called workflow.
+    expect(re.test(id('factory-pool.yml', 'refs/heads/main'))).toBe(true);
+    expect(re.test(id('factory-pool.yml', 'refs/tags/v1.2.0'))).toBe(true);
+    // A branch run cannot plant an image main would reuse.
+    expect(re.test(id('factory-pool.yml', 'refs/heads/mainly'))).toBe(false);
+    expect(re.test(id('factory.yml', 'refs/heads/evil'))).toBe(false);
+  });
 });
