@@ -34563,21 +34563,7 @@ var init_compat2 = __esm({
   }
 });
 
-// src/action/errors.ts
-var ActionError;
-var init_errors4 = __esm({
-  "src/action/errors.ts"() {
-    "use strict";
-    ActionError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "ActionError";
-      }
-    };
-  }
-});
-
-// src/action/record.ts
+// src/core/record.ts
 function parseRecord(text, file2) {
   let data;
   try {
@@ -34594,10 +34580,9 @@ function parseRecord(text, file2) {
 }
 var RECORD_SCHEMA, Digest3, ErrorReportSchema, KpisSchema, RecordSchema;
 var init_record = __esm({
-  "src/action/record.ts"() {
+  "src/core/record.ts"() {
     "use strict";
     init_zod();
-    init_errors4();
     RECORD_SCHEMA = "factory.record/v1";
     Digest3 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
     ErrorReportSchema = external_exports.object({
@@ -38456,6 +38441,20 @@ var init_gc = __esm({
     RECORDS_DIR = "records";
     CONCURRENCY2 = 8;
     repoPath = (s, image) => s.namespace ? `${s.namespace}/${image}` : image;
+  }
+});
+
+// src/action/errors.ts
+var ActionError;
+var init_errors4 = __esm({
+  "src/action/errors.ts"() {
+    "use strict";
+    ActionError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "ActionError";
+      }
+    };
   }
 });
 

@@ -8,7 +8,8 @@ import { info, setPhase } from './console.js';
 import { Outputs } from './constants.js';
 import { ActionError } from './errors.js';
 import { commitRecords, dedupe, type CommitOptions, type CommitResult, type RecordFile } from './git.js';
-import { normalRecordsDir, parseRecord, recordPathProblem } from './record.js';
+import { parseRecord } from '../core/record.js';
+import { normalRecordsDir, recordPathProblem } from './record-paths.js';
 import type { RecordInputs, RunContext } from './types.js';
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);

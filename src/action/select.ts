@@ -5,7 +5,7 @@
 import { archOf, fragmentTestTargetName, IMAGE_UNDER_TEST, isTestTargetName, splitRef, testTargetName, TESTS_GROUP } from '../core/ids.js';
 import { factoryLabels } from '../core/labels.js';
 import { ActionError } from './errors.js';
-import type { TargetFacts } from './record.js';
+import type { TargetFacts } from './record-paths.js';
 import type { BakeDefinition, BakeTarget, BuildInputs } from './types.js';
 
 export interface Selection {

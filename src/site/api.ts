@@ -2,7 +2,7 @@
 // its records. Pure (no clock, no I/O): the same inputs give byte-identical files, which
 // `factory site` writes and `factory serve` answers from.
 import type { z } from 'zod';
-import type { FactoryRecord } from '../action/record.js';
+import type { FactoryRecord } from '../core/record.js';
 import { refOf as ref } from '../core/ids.js';
 import type { Build } from '../obs/build.js';
 import type { ResolvedFactory, Target } from '../core/types.js';
