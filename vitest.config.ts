@@ -4,7 +4,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // run separately (`npm run test:e2e`, vitest.e2e.config.ts): they take many minutes.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'generators/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, 'test/e2e/**'],
     testTimeout: 60_000,
     // Integration hooks start servers and remove dozens of repositories: on a loaded 2-core

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { applyHistory } from '../src/action/history.js';
-import { parseRecord, recordPath, serializeRecord, type FactoryRecord } from '../src/action/record.js';
+import { parseRecord, serializeRecord, type FactoryRecord } from '../src/core/record.js';
+import { recordPath } from '../src/action/record-paths.js';
 import { copyFactory, factory, releaseFragment } from '../test/e2e/harness.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -194,6 +194,161 @@ var init_digest = __esm({
   }
 });
 
+// src/core/ids.ts
+function parseId(id) {
+  const m = ID_RE.exec(id.trim());
+  if (!m) return void 0;
+  const out = { name: m[1] };
+  if (m[2] !== void 0) out.version = m[2];
+  if (m[3] !== void 0) out.variant = m[3];
+  return out;
+}
+function refOf(doc) {
+  return `${doc.name}@${doc.version}`;
+}
+function productBakeFile(product) {
+  return `build/${product.name}/${product.version}/docker-bake.hcl`;
+}
+function splitRef(ref) {
+  const at2 = ref.lastIndexOf("@");
+  if (at2 <= 0) return void 0;
+  return { name: ref.slice(0, at2), version: ref.slice(at2 + 1) };
+}
+function variantId(productId, variant) {
+  return `${productId}:${variant}`;
+}
+function pinnedImage(image, digest) {
+  return digest && !image.includes("@") ? `${image}@${digest}` : image;
+}
+function baseVariable(name) {
+  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+function variantName(matrix) {
+  const keys = Object.keys(matrix).sort();
+  if (keys.length === 0) return "default";
+  return keys.map((k) => `${k}${matrix[k]}`).join("-");
+}
+function targetName(product, variant, arch) {
+  return sanitizeTargetName(`${product}-${variant}-${arch}`);
+}
+function sanitizeTargetName(s) {
+  return s.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+function testTargetName(imageTarget) {
+  return `test-${imageTarget}`;
+}
+function isTestTargetName(name) {
+  return name.startsWith("test-");
+}
+function archOf(platform) {
+  const i = platform.lastIndexOf("/");
+  return i < 0 ? platform : platform.slice(i + 1);
+}
+function resolveId(factory, id) {
+  const byTarget = factory.targets.find((t) => t.name === id);
+  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => variantId(p.id, v.name))]);
+  const fail = (message, hint) => {
+    const near = closeMatches(id, allIds);
+    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
+    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
+  };
+  const parsed = parseId(id);
+  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
+  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
+  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
+  let product;
+  if (parsed.version === void 0) {
+    if (sameName.length > 1) {
+      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
+    }
+    product = sameName[0];
+  } else {
+    product = sameName.find((p) => p.product.doc.version === parsed.version);
+    if (!product) {
+      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
+    }
+  }
+  if (!product) return fail(`no product "${id}"`);
+  const targets = factory.targets.filter((t) => t.product === product);
+  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
+  const variant = product.variants.find((v) => v.name === parsed.variant);
+  if (!variant) {
+    const names = product.variants.map((v) => v.name);
+    const near = closeMatches(parsed.variant, names);
+    return {
+      ok: false,
+      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
+        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${variantId(product.id, n)}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
+      })
+    };
+  }
+  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
+}
+function listSome(xs, max = 10) {
+  if (xs.length === 0) return "(none)";
+  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
+}
+var NAME, VERSION, VARIANT, ID_RE, TESTS_GROUP, IMAGE_UNDER_TEST;
+var init_ids = __esm({
+  "src/core/ids.ts"() {
+    "use strict";
+    init_diagnostics();
+    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
+    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
+    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
+    TESTS_GROUP = "tests";
+    IMAGE_UNDER_TEST = "factory-image-under-test";
+  }
+});
+
+// src/core/failed-documents.ts
+var FailedDocuments;
+var init_failed_documents = __esm({
+  "src/core/failed-documents.ts"() {
+    "use strict";
+    init_ids();
+    FailedDocuments = class {
+      anything = false;
+      /** `kind:name@version` (either part may be `*`: not known), `kind:name` for bases, `kind:*` for a whole kind. */
+      ids = /* @__PURE__ */ new Set();
+      /** A file that could not be parsed at all: any reference may point into it. */
+      addAnything() {
+        this.anything = true;
+      }
+      /** A whole kind: its documents have no name (pools, the policy). */
+      addKind(kind) {
+        this.ids.add(`${kind}:*`);
+      }
+      /** A base (bases have a name, no version). */
+      addBase(name) {
+        this.ids.add(`base:${name}`);
+      }
+      /** A versioned document; `*` for a name or version that could not be read. */
+      addVersioned(kind, name, version2) {
+        this.ids.add(`${kind}:${name}@${version2}`);
+      }
+      /**
+       * Whether a reference may point at a document that failed to load: `ref` as the resolver has
+       * it (`name@version`, a base's name, `name@*` for any version of a name, `*` for any pool).
+       */
+      has(kind, ref) {
+        if (this.anything) return true;
+        const parts = splitRef(ref);
+        const name = parts?.name ?? ref;
+        if (this.ids.has(`${kind}:${ref}`) || this.ids.has(`${kind}:${name}@*`) || this.ids.has(`${kind}:*@*`) || this.ids.has(`${kind}:*`)) return true;
+        if (parts?.version === "*") return [...this.ids].some((f) => f.startsWith(`${kind}:${name}@`));
+        return false;
+      }
+      /** What was added, sorted (`*` alone when anything may have failed), for tests and messages. */
+      list() {
+        return [...this.anything ? ["*"] : [], ...[...this.ids].sort()];
+      }
+    };
+  }
+});
+
 // node_modules/zod/v4/core/util.js
 var util_exports = {};
 __export(util_exports, {
@@ -15905,7 +16060,7 @@ function extractDefs(ctx, schema) {
       return;
     }
     const seen = entry2[1];
-    const { ref: ref2, defId } = makeURI(entry2);
+    const { ref, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -15913,7 +16068,7 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref2;
+    schema2.$ref = ref;
   };
   if (ctx.cycles === "throw") {
     for (const entry2 of ctx.seen.entries()) {
@@ -16072,11 +16227,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref2 = seen.ref;
+    const ref = seen.ref;
     seen.ref = null;
-    if (ref2) {
-      flattenRef(ref2);
-      const refSeen = ctx.seen.get(ref2);
+    if (ref) {
+      flattenRef(ref);
+      const refSeen = ctx.seen.get(ref);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -16085,7 +16240,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref2;
+      const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -16106,7 +16261,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref2) {
+    if (parent && parent !== ref) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -19341,11 +19496,11 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref2, ctx) {
-  if (!ref2.startsWith("#")) {
+function resolveRef(ref, ctx) {
+  if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path15 = ref2.slice(1).split("/").filter(Boolean);
+  const path15 = ref.slice(1).split("/").filter(Boolean);
   if (path15.length === 0) {
     return ctx.rootSchema;
   }
@@ -19353,11 +19508,11 @@ function resolveRef(ref2, ctx) {
   if (path15[0] === defsKey) {
     const key = path15[1] === void 0 ? void 0 : decodeJSONPointerSegment(path15[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref2}`);
+      throw new Error(`Reference not found: ${ref}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref2}`);
+  throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -22154,107 +22309,6 @@ var init_types = __esm({
   }
 });
 
-// src/core/ids.ts
-function parseId(id) {
-  const m = ID_RE.exec(id.trim());
-  if (!m) return void 0;
-  const out = { name: m[1] };
-  if (m[2] !== void 0) out.version = m[2];
-  if (m[3] !== void 0) out.variant = m[3];
-  return out;
-}
-function refOf(doc) {
-  return `${doc.name}@${doc.version}`;
-}
-function productBakeFile(product) {
-  return `build/${product.name}/${product.version}/docker-bake.hcl`;
-}
-function splitRef(ref2) {
-  const at2 = ref2.lastIndexOf("@");
-  if (at2 <= 0) return void 0;
-  return { name: ref2.slice(0, at2), version: ref2.slice(at2 + 1) };
-}
-function baseVariable(name) {
-  return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
-function variantName(matrix) {
-  const keys = Object.keys(matrix).sort();
-  if (keys.length === 0) return "default";
-  return keys.map((k) => `${k}${matrix[k]}`).join("-");
-}
-function targetName(product, variant, arch) {
-  return sanitizeTargetName(`${product}-${variant}-${arch}`);
-}
-function sanitizeTargetName(s) {
-  return s.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-function testTargetName(imageTarget) {
-  return `test-${imageTarget}`;
-}
-function isTestTargetName(name) {
-  return name.startsWith("test-");
-}
-function archOf(platform) {
-  const i = platform.lastIndexOf("/");
-  return i < 0 ? platform : platform.slice(i + 1);
-}
-function resolveId(factory, id) {
-  const byTarget = factory.targets.find((t) => t.name === id);
-  if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
-  const fail = (message, hint) => {
-    const near = closeMatches(id, allIds);
-    const h = hint ?? (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : `known ids: ${listSome(factory.products.map((p) => p.id))}`);
-    return { ok: false, diagnostic: error("unknown-id", message, { hint: h }) };
-  };
-  const parsed = parseId(id);
-  if (!parsed) return fail(`"${id}" is not an id: write name@version or name@version:variant (e.g. "llm-runtime@1.4.0:python3.11")`);
-  const sameName = factory.products.filter((p) => p.product.doc.name === parsed.name);
-  if (sameName.length === 0) return fail(`no product named "${parsed.name}"`);
-  let product;
-  if (parsed.version === void 0) {
-    if (sameName.length > 1) {
-      return fail(`"${parsed.name}" has ${sameName.length} versions; say which`, `one of: ${sameName.map((p) => p.id).join(", ")}`);
-    }
-    product = sameName[0];
-  } else {
-    product = sameName.find((p) => p.product.doc.version === parsed.version);
-    if (!product) {
-      return fail(`no version ${parsed.version} of product "${parsed.name}"`, `versions that exist: ${sameName.map((p) => p.product.doc.version).join(", ")}`);
-    }
-  }
-  if (!product) return fail(`no product "${id}"`);
-  const targets = factory.targets.filter((t) => t.product === product);
-  if (parsed.variant === void 0) return { ok: true, value: { product, targets } };
-  const variant = product.variants.find((v) => v.name === parsed.variant);
-  if (!variant) {
-    const names = product.variants.map((v) => v.name);
-    const near = closeMatches(parsed.variant, names);
-    return {
-      ok: false,
-      diagnostic: error("unknown-id", `product ${product.id} has no variant "${parsed.variant}"`, {
-        hint: near.length > 0 ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(" or ")}? variants: ${names.join(", ")}` : `variants: ${names.join(", ")}`
-      })
-    };
-  }
-  return { ok: true, value: { product, variant, targets: targets.filter((t) => t.variant === variant) } };
-}
-function listSome(xs, max = 10) {
-  if (xs.length === 0) return "(none)";
-  return xs.length <= max ? xs.join(", ") : `${xs.slice(0, max).join(", ")}, ... (${xs.length} in all)`;
-}
-var NAME, VERSION, VARIANT, ID_RE;
-var init_ids = __esm({
-  "src/core/ids.ts"() {
-    "use strict";
-    init_diagnostics();
-    NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
-    VERSION = "(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?";
-    VARIANT = "[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*";
-    ID_RE = new RegExp(`^(${NAME})(?:@(${VERSION})(?::(${VARIANT}))?)?$`);
-  }
-});
-
 // src/core/render.ts
 import vm from "node:vm";
 function dockerfilePath(product, variant) {
@@ -22393,7 +22447,7 @@ function frameStages(body, template, metaIndex, base, last, user) {
   const head = bodyLines.slice(0, d).map((l) => `${l}
 `).join("");
   const rest = bodyLines.slice(d).join("\n");
-  const baseRef = base.digest && !base.image.includes("@") ? `${base.image}@${base.digest}` : base.image;
+  const baseRef = pinnedImage(base.image, base.digest);
   const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE=${escapeDockerfile(baseRef)}
 ${mark(baseLoc)}FROM \${BASE_IMAGE} AS base
 `;
@@ -23144,9 +23198,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref2 = sourceObjects.get(source);
-            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
-              ref2.node.anchor = ref2.anchor;
+            const ref = sourceObjects.get(source);
+            if (typeof ref === "object" && ref.anchor && (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
+              ref.node.anchor = ref.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -23465,15 +23519,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref2 = void 0;
+      let ref = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref2 = sourceObjects.get(value);
-        if (ref2) {
-          ref2.anchor ?? (ref2.anchor = onAnchor(value));
-          return new Alias.Alias(ref2.anchor);
+        ref = sourceObjects.get(value);
+        if (ref) {
+          ref.anchor ?? (ref.anchor = onAnchor(value));
+          return new Alias.Alias(ref.anchor);
         } else {
-          ref2 = { anchor: null, node: null };
-          sourceObjects.set(value, ref2);
+          ref = { anchor: null, node: null };
+          sourceObjects.set(value, ref);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -23485,8 +23539,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref2)
-            ref2.node = node3;
+          if (ref)
+            ref.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -23500,8 +23554,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref2)
-        ref2.node = node2;
+      if (ref)
+        ref.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -30358,7 +30412,7 @@ var init_yaml = __esm({
 // src/core/load.ts
 function loadDetailed(files2) {
   const diagnostics = [];
-  const failed = /* @__PURE__ */ new Set();
+  const failed = new FailedDocuments();
   const sorted = [...files2].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const factory = { products: [], manifests: [], pools: [], bases: [], policies: [], templates: [], fragments: [] };
   const templateDirs = /* @__PURE__ */ new Map();
@@ -30420,13 +30474,13 @@ function loadDetailed(files2) {
 }
 function failVersionDir(kind, dir, list4, failed) {
   const [, name = "*", version2 = "*"] = dir.split("/");
-  failed.add(`${kind}:${name}@${version2}`);
+  failed.addVersioned(kind, name, version2);
   const meta3 = list4.find((f) => f.path === `${dir}/${kind}.yaml`);
   if (!meta3) return;
   const text = new TextDecoder().decode(meta3.bytes);
   const n = /^name:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
   const v = /^version:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
-  if (n !== void 0) failed.add(`${kind}:${n}@${v ?? "*"}`);
+  if (n !== void 0) failed.addVersioned(kind, n, v ?? "*");
 }
 function decode3(file2, diagnostics) {
   let text;
@@ -30503,7 +30557,7 @@ function located(doc, y) {
 function loadManifestFile(path15, text, factory, diagnostics, failed) {
   const parsed = parseYaml(path15, text);
   diagnostics.push(...parsed.diagnostics);
-  if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.add("*");
+  if (parsed.diagnostics.some((d) => d.code === "yaml")) failed.addAnything();
   for (const y of parsed.docs) {
     const v = y.value;
     if (!isPlainObject2(v)) {
@@ -30537,10 +30591,10 @@ function loadManifestFile(path15, text, factory, diagnostics, failed) {
     if (doc === void 0) {
       const name = typeof v["name"] === "string" ? v["name"] : "*";
       const version2 = typeof v["version"] === "string" ? v["version"] : "*";
-      if (k === "Pool") failed.add("pool:*");
-      else if (k === "Policy") failed.add("policy:*");
-      else if (k === "Base") failed.add(`base:${name}`);
-      else failed.add(`${k.toLowerCase()}:${name}@${version2}`);
+      if (k === "Pool") failed.addKind("pool");
+      else if (k === "Policy") failed.addKind("policy");
+      else if (k === "Base") failed.addBase(name);
+      else failed.addVersioned(k === "Product" ? "product" : "manifest", name, version2);
       continue;
     }
     switch (k) {
@@ -30895,6 +30949,7 @@ var init_load = __esm({
     "use strict";
     init_digest();
     init_diagnostics();
+    init_failed_documents();
     init_schema();
     init_render();
     init_paths();
@@ -30935,18 +30990,18 @@ function lockDigestErrors(loaded) {
   const lock = loaded.lock;
   if (!lock) return [];
   const out = [];
-  const check2 = (kind, ref2, digest, metaLoc) => {
-    const entry2 = lock.doc[kind][ref2];
+  const check2 = (kind, ref, digest, metaLoc) => {
+    const entry2 = lock.doc[kind][ref];
     if (!entry2 || entry2.digest === digest) return;
-    const dir = `${kind}/${ref2.replace("@", "/")}`;
+    const dir = `${kind}/${ref.replace("@", "/")}`;
     out.push(
       error(
         "lock-mismatch",
-        `content changed without a new version: bump version (${ref2} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
+        `content changed without a new version: bump version (${ref} is locked at ${short(entry2.digest)}, the files now hash to ${short(digest)})`,
         {
           field: "version",
           location: metaLoc,
-          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref2} as it was (or, if it was never published, run \`factory lock --update ${ref2}\`)`
+          hint: `copy ${dir}/ to a new version directory and reference the new version; keep ${ref} as it was (or, if it was never published, run \`factory lock --update ${ref}\`)`
         }
       )
     );
@@ -30972,15 +31027,15 @@ function checkLock(loaded) {
   for (const kind of ["templates", "fragments"]) {
     const sources = kind === "templates" ? loaded.templates : loaded.fragments;
     for (const s of sources) {
-      const ref2 = refOf(s.meta.doc);
-      if (lock.doc[kind][ref2]) continue;
-      out.push(warning("lock-missing", `${ref2} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
+      const ref = refOf(s.meta.doc);
+      if (lock.doc[kind][ref]) continue;
+      out.push(warning("lock-missing", `${ref} is not in ${LOCK_PATH}`, { location: s.meta.location, hint: LOCK_HINT }));
     }
-    for (const ref2 of Object.keys(lock.doc[kind]).sort()) {
-      if (present[kind].has(ref2)) continue;
+    for (const ref of Object.keys(lock.doc[kind]).sort()) {
+      if (present[kind].has(ref)) continue;
       out.push(
-        warning("lock-stale", `${LOCK_PATH} lists ${ref2} but ${kind}/${ref2.replace("@", "/")}/ does not exist`, {
-          location: lock.locate([kind, ref2]),
+        warning("lock-stale", `${LOCK_PATH} lists ${ref} but ${kind}/${ref.replace("@", "/")}/ does not exist`, {
+          location: lock.locate([kind, ref]),
           hint: "run `factory lock` to drop it"
         })
       );
@@ -31016,9 +31071,9 @@ function forgetLockEntries(files2, refs) {
     doc = void 0;
   }
   if (!doc || typeof doc.templates !== "object" || typeof doc.fragments !== "object" || !doc.templates || !doc.fragments) return [...files2];
-  for (const ref2 of refs) {
-    delete doc.templates[ref2];
-    delete doc.fragments[ref2];
+  for (const ref of refs) {
+    delete doc.templates[ref];
+    delete doc.fragments[ref];
   }
   const bytes = new TextEncoder().encode(serializeLock(doc));
   return files2.map((f) => f === lockFile ? { ...f, bytes } : f);
@@ -31053,7 +31108,7 @@ var init_lock = __esm({
 
 // src/core/resolve.ts
 function resolve(loaded, opts = {}) {
-  const r = new Resolver(loaded, opts.failed ?? /* @__PURE__ */ new Set());
+  const r = new Resolver(loaded, opts.failed ?? new FailedDocuments());
   r.run();
   const diagnostics = sortDiagnostics(r.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -31101,6 +31156,7 @@ var init_resolve = __esm({
     "use strict";
     init_diagnostics();
     init_ids();
+    init_failed_documents();
     init_lock();
     init_dockerfile_check();
     init_schema();
@@ -31131,14 +31187,8 @@ var init_resolve = __esm({
       /** Fragment names on a requirement cycle: their ordering errors are reported as the cycle. */
       inCycle = /* @__PURE__ */ new Set();
       /** Whether a reference may point at a document that failed to load (already reported). */
-      failedToLoad(kind, ref2) {
-        if (this.failed.has("*")) return true;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
-        if (this.failed.has(`${kind}:${ref2}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
-          return true;
-        if (parts?.version === "*") return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
-        return false;
+      failedToLoad(kind, ref) {
+        return this.failed.has(kind, ref);
       }
       run() {
         this.index();
@@ -31230,10 +31280,10 @@ var init_resolve = __esm({
         }
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
-      unknownRef(kind, ref2, versions, loc, field) {
-        if (this.failedToLoad(kind, ref2)) return;
-        const parts = splitRef(ref2);
-        const name = parts?.name ?? ref2;
+      unknownRef(kind, ref, versions, loc, field) {
+        if (this.failedToLoad(kind, ref)) return;
+        const parts = splitRef(ref);
+        const name = parts?.name ?? ref;
         const existing = versions.get(name);
         if (existing && existing.length > 0) {
           this.err(
@@ -31248,12 +31298,12 @@ var init_resolve = __esm({
         const near = closeMatches(name, [...versions.keys()]);
         this.err(
           `unknown-${kind}`,
-          `unknown ${kind} "${ref2}"`,
+          `unknown ${kind} "${ref}"`,
           loc,
           field,
           near.length > 0 ? `did you mean ${near.map((n) => `"${n}@${sortVersions(versions.get(n) ?? []).at(-1) ?? ""}"`).join(" or ")}?` : kind === "manifest" ? (
             // Manifests are documents in manifests/*.yaml; templates and fragments are directories.
-            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref2.slice(name.length + 1) || "<version>"}" to a file in manifests/`
+            `no manifest named "${name}" exists; add a document "kind: Manifest", "name: ${name}", "version: ${ref.slice(name.length + 1) || "<version>"}" to a file in manifests/`
           ) : `no ${kind} named "${name}" exists; create ${kind}s/${name}/<version>/`
         );
       }
@@ -31419,17 +31469,17 @@ var init_resolve = __esm({
       }
       /** The manifest's fragments in its order; an unknown one is reported and left undefined. */
       manifestFragments(m) {
-        return m.doc.fragments.map((ref2, i) => {
-          const f = this.fragments.get(ref2);
-          if (!f) this.unknownRef("fragment", ref2, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
+        return m.doc.fragments.map((ref, i) => {
+          const f = this.fragments.get(ref);
+          if (!f) this.unknownRef("fragment", ref, this.fragmentVersions, m.locate(["fragments", i]), `fragments[${i}]`);
           return f;
         });
       }
       /** Each fragment name once: two versions of one fragment in one image would fight. Fills `position` (name -> index). */
       checkFragmentNamesOnce(m, position) {
         let ok = true;
-        m.doc.fragments.forEach((ref2, i) => {
-          const name = splitRef(ref2)?.name ?? ref2;
+        m.doc.fragments.forEach((ref, i) => {
+          const name = splitRef(ref)?.name ?? ref;
           const prev = position.get(name);
           if (prev !== void 0) {
             this.err(
@@ -31564,11 +31614,11 @@ var init_resolve = __esm({
         const keys = Object.keys(matrix).sort();
         let ok = true;
         for (const [name, value] of Object.entries(m.doc.args ?? {})) {
-          for (const ref2 of value.matchAll(MATRIX_REF_RE)) {
-            if (!(ref2[1] in matrix)) {
+          for (const ref of value.matchAll(MATRIX_REF_RE)) {
+            if (!(ref[1] in matrix)) {
               this.err(
                 "bad-matrix-ref",
-                `args.${name} refers to {matrix.${ref2[1]}}, which the matrix does not define`,
+                `args.${name} refers to {matrix.${ref[1]}}, which the matrix does not define`,
                 m.locate(["args", name]),
                 `args.${name}`,
                 keys.length > 0 ? `matrix keys: ${keys.join(", ")}` : "add a matrix or write the value out"
@@ -31789,7 +31839,7 @@ var init_resolve = __esm({
             const arch = archOf(platform);
             this.targets.push({
               name: targetName(doc.name, v.name, arch),
-              id: `${rp.id}:${v.name}`,
+              id: variantId(rp.id, v.name),
               product: rp,
               variant: v,
               platform,
@@ -32284,6 +32334,33 @@ var init_output = __esm({
   }
 });
 
+// src/core/source-map-file.ts
+function sourceMapJson(d) {
+  const files2 = [];
+  const origins = [];
+  const indexOf = (arr, s) => {
+    let i = arr.indexOf(s);
+    if (i < 0) i = arr.push(s) - 1;
+    return i;
+  };
+  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files2, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
+  return `{
+  "version": 1,
+  "dockerfile": ${JSON.stringify(d.path)},
+  "files": ${JSON.stringify(files2)},
+  "origins": ${JSON.stringify(origins)},
+  "lines": [
+${lines.join(",\n")}
+  ]
+}
+`;
+}
+var init_source_map_file = __esm({
+  "src/core/source-map-file.ts"() {
+    "use strict";
+  }
+});
+
 // generators/hcl.ts
 function isMap2(v) {
   return v.entries !== void 0;
@@ -32684,7 +32761,7 @@ function labelBlock(id, want, opts) {
 function combinedTestCases(product) {
   const cases = [];
   for (const f of product.fragments) {
-    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: `${f.meta.doc.name}@${f.meta.doc.version}`, source: sourceOf(f.meta, i) }));
+    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: refOf(f.meta.doc), source: sourceOf(f.meta, i) }));
   }
   (product.product.doc.tests ?? []).forEach((test, i) => cases.push({ test, origin: product.id, source: sourceOf(product.product, i) }));
   return cases;
@@ -32704,19 +32781,19 @@ function planFragmentTests(factory) {
   const byRef = /* @__PURE__ */ new Map();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref2 = `${f.meta.doc.name}@${f.meta.doc.version}`;
-      if (!byRef.has(ref2)) byRef.set(ref2, { fragment: f, host: p, targets: [] });
+      const ref = refOf(f.meta.doc);
+      if (!byRef.has(ref)) byRef.set(ref, { fragment: f, host: p, targets: [] });
     }
   }
   const refsOf = /* @__PURE__ */ new Map();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
-    if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`));
-    for (const ref2 of refs) byRef.get(ref2).targets.push(t);
+    if (!refs) refsOf.set(t.product, refs = t.product.fragments.map((f) => refOf(f.meta.doc)));
+    for (const ref of refs) byRef.get(ref).targets.push(t);
   }
   const plans = [];
-  for (const ref2 of [...byRef.keys()].sort()) {
-    const { fragment, host, targets } = byRef.get(ref2);
+  for (const ref of [...byRef.keys()].sort()) {
+    const { fragment, host, targets } = byRef.get(ref);
     const fdoc = fragment.meta.doc;
     const accelerator = (fdoc.accelerators ?? ["cpu"]).includes("cpu") ? "cpu" : "cuda";
     const firstOn = /* @__PURE__ */ new Map();
@@ -32733,7 +32810,7 @@ function planFragmentTests(factory) {
     const base = accelerator === "cpu" ? templateBase(factory, host) : host.base;
     const dockerfilePath2 = fragmentDockerfilePath(fragment);
     plans.push({
-      ref: ref2,
+      ref,
       fragment,
       host,
       variant: host.variants[0],
@@ -32743,12 +32820,12 @@ function planFragmentTests(factory) {
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
       targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
-      cases: fdoc.tests.map((test, i) => ({ test, origin: ref2, source: sourceOf(fragment.meta, i) }))
+      cases: fdoc.tests.map((test, i) => ({ test, origin: ref, source: sourceOf(fragment.meta, i) }))
     });
   }
   return plans;
 }
-var IMAGE_UNDER_TEST, RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT, POOL_TEST_ARGS;
+var RUNNER_IN_IMAGE, RUNNER_LIB_IN_IMAGE, RUNNER_LIB_PATH, OUT, POOL_TEST_ARGS;
 var init_testrunner = __esm({
   "generators/testrunner.ts"() {
     "use strict";
@@ -32756,7 +32833,6 @@ var init_testrunner = __esm({
     init_render();
     init_ids();
     init_runner_lib();
-    IMAGE_UNDER_TEST = "factory-image-under-test";
     RUNNER_IN_IMAGE = "/factory-test/run.sh";
     RUNNER_LIB_IN_IMAGE = "/factory-test/lib.sh";
     RUNNER_LIB_PATH = "build/factory-test-lib.sh";
@@ -32834,15 +32910,14 @@ var init_labels = __esm({
 // generators/bake.ts
 import { createHash as createHash2 } from "node:crypto";
 function dockerfileKey(product, variant) {
-  return `${product.id}:${variant.name}`;
+  return variantId(product.id, variant.name);
 }
 function combinedTestDir(dockerfilePath2) {
   return `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/test`;
 }
 function baseDefault(base, lock) {
   const pin3 = lock?.doc.bases?.[base.name];
-  if (pin3 && pin3.image === base.image && !base.image.includes("@")) return `${base.image}@${pin3.digest}`;
-  return base.image;
+  return pinnedImage(base.image, pin3 && pin3.image === base.image ? pin3.digest : void 0);
 }
 function cacheTag(name) {
   if (name.length <= 128) return name;
@@ -33046,7 +33121,7 @@ function variableBlocks(factory, baseVars) {
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    const image = p.base.digest && !p.base.image.includes("@") ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    const image = pinnedImage(p.base.image, p.base.digest);
     blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
   return blocks;
@@ -33062,13 +33137,13 @@ function groupMembers(targets, fragmentTests) {
     addTo("default", t.name);
     addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
-    addTo("tests", testTargetName(t.name));
+    addTo(TESTS_GROUP, testTargetName(t.name));
   }
-  for (const ft of fragmentTests) for (const a of ft.platforms) addTo("tests", `${ft.targetPrefix}-${a.arch}`);
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, `${ft.targetPrefix}-${a.arch}`);
   return groups;
 }
 function groupBlocks(groups) {
-  const order = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== "tests").sort(), "tests"];
+  const order = ["default", ...[...groups.keys()].filter((g) => g !== "default" && g !== TESTS_GROUP).sort(), TESTS_GROUP];
   const blocks = [];
   for (const g of order) {
     const members2 = groups.get(g);
@@ -33408,7 +33483,7 @@ function productBakeFiles(factory, dockerfiles, fragmentTests) {
   const testsByRef = new Map(fragmentTests.map((ft) => [ft.ref, ft]));
   return [...byProduct].map(([product, targets]) => {
     const platforms = new Set(targets.map((t) => t.platform));
-    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref2) => testsByRef.get(ref2) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
+    const tests = [...new Set(product.fragments.map((f) => refOf(f.meta.doc)))].sort().flatMap((ref) => testsByRef.get(ref) ?? []).map((ft) => ({ ...ft, platforms: ft.platforms.filter((p) => platforms.has(p.platform)) })).filter((ft) => ft.platforms.length > 0);
     const mine = { ...factory, products: [product], targets };
     return { path: productBakeFile(product.product.doc), text: generateBake(mine, dockerfiles, tests) };
   });
@@ -33427,32 +33502,13 @@ function combinedRunner(p, v, dockerfileText, memo2, cases = combinedTestCases(p
     memo2
   );
 }
-function sourceMapJson(d) {
-  const files2 = [];
-  const origins = [];
-  const indexOf = (arr, s) => {
-    let i = arr.indexOf(s);
-    if (i < 0) i = arr.push(s) - 1;
-    return i;
-  };
-  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files2, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
-  return `{
-  "version": 1,
-  "dockerfile": ${JSON.stringify(d.path)},
-  "files": ${JSON.stringify(files2)},
-  "origins": ${JSON.stringify(origins)},
-  "lines": [
-${lines.join(",\n")}
-  ]
-}
-`;
-}
 var BAKE_FILE;
 var init_build_files = __esm({
   "generators/build-files.ts"() {
     "use strict";
     init_diagnostics();
     init_render();
+    init_source_map_file();
     init_types();
     init_ids();
     init_bake();
@@ -34460,14 +34516,14 @@ var init_serve = __esm({
 });
 
 // src/obs/compat.ts
-function matches(r, ref2) {
-  return r.product.id === ref2 || r.template?.ref === ref2 || r.fragments.some((f) => f.ref === ref2);
+function matches(r, ref) {
+  return r.product.id === ref || r.template?.ref === ref || r.fragments.some((f) => f.ref === ref);
 }
 function recordsByRef(records) {
   const out = /* @__PURE__ */ new Map();
-  const add2 = (ref2, r) => {
-    const have = out.get(ref2);
-    if (!have) out.set(ref2, [r]);
+  const add2 = (ref, r) => {
+    const have = out.get(ref);
+    if (!have) out.set(ref, [r]);
     else if (have.at(-1) !== r) have.push(r);
   };
   for (const r of records) {
@@ -34507,21 +34563,7 @@ var init_compat2 = __esm({
   }
 });
 
-// src/action/errors.ts
-var ActionError;
-var init_errors4 = __esm({
-  "src/action/errors.ts"() {
-    "use strict";
-    ActionError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "ActionError";
-      }
-    };
-  }
-});
-
-// src/action/record.ts
+// src/core/record.ts
 function parseRecord(text, file2) {
   let data;
   try {
@@ -34538,10 +34580,9 @@ function parseRecord(text, file2) {
 }
 var RECORD_SCHEMA, Digest3, ErrorReportSchema, KpisSchema, RecordSchema;
 var init_record = __esm({
-  "src/action/record.ts"() {
+  "src/core/record.ts"() {
     "use strict";
     init_zod();
-    init_errors4();
     RECORD_SCHEMA = "factory.record/v1";
     Digest3 = external_exports.string().regex(/^sha256:[a-f0-9]{64}$/);
     ErrorReportSchema = external_exports.object({
@@ -35311,7 +35352,7 @@ function targetSummary(t, records) {
 }
 function testPlan(t) {
   const declared = [
-    ...t.product.fragments.flatMap((f) => (f.meta.doc.tests ?? []).map((check2) => ({ origin: ref(f.meta.doc), check: check2 }))),
+    ...t.product.fragments.flatMap((f) => (f.meta.doc.tests ?? []).map((check2) => ({ origin: refOf(f.meta.doc), check: check2 }))),
     ...(t.product.product.doc.tests ?? []).map((check2) => ({ origin: t.product.id, check: check2 }))
   ];
   return declared.map(({ origin, check: check2 }) => {
@@ -35375,10 +35416,10 @@ function productRoutes(factory, records) {
       version: p.product.doc.version,
       ...p.product.doc.description ? { description: p.product.doc.description } : {},
       image: p.product.doc.image,
-      manifest: ref(p.manifest.doc),
-      template: ref(p.template.meta.doc),
+      manifest: refOf(p.manifest.doc),
+      template: refOf(p.template.meta.doc),
       base: { name: p.base.name, image: p.base.image, ...p.base.digest ? { digest: p.base.digest } : {} },
-      fragments: p.fragments.map((f) => ref(f.meta.doc)),
+      fragments: p.fragments.map((f) => refOf(f.meta.doc)),
       accelerator: p.product.doc.accelerator,
       targets: targets.map((t) => t.name),
       results: {
@@ -35409,41 +35450,41 @@ function catalogRoutes(factory) {
       path: `${API_PREFIX}/manifests.json`,
       schema: ManifestSummary.array(),
       value: l.manifests.map(({ doc: m }) => ({
-        id: ref(m),
+        id: refOf(m),
         name: m.name,
         version: m.version,
         template: m.template,
         fragments: m.fragments,
         ...m.matrix ? { matrix: m.matrix } : {},
-        products: users((p) => ref(p.manifest.doc) === ref(m))
+        products: users((p) => refOf(p.manifest.doc) === refOf(m))
       }))
     },
     {
       path: `${API_PREFIX}/templates.json`,
       schema: TemplateSummary.array(),
       value: l.templates.map(({ meta: { doc: t }, digest }) => ({
-        id: ref(t),
+        id: refOf(t),
         name: t.name,
         version: t.version,
         ...t.description ? { description: t.description } : {},
         base: t.base,
         slots: t.slots,
         digest,
-        users: users((p) => ref(p.template.meta.doc) === ref(t))
+        users: users((p) => refOf(p.template.meta.doc) === refOf(t))
       }))
     },
     {
       path: `${API_PREFIX}/fragments.json`,
       schema: FragmentSummary.array(),
       value: l.fragments.map(({ meta: { doc: f }, digest }) => ({
-        id: ref(f),
+        id: refOf(f),
         name: f.name,
         version: f.version,
         ...f.description ? { description: f.description } : {},
         slot: f.slot,
         digest,
         tests: (f.tests ?? []).map((t) => t.name),
-        users: users((p) => p.fragments.some((x) => ref(x.meta.doc) === ref(f)))
+        users: users((p) => p.fragments.some((x) => refOf(x.meta.doc) === refOf(f)))
       }))
     }
   ];
@@ -35455,12 +35496,12 @@ function compatRoutes(factory, set2) {
     ...factory.loaded.templates.map((t) => t.meta.doc),
     ...factory.products.map((p) => p.product.doc)
   ];
-  const unique = [...new Map(refs.map((d) => [ref(d), d])).values()];
+  const unique = [...new Map(refs.map((d) => [refOf(d), d])).values()];
   const byRef = recordsByRef(set2.records);
   return unique.map((d) => ({
     path: `${API_PREFIX}/compat/${d.name}/${d.version}.json`,
     schema: Compat,
-    value: { ref: ref(d), rows: compat(byRef.get(ref(d)) ?? [], { ref: ref(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
+    value: { ref: refOf(d), rows: compat(byRef.get(refOf(d)) ?? [], { ref: refOf(d), accelerator: (t) => accel.get(t) ?? "unknown" }) }
   }));
 }
 function buildApi(factory, set2, name = "factory") {
@@ -35502,10 +35543,11 @@ function buildApi(factory, set2, name = "factory") {
 function routeText(r) {
   return JSON.stringify(r.value) + "\n";
 }
-var API_PREFIX, TARGET_HISTORY, PRODUCT_HISTORY, PRODUCT_DEPTH_POINTS, byTime, ref;
+var API_PREFIX, TARGET_HISTORY, PRODUCT_HISTORY, PRODUCT_DEPTH_POINTS, byTime;
 var init_api2 = __esm({
   "src/site/api.ts"() {
     "use strict";
+    init_ids();
     init_compat2();
     init_kpi();
     init_stats();
@@ -35515,7 +35557,6 @@ var init_api2 = __esm({
     PRODUCT_HISTORY = 50;
     PRODUCT_DEPTH_POINTS = 60;
     byTime = (a, b) => a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0;
-    ref = (d) => `${d.name}@${d.version}`;
   }
 });
 
@@ -35948,11 +35989,11 @@ function kpiText(r, skipped) {
   if (skipped) out.push("", `${skipped} unreadable record line(s) skipped (named above).`);
   return out.join("\n");
 }
-function compatText(ref2, rows) {
-  if (!rows.length) return `no records of builds with ${ref2} yet`;
+function compatText(ref, rows) {
+  if (!rows.length) return `no records of builds with ${ref} yet`;
   const head = ["result", "passed", "failed", "product", "platform", "accel.", "template", "base", "fragments", "last run"];
   return [
-    `Built together with ${ref2} (passing combinations first):`,
+    `Built together with ${ref} (passing combinations first):`,
     table([
       head,
       ...rows.map((r) => [
@@ -36029,15 +36070,15 @@ var init_obs = __esm({
       positionals: { min: 1, max: 1 },
       options: { records: { type: "string", description: "the records directory (default: records)" } },
       async run(ctx) {
-        const ref2 = ctx.positionals[0];
-        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref2))
-          throw new UserError(`'${ref2}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
+        const ref = ctx.positionals[0];
+        if (!/^[a-z0-9][a-z0-9._-]*@[0-9A-Za-z.+-]+$/.test(ref))
+          throw new UserError(`'${ref}': expected name@version, e.g. python@3.1.0 or llm-runtime@1.4.0`, EXIT.usage);
         const set2 = await readRecords(ctx.root, ctx.values.records ?? "records");
         reportProblems(ctx, set2);
         const index2 = await targetIndex(ctx);
-        const rows = compat(set2.records, { ref: ref2, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
-        if (ctx.json) printJson(ctx.io, { ref: ref2, rows, skipped: set2.problems });
-        else ctx.io.out(compatText(ref2, rows));
+        const rows = compat(set2.records, { ref, accelerator: (t) => index2.get(t)?.accelerator ?? "unknown" });
+        if (ctx.json) printJson(ctx.io, { ref, rows, skipped: set2.problems });
+        else ctx.io.out(compatText(ref, rows));
         return EXIT.ok;
       }
     };
@@ -36091,17 +36132,17 @@ var init_obs = __esm({
 });
 
 // src/registry/reference.ts
-function parseReference(ref2) {
-  if (ref2.length === 0) throw new ReferenceError2(ref2, "empty");
-  if (ref2 !== ref2.trim()) throw new ReferenceError2(ref2, "must not contain whitespace");
-  let rest = ref2;
+function parseReference(ref) {
+  if (ref.length === 0) throw new ReferenceError2(ref, "empty");
+  if (ref !== ref.trim()) throw new ReferenceError2(ref, "must not contain whitespace");
+  let rest = ref;
   let digest;
   const at2 = rest.indexOf("@");
   if (at2 >= 0) {
     digest = rest.slice(at2 + 1);
     rest = rest.slice(0, at2);
     if (!DIGEST_RE.test(digest)) {
-      throw new ReferenceError2(ref2, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
+      throw new ReferenceError2(ref, `digest "${digest}" must be "sha256:" followed by 64 lower-case hex digits`);
     }
   }
   let tag;
@@ -36110,7 +36151,7 @@ function parseReference(ref2) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref2, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref, `tag "${tag}" must match ${TAG_RE2.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -36118,10 +36159,10 @@ function parseReference(ref2) {
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry2 = first;
     parts.shift();
-    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref2, `registry host "${registry2}" is not a host[:port]`);
+    if (!HOST_RE.test(registry2)) throw new ReferenceError2(ref, `registry host "${registry2}" is not a host[:port]`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT_RE.test(p))) {
-    throw new ReferenceError2(ref2, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
+    throw new ReferenceError2(ref, 'repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
   }
   if (registry2 === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   const out = { registry: registry2, repository: parts.join("/") };
@@ -36154,9 +36195,9 @@ var init_reference = __esm({
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
-      constructor(ref2, reason2) {
-        super(`invalid image reference "${ref2}": ${reason2}`);
-        this.ref = ref2;
+      constructor(ref, reason2) {
+        super(`invalid image reference "${ref}": ${reason2}`);
+        this.ref = ref;
         this.name = "ImageReferenceError";
       }
       ref;
@@ -36186,7 +36227,7 @@ function run(cmd, args) {
 function cosignSigner(o) {
   const auth = o.key ? ["--key", o.key] : ["--certificate-identity-regexp", o.identityRegexp ?? ".", "--certificate-oidc-issuer", o.issuer ?? GITHUB_OIDC_ISSUER];
   return {
-    async verify(ref2) {
+    async verify(ref) {
       const args = [
         "verify",
         ...auth,
@@ -36194,7 +36235,7 @@ function cosignSigner(o) {
         ...o.allowHttp ? ["--allow-http-registry"] : [],
         "--output",
         "json",
-        ref2
+        ref
       ];
       const r = await run(o.cosign ?? "cosign", args);
       if (r.code === 127) return { ok: false, detail: `cannot run cosign (${r.err}): install it (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3)` };
@@ -36340,8 +36381,8 @@ function parseChallenge(header) {
   }
   return { scheme: (m[1] ?? "").toLowerCase(), params };
 }
-function toRef(ref2) {
-  return typeof ref2 === "string" ? parseReference(ref2) : ref2;
+function toRef(ref) {
+  return typeof ref === "string" ? parseReference(ref) : ref;
 }
 function refName(r) {
   return formatReference(r);
@@ -36383,8 +36424,8 @@ var init_client = __esm({
         return `${scheme}://${apiHost(registry2)}/v2`;
       }
       /** Digest, media type and size of what the reference points at, without downloading it. */
-      async resolve(ref2) {
-        const r = toRef(ref2);
+      async resolve(ref) {
+        const r = toRef(ref);
         const res = await this.request(r, "HEAD", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const digest = res.headers.get("docker-content-digest");
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -36399,17 +36440,17 @@ var init_client = __esm({
         return { mediaType: m.mediaType, digest: m.digest, size: m.size };
       }
       /** False only for "not found"; auth and transport failures still throw so a skip is never wrong. */
-      async manifestExists(ref2) {
+      async manifestExists(ref) {
         try {
-          await this.resolve(ref2);
+          await this.resolve(ref);
           return true;
         } catch (e) {
           if (e instanceof RegistryError && e.status === 404) return false;
           throw e;
         }
       }
-      async getManifest(ref2) {
-        const r = toRef(ref2);
+      async getManifest(ref) {
+        const r = toRef(ref);
         const res = await this.request(r, "GET", `/${r.repository}/manifests/${r.digest ?? r.tag}`, MANIFEST_ACCEPT);
         const raw = new Uint8Array(await res.arrayBuffer());
         const digest = sha256Digest(raw);
@@ -36431,16 +36472,16 @@ var init_client = __esm({
         }
       }
       /** The repository's manifests and blobs by digest, the same reads an OCI layout offers. */
-      source(ref2) {
-        const r = toRef(ref2);
+      source(ref) {
+        const r = toRef(ref);
         return {
           manifest: async (digest) => (await this.getManifest(withDigest(r, digest))).manifest,
           blob: (digest) => this.getBlob(r, digest)
         };
       }
       /** All tags of the repository, following `Link` pagination, sorted. */
-      async listTags(ref2) {
-        const r = toRef(ref2);
+      async listTags(ref) {
+        const r = toRef(ref);
         const tags = [];
         let path15 = `/${r.repository}/tags/list?n=1000`;
         while (path15 !== void 0) {
@@ -36479,8 +36520,8 @@ var init_client = __esm({
        * Undefined when the registry has no referrers API (distribution 2.x answers 404): callers
        * then fall back to cosign's `sha256-<hex>.sig` tag scheme.
        */
-      async referrers(ref2, digest) {
-        const r = toRef(ref2);
+      async referrers(ref, digest) {
+        const r = toRef(ref);
         let res;
         try {
           res = await this.request(r, "GET", `/${r.repository}/referrers/${digest}`, MEDIA_TYPES.ociIndex);
@@ -36492,14 +36533,14 @@ var init_client = __esm({
         return body.manifests ?? [];
       }
       /** DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag that points at it. */
-      async deleteManifest(ref2) {
-        const r = toRef(ref2);
+      async deleteManifest(ref) {
+        const r = toRef(ref);
         if (!r.digest) throw new RegistryError(`${refName(r)}: a manifest is deleted by digest, not by tag`, void 0, void 0, this.baseUrl(r.registry));
         const res = await this.request(r, "DELETE", `/${r.repository}/manifests/${r.digest}`, "*/*", `repository:${r.repository}:delete`);
         await res.body?.cancel();
       }
-      async getBlob(ref2, digest) {
-        const r = toRef(ref2);
+      async getBlob(ref, digest) {
+        const r = toRef(ref);
         const res = await this.request(r, "GET", `/${r.repository}/blobs/${digest}`, "*/*");
         const bytes = new Uint8Array(await res.arrayBuffer());
         if (digest.startsWith("sha256:") && sha256Digest(bytes) !== digest) {
@@ -36507,8 +36548,8 @@ var init_client = __esm({
         }
         return bytes;
       }
-      async getImageConfig(ref2, manifest) {
-        const r = toRef(ref2);
+      async getImageConfig(ref, manifest) {
+        const r = toRef(ref);
         let m = manifest;
         if (m === void 0) {
           const fetched = await this.getManifest(r);
@@ -36529,8 +36570,8 @@ var init_client = __esm({
        * Everything the e2e assertions need about a pushed image: its platforms, per-platform
        * labels and annotations, and the attestations BuildKit attached.
        */
-      async inspect(ref2) {
-        const r = toRef(ref2);
+      async inspect(ref) {
+        const r = toRef(ref);
         const top = await this.getManifest(r);
         const images = [];
         const attestations = {};
@@ -36796,7 +36837,7 @@ function compositionCheck(platform, img, expected) {
   if (template !== expected.template) problems.push(`template ${template || "(none)"}, the factory has ${expected.template}`);
   if (fragments.join(",") !== expected.fragments.join(","))
     problems.push(`fragments ${fragments.join(",") || "(none)"}, the factory has ${expected.fragments.join(",")}`);
-  for (const ref2 of [template, ...fragments]) if (ref2 && !expected.lockDigests[ref2]) problems.push(`${ref2} is not in factory.lock.json`);
+  for (const ref of [template, ...fragments]) if (ref && !expected.lockDigests[ref]) problems.push(`${ref} is not in factory.lock.json`);
   return problems.length ? { platform, check: "composition", ok: false, detail: problems.join("; ") } : { platform, check: "composition", ok: true, detail: `${template} + ${fragments.length} fragments, each pinned in the lock` };
 }
 async function verifyImage(v) {
@@ -36832,14 +36873,14 @@ var init_verify = __esm({
 function expectedOf(factory, t) {
   const lock = factory.loaded.lock?.doc;
   const p = t.product;
-  const template = `${p.template.meta.doc.name}@${p.template.meta.doc.version}`;
-  const fragments = p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`);
+  const template = refOf(p.template.meta.doc);
+  const fragments = p.fragments.map((f) => refOf(f.meta.doc));
   return {
     product: p.id,
     variant: t.variant.name,
     template,
     fragments,
-    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref2, e]) => [ref2, e.digest])),
+    lockDigests: Object.fromEntries([...Object.entries(lock?.templates ?? {}), ...Object.entries(lock?.fragments ?? {})].map(([ref, e]) => [ref, e.digest])),
     baseImage: p.base.image,
     ...p.base.digest ? { basePin: p.base.digest } : {}
   };
@@ -36899,28 +36940,28 @@ var init_verify2 = __esm({
         const client = new RegistryClient();
         const all = [];
         for (const s of await subjects(ctx, factory)) {
-          const ref2 = parseReference(s.ref);
+          const ref = parseReference(s.ref);
           const signer = cosignSigner({
             // Keyless: signed by the factory's workflows on a ref the Policy trusts (a branch's run
             // could publish too); any ref when the factory does not load here.
             ...key ? { key } : { identityRegexp: workflowIdentity(repository, factory?.policy.signing["trusted-refs"]) },
             ignoreTlog: Boolean(ctx.values["insecure-ignore-tlog"]),
-            allowHttp: isLoopbackHost(ref2.registry)
+            allowHttp: isLoopbackHost(ref.registry)
           });
           let inspection;
           try {
-            inspection = await client.inspect(ref2);
+            inspection = await client.inspect(ref);
           } catch (e) {
             if (e instanceof RegistryError) throw new UserError(`${s.ref}: ${e.message}`);
             throw e;
           }
           const label = factoryLabels(inspection.images[0]?.labels);
           const target = s.target ?? factory?.targets.find((t) => t.product.id === label.product && t.variant.name === label.variant);
-          const repo = formatReference({ ...ref2, tag: void 0, digest: void 0 });
+          const repo = formatReference({ ...ref, tag: void 0, digest: void 0 });
           const checks = await verifyImage({
             repository: repo,
             inspection,
-            source: client.source(ref2),
+            source: client.source(ref),
             signer,
             ...target && factory ? { expected: expectedOf(factory, target) } : {}
           });
@@ -37041,7 +37082,6 @@ function sortedRecord(r) {
 }
 function buildKeyInputs(target, rendered, generated = generatedParts(target, rendered)) {
   const p = target.product;
-  const refOf2 = (d) => `${d.name}@${d.version}`;
   return {
     version: BUILD_KEY_VERSION,
     dockerfile: rendered.text,
@@ -37052,11 +37092,11 @@ function buildKeyInputs(target, rendered, generated = generatedParts(target, ren
     args: sortedRecord(target.variant.args),
     product: { id: p.id, image: p.product.doc.image },
     labels: generated.labels,
-    template: refOf2(p.template.meta.doc),
-    fragments: p.fragments.map((f) => refOf2(f.meta.doc)),
+    template: refOf(p.template.meta.doc),
+    fragments: p.fragments.map((f) => refOf(f.meta.doc)),
     tests: {
       product: p.product.doc.tests,
-      fragments: p.fragments.map((f) => [refOf2(f.meta.doc), f.meta.doc.tests])
+      fragments: p.fragments.map((f) => [refOf(f.meta.doc), f.meta.doc.tests])
     },
     runner: generated.runner && { script: sha256(generated.runner.script), lib: sha256(generated.runner.lib) }
   };
@@ -37074,6 +37114,7 @@ var init_key = __esm({
     init_build_files();
     init_testrunner();
     init_digest();
+    init_ids();
     init_labels();
     init_render();
     BUILD_KEY_VERSION = "factory-build-key/v2";
@@ -37084,7 +37125,7 @@ var init_key = __esm({
       memo = renderMemo();
       runners = runnerMemo();
       render(product, variant) {
-        const id = `${product.id}:${variant.name}`;
+        const id = variantId(product.id, variant.name);
         let r = this.cache.get(id);
         if (!r) {
           r = renderDockerfile(product, variant, this.memo);
@@ -37241,7 +37282,7 @@ function compareBase(tally, head, t, b) {
   const hp = t.product;
   const bp = b.product;
   if (same(hp.base, bp.base)) return;
-  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ""} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ""}`;
+  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${pinnedImage(bp.base.image, bp.base.digest)} -> ${pinnedImage(hp.base.image, hp.base.digest)}`;
   const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
   tally.add(t, {
     kind: "base",
@@ -37368,12 +37409,12 @@ async function git(cwd, args, input3) {
     child.stdin.end(input3);
   });
 }
-async function resolveCommit(repoRoot, ref2) {
-  if (ref2.startsWith("-")) throw new GitError(`"${ref2}" is not a git revision`);
+async function resolveCommit(repoRoot, ref) {
+  if (ref.startsWith("-")) throw new GitError(`"${ref}" is not a git revision`);
   try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref2}^{commit}`])).toString("utf8").trim();
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).toString("utf8").trim();
   } catch {
-    throw new GitError(`unknown git revision "${ref2}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
+    throw new GitError(`unknown git revision "${ref}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
   }
 }
 function parseNameStatus(out) {
@@ -37494,9 +37535,9 @@ function applyFilters(targets, opts, head) {
 function promotedTag(promote, t) {
   return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
-function splitTag(ref2) {
-  const i = ref2.lastIndexOf(":");
-  return { image: ref2.slice(0, i), tag: ref2.slice(i + 1) };
+function splitTag(ref) {
+  const i = ref.lastIndexOf(":");
+  return { image: ref.slice(0, i), tag: ref.slice(i + 1) };
 }
 async function planChanges(opts) {
   const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
@@ -37582,15 +37623,15 @@ function keyLookup(opts, registry2) {
       const image = t.product.product.doc.image;
       return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
     },
-    async exists(ref2) {
+    async exists(ref) {
       if (!opts.registryCheck) return { found: false };
       try {
-        const r = await opts.registryCheck(ref2);
+        const r = await opts.registryCheck(ref);
         if (typeof r === "boolean") return r ? { found: true } : { found: false };
-        if ("untrusted" in r) warnings.push(`not reusing ${ref2}: ${r.untrusted}; planning a build`);
+        if ("untrusted" in r) warnings.push(`not reusing ${ref}: ${r.untrusted}; planning a build`);
         return r;
       } catch (e) {
-        warnings.push(`registry check of ${ref2} failed (${e.message}); planning a build`);
+        warnings.push(`registry check of ${ref} failed (${e.message}); planning a build`);
         return { found: false };
       }
     }
@@ -37782,11 +37823,11 @@ var init_plan = __esm({
 });
 
 // src/supply/trust.ts
-function repositoryOf2(ref2) {
-  const at2 = ref2.indexOf("@");
-  if (at2 >= 0) return ref2.slice(0, at2);
-  const colon = ref2.lastIndexOf(":");
-  return colon > ref2.lastIndexOf("/") ? ref2.slice(0, colon) : ref2;
+function repositoryOf2(ref) {
+  const at2 = ref.indexOf("@");
+  if (at2 >= 0) return ref.slice(0, at2);
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? ref.slice(0, colon) : ref;
 }
 async function untrustedReason(reader, repo, digest, trust) {
   const pinned = `${repo}@${digest}`;
@@ -37803,15 +37844,15 @@ async function untrustedReason(reader, repo, digest, trust) {
   }
   return void 0;
 }
-async function checkKeyImage(reader, ref2, trust) {
+async function checkKeyImage(reader, ref, trust) {
   let desc;
   try {
-    desc = await reader.resolve(ref2);
+    desc = await reader.resolve(ref);
   } catch (e) {
     if (e instanceof RegistryError && e.status === 404) return { found: false };
     throw e;
   }
-  const why = await untrustedReason(reader, repositoryOf2(ref2), desc.digest, trust);
+  const why = await untrustedReason(reader, repositoryOf2(ref), desc.digest, trust);
   return why ? { found: true, untrusted: why, digest: desc.digest } : { found: true, digest: desc.digest };
 }
 var normalizeUrl;
@@ -37853,7 +37894,7 @@ async function planCommand(ctx) {
       platforms: list2(v.platforms),
       promote: typeof v.promote === "string" ? v.promote : void 0,
       registry: registry2,
-      registryCheck: trust ? (ref2) => checkKeyImage(client, ref2, trust) : void 0
+      registryCheck: trust ? (ref) => checkKeyImage(client, ref, trust) : void 0
     });
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message, EXIT.usage);
@@ -38228,46 +38269,46 @@ function currentRefs(factory, s) {
     const repo = repoPath(s, t.product.product.doc.image);
     add2(keyTags, repo, keyTag(renderer.key(t)));
     cacheTags.add(cacheTag(t.name));
-    for (const ref2 of [...t.tags, ...t.mergedTags]) {
-      const i = ref2.lastIndexOf(":");
-      add2(published, repoPath(s, ref2.slice(0, i)), ref2.slice(i + 1));
+    for (const ref of [...t.tags, ...t.mergedTags]) {
+      const i = ref.lastIndexOf(":");
+      add2(published, repoPath(s, ref.slice(0, i)), ref.slice(i + 1));
     }
   }
   return { keyTags, published, cacheTags };
 }
-async function createdOf(client, ref2, digest) {
-  const m = await client.getManifest(`${ref2}@${digest}`);
+async function createdOf(client, ref, digest) {
+  const m = await client.getManifest(`${ref}@${digest}`);
   if (m.manifest.kind !== "image") return void 0;
   const img = m.manifest.image;
   const annotated = [img.annotations?.["org.opencontainers.image.created"], ...img.layers.map((l) => l.annotations?.["buildkit/createdat"])].filter(
     (x) => typeof x === "string" && !Number.isNaN(Date.parse(x))
   );
   if (img.config.mediaType.includes("buildkit")) return annotated.sort().at(-1);
-  const config2 = await client.getImageConfig(`${ref2}@${digest}`, img);
+  const config2 = await client.getImageConfig(`${ref}@${digest}`, img);
   return config2.created ?? annotated.sort().at(-1);
 }
-async function inventoryTag(client, ref2, tag, wantAge) {
-  const m = await client.getManifest(`${ref2}:${tag}`);
+async function inventoryTag(client, ref, tag, wantAge) {
+  const m = await client.getManifest(`${ref}:${tag}`);
   const children = m.manifest.kind === "index" ? m.manifest.index.manifests.map((d) => d.digest) : [];
   let created;
   if (wantAge) {
-    if (m.manifest.kind === "image") created = await createdOf(client, ref2, m.digest);
+    if (m.manifest.kind === "image") created = await createdOf(client, ref, m.digest);
     else {
       const images = m.manifest.index.manifests.filter((d) => !isAttestation(d));
-      const times = (await Promise.all(images.map((d) => createdOf(client, ref2, d.digest)))).filter((x) => x !== void 0);
+      const times = (await Promise.all(images.map((d) => createdOf(client, ref, d.digest)))).filter((x) => x !== void 0);
       created = times.length === images.length && times.length > 0 ? times.sort().at(-1) : void 0;
     }
   }
   return { tag, digest: m.digest, children, ...created ? { created } : {} };
 }
 async function inventoryRepo(client, s, repository) {
-  const ref2 = `${s.host}/${repository}`;
-  const tags = await client.listTags(ref2);
+  const ref = `${s.host}/${repository}`;
+  const tags = await client.listTags(ref);
   const candidate = (t) => repository === s.cacheRepository ? !t.startsWith("shared-") : t.startsWith("bk-");
-  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref2, t, candidate(t)));
+  const inv = await mapLimit(tags, CONCURRENCY2, (t) => inventoryTag(client, ref, t, candidate(t)));
   const referrers = {};
   for (const t of inv.filter((x) => candidate(x.tag))) {
-    const found = await client.referrers(ref2, t.digest);
+    const found = await client.referrers(ref, t.digest);
     if (found === void 0) break;
     referrers[t.digest] = found.map((d) => d.digest);
   }
@@ -38400,6 +38441,20 @@ var init_gc = __esm({
     RECORDS_DIR = "records";
     CONCURRENCY2 = 8;
     repoPath = (s, image) => s.namespace ? `${s.namespace}/${image}` : image;
+  }
+});
+
+// src/action/errors.ts
+var ActionError;
+var init_errors4 = __esm({
+  "src/action/errors.ts"() {
+    "use strict";
+    ActionError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "ActionError";
+      }
+    };
   }
 });
 
@@ -38767,19 +38822,19 @@ async function registryFor(ctx, registry2) {
   const trust = trustFrom(ctx.values, policy, registry2.split("/")[0], ctx.root);
   const client = new RegistryClient(policy.registry.insecure ? { insecureRegistries: [registry2.split("/")[0]] } : {});
   return {
-    async verify(ref2) {
-      const at2 = ref2.indexOf("@");
-      const repo = at2 >= 0 ? ref2.slice(0, at2) : ref2.slice(0, ref2.lastIndexOf(":"));
+    async verify(ref) {
+      const at2 = ref.indexOf("@");
+      const repo = at2 >= 0 ? ref.slice(0, at2) : ref.slice(0, ref.lastIndexOf(":"));
       try {
-        const digest = at2 >= 0 ? ref2.slice(at2 + 1) : (await client.resolve(ref2)).digest;
+        const digest = at2 >= 0 ? ref.slice(at2 + 1) : (await client.resolve(ref)).digest;
         const why = await untrustedReason(client, repo, digest, trust);
         return why ? { ok: false, why } : { ok: true, pinned: `${repo}@${digest}` };
       } catch (e) {
         return { ok: false, why: e instanceof RegistryError || e instanceof Error ? `cannot read it: ${e.message}` : String(e) };
       }
     },
-    async digestOf(ref2) {
-      return (await client.resolve(ref2)).digest;
+    async digestOf(ref) {
+      return (await client.resolve(ref)).digest;
     }
   };
 }
@@ -38957,19 +39012,19 @@ function describeTarget(t) {
     platform: t.platform,
     accelerator: t.accelerator,
     pool: t.pool.doc.name,
-    template: `${t.product.template.meta.doc.name}@${t.product.template.meta.doc.version}`,
-    fragments: t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`),
-    base: t.product.base.digest ? `${t.product.base.image}@${t.product.base.digest}` : t.product.base.image,
+    template: refOf(t.product.template.meta.doc),
+    fragments: t.product.fragments.map((f) => refOf(f.meta.doc)),
+    base: pinnedImage(t.product.base.image, t.product.base.digest),
     args: t.variant.args,
     tags: t.tags,
     mergedTags: t.mergedTags
   };
 }
 function checkUpdateRefs(known, update) {
-  for (const ref2 of update) {
-    if (known.includes(ref2)) continue;
-    const hint = didYouMean(ref2, known);
-    throw new UserError(`--update ${ref2}: no template or fragment version ${ref2} in this factory${hint ? `; ${hint}` : ""}`);
+  for (const ref of update) {
+    if (known.includes(ref)) continue;
+    const hint = didYouMean(ref, known);
+    throw new UserError(`--update ${ref}: no template or fragment version ${ref} in this factory${hint ? `; ${hint}` : ""}`);
   }
 }
 function versionRefs(files2) {
@@ -39064,10 +39119,10 @@ var init_commands = __esm({
         const p = first.product;
         const lines = [
           `${paint(ctx.io, "bold", ctx.positionals[0])} is product ${p.id}${p.product.doc.description ? ` (${p.product.doc.description})` : ""},`,
-          `built from manifest ${p.manifest.doc.name}@${p.manifest.doc.version} on template ${p.template.meta.doc.name}@${p.template.meta.doc.version},`,
-          `starting from base ${p.base.name} = ${p.base.digest ? `${p.base.image}@${p.base.digest}` : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
+          `built from manifest ${refOf(p.manifest.doc)} on template ${refOf(p.template.meta.doc)},`,
+          `starting from base ${p.base.name} = ${p.base.digest ? pinnedImage(p.base.image, p.base.digest) : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
           `Fragments, in build order:`,
-          ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${f.meta.doc.name}@${f.meta.doc.version}  ${f.meta.doc.description ?? ""}`.trimEnd()),
+          ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${refOf(f.meta.doc)}  ${f.meta.doc.description ?? ""}`.trimEnd()),
           `It builds ${targets.length} target${targets.length === 1 ? "" : "s"}:`,
           ...targets.map(
             (t) => `  ${t.name}: variant ${t.variant.name} for ${t.platform} (${t.accelerator}) on pool ${t.pool.doc.name}` + (Object.keys(t.variant.args).length ? `, args ${Object.entries(t.variant.args).map(([k, v]) => `${k}=${v}`).join(" ")}` : "") + `
@@ -39090,7 +39145,7 @@ var init_commands = __esm({
         const rendered = [];
         const memo2 = renderMemo();
         for (const t of targets) {
-          const key = `${t.product.id}:${t.variant.name}`;
+          const key = variantId(t.product.id, t.variant.name);
           if (seen.has(key)) continue;
           seen.add(key);
           rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo2) });
@@ -39184,8 +39239,8 @@ var init_commands = __esm({
         if (ctx.json) printJson(ctx.io, lock);
         else
           ctx.io.out(
-            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref2) => `
-  ${ref2}: ${lock.templates[ref2]?.digest ?? lock.fragments[ref2]?.digest}`).join("")
+            `${paint(ctx.io, "green", "locked")} ${Object.keys(lock.templates).length} templates, ${Object.keys(lock.fragments).length} fragments, ${Object.keys(lock.bases).length} base pins.` + update.map((ref) => `
+  ${ref}: ${lock.templates[ref]?.digest ?? lock.fragments[ref]?.digest}`).join("")
           );
         return EXIT.ok;
       }

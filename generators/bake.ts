@@ -7,8 +7,8 @@ import { DEFAULT_SBOM_SCANNER, RESERVED_ARGS } from '../src/core/schema.js';
 import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
-import { IMAGE_UNDER_TEST, planFragmentTests, poolTestArgs, type FragmentTestPlan } from './testrunner.js';
-import { baseVariable, testTargetName } from '../src/core/ids.js';
+import { planFragmentTests, poolTestArgs, type FragmentTestPlan } from './testrunner.js';
+import { baseVariable, IMAGE_UNDER_TEST, pinnedImage, testTargetName, TESTS_GROUP, variantId } from '../src/core/ids.js';
 import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
 /**
@@ -20,7 +20,7 @@ export type BakeDockerfile = Pick<RenderedDockerfile, 'path' | 'text' | 'stages'
 
 /** Key of a rendered Dockerfile in the map given to generateBake: `name@version:variant`. */
 export function dockerfileKey(product: ResolvedProduct, variant: Variant): string {
-  return `${product.id}:${variant.name}`;
+  return variantId(product.id, variant.name);
 }
 
 /** Path of the combined test Dockerfile (and its runner next to it) of a variant. */
@@ -31,8 +31,7 @@ export function combinedTestDir(dockerfilePath: string): string {
 /** The default of a Base's variable: its image, digest-pinned when the lock pins that image. */
 export function baseDefault(base: Base, lock: ResolvedFactory['loaded']['lock']): string {
   const pin = lock?.doc.bases?.[base.name];
-  if (pin && pin.image === base.image && !base.image.includes('@')) return `${base.image}@${pin.digest}`;
-  return base.image;
+  return pinnedImage(base.image, pin && pin.image === base.image ? pin.digest : undefined);
 }
 
 export const TEST_RESULTS_VARIABLE = 'TEST_RESULTS_DIR';
@@ -119,7 +118,7 @@ function argsMap(baseName: string, args: Record<string, string>): HclValue {
 // stage with the same name it's overwritten", docs.docker.com/build/ci/github-actions/
 // named-contexts; buildx bake passes `target:` contexts as `context:<name>` inputs, see
 // buildx build/build.go), so every later stage builds on the one shared result. Verified for
-// real (buildx v0.38.2, BuildKit v0.34.2) in build-files.itg.test.ts: the overridden stage's
+// real (buildx v0.38.2, BuildKit v0.34.2) in test/generators/build-files.itg.test.ts: the overridden stage's
 // own RUN never executes.
 
 interface StageShare {
@@ -359,7 +358,7 @@ function variableBlocks(factory: ResolvedFactory, baseVars: ReadonlyMap<string, 
     const v = baseVariable(p.base.name);
     if (baseVars.has(v) || resolverOnly.has(v)) continue;
     resolverOnly.add(v);
-    const image = p.base.digest && !p.base.image.includes('@') ? `${p.base.image}@${p.base.digest}` : p.base.image;
+    const image = pinnedImage(p.base.image, p.base.digest);
     blocks.push(variableBlock(v, `image of the base "${p.base.name}"`, str(image)));
   }
   return blocks;
@@ -377,15 +376,15 @@ function groupMembers(targets: readonly Target[], fragmentTests: readonly Fragme
     addTo('default', t.name);
     addTo(t.product.product.doc.name.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
-    addTo('tests', testTargetName(t.name));
+    addTo(TESTS_GROUP, testTargetName(t.name));
   }
-  for (const ft of fragmentTests) for (const a of ft.platforms) addTo('tests', `${ft.targetPrefix}-${a.arch}`);
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, `${ft.targetPrefix}-${a.arch}`);
   return groups;
 }
 
 /** `default` first, `tests` last, the others by name; members deduplicated and sorted. */
 function groupBlocks(groups: ReadonlyMap<string, string[]>): HclBlock[] {
-  const order = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== 'tests').sort(), 'tests'];
+  const order = ['default', ...[...groups.keys()].filter((g) => g !== 'default' && g !== TESTS_GROUP).sort(), TESTS_GROUP];
   const blocks: HclBlock[] = [];
   for (const g of order) {
     const members = groups.get(g);

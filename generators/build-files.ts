@@ -2,25 +2,16 @@
 // variant, the combined test Dockerfile and runner per variant, the isolated test Dockerfile
 // and runner per fragment version, and the runners' shared library. Sorted by path, byte-identical for equal inputs.
 //
-// Dockerfile.map.json (read by the action's error report to name the fragment file and line
-// behind a failing Dockerfile line):
-//   {
-//     "version": 1,
-//     "dockerfile": "build/py-app/1.0.0/python3.11/Dockerfile",
-//     "files":   ["templates/debian/1.0.0/Dockerfile.ejs", ...],   source files, by first use
-//     "origins": ["debian@1.0.0", "hardening@1.0.0", ...],          template/fragment refs
-//     "lines":   [[renderedLine, fileIndex, sourceLine, originIndex], ...]  one per rendered line
-//   }
-// `readSourceMap` turns it back into SourceMapEntry[].
+// Dockerfile.map.json: src/core/source-map-file.ts (its format, writer and reader).
 import { error } from '../src/core/diagnostics.js';
 import { renderDockerfile, renderFragmentTestDockerfile, renderMemo } from '../src/core/render.js';
+import { sourceMapJson } from '../src/core/source-map-file.js';
 import { FactoryError } from '../src/core/types.js';
-import { productBakeFile, refOf } from '../src/core/ids.js';
-import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, SourceMapEntry, Target, Variant } from '../src/core/types.js';
+import { IMAGE_UNDER_TEST, productBakeFile, refOf } from '../src/core/ids.js';
+import type { Diagnostic, OutputFile, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { combinedTestDir, dockerfileKey, generateBake, type BakeDockerfile } from './bake.js';
 import { imageLabels } from '../src/core/labels.js';
 import {
-  IMAGE_UNDER_TEST,
   RUNNER_LIB_PATH,
   combinedTestCases,
   dockerfileUser,
@@ -241,42 +232,4 @@ export function combinedRunner(
     },
     memo,
   );
-}
-
-/** The compact, diff-friendly JSON of a Dockerfile's source map (format above). */
-export function sourceMapJson(d: RenderedDockerfile): string {
-  const files: string[] = [];
-  const origins: string[] = [];
-  const indexOf = (arr: string[], s: string): number => {
-    let i = arr.indexOf(s);
-    if (i < 0) i = arr.push(s) - 1;
-    return i;
-  };
-  const lines = d.sourceMap.map((e) => `    [${e.line}, ${indexOf(files, e.file)}, ${e.sourceLine}, ${indexOf(origins, e.origin)}]`);
-  return (
-    '{\n' +
-    '  "version": 1,\n' +
-    `  "dockerfile": ${JSON.stringify(d.path)},\n` +
-    `  "files": ${JSON.stringify(files)},\n` +
-    `  "origins": ${JSON.stringify(origins)},\n` +
-    `  "lines": [\n${lines.join(',\n')}\n  ]\n` +
-    '}\n'
-  );
-}
-
-/** Parses a Dockerfile.map.json; throws on anything that is not one. */
-export function readSourceMap(text: string): { dockerfile: string; entries: SourceMapEntry[] } {
-  const j = JSON.parse(text) as { version?: unknown; dockerfile?: unknown; files?: unknown; origins?: unknown; lines?: unknown };
-  if (j.version !== 1 || typeof j.dockerfile !== 'string' || !Array.isArray(j.files) || !Array.isArray(j.origins) || !Array.isArray(j.lines)) {
-    throw new Error('not a version 1 Dockerfile.map.json');
-  }
-  const files = j.files as string[];
-  const origins = j.origins as string[];
-  const entries = (j.lines as number[][]).map(([line, f, sourceLine, o]) => ({
-    line: line!,
-    file: files[f!]!,
-    sourceLine: sourceLine!,
-    origin: origins[o!]!,
-  }));
-  return { dockerfile: j.dockerfile, entries };
 }

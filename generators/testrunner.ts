@@ -22,11 +22,9 @@ import type {
   Test,
   Variant,
 } from '../src/core/types.js';
-import { sanitizeTargetName } from '../src/core/ids.js';
+import { refOf, sanitizeTargetName } from '../src/core/ids.js';
 import { RUNNER_LIB_TEXT } from './sh/runner-lib.js';
 
-/** The named context through which a combined test Dockerfile receives the image under test. */
-export const IMAGE_UNDER_TEST = 'factory-image-under-test';
 export const RUNNER_IN_IMAGE = '/factory-test/run.sh';
 export const RUNNER_LIB_IN_IMAGE = '/factory-test/lib.sh';
 /** Repository path of the runner library (one for the whole factory). */
@@ -265,7 +263,7 @@ function labelBlock(id: string, want: Readonly<Record<string, string>>, opts: Ru
 export function combinedTestCases(product: ResolvedProduct): TestCase[] {
   const cases: TestCase[] = [];
   for (const f of product.fragments) {
-    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: `${f.meta.doc.name}@${f.meta.doc.version}`, source: sourceOf(f.meta, i) }));
+    f.meta.doc.tests.forEach((test, i) => cases.push({ test, origin: refOf(f.meta.doc), source: sourceOf(f.meta, i) }));
   }
   (product.product.doc.tests ?? []).forEach((test, i) => cases.push({ test, origin: product.id, source: sourceOf(product.product, i) }));
   return cases;
@@ -309,7 +307,7 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
   const byRef = new Map<string, { fragment: FragmentSource; host: ResolvedProduct; targets: Target[] }>();
   for (const p of products) {
     for (const f of p.fragments) {
-      const ref = `${f.meta.doc.name}@${f.meta.doc.version}`;
+      const ref = refOf(f.meta.doc);
       if (!byRef.has(ref)) byRef.set(ref, { fragment: f, host: p, targets: [] });
     }
   }
@@ -317,7 +315,7 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
   const refsOf = new Map<ResolvedProduct, string[]>();
   for (const t of factory.targets) {
     let refs = refsOf.get(t.product);
-    if (!refs) refsOf.set(t.product, (refs = t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`)));
+    if (!refs) refsOf.set(t.product, (refs = t.product.fragments.map((f) => refOf(f.meta.doc))));
     for (const ref of refs) byRef.get(ref)!.targets.push(t);
   }
   const plans: FragmentTestPlan[] = [];

@@ -21,7 +21,8 @@ import { loadDockerfile, readDigests, writeFile, writeJson } from './evidence.js
 import { buildImages, type BakeJob, type ImageBuild } from './images.js';
 import { fetchQueue } from './kpi.js';
 import { countSteps } from './rawjson.js';
-import { recordPath, serializeRecord } from './record.js';
+import { serializeRecord } from '../core/record.js';
+import { recordPath } from './record-paths.js';
 import { runTests, type TestPhase } from './run-tests.js';
 import { dockerfileOf, selectTargets, type Selection } from './select.js';
 import { renderSummary } from './summary.js';

@@ -2,6 +2,7 @@
 // running a bake with its rawjson progress captured to a file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { editDistance } from '../core/diagnostics.js';
 import { info } from './console.js';
 import { ActionError } from './errors.js';
 import type { BakeDefinition } from './types.js';
@@ -69,21 +70,14 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
   });
 }
 
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** Names within a few edits of a mistyped one, nearest first (for "did you mean"). */
+/**
+ * Names within a few edits of a mistyped one, nearest first (for "did you mean"). Stricter than
+ * closeMatches (no prefix matches, case counts): bake target names are exact.
+ */
 export function closest(name: string, names: readonly string[]): string[] {
   const limit = Math.max(2, Math.floor(name.length / 4));
   return names
-    .map((n) => ({ n, d: distance(name, n) }))
+    .map((n) => ({ n, d: editDistance(name, n) }))
     .filter((x) => x.d <= limit)
     .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
     .slice(0, 3)

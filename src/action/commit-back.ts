@@ -7,8 +7,9 @@ import { artifactsAvailable, downloadByPrefix, listFiles } from './artifact.js';
 import { info, setPhase } from './console.js';
 import { Outputs } from './constants.js';
 import { ActionError } from './errors.js';
-import { commitRecords, dedupe, type RecordFile } from './git.js';
-import { normalRecordsDir, parseRecord, recordPathProblem } from './record.js';
+import { commitRecords, dedupe, type CommitOptions, type CommitResult, type RecordFile } from './git.js';
+import { parseRecord } from '../core/record.js';
+import { normalRecordsDir, recordPathProblem } from './record-paths.js';
 import type { RecordInputs, RunContext } from './types.js';
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
@@ -30,14 +31,30 @@ export function collectRecords(dirs: readonly string[], recordsDir: string): Rec
   return out;
 }
 
-export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<void> {
+/** The outside tools `mode: record` uses, passed in (fakes in test/action/record-mode.test.ts). */
+export interface RecordTools {
+  artifacts: {
+    /** Whether this step can reach the run's artifacts (on a GitHub runner). */
+    available(): boolean;
+    /** Downloads the run's artifacts whose names start with `<prefix>-`, each into its own directory under `into`. */
+    downloadByPrefix(prefix: string, into: string): Promise<{ name: string; dir: string }[]>;
+  };
+  git: { commitRecords(files: readonly RecordFile[], o: CommitOptions): Promise<CommitResult> };
+}
+
+export const realRecordTools: RecordTools = {
+  artifacts: { available: artifactsAvailable, downloadByPrefix },
+  git: { commitRecords },
+};
+
+export async function runRecord(inputs: RecordInputs, ctx: RunContext, tools: RecordTools = realRecordTools): Promise<void> {
   if (PR_EVENTS.has(ctx.eventName)) {
     // A pull request's token cannot (and must not) write to the branch; its records stay artifacts.
     core.warning(`mode: record does not push on ${ctx.eventName} events; the records stay as artifacts of this run`);
     core.setOutput(Outputs.Result, 'skipped');
     return;
   }
-  if (!artifactsAvailable()) {
+  if (!tools.artifacts.available()) {
     throw new ActionError(
       "mode: record needs the run's artifacts, but ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL are not set; run it as a step of a GitHub Actions job",
     );
@@ -50,7 +67,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-record-artifacts-'));
   try {
     setPhase('downloading the record artifacts');
-    const got = await downloadByPrefix(inputs.recordArtifactPrefix, tmp);
+    const got = await tools.artifacts.downloadByPrefix(inputs.recordArtifactPrefix, tmp);
     // Every attempt's record goes into the history; the latest files get the newest of each.
     const all = collectRecords(
       got.map((g) => g.dir),
@@ -65,7 +82,7 @@ export async function runRecord(inputs: RecordInputs, ctx: RunContext): Promise<
     }
     const failed = files.filter((f) => f.record.result === 'failed').length;
     setPhase(`committing ${files.length} record(s) to ${inputs.branch}`);
-    const res = await commitRecords(files, {
+    const res = await tools.git.commitRecords(files, {
       repo: inputs.workdir,
       branch: inputs.branch,
       recordsDir: inputs.recordsDir,

@@ -2,8 +2,8 @@
 // evidence directory. Small, synchronous helpers: the action handles one target set per job.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readSourceMap } from '../core/source-map-file.js';
 import type { DockerfileInfo } from './error-report.js';
-import { parseSourceMap } from './sourcemap.js';
 
 export function readJson<T>(file: string): T | undefined {
   try {
@@ -30,7 +30,7 @@ export function loadDockerfile(workdir: string, rel: string): DockerfileInfo | u
   const mapFile = `${abs}.map.json`;
   if (fs.existsSync(mapFile)) {
     try {
-      info.map = parseSourceMap(fs.readFileSync(mapFile, 'utf8'));
+      info.map = readSourceMap(fs.readFileSync(mapFile, 'utf8')).entries;
     } catch {
       // A broken map only costs the source location; the report still names the Dockerfile line.
     }

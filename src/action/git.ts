@@ -8,7 +8,8 @@ import { exec } from './buildx.js';
 import { ActionError } from './errors.js';
 import { aggregatePath, byMonthFile, HISTORY_DIR } from '../obs/history.js';
 import { applyHistory, monthOf, type HistoryOptions } from './history.js';
-import { parseRecord, recordPathProblem, type FactoryRecord } from './record.js';
+import { parseRecord, type FactoryRecord } from '../core/record.js';
+import { recordPathProblem } from './record-paths.js';
 
 export interface RecordFile {
   /** Repository-relative path, e.g. records/llm-runtime/1.4.0/llm-runtime-python3_11-amd64.json. */

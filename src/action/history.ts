@@ -3,7 +3,7 @@
 // push attempt on the fresh branch tip, so concurrent record jobs merge instead of conflicting.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FactoryRecord } from './record.js';
+import type { FactoryRecord } from '../core/record.js';
 import { aggregateMonth, monthIsDue, parseAggregate, serializeAggregate } from '../obs/aggregate.js';
 import { aggregatePath, byMonthFile, HISTORY_DIR, mergeHistory, parseHistory } from '../obs/history.js';
 

@@ -2,7 +2,7 @@
 // and, for the queue wait, from the GitHub API's job timestamps when a token is available.
 import * as github from '@actions/github';
 import * as core from '@actions/core';
-import type { Kpis } from './record.js';
+import type { Kpis } from '../core/record.js';
 import type { StepCounts } from './rawjson.js';
 import type { RunContext } from './types.js';
 

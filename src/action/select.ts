@@ -2,16 +2,11 @@
 // targets of a target or group, the test targets that belong to them, the facts each record
 // needs (from the dev.factory.* labels the generator wrote), and the definition the image and
 // test bakes then run from, trimmed to exactly those targets and what they pull in.
-import { archOf, fragmentTestTargetName, isTestTargetName, splitRef, testTargetName } from '../core/ids.js';
+import { archOf, fragmentTestTargetName, IMAGE_UNDER_TEST, isTestTargetName, splitRef, testTargetName, TESTS_GROUP } from '../core/ids.js';
 import { factoryLabels } from '../core/labels.js';
 import { ActionError } from './errors.js';
-import type { TargetFacts } from './record.js';
+import type { TargetFacts } from './record-paths.js';
 import type { BakeDefinition, BakeTarget, BuildInputs } from './types.js';
-
-/** The bake group every generated bake file has: all of its test targets. */
-export const TESTS_GROUP = 'tests';
-/** The named context through which a combined test target takes the image it tests. */
-export const IMAGE_UNDER_TEST_CONTEXT = 'factory-image-under-test';
 
 export interface Selection {
   /** The selected targets and every target their `target:` contexts pull in; the bakes run from it. */
@@ -81,7 +76,7 @@ function contextTargets(t: BakeTarget): string[] {
  * uses that fragment version.
  */
 export function testOwners(test: string, def: BakeDefinition, facts: ReadonlyMap<string, TargetFacts>): string[] {
-  const image = contextTarget(def.target[test]?.contexts?.[IMAGE_UNDER_TEST_CONTEXT]);
+  const image = contextTarget(def.target[test]?.contexts?.[IMAGE_UNDER_TEST]);
   if (image && facts.has(image)) return [image];
   return [...facts.values()]
     .filter((f) =>

@@ -1,42 +1,6 @@
-// Reader of the generator's Dockerfile.map.json (rendered Dockerfile line -> template or
-// fragment file:line). Accepts the map as a bare array of entries or wrapped in an object, so the
-// action does not break when the generator adds fields around the entries.
+// Look-ups in a rendered Dockerfile's source map (read with src/core/source-map-file.ts): the
+// entry of a line, and the line of a step buildx named without a location.
 import type { SourceMapEntry } from '../core/types.js';
-
-export function parseSourceMap(text: string): SourceMapEntry[] {
-  const data: unknown = JSON.parse(text);
-  const list = Array.isArray(data)
-    ? data
-    : data && typeof data === 'object'
-      ? ((['lines', 'entries', 'sourceMap', 'map'] as const).map((k) => (data as Record<string, unknown>)[k]).find(Array.isArray) ?? [])
-      : [];
-  const entries: SourceMapEntry[] = [];
-  // The generator's compact form (generators/build-files.ts): [line, fileIndex, sourceLine,
-  // originIndex] tuples indexing the top-level "files" and "origins" lists.
-  const table = (k: string): unknown[] => {
-    const v = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>)[k] : undefined;
-    return Array.isArray(v) ? v : [];
-  };
-  const files = table('files');
-  const origins = table('origins');
-  for (const item of list as unknown[]) {
-    if (Array.isArray(item)) {
-      const [line, f, sourceLine, o] = item as unknown[];
-      const file = files[Number(f)];
-      if (!Number.isInteger(line) || !Number.isInteger(sourceLine) || typeof file !== 'string') continue;
-      const origin = origins[Number(o)];
-      entries.push({ line: line as number, file, sourceLine: sourceLine as number, origin: typeof origin === 'string' ? origin : '' });
-      continue;
-    }
-    if (!item || typeof item !== 'object') continue;
-    const e = item as Record<string, unknown>;
-    const line = Number(e.line);
-    const sourceLine = Number(e.sourceLine ?? e.source_line);
-    if (!Number.isInteger(line) || !Number.isInteger(sourceLine) || typeof e.file !== 'string') continue;
-    entries.push({ line, file: e.file, sourceLine, origin: typeof e.origin === 'string' ? e.origin : '' });
-  }
-  return entries;
-}
 
 export function lookup(map: readonly SourceMapEntry[], line: number): SourceMapEntry | undefined {
   return map.find((e) => e.line === line);

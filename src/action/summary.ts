@@ -3,7 +3,7 @@
 // names, messages and logs come from Dockerfiles and tests, so every value is escaped for
 // Markdown (src/core/escape.ts): it shows as text, never as HTML, a link or a table column.
 import { markdownBlock, markdownCode, markdownText } from '../core/escape.js';
-import type { FactoryRecord } from './record.js';
+import type { FactoryRecord } from '../core/record.js';
 
 function ratio(r: number | undefined): string {
   return r === undefined ? '–' : `${(r * 100).toFixed(1)}%`;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generate, GENERATED_DIRS } from '../../generators/index.js';
-import { resolveId, testTargetName } from '../core/ids.js';
+import { pinnedImage, refOf, resolveId, testTargetName, variantId } from '../core/ids.js';
 import { FRAGMENT_META, TEMPLATE_META } from '../core/load.js';
 import { checkLock, computeLock, forgetLockEntries, serializeLock } from '../core/lock.js';
 import { renderDockerfile, renderMemo } from '../core/render.js';
@@ -122,9 +122,9 @@ function describeTarget(t: Target) {
     platform: t.platform,
     accelerator: t.accelerator,
     pool: t.pool.doc.name,
-    template: `${t.product.template.meta.doc.name}@${t.product.template.meta.doc.version}`,
-    fragments: t.product.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`),
-    base: t.product.base.digest ? `${t.product.base.image}@${t.product.base.digest}` : t.product.base.image,
+    template: refOf(t.product.template.meta.doc),
+    fragments: t.product.fragments.map((f) => refOf(f.meta.doc)),
+    base: pinnedImage(t.product.base.image, t.product.base.digest),
     args: t.variant.args,
     tags: t.tags,
     mergedTags: t.mergedTags,
@@ -186,10 +186,10 @@ const explain: Command = {
     const p = first.product;
     const lines = [
       `${paint(ctx.io, 'bold', ctx.positionals[0]!)} is product ${p.id}${p.product.doc.description ? ` (${p.product.doc.description})` : ''},`,
-      `built from manifest ${p.manifest.doc.name}@${p.manifest.doc.version} on template ${p.template.meta.doc.name}@${p.template.meta.doc.version},`,
-      `starting from base ${p.base.name} = ${p.base.digest ? `${p.base.image}@${p.base.digest}` : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
+      `built from manifest ${refOf(p.manifest.doc)} on template ${refOf(p.template.meta.doc)},`,
+      `starting from base ${p.base.name} = ${p.base.digest ? pinnedImage(p.base.image, p.base.digest) : `${p.base.image} (not pinned: run 'factory lock --resolve-bases')`}.`,
       `Fragments, in build order:`,
-      ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${f.meta.doc.name}@${f.meta.doc.version}  ${f.meta.doc.description ?? ''}`.trimEnd()),
+      ...p.fragments.map((f) => `  ${f.meta.doc.slot.padEnd(10)} ${refOf(f.meta.doc)}  ${f.meta.doc.description ?? ''}`.trimEnd()),
       `It builds ${targets.length} target${targets.length === 1 ? '' : 's'}:`,
       ...targets.map(
         (t) =>
@@ -219,7 +219,7 @@ const render: Command = {
     const rendered = [];
     const memo = renderMemo();
     for (const t of targets) {
-      const key = `${t.product.id}:${t.variant.name}`;
+      const key = variantId(t.product.id, t.variant.name);
       if (seen.has(key)) continue;
       seen.add(key);
       rendered.push({ id: key, dockerfile: renderDockerfile(t.product, t.variant, memo) });

@@ -7,7 +7,7 @@ import { RegistryClient, RegistryError } from '../registry/client.js';
 import { FactoryError, type ResolvedFactory, type Target } from '../core/types.js';
 import { cosignSigner, workflowIdentity } from '../supply/cosign.js';
 import { verifyImage, type Check, type Expected } from '../supply/verify.js';
-import { resolveId } from '../core/ids.js';
+import { refOf, resolveId } from '../core/ids.js';
 import { factoryLabels } from '../core/labels.js';
 import type { Command, CommandContext } from './commands.js';
 import { EXIT, UserError } from './errors.js';
@@ -16,8 +16,8 @@ import { paint, printJson } from './output.js';
 function expectedOf(factory: ResolvedFactory, t: Target): Expected {
   const lock = factory.loaded.lock?.doc;
   const p = t.product;
-  const template = `${p.template.meta.doc.name}@${p.template.meta.doc.version}`;
-  const fragments = p.fragments.map((f) => `${f.meta.doc.name}@${f.meta.doc.version}`);
+  const template = refOf(p.template.meta.doc);
+  const fragments = p.fragments.map((f) => refOf(f.meta.doc));
   return {
     product: p.id,
     variant: t.variant.name,

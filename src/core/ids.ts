@@ -49,6 +49,22 @@ export function splitRef(ref: string): { name: string; version: string } | undef
   return { name: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
+/** The bake group every generated bake file has: all of its test targets. */
+export const TESTS_GROUP = 'tests';
+
+/** The named context through which a combined test target receives its image target (`target:<image target>`). */
+export const IMAGE_UNDER_TEST = 'factory-image-under-test';
+
+/** The id of a product's variant: `name@version:variant`. */
+export function variantId(productId: string, variant: string): string {
+  return `${productId}:${variant}`;
+}
+
+/** An image reference pinned to a digest (`image@digest`), unless there is no digest or the image names one already. */
+export function pinnedImage(image: string, digest: string | undefined): string {
+  return digest && !image.includes('@') ? `${image}@${digest}` : image;
+}
+
 /** `BASE_<NAME>`: the bake variable that overrides a Base image. */
 export function baseVariable(name: string): string {
   return `BASE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
@@ -107,7 +123,7 @@ export function resolveId(factory: ResolvedFactory, id: string): { ok: true; val
   const byTarget = factory.targets.find((t) => t.name === id);
   if (byTarget) return { ok: true, value: { product: byTarget.product, variant: byTarget.variant, targets: [byTarget] } };
 
-  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => `${p.id}:${v.name}`)]);
+  const allIds = factory.products.flatMap((p) => [p.id, ...p.variants.map((v) => variantId(p.id, v.name))]);
   const fail = (message: string, hint?: string): { ok: false; diagnostic: Diagnostic } => {
     const near = closeMatches(id, allIds);
     const h =
@@ -145,7 +161,7 @@ export function resolveId(factory: ResolvedFactory, id: string): { ok: true; val
       diagnostic: error('unknown-id', `product ${product.id} has no variant "${parsed.variant}"`, {
         hint:
           near.length > 0
-            ? `did you mean ${near.map((n) => `"${product.id}:${n}"`).join(' or ')}? variants: ${names.join(', ')}`
+            ? `did you mean ${near.map((n) => `"${variantId(product.id, n)}"`).join(' or ')}? variants: ${names.join(', ')}`
             : `variants: ${names.join(', ')}`,
       }),
     };

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import { contentDigest } from './digest.js';
 import { didYouMean, error, formatFieldPath, sortDiagnostics } from './diagnostics.js';
+import { FailedDocuments } from './failed-documents.js';
 import { Base, DOCUMENT_KINDS, Fragment, LockFile, Manifest, Policy, Pool, Product, Template } from './schema.js';
 import type { Diagnostic, FragmentSource, LoadedFactory, Located, SourceFile, SourceLocation, TemplateSource } from './types.js';
 import { INCLUDE_HINT } from './render.js';
@@ -27,12 +28,12 @@ export function load(files: SourceFile[]): { factory: LoadedFactory; diagnostics
 }
 
 /**
- * `load`, plus the ids of documents that exist but failed to load ("fragment:python@1.0.0",
- * "base:debian", "pool:*"), so the resolver does not report references to them as unknown.
+ * `load`, plus the documents that exist but failed to load, so the resolver does not report
+ * references to them as unknown.
  */
-export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; diagnostics: Diagnostic[]; failed: Set<string> } {
+export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; diagnostics: Diagnostic[]; failed: FailedDocuments } {
   const diagnostics: Diagnostic[] = [];
-  const failed = new Set<string>();
+  const failed = new FailedDocuments();
   // Whatever order the files came in, the result is the same.
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const factory: LoadedFactory = { products: [], manifests: [], pools: [], bases: [], policies: [], templates: [], fragments: [] };
@@ -98,15 +99,15 @@ export function loadDetailed(files: SourceFile[]): { factory: LoadedFactory; dia
 }
 
 /** Records both the directory's id and the one its metadata claims (when readable). */
-function failVersionDir(kind: 'template' | 'fragment', dir: string, list: SourceFile[], failed: Set<string>): void {
+function failVersionDir(kind: 'template' | 'fragment', dir: string, list: SourceFile[], failed: FailedDocuments): void {
   const [, name = '*', version = '*'] = dir.split('/');
-  failed.add(`${kind}:${name}@${version}`);
+  failed.addVersioned(kind, name, version);
   const meta = list.find((f) => f.path === `${dir}/${kind}.yaml`);
   if (!meta) return;
   const text = new TextDecoder().decode(meta.bytes);
   const n = /^name:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
   const v = /^version:\s*['"]?([^'"\s#]+)/m.exec(text)?.[1];
-  if (n !== undefined) failed.add(`${kind}:${n}@${v ?? '*'}`);
+  if (n !== undefined) failed.addVersioned(kind, n, v ?? '*');
 }
 
 function decode(file: SourceFile, diagnostics: Diagnostic[]): string | undefined {
@@ -204,11 +205,11 @@ function located<T>(doc: T, y: YamlDoc): Located<T> {
   return { doc, file: y.file, location: y.location, locate: (p) => y.locate(p) };
 }
 
-function loadManifestFile(path: string, text: string, factory: LoadedFactory, diagnostics: Diagnostic[], failed: Set<string>): void {
+function loadManifestFile(path: string, text: string, factory: LoadedFactory, diagnostics: Diagnostic[], failed: FailedDocuments): void {
   const parsed = parseYaml(path, text);
   diagnostics.push(...parsed.diagnostics);
   // A file with a syntax error may have held any document: references can't be judged.
-  if (parsed.diagnostics.some((d) => d.code === 'yaml')) failed.add('*');
+  if (parsed.diagnostics.some((d) => d.code === 'yaml')) failed.addAnything();
   for (const y of parsed.docs) {
     const v = y.value;
     if (!isPlainObject(v)) {
@@ -245,10 +246,10 @@ function loadManifestFile(path: string, text: string, factory: LoadedFactory, di
     if (doc === undefined) {
       const name = typeof v['name'] === 'string' ? v['name'] : '*';
       const version = typeof v['version'] === 'string' ? v['version'] : '*';
-      if (k === 'Pool') failed.add('pool:*');
-      else if (k === 'Policy') failed.add('policy:*');
-      else if (k === 'Base') failed.add(`base:${name}`);
-      else failed.add(`${k.toLowerCase()}:${name}@${version}`);
+      if (k === 'Pool') failed.addKind('pool');
+      else if (k === 'Policy') failed.addKind('policy');
+      else if (k === 'Base') failed.addBase(name);
+      else failed.addVersioned(k === 'Product' ? 'product' : 'manifest', name, version);
       continue;
     }
     switch (k) {

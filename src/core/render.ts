@@ -19,7 +19,7 @@ import { didYouMean, error } from './diagnostics.js';
 import { checkRendered, type SourceOwner } from './dockerfile-check.js';
 import { EscapeError, escapeDockerfile } from './escape.js';
 import { FactoryError } from './types.js';
-import { refOf } from './ids.js';
+import { pinnedImage, refOf } from './ids.js';
 import { USER_ARG_RE } from './schema.js';
 import type { Diagnostic, FragmentSource, RenderedDockerfile, ResolvedProduct, SourceLocation, SourceMapEntry, TemplateSource, Variant } from './types.js';
 
@@ -265,7 +265,7 @@ function frameStages(body: string, template: TemplateSource, metaIndex: number, 
   const rest = bodyLines.slice(d).join('\n');
   // The default keeps the Dockerfile buildable on its own (and BuildKit's InvalidDefaultArgInFrom
   // check quiet); bake always passes BASE_IMAGE from the BASE_<NAME> variable.
-  const baseRef = base.digest && !base.image.includes('@') ? `${base.image}@${base.digest}` : base.image;
+  const baseRef = pinnedImage(base.image, base.digest);
   const stageHeader = `${mark(baseLoc)}ARG BASE_IMAGE=${escapeDockerfile(baseRef)}\n${mark(baseLoc)}FROM \${BASE_IMAGE} AS base\n`;
   // The separator line is marked too, or it would inherit (and be dropped with) the last body line.
   let tail = `\n${mark(userLoc)}\n${mark(userLoc)}FROM ${last} AS final\n`;

@@ -3,7 +3,8 @@
 // paths and lock digests, then expands matrices into variants and variants x platforms into
 // targets. Reports every problem it can find in one pass.
 import { closeMatches, didYouMean, error, hasErrors, sortDiagnostics } from './diagnostics.js';
-import { archOf, refOf, splitRef, targetName, variantName } from './ids.js';
+import { archOf, refOf, splitRef, targetName, variantId, variantName } from './ids.js';
+import { FailedDocuments, type DocumentKind } from './failed-documents.js';
 import { lockDigestErrors } from './lock.js';
 import { snippetSourceProblems } from './dockerfile-check.js';
 import type {
@@ -36,15 +37,12 @@ const MAX_VARIANTS = 4096;
 const VARIANT_MAX = 128;
 
 export interface ResolveOptions {
-  /**
-   * Ids of documents that exist but failed to load (from `loadDetailed`): references to them
-   * are not reported again as unknown. "*" stands for any name.
-   */
-  failed?: ReadonlySet<string>;
+  /** Documents that exist but failed to load (from `loadDetailed`): references to them are not reported again as unknown. */
+  failed?: FailedDocuments;
 }
 
 export function resolve(loaded: LoadedFactory, opts: ResolveOptions = {}): { factory?: ResolvedFactory; diagnostics: Diagnostic[] } {
-  const r = new Resolver(loaded, opts.failed ?? new Set());
+  const r = new Resolver(loaded, opts.failed ?? new FailedDocuments());
   r.run();
   const diagnostics = sortDiagnostics(r.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -90,19 +88,12 @@ class Resolver {
 
   constructor(
     private readonly loaded: LoadedFactory,
-    private readonly failed: ReadonlySet<string>,
+    private readonly failed: FailedDocuments,
   ) {}
 
   /** Whether a reference may point at a document that failed to load (already reported). */
-  private failedToLoad(kind: string, ref: string): boolean {
-    if (this.failed.has('*')) return true;
-    const parts = splitRef(ref);
-    const name = parts?.name ?? ref;
-    if (this.failed.has(`${kind}:${ref}`) || this.failed.has(`${kind}:${name}@*`) || this.failed.has(`${kind}:*@*`) || this.failed.has(`${kind}:*`))
-      return true;
-    // "name@*": any version of the name (fragment requires are by name).
-    if (parts?.version === '*') return [...this.failed].some((f) => f.startsWith(`${kind}:${name}@`));
-    return false;
+  private failedToLoad(kind: DocumentKind, ref: string): boolean {
+    return this.failed.has(kind, ref);
   }
 
   run(): void {
@@ -809,7 +800,7 @@ class Resolver {
         const arch = archOf(platform);
         this.targets.push({
           name: targetName(doc.name, v.name, arch),
-          id: `${rp.id}:${v.name}`,
+          id: variantId(rp.id, v.name),
           product: rp,
           variant: v,
           platform,

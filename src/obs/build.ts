@@ -2,7 +2,7 @@
 // they read, and nothing else. A FactoryRecord is one (structurally); a history of 100,000+
 // lines is kept as these instead, with repeated strings shared, so reading it does not hold
 // every parsed line (image refs, SBOM, run sha...) in memory.
-import type { FactoryRecord } from '../action/record.js';
+import type { FactoryRecord } from '../core/record.js';
 
 export interface Build {
   target: string;

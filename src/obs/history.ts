@@ -3,7 +3,7 @@
 // produce the same file), beside the latest-per-target files. Months older than the Policy's
 // retention are folded into <yyyy>/<mm>.aggregate.json (counts and percentiles per target), so the
 // history stays bounded. Pure: the record job and `factory kpi` do the reading and writing.
-import { parseRecord, RecordSchema, type FactoryRecord } from '../action/record.js';
+import { parseRecord, RecordSchema, type FactoryRecord } from '../core/record.js';
 
 export const HISTORY_DIR = 'history';
 export const AGGREGATE_SCHEMA = 'factory.history-aggregate/v1';

@@ -7,7 +7,7 @@
 // build kept as its slim Build; only the newest record of each target is kept whole.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseRecord, RECORD_SCHEMA, RecordSchema, type FactoryRecord } from '../action/record.js';
+import { parseRecord, RECORD_SCHEMA, RecordSchema, type FactoryRecord } from '../core/record.js';
 import { parseAggregate, type MonthAggregate } from './aggregate.js';
 import { buildOf, Interner, type Build } from './build.js';
 import { compileCheck } from './fastcheck.js';

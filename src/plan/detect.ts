@@ -7,7 +7,7 @@
 // documents did not change affects nothing, and a comment-only edit affects nothing. The
 // changed-file list classifies factory-wide and generated paths (src/core/path-classes.ts) and names the files
 // behind each reason.
-import { refOf } from '../core/ids.js';
+import { pinnedImage, refOf } from '../core/ids.js';
 import { LOCK_PATH } from '../core/load.js';
 import { dockerfilePath } from '../core/render.js';
 import type { FragmentSource, Located, ResolvedFactory, Target, TemplateSource } from '../core/types.js';
@@ -252,7 +252,7 @@ function compareBase(tally: Tally, head: ResolvedFactory, t: Target, b: Target):
   const what =
     hp.base.name !== bp.base.name
       ? `base ${bp.base.name} replaced by ${hp.base.name}`
-      : `base ${hp.base.name} changed: ${bp.base.image}${bp.base.digest ? `@${bp.base.digest}` : ''} -> ${hp.base.image}${hp.base.digest ? `@${hp.base.digest}` : ''}`;
+      : `base ${hp.base.name} changed: ${pinnedImage(bp.base.image, bp.base.digest)} -> ${pinnedImage(hp.base.image, hp.base.digest)}`;
   const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
   tally.add(t, {
     kind: 'base',

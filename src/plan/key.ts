@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { combinedRunner } from '../../generators/build-files.js';
 import { combinedTestCases, generateRunnerLib, runnerMemo, type RunnerMemo } from '../../generators/testrunner.js';
 import { contentDigest } from '../core/digest.js';
+import { refOf, variantId } from '../core/ids.js';
 import { imageLabels } from '../core/labels.js';
 import type { HclPart } from '../core/escape.js';
 import { renderDockerfile, renderMemo } from '../core/render.js';
@@ -77,7 +78,6 @@ function sortedRecord(r: Readonly<Record<string, string>> | undefined): Record<s
 
 export function buildKeyInputs(target: Target, rendered: RenderedDockerfile, generated: GeneratedParts = generatedParts(target, rendered)): BuildKeyInputs {
   const p = target.product;
-  const refOf = (d: { name: string; version: string }) => `${d.name}@${d.version}`;
   return {
     version: BUILD_KEY_VERSION,
     dockerfile: rendered.text,
@@ -116,7 +116,7 @@ export class Renderer {
   private readonly memo = renderMemo();
   private readonly runners = runnerMemo();
   render(product: ResolvedProduct, variant: Variant): RenderedDockerfile {
-    const id = `${product.id}:${variant.name}`;
+    const id = variantId(product.id, variant.name);
     let r = this.cache.get(id);
     if (!r) {
       r = renderDockerfile(product, variant, this.memo);

@@ -2,7 +2,8 @@
 // its records. Pure (no clock, no I/O): the same inputs give byte-identical files, which
 // `factory site` writes and `factory serve` answers from.
 import type { z } from 'zod';
-import type { FactoryRecord } from '../action/record.js';
+import type { FactoryRecord } from '../core/record.js';
+import { refOf as ref } from '../core/ids.js';
 import type { Build } from '../obs/build.js';
 import type { ResolvedFactory, Target } from '../core/types.js';
 import { compat, recordsByRef } from '../obs/compat.js';
@@ -32,7 +33,6 @@ export interface Route {
 }
 
 const byTime = (a: Build, b: Build) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0);
-const ref = (d: { name: string; version: string }) => `${d.name}@${d.version}`;
 
 function entry(r: Build): z.infer<typeof S.HistoryEntry> {
   const e: z.infer<typeof S.HistoryEntry> = {

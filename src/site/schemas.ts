@@ -1,7 +1,7 @@
 // The read-only API's response shapes: one zod schema per route, the single source of both the
 // JSON the site writes (parsed through these before it is written) and its OpenAPI document.
 import { z } from 'zod';
-import { RecordSchema } from '../action/record.js';
+import { RecordSchema } from '../core/record.js';
 import { Test } from '../core/schema.js';
 
 const Ref = z.string().describe('name@version');

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadByPrefix } from '../../src/action/artifact.js';
-import { parseRecord } from '../../src/action/record.js';
+import { parseRecord } from '../../src/core/record.js';
 import { startResultsService, type ResultsService } from './results-service.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');

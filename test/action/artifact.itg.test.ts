@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactName, downloadByPrefix, listFiles, upload } from '../../src/action/artifact.js';
-import { parseRecord, serializeRecord } from '../../src/action/record.js';
+import { parseRecord, serializeRecord } from '../../src/core/record.js';
 import { parseHistory } from '../../src/obs/history.js';
 import { restoreEnvAfterEach, setEnv } from './env.js';
 import { startResultsService, type ResultsService } from './results-service.js';

@@ -12,7 +12,7 @@ import type { ExecOptions, ExecResult } from '../../src/action/buildx.js';
 import type { Tools } from '../../src/action/tools.js';
 import type { BakeDefinition, BuildInputs } from '../../src/action/types.js';
 import { parseJobResult } from '../../src/core/job-result.js';
-import { ctx, restoreEnvAfterEach, setEnv, setInputs } from './env.js';
+import { ctx, readOutputs, restoreEnvAfterEach, setEnv, setInputs } from './env.js';
 
 restoreEnvAfterEach();
 
@@ -85,10 +85,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(ws, { recursive: true, force: true }));
 
 function outputs(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of fs.readFileSync(outputFile, 'utf8').matchAll(re)) out[m[1]!] = m[3]!;
-  return out;
+  return readOutputs(outputFile);
 }
 
 async function build(inputs: Record<string, string>, tools: Tools): Promise<Error | undefined> {

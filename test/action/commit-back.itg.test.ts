@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { collectRecords } from '../../src/action/commit-back.js';
 import { commitRecords, dedupe, type RecordFile } from '../../src/action/git.js';
-import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/action/record.js';
+import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/core/record.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-commit-back-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

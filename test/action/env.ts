@@ -1,5 +1,6 @@
 // Drives @actions/core the way a runner does: through INPUT_* variables. Tests set them,
-// run, and restore the environment.
+// run, and restore the environment; readOutputs reads back what the action wrote to GITHUB_OUTPUT.
+import * as fs from 'node:fs';
 import { afterEach } from 'vitest';
 
 const saved = new Map<string, string | undefined>();
@@ -43,3 +44,11 @@ export const ctx = {
   workspace: '/ws',
   runnerTemp: '/tmp/runner',
 };
+
+/** The step outputs @actions/core wrote to a GITHUB_OUTPUT file (`name<<ghadelimiter_...` blocks). */
+export function readOutputs(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm;
+  for (const m of fs.readFileSync(file, 'utf8').matchAll(re)) out[m[1]!] = m[3]!;
+  return out;
+}

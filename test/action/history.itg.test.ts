@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { commitRecords, type RecordFile } from '../../src/action/git.js';
-import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/action/record.js';
+import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/core/record.js';
 import { parseAggregate } from '../../src/obs/aggregate.js';
 import { historyLine, parseHistory } from '../../src/obs/history.js';
 

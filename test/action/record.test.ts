@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseRecord, recordPath, recordPathProblem, RecordSchema, serializeRecord } from '../../src/action/record.js';
+import { parseRecord, RecordSchema, serializeRecord } from '../../src/core/record.js';
+import { recordPath, recordPathProblem } from '../../src/action/record-paths.js';
 import { renderSummary } from '../../src/action/summary.js';
 
 const read = (f: string) => fs.readFileSync(new URL(`fixtures/${f}`, import.meta.url), 'utf8');

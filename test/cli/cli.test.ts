@@ -126,7 +126,7 @@ describe('factory CLI', () => {
   });
 
   // A file in the way is the user's to move: refused before anything is written (exit 1). The
-  // roll-back of an I/O failure midway is tested with an injected failure in src/io/tree.test.ts.
+  // roll-back of an I/O failure midway is tested with an injected failure in test/io/tree.test.ts.
   it('generate with a file where an output directory goes refuses it first and leaves the tree as it was', async () => {
     const root = copyFixture('good/minimal');
     // a file where generate needs the schema/ directory

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRecord } from '../../src/action/record.js';
+import { parseRecord } from '../../src/core/record.js';
 import { computeKpis } from '../../src/obs/kpi.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { git } from '../plan/repo.js';

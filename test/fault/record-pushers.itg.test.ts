@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRecord } from '../../src/action/record.js';
+import { parseRecord } from '../../src/core/record.js';
 import { startResultsService, type ResultsService } from '../action/results-service.js';
 import { clone, git, historyEntries, origin, recordFiles, recordMode, recordOf, recordRel, uploadRecord } from './records.js';
 

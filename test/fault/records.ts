@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { artifactName, upload } from '../../src/action/artifact.js';
-import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/action/record.js';
+import { parseRecord, serializeRecord, type FactoryRecord } from '../../src/core/record.js';
 import { HISTORY_DIR, parseHistory } from '../../src/obs/history.js';
 import type { ResultsService } from '../action/results-service.js';
 import { repo, startAction, type ActionRun } from './daemons.js';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJobResult } from '../../src/core/job-result.js';
-import { parseRecord } from '../../src/action/record.js';
+import { parseRecord } from '../../src/core/record.js';
 import {
   imageWorkspace,
   missingSandbox,

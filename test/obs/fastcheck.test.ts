@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RecordSchema } from '../../src/action/record.js';
+import { RecordSchema } from '../../src/core/record.js';
 import { compileCheck } from '../../src/obs/fastcheck.js';
 
 const fixtures = ['passed.json', 'failed.json'].map((f) => JSON.parse(fs.readFileSync(path.resolve(__dirname, '../action/fixtures/records', f), 'utf8')));

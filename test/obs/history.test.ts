@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRecord, type FactoryRecord } from '../../src/action/record.js';
+import { parseRecord, type FactoryRecord } from '../../src/core/record.js';
 import { aggregateMonth, monthIsDue } from '../../src/obs/aggregate.js';
 import { historyLine, historyPath, mergeHistory, parseHistory } from '../../src/obs/history.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { historyLine } from '../../src/obs/history.js';
 import { readRecords } from '../../src/obs/read.js';
-import { parseRecord } from '../../src/action/record.js';
+import { parseRecord } from '../../src/core/record.js';
 
 const base = parseRecord(fs.readFileSync(path.resolve(__dirname, '../action/fixtures/records/passed.json'), 'utf8'), 'passed.json');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-read-'));

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, patch, readGood, textOf } from '../../test/core/helpers.js';
-import { load } from './load.js';
-import { checkLock, computeLock, serializeLock } from './lock.js';
-import type { LockFile, SourceFile } from './types.js';
+import { FIXTURES, patch, readGood, textOf } from './helpers.js';
+import { load } from '../../src/core/load.js';
+import { checkLock, computeLock, serializeLock } from '../../src/core/lock.js';
+import type { LockFile, SourceFile } from '../../src/core/types.js';
 
 const PIN = 'sha256:' + 'ab'.repeat(32);
 

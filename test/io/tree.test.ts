@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffOutputs, OutputWriteError, readTree, writeOutputs, type OutputFs } from './tree.js';
+import { diffOutputs, OutputWriteError, readTree, writeOutputs, type OutputFs } from '../../src/io/tree.js';
 
 let root: string;
 let outside: string;

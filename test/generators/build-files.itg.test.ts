@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Test } from '../src/core/types.js';
-import { BUILDX } from '../test/golden/buildx.js';
-import { base, factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
-import { generateBuildFiles } from './build-files.js';
+import type { Test } from '../../src/core/types.js';
+import { BUILDX } from '../golden/buildx.js';
+import { base, factory, fragment, pool, product, template } from '../golden/build-fixture.js';
+import { generateBuildFiles } from '../../generators/build-files.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function sandboxEnv(): { env?: Record<string, string>; why?: string } {
   if (!BUILDX) return { why: 'no buildx (set BUILDX_BIN or put buildx on PATH)' };

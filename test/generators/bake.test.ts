@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILDX, NO_BUILDX } from '../test/golden/buildx.js';
-import { base, factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
-import { renderDockerfile } from '../src/core/render.js';
-import { FactoryError, type RenderedDockerfile, type ResolvedFactory } from '../src/core/types.js';
-import { cacheTag, declaredArgs, dockerfileKey, generateBake } from './bake.js';
-import { baseVariable } from '../src/core/ids.js';
+import { BUILDX, NO_BUILDX } from '../golden/buildx.js';
+import { base, factory, fragment, pool, product, template } from '../golden/build-fixture.js';
+import { renderDockerfile } from '../../src/core/render.js';
+import { FactoryError, type RenderedDockerfile, type ResolvedFactory } from '../../src/core/types.js';
+import { cacheTag, declaredArgs, dockerfileKey, generateBake } from '../../generators/bake.js';
+import { baseVariable } from '../../src/core/ids.js';
 
 const TPL = "<%- slot('security') %>\n<%- slot('core') %>\n<%- slot('app') %>\n";
 const tpl = template('runtime', '1.0.0', TPL);

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LayoutSource } from './layout.js';
-import { MEDIA_TYPES, sha256Digest } from './oci.js';
+import { LayoutSource } from '../../src/registry/layout.js';
+import { MEDIA_TYPES, sha256Digest } from '../../src/registry/oci.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-layout-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { filesFrom, patch, readGood, shuffled, textOf } from '../../test/core/helpers.js';
-import { load, loadDetailed } from './load.js';
-import type { SourceFile } from './types.js';
+import { filesFrom, patch, readGood, shuffled, textOf } from './helpers.js';
+import { load, loadDetailed } from '../../src/core/load.js';
+import type { SourceFile } from '../../src/core/types.js';
 
 const PRODUCT = `kind: Product
 name: app
@@ -156,7 +156,7 @@ describe('load: problems', () => {
       'fragments/a/1.0.0/fragment.yaml': 'kind: Fragment\nname: a\nversion: 1.0.0\nslot: core\ntests: []\n',
       'fragments/a/1.0.0/Dockerfile.ejs': 'RUN true\n',
     });
-    expect([...loadDetailed(files).failed].sort()).toEqual(['base:deb', 'fragment:a@1.0.0', 'product:app@1.0.0']);
+    expect(loadDetailed(files).failed.list()).toEqual(['base:deb', 'fragment:a@1.0.0', 'product:app@1.0.0']);
   });
 });
 
@@ -281,7 +281,7 @@ describe('load: include() in a template or snippet is refused at its position', 
   ])('$what', ({ snippet, at }) => {
     const files = filesFrom({ 'fragments/a/1.0.0/fragment.yaml': META, 'fragments/a/1.0.0/Dockerfile.ejs': snippet });
     expect(diag(files)).toEqual([expect.objectContaining({ code: 'render-include', at, hint: expect.stringContaining('cannot include files') as unknown })]);
-    expect(loadDetailed(files).failed.has('fragment:a@1.0.0')).toBe(true);
+    expect(loadDetailed(files).failed.has('fragment', 'a@1.0.0')).toBe(true);
   });
 
   it('refuses it in a template too', () => {

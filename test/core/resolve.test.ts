@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { patch, readGood, shuffled, textOf } from '../../test/core/helpers.js';
-import { buildFactory } from './index.js';
-import { load } from './load.js';
-import { resolve, sortVersions } from './resolve.js';
-import type { SourceFile } from './types.js';
+import { patch, readGood, shuffled, textOf } from './helpers.js';
+import { buildFactory } from '../../src/core/index.js';
+import { load } from '../../src/core/load.js';
+import { resolve, sortVersions } from '../../src/core/resolve.js';
+import type { SourceFile } from '../../src/core/types.js';
 
 async function good(): Promise<SourceFile[]> {
   return readGood();

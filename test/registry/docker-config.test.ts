@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dockerConfigCredentials } from './docker-config.js';
+import { dockerConfigCredentials } from '../../src/registry/docker-config.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-docker-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hclTemplate } from '../src/core/escape.js';
-import { expr, list, map, str, writeBlock, writeHcl } from './hcl.js';
+import { hclTemplate } from '../../src/core/escape.js';
+import { expr, list, map, str, writeBlock, writeHcl } from '../../generators/hcl.js';
 
 describe('hcl writer', () => {
   it('writes attributes in the given order with lists and maps formatted one way', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindMounts, copySources, lexDockerfile } from './dockerfile.js';
+import { bindMounts, copySources, lexDockerfile } from '../../src/core/dockerfile.js';
 
 /** keyword@line:column and the args of each instruction. */
 function shape(text: string): string[] {

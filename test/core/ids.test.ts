@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readGood } from '../../test/core/helpers.js';
-import { archOf, formatId, parseId, resolveId, targetName, variantName } from './ids.js';
-import { buildFactory } from './index.js';
-import type { ResolvedFactory } from './types.js';
+import { readGood } from './helpers.js';
+import { archOf, formatId, parseId, resolveId, targetName, variantName } from '../../src/core/ids.js';
+import { buildFactory } from '../../src/core/index.js';
+import type { ResolvedFactory } from '../../src/core/types.js';
 
 describe('parseId / formatId', () => {
   it.each([

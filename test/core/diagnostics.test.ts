@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { closeMatches, dedupeDiagnostics, editDistance, error, formatDiagnostic, formatFieldPath, sortDiagnostics, warning } from './diagnostics.js';
+import {
+  closeMatches,
+  dedupeDiagnostics,
+  editDistance,
+  error,
+  formatDiagnostic,
+  formatFieldPath,
+  sortDiagnostics,
+  warning,
+} from '../../src/core/diagnostics.js';
 
 const loc = (file: string, line: number, column: number) => ({ file, line, column });
 

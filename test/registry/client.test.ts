@@ -3,8 +3,8 @@
 // client.itg.test.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseChallenge, RegistryClient, RegistryError } from './client.js';
-import { MEDIA_TYPES, sha256Digest } from './oci.js';
+import { parseChallenge, RegistryClient, RegistryError } from '../../src/registry/client.js';
+import { MEDIA_TYPES, sha256Digest } from '../../src/registry/oci.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, base: string) => void;
 

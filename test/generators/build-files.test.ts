@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseSourceMap } from '../src/action/sourcemap.js';
-import { buildFactory } from '../src/core/index.js';
-import { FactoryError, type ResolvedFactory } from '../src/core/types.js';
-import { readTree } from '../src/io/tree.js';
-import { BUILDX, NO_BUILDX } from '../test/golden/buildx.js';
-import { factory, fragment, pool, product, template } from '../test/golden/build-fixture.js';
-import { generateBuildFiles, readSourceMap, sourceMapJson } from './build-files.js';
+import { buildFactory } from '../../src/core/index.js';
+import { FactoryError, type ResolvedFactory } from '../../src/core/types.js';
+import { readTree } from '../../src/io/tree.js';
+import { BUILDX, NO_BUILDX } from '../golden/buildx.js';
+import { factory, fragment, pool, product, template } from '../golden/build-fixture.js';
+import { generateBuildFiles } from '../../generators/build-files.js';
+import { readSourceMap, sourceMapJson } from '../../src/core/source-map-file.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = join(ROOT, 'test/fixtures/good/minimal');
 const GOLDEN = join(ROOT, 'test/golden/minimal');
 
@@ -37,7 +37,7 @@ function listFiles(dir: string): string[] {
 }
 
 describe('generateBuildFiles on test/fixtures/good/minimal', () => {
-  // Golden files: `UPDATE_GOLDEN=1 npx vitest run generators/build-files.test.ts` rewrites them;
+  // Golden files: `UPDATE_GOLDEN=1 npx vitest run test/generators/build-files.test.ts` rewrites them;
   // review the diff like any other change of the generated output.
   it('matches the golden files', async () => {
     const files = generateBuildFiles(await minimal());
@@ -81,12 +81,6 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
     expect(hello).toMatchObject({ file: 'fragments/app/1.0.0/Dockerfile.ejs', sourceLine: 1, origin: 'app@1.0.0' });
   });
 
-  it("is read by the action's source map reader (src/action/sourcemap.ts)", async () => {
-    const files = generateBuildFiles(await minimal());
-    const text = files.find((f) => f.path === 'build/tools/2.1.0/default/Dockerfile.map.json')!.text;
-    expect(parseSourceMap(text)).toEqual(readSourceMap(text).entries);
-  });
-
   it('round-trips the source map JSON', () => {
     const d = {
       path: 'build/x/Dockerfile',
@@ -99,6 +93,7 @@ describe('generateBuildFiles on test/fixtures/good/minimal', () => {
     };
     expect(readSourceMap(sourceMapJson(d))).toEqual({ dockerfile: 'build/x/Dockerfile', entries: d.sourceMap });
     expect(() => readSourceMap('{"version":2}')).toThrow(/version 1/);
+    expect(() => readSourceMap('{"version":1,"dockerfile":"D","files":["f"],"origins":["o"],"lines":[[1,5,1,0]]}')).toThrow(/lines\[0\]/);
   });
 
   it.skipIf(NO_BUILDX)('produces a bake file that the real buildx accepts, with every file it references', async () => {

@@ -8,8 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, RegistryError } from './client.js';
-import { pushImage, startTestRegistry, type TestRegistry } from './testing.js';
+import { RegistryClient, RegistryError } from '../../src/registry/client.js';
+import { pushImage, startTestRegistry, type TestRegistry } from '../../src/registry/testing.js';
 
 const ISSUER = 'factory-test-issuer';
 const SERVICE = 'factory-test-registry';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILDX, NO_BUILDX } from '../../test/golden/buildx.js';
-import { EscapeError, escapeDockerfile, hclString, hclTemplate, shellWord } from './escape.js';
+import { BUILDX, NO_BUILDX } from '../golden/buildx.js';
+import { EscapeError, escapeDockerfile, hclString, hclTemplate, shellWord } from '../../src/core/escape.js';
 
 // Deterministic "nasty string" generator: concatenations of the tokens that break quoting.
 const TOKENS = [

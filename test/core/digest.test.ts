@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentDigest, textDigest, type DigestEntry } from './digest.js';
+import { contentDigest, textDigest, type DigestEntry } from '../../src/core/digest.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const files = (...xs: [string, string][]): DigestEntry[] => xs.map(([path, text]) => ({ path, bytes: enc(text) }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fragment, product, template } from '../../test/golden/build-fixture.js';
-import { insertMarkers, renderDockerfile, renderFragmentTestDockerfile, requiresClosure } from './render.js';
-import { FactoryError, type Diagnostic, type FragmentSource } from './types.js';
+import { fragment, product, template } from '../golden/build-fixture.js';
+import { insertMarkers, renderDockerfile, renderFragmentTestDockerfile, requiresClosure } from '../../src/core/render.js';
+import { FactoryError, type Diagnostic, type FragmentSource } from '../../src/core/types.js';
 
 const TPL = [
   '# syntax=docker/dockerfile:1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiHost, formatReference, isLoopbackHost, parseReference } from './reference.js';
+import { apiHost, formatReference, isLoopbackHost, parseReference } from '../../src/registry/reference.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 

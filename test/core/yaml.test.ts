@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonSyntaxError, parseJson, parseSingle, parseYaml, positionInText } from './yaml.js';
+import { jsonSyntaxError, parseJson, parseSingle, parseYaml, positionInText } from '../../src/core/yaml.js';
 
 const MULTI = `kind: Product
 name: app

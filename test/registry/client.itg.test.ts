@@ -1,10 +1,10 @@
 // Integration: the client against a real docker-registry (distribution) started for this file on
 // a free loopback port, seeded through the same HTTP API BuildKit pushes with.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, RegistryError } from './client.js';
-import { MEDIA_TYPES } from './oci.js';
-import type { Descriptor } from './types.js';
-import { pushImage, pushIndex, pushManifest, startTestRegistry, type TestRegistry } from './testing.js';
+import { RegistryClient, RegistryError } from '../../src/registry/client.js';
+import { MEDIA_TYPES } from '../../src/registry/oci.js';
+import type { Descriptor } from '../../src/registry/types.js';
+import { pushImage, pushIndex, pushManifest, startTestRegistry, type TestRegistry } from '../../src/registry/testing.js';
 
 let reg: TestRegistry;
 let amd64: Descriptor;
