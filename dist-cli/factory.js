@@ -21035,7 +21035,8 @@ var init_schema = __esm({
     PolicyRetention = external_exports.object({
       keepDays: Days(3650).default(30).describe("factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days"),
       artifactDays: external_exports.number().int().min(1).max(90).default(7).describe("retention-days of the workflow artifacts (plan, evidence, results, summary)"),
-      poolArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays")
+      poolArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
+      productArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a product's build artifacts (evidence, results), by Product name; wins over poolArtifactDays")
     }).strict();
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),
@@ -21059,7 +21060,7 @@ var init_schema = __esm({
       baseWatch: PolicyBaseWatch.default({ mode: "pull-request", branch: "factory/base-watch" }).describe(
         "the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt"
       ),
-      retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+      retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {}, productArtifactDays: {} }).describe(
         "retention of build-key images, caches and artifacts (factory gc, the workflow uploads)"
       )
     }).strict();
@@ -31267,16 +31268,21 @@ var init_resolve = __esm({
         }
         if (policy) {
           this.policy = policy.doc;
-          for (const name of Object.keys(policy.doc.retention.poolArtifactDays)) {
-            if (pools.has(name)) continue;
-            this.err(
-              "unknown-pool",
-              `retention.poolArtifactDays names pool "${name}", which no Pool document defines`,
-              policy.locate(["retention", "poolArtifactDays", name]),
-              `retention.poolArtifactDays.${name}`,
-              `use one of: ${[...pools.keys()].sort().join(", ") || "(no pools)"}`
-            );
-          }
+          const products = new Set(this.loaded.products.map((x) => x.doc.name));
+          this.unknownRetentionNames(policy, "poolArtifactDays", "pool", "Pool", new Set(pools.keys()));
+          this.unknownRetentionNames(policy, "productArtifactDays", "product", "Product", products);
+        }
+      }
+      unknownRetentionNames(policy, field, what, kind, known) {
+        for (const name of Object.keys(policy.doc.retention[field])) {
+          if (known.has(name)) continue;
+          this.err(
+            `unknown-${what}`,
+            `retention.${field} names ${what} "${name}", which no ${kind} document defines`,
+            policy.locate(["retention", field, name]),
+            `retention.${field}.${name}`,
+            `use one of: ${[...known].sort().join(", ") || `(no ${what}s)`}`
+          );
         }
       }
       /** Reports an unknown `name@version` reference, listing the versions that do exist. */
@@ -33953,6 +33959,8 @@ function legJob(policy) {
     // so it exports no registry cache either (a runner-local cache is still saved).
     "cache-write": expr2("inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry')"),
     retries: pool("retries"),
+    // The evidence artifact's too: per product, else per pool (the plan resolves the Policy).
+    "retention-days": expr2("matrix.artifact-days"),
     "key-tag": expr2("inputs.trusted && matrix.key-tag || ''"),
     ...policyActionInputs(policy)
   };
@@ -33977,7 +33985,7 @@ function legJob(policy) {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr2("matrix.target")}`,
         path: `${JOB_RESULT_DIR}/`,
-        "retention-days": pool("artifact-days"),
+        "retention-days": expr2("matrix.artifact-days"),
         "if-no-files-found": "ignore"
       }
     }
@@ -34002,7 +34010,7 @@ function poolWorkflow(policy) {
         inputs: {
           pool: input2(
             "string",
-            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)"
+            "the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)"
           ),
           matrix: input2("string", 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...input2("boolean", "push, dispatch or schedule (true) or a pull request check (false)", false), default: false },
@@ -34149,8 +34157,7 @@ function poolJob(pool2, policy, trusted, shard, shards) {
     // Shards run side by side: split the pool's parallelism between them.
     "max-parallel": Math.max(1, Math.floor(pool2["max-parallel"] / shards)),
     cache: pool2.cache,
-    retries: pool2.retries,
-    "artifact-days": policy.retention.poolArtifactDays[pool2.name] ?? policy.retention.artifactDays
+    retries: pool2.retries
   };
   const builder = poolBuilderSettings(pool2);
   if (builder) settings.builder = builder;
@@ -37704,7 +37711,7 @@ function planPools(head, affected) {
   for (const pool2 of [...head.pools].sort((a, b) => a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0)) {
     const name = pool2.doc.name;
     const mine = affected.filter((p) => p.pool === name);
-    matrices[name] = { include: mine.filter((p) => p.status === "build").map(matrixEntry) };
+    matrices[name] = { include: mine.filter((p) => p.status === "build").map((p) => matrixEntry(p, head.policy.retention)) };
     const runsOn = pool2.doc["runs-on"];
     const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
     pools.push({
@@ -37721,7 +37728,8 @@ function planPools(head, affected) {
   }
   return { pools, matrices };
 }
-function matrixEntry(p) {
+function matrixEntry(p, retention) {
+  const product = splitRef(p.product);
   return {
     target: p.target,
     id: p.id,
@@ -37733,7 +37741,8 @@ function matrixEntry(p) {
     image: p.image,
     key: p.key,
     "key-tag": p.keyTag,
-    "bake-file": productBakeFile(splitRef(p.product))
+    "bake-file": productBakeFile(product),
+    "artifact-days": retention.productArtifactDays[product.name] ?? retention.poolArtifactDays[p.pool] ?? retention.artifactDays
   };
 }
 function refuseIncompleteLists(merges, platforms) {

@@ -43,8 +43,6 @@ export interface PoolSettings {
   'max-parallel': number;
   cache: string;
   retries: number;
-  /** retention-days of the legs' artifacts (Policy retention.poolArtifactDays, else artifactDays). */
-  'artifact-days': number;
   /** The pool's builder (pools with a `builder` or a `device` only). */
   builder?: BuilderSettings;
 }
@@ -78,6 +76,8 @@ function legJob(policy: Policy): Job {
     // so it exports no registry cache either (a runner-local cache is still saved).
     'cache-write': expr("inputs.trusted && (inputs.push || fromJSON(inputs.pool).cache != 'registry')"),
     retries: pool('retries'),
+    // The evidence artifact's too: per product, else per pool (the plan resolves the Policy).
+    'retention-days': expr('matrix.artifact-days'),
     'key-tag': expr("inputs.trusted && matrix.key-tag || ''"),
     ...policyActionInputs(policy),
   };
@@ -102,7 +102,7 @@ function legJob(policy: Policy): Job {
       with: {
         name: `${RESULT_ARTIFACT_PREFIX}${expr('matrix.target')}`,
         path: `${JOB_RESULT_DIR}/`,
-        'retention-days': pool('artifact-days'),
+        'retention-days': expr('matrix.artifact-days'),
         'if-no-files-found': 'ignore',
       },
     },
@@ -128,7 +128,7 @@ export function poolWorkflow(policy: Policy): string {
         inputs: {
           pool: input(
             'string',
-            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), artifact-days (retention-days of its uploads), builder (setup-buildx inputs, optional)',
+            'the Pool settings, JSON: runs-on (labels), timeout-minutes and max-parallel (per leg), cache (registry, gha or local), retries (infrastructure retries of a leg), builder (setup-buildx inputs, optional)',
           ),
           matrix: input('string', 'the plan output matrix-<pool>: {"include": [...]}'),
           trusted: { ...(input('boolean', 'push, dispatch or schedule (true) or a pull request check (false)', false) as object), default: false },

@@ -179,7 +179,6 @@ function poolJob(pool: Pool, policy: Policy, trusted: boolean, shard: number, sh
     'max-parallel': Math.max(1, Math.floor(pool['max-parallel'] / shards)),
     cache: pool.cache,
     retries: pool.retries,
-    'artifact-days': policy.retention.poolArtifactDays[pool.name] ?? policy.retention.artifactDays,
   };
   const builder = poolBuilderSettings(pool);
   if (builder) settings.builder = builder;

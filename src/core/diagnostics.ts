@@ -186,6 +186,8 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   'unknown-fragment': 'a fragment name or version that does not exist',
   'unknown-manifest': 'a manifest name or version that does not exist',
   'unknown-base': 'a Base that no document defines',
+  'unknown-pool': 'a Policy retention setting for a Pool that no document defines',
+  'unknown-product': 'a Policy retention setting for a Product that no document defines',
   'unknown-slot': 'a fragment for a slot its template does not have',
   'slot-order': "fragments out of the template's slot order",
   'unmet-requirement': 'a required fragment missing from the manifest or listed after the fragment needing it',

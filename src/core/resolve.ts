@@ -177,17 +177,29 @@ class Resolver {
     }
     if (policy) {
       this.policy = policy.doc;
-      // A retention setting for a pool that does not exist would silently never apply.
-      for (const name of Object.keys(policy.doc.retention.poolArtifactDays)) {
-        if (pools.has(name)) continue;
-        this.err(
-          'unknown-pool',
-          `retention.poolArtifactDays names pool "${name}", which no Pool document defines`,
-          policy.locate(['retention', 'poolArtifactDays', name]),
-          `retention.poolArtifactDays.${name}`,
-          `use one of: ${[...pools.keys()].sort().join(', ') || '(no pools)'}`,
-        );
-      }
+      // A retention setting for a pool or product that does not exist would silently never apply.
+      const products = new Set(this.loaded.products.map((x) => x.doc.name));
+      this.unknownRetentionNames(policy, 'poolArtifactDays', 'pool', 'Pool', new Set(pools.keys()));
+      this.unknownRetentionNames(policy, 'productArtifactDays', 'product', 'Product', products);
+    }
+  }
+
+  private unknownRetentionNames(
+    policy: Located<Policy>,
+    field: 'poolArtifactDays' | 'productArtifactDays',
+    what: 'pool' | 'product',
+    kind: string,
+    known: ReadonlySet<string>,
+  ): void {
+    for (const name of Object.keys(policy.doc.retention[field])) {
+      if (known.has(name)) continue;
+      this.err(
+        `unknown-${what}`,
+        `retention.${field} names ${what} "${name}", which no ${kind} document defines`,
+        policy.locate(['retention', field, name]),
+        `retention.${field}.${name}`,
+        `use one of: ${[...known].sort().join(', ') || `(no ${what}s)`}`,
+      );
     }
   }
 

@@ -486,6 +486,10 @@ const PolicyRetention = z
       .record(Name, z.number().int().min(1).max(90))
       .default({})
       .describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
+    productArtifactDays: z
+      .record(Name, z.number().int().min(1).max(90))
+      .default({})
+      .describe("retention-days of a product's build artifacts (evidence, results), by Product name; wins over poolArtifactDays"),
   })
   .strict();
 
@@ -529,7 +533,7 @@ export const Policy = z
     baseWatch: PolicyBaseWatch.default({ mode: 'pull-request', branch: 'factory/base-watch' }).describe(
       'the scheduled base-image watch: moved base digests are pinned, their dependents rebuilt',
     ),
-    retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {} }).describe(
+    retention: PolicyRetention.default({ keepDays: 30, artifactDays: 7, poolArtifactDays: {}, productArtifactDays: {} }).describe(
       'retention of build-key images, caches and artifacts (factory gc, the workflow uploads)',
     ),
   })

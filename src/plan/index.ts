@@ -6,6 +6,7 @@ import { buildFactory } from '../core/index.js';
 import { formatDiagnostics, hasErrors } from '../core/diagnostics.js';
 import type { KeyCheck } from '../core/key-check.js';
 import { FactoryError, type ResolvedFactory, type Target } from '../core/types.js';
+import type { Policy } from '../core/schema.js';
 import { productBakeFile, splitRef } from '../core/ids.js';
 import { detectAffected, type IgnoredFile, type Reason } from './detect.js';
 import { diffFiles, readTreeAt, resolveCommit, type ChangedFile } from './git.js';
@@ -71,6 +72,8 @@ export interface MatrixEntry {
   'key-tag': string;
   /** The product's own bake file (productBakeFile): the only one the leg's action parses. */
   'bake-file': string;
+  /** retention-days of the leg's uploads: Policy retention.productArtifactDays, poolArtifactDays, artifactDays. */
+  'artifact-days': number;
 }
 
 export interface PlannedTarget {
@@ -425,7 +428,7 @@ function planPools(head: ResolvedFactory, affected: readonly PlannedTarget[]): {
   for (const pool of [...head.pools].sort((a, b) => (a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0))) {
     const name = pool.doc.name;
     const mine = affected.filter((p) => p.pool === name);
-    matrices[name] = { include: mine.filter((p) => p.status === 'build').map(matrixEntry) };
+    matrices[name] = { include: mine.filter((p) => p.status === 'build').map((p) => matrixEntry(p, head.policy.retention)) };
     const runsOn = pool.doc['runs-on'];
     const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
     pools.push({
@@ -443,7 +446,8 @@ function planPools(head: ResolvedFactory, affected: readonly PlannedTarget[]): {
   return { pools, matrices };
 }
 
-function matrixEntry(p: PlannedTarget): MatrixEntry {
+function matrixEntry(p: PlannedTarget, retention: Policy['retention']): MatrixEntry {
+  const product = splitRef(p.product)!;
   return {
     target: p.target,
     id: p.id,
@@ -455,7 +459,8 @@ function matrixEntry(p: PlannedTarget): MatrixEntry {
     image: p.image,
     key: p.key,
     'key-tag': p.keyTag,
-    'bake-file': productBakeFile(splitRef(p.product)!),
+    'bake-file': productBakeFile(product),
+    'artifact-days': retention.productArtifactDays[product.name] ?? retention.poolArtifactDays[p.pool] ?? retention.artifactDays,
   };
 }
 

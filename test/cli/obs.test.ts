@@ -25,7 +25,7 @@ describe('factory kpi', () => {
   it('groups by pool through the factory, names the unreadable line and counts it', () => {
     const r = factory('kpi', '--by', 'pool');
     expect(r.code).toBe(0);
-    expect(r.err).toContain('warning: records/history/2026/11.jsonl:4: field schema:');
+    expect(r.err).toContain('warning: records/history/2026/11.jsonl:4: unknown record schema "factory.record/v9"');
     expect(r.out).toMatch(/^amd64 +5 \(2 aggr\.\) +80\.0% +0\.0% +/m);
     expect(r.out).toMatch(/^arm64 +2 +50\.0% +50\.0% +/m);
     expect(r.out).toContain('llm-runtime-profileslim-arm64 run 100: test failed in attempt 1, passed in 2');

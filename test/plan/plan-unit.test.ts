@@ -297,6 +297,7 @@ describe('plan outputs', () => {
             key: 'k1',
             'key-tag': 'bk-k1',
             'bake-file': 'build/x/1.0.0/docker-bake.hcl',
+            'artifact-days': 7,
           },
         ],
       },

@@ -178,7 +178,6 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
           'max-parallel': pool['max-parallel'],
           cache: pool.cache,
           retries: pool.retries,
-          'artifact-days': factory.policy.retention.poolArtifactDays[pool.name] ?? factory.policy.retention.artifactDays,
           ...(pool.builder || pool.device ? { builder: poolBuilderSettings(pool) } : {}),
         });
         expect(job.with!.matrix).toBe(`\${{ needs.plan.outputs.matrix-${pool.name} }}`);
@@ -335,7 +334,7 @@ describe('the Policy document in the generated workflow', () => {
     expect(plain.permissions!.attestations).toBeUndefined();
   });
 
-  it('writes artifact retention per pool and the base watch mode from the Policy', async () => {
+  it('writes artifact retention (per leg from the plan matrix) and the base watch mode from the Policy', async () => {
     const factory = await loadFactory(FACTORY_TREES['plan-fixture']!);
     const policy = Policy.parse({
       kind: 'Policy',
@@ -343,9 +342,9 @@ describe('the Policy document in the generated workflow', () => {
       baseWatch: { mode: 'branch', branch: 'bots/bases' },
     });
     const { wf, pool } = workflowOf({ ...factory, policy });
-    expect(poolSettings(wf.jobs['build-amd64']!)['artifact-days']).toBe(3);
-    expect(poolSettings(wf.jobs['check-arm64']!)['artifact-days']).toBe(1);
-    expect(legSteps(pool).find((s) => s.name === 'Upload the result')!.with!['retention-days']).toBe('${{ fromJSON(inputs.pool).artifact-days }}');
+    // Per product, else per pool: the plan resolves it into each matrix entry (test/plan/artifact-days.itg.test.ts).
+    expect(legSteps(pool).find((s) => s.name === 'Upload the result')!.with!['retention-days']).toBe('${{ matrix.artifact-days }}');
+    expect(legSteps(pool).find((s) => s.uses === './')!.with!['retention-days']).toBe('${{ matrix.artifact-days }}');
     expect(wf.jobs.plan!.steps!.find((s) => s.name === 'Upload the plan')!.with!['retention-days']).toBe(3);
     const watch = wf.jobs['base-watch']!;
     expect(watch.permissions).toEqual({ contents: 'write' }); // no pull request to open in mode branch
