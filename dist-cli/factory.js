@@ -237,6 +237,9 @@ function sanitizeTargetName(s) {
 function testTargetName(imageTarget) {
   return `test-${imageTarget}`;
 }
+function fragmentTestTargetName(fragment, arch) {
+  return sanitizeTargetName(`test-fragment-${fragment.name}-${fragment.version}-${arch}`);
+}
 function isTestTargetName(name) {
   return name.startsWith("test-");
 }
@@ -32825,7 +32828,6 @@ function planFragmentTests(factory) {
       accelerator,
       dockerfilePath: dockerfilePath2,
       runnerPath: `${dockerfilePath2.slice(0, dockerfilePath2.lastIndexOf("/"))}/run.sh`,
-      targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
       cases: fdoc.tests.map((test, i) => ({ test, origin: ref, source: sourceOf(fragment.meta, i) }))
     });
   }
@@ -33145,7 +33147,7 @@ function groupMembers(targets, fragmentTests) {
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, "_"), t.name);
     addTo(TESTS_GROUP, testTargetName(t.name));
   }
-  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, `${ft.targetPrefix}-${a.arch}`);
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, fragmentTestTargetName(ft.fragment.meta.doc, a.arch));
   return groups;
 }
 function groupBlocks(groups) {
@@ -33284,7 +33286,7 @@ function renderBake(blocks, targetBlocks) {
 }
 function fragmentTestBlocks(ft) {
   return ft.platforms.map((a) => {
-    const name = `${ft.targetPrefix}-${a.arch}`;
+    const name = fragmentTestTargetName(ft.fragment.meta.doc, a.arch);
     const cache = cacheAttrs(name, a.pool.doc.cache);
     return {
       type: "target",

@@ -8,7 +8,7 @@ import { FactoryError } from '../src/core/types.js';
 import type { Diagnostic, Located, Base, Pool, RenderedDockerfile, ResolvedFactory, ResolvedProduct, Target, Variant } from '../src/core/types.js';
 import { expr, list, map, str, writeBlock, writeHcl, type HclBlock, type HclExpr, type HclValue } from './hcl.js';
 import { planFragmentTests, poolTestArgs, type FragmentTestPlan } from './testrunner.js';
-import { baseVariable, IMAGE_UNDER_TEST, pinnedImage, testTargetName, TESTS_GROUP, variantId } from '../src/core/ids.js';
+import { baseVariable, fragmentTestTargetName, IMAGE_UNDER_TEST, pinnedImage, testTargetName, TESTS_GROUP, variantId } from '../src/core/ids.js';
 import { ANNOTATED_LABELS, imageLabels } from '../src/core/labels.js';
 
 /**
@@ -378,7 +378,7 @@ function groupMembers(targets: readonly Target[], fragmentTests: readonly Fragme
     addTo(`pool-${t.pool.doc.name}`.replace(/[^A-Za-z0-9_-]/g, '_'), t.name);
     addTo(TESTS_GROUP, testTargetName(t.name));
   }
-  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, `${ft.targetPrefix}-${a.arch}`);
+  for (const ft of fragmentTests) for (const a of ft.platforms) addTo(TESTS_GROUP, fragmentTestTargetName(ft.fragment.meta.doc, a.arch));
   return groups;
 }
 
@@ -553,7 +553,7 @@ function renderBake(blocks: readonly HclBlock[], targetBlocks: WrittenTarget[]):
 /** Isolated fragment tests: the fragment and what it requires on the template's base. */
 function fragmentTestBlocks(ft: FragmentTestPlan): HclBlock[] {
   return ft.platforms.map((a) => {
-    const name = `${ft.targetPrefix}-${a.arch}`;
+    const name = fragmentTestTargetName(ft.fragment.meta.doc, a.arch);
     const cache = cacheAttrs(name, a.pool.doc.cache);
     return {
       type: 'target',

@@ -22,7 +22,7 @@ import type {
   Test,
   Variant,
 } from '../src/core/types.js';
-import { refOf, sanitizeTargetName } from '../src/core/ids.js';
+import { refOf } from '../src/core/ids.js';
 import { RUNNER_LIB_TEXT } from './sh/runner-lib.js';
 
 export const RUNNER_IN_IMAGE = '/factory-test/run.sh';
@@ -288,8 +288,6 @@ export interface FragmentTestPlan {
   accelerator: AcceleratorName;
   dockerfilePath: string;
   runnerPath: string;
-  /** Bake target name without the arch: `test-fragment-<name>-<version>`. */
-  targetPrefix: string;
   cases: TestCase[];
 }
 
@@ -351,7 +349,6 @@ export function planFragmentTests(factory: ResolvedFactory): FragmentTestPlan[] 
       accelerator,
       dockerfilePath,
       runnerPath: `${dockerfilePath.slice(0, dockerfilePath.lastIndexOf('/'))}/run.sh`,
-      targetPrefix: sanitizeTargetName(`test-fragment-${fdoc.name}-${fdoc.version}`),
       cases: fdoc.tests.map((test, i) => ({ test, origin: ref, source: sourceOf(fragment.meta, i) })),
     });
   }

@@ -58,23 +58,17 @@ export interface PlanOptions {
   registryCheck?: (ref: string) => Promise<boolean | KeyCheck>;
 }
 
-/** One leg of a pool's build matrix; the workflow reads these as `matrix.<field>`. */
-export interface MatrixEntry {
-  target: string;
-  id: string;
-  product: string;
-  variant: string;
-  platform: string;
-  arch: string;
-  pool: string;
-  image: string;
-  key: string;
-  'key-tag': string;
+/**
+ * One leg of a pool's build matrix; the workflow reads these as `matrix.<field>`. A projection of
+ * the PlannedTarget (its fields, with workflow spellings) and what the leg needs besides.
+ */
+export type MatrixEntry = Pick<PlannedTarget, 'target' | 'id' | 'product' | 'variant' | 'platform' | 'arch' | 'pool' | 'image' | 'key'> & {
+  'key-tag': PlannedTarget['keyTag'];
   /** The product's own bake file (productBakeFile): the only one the leg's action parses. */
   'bake-file': string;
   /** retention-days of the leg's uploads: Policy retention.productArtifactDays, poolArtifactDays, artifactDays. */
   'artifact-days': number;
-}
+};
 
 export interface PlannedTarget {
   target: string;

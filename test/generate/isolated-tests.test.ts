@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planFragmentTests } from '../../generators/testrunner.js';
 import { buildFactory } from '../../src/core/index.js';
+import { fragmentTestTargetName } from '../../src/core/ids.js';
 import { readTree } from '../../src/io/tree.js';
 import { BUILDX } from '../golden/buildx.js';
 
@@ -25,7 +26,7 @@ describe('isolated fragment tests of the sample factory', async () => {
     expect(plan.base.name).toBe(base);
     expect(plan.accelerator).toBe(accelerator);
     if (!BUILDX) throw new Error('buildx not found: run `bash scripts/sandbox.sh up` (installs it) or set BUILDX_BIN');
-    const target = `${plan.targetPrefix}-${plan.platforms[0]!.arch}`;
+    const target = fragmentTestTargetName(plan.fragment.meta.doc, plan.platforms[0]!.arch);
     const env = {
       ...process.env,
       BUILDX_BUILDER: '',
