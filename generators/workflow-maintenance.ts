@@ -87,6 +87,8 @@ function gcJob(policy: Policy, dryRun: boolean): Job {
     'runs-on': HOSTED_RUNNER,
     'timeout-minutes': 30,
     permissions: dryRun ? { contents: 'read', packages: 'read' } : { contents: 'read', packages: 'write' },
+    // The registry password is the environment's, as for every job that writes to the registry.
+    ...(dryRun ? {} : { environment: policy.signing.environment }),
     steps,
   };
 }

@@ -102,6 +102,9 @@ describe.each(names)('generated workflow of the %s factory', (name) => {
     // The jobs that write besides builds, merge and record never run on pull requests.
     expect(wf.jobs['base-watch']!.if).toBe("github.event_name == 'schedule'");
     expect(wf.jobs.gc!.if).toMatch(/&& github\.event_name == 'schedule'$/);
+    // gc deletes with the push secret, which lives in the environment; its dry run has neither.
+    expect(wf.jobs.gc!.environment).toBe(factory.policy.signing.environment);
+    expect(wf.jobs['gc-check']!.environment).toBeUndefined();
     expect(wf.jobs['gc-check']).toMatchObject({
       if: expect.stringMatching(/&& github\.event_name == 'pull_request'$/),
       permissions: { contents: 'read', packages: 'read' },
