@@ -33919,6 +33919,8 @@ function gcJob(policy, dryRun) {
     "runs-on": HOSTED_RUNNER,
     "timeout-minutes": 30,
     permissions: dryRun ? { contents: "read", packages: "read" } : { contents: "read", packages: "write" },
+    // The registry password is the environment's, as for every job that writes to the registry.
+    ...dryRun ? {} : { environment: policy.signing.environment },
     steps
   };
 }
@@ -34445,6 +34447,770 @@ var init_generators = __esm({
   }
 });
 
+// src/plan/key.ts
+import { createHash as createHash3 } from "node:crypto";
+function canonicalJson(value) {
+  return JSON.stringify(value, (_key, v) => {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+    }
+    return v;
+  });
+}
+function generatedParts(target, rendered, memo2 = runnerMemo()) {
+  const { product: p, variant: v } = target;
+  const labels = imageLabels(p, v).parts;
+  const cases = combinedTestCases(p);
+  if (cases.length === 0) return { labels, runner: null };
+  return { labels, runner: { script: combinedRunner(p, v, rendered.text, memo2, cases), lib: generateRunnerLib() } };
+}
+function sortedRecord(r) {
+  return Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+}
+function buildKeyInputs(target, rendered, generated = generatedParts(target, rendered)) {
+  const p = target.product;
+  return {
+    version: BUILD_KEY_VERSION,
+    dockerfile: rendered.text,
+    context: contentDigest(p.fragments.flatMap((f) => f.files.map((file2) => ({ path: file2.path, bytes: file2.bytes, link: file2.link })))),
+    base: { image: p.base.image, digest: p.base.digest ?? null },
+    platform: target.platform,
+    accelerator: target.accelerator,
+    args: sortedRecord(target.variant.args),
+    product: { id: p.id, image: p.product.doc.image },
+    labels: generated.labels,
+    template: refOf(p.template.meta.doc),
+    fragments: p.fragments.map((f) => refOf(f.meta.doc)),
+    tests: {
+      product: p.product.doc.tests,
+      fragments: p.fragments.map((f) => [refOf(f.meta.doc), f.meta.doc.tests])
+    },
+    runner: generated.runner && { script: sha256(generated.runner.script), lib: sha256(generated.runner.lib) }
+  };
+}
+function buildKey(target, rendered, generated) {
+  return sha256(canonicalJson(buildKeyInputs(target, rendered, generated)));
+}
+function keyTag(key) {
+  return `${KEY_TAG_PREFIX}${key}`;
+}
+var BUILD_KEY_VERSION, KEY_TAG_PREFIX, sha256, Renderer;
+var init_key = __esm({
+  "src/plan/key.ts"() {
+    "use strict";
+    init_build_files();
+    init_testrunner();
+    init_digest();
+    init_ids();
+    init_labels();
+    init_render();
+    BUILD_KEY_VERSION = "factory-build-key/v2";
+    KEY_TAG_PREFIX = "bk-";
+    sha256 = (text) => createHash3("sha256").update(text).digest("hex");
+    Renderer = class {
+      cache = /* @__PURE__ */ new Map();
+      memo = renderMemo();
+      runners = runnerMemo();
+      render(product, variant) {
+        const id = variantId(product.id, variant.name);
+        let r = this.cache.get(id);
+        if (!r) {
+          r = renderDockerfile(product, variant, this.memo);
+          this.cache.set(id, r);
+        }
+        return r;
+      }
+      key(target) {
+        const rendered = this.render(target.product, target.variant);
+        return buildKey(target, rendered, generatedParts(target, rendered, this.runners));
+      }
+    };
+  }
+});
+
+// src/plan/detect.ts
+function describe3(f) {
+  return f.from ? `${f.from} -> ${f.path} (${f.status})` : `${f.path} (${f.status})`;
+}
+function changedFields(a, b) {
+  const ra = a;
+  const rb = b;
+  const keys = /* @__PURE__ */ new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  return [...keys].filter((k) => canonicalJson(ra[k]) !== canonicalJson(rb[k])).sort();
+}
+function same(a, b) {
+  return canonicalJson(a) === canonicalJson(b);
+}
+function targetSteps(t) {
+  return [`product ${t.product.id}, variant ${t.variant.name}, ${t.platform}`, `target ${t.name}`];
+}
+function detectAffected(input3) {
+  const { head, base, changed } = input3;
+  const tally = new Tally(changed);
+  addFactoryWide(tally, head, changed);
+  if (!base) addBaseUnavailable(tally, head, input3.baseProblem);
+  else compareFactories(tally, head, base);
+  addGeneratedEdits(tally, head, changed);
+  const headNames = new Set(head.targets.map((t) => t.name));
+  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
+  return { affected: tally.affected, removed, ignored: ignoredFiles(changed, tally.used) };
+}
+function addFactoryWide(tally, head, changed) {
+  const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
+  if (factoryWide.length === 0) return;
+  const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "factory-wide",
+      summary: summary2,
+      chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
+      files: factoryWide.map((f) => f.path)
+    });
+  }
+}
+function addBaseUnavailable(tally, head, baseProblem) {
+  for (const t of head.targets) {
+    tally.add(t, {
+      kind: "base-unavailable",
+      summary: "the base revision cannot be compared",
+      chain: [baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
+      files: []
+    });
+  }
+}
+function addGeneratedEdits(tally, head, changed) {
+  const byDir = /* @__PURE__ */ new Map();
+  for (const t of head.targets) {
+    const dir = dockerfilePath(t.product, t.variant).replace(/\/Dockerfile$/, "/");
+    byDir.set(dir, [...byDir.get(dir) ?? [], t]);
+  }
+  for (const f of changed.filter((c) => classifyPath(c.path) === "generated")) {
+    const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
+    if (!dir) continue;
+    for (const t of byDir.get(dir)) {
+      tally.add(t, {
+        kind: "generated",
+        summary: `generated file ${f.path} changed`,
+        chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
+        files: [f.path]
+      });
+    }
+  }
+}
+function ignoredFiles(changed, used) {
+  const ignored = [];
+  for (const f of changed) {
+    if (used.has(f.path)) continue;
+    const cls = classifyPath(f.path);
+    const why = cls === "other" ? "not a factory input" : cls === "generated" ? "generated from the sources (factory generate --check keeps it in sync); no target maps to it" : cls === "factory-wide" ? "factory-wide, but the factory has no targets" : "no target depends on what changed here";
+    ignored.push({ path: f.path, why });
+  }
+  return ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function located2(l) {
+  return `${l.file}:${l.location.line}`;
+}
+function compareFactories(tally, head, base) {
+  const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
+  const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
+  for (const t of head.targets) {
+    const b = baseTargets.get(t.name);
+    if (!b) {
+      addNewTarget(tally, t, baseProducts);
+      continue;
+    }
+    compareDocuments(tally, t, b);
+    compareTemplate(tally, t, t.product.template, b.product.template);
+    const baseFragments = new Map(b.product.fragments.map((f) => [refOf(f.meta.doc), f]));
+    for (const f of t.product.fragments) {
+      const bf = baseFragments.get(refOf(f.meta.doc));
+      if (bf && bf.digest !== f.digest) compareFragment(tally, t, f);
+      if (!bf) adopted(tally, t, "fragment", f);
+    }
+    if (refOf(t.product.template.meta.doc) !== refOf(b.product.template.meta.doc)) adopted(tally, t, "template", t.product.template);
+    compareBase(tally, head, t, b);
+    comparePool(tally, t, b);
+  }
+}
+function addNewTarget(tally, t, baseProducts) {
+  const productFile = tally.filesAt(t.product.product.file);
+  const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
+  tally.add(t, {
+    kind: "added",
+    summary: `new target: ${what}`,
+    chain: [`${located2(t.product.product)}: ${what}`, ...targetSteps(t)],
+    files: tally.pathsOf(productFile.length > 0 ? productFile : tally.filesAt(t.product.manifest.file))
+  });
+}
+function compareDocuments(tally, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (!same(hp.product.doc, bp.product.doc)) {
+    const fields = changedFields(hp.product.doc, bp.product.doc);
+    tally.add(t, {
+      kind: "product",
+      summary: `product ${hp.id} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.product.file), ...tally.filesAt(bp.product.file)])
+    });
+  }
+  if (!same(hp.manifest.doc, bp.manifest.doc)) {
+    const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
+    const mref = refOf(hp.manifest.doc);
+    tally.add(t, {
+      kind: "manifest",
+      summary: `manifest ${mref} changed (${fields.join(", ")})`,
+      chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(hp.manifest.file), ...tally.filesAt(bp.manifest.file)])
+    });
+  }
+}
+function compareBase(tally, head, t, b) {
+  const hp = t.product;
+  const bp = b.product;
+  if (same(hp.base, bp.base)) return;
+  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${pinnedImage(bp.base.image, bp.base.digest)} -> ${pinnedImage(hp.base.image, hp.base.digest)}`;
+  const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
+  tally.add(t, {
+    kind: "base",
+    summary: what,
+    chain: [what, `template ${refOf(hp.template.meta.doc)} / manifest ${refOf(hp.manifest.doc)} of ${hp.id} builds on it`, ...targetSteps(t)],
+    files: tally.pathsOf([...baseDoc ? tally.filesAt(baseDoc.file) : [], ...tally.filesAt("factory.lock.json")])
+  });
+}
+function comparePool(tally, t, b) {
+  if (t.pool.doc.name !== b.pool.doc.name) {
+    tally.add(t, {
+      kind: "pool",
+      summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  } else if (!same(t.pool.doc, b.pool.doc)) {
+    const fields = changedFields(t.pool.doc, b.pool.doc);
+    tally.add(t, {
+      kind: "pool",
+      summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
+      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...targetSteps(t)],
+      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
+    });
+  }
+}
+function compareTemplate(tally, t, h, b) {
+  if (refOf(h.meta.doc) !== refOf(b.meta.doc) || h.digest === b.digest) return;
+  const files2 = tally.filesUnder(h.dir);
+  const tref = refOf(h.meta.doc);
+  tally.add(t, {
+    kind: "template",
+    summary: `template ${tref} changed`,
+    chain: [
+      ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
+      `template ${tref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses template ${tref}`,
+      ...targetSteps(t)
+    ],
+    files: tally.pathsOf(files2)
+  });
+}
+function adopted(tally, t, kind, src) {
+  const files2 = [...tally.filesUnder(src.dir), ...tally.filesAt(LOCK_PATH)];
+  const sref = refOf(src.meta.doc);
+  tally.add(t, {
+    kind,
+    summary: `adopts ${kind} ${sref}`,
+    chain: [
+      ...files2.length > 0 ? files2.map(describe3) : [`${src.dir}/ (unchanged, already in the base revision)`],
+      `${kind} ${sref}`,
+      `manifest ${refOf(t.product.manifest.doc)} now uses ${kind} ${sref}`,
+      ...targetSteps(t)
+    ],
+    files: tally.pathsOf(files2)
+  });
+}
+function compareFragment(tally, t, f) {
+  const files2 = tally.filesUnder(f.dir);
+  const fref = refOf(f.meta.doc);
+  tally.add(t, {
+    kind: "fragment",
+    summary: `fragment ${fref} changed`,
+    chain: [
+      ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
+      `fragment ${fref}`,
+      `manifest ${refOf(t.product.manifest.doc)} uses fragment ${fref}`,
+      ...targetSteps(t)
+    ],
+    files: tally.pathsOf(files2)
+  });
+}
+var Tally;
+var init_detect = __esm({
+  "src/plan/detect.ts"() {
+    "use strict";
+    init_ids();
+    init_load();
+    init_render();
+    init_key();
+    init_path_classes();
+    Tally = class {
+      constructor(changed) {
+        this.changed = changed;
+      }
+      changed;
+      affected = /* @__PURE__ */ new Map();
+      used = /* @__PURE__ */ new Set();
+      add(t, reason2) {
+        const list4 = this.affected.get(t.name) ?? [];
+        if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
+        this.affected.set(t.name, list4);
+        for (const f of reason2.files) this.used.add(f);
+      }
+      /** Changed files under a directory (a renamed file by either path). */
+      filesUnder(dir) {
+        return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
+      }
+      filesAt(path15) {
+        return this.changed.filter((f) => f.path === path15 || f.from === path15);
+      }
+      /** The repository paths of changed files, a rename's both, sorted. */
+      pathsOf(fs12) {
+        return [...new Set(fs12.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
+      }
+    };
+  }
+});
+
+// src/plan/git.ts
+import { spawn } from "node:child_process";
+async function git(cwd, args, input3) {
+  return new Promise((resolve2, reject) => {
+    const child = spawn("git", args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b) => out.push(b));
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", (e) => reject(new GitError(`cannot run git: ${e.message}; install git or put it on PATH`)));
+    child.on("close", (code) => {
+      if (code === 0) resolve2(Buffer.concat(out));
+      else reject(new GitError(`git ${args[0]} failed: ${Buffer.concat(err).toString("utf8").trim()}`));
+    });
+    child.stdin.end(input3);
+  });
+}
+async function resolveCommit(repoRoot, ref) {
+  if (ref.startsWith("-")) throw new GitError(`"${ref}" is not a git revision`);
+  try {
+    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).toString("utf8").trim();
+  } catch {
+    throw new GitError(`unknown git revision "${ref}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
+  }
+}
+function parseNameStatus(out) {
+  const parts = out.split("\0");
+  const files2 = [];
+  for (let i = 0; i < parts.length; ) {
+    const code = parts[i++];
+    if (!code) continue;
+    const status = STATUS[code[0]];
+    if (!status) throw new GitError(`unexpected git diff status "${code}"`);
+    if (status === "renamed" || status === "copied") {
+      const from = parts[i++];
+      const path15 = parts[i++];
+      files2.push({ status, path: path15, from });
+    } else {
+      files2.push({ status, path: parts[i++] });
+    }
+  }
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+async function diffFiles(repoRoot, base, head) {
+  const out = await git(repoRoot, ["-c", "diff.renames=true", "diff", "--name-status", "-M", "-z", "--no-ext-diff", "--no-relative", base, head]);
+  return parseNameStatus(out.toString("utf8"));
+}
+async function readTreeAt(repoRoot, commit) {
+  const listing = await git(repoRoot, ["ls-tree", "-r", "-z", "--full-tree", commit, "--", ...SOURCE_DIRS, ...SOURCE_FILES]);
+  const entries = [];
+  for (const line of listing.toString("utf8").split("\0")) {
+    if (!line) continue;
+    const tab = line.indexOf("	");
+    const [mode, type, oid] = line.slice(0, tab).split(" ");
+    if (type !== "blob") continue;
+    entries.push({ mode, oid, path: line.slice(tab + 1) });
+  }
+  if (entries.length === 0) return [];
+  const batch = await git(repoRoot, ["cat-file", "--batch"], Buffer.from(entries.map((e) => `${e.oid}
+`).join("")));
+  const files2 = [];
+  let pos = 0;
+  for (const entry2 of entries) {
+    const nl = batch.indexOf(10, pos);
+    const header = batch.subarray(pos, nl).toString("utf8");
+    const size = Number(header.split(" ")[2]);
+    if (!Number.isInteger(size)) throw new GitError(`unexpected git cat-file output for ${entry2.path}: ${header}`);
+    const bytes = new Uint8Array(batch.subarray(nl + 1, nl + 1 + size));
+    pos = nl + 1 + size + 1;
+    if (entry2.mode === "120000") files2.push({ path: entry2.path, bytes: new Uint8Array(), link: Buffer.from(bytes).toString("utf8") });
+    else files2.push({ path: entry2.path, bytes });
+  }
+  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+var GitError, STATUS;
+var init_git = __esm({
+  "src/plan/git.ts"() {
+    "use strict";
+    init_tree();
+    GitError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "GitError";
+      }
+    };
+    STATUS = {
+      A: "added",
+      M: "modified",
+      D: "deleted",
+      R: "renamed",
+      C: "copied",
+      T: "type-changed"
+    };
+  }
+});
+
+// src/plan/index.ts
+function byName2(a, b) {
+  return a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
+}
+function factoryOrThrow(files2, what) {
+  const { factory, diagnostics } = buildFactory(files2);
+  if (!factory || hasErrors(diagnostics)) {
+    throw new FactoryError(diagnostics.length > 0 ? diagnostics : [{ severity: "error", code: "empty", message: `${what} has no factory` }]);
+  }
+  return factory;
+}
+async function mapLimit(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+function applyFilters(targets, opts, head) {
+  let kept = targets;
+  const products = opts.products ?? [];
+  if (products.length > 0) {
+    const known = head.products.map((p) => p.id);
+    for (const p of products) {
+      if (!head.products.some((x) => x.id === p || x.product.doc.name === p)) {
+        throw new PlanError(`unknown product "${p}"; known products: ${known.join(", ") || "(none)"}`);
+      }
+    }
+    kept = kept.filter((t) => products.includes(t.product.id) || products.includes(t.product.product.doc.name));
+  }
+  const platforms = opts.platforms ?? [];
+  if (platforms.length > 0) {
+    for (const p of platforms) {
+      if (!PLATFORM_RE.test(p)) throw new PlanError(`unknown platform "${p}"; use linux/amd64 or linux/arm64`);
+    }
+    kept = kept.filter((t) => platforms.includes(t.platform));
+  }
+  return kept;
+}
+function promotedTag(promote, t) {
+  return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+}
+function splitTag(ref) {
+  const i = ref.lastIndexOf(":");
+  return { image: ref.slice(0, i), tag: ref.slice(i + 1) };
+}
+async function planChanges(opts) {
+  const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
+  checkOptions(opts);
+  const headRef = opts.head ?? "HEAD";
+  const headCommit = await resolveCommit(opts.repoRoot, headRef);
+  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
+  const found = opts.all ? everyTarget(head) : await diffAgainstBase(opts, opts.base, head, headCommit);
+  const selected = selectTargets(head, found.reasons, opts);
+  const lookup = keyLookup(opts, registry2);
+  const affected = await planTargets(selected, found.reasons, lookup, opts);
+  const merges = await planMerges(head, selected, affected, lookup, opts.promote);
+  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
+  const { pools, matrices } = planPools(head, affected);
+  const build2 = affected.filter((p) => p.status === "build").map((p) => p.target);
+  const skipped = affected.filter((p) => p.status === "skip").map((p) => p.target);
+  return {
+    version: 1,
+    mode: opts.all ? "all" : "diff",
+    ...found.base ? { base: found.base } : {},
+    head: { ref: headRef, commit: headCommit },
+    filters: { products: [...opts.products ?? []], platforms: [...opts.platforms ?? []] },
+    force: Boolean(opts.force),
+    registry: registry2,
+    changed: found.changed,
+    ignored: found.ignored,
+    affected,
+    build: build2,
+    skipped,
+    removed: found.removed,
+    pools,
+    matrices,
+    merges,
+    // Registry checks run concurrently: sort so the same plan always prints the same way.
+    warnings: [...new Set(lookup.warnings)].sort(),
+    summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: found.removed.length }
+  };
+}
+function checkOptions(opts) {
+  if (opts.promote !== void 0 && opts.promote !== "" && !TAG_RE2.test(opts.promote)) {
+    throw new PlanError(`--promote "${opts.promote}" is not a valid image tag (letters, digits, _ . -; at most 101 characters)`);
+  }
+  if (!opts.all && !opts.base) throw new PlanError("give --base <ref> to diff against, or --all to plan every target");
+}
+function everyTarget(head) {
+  const reasons = new Map(
+    head.targets.map((t) => [
+      t.name,
+      [{ kind: "requested", summary: "every target requested (--all)", chain: ["--all: every target is planned", `target ${t.name}`], files: [] }]
+    ])
+  );
+  return { changed: [], reasons, removed: [], ignored: [] };
+}
+async function diffAgainstBase(opts, baseRef, head, headCommit) {
+  const baseCommit = await resolveCommit(opts.repoRoot, baseRef);
+  const changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
+  const relevant = changed.some((f) => classifyPath(f.path) !== "other" || f.from !== void 0 && classifyPath(f.from) !== "other");
+  const { base, baseProblem } = relevant ? loadBase(baseRef, await readTreeAt(opts.repoRoot, baseCommit)) : { base: head };
+  const detection = detectAffected({ head, base, baseProblem, changed });
+  return { base: { ref: baseRef, commit: baseCommit }, changed, reasons: detection.affected, removed: detection.removed, ignored: detection.ignored };
+}
+function loadBase(baseRef, files2) {
+  const built = buildFactory(files2);
+  if (built.factory && !hasErrors(built.diagnostics)) return { base: built.factory };
+  const errors = built.diagnostics.filter((d) => d.severity === "error");
+  return { baseProblem: `base revision ${baseRef} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})` };
+}
+function selectTargets(head, reasons, opts) {
+  const byTarget = new Map(head.targets.map((t) => [t.name, t]));
+  return applyFilters(
+    [...reasons.keys()].map((n) => byTarget.get(n)),
+    opts,
+    head
+  ).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+function keyLookup(opts, registry2) {
+  const renderer = new Renderer();
+  const warnings = [];
+  return {
+    warnings,
+    keyed(t) {
+      const key = renderer.key(t);
+      const image = t.product.product.doc.image;
+      return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
+    },
+    async exists(ref) {
+      if (!opts.registryCheck) return { found: false };
+      try {
+        const r = await opts.registryCheck(ref);
+        if (typeof r === "boolean") return r ? { found: true } : { found: false };
+        if ("untrusted" in r) warnings.push(`not reusing ${ref}: ${r.untrusted}; planning a build`);
+        return r;
+      } catch (e) {
+        warnings.push(`registry check of ${ref} failed (${e.message}); planning a build`);
+        return { found: false };
+      }
+    }
+  };
+}
+async function planTargets(selected, reasons, lookup, opts) {
+  const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
+    const k = lookup.keyed(t);
+    const check2 = opts.force ? { found: false } : await lookup.exists(k.ref);
+    const reusable = check2.found && !("untrusted" in check2);
+    return {
+      target: t.name,
+      id: t.id,
+      product: t.product.id,
+      variant: t.variant.name,
+      platform: t.platform,
+      arch: t.arch,
+      pool: t.pool.doc.name,
+      image: k.image,
+      key: k.key,
+      keyTag: k.tag,
+      keyRef: k.ref,
+      status: reusable ? "skip" : "build",
+      ...reusable && check2.digest ? { digest: check2.digest } : {},
+      ..."untrusted" in check2 ? { untrusted: check2.untrusted } : {},
+      reasons: reasons.get(t.name) ?? []
+    };
+  });
+  return affected.sort(byName2);
+}
+async function planMerges(head, selected, affected, lookup, promote) {
+  const plannedByName = new Map(affected.map((p) => [p.target, p]));
+  const variantKeys = [...new Set(selected.map((t) => `${t.product.id}\0${t.variant.name}`))].sort();
+  const merges = [];
+  for (const vk of variantKeys) {
+    const [productId, variantName2] = vk.split("\0");
+    const siblings = head.targets.filter((t) => t.product.id === productId && t.variant.name === variantName2);
+    const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t) => {
+      const planned = plannedByName.get(t.name);
+      if (planned) {
+        const status = planned.status === "build" ? "build" : "existing";
+        return { target: t.name, platform: t.platform, status, keyTag: planned.keyTag, ...planned.digest ? { digest: planned.digest } : {} };
+      }
+      const k = lookup.keyed(t);
+      return mergeSource(t, k.tag, await lookup.exists(k.ref));
+    });
+    const first = siblings[0];
+    const split = first.mergedTags.map(splitTag);
+    const tags = split.map((s) => s.tag);
+    if (promote) tags.push(promotedTag(promote, first));
+    merges.push({
+      product: productId,
+      variant: variantName2,
+      image: split[0]?.image ?? first.product.product.doc.image,
+      tags: [...new Set(tags)],
+      sources: sources.sort((a, b) => a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)
+    });
+  }
+  return merges;
+}
+function mergeSource(t, keyTag2, check2) {
+  const base = { target: t.name, platform: t.platform, keyTag: keyTag2 };
+  if (!check2.found) return { ...base, status: "missing" };
+  if ("untrusted" in check2) return { ...base, status: "missing", untrusted: check2.untrusted };
+  return { ...base, status: "existing", ...check2.digest ? { digest: check2.digest } : {} };
+}
+function planPools(head, affected) {
+  const matrices = {};
+  const pools = [];
+  for (const pool2 of [...head.pools].sort((a, b) => a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0)) {
+    const name = pool2.doc.name;
+    const mine = affected.filter((p) => p.pool === name);
+    matrices[name] = { include: mine.filter((p) => p.status === "build").map((p) => matrixEntry(p, head.policy.retention)) };
+    const runsOn = pool2.doc["runs-on"];
+    const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
+    pools.push({
+      name,
+      slug: poolSlug(name),
+      platform: pool2.doc.platform,
+      accelerator: pool2.doc.accelerator,
+      runsOn: typeof runsOn === "string" ? [runsOn] : [...runsOn],
+      targets,
+      shards: poolShards(targets),
+      build: matrices[name].include.length,
+      skipped: mine.length - matrices[name].include.length
+    });
+  }
+  return { pools, matrices };
+}
+function matrixEntry(p, retention) {
+  const product = splitRef(p.product);
+  return {
+    target: p.target,
+    id: p.id,
+    product: p.product,
+    variant: p.variant,
+    platform: p.platform,
+    arch: p.arch,
+    pool: p.pool,
+    image: p.image,
+    key: p.key,
+    "key-tag": p.keyTag,
+    "bake-file": productBakeFile(product),
+    "artifact-days": retention.productArtifactDays[product.name] ?? retention.poolArtifactDays[p.pool] ?? retention.artifactDays
+  };
+}
+function refuseIncompleteLists(merges, platforms) {
+  const problems = merges.flatMap((m) => {
+    const missing2 = m.sources.filter((s) => s.status === "missing");
+    if (missing2.length === 0) return [];
+    const what = missing2.map(
+      (s) => `${s.platform} (target ${s.target}, ${s.untrusted ? `the image tagged ${s.keyTag} is not trusted: ${s.untrusted}` : `no image tagged ${s.keyTag}`})`
+    ).join(", ");
+    return [`${m.image}:${m.tags[0]} also needs ${what}`];
+  });
+  if (problems.length === 0) return;
+  const need = [...new Set(merges.flatMap((m) => m.sources.filter((s) => s.status === "missing").map((s) => s.platform)))].sort();
+  throw new PlanError(
+    `--platforms ${platforms.join(",")} with push would publish incomplete manifest lists: ${problems.join("; ")}. The registry has no image of those platforms built from the same inputs, and a list without them would drop them from the tag. Dispatch again with platforms empty (every platform) or adding ${need.join(",")}, or with push off to build and test ${platforms.join(",")} only.`
+  );
+}
+function githubOutputLines(result) {
+  const lines = [`${PLAN_OUTPUTS.build}=${result.build.length}`, `${PLAN_OUTPUTS.merges}=${result.merges.length}`];
+  for (const pool2 of result.pools) {
+    const chunks = splitLegs(result.matrices[pool2.name]?.include ?? [], pool2.shards);
+    chunks.forEach((include, i) => {
+      const names = poolOutputNames(pool2.name, i + 1);
+      lines.push(`${names.matrix}=${JSON.stringify({ include })}`);
+      lines.push(`${names.count}=${include.length}`);
+    });
+  }
+  return `${lines.join("\n")}
+`;
+}
+function formatPlan(result, opts = {}) {
+  const out = [];
+  const range = result.mode === "all" ? `every target at ${result.head.ref} (${short2(result.head.commit)})` : `${result.base.ref} (${short2(result.base.commit)}) .. ${result.head.ref} (${short2(result.head.commit)}), ${result.changed.length} changed file(s)`;
+  out.push(`plan: ${range}`);
+  const s = result.summary;
+  out.push(`${s.affected} of ${s.targets} target(s) affected: ${s.build} to build, ${s.skipped} already built${result.force ? " (--force)" : ""}`);
+  const width = Math.max(0, ...result.affected.map((p) => p.target.length));
+  for (const p of result.affected) {
+    const first = p.reasons[0]?.summary ?? "";
+    const more = p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : "";
+    out.push(`  ${p.status === "build" ? "build" : "skip "}  ${p.target.padEnd(width)}  ${p.pool.padEnd(8)} ${first}${more}`);
+    if (p.untrusted) out.push(`      rebuilt: ${p.keyRef} exists, but is not reused: ${p.untrusted}`);
+    if (opts.explain) {
+      if (p.status === "skip") out.push(`      already built: ${p.keyRef}${p.digest ? ` (${p.digest}, signature verified)` : ""}`);
+      for (const r of p.reasons) {
+        out.push(`      because ${r.summary}:`);
+        r.chain.forEach((step, i) => out.push(`        ${i === 0 ? "  " : "-> "}${step}`));
+      }
+    }
+  }
+  for (const r of result.removed) out.push(`  gone   ${r.target} (${r.id} no longer exists)`);
+  if (opts.explain && result.ignored.length > 0) {
+    out.push("changed files that affect no target:");
+    for (const i of result.ignored) out.push(`  ${i.path}: ${i.why}`);
+  }
+  for (const pool2 of result.pools) if (pool2.build > 0) out.push(`pool ${pool2.name} (${pool2.runsOn.join(", ")}): ${pool2.build} to build`);
+  for (const w of result.warnings) out.push(`warning: ${w}`);
+  return `${out.join("\n")}
+`;
+}
+var PlanError, DEFAULT_REGISTRY, PLATFORM_RE, TAG_RE2, REGISTRY_CONCURRENCY, short2;
+var init_plan = __esm({
+  "src/plan/index.ts"() {
+    "use strict";
+    init_core3();
+    init_diagnostics();
+    init_types();
+    init_ids();
+    init_detect();
+    init_git();
+    init_key();
+    init_plan_outputs();
+    init_path_classes();
+    init_git();
+    PlanError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "PlanError";
+      }
+    };
+    DEFAULT_REGISTRY = "localhost:5000";
+    PLATFORM_RE = /^linux\/(amd64|arm64)$/;
+    TAG_RE2 = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/;
+    REGISTRY_CONCURRENCY = 8;
+    short2 = (c) => c.slice(0, 12);
+  }
+});
+
 // src/cli/errors.ts
 var EXIT, UserError;
 var init_errors3 = __esm({
@@ -34473,14 +35239,14 @@ var init_errors3 = __esm({
 });
 
 // src/site/serve.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import http from "node:http";
 function index(files2) {
   const m = /* @__PURE__ */ new Map();
   for (const f of files2) {
     const body = Buffer.from(f.text);
     const ext = f.path.slice(f.path.lastIndexOf("."));
-    m.set(`/${f.path}`, { body, type: TYPES[ext] ?? "application/octet-stream", etag: `"${createHash3("sha256").update(body).digest("hex").slice(0, 32)}"` });
+    m.set(`/${f.path}`, { body, type: TYPES[ext] ?? "application/octet-stream", etag: `"${createHash4("sha256").update(body).digest("hex").slice(0, 32)}"` });
   }
   const home = m.get("/index.html");
   if (home) m.set("/", home);
@@ -34686,7 +35452,7 @@ function aggregatePath(recordsDir, month) {
   const [y, m] = month.split("-");
   return `${recordsDir.replace(/\/+$/, "")}/${HISTORY_DIR}/${y}/${m}.aggregate.json`;
 }
-function buildKey(r) {
+function buildKey2(r) {
   return `${r.target}\0${r.run.repository}\0${r.run.id}\0${r.run.attempt}`;
 }
 function historyLine(r) {
@@ -34728,8 +35494,8 @@ function mergeHistory(existing, added, file2) {
       return true;
     }
   });
-  const byKey = new Map(records.map((r) => [buildKey(r), r]));
-  for (const r of added) if (!byKey.has(buildKey(r))) byKey.set(buildKey(r), r);
+  const byKey = new Map(records.map((r) => [buildKey2(r), r]));
+  for (const r of added) if (!byKey.has(buildKey2(r))) byKey.set(buildKey2(r), r);
   const lines = [...byKey.values()].sort(compare).map(historyLine);
   return [...lines, ...bad].map((l) => `${l}
 `).join("");
@@ -35920,7 +36686,7 @@ var init_read = __esm({
           }
           return;
         }
-        const key = buildKey(data);
+        const key = buildKey2(data);
         if (this.seen.has(key)) return;
         this.seen.add(key);
         this.set.records.push(buildOf(data, this.strings));
@@ -36160,7 +36926,7 @@ function parseReference(ref) {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE2.test(tag)) throw new ReferenceError2(ref, `tag "${tag}" must match ${TAG_RE2.source}`);
+    if (!TAG_RE3.test(tag)) throw new ReferenceError2(ref, `tag "${tag}" must match ${TAG_RE3.source}`);
   }
   const parts = rest.split("/");
   let registry2 = DOCKER_HUB;
@@ -36193,14 +36959,14 @@ function isLoopbackHost(registry2) {
   const host = registry2.startsWith("[") ? registry2.slice(0, registry2.indexOf("]") + 1) : registry2.split(":")[0];
   return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host ?? "");
 }
-var DOCKER_HUB, DOCKER_HUB_API, COMPONENT_RE, TAG_RE2, DIGEST_RE, HOST_RE, ReferenceError2;
+var DOCKER_HUB, DOCKER_HUB_API, COMPONENT_RE, TAG_RE3, DIGEST_RE, HOST_RE, ReferenceError2;
 var init_reference = __esm({
   "src/registry/reference.ts"() {
     "use strict";
     DOCKER_HUB = "docker.io";
     DOCKER_HUB_API = "registry-1.docker.io";
     COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-    TAG_RE2 = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+    TAG_RE3 = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
     DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
     HOST_RE = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
     ReferenceError2 = class extends Error {
@@ -36215,7 +36981,7 @@ var init_reference = __esm({
 });
 
 // src/supply/cosign.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 function workflowIdentity(repository, refs) {
   const prefix = `^https://github\\.com/${escapeRe(repository)}/\\.github/workflows/factory(-pool)?\\.yml@`;
   if (!refs || refs.length === 0) return prefix;
@@ -36224,7 +36990,7 @@ function workflowIdentity(repository, refs) {
 }
 function run(cmd, args) {
   return new Promise((resolve2) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => out += d);
@@ -36330,9 +37096,9 @@ var init_signing = __esm({
 });
 
 // src/registry/oci.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 function sha256Digest(bytes) {
-  return `sha256:${createHash4("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash5("sha256").update(bytes).digest("hex")}`;
 }
 function platformString(p) {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
@@ -37066,770 +37832,6 @@ var init_lock_bases = __esm({
     init_lock();
     init_client();
     init_errors3();
-  }
-});
-
-// src/plan/key.ts
-import { createHash as createHash5 } from "node:crypto";
-function canonicalJson(value) {
-  return JSON.stringify(value, (_key, v) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
-    }
-    return v;
-  });
-}
-function generatedParts(target, rendered, memo2 = runnerMemo()) {
-  const { product: p, variant: v } = target;
-  const labels = imageLabels(p, v).parts;
-  const cases = combinedTestCases(p);
-  if (cases.length === 0) return { labels, runner: null };
-  return { labels, runner: { script: combinedRunner(p, v, rendered.text, memo2, cases), lib: generateRunnerLib() } };
-}
-function sortedRecord(r) {
-  return Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
-}
-function buildKeyInputs(target, rendered, generated = generatedParts(target, rendered)) {
-  const p = target.product;
-  return {
-    version: BUILD_KEY_VERSION,
-    dockerfile: rendered.text,
-    context: contentDigest(p.fragments.flatMap((f) => f.files.map((file2) => ({ path: file2.path, bytes: file2.bytes, link: file2.link })))),
-    base: { image: p.base.image, digest: p.base.digest ?? null },
-    platform: target.platform,
-    accelerator: target.accelerator,
-    args: sortedRecord(target.variant.args),
-    product: { id: p.id, image: p.product.doc.image },
-    labels: generated.labels,
-    template: refOf(p.template.meta.doc),
-    fragments: p.fragments.map((f) => refOf(f.meta.doc)),
-    tests: {
-      product: p.product.doc.tests,
-      fragments: p.fragments.map((f) => [refOf(f.meta.doc), f.meta.doc.tests])
-    },
-    runner: generated.runner && { script: sha256(generated.runner.script), lib: sha256(generated.runner.lib) }
-  };
-}
-function buildKey2(target, rendered, generated) {
-  return sha256(canonicalJson(buildKeyInputs(target, rendered, generated)));
-}
-function keyTag(key) {
-  return `${KEY_TAG_PREFIX}${key}`;
-}
-var BUILD_KEY_VERSION, KEY_TAG_PREFIX, sha256, Renderer;
-var init_key = __esm({
-  "src/plan/key.ts"() {
-    "use strict";
-    init_build_files();
-    init_testrunner();
-    init_digest();
-    init_ids();
-    init_labels();
-    init_render();
-    BUILD_KEY_VERSION = "factory-build-key/v2";
-    KEY_TAG_PREFIX = "bk-";
-    sha256 = (text) => createHash5("sha256").update(text).digest("hex");
-    Renderer = class {
-      cache = /* @__PURE__ */ new Map();
-      memo = renderMemo();
-      runners = runnerMemo();
-      render(product, variant) {
-        const id = variantId(product.id, variant.name);
-        let r = this.cache.get(id);
-        if (!r) {
-          r = renderDockerfile(product, variant, this.memo);
-          this.cache.set(id, r);
-        }
-        return r;
-      }
-      key(target) {
-        const rendered = this.render(target.product, target.variant);
-        return buildKey2(target, rendered, generatedParts(target, rendered, this.runners));
-      }
-    };
-  }
-});
-
-// src/plan/detect.ts
-function describe3(f) {
-  return f.from ? `${f.from} -> ${f.path} (${f.status})` : `${f.path} (${f.status})`;
-}
-function changedFields(a, b) {
-  const ra = a;
-  const rb = b;
-  const keys = /* @__PURE__ */ new Set([...Object.keys(ra), ...Object.keys(rb)]);
-  return [...keys].filter((k) => canonicalJson(ra[k]) !== canonicalJson(rb[k])).sort();
-}
-function same(a, b) {
-  return canonicalJson(a) === canonicalJson(b);
-}
-function targetSteps(t) {
-  return [`product ${t.product.id}, variant ${t.variant.name}, ${t.platform}`, `target ${t.name}`];
-}
-function detectAffected(input3) {
-  const { head, base, changed } = input3;
-  const tally = new Tally(changed);
-  addFactoryWide(tally, head, changed);
-  if (!base) addBaseUnavailable(tally, head, input3.baseProblem);
-  else compareFactories(tally, head, base);
-  addGeneratedEdits(tally, head, changed);
-  const headNames = new Set(head.targets.map((t) => t.name));
-  const removed = (base?.targets ?? []).filter((t) => !headNames.has(t.name)).map((t) => ({ target: t.name, id: t.id }));
-  return { affected: tally.affected, removed, ignored: ignoredFiles(changed, tally.used) };
-}
-function addFactoryWide(tally, head, changed) {
-  const factoryWide = changed.filter((f) => classifyPath(f.path) === "factory-wide" || f.from && classifyPath(f.from) === "factory-wide");
-  if (factoryWide.length === 0) return;
-  const summary2 = factoryWide.length === 1 ? `factory-wide file ${factoryWide[0].path} changed` : `${factoryWide.length} factory-wide files changed (${factoryWide[0].path}, ...)`;
-  for (const t of head.targets) {
-    tally.add(t, {
-      kind: "factory-wide",
-      summary: summary2,
-      chain: [...factoryWide.map(describe3), "factory-wide: can change how every target is generated or built", ...targetSteps(t)],
-      files: factoryWide.map((f) => f.path)
-    });
-  }
-}
-function addBaseUnavailable(tally, head, baseProblem) {
-  for (const t of head.targets) {
-    tally.add(t, {
-      kind: "base-unavailable",
-      summary: "the base revision cannot be compared",
-      chain: [baseProblem ?? "the base revision has no factory", "every target is planned", ...targetSteps(t)],
-      files: []
-    });
-  }
-}
-function addGeneratedEdits(tally, head, changed) {
-  const byDir = /* @__PURE__ */ new Map();
-  for (const t of head.targets) {
-    const dir = dockerfilePath(t.product, t.variant).replace(/\/Dockerfile$/, "/");
-    byDir.set(dir, [...byDir.get(dir) ?? [], t]);
-  }
-  for (const f of changed.filter((c) => classifyPath(c.path) === "generated")) {
-    const dir = [...byDir.keys()].find((d) => f.path.startsWith(d));
-    if (!dir) continue;
-    for (const t of byDir.get(dir)) {
-      tally.add(t, {
-        kind: "generated",
-        summary: `generated file ${f.path} changed`,
-        chain: [describe3(f), `generated for variant ${t.variant.name} of ${t.product.id}`, ...targetSteps(t)],
-        files: [f.path]
-      });
-    }
-  }
-}
-function ignoredFiles(changed, used) {
-  const ignored = [];
-  for (const f of changed) {
-    if (used.has(f.path)) continue;
-    const cls = classifyPath(f.path);
-    const why = cls === "other" ? "not a factory input" : cls === "generated" ? "generated from the sources (factory generate --check keeps it in sync); no target maps to it" : cls === "factory-wide" ? "factory-wide, but the factory has no targets" : "no target depends on what changed here";
-    ignored.push({ path: f.path, why });
-  }
-  return ignored.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-function located2(l) {
-  return `${l.file}:${l.location.line}`;
-}
-function compareFactories(tally, head, base) {
-  const baseTargets = new Map(base.targets.map((t) => [t.name, t]));
-  const baseProducts = new Set(base.products.map((p) => p.product.doc.name));
-  for (const t of head.targets) {
-    const b = baseTargets.get(t.name);
-    if (!b) {
-      addNewTarget(tally, t, baseProducts);
-      continue;
-    }
-    compareDocuments(tally, t, b);
-    compareTemplate(tally, t, t.product.template, b.product.template);
-    const baseFragments = new Map(b.product.fragments.map((f) => [refOf(f.meta.doc), f]));
-    for (const f of t.product.fragments) {
-      const bf = baseFragments.get(refOf(f.meta.doc));
-      if (bf && bf.digest !== f.digest) compareFragment(tally, t, f);
-      if (!bf) adopted(tally, t, "fragment", f);
-    }
-    if (refOf(t.product.template.meta.doc) !== refOf(b.product.template.meta.doc)) adopted(tally, t, "template", t.product.template);
-    compareBase(tally, head, t, b);
-    comparePool(tally, t, b);
-  }
-}
-function addNewTarget(tally, t, baseProducts) {
-  const productFile = tally.filesAt(t.product.product.file);
-  const what = baseProducts.has(t.product.product.doc.name) ? `${t.platform} or variant ${t.variant.name} added to ${t.product.id}` : `product ${t.product.id} added`;
-  tally.add(t, {
-    kind: "added",
-    summary: `new target: ${what}`,
-    chain: [`${located2(t.product.product)}: ${what}`, ...targetSteps(t)],
-    files: tally.pathsOf(productFile.length > 0 ? productFile : tally.filesAt(t.product.manifest.file))
-  });
-}
-function compareDocuments(tally, t, b) {
-  const hp = t.product;
-  const bp = b.product;
-  if (!same(hp.product.doc, bp.product.doc)) {
-    const fields = changedFields(hp.product.doc, bp.product.doc);
-    tally.add(t, {
-      kind: "product",
-      summary: `product ${hp.id} changed (${fields.join(", ")})`,
-      chain: [`${located2(hp.product)}: product ${hp.id} changed: ${fields.join(", ")}`, ...targetSteps(t)],
-      files: tally.pathsOf([...tally.filesAt(hp.product.file), ...tally.filesAt(bp.product.file)])
-    });
-  }
-  if (!same(hp.manifest.doc, bp.manifest.doc)) {
-    const fields = changedFields(hp.manifest.doc, bp.manifest.doc);
-    const mref = refOf(hp.manifest.doc);
-    tally.add(t, {
-      kind: "manifest",
-      summary: `manifest ${mref} changed (${fields.join(", ")})`,
-      chain: [`${located2(hp.manifest)}: manifest ${mref} changed: ${fields.join(", ")}`, `product ${hp.id} uses manifest ${mref}`, ...targetSteps(t)],
-      files: tally.pathsOf([...tally.filesAt(hp.manifest.file), ...tally.filesAt(bp.manifest.file)])
-    });
-  }
-}
-function compareBase(tally, head, t, b) {
-  const hp = t.product;
-  const bp = b.product;
-  if (same(hp.base, bp.base)) return;
-  const what = hp.base.name !== bp.base.name ? `base ${bp.base.name} replaced by ${hp.base.name}` : `base ${hp.base.name} changed: ${pinnedImage(bp.base.image, bp.base.digest)} -> ${pinnedImage(hp.base.image, hp.base.digest)}`;
-  const baseDoc = head.loaded.bases.find((x) => x.doc.name === hp.base.name);
-  tally.add(t, {
-    kind: "base",
-    summary: what,
-    chain: [what, `template ${refOf(hp.template.meta.doc)} / manifest ${refOf(hp.manifest.doc)} of ${hp.id} builds on it`, ...targetSteps(t)],
-    files: tally.pathsOf([...baseDoc ? tally.filesAt(baseDoc.file) : [], ...tally.filesAt("factory.lock.json")])
-  });
-}
-function comparePool(tally, t, b) {
-  if (t.pool.doc.name !== b.pool.doc.name) {
-    tally.add(t, {
-      kind: "pool",
-      summary: `moved from pool ${b.pool.doc.name} to pool ${t.pool.doc.name}`,
-      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} now takes ${t.platform}/${t.accelerator} targets (was ${b.pool.doc.name})`, ...targetSteps(t)],
-      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
-    });
-  } else if (!same(t.pool.doc, b.pool.doc)) {
-    const fields = changedFields(t.pool.doc, b.pool.doc);
-    tally.add(t, {
-      kind: "pool",
-      summary: `pool ${t.pool.doc.name} changed (${fields.join(", ")})`,
-      chain: [`${located2(t.pool)}: pool ${t.pool.doc.name} changed: ${fields.join(", ")}`, `the target runs in pool ${t.pool.doc.name}`, ...targetSteps(t)],
-      files: tally.pathsOf([...tally.filesAt(t.pool.file), ...tally.filesAt(b.pool.file)])
-    });
-  }
-}
-function compareTemplate(tally, t, h, b) {
-  if (refOf(h.meta.doc) !== refOf(b.meta.doc) || h.digest === b.digest) return;
-  const files2 = tally.filesUnder(h.dir);
-  const tref = refOf(h.meta.doc);
-  tally.add(t, {
-    kind: "template",
-    summary: `template ${tref} changed`,
-    chain: [
-      ...files2.length > 0 ? files2.map(describe3) : [`${h.dir}/ content changed`],
-      `template ${tref}`,
-      `manifest ${refOf(t.product.manifest.doc)} uses template ${tref}`,
-      ...targetSteps(t)
-    ],
-    files: tally.pathsOf(files2)
-  });
-}
-function adopted(tally, t, kind, src) {
-  const files2 = [...tally.filesUnder(src.dir), ...tally.filesAt(LOCK_PATH)];
-  const sref = refOf(src.meta.doc);
-  tally.add(t, {
-    kind,
-    summary: `adopts ${kind} ${sref}`,
-    chain: [
-      ...files2.length > 0 ? files2.map(describe3) : [`${src.dir}/ (unchanged, already in the base revision)`],
-      `${kind} ${sref}`,
-      `manifest ${refOf(t.product.manifest.doc)} now uses ${kind} ${sref}`,
-      ...targetSteps(t)
-    ],
-    files: tally.pathsOf(files2)
-  });
-}
-function compareFragment(tally, t, f) {
-  const files2 = tally.filesUnder(f.dir);
-  const fref = refOf(f.meta.doc);
-  tally.add(t, {
-    kind: "fragment",
-    summary: `fragment ${fref} changed`,
-    chain: [
-      ...files2.length > 0 ? files2.map(describe3) : [`${f.dir}/ content changed`],
-      `fragment ${fref}`,
-      `manifest ${refOf(t.product.manifest.doc)} uses fragment ${fref}`,
-      ...targetSteps(t)
-    ],
-    files: tally.pathsOf(files2)
-  });
-}
-var Tally;
-var init_detect = __esm({
-  "src/plan/detect.ts"() {
-    "use strict";
-    init_ids();
-    init_load();
-    init_render();
-    init_key();
-    init_path_classes();
-    Tally = class {
-      constructor(changed) {
-        this.changed = changed;
-      }
-      changed;
-      affected = /* @__PURE__ */ new Map();
-      used = /* @__PURE__ */ new Set();
-      add(t, reason2) {
-        const list4 = this.affected.get(t.name) ?? [];
-        if (!list4.some((r) => r.summary === reason2.summary)) list4.push(reason2);
-        this.affected.set(t.name, list4);
-        for (const f of reason2.files) this.used.add(f);
-      }
-      /** Changed files under a directory (a renamed file by either path). */
-      filesUnder(dir) {
-        return this.changed.filter((f) => f.path.startsWith(`${dir}/`) || f.from !== void 0 && f.from.startsWith(`${dir}/`));
-      }
-      filesAt(path15) {
-        return this.changed.filter((f) => f.path === path15 || f.from === path15);
-      }
-      /** The repository paths of changed files, a rename's both, sorted. */
-      pathsOf(fs12) {
-        return [...new Set(fs12.flatMap((f) => f.from ? [f.path, f.from] : [f.path]))].sort();
-      }
-    };
-  }
-});
-
-// src/plan/git.ts
-import { spawn as spawn2 } from "node:child_process";
-async function git(cwd, args, input3) {
-  return new Promise((resolve2, reject) => {
-    const child = spawn2("git", args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", (e) => reject(new GitError(`cannot run git: ${e.message}; install git or put it on PATH`)));
-    child.on("close", (code) => {
-      if (code === 0) resolve2(Buffer.concat(out));
-      else reject(new GitError(`git ${args[0]} failed: ${Buffer.concat(err).toString("utf8").trim()}`));
-    });
-    child.stdin.end(input3);
-  });
-}
-async function resolveCommit(repoRoot, ref) {
-  if (ref.startsWith("-")) throw new GitError(`"${ref}" is not a git revision`);
-  try {
-    return (await git(repoRoot, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).toString("utf8").trim();
-  } catch {
-    throw new GitError(`unknown git revision "${ref}" in ${repoRoot}; fetch it first (in CI: actions/checkout with fetch-depth: 0)`);
-  }
-}
-function parseNameStatus(out) {
-  const parts = out.split("\0");
-  const files2 = [];
-  for (let i = 0; i < parts.length; ) {
-    const code = parts[i++];
-    if (!code) continue;
-    const status = STATUS[code[0]];
-    if (!status) throw new GitError(`unexpected git diff status "${code}"`);
-    if (status === "renamed" || status === "copied") {
-      const from = parts[i++];
-      const path15 = parts[i++];
-      files2.push({ status, path: path15, from });
-    } else {
-      files2.push({ status, path: parts[i++] });
-    }
-  }
-  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-async function diffFiles(repoRoot, base, head) {
-  const out = await git(repoRoot, ["-c", "diff.renames=true", "diff", "--name-status", "-M", "-z", "--no-ext-diff", "--no-relative", base, head]);
-  return parseNameStatus(out.toString("utf8"));
-}
-async function readTreeAt(repoRoot, commit) {
-  const listing = await git(repoRoot, ["ls-tree", "-r", "-z", "--full-tree", commit, "--", ...SOURCE_DIRS, ...SOURCE_FILES]);
-  const entries = [];
-  for (const line of listing.toString("utf8").split("\0")) {
-    if (!line) continue;
-    const tab = line.indexOf("	");
-    const [mode, type, oid] = line.slice(0, tab).split(" ");
-    if (type !== "blob") continue;
-    entries.push({ mode, oid, path: line.slice(tab + 1) });
-  }
-  if (entries.length === 0) return [];
-  const batch = await git(repoRoot, ["cat-file", "--batch"], Buffer.from(entries.map((e) => `${e.oid}
-`).join("")));
-  const files2 = [];
-  let pos = 0;
-  for (const entry2 of entries) {
-    const nl = batch.indexOf(10, pos);
-    const header = batch.subarray(pos, nl).toString("utf8");
-    const size = Number(header.split(" ")[2]);
-    if (!Number.isInteger(size)) throw new GitError(`unexpected git cat-file output for ${entry2.path}: ${header}`);
-    const bytes = new Uint8Array(batch.subarray(nl + 1, nl + 1 + size));
-    pos = nl + 1 + size + 1;
-    if (entry2.mode === "120000") files2.push({ path: entry2.path, bytes: new Uint8Array(), link: Buffer.from(bytes).toString("utf8") });
-    else files2.push({ path: entry2.path, bytes });
-  }
-  return files2.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-var GitError, STATUS;
-var init_git = __esm({
-  "src/plan/git.ts"() {
-    "use strict";
-    init_tree();
-    GitError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "GitError";
-      }
-    };
-    STATUS = {
-      A: "added",
-      M: "modified",
-      D: "deleted",
-      R: "renamed",
-      C: "copied",
-      T: "type-changed"
-    };
-  }
-});
-
-// src/plan/index.ts
-function byName2(a, b) {
-  return a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
-}
-function factoryOrThrow(files2, what) {
-  const { factory, diagnostics } = buildFactory(files2);
-  if (!factory || hasErrors(diagnostics)) {
-    throw new FactoryError(diagnostics.length > 0 ? diagnostics : [{ severity: "error", code: "empty", message: `${what} has no factory` }]);
-  }
-  return factory;
-}
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-function applyFilters(targets, opts, head) {
-  let kept = targets;
-  const products = opts.products ?? [];
-  if (products.length > 0) {
-    const known = head.products.map((p) => p.id);
-    for (const p of products) {
-      if (!head.products.some((x) => x.id === p || x.product.doc.name === p)) {
-        throw new PlanError(`unknown product "${p}"; known products: ${known.join(", ") || "(none)"}`);
-      }
-    }
-    kept = kept.filter((t) => products.includes(t.product.id) || products.includes(t.product.product.doc.name));
-  }
-  const platforms = opts.platforms ?? [];
-  if (platforms.length > 0) {
-    for (const p of platforms) {
-      if (!PLATFORM_RE.test(p)) throw new PlanError(`unknown platform "${p}"; use linux/amd64 or linux/arm64`);
-    }
-    kept = kept.filter((t) => platforms.includes(t.platform));
-  }
-  return kept;
-}
-function promotedTag(promote, t) {
-  return t.product.variants.length === 1 ? promote : `${promote}-${t.variant.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
-}
-function splitTag(ref) {
-  const i = ref.lastIndexOf(":");
-  return { image: ref.slice(0, i), tag: ref.slice(i + 1) };
-}
-async function planChanges(opts) {
-  const registry2 = (opts.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
-  checkOptions(opts);
-  const headRef = opts.head ?? "HEAD";
-  const headCommit = await resolveCommit(opts.repoRoot, headRef);
-  const head = factoryOrThrow(await readTreeAt(opts.repoRoot, headCommit), `revision ${headRef}`);
-  const found = opts.all ? everyTarget(head) : await diffAgainstBase(opts, opts.base, head, headCommit);
-  const selected = selectTargets(head, found.reasons, opts);
-  const lookup = keyLookup(opts, registry2);
-  const affected = await planTargets(selected, found.reasons, lookup, opts);
-  const merges = await planMerges(head, selected, affected, lookup, opts.promote);
-  if (opts.push && (opts.platforms ?? []).length > 0) refuseIncompleteLists(merges, opts.platforms);
-  const { pools, matrices } = planPools(head, affected);
-  const build2 = affected.filter((p) => p.status === "build").map((p) => p.target);
-  const skipped = affected.filter((p) => p.status === "skip").map((p) => p.target);
-  return {
-    version: 1,
-    mode: opts.all ? "all" : "diff",
-    ...found.base ? { base: found.base } : {},
-    head: { ref: headRef, commit: headCommit },
-    filters: { products: [...opts.products ?? []], platforms: [...opts.platforms ?? []] },
-    force: Boolean(opts.force),
-    registry: registry2,
-    changed: found.changed,
-    ignored: found.ignored,
-    affected,
-    build: build2,
-    skipped,
-    removed: found.removed,
-    pools,
-    matrices,
-    merges,
-    // Registry checks run concurrently: sort so the same plan always prints the same way.
-    warnings: [...new Set(lookup.warnings)].sort(),
-    summary: { targets: head.targets.length, affected: affected.length, build: build2.length, skipped: skipped.length, removed: found.removed.length }
-  };
-}
-function checkOptions(opts) {
-  if (opts.promote !== void 0 && opts.promote !== "" && !TAG_RE3.test(opts.promote)) {
-    throw new PlanError(`--promote "${opts.promote}" is not a valid image tag (letters, digits, _ . -; at most 101 characters)`);
-  }
-  if (!opts.all && !opts.base) throw new PlanError("give --base <ref> to diff against, or --all to plan every target");
-}
-function everyTarget(head) {
-  const reasons = new Map(
-    head.targets.map((t) => [
-      t.name,
-      [{ kind: "requested", summary: "every target requested (--all)", chain: ["--all: every target is planned", `target ${t.name}`], files: [] }]
-    ])
-  );
-  return { changed: [], reasons, removed: [], ignored: [] };
-}
-async function diffAgainstBase(opts, baseRef, head, headCommit) {
-  const baseCommit = await resolveCommit(opts.repoRoot, baseRef);
-  const changed = await diffFiles(opts.repoRoot, baseCommit, headCommit);
-  const relevant = changed.some((f) => classifyPath(f.path) !== "other" || f.from !== void 0 && classifyPath(f.from) !== "other");
-  const { base, baseProblem } = relevant ? loadBase(baseRef, await readTreeAt(opts.repoRoot, baseCommit)) : { base: head };
-  const detection = detectAffected({ head, base, baseProblem, changed });
-  return { base: { ref: baseRef, commit: baseCommit }, changed, reasons: detection.affected, removed: detection.removed, ignored: detection.ignored };
-}
-function loadBase(baseRef, files2) {
-  const built = buildFactory(files2);
-  if (built.factory && !hasErrors(built.diagnostics)) return { base: built.factory };
-  const errors = built.diagnostics.filter((d) => d.severity === "error");
-  return { baseProblem: `base revision ${baseRef} does not load (${errors.length} error(s), first: ${formatDiagnostics(errors.slice(0, 1)).trim()})` };
-}
-function selectTargets(head, reasons, opts) {
-  const byTarget = new Map(head.targets.map((t) => [t.name, t]));
-  return applyFilters(
-    [...reasons.keys()].map((n) => byTarget.get(n)),
-    opts,
-    head
-  ).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-}
-function keyLookup(opts, registry2) {
-  const renderer = new Renderer();
-  const warnings = [];
-  return {
-    warnings,
-    keyed(t) {
-      const key = renderer.key(t);
-      const image = t.product.product.doc.image;
-      return { key, tag: keyTag(key), ref: `${registry2}/${image}:${keyTag(key)}`, image };
-    },
-    async exists(ref) {
-      if (!opts.registryCheck) return { found: false };
-      try {
-        const r = await opts.registryCheck(ref);
-        if (typeof r === "boolean") return r ? { found: true } : { found: false };
-        if ("untrusted" in r) warnings.push(`not reusing ${ref}: ${r.untrusted}; planning a build`);
-        return r;
-      } catch (e) {
-        warnings.push(`registry check of ${ref} failed (${e.message}); planning a build`);
-        return { found: false };
-      }
-    }
-  };
-}
-async function planTargets(selected, reasons, lookup, opts) {
-  const affected = await mapLimit(selected, REGISTRY_CONCURRENCY, async (t) => {
-    const k = lookup.keyed(t);
-    const check2 = opts.force ? { found: false } : await lookup.exists(k.ref);
-    const reusable = check2.found && !("untrusted" in check2);
-    return {
-      target: t.name,
-      id: t.id,
-      product: t.product.id,
-      variant: t.variant.name,
-      platform: t.platform,
-      arch: t.arch,
-      pool: t.pool.doc.name,
-      image: k.image,
-      key: k.key,
-      keyTag: k.tag,
-      keyRef: k.ref,
-      status: reusable ? "skip" : "build",
-      ...reusable && check2.digest ? { digest: check2.digest } : {},
-      ..."untrusted" in check2 ? { untrusted: check2.untrusted } : {},
-      reasons: reasons.get(t.name) ?? []
-    };
-  });
-  return affected.sort(byName2);
-}
-async function planMerges(head, selected, affected, lookup, promote) {
-  const plannedByName = new Map(affected.map((p) => [p.target, p]));
-  const variantKeys = [...new Set(selected.map((t) => `${t.product.id}\0${t.variant.name}`))].sort();
-  const merges = [];
-  for (const vk of variantKeys) {
-    const [productId, variantName2] = vk.split("\0");
-    const siblings = head.targets.filter((t) => t.product.id === productId && t.variant.name === variantName2);
-    const sources = await mapLimit(siblings, REGISTRY_CONCURRENCY, async (t) => {
-      const planned = plannedByName.get(t.name);
-      if (planned) {
-        const status = planned.status === "build" ? "build" : "existing";
-        return { target: t.name, platform: t.platform, status, keyTag: planned.keyTag, ...planned.digest ? { digest: planned.digest } : {} };
-      }
-      const k = lookup.keyed(t);
-      return mergeSource(t, k.tag, await lookup.exists(k.ref));
-    });
-    const first = siblings[0];
-    const split = first.mergedTags.map(splitTag);
-    const tags = split.map((s) => s.tag);
-    if (promote) tags.push(promotedTag(promote, first));
-    merges.push({
-      product: productId,
-      variant: variantName2,
-      image: split[0]?.image ?? first.product.product.doc.image,
-      tags: [...new Set(tags)],
-      sources: sources.sort((a, b) => a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)
-    });
-  }
-  return merges;
-}
-function mergeSource(t, keyTag2, check2) {
-  const base = { target: t.name, platform: t.platform, keyTag: keyTag2 };
-  if (!check2.found) return { ...base, status: "missing" };
-  if ("untrusted" in check2) return { ...base, status: "missing", untrusted: check2.untrusted };
-  return { ...base, status: "existing", ...check2.digest ? { digest: check2.digest } : {} };
-}
-function planPools(head, affected) {
-  const matrices = {};
-  const pools = [];
-  for (const pool2 of [...head.pools].sort((a, b) => a.doc.name < b.doc.name ? -1 : a.doc.name > b.doc.name ? 1 : 0)) {
-    const name = pool2.doc.name;
-    const mine = affected.filter((p) => p.pool === name);
-    matrices[name] = { include: mine.filter((p) => p.status === "build").map((p) => matrixEntry(p, head.policy.retention)) };
-    const runsOn = pool2.doc["runs-on"];
-    const targets = head.targets.filter((t) => t.pool.doc.name === name).length;
-    pools.push({
-      name,
-      slug: poolSlug(name),
-      platform: pool2.doc.platform,
-      accelerator: pool2.doc.accelerator,
-      runsOn: typeof runsOn === "string" ? [runsOn] : [...runsOn],
-      targets,
-      shards: poolShards(targets),
-      build: matrices[name].include.length,
-      skipped: mine.length - matrices[name].include.length
-    });
-  }
-  return { pools, matrices };
-}
-function matrixEntry(p, retention) {
-  const product = splitRef(p.product);
-  return {
-    target: p.target,
-    id: p.id,
-    product: p.product,
-    variant: p.variant,
-    platform: p.platform,
-    arch: p.arch,
-    pool: p.pool,
-    image: p.image,
-    key: p.key,
-    "key-tag": p.keyTag,
-    "bake-file": productBakeFile(product),
-    "artifact-days": retention.productArtifactDays[product.name] ?? retention.poolArtifactDays[p.pool] ?? retention.artifactDays
-  };
-}
-function refuseIncompleteLists(merges, platforms) {
-  const problems = merges.flatMap((m) => {
-    const missing2 = m.sources.filter((s) => s.status === "missing");
-    if (missing2.length === 0) return [];
-    const what = missing2.map(
-      (s) => `${s.platform} (target ${s.target}, ${s.untrusted ? `the image tagged ${s.keyTag} is not trusted: ${s.untrusted}` : `no image tagged ${s.keyTag}`})`
-    ).join(", ");
-    return [`${m.image}:${m.tags[0]} also needs ${what}`];
-  });
-  if (problems.length === 0) return;
-  const need = [...new Set(merges.flatMap((m) => m.sources.filter((s) => s.status === "missing").map((s) => s.platform)))].sort();
-  throw new PlanError(
-    `--platforms ${platforms.join(",")} with push would publish incomplete manifest lists: ${problems.join("; ")}. The registry has no image of those platforms built from the same inputs, and a list without them would drop them from the tag. Dispatch again with platforms empty (every platform) or adding ${need.join(",")}, or with push off to build and test ${platforms.join(",")} only.`
-  );
-}
-function githubOutputLines(result) {
-  const lines = [`${PLAN_OUTPUTS.build}=${result.build.length}`, `${PLAN_OUTPUTS.merges}=${result.merges.length}`];
-  for (const pool2 of result.pools) {
-    const chunks = splitLegs(result.matrices[pool2.name]?.include ?? [], pool2.shards);
-    chunks.forEach((include, i) => {
-      const names = poolOutputNames(pool2.name, i + 1);
-      lines.push(`${names.matrix}=${JSON.stringify({ include })}`);
-      lines.push(`${names.count}=${include.length}`);
-    });
-  }
-  return `${lines.join("\n")}
-`;
-}
-function formatPlan(result, opts = {}) {
-  const out = [];
-  const range = result.mode === "all" ? `every target at ${result.head.ref} (${short2(result.head.commit)})` : `${result.base.ref} (${short2(result.base.commit)}) .. ${result.head.ref} (${short2(result.head.commit)}), ${result.changed.length} changed file(s)`;
-  out.push(`plan: ${range}`);
-  const s = result.summary;
-  out.push(`${s.affected} of ${s.targets} target(s) affected: ${s.build} to build, ${s.skipped} already built${result.force ? " (--force)" : ""}`);
-  const width = Math.max(0, ...result.affected.map((p) => p.target.length));
-  for (const p of result.affected) {
-    const first = p.reasons[0]?.summary ?? "";
-    const more = p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : "";
-    out.push(`  ${p.status === "build" ? "build" : "skip "}  ${p.target.padEnd(width)}  ${p.pool.padEnd(8)} ${first}${more}`);
-    if (p.untrusted) out.push(`      rebuilt: ${p.keyRef} exists, but is not reused: ${p.untrusted}`);
-    if (opts.explain) {
-      if (p.status === "skip") out.push(`      already built: ${p.keyRef}${p.digest ? ` (${p.digest}, signature verified)` : ""}`);
-      for (const r of p.reasons) {
-        out.push(`      because ${r.summary}:`);
-        r.chain.forEach((step, i) => out.push(`        ${i === 0 ? "  " : "-> "}${step}`));
-      }
-    }
-  }
-  for (const r of result.removed) out.push(`  gone   ${r.target} (${r.id} no longer exists)`);
-  if (opts.explain && result.ignored.length > 0) {
-    out.push("changed files that affect no target:");
-    for (const i of result.ignored) out.push(`  ${i.path}: ${i.why}`);
-  }
-  for (const pool2 of result.pools) if (pool2.build > 0) out.push(`pool ${pool2.name} (${pool2.runsOn.join(", ")}): ${pool2.build} to build`);
-  for (const w of result.warnings) out.push(`warning: ${w}`);
-  return `${out.join("\n")}
-`;
-}
-var PlanError, DEFAULT_REGISTRY, PLATFORM_RE, TAG_RE3, REGISTRY_CONCURRENCY, short2;
-var init_plan = __esm({
-  "src/plan/index.ts"() {
-    "use strict";
-    init_core3();
-    init_diagnostics();
-    init_types();
-    init_ids();
-    init_detect();
-    init_git();
-    init_key();
-    init_plan_outputs();
-    init_path_classes();
-    init_git();
-    PlanError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "PlanError";
-      }
-    };
-    DEFAULT_REGISTRY = "localhost:5000";
-    PLATFORM_RE = /^linux\/(amd64|arm64)$/;
-    TAG_RE3 = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/;
-    REGISTRY_CONCURRENCY = 8;
-    short2 = (c) => c.slice(0, 12);
   }
 });
 
@@ -38972,22 +38974,24 @@ async function orphans(root, outputs) {
   return found.sort();
 }
 async function blockedOutputs(root, outputs) {
-  const kinds = /* @__PURE__ */ new Map();
-  const kindOf2 = async (rel) => {
-    let k = kinds.get(rel);
-    if (k === void 0) {
-      const st = await fs10.lstat(path13.join(root, rel)).catch(() => void 0);
-      k = !st ? "none" : st.isDirectory() ? "dir" : "other";
-      kinds.set(rel, k);
-    }
-    return k;
-  };
+  const paths = /* @__PURE__ */ new Set();
+  for (const o of outputs) {
+    const parts = o.path.split("/");
+    for (let i = 1; i < parts.length; i++) paths.add(parts.slice(0, i).join("/"));
+    paths.add(o.path);
+  }
+  const list4 = [...paths];
+  const looked = await mapLimit(list4, 64, async (rel) => {
+    const st = await fs10.lstat(path13.join(root, rel)).catch(() => void 0);
+    return !st ? "none" : st.isDirectory() ? "dir" : "other";
+  });
+  const kinds = new Map(list4.map((p, i) => [p, looked[i]]));
   const found = /* @__PURE__ */ new Map();
   for (const o of outputs) {
     const parts = o.path.split("/");
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");
-      if (await kindOf2(dir) === "other" && !found.has(dir)) {
+      if (kinds.get(dir) === "other" && !found.has(dir)) {
         found.set(
           dir,
           error("not-a-file", `${dir} is a file where generate writes a directory (for ${o.path})`, {
@@ -38997,7 +39001,7 @@ async function blockedOutputs(root, outputs) {
         );
       }
     }
-    if (await kindOf2(o.path) === "dir" && !found.has(o.path)) {
+    if (kinds.get(o.path) === "dir" && !found.has(o.path)) {
       found.set(
         o.path,
         error("not-a-file", `${o.path} is a directory where generate writes a file`, {
@@ -39074,6 +39078,7 @@ var init_commands = __esm({
     init_diagnostics();
     init_types();
     init_tree();
+    init_plan();
     init_errors3();
     init_output();
     init_obs();

@@ -11,6 +11,7 @@ import { didYouMean, error } from '../core/diagnostics.js';
 import type { Diagnostic, OutputFile, ResolvedFactory, SourceFile, Target } from '../core/types.js';
 import { FactoryError } from '../core/types.js';
 import { diffOutputs, writeOutputs } from '../io/tree.js';
+import { mapLimit } from '../plan/index.js';
 import { EXIT, UserError } from './errors.js';
 import { paint, printJson, type Io } from './output.js';
 import { compatCmd, kpi, serve, site } from './obs.js';
@@ -69,22 +70,26 @@ async function orphans(root: string, outputs: OutputFile[]): Promise<string[]> {
  * half-way with EISDIR/ENOTDIR. Checked before anything is written.
  */
 async function blockedOutputs(root: string, outputs: OutputFile[]): Promise<Diagnostic[]> {
-  const kinds = new Map<string, 'dir' | 'other' | 'none'>();
-  const kindOf = async (rel: string): Promise<'dir' | 'other' | 'none'> => {
-    let k = kinds.get(rel);
-    if (k === undefined) {
-      const st = await fs.lstat(path.join(root, rel)).catch(() => undefined);
-      k = !st ? 'none' : st.isDirectory() ? 'dir' : 'other';
-      kinds.set(rel, k);
-    }
-    return k;
-  };
+  // Every path once, all looked up before any is judged: at 10,000 targets that is some 20,000
+  // lstat calls, which run side by side instead of one after the other.
+  const paths = new Set<string>();
+  for (const o of outputs) {
+    const parts = o.path.split('/');
+    for (let i = 1; i < parts.length; i++) paths.add(parts.slice(0, i).join('/'));
+    paths.add(o.path);
+  }
+  const list = [...paths];
+  const looked = await mapLimit(list, 64, async (rel) => {
+    const st = await fs.lstat(path.join(root, rel)).catch(() => undefined);
+    return !st ? 'none' : st.isDirectory() ? 'dir' : 'other';
+  });
+  const kinds = new Map(list.map((p, i) => [p, looked[i]!]));
   const found = new Map<string, Diagnostic>();
   for (const o of outputs) {
     const parts = o.path.split('/');
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
-      if ((await kindOf(dir)) === 'other' && !found.has(dir)) {
+      if (kinds.get(dir) === 'other' && !found.has(dir)) {
         found.set(
           dir,
           error('not-a-file', `${dir} is a file where generate writes a directory (for ${o.path})`, {
@@ -94,7 +99,7 @@ async function blockedOutputs(root: string, outputs: OutputFile[]): Promise<Diag
         );
       }
     }
-    if ((await kindOf(o.path)) === 'dir' && !found.has(o.path)) {
+    if (kinds.get(o.path) === 'dir' && !found.has(o.path)) {
       found.set(
         o.path,
         error('not-a-file', `${o.path} is a directory where generate writes a file`, {
