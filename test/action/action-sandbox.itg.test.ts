@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadByPrefix } from '../../src/action/artifact.js';
 import { parseRecord } from '../../src/core/record.js';
 import { startResultsService, type ResultsService } from './results-service.js';
+import { sandboxVars } from '../sandbox-env.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-action-itg-'));
@@ -25,12 +26,7 @@ beforeAll(async () => {
       `the BuildKit sandbox is not up; start it with \`scripts/sandbox.sh up\` (as root):\n${(e as { stdout?: Buffer }).stdout?.toString() ?? ''}`,
     );
   }
-  sandbox = Object.fromEntries(
-    execFileSync(path.join(repo, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  sandbox = sandboxVars();
   // Builds and pushes the scanner image when it is missing (minutes the first time).
   scanner = execFileSync(path.join(repo, 'scripts/sandbox-scanner.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   svc = await startResultsService();

@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxVars } from '../sandbox-env.js';
 
 const repo = path.resolve(__dirname, '../..');
 const root = mkdtempSync(path.join(os.tmpdir(), 'factory-build-'));
@@ -17,12 +18,7 @@ const factory = (...args: string[]) => {
 };
 
 beforeAll(() => {
-  const sandbox = Object.fromEntries(
-    execFileSync(path.join(repo, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const sandbox = sandboxVars();
   Object.assign(env, sandbox, { REGISTRY: `${sandbox.REGISTRY}/build-${process.pid}-${Date.now()}` });
   cpSync(path.join(repo, 'test/fixtures/good/keep-going'), root, { recursive: true });
   expect(factory('generate').code).toBe(0);

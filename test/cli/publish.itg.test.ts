@@ -13,8 +13,8 @@ import { run } from '../../src/cli/cli.js';
 import { resolveBuildx } from '../../src/cli/commands.js';
 import type { Io } from '../../src/cli/output.js';
 import { serializeJobResult } from '../../src/core/job-result.js';
+import { sandboxVars } from '../sandbox-env.js';
 
-const REPO = path.resolve(__dirname, '../..');
 let registry = '';
 const buildx = resolveBuildx();
 const dirs: string[] = [];
@@ -35,13 +35,7 @@ interface Index {
 const raw = (ref: string): Index => JSON.parse(imagetools('inspect', '--raw', ref).out) as Index;
 
 beforeAll(() => {
-  const env = execFileSync(path.join(REPO, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' });
-  const vars = Object.fromEntries(
-    env
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const vars = sandboxVars();
   registry = vars.REGISTRY ?? '';
   if (!registry || !vars.BASE_BUSYBOX) throw new Error('the sandbox is not up: run scripts/sandbox.sh up (as root)');
   busybox = vars.BASE_BUSYBOX;

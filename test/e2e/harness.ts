@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countSteps, parseRawJson, parseStepName, type Progress, type StepCounts } from '../../src/action/rawjson.js';
+import { parseEnvLines } from '../sandbox-env.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SANDBOX = join(ROOT, 'scripts', 'sandbox.sh');
@@ -74,12 +75,7 @@ export async function sandboxUp(logDir: string): Promise<SandboxEnv & { upSecond
     );
   }
   const env = await run('bash', [SANDBOX, 'env']);
-  const vars = Object.fromEntries(
-    env.stdout
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as Record<string, string>;
+  const vars = parseEnvLines(env.stdout);
   for (const k of ['REGISTRY', 'BUILDKIT_HOST', 'BUILDX_BUILDER', 'BASE_DEBIAN', 'BASE_BUSYBOX', 'BASE_CUDA', 'SBOM_SCANNER']) {
     if (!vars[k]) throw new Error(`scripts/sandbox.sh env printed no ${k}; run scripts/sandbox.sh status to see what is missing`);
   }

@@ -23,6 +23,7 @@ import type { Test } from '../../src/core/types.js';
 import { base, factory, fragment, pool, product, template } from '../golden/build-fixture.js';
 import { BUILDX } from '../golden/buildx.js';
 import { ctx, restoreEnvAfterEach, setEnv, setInputs } from '../action/env.js';
+import { parseEnvLines } from '../sandbox-env.js';
 
 restoreEnvAfterEach();
 
@@ -34,12 +35,7 @@ function sandboxEnv(): { env?: Record<string, string>; why?: string } {
   if (!BUILDX) return { why: 'no buildx (set BUILDX_BIN or put buildx on PATH)' };
   const r = spawnSync(SANDBOX, ['env'], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) return { why: `sandbox is down (scripts/sandbox.sh up): ${r.stderr.trim().split('\n').at(-1)}` };
-  const env = Object.fromEntries(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const env = parseEnvLines(r.stdout);
   if (!env.BASE_BUSYBOX) return { why: 'sandbox env lacks BASE_BUSYBOX' };
   return { env };
 }

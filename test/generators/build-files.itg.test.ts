@@ -11,6 +11,7 @@ import type { Test } from '../../src/core/types.js';
 import { BUILDX } from '../golden/buildx.js';
 import { base, factory, fragment, pool, product, template } from '../golden/build-fixture.js';
 import { generateBuildFiles } from '../../generators/build-files.js';
+import { parseEnvLines } from '../sandbox-env.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -18,12 +19,7 @@ function sandboxEnv(): { env?: Record<string, string>; why?: string } {
   if (!BUILDX) return { why: 'no buildx (set BUILDX_BIN or put buildx on PATH)' };
   const r = spawnSync(join(ROOT, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) return { why: `sandbox is down (scripts/sandbox.sh up): ${r.stderr.trim().split('\n').at(-1)}` };
-  const env = Object.fromEntries(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const env = parseEnvLines(r.stdout);
   if (!env.BASE_BUSYBOX || !env.BUILDKIT_HOST) return { why: 'sandbox env lacks BASE_BUSYBOX or BUILDKIT_HOST' };
   const ping = spawnSync(BUILDX, ['inspect'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
   if (ping.status !== 0) return { why: `sandbox builder unreachable: ${ping.stderr.trim()}` };

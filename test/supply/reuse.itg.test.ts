@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeJobResult } from '../../src/core/job-result.js';
 import { git } from '../plan/repo.js';
+import { sandboxVars } from '../sandbox-env.js';
 
 const repo = path.resolve(__dirname, '../..');
 const root = mkdtempSync(path.join(os.tmpdir(), 'factory-reuse-'));
@@ -83,12 +84,7 @@ const sign = (ref: string) =>
   sh('cosign', ['sign', '--key', 'cosign.key', '--recursive', '--tlog-upload=false', '--use-signing-config=false', '--allow-http-registry', '-y', ref]);
 
 beforeAll(() => {
-  const sandbox = Object.fromEntries(
-    execFileSync(path.join(repo, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const sandbox = sandboxVars();
   Object.assign(env, sandbox);
   registry = sandbox.REGISTRY!;
   ns = `${registry}/reuse-${process.pid}-${Date.now()}`;

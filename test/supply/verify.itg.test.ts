@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxVars } from '../sandbox-env.js';
 
 const repo = path.resolve(__dirname, '../..');
 const root = mkdtempSync(path.join(os.tmpdir(), 'factory-verify-'));
@@ -28,12 +29,7 @@ const factory = (...args: string[]) => {
 const verify = (...extra: string[]) => factory('verify', 'tools@1.0.1', '--registry', ns, '--key', 'cosign.pub', '--insecure-ignore-tlog', ...extra);
 
 beforeAll(() => {
-  const sandbox = Object.fromEntries(
-    execFileSync(path.join(repo, 'scripts/sandbox.sh'), ['env'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const sandbox = sandboxVars();
   Object.assign(env, sandbox);
   ns = `${sandbox.REGISTRY}/verify-${process.pid}-${Date.now()}`;
   for (const p of ['manifests', 'templates', 'fragments', 'factory.lock.json']) cpSync(path.join(repo, p), path.join(root, p), { recursive: true });
