@@ -20798,7 +20798,7 @@ function ereProblem(pattern) {
   }
   return void 0;
 }
-var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, EnvironmentName, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, TrustedRef, PolicySigning, PolicyWorkflow, Days, PolicyBaseWatch, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
+var SCHEMA_VERSION, PLATFORMS, ACCELERATORS, NAME_RE, VERSION_RE, REF_RE, SAFE_VALUE_RE, ARG_NAME_RE, RESERVED_ARGS, LABEL_KEY_RE, USER_ARG_RE, NAME_MAX, VERSION_MAX, Name, Version, Ref, SafeValue, LABEL_VALUE_MAX, LabelValue, ARG_VALUE_RE, ArgValue, Platform, Accelerator, ArgName, ImageRef, AbsPath, EreMatch, OutputCheck, TestBase, CommandTest, FileTest, EnvTest, WhoamiTest, LabelTest, Test, RunnerLabel, EnvironmentName, CdiDevice, BuilderWord, RepoFile, PoolBuilder, Pool, Base, Matrix, Manifest, TagPattern, VariantTags, Product, BakeVariableName, WORKFLOW_SET_VARIABLES, PolicyBake, DEFAULT_SBOM_SCANNER, PolicySbom, PolicyRegistry, TrustedRef, PolicySigning, PolicyWorkflow, Days, PolicyBaseWatch, ArtifactDays, PolicyRetention, Policy, Document, DOCUMENT_KINDS, Template, Fragment, Digest, LockFile;
 var init_schema = __esm({
   "src/core/schema.ts"() {
     "use strict";
@@ -21035,11 +21035,12 @@ var init_schema = __esm({
       mode: external_exports.enum(["pull-request", "branch"]).default("pull-request").describe("what the scheduled base watch does with moved pins: open a pull request, or only push the branch"),
       branch: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: "must be a git branch name such as factory/base-watch" }).refine((b) => !b.includes("..") && !b.endsWith("/") && !b.endsWith(".lock"), { message: "must be a valid git branch name" }).default("factory/base-watch").describe("the branch the watch pushes the new pins to")
     }).strict();
+    ArtifactDays = external_exports.number().int().min(1).max(90);
     PolicyRetention = external_exports.object({
       keepDays: Days(3650).default(30).describe("factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days"),
-      artifactDays: external_exports.number().int().min(1).max(90).default(7).describe("retention-days of the workflow artifacts (plan, evidence, results, summary)"),
-      poolArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
-      productArtifactDays: external_exports.record(Name, external_exports.number().int().min(1).max(90)).default({}).describe("retention-days of a product's build artifacts (evidence, results), by Product name; wins over poolArtifactDays")
+      artifactDays: ArtifactDays.default(7).describe("retention-days of the workflow artifacts (plan, evidence, results, summary)"),
+      poolArtifactDays: external_exports.record(Name, ArtifactDays).default({}).describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
+      productArtifactDays: external_exports.record(Name, ArtifactDays).default({}).describe("retention-days of a product's build artifacts (evidence, results), by Product name; wins over poolArtifactDays")
     }).strict();
     Policy = external_exports.object({
       kind: external_exports.literal("Policy"),

@@ -478,16 +478,19 @@ const PolicyBaseWatch = z
   })
   .strict();
 
+/** GitHub's limits on an artifact's retention-days. */
+const ArtifactDays = z.number().int().min(1).max(90);
+
 const PolicyRetention = z
   .object({
     keepDays: Days(3650).default(30).describe('factory gc deletes unreferenced bk-<key> tags and per-target cache refs older than this many days'),
-    artifactDays: z.number().int().min(1).max(90).default(7).describe('retention-days of the workflow artifacts (plan, evidence, results, summary)'),
+    artifactDays: ArtifactDays.default(7).describe('retention-days of the workflow artifacts (plan, evidence, results, summary)'),
     poolArtifactDays: z
-      .record(Name, z.number().int().min(1).max(90))
+      .record(Name, ArtifactDays)
       .default({})
       .describe("retention-days of a pool's build artifacts (evidence, results), by Pool name; default artifactDays"),
     productArtifactDays: z
-      .record(Name, z.number().int().min(1).max(90))
+      .record(Name, ArtifactDays)
       .default({})
       .describe("retention-days of a product's build artifacts (evidence, results), by Product name; wins over poolArtifactDays"),
   })
