@@ -150,6 +150,11 @@ export async function runAct(o: ActOptions): Promise<ActRun> {
     '--action-cache-path',
     o.home.cacheDir,
     '--action-offline-mode',
+    // One job at a time: in self-hosted mode every job shares this machine and DOCKER_CONFIG, and
+    // two legs' Post Set up Buildx steps cleaning buildx/certs at once made one fail (ENOENT) now
+    // and then. On GitHub each job has its own runner; the order of jobs is still the workflow's.
+    '--concurrent-jobs',
+    '1',
     ...localRepositories(o.tree).flatMap((r) => ['--local-repository', r]),
     ...Object.entries(o.vars).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
     ...Object.entries(o.secrets).flatMap(([k, v]) => ['-s', `${k}=${v}`]),
