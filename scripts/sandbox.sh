@@ -23,6 +23,7 @@
 # Environment: FACTORY_SANDBOX_DIR (state, default <repo>/.sandbox),
 #   FACTORY_SANDBOX_BIN (default /usr/local/lib/factory-sandbox/bin),
 #   FACTORY_SANDBOX_CACHE (default /var/cache/factory-sandbox; Go wrapper modules, rootfs tarballs),
+#   FACTORY_SANDBOX_BUILDER (default factory; the buildx builder's name),
 #   SOURCE_DATE_EPOCH (base image timestamps, default 1700000000).
 set -euo pipefail
 
@@ -31,7 +32,8 @@ BUILDX_VERSION=v0.38.2
 DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 APT_PACKAGES=(runc docker-registry qemu-user-static binfmt-support debootstrap busybox-static)
-BUILDER=factory
+# Builder names are global to the user's buildx config: a second checkout's sandbox takes its own.
+BUILDER=${FACTORY_SANDBOX_BUILDER:-factory}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)

@@ -203,6 +203,39 @@ export async function bake(o: BakeOptions): Promise<BakeRun> {
   return { name: o.name, code: res.code, seconds: res.seconds, progress, steps: countSteps(progress), metadata, rawjsonFile };
 }
 
+/**
+ * One bake per target, one after another on the same builder, as the workflow's jobs build
+ * them (one target each). A single bake of many targets that share stages, from a fresh
+ * builder, now and then misses the registry cache for a step one of them shares (buildx#414,
+ * buildx#3878: 3 of 31 steps in one CI run, never here); the jobs never bake that way.
+ * Vertex names get the target prefix buildx gives them in a bake of several targets, so
+ * `executedSteps` and `countSteps` attribute them alike; `sets(t)` are that target's overrides.
+ */
+export async function bakeEach(o: Omit<BakeOptions, 'targets' | 'sets'> & { targets: readonly string[]; sets: (t: string) => string[] }): Promise<BakeRun> {
+  const runs: BakeRun[] = [];
+  for (const t of o.targets) {
+    const r = await bake({ ...o, targets: [t], sets: o.sets(t), name: `${o.name}-${t}` });
+    for (const v of r.progress.vertexes) if (v.name.startsWith('[')) v.name = `[${t} ${v.name.slice(1)}`;
+    runs.push(r);
+    if (r.code !== 0) break;
+  }
+  const progress: Progress = {
+    vertexes: runs.flatMap((r) => r.progress.vertexes),
+    warnings: runs.flatMap((r) => r.progress.warnings),
+    text: runs.flatMap((r) => r.progress.text),
+  };
+  const failed = runs.find((r) => r.code !== 0);
+  return {
+    name: o.name,
+    code: failed?.code ?? 0,
+    seconds: Math.round(runs.reduce((n, r) => n + r.seconds, 0) * 10) / 10,
+    progress,
+    steps: countSteps(progress),
+    metadata: Object.assign({}, ...runs.map((r) => r.metadata)) as BakeRun['metadata'],
+    rawjsonFile: (failed ?? runs[runs.length - 1])?.rawjsonFile ?? join(o.logDir, `${o.name}.rawjson.log`),
+  };
+}
+
 /** Steps (not FROM) of a run that executed rather than came from cache, as {target, stage, instruction}. */
 export function executedSteps(r: BakeRun, targets: readonly string[]): { target?: string; stage?: string; instruction: string }[] {
   return r.progress.vertexes
