@@ -21,9 +21,6 @@ export const ACTIONS = {
   login: { repo: 'docker/login-action', sha: '4907a6ddec9925e35a0a9e82d7399ccc52663121', version: 'v4.1.0' },
   uploadArtifact: { repo: 'actions/upload-artifact', sha: 'bbbca2ddaa5d8feaa63e36b76fdaad77386f024f', version: 'v7.0.0' },
   downloadArtifact: { repo: 'actions/download-artifact', sha: '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c', version: 'v8.0.1' },
-  // Composite (it runs upload-artifact v7.0.0, the pin above) and a node24 action.
-  uploadPagesArtifact: { repo: 'actions/upload-pages-artifact', sha: 'fc324d3547104276b827a68afc52ff2a11cc49c9', version: 'v5.0.0' },
-  deployPages: { repo: 'actions/deploy-pages', sha: 'cd2ce8fcbc39b97be8ca5fce6e763baed58fa128', version: 'v5.0.0' },
   // Composite: downloads the cosign release it is given and checks it against the checksums
   // written in the action itself. v4.1.2 is the newest tag (its commit 6f9f177 "Bump cosign to
   // 3.0.6"); public workflows pin the same SHA with cosign-release v3.1.3, as we do.
